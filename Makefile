@@ -1,0 +1,32 @@
+# The two commands of the README. Everything else is set up on the way.
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] <= (3, 12)))' 2>/dev/null; \
+	then command -v $$p; break; fi; done)
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint schema clean
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "Renkei needs CPython 3.11 or 3.12 (its embedded PostgreSQL and Redis ship wheels for those only)."; \
+		echo "Install one, or run: make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)"; exit 1; fi
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)  ## serve Renkei on http://127.0.0.1:8000/graphql with embedded servers, seeded
+	$(VENV)/bin/renkei run
+
+test: $(STAMP)  ## run the whole test suite
+	$(VENV)/bin/python -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy platform/renkei graphql/renkei workers/renkei
+
+schema: $(STAMP)  ## write graphql/schema.graphql
+	$(VENV)/bin/renkei export-schema
+
+clean:
+	rm -rf $(VENV) .renkei

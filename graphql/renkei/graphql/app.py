@@ -1,0 +1,144 @@
+"""The ASGI application: GraphQL, the signing keys, health, readiness and metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis.asyncio as redis
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from renkei import logs
+from renkei.db import SessionFactory
+from renkei.graphql.http import GraphQLEndpoint
+from renkei.graphql.schema import build_schema
+from renkei.identity.tokens import TokenService
+from renkei.migrate import head_revision
+
+logger = logging.getLogger("renkei.http")
+
+REQUESTS = Counter("renkei_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "renkei_http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+
+class RequestContext:
+    """Gives every request an id (kept from X-Request-ID when sent), logs it, and counts it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        rid = incoming[:64] if incoming.isprintable() and incoming else uuid.uuid4().hex
+        token = logs.request_id.set(rid)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope["path"] if scope["path"] in KNOWN_ROUTES else "other"
+            REQUESTS.labels(scope["method"], route, str(status)).inc()
+            LATENCY.labels(scope["method"], route).observe(elapsed)
+            logger.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
+            logs.request_id.reset(token)
+
+
+KNOWN_ROUTES = {"/graphql", "/healthz", "/readyz", "/metrics", "/.well-known/jwks.json"}
+
+
+def create_app(
+    *,
+    sessions: SessionFactory,
+    tokens: TokenService,
+    redis_url: str,
+    development: bool,
+) -> Starlette:
+    schema = build_schema(mask_errors=not development)
+    graphql = GraphQLEndpoint(schema, sessions, tokens, graphiql=development)
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        state["redis"] = redis.from_url(redis_url)
+        try:
+            yield
+        finally:
+            await state["redis"].aclose()
+
+    async def jwks(_: Request) -> Response:
+        return JSONResponse(tokens.jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        checks: dict[str, str] = {}
+        try:
+            async with sessions() as session:
+                version = await session.scalar(text("SELECT version_num FROM alembic_version"))
+            head = head_revision()
+            checks["database"] = "ok"
+            checks["migrations"] = "ok" if version == head else f"at {version}, head is {head}"
+        except Exception as exc:  # noqa: BLE001 - readiness reports any failure
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        try:
+            await state["redis"].ping()
+            checks["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["redis"] = f"unavailable: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+            Route("/.well-known/jwks.json", jwks),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestContext)
+    return app

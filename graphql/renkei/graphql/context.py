@@ -1,0 +1,37 @@
+"""The request's context: who is asking, their transaction, and the request's loaders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from strawberry.types import Info as StrawberryInfo
+
+from renkei.graphql.loaders import Loaders
+from renkei.tenancy import Viewer
+
+R = TypeVar("R")
+
+
+@dataclass
+class Context:
+    request: Request
+    viewer: Viewer
+    session: AsyncSession
+    loaders: Loaders = field(init=False)
+    # One session runs one statement at a time; sibling resolvers take turns.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.session, self.lock)
+
+    async def run(self, work: Callable[[AsyncSession], Awaitable[R]]) -> R:
+        async with self.lock:
+            return await work(self.session)
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,274 @@
+"""GraphQL over HTTP (the GraphQL Foundation's specification) on Starlette.
+
+`application/graphql-response+json` is preferred: with it, a request that fails to parse or
+validate is a 400. A client that accepts only `application/json` gets the legacy 200. GET runs
+queries only; a mutation over GET is a 405.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError
+from graphql.error import GraphQLError as CoreError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.graphql import OperationType
+
+from renkei.db import SessionFactory
+from renkei.errors import DomainError, Unauthenticated
+from renkei.graphql.context import Context
+from renkei.identity.service import viewer_from_claims
+from renkei.identity.tokens import TokenService
+from renkei.tenancy import Viewer, set_viewer
+
+logger = logging.getLogger(__name__)
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+class ProtocolError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class GraphQLRequest:
+    query: str | None
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    extensions: dict[str, Any] | None
+
+
+def _media_ranges(accept: str) -> list[tuple[str, float]]:
+    ranges = []
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media:
+            ranges.append((media.lower(), quality))
+    return ranges
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for an Accept header; None when none of ours is acceptable."""
+    if not accept:
+        return GRAPHQL_RESPONSE
+    best: tuple[float, int, str] | None = None
+    for preference, offered in enumerate((GRAPHQL_RESPONSE, JSON)):
+        for media, quality in _media_ranges(accept):
+            if quality <= 0:
+                continue
+            if media in (offered, "*/*", "application/*"):
+                candidate = (quality, -preference, offered)
+                if best is None or candidate > best:
+                    best = candidate
+    return best[2] if best else None
+
+
+def _object(value: Any, name: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ProtocolError(400, f"{name} must be a JSON object")
+    return value
+
+
+def _string(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ProtocolError(400, f"{name} must be a string")
+    return value
+
+
+def _from_mapping(data: Any) -> GraphQLRequest:
+    if not isinstance(data, dict):
+        raise ProtocolError(400, "the body must be a JSON object with a query")
+    return GraphQLRequest(
+        query=_string(data.get("query"), "query"),
+        variables=_object(data.get("variables"), "variables"),
+        operation_name=_string(data.get("operationName"), "operationName"),
+        extensions=_object(data.get("extensions"), "extensions"),
+    )
+
+
+def _json_param(raw: str | None, name: str) -> Any:
+    if raw is None or raw == "":
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ProtocolError(400, f"{name} is not valid JSON") from exc
+
+
+async def parse_request(request: Request) -> GraphQLRequest:
+    if request.method == "GET":
+        params = request.query_params
+        return _from_mapping(
+            {
+                "query": params.get("query"),
+                "variables": _json_param(params.get("variables"), "variables"),
+                "operationName": params.get("operationName"),
+                "extensions": _json_param(params.get("extensions"), "extensions"),
+            }
+        )
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != JSON:
+        raise ProtocolError(415, "send the request as application/json")
+    body = await request.body()
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ProtocolError(400, "the body is not valid JSON") from exc
+    return _from_mapping(data)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ProtocolError(
+            401,
+            "use an Authorization: Bearer <token> header",
+            {"WWW-Authenticate": 'Bearer error="invalid_request"'},
+        )
+    return token.strip()
+
+
+def _error_response(status: int, message: str, media: str, headers: dict[str, str]) -> Response:
+    return JSONResponse(
+        {"errors": [{"message": message}]}, status_code=status, media_type=media, headers=headers
+    )
+
+
+def _is_fault(error: CoreError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError | DomainError)
+
+
+class GraphQLEndpoint:
+    """The /graphql route: one unit of work per request, committed unless a fault occurred."""
+
+    def __init__(
+        self,
+        schema: Any,
+        sessions: SessionFactory,
+        tokens: TokenService,
+        *,
+        graphiql: bool,
+    ) -> None:
+        self.schema = schema
+        self.sessions = sessions
+        self.tokens = tokens
+        self.graphiql = graphiql
+
+    async def __call__(self, request: Request) -> Response:
+        if request.method not in ("GET", "POST"):
+            return _error_response(405, "use GET or POST", JSON, {"Allow": "GET, POST"})
+        accept = request.headers.get("accept")
+        if (
+            request.method == "GET"
+            and self.graphiql
+            and "text/html" in (accept or "")
+            and "query" not in request.query_params
+        ):
+            return HTMLResponse(get_graphql_ide_html())
+        media = negotiate(accept)
+        if media is None:
+            return _error_response(
+                406, f"accept {GRAPHQL_RESPONSE} or {JSON}", JSON, {"Vary": "Accept"}
+            )
+        try:
+            graphql_request = await parse_request(request)
+            token = _bearer(request)
+            claims = self.tokens.verify(token) if token else None
+        except ProtocolError as error:
+            return _error_response(error.status, error.message, media, error.headers)
+        except Unauthenticated as error:
+            return _error_response(
+                401, error.message, media, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            )
+        allowed = (
+            {OperationType.QUERY}
+            if request.method == "GET"
+            else {OperationType.QUERY, OperationType.MUTATION}
+        )
+        async with self.sessions() as session:
+            transaction = await session.begin()
+            try:
+                viewer = await self._viewer(session, claims)
+                context = Context(request=request, viewer=viewer, session=session)
+                result = await self.schema.execute(
+                    graphql_request.query,
+                    variable_values=graphql_request.variables,
+                    context_value=context,
+                    operation_name=graphql_request.operation_name,
+                    allowed_operation_types=allowed,
+                )
+            except MissingQueryError:
+                await transaction.rollback()
+                return _error_response(400, "no query was sent", media, {})
+            except InvalidOperationTypeError:
+                await transaction.rollback()
+                return _error_response(405, "mutations need POST", media, {"Allow": "POST"})
+            except CannotGetOperationTypeError:
+                await transaction.rollback()
+                return _error_response(
+                    400, "name the operation to run (operationName)", media, {}
+                )
+            except Unauthenticated as error:
+                await transaction.rollback()
+                return _error_response(
+                    401, error.message, media, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+                )
+            except BaseException:
+                await transaction.rollback()
+                raise
+            if any(_is_fault(e) for e in (result.errors or [])) or isinstance(
+                result, PreExecutionError
+            ):
+                await transaction.rollback()
+            else:
+                await transaction.commit()
+        return self._response(result, media)
+
+    async def _viewer(self, session: AsyncSession, claims: Any) -> Viewer:
+        if claims is None:
+            viewer = Viewer.anonymous()
+            await set_viewer(session, viewer)
+            return viewer
+        return await viewer_from_claims(session, claims)
+
+    def _response(self, result: ExecutionResult, media: str) -> Response:
+        body: dict[str, Any] = {}
+        pre_execution = isinstance(result, PreExecutionError)
+        if not pre_execution:
+            body["data"] = result.data
+        if result.errors:
+            body["errors"] = [error.formatted for error in result.errors]
+        if result.extensions:
+            body["extensions"] = result.extensions
+        status = 400 if pre_execution and media == GRAPHQL_RESPONSE else 200
+        return JSONResponse(body, status_code=status, media_type=media)

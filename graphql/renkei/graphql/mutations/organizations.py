@@ -1,0 +1,219 @@
+"""Mutations on organizations and their members."""
+
+from __future__ import annotations
+
+import strawberry
+
+from renkei.graphql.context import Info
+from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.relay import decode_id, to_global_id
+from renkei.graphql.types.organizations import (
+    Invitation,
+    Membership,
+    MembershipRole,
+    Organization,
+    OrganizationKind,
+)
+from renkei.identity.scopes import ORGANIZATIONS_WRITE
+from renkei.organizations import service
+
+
+@strawberry.input
+class CreateOrganizationInput:
+    slug: str = strawberry.field(description="Lower-case letters, digits, hyphens: e.g. gifu-pref.")
+    name: str
+    kind: OrganizationKind  # type: ignore[valid-type]
+    home_prefecture_code: str = strawberry.field(description="JIS X 0401 code, 01 to 47.")
+    corporate_number: str | None = strawberry.field(default=None, description="法人番号")
+    local_government_code: str | None = strawberry.field(
+        default=None, description="全国地方公共団体コード, required for local governments."
+    )
+
+
+@strawberry.type
+class OrganizationPayload:
+    organization: Organization | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class UpdateOrganizationInput:
+    id: strawberry.ID
+    slug: str | None = None
+    name: str | None = None
+    home_prefecture_code: str | None = None
+    corporate_number: str | None = None
+    local_government_code: str | None = None
+
+
+@strawberry.input
+class InviteMemberInput:
+    organization_id: strawberry.ID
+    email: str
+    role: MembershipRole = MembershipRole.MEMBER  # type: ignore[valid-type]
+
+
+@strawberry.type
+class InvitationPayload:
+    invitation: Invitation | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class AnswerInvitationInput:
+    invitation_id: strawberry.ID
+
+
+@strawberry.type
+class MembershipPayload:
+    membership: Membership | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class ChangeMemberRoleInput:
+    membership_id: strawberry.ID
+    role: MembershipRole  # type: ignore[valid-type]
+
+
+@strawberry.input
+class RemoveMemberInput:
+    membership_id: strawberry.ID
+
+
+@strawberry.type
+class RemoveMemberPayload:
+    removed_membership_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class OrganizationMutations:
+    @strawberry.mutation(description="Create an organization; you become its first owner.")
+    async def create_organization(
+        self, info: Info, input: CreateOrganizationInput
+    ) -> OrganizationPayload:
+        row, errors = await run_mutation(
+            info,
+            lambda session, viewer: service.create_organization(
+                session,
+                viewer,
+                slug=input.slug,
+                name=input.name,
+                kind=input.kind,
+                home_prefecture_code=input.home_prefecture_code,
+                corporate_number=input.corporate_number,
+                local_government_code=input.local_government_code,
+            ),
+            scope=ORGANIZATIONS_WRITE,
+        )
+        return OrganizationPayload(
+            organization=Organization.from_row(row) if row else None, user_errors=errors
+        )
+
+    @strawberry.mutation(description="Change an organization's profile (owners and admins).")
+    async def update_organization(
+        self, info: Info, input: UpdateOrganizationInput
+    ) -> OrganizationPayload:
+        row, errors = await run_mutation(
+            info,
+            lambda session, viewer: service.update_organization(
+                session,
+                viewer,
+                organization_id=decode_id(input.id, "Organization"),
+                slug=input.slug,
+                name=input.name,
+                home_prefecture_code=input.home_prefecture_code,
+                corporate_number=input.corporate_number,
+                local_government_code=input.local_government_code,
+            ),
+            scope=ORGANIZATIONS_WRITE,
+        )
+        return OrganizationPayload(
+            organization=Organization.from_row(row) if row else None, user_errors=errors
+        )
+
+    @strawberry.mutation(description="Invite an email address to join your organization.")
+    async def invite_member(self, info: Info, input: InviteMemberInput) -> InvitationPayload:
+        row, errors = await run_mutation(
+            info,
+            lambda session, viewer: service.invite_member(
+                session,
+                viewer,
+                organization_id=decode_id(input.organization_id, "Organization", field="organizationId"),
+                email=input.email,
+                role=input.role,
+            ),
+            scope=ORGANIZATIONS_WRITE,
+        )
+        return InvitationPayload(
+            invitation=Invitation.from_row(row) if row else None, user_errors=errors
+        )
+
+    @strawberry.mutation(description="Accept an invitation sent to your address.")
+    async def accept_invitation(
+        self, info: Info, input: AnswerInvitationInput
+    ) -> MembershipPayload:
+        row, errors = await run_mutation(
+            info,
+            lambda session, viewer: service.accept_invitation(
+                session,
+                viewer,
+                invitation_id=decode_id(input.invitation_id, "Invitation", field="invitationId"),
+            ),
+            scope=ORGANIZATIONS_WRITE,
+        )
+        return MembershipPayload(
+            membership=Membership.from_row(row) if row else None, user_errors=errors
+        )
+
+    @strawberry.mutation(description="Decline an invitation sent to your address.")
+    async def decline_invitation(
+        self, info: Info, input: AnswerInvitationInput
+    ) -> InvitationPayload:
+        row, errors = await run_mutation(
+            info,
+            lambda session, viewer: service.decline_invitation(
+                session,
+                viewer,
+                invitation_id=decode_id(input.invitation_id, "Invitation", field="invitationId"),
+            ),
+            scope=ORGANIZATIONS_WRITE,
+        )
+        return InvitationPayload(
+            invitation=Invitation.from_row(row) if row else None, user_errors=errors
+        )
+
+    @strawberry.mutation(description="Change a member's role (owners and admins; owners for OWNER).")
+    async def change_member_role(
+        self, info: Info, input: ChangeMemberRoleInput
+    ) -> MembershipPayload:
+        row, errors = await run_mutation(
+            info,
+            lambda session, viewer: service.change_member_role(
+                session,
+                viewer,
+                membership_id=decode_id(input.membership_id, "Membership", field="membershipId"),
+                role=input.role,
+            ),
+            scope=ORGANIZATIONS_WRITE,
+        )
+        return MembershipPayload(
+            membership=Membership.from_row(row) if row else None, user_errors=errors
+        )
+
+    @strawberry.mutation(description="Remove a member; an organization keeps at least one owner.")
+    async def remove_member(self, info: Info, input: RemoveMemberInput) -> RemoveMemberPayload:
+        removed, errors = await run_mutation(
+            info,
+            lambda session, viewer: service.remove_member(
+                session,
+                viewer,
+                membership_id=decode_id(input.membership_id, "Membership", field="membershipId"),
+            ),
+            scope=ORGANIZATIONS_WRITE,
+        )
+        return RemoveMemberPayload(
+            removed_membership_id=to_global_id("Membership", removed) if removed else None,
+            user_errors=errors,
+        )

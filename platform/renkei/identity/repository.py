@@ -1,0 +1,34 @@
+"""Every query of the identity domain."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from renkei.identity.models import User
+from renkei.organizations.models import Membership
+from renkei.tenancy import MembershipRole
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == email.lower()))
+
+
+async def role_in(
+    session: AsyncSession, user_id: uuid.UUID, organization_id: uuid.UUID
+) -> MembershipRole | None:
+    return await session.scalar(
+        select(Membership.role).where(
+            Membership.user_id == user_id, Membership.organization_id == organization_id
+        )
+    )
+
+
+async def users_by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[User]:
+    return list((await session.scalars(select(User).where(User.id.in_(ids)))).all())

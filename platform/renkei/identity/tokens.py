@@ -1,0 +1,104 @@
+"""Renkei's own access tokens: JWTs signed with keys whose public halves are at /.well-known/jwks.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, RSAKey
+
+from renkei.errors import Unauthenticated
+
+ALGORITHM = "RS256"
+
+
+def generate_key() -> RSAKey:
+    return RSAKey.generate_key(2048, parameters={"use": "sig", "alg": ALGORITHM}, auto_kid=True)
+
+
+def load_or_create_keys(path: Path) -> KeySet:
+    """Development keys kept on disk (mode 600), made on first use and kept across restarts."""
+    if path.exists():
+        return KeySet.import_key_set(json.loads(path.read_text()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = KeySet([generate_key()])
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(keys.as_dict(private=True), f)
+    return keys
+
+
+@dataclass(frozen=True)
+class Claims:
+    user_id: uuid.UUID
+    organization_id: uuid.UUID | None
+    scopes: frozenset[str]
+    expires_at: int
+
+
+class TokenService:
+    """Issues and verifies access tokens. The first key signs; every key verifies (rotation)."""
+
+    def __init__(self, keys: KeySet, *, issuer: str, ttl_seconds: int = 3600) -> None:
+        if not keys.keys:
+            raise ValueError("at least one signing key is needed")
+        self.keys = keys
+        self.issuer = issuer
+        self.ttl_seconds = ttl_seconds
+        self._claims = jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": issuer},
+            sub={"essential": True},
+            exp={"essential": True},
+            leeway=30,
+        )
+
+    @classmethod
+    def from_json(cls, key_set_json: str, **kwargs: Any) -> TokenService:
+        return cls(KeySet.import_key_set(json.loads(key_set_json)), **kwargs)
+
+    def jwks(self) -> dict[str, Any]:
+        return self.keys.as_dict(private=False)
+
+    def issue(
+        self,
+        *,
+        user_id: uuid.UUID,
+        organization_id: uuid.UUID | None,
+        scopes: frozenset[str],
+        ttl_seconds: int | None = None,
+    ) -> str:
+        now = int(time.time())
+        key = self.keys.keys[0]
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": str(user_id),
+            "iat": now,
+            "exp": now + (ttl_seconds or self.ttl_seconds),
+            "jti": str(uuid.uuid4()),
+            "scope": " ".join(sorted(scopes)),
+        }
+        if organization_id is not None:
+            claims["org"] = str(organization_id)
+        return jwt.encode({"alg": ALGORITHM, "kid": key.kid, "typ": "at+jwt"}, claims, self.keys)
+
+    def verify(self, token: str) -> Claims:
+        """Check signature, algorithm, issuer and expiry; raise Unauthenticated with the reason."""
+        try:
+            decoded = jwt.decode(token, self.keys, algorithms=[ALGORITHM])
+            self._claims.validate(decoded.claims)
+            claims = decoded.claims
+            return Claims(
+                user_id=uuid.UUID(claims["sub"]),
+                organization_id=uuid.UUID(claims["org"]) if claims.get("org") else None,
+                scopes=frozenset(str(claims.get("scope", "")).split()),
+                expires_at=int(claims["exp"]),
+            )
+        except (JoseError, ValueError, KeyError, TypeError) as exc:
+            raise Unauthenticated(f"invalid access token: {exc}") from exc

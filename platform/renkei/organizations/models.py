@@ -1,0 +1,108 @@
+"""Organizations (the tenants), their members and invitations to join them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import DateTime, Enum, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from renkei.db import Base, IdMixin, TimestampMixin
+from renkei.tenancy import MembershipRole
+
+
+class OrganizationKind(StrEnum):
+    """産官学金労言士: the kinds of organization that take part in region collaboration."""
+
+    PREFECTURE = "PREFECTURE"
+    MUNICIPALITY = "MUNICIPALITY"
+    COMPANY = "COMPANY"
+    UNIVERSITY = "UNIVERSITY"
+    RESEARCH_INSTITUTE = "RESEARCH_INSTITUTE"
+    FINANCIAL_INSTITUTION = "FINANCIAL_INSTITUTION"
+    ECONOMIC_ORGANIZATION = "ECONOMIC_ORGANIZATION"
+    NATIONAL_AGENCY = "NATIONAL_AGENCY"
+    LABOR_ORGANIZATION = "LABOR_ORGANIZATION"
+    MEDIA = "MEDIA"
+    PROFESSIONAL_FIRM = "PROFESSIONAL_FIRM"
+    NPO = "NPO"
+    OTHER = "OTHER"
+
+    @property
+    def is_local_government(self) -> bool:
+        return self in (OrganizationKind.PREFECTURE, OrganizationKind.MUNICIPALITY)
+
+
+class InvitationStatus(StrEnum):
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    REVOKED = "REVOKED"
+
+
+def _enum(enum: type[StrEnum], name: str) -> Enum:
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Organization(IdMixin, TimestampMixin, Base):
+    __tablename__ = "organizations"
+
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[OrganizationKind] = mapped_column(_enum(OrganizationKind, "organization_kind"))
+    corporate_number: Mapped[str | None] = mapped_column(String(13), unique=True)
+    local_government_code: Mapped[str | None] = mapped_column(String(6), unique=True)
+    home_prefecture_code: Mapped[str] = mapped_column(ForeignKey("prefectures.code"), index=True)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class Membership(IdMixin, TimestampMixin, Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("organization_id", "user_id"),)
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[MembershipRole] = mapped_column(_enum(MembershipRole, "membership_role"))
+
+
+class Invitation(IdMixin, TimestampMixin, Base):
+    __tablename__ = "invitations"
+    __table_args__ = (
+        Index(
+            "uq_invitations_pending_email",
+            "organization_id",
+            "email",
+            unique=True,
+            postgresql_where=text("status = 'PENDING'"),
+        ),
+        Index("ix_invitations_email", "email"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[MembershipRole] = mapped_column(_enum(MembershipRole, "invitation_role"))
+    status: Mapped[InvitationStatus] = mapped_column(
+        _enum(InvitationStatus, "invitation_status"), default=InvitationStatus.PENDING
+    )
+    invited_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

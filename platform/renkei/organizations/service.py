@@ -1,0 +1,391 @@
+"""Business rules for organizations, memberships and invitations."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from renkei import outbox
+from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
+from renkei.geography import codes
+from renkei.geography.data import PREFECTURES_BY_CODE
+from renkei.identity.service import normalize_email
+from renkei.notifications import service as notifications
+from renkei.organizations import repository
+from renkei.organizations.models import (
+    Invitation,
+    InvitationStatus,
+    Membership,
+    Organization,
+    OrganizationKind,
+)
+from renkei.tenancy import MembershipRole, Viewer, set_viewer
+
+INVITATION_TTL = timedelta(days=14)
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+INVITATION_CREATED = "invitation.created"
+
+
+def _require_user(viewer: Viewer) -> uuid.UUID:
+    if viewer.user_id is None:
+        raise Unauthenticated("sign in first")
+    return viewer.user_id
+
+
+def _require_manager(viewer: Viewer, organization_id: uuid.UUID) -> None:
+    if viewer.organization_id != organization_id or not (
+        viewer.role and viewer.role.manages_members
+    ):
+        raise Forbidden("only the organization's owners and admins may do this")
+
+
+def _clean_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise Invalid("a name of 1 to 200 characters is needed", field="name")
+    return name
+
+
+def _clean_slug(slug: str) -> str:
+    slug = slug.strip().lower()
+    if not SLUG.match(slug) or len(slug) < 2:
+        raise Invalid(
+            "a slug is 2 to 63 lower-case letters, digits and hyphens, e.g. gifu-pref",
+            field="slug",
+        )
+    return slug
+
+
+def _check_prefecture(code: str) -> str:
+    code = code.strip()
+    if code not in PREFECTURES_BY_CODE:
+        raise Invalid(
+            f"unknown prefecture code {code!r}: use a JIS X 0401 code from 01 to 47",
+            field="homePrefectureCode",
+            code=ErrorCode.UNKNOWN_PREFECTURE,
+        )
+    return code
+
+
+def _check_identifiers(
+    kind: OrganizationKind,
+    home_prefecture_code: str,
+    corporate_number: str | None,
+    local_government_code: str | None,
+) -> tuple[str | None, str | None]:
+    """Validate the check digits, and that a local government's code fits its kind and prefecture."""
+    number = codes.validate_corporate_number(corporate_number) if corporate_number else None
+    lg_code = (
+        codes.validate_local_government_code(local_government_code)
+        if local_government_code
+        else None
+    )
+    if kind.is_local_government:
+        if lg_code is None:
+            raise Invalid(
+                "a prefecture or municipality needs its local government code (全国地方公共団体コード)",
+                field="localGovernmentCode",
+            )
+        if codes.prefecture_code_of(lg_code) != home_prefecture_code:
+            raise Invalid(
+                f"local government code {lg_code} belongs to prefecture "
+                f"{codes.prefecture_code_of(lg_code)}, not {home_prefecture_code}",
+                field="localGovernmentCode",
+            )
+        if codes.is_prefecture_level(lg_code) != (kind is OrganizationKind.PREFECTURE):
+            expected = (
+                "a prefecture's" if kind is OrganizationKind.PREFECTURE else "a municipality's"
+            )
+            raise Invalid(
+                f"local government code {lg_code} is not {expected} code",
+                field="localGovernmentCode",
+            )
+    elif lg_code is not None:
+        raise Invalid(
+            "only prefectures and municipalities have a local government code",
+            field="localGovernmentCode",
+        )
+    return number, lg_code
+
+
+async def _check_unique(
+    session: AsyncSession,
+    *,
+    slug: str | None,
+    corporate_number: str | None,
+    local_government_code: str | None,
+    excluding: uuid.UUID | None = None,
+) -> None:
+    taken = await repository.taken_identifiers(
+        session,
+        slug=slug,
+        corporate_number=corporate_number,
+        local_government_code=local_government_code,
+        excluding=excluding,
+    )
+    if taken is None:
+        return
+    if slug is not None and taken.slug == slug:
+        raise Conflict(f"the slug {slug!r} is taken", field="slug", code=ErrorCode.DUPLICATE)
+    if corporate_number is not None and taken.corporate_number == corporate_number:
+        raise Conflict(
+            f"an organization with corporate number {corporate_number} exists: {taken.name}",
+            field="corporateNumber",
+            code=ErrorCode.DUPLICATE,
+        )
+    raise Conflict(
+        f"an organization with local government code {local_government_code} exists: {taken.name}",
+        field="localGovernmentCode",
+        code=ErrorCode.DUPLICATE,
+    )
+
+
+async def create_organization(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    slug: str,
+    name: str,
+    kind: OrganizationKind,
+    home_prefecture_code: str,
+    corporate_number: str | None = None,
+    local_government_code: str | None = None,
+) -> Organization:
+    """Create an organization with the viewer as its first owner."""
+    user_id = _require_user(viewer)
+    slug = _clean_slug(slug)
+    name = _clean_name(name)
+    home_prefecture_code = _check_prefecture(home_prefecture_code)
+    number, lg_code = _check_identifiers(
+        kind, home_prefecture_code, corporate_number, local_government_code
+    )
+    await _check_unique(session, slug=slug, corporate_number=number, local_government_code=lg_code)
+    organization = Organization(
+        id=uuid.uuid4(),
+        slug=slug,
+        name=name,
+        kind=kind,
+        home_prefecture_code=home_prefecture_code,
+        corporate_number=number,
+        local_government_code=lg_code,
+        created_by_id=user_id,
+    )
+    session.add(organization)
+    await session.flush()
+    # The founder owns what they just made: act for it for the rest of this transaction.
+    await set_viewer(session, viewer.acting_as(organization.id, MembershipRole.OWNER))
+    session.add(
+        Membership(organization_id=organization.id, user_id=user_id, role=MembershipRole.OWNER)
+    )
+    await session.flush()
+    await set_viewer(session, viewer)
+    return organization
+
+
+async def update_organization(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    organization_id: uuid.UUID,
+    name: str | None = None,
+    slug: str | None = None,
+    home_prefecture_code: str | None = None,
+    corporate_number: str | None = None,
+    local_government_code: str | None = None,
+) -> Organization:
+    """Change an organization's profile; only its owners and admins may."""
+    _require_user(viewer)
+    organization = await repository.get(session, organization_id)
+    if organization is None:
+        raise NotFound("no such organization", field="id")
+    _require_manager(viewer, organization_id)
+    if name is not None:
+        organization.name = _clean_name(name)
+    new_slug = _clean_slug(slug) if slug is not None else None
+    prefecture = (
+        _check_prefecture(home_prefecture_code)
+        if home_prefecture_code is not None
+        else organization.home_prefecture_code
+    )
+    number, lg_code = _check_identifiers(
+        organization.kind,
+        prefecture,
+        corporate_number if corporate_number is not None else organization.corporate_number,
+        local_government_code
+        if local_government_code is not None
+        else organization.local_government_code,
+    )
+    await _check_unique(
+        session,
+        slug=new_slug,
+        corporate_number=number if number != organization.corporate_number else None,
+        local_government_code=lg_code if lg_code != organization.local_government_code else None,
+        excluding=organization.id,
+    )
+    if new_slug is not None:
+        organization.slug = new_slug
+    organization.home_prefecture_code = prefecture
+    organization.corporate_number = number
+    organization.local_government_code = lg_code
+    await session.flush()
+    return organization
+
+
+def _check_grant(viewer: Viewer, role: MembershipRole) -> None:
+    if role is MembershipRole.OWNER and viewer.role is not MembershipRole.OWNER:
+        raise Forbidden("only an owner may make someone an owner", field="role")
+
+
+async def invite_member(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    organization_id: uuid.UUID,
+    email: str,
+    role: MembershipRole,
+) -> Invitation:
+    """Invite an address to join; the invitee accepts after signing in with that address."""
+    user_id = _require_user(viewer)
+    _require_manager(viewer, organization_id)
+    _check_grant(viewer, role)
+    email = normalize_email(email)
+    if await repository.pending_invitation(session, organization_id, email) is not None:
+        raise Conflict(
+            f"{email} already has a pending invitation", field="email", code=ErrorCode.DUPLICATE
+        )
+    invitation = Invitation(
+        id=uuid.uuid4(),
+        organization_id=organization_id,
+        email=email,
+        role=role,
+        status=InvitationStatus.PENDING,
+        invited_by_id=user_id,
+        expires_at=datetime.now(UTC) + INVITATION_TTL,
+    )
+    session.add(invitation)
+    await session.flush()
+    outbox.enqueue(session, INVITATION_CREATED, {"invitation_id": str(invitation.id)})
+    return invitation
+
+
+async def _pending_for_viewer(
+    session: AsyncSession, viewer: Viewer, invitation_id: uuid.UUID
+) -> Invitation:
+    _require_user(viewer)
+    invitation = await repository.get_invitation(session, invitation_id)
+    if invitation is None or invitation.email != (viewer.email or "").lower():
+        raise NotFound("no such invitation for you", field="invitationId")
+    if invitation.status is not InvitationStatus.PENDING:
+        raise Conflict(
+            f"this invitation is {invitation.status.value.lower()}", field="invitationId"
+        )
+    if invitation.expires_at <= datetime.now(UTC):
+        raise Conflict("this invitation has expired; ask for a new one", field="invitationId")
+    return invitation
+
+
+async def accept_invitation(
+    session: AsyncSession, viewer: Viewer, *, invitation_id: uuid.UUID
+) -> Membership:
+    """Join the organization with the invited role (or keep a higher role already held)."""
+    invitation = await _pending_for_viewer(session, viewer, invitation_id)
+    assert viewer.user_id is not None
+    membership = await repository.membership_of(session, invitation.organization_id, viewer.user_id)
+    if membership is not None:
+        raise Conflict("you are a member of this organization already", field="invitationId")
+    membership = Membership(
+        organization_id=invitation.organization_id, user_id=viewer.user_id, role=invitation.role
+    )
+    session.add(membership)
+    await session.flush()  # checked against the pending invitation by row-level security
+    invitation.status = InvitationStatus.ACCEPTED
+    invitation.responded_at = datetime.now(UTC)
+    await session.flush()
+    return membership
+
+
+async def decline_invitation(
+    session: AsyncSession, viewer: Viewer, *, invitation_id: uuid.UUID
+) -> Invitation:
+    invitation = await _pending_for_viewer(session, viewer, invitation_id)
+    invitation.status = InvitationStatus.DECLINED
+    invitation.responded_at = datetime.now(UTC)
+    await session.flush()
+    return invitation
+
+
+async def _managed_membership(
+    session: AsyncSession, viewer: Viewer, membership_id: uuid.UUID
+) -> Membership:
+    _require_user(viewer)
+    membership = await repository.get_membership(session, membership_id)
+    if membership is None:
+        raise NotFound("no such membership", field="membershipId")
+    _require_manager(viewer, membership.organization_id)
+    return membership
+
+
+async def _keep_an_owner(session: AsyncSession, membership: Membership) -> None:
+    if (
+        membership.role is MembershipRole.OWNER
+        and await repository.count_owners(session, membership.organization_id) <= 1
+    ):
+        raise Conflict(
+            "an organization keeps at least one owner: make someone else owner first",
+            field="membershipId",
+            code=ErrorCode.LAST_OWNER,
+        )
+
+
+async def change_member_role(
+    session: AsyncSession, viewer: Viewer, *, membership_id: uuid.UUID, role: MembershipRole
+) -> Membership:
+    membership = await _managed_membership(session, viewer, membership_id)
+    if membership.role is role:
+        return membership
+    _check_grant(viewer, role)
+    if membership.role is MembershipRole.OWNER:
+        _check_grant(viewer, membership.role)
+        await _keep_an_owner(session, membership)
+    membership.role = role
+    await session.flush()
+    return membership
+
+
+async def remove_member(
+    session: AsyncSession, viewer: Viewer, *, membership_id: uuid.UUID
+) -> uuid.UUID:
+    membership = await _managed_membership(session, viewer, membership_id)
+    if membership.role is MembershipRole.OWNER:
+        _check_grant(viewer, membership.role)
+        await _keep_an_owner(session, membership)
+    await session.delete(membership)
+    await session.flush()
+    return membership.id
+
+
+async def notify_invitee(
+    session: AsyncSession, *, outbox_id: uuid.UUID, invitation_id: uuid.UUID
+) -> None:
+    """Tell the invited address about its invitation (run by a worker, as the platform)."""
+    invitation = await repository.get_invitation(session, invitation_id)
+    if invitation is None or invitation.status is not InvitationStatus.PENDING:
+        return
+    organization = await repository.get(session, invitation.organization_id)
+    assert organization is not None
+    await notifications.record(
+        session,
+        outbox_id=outbox_id,
+        recipient_email=invitation.email,
+        organization_id=organization.id,
+        kind=INVITATION_CREATED,
+        subject=f"{organization.name} invites you to Renkei",
+        body=(
+            f"{organization.name} invites you to join as {invitation.role.value}. "
+            "Sign in with this address and accept the invitation under viewer.invitations; "
+            f"it expires on {invitation.expires_at:%Y-%m-%d}."
+        ),
+    )

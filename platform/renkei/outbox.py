@@ -1,0 +1,92 @@
+"""The transactional outbox: side effects are rows written with the change that causes them.
+
+A relay moves committed rows to arq with the outbox id as the job id, so a row sent twice is
+queued once; the job records `processed_at` in the same transaction as its effect, so a job run
+twice has its effect once. A rolled-back change never reaches the queue: its row never existed.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import DateTime, Index, String, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from renkei.db import Base, IdMixin, SessionFactory, unit_of_work
+from renkei.tenancy import Viewer
+
+logger = logging.getLogger(__name__)
+
+# The arq function that handles every outbox message; the topic picks the handler inside it.
+JOB_NAME = "handle_outbox_message"
+NOTIFY_CHANNEL = "renkei_outbox"
+
+
+class OutboxMessage(IdMixin, Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_unrelayed", "created_at", postgresql_where=text("relayed_at IS NULL")),
+    )
+
+    topic: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    )
+    relayed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any]) -> OutboxMessage:
+    """Add a message to the current transaction; it leaves only if the transaction commits."""
+    message = OutboxMessage(id=uuid.uuid4(), topic=topic, payload=payload)
+    session.add(message)
+    return message
+
+
+class JobQueue(Protocol):
+    async def enqueue_job(self, function: str, *args: Any, _job_id: str | None = None) -> Any: ...
+
+
+async def relay_pending(sessions: SessionFactory, queue: JobQueue, *, batch: int = 100) -> int:
+    """Queue committed, unsent messages; return how many. Safe to run from several processes."""
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        rows = (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.relayed_at.is_(None))
+                .order_by(OutboxMessage.created_at)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for message in rows:
+            # A job id arq already holds is not queued again, so a relay that dies after
+            # queueing and before committing cannot make a second job.
+            await queue.enqueue_job(JOB_NAME, str(message.id), _job_id=str(message.id))
+        if rows:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([m.id for m in rows]))
+                .values(relayed_at=text("now()"))
+            )
+        return len(rows)
+
+
+async def claim(session: AsyncSession, message_id: uuid.UUID) -> OutboxMessage | None:
+    """Lock an unprocessed message for its handler; None when it is unknown or done already."""
+    message = await session.scalar(
+        select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
+    )
+    if message is None or message.processed_at is not None:
+        return None
+    return message
+
+
+def mark_processed(message: OutboxMessage) -> None:
+    message.processed_at = datetime.now(UTC)

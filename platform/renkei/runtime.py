@@ -1,0 +1,84 @@
+"""The running platform's parts, resolved once: database and Redis URLs, engines, signing keys.
+
+Without RENKEI_DATABASE_URL / RENKEI_REDIS_URL, real servers are started from the embedded
+packages with their data under RENKEI_DATA_DIR (.renkei/ by default).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import renkei.models  # noqa: F401 - every mapper must be known before the first query
+from renkei.config import Settings
+from renkei.db import SessionFactory, app_url_for, create_engine, session_factory
+from renkei.embedded import EmbeddedServers, start_postgres, start_redis
+from renkei.identity.tokens import TokenService, load_or_create_keys
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    owner_url: str
+    app_url: str
+    redis_url: str
+    tokens: TokenService
+    embedded: EmbeddedServers = field(default_factory=EmbeddedServers)
+    _engine: AsyncEngine | None = None
+    _sessions: SessionFactory | None = None
+
+    @classmethod
+    def start(cls, settings: Settings) -> Runtime:
+        """Resolve (and if needed start) the servers; nothing is migrated here."""
+        embedded = EmbeddedServers()
+        owner_url = settings.database_url
+        if owner_url is None:
+            embedded.postgres, owner_url = start_postgres(settings.data_dir)
+        redis_url = settings.redis_url
+        if redis_url is None:
+            embedded.redis, redis_url = start_redis(settings.data_dir)
+        if settings.signing_keys:
+            tokens = TokenService.from_json(
+                settings.signing_keys,
+                issuer=settings.token_issuer,
+                ttl_seconds=settings.token_ttl_seconds,
+            )
+        else:
+            tokens = TokenService(
+                load_or_create_keys(settings.data_dir / "signing-keys.json"),
+                issuer=settings.token_issuer,
+                ttl_seconds=settings.token_ttl_seconds,
+            )
+        return cls(
+            settings=settings,
+            owner_url=owner_url,
+            app_url=settings.app_database_url or app_url_for(owner_url, settings.app_role),
+            redis_url=redis_url,
+            tokens=tokens,
+            embedded=embedded,
+        )
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The application's engine: it connects as the role that row-level security binds."""
+        if self._engine is None:
+            self._engine = create_engine(self.app_url)
+        return self._engine
+
+    @property
+    def sessions(self) -> SessionFactory:
+        if self._sessions is None:
+            self._sessions = session_factory(self.engine)
+        return self._sessions
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = self._sessions = None
+
+    def stop_embedded(self) -> None:
+        self.embedded.close()

@@ -1,0 +1,90 @@
+"""Who is acting: the viewer, and how it is put into each transaction for row-level security.
+
+PostgreSQL policies read these settings through the `renkei_*()` SQL functions that the first
+migration defines. They are set with `set_config(..., true)`, so they end with the transaction
+and a pooled connection never carries one request's viewer into the next.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class MembershipRole(StrEnum):
+    OWNER = "OWNER"
+    ADMIN = "ADMIN"
+    MEMBER = "MEMBER"
+    VIEWER = "VIEWER"
+
+    @property
+    def manages_members(self) -> bool:
+        return self in (MembershipRole.OWNER, MembershipRole.ADMIN)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The caller of one request or job.
+
+    `system` is for the platform's own work (workers, sign-in, seeding): it sees every row.
+    Resolvers never build a system viewer.
+    """
+
+    user_id: uuid.UUID | None = None
+    email: str | None = None
+    organization_id: uuid.UUID | None = None
+    role: MembershipRole | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    system: bool = False
+
+    @classmethod
+    def anonymous(cls) -> Viewer:
+        return cls()
+
+    @classmethod
+    def platform(cls) -> Viewer:
+        return cls(system=True)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None
+
+    def acting_as(self, organization_id: uuid.UUID, role: MembershipRole) -> Viewer:
+        return Viewer(
+            user_id=self.user_id,
+            email=self.email,
+            organization_id=organization_id,
+            role=role,
+            scopes=self.scopes,
+            system=self.system,
+        )
+
+    def has_scope(self, scope: str) -> bool:
+        return self.system or scope in self.scopes
+
+
+_SET_VIEWER = text(
+    "SELECT set_config('renkei.user_id', :user_id, true),"
+    " set_config('renkei.email', :email, true),"
+    " set_config('renkei.organization_id', :organization_id, true),"
+    " set_config('renkei.role', :role, true),"
+    " set_config('renkei.system', :system, true)"
+)
+
+
+async def set_viewer(session: AsyncSession, viewer: Viewer) -> None:
+    """Put the viewer into the current transaction; every setting is written, empty when unset."""
+    await session.execute(
+        _SET_VIEWER,
+        {
+            "user_id": str(viewer.user_id or ""),
+            "email": (viewer.email or "").lower(),
+            "organization_id": str(viewer.organization_id or ""),
+            "role": viewer.role.value if viewer.role else "",
+            "system": "on" if viewer.system else "",
+        },
+    )

@@ -1,0 +1,56 @@
+"""The job that handles every outbox message: claim it, run its topic's handler, mark it done."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from renkei import logs, outbox
+from renkei.db import SessionFactory, unit_of_work
+from renkei.organizations import service as organizations
+from renkei.tenancy import Viewer
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, uuid.UUID, dict[str, Any]], Awaitable[None]]
+
+
+async def _invitation_created(
+    session: AsyncSession, message_id: uuid.UUID, payload: dict[str, Any]
+) -> None:
+    await organizations.notify_invitee(
+        session, outbox_id=message_id, invitation_id=uuid.UUID(payload["invitation_id"])
+    )
+
+
+HANDLERS: dict[str, Handler] = {
+    organizations.INVITATION_CREATED: _invitation_created,
+}
+
+
+async def handle_message(sessions: SessionFactory, message_id: uuid.UUID) -> bool:
+    """Run the message's handler once; False when it was handled before or is unknown."""
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        message = await outbox.claim(session, message_id)
+        if message is None:
+            return False
+        handler = HANDLERS.get(message.topic)
+        if handler is None:
+            logger.error("no handler for outbox topic", extra={"topic": message.topic})
+        else:
+            await handler(session, message.id, message.payload)
+        outbox.mark_processed(message)
+        return True
+
+
+async def handle_outbox_message(ctx: dict[str, Any], message_id: str) -> bool:
+    """arq job; the job id is the message id, so arq queues each message once."""
+    token = logs.request_id.set(f"outbox:{message_id}")
+    try:
+        return await handle_message(ctx["sessions"], uuid.UUID(message_id))
+    finally:
+        logs.request_id.reset(token)

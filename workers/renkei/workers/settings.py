@@ -1,0 +1,43 @@
+"""arq worker settings, built from the runtime: the job functions and the outbox relay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from arq.connections import RedisSettings
+from arq.worker import Worker
+
+from renkei.runtime import Runtime
+from renkei.workers.jobs import handle_outbox_message
+from renkei.workers.relay import run_relay
+
+
+def create_worker(runtime: Runtime, *, burst: bool = False, relay: bool = True) -> Worker:
+    """An arq worker for this runtime's Redis; it also runs the outbox relay unless told not to."""
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["sessions"] = runtime.sessions
+        if relay:
+            ctx["relay"] = asyncio.create_task(
+                run_relay(runtime.sessions, ctx["redis"], runtime.app_url)
+            )
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        task = ctx.get("relay")
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return Worker(
+        functions=[handle_outbox_message],
+        redis_settings=RedisSettings.from_dsn(runtime.redis_url),
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
+        burst=burst,
+        handle_signals=False,
+        max_tries=10,
+        keep_result=3600,
+    )
