@@ -184,7 +184,7 @@ class GraphQLEndpoint:
         self.tokens = tokens
         self.graphiql = graphiql
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
             return _error_response(405, "use GET or POST", JSON, {"Allow": "GET, POST"})
         accept = request.headers.get("accept")

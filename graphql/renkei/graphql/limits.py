@@ -65,7 +65,7 @@ def node_limit_rule(variables: dict[str, Any] | None) -> type[ValidationRule]:
                 )
 
         def _page_size(self, field: FieldNode) -> int | None:
-            for argument in field.arguments:
+            for argument in field.arguments or ():
                 if argument.name.value not in ("first", "last"):
                     continue
                 value = argument.value
