@@ -7,7 +7,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import redis.asyncio as redis
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -90,15 +89,15 @@ def create_app(
 ) -> Starlette:
     schema = build_schema(mask_errors=not development)
     graphql = GraphQLEndpoint(schema, sessions, tokens, graphiql=development)
-    state: dict[str, Any] = {}
+    # Made on first use, so that the app also works where no lifespan runs (test transports).
+    redis_client = redis.from_url(redis_url)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        state["redis"] = redis.from_url(redis_url)
         try:
             yield
         finally:
-            await state["redis"].aclose()
+            await redis_client.aclose()
 
     async def jwks(_: Request) -> Response:
         return JSONResponse(tokens.jwks(), headers={"Cache-Control": "public, max-age=300"})
@@ -117,7 +116,7 @@ def create_app(
         except Exception as exc:  # noqa: BLE001 - readiness reports any failure
             checks["database"] = f"unavailable: {type(exc).__name__}"
         try:
-            await state["redis"].ping()
+            await redis_client.ping()
             checks["redis"] = "ok"
         except Exception as exc:  # noqa: BLE001
             checks["redis"] = f"unavailable: {type(exc).__name__}"

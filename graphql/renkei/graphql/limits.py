@@ -149,9 +149,10 @@ class QueryLimits(SchemaExtension):
 
 
 def limit_extensions() -> list[Any]:
+    # Factories, so that each request gets fresh extension instances.
     return [
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         QueryLimits,
     ]

@@ -162,7 +162,7 @@ def build_schema(*, mask_errors: bool = True) -> strawberry.Schema:
     extensions: list[Any] = limit_extensions()
     if mask_errors:
         extensions.append(
-            MaskErrors(
+            lambda: MaskErrors(
                 should_mask_error=_is_fault,
                 error_message="Internal error: it has been logged; try again later.",
             )

@@ -1,0 +1,115 @@
+"""Building test data through the product's own services, and calling the API as a user would."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from renkei.db import SessionFactory, unit_of_work
+from renkei.identity import service as identity
+from renkei.identity.models import User
+from renkei.identity.scopes import ALL_SCOPES
+from renkei.identity.tokens import TokenService
+from renkei.organizations import service as organizations
+from renkei.organizations.models import Membership, Organization, OrganizationKind
+from renkei.tenancy import MembershipRole, Viewer
+
+
+async def create_user(sessions: SessionFactory, email: str, name: str | None = None) -> User:
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        return await identity.ensure_user(
+            session, Viewer.platform(), email=email, display_name=name or email.split("@")[0]
+        )
+
+
+async def act_as(
+    sessions: SessionFactory, user: User, organization: Organization | None = None
+) -> Viewer:
+    async with sessions() as session, session.begin():
+        return await identity.viewer_for(
+            session,
+            user.id,
+            organization_id=organization.id if organization else None,
+            scopes=ALL_SCOPES,
+        )
+
+
+async def create_organization(
+    sessions: SessionFactory,
+    owner: User,
+    *,
+    slug: str | None = None,
+    name: str | None = None,
+    kind: OrganizationKind = OrganizationKind.COMPANY,
+    home_prefecture_code: str = "40",
+    corporate_number: str | None = None,
+    local_government_code: str | None = None,
+) -> Organization:
+    slug = slug or f"org-{uuid.uuid4().hex[:8]}"
+    async with sessions() as session, session.begin():
+        viewer = await identity.viewer_for(
+            session, owner.id, organization_id=None, scopes=ALL_SCOPES
+        )
+        return await organizations.create_organization(
+            session,
+            viewer,
+            slug=slug,
+            name=name or slug,
+            kind=kind,
+            home_prefecture_code=home_prefecture_code,
+            corporate_number=corporate_number,
+            local_government_code=local_government_code,
+        )
+
+
+async def add_member(
+    sessions: SessionFactory,
+    organization: Organization,
+    owner: User,
+    member: User,
+    role: MembershipRole = MembershipRole.MEMBER,
+) -> Membership:
+    """Invite and accept, as the two people would."""
+    async with sessions() as session, session.begin():
+        viewer = await identity.viewer_for(
+            session, owner.id, organization_id=organization.id, scopes=ALL_SCOPES
+        )
+        invitation = await organizations.invite_member(
+            session, viewer, organization_id=organization.id, email=member.email, role=role
+        )
+    async with sessions() as session, session.begin():
+        viewer = await identity.viewer_for(
+            session, member.id, organization_id=None, scopes=ALL_SCOPES
+        )
+        return await organizations.accept_invitation(session, viewer, invitation_id=invitation.id)
+
+
+def token_for(
+    tokens: TokenService,
+    user: User,
+    organization: Organization | None = None,
+    scopes: frozenset[str] = ALL_SCOPES,
+) -> str:
+    return tokens.issue(
+        user_id=user.id,
+        organization_id=organization.id if organization else None,
+        scopes=scopes,
+    )
+
+
+async def graphql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+) -> dict[str, Any]:
+    """POST an operation and return the response body; the HTTP status must be 200."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
