@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -44,6 +45,18 @@ def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
         redis_url=runtime.redis_url,
         development=runtime.settings.development,
     )
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SystemExit(
+                f"renkei: {host}:{port} is in use ({exc.strerror}). Stop the other server, "
+                "or choose another port with RENKEI_PORT."
+            ) from exc
 
 
 async def _serve(runtime: Runtime, *, with_worker: bool) -> None:
@@ -121,7 +134,8 @@ def _banner(runtime: Runtime, token: str) -> str:
     url = f"http://{runtime.settings.host}:{runtime.settings.port}/graphql"
     return (
         f"\n  Renkei is running: GraphiQL at {url}\n"
-        f"  A token for demo@renkei.example acting for fukuoka-pref (add it in GraphiQL's headers):\n"
+        f"  A token for demo@renkei.example acting for fukuoka-pref (paste it in GraphiQL's\n"
+        f"  Headers tab):\n"
         f'    {{"Authorization": "Bearer {token}"}}\n'
         f"  Try: {{ prefectures {{ code name nameRomaji planningBloc {{ name }} }} }}\n"
         f"  Stop with Ctrl-C.\n"
@@ -131,7 +145,9 @@ def _banner(runtime: Runtime, token: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="renkei", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="start everything for development: servers, migrate, seed, API, worker")
+    commands.add_parser(
+        "run", help="start everything for development: servers, migrate, seed, API, worker"
+    )
     commands.add_parser("serve", help="serve the API")
     commands.add_parser("worker", help="run the background worker and the outbox relay")
     commands.add_parser("migrate", help="bring the database schema to the latest migration")
@@ -140,7 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--email", required=True)
     token.add_argument("--org", help="the slug of the organization to act for")
     token.add_argument("--ttl", type=int, help="lifetime in seconds")
-    export = commands.add_parser("export-schema", help="write the GraphQL SDL to graphql/schema.graphql")
+    revision = commands.add_parser("revision", help="autogenerate a migration from the models")
+    revision.add_argument("-m", "--message", required=True)
+    export = commands.add_parser(
+        "export-schema", help="write the GraphQL SDL to graphql/schema.graphql"
+    )
     export.add_argument("--check", action="store_true", help="fail if the file is stale")
     return parser
 
@@ -159,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.check:
             current = SDL_PATH.read_text() if SDL_PATH.exists() else ""
             if current != build_schema().as_str() + "\n":
-                print("graphql/schema.graphql is stale: run `renkei export-schema`", file=sys.stderr)
+                print("graphql/schema.graphql is stale: run `make schema`", file=sys.stderr)
                 return 1
             return 0
         export_sdl()
@@ -169,6 +189,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "migrate":
             _migrate(runtime)
+        elif args.command == "revision":
+            from alembic import command
+
+            from renkei.migrate import alembic_config
+
+            _migrate(runtime)
+            command.revision(
+                alembic_config(runtime.owner_url), message=args.message, autogenerate=True
+            )
         elif args.command == "seed":
             created = asyncio.run(_seed(runtime))
             print(f"seeded {created} new organizations")
@@ -177,8 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "worker":
             asyncio.run(_worker(runtime))
         elif args.command == "serve":
+            _check_port(settings.host, settings.port)
             asyncio.run(_serve(runtime, with_worker=False))
         elif args.command == "run":
+            _check_port(settings.host, settings.port)
             _migrate(runtime)
             asyncio.run(_seed(runtime))
             token = asyncio.run(_token(runtime, "demo@renkei.example", "fukuoka-pref", 86400))
