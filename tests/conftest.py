@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from joserfc.jwk import KeySet
 import psycopg
 import pytest
+from joserfc.jwk import KeySet
 from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.pool import NullPool
@@ -112,7 +112,9 @@ def statement_counter() -> StatementCounter:
 
 
 @pytest.fixture(scope="session")
-async def app_engine(app_url: str, statement_counter: StatementCounter) -> AsyncIterator[AsyncEngine]:
+async def app_engine(
+    app_url: str, statement_counter: StatementCounter
+) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(app_url, pool_size=2)
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
