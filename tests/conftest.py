@@ -18,8 +18,9 @@ import httpx
 import psycopg
 import pytest
 from joserfc.jwk import KeySet
-from sqlalchemy import event, make_url
+from sqlalchemy import Connection, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import NullPool
 
 import renkei.models  # noqa: F401 - all mappers
@@ -68,17 +69,19 @@ def _drop_database(server_url: str, name: str) -> None:
 
 @pytest.fixture(scope="session")
 def template_name(server_url: str) -> Iterator[str]:
-    """A database migrated to head; tests clone it or run inside rolled-back transactions."""
-    name = f"renkei_test_{os.getpid()}"
-    url = _create_database(server_url, name)
-    migrate.upgrade(url, app_role=APP_ROLE)
+    """A database migrated to head that nothing stays connected to, so that it can be cloned."""
+    name = f"renkei_template_{os.getpid()}"
+    migrate.upgrade(_create_database(server_url, name), app_role=APP_ROLE)
     yield name
     _drop_database(server_url, name)
 
 
 @pytest.fixture(scope="session")
-def owner_url(server_url: str, template_name: str) -> str:
-    return _with_database(server_url, template_name)
+def owner_url(server_url: str, template_name: str) -> Iterator[str]:
+    """The database of the rolled-back tests, cloned from the template."""
+    name = f"renkei_test_{os.getpid()}"
+    yield _create_database(server_url, name, template=template_name)
+    _drop_database(server_url, name)
 
 
 @pytest.fixture(scope="session")
@@ -126,13 +129,40 @@ async def app_engine(
     await engine.dispose()
 
 
+class _ForgetfulSession(Session):
+    """A session whose every transaction starts with no viewer.
+
+    Inside the outer test transaction each "transaction" is a savepoint, and settings made with
+    set_config(..., true) outlive a released savepoint; without this, code that forgets to set
+    its viewer would pass here on the previous block's viewer and fail in production.
+    """
+
+
+@event.listens_for(_ForgetfulSession, "after_begin")
+def _forget_viewer(
+    _session: Session, transaction: SessionTransaction, connection: Connection
+) -> None:
+    if transaction.nested:  # a savepoint inside a request, e.g. around one mutation
+        return
+    connection.execute(
+        text(
+            "SELECT set_config('renkei.user_id', '', true), set_config('renkei.email', '', true),"
+            " set_config('renkei.organization_id', '', true), set_config('renkei.role', '', true),"
+            " set_config('renkei.system', '', true)"
+        )
+    )
+
+
 @pytest.fixture
 async def sessions(app_engine: AsyncEngine) -> AsyncIterator[SessionFactory]:
     """Sessions as the application role, inside a transaction rolled back after the test."""
     async with app_engine.connect() as connection:
         outer = await connection.begin()
         yield async_sessionmaker(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            bind=connection,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+            sync_session_class=_ForgetfulSession,
         )
         await outer.rollback()
 

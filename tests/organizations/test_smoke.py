@@ -1,9 +1,14 @@
 from factories import add_member, create_organization, create_user, graphql, token_for
-
 from renkei.tenancy import MembershipRole
 
 VIEWER_QUERY = """
-query { viewer { user { email } role actingOrganization { name members { nodes { role user { email } } } } } }
+query {
+  viewer {
+    user { email }
+    role
+    actingOrganization { name members { nodes { role user { email } } } }
+  }
+}
 """
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,15 @@ from renkei.errors import DomainError
 from renkei.graphql.context import Info
 from renkei.graphql.limits import limit_extensions
 from renkei.graphql.mutations.organizations import OrganizationMutations
-from renkei.graphql.relay import Connection, Node, PageArgs, fetch_pages, parse_global_id
+from renkei.graphql.relay import (
+    EMPTY_PAGE,
+    Connection,
+    Node,
+    PageArgs,
+    fetch_pages,
+    parse_global_id,
+    to_connection,
+)
 from renkei.graphql.types.geography import (
     PlanningBloc,
     Prefecture,
@@ -81,8 +90,8 @@ class Query:
                 f"at most {MAX_NODES_PER_LOOKUP} ids at a time",
                 extensions={"code": "TOO_MANY_IDS"},
             )
-        results: list[Awaitable[Node | None]] = [_resolve_node(info, i) for i in ids]
-        return [await r for r in results]
+        # Gathered, so that the loaders see every id at once: one statement per type.
+        return list(await asyncio.gather(*(_resolve_node(info, i) for i in ids)))
 
     @strawberry.field(description="You, when signed in.")
     async def viewer(self, info: Info) -> Viewer | None:
@@ -121,8 +130,6 @@ class Query:
         kind: OrganizationKind | None = None,  # type: ignore[valid-type]
         prefecture_code: str | None = None,
     ) -> Connection[Organization]:
-        from renkei.graphql.relay import EMPTY_PAGE, to_connection
-
         args = PageArgs.of(first, after, last, before)
         pages = await info.context.run(
             lambda s: fetch_pages(

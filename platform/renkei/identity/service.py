@@ -48,14 +48,13 @@ async def viewer_for(
     An organization the user does not belong to is ignored: they act for none.
     """
     await set_viewer(session, Viewer(user_id=user_id))
-    user = await repository.get_user(session, user_id)
-    if user is None:
+    found = await repository.user_with_role(session, user_id, organization_id)
+    if found is None:
         raise Unauthenticated("the token's user no longer exists")
+    user, role = found
     viewer = Viewer(user_id=user.id, email=user.email, scopes=scopes)
-    if organization_id is not None:
-        role = await repository.role_in(session, user.id, organization_id)
-        if role is not None:
-            viewer = viewer.acting_as(organization_id, role)
+    if organization_id is not None and role is not None:
+        viewer = viewer.acting_as(organization_id, role)
     await set_viewer(session, viewer)
     return viewer
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -60,14 +61,27 @@ def _clean_slug(slug: str) -> str:
 
 
 def _check_prefecture(code: str) -> str:
-    code = code.strip()
+    # Japanese input methods often type full-width digits (４３); they mean the same code.
+    code = unicodedata.normalize("NFKC", code).strip()
     if code not in PREFECTURES_BY_CODE:
         raise Invalid(
-            f"unknown prefecture code {code!r}: use a JIS X 0401 code from 01 to 47",
+            f"unknown prefecture code {code}: "
+            "use a JIS X 0401 code from 01 (北海道) to 47 (沖縄県)",
             field="homePrefectureCode",
             code=ErrorCode.UNKNOWN_PREFECTURE,
         )
     return code
+
+
+def _prefecture_name(code: str) -> str:
+    prefecture = PREFECTURES_BY_CODE.get(code)
+    return f"{prefecture.name} ({code})" if prefecture else code
+
+
+def _prefecture_level_code(code: str) -> str:
+    """The 全国地方公共団体コード of the prefecture a local government code lies in."""
+    five = codes.prefecture_code_of(code) + "000"
+    return five + codes.local_government_code_check_digit(five)
 
 
 def _check_identifiers(
@@ -76,7 +90,7 @@ def _check_identifiers(
     corporate_number: str | None,
     local_government_code: str | None,
 ) -> tuple[str | None, str | None]:
-    """Validate the check digits, and that a local government's code fits its kind and prefecture."""
+    """Check the digits, and that a local government's code fits its kind and prefecture."""
     number = codes.validate_corporate_number(corporate_number) if corporate_number else None
     lg_code = (
         codes.validate_local_government_code(local_government_code)
@@ -86,21 +100,28 @@ def _check_identifiers(
     if kind.is_local_government:
         if lg_code is None:
             raise Invalid(
-                "a prefecture or municipality needs its local government code (全国地方公共団体コード)",
+                "a prefecture or municipality needs its local government code "
+                "(全国地方公共団体コード)",
                 field="localGovernmentCode",
             )
         if codes.prefecture_code_of(lg_code) != home_prefecture_code:
             raise Invalid(
-                f"local government code {lg_code} belongs to prefecture "
-                f"{codes.prefecture_code_of(lg_code)}, not {home_prefecture_code}",
+                f"local government code {lg_code} lies in "
+                f"{_prefecture_name(codes.prefecture_code_of(lg_code))}, not in the home "
+                f"prefecture {_prefecture_name(home_prefecture_code)}",
                 field="localGovernmentCode",
             )
-        if codes.is_prefecture_level(lg_code) != (kind is OrganizationKind.PREFECTURE):
-            expected = (
-                "a prefecture's" if kind is OrganizationKind.PREFECTURE else "a municipality's"
-            )
+        if kind is OrganizationKind.PREFECTURE and not codes.is_prefecture_level(lg_code):
             raise Invalid(
-                f"local government code {lg_code} is not {expected} code",
+                f"local government code {lg_code} is a municipality's; a prefecture uses its "
+                f"own code, {_prefecture_level_code(lg_code)} for "
+                f"{_prefecture_name(home_prefecture_code)}",
+                field="localGovernmentCode",
+            )
+        if kind is OrganizationKind.MUNICIPALITY and codes.is_prefecture_level(lg_code):
+            raise Invalid(
+                f"local government code {lg_code} is the prefecture's own; "
+                "a municipality uses its own 6-digit code",
                 field="localGovernmentCode",
             )
     elif lg_code is not None:
@@ -239,6 +260,11 @@ def _check_grant(viewer: Viewer, role: MembershipRole) -> None:
         raise Forbidden("only an owner may make someone an owner", field="role")
 
 
+def _check_owner_touched(viewer: Viewer, membership: Membership, action: str) -> None:
+    if membership.role is MembershipRole.OWNER and viewer.role is not MembershipRole.OWNER:
+        raise Forbidden(f"only an owner may {action} an owner", field="membershipId")
+
+
 async def invite_member(
     session: AsyncSession,
     viewer: Viewer,
@@ -280,7 +306,7 @@ async def _pending_for_viewer(
         raise NotFound("no such invitation for you", field="invitationId")
     if invitation.status is not InvitationStatus.PENDING:
         raise Conflict(
-            f"this invitation is {invitation.status.value.lower()}", field="invitationId"
+            f"this invitation was {invitation.status.value.lower()} already", field="invitationId"
         )
     if invitation.expires_at <= datetime.now(UTC):
         raise Conflict("this invitation has expired; ask for a new one", field="invitationId")
@@ -347,9 +373,8 @@ async def change_member_role(
     if membership.role is role:
         return membership
     _check_grant(viewer, role)
-    if membership.role is MembershipRole.OWNER:
-        _check_grant(viewer, membership.role)
-        await _keep_an_owner(session, membership)
+    _check_owner_touched(viewer, membership, "change the role of")
+    await _keep_an_owner(session, membership)
     membership.role = role
     await session.flush()
     return membership
@@ -359,9 +384,8 @@ async def remove_member(
     session: AsyncSession, viewer: Viewer, *, membership_id: uuid.UUID
 ) -> uuid.UUID:
     membership = await _managed_membership(session, viewer, membership_id)
-    if membership.role is MembershipRole.OWNER:
-        _check_grant(viewer, membership.role)
-        await _keep_an_owner(session, membership)
+    _check_owner_touched(viewer, membership, "remove")
+    await _keep_an_owner(session, membership)
     await session.delete(membership)
     await session.flush()
     return membership.id

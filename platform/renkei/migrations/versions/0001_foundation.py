@@ -276,6 +276,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Policies reach across tables (users_select reads memberships): drop them all first.
+    _unsecure(context.config.attributes.get("app_role", "renkei_app"))
     op.drop_index(op.f("ix_notifications_recipient_email"), table_name="notifications")
     op.drop_table("notifications")
     op.drop_index(op.f("ix_memberships_user_id"), table_name="memberships")
@@ -464,3 +466,20 @@ def _secure(app_role: str) -> None:
                 f"CREATE POLICY {table}_{command.lower()} ON {table} FOR {command}"
                 f' TO "{app_role}"{clauses}'
             )
+
+
+def _unsecure(app_role: str) -> None:
+    """Undo `_secure`, except the role itself: it is cluster-wide and other databases use it."""
+    for table, commands in _POLICIES.items():
+        for command in commands:
+            op.execute(f"DROP POLICY {table}_{command.lower()} ON {table}")
+    op.execute("DROP TRIGGER outbox_notify ON outbox")
+    op.execute(
+        f"""
+        REVOKE ALL ON planning_blocs, prefectures, alembic_version FROM "{app_role}";
+        REVOKE USAGE ON SCHEMA public FROM "{app_role}";
+        DO $$ BEGIN
+          EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM "{app_role}"', current_database());
+        END $$;
+        """
+    )

@@ -1,0 +1,237 @@
+"""The catalog holds the application role to row-level security on every table it may write.
+
+Tables are found in pg_class, not listed here, so a table added without row-level security, or with
+a command its policies forget, fails these tests.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+APP_ROLE = "renkei_app"
+# Shared by every tenant and holding nothing of theirs: the app may read them, never write them.
+REFERENCE_TABLES = {"alembic_version", "planning_blocs", "prefectures"}
+COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
+POLICY_COMMANDS = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "*": "ALL"}
+
+TABLES = """
+SELECT c.relname AS name, c.relkind AS kind, c.relrowsecurity AS rls,
+       c.relforcerowsecurity AS forced, coalesce(c.reloptions, '{}') AS options,
+       has_any_column_privilege(:role, c.oid, 'SELECT') AS "SELECT",
+       has_any_column_privilege(:role, c.oid, 'INSERT') AS "INSERT",
+       has_any_column_privilege(:role, c.oid, 'UPDATE') AS "UPDATE",
+       has_table_privilege(:role, c.oid, 'DELETE') AS "DELETE",
+       has_table_privilege(:role, c.oid, 'TRUNCATE') AS "TRUNCATE",
+       has_any_column_privilege(:role, c.oid, 'REFERENCES') AS "REFERENCES",
+       has_table_privilege(:role, c.oid, 'TRIGGER') AS "TRIGGER"
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+ORDER BY c.relname
+"""
+
+POLICIES = """
+SELECT c.relname AS "table", p.polname AS name, p.polcmd AS command, p.polpermissive AS permissive,
+       (0::oid = ANY (p.polroles) OR CAST(:role AS regrole) = ANY (p.polroles)) AS applies,
+       pg_get_expr(p.polqual, p.polrelid) AS "using",
+       pg_get_expr(p.polwithcheck, p.polrelid) AS "check"
+FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public'
+ORDER BY c.relname, p.polname
+"""
+
+
+async def _rows(engine: AsyncEngine, sql: str) -> list[dict[str, Any]]:
+    async with engine.connect() as connection:
+        result = await connection.execute(text(sql), {"role": APP_ROLE})
+        return [dict(row) for row in result.mappings()]
+
+
+def _writes(table: dict[str, Any]) -> bool:
+    return any(table[command] for command in ("INSERT", "UPDATE", "DELETE"))
+
+
+async def test_the_application_role_has_no_power_beyond_its_grants(
+    owner_engine: AsyncEngine,
+) -> None:
+    # when
+    attributes = await _rows(
+        owner_engine,
+        "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolreplication"
+        " FROM pg_roles WHERE rolname = :role",
+    )
+    inherited = await _rows(
+        owner_engine,
+        "SELECT m.roleid::regrole::text AS role FROM pg_auth_members m"
+        " WHERE m.member = CAST(:role AS regrole)",
+    )
+    creates = await _rows(
+        owner_engine,
+        "SELECT has_database_privilege(:role, current_database(), 'CREATE') AS database,"
+        " has_schema_privilege(:role, 'public', 'CREATE') AS public",
+    )
+    # then: not a superuser, not exempt from row-level security, no role or database making,
+    # no other role's rights, and no table or schema of its own to make
+    assert attributes == [
+        {
+            "rolsuper": False,
+            "rolbypassrls": False,
+            "rolcreaterole": False,
+            "rolcreatedb": False,
+            "rolreplication": False,
+        }
+    ]
+    assert inherited == []
+    assert creates == [{"database": False, "public": False}]
+
+
+async def test_the_application_role_owns_nothing(owner_engine: AsyncEngine) -> None:
+    # An owner may disable row-level security on its table, or rewrite a policy or function.
+    owned = await _rows(
+        owner_engine,
+        "SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS object FROM pg_shdepend d"
+        " WHERE d.deptype = 'o' AND d.refobjid = CAST(:role AS regrole)"
+        " AND d.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    owned_tables = await _rows(
+        owner_engine,
+        "SELECT relname FROM pg_class WHERE relowner = CAST(:role AS regrole)",
+    )
+    assert owned == []
+    assert owned_tables == []
+
+
+async def test_every_table_is_reference_data_or_under_forced_row_level_security(
+    owner_engine: AsyncEngine,
+) -> None:
+    tables = [t for t in await _rows(owner_engine, TABLES) if t["kind"] in ("r", "p")]
+    assert {t["name"] for t in tables} > REFERENCE_TABLES
+    unprotected = [
+        t["name"]
+        for t in tables
+        if not (t["rls"] and t["forced"]) and t["name"] not in REFERENCE_TABLES
+    ]
+    assert unprotected == []
+
+
+async def test_every_table_the_app_writes_has_row_level_security_enabled_and_forced(
+    owner_engine: AsyncEngine,
+) -> None:
+    tables = [t for t in await _rows(owner_engine, TABLES) if t["kind"] in ("r", "p")]
+    writable = {t["name"]: (t["rls"], t["forced"]) for t in tables if _writes(t)}
+    assert {"organizations", "memberships", "invitations", "users"} <= writable.keys()
+    assert {name: state for name, state in writable.items() if state != (True, True)} == {}
+
+
+async def test_reference_data_is_read_only_for_the_app(owner_engine: AsyncEngine) -> None:
+    tables = {t["name"]: t for t in await _rows(owner_engine, TABLES)}
+    granted = {
+        name: [c for c in (*COMMANDS, "TRUNCATE", "REFERENCES", "TRIGGER") if tables[name][c]]
+        for name in REFERENCE_TABLES
+    }
+    assert granted == {name: ["SELECT"] for name in REFERENCE_TABLES}
+
+
+async def test_no_table_can_be_truncated_or_extended_by_the_app(owner_engine: AsyncEngine) -> None:
+    # TRUNCATE skips row-level security; REFERENCES and TRIGGER are the owner's business.
+    tables = await _rows(owner_engine, TABLES)
+    extra = {
+        t["name"]: [c for c in ("TRUNCATE", "REFERENCES", "TRIGGER") if t[c]]
+        for t in tables
+        if t["TRUNCATE"] or t["REFERENCES"] or t["TRIGGER"]
+    }
+    assert extra == {}
+
+
+async def test_the_app_reaches_no_view_that_runs_as_its_owner(owner_engine: AsyncEngine) -> None:
+    # A view runs as its owner, whom row-level security does not filter, unless security_invoker.
+    relations = await _rows(owner_engine, TABLES)
+    reachable = [
+        r["name"]
+        for r in relations
+        if r["kind"] in ("v", "m", "f")
+        and any(r[c] for c in COMMANDS)
+        and not (r["kind"] == "v" and "security_invoker=true" in r["options"])
+    ]
+    assert reachable == []
+
+
+async def test_policies_cover_every_command_on_every_table_the_app_writes(
+    owner_engine: AsyncEngine,
+) -> None:
+    tables = [t for t in await _rows(owner_engine, TABLES) if t["kind"] in ("r", "p")]
+    policies = await _rows(owner_engine, POLICIES)
+    uncovered: dict[str, list[str]] = {}
+    for table in (t for t in tables if _writes(t)):
+        covered = {
+            POLICY_COMMANDS[p["command"]]
+            for p in policies
+            if p["table"] == table["name"] and p["permissive"] and p["applies"]
+        }
+        missing = [c for c in COMMANDS if c not in covered and "ALL" not in covered]
+        if missing:
+            uncovered[table["name"]] = missing
+    assert uncovered == {}
+
+
+async def test_every_policy_checks_the_rows_it_lets_in(owner_engine: AsyncEngine) -> None:
+    # Without WITH CHECK an UPDATE could move a row to where its writer may not see it.
+    policies = await _rows(owner_engine, POLICIES)
+    assert policies
+    malformed = []
+    for policy in policies:
+        command = POLICY_COMMANDS[policy["command"]]
+        needs_using = command in ("SELECT", "UPDATE", "DELETE", "ALL")
+        needs_check = command in ("INSERT", "UPDATE", "ALL")
+        if (needs_using and not policy["using"]) or (needs_check and not policy["check"]):
+            malformed.append(policy["name"])
+    assert malformed == []
+
+
+SHORTCUT = re.compile(r"\b(current_user|session_user|current_role|current_setting|user)\b", re.I)
+
+
+async def test_policies_read_the_viewer_only_through_the_renkei_functions(
+    owner_engine: AsyncEngine,
+) -> None:
+    # Reading a role name or a setting directly would bypass the transaction-local viewer.
+    policies = await _rows(owner_engine, POLICIES)
+    shortcuts = {}
+    blind = []
+    for policy in policies:
+        expressions = " ".join(e for e in (policy["using"], policy["check"]) if e)
+        if found := SHORTCUT.findall(expressions):
+            shortcuts[policy["name"]] = found
+        if "renkei_" not in expressions:
+            blind.append(policy["name"])
+    assert shortcuts == {}
+    assert blind == []
+
+
+SETTING_READ = re.compile(r"current_setting\(([^)]*)\)")
+
+
+async def test_the_renkei_functions_read_transaction_settings_that_may_be_missing(
+    owner_engine: AsyncEngine,
+) -> None:
+    functions = await _rows(
+        owner_engine,
+        "SELECT p.proname AS name, p.prosrc AS source, p.prosecdef AS definer"
+        " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+        " WHERE n.nspname = 'public' AND p.proname LIKE 'renkei\\_%'",
+    )
+    reads = {f["name"]: SETTING_READ.findall(f["source"]) for f in functions}
+    # then each viewer function reads its own setting, with missing_ok, so no viewer means NULL
+    assert {name: args for name, args in reads.items() if args} == {
+        "renkei_user_id": ["'renkei.user_id', true"],
+        "renkei_email": ["'renkei.email', true"],
+        "renkei_organization_id": ["'renkei.organization_id', true"],
+        "renkei_role": ["'renkei.role', true"],
+        "renkei_is_system": ["'renkei.system', true"],
+    }
+    # and none runs as its owner, which row-level security would not filter
+    assert [f["name"] for f in functions if f["definer"]] == []
