@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -58,8 +60,15 @@ class Settings:
             allowed = ", ".join(e.value for e in Environment)
             raise ConfigError(f"RENKEI_ENV must be one of {allowed}") from exc
         port = env.get("RENKEI_PORT", "8000")
-        if not port.isdigit():
-            raise ConfigError("RENKEI_PORT must be a port number")
+        if not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+            raise ConfigError(f"RENKEI_PORT must be a port number from 1 to 65535, not {port!r}")
+        log_level = env.get("RENKEI_LOG_LEVEL", "INFO").upper()
+        if not isinstance(logging.getLevelName(log_level), int):
+            levels = "DEBUG, INFO, WARNING, ERROR or CRITICAL"
+            raise ConfigError(f"RENKEI_LOG_LEVEL must be {levels}, not {log_level!r}")
+        signing_keys = env.get("RENKEI_SIGNING_KEYS") or None
+        if signing_keys is not None:
+            _check_key_set(signing_keys)
         host = env.get("RENKEI_HOST", "127.0.0.1")
         public_url = env.get("RENKEI_PUBLIC_URL", f"http://{host}:{port}").rstrip("/")
         settings = cls(
@@ -74,9 +83,9 @@ class Settings:
             host=host,
             port=int(port),
             public_url=public_url,
-            signing_keys=env.get("RENKEI_SIGNING_KEYS") or None,
+            signing_keys=signing_keys,
             token_issuer=env.get("RENKEI_TOKEN_ISSUER", public_url),
-            log_level=env.get("RENKEI_LOG_LEVEL", "INFO"),
+            log_level=log_level,
         )
         if environment is Environment.PRODUCTION:
             missing = [
@@ -92,3 +101,13 @@ class Settings:
             if missing:
                 raise ConfigError(f"production needs {', '.join(missing)} to be set")
         return settings
+
+
+def _check_key_set(value: str) -> None:
+    """A JSON Web Key Set with at least one key; the keys themselves are checked on loading."""
+    try:
+        keys = json.loads(value).get("keys")
+    except (ValueError, AttributeError):
+        keys = None
+    if not isinstance(keys, list) or not keys:
+        raise ConfigError('RENKEI_SIGNING_KEYS must be a JSON Web Key Set: {"keys": [...]}')

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from contextvars import ContextVar
+from typing import TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -17,9 +18,9 @@ class _RequestId(logging.Filter):
         return True
 
 
-def configure(level: str = "INFO") -> None:
-    """Send every logger's records to stderr as JSON."""
-    handler = logging.StreamHandler(sys.stderr)
+def configure(level: str = "INFO", *, stream: TextIO | None = None) -> None:
+    """Send every logger's records to stderr (or `stream`) as JSON."""
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.addFilter(_RequestId())
     handler.setFormatter(
         JsonFormatter(

@@ -46,7 +46,9 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming[:64] if incoming.isprintable() and incoming else uuid.uuid4().hex
+        # Only printable ASCII is echoed: other bytes would not come back as they were sent.
+        usable = incoming.isascii() and incoming.isprintable() and incoming
+        rid = incoming[:64] if usable else uuid.uuid4().hex
         token = logs.request_id.set(rid)
         status = 500
         started = time.perf_counter()
@@ -113,12 +115,12 @@ def create_app(
             head = head_revision()
             checks["database"] = "ok"
             checks["migrations"] = "ok" if version == head else f"at {version}, head is {head}"
-        except Exception as exc:  # noqa: BLE001 - readiness reports any failure
+        except Exception as exc:  # readiness reports any failure
             checks["database"] = f"unavailable: {type(exc).__name__}"
         try:
             await redis_client.ping()
             checks["redis"] = "ok"
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             checks["redis"] = f"unavailable: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse(

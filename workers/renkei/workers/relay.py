@@ -1,4 +1,4 @@
-"""Moves committed outbox messages to arq: woken by PostgreSQL's NOTIFY, and polling as a fallback."""
+"""Moves committed outbox messages to arq: woken by PostgreSQL's NOTIFY, polling as a fallback."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ async def run_relay(
     *,
     poll_seconds: float = 2.0,
 ) -> None:
-    """Relay until cancelled. The NOTIFY comes only on commit, so a rolled-back row never wakes it."""
+    """Relay until cancelled. NOTIFY comes only on commit: a rolled-back row never wakes it."""
     wake = asyncio.Event()
     listener = asyncio.create_task(_listen(libpq_url(database_url), wake))
     try:

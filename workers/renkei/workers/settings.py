@@ -7,6 +7,7 @@ import contextlib
 from typing import Any
 
 from arq.connections import RedisSettings
+from arq.constants import default_queue_name
 from arq.worker import Worker
 
 from renkei.runtime import Runtime
@@ -14,8 +15,18 @@ from renkei.workers.jobs import handle_outbox_message
 from renkei.workers.relay import run_relay
 
 
-def create_worker(runtime: Runtime, *, burst: bool = False, relay: bool = True) -> Worker:
-    """An arq worker for this runtime's Redis; it also runs the outbox relay unless told not to."""
+def create_worker(
+    runtime: Runtime,
+    *,
+    burst: bool = False,
+    relay: bool = True,
+    queue_name: str = default_queue_name,
+) -> Worker:
+    """An arq worker for this runtime's Redis; it also runs the outbox relay unless told not to.
+
+    The relay queues through the worker's own pool, whose default queue is `queue_name`, so a
+    worker on another queue (tests, a second deployment) relays to the queue it reads.
+    """
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["sessions"] = runtime.sessions
@@ -34,6 +45,7 @@ def create_worker(runtime: Runtime, *, burst: bool = False, relay: bool = True) 
     return Worker(
         functions=[handle_outbox_message],
         redis_settings=RedisSettings.from_dsn(runtime.redis_url),
+        queue_name=queue_name,
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         burst=burst,

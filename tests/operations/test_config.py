@@ -1,0 +1,126 @@
+"""Settings from the environment: development needs nothing, production refuses to guess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from joserfc.jwk import KeySet
+
+from renkei.config import ConfigError, Environment, Settings
+from renkei.identity.tokens import generate_key
+
+PRODUCTION_VARIABLES = (
+    "RENKEI_DATABASE_URL",
+    "RENKEI_APP_DATABASE_URL",
+    "RENKEI_REDIS_URL",
+    "RENKEI_SIGNING_KEYS",
+)
+
+
+def _production(**overrides: str) -> dict[str, str]:
+    env = {
+        "RENKEI_ENV": "production",
+        "RENKEI_DATABASE_URL": "postgresql+psycopg://owner@db/renkei",
+        "RENKEI_APP_DATABASE_URL": "postgresql+psycopg://renkei_app@db/renkei",
+        "RENKEI_REDIS_URL": "redis://cache:6379/0",
+        "RENKEI_SIGNING_KEYS": json.dumps(KeySet([generate_key()]).as_dict(private=True)),
+        "RENKEI_PUBLIC_URL": "https://renkei.example/",
+    }
+    env.update(overrides)
+    return {name: value for name, value in env.items() if value}
+
+
+def test_development_needs_nothing():
+    # when
+    settings = Settings.from_env({})
+    # then
+    assert settings.environment is Environment.DEVELOPMENT
+    assert settings.development
+    assert (settings.database_url, settings.redis_url, settings.signing_keys) == (None, None, None)
+    assert settings.app_role == "renkei_app"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.public_url == settings.token_issuer == "http://127.0.0.1:8000"
+    assert settings.log_level == "INFO"
+
+
+def test_production_reads_its_servers_and_keys():
+    # given
+    env = _production()
+    # when
+    settings = Settings.from_env(env)
+    # then
+    assert not settings.development
+    assert settings.database_url == env["RENKEI_DATABASE_URL"]
+    assert settings.app_database_url == env["RENKEI_APP_DATABASE_URL"]
+    assert settings.redis_url == env["RENKEI_REDIS_URL"]
+    assert settings.signing_keys == env["RENKEI_SIGNING_KEYS"]
+    assert settings.public_url == settings.token_issuer == "https://renkei.example"
+
+
+def test_production_names_every_missing_variable():
+    # when
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({"RENKEI_ENV": "production"})
+    # then
+    assert str(raised.value) == f"production needs {', '.join(PRODUCTION_VARIABLES)} to be set"
+
+
+def test_production_names_only_what_is_missing():
+    # when
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(_production(RENKEI_REDIS_URL="", RENKEI_SIGNING_KEYS=""))
+    # then
+    assert str(raised.value) == "production needs RENKEI_REDIS_URL, RENKEI_SIGNING_KEYS to be set"
+
+
+def test_an_unknown_environment_is_refused():
+    with pytest.raises(
+        ConfigError, match="RENKEI_ENV must be one of development, test, production"
+    ):
+        Settings.from_env({"RENKEI_ENV": "staging"})
+
+
+@pytest.mark.parametrize("port", ["http", "-1", "0", "65536", "8000.0", "٨٠٠٠"])
+def test_a_bad_port_is_refused(port):
+    with pytest.raises(ConfigError, match="RENKEI_PORT must be a port number"):
+        Settings.from_env({"RENKEI_PORT": port})
+
+
+def test_a_bad_log_level_is_refused():
+    with pytest.raises(ConfigError, match="RENKEI_LOG_LEVEL must be"):
+        Settings.from_env({"RENKEI_LOG_LEVEL": "verbose"})
+
+
+@pytest.mark.parametrize("keys", ["not json", "[]", '{"keys": []}', '{"kty": "RSA"}'])
+def test_signing_keys_that_are_not_a_key_set_are_refused(keys):
+    with pytest.raises(ConfigError, match="RENKEI_SIGNING_KEYS must be a JSON Web Key Set"):
+        Settings.from_env(_production(RENKEI_SIGNING_KEYS=keys))
+
+
+def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("RENKEI_")}
+    return subprocess.run(
+        [sys.executable, "-m", "renkei.cli", *args],
+        env={**clean, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_cli_refuses_production_without_its_settings(tmp_path):
+    # when
+    result = _cli("migrate", env={"RENKEI_ENV": "production"}, cwd=tmp_path)
+    # then
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"renkei: production needs {', '.join(PRODUCTION_VARIABLES)} to be set\n"
+    )
