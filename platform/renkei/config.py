@@ -66,6 +66,9 @@ class Settings:
         if not isinstance(logging.getLevelName(log_level), int):
             levels = "DEBUG, INFO, WARNING, ERROR or CRITICAL"
             raise ConfigError(f"RENKEI_LOG_LEVEL must be {levels}, not {log_level!r}")
+        ttl = env.get("RENKEI_TOKEN_TTL_SECONDS", "3600")
+        if not (ttl.isascii() and ttl.isdigit() and 60 <= int(ttl) <= 86400):
+            raise ConfigError(f"RENKEI_TOKEN_TTL_SECONDS must be from 60 to 86400, not {ttl!r}")
         signing_keys = env.get("RENKEI_SIGNING_KEYS") or None
         if signing_keys is not None:
             _check_key_set(signing_keys)
@@ -85,6 +88,7 @@ class Settings:
             public_url=public_url,
             signing_keys=signing_keys,
             token_issuer=env.get("RENKEI_TOKEN_ISSUER", public_url),
+            token_ttl_seconds=int(ttl),
             log_level=log_level,
         )
         if environment is Environment.PRODUCTION:

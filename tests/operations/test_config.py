@@ -124,3 +124,13 @@ def test_the_cli_refuses_production_without_its_settings(tmp_path):
     assert result.stderr == (
         f"renkei: production needs {', '.join(PRODUCTION_VARIABLES)} to be set\n"
     )
+
+
+def test_token_lifetime_is_configurable_within_bounds():
+    # when
+    settings = Settings.from_env({"RENKEI_TOKEN_TTL_SECONDS": "900"})
+    # then
+    assert settings.token_ttl_seconds == 900
+    for ttl in ("0", "59", "86401", "an hour"):
+        with pytest.raises(ConfigError, match="RENKEI_TOKEN_TTL_SECONDS must be from 60 to 86400"):
+            Settings.from_env({"RENKEI_TOKEN_TTL_SECONDS": ttl})

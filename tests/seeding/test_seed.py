@@ -1,6 +1,6 @@
-from factories import graphql
 from sqlalchemy import select
 
+from factories import graphql
 from renkei.db import unit_of_work
 from renkei.identity import repository as users
 from renkei.organizations.models import Organization
