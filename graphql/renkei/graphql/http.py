@@ -1,7 +1,8 @@
 """GraphQL over HTTP (the GraphQL Foundation's specification) on Starlette.
 
-`application/graphql-response+json` is preferred: with it, a request that fails to parse or
-validate is a 400. A client that accepts only `application/json` gets the legacy 200. GET runs
+`application/graphql-response+json` is preferred: with it, a request that cannot run (it fails to
+parse or validate, names no single operation, or its variables do not fit) is a 400 whose body
+has no `data`. A client that accepts only `application/json` gets the legacy 200. GET runs
 queries only; a mutation over GET is a 405.
 """
 
@@ -9,17 +10,19 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode
 from graphql.error import GraphQLError as CoreError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.exceptions import MissingQueryError
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.extensions import SchemaExtension
 from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
@@ -107,7 +110,8 @@ def _from_mapping(data: Any) -> GraphQLRequest:
     return GraphQLRequest(
         query=_string(data.get("query"), "query"),
         variables=_object(data.get("variables"), "variables"),
-        operation_name=_string(data.get("operationName"), "operationName"),
+        # Some clients send an empty name for a document of one operation.
+        operation_name=_string(data.get("operationName"), "operationName") or None,
         extensions=_object(data.get("extensions"), "extensions"),
     )
 
@@ -168,6 +172,68 @@ def _is_fault(error: CoreError) -> bool:
     return original is not None and not isinstance(original, GraphQLError | DomainError)
 
 
+def _is_request_error(result: ExecutionResult) -> bool:
+    """True when the operation never ran: the response must then have no `data`.
+
+    Besides parse and validation errors, variables that do not fit their types are found by
+    graphql-core at the start of execution; they are the only errors without a path.
+    """
+    if isinstance(result, PreExecutionError):
+        return True
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(e.path is None for e in errors)
+
+
+@dataclass
+class _Exchange:
+    """What the endpoint and its schema extension tell each other about one request."""
+
+    operation_name: str | None
+    fault: bool = False
+
+
+class _Transport(SchemaExtension):
+    """The endpoint's eyes inside execution.
+
+    It checks the operation to run before Strawberry would silently pick the first one, and
+    notes faults before MaskErrors (an earlier extension, so it finishes later) hides what
+    they were, so that the endpoint still rolls back in production.
+    """
+
+    def _exchange(self) -> _Exchange | None:
+        context = self.execution_context.context
+        if not isinstance(context, Context):
+            return None
+        exchange = getattr(context.request.state, "graphql", None)
+        return exchange if isinstance(exchange, _Exchange) else None
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        document = self.execution_context.graphql_document
+        exchange = self._exchange()
+        if document is None or exchange is None:
+            return
+        names = [
+            d.name.value if d.name else None
+            for d in document.definitions
+            if isinstance(d, OperationDefinitionNode)
+        ]
+        wanted = exchange.operation_name
+        if wanted is None and len(names) > 1:
+            raise GraphQLError("the document has several operations: name one in operationName")
+        if wanted is not None and wanted not in names:
+            raise GraphQLError(f"the document has no operation named {wanted!r}")
+        if not names:
+            raise GraphQLError("the document has no operation to run")
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        exchange = self._exchange()
+        errors = getattr(self.execution_context.result, "errors", None) or []
+        if exchange is not None and any(_is_fault(e) for e in errors):
+            exchange.fault = True
+
+
 class GraphQLEndpoint:
     """The /graphql route: one unit of work per request, committed unless a fault occurred."""
 
@@ -179,6 +245,8 @@ class GraphQLEndpoint:
         *,
         graphiql: bool,
     ) -> None:
+        if _Transport not in schema.extensions:
+            schema.extensions = (*schema.extensions, _Transport)
         self.schema = schema
         self.sessions = sessions
         self.tokens = tokens
@@ -215,6 +283,8 @@ class GraphQLEndpoint:
             if request.method == "GET"
             else {OperationType.QUERY, OperationType.MUTATION}
         )
+        exchange = _Exchange(operation_name=graphql_request.operation_name)
+        request.state.graphql = exchange
         async with self.sessions() as session:
             transaction = await session.begin()
             try:
@@ -235,9 +305,7 @@ class GraphQLEndpoint:
                 return _error_response(405, "mutations need POST", media, {"Allow": "POST"})
             except CannotGetOperationTypeError:
                 await transaction.rollback()
-                return _error_response(
-                    400, "name the operation to run (operationName)", media, {}
-                )
+                return _error_response(400, "name the operation to run (operationName)", media, {})
             except Unauthenticated as error:
                 await transaction.rollback()
                 return _error_response(
@@ -246,9 +314,7 @@ class GraphQLEndpoint:
             except BaseException:
                 await transaction.rollback()
                 raise
-            if any(_is_fault(e) for e in (result.errors or [])) or isinstance(
-                result, PreExecutionError
-            ):
+            if exchange.fault or _is_request_error(result):
                 await transaction.rollback()
             else:
                 await transaction.commit()
@@ -263,12 +329,12 @@ class GraphQLEndpoint:
 
     def _response(self, result: ExecutionResult, media: str) -> Response:
         body: dict[str, Any] = {}
-        pre_execution = isinstance(result, PreExecutionError)
-        if not pre_execution:
+        request_error = _is_request_error(result)
+        if not request_error:
             body["data"] = result.data
         if result.errors:
             body["errors"] = [error.formatted for error in result.errors]
         if result.extensions:
             body["extensions"] = result.extensions
-        status = 400 if pre_execution and media == GRAPHQL_RESPONSE else 200
+        status = 400 if request_error and media == GRAPHQL_RESPONSE else 200
         return JSONResponse(body, status_code=status, media_type=media)

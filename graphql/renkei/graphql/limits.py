@@ -1,8 +1,9 @@
-"""Limits checked before execution: depth, aliases, tokens, page sizes and the node count.
+"""Limits checked before execution: nesting, depth, aliases, tokens, page sizes and node count.
 
 The node count is what the query could return at most: each connection multiplies what is
 below it by its `first` or `last` (as GitHub and Shopify cost a query), so
-`organizations(first: 100) { members(first: 100) }` is 10,100 nodes.
+`organizations(first: 100) { members(first: 100) }` is 10,100 nodes; `nodes(ids:)` multiplies
+by the number of ids.
 """
 
 from __future__ import annotations
@@ -14,17 +15,23 @@ from graphql import (
     FieldNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
-    GraphQLInterfaceType,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
+    NamedTypeNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    Source,
+    ValidationContext,
     ValidationRule,
     VariableNode,
     get_named_type,
+    value_from_ast_untyped,
 )
+from graphql.language import Lexer, Token, TokenKind
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -38,21 +45,71 @@ MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
 MAX_NODES = 20_000
+# Braces and brackets, read before parsing: far more than a 12-deep query needs, and below the
+# parser's own limit (200), whose error would not say what is allowed.
+MAX_NESTING = 64
+OPENING = (TokenKind.BRACE_L, TokenKind.BRACKET_L)
+CLOSING = (TokenKind.BRACE_R, TokenKind.BRACKET_R)
 
 
 def _error(message: str, node: Any, code: str) -> GraphQLError:
     return GraphQLError(message, node, extensions={"code": code})
 
 
+def _too_deep(source: Source) -> Token | None:
+    """The first token past MAX_NESTING levels, reading at most MAX_TOKENS tokens."""
+    lexer = Lexer(source)
+    depth = 0
+    try:
+        for _ in range(MAX_TOKENS):
+            token = lexer.advance()
+            if token.kind == TokenKind.EOF:
+                return None
+            if token.kind in OPENING:
+                depth += 1
+                if depth > MAX_NESTING:
+                    return token
+            elif token.kind in CLOSING:
+                depth -= 1
+    except GraphQLError:
+        return None  # a syntax error, which the parser reports
+    return None  # longer documents are refused by the token limit
+
+
+def check_nesting(query: str) -> None:
+    """Refuse, before parsing, a document nested beyond what any allowed query needs."""
+    source = Source(query)
+    token = _too_deep(source)
+    if token is not None:
+        raise GraphQLError(
+            f"the document is nested more than {MAX_NESTING} levels deep: "
+            f"a query may be at most {MAX_DEPTH} fields deep",
+            source=source,
+            positions=[token.start],
+            extensions={"code": "QUERY_TOO_DEEP"},
+        )
+
+
 def node_limit_rule(variables: dict[str, Any] | None) -> type[ValidationRule]:
     """A validation rule bound to this request's variables."""
-    values = variables or {}
+    provided = variables or {}
 
     class NodeLimit(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            self.values: dict[str, Any] = dict(provided)
+
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
             root = self.context.schema.get_root_type(node.operation)
             if root is None:
                 return
+            # A variable left out takes its default, which must be checked like a literal.
+            defaults = {
+                d.variable.name.value: value_from_ast_untyped(d.default_value)
+                for d in node.variable_definitions or ()
+                if d.default_value is not None
+            }
+            self.values = {**defaults, **provided}
             total = self._count(node.selection_set, root, 1, set())
             if total > MAX_NODES:
                 self.report_error(
@@ -73,7 +130,7 @@ def node_limit_rule(variables: dict[str, Any] | None) -> type[ValidationRule]:
                 if isinstance(value, IntValueNode):
                     size = int(value.value)
                 elif isinstance(value, VariableNode):
-                    size = values.get(value.name.value)
+                    size = self.values.get(value.name.value)
                 if size is None:
                     continue
                 if not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
@@ -89,19 +146,42 @@ def node_limit_rule(variables: dict[str, Any] | None) -> type[ValidationRule]:
                 return size
             return None
 
+        def _id_count(self, field: FieldNode) -> int | None:
+            """How many nodes `nodes(ids:)` asks for; None for other fields."""
+            for argument in field.arguments or ():
+                if argument.name.value != "ids":
+                    continue
+                ids: Any = argument.value
+                if isinstance(ids, VariableNode):
+                    ids = self.values.get(ids.name.value)
+                elif isinstance(ids, ListValueNode):
+                    ids = ids.values
+                return len(ids) if isinstance(ids, list | tuple) else 1
+            return None
+
+        def _condition(
+            self, condition: NamedTypeNode | None, parent: GraphQLNamedType
+        ) -> GraphQLNamedType:
+            """The type a fragment applies to: `... on Organization` under a Node field."""
+            if condition is None:
+                return parent
+            return self.context.schema.get_type(condition.name.value) or parent
+
         def _selections(
-            self, selection_set: SelectionSetNode, seen: set[str]
-        ) -> Iterator[FieldNode]:
+            self, selection_set: SelectionSetNode, parent: GraphQLNamedType, seen: set[str]
+        ) -> Iterator[tuple[FieldNode, GraphQLNamedType]]:
             for selection in selection_set.selections:
                 if isinstance(selection, FieldNode):
-                    yield selection
+                    yield selection, parent
                 elif isinstance(selection, InlineFragmentNode):
-                    yield from self._selections(selection.selection_set, seen)
+                    target = self._condition(selection.type_condition, parent)
+                    yield from self._selections(selection.selection_set, target, seen)
                 elif isinstance(selection, FragmentSpreadNode):
                     name = selection.name.value
                     fragment = self.context.get_fragment(name)
                     if fragment is not None and name not in seen:
-                        yield from self._selections(fragment.selection_set, seen | {name})
+                        target = self._condition(fragment.type_condition, parent)
+                        yield from self._selections(fragment.selection_set, target, seen | {name})
 
         def _count(
             self,
@@ -110,34 +190,40 @@ def node_limit_rule(variables: dict[str, Any] | None) -> type[ValidationRule]:
             multiplier: int,
             seen: set[str],
         ) -> int:
-            if selection_set is None or not isinstance(
-                parent, GraphQLObjectType | GraphQLInterfaceType
-            ):
+            if selection_set is None:
                 return 0
             total = 0
-            for field in self._selections(selection_set, seen):
-                definition = parent.fields.get(field.name.value)
+            for field, owner in self._selections(selection_set, parent, seen):
+                if not isinstance(owner, GraphQLObjectType | GraphQLInterfaceType):
+                    continue
+                definition = owner.fields.get(field.name.value)
                 if definition is None:
                     continue  # unknown fields are reported by the standard rules
                 child = get_named_type(definition.type)
                 size = self._page_size(field)
+                ids = self._id_count(field)
                 if child.name.endswith("Connection"):
                     size = size or DEFAULT_PAGE_SIZE
                     total += multiplier * size
                     total += self._count(field.selection_set, child, multiplier * size, seen)
+                elif ids is not None:
+                    total += multiplier * ids
+                    total += self._count(field.selection_set, child, multiplier * ids, seen)
                 elif field.selection_set is not None:
-                    # Types implementing Node under an interface: count through the interface.
-                    target = child
-                    if not isinstance(child, GraphQLObjectType | GraphQLInterfaceType):
-                        target = self.context.schema.get_type(child.name) or child
-                    total += self._count(field.selection_set, target, multiplier, seen)
+                    total += self._count(field.selection_set, child, multiplier, seen)
             return total
 
     return NodeLimit
 
 
 class QueryLimits(SchemaExtension):
-    """Adds the node-count rule for this request's variables."""
+    """Refuses documents nested too deeply to parse; adds the node-count rule for the variables."""
+
+    def on_parse(self) -> Iterator[None]:
+        query = self.execution_context.query
+        if query is not None:
+            check_nesting(query)
+        yield
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context

@@ -121,7 +121,10 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain, ensure_ascii=False).encode()).decode()
 
 
-def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
+def decode_cursor(
+    cursor: str, columns: Sequence[InstrumentedAttribute[Any]], *, field: str = "after"
+) -> list[Any]:
+    """The keys inside a cursor of this list; Invalid, naming the argument, otherwise."""
     try:
         plain = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
         if not isinstance(plain, list) or len(plain) != len(columns):
@@ -137,7 +140,7 @@ def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) ->
                 values.append(kind(raw))
         return values
     except (ValueError, TypeError, UnicodeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise Invalid("this cursor is not one of this list's", field="after") from exc
+        raise Invalid(f"{field} is not a cursor of this list", field=field) from exc
 
 
 @dataclass
@@ -163,9 +166,11 @@ async def fetch_pages(
     """
     keys = tuple_(*order_by)
     if args.after is not None:
-        stmt = stmt.where(keys > tuple_(*map(literal, decode_cursor(args.after, order_by))))
+        after = decode_cursor(args.after, order_by, field="after")
+        stmt = stmt.where(keys > tuple_(*map(literal, after)))
     if args.before is not None:
-        stmt = stmt.where(keys < tuple_(*map(literal, decode_cursor(args.before, order_by))))
+        before = decode_cursor(args.before, order_by, field="before")
+        stmt = stmt.where(keys < tuple_(*map(literal, before)))
     ordering = [c.asc() if args.forward else c.desc() for c in order_by]
     partition = partition_by if partition_by is not None else literal(1)
     number = func.row_number().over(partition_by=partition, order_by=ordering).label("_rn")
@@ -180,6 +185,9 @@ async def fetch_pages(
     grouped: dict[Hashable, list[Any]] = defaultdict(list)
     for item, part in (await session.execute(outer)).all():
         grouped[part].append(item)
+    if partition_by is None and not grouped:
+        # One list, and so one page, even when nothing is left after the cursor.
+        return {1: empty_page(args)}
     pages: dict[Hashable, Page[Any]] = {}
     for part, items in grouped.items():
         more = len(items) > args.size
@@ -197,6 +205,16 @@ async def fetch_pages(
 
 
 EMPTY_PAGE: Page[Any] = Page(rows=[], cursors=[], has_next_page=False, has_previous_page=False)
+
+
+def empty_page(args: PageArgs) -> Page[Any]:
+    """A page with no rows: items still lie behind the cursor it was asked from."""
+    return Page(
+        rows=[],
+        cursors=[],
+        has_next_page=not args.forward and args.before is not None,
+        has_previous_page=args.forward and args.after is not None,
+    )
 
 
 def to_connection(page: Page[Any], wrap: Any) -> Connection[Any]:

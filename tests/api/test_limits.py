@@ -1,0 +1,436 @@
+"""Query limits, all checked before execution: nesting, depth, aliases, tokens, page sizes, cost."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from graphql import Source
+from graphql.language import Lexer, TokenKind
+
+from factories import create_organization, create_user, token_for
+from renkei.graphql.relay import to_global_id
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+# 12 fields deep (organization, members, nodes, user, memberships, nodes, ...): the most allowed.
+TWELVE_DEEP = """
+query TwelveDeep {
+  organization(slug: "gifu-lab") {
+    members(first: 1) { nodes { user { memberships(first: 1) { nodes {
+      organization { members(first: 1) { nodes { user { memberships(first: 1) { nodes {
+        role
+      } } } } } }
+    } } } } }
+  }
+}
+"""
+THIRTEEN_DEEP = """
+query ThirteenDeep {
+  organization(slug: "gifu-lab") {
+    members(first: 1) { nodes { user { memberships(first: 1) { nodes {
+      organization { members(first: 1) { nodes { user { memberships(first: 1) { nodes {
+        organization { name }
+      } } } } } }
+    } } } } }
+  }
+}
+"""
+NESTED_ORGANIZATIONS = """
+query Nested {
+  organizations(first: 10) {
+    edges { node { name members(first: 10) { edges { node { role user { email } } } } } }
+  }
+}
+"""
+COSTLY = """
+query Costly {
+  organizations(first: 100) { edges { node {
+    members(first: 100) { edges { node { user {
+      memberships(first: 100) { edges { node { role } } }
+    } } } }
+  } } }
+}
+"""
+COSTLY_THROUGH_A_FRAGMENT = """
+query CostlyFragment {
+  organizations(first: 100) { nodes { ...Everyone } }
+}
+fragment Everyone on Organization {
+  members(first: 100) { nodes { user { memberships(first: 100) { nodes { role } } } } }
+}
+"""
+COSTLY_THROUGH_NODE = """
+query CostlyNode($id: ID!) {
+  node(id: $id) { ... on Organization {
+    members(first: 100) { nodes { user { memberships(first: 100) { nodes {
+      organization { members(first: 100) { nodes { role } } }
+    } } } } }
+  } }
+}
+"""
+COSTLY_THROUGH_NODES = """
+query CostlyNodes($ids: [ID!]!) {
+  nodes(ids: $ids) { ... on Organization {
+    members(first: 100) { nodes { user { memberships(first: 100) { nodes { role } } } } }
+  } }
+}
+"""
+TWICE_TEN_THOUSAND = """
+query AtTheLimit {
+  a: organizations(first: 100) { nodes { members(first: 99) { nodes { role } } } }
+  b: organizations(first: 100) { nodes { members(first: 99) { nodes { role } } } }
+}
+"""
+ONE_MORE = """
+query OverTheLimit {
+  a: organizations(first: 100) { nodes { members(first: 99) { nodes { role } } } }
+  b: organizations(first: 100) { nodes { members(first: 99) { nodes { role } } } }
+  c: organizations(first: 1) { nodes { name } }
+}
+"""
+PAGE_SIZE = "query PageSize($n: Int) { organizations(first: $n) { nodes { name } } }"
+PAGE_SIZE_WITH_DEFAULT = (
+    "query PageSize($n: Int = 1000) { organizations(first: $n) { nodes { name } } }"
+)
+FIRST_AND_LAST = "query Both { organizations(first: 2, last: 2) { nodes { name } } }"
+
+
+async def post(client, query, variables=None, token=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+    )
+
+
+def refused(response):
+    """The errors of a request refused before execution: 400, and no data."""
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == GRAPHQL_RESPONSE
+    body = response.json()
+    assert "data" not in body
+    return body["errors"]
+
+
+# Nesting and depth
+
+
+async def test_a_thousand_levels_deep_is_refused_before_parsing(client, statement_counter):
+    # given
+    query = "query Deep {" + " organizations { nodes {" * 500 + " name" + " } }" * 500 + " }"
+    # when
+    with statement_counter as statements:
+        response = await post(client, query)
+    # then
+    assert refused(response) == [
+        {
+            "message": "the document is nested more than 64 levels deep: "
+            "a query may be at most 12 fields deep",
+            "locations": [{"line": 1, "column": 780}],
+            "extensions": {"code": "QUERY_TOO_DEEP"},
+        }
+    ]
+    assert not any("FROM organizations" in s for s in statements.statements)
+
+
+async def test_deeply_nested_values_are_refused_before_parsing(client):
+    # given
+    query = "{ nodes(ids: " + "[" * 100 + '"x"' + "]" * 100 + ") { id } }"
+    # when
+    response = await post(client, query)
+    # then
+    assert refused(response)[0]["extensions"] == {"code": "QUERY_TOO_DEEP"}
+
+
+async def test_twelve_fields_deep_runs(client, sessions, tokens):
+    # given
+    owner = await create_user(sessions, "owner@gifu.example")
+    org = await create_organization(sessions, owner, slug="gifu-lab", name="岐阜ラボ")
+    # when
+    response = await post(client, TWELVE_DEEP, token=token_for(tokens, owner, org))
+    # then
+    assert response.status_code == 200
+    owner_membership = {"nodes": [{"role": "OWNER"}]}
+    assert response.json() == {
+        "data": {
+            "organization": {
+                "members": {
+                    "nodes": [
+                        {
+                            "user": {
+                                "memberships": {
+                                    "nodes": [
+                                        {
+                                            "organization": {
+                                                "members": {
+                                                    "nodes": [
+                                                        {"user": {"memberships": owner_membership}}
+                                                    ]
+                                                }
+                                            }
+                                        }
+                                    ]
+                                }
+                            }
+                        }
+                    ]
+                }
+            }
+        }
+    }
+
+
+async def test_thirteen_fields_deep_is_refused(client, statement_counter):
+    # when
+    with statement_counter as statements:
+        response = await post(client, THIRTEEN_DEEP)
+    # then
+    assert refused(response) == [
+        {
+            "message": "'ThirteenDeep' exceeds maximum operation depth of 12",
+            "locations": [{"line": 6, "column": 24}],
+        }
+    ]
+    assert not any("FROM " in s for s in statements.statements)
+
+
+async def test_a_legit_nested_query_runs(client, sessions, tokens):
+    # given
+    owner = await create_user(sessions, "owner@gifu.example")
+    org = await create_organization(sessions, owner, slug="gifu-lab", name="岐阜ラボ")
+    # when
+    response = await post(client, NESTED_ORGANIZATIONS, token=token_for(tokens, owner, org))
+    # then
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": {
+            "organizations": {
+                "edges": [
+                    {
+                        "node": {
+                            "name": "岐阜ラボ",
+                            "members": {
+                                "edges": [
+                                    {
+                                        "node": {
+                                            "role": "OWNER",
+                                            "user": {"email": "owner@gifu.example"},
+                                        }
+                                    }
+                                ]
+                            },
+                        }
+                    }
+                ]
+            }
+        }
+    }
+
+
+# Aliases and tokens
+
+
+def aliases(count):
+    return (
+        "query Aliases {"
+        + " ".join(f'p{i}: prefecture(code: "21") {{ code }}' for i in range(count))
+        + " }"
+    )
+
+
+async def test_thirty_aliases_run(client):
+    # when
+    response = await post(client, aliases(30))
+    # then
+    assert response.status_code == 200
+    assert response.json() == {"data": {f"p{i}": {"code": "21"} for i in range(30)}}
+
+
+async def test_thirty_one_aliases_are_refused(client):
+    # when
+    response = await post(client, aliases(31))
+    # then
+    assert refused(response) == [{"message": "31 aliases found. Allowed: 30"}]
+
+
+def lookups(tokens):
+    """30 aliased lookups of 99 ids each, padded with __typename to this many tokens."""
+    ids = ", ".join(['"x"'] * 99)
+    padding = tokens - 2 - 30 * 111
+    parts = [
+        f"n{i}: nodes(ids: [{ids}]) {{ id{' __typename' * (padding // 30 + (i < padding % 30))} }}"
+        for i in range(30)
+    ]
+    query = "{ " + " ".join(parts) + " }"
+    assert count_tokens(query) == tokens
+    return query
+
+
+def count_tokens(query):
+    lexer = Lexer(Source(query))
+    count = 0
+    while lexer.advance().kind != TokenKind.EOF:
+        count += 1
+    return count
+
+
+async def test_a_document_of_5000_tokens_runs(client):
+    # when
+    response = await post(client, lookups(5000))
+    # then
+    assert response.status_code == 200
+    assert response.json() == {"data": {f"n{i}": [None] * 99 for i in range(30)}}
+
+
+async def test_a_document_of_5001_tokens_is_refused(client):
+    # when
+    response = await post(client, lookups(5001))
+    # then
+    assert [error["message"] for error in refused(response)] == [
+        "Syntax Error: Document contains more than 5000 tokens. Parsing aborted."
+    ]
+
+
+# Page sizes
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "message", "column"),
+    [
+        (
+            "{ organizations(first: 1000) { nodes { name } } }",
+            {},
+            "first must be between 1 and 100, got 1000",
+            17,
+        ),
+        (PAGE_SIZE, {"n": 1000}, "first must be between 1 and 100, got 1000", 41),
+        (PAGE_SIZE_WITH_DEFAULT, {}, "first must be between 1 and 100, got 1000", 48),
+        (
+            "{ organizations(first: 0) { nodes { name } } }",
+            {},
+            "first must be between 1 and 100, got 0",
+            17,
+        ),
+        (
+            "{ organizations(last: -1) { nodes { name } } }",
+            {},
+            "last must be between 1 and 100, got -1",
+            17,
+        ),
+        (
+            "{ organizations { nodes { members(first: 101) { nodes { role } } } } }",
+            {},
+            "first must be between 1 and 100, got 101",
+            35,
+        ),
+    ],
+)
+async def test_a_page_size_out_of_range_is_refused(client, query, variables, message, column):
+    # when
+    response = await post(client, query, variables)
+    # then
+    assert refused(response) == [
+        {
+            "message": message,
+            "locations": [{"line": 1, "column": column}],
+            "extensions": {"code": "PAGE_SIZE_OUT_OF_RANGE"},
+        }
+    ]
+
+
+async def test_a_page_size_out_of_range_under_a_node_is_refused(client):
+    # given
+    query = '{ node(id: "x") { ... on Organization { members(first: 1000) { nodes { role } } } } }'
+    # when
+    response = await post(client, query)
+    # then
+    assert refused(response) == [
+        {
+            "message": "first must be between 1 and 100, got 1000",
+            "locations": [{"line": 1, "column": 49}],
+            "extensions": {"code": "PAGE_SIZE_OUT_OF_RANGE"},
+        }
+    ]
+
+
+async def test_first_and_last_together_are_refused(client, sessions, tokens):
+    # given
+    user = await create_user(sessions, "a@gifu.example")
+    # when
+    response = await post(client, FIRST_AND_LAST, token=token_for(tokens, user))
+    # then
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "pass first or last, not both",
+                "locations": [{"line": 1, "column": 14}],
+                "path": ["organizations"],
+            }
+        ],
+    }
+
+
+# The node count
+
+
+def too_costly(total, line=2, column=1):
+    return [
+        {
+            "message": f"this query could return {total} nodes, more than the 20000 allowed: "
+            "ask for smaller pages (first/last) or fewer nested lists",
+            "locations": [{"line": line, "column": column}],
+            "extensions": {"code": "QUERY_TOO_COSTLY"},
+        }
+    ]
+
+
+async def test_a_costly_query_is_refused_before_any_sql(client, statement_counter):
+    # when
+    with statement_counter as statements:
+        response = await post(client, COSTLY)
+    # then: 100 organizations + 100 × 100 members + 100 × 100 × 100 memberships
+    assert refused(response) == too_costly(1_010_100)
+    # Only the transaction and the viewer's settings: no table was read.
+    assert [s for s in statements.statements if "FROM " in s] == []
+
+
+async def test_the_cost_counts_through_fragments(client):
+    # when
+    response = await post(client, COSTLY_THROUGH_A_FRAGMENT)
+    # then
+    assert refused(response) == too_costly(1_010_100)
+
+
+async def test_the_cost_counts_through_a_node(client):
+    # given
+    organization_id = to_global_id("Organization", uuid.uuid4())
+    # when
+    response = await post(client, COSTLY_THROUGH_NODE, {"id": organization_id})
+    # then
+    assert refused(response) == too_costly(1_010_100)
+
+
+async def test_the_cost_of_nodes_is_multiplied_by_the_ids(client):
+    # given
+    ids = [to_global_id("Organization", uuid.uuid4()) for _ in range(100)]
+    # when
+    response = await post(client, COSTLY_THROUGH_NODES, {"ids": ids})
+    # then: 100 nodes, each with 100 members, each with 100 memberships
+    assert refused(response) == too_costly(1_010_100)
+
+
+async def test_twenty_thousand_nodes_are_allowed(client):
+    # when: two times 100 organizations + 100 × 99 members
+    response = await post(client, TWICE_TEN_THOUSAND)
+    # then: an anonymous viewer sees no organization
+    assert response.status_code == 200
+    assert response.json() == {"data": {"a": {"nodes": []}, "b": {"nodes": []}}}
+
+
+async def test_one_node_more_is_refused(client):
+    # when
+    response = await post(client, ONE_MORE)
+    # then
+    assert refused(response) == too_costly(20_001)
