@@ -447,7 +447,12 @@ async def test_faults_are_masked_in_production(production_client, sessions):
     assert response.json() == {
         "data": {"organization": None},
         "errors": [
-            {"message": MASKED, "locations": [{"line": 2, "column": 44}], "path": ["organization"]}
+            {
+                "message": MASKED,
+                "locations": [{"line": 2, "column": 44}],
+                "path": ["organization"],
+                "extensions": {"code": "INTERNAL_ERROR"},
+            }
         ],
     }
 

@@ -367,6 +367,7 @@ async def test_first_and_last_together_are_refused(client, sessions, tokens):
                 "message": "pass first or last, not both",
                 "locations": [{"line": 1, "column": 14}],
                 "path": ["organizations"],
+                "extensions": {"code": "INVALID", "field": "first"},
             }
         ],
     }

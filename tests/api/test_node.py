@@ -236,7 +236,11 @@ async def test_an_id_of_another_type_is_an_invalid_id(client, world, wrong):
             "updateOrganization": {
                 "organization": None,
                 "userErrors": [
-                    {"field": "id", "code": "INVALID_ID", "message": "not the id of a Organization"}
+                    {
+                        "field": "id",
+                        "code": "INVALID_ID",
+                        "message": "not an id of type Organization",
+                    }
                 ],
             }
         }

@@ -165,6 +165,7 @@ async def test_a_garbage_cursor_is_a_clear_error(client, token, argument):
                     "message": f"{argument} is not a cursor of this list",
                     "locations": [{"line": 1, "column": 35}],
                     "path": ["organizations"],
+                    "extensions": {"code": "INVALID", "field": argument},
                 }
             ],
         }, case

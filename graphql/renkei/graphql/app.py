@@ -89,8 +89,9 @@ def create_app(
     redis_url: str,
     development: bool,
 ) -> Starlette:
-    schema = build_schema(mask_errors=not development)
-    graphql = GraphQLEndpoint(schema, sessions, tokens, graphiql=development)
+    graphql = GraphQLEndpoint(
+        build_schema(), sessions, tokens, graphiql=development, mask_faults=not development
+    )
     # Made on first use, so that the app also works where no lifespan runs (test transports).
     redis_client = redis.from_url(redis_url)
 

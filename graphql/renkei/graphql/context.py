@@ -22,6 +22,8 @@ class Context:
     request: Request
     viewer: Viewer
     session: AsyncSession
+    # The operation the client named, if any (operationName).
+    operation_name: str | None = None
     loaders: Loaders = field(init=False)
     # One session runs one statement at a time; sibling resolvers take turns.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)

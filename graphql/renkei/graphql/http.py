@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode
+from graphql import GraphQLError
 from graphql.error import GraphQLError as CoreError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.exceptions import MissingQueryError
-from strawberry.extensions import SchemaExtension
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
@@ -35,6 +33,7 @@ from renkei.tenancy import Viewer, set_viewer
 
 logger = logging.getLogger(__name__)
 
+MASKED_MESSAGE = "Internal error: it has been logged; try again later."
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
@@ -184,56 +183,6 @@ def _is_request_error(result: ExecutionResult) -> bool:
     return result.data is None and bool(errors) and all(e.path is None for e in errors)
 
 
-@dataclass
-class _Exchange:
-    """What the endpoint and its schema extension tell each other about one request."""
-
-    operation_name: str | None
-    fault: bool = False
-
-
-class _Transport(SchemaExtension):
-    """The endpoint's eyes inside execution.
-
-    It checks the operation to run before Strawberry would silently pick the first one, and
-    notes faults before MaskErrors (an earlier extension, so it finishes later) hides what
-    they were, so that the endpoint still rolls back in production.
-    """
-
-    def _exchange(self) -> _Exchange | None:
-        context = self.execution_context.context
-        if not isinstance(context, Context):
-            return None
-        exchange = getattr(context.request.state, "graphql", None)
-        return exchange if isinstance(exchange, _Exchange) else None
-
-    def on_parse(self) -> Iterator[None]:
-        yield
-        document = self.execution_context.graphql_document
-        exchange = self._exchange()
-        if document is None or exchange is None:
-            return
-        names = [
-            d.name.value if d.name else None
-            for d in document.definitions
-            if isinstance(d, OperationDefinitionNode)
-        ]
-        wanted = exchange.operation_name
-        if wanted is None and len(names) > 1:
-            raise GraphQLError("the document has several operations: name one in operationName")
-        if wanted is not None and wanted not in names:
-            raise GraphQLError(f"the document has no operation named {wanted!r}")
-        if not names:
-            raise GraphQLError("the document has no operation to run")
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        exchange = self._exchange()
-        errors = getattr(self.execution_context.result, "errors", None) or []
-        if exchange is not None and any(_is_fault(e) for e in errors):
-            exchange.fault = True
-
-
 class GraphQLEndpoint:
     """The /graphql route: one unit of work per request, committed unless a fault occurred."""
 
@@ -244,13 +193,13 @@ class GraphQLEndpoint:
         tokens: TokenService,
         *,
         graphiql: bool,
+        mask_faults: bool,
     ) -> None:
-        if _Transport not in schema.extensions:
-            schema.extensions = (*schema.extensions, _Transport)
         self.schema = schema
         self.sessions = sessions
         self.tokens = tokens
         self.graphiql = graphiql
+        self.mask_faults = mask_faults
 
     async def handle(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
@@ -283,13 +232,16 @@ class GraphQLEndpoint:
             if request.method == "GET"
             else {OperationType.QUERY, OperationType.MUTATION}
         )
-        exchange = _Exchange(operation_name=graphql_request.operation_name)
-        request.state.graphql = exchange
         async with self.sessions() as session:
             transaction = await session.begin()
             try:
                 viewer = await self._viewer(session, claims)
-                context = Context(request=request, viewer=viewer, session=session)
+                context = Context(
+                    request=request,
+                    viewer=viewer,
+                    session=session,
+                    operation_name=graphql_request.operation_name,
+                )
                 result = await self.schema.execute(
                     graphql_request.query,
                     variable_values=graphql_request.variables,
@@ -314,7 +266,8 @@ class GraphQLEndpoint:
             except BaseException:
                 await transaction.rollback()
                 raise
-            if exchange.fault or _is_request_error(result):
+            faulted = any(_is_fault(e) for e in result.errors or [])
+            if faulted or _is_request_error(result):
                 await transaction.rollback()
             else:
                 await transaction.commit()
@@ -333,8 +286,22 @@ class GraphQLEndpoint:
         if not request_error:
             body["data"] = result.data
         if result.errors:
-            body["errors"] = [error.formatted for error in result.errors]
+            body["errors"] = [self._format(error) for error in result.errors]
         if result.extensions:
             body["extensions"] = result.extensions
         status = 400 if request_error and media == GRAPHQL_RESPONSE else 200
         return JSONResponse(body, status_code=status, media_type=media)
+
+    def _format(self, error: CoreError) -> dict[str, Any]:
+        """A domain error carries its code; a fault is masked outside development (and logged)."""
+        formatted = dict(error.formatted)
+        original = error.original_error
+        if isinstance(original, DomainError):
+            extensions = {"code": original.code.value}
+            if original.field:
+                extensions["field"] = original.field
+            formatted["extensions"] = {**formatted.get("extensions", {}), **extensions}
+        elif self.mask_faults and _is_fault(error):
+            formatted["message"] = MASKED_MESSAGE
+            formatted["extensions"] = {"code": "INTERNAL_ERROR"}
+        return formatted

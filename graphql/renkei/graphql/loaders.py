@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.dataloader import DataLoader
 
-from renkei.graphql.relay import EMPTY_PAGE, Page, PageArgs, fetch_pages
+from renkei.graphql.relay import Page, PageArgs, empty_page, fetch_pages
 from renkei.identity import repository as identity
 from renkei.identity.models import User
 from renkei.organizations import repository as organizations
-from renkei.organizations.models import Invitation, InvitationStatus, Membership, Organization
+from renkei.organizations.models import Invitation, InvitationStatus, Membership
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -65,7 +65,7 @@ def _pages(
                 )
                 for parent_id, page in pages.items():
                     found[(parent_id, args)] = page  # type: ignore[index]
-        return [found.get(key, EMPTY_PAGE) for key in keys]
+        return [found.get(key) or empty_page(key[1]) for key in keys]
 
     return DataLoader(load_fn=load)
 

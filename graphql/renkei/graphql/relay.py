@@ -52,7 +52,7 @@ def decode_id(global_id: str, expected_type: str, *, field: str = "id") -> uuid.
             return uuid.UUID(parsed[1])
         except ValueError:
             pass
-    raise Invalid(f"not the id of a {expected_type}", field=field, code=ErrorCode.INVALID_ID)
+    raise Invalid(f"not an id of type {expected_type}", field=field, code=ErrorCode.INVALID_ID)
 
 
 @strawberry.type(description="Where a page of a connection sits in the whole list.")
@@ -202,9 +202,6 @@ async def fetch_pages(
             has_previous_page=args.after is not None if args.forward else more,
         )
     return pages
-
-
-EMPTY_PAGE: Page[Any] = Page(rows=[], cursors=[], has_next_page=False, has_previous_page=False)
 
 
 def empty_page(args: PageArgs) -> Page[Any]:

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from graphql import GraphQLError, OperationDefinitionNode
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
-from renkei.errors import DomainError
-from renkei.graphql.context import Info
+from renkei.graphql.context import Context, Info
 from renkei.graphql.limits import limit_extensions
 from renkei.graphql.mutations.organizations import OrganizationMutations
 from renkei.graphql.relay import (
-    EMPTY_PAGE,
     Connection,
     Node,
     PageArgs,
+    empty_page,
     fetch_pages,
     parse_global_id,
     to_connection,
@@ -42,6 +41,7 @@ from renkei.graphql.types.organizations import (
 from renkei.graphql.types.viewer import Viewer
 from renkei.organizations import repository as organizations
 from renkei.organizations.models import Organization as OrganizationRow
+from renkei.organizations.service import is_slug
 
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"
 MAX_NODES_PER_LOOKUP = 100
@@ -110,10 +110,12 @@ class Query:
         if id is not None:
             node = await _resolve_node(info, id)
             return node if isinstance(node, Organization) else None
-        if slug is not None:
+        if slug is not None and is_slug(slug.strip().lower()):
             row = await info.context.run(
                 lambda s: s.scalar(
-                    organizations.organizations().where(OrganizationRow.slug == slug.lower())
+                    organizations.organizations().where(
+                        OrganizationRow.slug == slug.strip().lower()
+                    )
                 )
             )
             return Organization.from_row(row) if row else None
@@ -139,7 +141,7 @@ class Query:
                 args=args,
             )
         )
-        return to_connection(next(iter(pages.values()), EMPTY_PAGE), Organization.from_row)
+        return to_connection(next(iter(pages.values()), empty_page(args)), Organization.from_row)
 
     @strawberry.field(description="The 47 prefectures, optionally of one planning bloc.")
     def prefectures(self, planning_bloc: str | None = None) -> list[Prefecture]:
@@ -159,26 +161,37 @@ class Mutation(OrganizationMutations):
     pass
 
 
-def _is_fault(error: GraphQLError) -> bool:
-    """Mask faults (bugs, outages); keep what the caller can act on."""
-    original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError | DomainError)
+class OperationChoice(SchemaExtension):
+    """Refuse to guess which operation of a document to run; Strawberry would pick the first."""
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        document = self.execution_context.graphql_document
+        if document is None:
+            return
+        names = [
+            d.name.value if d.name else None
+            for d in document.definitions
+            if isinstance(d, OperationDefinitionNode)
+        ]
+        context = self.execution_context.context
+        # Strawberry's own operation_name falls back to the first operation's name once parsed.
+        wanted = context.operation_name if isinstance(context, Context) else None
+        if wanted is None and len(names) > 1:
+            raise GraphQLError("the document has several operations: name one in operationName")
+        if wanted is not None and wanted not in names:
+            raise GraphQLError(f"the document has no operation named {wanted!r}")
+        if not names:
+            raise GraphQLError("the document has no operation to run")
 
 
-def build_schema(*, mask_errors: bool = True) -> strawberry.Schema:
-    extensions: list[Any] = limit_extensions()
-    if mask_errors:
-        extensions.append(
-            lambda: MaskErrors(
-                should_mask_error=_is_fault,
-                error_message="Internal error: it has been logged; try again later.",
-            )
-        )
+def build_schema() -> strawberry.Schema:
+    """The schema. Faults are masked where responses leave, in renkei.graphql.http."""
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         types=[Organization, Membership, Invitation, User, Prefecture],
-        extensions=extensions,
+        extensions=[*limit_extensions(), OperationChoice],
         config=StrawberryConfig(auto_camel_case=True),
     )
 

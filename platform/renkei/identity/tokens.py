@@ -1,4 +1,4 @@
-"""Renkei's own access tokens: JWTs signed with keys whose public halves are at /.well-known/jwks.json."""
+"""Renkei's own access tokens: JWTs signed with keys published at /.well-known/jwks.json."""
 
 from __future__ import annotations
 

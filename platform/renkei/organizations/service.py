@@ -44,15 +44,21 @@ def _require_manager(viewer: Viewer, organization_id: uuid.UUID) -> None:
 
 
 def _clean_name(name: str) -> str:
-    name = name.strip()
+    name = unicodedata.normalize("NFC", name).strip()
     if not name or len(name) > 200:
         raise Invalid("a name of 1 to 200 characters is needed", field="name")
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        raise Invalid("a name cannot hold control characters", field="name")
     return name
+
+
+def is_slug(value: str) -> bool:
+    return len(value) >= 2 and SLUG.fullmatch(value) is not None
 
 
 def _clean_slug(slug: str) -> str:
     slug = slug.strip().lower()
-    if not SLUG.match(slug) or len(slug) < 2:
+    if not is_slug(slug):
         raise Invalid(
             "a slug is 2 to 63 lower-case letters, digits and hyphens, e.g. gifu-pref",
             field="slug",

@@ -140,7 +140,9 @@ class OrganizationMutations:
             lambda session, viewer: service.invite_member(
                 session,
                 viewer,
-                organization_id=decode_id(input.organization_id, "Organization", field="organizationId"),
+                organization_id=decode_id(
+                    input.organization_id, "Organization", field="organizationId"
+                ),
                 email=input.email,
                 role=input.role,
             ),
@@ -184,7 +186,9 @@ class OrganizationMutations:
             invitation=Invitation.from_row(row) if row else None, user_errors=errors
         )
 
-    @strawberry.mutation(description="Change a member's role (owners and admins; owners for OWNER).")
+    @strawberry.mutation(
+        description="Change a member's role (owners and admins; owners for OWNER)."
+    )
     async def change_member_role(
         self, info: Info, input: ChangeMemberRoleInput
     ) -> MembershipPayload:

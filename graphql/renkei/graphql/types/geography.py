@@ -15,7 +15,9 @@ from renkei.geography.data import (
 from renkei.graphql.relay import Node, to_global_id
 
 
-@strawberry.type(description="広域地方計画: a national planning bloc. Declared regions need not follow them.")
+@strawberry.type(
+    description="広域地方計画: a national planning bloc. Declared regions need not follow them."
+)
 class PlanningBloc:
     code: str
     name: str

@@ -21,7 +21,6 @@ MembershipRole = strawberry.enum(MembershipRoleValue, description="What a member
 InvitationStatus = strawberry.enum(models.InvitationStatus)
 
 
-
 @strawberry.type(description="A person who signs in.")
 class User(Node):
     email: str
@@ -105,7 +104,9 @@ class Organization(Node):
         before: str | None = None,
     ) -> Connection[Invitation] | None:
         viewer = info.context.viewer
-        if viewer.organization_id != self.row.id or not (viewer.role and viewer.role.manages_members):
+        if viewer.organization_id != self.row.id or not (
+            viewer.role and viewer.role.manages_members
+        ):
             return None
         args = PageArgs.of(first, after, last, before)
         page = await info.context.loaders.organization_invitations.load((self.row.id, args))
