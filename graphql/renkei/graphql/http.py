@@ -294,13 +294,13 @@ class GraphQLEndpoint:
 
     def _format(self, error: CoreError) -> dict[str, Any]:
         """A domain error carries its code; a fault is masked outside development (and logged)."""
-        formatted = dict(error.formatted)
+        formatted: dict[str, Any] = dict(error.formatted)
         original = error.original_error
         if isinstance(original, DomainError):
             extensions = {"code": original.code.value}
             if original.field:
                 extensions["field"] = original.field
-            formatted["extensions"] = {**formatted.get("extensions", {}), **extensions}
+            formatted["extensions"] = {**(formatted.get("extensions") or {}), **extensions}
         elif self.mask_faults and _is_fault(error):
             formatted["message"] = MASKED_MESSAGE
             formatted["extensions"] = {"code": "INTERNAL_ERROR"}

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,8 +63,8 @@ def _pages(
                     args=args,
                     partition_by=parent,
                 )
-                for parent_id, page in pages.items():
-                    found[(parent_id, args)] = page  # type: ignore[index]
+                for part, page in pages.items():
+                    found[(cast(uuid.UUID, part), args)] = page
         return [found.get(key) or empty_page(key[1]) for key in keys]
 
     return DataLoader(load_fn=load)

@@ -64,7 +64,7 @@ class TokenService:
         return cls(KeySet.import_key_set(json.loads(key_set_json)), **kwargs)
 
     def jwks(self) -> dict[str, Any]:
-        return self.keys.as_dict(private=False)
+        return dict(self.keys.as_dict(private=False))
 
     def issue(
         self,

@@ -20,7 +20,7 @@ from renkei.tenancy import MembershipRole
 
 def organizations(
     *, kind: OrganizationKind | None = None, prefecture_code: str | None = None
-) -> Select[tuple[Organization]]:
+) -> Select[Organization]:
     stmt = select(Organization)
     if kind is not None:
         stmt = stmt.where(Organization.kind == kind)
@@ -29,11 +29,11 @@ def organizations(
     return stmt
 
 
-def memberships() -> Select[tuple[Membership]]:
+def memberships() -> Select[Membership]:
     return select(Membership)
 
 
-def invitations(*, status: InvitationStatus | None = None) -> Select[tuple[Invitation]]:
+def invitations(*, status: InvitationStatus | None = None) -> Select[Invitation]:
     stmt = select(Invitation)
     if status is not None:
         stmt = stmt.where(Invitation.status == status)
