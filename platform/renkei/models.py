@@ -2,13 +2,25 @@
 
 from renkei.db import Base
 from renkei.geography.models import PlanningBloc, Prefecture
-from renkei.identity.models import User
+from renkei.identity.models import (
+    ApiClient,
+    AuditEvent,
+    BrowserSession,
+    IdentityProvider,
+    ProviderDomain,
+    User,
+    UserIdentity,
+)
 from renkei.notifications.models import Notification
 from renkei.organizations.models import Invitation, Membership, Organization
 from renkei.outbox import OutboxMessage
 
 __all__ = [
+    "ApiClient",
+    "AuditEvent",
     "Base",
+    "BrowserSession",
+    "IdentityProvider",
     "Invitation",
     "Membership",
     "Notification",
@@ -16,5 +28,7 @@ __all__ = [
     "OutboxMessage",
     "PlanningBloc",
     "Prefecture",
+    "ProviderDomain",
     "User",
+    "UserIdentity",
 ]

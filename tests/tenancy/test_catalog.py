@@ -172,7 +172,10 @@ async def test_policies_cover_every_command_on_every_table_the_app_writes(
             for p in policies
             if p["table"] == table["name"] and p["permissive"] and p["applies"]
         }
-        missing = [c for c in COMMANDS if c not in covered and "ALL" not in covered]
+        # A command the app is not granted (UPDATE on the append-only audit log) needs no policy.
+        missing = [
+            c for c in COMMANDS if table[c] and c not in covered and "ALL" not in covered
+        ]
         if missing:
             uncovered[table["name"]] = missing
     assert uncovered == {}
