@@ -1,0 +1,363 @@
+"""Browser sign-in through each organization's own OpenID provider.
+
+/auth/login finds the provider (by the address's domain, the organization's slug, or the
+platform's provider for individual professionals) and redirects there with PKCE, state and nonce
+kept in a signed, short-lived cookie of this browser. /auth/callback/{organization} checks them,
+the RFC 9207 `iss`, and the ID token, then signs the person in to that organization only.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from authlib.common.security import generate_token
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from renkei import audit
+from renkei.crypto import SecretBox
+from renkei.db import SessionFactory, unit_of_work
+from renkei.errors import Invalid
+from renkei.identity import providers, signin
+from renkei.identity.models import IdentityProvider, User
+from renkei.identity.oidc import OidcClient, ProviderMetadata, SignInError
+from renkei.identity.scopes import ALL_SCOPES
+from renkei.identity.tokens import TokenService
+from renkei.organizations.models import Organization
+from renkei.tenancy import Viewer
+
+logger = logging.getLogger(__name__)
+
+SESSION_COOKIE = "renkei_session"
+PENDING_COOKIE = "renkei_signin"
+CSRF_HEADER = "x-csrf-token"
+PERSONAL = "_personal"
+PENDING_MAX_AGE = 600
+
+
+@dataclass(frozen=True)
+class PlatformProvider:
+    """The operator's provider for individual professionals, who belong to no organization."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+
+
+@dataclass
+class SignInConfig:
+    public_url: str
+    box: SecretBox
+    oidc: OidcClient
+    cookie_secret: str
+    secure_cookies: bool
+    allow_http_loopback_issuers: bool = False
+    platform_provider: PlatformProvider | None = None
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where a sign-in goes: an organization's provider, or the platform's."""
+
+    slug: str
+    issuer: str
+    client_id: str
+    organization_id: uuid.UUID | None
+    provider_id: uuid.UUID | None
+
+
+def _page(status: int, title: str, message: str) -> HTMLResponse:
+    body = (
+        f"<!doctype html><meta charset=utf-8><title>Renkei: {html.escape(title)}</title>"
+        "<body style='font-family:sans-serif;max-width:40em;margin:4em auto'>"
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(message)}</p></body>"
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+class SignInRoutes:
+    def __init__(
+        self, config: SignInConfig, sessions: SessionFactory, tokens: TokenService
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.tokens = tokens
+        self.pending = URLSafeTimedSerializer(config.cookie_secret, salt="renkei.signin")
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/auth/login", self.login, methods=["GET"]),
+            Route("/auth/callback/{organization}", self.callback, methods=["GET"]),
+            Route("/auth/session", self.current, methods=["GET"]),
+            Route("/auth/logout", self.logout, methods=["POST"]),
+        ]
+
+    def _redirect_uri(self, slug: str) -> str:
+        return f"{self.config.public_url}/auth/callback/{quote(slug)}"
+
+    async def _target(self, request: Request) -> _Target | Response:
+        params = request.query_params
+        platform = self.config.platform_provider
+        if params.get("personal"):
+            if platform is None:
+                return _page(
+                    404, "No personal sign-in", "This Renkei has no provider for individuals."
+                )
+            return _Target(PERSONAL, platform.issuer, platform.client_id, None, None)
+        email, slug = params.get("email", "").strip().lower(), params.get("org", "").strip().lower()
+        async with unit_of_work(self.sessions, Viewer.platform()) as session:
+            if email:
+                domain = email.rpartition("@")[2]
+                try:
+                    domain = providers.normalize_domain(domain)
+                except Invalid:
+                    return _page(400, "Not an email address", f"{email} is not an email address.")
+                provider = await providers.for_email_domain(session, domain)
+                if provider is None:
+                    return _page(
+                        404,
+                        "No organization found",
+                        f"No organization signs in with addresses at {domain}. Ask your "
+                        "organization's Renkei administrator to register its identity provider, "
+                        "or sign in with your organization's name.",
+                    )
+                organization = await session.get(Organization, provider.organization_id)
+            elif slug:
+                found = await providers.for_organization(session, slug)
+                if found is None or found[1] is None:
+                    return _page(
+                        404,
+                        "No sign-in for this organization",
+                        f"No organization {slug!r} signs in through its own provider here.",
+                    )
+                organization, provider = found
+            else:
+                return _page(400, "Who are you?", "Give your email address: /auth/login?email=…")
+        assert organization is not None and provider is not None
+        return _Target(
+            organization.slug, provider.issuer, provider.client_id, organization.id, provider.id
+        )
+
+    async def login(self, request: Request) -> Response:
+        target = await self._target(request)
+        if isinstance(target, Response):
+            return target
+        try:
+            metadata = await self.config.oidc.metadata(target.issuer)
+        except SignInError as error:
+            return _page(502, "The identity provider did not answer", error.message)
+        state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
+        url = self.config.oidc.authorization_url(
+            metadata,
+            client_id=target.client_id,
+            redirect_uri=self._redirect_uri(target.slug),
+            state=state,
+            nonce=nonce,
+            code_verifier=verifier,
+            login_hint=request.query_params.get("email") or None,
+        )
+        response = RedirectResponse(url, status_code=302)
+        pending = {
+            "state": state,
+            "nonce": nonce,
+            "verifier": verifier,
+            "slug": target.slug,
+            "provider": str(target.provider_id) if target.provider_id else None,
+        }
+        response.set_cookie(
+            PENDING_COOKIE,
+            self.pending.dumps(pending),
+            max_age=PENDING_MAX_AGE,
+            path="/auth/callback",
+            httponly=True,
+            secure=self.config.secure_cookies,
+            samesite="lax",
+        )
+        return response
+
+    async def callback(self, request: Request) -> Response:
+        slug = request.path_params["organization"]
+        try:
+            response = await self._complete(request, slug)
+        except SignInError as error:
+            await self._record_failure(slug, error)
+            response = _page(400, "Sign-in refused", error.message)
+        # The pending sign-in is spent either way: a replayed callback finds nothing.
+        response.delete_cookie(PENDING_COOKIE, path="/auth/callback")
+        return response
+
+    async def _record_failure(self, slug: str, error: SignInError) -> None:
+        async with unit_of_work(self.sessions, Viewer.platform()) as session:
+            organization_id = await session.scalar(
+                select(Organization.id).where(Organization.slug == slug)
+            )
+        await audit.record_failure(
+            self.sessions,
+            action=audit.SIGN_IN,
+            organization_id=organization_id,
+            reason=error.reason,
+            detail={"message": error.message, "callback": slug},
+        )
+        logger.info("sign-in refused", extra={"reason": error.reason, "callback": slug})
+
+    def _read_pending(self, request: Request) -> dict[str, Any]:
+        raw = request.cookies.get(PENDING_COOKIE)
+        if not raw:
+            raise SignInError("state_missing", "this sign-in was not started here, or is spent")
+        try:
+            pending = self.pending.loads(raw, max_age=PENDING_MAX_AGE)
+        except BadSignature as exc:
+            raise SignInError("state_invalid", "this sign-in expired or was tampered with") from exc
+        if not isinstance(pending, dict):
+            raise SignInError("state_invalid", "this sign-in was tampered with")
+        return pending
+
+    async def _resolve(
+        self, slug: str, pending: dict[str, Any]
+    ) -> tuple[IdentityProvider | None, str, str, str]:
+        """The provider of the pending sign-in: (row, issuer, client id, client secret)."""
+        if slug == PERSONAL:
+            platform = self.config.platform_provider
+            if platform is None or pending.get("provider") is not None:
+                raise SignInError("callback_mismatch", "this sign-in belongs elsewhere")
+            return None, platform.issuer, platform.client_id, platform.client_secret
+        async with unit_of_work(self.sessions, Viewer.platform()) as session:
+            provider_id = pending.get("provider")
+            provider = (
+                await providers.by_id(session, uuid.UUID(provider_id)) if provider_id else None
+            )
+            organization = (
+                await session.get(Organization, provider.organization_id) if provider else None
+            )
+        if provider is None or organization is None or organization.slug != slug:
+            raise SignInError(
+                "callback_mismatch", "this sign-in was started for another organization"
+            )
+        if not provider.enabled:
+            raise SignInError("provider_disabled", "this identity provider is switched off")
+        secret = providers.client_secret(self.config.box, provider)
+        return provider, provider.issuer, provider.client_id, secret
+
+    def _check_iss(self, request: Request, metadata: ProviderMetadata) -> None:
+        """RFC 9207: where the provider promises `iss`, it must come and match."""
+        iss = request.query_params.get("iss")
+        if iss is None and metadata.iss_parameter_supported:
+            raise SignInError("iss_missing", "the provider's answer does not say who sent it")
+        if iss is not None and iss != metadata.issuer:
+            raise SignInError("iss_mismatch", "the answer came from another identity provider")
+
+    async def _complete(self, request: Request, slug: str) -> Response:
+        pending = self._read_pending(request)
+        params = request.query_params
+        if params.get("state") != pending.get("state") or pending.get("slug") != slug:
+            raise SignInError("state_mismatch", "this answer does not belong to your sign-in")
+        if params.get("error"):
+            raise SignInError("provider_error", f"the provider said: {params.get('error')}")
+        provider, issuer, client_id, client_secret = await self._resolve(slug, pending)
+        metadata = await self.config.oidc.metadata(issuer)
+        self._check_iss(request, metadata)
+        code = params.get("code")
+        if not code:
+            raise SignInError("code_missing", "the provider sent no authorization code")
+        token = await self.config.oidc.exchange_code(
+            metadata,
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=self._redirect_uri(slug),
+            code=code,
+            code_verifier=pending["verifier"],
+        )
+        id_token = token.get("id_token")
+        if not isinstance(id_token, str):
+            raise SignInError("id_token_missing", "the provider sent no ID token")
+        claims = await self.config.oidc.validate_id_token(
+            metadata, id_token, client_id=client_id, nonce=pending["nonce"]
+        )
+        async with unit_of_work(self.sessions, Viewer.platform()) as session:
+            signed_in = await signin.complete_sign_in(
+                session, issuer=metadata.issuer, claims=claims, provider=provider
+            )
+            new = await signin.start_session(
+                session, user_id=signed_in.user.id, organization_id=signed_in.organization_id
+            )
+        response = RedirectResponse("/auth/session?format=html", status_code=303)
+        self._set_session_cookie(response, new.secret)
+        return response
+
+    def _set_session_cookie(self, response: Response, secret: str) -> None:
+        response.set_cookie(
+            SESSION_COOKIE,
+            secret,
+            max_age=int(signin.SESSION_LIFETIME.total_seconds()),
+            httponly=True,
+            secure=self.config.secure_cookies,
+            samesite="lax",
+        )
+
+    async def current(self, request: Request) -> Response:
+        """The signed-in browser: who, for which organization, a CSRF token and an access token."""
+        secret = request.cookies.get(SESSION_COOKIE)
+        async with unit_of_work(self.sessions, Viewer.platform()) as session:
+            row = await signin.find_session(session, secret) if secret else None
+            if row is None:
+                return JSONResponse({"signedIn": False}, status_code=401)
+            user = await session.get(User, row.user_id)
+            organization = (
+                await session.get(Organization, row.organization_id)
+                if row.organization_id
+                else None
+            )
+            csrf = signin.new_csrf_token(row)
+        assert user is not None
+        access_token = self.tokens.issue(
+            user_id=user.id, organization_id=row.organization_id, scopes=ALL_SCOPES
+        )
+        body = {
+            "signedIn": True,
+            "user": {"email": user.email, "displayName": user.display_name},
+            "organization": {"slug": organization.slug, "name": organization.name}
+            if organization
+            else None,
+            "csrfToken": csrf,
+            "accessToken": access_token,
+            "expiresIn": self.tokens.ttl_seconds,
+        }
+        if request.query_params.get("format") == "html":
+            return _page(
+                200,
+                "Signed in",
+                f"You are signed in as {user.email}"
+                + (f" for {organization.name}" if organization else "")
+                + ". For GraphiQL, add the header Authorization: Bearer "
+                + access_token,
+            )
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    async def logout(self, request: Request) -> Response:
+        secret = request.cookies.get(SESSION_COOKIE)
+        async with unit_of_work(self.sessions, Viewer.platform()) as session:
+            row = await signin.find_session(session, secret) if secret else None
+            if row is None:
+                return JSONResponse({"signedIn": False}, status_code=401)
+            if not signin.csrf_matches(row, request.headers.get(CSRF_HEADER)):
+                return JSONResponse(
+                    {"error": "a valid X-CSRF-Token header is needed"}, status_code=403
+                )
+            signin.revoke_session(row)
+            audit.record(
+                session,
+                action=audit.SIGN_OUT,
+                organization_id=row.organization_id,
+                actor_user_id=row.user_id,
+            )
+        response = JSONResponse({"signedIn": False})
+        response.delete_cookie(SESSION_COOKIE)
+        return response

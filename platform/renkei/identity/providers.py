@@ -1,0 +1,245 @@
+"""Organizations' identity providers: registration by their admins, lookup for sign-in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from renkei import audit
+from renkei.crypto import Sealed, SecretBox
+from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
+from renkei.identity.models import IdentityProvider, ProviderDomain
+from renkei.identity.oidc import OidcClient, SignInError
+from renkei.organizations.models import Organization
+from renkei.tenancy import MembershipRole, Viewer
+
+# A provider maps its groups to these; ownership is only ever given inside Renkei.
+MAPPABLE_ROLES = (MembershipRole.ADMIN, MembershipRole.MEMBER, MembershipRole.VIEWER)
+_RANK = {
+    MembershipRole.OWNER: 4,
+    MembershipRole.ADMIN: 3,
+    MembershipRole.MEMBER: 2,
+    MembershipRole.VIEWER: 1,
+}
+
+
+def _require_manager(viewer: Viewer, organization_id: uuid.UUID) -> uuid.UUID:
+    if viewer.user_id is None:
+        raise Unauthenticated("sign in first")
+    if viewer.organization_id != organization_id or not (
+        viewer.role and viewer.role.manages_members
+    ):
+        raise Forbidden("only the organization's owners and admins manage its identity providers")
+    return viewer.user_id
+
+
+def normalize_domain(domain: str) -> str:
+    """Lower-case, IDNA-encoded (例え.jp -> xn--r8jz45g.jp), without a leading @ or trailing dot."""
+    value = domain.strip().lstrip("@").rstrip(".").lower()
+    try:
+        value = value.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise Invalid(f"{domain!r} is not a domain name", field="emailDomains") from exc
+    labels = value.split(".")
+    if len(labels) < 2 or not all(
+        label and len(label) <= 63 and label.replace("-", "").isalnum() for label in labels
+    ):
+        raise Invalid(f"{domain!r} is not a domain name", field="emailDomains")
+    return value
+
+
+def check_issuer(issuer: str, *, allow_http_loopback: bool) -> str:
+    parts = urlsplit(issuer.strip())
+    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not (
+        allow_http_loopback and parts.scheme == "http" and loopback
+    ):
+        raise Invalid("the issuer must be an https URL", field="issuer")
+    if parts.query or parts.fragment:
+        raise Invalid("the issuer has no query or fragment", field="issuer")
+    return issuer.strip()
+
+
+def check_role_mapping(mapping: Mapping[str, MembershipRole]) -> dict[str, str]:
+    for value, role in mapping.items():
+        if role not in MAPPABLE_ROLES:
+            raise Invalid(
+                f"{value!r} maps to {role.value}: providers may grant ADMIN, MEMBER or VIEWER; "
+                "owners are made inside Renkei",
+                field="roleMapping",
+            )
+    return {value: role.value for value, role in mapping.items()}
+
+
+def mapped_role(provider: IdentityProvider, claims: Mapping[str, object]) -> MembershipRole:
+    """The highest role that the provider's groups claim maps to; else the default role."""
+    if not provider.role_claim:
+        return provider.default_role
+    value = claims.get(provider.role_claim)
+    values = value if isinstance(value, list) else [value] if value is not None else []
+    roles = [
+        MembershipRole(provider.role_mapping[v])
+        for v in map(str, values)
+        if v in provider.role_mapping
+    ]
+    return max(roles, key=_RANK.__getitem__) if roles else provider.default_role
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    name: str
+    issuer: str
+    client_id: str
+    email_domains: list[str]
+    jit_provisioning: bool
+    role_claim: str | None
+    role_mapping: dict[str, MembershipRole]
+    default_role: MembershipRole
+
+
+async def register_provider(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    box: SecretBox,
+    oidc: OidcClient,
+    organization_id: uuid.UUID,
+    settings: ProviderSettings,
+    client_secret: str,
+    allow_http_loopback: bool = False,
+) -> IdentityProvider:
+    """Register an organization's provider after reading its discovery document."""
+    user_id = _require_manager(viewer, organization_id)
+    issuer = check_issuer(settings.issuer, allow_http_loopback=allow_http_loopback)
+    domains = sorted({normalize_domain(d) for d in settings.email_domains})
+    if not domains:
+        raise Invalid(
+            "name at least one email domain the provider vouches for", field="emailDomains"
+        )
+    if not settings.client_id.strip() or not client_secret:
+        raise Invalid("a client id and a client secret are needed", field="clientId")
+    if settings.default_role not in MAPPABLE_ROLES:
+        raise Invalid("the default role is ADMIN, MEMBER or VIEWER", field="defaultRole")
+    mapping = check_role_mapping(settings.role_mapping)
+    try:
+        await oidc.metadata(issuer)
+    except SignInError as exc:
+        raise Invalid(
+            f"no OpenID provider answers at {issuer}/.well-known/openid-configuration",
+            field="issuer",
+        ) from exc
+    provider = IdentityProvider(
+        id=uuid.uuid4(),
+        organization_id=organization_id,
+        name=settings.name.strip() or issuer,
+        issuer=issuer,
+        client_id=settings.client_id.strip(),
+        email_domains=domains,
+        jit_provisioning=settings.jit_provisioning,
+        role_claim=(settings.role_claim or "").strip() or None,
+        role_mapping=mapping,
+        default_role=settings.default_role,
+        enabled=True,
+        client_secret_ciphertext="",
+        client_secret_key_id="",
+    )
+    sealed = box.seal(client_secret, context=str(provider.id))
+    provider.client_secret_ciphertext = sealed.ciphertext
+    provider.client_secret_key_id = sealed.key_id
+    session.add(provider)
+    await _claim_domains(session, provider, domains)
+    audit.record(
+        session,
+        action=audit.PROVIDER_REGISTERED,
+        organization_id=organization_id,
+        actor_user_id=user_id,
+        detail={"provider_id": str(provider.id), "issuer": issuer, "email_domains": domains},
+    )
+    await session.flush()
+    return provider
+
+
+async def _claim_domains(
+    session: AsyncSession, provider: IdentityProvider, domains: list[str]
+) -> None:
+    try:
+        async with session.begin_nested():
+            await session.flush()
+            for domain in domains:
+                session.add(
+                    ProviderDomain(
+                        domain=domain,
+                        provider_id=provider.id,
+                        organization_id=provider.organization_id,
+                    )
+                )
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "one of these email domains already signs in through another provider: "
+            f"{', '.join(domains)}",
+            field="emailDomains",
+            code=ErrorCode.DUPLICATE,
+        ) from exc
+
+
+def client_secret(box: SecretBox, provider: IdentityProvider) -> str:
+    return box.open(
+        Sealed(provider.client_secret_key_id, provider.client_secret_ciphertext),
+        context=str(provider.id),
+    )
+
+
+async def by_id(session: AsyncSession, provider_id: uuid.UUID) -> IdentityProvider | None:
+    return await session.get(IdentityProvider, provider_id)
+
+
+async def for_email_domain(session: AsyncSession, domain: str) -> IdentityProvider | None:
+    """Home-realm discovery (as the platform): the enabled provider vouching for a domain."""
+    return await session.scalar(
+        select(IdentityProvider)
+        .join(ProviderDomain, ProviderDomain.provider_id == IdentityProvider.id)
+        .where(ProviderDomain.domain == domain, IdentityProvider.enabled.is_(True))
+    )
+
+
+async def for_organization(
+    session: AsyncSession, slug: str
+) -> tuple[Organization, IdentityProvider | None] | None:
+    organization = await session.scalar(select(Organization).where(Organization.slug == slug))
+    if organization is None:
+        return None
+    provider = await session.scalar(
+        select(IdentityProvider)
+        .where(
+            IdentityProvider.organization_id == organization.id,
+            IdentityProvider.enabled.is_(True),
+        )
+        .order_by(IdentityProvider.created_at)
+        .limit(1)
+    )
+    return organization, provider
+
+
+async def of_organizations(
+    session: AsyncSession, organization_ids: list[uuid.UUID]
+) -> list[IdentityProvider]:
+    rows = await session.scalars(
+        select(IdentityProvider)
+        .where(IdentityProvider.organization_id.in_(organization_ids))
+        .order_by(IdentityProvider.created_at)
+    )
+    return list(rows.all())
+
+
+async def require(session: AsyncSession, provider_id: uuid.UUID) -> IdentityProvider:
+    provider = await by_id(session, provider_id)
+    if provider is None:
+        raise NotFound("no such identity provider", field="id")
+    return provider

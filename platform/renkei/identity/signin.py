@@ -1,0 +1,191 @@
+"""Completing a sign-in: link or create the user, in the provider's own organization only,
+and the browser sessions that follow. Runs as the platform: nobody is signed in yet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from renkei import audit
+from renkei.identity.models import BrowserSession, IdentityProvider, User, UserIdentity
+from renkei.identity.oidc import SignInError
+from renkei.identity.providers import mapped_role, normalize_domain
+from renkei.identity.repository import get_user_by_email
+from renkei.organizations.models import Membership
+from renkei.tenancy import MembershipRole
+
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    organization_id: uuid.UUID | None
+    role: MembershipRole | None
+
+
+def _email(claims: Mapping[str, object]) -> str:
+    email = claims.get("email")
+    if not isinstance(email, str) or "@" not in email:
+        raise SignInError("email_missing", "the provider sent no email address")
+    if claims.get("email_verified") is False:
+        raise SignInError("email_not_verified", f"the provider has not verified {email}")
+    return email.strip().lower()
+
+
+async def complete_sign_in(
+    session: AsyncSession,
+    *,
+    issuer: str,
+    claims: Mapping[str, object],
+    provider: IdentityProvider | None,
+) -> SignedIn:
+    """The user behind verified ID token claims; `provider` None is the platform's own provider
+    for individual professionals, which gives a personal account and no membership."""
+    email = _email(claims)
+    subject = str(claims["sub"])
+    if provider is not None:
+        domain = normalize_domain(email.rpartition("@")[2])
+        if domain not in provider.email_domains:
+            raise SignInError(
+                "email_domain_not_vouched",
+                f"{provider.name} does not vouch for addresses at {domain}",
+            )
+    identity = await session.scalar(
+        select(UserIdentity).where(UserIdentity.issuer == issuer, UserIdentity.subject == subject)
+    )
+    user = await session.get(User, identity.user_id) if identity else None
+    if user is None:
+        user = await get_user_by_email(session, email)
+    if user is None:
+        if provider is not None and not provider.jit_provisioning:
+            raise SignInError("not_a_member", f"{email} has no access yet: ask an administrator")
+        name = claims.get("name")
+        user = User(id=uuid.uuid4(), email=email, display_name=str(name or email.split("@")[0]))
+        session.add(user)
+    if user.is_service_account:
+        raise SignInError("service_account", "a service account cannot sign in")
+    role = await _membership(session, user, provider, claims) if provider else None
+    now = datetime.now(UTC)
+    if identity is None:
+        identity = UserIdentity(
+            id=uuid.uuid4(),
+            user_id=user.id,
+            provider_id=provider.id if provider else None,
+            issuer=issuer,
+            subject=subject,
+        )
+        session.add(identity)
+    identity.last_sign_in_at = now
+    organization_id = provider.organization_id if provider else None
+    audit.record(
+        session,
+        action=audit.SIGN_IN,
+        organization_id=organization_id,
+        actor_user_id=user.id,
+        detail={"issuer": issuer, "provider_id": str(provider.id) if provider else None},
+    )
+    await session.flush()
+    return SignedIn(user=user, organization_id=organization_id, role=role)
+
+
+async def _membership(
+    session: AsyncSession,
+    user: User,
+    provider: IdentityProvider,
+    claims: Mapping[str, object],
+) -> MembershipRole:
+    """Create or update the membership in the provider's organization, and no other."""
+    await session.flush()
+    membership = await session.scalar(
+        select(Membership).where(
+            Membership.organization_id == provider.organization_id, Membership.user_id == user.id
+        )
+    )
+    role = mapped_role(provider, claims)
+    if membership is None:
+        if not provider.jit_provisioning:
+            raise SignInError(
+                "not_a_member", f"{user.email} is not a member yet: ask for an invitation"
+            )
+        membership = Membership(
+            id=uuid.uuid4(), organization_id=provider.organization_id, user_id=user.id, role=role
+        )
+        session.add(membership)
+    elif (
+        provider.role_claim
+        and membership.role is not MembershipRole.OWNER
+        and membership.role != role
+    ):
+        before = membership.role
+        membership.role = role
+        audit.record(
+            session,
+            action=audit.ROLE_CHANGED,
+            organization_id=provider.organization_id,
+            actor_user_id=user.id,
+            detail={"by": "identity_provider", "before": before.value, "after": role.value},
+        )
+    return membership.role
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewSession:
+    row: BrowserSession
+    secret: str
+    csrf_token: str
+
+
+async def start_session(
+    session: AsyncSession, *, user_id: uuid.UUID, organization_id: uuid.UUID | None
+) -> NewSession:
+    secret = secrets.token_urlsafe(32)
+    csrf_token = secrets.token_urlsafe(32)
+    row = BrowserSession(
+        id=uuid.uuid4(),
+        secret_hash=_digest(secret),
+        csrf_token_hash=_digest(csrf_token),
+        user_id=user_id,
+        organization_id=organization_id,
+        expires_at=datetime.now(UTC) + SESSION_LIFETIME,
+    )
+    session.add(row)
+    await session.flush()
+    return NewSession(row=row, secret=secret, csrf_token=csrf_token)
+
+
+async def find_session(session: AsyncSession, secret: str) -> BrowserSession | None:
+    """The live session a cookie's secret opens (as the platform), or None."""
+    row = await session.scalar(
+        select(BrowserSession).where(BrowserSession.secret_hash == _digest(secret))
+    )
+    if row is None or row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
+        return None
+    return row
+
+
+def csrf_matches(row: BrowserSession, token: str | None) -> bool:
+    return token is not None and hmac.compare_digest(row.csrf_token_hash, _digest(token))
+
+
+def new_csrf_token(row: BrowserSession) -> str:
+    token = secrets.token_urlsafe(32)
+    row.csrf_token_hash = _digest(token)
+    return token
+
+
+def revoke_session(row: BrowserSession) -> None:
+    row.revoked_at = datetime.now(UTC)
