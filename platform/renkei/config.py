@@ -45,6 +45,15 @@ class Settings:
     token_issuer: str = "http://127.0.0.1:8000"
     token_ttl_seconds: int = 3600
     log_level: str = "INFO"
+    # {"key-id": "<base64 of 32 bytes>", …}: seals secrets at rest (first key seals).
+    # None: a ring kept under data_dir.
+    secret_keys: str | None = None
+    # Signs the short-lived sign-in cookie. None: a random secret kept under data_dir.
+    cookie_secret: str | None = None
+    # The operator's OpenID provider for individual professionals (optional).
+    platform_oidc_issuer: str | None = None
+    platform_oidc_client_id: str | None = None
+    platform_oidc_client_secret: str | None = None
 
     @property
     def development(self) -> bool:
@@ -69,6 +78,9 @@ class Settings:
         ttl = env.get("RENKEI_TOKEN_TTL_SECONDS", "3600")
         if not (ttl.isascii() and ttl.isdigit() and 60 <= int(ttl) <= 86400):
             raise ConfigError(f"RENKEI_TOKEN_TTL_SECONDS must be from 60 to 86400, not {ttl!r}")
+        secret_keys = env.get("RENKEI_SECRET_KEYS") or None
+        if secret_keys is not None:
+            _check_secret_keys(secret_keys)
         signing_keys = env.get("RENKEI_SIGNING_KEYS") or None
         if signing_keys is not None:
             _check_key_set(signing_keys)
@@ -90,6 +102,11 @@ class Settings:
             token_issuer=env.get("RENKEI_TOKEN_ISSUER", public_url),
             token_ttl_seconds=int(ttl),
             log_level=log_level,
+            secret_keys=secret_keys,
+            cookie_secret=env.get("RENKEI_COOKIE_SECRET") or None,
+            platform_oidc_issuer=env.get("RENKEI_PLATFORM_OIDC_ISSUER") or None,
+            platform_oidc_client_id=env.get("RENKEI_PLATFORM_OIDC_CLIENT_ID") or None,
+            platform_oidc_client_secret=env.get("RENKEI_PLATFORM_OIDC_CLIENT_SECRET") or None,
         )
         if environment is Environment.PRODUCTION:
             missing = [
@@ -99,6 +116,8 @@ class Settings:
                     ("RENKEI_APP_DATABASE_URL", settings.app_database_url),
                     ("RENKEI_REDIS_URL", settings.redis_url),
                     ("RENKEI_SIGNING_KEYS", settings.signing_keys),
+                    ("RENKEI_SECRET_KEYS", settings.secret_keys),
+                    ("RENKEI_COOKIE_SECRET", settings.cookie_secret),
                 )
                 if not value
             ]
@@ -115,3 +134,14 @@ def _check_key_set(value: str) -> None:
         keys = None
     if not isinstance(keys, list) or not keys:
         raise ConfigError('RENKEI_SIGNING_KEYS must be a JSON Web Key Set: {"keys": [...]}')
+
+
+def _check_secret_keys(value: str) -> None:
+    from renkei.crypto import SecretBox
+
+    try:
+        SecretBox.from_json(value)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ConfigError(
+            'RENKEI_SECRET_KEYS must be {"key-id": "<base64 of 32 bytes>", ...}'
+        ) from exc

@@ -7,12 +7,16 @@ packages with their data under RENKEI_DATA_DIR (.renkei/ by default).
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import renkei.models  # noqa: F401 - every mapper must be known before the first query
 from renkei.config import Settings
+from renkei.crypto import SecretBox
 from renkei.db import SessionFactory, app_url_for, create_engine, session_factory
 from renkei.embedded import EmbeddedServers, start_postgres, start_redis
 from renkei.identity.tokens import TokenService, load_or_create_keys
@@ -27,6 +31,8 @@ class Runtime:
     app_url: str
     redis_url: str
     tokens: TokenService
+    secret_box: SecretBox
+    cookie_secret: str
     embedded: EmbeddedServers = field(default_factory=EmbeddedServers)
     _engine: AsyncEngine | None = None
     _sessions: SessionFactory | None = None
@@ -53,8 +59,14 @@ class Runtime:
                 issuer=settings.token_issuer,
                 ttl_seconds=settings.token_ttl_seconds,
             )
+        if settings.secret_keys:
+            box = SecretBox.from_json(settings.secret_keys)
+        else:
+            box = SecretBox.load_or_create(settings.data_dir / "secret-keys.json")
         return cls(
             settings=settings,
+            secret_box=box,
+            cookie_secret=settings.cookie_secret or _dev_cookie_secret(settings.data_dir),
             owner_url=owner_url,
             app_url=settings.app_database_url or app_url_for(owner_url, settings.app_role),
             redis_url=redis_url,
@@ -82,3 +94,13 @@ class Runtime:
 
     def stop_embedded(self) -> None:
         self.embedded.close()
+
+
+def _dev_cookie_secret(data_dir: Path) -> str:
+    path = data_dir / "cookie-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()

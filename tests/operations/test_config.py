@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -19,6 +20,8 @@ PRODUCTION_VARIABLES = (
     "RENKEI_APP_DATABASE_URL",
     "RENKEI_REDIS_URL",
     "RENKEI_SIGNING_KEYS",
+    "RENKEI_SECRET_KEYS",
+    "RENKEI_COOKIE_SECRET",
 )
 
 
@@ -29,6 +32,8 @@ def _production(**overrides: str) -> dict[str, str]:
         "RENKEI_APP_DATABASE_URL": "postgresql+psycopg://renkei_app@db/renkei",
         "RENKEI_REDIS_URL": "redis://cache:6379/0",
         "RENKEI_SIGNING_KEYS": json.dumps(KeySet([generate_key()]).as_dict(private=True)),
+        "RENKEI_SECRET_KEYS": json.dumps({"k1": base64.b64encode(bytes(32)).decode()}),
+        "RENKEI_COOKIE_SECRET": "a cookie secret of the operator's",
         "RENKEI_PUBLIC_URL": "https://renkei.example/",
     }
     env.update(overrides)

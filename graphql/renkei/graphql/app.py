@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from renkei import logs
 from renkei.db import SessionFactory
+from renkei.graphql.auth import SignInConfig, SignInRoutes
 from renkei.graphql.http import GraphQLEndpoint
 from renkei.graphql.schema import build_schema
 from renkei.identity.tokens import TokenService
@@ -88,6 +89,7 @@ def create_app(
     tokens: TokenService,
     redis_url: str,
     development: bool,
+    sign_in: SignInConfig | None = None,
 ) -> Starlette:
     graphql = GraphQLEndpoint(
         build_schema(), sessions, tokens, graphiql=development, mask_faults=not development
@@ -139,6 +141,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *(SignInRoutes(sign_in, sessions, tokens).routes() if sign_in else []),
         ],
         lifespan=lifespan,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from strawberry.types import Info as StrawberryInfo
 
 from renkei.graphql.loaders import Loaders
+from renkei.identity.tokens import TokenService
 from renkei.tenancy import Viewer
 
 R = TypeVar("R")
@@ -24,6 +26,9 @@ class Context:
     session: AsyncSession
     # The operation the client named, if any (operationName).
     operation_name: str | None = None
+    tokens: TokenService | None = None
+    # Set when the request is authenticated by a browser session cookie.
+    browser_session_id: uuid.UUID | None = None
     loaders: Loaders = field(init=False)
     # One session runs one statement at a time; sibling resolvers take turns.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)

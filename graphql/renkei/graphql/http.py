@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +27,11 @@ from strawberry.types.graphql import OperationType
 
 from renkei.db import SessionFactory
 from renkei.errors import DomainError, Unauthenticated
+from renkei.graphql.auth import CSRF_HEADER, SESSION_COOKIE
 from renkei.graphql.context import Context
-from renkei.identity.service import viewer_from_claims
+from renkei.identity import signin
+from renkei.identity.scopes import ALL_SCOPES
+from renkei.identity.service import viewer_for, viewer_from_claims
 from renkei.identity.tokens import TokenService
 from renkei.tenancy import Viewer, set_viewer
 
@@ -235,12 +239,14 @@ class GraphQLEndpoint:
         async with self.sessions() as session:
             transaction = await session.begin()
             try:
-                viewer = await self._viewer(session, claims)
+                viewer, browser_session_id = await self._viewer(session, claims, request)
                 context = Context(
                     request=request,
                     viewer=viewer,
                     session=session,
                     operation_name=graphql_request.operation_name,
+                    tokens=self.tokens,
+                    browser_session_id=browser_session_id,
                 )
                 result = await self.schema.execute(
                     graphql_request.query,
@@ -249,6 +255,9 @@ class GraphQLEndpoint:
                     operation_name=graphql_request.operation_name,
                     allowed_operation_types=allowed,
                 )
+            except ProtocolError as error:
+                await transaction.rollback()
+                return _error_response(error.status, error.message, media, error.headers)
             except MissingQueryError:
                 await transaction.rollback()
                 return _error_response(400, "no query was sent", media, {})
@@ -273,12 +282,27 @@ class GraphQLEndpoint:
                 await transaction.commit()
         return self._response(result, media)
 
-    async def _viewer(self, session: AsyncSession, claims: Any) -> Viewer:
-        if claims is None:
+    async def _viewer(
+        self, session: AsyncSession, claims: Any, request: Request
+    ) -> tuple[Viewer, uuid.UUID | None]:
+        """The viewer of a bearer token, or of a browser session cookie (CSRF-checked)."""
+        if claims is not None:
+            return await viewer_from_claims(session, claims), None
+        secret = request.cookies.get(SESSION_COOKIE)
+        if secret is None:
             viewer = Viewer.anonymous()
             await set_viewer(session, viewer)
-            return viewer
-        return await viewer_from_claims(session, claims)
+            return viewer, None
+        await set_viewer(session, Viewer.platform())
+        row = await signin.find_session(session, secret)
+        if row is None:
+            raise ProtocolError(401, "your session has ended: sign in again")
+        if not signin.csrf_matches(row, request.headers.get(CSRF_HEADER)):
+            raise ProtocolError(403, "a browser session needs its X-CSRF-Token header")
+        viewer = await viewer_for(
+            session, row.user_id, organization_id=row.organization_id, scopes=ALL_SCOPES
+        )
+        return viewer, row.id
 
     def _response(self, result: ExecutionResult, media: str) -> Response:
         body: dict[str, Any] = {}

@@ -1,0 +1,195 @@
+"""Organizations' API clients: their systems calling Renkei with the client credentials grant.
+
+Each client acts through a service account that is a MEMBER of its organization, so the same
+row-level security that governs people governs machines; its scopes narrow what a token may touch.
+The secret is shown once; only its hash is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from renkei import audit
+from renkei.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from renkei.identity.models import ApiClient, User
+from renkei.identity.scopes import ALL_SCOPES
+from renkei.organizations import repository as organizations
+from renkei.organizations.models import Membership
+from renkei.tenancy import MembershipRole, Viewer, set_viewer
+
+CLIENT_ID_PREFIX = "rk_"
+SERVICE_ACCOUNT_DOMAIN = "clients.renkei.invalid"
+_HASH_PREFIX = "sha256:"
+
+
+def _hash_secret(secret: str) -> str:
+    # The secret is 256 random bits: a plain SHA-256 of it cannot be searched, and a slow hash
+    # would only slow down every token request.
+    return _HASH_PREFIX + hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secret_matches(client: ApiClient, secret: str) -> bool:
+    """Whether `secret` is the client's, compared in constant time."""
+    return hmac.compare_digest(client.secret_hash.encode(), _hash_secret(secret).encode())
+
+
+def _require_manager(viewer: Viewer, organization_id: uuid.UUID) -> uuid.UUID:
+    if viewer.user_id is None:
+        raise Unauthenticated("sign in first")
+    if viewer.organization_id != organization_id or not (
+        viewer.role and viewer.role.manages_members
+    ):
+        raise Forbidden("only the organization's owners and admins may do this")
+    return viewer.user_id
+
+
+def _clean_name(name: str) -> str:
+    name = unicodedata.normalize("NFC", name).strip()
+    if not name or len(name) > 200:
+        raise Invalid("a name of 1 to 200 characters is needed", field="name")
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        raise Invalid("a name cannot hold control characters", field="name")
+    return name
+
+
+def _clean_scopes(scopes: Iterable[str]) -> list[str]:
+    chosen = sorted({scope.strip() for scope in scopes})
+    unknown = [scope for scope in chosen if scope not in ALL_SCOPES]
+    if unknown:
+        raise Invalid(
+            f"unknown scope {unknown[0]!r}: choose from {', '.join(sorted(ALL_SCOPES))}",
+            field="scopes",
+        )
+    if not chosen:
+        raise Invalid("choose at least one scope", field="scopes")
+    return chosen
+
+
+async def client_by_client_id(session: AsyncSession, client_id: str) -> ApiClient | None:
+    """The client with this client id, revoked or not, as far as the viewer may see."""
+    return await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+
+
+async def clients_of(session: AsyncSession, organization_id: uuid.UUID) -> list[ApiClient]:
+    """An organization's clients, oldest first; row-level security shows them to its admins."""
+    rows = await session.scalars(
+        select(ApiClient)
+        .where(ApiClient.organization_id == organization_id)
+        .order_by(ApiClient.created_at, ApiClient.id)
+    )
+    return list(rows.all())
+
+
+async def create_api_client(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    organization_id: uuid.UUID,
+    name: str,
+    scopes: Iterable[str],
+) -> tuple[ApiClient, str]:
+    """Create a client with its service account; the secret is returned here and never again."""
+    creator_id = _require_manager(viewer, organization_id)
+    name = _clean_name(name)
+    granted = _clean_scopes(scopes)
+    client_id = CLIENT_ID_PREFIX + secrets.token_hex(16)
+    secret = secrets.token_urlsafe(32)
+    # Only the platform creates users: act as it for this one insert, then as the admin again.
+    await set_viewer(session, Viewer.platform())
+    service_user = User(
+        id=uuid.uuid4(),
+        email=f"client-{client_id}@{SERVICE_ACCOUNT_DOMAIN}",
+        display_name=name,
+        is_service_account=True,
+    )
+    session.add(service_user)
+    await session.flush()
+    await set_viewer(session, viewer)
+    session.add(
+        Membership(
+            organization_id=organization_id,
+            user_id=service_user.id,
+            role=MembershipRole.MEMBER,
+        )
+    )
+    client = ApiClient(
+        id=uuid.uuid4(),
+        organization_id=organization_id,
+        name=name,
+        client_id=client_id,
+        secret_hash=_hash_secret(secret),
+        scopes=granted,
+        service_user_id=service_user.id,
+        created_by_id=creator_id,
+    )
+    session.add(client)
+    audit.record(
+        session,
+        action=audit.API_CLIENT_CREATED,
+        organization_id=organization_id,
+        actor_user_id=creator_id,
+        detail={
+            "api_client_id": str(client.id),
+            "client_id": client_id,
+            "name": name,
+            "scopes": granted,
+        },
+    )
+    await session.flush()
+    return client, secret
+
+
+async def revoke_api_client(
+    session: AsyncSession, viewer: Viewer, *, api_client_id: uuid.UUID
+) -> ApiClient:
+    """Revoke a client: no new tokens, and tokens already issued lose the organization at once."""
+    if viewer.user_id is None:
+        raise Unauthenticated("sign in first")
+    client = await session.get(ApiClient, api_client_id)
+    if client is None:
+        raise NotFound("no such API client", field="apiClientId")
+    actor_id = _require_manager(viewer, client.organization_id)
+    if client.revoked_at is not None:
+        raise Conflict("this API client was revoked already", field="apiClientId")
+    client.revoked_at = datetime.now(UTC)
+    # Every request reads the role from the memberships: without one, a token acts for no one.
+    membership = await organizations.membership_of(
+        session, client.organization_id, client.service_user_id
+    )
+    if membership is not None:
+        await session.delete(membership)
+    audit.record(
+        session,
+        action=audit.API_CLIENT_REVOKED,
+        organization_id=client.organization_id,
+        actor_user_id=actor_id,
+        detail={"api_client_id": str(client.id), "client_id": client.client_id},
+    )
+    await session.flush()
+    return client
+
+
+async def record_use(session: AsyncSession, client: ApiClient) -> None:
+    """Note that the client has just been issued a token (as the platform)."""
+    client.last_used_at = datetime.now(UTC)
+    await session.flush()
+
+
+async def authenticate_client(
+    session: AsyncSession, client_id: str, secret: str
+) -> ApiClient | None:
+    """The live client these credentials belong to, or None; run as the platform."""
+    client = await client_by_client_id(session, client_id)
+    if client is None or client.revoked_at is not None or not secret_matches(client, secret):
+        return None
+    await record_use(session, client)
+    return client
