@@ -38,12 +38,32 @@ async def _seed(runtime: Runtime) -> int:
 
 def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
     from renkei.graphql.app import create_app
+    from renkei.graphql.auth import PlatformProvider, SignInConfig
+    from renkei.identity.oidc import OidcClient
 
+    settings = runtime.settings
+    platform = None
+    if settings.platform_oidc_issuer and settings.platform_oidc_client_id:
+        platform = PlatformProvider(
+            issuer=settings.platform_oidc_issuer,
+            client_id=settings.platform_oidc_client_id,
+            client_secret=settings.platform_oidc_client_secret or "",
+        )
+    sign_in = SignInConfig(
+        public_url=settings.public_url,
+        box=runtime.secret_box,
+        oidc=OidcClient(),
+        cookie_secret=runtime.cookie_secret,
+        secure_cookies=not settings.development,
+        allow_http_loopback_issuers=settings.development,
+        platform_provider=platform,
+    )
     return create_app(
         sessions=runtime.sessions,
         tokens=runtime.tokens,
         redis_url=runtime.redis_url,
-        development=runtime.settings.development,
+        development=settings.development,
+        sign_in=sign_in,
     )
 
 

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -15,6 +15,9 @@ from strawberry.types import Info as StrawberryInfo
 from renkei.graphql.loaders import Loaders
 from renkei.identity.tokens import TokenService
 from renkei.tenancy import Viewer
+
+if TYPE_CHECKING:
+    from renkei.graphql.auth import SignInConfig
 
 R = TypeVar("R")
 
@@ -29,6 +32,7 @@ class Context:
     tokens: TokenService | None = None
     # Set when the request is authenticated by a browser session cookie.
     browser_session_id: uuid.UUID | None = None
+    sign_in: SignInConfig | None = None
     loaders: Loaders = field(init=False)
     # One session runs one statement at a time; sibling resolvers take turns.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -27,7 +27,7 @@ from strawberry.types.graphql import OperationType
 
 from renkei.db import SessionFactory
 from renkei.errors import DomainError, Unauthenticated
-from renkei.graphql.auth import CSRF_HEADER, SESSION_COOKIE
+from renkei.graphql.auth import CSRF_HEADER, SESSION_COOKIE, SignInConfig
 from renkei.graphql.context import Context
 from renkei.identity import signin
 from renkei.identity.scopes import ALL_SCOPES
@@ -198,7 +198,9 @@ class GraphQLEndpoint:
         *,
         graphiql: bool,
         mask_faults: bool,
+        sign_in: SignInConfig | None = None,
     ) -> None:
+        self.sign_in = sign_in
         self.schema = schema
         self.sessions = sessions
         self.tokens = tokens
@@ -247,6 +249,7 @@ class GraphQLEndpoint:
                     operation_name=graphql_request.operation_name,
                     tokens=self.tokens,
                     browser_session_id=browser_session_id,
+                    sign_in=self.sign_in,
                 )
                 result = await self.schema.execute(
                     graphql_request.query,

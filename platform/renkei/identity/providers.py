@@ -243,3 +243,68 @@ async def require(session: AsyncSession, provider_id: uuid.UUID) -> IdentityProv
     if provider is None:
         raise NotFound("no such identity provider", field="id")
     return provider
+
+
+async def update_provider(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    box: SecretBox,
+    provider_id: uuid.UUID,
+    name: str | None = None,
+    enabled: bool | None = None,
+    email_domains: list[str] | None = None,
+    client_secret: str | None = None,
+    jit_provisioning: bool | None = None,
+    role_claim: str | None = None,
+    role_mapping: Mapping[str, MembershipRole] | None = None,
+    default_role: MembershipRole | None = None,
+) -> IdentityProvider:
+    """Change a provider; a new client secret is sealed with the current key."""
+    if viewer.user_id is None:
+        raise Unauthenticated("sign in first")
+    provider = await require(session, provider_id)  # RLS: only its organization's admins see it
+    user_id = _require_manager(viewer, provider.organization_id)
+    if name is not None:
+        provider.name = name.strip() or provider.issuer
+    if enabled is not None:
+        provider.enabled = enabled
+    if jit_provisioning is not None:
+        provider.jit_provisioning = jit_provisioning
+    if role_claim is not None:
+        provider.role_claim = role_claim.strip() or None
+    if role_mapping is not None:
+        provider.role_mapping = check_role_mapping(role_mapping)
+    if default_role is not None:
+        if default_role not in MAPPABLE_ROLES:
+            raise Invalid("the default role is ADMIN, MEMBER or VIEWER", field="defaultRole")
+        provider.default_role = default_role
+    if client_secret is not None:
+        if not client_secret:
+            raise Invalid("the client secret cannot be empty", field="clientSecret")
+        sealed = box.seal(client_secret, context=str(provider.id))
+        provider.client_secret_ciphertext = sealed.ciphertext
+        provider.client_secret_key_id = sealed.key_id
+    if email_domains is not None:
+        domains = sorted({normalize_domain(d) for d in email_domains})
+        if not domains:
+            raise Invalid("name at least one email domain", field="emailDomains")
+        for claimed in await session.scalars(
+            select(ProviderDomain).where(ProviderDomain.provider_id == provider.id)
+        ):
+            await session.delete(claimed)
+        provider.email_domains = domains
+        await _claim_domains(session, provider, domains)
+    audit.record(
+        session,
+        action=audit.PROVIDER_UPDATED,
+        organization_id=provider.organization_id,
+        actor_user_id=user_id,
+        detail={
+            "provider_id": str(provider.id),
+            "secret_rotated": client_secret is not None,
+            "enabled": provider.enabled,
+        },
+    )
+    await session.flush()
+    return provider

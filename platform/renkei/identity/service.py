@@ -6,9 +6,10 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from renkei.errors import Forbidden, Invalid, Unauthenticated
+from renkei import audit
+from renkei.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from renkei.identity import repository
-from renkei.identity.models import User
+from renkei.identity.models import BrowserSession, User
 from renkei.identity.tokens import Claims
 from renkei.tenancy import Viewer, set_viewer
 
@@ -64,3 +65,32 @@ async def viewer_from_claims(session: AsyncSession, claims: Claims) -> Viewer:
     return await viewer_for(
         session, claims.user_id, organization_id=claims.organization_id, scopes=claims.scopes
     )
+
+
+async def switch_organization(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    organization_id: uuid.UUID,
+    browser_session_id: uuid.UUID | None,
+) -> Viewer:
+    """Act for another organization the user belongs to; a browser session remembers it."""
+    if viewer.user_id is None:
+        raise Unauthenticated("sign in first")
+    role = await repository.role_in(session, viewer.user_id, organization_id)
+    if role is None:
+        raise NotFound("you are not a member of this organization", field="organizationId")
+    if browser_session_id is not None:
+        row = await session.get(BrowserSession, browser_session_id)
+        if row is not None:
+            row.organization_id = organization_id
+    switched = viewer.acting_as(organization_id, role)
+    await set_viewer(session, switched)
+    audit.record(
+        session,
+        action=audit.ORGANIZATION_SWITCHED,
+        organization_id=organization_id,
+        actor_user_id=viewer.user_id,
+    )
+    await session.flush()
+    return switched
