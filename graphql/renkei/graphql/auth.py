@@ -74,6 +74,21 @@ class _Target:
     provider_id: uuid.UUID | None
 
 
+def _choose(email: str, organizations: list[Organization]) -> HTMLResponse:
+    """Several organizations sign in with this domain's provider: the person picks one."""
+    links = "".join(
+        f"<li><a href='/auth/login?email={quote(email)}&amp;org={quote(o.slug)}'>"
+        f"{html.escape(o.name)}</a></li>"
+        for o in organizations
+    )
+    return HTMLResponse(
+        "<!doctype html><meta charset=utf-8><title>Renkei: choose your organization</title>"
+        "<body style='font-family:sans-serif;max-width:40em;margin:4em auto'>"
+        f"<h1>Sign in for which organization?</h1><ul>{links}</ul></body>",
+        status_code=200,
+    )
+
+
 def _page(status: int, title: str, message: str) -> HTMLResponse:
     body = (
         f"<!doctype html><meta charset=utf-8><title>Renkei: {html.escape(title)}</title>"
@@ -120,8 +135,8 @@ class SignInRoutes:
                     domain = providers.normalize_domain(domain)
                 except Invalid:
                     return _page(400, "Not an email address", f"{email} is not an email address.")
-                provider = await providers.for_email_domain(session, domain)
-                if provider is None:
+                found_by_domain = await providers.for_email_domain(session, domain)
+                if not found_by_domain:
                     return _page(
                         404,
                         "No organization found",
@@ -129,7 +144,16 @@ class SignInRoutes:
                         "organization's Renkei administrator to register its identity provider, "
                         "or sign in with your organization's name.",
                     )
-                organization = await session.get(Organization, provider.organization_id)
+                matching = [(p, o) for p, o in found_by_domain if not slug or o.slug == slug]
+                if not matching:
+                    return _page(
+                        404,
+                        "No sign-in for this organization",
+                        f"{slug} does not sign in with addresses at {domain}.",
+                    )
+                if len(matching) > 1:
+                    return _choose(email, [organization for _, organization in matching])
+                provider, organization = matching[0]
             elif slug:
                 found = await providers.for_organization(session, slug)
                 if found is None or found[1] is None:

@@ -66,14 +66,30 @@ class IdentityProvider(IdMixin, TimestampMixin, Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class DomainIssuer(Base):
+    """The one issuer that may vouch for addresses at a domain, bound at its first claim.
+
+    Several organizations may register the same provider (one Entra ID tenant serving a
+    prefecture and its research institute), but no other issuer can then claim the domain, so
+    no organization's provider can vouch for another's people.
+    """
+
+    __tablename__ = "domain_issuers"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+
+
 class ProviderDomain(Base):
-    """An email domain and the one provider that vouches for it: home-realm discovery."""
+    """An email domain and a provider that vouches for it: home-realm discovery."""
 
     __tablename__ = "provider_domains"
 
-    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    domain: Mapped[str] = mapped_column(
+        ForeignKey("domain_issuers.domain", ondelete="CASCADE"), primary_key=True
+    )
     provider_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("identity_providers.id", ondelete="CASCADE"), index=True
+        ForeignKey("identity_providers.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True

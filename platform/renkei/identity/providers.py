@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
 from renkei.crypto import Sealed, SecretBox
 from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
-from renkei.identity.models import IdentityProvider, ProviderDomain
+from renkei.identity.models import DomainIssuer, IdentityProvider, ProviderDomain
 from renkei.identity.oidc import OidcClient, SignInError
 from renkei.organizations.models import Organization
 from renkei.tenancy import MembershipRole, Viewer
@@ -168,25 +168,37 @@ async def register_provider(
 async def _claim_domains(
     session: AsyncSession, provider: IdentityProvider, domains: list[str]
 ) -> None:
-    try:
-        async with session.begin_nested():
-            await session.flush()
-            for domain in domains:
-                session.add(
-                    ProviderDomain(
-                        domain=domain,
-                        provider_id=provider.id,
-                        organization_id=provider.organization_id,
-                    )
+    """Bind each domain to the provider's issuer (first claim wins), then list the provider."""
+    await session.flush()
+    await session.execute(
+        insert(DomainIssuer)
+        .values([{"domain": d, "issuer": provider.issuer} for d in domains])
+        .on_conflict_do_nothing(index_elements=["domain"])
+    )
+    bound = dict(
+        (
+            await session.execute(
+                select(DomainIssuer.domain, DomainIssuer.issuer).where(
+                    DomainIssuer.domain.in_(domains)
                 )
-            await session.flush()
-    except IntegrityError as exc:
+            )
+        ).all()
+    )
+    taken = sorted(d for d in domains if bound.get(d) != provider.issuer)
+    if taken:
         raise Conflict(
-            "one of these email domains already signs in through another provider: "
-            f"{', '.join(domains)}",
+            f"{', '.join(taken)} already signs in through another identity provider; "
+            "an organization's provider may vouch only for its own domains",
             field="emailDomains",
             code=ErrorCode.DUPLICATE,
-        ) from exc
+        )
+    for domain in domains:
+        session.add(
+            ProviderDomain(
+                domain=domain, provider_id=provider.id, organization_id=provider.organization_id
+            )
+        )
+    await session.flush()
 
 
 def client_secret(box: SecretBox, provider: IdentityProvider) -> str:
@@ -200,13 +212,18 @@ async def by_id(session: AsyncSession, provider_id: uuid.UUID) -> IdentityProvid
     return await session.get(IdentityProvider, provider_id)
 
 
-async def for_email_domain(session: AsyncSession, domain: str) -> IdentityProvider | None:
-    """Home-realm discovery (as the platform): the enabled provider vouching for a domain."""
-    return await session.scalar(
-        select(IdentityProvider)
+async def for_email_domain(
+    session: AsyncSession, domain: str
+) -> list[tuple[IdentityProvider, Organization]]:
+    """Home-realm discovery (as the platform): the enabled providers vouching for a domain."""
+    rows = await session.execute(
+        select(IdentityProvider, Organization)
         .join(ProviderDomain, ProviderDomain.provider_id == IdentityProvider.id)
+        .join(Organization, Organization.id == IdentityProvider.organization_id)
         .where(ProviderDomain.domain == domain, IdentityProvider.enabled.is_(True))
+        .order_by(Organization.name)
     )
+    return [(provider, organization) for provider, organization in rows.all()]
 
 
 async def for_organization(

@@ -172,6 +172,12 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_table(
+        "domain_issuers",
+        sa.Column("domain", sa.String(length=253), nullable=False),
+        sa.Column("issuer", sa.String(length=500), nullable=False),
+        sa.PrimaryKeyConstraint("domain", name=op.f("pk_domain_issuers")),
+    )
+    op.create_table(
         "provider_domains",
         sa.Column("domain", sa.String(length=253), nullable=False),
         sa.Column("provider_id", sa.Uuid(), nullable=False),
@@ -188,7 +194,13 @@ def upgrade() -> None:
             name=op.f("fk_provider_domains_provider_id_identity_providers"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("domain", name=op.f("pk_provider_domains")),
+        sa.ForeignKeyConstraint(
+            ["domain"],
+            ["domain_issuers.domain"],
+            name=op.f("fk_provider_domains_domain_domain_issuers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("domain", "provider_id", name=op.f("pk_provider_domains")),
     )
     op.create_index(
         op.f("ix_provider_domains_organization_id"),
@@ -250,6 +262,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_provider_domains_provider_id"), table_name="provider_domains")
     op.drop_index(op.f("ix_provider_domains_organization_id"), table_name="provider_domains")
     op.drop_table("provider_domains")
+    op.drop_table("domain_issuers")
     op.drop_index(op.f("ix_identity_providers_organization_id"), table_name="identity_providers")
     op.drop_table("identity_providers")
     op.drop_index(op.f("ix_browser_sessions_user_id"), table_name="browser_sessions")
@@ -274,6 +287,11 @@ _POLICIES = {
         "INSERT": (None, _MANAGED),
         "UPDATE": (_MANAGED, _MANAGED),
         "DELETE": (_MANAGED, None),
+    },
+    # Home-realm discovery tells anyone which issuer serves a domain; reading it hides nothing.
+    "domain_issuers": {
+        "SELECT": ("renkei_is_system() OR renkei_user_id() IS NOT NULL", None),
+        "INSERT": (None, "renkei_is_system() OR renkei_user_id() IS NOT NULL"),
     },
     "user_identities": {
         "SELECT": ("renkei_is_system() OR user_id = renkei_user_id()", None),
