@@ -150,7 +150,28 @@ async def _token(runtime: Runtime, email: str, org: str | None, ttl: int | None)
         await runtime.close()
 
 
-def _banner(runtime: Runtime, token: str) -> str:
+DEV_PROVIDER_PORT = 8001
+
+
+def _start_dev_provider(host: str, port: int = DEV_PROVIDER_PORT) -> str | None:
+    """oidc-provider-mock (a dev dependency) on loopback, to try sign-in without a real IdP."""
+    try:
+        import oidc_provider_mock
+        from werkzeug.serving import make_server
+    except ImportError:
+        return None
+    import threading
+
+    try:
+        server = make_server(host, port, oidc_provider_mock.app(require_nonce=True), threaded=True)
+    except OSError:
+        logger.warning("the development OpenID provider's port is taken", extra={"port": port})
+        return None
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://{host}:{port}"
+
+
+def _banner(runtime: Runtime, token: str, dev_provider: str | None = None) -> str:
     url = f"http://{runtime.settings.host}:{runtime.settings.port}/graphql"
     return (
         f"\n  Renkei is running: GraphiQL at {url}\n"
@@ -158,7 +179,13 @@ def _banner(runtime: Runtime, token: str) -> str:
         f"  Headers tab):\n"
         f'    {{"Authorization": "Bearer {token}"}}\n'
         f"  Try: {{ prefectures {{ code name nameRomaji planningBloc {{ name }} }} }}\n"
-        f"  Stop with Ctrl-C.\n"
+        + (
+            f"  A development OpenID provider runs at {dev_provider} (see the README's "
+            "'Signing in').\n"
+            if dev_provider
+            else ""
+        )
+        + "  Stop with Ctrl-C.\n"
     )
 
 
@@ -233,7 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _migrate(runtime)
             asyncio.run(_seed(runtime))
             token = asyncio.run(_token(runtime, "demo@renkei.example", "fukuoka-pref", 86400))
-            print(_banner(runtime, token), flush=True)
+            dev_provider = _start_dev_provider(settings.host)
+            print(_banner(runtime, token, dev_provider), flush=True)
             asyncio.run(_serve(runtime, with_worker=True))
     except KeyboardInterrupt:
         pass
