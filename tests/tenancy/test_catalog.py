@@ -173,9 +173,7 @@ async def test_policies_cover_every_command_on_every_table_the_app_writes(
             if p["table"] == table["name"] and p["permissive"] and p["applies"]
         }
         # A command the app is not granted (UPDATE on the append-only audit log) needs no policy.
-        missing = [
-            c for c in COMMANDS if table[c] and c not in covered and "ALL" not in covered
-        ]
+        missing = [c for c in COMMANDS if table[c] and c not in covered and "ALL" not in covered]
         if missing:
             uncovered[table["name"]] = missing
     assert uncovered == {}

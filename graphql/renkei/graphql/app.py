@@ -21,6 +21,7 @@ from renkei import logs
 from renkei.db import SessionFactory
 from renkei.graphql.auth import SignInConfig, SignInRoutes
 from renkei.graphql.http import GraphQLEndpoint
+from renkei.graphql.oauth import TokenEndpoint
 from renkei.graphql.schema import build_schema
 from renkei.identity.tokens import TokenService
 from renkei.migrate import head_revision
@@ -80,7 +81,14 @@ class RequestContext:
             logs.request_id.reset(token)
 
 
-KNOWN_ROUTES = {"/graphql", "/healthz", "/readyz", "/metrics", "/.well-known/jwks.json"}
+KNOWN_ROUTES = {
+    "/graphql",
+    "/oauth/token",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/.well-known/jwks.json",
+}
 
 
 def create_app(
@@ -92,7 +100,12 @@ def create_app(
     sign_in: SignInConfig | None = None,
 ) -> Starlette:
     graphql = GraphQLEndpoint(
-        build_schema(), sessions, tokens, graphiql=development, mask_faults=not development
+        build_schema(),
+        sessions,
+        tokens,
+        graphiql=development,
+        mask_faults=not development,
+        sign_in=sign_in,
     )
     # Made on first use, so that the app also works where no lifespan runs (test transports).
     redis_client = redis.from_url(redis_url)
@@ -138,6 +151,11 @@ def create_app(
         routes=[
             Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
             Route("/.well-known/jwks.json", jwks),
+            Route(
+                "/oauth/token",
+                TokenEndpoint(sessions, tokens, allow_http=development).handle,
+                methods=["POST"],
+            ),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),

@@ -128,6 +128,8 @@ class SignInRoutes:
                 )
             return _Target(PERSONAL, platform.issuer, platform.client_id, None, None)
         email, slug = params.get("email", "").strip().lower(), params.get("org", "").strip().lower()
+        provider: IdentityProvider | None
+        organization: Organization | None
         async with unit_of_work(self.sessions, Viewer.platform()) as session:
             if email:
                 domain = email.rpartition("@")[2]

@@ -24,6 +24,7 @@ from authlib.oauth2.rfc6749 import (
     OAuth2Error,
     OAuth2Payload,
     OAuth2Request,
+    UnsupportedGrantTypeError,
     scope_to_list,
 )
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
@@ -138,9 +139,7 @@ class _Server(AuthorizationServer):
             return None
         return _Client(row)
 
-    def _generate(
-        self, *, client: _Client, scope: str | None, **_: Any
-    ) -> dict[str, str | int]:
+    def _generate(self, *, client: _Client, scope: str | None, **_: Any) -> dict[str, str | int]:
         row = client.row
         granted = frozenset(scope_to_list(scope) or row.scopes)
         access_token = self.tokens.issue(
@@ -177,6 +176,8 @@ class _Server(AuthorizationServer):
             # 401 with a WWW-Authenticate challenge whichever method failed (RFC 6749 §5.2).
             error.status_code = 401
             error.description = CLIENT_AUTH_FAILED
+        elif isinstance(error, UnsupportedGrantTypeError):
+            error.description = "this server supports grant_type=client_credentials only"
         answer: Answer = super().handle_error_response(request, error)
         return answer
 
@@ -202,7 +203,8 @@ class TokenEndpoint:
         self.tokens = tokens
         self.allow_http = allow_http
 
-    async def _request(self, request: Request) -> _TokenRequest:
+    async def _request(self, request: Request) -> tuple[_TokenRequest, str | None]:
+        """authlib's request, and the client id it names (by either method), checked for form."""
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != FORM:
             raise InvalidRequestError(f"send the parameters as {FORM}")
@@ -216,39 +218,34 @@ class TokenEndpoint:
         if self.allow_http and url.scheme == "http":
             url = url.replace(scheme="https")
         try:
-            return _TokenRequest(request, str(url), form)
+            oauth_request = _TokenRequest(request, str(url), form)
         except InsecureTransportError as exc:
             raise InvalidRequestError("use https") from exc
+        return oauth_request, basic_id or form.data.get("client_id")
 
     async def handle(self, request: Request) -> Response:
         try:
-            oauth_request = await self._request(request)
+            oauth_request, client_id = await self._request(request)
         except OAuth2Error as error:
             return _respond(*error())
-        basic_id, _ = extract_basic_authorization(request.headers)
-        client_id = basic_id or oauth_request.payload.data.get("client_id")
         async with unit_of_work(self.sessions, Viewer.platform()) as session:
             row = await clients.client_by_client_id(session, client_id) if client_id else None
             server = _Server(self.tokens, row)
             status, body, headers = server.create_token_response(oauth_request)
-            if server.issued_to is not None:
-                await clients.record_use(session, server.issued_to)
+            issued_to = server.issued_to
+            if issued_to is not None:
+                await clients.record_use(session, issued_to)
+            # A refusal of a known client is its organization's business; strangers leave no row.
+            if row is not None:
                 audit.record(
                     session,
                     action=audit.SIGN_IN,
-                    organization_id=server.issued_to.organization_id,
-                    actor_user_id=server.issued_to.service_user_id,
-                    detail=_detail(server.issued_to, scope=body["scope"]),
+                    organization_id=row.organization_id,
+                    actor_user_id=row.service_user_id,
+                    outcome="success" if issued_to else "failure",
+                    reason=None if issued_to else _failure_reason(row, body),
+                    detail=_detail(row, scope=body.get("scope") if issued_to else None),
                 )
-        if server.issued_to is None and row is not None:
-            await audit.record_failure(
-                self.sessions,
-                action=audit.SIGN_IN,
-                organization_id=row.organization_id,
-                actor_user_id=row.service_user_id,
-                reason=_failure_reason(row, body),
-                detail=_detail(row),
-            )
         return _respond(status, body, headers)
 
 
@@ -268,7 +265,7 @@ def _failure_reason(row: ApiClient, body: dict[str, Any]) -> str:
         return "the API client is revoked"
     if body.get("error") == "invalid_client":
         return "wrong or missing client secret"
-    return f"{body.get('error')}: {body.get('error_description', '')}".rstrip(": ")
+    return f"{body.get('error')}: {body.get('error_description')}"
 
 
 def _respond(status: int, body: dict[str, Any], headers: list[tuple[str, str]]) -> Response:

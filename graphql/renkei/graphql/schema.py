@@ -15,7 +15,10 @@ from strawberry.schema.config import StrawberryConfig
 
 from renkei.graphql.context import Context, Info
 from renkei.graphql.limits import limit_extensions
+from renkei.graphql.mutations.api_clients import ApiClientMutations
+from renkei.graphql.mutations.identity import IdentityMutations
 from renkei.graphql.mutations.organizations import OrganizationMutations
+from renkei.graphql.permissions import check_scope, requires
 from renkei.graphql.relay import (
     Connection,
     Node,
@@ -39,12 +42,20 @@ from renkei.graphql.types.organizations import (
     User,
 )
 from renkei.graphql.types.viewer import Viewer
+from renkei.identity.scopes import ORGANIZATIONS_READ
 from renkei.organizations import repository as organizations
 from renkei.organizations.models import Organization as OrganizationRow
 from renkei.organizations.service import is_slug
 
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"
 MAX_NODES_PER_LOOKUP = 100
+# The scope a token needs to fetch each type by id; prefectures are public reference data.
+NODE_SCOPES = {
+    "Organization": ORGANIZATIONS_READ,
+    "User": ORGANIZATIONS_READ,
+    "Membership": ORGANIZATIONS_READ,
+    "Invitation": ORGANIZATIONS_READ,
+}
 
 
 def _node_loaders(info: Info) -> dict[str, tuple[Any, Callable[[Any], Node]]]:
@@ -55,6 +66,15 @@ def _node_loaders(info: Info) -> dict[str, tuple[Any, Callable[[Any], Node]]]:
         "Membership": (loaders.membership, Membership.from_row),
         "Invitation": (loaders.invitation, Invitation.from_row),
     }
+
+
+def _check_node_scopes(info: Info, global_ids: list[strawberry.ID]) -> None:
+    """Refuse the whole lookup, before anything is read, if one id's type needs a missing scope."""
+    for global_id in global_ids:
+        parsed = parse_global_id(global_id)
+        scope = NODE_SCOPES.get(parsed[0]) if parsed else None
+        if scope is not None:
+            check_scope(info, scope)
 
 
 async def _resolve_node(info: Info, global_id: str) -> Node | None:
@@ -79,8 +99,12 @@ async def _resolve_node(info: Info, global_id: str) -> Node | None:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Fetch any object by its global id; null if you may not see it.")
+    @strawberry.field(
+        description="Fetch any object by its global id; null if you may not see it. A token needs"
+        " the scope that reads its type (organizations:read for organizations and people)."
+    )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        _check_node_scopes(info, [id])
         return await _resolve_node(info, id)
 
     @strawberry.field(description="Fetch up to 100 objects by global id, in the order asked.")
@@ -90,10 +114,11 @@ class Query:
                 f"at most {MAX_NODES_PER_LOOKUP} ids at a time",
                 extensions={"code": "TOO_MANY_IDS"},
             )
+        _check_node_scopes(info, ids)
         # Gathered, so that the loaders see every id at once: one statement per type.
         return list(await asyncio.gather(*(_resolve_node(info, i) for i in ids)))
 
-    @strawberry.field(description="You, when signed in.")
+    @strawberry.field(description="You, when signed in.", extensions=requires(ORGANIZATIONS_READ))
     async def viewer(self, info: Info) -> Viewer | None:
         viewer = info.context.viewer
         if viewer.user_id is None:
@@ -103,7 +128,9 @@ class Query:
             return None
         return Viewer(user=User.from_row(row), role=viewer.role, scopes=sorted(viewer.scopes))
 
-    @strawberry.field(description="An organization by global id or slug.")
+    @strawberry.field(
+        description="An organization by global id or slug.", extensions=requires(ORGANIZATIONS_READ)
+    )
     async def organization(
         self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
     ) -> Organization | None:
@@ -121,7 +148,10 @@ class Query:
             return Organization.from_row(row) if row else None
         return None
 
-    @strawberry.field(description="The organizations you can see, by name.")
+    @strawberry.field(
+        description="The organizations you can see, by name.",
+        extensions=requires(ORGANIZATIONS_READ),
+    )
     async def organizations(
         self,
         info: Info,
@@ -157,7 +187,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation(OrganizationMutations):
+class Mutation(OrganizationMutations, ApiClientMutations, IdentityMutations):
     pass
 
 

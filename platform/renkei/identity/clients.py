@@ -167,6 +167,14 @@ async def revoke_api_client(
     )
     if membership is not None:
         await session.delete(membership)
+    # Its tokens stop at once, even for what any signed-in user may do. Users are the
+    # platform's to change, so act as the platform for this one write.
+    await set_viewer(session, Viewer.platform())
+    service_user = await session.get(User, client.service_user_id)
+    if service_user is not None:
+        service_user.deactivated_at = client.revoked_at
+        await session.flush()
+    await set_viewer(session, viewer)
     audit.record(
         session,
         action=audit.API_CLIENT_REVOKED,

@@ -31,6 +31,8 @@ class User(IdMixin, TimestampMixin, Base):
     display_name: Mapped[str] = mapped_column(String(200))
     # The service account behind an organization's API client: it never signs in by browser.
     is_service_account: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # A deactivated user's tokens and sessions stop working at once (e.g. a revoked API client).
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class IdentityProvider(IdMixin, TimestampMixin, Base):

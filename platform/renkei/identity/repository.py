@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from renkei.identity.models import User
+from renkei.identity.models import AuditEvent, User
 from renkei.organizations.models import Membership
 from renkei.tenancy import MembershipRole
 
@@ -49,3 +49,7 @@ async def user_with_role(
 
 async def users_by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[User]:
     return list((await session.scalars(select(User).where(User.id.in_(ids)))).all())
+
+
+def audit_events(organization_id: uuid.UUID) -> Select[AuditEvent]:
+    return select(AuditEvent).where(AuditEvent.organization_id == organization_id)

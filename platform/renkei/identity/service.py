@@ -53,6 +53,8 @@ async def viewer_for(
     if found is None:
         raise Unauthenticated("the token's user no longer exists")
     user, role = found
+    if user.deactivated_at is not None:
+        raise Unauthenticated("this account is deactivated")
     viewer = Viewer(user_id=user.id, email=user.email, scopes=scopes)
     if organization_id is not None and role is not None:
         viewer = viewer.acting_as(organization_id, role)

@@ -13,6 +13,7 @@ from renkei import outbox
 from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
 from renkei.geography import codes
 from renkei.geography.data import PREFECTURES_BY_CODE
+from renkei.identity.models import User
 from renkei.identity.service import normalize_email
 from renkei.notifications import service as notifications
 from renkei.organizations import repository
@@ -183,6 +184,9 @@ async def create_organization(
 ) -> Organization:
     """Create an organization with the viewer as its first owner."""
     user_id = _require_user(viewer)
+    founder = await session.get(User, user_id)
+    if founder is not None and founder.is_service_account:
+        raise Forbidden("an API client cannot found an organization")
     slug = _clean_slug(slug)
     name = _clean_name(name)
     home_prefecture_code = _check_prefecture(home_prefecture_code)

@@ -14,7 +14,7 @@ from renkei.graphql.types.organizations import MembershipRole, Organization
 from renkei.identity import providers
 from renkei.identity import service as identity
 from renkei.identity.models import IdentityProvider as IdentityProviderRow
-from renkei.identity.scopes import ORGANIZATIONS_WRITE
+from renkei.identity.scopes import ORGANIZATIONS_READ, ORGANIZATIONS_WRITE
 from renkei.tenancy import MembershipRole as Role
 
 
@@ -178,7 +178,7 @@ class IdentityMutations:
                 browser_session_id=context.browser_session_id,
             )
 
-        switched, errors = await run_mutation(info, work, scope="organizations:read")
+        switched, errors = await run_mutation(info, work, scope=ORGANIZATIONS_READ)
         if switched is None or switched.organization_id is None:
             return SwitchOrganizationPayload(
                 organization=None, role=None, access_token=None, user_errors=errors
@@ -202,9 +202,11 @@ class IdentityMutations:
         )
 
 
-async def _wrap(info: Info, result: object) -> IdentityProvider | None:
+async def _wrap(
+    info: Info, result: tuple[IdentityProviderRow, str] | None
+) -> IdentityProvider | None:
     if result is None:
         return None
-    row, public_url = result  # type: ignore[misc]
+    row, public_url = result
     organization = await info.context.loaders.organization.load(row.organization_id)
     return provider_type(row, organization.slug, public_url)

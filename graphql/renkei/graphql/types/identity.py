@@ -76,7 +76,7 @@ class AuditEvent(Node):
             action=row.action,
             outcome=row.outcome,
             reason=row.reason,
-            detail=row.detail,
+            detail=JSON(row.detail),
             created_at=row.created_at,
             actor_email=actor_email,
         )

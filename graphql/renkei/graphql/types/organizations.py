@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from renkei.graphql.context import Info
-from renkei.graphql.relay import Connection, Node, PageArgs, to_connection, to_global_id
+from renkei.graphql.relay import (
+    Connection,
+    Node,
+    PageArgs,
+    empty_page,
+    fetch_pages,
+    to_connection,
+    to_global_id,
+)
+from renkei.graphql.types.api_clients import ApiClient
 from renkei.graphql.types.geography import Prefecture
+from renkei.identity import clients, providers
+from renkei.identity import repository as identity
+from renkei.identity.models import AuditEvent as AuditEventRow
 from renkei.identity.models import User as UserRow
 from renkei.organizations import models
 from renkei.tenancy import MembershipRole as MembershipRoleValue
+
+if TYPE_CHECKING:
+    from renkei.graphql.types.identity import AuditEvent, IdentityProvider
 
 OrganizationKind = strawberry.enum(
     models.OrganizationKind,
@@ -111,6 +127,68 @@ class Organization(Node):
         args = PageArgs.of(first, after, last, before)
         page = await info.context.loaders.organization_invitations.load((self.row.id, args))
         return to_connection(page, Invitation.from_row)
+
+    def _managed_by_viewer(self, info: Info) -> bool:
+        viewer = info.context.viewer
+        return viewer.organization_id == self.row.id and bool(
+            viewer.role and viewer.role.manages_members
+        )
+
+    @strawberry.field(description="API clients, revoked ones too; null unless you manage it.")
+    async def api_clients(self, info: Info) -> list[ApiClient] | None:
+        if not self._managed_by_viewer(info):
+            return None
+        # Only the acting organization answers, so a request reads these rows once: no loader.
+        rows = await info.context.run(lambda s: clients.clients_of(s, self.row.id))
+        return [ApiClient.from_row(row) for row in rows]
+
+    @strawberry.field(description="Its own OpenID providers; null unless you manage it.")
+    async def identity_providers(
+        self, info: Info
+    ) -> list[Annotated[IdentityProvider, strawberry.lazy("renkei.graphql.types.identity")]] | None:
+        from renkei.graphql.types.identity import IdentityProvider
+
+        if not self._managed_by_viewer(info):
+            return None
+        rows = await info.context.run(lambda s: providers.of_organizations(s, [self.row.id]))
+        public_url = info.context.sign_in.public_url if info.context.sign_in else ""
+        redirect_uri = f"{public_url}/auth/callback/{self.row.slug}"
+        return [IdentityProvider.from_row(row, redirect_uri=redirect_uri) for row in rows]
+
+    @strawberry.field(
+        description="The audit log (sign-ins, refusals, roles, clients), oldest first; "
+        "`last: 20` for the newest. Null unless you manage the organization."
+    )
+    async def audit_events(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[AuditEvent, strawberry.lazy("renkei.graphql.types.identity")]] | None:
+        from renkei.graphql.types.identity import AuditEvent
+
+        if not self._managed_by_viewer(info):
+            return None
+        args = PageArgs.of(first, after, last, before)
+        pages = await info.context.run(
+            lambda s: fetch_pages(
+                s,
+                identity.audit_events(self.row.id),
+                order_by=(AuditEventRow.created_at, AuditEventRow.id),
+                args=args,
+            )
+        )
+        page = next(iter(pages.values()), empty_page(args))
+        actors = await info.context.loaders.user.load_many(
+            [r.actor_user_id for r in page.rows if r.actor_user_id]
+        )
+        emails = {a.id: a.email for a in actors if a is not None}
+        return to_connection(
+            page,
+            lambda row: AuditEvent.from_row(row, actor_email=emails.get(row.actor_user_id)),
+        )
 
 
 @strawberry.type(description="A user's place in an organization, with a role.")

@@ -247,6 +247,7 @@ def upgrade() -> None:
         "users",
         sa.Column("is_service_account", sa.Boolean(), server_default="false", nullable=False),
     )
+    op.add_column("users", sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True))
     _secure(context.config.attributes.get("app_role", "renkei_app"))
 
 
@@ -256,6 +257,7 @@ def downgrade() -> None:
             op.execute(f"DROP POLICY IF EXISTS {table}_{command.lower()} ON {table}")
     op.execute("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
     op.execute("DROP FUNCTION IF EXISTS renkei_audit_append_only()")
+    op.drop_column("users", "deactivated_at")
     op.drop_column("users", "is_service_account")
     op.drop_index(op.f("ix_user_identities_user_id"), table_name="user_identities")
     op.drop_table("user_identities")
