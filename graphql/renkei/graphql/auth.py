@@ -341,8 +341,7 @@ class SignInRoutes:
                 if row.organization_id
                 else None
             )
-            csrf = signin.new_csrf_token(row)
-        assert user is not None
+        assert user is not None and secret is not None
         access_token = self.tokens.issue(
             user_id=user.id, organization_id=row.organization_id, scopes=ALL_SCOPES
         )
@@ -352,7 +351,7 @@ class SignInRoutes:
             "organization": {"slug": organization.slug, "name": organization.name}
             if organization
             else None,
-            "csrfToken": csrf,
+            "csrfToken": signin.csrf_token(secret, self.config.cookie_secret),
             "accessToken": access_token,
             "expiresIn": self.tokens.ttl_seconds,
         }
@@ -371,9 +370,11 @@ class SignInRoutes:
         secret = request.cookies.get(SESSION_COOKIE)
         async with unit_of_work(self.sessions, Viewer.platform()) as session:
             row = await signin.find_session(session, secret) if secret else None
-            if row is None:
+            if row is None or secret is None:
                 return JSONResponse({"signedIn": False}, status_code=401)
-            if not signin.csrf_matches(row, request.headers.get(CSRF_HEADER)):
+            if not signin.csrf_matches(
+                secret, request.headers.get(CSRF_HEADER), self.config.cookie_secret
+            ):
                 return JSONResponse(
                     {"error": "a valid X-CSRF-Token header is needed"}, status_code=403
                 )

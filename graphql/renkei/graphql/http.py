@@ -291,8 +291,9 @@ class GraphQLEndpoint:
         """The viewer of a bearer token, or of a browser session cookie (CSRF-checked)."""
         if claims is not None:
             return await viewer_from_claims(session, claims), None
-        secret = request.cookies.get(SESSION_COOKIE)
-        if secret is None:
+        # Without sign-in configured there are no browser sessions, and a cookie means nothing.
+        secret = request.cookies.get(SESSION_COOKIE) if self.sign_in else None
+        if secret is None or self.sign_in is None:
             viewer = Viewer.anonymous()
             await set_viewer(session, viewer)
             return viewer, None
@@ -300,7 +301,9 @@ class GraphQLEndpoint:
         row = await signin.find_session(session, secret)
         if row is None:
             raise ProtocolError(401, "your session has ended: sign in again")
-        if not signin.csrf_matches(row, request.headers.get(CSRF_HEADER)):
+        if not signin.csrf_matches(
+            secret, request.headers.get(CSRF_HEADER), self.sign_in.cookie_secret
+        ):
             raise ProtocolError(403, "a browser session needs its X-CSRF-Token header")
         viewer = await viewer_for(
             session, row.user_id, organization_id=row.organization_id, scopes=ALL_SCOPES

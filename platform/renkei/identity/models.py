@@ -121,7 +121,6 @@ class BrowserSession(IdMixin, TimestampMixin, Base):
     __tablename__ = "browser_sessions"
 
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    csrf_token_hash: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )

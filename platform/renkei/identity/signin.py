@@ -146,25 +146,22 @@ def _digest(secret: str) -> str:
 class NewSession:
     row: BrowserSession
     secret: str
-    csrf_token: str
 
 
 async def start_session(
     session: AsyncSession, *, user_id: uuid.UUID, organization_id: uuid.UUID | None
 ) -> NewSession:
     secret = secrets.token_urlsafe(32)
-    csrf_token = secrets.token_urlsafe(32)
     row = BrowserSession(
         id=uuid.uuid4(),
         secret_hash=_digest(secret),
-        csrf_token_hash=_digest(csrf_token),
         user_id=user_id,
         organization_id=organization_id,
         expires_at=datetime.now(UTC) + SESSION_LIFETIME,
     )
     session.add(row)
     await session.flush()
-    return NewSession(row=row, secret=secret, csrf_token=csrf_token)
+    return NewSession(row=row, secret=secret)
 
 
 async def find_session(session: AsyncSession, secret: str) -> BrowserSession | None:
@@ -177,14 +174,14 @@ async def find_session(session: AsyncSession, secret: str) -> BrowserSession | N
     return row
 
 
-def csrf_matches(row: BrowserSession, token: str | None) -> bool:
-    return token is not None and hmac.compare_digest(row.csrf_token_hash, _digest(token))
+def csrf_token(secret: str, key: str) -> str:
+    """The session's CSRF token: derived from its secret, so it is stable across tabs and
+    nothing more is stored; a page reads it from /auth/session and sends it as X-CSRF-Token."""
+    return hmac.new(key.encode(), secret.encode(), hashlib.sha256).hexdigest()
 
 
-def new_csrf_token(row: BrowserSession) -> str:
-    token = secrets.token_urlsafe(32)
-    row.csrf_token_hash = _digest(token)
-    return token
+def csrf_matches(secret: str, token: str | None, key: str) -> bool:
+    return token is not None and hmac.compare_digest(csrf_token(secret, key), token)
 
 
 def revoke_session(row: BrowserSession) -> None:

@@ -93,7 +93,6 @@ def upgrade() -> None:
     op.create_table(
         "browser_sessions",
         sa.Column("secret_hash", sa.String(length=64), nullable=False),
-        sa.Column("csrf_token_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("organization_id", sa.Uuid(), nullable=True),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
