@@ -206,3 +206,18 @@ async def test_login_by_organization_slug(world, login, expected):
     response = await world.app.get(f"/auth/login?{login}")
     # then
     assert response.status_code == expected
+
+
+async def test_the_csrf_token_is_stable_across_tabs(world, provider_a):
+    # given a signed-in browser whose two tabs each ask for the session
+    provider_a.add_user("alice-1", "alice@a.example")
+    browser, _ = await sign_in(world, "alice@a.example")
+    first = (await browser.get("/auth/session")).json()["csrfToken"]
+    second = (await browser.get("/auth/session")).json()["csrfToken"]
+    # when the first tab uses its token after the second tab loaded
+    response = await browser.post(
+        "/graphql", json={"query": VIEWER}, headers={"X-CSRF-Token": first}
+    )
+    # then
+    assert first == second
+    assert response.json()["data"]["viewer"]["user"] == {"email": "alice@a.example"}
