@@ -130,8 +130,14 @@ async def register_provider(
     try:
         await oidc.metadata(issuer)
     except SignInError as exc:
+        if exc.reason == "discovery_issuer_mismatch":
+            raise Invalid(
+                f"the provider at {issuer} names another issuer in its discovery document: "
+                "write the issuer exactly as it does",
+                field="issuer",
+            ) from exc
         raise Invalid(
-            f"no OpenID provider answers at {issuer}/.well-known/openid-configuration",
+            f"no OpenID provider answers at {issuer.rstrip('/')}/.well-known/openid-configuration",
             field="issuer",
         ) from exc
     provider = IdentityProvider(

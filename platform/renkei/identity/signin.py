@@ -16,7 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
-from renkei.identity.models import BrowserSession, IdentityProvider, User, UserIdentity
+from renkei.errors import Invalid
+from renkei.identity.models import (
+    BrowserSession,
+    DomainIssuer,
+    IdentityProvider,
+    User,
+    UserIdentity,
+)
 from renkei.identity.oidc import SignInError
 from renkei.identity.providers import mapped_role, normalize_domain
 from renkei.identity.repository import get_user_by_email
@@ -53,12 +60,26 @@ async def complete_sign_in(
     for individual professionals, which gives a personal account and no membership."""
     email = _email(claims)
     subject = str(claims["sub"])
-    if provider is not None:
+    try:
         domain = normalize_domain(email.rpartition("@")[2])
+    except Invalid as exc:
+        raise SignInError("email_invalid", f"{email} is not an email address") from exc
+    if provider is not None:
         if domain not in provider.email_domains:
             raise SignInError(
                 "email_domain_not_vouched",
                 f"{provider.name} does not vouch for addresses at {domain}",
+            )
+    else:
+        # A domain bound to an organization's issuer is vouched for by that issuer alone: the
+        # platform's provider cannot sign its people in (and then switch into their organization).
+        bound = await session.scalar(
+            select(DomainIssuer.issuer).where(DomainIssuer.domain == domain)
+        )
+        if bound is not None and bound != issuer:
+            raise SignInError(
+                "email_domain_not_vouched",
+                f"addresses at {domain} sign in through their organization's provider",
             )
     identity = await session.scalar(
         select(UserIdentity).where(UserIdentity.issuer == issuer, UserIdentity.subject == subject)
@@ -72,6 +93,8 @@ async def complete_sign_in(
         name = claims.get("name")
         user = User(id=uuid.uuid4(), email=email, display_name=str(name or email.split("@")[0]))
         session.add(user)
+        # Written before the rows that name it: nothing tells the flush that they depend on it.
+        await session.flush()
     if user.is_service_account:
         raise SignInError("service_account", "a service account cannot sign in")
     role = await _membership(session, user, provider, claims) if provider else None

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from renkei import outbox
+from renkei import audit, outbox
 from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
 from renkei.geography import codes
 from renkei.geography.data import PREFECTURES_BY_CODE
@@ -385,7 +385,21 @@ async def change_member_role(
     _check_grant(viewer, role)
     _check_owner_touched(viewer, membership, "change the role of")
     await _keep_an_owner(session, membership)
+    before = membership.role
     membership.role = role
+    audit.record(
+        session,
+        action=audit.ROLE_CHANGED,
+        organization_id=membership.organization_id,
+        actor_user_id=viewer.user_id,
+        detail={
+            "by": "admin",
+            "membership_id": str(membership.id),
+            "user_id": str(membership.user_id),
+            "before": before.value,
+            "after": role.value,
+        },
+    )
     await session.flush()
     return membership
 
@@ -397,6 +411,17 @@ async def remove_member(
     _check_owner_touched(viewer, membership, "remove")
     await _keep_an_owner(session, membership)
     await session.delete(membership)
+    audit.record(
+        session,
+        action=audit.MEMBER_REMOVED,
+        organization_id=membership.organization_id,
+        actor_user_id=viewer.user_id,
+        detail={
+            "membership_id": str(membership.id),
+            "user_id": str(membership.user_id),
+            "role": membership.role.value,
+        },
+    )
     await session.flush()
     return membership.id
 
