@@ -443,7 +443,12 @@ def _secure(app_role: str) -> None:
         f"""
         DO $$ BEGIN
           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{app_role}') THEN
-            CREATE ROLE "{app_role}" LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+            -- Roles belong to the cluster: a migration of another database may be creating it
+            -- at this very moment.
+            BEGIN
+              CREATE ROLE "{app_role}" LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+            END;
           END IF;
           EXECUTE format('GRANT CONNECT ON DATABASE %I TO "{app_role}"', current_database());
         END $$;
