@@ -50,6 +50,9 @@ def start_postgres(data_dir: Path, database: str = DATABASE_NAME) -> tuple[Any, 
             "The embedded PostgreSQL (pgserver) is not installed: it ships wheels for CPython "
             "3.11 and 3.12 only. Use one of those, or set RENKEI_DATABASE_URL to a server of yours."
         ) from exc
+    # Made here, as pgserver would refuse a folder that a concurrent process (a test worker)
+    # has just made; initdb itself runs under pgserver's inter-process lock.
+    (data_dir / "postgres").mkdir(exist_ok=True)
     server = pgserver.get_server(data_dir / "postgres", cleanup_mode="stop")
     uri = server.get_uri("postgres")
     socket_dir = uri.split("host=", 1)[1]
