@@ -14,6 +14,8 @@ from enum import StrEnum
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from renkei.errors import Forbidden, Unauthenticated
+
 
 class MembershipRole(StrEnum):
     OWNER = "OWNER"
@@ -65,6 +67,23 @@ class Viewer:
 
     def has_scope(self, scope: str) -> bool:
         return self.system or scope in self.scopes
+
+    def manages(self, organization_id: uuid.UUID) -> bool:
+        """Whether the viewer acts for this organization as one of its owners or admins."""
+        return self.organization_id == organization_id and bool(
+            self.role and self.role.manages_members
+        )
+
+
+def require_manager(
+    viewer: Viewer, organization_id: uuid.UUID, *, to: str = "do this"
+) -> uuid.UUID:
+    """The acting user's id, if they manage the organization; Unauthenticated or Forbidden."""
+    if viewer.user_id is None:
+        raise Unauthenticated("sign in first")
+    if not viewer.manages(organization_id):
+        raise Forbidden(f"only the organization's owners and admins may {to}")
+    return viewer.user_id
 
 
 _SET_VIEWER = text(

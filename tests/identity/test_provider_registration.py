@@ -311,7 +311,7 @@ async def test_a_member_cannot_register_a_provider(world, tokens, provider_a):
             {
                 "field": None,
                 "code": "FORBIDDEN",
-                "message": "only the organization's owners and admins manage its identity "
+                "message": "only the organization's owners and admins may manage its identity "
                 "providers",
             }
         ],

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import unicodedata
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -19,12 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
-from renkei.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from renkei.errors import Conflict, Invalid, NotFound, Unauthenticated
 from renkei.identity.models import ApiClient, User
 from renkei.identity.scopes import ALL_SCOPES
 from renkei.organizations import repository as organizations
 from renkei.organizations.models import Membership
-from renkei.tenancy import MembershipRole, Viewer, set_viewer
+from renkei.tenancy import MembershipRole, Viewer, require_manager, set_viewer
+from renkei.text import clean_name
 
 CLIENT_ID_PREFIX = "rk_"
 SERVICE_ACCOUNT_DOMAIN = "clients.renkei.invalid"
@@ -40,25 +40,6 @@ def _hash_secret(secret: str) -> str:
 def secret_matches(client: ApiClient, secret: str) -> bool:
     """Whether `secret` is the client's, compared in constant time."""
     return hmac.compare_digest(client.secret_hash.encode(), _hash_secret(secret).encode())
-
-
-def _require_manager(viewer: Viewer, organization_id: uuid.UUID) -> uuid.UUID:
-    if viewer.user_id is None:
-        raise Unauthenticated("sign in first")
-    if viewer.organization_id != organization_id or not (
-        viewer.role and viewer.role.manages_members
-    ):
-        raise Forbidden("only the organization's owners and admins may do this")
-    return viewer.user_id
-
-
-def _clean_name(name: str) -> str:
-    name = unicodedata.normalize("NFC", name).strip()
-    if not name or len(name) > 200:
-        raise Invalid("a name of 1 to 200 characters is needed", field="name")
-    if any(unicodedata.category(c) == "Cc" for c in name):
-        raise Invalid("a name cannot hold control characters", field="name")
-    return name
 
 
 def _clean_scopes(scopes: Iterable[str]) -> list[str]:
@@ -98,8 +79,8 @@ async def create_api_client(
     scopes: Iterable[str],
 ) -> tuple[ApiClient, str]:
     """Create a client with its service account; the secret is returned here and never again."""
-    creator_id = _require_manager(viewer, organization_id)
-    name = _clean_name(name)
+    creator_id = require_manager(viewer, organization_id)
+    name = clean_name(name)
     granted = _clean_scopes(scopes)
     client_id = CLIENT_ID_PREFIX + secrets.token_hex(16)
     secret = secrets.token_urlsafe(32)
@@ -157,7 +138,7 @@ async def revoke_api_client(
     client = await session.get(ApiClient, api_client_id)
     if client is None:
         raise NotFound("no such API client", field="apiClientId")
-    actor_id = _require_manager(viewer, client.organization_id)
+    actor_id = require_manager(viewer, client.organization_id)
     if client.revoked_at is not None:
         raise Conflict("this API client was revoked already", field="apiClientId")
     client.revoked_at = datetime.now(UTC)

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
 from renkei.crypto import Sealed, SecretBox
-from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
+from renkei.errors import Conflict, ErrorCode, Invalid, NotFound, Unauthenticated
 from renkei.identity.models import DomainIssuer, IdentityProvider, ProviderDomain
 from renkei.identity.oidc import OidcClient, SignInError
 from renkei.organizations.models import Organization
-from renkei.tenancy import MembershipRole, Viewer
+from renkei.tenancy import MembershipRole, Viewer, require_manager
 
 # A provider maps its groups to these; ownership is only ever given inside Renkei.
 MAPPABLE_ROLES = (MembershipRole.ADMIN, MembershipRole.MEMBER, MembershipRole.VIEWER)
@@ -27,16 +27,6 @@ _RANK = {
     MembershipRole.MEMBER: 2,
     MembershipRole.VIEWER: 1,
 }
-
-
-def _require_manager(viewer: Viewer, organization_id: uuid.UUID) -> uuid.UUID:
-    if viewer.user_id is None:
-        raise Unauthenticated("sign in first")
-    if viewer.organization_id != organization_id or not (
-        viewer.role and viewer.role.manages_members
-    ):
-        raise Forbidden("only the organization's owners and admins manage its identity providers")
-    return viewer.user_id
 
 
 def normalize_domain(domain: str) -> str:
@@ -115,7 +105,7 @@ async def register_provider(
     allow_http_loopback: bool = False,
 ) -> IdentityProvider:
     """Register an organization's provider after reading its discovery document."""
-    user_id = _require_manager(viewer, organization_id)
+    user_id = require_manager(viewer, organization_id, to="manage its identity providers")
     issuer = check_issuer(settings.issuer, allow_http_loopback=allow_http_loopback)
     domains = sorted({normalize_domain(d) for d in settings.email_domains})
     if not domains:
@@ -287,7 +277,7 @@ async def update_provider(
     if viewer.user_id is None:
         raise Unauthenticated("sign in first")
     provider = await require(session, provider_id)  # RLS: only its organization's admins see it
-    user_id = _require_manager(viewer, provider.organization_id)
+    user_id = require_manager(viewer, provider.organization_id, to="manage its identity providers")
     if name is not None:
         provider.name = name.strip() or provider.issuer
     if enabled is not None:

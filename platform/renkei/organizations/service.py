@@ -24,7 +24,8 @@ from renkei.organizations.models import (
     Organization,
     OrganizationKind,
 )
-from renkei.tenancy import MembershipRole, Viewer, set_viewer
+from renkei.tenancy import MembershipRole, Viewer, require_manager, set_viewer
+from renkei.text import clean_name
 
 INVITATION_TTL = timedelta(days=14)
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -35,22 +36,6 @@ def _require_user(viewer: Viewer) -> uuid.UUID:
     if viewer.user_id is None:
         raise Unauthenticated("sign in first")
     return viewer.user_id
-
-
-def _require_manager(viewer: Viewer, organization_id: uuid.UUID) -> None:
-    if viewer.organization_id != organization_id or not (
-        viewer.role and viewer.role.manages_members
-    ):
-        raise Forbidden("only the organization's owners and admins may do this")
-
-
-def _clean_name(name: str) -> str:
-    name = unicodedata.normalize("NFC", name).strip()
-    if not name or len(name) > 200:
-        raise Invalid("a name of 1 to 200 characters is needed", field="name")
-    if any(unicodedata.category(c) == "Cc" for c in name):
-        raise Invalid("a name cannot hold control characters", field="name")
-    return name
 
 
 def is_slug(value: str) -> bool:
@@ -188,7 +173,7 @@ async def create_organization(
     if founder is not None and founder.is_service_account:
         raise Forbidden("an API client cannot found an organization")
     slug = _clean_slug(slug)
-    name = _clean_name(name)
+    name = clean_name(name)
     home_prefecture_code = _check_prefecture(home_prefecture_code)
     number, lg_code = _check_identifiers(
         kind, home_prefecture_code, corporate_number, local_government_code
@@ -232,9 +217,9 @@ async def update_organization(
     organization = await repository.get(session, organization_id)
     if organization is None:
         raise NotFound("no such organization", field="id")
-    _require_manager(viewer, organization_id)
+    require_manager(viewer, organization_id)
     if name is not None:
-        organization.name = _clean_name(name)
+        organization.name = clean_name(name)
     new_slug = _clean_slug(slug) if slug is not None else None
     prefecture = (
         _check_prefecture(home_prefecture_code)
@@ -285,7 +270,7 @@ async def invite_member(
 ) -> Invitation:
     """Invite an address to join; the invitee accepts after signing in with that address."""
     user_id = _require_user(viewer)
-    _require_manager(viewer, organization_id)
+    require_manager(viewer, organization_id)
     _check_grant(viewer, role)
     email = normalize_email(email)
     if await repository.pending_invitation(session, organization_id, email) is not None:
@@ -360,7 +345,7 @@ async def _managed_membership(
     membership = await repository.get_membership(session, membership_id)
     if membership is None:
         raise NotFound("no such membership", field="membershipId")
-    _require_manager(viewer, membership.organization_id)
+    require_manager(viewer, membership.organization_id)
     return membership
 
 

@@ -119,20 +119,14 @@ class Organization(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Invitation] | None:
-        viewer = info.context.viewer
-        if viewer.organization_id != self.row.id or not (
-            viewer.role and viewer.role.manages_members
-        ):
+        if not self._managed_by_viewer(info):
             return None
         args = PageArgs.of(first, after, last, before)
         page = await info.context.loaders.organization_invitations.load((self.row.id, args))
         return to_connection(page, Invitation.from_row)
 
     def _managed_by_viewer(self, info: Info) -> bool:
-        viewer = info.context.viewer
-        return viewer.organization_id == self.row.id and bool(
-            viewer.role and viewer.role.manages_members
-        )
+        return info.context.viewer.manages(self.row.id)
 
     @strawberry.field(description="API clients, revoked ones too; null unless you manage it.")
     async def api_clients(self, info: Info) -> list[ApiClient] | None:
