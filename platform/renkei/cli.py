@@ -112,9 +112,11 @@ async def _serve(runtime: Runtime, *, with_worker: bool) -> None:
 async def _worker(runtime: Runtime) -> None:
     from renkei.workers.settings import create_worker
 
-    worker = create_worker(runtime)
+    worker = create_worker(runtime, handle_signals=True)
     try:
-        await worker.async_run()
+        # On SIGTERM arq lets running jobs finish, then cancels its main task.
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker.async_run()
     finally:
         await worker.close()
         await runtime.close()

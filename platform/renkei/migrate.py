@@ -35,5 +35,21 @@ def head_revision() -> str | None:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
+def schema_state(version: str | None) -> str:
+    """ "ok" at head; "ok" too when the database is *ahead* (a revision this code does not know:
+    a newer release migrated first, and migrations stay backward compatible, so the old code
+    keeps serving during a rollout or a rollback); else what is missing."""
+    script = ScriptDirectory(str(MIGRATIONS))
+    head = script.get_current_head()
+    if version == head:
+        return "ok"
+    if version is not None:
+        try:
+            script.get_revision(version)
+        except Exception:  # alembic raises several kinds for a revision it does not know
+            return "ok"
+    return f"at {version}, head is {head}: run `renkei migrate`"
+
+
 def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import DateTime, Index, String, select, text, update
+from sqlalchemy import DateTime, Index, String, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -76,6 +76,17 @@ async def relay_pending(sessions: SessionFactory, queue: JobQueue, *, batch: int
                 .values(relayed_at=text("now()"))
             )
         return len(rows)
+
+
+async def pending_count(sessions: SessionFactory) -> int:
+    """Committed messages not yet handed to the queue."""
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.relayed_at.is_(None))
+        )
+        return int(count or 0)
 
 
 async def claim(session: AsyncSession, message_id: uuid.UUID) -> OutboxMessage | None:

@@ -11,6 +11,8 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from renkei.db import SessionFactory
 from renkei.graphql.app import create_app
@@ -155,3 +157,21 @@ async def test_jwks_publishes_public_keys_that_verify_issued_tokens(client, toke
     decoded = jwt.decode(token, KeySet.import_key_set(published), algorithms=["RS256"])
     assert decoded.claims["sub"] == str(user_id)
     assert decoded.claims["iss"] == tokens.issuer
+
+
+async def test_readyz_serves_on_while_a_newer_release_has_migrated(committed):
+    # given a database migrated by a newer release, to a revision this code does not know
+    owner = create_async_engine(committed.owner_url)
+    async with owner.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed'"))
+    # when
+    response = await committed.client.get("/readyz")
+    # then the old release stays ready (migrations are backward compatible by rule)
+    assert response.json()["checks"]["migrations"] == "ok"
+    # and a database behind this code is not ready, and says what to do
+    async with owner.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    behind = await committed.client.get("/readyz")
+    await owner.dispose()
+    assert behind.status_code == 503
+    assert behind.json()["checks"]["migrations"].endswith("run `renkei migrate`")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -257,3 +258,33 @@ async def test_the_relay_wakes_on_notify_before_its_next_poll(committed, tokens,
             await relay
         await owner_engine.dispose()
     assert relay.cancelled()
+
+
+async def test_the_relay_reports_the_backlog_for_alarms_and_scaling(
+    committed, tokens, queue, caplog
+):
+    # given two committed invitations and no worker to take their jobs
+    org, token = await _organization(committed, tokens)
+    await _invite(committed, org, token, "first@b.example")
+    await _invite(committed, org, token, "second@b.example")
+    caplog.set_level(logging.INFO, logger="renkei.workers.relay")
+    relay = asyncio.create_task(
+        run_relay(committed.sessions, queue, committed.app_url, poll_seconds=30)
+    )
+    # when its first pass has relayed them
+    try:
+        assert await _wait_for(
+            lambda: _async_true(any(r.message == "worker backlog" for r in caplog.records)),
+            seconds=5,
+        )
+    finally:
+        relay.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay
+    # then it says nothing waits in the outbox and two jobs wait in the queue
+    [report] = [r for r in caplog.records if r.message == "worker backlog"]
+    assert (report.outbox_pending, report.queue_depth) == (0, 2)
+
+
+async def _async_true(value: bool) -> bool:
+    return value

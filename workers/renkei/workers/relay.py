@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -25,15 +26,24 @@ async def run_relay(
     database_url: str,
     *,
     poll_seconds: float = 2.0,
+    report_seconds: float = 60.0,
 ) -> None:
-    """Relay until cancelled. NOTIFY comes only on commit: a rolled-back row never wakes it."""
+    """Relay until cancelled. NOTIFY comes only on commit: a rolled-back row never wakes it.
+
+    Every `report_seconds` it logs the backlog (`worker backlog`, with `outbox_pending` and
+    `queue_depth`), which the deployment turns into metrics for alarms and autoscaling.
+    """
     wake = asyncio.Event()
     listener = asyncio.create_task(_listen(libpq_url(database_url), wake))
+    reported = -report_seconds
     try:
         while True:
             try:
                 while await outbox.relay_pending(sessions, queue) > 0:
                     pass
+                if time.monotonic() - reported >= report_seconds:
+                    reported = time.monotonic()
+                    await _report_backlog(sessions, queue)
             except Exception:
                 logger.exception("outbox relay failed; retrying")
             with contextlib.suppress(TimeoutError):
@@ -43,6 +53,17 @@ async def run_relay(
         listener.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await listener
+
+
+async def _report_backlog(sessions: SessionFactory, queue: outbox.JobQueue) -> None:
+    depth = None
+    queue_name = getattr(queue, "default_queue_name", None)
+    if queue_name is not None and hasattr(queue, "zcard"):
+        depth = await queue.zcard(queue_name)
+    logger.info(
+        "worker backlog",
+        extra={"outbox_pending": await outbox.pending_count(sessions), "queue_depth": depth},
+    )
 
 
 async def _listen(conninfo: str, wake: asyncio.Event) -> None:

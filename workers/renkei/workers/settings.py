@@ -21,11 +21,14 @@ def create_worker(
     burst: bool = False,
     relay: bool = True,
     queue_name: str = default_queue_name,
+    handle_signals: bool = False,
 ) -> Worker:
     """An arq worker for this runtime's Redis; it also runs the outbox relay unless told not to.
 
     The relay queues through the worker's own pool, whose default queue is `queue_name`, so a
     worker on another queue (tests, a second deployment) relays to the queue it reads.
+    `handle_signals`: stop gracefully on SIGTERM/SIGINT (a worker on its own; not when it shares
+    the event loop with the API in `renkei run`).
     """
 
     async def on_startup(ctx: dict[str, Any]) -> None:
@@ -49,7 +52,7 @@ def create_worker(
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         burst=burst,
-        handle_signals=False,
+        handle_signals=handle_signals,
         max_tries=10,
         keep_result=3600,
     )
