@@ -6,6 +6,7 @@ the data directory, so a restart finds everything where it was left.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import warnings
@@ -53,6 +54,8 @@ def start_postgres(data_dir: Path, database: str = DATABASE_NAME) -> tuple[Any, 
     # Made here, as pgserver would refuse a folder that a concurrent process (a test worker)
     # has just made; initdb itself runs under pgserver's inter-process lock.
     (data_dir / "postgres").mkdir(exist_ok=True)
+    with pgserver.PostgresServer._lock:  # the lock pgserver itself takes around that file
+        _mend_handle_list(data_dir / "postgres" / ".handle_pids.json")
     server = pgserver.get_server(data_dir / "postgres", cleanup_mode="stop")
     uri = server.get_uri("postgres")
     socket_dir = uri.split("host=", 1)[1]
@@ -62,6 +65,18 @@ def start_postgres(data_dir: Path, database: str = DATABASE_NAME) -> tuple[Any, 
     url = f"postgresql+psycopg://postgres@/{database}?host={socket_dir}"
     logger.info("embedded PostgreSQL ready", extra={"pgdata": str(data_dir / "postgres")})
     return server, url
+
+
+def _mend_handle_list(path: Path) -> None:
+    """pgserver counts the processes using the server in a JSON file; a process killed while
+    writing it leaves it empty, and pgserver would then fail at every start. Start it afresh."""
+    if not path.exists():
+        return
+    try:
+        json.loads(path.read_text())
+    except (ValueError, OSError):
+        logger.warning("pgserver's process list was damaged; starting it afresh")
+        path.write_text("[]")
 
 
 def start_redis(data_dir: Path) -> tuple[Any, str]:
