@@ -6,9 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -49,7 +47,3 @@ def schema_state(version: str | None) -> str:
         except Exception:  # alembic raises several kinds for a revision it does not know
             return "ok"
     return f"at {version}, head is {head}: run `renkei migrate`"
-
-
-def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()

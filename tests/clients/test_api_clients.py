@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from clients.machine import access_token, audit_trail, create_client, revoke, stored_client
+from clients.machine import access_token, audit_trail, create_client, stored_client
 from factories import add_member, create_organization, create_user, graphql, token_for
-from renkei.db import unit_of_work
 from renkei.graphql.relay import to_global_id
-from renkei.identity import clients
 from renkei.identity.scopes import KPI_WRITE, ORGANIZATIONS_READ
-from renkei.tenancy import MembershipRole, Viewer
+from renkei.tenancy import MembershipRole
 
 CREATE = """
 mutation Create($input: CreateApiClientInput!) {
@@ -283,20 +281,3 @@ async def test_creation_revocation_and_token_requests_are_audited(sessions, clie
             {"api_client_id": str(issued.client.id), "client_id": client_id},
         ),
     ]
-
-
-async def test_authenticate_client_accepts_only_a_live_clients_secret(sessions):
-    # given
-    issued = await create_client(sessions, scopes=frozenset({ORGANIZATIONS_READ}))
-    revoked = await create_client(sessions, scopes=frozenset({ORGANIZATIONS_READ}))
-    await revoke(sessions, revoked)
-    # when
-    async with unit_of_work(sessions, Viewer.platform()) as session:
-        right = await clients.authenticate_client(session, issued.client.client_id, issued.secret)
-        wrong = await clients.authenticate_client(session, issued.client.client_id, "guess")
-        unknown = await clients.authenticate_client(session, "rk_nobody", issued.secret)
-        gone = await clients.authenticate_client(session, revoked.client.client_id, revoked.secret)
-    # then
-    assert right is not None and right.id == issued.client.id
-    assert right.last_used_at is not None
-    assert (wrong, unknown, gone) == (None, None, None)

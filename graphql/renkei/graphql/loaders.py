@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, cast
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,9 +18,6 @@ from renkei.identity import repository as identity
 from renkei.identity.models import User
 from renkei.organizations import repository as organizations
 from renkei.organizations.models import Invitation, InvitationStatus, Membership
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
 
 
 def _by_id(

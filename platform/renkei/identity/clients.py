@@ -171,14 +171,3 @@ async def record_use(session: AsyncSession, client: ApiClient) -> None:
     """Note that the client has just been issued a token (as the platform)."""
     client.last_used_at = datetime.now(UTC)
     await session.flush()
-
-
-async def authenticate_client(
-    session: AsyncSession, client_id: str, secret: str
-) -> ApiClient | None:
-    """The live client these credentials belong to, or None; run as the platform."""
-    client = await client_by_client_id(session, client_id)
-    if client is None or client.revoked_at is not None or not secret_matches(client, secret):
-        return None
-    await record_use(session, client)
-    return client

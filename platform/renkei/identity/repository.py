@@ -12,10 +12,6 @@ from renkei.organizations.models import Membership
 from renkei.tenancy import MembershipRole
 
 
-async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
-    return await session.get(User, user_id)
-
-
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email.lower()))
 
