@@ -1,5 +1,6 @@
 """Every mapped table, imported once so that the metadata Alembic compares is complete."""
 
+from renkei.activity.models import Activity
 from renkei.db import Base
 from renkei.geography.models import PlanningBloc, Prefecture
 from renkei.identity.models import (
@@ -12,25 +13,49 @@ from renkei.identity.models import (
     User,
     UserIdentity,
 )
+from renkei.kpis.models import Kpi, KpiObservation, KpiTarget
 from renkei.notifications.models import Notification
 from renkei.organizations.models import Invitation, Membership, Organization
 from renkei.outbox import OutboxMessage
+from renkei.projects.models import (
+    Baseline,
+    BaselineMilestone,
+    FundingSource,
+    Milestone,
+    MilestoneDependency,
+    Project,
+    ProjectParticipant,
+)
+from renkei.regions.models import Region, RegionMember
 
 __all__ = [
+    "Activity",
     "ApiClient",
     "AuditEvent",
     "Base",
+    "Baseline",
+    "BaselineMilestone",
     "BrowserSession",
     "DomainIssuer",
+    "FundingSource",
     "IdentityProvider",
     "Invitation",
+    "Kpi",
+    "KpiObservation",
+    "KpiTarget",
     "Membership",
+    "Milestone",
+    "MilestoneDependency",
     "Notification",
     "Organization",
     "OutboxMessage",
     "PlanningBloc",
     "Prefecture",
+    "Project",
+    "ProjectParticipant",
     "ProviderDomain",
+    "Region",
+    "RegionMember",
     "User",
     "UserIdentity",
 ]

@@ -13,6 +13,17 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 APP_ROLE = "renkei_app"
+# Owns the functions that tell policies which projects and regions the acting organization reaches.
+DEFINER_ROLE = "renkei_definer"
+DEFINER_READS = {"projects", "project_participants", "region_members", "regions"}
+DEFINER_FUNCTIONS = {
+    "renkei_invited_project_ids",
+    "renkei_led_project_ids",
+    "renkei_participating_project_ids",
+    "renkei_project_ids",
+    "renkei_region_ids",
+    "renkei_secretariat_region_ids",
+}
 # Shared by every tenant and holding nothing of theirs: the app may read them, never write them.
 REFERENCE_TABLES = {"alembic_version", "planning_blocs", "prefectures"}
 COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
@@ -36,6 +47,7 @@ ORDER BY c.relname
 POLICIES = """
 SELECT c.relname AS "table", p.polname AS name, p.polcmd AS command, p.polpermissive AS permissive,
        (0::oid = ANY (p.polroles) OR CAST(:role AS regrole) = ANY (p.polroles)) AS applies,
+       array(SELECT r::regrole::text FROM unnest(p.polroles) r ORDER BY 1) AS roles,
        pg_get_expr(p.polqual, p.polrelid) AS "using",
        pg_get_expr(p.polwithcheck, p.polrelid) AS "check"
 FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
@@ -47,7 +59,7 @@ ORDER BY c.relname, p.polname
 
 async def _rows(engine: AsyncEngine, sql: str) -> list[dict[str, Any]]:
     async with engine.connect() as connection:
-        result = await connection.execute(text(sql), {"role": APP_ROLE})
+        result = await connection.execute(text(sql), {"role": APP_ROLE, "definer": DEFINER_ROLE})
         return [dict(row) for row in result.mappings()]
 
 
@@ -203,7 +215,7 @@ async def test_policies_read_the_viewer_only_through_the_renkei_functions(
     policies = await _rows(owner_engine, POLICIES)
     shortcuts = {}
     blind = []
-    for policy in policies:
+    for policy in (p for p in policies if p["applies"]):
         expressions = " ".join(e for e in (policy["using"], policy["check"]) if e)
         if found := SHORTCUT.findall(expressions):
             shortcuts[policy["name"]] = found
@@ -234,5 +246,49 @@ async def test_the_renkei_functions_read_transaction_settings_that_may_be_missin
         "renkei_role": ["'renkei.role', true"],
         "renkei_is_system": ["'renkei.system', true"],
     }
-    # and none runs as its owner, which row-level security would not filter
-    assert [f["name"] for f in functions if f["definer"]] == []
+    # and only the definer's functions run as their owner
+    assert {f["name"] for f in functions if f["definer"]} == DEFINER_FUNCTIONS
+
+
+async def test_the_definer_only_reads_who_belongs_where(owner_engine: AsyncEngine) -> None:
+    # given the role that owns the functions policies call to find the viewer's projects
+    attributes = await _rows(
+        owner_engine,
+        "SELECT rolcanlogin, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb"
+        " FROM pg_roles WHERE rolname = :definer",
+    )
+    privileges = await _rows(
+        owner_engine,
+        "SELECT table_name AS table, privilege_type AS privilege"
+        " FROM information_schema.role_table_grants WHERE grantee = :definer"
+        " ORDER BY 1, 2",
+    )
+    functions = await _rows(
+        owner_engine,
+        "SELECT p.proname AS name, p.proowner::regrole::text AS owner, p.proconfig AS config,"
+        " p.provolatile AS volatility, has_function_privilege('public', p.oid, 'EXECUTE')"
+        " AS public FROM pg_proc p WHERE p.prosecdef",
+    )
+    policies = [p for p in await _rows(owner_engine, POLICIES) if DEFINER_ROLE in p["roles"]]
+    # then it cannot log in, bypass row-level security or make roles
+    assert attributes == [
+        {
+            "rolcanlogin": False,
+            "rolsuper": False,
+            "rolbypassrls": False,
+            "rolcreaterole": False,
+            "rolcreatedb": False,
+        }
+    ]
+    # and it may only read the membership tables, through SELECT policies of its own
+    assert privileges == [{"table": t, "privilege": "SELECT"} for t in sorted(DEFINER_READS)]
+    assert {(p["table"], POLICY_COMMANDS[p["command"]], tuple(p["roles"])) for p in policies} == {
+        (t, "SELECT", (DEFINER_ROLE,)) for t in DEFINER_READS
+    }
+    # and its functions pin their search path, only read, and are not everyone's to call
+    assert {f["name"] for f in functions} == DEFINER_FUNCTIONS
+    for function in functions:
+        assert function["owner"] == DEFINER_ROLE
+        assert function["config"] == ["search_path=public"]
+        assert function["volatility"] == "s"
+        assert function["public"] is False

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import DateTime, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from renkei.db import Base, IdMixin, TimestampMixin
+from renkei.db import Base, IdMixin, TimestampMixin, str_enum
 from renkei.tenancy import MembershipRole
 
 
@@ -42,23 +42,12 @@ class InvitationStatus(StrEnum):
     REVOKED = "REVOKED"
 
 
-def _enum(enum: type[StrEnum], name: str) -> Enum:
-    return Enum(
-        enum,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
-
 class Organization(IdMixin, TimestampMixin, Base):
     __tablename__ = "organizations"
 
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[OrganizationKind] = mapped_column(_enum(OrganizationKind, "organization_kind"))
+    kind: Mapped[OrganizationKind] = mapped_column(str_enum(OrganizationKind, "organization_kind"))
     corporate_number: Mapped[str | None] = mapped_column(String(13), unique=True)
     local_government_code: Mapped[str | None] = mapped_column(String(6), unique=True)
     home_prefecture_code: Mapped[str] = mapped_column(ForeignKey("prefectures.code"), index=True)
@@ -77,7 +66,7 @@ class Membership(IdMixin, TimestampMixin, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[MembershipRole] = mapped_column(_enum(MembershipRole, "membership_role"))
+    role: Mapped[MembershipRole] = mapped_column(str_enum(MembershipRole, "membership_role"))
 
 
 class Invitation(IdMixin, TimestampMixin, Base):
@@ -97,9 +86,9 @@ class Invitation(IdMixin, TimestampMixin, Base):
         ForeignKey("organizations.id", ondelete="CASCADE")
     )
     email: Mapped[str] = mapped_column(String(320))
-    role: Mapped[MembershipRole] = mapped_column(_enum(MembershipRole, "invitation_role"))
+    role: Mapped[MembershipRole] = mapped_column(str_enum(MembershipRole, "invitation_role"))
     status: Mapped[InvitationStatus] = mapped_column(
-        _enum(InvitationStatus, "invitation_status"), default=InvitationStatus.PENDING
+        str_enum(InvitationStatus, "invitation_status"), default=InvitationStatus.PENDING
     )
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

@@ -1,0 +1,121 @@
+"""KPIs (重要業績評価指標) of projects and regions: baseline, targets per 年度, observations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from renkei.db import Base, IdMixin, TimestampMixin, str_enum
+
+_ONE_OWNER = "(project_id IS NULL) <> (region_id IS NULL)"
+
+
+class KpiDirection(StrEnum):
+    """Whether more is better (visitors, sales) or less is (CO2, vacancies)."""
+
+    INCREASE = "INCREASE"
+    DECREASE = "DECREASE"
+
+
+class ObservationSource(StrEnum):
+    MEMBER = "MEMBER"
+    API_CLIENT = "API_CLIENT"
+
+
+class Kpi(IdMixin, TimestampMixin, Base):
+    __tablename__ = "kpis"
+    __table_args__ = (
+        CheckConstraint(_ONE_OWNER, name="project_or_region"),
+        Index("ix_kpis_project_id", "project_id", "name", "id"),
+        Index("ix_kpis_region_id", "region_id", "name", "id"),
+    )
+
+    project_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE")
+    )
+    region_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("regions.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(50))
+    description: Mapped[str] = mapped_column(Text, default="")
+    direction: Mapped[KpiDirection] = mapped_column(
+        str_enum(KpiDirection, "kpi_direction"), default=KpiDirection.INCREASE
+    )
+    baseline_value: Mapped[Decimal] = mapped_column(Numeric(20, 4))
+    baseline_on: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class KpiTarget(Base):
+    """The value a KPI should reach by the end of a fiscal year (年度, April to March)."""
+
+    __tablename__ = "kpi_targets"
+    __table_args__ = (CheckConstraint(_ONE_OWNER, name="project_or_region"),)
+
+    kpi_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("kpis.id", ondelete="CASCADE"), primary_key=True
+    )
+    fiscal_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[Decimal] = mapped_column(Numeric(20, 4))
+    # The KPI's owner, copied so that row-level security checks it without a lookup.
+    project_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE")
+    )
+    region_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("regions.id", ondelete="CASCADE")
+    )
+
+
+class KpiObservation(IdMixin, TimestampMixin, Base):
+    """A value observed for one period; entering the same period again corrects it."""
+
+    __tablename__ = "kpi_observations"
+    __table_args__ = (
+        CheckConstraint(_ONE_OWNER, name="project_or_region"),
+        CheckConstraint("period_start <= period_end", name="period_order"),
+        UniqueConstraint("kpi_id", "period_start", "period_end"),
+        Index("ix_kpi_observations_kpi_id_period_end", "kpi_id", "period_end", "id"),
+    )
+
+    kpi_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("kpis.id", ondelete="CASCADE"))
+    project_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE")
+    )
+    region_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("regions.id", ondelete="CASCADE")
+    )
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    value: Mapped[Decimal] = mapped_column(Numeric(20, 4))
+    note: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[ObservationSource] = mapped_column(
+        str_enum(ObservationSource, "observation_source")
+    )
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    recorded_for_organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

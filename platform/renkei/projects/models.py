@@ -1,0 +1,255 @@
+"""Cross-boundary projects, their participants and funding, and their shared milestones."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from renkei.db import Base, IdMixin, TimestampMixin, str_enum
+from renkei.regions.models import ParticipationStatus
+
+
+class ProjectCategory(StrEnum):
+    SEMICONDUCTOR = "SEMICONDUCTOR"
+    JOINT_RND = "JOINT_RND"
+    CIRCUIT_TOURISM = "CIRCUIT_TOURISM"
+    GX_ENERGY = "GX_ENERGY"
+    DX = "DX"
+    FOOD_EXPORT = "FOOD_EXPORT"
+    INFRASTRUCTURE = "INFRASTRUCTURE"
+    TALENT_DEVELOPMENT = "TALENT_DEVELOPMENT"
+
+
+class ProjectStatus(StrEnum):
+    PLANNED = "PLANNED"
+    ACTIVE = "ACTIVE"
+    ON_HOLD = "ON_HOLD"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class ProjectVisibility(StrEnum):
+    """Who sees a project: its participants; also its region's members; also everyone's
+    summary (name, category, status, prefectures, lead) while the details stay with the region."""
+
+    PARTICIPANTS = "PARTICIPANTS"
+    REGION = "REGION"
+    PUBLIC = "PUBLIC"
+
+
+class ParticipantRole(StrEnum):
+    LEAD = "LEAD"
+    PARTNER = "PARTNER"
+    FUNDER = "FUNDER"
+    SUPPORTER = "SUPPORTER"
+    OBSERVER = "OBSERVER"
+
+
+class FundingKind(StrEnum):
+    NATIONAL_GRANT = "NATIONAL_GRANT"  # 交付金 (e.g. 新しい地方経済・生活環境創生交付金)
+    SUBSIDY = "SUBSIDY"  # 補助金
+    CORPORATE_HOMETOWN_TAX = "CORPORATE_HOMETOWN_TAX"  # 企業版ふるさと納税
+    BANK_FINANCE = "BANK_FINANCE"  # 地域金融機関の融資
+    LOCAL_GOVERNMENT_BUDGET = "LOCAL_GOVERNMENT_BUDGET"
+    PRIVATE_INVESTMENT = "PRIVATE_INVESTMENT"
+    OTHER = "OTHER"
+
+
+class MilestoneStatus(StrEnum):
+    NOT_STARTED = "NOT_STARTED"
+    IN_PROGRESS = "IN_PROGRESS"
+    AT_RISK = "AT_RISK"
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+
+
+class Project(IdMixin, TimestampMixin, Base):
+    __tablename__ = "projects"
+    __table_args__ = (
+        CheckConstraint("cardinality(prefecture_codes) >= 1", name="has_prefectures"),
+        CheckConstraint(
+            "visibility <> 'REGION' OR region_id IS NOT NULL", name="region_visibility_has_region"
+        ),
+        Index("ix_projects_search_terms", "search_terms", postgresql_using="gin"),
+        Index("ix_projects_prefecture_codes", "prefecture_codes", postgresql_using="gin"),
+        Index("ix_projects_region_id_name", "region_id", "name", "id"),
+    )
+
+    region_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("regions.id", ondelete="RESTRICT")
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[ProjectCategory] = mapped_column(str_enum(ProjectCategory, "project_category"))
+    status: Mapped[ProjectStatus] = mapped_column(
+        str_enum(ProjectStatus, "project_status"), default=ProjectStatus.PLANNED
+    )
+    visibility: Mapped[ProjectVisibility] = mapped_column(
+        str_enum(ProjectVisibility, "project_visibility")
+    )
+    lead_organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
+    prefecture_codes: Mapped[list[str]] = mapped_column(ARRAY(String(2)))
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    search_terms: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ProjectParticipant(IdMixin, TimestampMixin, Base):
+    __tablename__ = "project_participants"
+    __table_args__ = (
+        UniqueConstraint("project_id", "organization_id"),
+        Index("ix_project_participants_organization_id_status", "organization_id", "status"),
+    )
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    role: Mapped[ParticipantRole] = mapped_column(str_enum(ParticipantRole, "participant_role"))
+    status: Mapped[ParticipationStatus] = mapped_column(
+        str_enum(ParticipationStatus, "participant_status")
+    )
+    invited_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FundingSource(IdMixin, TimestampMixin, Base):
+    __tablename__ = "funding_sources"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[FundingKind] = mapped_column(str_enum(FundingKind, "funding_kind"))
+    name: Mapped[str] = mapped_column(String(200))
+    amount_jpy: Mapped[int] = mapped_column(BigInteger)
+    fiscal_year: Mapped[int | None] = mapped_column(Integer)
+    funder_organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+
+
+class Milestone(IdMixin, TimestampMixin, Base):
+    __tablename__ = "milestones"
+    __table_args__ = (
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress_percent"),
+        CheckConstraint("horizon_years IN (1, 3, 5)", name="roadmap_horizon"),
+        CheckConstraint("weight > 0", name="positive_weight"),
+        CheckConstraint("starts_on IS NULL OR starts_on <= due_on", name="starts_before_due"),
+        Index("ix_milestones_project_id_due_on", "project_id", "due_on", "id"),
+        Index("ix_milestones_due_on", "due_on", "id"),
+        Index("ix_milestones_search_terms", "search_terms", postgresql_using="gin"),
+    )
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    # The 工程表 horizon this milestone belongs to: 1, 3 or 5 years.
+    horizon_years: Mapped[int] = mapped_column(Integer)
+    owner_organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
+    # Signs off completion; without one, the owner completes the milestone itself.
+    counterpart_organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT")
+    )
+    status: Mapped[MilestoneStatus] = mapped_column(
+        str_enum(MilestoneStatus, "milestone_status"), default=MilestoneStatus.NOT_STARTED
+    )
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    # The published roll-up formula weighs each milestone by this (default 1).
+    weight: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal(1))
+    evidence_links: Mapped[list[str]] = mapped_column(ARRAY(String(2000)), default=list)
+    # Why the milestone is at risk, when a predecessor slipped past its start.
+    at_risk_reason: Mapped[str | None] = mapped_column(Text)
+    signed_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signed_off_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    search_terms: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MilestoneDependency(TimestampMixin, Base):
+    """Finish-to-start: the successor cannot start before the predecessor is due."""
+
+    __tablename__ = "milestone_dependencies"
+    __table_args__ = (
+        CheckConstraint("predecessor_id <> successor_id", name="not_self"),
+        Index("ix_milestone_dependencies_successor_id", "successor_id"),
+    )
+
+    predecessor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("milestones.id", ondelete="CASCADE"), primary_key=True
+    )
+    successor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("milestones.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Both ends' projects, so that row-level security can check each without a lookup.
+    predecessor_project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE")
+    )
+    successor_project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE")
+    )
+
+
+class Baseline(IdMixin, TimestampMixin, Base):
+    """A frozen, named snapshot of a project's milestones (at vision adoption, a grant, …)."""
+
+    __tablename__ = "baselines"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class BaselineMilestone(Base):
+    __tablename__ = "baseline_milestones"
+
+    baseline_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("baselines.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Not a foreign key: the snapshot outlives a milestone deleted since.
+    milestone_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[MilestoneStatus] = mapped_column(
+        str_enum(MilestoneStatus, "baseline_milestone_status")
+    )
+    progress: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[Decimal] = mapped_column(Numeric(6, 2))
