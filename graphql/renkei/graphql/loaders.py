@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.dataloader import DataLoader
@@ -69,6 +69,10 @@ def _pages(
 
 class Loaders:
     def __init__(self, session: AsyncSession, lock: asyncio.Lock) -> None:
+        self._session = session
+        self._lock = lock
+        self._rows: dict[type[Any], DataLoader[uuid.UUID, Any]] = {}
+        self._children: dict[str, DataLoader[PageKey, Page[Any]]] = {}
         self.organization = _by_id(session, lock, organizations.by_ids)
         self.user: DataLoader[uuid.UUID, User | None] = _by_id(session, lock, identity.users_by_ids)
         self.membership = _by_id(session, lock, organizations.memberships_by_ids)
@@ -94,3 +98,30 @@ class Loaders:
             parent=Invitation.organization_id,
             order_by=(Invitation.created_at, Invitation.id),
         )
+
+    def rows(self, model: type[Any]) -> DataLoader[uuid.UUID, Any]:
+        """Rows of a mapped class by id (None where row-level security hides one)."""
+        loader = self._rows.get(model)
+        if loader is None:
+
+            async def fetch(session: AsyncSession, ids: list[uuid.UUID]) -> Sequence[Any]:
+                return (await session.scalars(select(model).where(model.id.in_(ids)))).all()
+
+            loader = self._rows[model] = _by_id(self._session, self._lock, fetch)
+        return loader
+
+    def children(
+        self,
+        name: str,
+        stmt: Callable[[], Select[Any]],
+        *,
+        parent: InstrumentedAttribute[Any],
+        order_by: Sequence[InstrumentedAttribute[Any]],
+    ) -> DataLoader[PageKey, Page[Any]]:
+        """Pages of children per parent, one loader per relationship `name` in this request."""
+        loader = self._children.get(name)
+        if loader is None:
+            loader = self._children[name] = _pages(
+                self._session, self._lock, stmt, parent=parent, order_by=order_by
+            )
+        return loader

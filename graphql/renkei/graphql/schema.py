@@ -17,7 +17,12 @@ from renkei.graphql.context import Context, Info
 from renkei.graphql.limits import limit_extensions
 from renkei.graphql.mutations.api_clients import ApiClientMutations
 from renkei.graphql.mutations.identity import IdentityMutations
+from renkei.graphql.mutations.kpis import KpiMutations
+from renkei.graphql.mutations.milestones import MilestoneMutations
 from renkei.graphql.mutations.organizations import OrganizationMutations
+from renkei.graphql.mutations.projects import ProjectMutations
+from renkei.graphql.mutations.regions import RegionMutations
+from renkei.graphql.nodes import NODE_TYPES
 from renkei.graphql.permissions import check_scope, requires
 from renkei.graphql.relay import (
     Connection,
@@ -28,12 +33,15 @@ from renkei.graphql.relay import (
     parse_global_id,
     to_connection,
 )
+from renkei.graphql.types.activity import Activity
 from renkei.graphql.types.geography import (
     PlanningBloc,
     Prefecture,
     all_planning_blocs,
     all_prefectures,
 )
+from renkei.graphql.types.kpis import KpiQueries
+from renkei.graphql.types.milestones import MilestoneQueries
 from renkei.graphql.types.organizations import (
     Invitation,
     Membership,
@@ -41,6 +49,8 @@ from renkei.graphql.types.organizations import (
     OrganizationKind,
     User,
 )
+from renkei.graphql.types.projects import ProjectQueries
+from renkei.graphql.types.regions import RegionQueries
 from renkei.graphql.types.viewer import Viewer
 from renkei.identity.scopes import ORGANIZATIONS_READ
 from renkei.organizations import repository as organizations
@@ -65,6 +75,7 @@ def _node_loaders(info: Info) -> dict[str, tuple[Any, Callable[[Any], Node]]]:
         "User": (loaders.user, User.from_row),
         "Membership": (loaders.membership, Membership.from_row),
         "Invitation": (loaders.invitation, Invitation.from_row),
+        **{name: (loaders.rows(node.model), node.wrap) for name, node in NODE_TYPES.items()},
     }
 
 
@@ -72,7 +83,10 @@ def _check_node_scopes(info: Info, global_ids: list[strawberry.ID]) -> None:
     """Refuse the whole lookup, before anything is read, if one id's type needs a missing scope."""
     for global_id in global_ids:
         parsed = parse_global_id(global_id)
-        scope = NODE_SCOPES.get(parsed[0]) if parsed else None
+        scope = None
+        if parsed is not None:
+            node = NODE_TYPES.get(parsed[0])
+            scope = node.scope if node else NODE_SCOPES.get(parsed[0])
         if scope is not None:
             check_scope(info, scope)
 
@@ -98,7 +112,7 @@ async def _resolve_node(info: Info, global_id: str) -> Node | None:
 
 
 @strawberry.type
-class Query:
+class Query(RegionQueries, ProjectQueries, MilestoneQueries, KpiQueries):
     @strawberry.field(
         description="Fetch any object by its global id; null if you may not see it. A token needs"
         " the scope that reads its type (organizations:read for organizations and people)."
@@ -187,7 +201,15 @@ class Query:
 
 
 @strawberry.type
-class Mutation(OrganizationMutations, ApiClientMutations, IdentityMutations):
+class Mutation(
+    OrganizationMutations,
+    ApiClientMutations,
+    IdentityMutations,
+    RegionMutations,
+    ProjectMutations,
+    MilestoneMutations,
+    KpiMutations,
+):
     pass
 
 
@@ -220,7 +242,7 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Organization, Membership, Invitation, User, Prefecture],
+        types=[Organization, Membership, Invitation, User, Prefecture, Activity],
         extensions=[*limit_extensions(), OperationChoice],
         config=StrawberryConfig(auto_camel_case=True),
     )

@@ -1,0 +1,10 @@
+"""Kpi mutations (being built)."""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type
+class KpiMutations:
+    pass

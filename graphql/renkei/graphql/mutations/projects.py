@@ -1,0 +1,10 @@
+"""Project mutations (being built)."""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type
+class ProjectMutations:
+    pass

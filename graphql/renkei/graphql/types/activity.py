@@ -1,0 +1,81 @@
+"""Activity: the append-only record of changes, listed per object."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+
+from renkei.activity import service
+from renkei.activity.models import Activity as ActivityRow
+from renkei.activity.models import SubjectType as SubjectTypeValue
+from renkei.graphql.context import Info
+from renkei.graphql.nodes import register_node
+from renkei.graphql.relay import Connection, Node, PageArgs, to_connection, to_global_id
+from renkei.identity.scopes import PROJECTS_READ
+
+if TYPE_CHECKING:
+    from renkei.graphql.types.organizations import Organization, User
+
+SubjectType = strawberry.enum(SubjectTypeValue, name="ActivitySubjectType")
+
+
+@strawberry.type(description="One change: who made it, for which organization, before and after.")
+class Activity(Node):
+    subject_type: SubjectType  # type: ignore[valid-type]
+    action: str
+    before: JSON | None = strawberry.field(description="The changed fields before, if any.")
+    after: JSON | None = strawberry.field(description="The changed fields after, if any.")
+    created_at: datetime
+    row: strawberry.Private[ActivityRow]
+
+    @classmethod
+    def from_row(cls, row: ActivityRow) -> Activity:
+        return cls(
+            id=to_global_id("Activity", row.id),
+            subject_type=row.subject_type,
+            action=row.action,
+            before=JSON(row.before) if row.before is not None else None,
+            after=JSON(row.after) if row.after is not None else None,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field(description="Who made the change; null for the platform's own jobs.")
+    async def actor(
+        self, info: Info
+    ) -> Annotated[User, strawberry.lazy("renkei.graphql.types.organizations")] | None:
+        from renkei.graphql.types.organizations import User
+
+        if self.row.actor_user_id is None:
+            return None
+        row = await info.context.loaders.user.load(self.row.actor_user_id)
+        return User.from_row(row) if row else None
+
+    @strawberry.field(description="The organization the actor was acting for.")
+    async def acting_organization(
+        self, info: Info
+    ) -> Annotated[Organization, strawberry.lazy("renkei.graphql.types.organizations")] | None:
+        from renkei.graphql.types.organizations import Organization
+
+        if self.row.actor_organization_id is None:
+            return None
+        row = await info.context.loaders.organization.load(self.row.actor_organization_id)
+        return Organization.from_row(row) if row else None
+
+
+async def activity_of(info: Info, subject_id: uuid.UUID, args: PageArgs) -> Connection[Activity]:
+    """The activity of one object, oldest first (`last: 20` for the newest)."""
+    loader = info.context.loaders.children(
+        "activity_of_subject",
+        service.of_subjects,
+        parent=ActivityRow.subject_id,
+        order_by=(ActivityRow.created_at, ActivityRow.id),
+    )
+    return to_connection(await loader.load((subject_id, args)), Activity.from_row)
+
+
+register_node("Activity", ActivityRow, Activity.from_row, PROJECTS_READ)

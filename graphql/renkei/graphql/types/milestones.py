@@ -1,0 +1,10 @@
+"""Milestone types and queries (being built)."""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type
+class MilestoneQueries:
+    pass

@@ -1,0 +1,10 @@
+"""Project types and queries (being built)."""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type
+class ProjectQueries:
+    pass
