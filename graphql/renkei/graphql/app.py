@@ -98,6 +98,7 @@ def create_app(
     redis_url: str,
     development: bool,
     sign_in: SignInConfig | None = None,
+    compiled_reads: bool = True,
 ) -> Starlette:
     graphql = GraphQLEndpoint(
         build_schema(),
@@ -106,6 +107,7 @@ def create_app(
         graphiql=development,
         mask_faults=not development,
         sign_in=sign_in,
+        compiled_reads=compiled_reads,
     )
     # Made on first use, so that the app also works where no lifespan runs (test transports).
     redis_client = redis.from_url(redis_url)

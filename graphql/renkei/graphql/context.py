@@ -33,6 +33,8 @@ class Context:
     # Set when the request is authenticated by a browser session cookie.
     browser_session_id: uuid.UUID | None = None
     sign_in: SignInConfig | None = None
+    # Whether a fully registered query may run as one statement (renkei.graphql.compiled).
+    compile_reads: bool = True
     loaders: Loaders = field(init=False)
     # One session runs one statement at a time; sibling resolvers take turns.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)

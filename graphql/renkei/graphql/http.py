@@ -199,8 +199,10 @@ class GraphQLEndpoint:
         graphiql: bool,
         mask_faults: bool,
         sign_in: SignInConfig | None = None,
+        compiled_reads: bool = True,
     ) -> None:
         self.sign_in = sign_in
+        self.compiled_reads = compiled_reads
         self.schema = schema
         self.sessions = sessions
         self.tokens = tokens
@@ -250,6 +252,7 @@ class GraphQLEndpoint:
                     tokens=self.tokens,
                     browser_session_id=browser_session_id,
                     sign_in=self.sign_in,
+                    compile_reads=self.compiled_reads,
                 )
                 result = await self.schema.execute(
                     graphql_request.query,

@@ -13,6 +13,17 @@ from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
+from renkei.graphql.compiled import (
+    CompiledReads,
+    Filter,
+    Key,
+    Lookup,
+    NotCompilable,
+    Page,
+    decode_global_id,
+    enum_value,
+    register_root,
+)
 from renkei.graphql.context import Context, Info
 from renkei.graphql.limits import limit_extensions
 from renkei.graphql.mutations.api_clients import ApiClientMutations
@@ -213,6 +224,38 @@ class Mutation(
     pass
 
 
+def _slug(value: str) -> str:
+    slug = value.strip().lower()
+    if not is_slug(slug):
+        raise NotCompilable("not a slug: the resolver answers null")
+    return slug
+
+
+register_root(
+    "organizations",
+    Page(
+        "Organization",
+        (Key("name"), Key("id", "uuid")),
+        filters={
+            "kind": Filter("{t}.kind = {p}", enum_value),
+            "prefecture_code": Filter("{t}.home_prefecture_code = {p}"),
+        },
+    ),
+    scope=ORGANIZATIONS_READ,
+)
+register_root(
+    "organization",
+    Lookup(
+        "Organization",
+        by={
+            "id": Filter("{t}.id = {p}", decode_global_id("Organization")),
+            "slug": Filter("{t}.slug = {p}", _slug),
+        },
+    ),
+    scope=ORGANIZATIONS_READ,
+)
+
+
 class OperationChoice(SchemaExtension):
     """Refuse to guess which operation of a document to run; Strawberry would pick the first."""
 
@@ -243,7 +286,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[Organization, Membership, Invitation, User, Prefecture, Activity],
-        extensions=[*limit_extensions(), OperationChoice],
+        extensions=[*limit_extensions(), OperationChoice, CompiledReads],
         config=StrawberryConfig(auto_camel_case=True),
     )
 

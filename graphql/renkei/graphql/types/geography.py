@@ -12,6 +12,7 @@ from renkei.geography.data import (
     PlanningBlocData,
     PrefectureData,
 )
+from renkei.graphql.compiled import One, Scalar, global_id_sql, register_table
 from renkei.graphql.relay import Node, to_global_id
 
 
@@ -72,3 +73,26 @@ def all_prefectures(planning_bloc: str | None = None) -> list[Prefecture]:
 
 def all_planning_blocs() -> list[PlanningBloc]:
     return [PlanningBloc.from_data(b) for b in PLANNING_BLOCS]
+
+
+register_table(
+    "PlanningBloc",
+    "planning_blocs",
+    {
+        "code": Scalar("{t}.code"),
+        "name": Scalar("{t}.name"),
+        "name_romaji": Scalar("{t}.name_romaji"),
+    },
+)
+register_table(
+    "Prefecture",
+    "prefectures",
+    {
+        "id": Scalar(global_id_sql("Prefecture", "{t}.code")),
+        "code": Scalar("{t}.code"),
+        "name": Scalar("{t}.name"),
+        "name_kana": Scalar("{t}.name_kana"),
+        "name_romaji": Scalar("{t}.name_romaji"),
+        "planning_bloc": One("PlanningBloc", "{c}.code = {t}.planning_bloc_code"),
+    },
+)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from renkei.graphql.compiled import Key, One, Page, Scalar, iso_datetime_sql, register_table
 from renkei.graphql.context import Info
 from renkei.graphql.relay import (
     Connection,
@@ -236,3 +237,40 @@ class Invitation(Node):
     async def organization(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row)
+
+
+_BY_NAME = (Key("name"), Key("id", "uuid"))
+_BY_CREATION = (Key("created_at", "timestamptz"), Key("id", "uuid"))
+register_table(
+    "Organization",
+    "organizations",
+    {
+        "slug": Scalar("{t}.slug"),
+        "name": Scalar("{t}.name"),
+        "kind": Scalar("{t}.kind"),
+        "corporate_number": Scalar("{t}.corporate_number"),
+        "local_government_code": Scalar("{t}.local_government_code"),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
+        "home_prefecture": One("Prefecture", "{c}.code = {t}.home_prefecture_code"),
+        "members": Page("Membership", _BY_CREATION, join="{c}.organization_id = {t}.id"),
+    },
+)
+register_table(
+    "Membership",
+    "memberships",
+    {
+        "role": Scalar("{t}.role"),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
+        "organization": One("Organization", "{c}.id = {t}.organization_id"),
+        "user": One("User", "{c}.id = {t}.user_id"),
+    },
+)
+register_table(
+    "User",
+    "users",
+    {
+        "email": Scalar("{t}.email"),
+        "display_name": Scalar("{t}.display_name"),
+        "memberships": Page("Membership", _BY_CREATION, join="{c}.user_id = {t}.id"),
+    },
+)

@@ -1,0 +1,628 @@
+"""Compiled reads: a query whose every field maps to a column runs as one SQL statement.
+
+Resolving a dashboard field by field in Python (50 projects, 10 milestones each, their owners and
+KPIs: thousands of fields) costs far more than reading the rows. When every field a query selects
+is registered here, the query is compiled into one statement in which PostgreSQL builds the
+response's JSON itself, under the same row-level security as any other statement of the request;
+anything else (mutations, fields computed in Python, backward pages, a field not registered) runs
+through the resolvers as before. Parsing, validation, query limits and scope checks happen first
+either way, and tests compare both paths' answers on the same data.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLIncludeDirective,
+    GraphQLObjectType,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+    is_non_null_type,
+)
+from graphql.execution import ExecutionResult as GraphQLExecutionResult
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from renkei.graphql.context import Context
+from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, parse_global_id
+
+# json_build_object takes at most 100 arguments: 50 fields a selection.
+MAX_FIELDS_PER_OBJECT = 50
+
+
+class NotCompilable(Exception):
+    """The query needs the resolvers: a field is not registered, or an argument is unusual."""
+
+
+def global_id_sql(type_name: str, key: str) -> str:
+    """SQL for renkei.graphql.relay.to_global_id: url-safe base64 of 'Type:key', padded."""
+    return (
+        f"translate(encode(convert_to('{type_name}:' || ({key})::text, 'UTF8'), 'base64'),"
+        " E'+/\\n', '-_')"
+    )
+
+
+def iso_datetime_sql(expr: str) -> str:
+    """SQL for datetime.isoformat() of a timestamptz in the session's time zone."""
+    return (
+        f"(to_char({expr}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+        f" || CASE WHEN extract(microseconds FROM {expr})::int % 1000000 <> 0"
+        f" THEN to_char({expr}, '.US') ELSE '' END || to_char({expr}, 'TZH:TZM'))"
+    )
+
+
+def iso_date_sql(expr: str) -> str:
+    return f"to_char({expr}, 'YYYY-MM-DD')"
+
+
+# What a field reads. Templates use {t} for the alias of the object's row and {p} for a parameter.
+
+
+@dataclass(frozen=True)
+class Scalar:
+    sql: str
+
+
+@dataclass(frozen=True)
+class One:
+    """Another object, by a condition on its row {c} and the parent's {t} (null when hidden)."""
+
+    type_name: str
+    join: str
+
+
+@dataclass(frozen=True)
+class Many:
+    """A plain list of objects, ordered; `source` may replace the FROM clause (e.g. unnest)."""
+
+    type_name: str
+    join: str
+    order: str
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Key:
+    """One column of a keyset order; `kind` says how a cursor spells it."""
+
+    column: str
+    kind: str = "text"  # text, uuid, date, timestamptz, int
+
+
+@dataclass(frozen=True)
+class Filter:
+    """An argument that narrows a page: SQL with {t} and {p}; `convert` may raise NotCompilable."""
+
+    sql: str
+    convert: Callable[[Any], Any] = lambda value: value
+
+
+@dataclass(frozen=True)
+class Page:
+    """A connection (first/after only), its rows joined to the parent by `join` ({c}, {t})."""
+
+    type_name: str
+    order: tuple[Key, ...]
+    join: str | None = None
+    filters: dict[str, Filter] = field(default_factory=dict)
+    # Extra conditions always applied (e.g. only ACTIVE members unless asked).
+    where: str | None = None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A root field returning one object by its arguments (e.g. region(id:) or region(slug:))."""
+
+    type_name: str
+    by: dict[str, Filter]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    fields: dict[str, Scalar | One | Many | Page]
+
+
+FieldSpec = Scalar | One | Many | Page | Lookup
+
+TABLES: dict[str, Table] = {}
+ROOTS: dict[str, Lookup | Page] = {}
+# Scopes a token needs for root fields, as their `requires(...)` extensions say.
+ROOT_SCOPES: dict[str, str] = {}
+
+
+def register_table(
+    type_name: str, table: str, fields: dict[str, Scalar | One | Many | Page]
+) -> None:
+    """Say how each field of a type reads its row; `id` defaults to the global id of `id`."""
+    TABLES[type_name] = Table(
+        name=table, fields={"id": Scalar(global_id_sql(type_name, "{t}.id")), **fields}
+    )
+
+
+def register_root(name: str, spec: Lookup | Page, *, scope: str | None = None) -> None:
+    ROOTS[name] = spec
+    if scope is not None:
+        ROOT_SCOPES[name] = scope
+
+
+def decode_global_id(type_name: str) -> Callable[[Any], Any]:
+    def convert(value: Any) -> uuid.UUID | None:
+        parsed = parse_global_id(str(value))
+        if parsed is None or parsed[0] != type_name:
+            raise NotCompilable("an id of another type")
+        try:
+            return uuid.UUID(parsed[1])
+        except ValueError as exc:
+            raise NotCompilable("a malformed id") from exc
+
+    return convert
+
+
+def enum_value(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+@dataclass
+class Compiler:
+    schema: Any  # graphql-core GraphQLSchema
+    fragments: dict[str, FragmentDefinitionNode]
+    variables: VariableValues
+    params: dict[str, Any] = field(default_factory=dict)
+    aliases: int = 0
+
+    def param(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def alias(self) -> str:
+        self.aliases += 1
+        return f"t{self.aliases}"
+
+    # Selections -----------------------------------------------------------------------------
+
+    def collect(
+        self, selection_set: SelectionSetNode, type_name: str, into: dict[str, list[FieldNode]]
+    ) -> dict[str, list[FieldNode]]:
+        for selection in selection_set.selections:
+            if not self._included(selection):
+                continue
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                into.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                if self._applies(
+                    selection.type_condition and selection.type_condition.name.value, type_name
+                ):
+                    self.collect(selection.selection_set, type_name, into)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is None:
+                    raise NotCompilable("unknown fragment")
+                if self._applies(fragment.type_condition.name.value, type_name):
+                    self.collect(fragment.selection_set, type_name, into)
+        return into
+
+    def _applies(self, condition: str | None, type_name: str) -> bool:
+        if condition is None or condition == type_name:
+            return True
+        object_type = self.schema.get_type(type_name)
+        return isinstance(object_type, GraphQLObjectType) and any(
+            i.name == condition for i in object_type.interfaces
+        )
+
+    def _included(self, node: Any) -> bool:
+        from graphql.execution.values import get_directive_values
+
+        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        if skip and skip.get("if") is True:
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        return not (include and include.get("if") is False)
+
+    def arguments(self, definition: GraphQLField, node: FieldNode) -> dict[str, Any]:
+        return get_argument_values(definition, node, self.variables)
+
+    # Objects --------------------------------------------------------------------------------
+
+    def object(self, type_name: str, alias: str, nodes: list[FieldNode]) -> str:
+        """json_build_object(...) of the fields the nodes select on a row aliased `alias`."""
+        table = TABLES.get(type_name)
+        graphql_type = self.schema.get_type(type_name)
+        if table is None or not isinstance(graphql_type, GraphQLObjectType):
+            raise NotCompilable(f"{type_name} is not compiled")
+        selected: dict[str, list[FieldNode]] = {}
+        for node in nodes:
+            if node.selection_set is None:
+                raise NotCompilable("an object without a selection")
+            self.collect(node.selection_set, type_name, selected)
+        if len(selected) > MAX_FIELDS_PER_OBJECT:
+            raise NotCompilable("too many fields for one object")
+        # Response keys are GraphQL names ([_A-Za-z][_0-9A-Za-z]*): safe in an SQL literal.
+        parts = []
+        for key, field_nodes in selected.items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                parts.append(f"'{key}', '{type_name}'")
+                continue
+            definition = graphql_type.fields.get(name)
+            spec = table.fields.get(_snake(name))
+            if definition is None or spec is None:
+                raise NotCompilable(f"{type_name}.{name} is not compiled")
+            parts.append(f"'{key}', {self.field(spec, definition, field_nodes, alias)}")
+        return f"json_build_object({', '.join(parts)})"
+
+    def field(
+        self, spec: FieldSpec, definition: GraphQLField, nodes: list[FieldNode], alias: str
+    ) -> str:
+        if isinstance(spec, Scalar):
+            if nodes[0].arguments:
+                raise NotCompilable("arguments on a scalar")
+            return spec.sql.format(t=alias)
+        target = get_named_type(definition.type).name
+        if isinstance(spec, One):
+            child = self.alias()
+            body = self.object(spec.type_name, child, nodes)
+            table = TABLES[spec.type_name].name
+            return (
+                f"(SELECT {body} FROM {table} {child}"
+                f" WHERE {spec.join.format(c=child, t=alias)} LIMIT 1)"
+            )
+        if isinstance(spec, Many):
+            child = self.alias()
+            body = self.object(spec.type_name, child, nodes)
+            source = (spec.source or f"{TABLES[spec.type_name].name} {{c}}").format(
+                c=child, t=alias
+            )
+            return (
+                f"(SELECT coalesce(json_agg({body} ORDER BY {spec.order.format(c=child, t=alias)}),"
+                f" '[]') FROM {source} WHERE {spec.join.format(c=child, t=alias)})"
+            )
+        if isinstance(spec, Page):
+            return self.page(spec, target, definition, nodes, alias)
+        raise NotCompilable("unknown field kind")
+
+    # Connections ----------------------------------------------------------------------------
+
+    def page(
+        self,
+        spec: Page,
+        connection: str,
+        definition: GraphQLField,
+        nodes: list[FieldNode],
+        parent: str | None,
+    ) -> str:
+        args = self.arguments(definition, nodes[0])
+        if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
+            raise NotCompilable("one connection asked with different arguments")
+        if args.get("last") is not None or args.get("before") is not None:
+            raise NotCompilable("backward pages")
+        first = args.get("first")
+        first = DEFAULT_PAGE_SIZE if first is None else first
+        if not 1 <= first <= MAX_PAGE_SIZE:
+            raise NotCompilable("a page size out of range: the resolvers say so")
+        child = self.alias()
+        conditions = []
+        if spec.join is not None and parent is not None:
+            conditions.append(spec.join.format(c=child, t=parent))
+        if spec.where:
+            conditions.append(spec.where.format(t=child))
+        for name, value in args.items():
+            if name in ("first", "after", "last", "before") or value is None:
+                continue
+            filter_ = spec.filters.get(name)
+            if filter_ is None:
+                raise NotCompilable(f"the {name} argument is not compiled")
+            converted = filter_.convert(value)
+            if converted is not None:
+                conditions.append(filter_.sql.format(t=child, p=self.param(converted)))
+        if args.get("after") is not None:
+            conditions.append(self.after(spec.order, child, args["after"]))
+        order = ", ".join(f"{child}.{k.column}" for k in spec.order)
+        cursor = (
+            "translate(encode(convert_to(json_build_array("
+            + ", ".join(_cursor_value(f"{child}.{k.column}", k.kind) for k in spec.order)
+            + ")::text, 'UTF8'), 'base64'), E'+/\\n', '-_')"
+        )
+        keys = self.connection_fields(connection, nodes)
+        # One row set serves every `nodes` and `edges { node }`: a column per distinct selection.
+        bodies: dict[str, str] = {}
+        columns = []
+        for node_nodes in self.node_selections(connection, keys):
+            printed = _print(node_nodes)
+            if printed not in bodies:
+                bodies[printed] = f"n{len(bodies)}"
+                body = self.object(spec.type_name, child, node_nodes)
+                columns.append(f"{body} AS {bodies[printed]}")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        limit = self.param(first + 1)
+        table = TABLES[spec.type_name].name
+        rows = (
+            f"SELECT {''.join(c + ', ' for c in columns)}{cursor} AS cursor,"
+            f" row_number() OVER (ORDER BY {order}) AS n"
+            f" FROM {table} {child}{where} ORDER BY {order} LIMIT {limit}"
+        )
+        size = self.param(first)
+        after = "true" if args.get("after") is not None else "false"
+        parts = []
+        for key, field_nodes in keys.items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                parts.append(f"'{key}', '{connection}'")
+            elif name == "edges":
+                edge = self.edge(field_nodes, connection, bodies)
+                parts.append(
+                    f"'{key}', coalesce(json_agg({edge} ORDER BY r.n)"
+                    f" FILTER (WHERE r.n <= {size}), '[]')"
+                )
+            elif name == "nodes":
+                column = bodies[_print(field_nodes)]
+                parts.append(
+                    f"'{key}', coalesce(json_agg(r.{column} ORDER BY r.n)"
+                    f" FILTER (WHERE r.n <= {size}), '[]')"
+                )
+            elif name == "pageInfo":
+                parts.append(f"'{key}', {self.page_info(field_nodes, size, after)}")
+            else:
+                raise NotCompilable(f"{connection}.{name} is not compiled")
+        return f"(SELECT json_build_object({', '.join(parts)}) FROM ({rows}) r)"
+
+    def connection_fields(
+        self, connection: str, nodes: list[FieldNode]
+    ) -> dict[str, list[FieldNode]]:
+        selected: dict[str, list[FieldNode]] = {}
+        for node in nodes:
+            if node.selection_set is None:
+                raise NotCompilable("a connection without a selection")
+            self.collect(node.selection_set, connection, selected)
+        return selected
+
+    def edge_fields(self, connection: str, nodes: list[FieldNode]) -> dict[str, list[FieldNode]]:
+        edge_type = f"{connection.removesuffix('Connection')}Edge"
+        selected: dict[str, list[FieldNode]] = {}
+        for node in nodes:
+            if node.selection_set is None:
+                raise NotCompilable("edges without a selection")
+            self.collect(node.selection_set, edge_type, selected)
+        return selected
+
+    def node_selections(
+        self, connection: str, keys: dict[str, list[FieldNode]]
+    ) -> list[list[FieldNode]]:
+        found = []
+        for field_nodes in keys.values():
+            name = field_nodes[0].name.value
+            if name == "nodes":
+                found.append(field_nodes)
+            elif name == "edges":
+                for edge_nodes in self.edge_fields(connection, field_nodes).values():
+                    if edge_nodes[0].name.value == "node":
+                        found.append(edge_nodes)
+        return found
+
+    def edge(self, nodes: list[FieldNode], connection: str, bodies: dict[str, str]) -> str:
+        edge_type = f"{connection.removesuffix('Connection')}Edge"
+        parts = []
+        for key, field_nodes in self.edge_fields(connection, nodes).items():
+            name = field_nodes[0].name.value
+            if name == "cursor":
+                parts.append(f"'{key}', r.cursor")
+            elif name == "node":
+                parts.append(f"'{key}', r.{bodies[_print(field_nodes)]}")
+            elif name == "__typename":
+                parts.append(f"'{key}', '{edge_type}'")
+            else:
+                raise NotCompilable(f"{edge_type}.{name}")
+        return f"json_build_object({', '.join(parts)})"
+
+    def page_info(self, nodes: list[FieldNode], size: str, after: str) -> str:
+        selected: dict[str, list[FieldNode]] = {}
+        for node in nodes:
+            assert node.selection_set is not None
+            self.collect(node.selection_set, "PageInfo", selected)
+        values = {
+            "hasNextPage": "count(*) > " + size,
+            "hasPreviousPage": after,
+            "startCursor": f"(array_agg(r.cursor ORDER BY r.n) FILTER (WHERE r.n <= {size}))[1]",
+            "endCursor": f"(array_agg(r.cursor ORDER BY r.n DESC) FILTER (WHERE r.n <= {size}))[1]",
+            "__typename": "'PageInfo'",
+        }
+        parts = []
+        for key, field_nodes in selected.items():
+            name = field_nodes[0].name.value
+            if name not in values:
+                raise NotCompilable(f"PageInfo.{name}")
+            parts.append(f"'{key}', {values[name]}")
+        return f"json_build_object({', '.join(parts)})"
+
+    def after(self, order: tuple[Key, ...], alias: str, cursor: str) -> str:
+        try:
+            plain = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        except (ValueError, UnicodeError, binascii.Error) as exc:
+            raise NotCompilable("a cursor the resolvers will refuse") from exc
+        if not isinstance(plain, list) or len(plain) != len(order):
+            raise NotCompilable("a cursor of another list")
+        casts = {"text": "text", "uuid": "uuid", "date": "date", "timestamptz": "timestamptz"}
+        columns = ", ".join(f"{alias}.{k.column}" for k in order)
+        values = []
+        for key, raw in zip(order, plain, strict=True):
+            if key.kind == "uuid":
+                try:
+                    uuid.UUID(str(raw))
+                except ValueError as exc:
+                    raise NotCompilable("a cursor of another list") from exc
+            values.append(f"CAST({self.param(str(raw))} AS {casts.get(key.kind, 'text')})")
+        return f"({columns}) > ({', '.join(values)})"
+
+    # Roots ----------------------------------------------------------------------------------
+
+    def root(self, operation: OperationDefinitionNode) -> str:
+        query_type = self.schema.query_type
+        selected = self.collect(operation.selection_set, query_type.name, {})
+        parts = []
+        for key, nodes in selected.items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                parts.append(f"'{key}', '{query_type.name}'")
+                continue
+            spec = ROOTS.get(name)
+            definition = query_type.fields.get(name)
+            if spec is None or definition is None:
+                raise NotCompilable(f"Query.{name} is not compiled")
+            if isinstance(spec, Page):
+                value = self.page(
+                    spec, get_named_type(definition.type).name, definition, nodes, None
+                )
+            else:
+                value = self.lookup(spec, definition, nodes)
+            parts.append(f"'{key}', {value}")
+        return f"SELECT json_build_object({', '.join(parts)})::text"
+
+    def lookup(self, spec: Lookup, definition: GraphQLField, nodes: list[FieldNode]) -> str:
+        if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
+            raise NotCompilable("one field asked with different arguments")
+        args = {k: v for k, v in self.arguments(definition, nodes[0]).items() if v is not None}
+        if len(args) != 1:
+            raise NotCompilable("the resolvers decide between several keys")
+        ((name, value),) = args.items()
+        filter_ = spec.by.get(name)
+        if filter_ is None:
+            raise NotCompilable(f"lookup by {name}")
+        try:
+            key = filter_.convert(value)
+        except NotCompilable:
+            return "NULL"  # a malformed key or an id of another type finds nothing
+        child = self.alias()
+        body = self.object(spec.type_name, child, nodes)
+        condition = filter_.sql.format(t=child, p=self.param(key))
+        table = TABLES[spec.type_name].name
+        return f"(SELECT {body} FROM {table} {child} WHERE {condition} LIMIT 1)"
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _print(nodes: list[FieldNode]) -> str:
+    """The selections of merged fields, as text: equal text, equal JSON."""
+    from graphql import print_ast
+
+    return "".join(print_ast(n.selection_set) for n in nodes if n.selection_set)
+
+
+def _cursor_value(expr: str, kind: str) -> str:
+    if kind == "timestamptz":
+        return iso_datetime_sql(expr)
+    return f"({expr})::text"
+
+
+@dataclass(frozen=True)
+class Plan:
+    sql: str
+    params: dict[str, Any]
+    # The root fields by response key, and whether each may be null: a fault fills them in.
+    roots: dict[str, tuple[FieldNode, bool]]
+
+    def failed(self, error: Exception) -> GraphQLExecutionResult:
+        """What the resolvers would answer when reading fails: null data, one located error."""
+        key, (node, _) = next(iter(self.roots.items()))
+        data = {k: None for k in self.roots} if all(n for _, n in self.roots.values()) else None
+        located = GraphQLError(str(error), nodes=[node], path=[key], original_error=error)
+        return GraphQLExecutionResult(data=data, errors=[located])
+
+
+def compile_operation(
+    schema: Any,
+    document: Any,
+    operation_name: str | None,
+    raw_variables: dict[str, Any] | None,
+    scopes_ok: Callable[[str], bool],
+) -> Plan | None:
+    """The statement for a query, or None when it must go through the resolvers."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    operation = next(
+        (
+            o
+            for o in operations
+            if operation_name is None or (o.name and o.name.value == operation_name)
+        ),
+        None,
+    )
+    if operation is None or operation.operation.value != "query":
+        return None
+    variables = get_variable_values(
+        schema, operation.variable_definitions or (), raw_variables or {}
+    )
+    if isinstance(variables, list):
+        return None  # the executor reports the variables' errors
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    compiler = Compiler(schema=schema, fragments=fragments, variables=variables)
+    try:
+        for node in operation.selection_set.selections:
+            if isinstance(node, FieldNode):
+                scope = ROOT_SCOPES.get(node.name.value)
+                if scope is not None and not scopes_ok(scope):
+                    return None
+        sql = compiler.root(operation)
+    except NotCompilable:
+        return None
+    query_type = schema.query_type
+    roots = {
+        key: (nodes[0], not is_non_null_type(query_type.fields[nodes[0].name.value].type))
+        for key, nodes in compiler.collect(operation.selection_set, query_type.name, {}).items()
+        if nodes[0].name.value != "__typename"
+    }
+    return Plan(sql=sql, params=compiler.params, roots=roots)
+
+
+class CompiledReads(SchemaExtension):
+    """Run a fully registered query as one statement; leave every other operation alone."""
+
+    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+        execution = self.execution_context
+        context = execution.context
+        if (
+            isinstance(context, Context)
+            and context.compile_reads
+            and execution.graphql_document is not None
+            and execution.operation_type == OperationType.QUERY
+            and not execution.pre_execution_errors
+        ):
+            viewer = context.viewer
+            plan = compile_operation(
+                execution.schema._schema,
+                execution.graphql_document,
+                execution.operation_name,
+                execution.variables,
+                lambda scope: not viewer.is_authenticated or viewer.has_scope(scope),
+            )
+            if plan is not None:
+                try:
+                    raw = await context.run(lambda s: s.scalar(text(plan.sql), plan.params))
+                except SQLAlchemyError as error:
+                    execution.result = plan.failed(error)
+                else:
+                    execution.result = GraphQLExecutionResult(data=orjson.loads(raw), errors=None)
+        yield
