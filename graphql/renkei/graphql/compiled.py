@@ -15,6 +15,7 @@ import base64
 import binascii
 import json
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -211,9 +212,8 @@ class Compiler:
                 key = selection.alias.value if selection.alias else selection.name.value
                 into.setdefault(key, []).append(selection)
             elif isinstance(selection, InlineFragmentNode):
-                if self._applies(
-                    selection.type_condition and selection.type_condition.name.value, type_name
-                ):
+                condition = selection.type_condition
+                if self._applies(condition.name.value if condition else None, type_name):
                     self.collect(selection.selection_set, type_name, into)
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = self.fragments.get(selection.name.value)
@@ -542,6 +542,8 @@ class Plan:
     params: dict[str, Any]
     # The root fields by response key, and whether each may be null: a fault fills them in.
     roots: dict[str, tuple[FieldNode, bool]]
+    # The scopes a token needs for the root fields (their `requires(...)`).
+    scopes: frozenset[str]
 
     def failed(self, error: Exception) -> GraphQLExecutionResult:
         """What the resolvers would answer when reading fails: null data, one located error."""
@@ -556,7 +558,6 @@ def compile_operation(
     document: Any,
     operation_name: str | None,
     raw_variables: dict[str, Any] | None,
-    scopes_ok: Callable[[str], bool],
 ) -> Plan | None:
     """The statement for a query, or None when it must go through the resolvers."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
@@ -580,11 +581,6 @@ def compile_operation(
     }
     compiler = Compiler(schema=schema, fragments=fragments, variables=variables)
     try:
-        for node in operation.selection_set.selections:
-            if isinstance(node, FieldNode):
-                scope = ROOT_SCOPES.get(node.name.value)
-                if scope is not None and not scopes_ok(scope):
-                    return None
         sql = compiler.root(operation)
     except NotCompilable:
         return None
@@ -594,7 +590,38 @@ def compile_operation(
         for key, nodes in compiler.collect(operation.selection_set, query_type.name, {}).items()
         if nodes[0].name.value != "__typename"
     }
-    return Plan(sql=sql, params=compiler.params, roots=roots)
+    scopes = frozenset(
+        ROOT_SCOPES[n.name.value] for n, _ in roots.values() if n.name.value in ROOT_SCOPES
+    )
+    return Plan(sql=sql, params=compiler.params, roots=roots, scopes=scopes)
+
+
+# Plans by query text, operation and variables: dashboards send the same few again and again.
+CACHED_PLANS = 256
+_PLANS: OrderedDict[tuple[int, str, str | None, bytes], Plan | None] = OrderedDict()
+
+
+def cached_plan(
+    schema: Any,
+    query: str,
+    document: Any,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+) -> Plan | None:
+    try:
+        key = (id(schema), query, operation_name, orjson.dumps(variables, option=SORTED))
+    except TypeError:
+        return compile_operation(schema, document, operation_name, variables)
+    if key in _PLANS:
+        _PLANS.move_to_end(key)
+        return _PLANS[key]
+    plan = _PLANS[key] = compile_operation(schema, document, operation_name, variables)
+    if len(_PLANS) > CACHED_PLANS:
+        _PLANS.popitem(last=False)
+    return plan
+
+
+SORTED = orjson.OPT_SORT_KEYS
 
 
 class CompiledReads(SchemaExtension):
@@ -611,14 +638,17 @@ class CompiledReads(SchemaExtension):
             and not execution.pre_execution_errors
         ):
             viewer = context.viewer
-            plan = compile_operation(
+            plan = cached_plan(
                 execution.schema._schema,
+                execution.query or "",
                 execution.graphql_document,
                 execution.operation_name,
                 execution.variables,
-                lambda scope: not viewer.is_authenticated or viewer.has_scope(scope),
             )
-            if plan is not None:
+            if plan is not None and (
+                # Without a scope the resolvers answer INSUFFICIENT_SCOPE.
+                not viewer.is_authenticated or all(viewer.has_scope(s) for s in plan.scopes)
+            ):
                 try:
                     raw = await context.run(lambda s: s.scalar(text(plan.sql), plan.params))
                 except SQLAlchemyError as error:

@@ -8,16 +8,21 @@ by the number of ids.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
+    ASTValidationRule,
+    DocumentNode,
     FieldNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     ListValueNode,
@@ -25,6 +30,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     Source,
+    TypeInfo,
     ValidationContext,
     ValidationRule,
     VariableNode,
@@ -35,9 +41,11 @@ from graphql.language import Lexer, Token, TokenKind
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.schema.schema import validate_document
 
 from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -48,6 +56,8 @@ MAX_NODES = 20_000
 # Braces and brackets, read before parsing: far more than a 12-deep query needs, and below the
 # parser's own limit (200), whose error would not say what is allowed.
 MAX_NESTING = 64
+# Documents whose parse, nesting check and validation are remembered: clients send the same few.
+CACHED_DOCUMENTS = 256
 OPENING = (TokenKind.BRACE_L, TokenKind.BRACKET_L)
 CLOSING = (TokenKind.BRACE_R, TokenKind.BRACKET_R)
 
@@ -76,16 +86,21 @@ def _too_deep(source: Source) -> Token | None:
     return None  # longer documents are refused by the token limit
 
 
+@lru_cache(maxsize=CACHED_DOCUMENTS)
+def _too_deep_at(query: str) -> int | None:
+    token = _too_deep(Source(query))
+    return token.start if token is not None else None
+
+
 def check_nesting(query: str) -> None:
     """Refuse, before parsing, a document nested beyond what any allowed query needs."""
-    source = Source(query)
-    token = _too_deep(source)
-    if token is not None:
+    position = _too_deep_at(query)
+    if position is not None:
         raise GraphQLError(
             f"the document is nested more than {MAX_NESTING} levels deep: "
             f"a query may be at most {MAX_DEPTH} fields deep",
-            source=source,
-            positions=[token.start],
+            source=Source(query),
+            positions=[position],
             extensions={"code": "QUERY_TOO_DEEP"},
         )
 
@@ -216,8 +231,45 @@ def node_limit_rule(variables: dict[str, Any] | None) -> type[ValidationRule]:
     return NodeLimit
 
 
+def node_count_errors(
+    schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any] | None
+) -> list[GraphQLError]:
+    """The node-count rule on each operation, without walking the whole document again."""
+    errors: list[GraphQLError] = []
+    rule = node_limit_rule(variables)(
+        ValidationContext(schema, document, TypeInfo(schema), errors.append)
+    )
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            rule.enter_operation_definition(definition)  # type: ignore[attr-defined]
+    return errors
+
+
+# Errors of the rules that depend on the document alone, by query text and rules: an LRU.
+_VALIDATED: OrderedDict[tuple[str, tuple[str, ...]], list[GraphQLError]] = OrderedDict()
+
+
+def _rule_errors(
+    schema: GraphQLSchema,
+    query: str,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+) -> list[GraphQLError]:
+    # The limiter extensions make their rule classes per request; their names say which.
+    key = (query, tuple(rule.__name__ for rule in rules))
+    errors = _VALIDATED.get(key)
+    if errors is None:
+        errors = _VALIDATED[key] = validate_document(schema, document, rules)
+        if len(_VALIDATED) > CACHED_DOCUMENTS:
+            _VALIDATED.popitem(last=False)
+    else:
+        _VALIDATED.move_to_end(key)
+    return errors
+
+
 class QueryLimits(SchemaExtension):
-    """Refuses documents nested too deeply to parse; adds the node-count rule for the variables."""
+    """Refuses documents nested too deeply to parse; validates each query text once, then
+    checks the node count, which depends on the variables, on every request."""
 
     def on_parse(self) -> Iterator[None]:
         query = self.execution_context.query
@@ -225,12 +277,15 @@ class QueryLimits(SchemaExtension):
             check_nesting(query)
         yield
 
-    def on_operation(self) -> Iterator[None]:
+    def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        context.validation_rules = (
-            *context.validation_rules,
-            node_limit_rule(context.variables),
-        )
+        document = context.graphql_document
+        if context.pre_execution_errors is None and document is not None and context.query:
+            schema = context.schema._schema
+            errors = _rule_errors(schema, context.query, document, tuple(context.validation_rules))
+            if not errors:
+                errors = node_count_errors(schema, document, context.variables)
+            context.pre_execution_errors = errors
         yield
 
 
@@ -241,4 +296,5 @@ def limit_extensions() -> list[Any]:
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         QueryLimits,
+        lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
     ]
