@@ -99,6 +99,15 @@ class Many:
     join: str
     order: str
     source: str | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class Inline:
+    """An object made of the parent's own row (a region's declaration); null when `null_when`."""
+
+    type_name: str
+    null_when: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +122,7 @@ class Key:
 class Filter:
     """An argument that narrows a page: SQL with {t} and {p}; `convert` may raise NotCompilable."""
 
-    sql: str
+    sql: str  # write casts as CAST({p} AS type): `{p}::type` is not a bind parameter
     convert: Callable[[Any], Any] = lambda value: value
 
 
@@ -137,13 +146,14 @@ class Lookup:
     by: dict[str, Filter]
 
 
+FieldSpec = Scalar | One | Many | Inline | Page | Lookup
+
+
 @dataclass(frozen=True)
 class Table:
     name: str
-    fields: dict[str, Scalar | One | Many | Page]
+    fields: dict[str, FieldSpec]
 
-
-FieldSpec = Scalar | One | Many | Page | Lookup
 
 TABLES: dict[str, Table] = {}
 ROOTS: dict[str, Lookup | Page] = {}
@@ -151,9 +161,7 @@ ROOTS: dict[str, Lookup | Page] = {}
 ROOT_SCOPES: dict[str, str] = {}
 
 
-def register_table(
-    type_name: str, table: str, fields: dict[str, Scalar | One | Many | Page]
-) -> None:
+def register_table(type_name: str, table: str, fields: dict[str, FieldSpec]) -> None:
     """Say how each field of a type reads its row; `id` defaults to the global id of `id`."""
     TABLES[type_name] = Table(
         name=table, fields={"id": Scalar(global_id_sql(type_name, "{t}.id")), **fields}
@@ -288,15 +296,28 @@ class Compiler:
                 f"(SELECT {body} FROM {table} {child}"
                 f" WHERE {spec.join.format(c=child, t=alias)} LIMIT 1)"
             )
+        if isinstance(spec, Inline):
+            body = self.object(spec.type_name, alias, nodes)
+            if spec.null_when is None:
+                return body
+            return f"CASE WHEN {spec.null_when.format(t=alias)} THEN NULL ELSE {body} END"
         if isinstance(spec, Many):
             child = self.alias()
             body = self.object(spec.type_name, child, nodes)
             source = (spec.source or f"{TABLES[spec.type_name].name} {{c}}").format(
                 c=child, t=alias
             )
+            order = spec.order.format(c=child, t=alias)
+            if spec.limit is None:
+                return (
+                    f"(SELECT coalesce(json_agg({body} ORDER BY {order}), '[]')"
+                    f" FROM {source} WHERE {spec.join.format(c=child, t=alias)})"
+                )
             return (
-                f"(SELECT coalesce(json_agg({body} ORDER BY {spec.order.format(c=child, t=alias)}),"
-                f" '[]') FROM {source} WHERE {spec.join.format(c=child, t=alias)})"
+                f"(SELECT coalesce(json_agg(m.o ORDER BY m.n), '[]') FROM (SELECT {body} AS o,"
+                f" row_number() OVER (ORDER BY {order}) AS n FROM {source}"
+                f" WHERE {spec.join.format(c=child, t=alias)} ORDER BY {order}"
+                f" LIMIT {spec.limit}) m)"
             )
         if isinstance(spec, Page):
             return self.page(spec, target, definition, nodes, alias)

@@ -9,6 +9,23 @@ from datetime import date, datetime
 import strawberry
 
 from renkei.activity.models import Activity as ActivityRow
+from renkei.graphql.compiled import (
+    Filter,
+    Inline,
+    Key,
+    Lookup,
+    Many,
+    NotCompilable,
+    One,
+    Page,
+    Scalar,
+    decode_global_id,
+    enum_value,
+    iso_date_sql,
+    iso_datetime_sql,
+    register_root,
+    register_table,
+)
 from renkei.graphql.context import Info
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
@@ -29,6 +46,7 @@ from renkei.graphql.types.organizations import Organization
 from renkei.identity.scopes import PROJECTS_READ
 from renkei.organizations.service import is_slug
 from renkei.regions import models, repository
+from renkei.text_search import bigrams
 
 RegionRole = strawberry.enum(
     models.RegionRole, description="An organization's part in a region: it runs it, or takes part."
@@ -287,3 +305,107 @@ class RegionQueries:
 
 register_node("Region", models.Region, Region.from_row, PROJECTS_READ)
 register_node("RegionMember", models.RegionMember, RegionMember.from_row, PROJECTS_READ)
+
+
+_BY_CREATION = (Key("created_at", "timestamptz"), Key("id", "uuid"))
+PREFECTURES_OF = Many(
+    "Prefecture",
+    join="true",
+    order="u.n",
+    source="unnest({t}.prefecture_codes) WITH ORDINALITY u(code, n)"
+    " JOIN prefectures {c} ON {c}.code = u.code",
+)
+register_table(
+    "Region",
+    "regions",
+    {
+        "slug": Scalar("{t}.slug"),
+        "name": Scalar("{t}.name"),
+        "version": Scalar("{t}.version"),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
+        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)")),
+        "prefectures": PREFECTURES_OF,
+        "secretariat": One("Organization", "{c}.id = {t}.secretariat_organization_id"),
+        "declaration": Inline("RegionDeclaration"),
+        "vision": Inline("RegionVision", null_when="{t}.vision_text IS NULL"),
+        "members": Page(
+            "RegionMember",
+            _BY_CREATION,
+            join="{c}.region_id = {t}.id",
+            filters={"status": Filter("{t}.status = {p}", enum_value)},
+        ),
+    },
+)
+register_table(
+    "RegionDeclaration",
+    "regions",
+    {
+        "text": Scalar("{t}.declaration_text"),
+        "declared_on": Scalar(iso_date_sql("{t}.declared_on")),
+        "signatories": Many(
+            "Organization",
+            join="m.region_id = {t}.id AND m.status = 'ACTIVE' AND m.is_signatory",
+            order="m.created_at, m.id",
+            source="region_members m JOIN organizations {c} ON {c}.id = m.organization_id",
+            limit=MAX_PAGE_SIZE,
+        ),
+    },
+)
+register_table(
+    "RegionVision",
+    "regions",
+    {
+        "text": Scalar("{t}.vision_text"),
+        "adopted_on": Scalar(iso_date_sql("{t}.vision_adopted_on")),
+        "version": Scalar("{t}.vision_version"),
+    },
+)
+register_table(
+    "RegionMember",
+    "region_members",
+    {
+        "role": Scalar("{t}.role"),
+        "status": Scalar("{t}.status"),
+        "is_signatory": Scalar("{t}.is_signatory"),
+        "responded_at": Scalar(iso_datetime_sql("{t}.responded_at")),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
+        "region": One("Region", "{c}.id = {t}.region_id"),
+        "organization": One("Organization", "{c}.id = {t}.organization_id"),
+    },
+)
+
+
+def _region_slug(value: str) -> str:
+    slug = value.strip().lower()
+    if not is_slug(slug):
+        raise NotCompilable("not a slug: the resolver answers null")
+    return slug
+
+
+register_root(
+    "region",
+    Lookup(
+        "Region",
+        by={
+            "id": Filter("{t}.id = {p}", decode_global_id("Region")),
+            "slug": Filter("{t}.slug = {p}", _region_slug),
+        },
+    ),
+    scope=PROJECTS_READ,
+)
+register_root(
+    "regions",
+    Page(
+        "Region",
+        (Key("name"), Key("id", "uuid")),
+        filters={
+            "prefecture_code": Filter(
+                "{t}.prefecture_codes @> ARRAY[CAST({p} AS varchar)]", _prefecture_code
+            ),
+            "search": Filter(
+                "{t}.search_terms @> CAST({p} AS text[])", lambda q: bigrams(q) or None
+            ),
+        },
+    ),
+    scope=PROJECTS_READ,
+)
