@@ -1,0 +1,185 @@
+"""Attainment: how far a KPI's latest observation has come from its baseline toward its target.
+
+Published formulas, so that anyone can check a figure from the inputs returned with it:
+
+    INCREASE  percent = (latest − baseline) ÷ (target − baseline) × 100
+    DECREASE  percent = (baseline − latest) ÷ (baseline − target) × 100
+
+The target is that of the fiscal year (年度) in which the latest observation's period ends, or,
+when that year has none, the nearest later year's. The percent is not clamped: 130 means the
+target was passed by 30 % of the planned change, and `achieved` says whether the target is met.
+Arithmetic is decimal; only the result is rounded, half up, to one decimal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Generic, TypeVar
+
+from renkei.fiscal import fiscal_year
+from renkei.kpis.models import KpiDirection
+
+K = TypeVar("K")
+
+ONE_DECIMAL = Decimal("0.1")
+HUNDRED = Decimal(100)
+
+FORMULAS = {
+    KpiDirection.INCREASE: (
+        "percent = (latest − baseline) ÷ (target − baseline) × 100; achieved when latest ≥ target"
+    ),
+    KpiDirection.DECREASE: (
+        "percent = (baseline − latest) ÷ (baseline − target) × 100; achieved when latest ≤ target"
+    ),
+}
+ROLLUP_FORMULA = (
+    "percent = mean of the included KPIs' unrounded attainment percents, each KPI counted once,"
+    " rounded half up to 1 decimal; KPIs without a percent are excluded, with the reason"
+)
+
+
+def rounded(value: Decimal) -> Decimal:
+    return value.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+def plain(value: Decimal) -> str:
+    """A decimal as people write it: 1200, 0.5, never 1.2E+3 or 1200.0000."""
+    return format(value.normalize(), "f")
+
+
+@dataclass(frozen=True)
+class Observed:
+    """The latest observation: its value and the period it covers."""
+
+    value: Decimal
+    period_start: date
+    period_end: date
+
+
+@dataclass(frozen=True)
+class Attainment:
+    """The result and every input it was computed from."""
+
+    direction: KpiDirection
+    formula: str
+    baseline: Decimal
+    target: Decimal | None
+    target_fiscal_year: int | None
+    latest: Observed | None
+    # Unrounded, for roll-ups; None when there is no percent (see `reason`).
+    exact_percent: Decimal | None
+    achieved: bool
+    reason: str | None
+
+    @property
+    def percent(self) -> Decimal | None:
+        return None if self.exact_percent is None else rounded(self.exact_percent)
+
+
+def choose_target(targets: Mapping[int, Decimal], year: int) -> tuple[int, Decimal] | None:
+    """The target of `year`, else of the nearest later year that has one."""
+    if year in targets:
+        return year, targets[year]
+    later = [y for y in targets if y > year]
+    if not later:
+        return None
+    nearest = min(later)
+    return nearest, targets[nearest]
+
+
+def _meets(direction: KpiDirection, latest: Decimal, target: Decimal) -> bool:
+    return latest >= target if direction is KpiDirection.INCREASE else latest <= target
+
+
+def attainment(
+    *,
+    direction: KpiDirection,
+    baseline: Decimal,
+    targets: Mapping[int, Decimal],
+    latest: Observed | None,
+) -> Attainment:
+    """The attainment of a KPI from its baseline, its targets per fiscal year and latest value."""
+
+    def result(
+        *,
+        target: tuple[int, Decimal] | None = None,
+        exact: Decimal | None = None,
+        achieved: bool = False,
+        reason: str | None = None,
+    ) -> Attainment:
+        return Attainment(
+            direction=direction,
+            formula=FORMULAS[direction],
+            baseline=baseline,
+            target=target[1] if target else None,
+            target_fiscal_year=target[0] if target else None,
+            latest=latest,
+            exact_percent=exact,
+            achieved=achieved,
+            reason=reason,
+        )
+
+    if latest is None:
+        return result(reason="no observation yet")
+    year = fiscal_year(latest.period_end)
+    chosen = choose_target(targets, year)
+    if chosen is None:
+        return result(reason=f"no target for FY{year} or a later fiscal year")
+    target_year, target = chosen
+    achieved = _meets(direction, latest.value, target)
+    if target == baseline:
+        return result(
+            target=chosen,
+            achieved=achieved,
+            reason=f"the FY{target_year} target equals the baseline ({plain(baseline)}):"
+            " the target is met or not, with no percentage",
+        )
+    if not _meets(direction, target, baseline):
+        side = "below" if direction is KpiDirection.INCREASE else "above"
+        kind = "an increasing" if direction is KpiDirection.INCREASE else "a decreasing"
+        return result(
+            target=chosen,
+            achieved=achieved,
+            reason=f"the FY{target_year} target ({plain(target)}) lies {side} the baseline"
+            f" ({plain(baseline)}) of {kind} KPI",
+        )
+    # The DECREASE form, (baseline − latest) ÷ (baseline − target), is the same quotient.
+    exact = (latest.value - baseline) / (target - baseline) * HUNDRED
+    return result(target=chosen, exact=exact, achieved=achieved)
+
+
+@dataclass(frozen=True)
+class Rollup(Generic[K]):
+    """Mean attainment of several KPIs, with what went in and what was left out and why."""
+
+    percent: Decimal | None
+    achieved_count: int
+    formula: str
+    included: list[tuple[K, Attainment]]
+    excluded: list[tuple[K, Attainment]]
+
+    @property
+    def kpi_count(self) -> int:
+        return len(self.included) + len(self.excluded)
+
+
+def rollup(items: Sequence[tuple[K, Attainment]]) -> Rollup[K]:
+    """The mean of the KPIs' percents; a KPI listed twice is counted once."""
+    once: dict[K, Attainment] = {}
+    for key, value in items:
+        once.setdefault(key, value)
+    items = list(once.items())
+    included = [(k, a) for k, a in items if a.exact_percent is not None]
+    excluded = [(k, a) for k, a in items if a.exact_percent is None]
+    percents = [a.exact_percent for _, a in included if a.exact_percent is not None]
+    mean = rounded(sum(percents, Decimal(0)) / len(percents)) if percents else None
+    return Rollup(
+        percent=mean,
+        achieved_count=sum(1 for _, a in items if a.achieved),
+        formula=ROLLUP_FORMULA,
+        included=included,
+        excluded=excluded,
+    )

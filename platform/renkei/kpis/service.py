@@ -1,0 +1,405 @@
+"""KPIs of projects and regions: who defines them, who reports on them, and their attainment."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from renkei.activity.models import SubjectType
+from renkei.activity.service import JsonValue, record, snapshot
+from renkei.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from renkei.identity.scopes import KPI_WRITE
+from renkei.kpis import repository
+from renkei.kpis.attainment import Attainment, Observed, Rollup, attainment, rollup
+from renkei.kpis.models import Kpi, KpiDirection, KpiObservation, KpiTarget, ObservationSource
+from renkei.tenancy import MembershipRole, Viewer
+from renkei.text import clean_name
+
+JST = timezone(timedelta(hours=9), "JST")
+KPI_FIELDS = ("name", "unit", "description", "direction", "baseline_value", "baseline_on")
+OBSERVATION_FIELDS = (
+    "period_start",
+    "period_end",
+    "value",
+    "note",
+    "source",
+    "recorded_by_id",
+    "recorded_for_organization_id",
+)
+# Numeric(20, 4): sixteen digits before the point, four after.
+SCALE = Decimal("0.0001")
+LIMIT = Decimal(10) ** 16
+FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR = 2000, 2100
+MAX_DESCRIPTION = 5000
+MAX_NOTE = 2000
+WRITERS = (MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.MEMBER)
+
+Number = Decimal | float | int
+
+
+def _user(viewer: Viewer) -> uuid.UUID:
+    if viewer.user_id is None:
+        raise Unauthenticated("sign in first")
+    return viewer.user_id
+
+
+def today_in_japan() -> date:
+    return datetime.now(JST).date()
+
+
+def _number(value: Number, *, field: str) -> Decimal:
+    """A finite number that fits the column, rounded half up to four decimals."""
+    # A float becomes the shortest decimal that reads back as it: 0.1, not 0.1000000000000000055.
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():
+        raise Invalid("a finite number is needed", field=field)
+    number = number.quantize(SCALE, rounding=ROUND_HALF_UP)
+    if abs(number) >= LIMIT:
+        raise Invalid("the number is too large: at most 16 digits before the point", field=field)
+    return number
+
+
+def _text(value: str, *, field: str, max_length: int) -> str:
+    value = value.strip()
+    if len(value) > max_length:
+        raise Invalid(f"at most {max_length} characters", field=field)
+    return value
+
+
+async def _require_definer(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    project_id: uuid.UUID | None,
+    region_id: uuid.UUID | None,
+    to: str,
+) -> None:
+    """KPIs are defined by the lead organization's admins, or the region secretariat's."""
+    _user(viewer)
+    if project_id is not None:
+        project = await repository.project(session, project_id)
+        if project is None:
+            raise NotFound("no such project", field="projectId")
+        if not viewer.manages(project.lead_organization_id):
+            raise Forbidden(f"only the lead organization's owners and admins may {to}")
+        return
+    assert region_id is not None
+    region = await repository.region(session, region_id)
+    if region is None:
+        raise NotFound("no such region", field="regionId")
+    if not viewer.manages(region.secretariat_organization_id):
+        raise Forbidden(f"only the region secretariat's owners and admins may {to}")
+
+
+async def _visible_kpi(session: AsyncSession, kpi_id: uuid.UUID, *, field: str) -> Kpi:
+    kpi = await repository.get(session, kpi_id)
+    if kpi is None:
+        raise NotFound("no such KPI", field=field)
+    return kpi
+
+
+async def create_kpi(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    project_id: uuid.UUID | None = None,
+    region_id: uuid.UUID | None = None,
+    name: str,
+    unit: str,
+    description: str = "",
+    direction: KpiDirection = KpiDirection.INCREASE,
+    baseline_value: Number,
+    baseline_on: date | None = None,
+) -> Kpi:
+    """Define a KPI of a project (its lead's admins) or of a region (its secretariat's admins)."""
+    if (project_id is None) == (region_id is None):
+        raise Invalid(
+            "a KPI belongs to a project or to a region: give one of them", field="projectId"
+        )
+    kpi = Kpi(
+        id=uuid.uuid4(),
+        project_id=project_id,
+        region_id=region_id,
+        name=clean_name(name),
+        unit=clean_name(unit, field="unit", max_length=50),
+        description=_text(description, field="description", max_length=MAX_DESCRIPTION),
+        direction=direction,
+        baseline_value=_number(baseline_value, field="baseline"),
+        baseline_on=baseline_on,
+        version=1,
+    )
+    await _require_definer(
+        session, viewer, project_id=project_id, region_id=region_id, to="define its KPIs"
+    )
+    kpi.created_by_id = viewer.user_id
+    session.add(kpi)
+    await session.flush()
+    record(
+        session,
+        viewer,
+        subject_type=SubjectType.KPI,
+        subject_id=kpi.id,
+        action="created",
+        project_id=kpi.project_id,
+        region_id=kpi.region_id,
+        after=snapshot(kpi, KPI_FIELDS),
+    )
+    return kpi
+
+
+async def update_kpi(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    kpi_id: uuid.UUID,
+    version: int,
+    name: str | None = None,
+    unit: str | None = None,
+    description: str | None = None,
+    direction: KpiDirection | None = None,
+    baseline_value: Number | None = None,
+    baseline_on: date | None = None,
+) -> Kpi:
+    """Change a KPI's definition; the version read must still be the current one."""
+    kpi = await _visible_kpi(session, kpi_id, field="id")
+    await _require_definer(
+        session, viewer, project_id=kpi.project_id, region_id=kpi.region_id, to="change its KPIs"
+    )
+    changes: dict[str, object] = {}
+    if name is not None:
+        changes["name"] = clean_name(name)
+    if unit is not None:
+        changes["unit"] = clean_name(unit, field="unit", max_length=50)
+    if description is not None:
+        changes["description"] = _text(description, field="description", max_length=MAX_DESCRIPTION)
+    if direction is not None:
+        changes["direction"] = direction
+    if baseline_value is not None:
+        changes["baseline_value"] = _number(baseline_value, field="baseline")
+    if baseline_on is not None:
+        changes["baseline_on"] = baseline_on
+    locked = await repository.lock(session, kpi_id)
+    assert locked is not None  # its definer may update it, so may lock it
+    if locked.version != version:
+        raise Conflict(
+            f"this KPI was changed since you read version {version}; it is at version"
+            f" {locked.version} now: reload it and apply your change again",
+            field="version",
+        )
+    before = snapshot(locked, KPI_FIELDS)
+    for attribute, value in changes.items():
+        setattr(locked, attribute, value)
+    after = snapshot(locked, KPI_FIELDS)
+    if after == before:
+        return locked
+    locked.version += 1
+    locked.updated_at = datetime.now(UTC)
+    await session.flush()
+    record(
+        session,
+        viewer,
+        subject_type=SubjectType.KPI,
+        subject_id=locked.id,
+        action="updated",
+        project_id=locked.project_id,
+        region_id=locked.region_id,
+        before=before,
+        after=after,
+    )
+    return locked
+
+
+async def set_kpi_target(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    kpi_id: uuid.UUID,
+    fiscal_year: int,
+    value: Number,
+) -> Kpi:
+    """Set (or replace) the value a KPI should reach by the end of a fiscal year (年度)."""
+    if not FIRST_FISCAL_YEAR <= fiscal_year <= LAST_FISCAL_YEAR:
+        raise Invalid(
+            f"a fiscal year between {FIRST_FISCAL_YEAR} and {LAST_FISCAL_YEAR}, named by the year"
+            " it starts in (FY2025 is April 2025 to March 2026)",
+            field="fiscalYear",
+        )
+    number = _number(value, field="value")
+    kpi = await _visible_kpi(session, kpi_id, field="kpiId")
+    await _require_definer(
+        session, viewer, project_id=kpi.project_id, region_id=kpi.region_id, to="set its targets"
+    )
+    previous = await repository.target_value(session, kpi_id, fiscal_year)
+    if previous == number:
+        return kpi
+    await repository.upsert_target(
+        session,
+        KpiTarget(
+            kpi_id=kpi.id,
+            fiscal_year=fiscal_year,
+            value=number,
+            project_id=kpi.project_id,
+            region_id=kpi.region_id,
+        ),
+    )
+
+    def targets(target: Decimal | None) -> dict[str, JsonValue] | None:
+        return None if target is None else {"targets": {str(fiscal_year): float(target)}}
+
+    record(
+        session,
+        viewer,
+        subject_type=SubjectType.KPI,
+        subject_id=kpi.id,
+        action="target_set",
+        project_id=kpi.project_id,
+        region_id=kpi.region_id,
+        before=targets(previous),
+        after=targets(number),
+    )
+    return kpi
+
+
+async def _require_reporter(session: AsyncSession, viewer: Viewer, kpi: Kpi) -> ObservationSource:
+    """Writers of an ACTIVE participant (or region member) report; API clients need kpi:write."""
+    user_id = _user(viewer)
+    if viewer.organization_id is None:
+        raise Forbidden("act for an organization to record KPI observations")
+    if viewer.role not in WRITERS:
+        raise Forbidden(
+            "only owners, admins and members may record KPI observations;"
+            f" your role is {viewer.role.value if viewer.role else 'none'}"
+        )
+    if kpi.project_id is not None:
+        if not await repository.takes_part_in_project(
+            session, kpi.project_id, viewer.organization_id
+        ):
+            raise Forbidden("only organizations taking part in the project may record its KPIs")
+    elif kpi.region_id is not None and not await repository.belongs_to_region(
+        session, kpi.region_id, viewer.organization_id
+    ):
+        raise Forbidden("only member organizations of the region may record its KPIs")
+    # An API client acts through its service account; a person's token carries every scope.
+    if await repository.is_service_account(session, user_id):
+        if not viewer.has_scope(KPI_WRITE):
+            raise Forbidden(f"this API client lacks the {KPI_WRITE} scope")
+        return ObservationSource.API_CLIENT
+    return ObservationSource.MEMBER
+
+
+async def record_kpi_observation(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    kpi_id: uuid.UUID,
+    period_start: date,
+    period_end: date,
+    value: Number,
+    note: str = "",
+    today: date | None = None,
+) -> KpiObservation:
+    """Record the value of one period; entering the same period again corrects it."""
+    if period_start > period_end:
+        raise Invalid("the period must end on or after its start", field="periodEnd")
+    today = today or today_in_japan()
+    # A period may end in the future by at most its own length, i.e. it must have begun:
+    # a month in progress can be reported, next month cannot.
+    if period_start > today:
+        raise Invalid(
+            f"the period has not begun yet (today is {today.isoformat()} in Japan);"
+            " record it once it has",
+            field="periodStart",
+        )
+    number = _number(value, field="value")
+    note = _text(note, field="note", max_length=MAX_NOTE)
+    kpi = await _visible_kpi(session, kpi_id, field="kpiId")
+    source = await _require_reporter(session, viewer, kpi)
+    entered = KpiObservation(
+        id=uuid.uuid4(),
+        kpi_id=kpi.id,
+        project_id=kpi.project_id,
+        region_id=kpi.region_id,
+        period_start=period_start,
+        period_end=period_end,
+        value=number,
+        note=note,
+        source=source,
+        recorded_by_id=viewer.user_id,
+        recorded_for_organization_id=viewer.organization_id,
+    )
+    existing = await repository.observation_for_period(session, kpi.id, period_start, period_end)
+    if existing is None:
+        inserted = await repository.insert_observation(session, entered)
+        if inserted is not None:
+            record(
+                session,
+                viewer,
+                subject_type=SubjectType.KPI_OBSERVATION,
+                subject_id=inserted.id,
+                action="recorded",
+                project_id=kpi.project_id,
+                region_id=kpi.region_id,
+                after=snapshot(inserted, OBSERVATION_FIELDS),
+            )
+            return inserted
+        # Someone recorded the same period in the meantime: this entry corrects theirs.
+        existing = await repository.observation_for_period(
+            session, kpi.id, period_start, period_end
+        )
+        assert existing is not None
+    return await _correct(session, viewer, existing, entered)
+
+
+async def _correct(
+    session: AsyncSession, viewer: Viewer, existing: KpiObservation, entered: KpiObservation
+) -> KpiObservation:
+    before = snapshot(existing, OBSERVATION_FIELDS)
+    for attribute in ("value", "note", "source", "recorded_by_id", "recorded_for_organization_id"):
+        setattr(existing, attribute, getattr(entered, attribute))
+    after = snapshot(existing, OBSERVATION_FIELDS)
+    if after == before:
+        return existing
+    existing.updated_at = datetime.now(UTC)
+    await session.flush()
+    record(
+        session,
+        viewer,
+        subject_type=SubjectType.KPI_OBSERVATION,
+        subject_id=existing.id,
+        action="corrected",
+        project_id=existing.project_id,
+        region_id=existing.region_id,
+        before=before,
+        after=after,
+    )
+    return existing
+
+
+def attainment_of(
+    kpi: Kpi, targets: Sequence[KpiTarget], latest: KpiObservation | None
+) -> Attainment:
+    """The attainment of one KPI from its rows (targets of this KPI only)."""
+    return attainment(
+        direction=kpi.direction,
+        baseline=kpi.baseline_value,
+        targets={t.fiscal_year: t.value for t in targets},
+        latest=Observed(latest.value, latest.period_start, latest.period_end) if latest else None,
+    )
+
+
+async def region_rollup(session: AsyncSession, region_id: uuid.UUID) -> Rollup[Kpi]:
+    """A region's own KPIs and its projects' that the viewer sees, rolled up: three statements."""
+    kpis = await repository.of_region_and_its_projects(session, region_id)
+    if not kpis:
+        return rollup([])
+    ids = [k.id for k in kpis]
+    targets: dict[uuid.UUID, list[KpiTarget]] = defaultdict(list)
+    for target in await repository.targets_of(session, ids):
+        targets[target.kpi_id].append(target)
+    latest = {o.kpi_id: o for o in await repository.latest_observations(session, ids)}
+    return rollup([(k, attainment_of(k, targets[k.id], latest.get(k.id))) for k in kpis])

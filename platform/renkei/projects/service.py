@@ -1,0 +1,589 @@
+"""Business rules for projects, their participants and their funding sources.
+
+A project lives in a region (its prefectures a subset of the region's) or stands alone between
+at least two prefectures. Its lead organization's owners and admins run it; every other
+organization takes part only by accepting an invitation. Every change is recorded as activity.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from renkei import outbox
+from renkei.activity.models import SubjectType
+from renkei.activity.service import JsonValue, record, snapshot
+from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
+from renkei.geography.data import PREFECTURES_BY_CODE
+from renkei.organizations import repository as organizations
+from renkei.projects import repository
+from renkei.projects.models import (
+    FundingKind,
+    FundingSource,
+    ParticipantRole,
+    Project,
+    ProjectCategory,
+    ProjectParticipant,
+    ProjectStatus,
+    ProjectVisibility,
+)
+from renkei.regions.models import ParticipationStatus, Region
+from renkei.tenancy import Viewer
+from renkei.text import clean_name
+from renkei.text_search import document_terms
+
+PROJECT_INVITED = "project.invited"
+
+# PLANNED -> ACTIVE -> (ON_HOLD <-> ACTIVE) -> COMPLETED; CANCELLED from anywhere unfinished.
+ALLOWED_TRANSITIONS: dict[ProjectStatus, tuple[ProjectStatus, ...]] = {
+    ProjectStatus.PLANNED: (ProjectStatus.ACTIVE, ProjectStatus.CANCELLED),
+    ProjectStatus.ACTIVE: (
+        ProjectStatus.ON_HOLD,
+        ProjectStatus.COMPLETED,
+        ProjectStatus.CANCELLED,
+    ),
+    ProjectStatus.ON_HOLD: (ProjectStatus.ACTIVE, ProjectStatus.CANCELLED),
+    ProjectStatus.COMPLETED: (),
+    ProjectStatus.CANCELLED: (),
+}
+
+PROJECT_FIELDS = (
+    "name",
+    "summary",
+    "category",
+    "status",
+    "visibility",
+    "region_id",
+    "lead_organization_id",
+    "prefecture_codes",
+    "starts_on",
+    "ends_on",
+    "version",
+)
+PARTICIPANT_FIELDS = ("organization_id", "role", "status", "responded_at")
+FUNDING_FIELDS = ("kind", "name", "amount_jpy", "fiscal_year", "funder_organization_id")
+
+MAX_SUMMARY_LENGTH = 5000
+# The API lists a project's funding sources in full, so their number is bounded.
+MAX_FUNDING_SOURCES = 100
+# 1,000 兆円: far above any project, and exact in a GraphQL Float (below 2**53).
+MAX_AMOUNT_JPY = 10**15
+INVITABLE_ROLES = tuple(r for r in ParticipantRole if r is not ParticipantRole.LEAD)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _require_user(viewer: Viewer) -> uuid.UUID:
+    if viewer.user_id is None:
+        raise Unauthenticated("sign in first")
+    return viewer.user_id
+
+
+def _require_lead_admin(viewer: Viewer, project: Project) -> uuid.UUID:
+    user_id = _require_user(viewer)
+    if not viewer.manages(project.lead_organization_id):
+        raise Forbidden("only the lead organization's owners and admins may change this project")
+    return user_id
+
+
+def _clean_summary(summary: str) -> str:
+    summary = unicodedata.normalize("NFC", summary).strip()
+    if len(summary) > MAX_SUMMARY_LENGTH:
+        raise Invalid(f"a summary has at most {MAX_SUMMARY_LENGTH} characters", field="summary")
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in summary):
+        raise Invalid("a summary cannot hold control characters", field="summary")
+    return summary
+
+
+def _one_of(words: Iterable[str]) -> str:
+    """A, B or C."""
+    *rest, last = words
+    return f"{', '.join(rest)} or {last}" if rest else last
+
+
+def _prefecture_names(codes: Iterable[str]) -> str:
+    return "、".join(f"{PREFECTURES_BY_CODE[c].name} ({c})" for c in sorted(codes))
+
+
+def _clean_prefectures(codes: Iterable[str]) -> list[str]:
+    cleaned: set[str] = set()
+    for raw in codes:
+        # Japanese input methods often type full-width digits (４３); they mean the same code.
+        code = unicodedata.normalize("NFKC", raw).strip()
+        if code not in PREFECTURES_BY_CODE:
+            raise Invalid(
+                f"unknown prefecture code {code}: "
+                "use a JIS X 0401 code from 01 (北海道) to 47 (沖縄県)",
+                field="prefectureCodes",
+                code=ErrorCode.UNKNOWN_PREFECTURE,
+            )
+        cleaned.add(code)
+    return sorted(cleaned)
+
+
+def _check_prefectures(codes: list[str], region: Region | None) -> None:
+    """A project in a region covers some of its prefectures; one alone crosses a border."""
+    if region is not None:
+        outside = set(codes) - set(region.prefecture_codes)
+        if outside:
+            raise Invalid(
+                f"{_prefecture_names(outside)} lie outside {region.name}: "
+                "a project in a region covers some of the region's prefectures",
+                field="prefectureCodes",
+            )
+        if not codes:
+            raise Invalid("a project covers at least one prefecture", field="prefectureCodes")
+    elif len(codes) < 2:
+        raise Invalid(
+            "a project outside a region spans at least two prefectures: "
+            "add a prefecture or create it in a region",
+            field="prefectureCodes",
+        )
+
+
+def _check_dates(starts_on: date | None, ends_on: date | None) -> None:
+    if starts_on is not None and ends_on is not None and ends_on < starts_on:
+        raise Invalid("a project cannot end before it starts", field="endsOn")
+
+
+def _check_visibility(visibility: ProjectVisibility, region: Region | None) -> None:
+    if visibility is ProjectVisibility.REGION and region is None:
+        raise Invalid(
+            "only a project in a region can be shown to the region's members", field="visibility"
+        )
+
+
+async def _visible_project(
+    session: AsyncSession, project_id: uuid.UUID, *, field: str = "id"
+) -> Project:
+    project = await repository.get_project(session, project_id)
+    if project is None:
+        raise NotFound("no such project", field=field)
+    return project
+
+
+async def _project_region(session: AsyncSession, project: Project) -> Region | None:
+    if project.region_id is None:
+        return None
+    # Regions are public documents: anyone signed in reads them.
+    return await repository.get_region(session, project.region_id)
+
+
+async def _locked_at_version(
+    session: AsyncSession, project: Project, version: int | None
+) -> Project:
+    """The project locked for this change, refused when it moved on since it was read."""
+    locked = await repository.lock_project(session, project.id)
+    if locked is None:
+        raise NotFound("no such project", field="id")
+    if version is not None and locked.version != version:
+        raise Conflict(
+            f"this project was changed since you read it (you read version {version}, it is "
+            f"now at version {locked.version}): reload it and try again",
+            field="version",
+        )
+    return locked
+
+
+def _touch(project: Project) -> None:
+    project.version += 1
+    project.updated_at = _now()
+
+
+def _record_project(
+    session: AsyncSession,
+    viewer: Viewer,
+    project: Project,
+    action: str,
+    before: dict[str, JsonValue] | None = None,
+) -> None:
+    record(
+        session,
+        viewer,
+        subject_type=SubjectType.PROJECT,
+        subject_id=project.id,
+        action=action,
+        project_id=project.id,
+        region_id=project.region_id,
+        before=before,
+        after=snapshot(project, PROJECT_FIELDS),
+    )
+
+
+def _record_participant(
+    session: AsyncSession,
+    viewer: Viewer,
+    project: Project,
+    participant: ProjectParticipant,
+    action: str,
+    *,
+    before: dict[str, JsonValue] | None = None,
+    removed: bool = False,
+) -> None:
+    current = snapshot(participant, PARTICIPANT_FIELDS)
+    record(
+        session,
+        viewer,
+        subject_type=SubjectType.PARTICIPANT,
+        subject_id=participant.id,
+        action=action,
+        project_id=project.id,
+        region_id=project.region_id,
+        before=current if removed else before,
+        after=None if removed else current,
+    )
+
+
+async def create_project(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    name: str,
+    category: ProjectCategory,
+    summary: str = "",
+    region_id: uuid.UUID | None = None,
+    visibility: ProjectVisibility | None = None,
+    prefecture_codes: list[str] | None = None,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+) -> Project:
+    """Create a project led by the acting organization, whose admin creates it."""
+    user_id = _require_user(viewer)
+    lead_id = viewer.organization_id
+    if lead_id is None or not viewer.manages(lead_id):
+        raise Forbidden("only an organization's owners and admins may create a project for it")
+    name = clean_name(name)
+    summary = _clean_summary(summary)
+    region: Region | None = None
+    if region_id is not None:
+        region = await repository.get_region(session, region_id)
+        if region is None:
+            raise NotFound("no such region", field="regionId")
+        if not await repository.is_active_region_member(session, region.id, lead_id):
+            raise Forbidden(
+                f"only member organizations of {region.name} may create a project in it",
+                field="regionId",
+            )
+    codes = (
+        _clean_prefectures(prefecture_codes)
+        if prefecture_codes is not None
+        else sorted(region.prefecture_codes)
+        if region is not None
+        else []
+    )
+    _check_prefectures(codes, region)
+    if visibility is None:
+        visibility = ProjectVisibility.REGION if region else ProjectVisibility.PARTICIPANTS
+    _check_visibility(visibility, region)
+    _check_dates(starts_on, ends_on)
+    project = Project(
+        id=uuid.uuid4(),
+        region_id=region.id if region else None,
+        name=name,
+        summary=summary,
+        category=category,
+        status=ProjectStatus.PLANNED,
+        visibility=visibility,
+        lead_organization_id=lead_id,
+        prefecture_codes=codes,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        search_terms=document_terms(name, summary),
+        version=1,
+        created_by_id=user_id,
+    )
+    session.add(project)
+    await session.flush()
+    # The lead is a participant from the start: it needs no invitation to its own project.
+    lead = ProjectParticipant(
+        id=uuid.uuid4(),
+        project_id=project.id,
+        organization_id=lead_id,
+        role=ParticipantRole.LEAD,
+        status=ParticipationStatus.ACTIVE,
+        invited_by_id=user_id,
+        responded_at=_now(),
+    )
+    session.add(lead)
+    await session.flush()
+    _record_project(session, viewer, project, "created")
+    _record_participant(session, viewer, project, lead, "joined")
+    await session.flush()
+    return project
+
+
+async def update_project(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    project_id: uuid.UUID,
+    version: int,
+    name: str | None = None,
+    summary: str | None = None,
+    category: ProjectCategory | None = None,
+    visibility: ProjectVisibility | None = None,
+    prefecture_codes: list[str] | None = None,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+) -> Project:
+    """Change a project's description; the version read must still be the current one."""
+    project = await _visible_project(session, project_id)
+    _require_lead_admin(viewer, project)
+    project = await _locked_at_version(session, project, version)
+    region = await _project_region(session, project)
+    before = snapshot(project, PROJECT_FIELDS)
+    new_name = clean_name(name) if name is not None else project.name
+    new_summary = _clean_summary(summary) if summary is not None else project.summary
+    codes = (
+        _clean_prefectures(prefecture_codes)
+        if prefecture_codes is not None
+        else project.prefecture_codes
+    )
+    if prefecture_codes is not None:
+        _check_prefectures(codes, region)
+    new_visibility = visibility if visibility is not None else project.visibility
+    _check_visibility(new_visibility, region)
+    new_starts = starts_on if starts_on is not None else project.starts_on
+    new_ends = ends_on if ends_on is not None else project.ends_on
+    _check_dates(new_starts, new_ends)
+    if (new_name, new_summary) != (project.name, project.summary):
+        project.search_terms = document_terms(new_name, new_summary)
+    project.name = new_name
+    project.summary = new_summary
+    project.category = category if category is not None else project.category
+    project.visibility = new_visibility
+    project.prefecture_codes = codes
+    project.starts_on = new_starts
+    project.ends_on = new_ends
+    if snapshot(project, PROJECT_FIELDS) == before:
+        return project
+    _touch(project)
+    _record_project(session, viewer, project, "updated", before)
+    await session.flush()
+    return project
+
+
+def allowed_transitions(status: ProjectStatus) -> tuple[ProjectStatus, ...]:
+    return ALLOWED_TRANSITIONS[status]
+
+
+async def change_project_status(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    project_id: uuid.UUID,
+    status: ProjectStatus,
+    version: int | None = None,
+) -> Project:
+    """Move a project along its lifecycle; only the allowed transitions are taken."""
+    project = await _visible_project(session, project_id)
+    _require_lead_admin(viewer, project)
+    project = await _locked_at_version(session, project, version)
+    allowed = ALLOWED_TRANSITIONS[project.status]
+    if status not in allowed:
+        current = project.status.value
+        if not allowed:
+            raise Invalid(
+                f"{current} is final: the project's status no longer changes", field="status"
+            )
+        raise Invalid(
+            f"from {current} a project moves to {_one_of(s.value for s in allowed)}, "
+            f"not to {status.value}",
+            field="status",
+        )
+    before = snapshot(project, PROJECT_FIELDS)
+    project.status = status
+    _touch(project)
+    _record_project(session, viewer, project, "status_changed", before)
+    await session.flush()
+    return project
+
+
+async def invite_participant(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    project_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    role: ParticipantRole,
+) -> ProjectParticipant:
+    """Invite an organization; it takes part only once its own admins accept."""
+    project = await _visible_project(session, project_id, field="projectId")
+    user_id = _require_lead_admin(viewer, project)
+    if role is ParticipantRole.LEAD:
+        raise Invalid(
+            f"a project has one lead: invite as {_one_of(r.value for r in INVITABLE_ROLES)}",
+            field="role",
+        )
+    organization = await organizations.get(session, organization_id)
+    if organization is None:
+        raise NotFound("no such organization", field="organizationId")
+    participant = await repository.participant_of(session, project.id, organization_id)
+    if participant is not None and participant.status in (
+        ParticipationStatus.INVITED,
+        ParticipationStatus.ACTIVE,
+    ):
+        state = (
+            "has been invited already"
+            if participant.status is ParticipationStatus.INVITED
+            else "takes part already"
+        )
+        raise Conflict(
+            f"{organization.name} {state}", field="organizationId", code=ErrorCode.DUPLICATE
+        )
+    before = snapshot(participant, PARTICIPANT_FIELDS) if participant else None
+    if participant is None:
+        participant = ProjectParticipant(
+            id=uuid.uuid4(), project_id=project.id, organization_id=organization_id
+        )
+        session.add(participant)
+    # An organization that declined or left may be asked again.
+    participant.role = role
+    participant.status = ParticipationStatus.INVITED
+    participant.invited_by_id = user_id
+    participant.responded_at = None
+    await session.flush()
+    _record_participant(session, viewer, project, participant, "invited", before=before)
+    outbox.enqueue(session, PROJECT_INVITED, {"participant_id": str(participant.id)})
+    await session.flush()
+    return participant
+
+
+async def answer_participation(
+    session: AsyncSession, viewer: Viewer, *, participant_id: uuid.UUID, accept: bool
+) -> ProjectParticipant:
+    """The invited organization's owners or admins accept or decline; nobody else can."""
+    _require_user(viewer)
+    participant = await repository.get_participant(session, participant_id)
+    if participant is None:
+        raise NotFound("no such invitation", field="participantId")
+    if not viewer.manages(participant.organization_id):
+        raise Forbidden(
+            "only the invited organization's owners and admins may answer this invitation",
+            field="participantId",
+        )
+    if participant.status is not ParticipationStatus.INVITED:
+        raise Conflict(
+            f"this invitation was answered already ({participant.status.value})",
+            field="participantId",
+        )
+    project = await _visible_project(session, participant.project_id)
+    before = snapshot(participant, PARTICIPANT_FIELDS)
+    participant.status = ParticipationStatus.ACTIVE if accept else ParticipationStatus.DECLINED
+    participant.responded_at = _now()
+    await session.flush()
+    action = "accepted" if accept else "declined"
+    _record_participant(session, viewer, project, participant, action, before=before)
+    await session.flush()
+    return participant
+
+
+async def remove_participant(
+    session: AsyncSession, viewer: Viewer, *, participant_id: uuid.UUID
+) -> uuid.UUID:
+    """Take an organization off the project (its lead's admins); the lead stays."""
+    participant = await repository.get_participant(session, participant_id)
+    if participant is None:
+        raise NotFound("no such participant", field="participantId")
+    project = await _visible_project(session, participant.project_id)
+    _require_lead_admin(viewer, project)
+    if participant.organization_id == project.lead_organization_id:
+        raise Invalid(
+            "the lead organization cannot be removed from its project", field="participantId"
+        )
+    _record_participant(session, viewer, project, participant, "removed", removed=True)
+    await session.delete(participant)
+    await session.flush()
+    return participant.id
+
+
+def _check_amount(amount_jpy: float) -> int:
+    if amount_jpy != int(amount_jpy):
+        raise Invalid("an amount is a whole number of yen", field="amountJpy")
+    amount = int(amount_jpy)
+    if amount <= 0:
+        raise Invalid("an amount is more than 0 yen", field="amountJpy")
+    if amount > MAX_AMOUNT_JPY:
+        raise Invalid(f"an amount is at most {MAX_AMOUNT_JPY:,} yen", field="amountJpy")
+    return amount
+
+
+async def add_funding_source(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    project_id: uuid.UUID,
+    kind: FundingKind,
+    name: str,
+    amount_jpy: float,
+    fiscal_year: int | None = None,
+    funder_organization_id: uuid.UUID | None = None,
+) -> FundingSource:
+    """Record where money for the project comes from (交付金, 企業版ふるさと納税, a bank loan…)."""
+    project = await _visible_project(session, project_id, field="projectId")
+    _require_lead_admin(viewer, project)
+    name = clean_name(name)
+    amount = _check_amount(amount_jpy)
+    if fiscal_year is not None and not 1989 <= fiscal_year <= 2100:
+        raise Invalid("a fiscal year (年度) such as 2025 is needed", field="fiscalYear")
+    if (
+        funder_organization_id is not None
+        and await organizations.get(session, funder_organization_id) is None
+    ):
+        raise NotFound("no such organization", field="funderId")
+    if await repository.count_funding_sources(session, project.id) >= MAX_FUNDING_SOURCES:
+        raise Invalid(
+            f"a project has at most {MAX_FUNDING_SOURCES} funding sources", field="projectId"
+        )
+    source = FundingSource(
+        id=uuid.uuid4(),
+        project_id=project.id,
+        kind=kind,
+        name=name,
+        amount_jpy=amount,
+        fiscal_year=fiscal_year,
+        funder_organization_id=funder_organization_id,
+    )
+    session.add(source)
+    await session.flush()
+    record(
+        session,
+        viewer,
+        subject_type=SubjectType.FUNDING_SOURCE,
+        subject_id=source.id,
+        action="added",
+        project_id=project.id,
+        region_id=project.region_id,
+        after=snapshot(source, FUNDING_FIELDS),
+    )
+    await session.flush()
+    return source
+
+
+async def remove_funding_source(
+    session: AsyncSession, viewer: Viewer, *, funding_source_id: uuid.UUID
+) -> uuid.UUID:
+    source = await repository.get_funding_source(session, funding_source_id)
+    if source is None:
+        raise NotFound("no such funding source", field="fundingSourceId")
+    project = await _visible_project(session, source.project_id)
+    _require_lead_admin(viewer, project)
+    record(
+        session,
+        viewer,
+        subject_type=SubjectType.FUNDING_SOURCE,
+        subject_id=source.id,
+        action="removed",
+        project_id=project.id,
+        region_id=project.region_id,
+        before=snapshot(source, FUNDING_FIELDS),
+    )
+    await session.delete(source)
+    await session.flush()
+    return source.id
