@@ -89,6 +89,8 @@ class One:
 
     type_name: str
     join: str
+    # Which row, when several match (the latest observation): an ORDER BY with {c}.
+    order: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,18 @@ def decode_global_id(type_name: str) -> Callable[[Any], Any]:
 
 def enum_value(value: Any) -> Any:
     return getattr(value, "value", value)
+
+
+def enum_list_sql(column: str, table: dict[Any, Any]) -> str:
+    """SQL for a list that depends on an enum column (e.g. the statuses allowed next)."""
+    cases = " ".join(
+        f"WHEN '{enum_value(key)}' THEN json_build_array("
+        + ", ".join(f"'{enum_value(v)}'" for v in values)
+        + ")"
+        for key, values in table.items()
+        if values
+    )
+    return f"coalesce(CASE {column} {cases} END, '[]'::json)"
 
 
 @dataclass
@@ -292,9 +306,10 @@ class Compiler:
             child = self.alias()
             body = self.object(spec.type_name, child, nodes)
             table = TABLES[spec.type_name].name
+            order = f" ORDER BY {spec.order.format(c=child)}" if spec.order else ""
             return (
                 f"(SELECT {body} FROM {table} {child}"
-                f" WHERE {spec.join.format(c=child, t=alias)} LIMIT 1)"
+                f" WHERE {spec.join.format(c=child, t=alias)}{order} LIMIT 1)"
             )
         if isinstance(spec, Inline):
             body = self.object(spec.type_name, alias, nodes)

@@ -9,7 +9,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -134,6 +134,8 @@ def decode_cursor(
             kind = column.type.python_type
             if kind is datetime:
                 values.append(datetime.fromisoformat(raw))
+            elif kind is date:
+                values.append(date.fromisoformat(raw))
             elif kind is uuid.UUID:
                 values.append(uuid.UUID(raw))
             else:

@@ -1,10 +1,281 @@
-"""Milestone mutations (being built)."""
+"""Mutations on milestones, their dependencies and the baselines of a project's plan."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
+
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from renkei.graphql.context import Info
+from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.relay import decode_id
+from renkei.graphql.types.milestones import Baseline, Milestone, MilestoneStatus
+from renkei.identity.scopes import PROJECTS_WRITE
+from renkei.projects import baselines, milestones
+from renkei.projects.models import Milestone as MilestoneRow
+from renkei.projects.models import MilestoneDependency
+from renkei.tenancy import Viewer
+
+
+@strawberry.input
+class CreateMilestoneInput:
+    project_id: strawberry.ID
+    title: str
+    due_on: date
+    horizon_years: int = strawberry.field(description="The 工程表 horizon: 1, 3 or 5 years.")
+    description: str = ""
+    starts_on: date | None = None
+    owner_organization_id: strawberry.ID | None = strawberry.field(
+        default=None, description="An active participant; the acting organization by default."
+    )
+    counterpart_organization_id: strawberry.ID | None = strawberry.field(
+        default=None, description="An active participant that will sign off completion."
+    )
+    weight: float = strawberry.field(default=1.0, description="Above 0, two decimals at most.")
+    evidence_links: list[str] = strawberry.field(default_factory=list, description="http(s) URLs.")
+
+
+@strawberry.input(description="Only the fields given change; null clears startsOn and counterpart.")
+class UpdateMilestoneInput:
+    id: strawberry.ID
+    version: int = strawberry.field(description="The version you read.")
+    title: str | None = None
+    description: str | None = None
+    starts_on: date | None = strawberry.UNSET
+    due_on: date | None = None
+    horizon_years: int | None = None
+    owner_organization_id: strawberry.ID | None = None
+    counterpart_organization_id: strawberry.ID | None = strawberry.UNSET
+    weight: float | None = None
+    evidence_links: list[str] | None = None
+
+
+@strawberry.input
+class ChangeMilestoneStatusInput:
+    id: strawberry.ID
+    version: int = strawberry.field(description="The version you read.")
+    status: MilestoneStatus | None = None  # type: ignore[valid-type]
+    progress: int | None = strawberry.field(
+        default=None, description="0 to 100; with a counterpart, 100 asks it to sign off."
+    )
+    at_risk_reason: str | None = strawberry.field(
+        default=None, description="Why, when marking it AT_RISK."
+    )
+
+
+@strawberry.input
+class SignOffMilestoneInput:
+    id: strawberry.ID
+    version: int = strawberry.field(description="The version you read.")
+
+
+@strawberry.input(description="Finish-to-start: the successor starts once the predecessor is due.")
+class MilestoneDependencyInput:
+    predecessor_id: strawberry.ID
+    successor_id: strawberry.ID
+
+
+@strawberry.input
+class CreateBaselineInput:
+    project_id: strawberry.ID
+    name: str = strawberry.field(description="Unique in the project, e.g. ビジョン採択時.")
+
+
+@strawberry.type
+class MilestonePayload:
+    milestone: Milestone | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class MilestoneDependencyPayload:
+    predecessor: Milestone | None
+    successor: Milestone | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class BaselinePayload:
+    baseline: Baseline | None
+    user_errors: list[UserError]
+
+
+def _organization_id(global_id: strawberry.ID | None, field: str) -> uuid.UUID | None:
+    return decode_id(global_id, "Organization", field=field) if global_id is not None else None
+
+
+def _payload(row: MilestoneRow | None, errors: list[UserError]) -> MilestonePayload:
+    return MilestonePayload(milestone=Milestone.from_row(row) if row else None, user_errors=errors)
+
+
+async def _create(
+    session: AsyncSession, viewer: Viewer, input: CreateMilestoneInput
+) -> MilestoneRow:
+    return await milestones.create_milestone(
+        session,
+        viewer,
+        project_id=decode_id(input.project_id, "Project", field="projectId"),
+        title=input.title,
+        description=input.description,
+        starts_on=input.starts_on,
+        due_on=input.due_on,
+        horizon_years=input.horizon_years,
+        owner_organization_id=_organization_id(input.owner_organization_id, "ownerOrganizationId"),
+        counterpart_organization_id=_organization_id(
+            input.counterpart_organization_id, "counterpartOrganizationId"
+        ),
+        weight=input.weight,
+        evidence_links=input.evidence_links,
+    )
+
+
+async def _update(
+    session: AsyncSession, viewer: Viewer, input: UpdateMilestoneInput
+) -> MilestoneRow:
+    counterpart = input.counterpart_organization_id
+    return await milestones.update_milestone(
+        session,
+        viewer,
+        milestone_id=decode_id(input.id, "Milestone"),
+        version=input.version,
+        title=input.title,
+        description=input.description,
+        starts_on=milestones.KEEP if input.starts_on is strawberry.UNSET else input.starts_on,
+        due_on=input.due_on,
+        horizon_years=input.horizon_years,
+        owner_organization_id=_organization_id(input.owner_organization_id, "ownerOrganizationId"),
+        counterpart_organization_id=(
+            milestones.KEEP
+            if counterpart is strawberry.UNSET
+            else _organization_id(counterpart, "counterpartOrganizationId")
+        ),
+        weight=input.weight,
+        evidence_links=input.evidence_links,
+    )
+
+
+async def _dependency_payload(
+    info: Info, found: MilestoneDependency | None, errors: list[UserError]
+) -> MilestoneDependencyPayload:
+    if found is None:
+        return MilestoneDependencyPayload(predecessor=None, successor=None, user_errors=errors)
+    loader = info.context.loaders.rows(MilestoneRow)
+    predecessor, successor = await loader.load_many([found.predecessor_id, found.successor_id])
+    return MilestoneDependencyPayload(
+        predecessor=Milestone.from_row(predecessor) if predecessor else None,
+        successor=Milestone.from_row(successor) if successor else None,
+        user_errors=errors,
+    )
+
+
+def _ends(input: MilestoneDependencyInput) -> dict[str, uuid.UUID]:
+    return {
+        "predecessor_id": decode_id(input.predecessor_id, "Milestone", field="predecessorId"),
+        "successor_id": decode_id(input.successor_id, "Milestone", field="successorId"),
+    }
 
 
 @strawberry.type
 class MilestoneMutations:
-    pass
+    @strawberry.mutation(
+        description="Add a milestone (members of the project's participating organizations)."
+    )
+    async def create_milestone(self, info: Info, input: CreateMilestoneInput) -> MilestonePayload:
+        row, errors = await run_mutation(
+            info, lambda session, viewer: _create(session, viewer, input), scope=PROJECTS_WRITE
+        )
+        return _payload(row, errors)
+
+    @strawberry.mutation(
+        description="Change a milestone's plan (its owner's or the project lead's members), from "
+        "the version you read: a stale version gets a CONFLICT and nothing changes."
+    )
+    async def update_milestone(self, info: Info, input: UpdateMilestoneInput) -> MilestonePayload:
+        row, errors = await run_mutation(
+            info, lambda session, viewer: _update(session, viewer, input), scope=PROJECTS_WRITE
+        )
+        return _payload(row, errors)
+
+    @strawberry.mutation(
+        description="Move a milestone along its statuses and report progress. With a "
+        "counterpart, progress 100 asks for its sign-off; DONE comes from signOffMilestone."
+    )
+    async def change_milestone_status(
+        self, info: Info, input: ChangeMilestoneStatusInput
+    ) -> MilestonePayload:
+        row, errors = await run_mutation(
+            info,
+            lambda session, viewer: milestones.change_milestone_status(
+                session,
+                viewer,
+                milestone_id=decode_id(input.id, "Milestone"),
+                version=input.version,
+                status=input.status,
+                progress=input.progress,
+                at_risk_reason=input.at_risk_reason,
+            ),
+            scope=PROJECTS_WRITE,
+        )
+        return _payload(row, errors)
+
+    @strawberry.mutation(
+        description="The counterpart organization confirms completion: the milestone is DONE."
+    )
+    async def sign_off_milestone(
+        self, info: Info, input: SignOffMilestoneInput
+    ) -> MilestonePayload:
+        row, errors = await run_mutation(
+            info,
+            lambda session, viewer: milestones.sign_off_milestone(
+                session,
+                viewer,
+                milestone_id=decode_id(input.id, "Milestone"),
+                version=input.version,
+            ),
+            scope=PROJECTS_WRITE,
+        )
+        return _payload(row, errors)
+
+    @strawberry.mutation(
+        description="Make a milestone wait for another, in any project you see; cycles are "
+        "refused. Dependents that can no longer start on time are flagged AT_RISK shortly after."
+    )
+    async def add_milestone_dependency(
+        self, info: Info, input: MilestoneDependencyInput
+    ) -> MilestoneDependencyPayload:
+        found, errors = await run_mutation(
+            info,
+            lambda session, viewer: milestones.add_dependency(session, viewer, **_ends(input)),
+            scope=PROJECTS_WRITE,
+        )
+        return await _dependency_payload(info, found, errors)
+
+    @strawberry.mutation(description="Remove a dependency.")
+    async def remove_milestone_dependency(
+        self, info: Info, input: MilestoneDependencyInput
+    ) -> MilestoneDependencyPayload:
+        async def work(session: AsyncSession, viewer: Viewer) -> MilestoneDependency:
+            ends = _ends(input)
+            await milestones.remove_dependency(session, viewer, **ends)
+            return MilestoneDependency(**ends)
+
+        found, errors = await run_mutation(info, work, scope=PROJECTS_WRITE)
+        return await _dependency_payload(info, found, errors)
+
+    @strawberry.mutation(
+        description="Freeze the project's milestones under a name (its participants' members)."
+    )
+    async def create_baseline(self, info: Info, input: CreateBaselineInput) -> BaselinePayload:
+        row, errors = await run_mutation(
+            info,
+            lambda session, viewer: baselines.create_baseline(
+                session,
+                viewer,
+                project_id=decode_id(input.project_id, "Project", field="projectId"),
+                name=input.name,
+            ),
+            scope=PROJECTS_WRITE,
+        )
+        return BaselinePayload(baseline=Baseline.from_row(row) if row else None, user_errors=errors)

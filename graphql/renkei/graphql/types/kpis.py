@@ -15,6 +15,20 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from renkei.graphql.compiled import (
+    Filter,
+    Key,
+    Lookup,
+    Many,
+    One,
+    Scalar,
+    decode_global_id,
+    iso_date_sql,
+    iso_datetime_sql,
+    register_root,
+    register_table,
+)
+from renkei.graphql.compiled import Page as SqlPage
 from renkei.graphql.context import Info
 from renkei.graphql.loaders import Loaders
 from renkei.graphql.nodes import register_node
@@ -434,3 +448,56 @@ class KpiQueries:
 
 register_node("Kpi", models.Kpi, Kpi.from_row, PROJECTS_READ)
 register_node("KpiObservation", models.KpiObservation, KpiObservation.from_row, PROJECTS_READ)
+
+
+register_table(
+    "Kpi",
+    "kpis",
+    {
+        "name": Scalar("{t}.name"),
+        "unit": Scalar("{t}.unit"),
+        "description": Scalar("{t}.description"),
+        "direction": Scalar("{t}.direction"),
+        "baseline": Scalar("({t}.baseline_value)::float8"),
+        "baseline_on": Scalar(iso_date_sql("{t}.baseline_on")),
+        "version": Scalar("{t}.version"),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
+        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)")),
+        "project": One("Project", "{c}.id = {t}.project_id"),
+        "region": One("Region", "{c}.id = {t}.region_id"),
+        "targets": Many("KpiTarget", join="{c}.kpi_id = {t}.id", order="{c}.fiscal_year"),
+        "observations": SqlPage(
+            "KpiObservation",
+            (Key("period_end", "date"), Key("id", "uuid")),
+            join="{c}.kpi_id = {t}.id",
+        ),
+        "latest_observation": One(
+            "KpiObservation", "{c}.kpi_id = {t}.id", order="{c}.period_end DESC, {c}.id DESC"
+        ),
+    },
+)
+register_table(
+    "KpiTarget",
+    "kpi_targets",
+    {"fiscal_year": Scalar("{t}.fiscal_year"), "value": Scalar("({t}.value)::float8")},
+)
+register_table(
+    "KpiObservation",
+    "kpi_observations",
+    {
+        "period_start": Scalar(iso_date_sql("{t}.period_start")),
+        "period_end": Scalar(iso_date_sql("{t}.period_end")),
+        "value": Scalar("({t}.value)::float8"),
+        "note": Scalar("{t}.note"),
+        "source": Scalar("{t}.source"),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
+        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)")),
+        "kpi": One("Kpi", "{c}.id = {t}.kpi_id"),
+        "recorded_for": One("Organization", "{c}.id = {t}.recorded_for_organization_id"),
+    },
+)
+register_root(
+    "kpi",
+    Lookup("Kpi", by={"id": Filter("{t}.id = {p}", decode_global_id("Kpi"))}),
+    scope=PROJECTS_READ,
+)

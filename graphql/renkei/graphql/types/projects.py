@@ -9,6 +9,22 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from renkei.graphql.compiled import (
+    Filter,
+    Key,
+    Lookup,
+    Many,
+    One,
+    Page,
+    Scalar,
+    decode_global_id,
+    enum_list_sql,
+    enum_value,
+    iso_date_sql,
+    iso_datetime_sql,
+    register_root,
+    register_table,
+)
 from renkei.graphql.context import Info
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
@@ -26,15 +42,22 @@ from renkei.graphql.relay import (
 from renkei.graphql.types.activity import Activity, activity_of
 from renkei.graphql.types.geography import Prefecture
 from renkei.graphql.types.organizations import Organization
-from renkei.graphql.types.regions import ParticipationStatus
+from renkei.graphql.types.regions import PREFECTURES_OF, ParticipationStatus
 from renkei.identity.scopes import PROJECTS_READ
 from renkei.projects import models, repository
-from renkei.projects.service import MAX_FUNDING_SOURCES, allowed_transitions
+from renkei.projects.service import ALLOWED_TRANSITIONS, MAX_FUNDING_SOURCES, allowed_transitions
 from renkei.regions.models import ParticipationStatus as ParticipationStatusValue
 from renkei.regions.models import Region as RegionRow
 from renkei.text_search import bigrams
 
 if TYPE_CHECKING:
+    from renkei.graphql.types.kpis import Kpi
+    from renkei.graphql.types.milestones import (
+        Baseline,
+        Milestone,
+        MilestoneStatus,
+        ProgressRollup,
+    )
     from renkei.graphql.types.regions import Region
 
 ProjectCategory = strawberry.enum(
@@ -174,6 +197,60 @@ class Project(Node):
         if not (await details.load((self.row.id, ONE))).rows:
             return None
         return float(sum(r.amount_jpy for r in await self._funding_rows(info)))
+
+    @strawberry.field(
+        description="Its milestones by due date, optionally of some statuses; empty for those "
+        "who see only the public summary."
+    )
+    async def milestones(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        status: list[
+            Annotated[MilestoneStatus, strawberry.lazy("renkei.graphql.types.milestones")]  # type: ignore[valid-type]
+        ]
+        | None = None,
+    ) -> Connection[Annotated[Milestone, strawberry.lazy("renkei.graphql.types.milestones")]]:
+        from renkei.graphql.types.milestones import project_milestones
+
+        args = PageArgs.of(first, after, last, before)
+        return await project_milestones(info, self.row.id, args, status)
+
+    @strawberry.field(
+        description="Progress rolled up from its milestones by the published formula, with "
+        "every input: weight × progress summed over milestones not cancelled (DONE counts 100), "
+        "divided by the sum of their weights."
+    )
+    async def progress(
+        self, info: Info
+    ) -> Annotated[ProgressRollup, strawberry.lazy("renkei.graphql.types.milestones")]:
+        from renkei.graphql.types.milestones import project_progress
+
+        return await project_progress(info, self.row.id)
+
+    @strawberry.field(description="Frozen snapshots of its milestones, oldest first.")
+    async def baselines(
+        self, info: Info
+    ) -> list[Annotated[Baseline, strawberry.lazy("renkei.graphql.types.milestones")]]:
+        from renkei.graphql.types.milestones import project_baselines
+
+        return await project_baselines(info, self.row.id)
+
+    @strawberry.field(description="The project's KPIs, by name; empty for a summary.")
+    async def kpis(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Kpi, strawberry.lazy("renkei.graphql.types.kpis")]]:
+        from renkei.graphql.types.kpis import project_kpis
+
+        return await project_kpis(info, self.row.id, PageArgs.of(first, after, last, before))
 
     @strawberry.field(
         description="Changes to the project, oldest first (`last: 20` for the newest); "
@@ -343,3 +420,88 @@ register_node(
     "ProjectParticipant", models.ProjectParticipant, ProjectParticipant.from_row, PROJECTS_READ
 )
 register_node("FundingSource", models.FundingSource, FundingSource.from_row, PROJECTS_READ)
+
+
+_BY_CREATION = (Key("created_at", "timestamptz"), Key("id", "uuid"))
+register_table(
+    "Project",
+    "projects",
+    {
+        "name": Scalar("{t}.name"),
+        "summary": Scalar("{t}.summary"),
+        "category": Scalar("{t}.category"),
+        "status": Scalar("{t}.status"),
+        "visibility": Scalar("{t}.visibility"),
+        "starts_on": Scalar(iso_date_sql("{t}.starts_on")),
+        "ends_on": Scalar(iso_date_sql("{t}.ends_on")),
+        "version": Scalar("{t}.version"),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
+        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)")),
+        "prefectures": PREFECTURES_OF,
+        "allowed_transitions": Scalar(enum_list_sql("{t}.status", ALLOWED_TRANSITIONS)),
+        "lead": One("Organization", "{c}.id = {t}.lead_organization_id"),
+        "region": One("Region", "{c}.id = {t}.region_id"),
+        "participants": Page(
+            "ProjectParticipant",
+            _BY_CREATION,
+            join="{c}.project_id = {t}.id",
+            filters={"status": Filter("{t}.status = {p}", enum_value)},
+        ),
+        "funding_sources": Many(
+            "FundingSource",
+            join="{c}.project_id = {t}.id",
+            order="{c}.created_at, {c}.id",
+            limit=MAX_FUNDING_SOURCES,
+        ),
+        "kpis": Page("Kpi", (Key("name"), Key("id", "uuid")), join="{c}.project_id = {t}.id"),
+    },
+)
+register_table(
+    "ProjectParticipant",
+    "project_participants",
+    {
+        "role": Scalar("{t}.role"),
+        "status": Scalar("{t}.status"),
+        "responded_at": Scalar(iso_datetime_sql("{t}.responded_at")),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
+        "project": One("Project", "{c}.id = {t}.project_id"),
+        "organization": One("Organization", "{c}.id = {t}.organization_id"),
+    },
+)
+register_table(
+    "FundingSource",
+    "funding_sources",
+    {
+        "kind": Scalar("{t}.kind"),
+        "name": Scalar("{t}.name"),
+        "amount_jpy": Scalar("({t}.amount_jpy)::float8"),
+        "fiscal_year": Scalar("{t}.fiscal_year"),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
+        "funder": One("Organization", "{c}.id = {t}.funder_organization_id"),
+        "project": One("Project", "{c}.id = {t}.project_id"),
+    },
+)
+register_root(
+    "project",
+    Lookup("Project", by={"id": Filter("{t}.id = {p}", decode_global_id("Project"))}),
+    scope=PROJECTS_READ,
+)
+register_root(
+    "projects",
+    Page(
+        "Project",
+        (Key("name"), Key("id", "uuid")),
+        filters={
+            "region_id": Filter("{t}.region_id = {p}", decode_global_id("Region")),
+            "category": Filter("{t}.category = {p}", enum_value),
+            "status": Filter("{t}.status = {p}", enum_value),
+            "prefecture_code": Filter(
+                "{t}.prefecture_codes @> ARRAY[CAST({p} AS varchar)]", _prefecture_code
+            ),
+            "search": Filter(
+                "{t}.search_terms @> CAST({p} AS text[])", lambda q: bigrams(q) or None
+            ),
+        },
+    ),
+    scope=PROJECTS_READ,
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -47,6 +48,10 @@ from renkei.identity.scopes import PROJECTS_READ
 from renkei.organizations.service import is_slug
 from renkei.regions import models, repository
 from renkei.text_search import bigrams
+
+if TYPE_CHECKING:
+    from renkei.graphql.types.kpis import Kpi, KpiRollup
+    from renkei.graphql.types.projects import Project, ProjectCategory, ProjectStatus
 
 RegionRole = strawberry.enum(
     models.RegionRole, description="An organization's part in a region: it runs it, or takes part."
@@ -165,6 +170,56 @@ class Region(Node):
             order_by=(models.RegionMember.created_at, models.RegionMember.id),
         )
         return to_connection(await loader.load((self.row.id, args)), RegionMember.from_row)
+
+    @strawberry.field(description="The region's projects you may see, by name.")
+    async def projects(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        category: Annotated[ProjectCategory, strawberry.lazy("renkei.graphql.types.projects")]  # type: ignore[valid-type]
+        | None = None,
+        status: Annotated[ProjectStatus, strawberry.lazy("renkei.graphql.types.projects")]  # type: ignore[valid-type]
+        | None = None,
+    ) -> Connection[Annotated[Project, strawberry.lazy("renkei.graphql.types.projects")]]:
+        from renkei.graphql.types.projects import Project
+        from renkei.projects import repository as projects
+        from renkei.projects.models import Project as ProjectRow
+
+        args = PageArgs.of(first, after, last, before)
+        loader = info.context.loaders.children(
+            f"region_projects:{category}:{status}",
+            lambda: projects.projects(category=category, status=status),
+            parent=ProjectRow.region_id,
+            order_by=(ProjectRow.name, ProjectRow.id),
+        )
+        return to_connection(await loader.load((self.row.id, args)), Project.from_row)
+
+    @strawberry.field(description="The region's own KPIs, by name; for its members.")
+    async def kpis(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Kpi, strawberry.lazy("renkei.graphql.types.kpis")]]:
+        from renkei.graphql.types.kpis import region_kpis
+
+        return await region_kpis(info, self.row.id, PageArgs.of(first, after, last, before))
+
+    @strawberry.field(
+        description="The region's KPIs and its projects' you may see, rolled up: the mean "
+        "attainment, with the formula and each KPI's inputs."
+    )
+    async def kpi_rollup(
+        self, info: Info
+    ) -> Annotated[KpiRollup, strawberry.lazy("renkei.graphql.types.kpis")]:
+        from renkei.graphql.types.kpis import region_kpi_rollup
+
+        return await region_kpi_rollup(info, self.row.id)
 
     @strawberry.field(
         description="Changes to the region and its membership, oldest first (`last: 20` for "
@@ -334,6 +389,16 @@ register_table(
             join="{c}.region_id = {t}.id",
             filters={"status": Filter("{t}.status = {p}", enum_value)},
         ),
+        "projects": Page(
+            "Project",
+            (Key("name"), Key("id", "uuid")),
+            join="{c}.region_id = {t}.id",
+            filters={
+                "category": Filter("{t}.category = {p}", enum_value),
+                "status": Filter("{t}.status = {p}", enum_value),
+            },
+        ),
+        "kpis": Page("Kpi", (Key("name"), Key("id", "uuid")), join="{c}.region_id = {t}.id"),
     },
 )
 register_table(

@@ -1,0 +1,915 @@
+"""Milestones shared across organizations: the plan, its dependencies, sign-off and slips.
+
+Who may do what (row-level security checks the same, as a backstop):
+- members (OWNER, ADMIN, MEMBER; not VIEWER) of a project's active participant organizations
+  add milestones;
+- the owner organization's and the project lead's members change a milestone and its status;
+- a milestone with a counterpart is DONE only when the counterpart's members sign it off (the
+  owner asks for it by setting progress to 100); without one, the owner marks it DONE.
+
+A change to the dates or dependencies leaves an outbox message; its job,
+`flag_at_risk_dependents`, runs as the platform (the dependents may lie in projects the editor
+cannot see) and flags every milestone down the chain that can no longer start on time.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from graphlib import TopologicalSorter
+from typing import Final
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, Text, exists, func, literal, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.types import Uuid
+
+from renkei import outbox
+from renkei.activity.models import SubjectType
+from renkei.activity.service import JsonValue, record, snapshot
+from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
+from renkei.organizations.models import Organization
+from renkei.projects.models import (
+    Milestone,
+    MilestoneDependency,
+    MilestoneStatus,
+    Project,
+    ProjectParticipant,
+    ProjectStatus,
+)
+from renkei.regions.models import ParticipationStatus
+from renkei.tenancy import MembershipRole, Viewer, set_viewer
+from renkei.text import clean_name
+from renkei.text_search import bigrams, document_terms
+
+JST = ZoneInfo("Asia/Tokyo")
+
+MILESTONE_RESCHEDULED = "milestone.rescheduled"  # {"milestone_id"}
+MILESTONE_STATUS_CHANGED = "milestone.status_changed"  # {"milestone_id", "from", "to"}
+MILESTONE_AT_RISK = "milestone.at_risk"  # {"milestone_id"}
+
+HORIZONS = (1, 3, 5)
+MAX_WEIGHT = Decimal("9999.99")
+MAX_EVIDENCE_LINKS = 20
+MAX_LINK_LENGTH = 2000
+REMINDER_DAYS = 7
+
+CLOSED = frozenset({MilestoneStatus.DONE, MilestoneStatus.CANCELLED})
+_WRITERS = frozenset({MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.MEMBER})
+# The statuses changeMilestoneStatus may move to from each status. DONE also needs the
+# counterpart's sign-off when there is one; leaving DONE withdraws the sign-off.
+_S = MilestoneStatus
+TRANSITIONS: Final[dict[MilestoneStatus, frozenset[MilestoneStatus]]] = {
+    _S.NOT_STARTED: frozenset({_S.IN_PROGRESS, _S.AT_RISK, _S.DONE, _S.CANCELLED}),
+    _S.IN_PROGRESS: frozenset({_S.AT_RISK, _S.DONE, _S.CANCELLED}),
+    _S.AT_RISK: frozenset({_S.NOT_STARTED, _S.IN_PROGRESS, _S.DONE, _S.CANCELLED}),
+    _S.DONE: frozenset({_S.IN_PROGRESS}),
+    _S.CANCELLED: frozenset({_S.NOT_STARTED}),
+}
+FIELDS: tuple[str, ...] = ("title", "description", "starts_on", "due_on", "horizon_years")
+FIELDS += ("owner_organization_id", "counterpart_organization_id", "status", "progress")
+FIELDS += ("weight", "evidence_links", "at_risk_reason", "signed_off_at", "signed_off_by_id")
+# Serializes changes to the dependency graph, which a cycle check must see whole (any project).
+_DEPENDENCY_GRAPH_LOCK = 0x6D696C6573746F6E
+
+
+class _Keep(enum.Enum):
+    KEEP = "keep"
+
+
+KEEP: Final = _Keep.KEEP
+"""For update arguments that may be cleared with None: leave the value as it is."""
+
+
+def today() -> date:
+    """Today in Japan, where the milestones are due."""
+    return datetime.now(JST).date()
+
+
+def is_overdue(milestone: Milestone, on: date | None = None) -> bool:
+    return milestone.status not in CLOSED and milestone.due_on < (on or today())
+
+
+def effective_start(milestone: Milestone) -> date:
+    """When a milestone starts: its start date, or its due date when it has none."""
+    return milestone.starts_on or milestone.due_on
+
+
+def allowed_transitions(milestone: Milestone) -> list[MilestoneStatus]:
+    """Where changeMilestoneStatus may take it; DONE only when no counterpart signs off."""
+    allowed = TRANSITIONS[milestone.status]
+    if milestone.counterpart_organization_id is not None:
+        allowed = allowed - {MilestoneStatus.DONE}
+    return [s for s in MilestoneStatus if s in allowed]
+
+
+# Queries ------------------------------------------------------------------------------------
+
+
+def milestones(
+    *,
+    project_id: uuid.UUID | None = None,
+    region_id: uuid.UUID | None = None,
+    statuses: Sequence[MilestoneStatus] | None = None,
+    due_from: date | None = None,
+    due_to: date | None = None,
+    overdue: bool | None = None,
+    search: str | None = None,
+    on: date | None = None,
+) -> Select[Milestone]:
+    """The portfolio: milestones the viewer may see (row-level security), narrowed by filters.
+
+    With a due-date filter and no status asked, only open milestones (not DONE or CANCELLED).
+    """
+    stmt = select(Milestone)
+    if project_id is not None:
+        stmt = stmt.where(Milestone.project_id == project_id)
+    if region_id is not None:
+        stmt = stmt.where(
+            Milestone.project_id.in_(select(Project.id).where(Project.region_id == region_id))
+        )
+    if statuses:
+        stmt = stmt.where(Milestone.status.in_(list(statuses)))
+    elif due_from is not None or due_to is not None or overdue is not None:
+        stmt = stmt.where(Milestone.status.not_in(list(CLOSED)))
+    if due_from is not None:
+        stmt = stmt.where(Milestone.due_on >= due_from)
+    if due_to is not None:
+        stmt = stmt.where(Milestone.due_on <= due_to)
+    if overdue is not None:
+        late = (Milestone.due_on < (on or today())) & Milestone.status.not_in(list(CLOSED))
+        stmt = stmt.where(late if overdue else ~late)
+    if search is not None and (terms := bigrams(search)):
+        # `@>` on the dialect's ARRAY (the model's generic one lacks it): the GIN index answers.
+        stmt = stmt.where(type_coerce(Milestone.search_terms, ARRAY(Text)).contains(terms))
+    return stmt
+
+
+def of_projects(statuses: Sequence[MilestoneStatus] | None = None) -> Select[Milestone]:
+    """Milestones for paging per project."""
+    return milestones(statuses=statuses)
+
+
+async def get(session: AsyncSession, milestone_id: uuid.UUID) -> Milestone | None:
+    return await session.scalar(
+        select(Milestone)
+        .where(Milestone.id == milestone_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def all_of_projects(
+    session: AsyncSession, project_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Milestone]]:
+    """Every milestone of each project, by due date: one statement."""
+    rows = await session.scalars(
+        select(Milestone)
+        .where(Milestone.project_id.in_(project_ids))
+        .order_by(Milestone.due_on, Milestone.id)
+    )
+    found: dict[uuid.UUID, list[Milestone]] = {p: [] for p in project_ids}
+    for row in rows:
+        found[row.project_id].append(row)
+    return found
+
+
+async def linked(
+    session: AsyncSession, milestone_ids: Sequence[uuid.UUID], *, upstream: bool
+) -> dict[uuid.UUID, list[Milestone]]:
+    """Each milestone's predecessors (upstream) or successors, those the viewer may see."""
+    dep = MilestoneDependency
+    key, other = (
+        (dep.successor_id, dep.predecessor_id)
+        if upstream
+        else (dep.predecessor_id, dep.successor_id)
+    )
+    rows = await session.execute(
+        select(key, Milestone)
+        .join(Milestone, Milestone.id == other)
+        .where(key.in_(milestone_ids))
+        .order_by(Milestone.due_on, Milestone.id)
+    )
+    found: dict[uuid.UUID, list[Milestone]] = {m: [] for m in milestone_ids}
+    for milestone_id, row in rows:
+        found[milestone_id].append(row)
+    return found
+
+
+async def _project(session: AsyncSession, project_id: uuid.UUID, field: str) -> Project:
+    project = await session.scalar(select(Project).where(Project.id == project_id))
+    if project is None:
+        raise NotFound("no such project", field=field)
+    return project
+
+
+async def _active_participants(session: AsyncSession, project_id: uuid.UUID) -> set[uuid.UUID]:
+    rows = await session.scalars(
+        select(ProjectParticipant.organization_id).where(
+            ProjectParticipant.project_id == project_id,
+            ProjectParticipant.status == ParticipationStatus.ACTIVE,
+        )
+    )
+    return set(rows)
+
+
+# Rules --------------------------------------------------------------------------------------
+
+
+def _require_writer(viewer: Viewer) -> uuid.UUID:
+    if viewer.user_id is None:
+        raise Unauthenticated("sign in first")
+    if viewer.organization_id is None or viewer.role not in _WRITERS:
+        raise Forbidden(
+            "only owners, admins and members of a participating organization change milestones;"
+            " viewers read them"
+        )
+    return viewer.organization_id
+
+
+async def project_for_writing(
+    session: AsyncSession, viewer: Viewer, project_id: uuid.UUID, *, field: str = "projectId"
+) -> tuple[Project, set[uuid.UUID]]:
+    """The project and its active participants, if the viewer writes for one of them."""
+    organization_id = _require_writer(viewer)
+    project = await _project(session, project_id, field)
+    active = await _active_participants(session, project_id)
+    if organization_id not in active:
+        raise Forbidden(
+            "only members of the project's participating organizations may do this", field=field
+        )
+    return project, active
+
+
+async def _milestone_for_editing(
+    session: AsyncSession, viewer: Viewer, milestone_id: uuid.UUID, *, field: str = "id"
+) -> tuple[Milestone, Project, set[uuid.UUID]]:
+    """The milestone, if the viewer writes for its owner or for the project's lead."""
+    organization_id = _require_writer(viewer)
+    milestone = await get(session, milestone_id)
+    if milestone is None:
+        raise NotFound("no such milestone", field=field)
+    project = await _project(session, milestone.project_id, field)
+    active = await _active_participants(session, project.id)
+    editors = {milestone.owner_organization_id, project.lead_organization_id}
+    if organization_id not in editors or organization_id not in active:
+        raise Forbidden(
+            "only members of the milestone's owner organization or of the project's lead"
+            " organization may change it",
+            field=field,
+        )
+    return milestone, project, active
+
+
+async def _lock_at_version(session: AsyncSession, milestone: Milestone, version: int) -> None:
+    """Lock the row as last committed; Conflict when it changed since the caller read it."""
+    await session.refresh(milestone, with_for_update=True)
+    if milestone.version != version:
+        raise Conflict(
+            f"this milestone was changed since you read it (you read version {version}, it is"
+            f" now at version {milestone.version}): reload it and make your change again",
+            field="version",
+        )
+
+
+def _touch(milestone: Milestone) -> None:
+    milestone.version += 1
+    milestone.updated_at = datetime.now(UTC)
+
+
+def _check_open_project(project: Project, field: str) -> None:
+    if project.status in (ProjectStatus.COMPLETED, ProjectStatus.CANCELLED):
+        raise Invalid(
+            f"the project is {project.status.value.lower()}: its plan is closed", field=field
+        )
+
+
+def _check_participant(
+    organization_id: uuid.UUID | None, active: set[uuid.UUID], *, field: str, what: str
+) -> None:
+    if organization_id is not None and organization_id not in active:
+        raise Invalid(
+            f"the {what} must be an active participant organization of the project", field=field
+        )
+
+
+def _check_roles(owner_id: uuid.UUID, counterpart_id: uuid.UUID | None) -> None:
+    if counterpart_id == owner_id:
+        raise Invalid(
+            "the counterpart signs off the owner's work: it must be another organization",
+            field="counterpartOrganizationId",
+        )
+
+
+def _check_dates(starts_on: date | None, due_on: date) -> None:
+    if starts_on is not None and starts_on > due_on:
+        raise Invalid(
+            f"a milestone cannot start after it is due (starts {starts_on}, due {due_on})",
+            field="startsOn",
+        )
+
+
+def _check_horizon(horizon_years: int) -> int:
+    if horizon_years not in HORIZONS:
+        raise Invalid("the roadmap horizon is 1, 3 or 5 years", field="horizonYears")
+    return horizon_years
+
+
+def clean_weight(weight: Decimal | float | int) -> Decimal:
+    try:
+        value = Decimal(str(weight))
+    except InvalidOperation as exc:
+        raise Invalid("the weight must be a number", field="weight") from exc
+    if not value.is_finite() or not Decimal(0) < value <= MAX_WEIGHT:
+        raise Invalid(f"the weight must be above 0 and at most {MAX_WEIGHT}", field="weight")
+    if value != value.quantize(Decimal("0.01")):
+        raise Invalid("the weight has at most two decimal places", field="weight")
+    return value.quantize(Decimal("0.01"))
+
+
+def clean_evidence_links(links: Iterable[str]) -> list[str]:
+    """http(s) URLs with a host, each once, in the order given."""
+    cleaned: dict[str, None] = {}
+    for number, raw in enumerate(links, start=1):
+        link = raw.strip()
+        try:
+            parts = urlsplit(link)
+            host = parts.hostname
+        except ValueError:
+            host = None
+        ok = (
+            host
+            and parts.scheme in ("http", "https")
+            and len(link) <= MAX_LINK_LENGTH
+            and not any(c.isspace() or ord(c) < 32 for c in link)
+        )
+        if not ok:
+            raise Invalid(
+                f"evidence link {number} is not an http(s) URL of at most {MAX_LINK_LENGTH}"
+                f" characters: {link[:80]!r}",
+                field="evidenceLinks",
+            )
+        cleaned.setdefault(link, None)
+    if len(cleaned) > MAX_EVIDENCE_LINKS:
+        raise Invalid(f"at most {MAX_EVIDENCE_LINKS} evidence links", field="evidenceLinks")
+    return list(cleaned)
+
+
+def _record(
+    session: AsyncSession,
+    viewer: Viewer,
+    milestone: Milestone,
+    action: str,
+    before: dict[str, JsonValue] | None,
+) -> None:
+    record(
+        session,
+        viewer,
+        subject_type=SubjectType.MILESTONE,
+        subject_id=milestone.id,
+        action=action,
+        project_id=milestone.project_id,
+        before=before,
+        after=snapshot(milestone, FIELDS),
+    )
+
+
+def _status_changed(session: AsyncSession, milestone: Milestone, was: MilestoneStatus) -> None:
+    if milestone.status != was:
+        outbox.enqueue(
+            session,
+            MILESTONE_STATUS_CHANGED,
+            {
+                "milestone_id": str(milestone.id),
+                "from": was.value,
+                "to": milestone.status.value,
+            },
+        )
+
+
+def _rescheduled(session: AsyncSession, milestone: Milestone) -> None:
+    outbox.enqueue(session, MILESTONE_RESCHEDULED, {"milestone_id": str(milestone.id)})
+
+
+# Services -----------------------------------------------------------------------------------
+
+
+async def create_milestone(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    project_id: uuid.UUID,
+    title: str,
+    due_on: date,
+    horizon_years: int,
+    description: str = "",
+    starts_on: date | None = None,
+    owner_organization_id: uuid.UUID | None = None,
+    counterpart_organization_id: uuid.UUID | None = None,
+    weight: Decimal | float | int = Decimal(1),
+    evidence_links: Iterable[str] = (),
+) -> Milestone:
+    """Add a milestone to a project's plan; its owner is the acting organization by default."""
+    project, active = await project_for_writing(session, viewer, project_id)
+    _check_open_project(project, "projectId")
+    owner_id = owner_organization_id or viewer.organization_id
+    assert owner_id is not None
+    _check_participant(owner_id, active, field="ownerOrganizationId", what="owner")
+    _check_participant(
+        counterpart_organization_id, active, field="counterpartOrganizationId", what="counterpart"
+    )
+    _check_roles(owner_id, counterpart_organization_id)
+    title = clean_name(title, field="title")
+    _check_dates(starts_on, due_on)
+    milestone = Milestone(
+        id=uuid.uuid4(),
+        project_id=project.id,
+        title=title,
+        description=description.strip(),
+        starts_on=starts_on,
+        due_on=due_on,
+        horizon_years=_check_horizon(horizon_years),
+        owner_organization_id=owner_id,
+        counterpart_organization_id=counterpart_organization_id,
+        status=MilestoneStatus.NOT_STARTED,
+        progress=0,
+        weight=clean_weight(weight),
+        evidence_links=clean_evidence_links(evidence_links),
+        search_terms=document_terms(title),
+        version=1,
+    )
+    session.add(milestone)
+    _record(session, viewer, milestone, "created", None)
+    await session.flush()
+    return milestone
+
+
+async def update_milestone(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    milestone_id: uuid.UUID,
+    version: int,
+    title: str | None = None,
+    description: str | None = None,
+    starts_on: date | _Keep | None = KEEP,
+    due_on: date | None = None,
+    horizon_years: int | None = None,
+    owner_organization_id: uuid.UUID | None = None,
+    counterpart_organization_id: uuid.UUID | _Keep | None = KEEP,
+    weight: Decimal | float | int | None = None,
+    evidence_links: Iterable[str] | None = None,
+) -> Milestone:
+    """Change a milestone's plan, from the version the caller read (CONFLICT if stale)."""
+    milestone, _, active = await _milestone_for_editing(session, viewer, milestone_id)
+    await _lock_at_version(session, milestone, version)
+    before = snapshot(milestone, FIELDS)
+    old_start, old_due = effective_start(milestone), milestone.due_on
+    if title is not None:
+        milestone.title = clean_name(title, field="title")
+        milestone.search_terms = document_terms(milestone.title)
+    if description is not None:
+        milestone.description = description.strip()
+    if not isinstance(starts_on, _Keep):
+        milestone.starts_on = starts_on
+    if due_on is not None:
+        milestone.due_on = due_on
+    _check_dates(milestone.starts_on, milestone.due_on)
+    if horizon_years is not None:
+        milestone.horizon_years = _check_horizon(horizon_years)
+    if owner_organization_id is not None:
+        _check_participant(owner_organization_id, active, field="ownerOrganizationId", what="owner")
+        milestone.owner_organization_id = owner_organization_id
+    if not isinstance(counterpart_organization_id, _Keep):
+        if counterpart_organization_id != milestone.counterpart_organization_id:
+            if milestone.status == MilestoneStatus.DONE:
+                raise Invalid(
+                    "the milestone is done: reopen it before changing who signs it off",
+                    field="counterpartOrganizationId",
+                )
+            _check_participant(
+                counterpart_organization_id,
+                active,
+                field="counterpartOrganizationId",
+                what="counterpart",
+            )
+        milestone.counterpart_organization_id = counterpart_organization_id
+    _check_roles(milestone.owner_organization_id, milestone.counterpart_organization_id)
+    if weight is not None:
+        milestone.weight = clean_weight(weight)
+    if evidence_links is not None:
+        milestone.evidence_links = clean_evidence_links(evidence_links)
+    if snapshot(milestone, FIELDS) == before:
+        return milestone
+    _touch(milestone)
+    _record(session, viewer, milestone, "updated", before)
+    # Later than before, it may now end after a dependent starts; earlier, start before a
+    # predecessor ends. The job checks both, down the chain.
+    later, earlier = milestone.due_on > old_due, effective_start(milestone) < old_start
+    if (later or earlier) and await _has_dependencies(
+        session, milestone.id, predecessors=earlier, successors=later
+    ):
+        _rescheduled(session, milestone)
+    await session.flush()
+    return milestone
+
+
+async def change_milestone_status(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    milestone_id: uuid.UUID,
+    version: int,
+    status: MilestoneStatus | None = None,
+    progress: int | None = None,
+    at_risk_reason: str | None = None,
+) -> Milestone:
+    """Move a milestone along its statuses and report progress (0 to 100).
+
+    With a counterpart, the owner asks for sign-off by reaching progress 100; DONE comes from
+    `sign_off_milestone`. Progress on a NOT_STARTED milestone starts it.
+    """
+    milestone, _, _ = await _milestone_for_editing(session, viewer, milestone_id)
+    await _lock_at_version(session, milestone, version)
+    before = snapshot(milestone, FIELDS)
+    was = milestone.status
+    if progress is not None and not 0 <= progress <= 100:
+        raise Invalid("progress is a percentage from 0 to 100", field="progress")
+    target = status or was
+    if status is None and progress and was == MilestoneStatus.NOT_STARTED:
+        target = MilestoneStatus.IN_PROGRESS
+    if target != was:
+        if target not in TRANSITIONS[was]:
+            raise Invalid(
+                f"a {was.value} milestone cannot become {target.value}; it can become "
+                + (", ".join(s.value for s in allowed_transitions(milestone)) or "nothing else"),
+                field="status",
+            )
+        if target == MilestoneStatus.DONE and milestone.counterpart_organization_id is not None:
+            raise Forbidden(
+                "this milestone's counterpart organization signs off its completion: set progress"
+                " to 100 to ask for its sign-off",
+                field="status",
+            )
+    elif progress is not None and was in CLOSED and progress != milestone.progress:
+        raise Invalid(
+            f"the milestone is {was.value}: reopen it before reporting progress", field="progress"
+        )
+    if progress is not None:
+        milestone.progress = progress
+    milestone.status = target
+    if target == MilestoneStatus.DONE and was != MilestoneStatus.DONE:
+        milestone.progress = 100
+        milestone.signed_off_at = datetime.now(UTC)
+        milestone.signed_off_by_id = viewer.user_id
+    elif was == MilestoneStatus.DONE:
+        # Reopened: the completion is no longer confirmed.
+        milestone.signed_off_at = None
+        milestone.signed_off_by_id = None
+    if target == MilestoneStatus.AT_RISK:
+        if at_risk_reason is not None:
+            milestone.at_risk_reason = at_risk_reason.strip() or None
+    elif at_risk_reason:
+        raise Invalid(
+            "a reason is given only when marking a milestone AT_RISK", field="atRiskReason"
+        )
+    else:
+        milestone.at_risk_reason = None
+    if snapshot(milestone, FIELDS) == before:
+        return milestone
+    _touch(milestone)
+    _record(
+        session,
+        viewer,
+        milestone,
+        "status_changed" if target != was else "progress_reported",
+        before,
+    )
+    _status_changed(session, milestone, was)
+    if was in CLOSED and target not in CLOSED and await _has_dependencies(session, milestone.id):
+        # Back in the plan: it may hold up its dependents again.
+        _rescheduled(session, milestone)
+    await session.flush()
+    return milestone
+
+
+async def sign_off_milestone(
+    session: AsyncSession, viewer: Viewer, *, milestone_id: uuid.UUID, version: int
+) -> Milestone:
+    """The counterpart organization confirms the owner's completed milestone: DONE."""
+    organization_id = _require_writer(viewer)
+    milestone = await get(session, milestone_id)
+    if milestone is None:
+        raise NotFound("no such milestone", field="id")
+    counterpart_id = milestone.counterpart_organization_id
+    if counterpart_id is None:
+        raise Invalid(
+            "this milestone has no counterpart: its owner marks it DONE itself", field="id"
+        )
+    if organization_id != counterpart_id or counterpart_id not in await _active_participants(
+        session, milestone.project_id
+    ):
+        raise Forbidden(
+            "only members of the milestone's counterpart organization may sign it off", field="id"
+        )
+    await _lock_at_version(session, milestone, version)
+    if milestone.status in CLOSED:
+        raise Invalid(f"the milestone is {milestone.status.value} already", field="id")
+    if milestone.progress < 100:
+        raise Invalid(
+            f"the owner has not asked for sign-off yet (progress is {milestone.progress}%,"
+            " not 100%)",
+            field="id",
+        )
+    before = snapshot(milestone, FIELDS)
+    was = milestone.status
+    milestone.status = MilestoneStatus.DONE
+    milestone.at_risk_reason = None
+    milestone.signed_off_at = datetime.now(UTC)
+    milestone.signed_off_by_id = viewer.user_id
+    _touch(milestone)
+    _record(session, viewer, milestone, "signed_off", before)
+    _status_changed(session, milestone, was)
+    await session.flush()
+    return milestone
+
+
+# Dependencies -------------------------------------------------------------------------------
+
+
+async def _has_dependencies(
+    session: AsyncSession,
+    milestone_id: uuid.UUID,
+    *,
+    predecessors: bool = True,
+    successors: bool = True,
+) -> bool:
+    """Whether the milestone waits for others (predecessors) or others wait for it."""
+    dep = MilestoneDependency
+    ends = [dep.successor_id == milestone_id] if predecessors else []
+    ends += [dep.predecessor_id == milestone_id] if successors else []
+    if not ends:
+        return False
+    return bool(await session.scalar(select(exists().where(or_(*ends)))))
+
+
+async def _cycle_through(
+    session: AsyncSession, viewer: Viewer, *, predecessor_id: uuid.UUID, successor_id: uuid.UUID
+) -> list[uuid.UUID] | None:
+    """The path successor -> ... -> predecessor that the new edge would close, if any.
+
+    The whole graph counts, including projects the viewer cannot see, so the platform reads it
+    for this one statement (ids only; what is shown of them is read as the viewer).
+    """
+    dep = MilestoneDependency
+    step = aliased(MilestoneDependency)
+    reach = select(dep.successor_id.label("id")).where(dep.predecessor_id == successor_id)
+    reach_cte = reach.cte("reach", recursive=True)
+    reach_cte = reach_cte.union(
+        select(step.successor_id).join(reach_cte, step.predecessor_id == reach_cte.c.id)
+    )
+    stmt = select(dep.predecessor_id, dep.successor_id).where(
+        exists().where(reach_cte.c.id == predecessor_id),
+        or_(dep.predecessor_id == successor_id, dep.predecessor_id.in_(select(reach_cte.c.id))),
+    )
+    await session.flush()
+    await set_viewer(session, Viewer.platform())
+    try:
+        edges = (await session.execute(stmt)).all()
+    finally:
+        await set_viewer(session, viewer)
+    if not edges:
+        return None
+    following: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for before, after in edges:
+        following[before].append(after)
+    # Breadth first, so that the shortest cycle is the one named.
+    came_from: dict[uuid.UUID, uuid.UUID] = {}
+    queue = [successor_id]
+    while queue:
+        node = queue.pop(0)
+        if node == predecessor_id:
+            path = [node]
+            while path[-1] != successor_id:
+                path.append(came_from[path[-1]])
+            return path[::-1]
+        for nxt in following[node]:
+            if nxt not in came_from and nxt != successor_id:
+                came_from[nxt] = node
+                queue.append(nxt)
+    return None
+
+
+async def _describe_cycle(session: AsyncSession, path: list[uuid.UUID]) -> str:
+    stmt = select(Milestone.id, Milestone.title).where(Milestone.id.in_(path))
+    titles = {m: title for m, title in await session.execute(stmt)}
+    names = [f"「{titles[m]}」" if m in titles else "(a milestone you cannot see)" for m in path]
+    return " → ".join([names[-1], *names])
+
+
+async def add_dependency(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    predecessor_id: uuid.UUID,
+    successor_id: uuid.UUID,
+) -> MilestoneDependency:
+    """Finish-to-start: the successor cannot start before the predecessor is due. The
+    predecessor may be in another project the viewer sees; cycles are refused."""
+    if predecessor_id == successor_id:
+        raise Invalid("a milestone cannot depend on itself", field="predecessorId")
+    successor, _, _ = await _milestone_for_editing(
+        session, viewer, successor_id, field="successorId"
+    )
+    predecessor = await get(session, predecessor_id)
+    if predecessor is None:
+        raise NotFound("no such milestone", field="predecessorId")
+    # One change to the graph at a time: two edges added at once could close a cycle together.
+    await session.execute(select(func.pg_advisory_xact_lock(_DEPENDENCY_GRAPH_LOCK)))
+    existing = await session.get(MilestoneDependency, (predecessor_id, successor_id))
+    if existing is not None:
+        raise Invalid(
+            "the milestone depends on this predecessor already",
+            field="predecessorId",
+            code=ErrorCode.DUPLICATE,
+        )
+    path = await _cycle_through(
+        session, viewer, predecessor_id=predecessor_id, successor_id=successor_id
+    )
+    if path is not None:
+        raise Invalid(
+            "this dependency would make a cycle: " + await _describe_cycle(session, path),
+            field="predecessorId",
+        )
+    dependency = MilestoneDependency(
+        predecessor_id=predecessor.id,
+        successor_id=successor.id,
+        predecessor_project_id=predecessor.project_id,
+        successor_project_id=successor.project_id,
+    )
+    session.add(dependency)
+    record(
+        session,
+        viewer,
+        subject_type=SubjectType.MILESTONE,
+        subject_id=successor.id,
+        action="dependency_added",
+        project_id=successor.project_id,
+        after={"predecessor_id": str(predecessor.id), "predecessor_title": predecessor.title},
+    )
+    # The job checks the predecessor's dependents, this successor among them.
+    _rescheduled(session, predecessor)
+    await session.flush()
+    return dependency
+
+
+async def remove_dependency(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    predecessor_id: uuid.UUID,
+    successor_id: uuid.UUID,
+) -> Milestone:
+    """Drop a dependency; returns the successor."""
+    successor, _, _ = await _milestone_for_editing(
+        session, viewer, successor_id, field="successorId"
+    )
+    await session.execute(select(func.pg_advisory_xact_lock(_DEPENDENCY_GRAPH_LOCK)))
+    dependency = await session.get(MilestoneDependency, (predecessor_id, successor_id))
+    if dependency is None:
+        raise NotFound("the milestone does not depend on that one", field="predecessorId")
+    await session.delete(dependency)
+    record(
+        session,
+        viewer,
+        subject_type=SubjectType.MILESTONE,
+        subject_id=successor.id,
+        action="dependency_removed",
+        project_id=successor.project_id,
+        before={"predecessor_id": str(predecessor_id)},
+    )
+    await session.flush()
+    return successor
+
+
+# Jobs ---------------------------------------------------------------------------------------
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+async def flag_at_risk_dependents(
+    session: AsyncSession, milestone_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """The job of `milestone.rescheduled`: flag AT_RISK what can no longer start on time.
+
+    Walks the milestone and everything downstream of it (any project) in dependency order. A
+    milestone whose start (or due date, without one) falls before a predecessor's finish is
+    flagged with the reason, and is projected to finish as many days late, which its own
+    dependents then see. DONE and CANCELLED milestones hold nothing up and are never flagged.
+    Runs in the platform's transaction. Returns the ids flagged (or given a new reason).
+    """
+    dep = MilestoneDependency
+    step = aliased(MilestoneDependency)
+    reach_cte = select(literal(milestone_id, Uuid).label("id")).cte("reach", recursive=True)
+    reach_cte = reach_cte.union(
+        select(step.successor_id).join(reach_cte, step.predecessor_id == reach_cte.c.id)
+    )
+    stmt = select(dep.predecessor_id, dep.successor_id).where(
+        dep.successor_id.in_(select(reach_cte.c.id))
+    )
+    edges = (await session.execute(stmt)).all()
+    downstream = {milestone_id} | {successor for _, successor in edges}
+    involved = downstream | {predecessor for predecessor, _ in edges}
+    rows = {
+        m.id: m
+        for m in await session.scalars(
+            select(Milestone)
+            .where(Milestone.id.in_(involved))
+            .order_by(Milestone.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    if milestone_id not in rows:
+        return []
+    predecessors: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for predecessor, successor in edges:
+        predecessors[successor].append(predecessor)
+    graph = {m: [p for p in predecessors[m] if p in downstream] for m in downstream}
+    projected: dict[uuid.UUID, date] = {m: rows[m].due_on for m in involved if m in rows}
+    flagged: list[uuid.UUID] = []
+    for node_id in TopologicalSorter(graph).static_order():
+        node = rows.get(node_id)
+        if node is None or node.status in CLOSED:
+            continue
+        blockers = [
+            (projected[p], rows[p].title, p)
+            for p in predecessors[node_id]
+            if p in rows and rows[p].status not in CLOSED
+        ]
+        start = effective_start(node)
+        if not blockers or max(blockers)[0] <= start:
+            continue
+        finish, title, blocker_id = max(blockers)
+        late = (finish - start).days
+        projected[node_id] = node.due_on + timedelta(days=late)
+        blocker = rows[blocker_id]
+        if finish == blocker.due_on:
+            reason = (
+                f"predecessor 「{title}」 is due {finish.isoformat()}, {_days(late)} after this"
+                f" milestone starts ({start.isoformat()})"
+            )
+        else:
+            reason = (
+                f"predecessor 「{title}」 is at risk and may finish {finish.isoformat()}"
+                f" ({_days((finish - blocker.due_on).days)} after its due date"
+                f" {blocker.due_on.isoformat()}), {_days(late)} after this milestone starts"
+                f" ({start.isoformat()})"
+            )
+        if node.status == MilestoneStatus.AT_RISK and node.at_risk_reason == reason:
+            continue
+        before = snapshot(node, FIELDS)
+        node.status = MilestoneStatus.AT_RISK
+        node.at_risk_reason = reason
+        _touch(node)
+        _record(session, Viewer.platform(), node, "flagged_at_risk", before)
+        outbox.enqueue(session, MILESTONE_AT_RISK, {"milestone_id": str(node.id)})
+        flagged.append(node.id)
+    await session.flush()
+    return flagged
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    milestone: Milestone
+    owner: Organization
+    # Days until due: negative when overdue.
+    days_left: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left < 0
+
+
+async def due_soon_and_overdue(session: AsyncSession, on: date) -> list[DueReminder]:
+    """For the daily reminder (as the platform): open milestones due within 7 days of `on`, and
+    overdue ones, with their owner organization; by owner, then due date."""
+    rows = await session.execute(
+        select(Milestone, Organization)
+        .join(Organization, Organization.id == Milestone.owner_organization_id)
+        .where(
+            Milestone.status.not_in(list(CLOSED)),
+            Milestone.due_on <= on + timedelta(days=REMINDER_DAYS),
+        )
+        .order_by(Organization.name, Organization.id, Milestone.due_on, Milestone.id)
+    )
+    return [DueReminder(milestone=m, owner=o, days_left=(m.due_on - on).days) for m, o in rows]

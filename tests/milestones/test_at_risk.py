@@ -1,0 +1,158 @@
+"""Slips: when a milestone is now due after a dependent starts, the job flags the dependent, and
+what depends on it in turn, AT_RISK with the reason; across projects the editor cannot see."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import select
+
+from renkei.activity.models import Activity
+from renkei.db import unit_of_work
+from renkei.graphql.relay import to_global_id
+from renkei.projects import milestones
+from renkei.projects.milestones import MILESTONE_AT_RISK, MILESTONE_RESCHEDULED
+from renkei.projects.models import MilestoneStatus
+from renkei.tenancy import Viewer
+
+UPDATE_MILESTONE = """
+mutation UpdateMilestone($input: UpdateMilestoneInput!) {
+  updateMilestone(input: $input) { milestone { dueOn } userErrors { field code message } }
+}
+"""
+
+MILESTONE = """
+query Milestone($id: ID!) { milestone(id: $id) { status atRiskReason } }
+"""
+
+
+async def run_job(world, milestone_id: str) -> list[uuid.UUID]:
+    """What the worker does for a milestone.rescheduled message: the handler, as the platform."""
+    async with unit_of_work(world.sessions, Viewer.platform()) as session:
+        return await milestones.flag_at_risk_dependents(session, uuid.UUID(milestone_id))
+
+
+async def test_a_slip_flags_dependents_down_the_chain_in_a_project_the_editor_cannot_see(world):
+    # given: 福岡's A; in 熊本's own project, B waits for A and C waits for B; D waits for C
+    fukuoka = await world.party("福岡県")
+    kumamoto = await world.party("熊本県", "43")
+    ours = await world.project(fukuoka, kumamoto, name="九州半導体人材育成")
+    theirs = await world.project(kumamoto, name="熊本県内装置メーカー連携")
+    a = await world.milestone(ours, fukuoka, "研修カリキュラム策定", date(2026, 9, 30))
+    b = await world.milestone(
+        theirs, kumamoto, "実習受入開始", date(2026, 12, 31), starts_on=date(2026, 10, 1)
+    )
+    c = await world.milestone(
+        theirs, kumamoto, "実習成果報告", date(2027, 3, 31), starts_on=date(2027, 1, 10)
+    )
+    d = await world.milestone(theirs, kumamoto, "次年度計画", date(2027, 6, 30))
+    done = await world.milestone(theirs, kumamoto, "受入体制整備", date(2026, 9, 1))
+    await world.depend(kumamoto, a, b)
+    await world.depend(kumamoto, b, c)
+    await world.depend(kumamoto, c, d)
+    await world.depend(kumamoto, a, done)
+    async with unit_of_work(world.sessions, await world.viewer(kumamoto)) as session:
+        await milestones.change_milestone_status(
+            session,
+            await world.viewer(kumamoto),
+            milestone_id=done.id,
+            version=1,
+            status=MilestoneStatus.DONE,
+        )
+    queued = len(await world.outbox(MILESTONE_RESCHEDULED))
+    # when: 福岡 moves A 20 days later
+    data = await world.call(
+        UPDATE_MILESTONE,
+        {"input": {"id": to_global_id("Milestone", a.id), "version": 1, "dueOn": "2026-10-21"}},
+        token=await world.token(fukuoka),
+    )
+    assert data["updateMilestone"]["userErrors"] == []
+    [message] = (await world.outbox(MILESTONE_RESCHEDULED))[queued:]
+    flagged = await run_job(world, message["milestone_id"])
+    # then: B starts 20 days too early; it may finish 20 days late, 10 days after C starts;
+    # C may finish 10 days late, still before D is due; DONE holds nothing up
+    assert flagged == [b.id, c.id]
+    b_now, c_now, d_now = [await world.read(m.id) for m in (b, c, d)]
+    assert (b_now.status, b_now.at_risk_reason, b_now.version) == (
+        MilestoneStatus.AT_RISK,
+        "predecessor 「研修カリキュラム策定」 is due 2026-10-21, 20 days after this milestone"
+        " starts (2026-10-01)",
+        2,
+    )
+    assert (c_now.status, c_now.at_risk_reason) == (
+        MilestoneStatus.AT_RISK,
+        "predecessor 「実習受入開始」 is at risk and may finish 2027-01-20 (20 days after its due"
+        " date 2026-12-31), 10 days after this milestone starts (2027-01-10)",
+    )
+    assert d_now.status == MilestoneStatus.NOT_STARTED
+    assert (await world.read(done.id)).status == MilestoneStatus.DONE
+    assert await world.outbox(MILESTONE_AT_RISK) == [
+        {"milestone_id": str(b.id)},
+        {"milestone_id": str(c.id)},
+    ]
+    # 熊本 sees why; 福岡 does not see 熊本's project at all.
+    b_id = to_global_id("Milestone", b.id)
+    seen = await world.call(MILESTONE, {"id": b_id}, token=await world.token(kumamoto))
+    assert seen["milestone"] == {"status": "AT_RISK", "atRiskReason": b_now.at_risk_reason}
+    hidden = await world.call(MILESTONE, {"id": b_id}, token=await world.token(fukuoka))
+    assert hidden["milestone"] is None
+    async with unit_of_work(world.sessions, Viewer.platform()) as session:
+        entry = await session.scalar(
+            select(Activity).where(
+                Activity.subject_id == b.id, Activity.action == "flagged_at_risk"
+            )
+        )
+    assert entry is not None and entry.actor_user_id is None
+    assert entry.before == {"status": "NOT_STARTED", "at_risk_reason": None}
+    assert entry.after == {"status": "AT_RISK", "at_risk_reason": b_now.at_risk_reason}
+    # when: the job runs again (a redelivery)
+    again = await run_job(world, message["milestone_id"])
+    # then: nothing new
+    assert again == []
+    assert len(await world.outbox(MILESTONE_AT_RISK)) == 2
+
+
+async def test_a_new_dependency_on_a_later_milestone_flags_the_successor(world):
+    # given
+    lead = await world.party("福岡県")
+    project = await world.project(lead)
+    permit = await world.milestone(project, lead, "建築許可取得", date(2026, 12, 15))
+    build = await world.milestone(
+        project, lead, "工場着工", date(2027, 9, 30), starts_on=date(2026, 12, 1)
+    )
+    # when
+    await world.depend(lead, permit, build)
+    [message] = await world.outbox(MILESTONE_RESCHEDULED)
+    flagged = await run_job(world, message["milestone_id"])
+    # then
+    assert message == {"milestone_id": str(permit.id)}
+    assert flagged == [build.id]
+    assert (await world.read(build.id)).at_risk_reason == (
+        "predecessor 「建築許可取得」 is due 2026-12-15, 14 days after this milestone starts"
+        " (2026-12-01)"
+    )
+
+
+async def test_a_start_moved_before_a_predecessor_is_due_flags_the_milestone_itself(world):
+    # given: without a start date, the due date is the start
+    lead = await world.party("福岡県")
+    project = await world.project(lead)
+    survey = await world.milestone(project, lead, "需要調査", date(2026, 6, 30))
+    route = await world.milestone(project, lead, "周遊ルート公開", date(2026, 8, 1))
+    await world.depend(lead, survey, route)
+    queued = len(await world.outbox(MILESTONE_RESCHEDULED))
+    # when: the route is now planned a day before the survey is due
+    await world.call(
+        UPDATE_MILESTONE,
+        {"input": {"id": to_global_id("Milestone", route.id), "version": 1, "dueOn": "2026-06-29"}},
+        token=await world.token(lead),
+    )
+    [message] = (await world.outbox(MILESTONE_RESCHEDULED))[queued:]
+    flagged = await run_job(world, message["milestone_id"])
+    # then
+    assert message == {"milestone_id": str(route.id)}
+    assert flagged == [route.id]
+    assert (await world.read(route.id)).at_risk_reason == (
+        "predecessor 「需要調査」 is due 2026-06-30, 1 day after this milestone starts (2026-06-29)"
+    )
