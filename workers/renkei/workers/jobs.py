@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import logs, outbox
 from renkei.db import SessionFactory, unit_of_work
+from renkei.notifications import collaboration
 from renkei.organizations import service as organizations
+from renkei.projects import milestones
+from renkei.projects import service as projects
+from renkei.regions import service as regions
 from renkei.tenancy import Viewer
 
 logger = logging.getLogger(__name__)
@@ -29,6 +33,12 @@ async def _invitation_created(
 
 HANDLERS: dict[str, Handler] = {
     organizations.INVITATION_CREATED: _invitation_created,
+    regions.REGION_INVITED: collaboration.region_invited,
+    projects.PROJECT_INVITED: collaboration.project_invited,
+    milestones.MILESTONE_STATUS_CHANGED: collaboration.milestone_status_changed,
+    milestones.MILESTONE_AT_RISK: collaboration.milestone_at_risk,
+    milestones.MILESTONE_RESCHEDULED: collaboration.milestone_rescheduled,
+    collaboration.DAILY_REMINDER: collaboration.daily_reminder,
 }
 
 
@@ -54,3 +64,9 @@ async def handle_outbox_message(ctx: dict[str, Any], message_id: str) -> bool:
         return await handle_message(ctx["sessions"], uuid.UUID(message_id))
     finally:
         logs.request_id.reset(token)
+
+
+async def queue_daily_reminder(ctx: dict[str, Any]) -> None:
+    """arq cron job at 09:00 in Japan: the day's reminder goes out through the outbox, once."""
+    async with unit_of_work(ctx["sessions"], Viewer.platform()) as session:
+        await collaboration.enqueue_daily_reminder(session, milestones.today())

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta, timezone
 from typing import Any
 
+from arq import cron
 from arq.connections import RedisSettings
 from arq.constants import default_queue_name
 from arq.worker import Worker
 
 from renkei.runtime import Runtime
-from renkei.workers.jobs import handle_outbox_message
+from renkei.workers.jobs import handle_outbox_message, queue_daily_reminder
 from renkei.workers.relay import run_relay
+
+# Japan keeps no daylight saving time: a fixed offset is its time zone.
+JAPAN = timezone(timedelta(hours=9), "JST")
 
 
 def create_worker(
@@ -47,6 +52,8 @@ def create_worker(
 
     return Worker(
         functions=[handle_outbox_message],
+        cron_jobs=[cron(queue_daily_reminder, hour=9, minute=0)] if relay else [],
+        timezone=JAPAN,
         redis_settings=RedisSettings.from_dsn(runtime.redis_url),
         queue_name=queue_name,
         on_startup=on_startup,

@@ -1,0 +1,217 @@
+"""Notifications of region and project work: invitations, milestone changes, daily reminders.
+
+Handlers of outbox messages, run by a worker as the platform. Each re-reads its rows and records
+at most one notification per message and person, so a message handled twice notifies once.
+People are notified through their organizations: its owners, admins and members (not viewers).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from renkei import outbox
+from renkei.identity.models import User
+from renkei.notifications.service import record
+from renkei.organizations.models import Membership, Organization
+from renkei.projects import milestones
+from renkei.projects.models import Milestone, Project, ProjectParticipant
+from renkei.regions.models import ParticipationStatus, Region, RegionMember
+from renkei.tenancy import MembershipRole
+
+DAILY_REMINDER = "milestone.daily_reminder"
+_NOTIFIED_ROLES = (MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.MEMBER)
+_MANAGERS = (MembershipRole.OWNER, MembershipRole.ADMIN)
+
+
+async def _people(
+    session: AsyncSession,
+    organization_ids: list[uuid.UUID],
+    roles: tuple[MembershipRole, ...] = _NOTIFIED_ROLES,
+) -> list[tuple[str, uuid.UUID]]:
+    """(email, organization id) of the people to tell, active accounts only, each once."""
+    rows = await session.execute(
+        select(User.email, Membership.organization_id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.organization_id.in_(organization_ids),
+            Membership.role.in_(roles),
+            User.deactivated_at.is_(None),
+            User.is_service_account.is_(False),
+        )
+        .order_by(User.email)
+    )
+    seen: dict[str, uuid.UUID] = {}
+    for email, organization_id in rows:
+        seen.setdefault(email, organization_id)
+    return list(seen.items())
+
+
+async def _tell(
+    session: AsyncSession,
+    outbox_id: uuid.UUID,
+    people: list[tuple[str, uuid.UUID]],
+    *,
+    kind: str,
+    subject: str,
+    body: str,
+) -> int:
+    told = 0
+    for email, organization_id in people:
+        told += await record(
+            session,
+            outbox_id=outbox_id,
+            recipient_email=email,
+            organization_id=organization_id,
+            kind=kind,
+            subject=subject,
+            body=body,
+        )
+    return told
+
+
+async def region_invited(
+    session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
+) -> None:
+    member = await session.get(RegionMember, uuid.UUID(payload["region_member_id"]))
+    if member is None or member.status is not ParticipationStatus.INVITED:
+        return
+    region = await session.get(Region, member.region_id)
+    assert region is not None
+    await _tell(
+        session,
+        outbox_id,
+        await _people(session, [member.organization_id], _MANAGERS),
+        kind="region.invited",
+        subject=f"{region.name} invites your organization",
+        body=(
+            f"{region.name} invites your organization to join as {member.role.value}. "
+            "An owner or admin answers with answerRegionInvitation (see regionInvitations)."
+        ),
+    )
+
+
+async def project_invited(
+    session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
+) -> None:
+    participant = await session.get(ProjectParticipant, uuid.UUID(payload["participant_id"]))
+    if participant is None or participant.status is not ParticipationStatus.INVITED:
+        return
+    project = await session.get(Project, participant.project_id)
+    assert project is not None
+    await _tell(
+        session,
+        outbox_id,
+        await _people(session, [participant.organization_id], _MANAGERS),
+        kind="project.invited",
+        subject=f"Invitation to the project {project.name}",
+        body=(
+            f"Your organization is invited to {project.name} as {participant.role.value}. "
+            "An owner or admin answers with answerProjectParticipation (see projectInvitations)."
+        ),
+    )
+
+
+async def _owner_and_counterpart(
+    session: AsyncSession, milestone: Milestone
+) -> list[tuple[str, uuid.UUID]]:
+    organizations = [milestone.owner_organization_id]
+    if milestone.counterpart_organization_id is not None:
+        organizations.append(milestone.counterpart_organization_id)
+    return await _people(session, organizations)
+
+
+async def milestone_status_changed(
+    session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
+) -> None:
+    milestone = await session.get(Milestone, uuid.UUID(payload["milestone_id"]))
+    if milestone is None:
+        return
+    project = await session.get(Project, milestone.project_id)
+    assert project is not None
+    await _tell(
+        session,
+        outbox_id,
+        await _owner_and_counterpart(session, milestone),
+        kind="milestone.status_changed",
+        subject=f"「{milestone.title}」 is now {payload['to']}",
+        body=(
+            f"The milestone 「{milestone.title}」 of {project.name} moved from {payload['from']}"
+            f" to {payload['to']} (due {milestone.due_on.isoformat()})."
+        ),
+    )
+
+
+async def milestone_at_risk(
+    session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
+) -> None:
+    milestone = await session.get(Milestone, uuid.UUID(payload["milestone_id"]))
+    if milestone is None or milestone.status.value != "AT_RISK":
+        return
+    project = await session.get(Project, milestone.project_id)
+    assert project is not None
+    await _tell(
+        session,
+        outbox_id,
+        await _owner_and_counterpart(session, milestone),
+        kind="milestone.at_risk",
+        subject=f"「{milestone.title}」 is at risk",
+        body=(
+            f"The milestone 「{milestone.title}」 of {project.name} is at risk: "
+            f"{milestone.at_risk_reason or 'its owner flagged it'}."
+        ),
+    )
+
+
+async def milestone_rescheduled(
+    session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
+) -> None:
+    """Flag what a slip delays; each flag sends its own milestone.at_risk message."""
+    await milestones.flag_at_risk_dependents(session, uuid.UUID(payload["milestone_id"]))
+
+
+async def enqueue_daily_reminder(session: AsyncSession, on: date) -> None:
+    """The day's reminder, once a day however often the schedule fires: its id is the date's."""
+    message_id = uuid.uuid5(uuid.NAMESPACE_URL, f"renkei:{DAILY_REMINDER}:{on.isoformat()}")
+    await session.execute(
+        insert(outbox.OutboxMessage)
+        .values(id=message_id, topic=DAILY_REMINDER, payload={"on": on.isoformat()})
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+
+
+async def daily_reminder(
+    session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
+) -> None:
+    """Tell each owner organization what is due within 7 days and what is overdue."""
+    on = date.fromisoformat(payload["on"])
+    by_owner: dict[uuid.UUID, list[milestones.DueReminder]] = defaultdict(list)
+    owners: dict[uuid.UUID, Organization] = {}
+    for reminder in await milestones.due_soon_and_overdue(session, on):
+        by_owner[reminder.owner.id].append(reminder)
+        owners[reminder.owner.id] = reminder.owner
+    for owner_id, reminders in by_owner.items():
+        overdue = [r for r in reminders if r.overdue]
+        soon = [r for r in reminders if not r.overdue]
+        lines = [
+            f"- 「{r.milestone.title}」 due {r.milestone.due_on.isoformat()}"
+            + (f" ({-r.days_left} days overdue)" if r.overdue else f" (in {r.days_left} days)")
+            for r in (*overdue, *soon)
+        ]
+        await _tell(
+            session,
+            outbox_id,
+            await _people(session, [owner_id]),
+            kind=DAILY_REMINDER,
+            subject=(
+                f"{owners[owner_id].name}: {len(overdue)} overdue, {len(soon)} due by"
+                f" {(on + timedelta(days=milestones.REMINDER_DAYS)).isoformat()}"
+            ),
+            body="\n".join(lines),
+        )
