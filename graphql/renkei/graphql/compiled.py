@@ -75,6 +75,10 @@ def iso_date_sql(expr: str) -> str:
     return f"to_char({expr}, 'YYYY-MM-DD')"
 
 
+# Today in Japan, as renkei.projects.milestones.today() has it, read when the statement runs.
+TODAY_IN_JAPAN = "(now() AT TIME ZONE 'Asia/Tokyo')::date"
+
+
 # What a field reads. Templates use {t} for the alias of the object's row and {p} for a parameter.
 
 
@@ -138,6 +142,10 @@ class Page:
     filters: dict[str, Filter] = field(default_factory=dict)
     # Extra conditions always applied (e.g. only ACTIVE members unless asked).
     where: str | None = None
+    # Conditions that depend on several arguments at once: SQL with {t} and constants only.
+    rules: Callable[[dict[str, Any]], list[str]] | None = None
+    # Arguments the rules read and no filter does.
+    ruled: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -348,7 +356,8 @@ class Compiler:
         nodes: list[FieldNode],
         parent: str | None,
     ) -> str:
-        args = self.arguments(definition, nodes[0])
+        # Arguments by their Python names, as the filters and rules know them.
+        args = {_snake(k): v for k, v in self.arguments(definition, nodes[0]).items()}
         if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
             raise NotCompilable("one connection asked with different arguments")
         if args.get("last") is not None or args.get("before") is not None:
@@ -363,8 +372,10 @@ class Compiler:
             conditions.append(spec.join.format(c=child, t=parent))
         if spec.where:
             conditions.append(spec.where.format(t=child))
+        if spec.rules is not None:
+            conditions.extend(c.format(t=child) for c in spec.rules(args))
         for name, value in args.items():
-            if name in ("first", "after", "last", "before") or value is None:
+            if name in ("first", "after", "last", "before") or value is None or name in spec.ruled:
                 continue
             filter_ = spec.filters.get(name)
             if filter_ is None:

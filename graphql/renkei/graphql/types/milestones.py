@@ -13,6 +13,21 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from renkei.graphql.compiled import (
+    TODAY_IN_JAPAN,
+    Filter,
+    Key,
+    Lookup,
+    One,
+    Scalar,
+    decode_global_id,
+    enum_list_sql,
+    iso_date_sql,
+    iso_datetime_sql,
+    register_root,
+    register_table,
+)
+from renkei.graphql.compiled import Page as SqlPage
 from renkei.graphql.context import Info
 from renkei.graphql.loaders import Loaders
 from renkei.graphql.nodes import register_node
@@ -34,6 +49,7 @@ from renkei.projects import baselines as baselines_service
 from renkei.projects import milestones as service
 from renkei.projects import models
 from renkei.projects import progress as progress_service
+from renkei.text_search import bigrams
 
 if TYPE_CHECKING:
     from renkei.graphql.types.projects import Project
@@ -480,3 +496,103 @@ class MilestoneQueries:
 
 register_node("Milestone", models.Milestone, Milestone.from_row, PROJECTS_READ)
 register_node("Baseline", models.Baseline, Baseline.from_row, PROJECTS_READ)
+
+
+_CLOSED = ", ".join(f"'{s.value}'" for s in sorted(service.CLOSED))
+_OPEN = f"{{t}}.status NOT IN ({_CLOSED})"
+_OVERDUE = f"({{t}}.due_on < {TODAY_IN_JAPAN} AND {_OPEN})"
+_WITHOUT_COUNTERPART = {
+    status: [s for s in models.MilestoneStatus if s in allowed]
+    for status, allowed in service.TRANSITIONS.items()
+}
+_WITH_COUNTERPART = {
+    status: [s for s in models.MilestoneStatus if s in allowed - {models.MilestoneStatus.DONE}]
+    for status, allowed in service.TRANSITIONS.items()
+}
+
+
+def _status_values(value: Sequence[Any]) -> list[str] | None:
+    return [s.value for s in _statuses(value)] or None
+
+
+_STATUSES = Filter("{t}.status = ANY(CAST({p} AS varchar[]))", _status_values)
+
+
+def _portfolio_rules(args: dict[str, Any]) -> list[str]:
+    """The portfolio's rules: date filters without a status mean open milestones only."""
+    rules = []
+    dated = any(args.get(k) is not None for k in ("due_from", "due_to", "overdue"))
+    if not args.get("status") and dated:
+        rules.append(_OPEN)
+    if args.get("overdue") is not None:
+        rules.append(_OVERDUE if args["overdue"] else f"NOT {_OVERDUE}")
+    return rules
+
+
+register_table(
+    "Milestone",
+    "milestones",
+    {
+        "title": Scalar("{t}.title"),
+        "description": Scalar("{t}.description"),
+        "starts_on": Scalar(iso_date_sql("{t}.starts_on")),
+        "due_on": Scalar(iso_date_sql("{t}.due_on")),
+        "horizon_years": Scalar("{t}.horizon_years"),
+        "status": Scalar("{t}.status"),
+        "progress": Scalar("{t}.progress"),
+        "weight": Scalar("({t}.weight)::float8"),
+        "evidence_links": Scalar("to_json({t}.evidence_links)"),
+        "at_risk_reason": Scalar("{t}.at_risk_reason"),
+        "signed_off_at": Scalar(iso_datetime_sql("{t}.signed_off_at")),
+        "version": Scalar("{t}.version"),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
+        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)")),
+        "is_overdue": Scalar(_OVERDUE),
+        "completion_requested": Scalar(
+            f"({{t}}.counterpart_organization_id IS NOT NULL AND {{t}}.progress = 100 AND {_OPEN})"
+        ),
+        "allowed_transitions": Scalar(
+            f"CASE WHEN {{t}}.counterpart_organization_id IS NULL"
+            f" THEN {enum_list_sql('{t}.status', _WITHOUT_COUNTERPART)}"
+            f" ELSE {enum_list_sql('{t}.status', _WITH_COUNTERPART)} END"
+        ),
+        "project": One("Project", "{c}.id = {t}.project_id"),
+        "owner": One("Organization", "{c}.id = {t}.owner_organization_id"),
+        "counterpart": One("Organization", "{c}.id = {t}.counterpart_organization_id"),
+        "signed_off_by": One("User", "{c}.id = {t}.signed_off_by_id"),
+    },
+)
+MILESTONES_OF_PROJECT = SqlPage(
+    "Milestone",
+    (Key("due_on", "date"), Key("id", "uuid")),
+    join="{c}.project_id = {t}.id",
+    filters={"status": _STATUSES},
+)
+register_root(
+    "milestone",
+    Lookup("Milestone", by={"id": Filter("{t}.id = {p}", decode_global_id("Milestone"))}),
+    scope=PROJECTS_READ,
+)
+register_root(
+    "milestones",
+    SqlPage(
+        "Milestone",
+        (Key("due_on", "date"), Key("id", "uuid")),
+        filters={
+            "status": _STATUSES,
+            "due_from": Filter("{t}.due_on >= {p}"),
+            "due_to": Filter("{t}.due_on <= {p}"),
+            "project_id": Filter("{t}.project_id = {p}", decode_global_id("Project")),
+            "region_id": Filter(
+                "{t}.project_id IN (SELECT r.id FROM projects r WHERE r.region_id = {p})",
+                decode_global_id("Region"),
+            ),
+            "search": Filter(
+                "{t}.search_terms @> CAST({p} AS text[])", lambda q: bigrams(q) or None
+            ),
+        },
+        rules=_portfolio_rules,
+        ruled=frozenset({"overdue"}),
+    ),
+    scope=PROJECTS_READ,
+)

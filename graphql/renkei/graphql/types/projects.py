@@ -41,6 +41,7 @@ from renkei.graphql.relay import (
 )
 from renkei.graphql.types.activity import Activity, activity_of
 from renkei.graphql.types.geography import Prefecture
+from renkei.graphql.types.milestones import MILESTONES_OF_PROJECT
 from renkei.graphql.types.organizations import Organization
 from renkei.graphql.types.regions import PREFECTURES_OF, ParticipationStatus
 from renkei.identity.scopes import PROJECTS_READ
@@ -454,6 +455,7 @@ register_table(
             limit=MAX_FUNDING_SOURCES,
         ),
         "kpis": Page("Kpi", (Key("name"), Key("id", "uuid")), join="{c}.project_id = {t}.id"),
+        "milestones": MILESTONES_OF_PROJECT,
     },
 )
 register_table(
