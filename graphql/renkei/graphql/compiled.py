@@ -72,7 +72,8 @@ def iso_datetime_sql(expr: str) -> str:
 
 
 def iso_date_sql(expr: str) -> str:
-    return f"to_char({expr}, 'YYYY-MM-DD')"
+    # psycopg requires the ISO DateStyle, in which a date's text is date.isoformat()'s.
+    return f"({expr})::text"
 
 
 # Today in Japan, as renkei.projects.milestones.today() has it, read when the statement runs.
@@ -220,6 +221,8 @@ class Compiler:
     variables: VariableValues
     params: dict[str, Any] = field(default_factory=dict)
     aliases: int = 0
+    # Whether the connection being compiled shows cursors; rows compute them only then.
+    cursor_used: bool = False
 
     def param(self, value: Any) -> str:
         name = f"p{len(self.params)}"
@@ -401,14 +404,7 @@ class Compiler:
                 bodies[printed] = f"n{len(bodies)}"
                 body = self.object(spec.type_name, child, node_nodes)
                 columns.append(f"{body} AS {bodies[printed]}")
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        limit = self.param(first + 1)
-        table = TABLES[spec.type_name].name
-        rows = (
-            f"SELECT {''.join(c + ', ' for c in columns)}{cursor} AS cursor,"
-            f" row_number() OVER (ORDER BY {order}) AS n"
-            f" FROM {table} {child}{where} ORDER BY {order} LIMIT {limit}"
-        )
+        self.cursor_used = False
         size = self.param(first)
         after = "true" if args.get("after") is not None else "false"
         parts = []
@@ -432,6 +428,15 @@ class Compiler:
                 parts.append(f"'{key}', {self.page_info(field_nodes, size, after)}")
             else:
                 raise NotCompilable(f"{connection}.{name} is not compiled")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        limit = self.param(first + 1)
+        table = TABLES[spec.type_name].name
+        rows = (
+            f"SELECT {''.join(c + ', ' for c in columns)}"
+            f"{cursor + ' AS cursor, ' if self.cursor_used else ''}"
+            f" row_number() OVER (ORDER BY {order}) AS n"
+            f" FROM {table} {child}{where} ORDER BY {order} LIMIT {limit}"
+        )
         return f"(SELECT json_build_object({', '.join(parts)}) FROM ({rows}) r)"
 
     def connection_fields(
@@ -473,6 +478,7 @@ class Compiler:
         for key, field_nodes in self.edge_fields(connection, nodes).items():
             name = field_nodes[0].name.value
             if name == "cursor":
+                self.cursor_used = True
                 parts.append(f"'{key}', r.cursor")
             elif name == "node":
                 parts.append(f"'{key}', r.{bodies[_print(field_nodes)]}")
@@ -499,6 +505,7 @@ class Compiler:
             name = field_nodes[0].name.value
             if name not in values:
                 raise NotCompilable(f"PageInfo.{name}")
+            self.cursor_used = self.cursor_used or name.endswith("Cursor")
             parts.append(f"'{key}', {values[name]}")
         return f"json_build_object({', '.join(parts)})"
 
