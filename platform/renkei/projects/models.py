@@ -91,6 +91,8 @@ class Project(IdMixin, TimestampMixin, Base):
         Index("ix_projects_search_terms", "search_terms", postgresql_using="gin"),
         Index("ix_projects_prefecture_codes", "prefecture_codes", postgresql_using="gin"),
         Index("ix_projects_region_id_name", "region_id", "name", "id"),
+        # Read alone by renkei_project_ids(), the visibility function of every policy.
+        Index("ix_projects_region_id_visibility", "region_id", "visibility", "id"),
     )
 
     region_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -123,7 +125,12 @@ class ProjectParticipant(IdMixin, TimestampMixin, Base):
     __tablename__ = "project_participants"
     __table_args__ = (
         UniqueConstraint("project_id", "organization_id"),
-        Index("ix_project_participants_organization_id_status", "organization_id", "status"),
+        Index(
+            "ix_project_participants_organization_id_status_project_id",
+            "organization_id",
+            "status",
+            "project_id",
+        ),
     )
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
