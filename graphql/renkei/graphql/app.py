@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from renkei import logs
 from renkei.db import SessionFactory
 from renkei.graphql.auth import SignInConfig, SignInRoutes
+from renkei.graphql.exports import ExportEndpoints
 from renkei.graphql.http import GraphQLEndpoint
 from renkei.graphql.oauth import TokenEndpoint
 from renkei.graphql.schema import build_schema
@@ -161,6 +162,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             *(SignInRoutes(sign_in, sessions, tokens).routes() if sign_in else []),
+            *ExportEndpoints(sessions, tokens, sign_in).routes(),
         ],
         lifespan=lifespan,
     )
