@@ -15,12 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 APP_ROLE = "renkei_app"
 # Owns the functions that tell policies which projects and regions the acting organization reaches.
 DEFINER_ROLE = "renkei_definer"
-DEFINER_READS = {"projects", "project_participants", "region_members", "regions"}
+DEFINER_READS = {"milestones", "projects", "project_participants", "region_members", "regions"}
 DEFINER_FUNCTIONS = {
     "renkei_invited_project_ids",
     "renkei_led_project_ids",
+    "renkei_milestone_search",
     "renkei_participating_project_ids",
     "renkei_project_ids",
+    "renkei_project_search",
+    "renkei_projects_in_prefecture",
     "renkei_region_ids",
     "renkei_secretariat_region_ids",
 }

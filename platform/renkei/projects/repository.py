@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, Select, String, Text, func, select, type_coerce
+from sqlalchemy import Select, Text, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,13 +17,6 @@ from renkei.projects.models import (
     ProjectStatus,
 )
 from renkei.regions.models import ParticipationStatus, Region, RegionMember
-
-
-def _contains_all(
-    column: object, values: list[str], item: type[String] | type[Text]
-) -> ColumnElement[bool]:
-    """`column @> values`, which a GIN index answers; the models' generic ARRAY lacks it."""
-    return type_coerce(column, ARRAY(item)).contains(values)
 
 
 def projects(
@@ -42,10 +35,19 @@ def projects(
         stmt = stmt.where(Project.category == category)
     if status is not None:
         stmt = stmt.where(Project.status == status)
+    # `@>` on arrays is not leakproof, so under row-level security PostgreSQL would test it on
+    # every row; these functions (migration 0006) let the GIN indexes answer, showing only what
+    # the viewer may see.
     if prefecture_code is not None:
-        stmt = stmt.where(_contains_all(Project.prefecture_codes, [prefecture_code], String))
+        stmt = stmt.where(
+            Project.id.in_(select(func.renkei_projects_in_prefecture(prefecture_code)))
+        )
     if search_terms:
-        stmt = stmt.where(_contains_all(Project.search_terms, search_terms, Text))
+        stmt = stmt.where(
+            Project.id.in_(
+                select(func.renkei_project_search(type_coerce(search_terms, ARRAY(Text))))
+            )
+        )
     return stmt
 
 

@@ -498,10 +498,12 @@ register_root(
             "category": Filter("{t}.category = {p}", enum_value),
             "status": Filter("{t}.status = {p}", enum_value),
             "prefecture_code": Filter(
-                "{t}.prefecture_codes @> ARRAY[CAST({p} AS varchar)]", _prefecture_code
+                "{t}.id IN (SELECT renkei_projects_in_prefecture(CAST({p} AS varchar)))",
+                _prefecture_code,
             ),
             "search": Filter(
-                "{t}.search_terms @> CAST({p} AS text[])", lambda q: bigrams(q) or None
+                "{t}.id IN (SELECT renkei_project_search(CAST({p} AS text[])))",
+                lambda q: bigrams(q) or None,
             ),
         },
     ),
