@@ -50,6 +50,43 @@ from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, parse_global_
 MAX_FIELDS_PER_OBJECT = 50
 
 
+class CompiledData(dict[str, Any]):
+    """The `data` of a compiled query as PostgreSQL wrote it; the HTTP layer sends it as is.
+
+    The dict itself is what a reader of the result sees: it is parsed only when read that way.
+    """
+
+    def __init__(self, raw: bytes) -> None:
+        super().__init__()
+        self.raw = raw
+        self._parsed = False
+
+    def _parse(self) -> None:
+        if not self._parsed:
+            self._parsed = True
+            self.update(orjson.loads(self.raw))
+
+    def __getitem__(self, key: str) -> Any:
+        self._parse()
+        return super().__getitem__(key)
+
+    def __iter__(self) -> Any:
+        self._parse()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._parse()
+        return super().__len__()
+
+    def items(self) -> Any:
+        self._parse()
+        return super().items()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._parse()
+        return super().get(key, default)
+
+
 class NotCompilable(Exception):
     """The query needs the resolvers: a field is not registered, or an argument is unusual."""
 
@@ -708,5 +745,7 @@ class CompiledReads(SchemaExtension):
                 except SQLAlchemyError as error:
                     execution.result = plan.failed(error)
                 else:
-                    execution.result = GraphQLExecutionResult(data=orjson.loads(raw), errors=None)
+                    execution.result = GraphQLExecutionResult(
+                        data=CompiledData(raw.encode()), errors=None
+                    )
         yield

@@ -29,6 +29,7 @@ from strawberry.types.graphql import OperationType
 from renkei.db import SessionFactory
 from renkei.errors import DomainError, Unauthenticated
 from renkei.graphql.auth import CSRF_HEADER, SESSION_COOKIE, SignInConfig
+from renkei.graphql.compiled import CompiledData
 from renkei.graphql.context import Context
 from renkei.identity import signin
 from renkei.identity.scopes import ALL_SCOPES
@@ -331,6 +332,16 @@ class GraphQLEndpoint:
         return await resolve_viewer(session, request, claims, self.sign_in, check_csrf=True)
 
     def _response(self, result: ExecutionResult, media: str) -> Response:
+        if isinstance(result.data, CompiledData) and not result.errors:
+            # PostgreSQL wrote the data as JSON already: pass it on as it is.
+            extensions = orjson.dumps(result.extensions) if result.extensions else None
+            return Response(
+                b'{"data":'
+                + result.data.raw
+                + (b',"extensions":' + extensions if extensions else b"")
+                + b"}",
+                media_type=media,
+            )
         body: dict[str, Any] = {}
         request_error = _is_request_error(result)
         if not request_error:
