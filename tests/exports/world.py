@@ -23,7 +23,7 @@ from renkei.identity.tokens import TokenService
 from renkei.kpis import service as kpis
 from renkei.kpis.models import Kpi
 from renkei.organizations.models import OrganizationKind
-from renkei.projects import milestones
+from renkei.projects import dependencies, milestones
 from renkei.projects.models import Milestone, Project, ProjectVisibility
 from renkei.regions.models import Region
 from renkei.tenancy import MembershipRole, Viewer
@@ -215,7 +215,7 @@ async def build_world(
     )
     viewer = await world.viewer(partner)
     async with unit_of_work(sessions, viewer) as session:
-        await milestones.add_dependency(
+        await dependencies.add_dependency(
             session, viewer, predecessor_id=world.prototype.id, successor_id=world.training.id
         )
     world.contract = await world.milestone(

@@ -18,7 +18,7 @@ from renkei.identity.models import User
 from renkei.identity.tokens import TokenService
 from renkei.organizations.models import Organization
 from renkei.outbox import OutboxMessage
-from renkei.projects import milestones
+from renkei.projects import dependencies, milestones
 from renkei.projects import service as projects
 from renkei.projects.models import (
     Milestone,
@@ -148,7 +148,7 @@ class World:
     async def depend(self, editor: Party, predecessor: Milestone, successor: Milestone) -> None:
         viewer = await self.viewer(editor)
         async with unit_of_work(self.sessions, viewer) as session:
-            await milestones.add_dependency(
+            await dependencies.add_dependency(
                 session, viewer, predecessor_id=predecessor.id, successor_id=successor.id
             )
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from renkei.activity.models import Activity
 from renkei.db import unit_of_work
 from renkei.graphql.relay import to_global_id
-from renkei.projects import milestones
+from renkei.projects import dependencies, milestones
 from renkei.projects.milestones import MILESTONE_AT_RISK, MILESTONE_RESCHEDULED
 from renkei.projects.models import MilestoneStatus
 from renkei.tenancy import Viewer
@@ -30,7 +30,7 @@ query Milestone($id: ID!) { milestone(id: $id) { status atRiskReason } }
 async def run_job(world, milestone_id: str) -> list[uuid.UUID]:
     """What the worker does for a milestone.rescheduled message: the handler, as the platform."""
     async with unit_of_work(world.sessions, Viewer.platform()) as session:
-        return await milestones.flag_at_risk_dependents(session, uuid.UUID(milestone_id))
+        return await dependencies.flag_at_risk_dependents(session, uuid.UUID(milestone_id))
 
 
 async def test_a_slip_flags_dependents_down_the_chain_in_a_project_the_editor_cannot_see(world):

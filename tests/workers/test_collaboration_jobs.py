@@ -17,7 +17,7 @@ from renkei.notifications import collaboration
 from renkei.notifications.models import Notification
 from renkei.organizations.models import Organization
 from renkei.outbox import OutboxMessage
-from renkei.projects import milestones
+from renkei.projects import dependencies, milestones
 from renkei.projects import service as projects
 from renkei.projects.models import Milestone, MilestoneStatus, ProjectCategory, ProjectVisibility
 from renkei.regions import service as regions
@@ -240,7 +240,7 @@ async def test_a_slip_flags_the_dependent_at_risk_and_tells_its_owners(world: Wo
     await world.act(
         world.lead_owner,
         world.lead,
-        lambda s, v: milestones.add_dependency(s, v, predecessor_id=a.id, successor_id=b.id),
+        lambda s, v: dependencies.add_dependency(s, v, predecessor_id=a.id, successor_id=b.id),
     )
     await _handle_all(world.sessions, milestones.MILESTONE_RESCHEDULED)
     # when A slips by 20 days

@@ -20,7 +20,7 @@ from renkei import outbox
 from renkei.identity.models import User
 from renkei.notifications.service import record
 from renkei.organizations.models import Membership, Organization
-from renkei.projects import milestones
+from renkei.projects import dependencies, milestones
 from renkei.projects.models import Milestone, Project, ProjectParticipant
 from renkei.regions.models import ParticipationStatus, Region, RegionMember
 from renkei.tenancy import MembershipRole
@@ -173,7 +173,7 @@ async def milestone_rescheduled(
     session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
 ) -> None:
     """Flag what a slip delays; each flag sends its own milestone.at_risk message."""
-    await milestones.flag_at_risk_dependents(session, uuid.UUID(payload["milestone_id"]))
+    await dependencies.flag_at_risk_dependents(session, uuid.UUID(payload["milestone_id"]))
 
 
 async def enqueue_daily_reminder(session: AsyncSession, on: date) -> None:

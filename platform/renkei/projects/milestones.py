@@ -1,4 +1,4 @@
-"""Milestones shared across organizations: the plan, its dependencies, sign-off and slips.
+"""Milestones shared across organizations: the plan, sign-off and slips.
 
 Who may do what (row-level security checks the same, as a backstop):
 - members (OWNER, ADMIN, MEMBER; not VIEWER) of a project's active participant organizations
@@ -7,35 +7,31 @@ Who may do what (row-level security checks the same, as a backstop):
 - a milestone with a counterpart is DONE only when the counterpart's members sign it off (the
   owner asks for it by setting progress to 100); without one, the owner marks it DONE.
 
-A change to the dates or dependencies leaves an outbox message; its job,
-`flag_at_risk_dependents`, runs as the platform (the dependents may lie in projects the editor
-cannot see) and flags every milestone down the chain that can no longer start on time.
+A change to the dates of a milestone with dependencies leaves an outbox message; its job,
+`renkei.projects.dependencies.flag_at_risk_dependents`, flags every milestone down the chain
+that can no longer start on time. The dependencies themselves live in that module.
 """
 
 from __future__ import annotations
 
 import enum
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from graphlib import TopologicalSorter
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Text, exists, func, literal, or_, select, type_coerce
+from sqlalchemy import Select, Text, exists, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
-from sqlalchemy.types import Uuid
 
 from renkei import outbox
 from renkei.activity.models import SubjectType
 from renkei.activity.service import JsonValue, record, snapshot
-from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
+from renkei.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from renkei.organizations.models import Organization
 from renkei.projects.models import (
     Milestone,
@@ -46,9 +42,13 @@ from renkei.projects.models import (
     ProjectStatus,
 )
 from renkei.regions.models import ParticipationStatus
-from renkei.tenancy import MembershipRole, Viewer, set_viewer
+from renkei.tenancy import MembershipRole, Viewer
 from renkei.text import clean_name
 from renkei.text_search import bigrams, document_terms
+
+if TYPE_CHECKING:
+    from renkei.projects.dependencies import add_dependency as add_dependency
+    from renkei.projects.dependencies import flag_at_risk_dependents as flag_at_risk_dependents
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -77,8 +77,6 @@ TRANSITIONS: Final[dict[MilestoneStatus, frozenset[MilestoneStatus]]] = {
 FIELDS: tuple[str, ...] = ("title", "description", "starts_on", "due_on", "horizon_years")
 FIELDS += ("owner_organization_id", "counterpart_organization_id", "status", "progress")
 FIELDS += ("weight", "evidence_links", "at_risk_reason", "signed_off_at", "signed_off_by_id")
-# Serializes changes to the dependency graph, which a cycle check must see whole (any project).
-_DEPENDENCY_GRAPH_LOCK = 0x6D696C6573746F6E
 
 
 class _Keep(enum.Enum):
@@ -181,26 +179,20 @@ async def all_of_projects(
     return found
 
 
-async def linked(
-    session: AsyncSession, milestone_ids: Sequence[uuid.UUID], *, upstream: bool
-) -> dict[uuid.UUID, list[Milestone]]:
-    """Each milestone's predecessors (upstream) or successors, those the viewer may see."""
+async def _has_dependencies(
+    session: AsyncSession,
+    milestone_id: uuid.UUID,
+    *,
+    predecessors: bool = True,
+    successors: bool = True,
+) -> bool:
+    """Whether the milestone waits for others (predecessors) or others wait for it."""
     dep = MilestoneDependency
-    key, other = (
-        (dep.successor_id, dep.predecessor_id)
-        if upstream
-        else (dep.predecessor_id, dep.successor_id)
-    )
-    rows = await session.execute(
-        select(key, Milestone)
-        .join(Milestone, Milestone.id == other)
-        .where(key.in_(milestone_ids))
-        .order_by(Milestone.due_on, Milestone.id)
-    )
-    found: dict[uuid.UUID, list[Milestone]] = {m: [] for m in milestone_ids}
-    for milestone_id, row in rows:
-        found[milestone_id].append(row)
-    return found
+    ends = [dep.successor_id == milestone_id] if predecessors else []
+    ends += [dep.predecessor_id == milestone_id] if successors else []
+    if not ends:
+        return False
+    return bool(await session.scalar(select(exists().where(or_(*ends)))))
 
 
 async def _project(session: AsyncSession, project_id: uuid.UUID, field: str) -> Project:
@@ -248,7 +240,7 @@ async def project_for_writing(
     return project, active
 
 
-async def _milestone_for_editing(
+async def milestone_for_editing(
     session: AsyncSession, viewer: Viewer, milestone_id: uuid.UUID, *, field: str = "id"
 ) -> tuple[Milestone, Project, set[uuid.UUID]]:
     """The milestone, if the viewer writes for its owner or for the project's lead."""
@@ -279,7 +271,7 @@ async def _lock_at_version(session: AsyncSession, milestone: Milestone, version:
         )
 
 
-def _touch(milestone: Milestone) -> None:
+def touch(milestone: Milestone) -> None:
     milestone.version += 1
     milestone.updated_at = datetime.now(UTC)
 
@@ -362,7 +354,7 @@ def clean_evidence_links(links: Iterable[str]) -> list[str]:
     return list(cleaned)
 
 
-def _record(
+def record_activity(
     session: AsyncSession,
     viewer: Viewer,
     milestone: Milestone,
@@ -394,7 +386,7 @@ def _status_changed(session: AsyncSession, milestone: Milestone, was: MilestoneS
         )
 
 
-def _rescheduled(session: AsyncSession, milestone: Milestone) -> None:
+def enqueue_rescheduled(session: AsyncSession, milestone: Milestone) -> None:
     outbox.enqueue(session, MILESTONE_RESCHEDULED, {"milestone_id": str(milestone.id)})
 
 
@@ -446,7 +438,7 @@ async def create_milestone(
         version=1,
     )
     session.add(milestone)
-    _record(session, viewer, milestone, "created", None)
+    record_activity(session, viewer, milestone, "created", None)
     await session.flush()
     return milestone
 
@@ -468,7 +460,7 @@ async def update_milestone(
     evidence_links: Iterable[str] | None = None,
 ) -> Milestone:
     """Change a milestone's plan, from the version the caller read (CONFLICT if stale)."""
-    milestone, _, active = await _milestone_for_editing(session, viewer, milestone_id)
+    milestone, _, active = await milestone_for_editing(session, viewer, milestone_id)
     await _lock_at_version(session, milestone, version)
     before = snapshot(milestone, FIELDS)
     old_start, old_due = effective_start(milestone), milestone.due_on
@@ -508,15 +500,15 @@ async def update_milestone(
         milestone.evidence_links = clean_evidence_links(evidence_links)
     if snapshot(milestone, FIELDS) == before:
         return milestone
-    _touch(milestone)
-    _record(session, viewer, milestone, "updated", before)
+    touch(milestone)
+    record_activity(session, viewer, milestone, "updated", before)
     # Later than before, it may now end after a dependent starts; earlier, start before a
     # predecessor ends. The job checks both, down the chain.
     later, earlier = milestone.due_on > old_due, effective_start(milestone) < old_start
     if (later or earlier) and await _has_dependencies(
         session, milestone.id, predecessors=earlier, successors=later
     ):
-        _rescheduled(session, milestone)
+        enqueue_rescheduled(session, milestone)
     await session.flush()
     return milestone
 
@@ -536,7 +528,7 @@ async def change_milestone_status(
     With a counterpart, the owner asks for sign-off by reaching progress 100; DONE comes from
     `sign_off_milestone`. Progress on a NOT_STARTED milestone starts it.
     """
-    milestone, _, _ = await _milestone_for_editing(session, viewer, milestone_id)
+    milestone, _, _ = await milestone_for_editing(session, viewer, milestone_id)
     await _lock_at_version(session, milestone, version)
     before = snapshot(milestone, FIELDS)
     was = milestone.status
@@ -584,8 +576,8 @@ async def change_milestone_status(
         milestone.at_risk_reason = None
     if snapshot(milestone, FIELDS) == before:
         return milestone
-    _touch(milestone)
-    _record(
+    touch(milestone)
+    record_activity(
         session,
         viewer,
         milestone,
@@ -595,7 +587,7 @@ async def change_milestone_status(
     _status_changed(session, milestone, was)
     if was in CLOSED and target not in CLOSED and await _has_dependencies(session, milestone.id):
         # Back in the plan: it may hold up its dependents again.
-        _rescheduled(session, milestone)
+        enqueue_rescheduled(session, milestone)
     await session.flush()
     return milestone
 
@@ -634,258 +626,14 @@ async def sign_off_milestone(
     milestone.at_risk_reason = None
     milestone.signed_off_at = datetime.now(UTC)
     milestone.signed_off_by_id = viewer.user_id
-    _touch(milestone)
-    _record(session, viewer, milestone, "signed_off", before)
+    touch(milestone)
+    record_activity(session, viewer, milestone, "signed_off", before)
     _status_changed(session, milestone, was)
     await session.flush()
     return milestone
 
 
-# Dependencies -------------------------------------------------------------------------------
-
-
-async def _has_dependencies(
-    session: AsyncSession,
-    milestone_id: uuid.UUID,
-    *,
-    predecessors: bool = True,
-    successors: bool = True,
-) -> bool:
-    """Whether the milestone waits for others (predecessors) or others wait for it."""
-    dep = MilestoneDependency
-    ends = [dep.successor_id == milestone_id] if predecessors else []
-    ends += [dep.predecessor_id == milestone_id] if successors else []
-    if not ends:
-        return False
-    return bool(await session.scalar(select(exists().where(or_(*ends)))))
-
-
-async def _cycle_through(
-    session: AsyncSession, viewer: Viewer, *, predecessor_id: uuid.UUID, successor_id: uuid.UUID
-) -> list[uuid.UUID] | None:
-    """The path successor -> ... -> predecessor that the new edge would close, if any.
-
-    The whole graph counts, including projects the viewer cannot see, so the platform reads it
-    for this one statement (ids only; what is shown of them is read as the viewer).
-    """
-    dep = MilestoneDependency
-    step = aliased(MilestoneDependency)
-    reach = select(dep.successor_id.label("id")).where(dep.predecessor_id == successor_id)
-    reach_cte = reach.cte("reach", recursive=True)
-    reach_cte = reach_cte.union(
-        select(step.successor_id).join(reach_cte, step.predecessor_id == reach_cte.c.id)
-    )
-    stmt = select(dep.predecessor_id, dep.successor_id).where(
-        exists().where(reach_cte.c.id == predecessor_id),
-        or_(dep.predecessor_id == successor_id, dep.predecessor_id.in_(select(reach_cte.c.id))),
-    )
-    await session.flush()
-    await set_viewer(session, Viewer.platform())
-    try:
-        edges = (await session.execute(stmt)).all()
-    finally:
-        await set_viewer(session, viewer)
-    if not edges:
-        return None
-    following: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for before, after in edges:
-        following[before].append(after)
-    # Breadth first, so that the shortest cycle is the one named.
-    came_from: dict[uuid.UUID, uuid.UUID] = {}
-    queue = [successor_id]
-    while queue:
-        node = queue.pop(0)
-        if node == predecessor_id:
-            path = [node]
-            while path[-1] != successor_id:
-                path.append(came_from[path[-1]])
-            return path[::-1]
-        for nxt in following[node]:
-            if nxt not in came_from and nxt != successor_id:
-                came_from[nxt] = node
-                queue.append(nxt)
-    return None
-
-
-async def _describe_cycle(session: AsyncSession, path: list[uuid.UUID]) -> str:
-    stmt = select(Milestone.id, Milestone.title).where(Milestone.id.in_(path))
-    titles = {m: title for m, title in await session.execute(stmt)}
-    names = [f"「{titles[m]}」" if m in titles else "(a milestone you cannot see)" for m in path]
-    return " → ".join([names[-1], *names])
-
-
-async def add_dependency(
-    session: AsyncSession,
-    viewer: Viewer,
-    *,
-    predecessor_id: uuid.UUID,
-    successor_id: uuid.UUID,
-) -> MilestoneDependency:
-    """Finish-to-start: the successor cannot start before the predecessor is due. The
-    predecessor may be in another project the viewer sees; cycles are refused."""
-    if predecessor_id == successor_id:
-        raise Invalid("a milestone cannot depend on itself", field="predecessorId")
-    successor, _, _ = await _milestone_for_editing(
-        session, viewer, successor_id, field="successorId"
-    )
-    predecessor = await get(session, predecessor_id)
-    if predecessor is None:
-        raise NotFound("no such milestone", field="predecessorId")
-    # One change to the graph at a time: two edges added at once could close a cycle together.
-    await session.execute(select(func.pg_advisory_xact_lock(_DEPENDENCY_GRAPH_LOCK)))
-    existing = await session.get(MilestoneDependency, (predecessor_id, successor_id))
-    if existing is not None:
-        raise Invalid(
-            "the milestone depends on this predecessor already",
-            field="predecessorId",
-            code=ErrorCode.DUPLICATE,
-        )
-    path = await _cycle_through(
-        session, viewer, predecessor_id=predecessor_id, successor_id=successor_id
-    )
-    if path is not None:
-        raise Invalid(
-            "this dependency would make a cycle: " + await _describe_cycle(session, path),
-            field="predecessorId",
-        )
-    dependency = MilestoneDependency(
-        predecessor_id=predecessor.id,
-        successor_id=successor.id,
-        predecessor_project_id=predecessor.project_id,
-        successor_project_id=successor.project_id,
-    )
-    session.add(dependency)
-    record(
-        session,
-        viewer,
-        subject_type=SubjectType.MILESTONE,
-        subject_id=successor.id,
-        action="dependency_added",
-        project_id=successor.project_id,
-        after={"predecessor_id": str(predecessor.id), "predecessor_title": predecessor.title},
-    )
-    # The job checks the predecessor's dependents, this successor among them.
-    _rescheduled(session, predecessor)
-    await session.flush()
-    return dependency
-
-
-async def remove_dependency(
-    session: AsyncSession,
-    viewer: Viewer,
-    *,
-    predecessor_id: uuid.UUID,
-    successor_id: uuid.UUID,
-) -> Milestone:
-    """Drop a dependency; returns the successor."""
-    successor, _, _ = await _milestone_for_editing(
-        session, viewer, successor_id, field="successorId"
-    )
-    await session.execute(select(func.pg_advisory_xact_lock(_DEPENDENCY_GRAPH_LOCK)))
-    dependency = await session.get(MilestoneDependency, (predecessor_id, successor_id))
-    if dependency is None:
-        raise NotFound("the milestone does not depend on that one", field="predecessorId")
-    await session.delete(dependency)
-    record(
-        session,
-        viewer,
-        subject_type=SubjectType.MILESTONE,
-        subject_id=successor.id,
-        action="dependency_removed",
-        project_id=successor.project_id,
-        before={"predecessor_id": str(predecessor_id)},
-    )
-    await session.flush()
-    return successor
-
-
 # Jobs ---------------------------------------------------------------------------------------
-
-
-def _days(n: int) -> str:
-    return f"{n} day" if n == 1 else f"{n} days"
-
-
-async def flag_at_risk_dependents(
-    session: AsyncSession, milestone_id: uuid.UUID
-) -> list[uuid.UUID]:
-    """The job of `milestone.rescheduled`: flag AT_RISK what can no longer start on time.
-
-    Walks the milestone and everything downstream of it (any project) in dependency order. A
-    milestone whose start (or due date, without one) falls before a predecessor's finish is
-    flagged with the reason, and is projected to finish as many days late, which its own
-    dependents then see. DONE and CANCELLED milestones hold nothing up and are never flagged.
-    Runs in the platform's transaction. Returns the ids flagged (or given a new reason).
-    """
-    dep = MilestoneDependency
-    step = aliased(MilestoneDependency)
-    reach_cte = select(literal(milestone_id, Uuid).label("id")).cte("reach", recursive=True)
-    reach_cte = reach_cte.union(
-        select(step.successor_id).join(reach_cte, step.predecessor_id == reach_cte.c.id)
-    )
-    stmt = select(dep.predecessor_id, dep.successor_id).where(
-        dep.successor_id.in_(select(reach_cte.c.id))
-    )
-    edges = (await session.execute(stmt)).all()
-    downstream = {milestone_id} | {successor for _, successor in edges}
-    involved = downstream | {predecessor for predecessor, _ in edges}
-    rows = {
-        m.id: m
-        for m in await session.scalars(
-            select(Milestone)
-            .where(Milestone.id.in_(involved))
-            .order_by(Milestone.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    }
-    if milestone_id not in rows:
-        return []
-    predecessors: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for predecessor, successor in edges:
-        predecessors[successor].append(predecessor)
-    graph = {m: [p for p in predecessors[m] if p in downstream] for m in downstream}
-    projected: dict[uuid.UUID, date] = {m: rows[m].due_on for m in involved if m in rows}
-    flagged: list[uuid.UUID] = []
-    for node_id in TopologicalSorter(graph).static_order():
-        node = rows.get(node_id)
-        if node is None or node.status in CLOSED:
-            continue
-        blockers = [
-            (projected[p], rows[p].title, p)
-            for p in predecessors[node_id]
-            if p in rows and rows[p].status not in CLOSED
-        ]
-        start = effective_start(node)
-        if not blockers or max(blockers)[0] <= start:
-            continue
-        finish, title, blocker_id = max(blockers)
-        late = (finish - start).days
-        projected[node_id] = node.due_on + timedelta(days=late)
-        blocker = rows[blocker_id]
-        if finish == blocker.due_on:
-            reason = (
-                f"predecessor 「{title}」 is due {finish.isoformat()}, {_days(late)} after this"
-                f" milestone starts ({start.isoformat()})"
-            )
-        else:
-            reason = (
-                f"predecessor 「{title}」 is at risk and may finish {finish.isoformat()}"
-                f" ({_days((finish - blocker.due_on).days)} after its due date"
-                f" {blocker.due_on.isoformat()}), {_days(late)} after this milestone starts"
-                f" ({start.isoformat()})"
-            )
-        if node.status == MilestoneStatus.AT_RISK and node.at_risk_reason == reason:
-            continue
-        before = snapshot(node, FIELDS)
-        node.status = MilestoneStatus.AT_RISK
-        node.at_risk_reason = reason
-        _touch(node)
-        _record(session, Viewer.platform(), node, "flagged_at_risk", before)
-        outbox.enqueue(session, MILESTONE_AT_RISK, {"milestone_id": str(node.id)})
-        flagged.append(node.id)
-    await session.flush()
-    return flagged
 
 
 @dataclass(frozen=True)
@@ -913,3 +661,17 @@ async def due_soon_and_overdue(session: AsyncSession, on: date) -> list[DueRemin
         .order_by(Organization.name, Organization.id, Milestone.due_on, Milestone.id)
     )
     return [DueReminder(milestone=m, owner=o, days_left=(m.due_on - on).days) for m, o in rows]
+
+
+# Moved to renkei.projects.dependencies, which imports this module: the seed code still calls
+# them from here, so they are looked up there on first use (PEP 562) rather than imported.
+_MOVED = frozenset({"add_dependency", "flag_at_risk_dependents"})
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        if name in _MOVED:
+            from renkei.projects import dependencies
+
+            return getattr(dependencies, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,8 +28,8 @@ from renkei.kpis import repository as kpi_repository
 from renkei.kpis.models import Kpi, KpiObservation, KpiTarget
 from renkei.kpis.service import attainment_of
 from renkei.organizations import repository as organizations
+from renkei.projects import dependencies, repository
 from renkei.projects import milestones as milestone_queries
-from renkei.projects import repository
 from renkei.projects.exports import KpiCsvRow
 from renkei.projects.models import Milestone, Project
 from renkei.projects.roadmap import JST, Roadmap, RoadmapMilestone, sort_key
@@ -129,9 +129,7 @@ async def _roadmap(
     organization_names: dict[uuid.UUID, str] = {}
     if rows:
         # Only the predecessors the viewer may see: those in other projects may be hidden.
-        predecessors.update(
-            await milestone_queries.linked(session, [m.id for m in rows], upstream=True)
-        )
+        predecessors.update(await dependencies.linked(session, [m.id for m in rows], upstream=True))
         organization_ids = {m.owner_organization_id for m in rows} | {
             m.counterpart_organization_id for m in rows if m.counterpart_organization_id
         }

@@ -13,7 +13,7 @@ from renkei.graphql.mutations.base import UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.milestones import Baseline, Milestone, MilestoneStatus
 from renkei.identity.scopes import PROJECTS_WRITE
-from renkei.projects import baselines, milestones
+from renkei.projects import baselines, dependencies, milestones
 from renkei.projects.models import Milestone as MilestoneRow
 from renkei.projects.models import MilestoneDependency
 from renkei.tenancy import Viewer
@@ -247,7 +247,7 @@ class MilestoneMutations:
     ) -> MilestoneDependencyPayload:
         found, errors = await run_mutation(
             info,
-            lambda session, viewer: milestones.add_dependency(session, viewer, **_ends(input)),
+            lambda session, viewer: dependencies.add_dependency(session, viewer, **_ends(input)),
             scope=PROJECTS_WRITE,
         )
         return await _dependency_payload(info, found, errors)
@@ -258,7 +258,7 @@ class MilestoneMutations:
     ) -> MilestoneDependencyPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> MilestoneDependency:
             ends = _ends(input)
-            await milestones.remove_dependency(session, viewer, **ends)
+            await dependencies.remove_dependency(session, viewer, **ends)
             return MilestoneDependency(**ends)
 
         found, errors = await run_mutation(info, work, scope=PROJECTS_WRITE)

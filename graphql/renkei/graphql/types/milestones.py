@@ -46,6 +46,7 @@ from renkei.graphql.types.activity import Activity, activity_of
 from renkei.graphql.types.organizations import Organization, User
 from renkei.identity.scopes import PROJECTS_READ
 from renkei.projects import baselines as baselines_service
+from renkei.projects import dependencies as dependencies_service
 from renkei.projects import milestones as service
 from renkei.projects import models
 from renkei.projects import progress as progress_service
@@ -193,14 +194,18 @@ class Milestone(Node):
     )
     async def depends_on(self, info: Info) -> list[Milestone]:
         loader = _batch(
-            info, "milestone_predecessors", lambda s, ids: service.linked(s, ids, upstream=True)
+            info,
+            "milestone_predecessors",
+            lambda s, ids: dependencies_service.linked(s, ids, upstream=True),
         )
         return [Milestone.from_row(r) for r in await loader.load(self.row.id)]
 
     @strawberry.field(description="The milestones you may see that wait for this one.")
     async def dependents(self, info: Info) -> list[Milestone]:
         loader = _batch(
-            info, "milestone_successors", lambda s, ids: service.linked(s, ids, upstream=False)
+            info,
+            "milestone_successors",
+            lambda s, ids: dependencies_service.linked(s, ids, upstream=False),
         )
         return [Milestone.from_row(r) for r in await loader.load(self.row.id)]
 

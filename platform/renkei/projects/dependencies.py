@@ -1,0 +1,298 @@
+"""Dependencies between milestones: finish-to-start edges, across projects, never in a cycle.
+
+The successor's editors (its owner's and the project lead's members) add and remove its
+predecessors, which may lie in any project they see. A change leaves a `milestone.rescheduled`
+message; its job, `flag_at_risk_dependents`, runs as the platform (the dependents may lie in
+projects the editor cannot see) and flags every milestone down the chain that can no longer
+start on time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, timedelta
+from graphlib import TopologicalSorter
+
+from sqlalchemy import exists, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.types import Uuid
+
+from renkei import outbox
+from renkei.activity.models import SubjectType
+from renkei.activity.service import record, snapshot
+from renkei.errors import ErrorCode, Invalid, NotFound
+from renkei.projects.milestones import (
+    CLOSED,
+    FIELDS,
+    MILESTONE_AT_RISK,
+    effective_start,
+    enqueue_rescheduled,
+    get,
+    milestone_for_editing,
+    record_activity,
+    touch,
+)
+from renkei.projects.models import Milestone, MilestoneDependency, MilestoneStatus
+from renkei.tenancy import Viewer, set_viewer
+
+# Serializes changes to the dependency graph, which a cycle check must see whole (any project).
+_DEPENDENCY_GRAPH_LOCK = 0x6D696C6573746F6E
+
+
+# Queries ------------------------------------------------------------------------------------
+
+
+async def linked(
+    session: AsyncSession, milestone_ids: Sequence[uuid.UUID], *, upstream: bool
+) -> dict[uuid.UUID, list[Milestone]]:
+    """Each milestone's predecessors (upstream) or successors, those the viewer may see."""
+    dep = MilestoneDependency
+    key, other = (
+        (dep.successor_id, dep.predecessor_id)
+        if upstream
+        else (dep.predecessor_id, dep.successor_id)
+    )
+    rows = await session.execute(
+        select(key, Milestone)
+        .join(Milestone, Milestone.id == other)
+        .where(key.in_(milestone_ids))
+        .order_by(Milestone.due_on, Milestone.id)
+    )
+    found: dict[uuid.UUID, list[Milestone]] = {m: [] for m in milestone_ids}
+    for milestone_id, row in rows:
+        found[milestone_id].append(row)
+    return found
+
+
+# Changes ------------------------------------------------------------------------------------
+
+
+async def _cycle_through(
+    session: AsyncSession, viewer: Viewer, *, predecessor_id: uuid.UUID, successor_id: uuid.UUID
+) -> list[uuid.UUID] | None:
+    """The path successor -> ... -> predecessor that the new edge would close, if any.
+
+    The whole graph counts, including projects the viewer cannot see, so the platform reads it
+    for this one statement (ids only; what is shown of them is read as the viewer).
+    """
+    dep = MilestoneDependency
+    step = aliased(MilestoneDependency)
+    reach = select(dep.successor_id.label("id")).where(dep.predecessor_id == successor_id)
+    reach_cte = reach.cte("reach", recursive=True)
+    reach_cte = reach_cte.union(
+        select(step.successor_id).join(reach_cte, step.predecessor_id == reach_cte.c.id)
+    )
+    stmt = select(dep.predecessor_id, dep.successor_id).where(
+        exists().where(reach_cte.c.id == predecessor_id),
+        or_(dep.predecessor_id == successor_id, dep.predecessor_id.in_(select(reach_cte.c.id))),
+    )
+    await session.flush()
+    await set_viewer(session, Viewer.platform())
+    try:
+        edges = (await session.execute(stmt)).all()
+    finally:
+        await set_viewer(session, viewer)
+    if not edges:
+        return None
+    following: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for before, after in edges:
+        following[before].append(after)
+    # Breadth first, so that the shortest cycle is the one named.
+    came_from: dict[uuid.UUID, uuid.UUID] = {}
+    queue = [successor_id]
+    while queue:
+        node = queue.pop(0)
+        if node == predecessor_id:
+            path = [node]
+            while path[-1] != successor_id:
+                path.append(came_from[path[-1]])
+            return path[::-1]
+        for nxt in following[node]:
+            if nxt not in came_from and nxt != successor_id:
+                came_from[nxt] = node
+                queue.append(nxt)
+    return None
+
+
+async def _describe_cycle(session: AsyncSession, path: list[uuid.UUID]) -> str:
+    stmt = select(Milestone.id, Milestone.title).where(Milestone.id.in_(path))
+    titles = {m: title for m, title in await session.execute(stmt)}
+    names = [f"「{titles[m]}」" if m in titles else "(a milestone you cannot see)" for m in path]
+    return " → ".join([names[-1], *names])
+
+
+async def add_dependency(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    predecessor_id: uuid.UUID,
+    successor_id: uuid.UUID,
+) -> MilestoneDependency:
+    """Finish-to-start: the successor cannot start before the predecessor is due. The
+    predecessor may be in another project the viewer sees; cycles are refused."""
+    if predecessor_id == successor_id:
+        raise Invalid("a milestone cannot depend on itself", field="predecessorId")
+    successor, _, _ = await milestone_for_editing(
+        session, viewer, successor_id, field="successorId"
+    )
+    predecessor = await get(session, predecessor_id)
+    if predecessor is None:
+        raise NotFound("no such milestone", field="predecessorId")
+    # One change to the graph at a time: two edges added at once could close a cycle together.
+    await session.execute(select(func.pg_advisory_xact_lock(_DEPENDENCY_GRAPH_LOCK)))
+    existing = await session.get(MilestoneDependency, (predecessor_id, successor_id))
+    if existing is not None:
+        raise Invalid(
+            "the milestone depends on this predecessor already",
+            field="predecessorId",
+            code=ErrorCode.DUPLICATE,
+        )
+    path = await _cycle_through(
+        session, viewer, predecessor_id=predecessor_id, successor_id=successor_id
+    )
+    if path is not None:
+        raise Invalid(
+            "this dependency would make a cycle: " + await _describe_cycle(session, path),
+            field="predecessorId",
+        )
+    dependency = MilestoneDependency(
+        predecessor_id=predecessor.id,
+        successor_id=successor.id,
+        predecessor_project_id=predecessor.project_id,
+        successor_project_id=successor.project_id,
+    )
+    session.add(dependency)
+    record(
+        session,
+        viewer,
+        subject_type=SubjectType.MILESTONE,
+        subject_id=successor.id,
+        action="dependency_added",
+        project_id=successor.project_id,
+        after={"predecessor_id": str(predecessor.id), "predecessor_title": predecessor.title},
+    )
+    # The job checks the predecessor's dependents, this successor among them.
+    enqueue_rescheduled(session, predecessor)
+    await session.flush()
+    return dependency
+
+
+async def remove_dependency(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    predecessor_id: uuid.UUID,
+    successor_id: uuid.UUID,
+) -> Milestone:
+    """Drop a dependency; returns the successor."""
+    successor, _, _ = await milestone_for_editing(
+        session, viewer, successor_id, field="successorId"
+    )
+    await session.execute(select(func.pg_advisory_xact_lock(_DEPENDENCY_GRAPH_LOCK)))
+    dependency = await session.get(MilestoneDependency, (predecessor_id, successor_id))
+    if dependency is None:
+        raise NotFound("the milestone does not depend on that one", field="predecessorId")
+    await session.delete(dependency)
+    record(
+        session,
+        viewer,
+        subject_type=SubjectType.MILESTONE,
+        subject_id=successor.id,
+        action="dependency_removed",
+        project_id=successor.project_id,
+        before={"predecessor_id": str(predecessor_id)},
+    )
+    await session.flush()
+    return successor
+
+
+# Jobs ---------------------------------------------------------------------------------------
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+async def flag_at_risk_dependents(
+    session: AsyncSession, milestone_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """The job of `milestone.rescheduled`: flag AT_RISK what can no longer start on time.
+
+    Walks the milestone and everything downstream of it (any project) in dependency order. A
+    milestone whose start (or due date, without one) falls before a predecessor's finish is
+    flagged with the reason, and is projected to finish as many days late, which its own
+    dependents then see. DONE and CANCELLED milestones hold nothing up and are never flagged.
+    Runs in the platform's transaction. Returns the ids flagged (or given a new reason).
+    """
+    dep = MilestoneDependency
+    step = aliased(MilestoneDependency)
+    reach_cte = select(literal(milestone_id, Uuid).label("id")).cte("reach", recursive=True)
+    reach_cte = reach_cte.union(
+        select(step.successor_id).join(reach_cte, step.predecessor_id == reach_cte.c.id)
+    )
+    stmt = select(dep.predecessor_id, dep.successor_id).where(
+        dep.successor_id.in_(select(reach_cte.c.id))
+    )
+    edges = (await session.execute(stmt)).all()
+    downstream = {milestone_id} | {successor for _, successor in edges}
+    involved = downstream | {predecessor for predecessor, _ in edges}
+    rows = {
+        m.id: m
+        for m in await session.scalars(
+            select(Milestone)
+            .where(Milestone.id.in_(involved))
+            .order_by(Milestone.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    if milestone_id not in rows:
+        return []
+    predecessors: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for predecessor, successor in edges:
+        predecessors[successor].append(predecessor)
+    graph = {m: [p for p in predecessors[m] if p in downstream] for m in downstream}
+    projected: dict[uuid.UUID, date] = {m: rows[m].due_on for m in involved if m in rows}
+    flagged: list[uuid.UUID] = []
+    for node_id in TopologicalSorter(graph).static_order():
+        node = rows.get(node_id)
+        if node is None or node.status in CLOSED:
+            continue
+        blockers = [
+            (projected[p], rows[p].title, p)
+            for p in predecessors[node_id]
+            if p in rows and rows[p].status not in CLOSED
+        ]
+        start = effective_start(node)
+        if not blockers or max(blockers)[0] <= start:
+            continue
+        finish, title, blocker_id = max(blockers)
+        late = (finish - start).days
+        projected[node_id] = node.due_on + timedelta(days=late)
+        blocker = rows[blocker_id]
+        if finish == blocker.due_on:
+            reason = (
+                f"predecessor 「{title}」 is due {finish.isoformat()}, {_days(late)} after this"
+                f" milestone starts ({start.isoformat()})"
+            )
+        else:
+            reason = (
+                f"predecessor 「{title}」 is at risk and may finish {finish.isoformat()}"
+                f" ({_days((finish - blocker.due_on).days)} after its due date"
+                f" {blocker.due_on.isoformat()}), {_days(late)} after this milestone starts"
+                f" ({start.isoformat()})"
+            )
+        if node.status == MilestoneStatus.AT_RISK and node.at_risk_reason == reason:
+            continue
+        before = snapshot(node, FIELDS)
+        node.status = MilestoneStatus.AT_RISK
+        node.at_risk_reason = reason
+        touch(node)
+        record_activity(session, Viewer.platform(), node, "flagged_at_risk", before)
+        outbox.enqueue(session, MILESTONE_AT_RISK, {"milestone_id": str(node.id)})
+        flagged.append(node.id)
+    await session.flush()
+    return flagged
