@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Text, exists, or_, select, type_coerce
+from sqlalchemy import Select, Text, exists, func, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -146,8 +146,11 @@ def milestones(
         late = (Milestone.due_on < (on or today())) & Milestone.status.not_in(list(CLOSED))
         stmt = stmt.where(late if overdue else ~late)
     if search is not None and (terms := bigrams(search)):
-        # `@>` on the dialect's ARRAY (the model's generic one lacks it): the GIN index answers.
-        stmt = stmt.where(type_coerce(Milestone.search_terms, ARRAY(Text)).contains(terms))
+        # Through the definer's function, so that the GIN index answers under row-level
+        # security (migration 0006); it returns only milestones the viewer may see.
+        stmt = stmt.where(
+            Milestone.id.in_(select(func.renkei_milestone_search(type_coerce(terms, ARRAY(Text)))))
+        )
     return stmt
 
 

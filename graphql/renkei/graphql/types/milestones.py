@@ -593,7 +593,8 @@ register_root(
                 decode_global_id("Region"),
             ),
             "search": Filter(
-                "{t}.search_terms @> CAST({p} AS text[])", lambda q: bigrams(q) or None
+                "{t}.id IN (SELECT renkei_milestone_search(CAST({p} AS text[])))",
+                lambda q: bigrams(q) or None,
             ),
         },
         rules=_portfolio_rules,
