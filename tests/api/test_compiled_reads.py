@@ -12,6 +12,7 @@ from conftest import StatementCounter
 from factories import add_member, create_organization, create_user, graphql, token_for
 from renkei.db import SessionFactory
 from renkei.graphql.app import create_app
+from renkei.graphql.compiled import MARK
 from renkei.graphql.relay import to_global_id
 from renkei.identity.tokens import TokenService
 
@@ -73,7 +74,7 @@ async def resolvers_only(
 
 
 def _compiled_statements(statements: list[str]) -> int:
-    return sum("json_build_object" in s for s in statements)
+    return sum(MARK in s for s in statements)
 
 
 async def _both(

@@ -46,8 +46,8 @@ from strawberry.types.graphql import OperationType
 from renkei.graphql.context import Context
 from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, parse_global_id
 
-# json_build_object takes at most 100 arguments: 50 fields a selection.
-MAX_FIELDS_PER_OBJECT = 50
+# More fields than any screen needs; the statement stays readable by PostgreSQL's planner.
+MAX_FIELDS_PER_OBJECT = 100
 
 
 class CompiledData(dict[str, Any]):
@@ -87,16 +87,48 @@ class CompiledData(dict[str, Any]):
         return super().get(key, default)
 
 
+# Begins every compiled statement: it shows in logs and in pg_stat_statements.
+MARK = "/* renkei:compiled */"
+
+
 class NotCompilable(Exception):
     """The query needs the resolvers: a field is not registered, or an argument is unusual."""
 
 
 def global_id_sql(type_name: str, key: str) -> str:
-    """SQL for renkei.graphql.relay.to_global_id: url-safe base64 of 'Type:key', padded."""
+    """JSON text of renkei.graphql.relay.to_global_id: url-safe base64 of 'Type:key', padded.
+
+    The key is a uuid or a code (ASCII, no backslash, so the cast to bytea is plain) and the
+    whole stays under 57 bytes, the length at which PostgreSQL starts a new base64 line.
+    """
     return (
-        f"translate(encode(convert_to('{type_name}:' || ({key})::text, 'UTF8'), 'base64'),"
-        " E'+/\\n', '-_')"
+        f"('\"' || replace(replace(encode(('{type_name}:' || ({key})::text)::bytea, 'base64'),"
+        " '+', '-'), '/', '_') || '\"')"
     )
+
+
+def json_text(sql: str) -> str:
+    """JSON text of an SQL value; `null` for NULL."""
+    return f"coalesce(to_json({sql})::text, 'null')"
+
+
+def json_object(parts: list[tuple[str, str]]) -> str:
+    """JSON text of an object from (key, JSON text) pairs, in order.
+
+    Response keys are GraphQL names ([_A-Za-z][_0-9A-Za-z]*): safe in SQL and JSON literals.
+    """
+    if not parts:
+        return "'{}'"
+    pieces = []
+    for number, (key, value) in enumerate(parts):
+        opening = "{" if number == 0 else ","
+        pieces.append(f"'{opening}\"{key}\":' || {value}")
+    return "(" + " || ".join(pieces) + " || '}')"
+
+
+def json_array(element: str, order: str, where: str = "") -> str:
+    """The JSON text of an aggregate's array; `[]` when it has no rows."""
+    return f"coalesce('[' || string_agg({element}, ',' ORDER BY {order}){where} || ']', '[]')"
 
 
 def iso_datetime_sql(expr: str) -> str:
@@ -122,6 +154,15 @@ TODAY_IN_JAPAN = "(now() AT TIME ZONE 'Asia/Tokyo')::date"
 
 @dataclass(frozen=True)
 class Scalar:
+    """A value of the row: SQL with {t}, turned into JSON (null for NULL)."""
+
+    sql: str
+
+
+@dataclass(frozen=True)
+class JsonText:
+    """A value written as JSON text already (never NULL): ids, lists from enum_list_sql."""
+
     sql: str
 
 
@@ -194,7 +235,7 @@ class Lookup:
     by: dict[str, Filter]
 
 
-FieldSpec = Scalar | One | Many | Inline | Page | Lookup
+FieldSpec = Scalar | JsonText | One | Many | Inline | Page | Lookup
 
 
 @dataclass(frozen=True)
@@ -212,7 +253,7 @@ ROOT_SCOPES: dict[str, str] = {}
 def register_table(type_name: str, table: str, fields: dict[str, FieldSpec]) -> None:
     """Say how each field of a type reads its row; `id` defaults to the global id of `id`."""
     TABLES[type_name] = Table(
-        name=table, fields={"id": Scalar(global_id_sql(type_name, "{t}.id")), **fields}
+        name=table, fields={"id": JsonText(global_id_sql(type_name, "{t}.id")), **fields}
     )
 
 
@@ -240,15 +281,15 @@ def enum_value(value: Any) -> Any:
 
 
 def enum_list_sql(column: str, table: dict[Any, Any]) -> str:
-    """SQL for a list that depends on an enum column (e.g. the statuses allowed next)."""
+    """JSON text of a list that depends on an enum column (e.g. the statuses allowed next)."""
     cases = " ".join(
-        f"WHEN '{enum_value(key)}' THEN json_build_array("
-        + ", ".join(f"'{enum_value(v)}'" for v in values)
-        + ")"
+        f"WHEN '{enum_value(key)}' THEN '"
+        + json.dumps([enum_value(v) for v in values], separators=(",", ":"))
+        + "'"
         for key, values in table.items()
         if values
     )
-    return f"coalesce(CASE {column} {cases} END, '[]'::json)"
+    return f"coalesce(CASE {column} {cases} END, '[]')"
 
 
 @dataclass
@@ -316,7 +357,7 @@ class Compiler:
     # Objects --------------------------------------------------------------------------------
 
     def object(self, type_name: str, alias: str, nodes: list[FieldNode]) -> str:
-        """json_build_object(...) of the fields the nodes select on a row aliased `alias`."""
+        """JSON text of the fields the nodes select on a row aliased `alias`."""
         table = TABLES.get(type_name)
         graphql_type = self.schema.get_type(type_name)
         if table is None or not isinstance(graphql_type, GraphQLObjectType):
@@ -328,27 +369,27 @@ class Compiler:
             self.collect(node.selection_set, type_name, selected)
         if len(selected) > MAX_FIELDS_PER_OBJECT:
             raise NotCompilable("too many fields for one object")
-        # Response keys are GraphQL names ([_A-Za-z][_0-9A-Za-z]*): safe in an SQL literal.
         parts = []
         for key, field_nodes in selected.items():
             name = field_nodes[0].name.value
             if name == "__typename":
-                parts.append(f"'{key}', '{type_name}'")
+                parts.append((key, f"'\"{type_name}\"'"))
                 continue
             definition = graphql_type.fields.get(name)
             spec = table.fields.get(_snake(name))
             if definition is None or spec is None:
                 raise NotCompilable(f"{type_name}.{name} is not compiled")
-            parts.append(f"'{key}', {self.field(spec, definition, field_nodes, alias)}")
-        return f"json_build_object({', '.join(parts)})"
+            parts.append((key, self.field(spec, definition, field_nodes, alias)))
+        return json_object(parts)
 
     def field(
         self, spec: FieldSpec, definition: GraphQLField, nodes: list[FieldNode], alias: str
     ) -> str:
-        if isinstance(spec, Scalar):
+        if isinstance(spec, Scalar | JsonText):
             if nodes[0].arguments:
                 raise NotCompilable("arguments on a scalar")
-            return spec.sql.format(t=alias)
+            sql = spec.sql.format(t=alias)
+            return sql if isinstance(spec, JsonText) else json_text(sql)
         target = get_named_type(definition.type).name
         if isinstance(spec, One):
             child = self.alias()
@@ -356,14 +397,14 @@ class Compiler:
             table = TABLES[spec.type_name].name
             order = f" ORDER BY {spec.order.format(c=child)}" if spec.order else ""
             return (
-                f"(SELECT {body} FROM {table} {child}"
-                f" WHERE {spec.join.format(c=child, t=alias)}{order} LIMIT 1)"
+                f"coalesce((SELECT {body} FROM {table} {child}"
+                f" WHERE {spec.join.format(c=child, t=alias)}{order} LIMIT 1), 'null')"
             )
         if isinstance(spec, Inline):
             body = self.object(spec.type_name, alias, nodes)
             if spec.null_when is None:
                 return body
-            return f"CASE WHEN {spec.null_when.format(t=alias)} THEN NULL ELSE {body} END"
+            return f"CASE WHEN {spec.null_when.format(t=alias)} THEN 'null' ELSE {body} END"
         if isinstance(spec, Many):
             child = self.alias()
             body = self.object(spec.type_name, child, nodes)
@@ -373,11 +414,11 @@ class Compiler:
             order = spec.order.format(c=child, t=alias)
             if spec.limit is None:
                 return (
-                    f"(SELECT coalesce(json_agg({body} ORDER BY {order}), '[]')"
+                    f"(SELECT {json_array(body, order)}"
                     f" FROM {source} WHERE {spec.join.format(c=child, t=alias)})"
                 )
             return (
-                f"(SELECT coalesce(json_agg(m.o ORDER BY m.n), '[]') FROM (SELECT {body} AS o,"
+                f"(SELECT {json_array('m.o', 'm.n')} FROM (SELECT {body} AS o,"
                 f" row_number() OVER (ORDER BY {order}) AS n FROM {source}"
                 f" WHERE {spec.join.format(c=child, t=alias)} ORDER BY {order}"
                 f" LIMIT {spec.limit}) m)"
@@ -426,10 +467,12 @@ class Compiler:
         if args.get("after") is not None:
             conditions.append(self.after(spec.order, child, args["after"]))
         order = ", ".join(f"{child}.{k.column}" for k in spec.order)
+        # renkei.graphql.relay.encode_cursor: url-safe base64 of the JSON list of the keys as text
+        # (json_build_array writes the same text as Python's json.dumps).
         cursor = (
-            "translate(encode(convert_to(json_build_array("
+            "replace(replace(replace(encode(convert_to(json_build_array("
             + ", ".join(_cursor_value(f"{child}.{k.column}", k.kind) for k in spec.order)
-            + ")::text, 'UTF8'), 'base64'), E'+/\\n', '-_')"
+            + ")::text, 'UTF8'), 'base64'), E'\\n', ''), '+', '-'), '/', '_')"
         )
         keys = self.connection_fields(connection, nodes)
         # One row set serves every `nodes` and `edges { node }`: a column per distinct selection.
@@ -448,21 +491,17 @@ class Compiler:
         for key, field_nodes in keys.items():
             name = field_nodes[0].name.value
             if name == "__typename":
-                parts.append(f"'{key}', '{connection}'")
+                parts.append((key, f"'\"{connection}\"'"))
             elif name == "edges":
                 edge = self.edge(field_nodes, connection, bodies)
-                parts.append(
-                    f"'{key}', coalesce(json_agg({edge} ORDER BY r.n)"
-                    f" FILTER (WHERE r.n <= {size}), '[]')"
-                )
+                parts.append((key, json_array(edge, "r.n", f" FILTER (WHERE r.n <= {size})")))
             elif name == "nodes":
                 column = bodies[_print(field_nodes)]
                 parts.append(
-                    f"'{key}', coalesce(json_agg(r.{column} ORDER BY r.n)"
-                    f" FILTER (WHERE r.n <= {size}), '[]')"
+                    (key, json_array(f"r.{column}", "r.n", f" FILTER (WHERE r.n <= {size})"))
                 )
             elif name == "pageInfo":
-                parts.append(f"'{key}', {self.page_info(field_nodes, size, after)}")
+                parts.append((key, self.page_info(field_nodes, size, after)))
             else:
                 raise NotCompilable(f"{connection}.{name} is not compiled")
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
@@ -474,7 +513,7 @@ class Compiler:
             f" row_number() OVER (ORDER BY {order}) AS n"
             f" FROM {table} {child}{where} ORDER BY {order} LIMIT {limit}"
         )
-        return f"(SELECT json_build_object({', '.join(parts)}) FROM ({rows}) r)"
+        return f"(SELECT {json_object(parts)} FROM ({rows}) r)"
 
     def connection_fields(
         self, connection: str, nodes: list[FieldNode]
@@ -516,26 +555,28 @@ class Compiler:
             name = field_nodes[0].name.value
             if name == "cursor":
                 self.cursor_used = True
-                parts.append(f"'{key}', r.cursor")
+                parts.append((key, "('\"' || r.cursor || '\"')"))
             elif name == "node":
-                parts.append(f"'{key}', r.{bodies[_print(field_nodes)]}")
+                parts.append((key, f"r.{bodies[_print(field_nodes)]}"))
             elif name == "__typename":
-                parts.append(f"'{key}', '{edge_type}'")
+                parts.append((key, f"'\"{edge_type}\"'"))
             else:
                 raise NotCompilable(f"{edge_type}.{name}")
-        return f"json_build_object({', '.join(parts)})"
+        return json_object(parts)
 
     def page_info(self, nodes: list[FieldNode], size: str, after: str) -> str:
         selected: dict[str, list[FieldNode]] = {}
         for node in nodes:
             assert node.selection_set is not None
             self.collect(node.selection_set, "PageInfo", selected)
+        first = f"(array_agg(r.cursor ORDER BY r.n) FILTER (WHERE r.n <= {size}))[1]"
+        last = f"(array_agg(r.cursor ORDER BY r.n DESC) FILTER (WHERE r.n <= {size}))[1]"
         values = {
-            "hasNextPage": "count(*) > " + size,
-            "hasPreviousPage": after,
-            "startCursor": f"(array_agg(r.cursor ORDER BY r.n) FILTER (WHERE r.n <= {size}))[1]",
-            "endCursor": f"(array_agg(r.cursor ORDER BY r.n DESC) FILTER (WHERE r.n <= {size}))[1]",
-            "__typename": "'PageInfo'",
+            "hasNextPage": f"CASE WHEN count(*) > {size} THEN 'true' ELSE 'false' END",
+            "hasPreviousPage": f"'{after}'",
+            "startCursor": f"coalesce('\"' || {first} || '\"', 'null')",
+            "endCursor": f"coalesce('\"' || {last} || '\"', 'null')",
+            "__typename": "'\"PageInfo\"'",
         }
         parts = []
         for key, field_nodes in selected.items():
@@ -543,8 +584,8 @@ class Compiler:
             if name not in values:
                 raise NotCompilable(f"PageInfo.{name}")
             self.cursor_used = self.cursor_used or name.endswith("Cursor")
-            parts.append(f"'{key}', {values[name]}")
-        return f"json_build_object({', '.join(parts)})"
+            parts.append((key, values[name]))
+        return json_object(parts)
 
     def after(self, order: tuple[Key, ...], alias: str, cursor: str) -> str:
         try:
@@ -574,7 +615,7 @@ class Compiler:
         for key, nodes in selected.items():
             name = nodes[0].name.value
             if name == "__typename":
-                parts.append(f"'{key}', '{query_type.name}'")
+                parts.append((key, f"'\"{query_type.name}\"'"))
                 continue
             spec = ROOTS.get(name)
             definition = query_type.fields.get(name)
@@ -586,8 +627,8 @@ class Compiler:
                 )
             else:
                 value = self.lookup(spec, definition, nodes)
-            parts.append(f"'{key}', {value}")
-        return f"SELECT json_build_object({', '.join(parts)})::text"
+            parts.append((key, value))
+        return f"{MARK} SELECT {json_object(parts)}"
 
     def lookup(self, spec: Lookup, definition: GraphQLField, nodes: list[FieldNode]) -> str:
         if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
@@ -602,12 +643,12 @@ class Compiler:
         try:
             key = filter_.convert(value)
         except NotCompilable:
-            return "NULL"  # a malformed key or an id of another type finds nothing
+            return "'null'"  # a malformed key or an id of another type finds nothing
         child = self.alias()
         body = self.object(spec.type_name, child, nodes)
         condition = filter_.sql.format(t=child, p=self.param(key))
         table = TABLES[spec.type_name].name
-        return f"(SELECT {body} FROM {table} {child} WHERE {condition} LIMIT 1)"
+        return f"coalesce((SELECT {body} FROM {table} {child} WHERE {condition} LIMIT 1), 'null')"
 
 
 def _snake(name: str) -> str:

@@ -12,7 +12,7 @@ from renkei.geography.data import (
     PlanningBlocData,
     PrefectureData,
 )
-from renkei.graphql.compiled import One, Scalar, global_id_sql, register_table
+from renkei.graphql.compiled import JsonText, One, Scalar, global_id_sql, register_table
 from renkei.graphql.relay import Node, to_global_id
 
 
@@ -88,7 +88,7 @@ register_table(
     "Prefecture",
     "prefectures",
     {
-        "id": Scalar(global_id_sql("Prefecture", "{t}.code")),
+        "id": JsonText(global_id_sql("Prefecture", "{t}.code")),
         "code": Scalar("{t}.code"),
         "name": Scalar("{t}.name"),
         "name_kana": Scalar("{t}.name_kana"),

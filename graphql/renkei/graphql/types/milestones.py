@@ -16,6 +16,7 @@ from strawberry.dataloader import DataLoader
 from renkei.graphql.compiled import (
     TODAY_IN_JAPAN,
     Filter,
+    JsonText,
     Key,
     Lookup,
     One,
@@ -546,7 +547,7 @@ register_table(
         "status": Scalar("{t}.status"),
         "progress": Scalar("{t}.progress"),
         "weight": Scalar("({t}.weight)::float8"),
-        "evidence_links": Scalar("to_json({t}.evidence_links)"),
+        "evidence_links": JsonText("to_json({t}.evidence_links)::text"),
         "at_risk_reason": Scalar("{t}.at_risk_reason"),
         "signed_off_at": Scalar(iso_datetime_sql("{t}.signed_off_at")),
         "version": Scalar("{t}.version"),
@@ -556,7 +557,7 @@ register_table(
         "completion_requested": Scalar(
             f"({{t}}.counterpart_organization_id IS NOT NULL AND {{t}}.progress = 100 AND {_OPEN})"
         ),
-        "allowed_transitions": Scalar(
+        "allowed_transitions": JsonText(
             f"CASE WHEN {{t}}.counterpart_organization_id IS NULL"
             f" THEN {enum_list_sql('{t}.status', _WITHOUT_COUNTERPART)}"
             f" ELSE {enum_list_sql('{t}.status', _WITH_COUNTERPART)} END"

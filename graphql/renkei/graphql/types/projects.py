@@ -11,6 +11,7 @@ import strawberry
 
 from renkei.graphql.compiled import (
     Filter,
+    JsonText,
     Key,
     Lookup,
     Many,
@@ -439,7 +440,7 @@ register_table(
         "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
         "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)")),
         "prefectures": PREFECTURES_OF,
-        "allowed_transitions": Scalar(enum_list_sql("{t}.status", ALLOWED_TRANSITIONS)),
+        "allowed_transitions": JsonText(enum_list_sql("{t}.status", ALLOWED_TRANSITIONS)),
         "lead": One("Organization", "{c}.id = {t}.lead_organization_id"),
         "region": One("Region", "{c}.id = {t}.region_id"),
         "participants": Page(
