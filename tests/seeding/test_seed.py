@@ -1,11 +1,132 @@
-from sqlalchemy import select
+"""The development seed: loaded once per module into its own database, then read as users would."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import func, make_url, select
 
 from factories import graphql
-from renkei.db import unit_of_work
+from renkei.db import SessionFactory, app_url_for, create_engine, session_factory, unit_of_work
+from renkei.graphql.app import create_app
 from renkei.identity import repository as users
+from renkei.identity.tokens import TokenService
+from renkei.models import Base
 from renkei.organizations.models import Organization
+from renkei.projects.models import Project, ProjectCategory
 from renkei.seeding import seed
 from renkei.tenancy import Viewer
+
+APP_ROLE = "renkei_app"
+NEW_ORGANIZATIONS = 81  # 10 in foundation.json, 71 in organizations.json
+COUNTED = (
+    "users",
+    "organizations",
+    "memberships",
+    "invitations",
+    "regions",
+    "region_members",
+    "projects",
+    "project_participants",
+    "funding_sources",
+    "milestones",
+    "milestone_dependencies",
+    "baselines",
+    "baseline_milestones",
+    "kpis",
+    "kpi_targets",
+    "kpi_observations",
+    "activities",
+    "outbox",
+)
+
+
+@dataclass
+class Seeded:
+    sessions: SessionFactory
+    client: httpx.AsyncClient
+    tokens: TokenService
+    first: int
+    second: int
+    counts_after_first: dict[str, int]
+    counts_after_second: dict[str, int]
+
+    async def token(self, email: str, organization_slug: str) -> str:
+        async with unit_of_work(self.sessions, Viewer.platform()) as session:
+            user = await users.get_user_by_email(session, email)
+            organization_id = await session.scalar(
+                select(Organization.id).where(Organization.slug == organization_slug)
+            )
+        assert user is not None and organization_id is not None
+        return self.tokens.issue(
+            user_id=user.id,
+            organization_id=organization_id,
+            scopes=frozenset({"organizations:read", "projects:read"}),
+        )
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(False)
+
+
+async def _counts(sessions: SessionFactory) -> dict[str, int]:
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        return {
+            name: int(await session.scalar(select(func.count()).select_from(table)) or 0)
+            for name, table in Base.metadata.tables.items()
+            if name in COUNTED
+        }
+
+
+@pytest.fixture(scope="module")
+async def seeded(
+    server_url: str, template_name: str, tokens: TokenService, redis_url: str
+) -> AsyncIterator[Seeded]:
+    """A database cloned from the migrated template, seeded twice (as `make run` does on each
+    start), kept for the module's tests, which only read."""
+    name = f"renkei_seed_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_libpq(server_url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    owner_url = make_url(server_url).set(database=name).render_as_string(False)
+    engine = create_engine(app_url_for(owner_url, APP_ROLE), pool_size=2)
+    sessions = session_factory(engine)
+    try:
+        first = await seed(sessions)
+        counts_after_first = await _counts(sessions)
+        second = await seed(sessions)
+        counts_after_second = await _counts(sessions)
+        app = create_app(sessions=sessions, tokens=tokens, redis_url=redis_url, development=True)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
+        ) as client:
+            yield Seeded(
+                sessions,
+                client,
+                tokens,
+                first,
+                second,
+                counts_after_first,
+                counts_after_second,
+            )
+    finally:
+        await engine.dispose()
+        with psycopg.connect(_libpq(server_url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_seeding_again_creates_nothing(seeded: Seeded) -> None:
+    # given the seed loaded on an empty database, then once more
+    # then the first load created every organization and filled every table, the second nothing
+    assert (seeded.first, seeded.second) == (NEW_ORGANIZATIONS, 0)
+    assert all(seeded.counts_after_first[name] > 0 for name in COUNTED), seeded.counts_after_first
+    assert seeded.counts_after_second == seeded.counts_after_first
+
 
 DEMO_QUERY = """
 query {
@@ -19,23 +140,12 @@ query {
 """
 
 
-async def test_seed_loads_through_the_services_once(committed, tokens):
-    # given the seed loaded twice
-    first = await seed(committed.sessions)
-    second = await seed(committed.sessions)
-    async with unit_of_work(committed.sessions, Viewer.platform()) as session:
-        demo = await users.get_user_by_email(session, "demo@renkei.example")
-        fukuoka = await session.scalar(
-            select(Organization.id).where(Organization.slug == "fukuoka-pref")
-        )
-    assert demo is not None
-    token = tokens.issue(
-        user_id=demo.id, organization_id=fukuoka, scopes=frozenset({"organizations:read"})
-    )
-    # when the demo user asks who they are, acting for 福岡県
-    body = await graphql(committed.client, DEMO_QUERY, token=token)
-    # then the second load added nothing, and the invitations were accepted with their roles
-    assert (first, second) == (10, 0)
+async def test_the_demo_user_is_an_admin_of_fukuoka(seeded: Seeded) -> None:
+    # given the demo user's token acting for 福岡県
+    token = await seeded.token("demo@renkei.example", "fukuoka-pref")
+    # when they ask who they are
+    body = await graphql(seeded.client, DEMO_QUERY, token=token)
+    # then the invitations were accepted with their roles
     viewer = body["data"]["viewer"]
     assert viewer["role"] == "ADMIN"
     assert sorted(
@@ -48,3 +158,236 @@ async def test_seed_loads_through_the_services_once(committed, tokens):
         ("staff@pref-fukuoka.example", "MEMBER"),
     ]
     assert len(body["data"]["prefectures"]) == 47
+
+
+REGION_QUERY = """
+query Region($slug: String!) {
+  region(slug: $slug) {
+    name
+    prefectures { code }
+    secretariat { slug kind }
+    declaration { declaredOn text signatories { slug } }
+    vision { adoptedOn version text }
+    members(first: 100) { nodes { role organization { slug kind } } }
+    kpis(first: 10) { nodes { name latestObservation { value } } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("slug", "declared_on", "prefectures", "secretariat", "member"),
+    [
+        (
+            "chugoku",
+            "2025-09-03",
+            ["31", "32", "33", "34", "35"],
+            ("hiroshima-pref", "PREFECTURE"),
+            ("admin@pref-okayama.example", "okayama-pref"),
+        ),
+        (
+            "kyushu",
+            "2025-10-20",
+            ["35", "40", "41", "42", "43", "44", "45", "46", "47"],
+            ("kyushu-keizai", "ECONOMIC_ORGANIZATION"),
+            ("demo@renkei.example", "fukuoka-pref"),
+        ),
+        (
+            "kansai",
+            "2025-10-23",
+            ["18", "24", "25", "26", "27", "28", "29", "30", "31", "36"],
+            ("kansai-keizai", "ECONOMIC_ORGANIZATION"),
+            ("admin@pref-tottori.example", "tottori-pref"),
+        ),
+    ],
+)
+async def test_the_first_three_regions_are_declared_with_their_members(
+    seeded: Seeded,
+    slug: str,
+    declared_on: str,
+    prefectures: list[str],
+    secretariat: tuple[str, str],
+    member: tuple[str, str],
+) -> None:
+    # given the token of an admin of a member organization
+    token = await seeded.token(*member)
+    # when they open the region
+    body = await graphql(seeded.client, REGION_QUERY, {"slug": slug}, token=token)
+    # then it has its prefectures, declaration, vision, members of many kinds and its KPIs
+    region = body["data"]["region"]
+    assert [p["code"] for p in region["prefectures"]] == prefectures
+    assert (region["secretariat"]["slug"], region["secretariat"]["kind"]) == secretariat
+    assert region["declaration"]["declaredOn"] == declared_on
+    assert "宣言" in region["declaration"]["text"]
+    assert len(region["declaration"]["signatories"]) >= 5
+    assert region["vision"]["version"] == 1
+    assert region["vision"]["adoptedOn"] > declared_on
+    assert "役割分担" in region["vision"]["text"] and "実施体制" in region["vision"]["text"]
+    members = region["members"]["nodes"]
+    roles = {m["role"] for m in members}
+    kinds = {m["organization"]["kind"] for m in members}
+    assert roles == {"SECRETARIAT", "MEMBER", "SUPPORTER"}
+    assert {
+        "PREFECTURE",
+        "MUNICIPALITY",
+        "COMPANY",
+        "UNIVERSITY",
+        "RESEARCH_INSTITUTE",
+        "FINANCIAL_INSTITUTION",
+    } <= kinds
+    kpis = region["kpis"]["nodes"]
+    assert len(kpis) == 2
+    assert all(k["latestObservation"] is not None for k in kpis)
+
+
+async def test_the_projects_cover_every_category(seeded: Seeded) -> None:
+    # given the seeded regions
+    # when the projects' categories and statuses are read
+    async with unit_of_work(seeded.sessions, Viewer.platform()) as session:
+        rows = (await session.execute(select(Project.category, Project.status))).all()
+    # then every category appears, and most projects are running
+    assert {category for category, _ in rows} == set(ProjectCategory)
+    statuses = [status.value for _, status in rows]
+    assert statuses.count("ACTIVE") > len(rows) / 2
+    assert {"PLANNED", "ON_HOLD", "COMPLETED"} <= set(statuses)
+
+
+DASHBOARD_QUERY = """
+query {
+  region(slug: "kyushu") {
+    projects(first: 50) {
+      nodes {
+        name category status visibility
+        lead { slug }
+        participants(first: 50) { nodes { role status organization { slug } } }
+        fundingSources { kind amountJpy }
+        totalFundingJpy
+        progress { percent }
+        milestones(first: 20) {
+          nodes {
+            title status horizonYears progress atRiskReason signedOffAt
+            owner { slug } counterpart { slug }
+            dependsOn { title project { name } }
+          }
+        }
+        kpis(first: 10) {
+          nodes { name targets { fiscalYear value } latestObservation { value periodEnd } }
+        }
+        baselines { name variance { late maxSlipDays items { title slipDays } } }
+      }
+    }
+  }
+}
+"""
+
+
+async def _dashboard(seeded: Seeded) -> dict[str, dict[str, Any]]:
+    token = await seeded.token("demo@renkei.example", "fukuoka-pref")
+    body = await graphql(seeded.client, DASHBOARD_QUERY, token=token)
+    assert "errors" not in body, body["errors"]
+    return {p["name"]: p for p in body["data"]["region"]["projects"]["nodes"]}
+
+
+async def test_the_demo_user_sees_the_kyushu_dashboard(seeded: Seeded) -> None:
+    # given the demo user acting for 福岡県, a member of 九州
+    # when they open the region's dashboard
+    projects = await _dashboard(seeded)
+    # then they see its five projects, 福岡県 taking part in each, with milestones and KPIs
+    assert len(projects) == 5
+    assert {p["visibility"] for p in projects.values()} == {"PARTICIPANTS", "REGION", "PUBLIC"}
+    for project in projects.values():
+        taking_part = {
+            (p["organization"]["slug"], p["status"]) for p in project["participants"]["nodes"]
+        }
+        assert ("fukuoka-pref", "ACTIVE") in taking_part
+        assert 5 <= len(project["milestones"]["nodes"]) <= 12
+        assert project["fundingSources"] and project["totalFundingJpy"] > 0
+        assert len(project["kpis"]["nodes"]) >= 2
+    semiconductor = projects["九州半導体サプライチェーン強化プロジェクト"]
+    assert semiconductor["lead"]["slug"] == "kumamoto-pref"
+    statuses = {m["status"] for m in semiconductor["milestones"]["nodes"]}
+    assert {"DONE", "IN_PROGRESS", "NOT_STARTED", "AT_RISK"} <= statuses
+    assert {m["horizonYears"] for m in semiconductor["milestones"]["nodes"]} == {1, 3, 5}
+    done = [m for m in semiconductor["milestones"]["nodes"] if m["status"] == "DONE"]
+    assert all(m["signedOffAt"] and m["counterpart"] for m in done)
+    assert 0 < semiconductor["progress"]["percent"] < 100
+    latest = [k["latestObservation"] for k in semiconductor["kpis"]["nodes"]]
+    assert {"value": 64.0, "periodEnd": "2026-09-30"} in latest
+
+
+async def test_a_slip_in_one_project_puts_anothers_milestone_at_risk(seeded: Seeded) -> None:
+    # given the talent project's teaching materials, moved three months later
+    projects = await _dashboard(seeded)
+    semiconductor = projects["九州半導体サプライチェーン強化プロジェクト"]
+    # when the demo user reads the packaging line that waits for the first cohort
+    line = next(
+        m
+        for m in semiconductor["milestones"]["nodes"]
+        if m["title"] == "後工程（パッケージング）ライン 地場3社の量産立上げ"
+    )
+    # then it is at risk, because of the other project's milestone
+    assert line["status"] == "AT_RISK"
+    assert line["dependsOn"] == [
+        {
+            "title": "第1期 半導体技術者養成課程の修了（120名）",
+            "project": {"name": "九州半導体人材育成コンソーシアム"},
+        }
+    ]
+    assert "第1期 半導体技術者養成課程の修了（120名）" in line["atRiskReason"]
+
+
+async def test_the_baseline_shows_the_dates_that_moved(seeded: Seeded) -> None:
+    # given the semiconductor project's baseline, taken before two dates moved
+    projects = await _dashboard(seeded)
+    # when the demo user compares today's plan with it
+    [baseline] = projects["九州半導体サプライチェーン強化プロジェクト"]["baselines"]
+    # then the two slips show, in days
+    assert baseline["name"] == "ビジョン採択時（2026年3月）"
+    assert baseline["variance"]["late"] == 2
+    assert baseline["variance"]["maxSlipDays"] == 123
+    slipped = {i["title"]: i["slipDays"] for i in baseline["variance"]["items"] if i["slipDays"]}
+    assert slipped == {
+        "クリーンルーム共同利用施設 竣工・供用開始": 123,
+        "品質監査・工程改善の伴走支援 第1期（30社）": 91,
+    }
+
+
+ACTIVITY_QUERY = """
+query {
+  region(slug: "kyushu") {
+    members(first: 100, status: INVITED) { nodes { organization { slug } } }
+    activity(first: 100) {
+      nodes { action actor { email } actingOrganization { slug } after }
+    }
+  }
+}
+"""
+
+
+async def test_members_joined_by_accepting_their_invitations(seeded: Seeded) -> None:
+    # given the secretariat's admin
+    token = await seeded.token("secretariat@kyushu-keizai.example", "kyushu-keizai")
+    # when they read the region's activity
+    body = await graphql(seeded.client, ACTIVITY_QUERY, token=token)
+    # then 福岡県 was invited by the secretariat and accepted through the demo user, its admin;
+    # one invitation is still waiting for an answer
+    region = body["data"]["region"]
+    fukuoka = await _id_of(seeded, "fukuoka-pref")
+    entries = [
+        (a["action"], a["actor"]["email"], a["actingOrganization"]["slug"])
+        for a in region["activity"]["nodes"]
+        if a["actingOrganization"]["slug"] == "fukuoka-pref"
+        or (a["after"] or {}).get("organization_id") == fukuoka
+    ]
+    assert entries == [
+        ("invited", "secretariat@kyushu-keizai.example", "kyushu-keizai"),
+        ("accepted", "demo@renkei.example", "fukuoka-pref"),
+    ]
+    assert [m["organization"]["slug"] for m in region["members"]["nodes"]] == [
+        "yamaguchi-h2-center"
+    ]
+
+
+async def _id_of(seeded: Seeded, slug: str) -> str:
+    async with unit_of_work(seeded.sessions, Viewer.platform()) as session:
+        return str(await session.scalar(select(Organization.id).where(Organization.slug == slug)))

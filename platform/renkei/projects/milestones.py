@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Final
+from typing import Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -45,10 +45,6 @@ from renkei.regions.models import ParticipationStatus
 from renkei.tenancy import MembershipRole, Viewer
 from renkei.text import clean_name
 from renkei.text_search import bigrams, document_terms
-
-if TYPE_CHECKING:
-    from renkei.projects.dependencies import add_dependency as add_dependency
-    from renkei.projects.dependencies import flag_at_risk_dependents as flag_at_risk_dependents
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -664,17 +660,3 @@ async def due_soon_and_overdue(session: AsyncSession, on: date) -> list[DueRemin
         .order_by(Organization.name, Organization.id, Milestone.due_on, Milestone.id)
     )
     return [DueReminder(milestone=m, owner=o, days_left=(m.due_on - on).days) for m, o in rows]
-
-
-# Moved to renkei.projects.dependencies, which imports this module: the seed code still calls
-# them from here, so they are looked up there on first use (PEP 562) rather than imported.
-_MOVED = frozenset({"add_dependency", "flag_at_risk_dependents"})
-
-if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> object:
-        if name in _MOVED:
-            from renkei.projects import dependencies
-
-            return getattr(dependencies, name)
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
