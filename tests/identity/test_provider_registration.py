@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from typing import Any
 
@@ -185,7 +186,8 @@ def test_no_field_of_the_schema_returns_a_provider_s_client_secret():
         for type_ in schema.type_map.values()
         if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType)
         for name in type_.fields
-        if "secret" in name.lower()
+        # By the words of its camelCase name: a region's secretariat (事務局) is no secret.
+        if "secret" in [word.lower() for word in re.findall(r"[A-Z]?[a-z0-9]+", name)]
     }
     # then only a new API client's own secret is shown (once); an identity provider has none
     assert "clientSecret" not in schema.type_map["IdentityProvider"].fields  # type: ignore[union-attr]

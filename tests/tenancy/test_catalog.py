@@ -15,8 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 APP_ROLE = "renkei_app"
 # Owns the functions that tell policies which projects and regions the acting organization reaches.
 DEFINER_ROLE = "renkei_definer"
-DEFINER_READS = {"milestones", "projects", "project_participants", "region_members", "regions"}
+DEFINER_READS = {
+    "memberships",
+    "milestones",
+    "projects",
+    "project_participants",
+    "region_members",
+    "regions",
+    "users",
+}
 DEFINER_FUNCTIONS = {
+    "renkei_act_as",
     "renkei_invited_project_ids",
     "renkei_led_project_ids",
     "renkei_milestone_search",
@@ -293,5 +302,6 @@ async def test_the_definer_only_reads_who_belongs_where(owner_engine: AsyncEngin
     for function in functions:
         assert function["owner"] == DEFINER_ROLE
         assert function["config"] == ["search_path=public"]
-        assert function["volatility"] == "s"
+        # Only the function that puts the viewer into the transaction writes (its settings).
+        assert function["volatility"] == ("v" if function["name"] == "renkei_act_as" else "s")
         assert function["public"] is False

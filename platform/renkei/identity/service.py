@@ -46,19 +46,18 @@ async def viewer_for(
 ) -> Viewer:
     """The viewer for a user acting for an organization; the role comes from the database.
 
+    One statement reads the user and their role and puts the viewer into the transaction.
     An organization the user does not belong to is ignored: they act for none.
     """
-    await set_viewer(session, Viewer(user_id=user_id))
-    found = await repository.user_with_role(session, user_id, organization_id)
+    found = await repository.act_as(session, user_id, organization_id)
     if found is None:
         raise Unauthenticated("the token's user no longer exists")
-    user, role = found
-    if user.deactivated_at is not None:
+    email, role, deactivated = found
+    if deactivated:
         raise Unauthenticated("this account is deactivated")
-    viewer = Viewer(user_id=user.id, email=user.email, scopes=scopes)
+    viewer = Viewer(user_id=user_id, email=email.lower(), scopes=scopes)
     if organization_id is not None and role is not None:
         viewer = viewer.acting_as(organization_id, role)
-    await set_viewer(session, viewer)
     return viewer
 
 
