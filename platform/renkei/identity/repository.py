@@ -26,23 +26,6 @@ async def role_in(
     )
 
 
-async def user_with_role(
-    session: AsyncSession, user_id: uuid.UUID, organization_id: uuid.UUID | None
-) -> tuple[User, MembershipRole | None] | None:
-    """The user and their role in the organization (None when not a member), in one statement."""
-    row = (
-        await session.execute(
-            select(User, Membership.role)
-            .outerjoin(
-                Membership,
-                (Membership.user_id == User.id) & (Membership.organization_id == organization_id),
-            )
-            .where(User.id == user_id)
-        )
-    ).first()
-    return (row[0], row[1]) if row else None
-
-
 async def users_by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[User]:
     return list((await session.scalars(select(User).where(User.id.in_(ids)))).all())
 
