@@ -27,6 +27,14 @@ from renkei.projects.models import (
     ProjectParticipant,
 )
 from renkei.regions.models import Region, RegionMember
+from renkei.talent.models import (
+    Match,
+    MatchCost,
+    Professional,
+    ProfessionalProfile,
+    SubsidyScheme,
+    TalentNeed,
+)
 
 __all__ = [
     "Activity",
@@ -43,6 +51,8 @@ __all__ = [
     "Kpi",
     "KpiObservation",
     "KpiTarget",
+    "Match",
+    "MatchCost",
     "Membership",
     "Milestone",
     "MilestoneDependency",
@@ -51,11 +61,15 @@ __all__ = [
     "OutboxMessage",
     "PlanningBloc",
     "Prefecture",
+    "Professional",
+    "ProfessionalProfile",
     "Project",
     "ProjectParticipant",
     "ProviderDomain",
     "Region",
     "RegionMember",
+    "SubsidyScheme",
+    "TalentNeed",
     "User",
     "UserIdentity",
 ]

@@ -16,8 +16,10 @@ APP_ROLE = "renkei_app"
 # Owns the functions that tell policies which projects and regions the acting organization reaches.
 DEFINER_ROLE = "renkei_definer"
 DEFINER_READS = {
+    "matches",
     "memberships",
     "milestones",
+    "professionals",
     "projects",
     "project_participants",
     "region_members",
@@ -26,9 +28,13 @@ DEFINER_READS = {
 }
 DEFINER_FUNCTIONS = {
     "renkei_act_as",
+    "renkei_introduced_professional_ids",
     "renkei_invited_project_ids",
     "renkei_led_project_ids",
+    "renkei_matched_professional_ids",
     "renkei_milestone_search",
+    "renkei_own_match_need_ids",
+    "renkei_own_professional_ids",
     "renkei_participating_project_ids",
     "renkei_project_ids",
     "renkei_project_search",

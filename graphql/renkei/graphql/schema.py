@@ -33,6 +33,7 @@ from renkei.graphql.mutations.milestones import MilestoneMutations
 from renkei.graphql.mutations.organizations import OrganizationMutations
 from renkei.graphql.mutations.projects import ProjectMutations
 from renkei.graphql.mutations.regions import RegionMutations
+from renkei.graphql.mutations.talent import TalentMutations
 from renkei.graphql.nodes import NODE_TYPES
 from renkei.graphql.permissions import check_scope, requires
 from renkei.graphql.relay import (
@@ -62,6 +63,7 @@ from renkei.graphql.types.organizations import (
 )
 from renkei.graphql.types.projects import ProjectQueries
 from renkei.graphql.types.regions import RegionQueries
+from renkei.graphql.types.talent import TalentQueries
 from renkei.graphql.types.viewer import Viewer
 from renkei.identity.scopes import ORGANIZATIONS_READ
 from renkei.organizations import repository as organizations
@@ -123,7 +125,7 @@ async def _resolve_node(info: Info, global_id: str) -> Node | None:
 
 
 @strawberry.type
-class Query(RegionQueries, ProjectQueries, MilestoneQueries, KpiQueries):
+class Query(RegionQueries, ProjectQueries, MilestoneQueries, KpiQueries, TalentQueries):
     @strawberry.field(
         description="Fetch any object by its global id; null if you may not see it. A token needs"
         " the scope that reads its type (organizations:read for organizations and people)."
@@ -220,6 +222,7 @@ class Mutation(
     ProjectMutations,
     MilestoneMutations,
     KpiMutations,
+    TalentMutations,
 ):
     pass
 

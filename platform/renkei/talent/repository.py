@@ -1,0 +1,174 @@
+"""Every query of the talent domain. Row-level security does the visibility filtering."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Select, Text, select, type_coerce
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from renkei.regions.models import ParticipationStatus, Region, RegionMember
+from renkei.talent.models import (
+    Match,
+    MatchStatus,
+    NeedStatus,
+    Professional,
+    ProfessionalProfile,
+    TalentNeed,
+)
+from renkei.text_search import bigrams
+
+# A professional's engagements that take their hours: contracted or running.
+ENGAGED = (MatchStatus.CONTRACTED, MatchStatus.ACTIVE)
+
+
+def needs(
+    *,
+    status: NeedStatus | None = None,
+    prefecture_code: str | None = None,
+    skill: str | None = None,
+    search: str | None = None,
+    organization_id: uuid.UUID | None = None,
+) -> Select[TalentNeed]:
+    """Needs the viewer may see, narrowed by status, workplace, a skill's slug or a search."""
+    stmt = select(TalentNeed)
+    if status is not None:
+        stmt = stmt.where(TalentNeed.status == status)
+    if organization_id is not None:
+        stmt = stmt.where(TalentNeed.organization_id == organization_id)
+    if prefecture_code is not None:
+        stmt = stmt.where(TalentNeed.workplace_prefecture_code == prefecture_code)
+    if skill is not None:
+        wanted = type_coerce([{"skill": skill}], JSONB)
+        stmt = stmt.where(
+            type_coerce(TalentNeed.required_skills, JSONB).contains(wanted)
+            | type_coerce(TalentNeed.preferred_skills, JSONB).contains(wanted)
+        )
+    terms = bigrams(search) if search is not None else []
+    if terms:
+        stmt = stmt.where(type_coerce(TalentNeed.search_terms, ARRAY(Text)).contains(terms))
+    return stmt
+
+
+def matches(
+    *,
+    organization_id: uuid.UUID | None = None,
+    professional_id: uuid.UUID | None = None,
+    status: MatchStatus | None = None,
+) -> Select[Match]:
+    stmt = select(Match)
+    if organization_id is not None:
+        stmt = stmt.where(Match.organization_id == organization_id)
+    if professional_id is not None:
+        stmt = stmt.where(Match.professional_id == professional_id)
+    if status is not None:
+        stmt = stmt.where(Match.status == status)
+    return stmt
+
+
+async def get_need(session: AsyncSession, need_id: uuid.UUID) -> TalentNeed | None:
+    return await session.get(TalentNeed, need_id)
+
+
+async def get_match(session: AsyncSession, match_id: uuid.UUID) -> Match | None:
+    return await session.get(Match, match_id)
+
+
+async def match_of(
+    session: AsyncSession, need_id: uuid.UUID, professional_id: uuid.UUID
+) -> Match | None:
+    return await session.scalar(
+        select(Match).where(Match.need_id == need_id, Match.professional_id == professional_id)
+    )
+
+
+async def own_professional(session: AsyncSession, user_id: uuid.UUID) -> Professional | None:
+    return await session.scalar(select(Professional).where(Professional.user_id == user_id))
+
+
+async def profile(session: AsyncSession, professional_id: uuid.UUID) -> ProfessionalProfile | None:
+    return await session.get(ProfessionalProfile, professional_id)
+
+
+async def profiles_by_ids(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> Sequence[ProfessionalProfile]:
+    stmt = select(ProfessionalProfile).where(ProfessionalProfile.professional_id.in_(ids))
+    return (await session.scalars(stmt)).all()
+
+
+async def pseudonym_taken(session: AsyncSession, pseudonym: str) -> bool:
+    """Whether a pseudonym is used; the platform's view, as a professional sees only theirs."""
+    found = await session.scalar(select(Professional.id).where(Professional.pseudonym == pseudonym))
+    return found is not None
+
+
+async def lock(session: AsyncSession, row: TalentNeed | Match | ProfessionalProfile) -> None:
+    """Re-read a row under a row lock, so that concurrent changes take turns."""
+    await session.refresh(row, with_for_update=True)
+
+
+# The engine's inputs, read as the platform.
+
+
+async def open_needs(session: AsyncSession) -> Sequence[TalentNeed]:
+    stmt = select(TalentNeed).where(TalentNeed.status == NeedStatus.OPEN).order_by(TalentNeed.id)
+    return (await session.scalars(stmt)).all()
+
+
+async def open_profiles(session: AsyncSession) -> Sequence[ProfessionalProfile]:
+    stmt = (
+        select(ProfessionalProfile)
+        .where(ProfessionalProfile.is_open.is_(True))
+        .order_by(ProfessionalProfile.professional_id)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def engagements(session: AsyncSession) -> dict[uuid.UUID, tuple[int, int]]:
+    """Per professional: how many contracted or active matches, and their hours a month."""
+    rows = await session.execute(
+        select(Match.professional_id, Match.contract_hours_per_month).where(
+            Match.status.in_(ENGAGED)
+        )
+    )
+    taken: dict[uuid.UUID, tuple[int, int]] = {}
+    for professional_id, hours in rows:
+        count, used = taken.get(professional_id, (0, 0))
+        taken[professional_id] = (count + 1, used + (hours or 0))
+    return taken
+
+
+async def region_prefectures(
+    session: AsyncSession, organization_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, frozenset[str]]:
+    """The prefectures of the regions each organization takes part in."""
+    rows = await session.execute(
+        select(RegionMember.organization_id, Region.prefecture_codes)
+        .join(Region, Region.id == RegionMember.region_id)
+        .where(
+            RegionMember.organization_id.in_(organization_ids),
+            RegionMember.status == ParticipationStatus.ACTIVE,
+        )
+    )
+    found: dict[uuid.UUID, set[str]] = {}
+    for organization_id, codes in rows:
+        found.setdefault(organization_id, set()).update(codes)
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+async def matches_of_needs(session: AsyncSession, need_ids: Sequence[uuid.UUID]) -> Sequence[Match]:
+    stmt = select(Match).where(Match.need_id.in_(need_ids))
+    return (await session.scalars(stmt)).all()
+
+
+async def stale_proposals(session: AsyncSession) -> Sequence[Match]:
+    """PROPOSED matches of needs that are no longer open."""
+    stmt = (
+        select(Match)
+        .join(TalentNeed, TalentNeed.id == Match.need_id)
+        .where(Match.status == MatchStatus.PROPOSED, TalentNeed.status != NeedStatus.OPEN)
+    )
+    return (await session.scalars(stmt)).all()

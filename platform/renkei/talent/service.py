@@ -1,0 +1,481 @@
+"""Business rules for talent needs (人材ニーズ) and professionals' own records and profiles."""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
+from renkei.geography.data import PREFECTURES_BY_CODE
+from renkei.talent import repository
+from renkei.talent.models import NeedStatus, Professional, ProfessionalProfile, TalentNeed
+from renkei.talent.skills import Skill, default_taxonomy
+from renkei.talent.specs import (
+    EngagementType,
+    NeedSpec,
+    ProfessionalSpec,
+    RemotePolicy,
+    SkillLevel,
+    Tie,
+    TieKind,
+)
+from renkei.tenancy import MembershipRole, Viewer
+from renkei.text import clean_name
+from renkei.text_search import document_terms
+
+MAX_TEXT_LENGTH = 20_000
+WRITERS = (MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.MEMBER)
+# Which status a need may go to from each: a closed need stays closed.
+NEED_TRANSITIONS: dict[NeedStatus, tuple[NeedStatus, ...]] = {
+    NeedStatus.DRAFT: (NeedStatus.OPEN, NeedStatus.CLOSED),
+    NeedStatus.OPEN: (NeedStatus.PAUSED, NeedStatus.FILLED, NeedStatus.CLOSED),
+    NeedStatus.PAUSED: (NeedStatus.OPEN, NeedStatus.FILLED, NeedStatus.CLOSED),
+    NeedStatus.FILLED: (NeedStatus.OPEN, NeedStatus.CLOSED),
+    NeedStatus.CLOSED: (),
+}
+# Letters and digits no one confuses (no 0/O, 1/I/L).
+_PSEUDONYM_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def require_user(viewer: Viewer) -> uuid.UUID:
+    if viewer.user_id is None:
+        raise Unauthenticated("sign in first")
+    return viewer.user_id
+
+
+def require_firm_writer(viewer: Viewer, organization_id: uuid.UUID, *, to: str) -> uuid.UUID:
+    """The acting user, if they act for the organization as an owner, admin or member."""
+    user_id = require_user(viewer)
+    if viewer.organization_id != organization_id or viewer.role not in WRITERS:
+        raise Forbidden(f"only the firm's owners, admins and members may {to}")
+    return user_id
+
+
+def _text(value: str, *, field: str) -> str:
+    value = unicodedata.normalize("NFC", value).strip()
+    if len(value) > MAX_TEXT_LENGTH:
+        raise Invalid(f"at most {MAX_TEXT_LENGTH:,} characters", field=field)
+    return value
+
+
+def _prefecture(code: str, *, field: str) -> str:
+    code = unicodedata.normalize("NFKC", code).strip().zfill(2)
+    if code not in PREFECTURES_BY_CODE:
+        raise Invalid(
+            f"unknown prefecture code {code}: use a JIS X 0401 code from 01 to 47",
+            field=field,
+            code=ErrorCode.UNKNOWN_PREFECTURE,
+        )
+    return code
+
+
+def resolve_skill(name: str, *, field: str) -> Skill:
+    """A skill by slug, by any of its names (財務, ファイナンス, finance) or named in free text."""
+    taxonomy = default_taxonomy()
+    skill = taxonomy.by_slug.get(name.strip()) or taxonomy.lookup(name)
+    if skill is None:
+        found = taxonomy.resolve(name)
+        if len(found) == 1:
+            skill = found[0]
+    if skill is None:
+        raise Invalid(f"{name!r} is not a skill of the taxonomy: see skills(search:)", field=field)
+    return skill
+
+
+def _weighted_skills(items: Sequence[tuple[str, float]], *, field: str) -> list[dict[str, Any]]:
+    seen: dict[str, float] = {}
+    for name, weight in items:
+        if not 0 < weight <= 1:
+            raise Invalid("a skill's weight is above 0 and at most 1", field=field)
+        seen[resolve_skill(name, field=field).slug] = weight
+    return [{"skill": slug, "weight": weight} for slug, weight in seen.items()]
+
+
+def _engagement_types(values: Sequence[str], *, field: str) -> list[str]:
+    try:
+        return sorted({EngagementType(v).value for v in values})
+    except ValueError:
+        raise Invalid(f"engagement types are {', '.join(EngagementType)}", field=field) from None
+
+
+def _remote(value: str, *, field: str) -> str:
+    try:
+        return RemotePolicy(value).value
+    except ValueError:
+        raise Invalid(f"use one of {', '.join(RemotePolicy)}", field=field) from None
+
+
+# Needs
+
+
+@dataclass(kw_only=True)
+class NeedFields:
+    """What a firm writes about a need; skills as (name or slug, weight 0..1)."""
+
+    title: str
+    challenge: str = ""
+    deliverables: str = ""
+    required_skills: Sequence[tuple[str, float]] = ()
+    preferred_skills: Sequence[tuple[str, float]] = ()
+    engagement_types: Sequence[str] = (EngagementType.SIDE_JOB.value,)
+    hours_per_month: int
+    duration_months: int = 6
+    remote_policy: str = RemotePolicy.REMOTE.value
+    site_visits_per_month: int = 0
+    workplace_prefecture_code: str
+    workplace_municipality: str = ""
+    fee_min_jpy: int
+    fee_max_jpy: int
+    starts_on: date
+    openings: int = 1
+    project_id: uuid.UUID | None = None
+    milestone_id: uuid.UUID | None = None
+
+
+NEED_COLUMNS = tuple(f.name for f in fields(NeedFields))
+
+
+def need_spec(need: TalentNeed, region_prefecture_codes: frozenset[str] = frozenset()) -> NeedSpec:
+    """The engine's view of a need; its checks are the need's too."""
+    return NeedSpec(
+        id=need.id,
+        organization_id=need.organization_id,
+        workplace_prefecture_code=need.workplace_prefecture_code,
+        required_skills={s["skill"]: float(s["weight"]) for s in need.required_skills},
+        preferred_skills={s["skill"]: float(s["weight"]) for s in need.preferred_skills},
+        region_prefecture_codes=region_prefecture_codes | {need.workplace_prefecture_code},
+        engagement_types=frozenset(EngagementType(t) for t in need.engagement_types),
+        hours_per_month=need.hours_per_month,
+        duration_months=need.duration_months,
+        remote_policy=RemotePolicy(need.remote_policy),
+        site_visits_per_month=need.site_visits_per_month,
+        fee_min=need.fee_min_jpy,
+        fee_max=need.fee_max_jpy,
+        start_date=need.starts_on,
+        openings=need.openings,
+    )
+
+
+def _apply_need(need: TalentNeed, values: NeedFields) -> None:
+    need.title = clean_name(values.title, field="title")
+    need.challenge = _text(values.challenge, field="challenge")
+    need.deliverables = _text(values.deliverables, field="deliverables")
+    need.required_skills = _weighted_skills(values.required_skills, field="requiredSkills")
+    need.preferred_skills = _weighted_skills(values.preferred_skills, field="preferredSkills")
+    need.engagement_types = _engagement_types(values.engagement_types, field="engagementTypes")
+    if not 1 <= values.hours_per_month <= 200:
+        raise Invalid("hours per month are 1 to 200", field="hoursPerMonth")
+    need.hours_per_month = values.hours_per_month
+    if not 1 <= values.duration_months <= 60:
+        raise Invalid("a duration is 1 to 60 months", field="durationMonths")
+    need.duration_months = values.duration_months
+    need.remote_policy = _remote(values.remote_policy, field="remotePolicy")
+    if values.site_visits_per_month < 0:
+        raise Invalid("site visits are not negative", field="siteVisitsPerMonth")
+    need.site_visits_per_month = values.site_visits_per_month
+    need.workplace_prefecture_code = _prefecture(
+        values.workplace_prefecture_code, field="workplacePrefectureCode"
+    )
+    need.workplace_municipality = _text(
+        values.workplace_municipality, field="workplaceMunicipality"
+    )
+    if len(need.workplace_municipality) > 100:
+        raise Invalid("at most 100 characters", field="workplaceMunicipality")
+    if not 0 <= values.fee_min_jpy <= values.fee_max_jpy:
+        raise Invalid(
+            "the monthly fee range runs from its minimum to its maximum", field="feeMinJpy"
+        )
+    need.fee_min_jpy, need.fee_max_jpy = values.fee_min_jpy, values.fee_max_jpy
+    need.starts_on = values.starts_on
+    if values.openings < 1:
+        raise Invalid("a need has at least one opening", field="openings")
+    need.openings = values.openings
+    need.project_id, need.milestone_id = values.project_id, values.milestone_id
+    need.search_terms = document_terms(need.title, need.challenge)
+    need_spec(need)  # the engine's own checks (a skill at least, hybrid visits, ...)
+
+
+def _need_fields(need: TalentNeed) -> NeedFields:
+    return NeedFields(
+        title=need.title,
+        challenge=need.challenge,
+        deliverables=need.deliverables,
+        required_skills=[(s["skill"], s["weight"]) for s in need.required_skills],
+        preferred_skills=[(s["skill"], s["weight"]) for s in need.preferred_skills],
+        engagement_types=need.engagement_types,
+        hours_per_month=need.hours_per_month,
+        duration_months=need.duration_months,
+        remote_policy=need.remote_policy,
+        site_visits_per_month=need.site_visits_per_month,
+        workplace_prefecture_code=need.workplace_prefecture_code,
+        workplace_municipality=need.workplace_municipality,
+        fee_min_jpy=need.fee_min_jpy,
+        fee_max_jpy=need.fee_max_jpy,
+        starts_on=need.starts_on,
+        openings=need.openings,
+        project_id=need.project_id,
+        milestone_id=need.milestone_id,
+    )
+
+
+async def create_need(session: AsyncSession, viewer: Viewer, *, values: NeedFields) -> TalentNeed:
+    """Draft a need for the acting organization (its owners, admins and members)."""
+    if viewer.organization_id is None:
+        raise Forbidden("act for your firm's organization to post a need")
+    user_id = require_firm_writer(viewer, viewer.organization_id, to="post needs")
+    now = datetime.now(UTC)
+    need = TalentNeed(
+        id=uuid.uuid4(),
+        organization_id=viewer.organization_id,
+        status=NeedStatus.DRAFT,
+        version=1,
+        created_by_id=user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    _apply_need(need, values)
+    session.add(need)
+    await session.flush()
+    return need
+
+
+async def get_need(session: AsyncSession, need_id: uuid.UUID, *, field: str = "id") -> TalentNeed:
+    need = await repository.get_need(session, need_id)
+    if need is None:
+        raise NotFound("no such need", field=field)
+    return need
+
+
+async def _check_version(
+    session: AsyncSession, row: TalentNeed | ProfessionalProfile, version: int | None, what: str
+) -> None:
+    """Lock the row, then refuse a change made on a stale read instead of overwriting."""
+    await repository.lock(session, row)
+    if version is not None and version != row.version:
+        raise Conflict(
+            f"the {what} changed since you read it (you read version {version}, it is now "
+            f"version {row.version}): reload it and try again",
+            field="version",
+            code=ErrorCode.CONFLICT,
+        )
+
+
+async def update_need(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    need_id: uuid.UUID,
+    version: int,
+    changes: Mapping[str, Any],
+) -> TalentNeed:
+    """Change a need's fields (those given); a stale version conflicts and changes nothing."""
+    need = await get_need(session, need_id)
+    require_firm_writer(viewer, need.organization_id, to="change its needs")
+    await _check_version(session, need, version, "need")
+    unknown = set(changes) - set(NEED_COLUMNS)
+    if unknown:
+        raise Invalid(f"unknown fields {sorted(unknown)}")
+    _apply_need(need, replace(_need_fields(need), **changes))
+    need.version += 1
+    need.updated_at = datetime.now(UTC)
+    await session.flush()
+    return need
+
+
+async def change_need_status(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    need_id: uuid.UUID,
+    status: NeedStatus,
+    version: int | None = None,
+) -> TalentNeed:
+    """Open, pause, fill or close a need, along the allowed transitions only."""
+    need = await get_need(session, need_id)
+    require_firm_writer(viewer, need.organization_id, to="change its needs")
+    await _check_version(session, need, version, "need")
+    allowed = NEED_TRANSITIONS[need.status]
+    if status not in allowed:
+        steps = ", ".join(allowed) or "none: it is closed"
+        raise Invalid(
+            f"a {need.status} need cannot become {status}; allowed: {steps}", field="status"
+        )
+    need.status = status
+    need.version += 1
+    need.updated_at = datetime.now(UTC)
+    await session.flush()
+    return need
+
+
+# Professionals
+
+
+def new_pseudonym() -> str:
+    """人材-7F3K2Q: random, so it says nothing about the person."""
+    return "人材-" + "".join(secrets.choice(_PSEUDONYM_ALPHABET) for _ in range(6))
+
+
+@dataclass(kw_only=True)
+class ProfileFields:
+    """A professional's own record: who they are (for firms after both accept) and the
+    anonymized profile. Skills as (name or slug, level 1..5, years); ties as (code, kind)."""
+
+    full_name: str
+    contact_email: str
+    phone: str | None = None
+    current_employer: str | None = None
+    headline: str
+    skills: Sequence[tuple[str, int, float]]
+    experience_summary: str = ""
+    engagement_types: Sequence[str] = (EngagementType.SIDE_JOB.value,)
+    hours_per_month: int
+    available_from: date
+    remote_preference: str = RemotePolicy.REMOTE.value
+    residence_prefecture_code: str
+    max_site_visits_per_month: int = 0
+    travel_prefecture_codes: Sequence[str] = ()
+    ties: Sequence[tuple[str, str]] = ()
+    fee_min_jpy: int
+    fee_max_jpy: int
+    max_engagements: int = 1
+    is_open: bool = True
+
+
+def _skills(items: Sequence[tuple[str, int, float]]) -> list[dict[str, Any]]:
+    if not items:
+        raise Invalid("name at least one skill", field="skills")
+    found: dict[str, dict[str, Any]] = {}
+    for name, level, years in items:
+        SkillLevel(level, years)
+        slug = resolve_skill(name, field="skills").slug
+        found[slug] = {"skill": slug, "level": level, "years": years}
+    return list(found.values())
+
+
+def _ties(items: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    ties = []
+    for code, kind in items:
+        try:
+            tie = Tie(_prefecture(code, field="ties"), TieKind(kind))
+        except ValueError:
+            raise Invalid(f"a tie is one of {', '.join(TieKind)}", field="ties") from None
+        ties.append({"prefecture": tie.prefecture_code, "kind": tie.kind.value})
+    return ties
+
+
+def _apply_profile(profile: ProfessionalProfile, values: ProfileFields) -> None:
+    profile.headline = clean_name(values.headline, field="headline")
+    profile.skills = _skills(values.skills)
+    profile.experience_summary = _text(values.experience_summary, field="experienceSummary")
+    profile.engagement_types = _engagement_types(values.engagement_types, field="engagementTypes")
+    if not profile.engagement_types:
+        raise Invalid("want at least one engagement type", field="engagementTypes")
+    if not 1 <= values.hours_per_month <= 200:
+        raise Invalid("hours per month are 1 to 200", field="hoursPerMonth")
+    profile.hours_per_month = values.hours_per_month
+    profile.available_from = values.available_from
+    profile.remote_preference = _remote(values.remote_preference, field="remotePreference")
+    profile.residence_prefecture_code = _prefecture(
+        values.residence_prefecture_code, field="residencePrefectureCode"
+    )
+    if values.max_site_visits_per_month < 0:
+        raise Invalid("site visits are not negative", field="maxSiteVisitsPerMonth")
+    profile.max_site_visits_per_month = values.max_site_visits_per_month
+    profile.travel_prefecture_codes = sorted(
+        {_prefecture(c, field="travelPrefectureCodes") for c in values.travel_prefecture_codes}
+    )
+    profile.ties = _ties(values.ties)
+    if not 0 <= values.fee_min_jpy <= values.fee_max_jpy:
+        raise Invalid(
+            "the monthly fee range runs from its minimum to its maximum", field="feeMinJpy"
+        )
+    profile.fee_min_jpy, profile.fee_max_jpy = values.fee_min_jpy, values.fee_max_jpy
+    if not 1 <= values.max_engagements <= 10:
+        raise Invalid("take 1 to 10 engagements at once", field="maxEngagements")
+    profile.max_engagements = values.max_engagements
+    profile.is_open = values.is_open
+
+
+def professional_spec(
+    profile: ProfessionalProfile, *, engagements: int = 0, hours_in_use: int = 0
+) -> ProfessionalSpec:
+    """The engine's view of a profile, with the engagements already running."""
+    return ProfessionalSpec(
+        id=profile.professional_id,
+        skills={s["skill"]: SkillLevel(int(s["level"]), float(s["years"])) for s in profile.skills},
+        engagement_types=frozenset(EngagementType(t) for t in profile.engagement_types),
+        hours_per_month=profile.hours_per_month,
+        available_from=profile.available_from,
+        remote_preference=RemotePolicy(profile.remote_preference),
+        max_site_visits_per_month=profile.max_site_visits_per_month,
+        residence_prefecture_code=profile.residence_prefecture_code,
+        travel_prefecture_codes=frozenset(profile.travel_prefecture_codes),
+        ties=tuple(Tie(t["prefecture"], TieKind(t["kind"])) for t in profile.ties),
+        fee_min=profile.fee_min_jpy,
+        fee_max=profile.fee_max_jpy,
+        max_concurrent_engagements=profile.max_engagements,
+        current_engagements=engagements,
+        hours_in_use=hours_in_use,
+    )
+
+
+async def own_professional(session: AsyncSession, viewer: Viewer) -> Professional | None:
+    if viewer.user_id is None:
+        return None
+    return await repository.own_professional(session, viewer.user_id)
+
+
+async def save_profile(
+    session: AsyncSession, viewer: Viewer, *, values: ProfileFields, version: int | None = None
+) -> ProfessionalProfile:
+    """Create or update the signed-in person's professional record and profile."""
+    user_id = require_user(viewer)
+    now = datetime.now(UTC)
+    professional = await repository.own_professional(session, user_id)
+    if professional is None:
+        professional = Professional(
+            id=uuid.uuid4(), user_id=user_id, pseudonym=new_pseudonym(), created_at=now
+        )
+        session.add(professional)
+        profile = ProfessionalProfile(
+            professional_id=professional.id,
+            pseudonym=professional.pseudonym,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+    else:
+        found = await repository.profile(session, professional.id)
+        if found is None:  # a record without a profile: start one
+            profile = ProfessionalProfile(
+                professional_id=professional.id,
+                pseudonym=professional.pseudonym,
+                version=1,
+                created_at=now,
+            )
+        else:
+            profile = found
+            await _check_version(session, profile, version, "profile")
+            profile.version += 1
+        profile.updated_at = now
+    professional.full_name = clean_name(values.full_name, field="fullName")
+    email = values.contact_email.strip()
+    if "@" not in email or len(email) > 320:
+        raise Invalid("an email address, e.g. name@example.jp", field="contactEmail")
+    professional.contact_email = email
+    professional.phone = (values.phone or "").strip() or None
+    professional.current_employer = (values.current_employer or "").strip() or None
+    _apply_profile(profile, values)
+    professional_spec(profile)  # the engine's own checks
+    await session.flush()
+    if profile not in session:
+        session.add(profile)
+        await session.flush()
+    return profile
