@@ -311,3 +311,19 @@ async def test_the_definer_only_reads_who_belongs_where(owner_engine: AsyncEngin
         # Only the function that puts the viewer into the transaction writes (its settings).
         assert function["volatility"] == ("v" if function["name"] == "renkei_act_as" else "s")
         assert function["public"] is False
+
+
+BARE_VIEWER_CALL = re.compile(
+    r"(?<!SELECT )\brenkei_(?:is_system|user_id|email|organization_id|role)\(\)"
+)
+
+
+async def test_policies_read_the_viewer_once_per_statement(owner_engine: AsyncEngine) -> None:
+    # A bare call runs for every row; `(SELECT renkei_user_id())` is an InitPlan, run once.
+    policies = await _rows(owner_engine, POLICIES)
+    per_row = sorted(
+        policy["name"]
+        for policy in policies
+        if any(BARE_VIEWER_CALL.search(e or "") for e in (policy["using"], policy["check"]))
+    )
+    assert per_row == []
