@@ -153,3 +153,20 @@ async def test_lookups_compiled_match_the_resolvers(
         {"slug": "Not a slug!", "id": to_global_id("User", owner.id)},
     ):
         await _both(client, resolvers_only, ONE, variables, token, statement_counter)
+
+
+async def test_a_query_seen_before_still_checks_the_tokens_scopes(
+    sessions: SessionFactory, client: httpx.AsyncClient, tokens: TokenService
+) -> None:
+    # given the query answered once, compiled, for a token with every scope
+    owner = await create_user(sessions, "scopes@kyushu.example")
+    organization = await create_organization(sessions, owner, slug="scopes-org", name="佐賀県")
+    variables = {"slug": "scopes-org", "id": to_global_id("Organization", organization.id)}
+    first = await graphql(client, ONE, variables, token=token_for(tokens, owner, organization))
+    assert first["data"]["bySlug"]["name"] == "佐賀県"
+    # when a token without organizations:read sends the very same request
+    narrow = token_for(tokens, owner, organization, scopes=frozenset({"projects:read"}))
+    again = await graphql(client, ONE, variables, token=narrow)
+    # then it is refused as it would be the first time
+    assert again["data"] is None or again["data"] == {"bySlug": None, "byId": None}
+    assert {e["extensions"]["code"] for e in again["errors"]} == {"INSUFFICIENT_SCOPE"}

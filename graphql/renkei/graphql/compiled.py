@@ -733,6 +733,25 @@ CACHED_PLANS = 256
 _PLANS: OrderedDict[tuple[int, str, str | None, bytes], Plan | None] = OrderedDict()
 
 
+def _plan_key(
+    schema: Any, query: str, operation_name: str | None, variables: dict[str, Any] | None
+) -> tuple[int, str, str | None, bytes]:
+    return (id(schema), query, operation_name, orjson.dumps(variables, option=SORTED))
+
+
+def known_plan(
+    schema: Any, query: str | None, operation_name: str | None, variables: dict[str, Any] | None
+) -> Plan | None:
+    """The plan of a request seen before, which passed parsing, validation and the limits then:
+    the same query text, operation and variables pass them again."""
+    if not query:
+        return None
+    try:
+        return _PLANS.get(_plan_key(schema, query, operation_name, variables))
+    except TypeError:
+        return None
+
+
 def cached_plan(
     schema: Any,
     query: str,
@@ -741,7 +760,7 @@ def cached_plan(
     variables: dict[str, Any] | None,
 ) -> Plan | None:
     try:
-        key = (id(schema), query, operation_name, orjson.dumps(variables, option=SORTED))
+        key = _plan_key(schema, query, operation_name, variables)
     except TypeError:
         return compile_operation(schema, document, operation_name, variables)
     if key in _PLANS:
@@ -754,6 +773,21 @@ def cached_plan(
 
 
 SORTED = orjson.OPT_SORT_KEYS
+
+
+async def run_plan(context: Context, plan: Plan) -> GraphQLExecutionResult:
+    """Run a plan in the request's transaction: its data as PostgreSQL wrote it, or the fault."""
+    try:
+        raw = await context.run(lambda s: s.scalar(text(plan.sql), plan.params))
+    except SQLAlchemyError as error:
+        return plan.failed(error)
+    return GraphQLExecutionResult(data=CompiledData(raw.encode()), errors=None)
+
+
+def allowed(plan: Plan, context: Context) -> bool:
+    """Whether the viewer's token carries the plan's scopes (else the resolvers refuse it)."""
+    viewer = context.viewer
+    return not viewer.is_authenticated or all(viewer.has_scope(s) for s in plan.scopes)
 
 
 class CompiledReads(SchemaExtension):
@@ -769,24 +803,14 @@ class CompiledReads(SchemaExtension):
             and execution.operation_type == OperationType.QUERY
             and not execution.pre_execution_errors
         ):
-            viewer = context.viewer
             plan = cached_plan(
                 execution.schema._schema,
                 execution.query or "",
                 execution.graphql_document,
-                execution.operation_name,
+                # As the client named it: strawberry's falls back to the document's first.
+                context.operation_name,
                 execution.variables,
             )
-            if plan is not None and (
-                # Without a scope the resolvers answer INSUFFICIENT_SCOPE.
-                not viewer.is_authenticated or all(viewer.has_scope(s) for s in plan.scopes)
-            ):
-                try:
-                    raw = await context.run(lambda s: s.scalar(text(plan.sql), plan.params))
-                except SQLAlchemyError as error:
-                    execution.result = plan.failed(error)
-                else:
-                    execution.result = GraphQLExecutionResult(
-                        data=CompiledData(raw.encode()), errors=None
-                    )
+            if plan is not None and allowed(plan, context):
+                execution.result = await run_plan(context, plan)
         yield

@@ -38,13 +38,9 @@ from graphql import (
     value_from_ast_untyped,
 )
 from graphql.language import Lexer, Token, TokenKind
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.schema import validate_document
 
 from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -267,9 +263,21 @@ def _rule_errors(
     return errors
 
 
+# Strawberry's depth and alias rules, made once: its limiter extensions make a new rule class on
+# every request.
+DEPTH_RULE = depth_rule(MAX_DEPTH, None, None)
+ALIASES_RULE = aliases_rule(MAX_ALIASES)
+
+
 class QueryLimits(SchemaExtension):
-    """Refuses documents nested too deeply to parse; validates each query text once, then
-    checks the node count, which depends on the variables, on every request."""
+    """Refuses documents nested too deeply to parse; validates each query text once (with the
+    depth and alias limits), then checks the node count, which depends on the variables, on
+    every request."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.validation_rules = (*context.validation_rules, DEPTH_RULE, ALIASES_RULE)
+        yield
 
     def on_parse(self) -> Iterator[None]:
         query = self.execution_context.query
@@ -293,8 +301,6 @@ def limit_extensions() -> list[Any]:
     # Factories, so that each request gets fresh extension instances.
     return [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         QueryLimits,
         lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
     ]
