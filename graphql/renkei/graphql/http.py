@@ -28,8 +28,9 @@ from strawberry.types.graphql import OperationType
 
 from renkei.db import SessionFactory
 from renkei.errors import DomainError, Unauthenticated
+from renkei.graphql import direct
 from renkei.graphql.auth import CSRF_HEADER, SESSION_COOKIE, SignInConfig
-from renkei.graphql.compiled import CompiledData, known_plan, run_plan
+from renkei.graphql.compiled import CACHED_PLANS, CompiledData, known_plan, run_plan
 from renkei.graphql.compiled import allowed as compiled_allowed
 from renkei.graphql.context import Context
 from renkei.identity import signin
@@ -247,6 +248,8 @@ class GraphQLEndpoint:
         self.tokens = tokens
         self.graphiql = graphiql
         self.mask_faults = mask_faults
+        self.engine = direct.engine_of(sessions)
+        self._direct_sql: dict[str, str] = {}
 
     async def handle(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
@@ -274,6 +277,10 @@ class GraphQLEndpoint:
             return _error_response(
                 401, error.message, media, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
             )
+        if self.compiled_reads and claims is not None and self.engine is not None:
+            answered = await self._direct(graphql_request, claims, media)
+            if answered is not None:
+                return answered
         allowed = (
             {OperationType.QUERY}
             if request.method == "GET"
@@ -343,6 +350,34 @@ class GraphQLEndpoint:
             else:
                 await transaction.commit()
         return self._response(result, media)
+
+    async def _direct(
+        self, graphql_request: GraphQLRequest, claims: Any, media: str
+    ) -> Response | None:
+        """A known compiled query for a bearer token, in one exchange (renkei.graphql.direct)."""
+        plan = known_plan(
+            self.schema._schema,
+            graphql_request.query,
+            graphql_request.operation_name,
+            graphql_request.variables,
+        )
+        if plan is None or not direct.may_read(plan, claims) or self.engine is None:
+            return None
+        sql = self._direct_sql.get(plan.sql)
+        if sql is None:
+            sql = self._direct_sql[plan.sql] = direct.psycopg_sql(plan)
+            if len(self._direct_sql) > CACHED_PLANS:
+                self._direct_sql.clear()
+        answer = await direct.answer(self.engine, plan, sql, claims)
+        if answer.refused is not None:
+            return _error_response(
+                401, answer.refused, media, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            )
+        if answer.fault is not None:
+            failed = plan.failed(answer.fault)
+            return self._response(ExecutionResult(data=failed.data, errors=failed.errors), media)
+        assert answer.raw is not None
+        return self._response(ExecutionResult(data=CompiledData(answer.raw), errors=None), media)
 
     async def _viewer(
         self, session: AsyncSession, claims: Any, request: Request
