@@ -180,7 +180,9 @@ def _banner(runtime: Runtime, token: str, dev_provider: str | None = None) -> st
         f"  A token for demo@renkei.example acting for fukuoka-pref (paste it in GraphiQL's\n"
         f"  Headers tab):\n"
         f'    {{"Authorization": "Bearer {token}"}}\n'
-        f"  Try: {{ prefectures {{ code name nameRomaji planningBloc {{ name }} }} }}\n"
+        '  Try: { region(slug: "kyushu") { name projects(first: 5) { nodes { name status'
+        " progress { percent } milestones(first: 3) { nodes { title dueOn status } }"
+        " kpis(first: 2) { nodes { name latestObservation { value } } } } } } }\n"
         + (
             f"  A development OpenID provider runs at {dev_provider} (see the README's "
             "'Signing in').\n"

@@ -172,7 +172,13 @@ async def add_dependency(
         subject_id=successor.id,
         action="dependency_added",
         project_id=successor.project_id,
-        after={"predecessor_id": str(predecessor.id), "predecessor_title": predecessor.title},
+        # A milestone of another project is not named: this entry's readers may not see it.
+        after={"predecessor_id": str(predecessor.id)}
+        | (
+            {"predecessor_title": predecessor.title}
+            if predecessor.project_id == successor.project_id
+            else {}
+        ),
     )
     # The job checks the predecessor's dependents, this successor among them.
     enqueue_rescheduled(session, predecessor)
@@ -273,14 +279,20 @@ async def flag_at_risk_dependents(
         late = (finish - start).days
         projected[node_id] = node.due_on + timedelta(days=late)
         blocker = rows[blocker_id]
+        # Readers of this milestone may not see another project's: it is not named then.
+        name = (
+            f"predecessor 「{title}」"
+            if blocker.project_id == node.project_id
+            else ("a predecessor in another project")
+        )
         if finish == blocker.due_on:
             reason = (
-                f"predecessor 「{title}」 is due {finish.isoformat()}, {_days(late)} after this"
+                f"{name} is due {finish.isoformat()}, {_days(late)} after this"
                 f" milestone starts ({start.isoformat()})"
             )
         else:
             reason = (
-                f"predecessor 「{title}」 is at risk and may finish {finish.isoformat()}"
+                f"{name} is at risk and may finish {finish.isoformat()}"
                 f" ({_days((finish - blocker.due_on).days)} after its due date"
                 f" {blocker.due_on.isoformat()}), {_days(late)} after this milestone starts"
                 f" ({start.isoformat()})"
