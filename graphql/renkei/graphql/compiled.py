@@ -154,9 +154,17 @@ TODAY_IN_JAPAN = "(now() AT TIME ZONE 'Asia/Tokyo')::date"
 
 @dataclass(frozen=True)
 class Scalar:
-    """A value of the row: SQL with {t}, turned into JSON (null for NULL)."""
+    """A value of the row: SQL with {t}, turned into JSON (null for NULL).
+
+    `kind` spares to_json where the text is already JSON: NUMBER for numbers and booleans,
+    WORD for enums, dates and times (letters, digits and `-:.+T` only, quoted as they are).
+    """
 
     sql: str
+    kind: str = "text"
+
+
+TEXT, NUMBER, WORD = "text", "number", "word"
 
 
 @dataclass(frozen=True)
@@ -389,7 +397,13 @@ class Compiler:
             if nodes[0].arguments:
                 raise NotCompilable("arguments on a scalar")
             sql = spec.sql.format(t=alias)
-            return sql if isinstance(spec, JsonText) else json_text(sql)
+            if isinstance(spec, JsonText):
+                return sql
+            if spec.kind == NUMBER:
+                return f"coalesce(({sql})::text, 'null')"
+            if spec.kind == WORD:
+                return f"coalesce('\"' || ({sql}) || '\"', 'null')"
+            return json_text(sql)
         target = get_named_type(definition.type).name
         if isinstance(spec, One):
             child = self.alias()

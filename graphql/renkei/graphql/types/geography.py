@@ -12,7 +12,14 @@ from renkei.geography.data import (
     PlanningBlocData,
     PrefectureData,
 )
-from renkei.graphql.compiled import JsonText, One, Scalar, global_id_sql, register_table
+from renkei.graphql.compiled import (
+    WORD,
+    JsonText,
+    One,
+    Scalar,
+    global_id_sql,
+    register_table,
+)
 from renkei.graphql.relay import Node, to_global_id
 
 
@@ -79,7 +86,7 @@ register_table(
     "PlanningBloc",
     "planning_blocs",
     {
-        "code": Scalar("{t}.code"),
+        "code": Scalar("{t}.code", WORD),
         "name": Scalar("{t}.name"),
         "name_romaji": Scalar("{t}.name_romaji"),
     },
@@ -89,7 +96,7 @@ register_table(
     "prefectures",
     {
         "id": JsonText(global_id_sql("Prefecture", "{t}.code")),
-        "code": Scalar("{t}.code"),
+        "code": Scalar("{t}.code", WORD),
         "name": Scalar("{t}.name"),
         "name_kana": Scalar("{t}.name_kana"),
         "name_romaji": Scalar("{t}.name_romaji"),

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from renkei.graphql.compiled import (
+    NUMBER,
+    WORD,
     Filter,
     Key,
     Lookup,
@@ -457,12 +459,12 @@ register_table(
         "name": Scalar("{t}.name"),
         "unit": Scalar("{t}.unit"),
         "description": Scalar("{t}.description"),
-        "direction": Scalar("{t}.direction"),
-        "baseline": Scalar("({t}.baseline_value)::float8"),
-        "baseline_on": Scalar(iso_date_sql("{t}.baseline_on")),
-        "version": Scalar("{t}.version"),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
-        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)")),
+        "direction": Scalar("{t}.direction", WORD),
+        "baseline": Scalar("({t}.baseline_value)::float8", NUMBER),
+        "baseline_on": Scalar(iso_date_sql("{t}.baseline_on"), WORD),
+        "version": Scalar("{t}.version", NUMBER),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
+        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)"), WORD),
         "project": One("Project", "{c}.id = {t}.project_id"),
         "region": One("Region", "{c}.id = {t}.region_id"),
         "targets": Many("KpiTarget", join="{c}.kpi_id = {t}.id", order="{c}.fiscal_year"),
@@ -479,19 +481,22 @@ register_table(
 register_table(
     "KpiTarget",
     "kpi_targets",
-    {"fiscal_year": Scalar("{t}.fiscal_year"), "value": Scalar("({t}.value)::float8")},
+    {
+        "fiscal_year": Scalar("{t}.fiscal_year", NUMBER),
+        "value": Scalar("({t}.value)::float8", NUMBER),
+    },
 )
 register_table(
     "KpiObservation",
     "kpi_observations",
     {
-        "period_start": Scalar(iso_date_sql("{t}.period_start")),
-        "period_end": Scalar(iso_date_sql("{t}.period_end")),
-        "value": Scalar("({t}.value)::float8"),
+        "period_start": Scalar(iso_date_sql("{t}.period_start"), WORD),
+        "period_end": Scalar(iso_date_sql("{t}.period_end"), WORD),
+        "value": Scalar("({t}.value)::float8", NUMBER),
         "note": Scalar("{t}.note"),
-        "source": Scalar("{t}.source"),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
-        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)")),
+        "source": Scalar("{t}.source", WORD),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
+        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)"), WORD),
         "kpi": One("Kpi", "{c}.id = {t}.kpi_id"),
         "recorded_for": One("Organization", "{c}.id = {t}.recorded_for_organization_id"),
     },

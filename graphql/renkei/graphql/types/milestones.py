@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from renkei.graphql.compiled import (
+    NUMBER,
     TODAY_IN_JAPAN,
+    WORD,
     Filter,
     JsonText,
     Key,
@@ -541,18 +543,18 @@ register_table(
     {
         "title": Scalar("{t}.title"),
         "description": Scalar("{t}.description"),
-        "starts_on": Scalar(iso_date_sql("{t}.starts_on")),
-        "due_on": Scalar(iso_date_sql("{t}.due_on")),
-        "horizon_years": Scalar("{t}.horizon_years"),
-        "status": Scalar("{t}.status"),
-        "progress": Scalar("{t}.progress"),
-        "weight": Scalar("({t}.weight)::float8"),
+        "starts_on": Scalar(iso_date_sql("{t}.starts_on"), WORD),
+        "due_on": Scalar(iso_date_sql("{t}.due_on"), WORD),
+        "horizon_years": Scalar("{t}.horizon_years", NUMBER),
+        "status": Scalar("{t}.status", WORD),
+        "progress": Scalar("{t}.progress", NUMBER),
+        "weight": Scalar("({t}.weight)::float8", NUMBER),
         "evidence_links": JsonText("to_json({t}.evidence_links)::text"),
         "at_risk_reason": Scalar("{t}.at_risk_reason"),
-        "signed_off_at": Scalar(iso_datetime_sql("{t}.signed_off_at")),
-        "version": Scalar("{t}.version"),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
-        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)")),
+        "signed_off_at": Scalar(iso_datetime_sql("{t}.signed_off_at"), WORD),
+        "version": Scalar("{t}.version", NUMBER),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
+        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)"), WORD),
         "is_overdue": Scalar(_OVERDUE),
         "completion_requested": Scalar(
             f"({{t}}.counterpart_organization_id IS NOT NULL AND {{t}}.progress = 100 AND {_OPEN})"

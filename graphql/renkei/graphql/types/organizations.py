@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from renkei.graphql.compiled import Key, One, Page, Scalar, iso_datetime_sql, register_table
+from renkei.graphql.compiled import (
+    WORD,
+    Key,
+    One,
+    Page,
+    Scalar,
+    iso_datetime_sql,
+    register_table,
+)
 from renkei.graphql.context import Info
 from renkei.graphql.relay import (
     Connection,
@@ -247,10 +255,10 @@ register_table(
     {
         "slug": Scalar("{t}.slug"),
         "name": Scalar("{t}.name"),
-        "kind": Scalar("{t}.kind"),
+        "kind": Scalar("{t}.kind", WORD),
         "corporate_number": Scalar("{t}.corporate_number"),
         "local_government_code": Scalar("{t}.local_government_code"),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
         "home_prefecture": One("Prefecture", "{c}.code = {t}.home_prefecture_code"),
         "members": Page("Membership", _BY_CREATION, join="{c}.organization_id = {t}.id"),
     },
@@ -259,8 +267,8 @@ register_table(
     "Membership",
     "memberships",
     {
-        "role": Scalar("{t}.role"),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
+        "role": Scalar("{t}.role", WORD),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
         "organization": One("Organization", "{c}.id = {t}.organization_id"),
         "user": One("User", "{c}.id = {t}.user_id"),
     },

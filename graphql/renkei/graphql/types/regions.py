@@ -11,6 +11,8 @@ import strawberry
 
 from renkei.activity.models import Activity as ActivityRow
 from renkei.graphql.compiled import (
+    NUMBER,
+    WORD,
     Filter,
     Inline,
     Key,
@@ -376,9 +378,9 @@ register_table(
     {
         "slug": Scalar("{t}.slug"),
         "name": Scalar("{t}.name"),
-        "version": Scalar("{t}.version"),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
-        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)")),
+        "version": Scalar("{t}.version", NUMBER),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
+        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)"), WORD),
         "prefectures": PREFECTURES_OF,
         "secretariat": One("Organization", "{c}.id = {t}.secretariat_organization_id"),
         "declaration": Inline("RegionDeclaration"),
@@ -406,7 +408,7 @@ register_table(
     "regions",
     {
         "text": Scalar("{t}.declaration_text"),
-        "declared_on": Scalar(iso_date_sql("{t}.declared_on")),
+        "declared_on": Scalar(iso_date_sql("{t}.declared_on"), WORD),
         "signatories": Many(
             "Organization",
             join="m.region_id = {t}.id AND m.status = 'ACTIVE' AND m.is_signatory",
@@ -421,19 +423,19 @@ register_table(
     "regions",
     {
         "text": Scalar("{t}.vision_text"),
-        "adopted_on": Scalar(iso_date_sql("{t}.vision_adopted_on")),
-        "version": Scalar("{t}.vision_version"),
+        "adopted_on": Scalar(iso_date_sql("{t}.vision_adopted_on"), WORD),
+        "version": Scalar("{t}.vision_version", NUMBER),
     },
 )
 register_table(
     "RegionMember",
     "region_members",
     {
-        "role": Scalar("{t}.role"),
-        "status": Scalar("{t}.status"),
-        "is_signatory": Scalar("{t}.is_signatory"),
-        "responded_at": Scalar(iso_datetime_sql("{t}.responded_at")),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at")),
+        "role": Scalar("{t}.role", WORD),
+        "status": Scalar("{t}.status", WORD),
+        "is_signatory": Scalar("{t}.is_signatory", NUMBER),
+        "responded_at": Scalar(iso_datetime_sql("{t}.responded_at"), WORD),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
         "region": One("Region", "{c}.id = {t}.region_id"),
         "organization": One("Organization", "{c}.id = {t}.organization_id"),
     },
