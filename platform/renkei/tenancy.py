@@ -91,7 +91,9 @@ _SET_VIEWER = text(
     " set_config('renkei.email', :email, true),"
     " set_config('renkei.organization_id', :organization_id, true),"
     " set_config('renkei.role', :role, true),"
-    " set_config('renkei.system', :system, true)"
+    " set_config('renkei.system', :system, true),"
+    # Forget the last viewer's visible projects (renkei_project_ids keeps them per transaction).
+    " set_config('renkei.project_ids', '', true)"
 )
 
 

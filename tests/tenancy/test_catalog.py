@@ -263,6 +263,8 @@ async def test_the_renkei_functions_read_transaction_settings_that_may_be_missin
         "renkei_organization_id": ["'renkei.organization_id', true"],
         "renkei_role": ["'renkei.role', true"],
         "renkei_is_system": ["'renkei.system', true"],
+        # the visible projects, kept for the transaction by the acting organization
+        "renkei_project_ids": ["'renkei.project_ids', true"],
     }
     # and only the definer's functions run as their owner
     assert {f["name"] for f in functions if f["definer"]} == DEFINER_FUNCTIONS
