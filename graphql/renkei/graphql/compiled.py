@@ -501,6 +501,21 @@ class Compiler:
         self.cursor_used = False
         size = self.param(first)
         after = "true" if args.get("after") is not None else "false"
+        # Only items asked (no page info, no cursors): exactly `first` rows in their order, with
+        # no look-ahead row and no numbering.
+        lean = not any(
+            field_nodes[0].name.value == "pageInfo"
+            or (
+                field_nodes[0].name.value == "edges"
+                and any(
+                    e[0].name.value == "cursor"
+                    for e in self.edge_fields(connection, field_nodes).values()
+                )
+            )
+            for field_nodes in keys.values()
+        )
+        keys_out = ", ".join(f"r.k{i}" for i in range(len(spec.order)))
+        by, keep = (keys_out, "") if lean else ("r.n", f" FILTER (WHERE r.n <= {size})")
         parts = []
         for key, field_nodes in keys.items():
             name = field_nodes[0].name.value
@@ -508,25 +523,29 @@ class Compiler:
                 parts.append((key, f"'\"{connection}\"'"))
             elif name == "edges":
                 edge = self.edge(field_nodes, connection, bodies)
-                parts.append((key, json_array(edge, "r.n", f" FILTER (WHERE r.n <= {size})")))
+                parts.append((key, json_array(edge, by, keep)))
             elif name == "nodes":
                 column = bodies[_print(field_nodes)]
-                parts.append(
-                    (key, json_array(f"r.{column}", "r.n", f" FILTER (WHERE r.n <= {size})"))
-                )
+                parts.append((key, json_array(f"r.{column}", by, keep)))
             elif name == "pageInfo":
                 parts.append((key, self.page_info(field_nodes, size, after)))
             else:
                 raise NotCompilable(f"{connection}.{name} is not compiled")
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        limit = self.param(first + 1)
         table = TABLES[spec.type_name].name
-        rows = (
-            f"SELECT {''.join(c + ', ' for c in columns)}"
-            f"{cursor + ' AS cursor, ' if self.cursor_used else ''}"
-            f" row_number() OVER (ORDER BY {order}) AS n"
-            f" FROM {table} {child}{where} ORDER BY {order} LIMIT {limit}"
-        )
+        if lean:
+            numbered = ", ".join(f"{child}.{k.column} AS k{i}" for i, k in enumerate(spec.order))
+            rows = (
+                f"SELECT {''.join(c + ', ' for c in columns)}{numbered}"
+                f" FROM {table} {child}{where} ORDER BY {order} LIMIT {size}"
+            )
+        else:
+            rows = (
+                f"SELECT {''.join(c + ', ' for c in columns)}"
+                f"{cursor + ' AS cursor, ' if self.cursor_used else ''}"
+                f" row_number() OVER (ORDER BY {order}) AS n"
+                f" FROM {table} {child}{where} ORDER BY {order} LIMIT {self.param(first + 1)}"
+            )
         return f"(SELECT {json_object(parts)} FROM ({rows}) r)"
 
     def connection_fields(
