@@ -309,6 +309,12 @@ class Compiler:
     aliases: int = 0
     # Whether the connection being compiled shows cursors; rows compute them only then.
     cursor_used: bool = False
+    # Lateral joins each row alias needs for its one-to-one fields, added to its FROM.
+    laterals: dict[str, list[str]] = field(default_factory=dict)
+
+    def joins(self, alias: str) -> str:
+        """The lateral joins of one row source, once."""
+        return "".join(self.laterals.pop(alias, []))
 
     def param(self, value: Any) -> str:
         name = f"p{len(self.params)}"
@@ -410,10 +416,14 @@ class Compiler:
             body = self.object(spec.type_name, child, nodes)
             table = TABLES[spec.type_name].name
             order = f" ORDER BY {spec.order.format(c=child)}" if spec.order else ""
-            return (
-                f"coalesce((SELECT {body} FROM {table} {child}"
-                f" WHERE {spec.join.format(c=child, t=alias)}{order} LIMIT 1), 'null')"
+            # A lateral join rather than a subquery in the select list: PostgreSQL can memoize
+            # it, so 500 milestones of 20 owners read 20 organizations.
+            joined = self.alias()
+            self.laterals.setdefault(alias, []).append(
+                f" LEFT JOIN LATERAL (SELECT {body} AS j FROM {table} {child}{self.joins(child)}"
+                f" WHERE {spec.join.format(c=child, t=alias)}{order} LIMIT 1) {joined} ON true"
             )
+            return f"coalesce({joined}.j, 'null')"
         if isinstance(spec, Inline):
             body = self.object(spec.type_name, alias, nodes)
             if spec.null_when is None:
@@ -429,11 +439,11 @@ class Compiler:
             if spec.limit is None:
                 return (
                     f"(SELECT {json_array(body, order)}"
-                    f" FROM {source} WHERE {spec.join.format(c=child, t=alias)})"
+                    f" FROM {source}{self.joins(child)} WHERE {spec.join.format(c=child, t=alias)})"
                 )
             return (
                 f"(SELECT {json_array('m.o', 'm.n')} FROM (SELECT {body} AS o,"
-                f" row_number() OVER (ORDER BY {order}) AS n FROM {source}"
+                f" row_number() OVER (ORDER BY {order}) AS n FROM {source}{self.joins(child)}"
                 f" WHERE {spec.join.format(c=child, t=alias)} ORDER BY {order}"
                 f" LIMIT {spec.limit}) m)"
             )
@@ -537,14 +547,15 @@ class Compiler:
             numbered = ", ".join(f"{child}.{k.column} AS k{i}" for i, k in enumerate(spec.order))
             rows = (
                 f"SELECT {''.join(c + ', ' for c in columns)}{numbered}"
-                f" FROM {table} {child}{where} ORDER BY {order} LIMIT {size}"
+                f" FROM {table} {child}{self.joins(child)}{where} ORDER BY {order} LIMIT {size}"
             )
         else:
             rows = (
                 f"SELECT {''.join(c + ', ' for c in columns)}"
                 f"{cursor + ' AS cursor, ' if self.cursor_used else ''}"
                 f" row_number() OVER (ORDER BY {order}) AS n"
-                f" FROM {table} {child}{where} ORDER BY {order} LIMIT {self.param(first + 1)}"
+                f" FROM {table} {child}{self.joins(child)}{where} ORDER BY {order}"
+                f" LIMIT {self.param(first + 1)}"
             )
         return f"(SELECT {json_object(parts)} FROM ({rows}) r)"
 
@@ -681,7 +692,10 @@ class Compiler:
         body = self.object(spec.type_name, child, nodes)
         condition = filter_.sql.format(t=child, p=self.param(key))
         table = TABLES[spec.type_name].name
-        return f"coalesce((SELECT {body} FROM {table} {child} WHERE {condition} LIMIT 1), 'null')"
+        return (
+            f"coalesce((SELECT {body} FROM {table} {child}{self.joins(child)}"
+            f" WHERE {condition} LIMIT 1), 'null')"
+        )
 
 
 def _snake(name: str) -> str:
