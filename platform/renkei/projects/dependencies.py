@@ -22,7 +22,7 @@ from sqlalchemy.types import Uuid
 
 from renkei import outbox
 from renkei.activity.models import SubjectType
-from renkei.activity.service import record, snapshot
+from renkei.activity.service import JsonValue, record, snapshot
 from renkei.errors import ErrorCode, Invalid, NotFound
 from renkei.projects.milestones import (
     CLOSED,
@@ -165,6 +165,10 @@ async def add_dependency(
         successor_project_id=successor.project_id,
     )
     session.add(dependency)
+    after: dict[str, JsonValue] = {"predecessor_id": str(predecessor.id)}
+    # A milestone of another project is not named: this entry's readers may not see it.
+    if predecessor.project_id == successor.project_id:
+        after["predecessor_title"] = predecessor.title
     record(
         session,
         viewer,
@@ -172,13 +176,7 @@ async def add_dependency(
         subject_id=successor.id,
         action="dependency_added",
         project_id=successor.project_id,
-        # A milestone of another project is not named: this entry's readers may not see it.
-        after={"predecessor_id": str(predecessor.id)}
-        | (
-            {"predecessor_title": predecessor.title}
-            if predecessor.project_id == successor.project_id
-            else {}
-        ),
+        after=after,
     )
     # The job checks the predecessor's dependents, this successor among them.
     enqueue_rescheduled(session, predecessor)
