@@ -1,6 +1,6 @@
 """Benchmark of the talent matching engine (issue: talent matching, Performance).
 
-Generates professionals and open needs realistically (skills drawn from seed/skills.json with
+Generates professionals and open needs realistically (skills drawn from the taxonomy with
 Zipf-like popularity and clustered by field, professionals mostly in metropolitan areas, needs
 mostly in regional prefectures), runs a full recompute of each need's proposals, then recomputes
 single needs, and prints the figures as JSON:

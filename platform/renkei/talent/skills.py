@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-SKILLS_FILE = Path(__file__).resolve().parents[3] / "seed" / "skills.json"
+# Shipped inside the package, so that an installed Renkei (the container image) has it too.
+SKILLS_FILE = Path(__file__).resolve().parent / "skills.json"
 
 _HIRAGANA_TO_KATAKANA = str.maketrans(
     {chr(c): chr(c + 0x60) for c in range(ord("ぁ"), ord("ゖ") + 1)}
@@ -155,7 +156,7 @@ class SkillTaxonomy:
 
     @classmethod
     def from_document(cls, document: Mapping[str, object]) -> SkillTaxonomy:
-        """Build from the structure of seed/skills.json."""
+        """Build from the structure of skills.json."""
         categories = document["categories"]
         skills = document["skills"]
         if not isinstance(categories, list) or not isinstance(skills, list):
@@ -176,7 +177,7 @@ class SkillTaxonomy:
 
     @classmethod
     def load(cls, path: Path | None = None) -> SkillTaxonomy:
-        """Read a taxonomy file (by default seed/skills.json)."""
+        """Read a taxonomy file (by default the packaged skills.json)."""
         document = json.loads((path or SKILLS_FILE).read_text(encoding="utf-8"))
         return cls.from_document(document)
 
