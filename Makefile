@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## serve Renkei on http://127.0.0.1:8000/graphql with embedded servers, seeded
 	$(VENV)/bin/renkei run
 
-test: $(STAMP)  ## run the whole test suite (one worker per core)
-	$(VENV)/bin/python -m pytest -n auto
+test: $(STAMP)  ## run the whole test suite (one worker per core, a test file per worker)
+	$(VENV)/bin/python -m pytest -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy platform/renkei graphql/renkei workers/renkei
