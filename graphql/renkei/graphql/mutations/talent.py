@@ -15,8 +15,10 @@ from renkei.graphql.context import Info
 from renkei.graphql.mutations.base import UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.talent import (
+    CostKind,
     EngagementType,
     Match,
+    MatchCost,
     NeedStatus,
     ProfessionalProfile,
     RemotePolicy,
@@ -24,7 +26,7 @@ from renkei.graphql.types.talent import (
     TieKind,
 )
 from renkei.identity.scopes import TALENT_WRITE
-from renkei.talent import lifecycle, models, proposals, repository, service, specs
+from renkei.talent import lifecycle, models, proposals, repository, service, specs, subsidies
 from renkei.tenancy import Viewer
 
 
@@ -203,6 +205,23 @@ class RecomputeProposalsPayload:
     talent_need: TalentNeed | None
     proposed: int
     expired: int
+    user_errors: list[UserError]
+
+
+@strawberry.input(description="A line of a contracted match's cost ledger.")
+class RecordMatchCostInput:
+    match_id: strawberry.ID
+    kind: CostKind  # type: ignore[valid-type]
+    amount_jpy: int = strawberry.field(description="In yen, more than 0.")
+    incurred_on: date
+    visit_days: int = strawberry.field(default=0, description="Site-visit days, for TRAVEL.")
+    note: str = ""
+
+
+@strawberry.type
+class RecordMatchCostPayload:
+    match_cost: MatchCost | None
+    match: Match | None
     user_errors: list[UserError]
 
 
@@ -483,4 +502,37 @@ class TalentMutations:
             proposed=result.proposed if result else 0,
             expired=result.expired if result else 0,
             user_errors=errors,
+        )
+
+    @strawberry.mutation(
+        description="The firm adds a cost (fee, travel with visit days, placement fee) to a "
+        "contracted, active or completed match: its subsidy is estimated from them."
+    )
+    async def record_match_cost(
+        self, info: Info, input: RecordMatchCostInput
+    ) -> RecordMatchCostPayload:
+        async def work(
+            session: AsyncSession, viewer: Viewer
+        ) -> tuple[models.MatchCost, models.Match]:
+            match_id = _match_id(input.match_id)
+            cost = await subsidies.record_cost(
+                session,
+                viewer,
+                match_id=match_id,
+                kind=models.CostKind(input.kind),
+                amount_jpy=input.amount_jpy,
+                incurred_on=input.incurred_on,
+                visit_days=input.visit_days,
+                note=input.note,
+            )
+            match = await repository.get_match(session, match_id)
+            assert match is not None
+            return cost, match
+
+        result, errors = await run_mutation(info, work, scope=TALENT_WRITE)
+        if result is None:
+            return RecordMatchCostPayload(match_cost=None, match=None, user_errors=errors)
+        cost, match = result
+        return RecordMatchCostPayload(
+            match_cost=MatchCost.from_row(cost), match=Match.from_row(match), user_errors=errors
         )

@@ -30,7 +30,7 @@ from renkei.graphql.relay import (
 from renkei.graphql.types.geography import Prefecture
 from renkei.graphql.types.organizations import Organization
 from renkei.identity.scopes import TALENT_READ
-from renkei.talent import models, repository, specs
+from renkei.talent import models, repository, specs, subsidies
 from renkei.talent import skills as taxonomy
 from renkei.talent.lifecycle import Side, allowed_steps
 from renkei.talent.service import NEED_TRANSITIONS
@@ -42,6 +42,7 @@ EngagementType = strawberry.enum(specs.EngagementType)
 RemotePolicy = strawberry.enum(specs.RemotePolicy)
 TieKind = strawberry.enum(specs.TieKind, description="A tie to a prefecture (関係人口).")
 MatchSide = strawberry.enum(Side, name="MatchSide")
+CostKind = strawberry.enum(models.CostKind, description="A kind of a match's cost.")
 
 
 @strawberry.type(description="A canonical skill of the taxonomy, with its names and synonyms.")
@@ -284,6 +285,84 @@ class Review:
     text: str
 
 
+@strawberry.type(description="A prefecture's side-job subsidy (副業・兼業人材活用促進事業).")
+class SubsidyScheme:
+    fiscal_year: int = strawberry.field(description="年度 (FY2026 = 2026-04 to 2027-03).")
+    name: str
+    rate: float = strawberry.field(description="The share of eligible costs paid (0.8 = 8/10).")
+    cap_jpy: float
+    eligible_cost_kinds: list[CostKind]  # type: ignore[valid-type]
+    first_use_only: bool = strawberry.field(description="Only for a firm's first side job.")
+    notes: str
+    row: strawberry.Private[models.SubsidyScheme]
+
+    @classmethod
+    def from_row(cls, row: models.SubsidyScheme) -> SubsidyScheme:
+        return cls(
+            fiscal_year=row.fiscal_year,
+            name=row.name,
+            rate=float(row.rate),
+            cap_jpy=float(row.cap_jpy),
+            eligible_cost_kinds=[models.CostKind(k) for k in row.eligible_cost_kinds],
+            first_use_only=row.first_use_only,
+            notes=row.notes,
+            row=row,
+        )
+
+    @strawberry.field
+    def prefecture(self) -> Prefecture | None:
+        return Prefecture.by_code(self.row.prefecture_code)
+
+
+@strawberry.type(description="A line of a contracted match's cost ledger (the firm's).")
+class MatchCost(Node):
+    kind: CostKind  # type: ignore[valid-type]
+    amount_jpy: int
+    incurred_on: date
+    visit_days: int = strawberry.field(description="Site-visit days, for travel costs.")
+    note: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.MatchCost) -> MatchCost:
+        return cls(
+            id=to_global_id("MatchCost", row.id),
+            kind=row.kind,
+            amount_jpy=row.amount_jpy,
+            incurred_on=row.incurred_on,
+            visit_days=row.visit_days,
+            note=row.note,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="What the workplace prefecture's scheme would pay, and why.")
+class SubsidyEstimate:
+    scheme: SubsidyScheme | None
+    rate: float | None
+    cap_jpy: float | None
+    eligible_jpy: float = strawberry.field(description="The costs of kinds the scheme covers.")
+    estimate_jpy: float | None = strawberry.field(
+        description="min(floor(eligible × rate), cap); null without a scheme."
+    )
+    first_use: bool = strawberry.field(description="No earlier contracted side job of the firm.")
+    reason: str
+    formula: str
+
+    @classmethod
+    def of(cls, found: subsidies.SubsidyEstimate) -> SubsidyEstimate:
+        return cls(
+            scheme=SubsidyScheme.from_row(found.scheme) if found.scheme else None,
+            rate=float(found.rate) if found.rate is not None else None,
+            cap_jpy=float(found.cap_jpy) if found.cap_jpy is not None else None,
+            eligible_jpy=float(found.eligible_jpy),
+            estimate_jpy=float(found.estimate_jpy) if found.estimate_jpy is not None else None,
+            first_use=found.first_use,
+            reason=found.reason,
+            formula=found.formula,
+        )
+
+
 @strawberry.type(description="マッチング: a need and a professional, from proposal to review.")
 class Match(Node):
     status: MatchStatus  # type: ignore[valid-type]
@@ -377,6 +456,23 @@ class Match(Node):
             ends_on=row.contract_ends_on,
             confirmed_at=row.contract_confirmed_at,
         )
+
+    @strawberry.field(description="The firm's cost ledger of the match (empty for others).")
+    async def costs(self, info: Info) -> list[MatchCost]:
+        if info.context.viewer.organization_id != self.row.organization_id:
+            return []
+        rows = await info.context.run(lambda s: subsidies.costs_of(s, self.row.id))
+        return [MatchCost.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="The estimated subsidy of a contracted match, for the firm: null before "
+        "the contract or for the professional."
+    )
+    async def estimated_subsidy(self, info: Info) -> SubsidyEstimate | None:
+        if info.context.viewer.organization_id != self.row.organization_id:
+            return None
+        found = await info.context.run(lambda s: subsidies.estimate_for_match(s, self.row))
+        return SubsidyEstimate.of(found) if found else None
 
     @strawberry.field
     def firm_review(self) -> Review | None:
@@ -550,7 +646,25 @@ class TalentQueries:
         row = await info.context.loaders.rows(models.Match).load(row_id)
         return Match.from_row(row) if row else None
 
+    @strawberry.field(
+        description="Prefectures' side-job subsidy schemes, by prefecture code and fiscal year.",
+        extensions=requires(TALENT_READ),
+    )
+    async def subsidy_schemes(
+        self, info: Info, prefecture_code: str | None = None, fiscal_year: int | None = None
+    ) -> list[SubsidyScheme]:
+        code = (
+            unicodedata.normalize("NFKC", prefecture_code).strip().zfill(2)
+            if prefecture_code
+            else None
+        )
+        rows = await info.context.run(
+            lambda s: subsidies.schemes(s, prefecture_code=code, fiscal_year=fiscal_year)
+        )
+        return [SubsidyScheme.from_row(r) for r in rows]
+
 
 register_node("TalentNeed", models.TalentNeed, TalentNeed.from_row, TALENT_READ)
 register_node("Match", models.Match, Match.from_row, TALENT_READ)
 register_node("Professional", models.Professional, Professional.from_row, TALENT_READ)
+register_node("MatchCost", models.MatchCost, MatchCost.from_row, TALENT_READ)
