@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from renkei import outbox
 from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound
 from renkei.talent import repository
 from renkei.talent.models import Match, MatchStatus, NeedStatus
@@ -25,6 +26,9 @@ from renkei.talent.service import WRITERS, get_need, require_firm_writer, requir
 from renkei.tenancy import Viewer
 
 S = MatchStatus
+
+# Outbox topic: the other side is told of the step. {"match_id", "step", "by": FIRM|PROFESSIONAL}
+MATCH_STEP = "talent.match_step"
 
 
 class Side(StrEnum):
@@ -93,6 +97,10 @@ async def _match(
     return match, side
 
 
+def _stepped(session: AsyncSession, match: Match, step: str, side: Side) -> None:
+    outbox.enqueue(session, MATCH_STEP, {"match_id": str(match.id), "step": step, "by": side.value})
+
+
 def _check_step(match: Match, side: Side, step: str) -> None:
     sides = STEPS[step].get(match.status)
     mine = ", ".join(allowed_steps(match, side)) or "none"
@@ -134,6 +142,7 @@ async def accept(
     match, side = await _match(session, viewer, match_id, version)
     _check_step(match, side, "accept")
     _accept(match, side, datetime.now(UTC))
+    _stepped(session, match, "accept", side)
     await session.flush()
     return match
 
@@ -144,6 +153,7 @@ async def decline(
     match, side = await _match(session, viewer, match_id, version)
     _check_step(match, side, "decline")
     _touch(match, S.DECLINED)
+    _stepped(session, match, "decline", side)
     await session.flush()
     return match
 
@@ -154,6 +164,7 @@ async def withdraw(
     match, side = await _match(session, viewer, match_id, version)
     _check_step(match, side, "withdraw")
     _touch(match, S.WITHDRAWN)
+    _stepped(session, match, "withdraw", side)
     await session.flush()
     return match
 
@@ -172,6 +183,7 @@ async def schedule_interview(
         raise Invalid("give the interview's time with its offset, e.g. +09:00", field="at")
     match.interview_at = at
     _touch(match, S.INTERVIEW)
+    _stepped(session, match, "scheduleInterview", side)
     await session.flush()
     return match
 
@@ -202,6 +214,7 @@ async def record_contract(
     match.contract_starts_on = starts_on
     match.contract_ends_on = ends_on
     _touch(match)
+    _stepped(session, match, "recordContract", side)
     await session.flush()
     return match
 
@@ -218,6 +231,7 @@ async def confirm_contract(
         )
     match.contract_confirmed_at = datetime.now(UTC)
     _touch(match, S.CONTRACTED)
+    _stepped(session, match, "confirmContract", side)
     await session.flush()
     return match
 
@@ -238,6 +252,7 @@ async def start(
             f"the contract starts on {match.contract_starts_on.isoformat()}", field="matchId"
         )
     _touch(match, S.ACTIVE)
+    _stepped(session, match, "start", side)
     await session.flush()
     return match
 
@@ -270,6 +285,7 @@ async def complete(
     _check_step(match, side, "complete")
     _review(match, side, rating, review)
     _touch(match, S.COMPLETED)
+    _stepped(session, match, "complete", side)
     await session.flush()
     return match
 
@@ -287,6 +303,7 @@ async def review(
     _check_step(match, side, "review")
     _review(match, side, rating, review)
     _touch(match)
+    _stepped(session, match, "review", side)
     await session.flush()
     return match
 
@@ -326,6 +343,7 @@ async def apply_to_need(session: AsyncSession, viewer: Viewer, *, need_id: uuid.
         )
         session.add(match)
     await session.flush()
+    _stepped(session, match, "apply", Side.PROFESSIONAL)
     return match
 
 
@@ -368,4 +386,5 @@ async def scout(
         )
         session.add(match)
     await session.flush()
+    _stepped(session, match, "scout", Side.FIRM)
     return match

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from renkei import outbox
 from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
 from renkei.geography.data import PREFECTURES_BY_CODE
 from renkei.talent import repository
@@ -29,6 +30,10 @@ from renkei.talent.specs import (
 from renkei.tenancy import MembershipRole, Viewer
 from renkei.text import clean_name
 from renkei.text_search import document_terms
+
+# Outbox topics: a worker recomputes the proposals these changes affect.
+NEED_CHANGED = "talent.need_changed"  # {"need_id"}
+PROFILE_CHANGED = "talent.profile_changed"  # {"professional_id"}
 
 MAX_TEXT_LENGTH = 20_000
 WRITERS = (MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.MEMBER)
@@ -225,6 +230,12 @@ def _need_fields(need: TalentNeed) -> NeedFields:
     )
 
 
+def _need_changed(session: AsyncSession, need: TalentNeed, *, was_open: bool = False) -> None:
+    """Have the need's proposals recomputed when it is open, or was (to expire them)."""
+    if was_open or need.status is NeedStatus.OPEN:
+        outbox.enqueue(session, NEED_CHANGED, {"need_id": str(need.id)})
+
+
 async def create_need(session: AsyncSession, viewer: Viewer, *, values: NeedFields) -> TalentNeed:
     """Draft a need for the acting organization (its owners, admins and members)."""
     if viewer.organization_id is None:
@@ -243,6 +254,7 @@ async def create_need(session: AsyncSession, viewer: Viewer, *, values: NeedFiel
     _apply_need(need, values)
     session.add(need)
     await session.flush()
+    _need_changed(session, need)
     return need
 
 
@@ -286,6 +298,7 @@ async def update_need(
     need.version += 1
     need.updated_at = datetime.now(UTC)
     await session.flush()
+    _need_changed(session, need)
     return need
 
 
@@ -307,10 +320,12 @@ async def change_need_status(
         raise Invalid(
             f"a {need.status} need cannot become {status}; allowed: {steps}", field="status"
         )
+    was_open = need.status is NeedStatus.OPEN
     need.status = status
     need.version += 1
     need.updated_at = datetime.now(UTC)
     await session.flush()
+    _need_changed(session, need, was_open=was_open)
     return need
 
 
@@ -478,4 +493,5 @@ async def save_profile(
     if profile not in session:
         session.add(profile)
         await session.flush()
+    outbox.enqueue(session, PROFILE_CHANGED, {"professional_id": str(professional.id)})
     return profile

@@ -12,10 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from renkei import logs, outbox
 from renkei.db import SessionFactory, unit_of_work
 from renkei.notifications import collaboration
+from renkei.notifications import talent as talent_jobs
 from renkei.organizations import service as organizations
 from renkei.projects import milestones
 from renkei.projects import service as projects
 from renkei.regions import service as regions
+from renkei.talent import lifecycle as matches
+from renkei.talent import service as talent
 from renkei.tenancy import Viewer
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,10 @@ HANDLERS: dict[str, Handler] = {
     milestones.MILESTONE_AT_RISK: collaboration.milestone_at_risk,
     milestones.MILESTONE_RESCHEDULED: collaboration.milestone_rescheduled,
     collaboration.DAILY_REMINDER: collaboration.daily_reminder,
+    talent.NEED_CHANGED: talent_jobs.need_changed,
+    talent.PROFILE_CHANGED: talent_jobs.profile_changed,
+    talent_jobs.NIGHTLY_RECOMPUTE: talent_jobs.nightly_recompute,
+    matches.MATCH_STEP: talent_jobs.match_step,
 }
 
 
@@ -70,3 +77,9 @@ async def queue_daily_reminder(ctx: dict[str, Any]) -> None:
     """arq cron job at 09:00 in Japan: the day's reminder goes out through the outbox, once."""
     async with unit_of_work(ctx["sessions"], Viewer.platform()) as session:
         await collaboration.enqueue_daily_reminder(session, milestones.today())
+
+
+async def queue_nightly_recompute(ctx: dict[str, Any]) -> None:
+    """arq cron job at 03:00 in Japan: every proposal is recomputed through the outbox, once."""
+    async with unit_of_work(ctx["sessions"], Viewer.platform()) as session:
+        await talent_jobs.enqueue_nightly_recompute(session, milestones.today())

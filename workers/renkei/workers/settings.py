@@ -13,7 +13,11 @@ from arq.constants import default_queue_name
 from arq.worker import Worker
 
 from renkei.runtime import Runtime
-from renkei.workers.jobs import handle_outbox_message, queue_daily_reminder
+from renkei.workers.jobs import (
+    handle_outbox_message,
+    queue_daily_reminder,
+    queue_nightly_recompute,
+)
 from renkei.workers.relay import run_relay
 
 # Japan keeps no daylight saving time: a fixed offset is its time zone.
@@ -52,7 +56,14 @@ def create_worker(
 
     return Worker(
         functions=[handle_outbox_message],
-        cron_jobs=[cron(queue_daily_reminder, hour=9, minute=0)] if relay else [],
+        cron_jobs=(
+            [
+                cron(queue_daily_reminder, hour=9, minute=0),
+                cron(queue_nightly_recompute, hour=3, minute=0),
+            ]
+            if relay
+            else []
+        ),
         timezone=JAPAN,
         redis_settings=RedisSettings.from_dsn(runtime.redis_url),
         queue_name=queue_name,

@@ -1,0 +1,245 @@
+"""Talent jobs through the outbox: recomputes on change and nightly, both sides told once."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from factories import act_as
+from renkei.db import SessionFactory, unit_of_work
+from renkei.identity.tokens import TokenService
+from renkei.notifications import talent as talent_jobs
+from renkei.notifications.models import Notification
+from renkei.outbox import OutboxMessage
+from renkei.talent import lifecycle, service
+from renkei.talent.models import Match, MatchStatus, NeedStatus, Professional
+from renkei.tenancy import Viewer
+from renkei.workers.jobs import handle_message
+from talent.talent_world import (
+    TalentWorld,
+    create_talent_world,
+    need_fields,
+    profile_fields,
+    proposals_of,
+)
+
+NIGHT = date(2026, 11, 22)
+
+
+@pytest.fixture
+async def world(sessions: SessionFactory, tokens: TokenService) -> TalentWorld:
+    return await create_talent_world(sessions, tokens)
+
+
+async def _messages(sessions: SessionFactory, topic: str) -> list[OutboxMessage]:
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        rows = await session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.topic == topic)
+            .order_by(OutboxMessage.created_at, OutboxMessage.id)
+        )
+        return list(rows.all())
+
+
+async def _notifications(sessions: SessionFactory, kind: str) -> list[tuple[str, str, str]]:
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        rows = await session.execute(
+            select(Notification.recipient_email, Notification.subject, Notification.body)
+            .where(Notification.kind == kind)
+            .order_by(Notification.recipient_email, Notification.subject)
+        )
+        return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+
+
+async def _handle_all(sessions: SessionFactory, topic: str) -> None:
+    for message in await _messages(sessions, topic):
+        await handle_message(sessions, message.id)
+
+
+async def _statuses(sessions: SessionFactory, world: TalentWorld) -> dict[str, MatchStatus]:
+    """Match status by the professional's contact email."""
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        rows = await session.execute(
+            select(Professional.contact_email, Match.status)
+            .join(Match, Match.professional_id == Professional.id)
+            .where(Match.need_id == world.need.id)
+        )
+        return {email: status for email, status in rows.all()}
+
+
+async def test_opening_a_need_proposes_and_tells_both_sides_once(
+    sessions: SessionFactory, world: TalentWorld
+) -> None:
+    # given: the world's need was opened, which queued its recompute
+    [message] = await _messages(sessions, service.NEED_CHANGED)
+    assert message.payload == {"need_id": str(world.need.id)}
+
+    # when: the worker handles it, twice
+    assert await handle_message(sessions, message.id) is True
+    assert await handle_message(sessions, message.id) is False
+
+    # then: Alice and Bob are proposed; the firm and each of them are told once
+    assert await _statuses(sessions, world) == {
+        "alice@example.jp": MatchStatus.PROPOSED,
+        "bob@example.jp": MatchStatus.PROPOSED,
+    }
+    told = await _notifications(sessions, talent_jobs.NEW_PROPOSAL)
+    assert [(email, subject) for email, subject, _ in told] == [
+        ("alice@example.jp", "1 new proposal of side work for you"),
+        ("bob@example.jp", "1 new proposal of side work for you"),
+        ("owner@firm.example", "2 new proposals for your needs"),
+    ]
+    assert "「財務の立て直し」 at 博多精工" in told[0][2]
+    firm_body = told[2][2]
+    # the firm reads pseudonyms, never names, contacts or employers
+    assert "Alice" not in firm_body and "Bob" not in firm_body and "商事" not in firm_body
+    assert firm_body.count("for 「財務の立て直し」") == 2
+
+
+async def test_a_recompute_that_proposes_nothing_new_tells_nobody(
+    sessions: SessionFactory, world: TalentWorld
+) -> None:
+    # given: the need's proposals were made and told
+    await _handle_all(sessions, service.NEED_CHANGED)
+    before = await _notifications(sessions, talent_jobs.NEW_PROPOSAL)
+
+    # when: the firm offers a second opening, and the worker recomputes the need
+    viewer = await act_as(sessions, world.firm_owner, world.firm)
+    async with unit_of_work(sessions, viewer) as session:
+        await service.update_need(
+            session, viewer, need_id=world.need.id, version=2, changes={"openings": 2}
+        )
+    messages = await _messages(sessions, service.NEED_CHANGED)
+    assert len(messages) == 2
+    await handle_message(sessions, messages[1].id)
+
+    # then: the same two are proposed, and nobody is told again
+    assert set((await _statuses(sessions, world)).values()) == {MatchStatus.PROPOSED}
+    assert await _notifications(sessions, talent_jobs.NEW_PROPOSAL) == before
+
+
+async def test_pausing_a_need_expires_its_proposals_without_telling(
+    sessions: SessionFactory, world: TalentWorld
+) -> None:
+    # given
+    await _handle_all(sessions, service.NEED_CHANGED)
+    told = len(await _notifications(sessions, talent_jobs.NEW_PROPOSAL))
+
+    # when
+    viewer = await act_as(sessions, world.firm_owner, world.firm)
+    async with unit_of_work(sessions, viewer) as session:
+        await service.change_need_status(
+            session, viewer, need_id=world.need.id, status=NeedStatus.PAUSED
+        )
+    await _handle_all(sessions, service.NEED_CHANGED)
+
+    # then
+    assert set((await _statuses(sessions, world)).values()) == {MatchStatus.EXPIRED}
+    assert len(await _notifications(sessions, talent_jobs.NEW_PROPOSAL)) == told
+
+
+async def test_a_draft_need_queues_no_recompute(
+    sessions: SessionFactory, world: TalentWorld
+) -> None:
+    # given
+    count = len(await _messages(sessions, service.NEED_CHANGED))
+
+    # when
+    viewer = await act_as(sessions, world.firm_owner, world.firm)
+    async with unit_of_work(sessions, viewer) as session:
+        await service.create_need(session, viewer, values=need_fields(title="DX推進"))
+
+    # then
+    assert len(await _messages(sessions, service.NEED_CHANGED)) == count
+
+
+async def test_a_changed_profile_proposes_its_owner_and_tells_only_the_new_pair(
+    sessions: SessionFactory, world: TalentWorld
+) -> None:
+    # given: Alice and Bob proposed and told; Carol (export sales only) not proposed
+    await _handle_all(sessions, service.NEED_CHANGED)
+    await _handle_all(sessions, service.PROFILE_CHANGED)  # the world's first saves
+    told = await _notifications(sessions, talent_jobs.NEW_PROPOSAL)
+
+    # when: Carol adds finance to her profile
+    viewer = await act_as(sessions, world.carol)
+    async with unit_of_work(sessions, viewer) as session:
+        await service.save_profile(
+            session, viewer, values=profile_fields("Carol", skills=[("finance", 4, 10.0)])
+        )
+    messages = await _messages(sessions, service.PROFILE_CHANGED)
+    assert len(messages) == 4
+    await handle_message(sessions, messages[-1].id)
+
+    # then: Carol is proposed too; she and the firm are told of her proposal only
+    statuses = await _statuses(sessions, world)
+    assert statuses["carol@example.jp"] is MatchStatus.PROPOSED
+    new = [n for n in await _notifications(sessions, talent_jobs.NEW_PROPOSAL) if n not in told]
+    assert [(email, subject) for email, subject, _ in new] == [
+        ("carol@example.jp", "1 new proposal of side work for you"),
+        ("owner@firm.example", "1 new proposal for your needs"),
+    ]
+    assert "Carol" not in new[1][2]
+
+
+async def test_the_nightly_recompute_is_queued_once_a_day(
+    sessions: SessionFactory, world: TalentWorld
+) -> None:
+    # given: the schedule fires twice the same night, and once the next
+    for on in (NIGHT, NIGHT, date(2026, 11, 23)):
+        async with unit_of_work(sessions, Viewer.platform()) as session:
+            await talent_jobs.enqueue_nightly_recompute(session, on)
+    messages = await _messages(sessions, talent_jobs.NIGHTLY_RECOMPUTE)
+    assert sorted(m.payload["on"] for m in messages) == ["2026-11-22", "2026-11-23"]
+
+    # when: the worker handles that night's message
+    tonight = next(m for m in messages if m.payload["on"] == "2026-11-22")
+    await handle_message(sessions, tonight.id)
+    await handle_message(sessions, tonight.id)
+
+    # then: every open need is proposed for, and each side told once
+    assert set((await _statuses(sessions, world)).values()) == {MatchStatus.PROPOSED}
+    told = await _notifications(sessions, talent_jobs.NEW_PROPOSAL)
+    assert [email for email, _, _ in told] == [
+        "alice@example.jp",
+        "bob@example.jp",
+        "owner@firm.example",
+    ]
+
+
+async def test_each_side_is_told_of_the_other_sides_step(
+    sessions: SessionFactory, world: TalentWorld
+) -> None:
+    # given: Alice is proposed and applies
+    await _handle_all(sessions, service.NEED_CHANGED)
+    statuses = await _statuses(sessions, world)
+    assert statuses["alice@example.jp"] is MatchStatus.PROPOSED
+    alice = await act_as(sessions, world.alice)
+    async with unit_of_work(sessions, alice) as session:
+        mine = await lifecycle.apply_to_need(session, alice, need_id=world.need.id)
+        match_id = mine.id
+    assert match_id in {m.id for m in await proposals_of(sessions, world.need)}
+
+    # when: the firm accepts; the worker handles each step twice
+    firm = await act_as(sessions, world.firm_owner, world.firm)
+    async with unit_of_work(sessions, firm) as session:
+        await lifecycle.accept(session, firm, match_id=match_id)
+    steps = await _messages(sessions, lifecycle.MATCH_STEP)
+    assert [(m.payload["step"], m.payload["by"]) for m in steps] == [
+        ("apply", "PROFESSIONAL"),
+        ("accept", "FIRM"),
+    ]
+    for message in (*steps, *steps):
+        await handle_message(sessions, message.id)
+
+    # then: the firm hears of Alice by her pseudonym, and Alice of the firm's acceptance
+    told = await _notifications(sessions, talent_jobs.MATCH_STEP_TAKEN)
+    assert [(email, subject) for email, subject, _ in told] == [
+        ("alice@example.jp", "博多精工 accepted the match for 「財務の立て直し」"),
+        ("owner@firm.example", told[1][1]),
+    ]
+    assert told[1][1].endswith(" applied to 「財務の立て直し」")
+    assert "Alice" not in told[1][1] + told[1][2]
+    assert "The match is now ACCEPTED" in told[0][2]
