@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -328,3 +330,37 @@ async def test_a_viewer_of_the_firm_may_not_record_costs(
             "message": "only the firm's owners, admins and members may record the costs of a match",
         }
     ]
+
+
+async def test_the_firm_exports_its_evidence_packet_and_no_one_else_can(
+    client: Any, sessions: SessionFactory, tokens: TokenService, world: TalentWorld
+) -> None:
+    # given a contracted match in 岐阜 with two costs recorded
+    await add_schemes(sessions)
+    match = await contracted_match(
+        sessions, world, prefecture_code="21", starts_on=date(2026, 5, 1)
+    )
+    firm = world.tokens["firm"]
+    await record(client, firm, match, kind="FEE", amountJpy=300_000, incurredOn="2026-05-31")
+    await record(
+        client, firm, match, kind="TRAVEL", amountJpy=60_000, incurredOn="2026-05-20", visitDays=2
+    )
+    url = f"/exports/matches/{to_global_id('Match', match.id)}/evidence.csv"
+    # when the firm downloads the evidence packet
+    response = await client.get(url, headers={"Authorization": f"Bearer {firm}"})
+    # then it lists the costs in date order and the estimate with its formula
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["match_id", "firm", "professional"]
+    assert [(r[8], r[9], r[10], r[13]) for r in rows[1:3]] == [
+        ("2026-05-20", "TRAVEL", "60000", "yes"),
+        ("2026-05-31", "FEE", "300000", "yes"),
+    ]
+    assert rows[3][9:11] == ["ESTIMATE", "288000"]
+    assert "min(floor(¥360,000 × 0.800), ¥500,000) = ¥288,000" in rows[3][12]
+    # and the professional, or a token without talent:read, gets nothing
+    other = await client.get(url, headers={"Authorization": f"Bearer {world.tokens['alice']}"})
+    narrow = token_for(tokens, world.firm_owner, world.firm, scopes=frozenset({"projects:read"}))
+    scoped = await client.get(url, headers={"Authorization": f"Bearer {narrow}"})
+    assert (other.status_code, scoped.status_code) == (404, 403)

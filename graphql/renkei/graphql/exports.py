@@ -36,13 +36,14 @@ from renkei.graphql.auth import SignInConfig
 from renkei.graphql.http import ProtocolError, bearer_token, resolve_viewer
 from renkei.graphql.permissions import INSUFFICIENT_SCOPE
 from renkei.graphql.relay import decode_id, parse_global_id
-from renkei.identity.scopes import PROJECTS_READ
+from renkei.identity.scopes import PROJECTS_READ, TALENT_READ
 from renkei.identity.tokens import TokenService
 from renkei.organizations.service import is_slug
 from renkei.projects import roadmaps
 from renkei.projects.exports import kpis_csv, milestones_csv, render_ical
 from renkei.projects.roadmap import Roadmap, render_svg
 from renkei.regions.models import Region
+from renkei.talent import subsidies
 from renkei.tenancy import Viewer
 
 SVG = "image/svg+xml"
@@ -79,6 +80,7 @@ ROADMAP_SVG = _Kind("工程表", "roadmap", "svg", SVG)
 ROADMAP_ICS = _Kind("工程表", "roadmap", "ics", ICS)
 MILESTONES_CSV = _Kind("マイルストーン", "milestones", "csv", CSV)
 KPIS_CSV = _Kind("KPI", "kpis", "csv", CSV)
+EVIDENCE_CSV = _Kind("補助金証憑", "evidence", "csv", CSV)
 KINDS = {
     "roadmap.svg": ROADMAP_SVG,
     "roadmap.ics": ROADMAP_ICS,
@@ -92,9 +94,9 @@ def _error(status: int, message: str, code: str, headers: dict[str, str] | None 
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _insufficient_scope() -> Response:
-    challenge = f'Bearer error="insufficient_scope", scope="{PROJECTS_READ}"'
-    message = f"this token lacks the {PROJECTS_READ} scope: ask for it when requesting the token"
+def _insufficient_scope(scope: str = PROJECTS_READ) -> Response:
+    challenge = f'Bearer error="insufficient_scope", scope="{scope}"'
+    message = f"this token lacks the {scope} scope: ask for it when requesting the token"
     return _error(403, message, INSUFFICIENT_SCOPE, {"WWW-Authenticate": challenge})
 
 
@@ -175,6 +177,14 @@ async def _region_export(session: AsyncSession, viewer: Viewer, raw_id: str, kin
     return _export(_roadmap_body(roadmap, kind), region.name, region.slug, kind)
 
 
+async def _match_evidence(
+    session: AsyncSession, viewer: Viewer, raw_id: str, kind: _Kind
+) -> Export:
+    match_id = decode_id(raw_id, "Match", field="id")
+    body, name = await subsidies.evidence_packet(session, viewer, match_id)
+    return _export(body.encode(), name, "match", kind)
+
+
 def _roadmap_body(roadmap: Roadmap, kind: _Kind) -> bytes:
     if kind is ROADMAP_SVG:
         return render_svg(roadmap).encode()
@@ -209,7 +219,12 @@ class ExportEndpoints:
         return [
             Route("/exports/projects/{id}/{file}", self._handler(_project_export), methods=["GET"]),
             Route("/exports/regions/{id}/{file}", self._handler(_region_export), methods=["GET"]),
+            # A contracted side job's evidence for its subsidy: the firm's, with talent:read.
+            Route("/exports/matches/{id}/evidence.csv", self._evidence, methods=["GET"]),
         ]
+
+    async def _evidence(self, request: Request) -> Response:
+        return await self._serve(request, _match_evidence, EVIDENCE_CSV, scope=TALENT_READ)
 
     def _handler(self, build: Build) -> Callable[[Request], Awaitable[Response]]:
         async def handle(request: Request) -> Response:
@@ -221,7 +236,9 @@ class ExportEndpoints:
 
         return handle
 
-    async def _serve(self, request: Request, build: Build, kind: _Kind) -> Response:
+    async def _serve(
+        self, request: Request, build: Build, kind: _Kind, *, scope: str = PROJECTS_READ
+    ) -> Response:
         token: str | None = None
         try:
             token = bearer_token(request)
@@ -234,8 +251,8 @@ class ExportEndpoints:
                     raise Unauthenticated(
                         "sign in first: send an Authorization: Bearer <token> header"
                     )
-                if not viewer.has_scope(PROJECTS_READ):
-                    return _insufficient_scope()
+                if not viewer.has_scope(scope):
+                    return _insufficient_scope(scope)
                 export = await build(session, viewer, request.path_params["id"], kind)
         except ProtocolError as error:
             code = ErrorCode.FORBIDDEN if error.status == 403 else ErrorCode.UNAUTHENTICATED

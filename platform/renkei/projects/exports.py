@@ -147,7 +147,7 @@ def _event_description(m: RoadmapMilestone, titles: dict[uuid.UUID, str], url: s
 
 def milestones_csv(rows: Iterable[RoadmapMilestone]) -> str:
     """Milestones as CSV for Excel (see the module docstring for the columns)."""
-    return _csv(
+    return csv_table(
         MILESTONE_COLUMNS,
         (
             (
@@ -171,7 +171,7 @@ def milestones_csv(rows: Iterable[RoadmapMilestone]) -> str:
 
 def kpis_csv(rows: Iterable[KpiCsvRow]) -> str:
     """KPI targets and observations as CSV for Excel (see the module docstring for the columns)."""
-    return _csv(
+    return csv_table(
         KPI_COLUMNS,
         (
             (
@@ -206,7 +206,8 @@ def csv_cell(value: object) -> str:
     return text
 
 
-def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+def csv_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """CSV for Excel users in Japan: a BOM, CRLF lines, every cell guarded by csv_cell."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)

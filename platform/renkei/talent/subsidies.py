@@ -20,9 +20,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.errors import Forbidden, Invalid, NotFound
 from renkei.fiscal import fiscal_year
+from renkei.organizations.models import Organization
+from renkei.projects.exports import csv_table
 from renkei.talent import repository
 from renkei.talent.lifecycle import Side, side_of
-from renkei.talent.models import CostKind, Match, MatchCost, MatchStatus, SubsidyScheme, TalentNeed
+from renkei.talent.models import (
+    CostKind,
+    Match,
+    MatchCost,
+    MatchStatus,
+    Professional,
+    ProfessionalProfile,
+    SubsidyScheme,
+    TalentNeed,
+)
 from renkei.talent.service import require_firm_writer
 from renkei.tenancy import Viewer
 
@@ -207,3 +218,73 @@ async def record_cost(
     session.add(cost)
     await session.flush()
     return cost
+
+
+EVIDENCE_HEADER = (
+    "match_id",
+    "firm",
+    "professional",
+    "need",
+    "contract_fee_jpy",
+    "contract_hours_per_month",
+    "contract_starts_on",
+    "contract_ends_on",
+    "incurred_on",
+    "kind",
+    "amount_jpy",
+    "visit_days",
+    "note",
+    "eligible",
+)
+
+
+async def evidence_packet(
+    session: AsyncSession, viewer: Viewer, match_id: uuid.UUID
+) -> tuple[str, str]:
+    """The firm's evidence for a subsidy application, as CSV: the contract, every cost line and
+    the estimate with its formula; and a name for the file. NotFound for anyone but the firm."""
+    match = await session.get(Match, match_id)
+    if match is None or viewer.organization_id != match.organization_id:
+        raise NotFound("no such match", field="id")
+    estimate_ = await estimate_for_match(session, match)
+    if estimate_ is None:
+        raise Invalid("the match has no contract yet: there is nothing to claim", field="id")
+    need = await session.get(TalentNeed, match.need_id)
+    organization = await session.get(Organization, match.organization_id)
+    # The identity is shown to the firm once both sides accepted; row-level security says so.
+    person = await session.get(Professional, match.professional_id)
+    profile = await session.get(ProfessionalProfile, match.professional_id)
+    who = person.full_name if person else (profile.pseudonym if profile else "")
+    eligible = set(estimate_.scheme.eligible_cost_kinds) if estimate_.scheme else set()
+    context = (
+        str(match.id),
+        organization.name if organization else "",
+        who,
+        need.title if need else "",
+        match.contract_fee_jpy,
+        match.contract_hours_per_month,
+        match.contract_starts_on,
+        match.contract_ends_on,
+    )
+    lines = [
+        (
+            *context,
+            c.incurred_on,
+            c.kind.value,
+            c.amount_jpy,
+            c.visit_days,
+            c.note,
+            "yes" if c.kind.value in eligible else "no",
+        )
+        for c in sorted(await costs_of(session, match.id), key=lambda c: (c.incurred_on, c.id))
+    ]
+    summary = (
+        *context,
+        None,
+        "ESTIMATE",
+        estimate_.estimate_jpy,
+        None,
+        f"{estimate_.reason}; {estimate_.formula}",
+        estimate_.eligible_jpy,
+    )
+    return csv_table(EVIDENCE_HEADER, [*lines, summary]), need.title if need else "match"
