@@ -30,7 +30,7 @@ _NOTIFIED_ROLES = (MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.ME
 _MANAGERS = (MembershipRole.OWNER, MembershipRole.ADMIN)
 
 
-async def _people(
+async def people_to_tell(
     session: AsyncSession,
     organization_ids: list[uuid.UUID],
     roles: tuple[MembershipRole, ...] = _NOTIFIED_ROLES,
@@ -53,7 +53,7 @@ async def _people(
     return list(seen.items())
 
 
-async def _tell(
+async def tell(
     session: AsyncSession,
     outbox_id: uuid.UUID,
     people: list[tuple[str, uuid.UUID]],
@@ -84,10 +84,10 @@ async def region_invited(
         return
     region = await session.get(Region, member.region_id)
     assert region is not None
-    await _tell(
+    await tell(
         session,
         outbox_id,
-        await _people(session, [member.organization_id], _MANAGERS),
+        await people_to_tell(session, [member.organization_id], _MANAGERS),
         kind="region.invited",
         subject=f"{region.name} invites your organization",
         body=(
@@ -105,10 +105,10 @@ async def project_invited(
         return
     project = await session.get(Project, participant.project_id)
     assert project is not None
-    await _tell(
+    await tell(
         session,
         outbox_id,
-        await _people(session, [participant.organization_id], _MANAGERS),
+        await people_to_tell(session, [participant.organization_id], _MANAGERS),
         kind="project.invited",
         subject=f"Invitation to the project {project.name}",
         body=(
@@ -124,7 +124,7 @@ async def _owner_and_counterpart(
     organizations = [milestone.owner_organization_id]
     if milestone.counterpart_organization_id is not None:
         organizations.append(milestone.counterpart_organization_id)
-    return await _people(session, organizations)
+    return await people_to_tell(session, organizations)
 
 
 async def milestone_status_changed(
@@ -135,7 +135,7 @@ async def milestone_status_changed(
         return
     project = await session.get(Project, milestone.project_id)
     assert project is not None
-    await _tell(
+    await tell(
         session,
         outbox_id,
         await _owner_and_counterpart(session, milestone),
@@ -156,7 +156,7 @@ async def milestone_at_risk(
         return
     project = await session.get(Project, milestone.project_id)
     assert project is not None
-    await _tell(
+    await tell(
         session,
         outbox_id,
         await _owner_and_counterpart(session, milestone),
@@ -204,10 +204,10 @@ async def daily_reminder(
             + (f" ({-r.days_left} days overdue)" if r.overdue else f" (in {r.days_left} days)")
             for r in (*overdue, *soon)
         ]
-        await _tell(
+        await tell(
             session,
             outbox_id,
-            await _people(session, [owner_id]),
+            await people_to_tell(session, [owner_id]),
             kind=DAILY_REMINDER,
             subject=(
                 f"{owners[owner_id].name}: {len(overdue)} overdue, {len(soon)} due by"

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
 from renkei.identity.models import User
-from renkei.notifications.collaboration import _people, _tell
+from renkei.notifications.collaboration import people_to_tell, tell
 from renkei.notifications.service import record
 from renkei.organizations.models import Organization
 from renkei.talent import proposals
@@ -92,10 +92,10 @@ async def _tell_new_proposals(
         professionals[professional.id] = professional
     for firm_id, lines in by_firm.items():
         count = len(lines)
-        await _tell(
+        await tell(
             session,
             outbox_id,
-            await _people(session, [firm_id]),
+            await people_to_tell(session, [firm_id]),
             kind=NEW_PROPOSAL,
             subject=f"{count} new proposal{'s' if count > 1 else ''} for your needs",
             body="The matching engine proposes:\n" + "\n".join(lines),
@@ -185,10 +185,10 @@ async def match_step(session: AsyncSession, outbox_id: uuid.UUID, payload: dict[
             ),
         )
     else:
-        await _tell(
+        await tell(
             session,
             outbox_id,
-            await _people(session, [firm.id]),
+            await people_to_tell(session, [firm.id]),
             kind=MATCH_STEP_TAKEN,
             subject=f"{professional.pseudonym} {words} 「{need.title}」",
             body=(
