@@ -24,6 +24,8 @@ PROVIDER_UPDATED = "identity_provider_updated"
 API_CLIENT_CREATED = "api_client_created"
 API_CLIENT_REVOKED = "api_client_revoked"
 ORGANIZATION_SWITCHED = "organization_switched"
+OPERATOR_GRANTED = "operator_granted"
+OPERATOR_REVOKED = "operator_revoked"
 
 
 def record(

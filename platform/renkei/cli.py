@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from renkei import logs
 from renkei.config import ConfigError, Settings
+from renkei.operators import cli as operator_cli
 from renkei.runtime import Runtime
 
 logger = logging.getLogger("renkei")
@@ -213,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         "export-schema", help="write the GraphQL SDL to graphql/schema.graphql"
     )
     export.add_argument("--check", action="store_true", help="fail if the file is stale")
+    operator_cli.add_parser(commands)
     return parser
 
 
@@ -254,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"seeded {created} new organizations")
         elif args.command == "token":
             print(asyncio.run(_token(runtime, args.email, args.org, args.ttl)))
+        elif args.command == "operator":
+            asyncio.run(operator_cli.run(runtime, args))
         elif args.command == "worker":
             asyncio.run(_worker(runtime))
         elif args.command == "serve":

@@ -15,6 +15,7 @@ from renkei.identity.models import (
 )
 from renkei.kpis.models import Kpi, KpiObservation, KpiTarget
 from renkei.notifications.models import Notification
+from renkei.operators.models import PlatformOperator
 from renkei.organizations.models import Invitation, Membership, Organization
 from renkei.outbox import OutboxMessage
 from renkei.projects.models import (
@@ -60,6 +61,7 @@ __all__ = [
     "Organization",
     "OutboxMessage",
     "PlanningBloc",
+    "PlatformOperator",
     "Prefecture",
     "Professional",
     "ProfessionalProfile",

@@ -1,0 +1,60 @@
+"""`renkei operator …`: what the platform's operators do from the command line, as the platform.
+
+Each subcommand is an async function taking the runtime and the parsed arguments; it prints what
+it did and raises SystemExit with a message when it cannot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from renkei.errors import DomainError
+
+Command = Callable[[Any, argparse.Namespace], Awaitable[None]]
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+async def _grant(runtime: Any, args: argparse.Namespace) -> None:
+    from renkei.db import unit_of_work
+    from renkei.operators import service
+    from renkei.tenancy import Viewer
+
+    async with unit_of_work(runtime.sessions, Viewer.platform()) as session:
+        user = await service.grant(session, email=args.email, granted_by=_actor())
+    print(f"{user.email} operates the platform")
+
+
+async def _revoke(runtime: Any, args: argparse.Namespace) -> None:
+    from renkei.db import unit_of_work
+    from renkei.operators import service
+    from renkei.tenancy import Viewer
+
+    async with unit_of_work(runtime.sessions, Viewer.platform()) as session:
+        await service.revoke(session, email=args.email, revoked_by=_actor())
+    print(f"{args.email} no longer operates the platform")
+
+
+def add_parser(commands: Any) -> None:
+    operator = commands.add_parser("operator", help="what the platform's operators do")
+    actions = operator.add_subparsers(dest="action", required=True)
+    grant = actions.add_parser("grant", help="make a user a platform operator")
+    grant.add_argument("--email", required=True)
+    grant.set_defaults(run=_grant)
+    revoke = actions.add_parser("revoke", help="take a user's operator rights away")
+    revoke.add_argument("--email", required=True)
+    revoke.set_defaults(run=_revoke)
+
+
+async def run(runtime: Any, args: argparse.Namespace) -> None:
+    try:
+        await args.run(runtime, args)
+    except DomainError as error:
+        raise SystemExit(f"renkei operator {args.action}: {error.message}") from error
+    finally:
+        await runtime.close()
