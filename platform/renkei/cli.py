@@ -38,6 +38,7 @@ async def _seed(runtime: Runtime) -> int:
 
 
 def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
+    from renkei.email_domains.dns_challenge import DnsChallenge
     from renkei.graphql.app import create_app
     from renkei.graphql.auth import PlatformProvider, SignInConfig
     from renkei.identity.oidc import OidcClient
@@ -58,6 +59,7 @@ def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
         secure_cookies=not settings.development,
         allow_http_loopback_issuers=settings.development,
         platform_provider=platform,
+        dns=DnsChallenge.from_setting(settings.dns_nameservers),
     )
     return create_app(
         sessions=runtime.sessions,

@@ -54,6 +54,9 @@ class Settings:
     platform_oidc_issuer: str | None = None
     platform_oidc_client_id: str | None = None
     platform_oidc_client_secret: str | None = None
+    # Name servers that check domain challenges (TXT _renkei-challenge.<domain>), e.g.
+    # "10.0.0.2" or "127.0.0.1:5353,[::1]:5353". None: the system's resolver.
+    dns_nameservers: str | None = None
 
     @property
     def development(self) -> bool:
@@ -107,6 +110,7 @@ class Settings:
             platform_oidc_issuer=env.get("RENKEI_PLATFORM_OIDC_ISSUER") or None,
             platform_oidc_client_id=env.get("RENKEI_PLATFORM_OIDC_CLIENT_ID") or None,
             platform_oidc_client_secret=env.get("RENKEI_PLATFORM_OIDC_CLIENT_SECRET") or None,
+            dns_nameservers=_dns_nameservers(env.get("RENKEI_DNS_NAMESERVERS") or None),
         )
         if environment is Environment.PRODUCTION:
             missing = [
@@ -124,6 +128,16 @@ class Settings:
             if missing:
                 raise ConfigError(f"production needs {', '.join(missing)} to be set")
         return settings
+
+
+def _dns_nameservers(value: str | None) -> str | None:
+    from renkei.email_domains.dns_challenge import parse_nameservers
+
+    try:
+        parse_nameservers(value)
+    except ValueError as exc:
+        raise ConfigError(f"RENKEI_DNS_NAMESERVERS: {exc}") from exc
+    return value
 
 
 def _check_key_set(value: str) -> None:

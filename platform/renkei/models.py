@@ -2,12 +2,12 @@
 
 from renkei.activity.models import Activity
 from renkei.db import Base
+from renkei.email_domains.models import DomainClaim
 from renkei.geography.models import PlanningBloc, Prefecture
 from renkei.identity.models import (
     ApiClient,
     AuditEvent,
     BrowserSession,
-    DomainIssuer,
     IdentityProvider,
     ProviderDomain,
     User,
@@ -45,7 +45,7 @@ __all__ = [
     "Baseline",
     "BaselineMilestone",
     "BrowserSession",
-    "DomainIssuer",
+    "DomainClaim",
     "FundingSource",
     "IdentityProvider",
     "Invitation",

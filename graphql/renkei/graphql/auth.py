@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -25,6 +25,7 @@ from starlette.routing import Route
 from renkei import audit
 from renkei.crypto import SecretBox
 from renkei.db import SessionFactory, unit_of_work
+from renkei.email_domains.dns_challenge import DnsChallenge
 from renkei.errors import Invalid
 from renkei.identity import providers, signin
 from renkei.identity.models import IdentityProvider, User
@@ -61,6 +62,8 @@ class SignInConfig:
     secure_cookies: bool
     allow_http_loopback_issuers: bool = False
     platform_provider: PlatformProvider | None = None
+    # Checks organizations' domain challenges (RENKEI_DNS_NAMESERVERS; default: the system's).
+    dns: DnsChallenge = field(default_factory=DnsChallenge)
 
 
 @dataclass(frozen=True)
@@ -307,12 +310,23 @@ class SignInRoutes:
         claims = await self.config.oidc.validate_id_token(
             metadata, id_token, client_id=client_id, nonce=pending["nonce"]
         )
+        claims = await self.config.oidc.complete_claims(
+            metadata,
+            claims,
+            token,
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=self._redirect_uri(slug),
+        )
         async with unit_of_work(self.sessions, Viewer.platform()) as session:
             signed_in = await signin.complete_sign_in(
                 session, issuer=metadata.issuer, claims=claims, provider=provider
             )
             new = await signin.start_session(
-                session, user_id=signed_in.user.id, organization_id=signed_in.organization_id
+                session,
+                user_id=signed_in.user.id,
+                organization_id=signed_in.organization_id,
+                provider_id=signed_in.provider_id,
             )
         response = RedirectResponse("/auth/session?format=html", status_code=303)
         self._set_session_cookie(response, new.secret)

@@ -27,6 +27,7 @@ from renkei.graphql.compiled import (
 from renkei.graphql.context import Context, Info
 from renkei.graphql.limits import limit_extensions
 from renkei.graphql.mutations.api_clients import ApiClientMutations
+from renkei.graphql.mutations.email_domains import EmailDomainMutations
 from renkei.graphql.mutations.identity import IdentityMutations
 from renkei.graphql.mutations.kpis import KpiMutations
 from renkei.graphql.mutations.milestones import MilestoneMutations
@@ -218,6 +219,7 @@ class Mutation(
     OrganizationMutations,
     ApiClientMutations,
     IdentityMutations,
+    EmailDomainMutations,
     RegionMutations,
     ProjectMutations,
     MilestoneMutations,

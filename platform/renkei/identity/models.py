@@ -68,28 +68,13 @@ class IdentityProvider(IdMixin, TimestampMixin, Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class DomainIssuer(Base):
-    """The one issuer that may vouch for addresses at a domain, bound at its first claim.
-
-    Several organizations may register the same provider (one Entra ID tenant serving a
-    prefecture and its research institute), but no other issuer can then claim the domain, so
-    no organization's provider can vouch for another's people.
-    """
-
-    __tablename__ = "domain_issuers"
-
-    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
-    issuer: Mapped[str] = mapped_column(String(500))
-
-
 class ProviderDomain(Base):
-    """An email domain and a provider that vouches for it: home-realm discovery."""
+    """An email domain a provider is configured for. It vouches for addresses there only while
+    its organization has VERIFIED the domain (renkei.email_domains): home-realm discovery."""
 
     __tablename__ = "provider_domains"
 
-    domain: Mapped[str] = mapped_column(
-        ForeignKey("domain_issuers.domain", ondelete="CASCADE"), primary_key=True
-    )
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
     provider_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("identity_providers.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -129,6 +114,14 @@ class BrowserSession(IdMixin, TimestampMixin, Base):
     )
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who vouched for this sign-in: the organization whose provider authenticated the person
+    # (None: the platform's provider). `organization_id` above is whom they act for now.
+    authenticated_organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    identity_provider_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("identity_providers.id", ondelete="SET NULL")
+    )
 
 
 class ApiClient(IdMixin, TimestampMixin, Base):

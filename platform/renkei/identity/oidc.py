@@ -37,6 +37,7 @@ class ProviderMetadata:
     token_endpoint: str
     jwks_uri: str
     iss_parameter_supported: bool
+    userinfo_endpoint: str | None = None
 
 
 @dataclass
@@ -76,6 +77,7 @@ class OidcClient:
                 iss_parameter_supported=bool(
                     document.get("authorization_response_iss_parameter_supported", False)
                 ),
+                userinfo_endpoint=document.get("userinfo_endpoint") or None,
             )
         except (httpx2.HTTPError, ValueError, KeyError) as exc:
             raise SignInError(
@@ -165,6 +167,67 @@ class OidcClient:
             except Exception as exc:  # authlib raises OAuthError and transport errors alike
                 raise SignInError("code_exchange_failed", "the provider refused the code") from exc
         return dict(token)
+
+    async def userinfo(
+        self,
+        metadata: ProviderMetadata,
+        token: dict[str, Any],
+        *,
+        client_id: str,
+        client_secret: str,
+        redirect_uri: str,
+    ) -> dict[str, Any]:
+        """The UserInfo response (OIDC Core 5.3), asked with the access token (authlib)."""
+        if not metadata.userinfo_endpoint:
+            raise SignInError(
+                "userinfo_unavailable",
+                "the provider sent no email address and has no UserInfo endpoint",
+            )
+        async with self.client(
+            client_id=client_id, client_secret=client_secret, redirect_uri=redirect_uri
+        ) as client:
+            client.token = token
+            try:
+                response = await client.get(metadata.userinfo_endpoint)
+                response.raise_for_status()
+                document = response.json()
+            except Exception as exc:  # authlib's and httpx's errors, and a body that is no JSON
+                raise SignInError(
+                    "userinfo_failed", "the provider's UserInfo endpoint did not answer"
+                ) from exc
+        if not isinstance(document, dict):
+            raise SignInError("userinfo_failed", "the provider's UserInfo answer is not an object")
+        return document
+
+    async def complete_claims(
+        self,
+        metadata: ProviderMetadata,
+        claims: dict[str, Any],
+        token: dict[str, Any],
+        *,
+        client_id: str,
+        client_secret: str,
+        redirect_uri: str,
+        wanted: tuple[str, ...] = ("email",),
+    ) -> dict[str, Any]:
+        """The ID token's claims, completed from UserInfo when one of `wanted` is missing (as
+        OIDC Core 5.4 lets a provider do). UserInfo must be about the same subject (5.3.2); the
+        ID token's own claims win."""
+        if all(name in claims for name in wanted):
+            return claims
+        info = await self.userinfo(
+            metadata,
+            token,
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=redirect_uri,
+        )
+        if info.get("sub") != claims.get("sub"):
+            raise SignInError(
+                "userinfo_subject_mismatch",
+                "the provider's UserInfo answer is about another person than its ID token",
+            )
+        return {**info, **claims}
 
     async def validate_id_token(
         self, metadata: ProviderMetadata, id_token: str, *, client_id: str, nonce: str

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
 from renkei.crypto import Sealed, SecretBox
-from renkei.errors import Conflict, ErrorCode, Invalid, NotFound, Unauthenticated
-from renkei.identity.models import DomainIssuer, IdentityProvider, ProviderDomain
+from renkei.email_domains import service as email_domains
+from renkei.email_domains.models import DomainClaim, DomainClaimStatus
+from renkei.email_domains.names import normalize_domain
+from renkei.errors import Invalid, NotFound, Unauthenticated
+from renkei.identity.models import IdentityProvider, ProviderDomain
 from renkei.identity.oidc import OidcClient, SignInError
 from renkei.organizations.models import Organization
 from renkei.tenancy import MembershipRole, Viewer, require_manager
@@ -27,21 +29,6 @@ _RANK = {
     MembershipRole.MEMBER: 2,
     MembershipRole.VIEWER: 1,
 }
-
-
-def normalize_domain(domain: str) -> str:
-    """Lower-case, IDNA-encoded (例え.jp -> xn--r8jz45g.jp), without a leading @ or trailing dot."""
-    value = domain.strip().lstrip("@").rstrip(".").lower()
-    try:
-        value = value.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise Invalid(f"{domain!r} is not a domain name", field="emailDomains") from exc
-    labels = value.split(".")
-    if len(labels) < 2 or not all(
-        label and len(label) <= 63 and label.replace("-", "").isalnum() for label in labels
-    ):
-        raise Invalid(f"{domain!r} is not a domain name", field="emailDomains")
-    return value
 
 
 def check_issuer(issuer: str, *, allow_http_loopback: bool) -> str:
@@ -149,7 +136,7 @@ async def register_provider(
     provider.client_secret_ciphertext = sealed.ciphertext
     provider.client_secret_key_id = sealed.key_id
     session.add(provider)
-    await _claim_domains(session, provider, domains)
+    await _claim_domains(session, provider, domains, user_id)
     audit.record(
         session,
         action=audit.PROVIDER_REGISTERED,
@@ -162,32 +149,11 @@ async def register_provider(
 
 
 async def _claim_domains(
-    session: AsyncSession, provider: IdentityProvider, domains: list[str]
+    session: AsyncSession, provider: IdentityProvider, domains: list[str], actor: uuid.UUID
 ) -> None:
-    """Bind each domain to the provider's issuer (first claim wins), then list the provider."""
+    """List the provider for each domain, and claim each for its organization. A claim starts
+    PENDING: the provider vouches for nobody there until the organization proves the domain."""
     await session.flush()
-    await session.execute(
-        insert(DomainIssuer)
-        .values([{"domain": d, "issuer": provider.issuer} for d in domains])
-        .on_conflict_do_nothing(index_elements=["domain"])
-    )
-    bound = dict(
-        (
-            await session.execute(
-                select(DomainIssuer.domain, DomainIssuer.issuer).where(
-                    DomainIssuer.domain.in_(domains)
-                )
-            )
-        ).all()
-    )
-    taken = sorted(d for d in domains if bound.get(d) != provider.issuer)
-    if taken:
-        raise Conflict(
-            f"{', '.join(taken)} already signs in through another identity provider; "
-            "an organization's provider may vouch only for its own domains",
-            field="emailDomains",
-            code=ErrorCode.DUPLICATE,
-        )
     for domain in domains:
         session.add(
             ProviderDomain(
@@ -195,6 +161,9 @@ async def _claim_domains(
             )
         )
     await session.flush()
+    await email_domains.claim_all(
+        session, organization_id=provider.organization_id, domains=domains, actor_user_id=actor
+    )
 
 
 def client_secret(box: SecretBox, provider: IdentityProvider) -> str:
@@ -211,12 +180,22 @@ async def by_id(session: AsyncSession, provider_id: uuid.UUID) -> IdentityProvid
 async def for_email_domain(
     session: AsyncSession, domain: str
 ) -> list[tuple[IdentityProvider, Organization]]:
-    """Home-realm discovery (as the platform): the enabled providers vouching for a domain."""
+    """Home-realm discovery (as the platform): the enabled providers vouching for a domain, that
+    is, configured for it by an organization that has VERIFIED it."""
     rows = await session.execute(
         select(IdentityProvider, Organization)
         .join(ProviderDomain, ProviderDomain.provider_id == IdentityProvider.id)
         .join(Organization, Organization.id == IdentityProvider.organization_id)
-        .where(ProviderDomain.domain == domain, IdentityProvider.enabled.is_(True))
+        .join(
+            DomainClaim,
+            (DomainClaim.organization_id == IdentityProvider.organization_id)
+            & (DomainClaim.domain == ProviderDomain.domain),
+        )
+        .where(
+            ProviderDomain.domain == domain,
+            IdentityProvider.enabled.is_(True),
+            DomainClaim.status == DomainClaimStatus.VERIFIED,
+        )
         .order_by(Organization.name)
     )
     return [(provider, organization) for provider, organization in rows.all()]
@@ -307,7 +286,7 @@ async def update_provider(
         ):
             await session.delete(claimed)
         provider.email_domains = domains
-        await _claim_domains(session, provider, domains)
+        await _claim_domains(session, provider, domains, user_id)
     audit.record(
         session,
         action=audit.PROVIDER_UPDATED,

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
 from renkei.errors import Forbidden, Invalid, NotFound, Unauthenticated
-from renkei.identity import repository
+from renkei.identity import repository, sign_in_policy
 from renkei.identity.models import BrowserSession, User
 from renkei.identity.tokens import Claims
 from renkei.tenancy import Viewer, set_viewer
@@ -81,6 +81,9 @@ async def switch_organization(
     role = await repository.role_in(session, viewer.user_id, organization_id)
     if role is None:
         raise NotFound("you are not a member of this organization", field="organizationId")
+    await sign_in_policy.check_may_act_for(
+        session, organization_id, browser_session_id=browser_session_id
+    )
     if browser_session_id is not None:
         row = await session.get(BrowserSession, browser_session_id)
         if row is not None:

@@ -16,16 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
+from renkei.email_domains import service as email_domains
+from renkei.email_domains.names import normalize_domain
 from renkei.errors import Invalid
 from renkei.identity.models import (
     BrowserSession,
-    DomainIssuer,
     IdentityProvider,
     User,
     UserIdentity,
 )
 from renkei.identity.oidc import SignInError
-from renkei.identity.providers import mapped_role, normalize_domain
+from renkei.identity.providers import mapped_role
 from renkei.identity.repository import get_user_by_email
 from renkei.organizations.models import Membership
 from renkei.tenancy import MembershipRole
@@ -38,6 +39,7 @@ class SignedIn:
     user: User
     organization_id: uuid.UUID | None
     role: MembershipRole | None
+    provider_id: uuid.UUID | None = None
 
 
 def _email(claims: Mapping[str, object]) -> str:
@@ -64,29 +66,24 @@ async def complete_sign_in(
         domain = normalize_domain(email.rpartition("@")[2])
     except Invalid as exc:
         raise SignInError("email_invalid", f"{email} is not an email address") from exc
-    if provider is not None:
-        if domain not in provider.email_domains:
-            raise SignInError(
-                "email_domain_not_vouched",
-                f"{provider.name} does not vouch for addresses at {domain}",
-            )
-    else:
-        # A domain bound to an organization's issuer is vouched for by that issuer alone: the
-        # platform's provider cannot sign its people in (and then switch into their organization).
-        bound = await session.scalar(
-            select(DomainIssuer.issuer).where(DomainIssuer.domain == domain)
-        )
-        if bound is not None and bound != issuer:
-            raise SignInError(
-                "email_domain_not_vouched",
-                f"addresses at {domain} sign in through their organization's provider",
-            )
     identity = await session.scalar(
         select(UserIdentity).where(UserIdentity.issuer == issuer, UserIdentity.subject == subject)
     )
     user = await session.get(User, identity.user_id) if identity else None
     if user is None:
-        user = await get_user_by_email(session, email)
+        # Linked by (issuer, subject) only: an account that exists is reached through an identity
+        # it has, or through its own organization's provider for a domain that organization has
+        # proved. Any other provider naming its address is refused, whatever it claims.
+        existing = await get_user_by_email(session, email)
+        if existing is not None:
+            if not await _may_link(session, existing, provider, domain):
+                raise SignInError(
+                    "account_exists_elsewhere",
+                    f"an account for {email} already exists and signs in another way: "
+                    "use the sign-in it has, or ask its organization's administrator",
+                )
+            user = existing
+    await _check_vouched(session, provider, domain)
     if user is None:
         if provider is not None and not provider.jit_provisioning:
             raise SignInError("not_a_member", f"{email} has no access yet: ask an administrator")
@@ -118,7 +115,50 @@ async def complete_sign_in(
         detail={"issuer": issuer, "provider_id": str(provider.id) if provider else None},
     )
     await session.flush()
-    return SignedIn(user=user, organization_id=organization_id, role=role)
+    return SignedIn(
+        user=user,
+        organization_id=organization_id,
+        role=role,
+        provider_id=provider.id if provider else None,
+    )
+
+
+async def _may_link(
+    session: AsyncSession, user: User, provider: IdentityProvider | None, domain: str
+) -> bool:
+    """Whether a new identity from `provider` may join this existing account: only its own
+    organization's provider, for a domain that organization has VERIFIED."""
+    if provider is None or domain not in provider.email_domains:
+        return False
+    if not await email_domains.is_verified(session, provider.organization_id, domain):
+        return False
+    member = await session.scalar(
+        select(Membership.id).where(
+            Membership.organization_id == provider.organization_id, Membership.user_id == user.id
+        )
+    )
+    return member is not None
+
+
+async def _check_vouched(
+    session: AsyncSession, provider: IdentityProvider | None, domain: str
+) -> None:
+    if provider is not None:
+        if domain not in provider.email_domains or not await email_domains.is_verified(
+            session, provider.organization_id, domain
+        ):
+            raise SignInError(
+                "email_domain_not_vouched",
+                f"{provider.name} does not vouch for addresses at {domain}: its organization "
+                "has not verified that domain",
+            )
+    elif await email_domains.verified_by_anyone(session, domain):
+        # A domain an organization has proved signs in through that organization's provider: the
+        # platform's provider cannot sign its people in (and then switch into it).
+        raise SignInError(
+            "email_domain_not_vouched",
+            f"addresses at {domain} sign in through their organization's provider",
+        )
 
 
 async def _membership(
@@ -172,14 +212,22 @@ class NewSession:
 
 
 async def start_session(
-    session: AsyncSession, *, user_id: uuid.UUID, organization_id: uuid.UUID | None
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    organization_id: uuid.UUID | None,
+    provider_id: uuid.UUID | None = None,
 ) -> NewSession:
+    """A session acting for `organization_id`, which is also the organization that
+    authenticated it (with `provider_id`); both None for the platform's provider."""
     secret = secrets.token_urlsafe(32)
     row = BrowserSession(
         id=uuid.uuid4(),
         secret_hash=_digest(secret),
         user_id=user_id,
         organization_id=organization_id,
+        authenticated_organization_id=organization_id,
+        identity_provider_id=provider_id,
         expires_at=datetime.now(UTC) + SESSION_LIFETIME,
     )
     session.add(row)

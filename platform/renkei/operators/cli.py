@@ -40,6 +40,54 @@ async def _revoke(runtime: Any, args: argparse.Namespace) -> None:
     print(f"{args.email} no longer operates the platform")
 
 
+async def _verify_domain(runtime: Any, args: argparse.Namespace) -> None:
+    from sqlalchemy import select
+
+    from renkei.db import unit_of_work
+    from renkei.email_domains import service
+    from renkei.errors import NotFound
+    from renkei.organizations.models import Organization
+    from renkei.tenancy import Viewer
+
+    async with unit_of_work(runtime.sessions, Viewer.platform()) as session:
+        organization = await session.scalar(
+            select(Organization).where(Organization.slug == args.organization.strip().lower())
+        )
+        if organization is None:
+            raise NotFound(f"no organization {args.organization!r}", field="organization")
+        claim = await service.approve(
+            session,
+            organization_id=organization.id,
+            domain=args.domain,
+            by=_actor(),
+            actor_user_id=None,
+        )
+    print(f"{claim.domain} is verified for {organization.name} ({organization.slug})")
+
+
+async def _domains(runtime: Any, args: argparse.Namespace) -> None:
+    from sqlalchemy import select
+
+    from renkei.db import unit_of_work
+    from renkei.email_domains.models import DomainClaim, DomainClaimStatus
+    from renkei.organizations.models import Organization
+    from renkei.tenancy import Viewer
+
+    query = (
+        select(DomainClaim, Organization.slug)
+        .join(Organization, Organization.id == DomainClaim.organization_id)
+        .order_by(DomainClaim.domain, Organization.slug)
+    )
+    if args.pending:
+        query = query.where(DomainClaim.status == DomainClaimStatus.PENDING)
+    async with unit_of_work(runtime.sessions, Viewer.platform()) as session:
+        rows = (await session.execute(query)).all()
+    for claim, slug in rows:
+        print(
+            f"{claim.domain}\t{slug}\t{claim.status.value}\t{claim.record_name} TXT {claim.token}"
+        )
+
+
 def add_parser(commands: Any) -> None:
     operator = commands.add_parser("operator", help="what the platform's operators do")
     actions = operator.add_subparsers(dest="action", required=True)
@@ -49,6 +97,16 @@ def add_parser(commands: Any) -> None:
     revoke = actions.add_parser("revoke", help="take a user's operator rights away")
     revoke.add_argument("--email", required=True)
     revoke.set_defaults(run=_revoke)
+    verify = actions.add_parser(
+        "verify-domain",
+        help="approve an organization's email domain without DNS (audited in its log)",
+    )
+    verify.add_argument("--organization", required=True, help="the organization's slug")
+    verify.add_argument("--domain", required=True)
+    verify.set_defaults(run=_verify_domain)
+    domains = actions.add_parser("domains", help="list organizations' email domain claims")
+    domains.add_argument("--pending", action="store_true", help="only the unverified ones")
+    domains.set_defaults(run=_domains)
 
 
 async def run(runtime: Any, args: argparse.Namespace) -> None:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renkei.db import Base, IdMixin, TimestampMixin, str_enum
@@ -53,6 +53,11 @@ class Organization(IdMixin, TimestampMixin, Base):
     home_prefecture_code: Mapped[str] = mapped_column(ForeignKey("prefectures.code"), index=True)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # "Members must sign in through our provider": acting for this organization needs a browser
+    # session authenticated by one of its own identity providers.
+    require_own_provider: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="false"
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import logs, outbox
 from renkei.db import SessionFactory, unit_of_work
+from renkei.email_domains import tasks as email_domain_jobs
 from renkei.notifications import collaboration
 from renkei.notifications import talent as talent_jobs
 from renkei.organizations import service as organizations
@@ -46,6 +47,7 @@ HANDLERS: dict[str, Handler] = {
     talent.PROFILE_CHANGED: talent_jobs.profile_changed,
     talent_jobs.NIGHTLY_RECOMPUTE: talent_jobs.nightly_recompute,
     matches.MATCH_STEP: talent_jobs.match_step,
+    **email_domain_jobs.HANDLERS,
 }
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from renkei.graphql.compiled import (
+    NUMBER,
     WORD,
     Key,
     One,
@@ -36,6 +37,7 @@ from renkei.organizations import models
 from renkei.tenancy import MembershipRole as MembershipRoleValue
 
 if TYPE_CHECKING:
+    from renkei.graphql.types.email_domains import DomainClaim
     from renkei.graphql.types.identity import AuditEvent, IdentityProvider
 
 OrganizationKind = strawberry.enum(
@@ -85,6 +87,10 @@ class Organization(Node):
         description="全国地方公共団体コード: 6 digits, for prefectures and municipalities."
     )
     created_at: datetime
+    require_own_provider: bool = strawberry.field(
+        description="Whether members must sign in through this organization's own identity "
+        "provider to act for it."
+    )
     row: strawberry.Private[models.Organization]
 
     @classmethod
@@ -97,6 +103,7 @@ class Organization(Node):
             corporate_number=row.corporate_number,
             local_government_code=row.local_government_code,
             created_at=row.created_at,
+            require_own_provider=row.require_own_provider,
             row=row,
         )
 
@@ -157,6 +164,21 @@ class Organization(Node):
         public_url = info.context.sign_in.public_url if info.context.sign_in else ""
         redirect_uri = f"{public_url}/auth/callback/{self.row.slug}"
         return [IdentityProvider.from_row(row, redirect_uri=redirect_uri) for row in rows]
+
+    @strawberry.field(
+        description="Email domains it claims, with each one's status and DNS challenge; null "
+        "unless you manage it."
+    )
+    async def domain_claims(
+        self, info: Info
+    ) -> list[Annotated[DomainClaim, strawberry.lazy("renkei.graphql.types.email_domains")]] | None:
+        from renkei.email_domains.service import claims_of
+        from renkei.graphql.types.email_domains import DomainClaim
+
+        if not self._managed_by_viewer(info):
+            return None
+        rows = await info.context.run(lambda s: claims_of(s, self.row.id))
+        return [DomainClaim.from_row(row) for row in rows]
 
     @strawberry.field(
         description="The audit log (sign-ins, refusals, roles, clients), oldest first; "
@@ -259,6 +281,7 @@ register_table(
         "corporate_number": Scalar("{t}.corporate_number"),
         "local_government_code": Scalar("{t}.local_government_code"),
         "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
+        "require_own_provider": Scalar("{t}.require_own_provider", NUMBER),
         "home_prefecture": One("Prefecture", "{c}.code = {t}.home_prefecture_code"),
         "members": Page("Membership", _BY_CREATION, join="{c}.organization_id = {t}.id"),
     },

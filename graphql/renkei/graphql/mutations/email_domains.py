@@ -1,0 +1,146 @@
+"""Mutations on email domains (claim, check by DNS, operator approval) and the sign-in policy."""
+
+from __future__ import annotations
+
+import strawberry
+
+from renkei.email_domains import service as email_domains
+from renkei.email_domains.dns_challenge import DnsChallenge
+from renkei.errors import ErrorCode
+from renkei.graphql.context import Info
+from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.relay import decode_id
+from renkei.graphql.types.email_domains import DomainClaim
+from renkei.graphql.types.organizations import Organization
+from renkei.identity import sign_in_policy
+from renkei.identity.scopes import ORGANIZATIONS_WRITE
+
+
+@strawberry.input
+class ClaimEmailDomainInput:
+    organization_id: strawberry.ID
+    domain: str
+
+
+@strawberry.input
+class CheckEmailDomainInput:
+    id: strawberry.ID = strawberry.field(description="The DomainClaim's id.")
+
+
+@strawberry.input
+class VerifyEmailDomainInput:
+    organization_id: strawberry.ID
+    domain: str
+
+
+@strawberry.type
+class DomainClaimPayload:
+    domain_claim: DomainClaim | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class SetSignInPolicyInput:
+    organization_id: strawberry.ID
+    require_own_provider: bool = strawberry.field(
+        description="Members must sign in through this organization's own identity provider "
+        "to act for it (switchOrganization from another sign-in is refused)."
+    )
+
+
+@strawberry.type
+class SetSignInPolicyPayload:
+    organization: Organization | None
+    user_errors: list[UserError]
+
+
+def _wrap(row: object | None) -> DomainClaim | None:
+    return DomainClaim.from_row(row) if row is not None else None  # type: ignore[arg-type]
+
+
+@strawberry.type
+class EmailDomainMutations:
+    @strawberry.mutation(
+        description="Claim an email domain for your organization (admins); it stays PENDING "
+        "until you publish its challenge in DNS and check it, or an operator approves it."
+    )
+    async def claim_email_domain(
+        self, info: Info, input: ClaimEmailDomainInput
+    ) -> DomainClaimPayload:
+        async def work(session, viewer):  # type: ignore[no-untyped-def]
+            return await email_domains.claim_domain(
+                session,
+                viewer,
+                organization_id=decode_id(
+                    input.organization_id, "Organization", field="organizationId"
+                ),
+                domain=input.domain,
+            )
+
+        row, errors = await run_mutation(info, work, scope=ORGANIZATIONS_WRITE)
+        return DomainClaimPayload(domain_claim=_wrap(row), user_errors=errors)
+
+    @strawberry.mutation(
+        description="Look up the claim's DNS challenge now; VERIFIED when the TXT record holds "
+        "it. A failed check leaves the claim PENDING, says why, and keeps lastCheckError."
+    )
+    async def check_email_domain(
+        self, info: Info, input: CheckEmailDomainInput
+    ) -> DomainClaimPayload:
+        sign_in = info.context.sign_in
+        dns = sign_in.dns if sign_in is not None else DnsChallenge()
+
+        async def work(session, viewer):  # type: ignore[no-untyped-def]
+            return await email_domains.check(
+                session, viewer, claim_id=decode_id(input.id, "DomainClaim"), dns=dns
+            )
+
+        result, errors = await run_mutation(info, work, scope=ORGANIZATIONS_WRITE)
+        if result is None:
+            return DomainClaimPayload(domain_claim=None, user_errors=errors)
+        row, problem = result
+        if problem is not None:
+            errors = [UserError(field="id", code=ErrorCode.INVALID, message=problem)]
+        return DomainClaimPayload(domain_claim=_wrap(row), user_errors=errors)
+
+    @strawberry.mutation(
+        description="Platform operators only: approve an organization's email domain without "
+        "DNS (recorded in its audit log)."
+    )
+    async def verify_email_domain(
+        self, info: Info, input: VerifyEmailDomainInput
+    ) -> DomainClaimPayload:
+        async def work(session, viewer):  # type: ignore[no-untyped-def]
+            return await email_domains.verify_as_operator(
+                session,
+                viewer,
+                organization_id=decode_id(
+                    input.organization_id, "Organization", field="organizationId"
+                ),
+                domain=input.domain,
+            )
+
+        row, errors = await run_mutation(info, work, scope=ORGANIZATIONS_WRITE)
+        return DomainClaimPayload(domain_claim=_wrap(row), user_errors=errors)
+
+    @strawberry.mutation(
+        description="Decide whether members must sign in through your own provider (admins)."
+    )
+    async def set_sign_in_policy(
+        self, info: Info, input: SetSignInPolicyInput
+    ) -> SetSignInPolicyPayload:
+        async def work(session, viewer):  # type: ignore[no-untyped-def]
+            return await sign_in_policy.set_require_own_provider(
+                session,
+                viewer,
+                organization_id=decode_id(
+                    input.organization_id, "Organization", field="organizationId"
+                ),
+                required=input.require_own_provider,
+            )
+
+        row, errors = await run_mutation(info, work, scope=ORGANIZATIONS_WRITE)
+        return SetSignInPolicyPayload(
+            organization=Organization.from_row(row) if row is not None else None,
+            user_errors=errors,
+        )

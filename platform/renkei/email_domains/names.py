@@ -1,0 +1,20 @@
+"""Domain names as Renkei stores and compares them."""
+
+from __future__ import annotations
+
+from renkei.errors import Invalid
+
+
+def normalize_domain(domain: str, *, field: str = "emailDomains") -> str:
+    """Lower-case, IDNA-encoded (例え.jp -> xn--r8jz45g.jp), without a leading @ or trailing dot."""
+    value = domain.strip().lstrip("@").rstrip(".").lower()
+    try:
+        value = value.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise Invalid(f"{domain!r} is not a domain name", field=field) from exc
+    labels = value.split(".")
+    if len(labels) < 2 or not all(
+        label and len(label) <= 63 and label.replace("-", "").isalnum() for label in labels
+    ):
+        raise Invalid(f"{domain!r} is not a domain name", field=field)
+    return value

@@ -1,0 +1,77 @@
+"""When an organization claims a domain, the organizations that already have people there (or a
+claim of their own) are told: an audit event in their own log and a notification to their owners
+and admins. Runs in the worker as the platform, which alone sees across organizations.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from renkei import audit
+from renkei.email_domains.models import DomainClaim
+from renkei.email_domains.service import CLAIMED_TOPIC, DOMAIN_CLAIMED_ELSEWHERE
+from renkei.identity.models import User
+from renkei.notifications.collaboration import people_to_tell, tell
+from renkei.organizations.models import Membership, Organization
+from renkei.tenancy import MembershipRole
+
+_TOLD = (MembershipRole.OWNER, MembershipRole.ADMIN)
+
+
+async def organizations_at(
+    session: AsyncSession, domain: str, *, besides: uuid.UUID
+) -> list[uuid.UUID]:
+    """Organizations other than `besides` with members at `domain` or a claim to it."""
+    with_members = (
+        select(Membership.organization_id)
+        .join(User, User.id == Membership.user_id)
+        .where(User.email.endswith("@" + domain, autoescape=True))
+    )
+    with_claims = select(DomainClaim.organization_id).where(DomainClaim.domain == domain)
+    rows = await session.scalars(with_members.union(with_claims))
+    return sorted({row for row in rows.all() if row != besides}, key=str)
+
+
+async def domain_claimed(
+    session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
+) -> None:
+    domain = str(payload["domain"])
+    claimant_id = uuid.UUID(payload["organization_id"])
+    claimant = await session.get(Organization, claimant_id)
+    if claimant is None:
+        return
+    actor = uuid.UUID(payload["claimed_by"]) if payload.get("claimed_by") else None
+    told = await organizations_at(session, domain, besides=claimant_id)
+    for organization_id in told:
+        audit.record(
+            session,
+            action=DOMAIN_CLAIMED_ELSEWHERE,
+            organization_id=organization_id,
+            actor_user_id=actor,
+            detail={
+                "domain": domain,
+                "claimed_by_organization": claimant.slug,
+                "claimed_by_organization_name": claimant.name,
+                "outbox_id": str(outbox_id),
+            },
+        )
+    await tell(
+        session,
+        outbox_id,
+        await people_to_tell(session, told, roles=_TOLD),
+        kind=DOMAIN_CLAIMED_ELSEWHERE,
+        subject=f"{claimant.name} claimed the email domain {domain}",
+        body=(
+            f"{claimant.name} ({claimant.slug}) has claimed {domain}, where your organization "
+            "has people. The claim vouches for nobody until it is proved by DNS or approved by "
+            "the platform's operators. If this is unexpected, tell the operators now."
+        ),
+    )
+    await session.flush()
+
+
+HANDLERS = {CLAIMED_TOPIC: domain_claimed}

@@ -1,0 +1,87 @@
+"""How an organization's members must sign in to act for it.
+
+With `require_own_provider` ("members must sign in through our provider"), acting for the
+organization needs a browser session that one of its own identity providers authenticated.
+A bearer token carries no such proof: it may keep acting for the organization it was issued for
+(that issuance already passed this check), but `switchOrganization` into such an organization
+from a token without a browser session is refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from renkei import audit
+from renkei.email_domains.models import DomainClaim, DomainClaimStatus
+from renkei.errors import Forbidden, Invalid, NotFound
+from renkei.identity.models import BrowserSession, IdentityProvider, ProviderDomain
+from renkei.organizations.models import Organization
+from renkei.tenancy import Viewer, require_manager
+
+SIGN_IN_POLICY_CHANGED = "sign_in_policy_changed"
+
+
+async def _has_vouching_provider(session: AsyncSession, organization_id: uuid.UUID) -> bool:
+    found = await session.scalar(
+        select(IdentityProvider.id)
+        .join(ProviderDomain, ProviderDomain.provider_id == IdentityProvider.id)
+        .join(
+            DomainClaim,
+            (DomainClaim.organization_id == IdentityProvider.organization_id)
+            & (DomainClaim.domain == ProviderDomain.domain),
+        )
+        .where(
+            IdentityProvider.organization_id == organization_id,
+            IdentityProvider.enabled.is_(True),
+            DomainClaim.status == DomainClaimStatus.VERIFIED,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def set_require_own_provider(
+    session: AsyncSession, viewer: Viewer, *, organization_id: uuid.UUID, required: bool
+) -> Organization:
+    """Admins decide whether acting for their organization needs its own provider's sign-in."""
+    user_id = require_manager(viewer, organization_id, to="decide how its members sign in")
+    organization = await session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound("no such organization", field="organizationId")
+    if required and not await _has_vouching_provider(session, organization_id):
+        raise Invalid(
+            "register an identity provider and verify one of its email domains first: "
+            "otherwise nobody could act for this organization",
+            field="requireOwnProvider",
+        )
+    if organization.require_own_provider != required:
+        organization.require_own_provider = required
+        audit.record(
+            session,
+            action=SIGN_IN_POLICY_CHANGED,
+            organization_id=organization_id,
+            actor_user_id=user_id,
+            detail={"require_own_provider": required},
+        )
+        await session.flush()
+    return organization
+
+
+async def check_may_act_for(
+    session: AsyncSession, organization_id: uuid.UUID, *, browser_session_id: uuid.UUID | None
+) -> None:
+    """Refuse to act for an organization that requires its own provider, unless this browser
+    session was authenticated by one of its providers."""
+    organization = await session.get(Organization, organization_id)
+    if organization is None or not organization.require_own_provider:
+        return
+    row = await session.get(BrowserSession, browser_session_id) if browser_session_id else None
+    if row is None or row.authenticated_organization_id != organization.id:
+        raise Forbidden(
+            f"{organization.name} requires its members to sign in through its own identity "
+            f"provider: sign in at /auth/login?org={organization.slug}",
+            field="organizationId",
+        )
