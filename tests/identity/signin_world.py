@@ -16,6 +16,7 @@ from identity.browser import Browser
 from identity.oidc_provider import OidcProvider
 from renkei.crypto import SecretBox
 from renkei.db import SessionFactory, unit_of_work
+from renkei.email_domains import service as email_domains
 from renkei.graphql.app import create_app
 from renkei.graphql.auth import PlatformProvider, SignInConfig
 from renkei.identity import providers
@@ -89,12 +90,15 @@ async def register(
     client_id: str,
     domains: list[str],
     jit: bool = True,
+    verify: bool = True,
 ) -> IdentityProvider:
+    """Register the organization's provider as its owner; its domains are then approved by the
+    platform (as an operator would) unless `verify` is False, leaving them PENDING."""
     async with sessions() as session, session.begin():
         viewer = await viewer_for(
             session, owner.id, organization_id=organization.id, scopes=ALL_SCOPES
         )
-        return await providers.register_provider(
+        row = await providers.register_provider(
             session,
             viewer,
             box=config.box,
@@ -112,6 +116,18 @@ async def register(
             ),
             client_secret=provider.clients[client_id].client_secret,
             allow_http_loopback=True,
+        )
+    if verify:
+        for domain in domains:
+            await approve_domain(sessions, organization, domain)
+    return row
+
+
+async def approve_domain(sessions: SessionFactory, organization: Organization, domain: str) -> None:
+    """What `renkei operator verify-domain` does."""
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        await email_domains.approve(
+            session, organization_id=organization.id, domain=domain, by="test", actor_user_id=None
         )
 
 

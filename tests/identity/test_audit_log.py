@@ -131,6 +131,20 @@ async def test_an_admin_reads_every_sign_in_refusal_role_change_and_client(
     assert events is not None
     expected = [
         {
+            "action": "email_domain_claimed",
+            "outcome": "success",
+            "reason": None,
+            "actorEmail": "owner@a.example",
+            "detail": {"domain": "a.example", "record": "_renkei-challenge.a.example"},
+        },
+        {
+            "action": "email_domain_verified",
+            "outcome": "success",
+            "reason": None,
+            "actorEmail": None,
+            "detail": {"domain": "a.example", "method": "OPERATOR", "by": "test"},
+        },
+        {
             "action": "identity_provider_registered",
             "outcome": "success",
             "reason": None,
@@ -237,11 +251,13 @@ async def test_another_organization_s_admin_reads_none_of_it(world, tokens, prov
     # when B's owner asks for A's log, and reads B's own
     of_a = await _audit(world, token, world.org_a)
     of_b = await _audit(world, token, world.org_b)
-    # then A's is closed to them, and B's holds only B's own registration
+    # then A's is closed to them, and B's holds only B's own registration (and its domain's)
     assert of_a is None
     assert of_b is not None
-    assert [(e["action"], e["actorEmail"]) for e in of_b["nodes"]] == [
-        ("identity_provider_registered", "owner@b.example")
+    assert sorted((e["action"], e["actorEmail"]) for e in of_b["nodes"]) == [
+        ("email_domain_claimed", "owner@b.example"),
+        ("email_domain_verified", None),
+        ("identity_provider_registered", "owner@b.example"),
     ]
 
 

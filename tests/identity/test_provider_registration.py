@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 from graphql import GraphQLInterfaceType, GraphQLObjectType
 from graphql import build_schema as parse_sdl
-from sqlalchemy import select
 
 from factories import add_member, create_organization, create_user, graphql, token_for
 from identity.oidc_provider import OidcProvider
-from identity.signin_world import RENKEI, World
+from identity.signin_world import RENKEI, World, approve_domain
 from renkei.db import unit_of_work
+from renkei.email_domains.models import DomainClaim
 from renkei.graphql.relay import decode_id, to_global_id
 from renkei.graphql.schema import SDL_PATH
 from renkei.identity import providers
-from renkei.identity.models import AuditEvent, DomainIssuer, IdentityProvider, ProviderDomain
+from renkei.identity.models import AuditEvent, IdentityProvider, ProviderDomain
 from renkei.identity.tokens import TokenService
 from renkei.organizations.models import Organization
 from renkei.tenancy import MembershipRole, Viewer
@@ -42,6 +42,14 @@ mutation Update($input: UpdateIdentityProviderInput!) {
   updateIdentityProvider(input: $input) {
     identityProvider { id enabled emailDomains }
     userErrors { field code message }
+  }
+}
+"""
+
+CLAIMS = """
+query Claims($id: ID!) {
+  organization(id: $id) {
+    domainClaims { domain status challenge { recordName recordType value } }
   }
 }
 """
@@ -107,11 +115,11 @@ async def _stored(world: World, provider_id: str) -> IdentityProvider:
 
 
 async def _footprint(world: World) -> tuple[int, int, int, int]:
-    """What a registration writes: providers, their domains, domain bindings, audit entries."""
+    """What a registration writes: providers, their domains, domain claims, audit entries."""
     return (
         await world.count(IdentityProvider),
         await world.count(ProviderDomain),
-        await world.count(DomainIssuer),
+        await world.count(DomainClaim),
         await world.count(AuditEvent, AuditEvent.action == "identity_provider_registered"),
     )
 
@@ -321,12 +329,13 @@ async def test_a_member_cannot_register_a_provider(world, tokens, provider_a):
     assert await _footprint(world) == before
 
 
-async def test_a_domain_bound_to_another_issuer_cannot_be_claimed(world, tokens, provider_b):
-    # given a.example, bound to A's provider by A's registration
+async def test_another_organization_s_claim_to_a_domain_stays_pending_and_vouches_for_nobody(
+    world, tokens, provider_b
+):
+    # given a.example, verified by A for A's provider
     organization, token = await _organization(world, tokens, "mallory-corp")
     client_id, secret = _client_on(provider_b)
-    before = await _footprint(world)
-    # when another issuer claims it, together with a domain nobody holds yet
+    # when another organization registers its provider for it, with a domain nobody holds yet
     body = await graphql(
         world.app,
         REGISTER,
@@ -339,24 +348,31 @@ async def test_a_domain_bound_to_another_issuer_cannot_be_claimed(world, tokens,
         ),
         token=token,
     )
-    # then nothing is registered, not even the free domain's binding
-    assert body["data"]["registerIdentityProvider"] == {
-        "identityProvider": None,
-        "userErrors": [
-            {
-                "field": "emailDomains",
-                "code": "DUPLICATE",
-                "message": "a.example already signs in through another identity provider; "
-                "an organization's provider may vouch only for its own domains",
-            }
-        ],
-    }
-    assert await _footprint(world) == before
-    async with unit_of_work(world.sessions, Viewer.platform()) as session:
-        bound = await session.scalar(
-            select(DomainIssuer.issuer).where(DomainIssuer.domain == "a.example")
-        )
-    assert bound == world.provider_a.issuer
+    # then it is registered, but both claims are PENDING, each with its own challenge
+    payload = body["data"]["registerIdentityProvider"]
+    assert payload["userErrors"] == []
+    assert payload["identityProvider"]["emailDomains"] == ["a.example", "new.example"]
+    claims = await graphql(
+        world.app, CLAIMS, {"id": to_global_id("Organization", organization.id)}, token=token
+    )
+    listed = claims["data"]["organization"]["domainClaims"]
+    assert [(c["domain"], c["status"]) for c in listed] == [
+        ("a.example", "PENDING"),
+        ("new.example", "PENDING"),
+    ]
+    assert all(
+        c["challenge"]["recordName"] == f"_renkei-challenge.{c['domain']}"
+        and c["challenge"]["recordType"] == "TXT"
+        and c["challenge"]["value"].startswith("renkei-domain-verification=")
+        for c in listed
+    )
+    # and home-realm discovery still sends a.example's people to A's provider only
+    async with world.browser() as browser:
+        login = await browser.get("/auth/login?email=someone@a.example")
+        unclaimed = await browser.get("/auth/login?email=someone@new.example")
+    assert login.status_code == 302
+    assert login.headers["location"].startswith(world.provider_a.issuer)
+    assert unclaimed.status_code == 404
 
 
 async def test_the_same_issuer_may_serve_two_organizations(world, tokens, provider_a):
@@ -402,6 +418,7 @@ async def test_rotating_the_client_secret_reseals_it_and_sign_in_uses_the_new_on
         token=token,
     )
     provider_id = registered["data"]["registerIdentityProvider"]["identityProvider"]["id"]
+    await approve_domain(world.sessions, organization, "rotate.example")
     before = await _stored(world, provider_id)
     # when the provider issues a new secret and the owner enters it
     new_secret = f"rotated-{uuid.uuid4().hex}"

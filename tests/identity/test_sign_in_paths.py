@@ -15,7 +15,7 @@ import pytest
 from factories import act_as, add_member, create_organization, create_user, graphql, token_for
 from identity.browser import Browser
 from identity.oidc_provider import OidcProvider
-from identity.signin_world import RENKEI, World
+from identity.signin_world import RENKEI, World, approve_domain
 from renkei.db import unit_of_work
 from renkei.graphql.app import create_app
 from renkei.graphql.auth import PlatformProvider
@@ -107,6 +107,7 @@ async def test_a_person_signs_in_through_oidc_provider_mock(world, tokens, oidc_
         token=token_for(tokens, owner, firm),
     )
     assert registered["data"]["registerIdentityProvider"]["userErrors"] == []
+    await approve_domain(world.sessions, firm, "mock-firm.example")
     subject = f"carol-{uuid.uuid4().hex[:8]}"
     oidc_mock.add_user(subject, "carol@mock-firm.example", name="Carol")
     browser = world.browser()
@@ -174,11 +175,12 @@ async def test_without_just_in_time_membership_another_organization_s_member_is_
     provider_a.add_user("erin-1", "erin@a.example")
     # when
     page = await world.browser().visit("/auth/login?email=erin@a.example")
-    # then she does not become a member of A, and nothing is linked
+    # then she does not become a member of A, and nothing is linked: her account is reached
+    # only through an identity it has, or through a provider of an organization she is in
     assert page.status_code == 400
     assert await world.memberships("erin@a.example") == {"org-b": "MEMBER"}
     assert await world.count(UserIdentity) == 0
-    assert await failures(world) == [("not_a_member", world.org_a.id)]
+    assert await failures(world) == [("account_exists_elsewhere", world.org_a.id)]
 
 
 async def test_without_just_in_time_membership_an_invited_member_signs_in(
@@ -264,14 +266,21 @@ async def test_the_platform_provider_cannot_vouch_for_an_organization_s_domain(
     world = platform_world
     alice = await create_user(sessions, "alice@a.example")
     await add_member(sessions, world.org_a, await owner_of_a(world), alice, MembershipRole.ADMIN)
-    # when the platform's provider asserts her address
+    # when the platform's provider asserts her address, and then a newcomer's at her domain
     provider_b.add_user("mallory-1", "alice@a.example")
     page = await world.browser().visit("/auth/login?personal=1")
-    # then it is refused: no session for alice, and no way into A through the back door
-    assert page.status_code == 400
+    provider_b.reset()
+    provider_b.add_user("mallory-2", "newcomer@a.example")
+    newcomer = await world.browser().visit("/auth/login?personal=1")
+    # then both are refused: no session for alice, and no way into A through the back door
+    assert (page.status_code, newcomer.status_code) == (400, 400)
     assert await world.sessions_of("alice@a.example") == 0
+    assert await world.user("newcomer@a.example") is None
     assert await world.count(UserIdentity) == 0
-    assert await failures(world) == [("email_domain_not_vouched", None)]
+    assert await failures(world) == [
+        ("account_exists_elsewhere", None),
+        ("email_domain_not_vouched", None),
+    ]
 
 
 async def test_a_service_account_cannot_sign_in_through_a_browser(

@@ -76,6 +76,8 @@ async def complete_sign_in(
         # proved. Any other provider naming its address is refused, whatever it claims.
         existing = await get_user_by_email(session, email)
         if existing is not None:
+            if existing.is_service_account:
+                raise SignInError("service_account", "a service account cannot sign in")
             if not await _may_link(session, existing, provider, domain):
                 raise SignInError(
                     "account_exists_elsewhere",
