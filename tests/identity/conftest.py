@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from identity.dns_server import DnsZone
 from identity.oidc_provider import OidcProvider, OidcProviderMock
 
 RENKEI_REDIRECTS = ("http://renkei.test/*",)
@@ -38,6 +39,20 @@ def _fresh_providers(request: pytest.FixtureRequest) -> None:
     for name in ("provider_a", "provider_b"):
         if name in request.fixturenames:
             request.getfixturevalue(name).reset()
+
+
+@pytest.fixture(scope="session")
+def _dns_server() -> Iterator[DnsZone]:
+    zone = DnsZone().start()
+    yield zone
+    zone.stop()
+
+
+@pytest.fixture
+def dns_zone(_dns_server: DnsZone) -> DnsZone:
+    """A DNS server on loopback, empty at the start of each test; `world` resolves through it."""
+    _dns_server.clear()
+    return _dns_server
 
 
 @pytest.fixture(scope="session")

@@ -54,6 +54,9 @@ MISBEHAVIOURS = {
     "claims": "a dict of ID token claims to override (applied last)",
     "omit_claims": "names of ID token claims to leave out, e.g. ('nonce',)",
     "discovery": "a dict of discovery document fields to override",
+    "claims_at_userinfo_only": "True: the ID token names only the subject; email, name and "
+    "groups come from UserInfo (node-oidc-provider's default, OIDC Core 5.4)",
+    "userinfo_sub": "the `sub` the UserInfo endpoint answers with, e.g. 'someone-else'",
 }
 CODE_LIFETIME = 60
 
@@ -146,6 +149,7 @@ class OidcProvider:
         self.discovery_fetches = 0
         self.authorize_requests: list[dict[str, str]] = []
         self.token_requests: list[TokenRequest] = []
+        self.userinfo_requests = 0
         self._initial_key = _new_key()
         self._keys = [self._initial_key]  # newest last; replaced, never mutated in place
         self._unpublished: RSAKey | None = None
@@ -283,6 +287,7 @@ class OidcProvider:
         self.jwks_fetches = self.discovery_fetches = 0
         self.authorize_requests = []
         self.token_requests = []
+        self.userinfo_requests = 0
 
     # -- endpoints --------------------------------------------------------------------------
 
@@ -420,12 +425,13 @@ class OidcProvider:
         )
 
     async def _userinfo(self, request: Request) -> Response:
+        self.userinfo_requests += 1
         authorization = request.headers.get("authorization", "")
         subject = self._state.access_tokens.get(authorization.removeprefix("Bearer "))
         user = self._state.users.get(subject or "")
         if user is None:
             return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
-        claims = {"sub": user.subject, **user.claims}
+        claims = {"sub": self.misbehaviour.get("userinfo_sub", user.subject), **user.claims}
         if "email" in self.misbehaviour:
             claims["email"] = self.misbehaviour["email"]
         return JSONResponse(claims)
@@ -443,8 +449,9 @@ class OidcProvider:
             "azp": client.client_id,
             "iat": min(now, exp - self.token_lifetime),
             "exp": exp,
-            **self._state.users[grant.subject].claims,
         }
+        if not wrong.get("claims_at_userinfo_only"):
+            claims.update(self._state.users[grant.subject].claims)
         if grant.nonce is not None:
             claims["nonce"] = grant.nonce
         claims.update(

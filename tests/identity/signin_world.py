@@ -13,10 +13,12 @@ from sqlalchemy import func, select
 
 from factories import create_organization, create_user
 from identity.browser import Browser
+from identity.dns_server import DnsZone
 from identity.oidc_provider import OidcProvider
 from renkei.crypto import SecretBox
 from renkei.db import SessionFactory, unit_of_work
 from renkei.email_domains import service as email_domains
+from renkei.email_domains.dns_challenge import DnsChallenge
 from renkei.graphql.app import create_app
 from renkei.graphql.auth import PlatformProvider, SignInConfig
 from renkei.identity import providers
@@ -131,7 +133,9 @@ async def approve_domain(sessions: SessionFactory, organization: Organization, d
         )
 
 
-def sign_in_config(platform: OidcProvider | None = None) -> SignInConfig:
+def sign_in_config(
+    platform: OidcProvider | None = None, dns: DnsZone | None = None
+) -> SignInConfig:
     return SignInConfig(
         public_url=RENKEI,
         box=SecretBox({"test-key": os.urandom(32)}),
@@ -144,6 +148,7 @@ def sign_in_config(platform: OidcProvider | None = None) -> SignInConfig:
         )
         if platform
         else None,
+        dns=dns.challenge if dns else DnsChallenge(),
     )
 
 
@@ -154,8 +159,9 @@ async def world(
     redis_url: str,
     provider_a: OidcProvider,
     provider_b: OidcProvider,
+    dns_zone: DnsZone,
 ) -> AsyncIterator[World]:
-    config = sign_in_config()
+    config = sign_in_config(dns=dns_zone)
     owner_a = await create_user(sessions, "owner@a.example")
     owner_b = await create_user(sessions, "owner@b.example")
     org_a = await create_organization(
