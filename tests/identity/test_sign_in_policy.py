@@ -10,7 +10,7 @@ from sqlalchemy import select
 from factories import add_member, create_organization, create_user, graphql, token_for
 from identity.oidc_provider import OidcProvider
 from identity.signin_world import World
-from identity.test_sign_in import as_browser, sign_in
+from identity.test_sign_in import VIEWER, as_browser, sign_in
 from renkei.db import unit_of_work
 from renkei.graphql.relay import to_global_id
 from renkei.identity.models import BrowserSession
@@ -101,8 +101,12 @@ async def test_members_of_a_strict_organization_switch_into_it_only_from_its_own
     provider_a.add_user("alice-1", "alice@a.example")
     to_a = {"id": to_global_id("Organization", world.org_a.id)}
     to_b = {"id": to_global_id("Organization", world.org_b.id)}
+    # and bob's earlier session, which switched into A before A had a rule
+    earlier, _ = await sign_in(world, "bob@b.example")
+    before_rule = (await as_browser(earlier, SWITCH, to_a)).json()
     # when A requires its own provider
     set_policy = await _require(world, tokens, world.org_a)
+    earlier_viewer = (await as_browser(earlier, VIEWER)).json()["data"]["viewer"]
     # and bob, signed in through B's provider, switches to A by cookie and by bearer token
     bob_browser, _ = await sign_in(world, "bob@b.example")
     bob_switch = (await as_browser(bob_browser, SWITCH, to_a)).json()
@@ -118,6 +122,8 @@ async def test_members_of_a_strict_organization_switch_into_it_only_from_its_own
         "organization": {"slug": "org-a", "requireOwnProvider": True},
         "userErrors": [],
     }
+    assert before_rule["data"]["switchOrganization"]["organization"] == {"slug": "org-a"}
+    assert earlier_viewer["actingOrganization"] == {"slug": "org-b"}
     assert bob_switch["data"]["switchOrganization"] == _refusal(world.org_a)
     assert by_token["data"]["switchOrganization"] == _refusal(world.org_a)
     assert alice_to_b["data"]["switchOrganization"]["organization"] == {"slug": "org-b"}

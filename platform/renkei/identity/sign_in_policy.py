@@ -2,20 +2,22 @@
 
 With `require_own_provider` ("members must sign in through our provider"), acting for the
 organization needs a browser session that one of its own identity providers authenticated.
-A bearer token carries no such proof: it may keep acting for the organization it was issued for
-(that issuance already passed this check), but `switchOrganization` into such an organization
-from a token without a browser session is refused.
+A bearer token carries no such proof: `switchOrganization` into such an organization from a token
+without a browser session is refused. Turning the rule on sends browser sessions that switched in
+from another organization's sign-in back to that organization; access tokens already issued for
+it keep working until they expire (RENKEI_TOKEN_TTL_SECONDS).
 """
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
 from renkei.email_domains.models import DomainClaim, DomainClaimStatus
+from renkei.email_domains.service import as_platform
 from renkei.errors import Forbidden, Invalid, NotFound
 from renkei.identity.models import BrowserSession, IdentityProvider, ProviderDomain
 from renkei.organizations.models import Organization
@@ -59,6 +61,8 @@ async def set_require_own_provider(
         )
     if organization.require_own_provider != required:
         organization.require_own_provider = required
+        if required:
+            await _send_strangers_home(session, viewer, organization_id)
         audit.record(
             session,
             action=SIGN_IN_POLICY_CHANGED,
@@ -68,6 +72,23 @@ async def set_require_own_provider(
         )
         await session.flush()
     return organization
+
+
+async def _send_strangers_home(
+    session: AsyncSession, viewer: Viewer, organization_id: uuid.UUID
+) -> None:
+    """Browser sessions acting for the organization that another provider authenticated act
+    again for the organization that authenticated them (they switched in before the rule)."""
+    async with as_platform(session, viewer):
+        await session.execute(
+            update(BrowserSession)
+            .where(
+                BrowserSession.organization_id == organization_id,
+                BrowserSession.authenticated_organization_id.is_distinct_from(organization_id),
+            )
+            .values(organization_id=BrowserSession.authenticated_organization_id)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def check_may_act_for(
