@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit, outbox
@@ -93,16 +94,25 @@ async def claim(
     found = await _find(session, organization_id, domain)
     if found is not None:
         return found
-    row = DomainClaim(
-        id=uuid.uuid4(),
-        organization_id=organization_id,
-        domain=domain,
-        status=DomainClaimStatus.PENDING,
-        token=new_token(),
-        claimed_by_id=actor_user_id,
+    claim_id = uuid.uuid4()
+    # Two registrations at once may claim the same domain: the second finds the first's claim.
+    inserted = await session.execute(
+        insert(DomainClaim)
+        .values(
+            id=claim_id,
+            organization_id=organization_id,
+            domain=domain,
+            status=DomainClaimStatus.PENDING,
+            token=new_token(),
+            claimed_by_id=actor_user_id,
+            created_at=datetime.now(UTC),
+        )
+        .on_conflict_do_nothing(index_elements=["organization_id", "domain"])
     )
-    session.add(row)
-    await session.flush()
+    row = await _find(session, organization_id, domain)
+    assert row is not None
+    if not inserted.rowcount:  # type: ignore[attr-defined]
+        return row
     outbox.enqueue(
         session,
         CLAIMED_TOPIC,
