@@ -146,8 +146,8 @@ class SignInRoutes:
                         404,
                         "No organization found",
                         f"No organization signs in with addresses at {domain}. Ask your "
-                        "organization's Renkei administrator to register its identity provider, "
-                        "or sign in with your organization's name.",
+                        "organization's Renkei administrator to register its identity provider "
+                        "and verify this domain, or sign in with your organization's name.",
                     )
                 matching = [(p, o) for p, o in found_by_domain if not slug or o.slug == slug]
                 if not matching:
