@@ -12,7 +12,7 @@ from typing import Any
 from dnslib import QTYPE, RCODE, RR, TXT
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
-from renkei.email_domains.dns_challenge import DnsChallenge, Nameserver
+from renkei.email_domains.dns_challenge import DnsChallenge
 
 
 class DnsZone(BaseResolver):  # type: ignore[misc]
@@ -65,4 +65,4 @@ class DnsZone(BaseResolver):  # type: ignore[misc]
     @property
     def challenge(self) -> DnsChallenge:
         """Renkei's resolver, configured as RENKEI_DNS_NAMESERVERS=127.0.0.1:<port> would."""
-        return DnsChallenge((Nameserver("127.0.0.1", self.port),), timeout=2.0)
+        return DnsChallenge.from_setting(f"127.0.0.1:{self.port}")

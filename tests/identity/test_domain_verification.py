@@ -4,7 +4,10 @@ resolver) or by a platform operator's approval; until then its providers vouch f
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import Any
+
+from sqlalchemy import select
 
 from factories import add_member, create_organization, create_user, graphql, token_for
 from identity.dns_server import DnsZone
@@ -259,3 +262,30 @@ async def test_the_operator_cli_verifies_a_domain(world, tokens, provider_b: Oid
     assert await world.memberships("potter@arita-kiln.example") == {"arita-kiln": "MEMBER"}
     [event] = await _log(world, firm, "email_domain_verified")
     assert event.detail["method"] == "OPERATOR" and event.detail["by"].startswith("cli:")
+
+
+async def test_two_claims_of_one_domain_at_once_make_one_claim(committed, tokens):
+    # given a firm's owner who sends the same claim twice at once (a double click), each
+    # request in its own transaction on its own connection
+    owner = await create_user(committed.sessions, "owner@kashima-tekko.example")
+    firm = await create_organization(committed.sessions, owner, slug="kashima-tekko")
+    token = token_for(tokens, owner, firm)
+    variables = {
+        "input": {
+            "organizationId": to_global_id("Organization", firm.id),
+            "domain": "kashima-tekko.example",
+        }
+    }
+    # when
+    first, second = await asyncio.gather(
+        graphql(committed.client, CLAIM, variables, token=token),
+        graphql(committed.client, CLAIM, variables, token=token),
+    )
+    # then both answer the one claim, which was audited once
+    assert first == second
+    assert first["data"]["claimEmailDomain"]["userErrors"] == []
+    async with unit_of_work(committed.sessions, Viewer.platform()) as session:
+        claimed = await session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "email_domain_claimed")
+        )
+        assert len(claimed.all()) == 1

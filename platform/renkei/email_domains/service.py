@@ -96,8 +96,10 @@ async def claim(
         return found
     claim_id = uuid.uuid4()
     # Two registrations at once may claim the same domain: the second finds the first's claim.
-    inserted = await session.execute(
-        insert(DomainClaim)
+    # The table, not the class: the ORM's bulk INSERT reports no row count to tell the two apart.
+    table = DomainClaim.__table__
+    made = await session.scalar(
+        insert(table)  # type: ignore[arg-type]
         .values(
             id=claim_id,
             organization_id=organization_id,
@@ -108,10 +110,11 @@ async def claim(
             created_at=datetime.now(UTC),
         )
         .on_conflict_do_nothing(index_elements=["organization_id", "domain"])
+        .returning(table.c.id)
     )
     row = await _find(session, organization_id, domain)
     assert row is not None
-    if not inserted.rowcount:  # type: ignore[attr-defined]
+    if made is None:
         return row
     outbox.enqueue(
         session,
