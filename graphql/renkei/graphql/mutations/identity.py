@@ -34,7 +34,8 @@ class RegisterIdentityProviderInput:
     client_id: str
     client_secret: str = strawberry.field(description="Stored encrypted; never returned.")
     email_domains: list[str] = strawberry.field(
-        description="The domains this provider vouches for."
+        description="The domains this provider is for. Each is claimed for your organization "
+        "and vouches for nobody until verified: see Organization.domainClaims."
     )
     jit_provisioning: bool = True
     role_claim: str | None = strawberry.field(default=None, description="e.g. groups or roles.")
