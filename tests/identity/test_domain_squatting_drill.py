@@ -194,6 +194,14 @@ async def test_squatting_another_organization_s_domain_is_refused_at_every_step(
     assert page.status_code == 400
     assert "an account for owner@a.example already exists" in page.text
     assert "renkei_session" not in browser.cookies
+    # ... and a newcomer at a.example is no better: the PENDING claim vouches for nobody.
+    mallory_idp.add_user("newbie-1", "newbie@a.example")
+    mallory_idp.default_user = "newbie-1"
+    newcomer = await world.browser().visit("/auth/login?org=org-b")
+    assert newcomer.status_code == 400
+    assert "has not verified that domain" in newcomer.text
+    assert await world.user("newbie@a.example") is None
+    mallory_idp.default_user = "mallory-1"
     # 6. Even had B proved the domain (say, an operator misled), the account is not B's to reach.
     await approve_domain(world.sessions, world.org_b, "a.example")
     again = await world.browser().visit("/auth/login?org=org-b")
@@ -203,6 +211,7 @@ async def test_squatting_another_organization_s_domain_is_refused_at_every_step(
     ]
     assert refusals == [
         ("account_exists_elsewhere", world.org_b.id),
+        ("email_domain_not_vouched", world.org_b.id),
         ("account_exists_elsewhere", world.org_b.id),
     ]
     assert await world.memberships("owner@a.example") == {"org-a": "OWNER"}
