@@ -40,6 +40,27 @@ async def _revoke(runtime: Any, args: argparse.Namespace) -> None:
     print(f"{args.email} no longer operates the platform")
 
 
+async def _verify_organization(runtime: Any, args: argparse.Namespace) -> None:
+    from renkei.db import unit_of_work
+    from renkei.organizations import verification
+    from renkei.tenancy import Viewer
+
+    async with unit_of_work(runtime.sessions, Viewer.platform()) as session:
+        if args.revoke:
+            organization = await verification.unverify(
+                session,
+                slug=args.slug,
+                unverified_by=_actor(),
+                actor_user_id=None,
+                reason=args.reason or "withdrawn from the command line",
+            )
+        else:
+            organization = await verification.verify(
+                session, slug=args.slug, verified_by=_actor(), actor_user_id=None
+            )
+    print(f"{organization.name} ({organization.slug}) is {organization.verification.value}")
+
+
 def add_parser(commands: Any) -> None:
     operator = commands.add_parser("operator", help="what the platform's operators do")
     actions = operator.add_subparsers(dest="action", required=True)
@@ -49,6 +70,14 @@ def add_parser(commands: Any) -> None:
     revoke = actions.add_parser("revoke", help="take a user's operator rights away")
     revoke.add_argument("--email", required=True)
     revoke.set_defaults(run=_revoke)
+    verify = actions.add_parser(
+        "verify-organization",
+        help="vouch that an organization is who it says (public bodies, contested codes)",
+    )
+    verify.add_argument("slug")
+    verify.add_argument("--revoke", action="store_true", help="withdraw its verification")
+    verify.add_argument("--reason", help="why the verification is withdrawn (audited)")
+    verify.set_defaults(run=_verify_organization)
 
 
 async def run(runtime: Any, args: argparse.Namespace) -> None:

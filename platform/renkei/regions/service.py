@@ -16,6 +16,7 @@ from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Una
 from renkei.geography.data import PREFECTURES_BY_CODE
 from renkei.organizations import repository as organizations
 from renkei.organizations.service import is_slug
+from renkei.organizations.verification import require_verified
 from renkei.regions import repository
 from renkei.regions.models import ParticipationStatus, Region, RegionMember, RegionRole
 from renkei.tenancy import Viewer, require_manager
@@ -148,6 +149,13 @@ async def create_region(
         raise Forbidden("act for an organization to found a region")
     secretariat_id = viewer.organization_id
     require_manager(viewer, secretariat_id, to="found a region")
+    secretariat_organization = await organizations.get(session, secretariat_id)
+    if secretariat_organization is None:
+        raise NotFound("no such organization")
+    require_verified(
+        secretariat_organization,
+        to="found a region, run it as its secretariat or sign its declaration",
+    )
     slug = _clean_slug(slug)
     name = clean_name(name)
     codes = _clean_prefectures(prefecture_codes)
@@ -334,6 +342,8 @@ async def invite_region_member(
     organization = await organizations.get(session, organization_id)
     if organization is None:
         raise NotFound("no such organization", field="organizationId")
+    if is_signatory:
+        require_verified(organization, to="sign the declaration", field="isSignatory")
     member = await repository.member_of(session, region.id, organization_id)
     before = None
     if member is not None:
@@ -405,6 +415,10 @@ async def answer_region_invitation(
             field="regionMemberId",
             code=ErrorCode.CONFLICT,
         )
+    if accept and member.is_signatory:
+        organization = await organizations.get(session, member.organization_id)
+        assert organization is not None
+        require_verified(organization, to="sign the declaration", field="regionMemberId")
     before = snapshot(member, MEMBER_FIELDS)
     member.status = ParticipationStatus.ACTIVE if accept else ParticipationStatus.DECLINED
     member.responded_at = datetime.now(UTC)
@@ -424,9 +438,11 @@ async def answer_region_invitation(
 
 
 async def leave_region(
-    session: AsyncSession, viewer: Viewer, *, region_id: uuid.UUID
+    session: AsyncSession, viewer: Viewer, *, region_id: uuid.UUID, confirm: bool = False
 ) -> RegionMember:
-    """The acting organization leaves a region it is a member of; the secretariat stays."""
+    """The acting organization leaves a region it is a member of; the secretariat stays.
+
+    Two steps: without `confirm` nothing changes and the answer says what leaving would do."""
     _require_user(viewer)
     if viewer.organization_id is None:
         raise Forbidden("act for the organization that leaves")
@@ -443,6 +459,14 @@ async def leave_region(
         raise Conflict(
             f"your organization is not an active member of this region ({member.status.value})",
             field="regionId",
+        )
+    if not confirm:
+        raise Conflict(
+            f"your organization will leave {region.name}: every member of it loses access to the "
+            "region's members-only projects and KPIs at once, and only the secretariat can invite "
+            "it back. Send the same request with confirm: true to leave",
+            field="confirm",
+            code=ErrorCode.CONFIRMATION_REQUIRED,
         )
     before = snapshot(member, MEMBER_FIELDS)
     member.status = ParticipationStatus.LEFT
