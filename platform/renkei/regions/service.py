@@ -462,9 +462,9 @@ async def leave_region(
         )
     if not confirm:
         raise Conflict(
-            f"your organization will leave {region.name}: every member of it loses access to the "
-            "region's members-only projects and KPIs at once, and only the secretariat can invite "
-            "it back. Send the same request with confirm: true to leave",
+            f"your organization will leave {region.name}: it stops taking part at once, its "
+            "people no longer see what the region shows only to its members, and only the "
+            "secretariat can invite it back. Send the same request with confirm: true to leave",
             field="confirm",
             code=ErrorCode.CONFIRMATION_REQUIRED,
         )
