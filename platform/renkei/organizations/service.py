@@ -439,16 +439,12 @@ async def _confirm_leaving(
         return
     organization = await repository.get(session, membership.organization_id)
     name = organization.name if organization else "the organization"
-    managers = await repository.count_managers(session, membership.organization_id) - 1
-    others = (
-        f"{managers} other owner(s) or admin(s) will manage it"
-        if managers
-        else "nobody but its owners will manage it"
-    )
+    # The last owner was refused before (LAST_OWNER), so someone else manages it afterwards.
+    others = await repository.count_managers(session, membership.organization_id) - 1
     raise Conflict(
         f"you are removing yourself from {name}: you lose access to it at once and only its "
-        f"owners or admins can invite you back; {others}. Send the same request with "
-        "confirm: true to go ahead",
+        f"owners or admins can invite you back; {others} other owner(s) or admin(s) will "
+        "manage it. Send the same request with confirm: true to go ahead",
         field="confirm",
         code=ErrorCode.CONFIRMATION_REQUIRED,
     )
