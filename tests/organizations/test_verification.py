@@ -299,10 +299,17 @@ async def _region_id(client: Any, tokens: Any, user: Any, organization: Any) -> 
     return body["data"]["region"]["id"]
 
 
+UPDATE_REGION = """
+mutation UpdateRegion($input: UpdateRegionInput!) {
+  updateRegion(input: $input) { region { name } userErrors { field code message } }
+}
+"""
+
+
 async def test_a_verified_prefecture_that_changes_its_code_is_unverified_again(
     sessions, client, tokens
 ):
-    # given 東京都, verified by the operator
+    # given 東京都, verified by the operator, the secretariat of a region
     owner = await create_user(sessions, "soumu@metro.tokyo.example")
     tokyo = await create_organization(
         sessions,
@@ -314,7 +321,9 @@ async def test_a_verified_prefecture_that_changes_its_code_is_unverified_again(
         local_government_code=TOKYO_CODE,
     )
     token = token_for(tokens, owner, tokyo)
-    # when its owner moves it to 熊本県's code
+    founded = await graphql(client, CREATE_REGION, _region("kanto"), token=token)
+    assert founded["data"]["createRegion"]["userErrors"] == []
+    # when its owner moves it to 熊本県's code, then renames the region
     body = await graphql(
         client,
         UPDATE_ORGANIZATION,
@@ -327,8 +336,16 @@ async def test_a_verified_prefecture_that_changes_its_code_is_unverified_again(
         },
         token=token,
     )
-    region = await graphql(client, CREATE_REGION, _region(), token=token)
-    # then the verification is gone, says why in the audit log, and the region is refused
+    region_id = (await graphql(client, 'query { region(slug: "kanto") { id } }', token=token))[
+        "data"
+    ]["region"]["id"]
+    renamed = await graphql(
+        client,
+        UPDATE_REGION,
+        {"input": {"id": region_id, "version": 1, "name": "熊本広域"}},
+        token=token,
+    )
+    # then the verification is gone, says why in the audit log, and it runs the region no more
     assert body["data"]["updateOrganization"] == {
         "organization": {
             "localGovernmentCode": "430005",
@@ -337,7 +354,12 @@ async def test_a_verified_prefecture_that_changes_its_code_is_unverified_again(
         },
         "userErrors": [],
     }
-    assert region["data"]["createRegion"]["userErrors"][0]["code"] == "ORGANIZATION_UNVERIFIED"
+    assert renamed["data"]["updateRegion"] == {
+        "region": None,
+        "userErrors": [
+            _unverified("東京都", "run a region as its secretariat (change the region)")
+        ],
+    }
     log = await graphql(client, ORGANIZATION, {"slug": "tokyo-metro"}, token=token)
     assert [
         (e["action"], e["reason"]) for e in log["data"]["organization"]["auditEvents"]["nodes"]

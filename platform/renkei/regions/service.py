@@ -106,11 +106,17 @@ async def _region(session: AsyncSession, region_id: uuid.UUID, *, field: str) ->
     return region
 
 
-def _require_secretariat_admin(viewer: Viewer, region: Region, *, to: str) -> uuid.UUID:
+async def _require_secretariat_admin(
+    session: AsyncSession, viewer: Viewer, region: Region, *, to: str
+) -> uuid.UUID:
+    """The viewer manages the region's secretariat, and the secretariat is (still) verified."""
     user_id = _require_user(viewer)
     if viewer.organization_id != region.secretariat_organization_id:
         raise Forbidden(f"only the region's secretariat may {to}")
     require_manager(viewer, region.secretariat_organization_id, to=to)
+    secretariat = await organizations.get(session, region.secretariat_organization_id)
+    assert secretariat is not None
+    require_verified(secretariat, to=f"run a region as its secretariat ({to})")
     return user_id
 
 
@@ -237,7 +243,7 @@ async def update_region(
     """Change a region's name, prefectures or declaration (the secretariat's admins)."""
     _require_user(viewer)
     region = await _region(session, region_id, field="id")
-    _require_secretariat_admin(viewer, region, to="change the region")
+    await _require_secretariat_admin(session, viewer, region, to="change the region")
     new_slug = _clean_slug(slug) if slug is not None else None
     new_name = clean_name(name) if name is not None else None
     codes = _clean_prefectures(prefecture_codes) if prefecture_codes is not None else None
@@ -301,7 +307,7 @@ async def adopt_vision(
     """Adopt a new version of the region's vision; the previous one stays in the activity log."""
     _require_user(viewer)
     region = await _region(session, region_id, field="regionId")
-    _require_secretariat_admin(viewer, region, to="adopt the region's vision")
+    await _require_secretariat_admin(session, viewer, region, to="adopt the region's vision")
     text = _clean_text(text, field="text", required=True)
     _check_vision_date(region, adopted_on, field="adoptedOn")
     await _check_version(session, region, version)
@@ -336,7 +342,7 @@ async def invite_region_member(
     """Invite an organization; it joins only when one of its admins accepts."""
     _require_user(viewer)
     region = await _region(session, region_id, field="regionId")
-    user_id = _require_secretariat_admin(viewer, region, to="invite organizations")
+    user_id = await _require_secretariat_admin(session, viewer, region, to="invite organizations")
     if role is RegionRole.SECRETARIAT:
         raise Invalid("a region has one secretariat: invite as MEMBER or SUPPORTER", field="role")
     organization = await organizations.get(session, organization_id)
