@@ -447,3 +447,68 @@ async def test_two_organizations_never_hold_one_verified_code(sessions):
             await session.execute(
                 text("UPDATE organizations SET verification = 'VERIFIED' WHERE slug = 'tokyo-b'")
             )
+
+
+ANSWER_REGION_INVITATION = """
+mutation Answer($input: AnswerRegionInvitationInput!) {
+  answerRegionInvitation(input: $input) {
+    regionMember { status isSignatory }
+    userErrors { field code message }
+  }
+}
+"""
+
+
+async def test_a_firm_whose_verification_is_withdrawn_cannot_sign_what_it_was_invited_to(
+    sessions, client, tokens
+):
+    # given a verified firm invited to sign a region's declaration
+    secretariat_owner = await create_user(sessions, "owner@kyushu.example")
+    secretariat = await create_organization(sessions, secretariat_owner, slug="kyushu-keizai")
+    secretariat_token = token_for(tokens, secretariat_owner, secretariat)
+    await graphql(client, CREATE_REGION, _region("kyushu"), token=secretariat_token)
+    owner = await create_user(sessions, "owner@firm.example")
+    firm = await create_organization(sessions, owner, slug="firm", corporate_number=FIRM_NUMBER)
+    invited = await graphql(
+        client,
+        INVITE_REGION_MEMBER,
+        {
+            "input": {
+                "regionId": await _region_id(client, tokens, secretariat_owner, secretariat),
+                "organizationId": to_global_id("Organization", firm.id),
+                "isSignatory": True,
+            }
+        },
+        token=secretariat_token,
+    )
+    assert invited["data"]["inviteRegionMember"]["userErrors"] == []
+    # when an operator withdraws the firm's verification, and the firm accepts the invitation
+    operator = await _operator(sessions)
+    withdrawn = await graphql(
+        client,
+        VERIFY_ORGANIZATION,
+        {"input": {"organizationId": to_global_id("Organization", firm.id), "verified": False}},
+        token=token_for(tokens, operator),
+    )
+    firm_token = token_for(tokens, owner, firm)
+    pending = await graphql(
+        client,
+        'query { region(slug: "kyushu") { members(status: INVITED) { nodes { id } } } }',
+        token=firm_token,
+    )
+    member_id = pending["data"]["region"]["members"]["nodes"][0]["id"]
+    answer = await graphql(
+        client,
+        ANSWER_REGION_INVITATION,
+        {"input": {"regionMemberId": member_id, "accept": True}},
+        token=firm_token,
+    )
+    # then it is unverified and does not sign
+    assert withdrawn["data"]["verifyOrganization"] == {
+        "organization": {"slug": "firm", "verification": "UNVERIFIED"},
+        "userErrors": [],
+    }
+    assert answer["data"]["answerRegionInvitation"] == {
+        "regionMember": None,
+        "userErrors": [_unverified("firm", "sign the declaration", "regionMemberId")],
+    }
