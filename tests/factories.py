@@ -13,7 +13,8 @@ from renkei.identity.models import User
 from renkei.identity.scopes import ALL_SCOPES
 from renkei.identity.tokens import TokenService
 from renkei.organizations import service as organizations
-from renkei.organizations.models import Membership, Organization, OrganizationKind
+from renkei.organizations import verification
+from renkei.organizations.models import Membership, Organization, OrganizationKind, Verification
 from renkei.tenancy import MembershipRole, Viewer
 
 
@@ -46,13 +47,16 @@ async def create_organization(
     home_prefecture_code: str = "40",
     corporate_number: str | None = None,
     local_government_code: str | None = None,
+    verified: bool = True,
 ) -> Organization:
+    """Found an organization as `owner`; a public body is then verified by the platform, as an
+    operator would (`verified=False` leaves it as its founder made it)."""
     slug = slug or f"org-{uuid.uuid4().hex[:8]}"
     async with sessions() as session, session.begin():
         viewer = await identity.viewer_for(
             session, owner.id, organization_id=None, scopes=ALL_SCOPES
         )
-        return await organizations.create_organization(
+        organization = await organizations.create_organization(
             session,
             viewer,
             slug=slug,
@@ -62,6 +66,12 @@ async def create_organization(
             corporate_number=corporate_number,
             local_government_code=local_government_code,
         )
+    if verified and organization.verification is not Verification.VERIFIED:
+        async with unit_of_work(sessions, Viewer.platform()) as session:
+            organization = await verification.verify(
+                session, verified_by="test", actor_user_id=None, organization_id=organization.id
+            )
+    return organization
 
 
 async def add_member(

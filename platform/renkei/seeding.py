@@ -34,6 +34,7 @@ from renkei.identity.scopes import ALL_SCOPES
 from renkei.kpis import service as kpis
 from renkei.kpis.models import KpiDirection
 from renkei.organizations import service as organizations
+from renkei.organizations import verification
 from renkei.organizations.models import Membership, Organization, OrganizationKind
 from renkei.projects import baselines, dependencies, milestones
 from renkei.projects import service as projects
@@ -105,6 +106,11 @@ async def _create_organization(session: AsyncSession, spec: Spec) -> None:
         home_prefecture_code=spec["home_prefecture_code"],
         corporate_number=spec.get("corporate_number"),
         local_government_code=spec.get("local_government_code"),
+    )
+    # The seed's organizations are the real ones, loaded by the platform: it vouches for them.
+    await _become(session, Viewer.platform())
+    await verification.verify(
+        session, verified_by="seed", actor_user_id=None, organization_id=organization.id
     )
     acting_owner = founder.acting_as(organization.id, MembershipRole.OWNER)
     for person in spec.get("members", []):

@@ -204,7 +204,8 @@ async def test_a_kpi_needs_exactly_one_owner_and_a_finite_baseline(client, token
             {
                 "field": "baseline",
                 "code": "INVALID",
-                "message": "the number is too large: at most 16 digits before the point",
+                "message": "baseline is too large: from -9999999999999999.9999 to "
+                "9999999999999999.9999 (16 digits before the point)",
             }
         ],
     ]

@@ -11,7 +11,6 @@ from stdnum.jp import cn
 from factories import add_member, create_organization, create_user, graphql, token_for
 from renkei.graphql.relay import parse_global_id, to_global_id
 from renkei.identity.scopes import ALL_SCOPES, ORGANIZATIONS_READ
-from renkei.organizations.models import OrganizationKind
 from renkei.tenancy import MembershipRole
 
 CREATE_ORGANIZATION = """
@@ -346,62 +345,6 @@ async def test_a_taken_slug_is_a_duplicate_and_the_holder_is_untouched(sessions,
     assert found["data"]["organization"]["name"] == "九州チップ株式会社"
 
 
-@pytest.mark.parametrize(
-    ("fields", "error"),
-    [
-        (
-            # Full width, to show that the number is normalized before it is compared.
-            {"kind": "NATIONAL_AGENCY", "corporateNumber": full_width(NTA_NUMBER)},
-            {
-                "field": "corporateNumber",
-                "code": "DUPLICATE",
-                "message": "an organization with corporate number 7000012050002 exists: 国税庁",
-            },
-        ),
-        (
-            {"kind": "PREFECTURE", "homePrefectureCode": "43", "localGovernmentCode": "430005"},
-            {
-                "field": "localGovernmentCode",
-                "code": "DUPLICATE",
-                "message": "an organization with local government code 430005 exists: 熊本県",
-            },
-        ),
-    ],
-    ids=["corporate-number", "local-government-code"],
-)
-async def test_a_taken_identifier_is_a_duplicate(sessions, client, tokens, fields, error):
-    # given
-    holder = await create_user(sessions, "holder@example.jp")
-    await create_organization(
-        sessions,
-        holder,
-        name="国税庁",
-        kind=OrganizationKind.NATIONAL_AGENCY,
-        home_prefecture_code="13",
-        corporate_number=NTA_NUMBER,
-    )
-    await create_organization(
-        sessions,
-        holder,
-        name="熊本県",
-        kind=OrganizationKind.PREFECTURE,
-        home_prefecture_code="43",
-        local_government_code="430005",
-    )
-    token = token_for(tokens, await create_user(sessions, "latecomer@example.jp"))
-    # when
-    body = await graphql(
-        client,
-        CREATE_ORGANIZATION,
-        create_input(slug="copycat", name="複製", **fields),
-        token=token,
-    )
-    # then
-    assert body["data"]["createOrganization"] == {"organization": None, "userErrors": [error]}
-    found = await graphql(client, ORGANIZATION_BY_SLUG, {"slug": "copycat"}, token=token)
-    assert found == {"data": {"organization": None}}
-
-
 async def test_an_anonymous_caller_cannot_create_an_organization(sessions, client, tokens):
     # given
     onlooker = await create_user(sessions, "onlooker@example.jp")
@@ -539,57 +482,3 @@ async def test_an_admin_of_another_organization_cannot_update_it(sessions, clien
     }
     found = await graphql(client, ORGANIZATION_BY_SLUG, {"slug": "oita-chip"}, token=token)
     assert found["data"]["organization"]["name"] == "大分チップ"
-
-
-async def test_a_corporate_number_taken_by_another_organization_is_a_duplicate(
-    sessions, client, tokens
-):
-    # given
-    owner = await create_user(sessions, "owner@nagasaki.example")
-    await create_organization(
-        sessions,
-        owner,
-        slug="nta",
-        name="国税庁",
-        kind=OrganizationKind.NATIONAL_AGENCY,
-        home_prefecture_code="13",
-        corporate_number=NTA_NUMBER,
-    )
-    organization = await create_organization(
-        sessions,
-        owner,
-        slug="nagasaki-chip",
-        name="長崎チップ",
-        corporate_number=KYUSHU_CHIP_NUMBER,
-    )
-    token = token_for(tokens, owner, organization)
-    # when
-    body = await graphql(
-        client,
-        UPDATE_ORGANIZATION,
-        {
-            "input": {
-                "id": to_global_id("Organization", organization.id),
-                "name": "長崎チップ新社",
-                "corporateNumber": NTA_NUMBER,
-            }
-        },
-        token=token,
-    )
-    # then
-    assert body["data"]["updateOrganization"] == {
-        "organization": None,
-        "userErrors": [
-            {
-                "field": "corporateNumber",
-                "code": "DUPLICATE",
-                "message": "an organization with corporate number 7000012050002 exists: 国税庁",
-            }
-        ],
-    }
-    found = await graphql(client, ORGANIZATION_BY_SLUG, {"slug": "nagasaki-chip"}, token=token)
-    assert found["data"]["organization"] == {
-        "name": "長崎チップ",
-        "corporateNumber": KYUSHU_CHIP_NUMBER,
-        "localGovernmentCode": None,
-    }

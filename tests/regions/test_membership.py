@@ -81,7 +81,8 @@ def answer(member: Any, accept: bool) -> dict[str, Any]:
 
 
 def leave(region: Any) -> dict[str, Any]:
-    return {"input": {"regionId": to_global_id("Region", region.id)}}
+    """Leaving, confirmed (the unconfirmed first step is in test_confirmed_departures.py)."""
+    return {"input": {"regionId": to_global_id("Region", region.id), "confirm": True}}
 
 
 def error(field: str | None, code: str, message: str) -> dict[str, Any]:

@@ -128,6 +128,24 @@ async def test_seeding_again_creates_nothing(seeded: Seeded) -> None:
     assert seeded.counts_after_second == seeded.counts_after_first
 
 
+PUBLIC_BODIES = """
+query {
+  organizations(first: 100) { nodes { slug kind verification } }
+}
+"""
+
+
+async def test_the_seeded_organizations_are_verified_by_the_platform(seeded: Seeded) -> None:
+    # given the demo user
+    token = await seeded.token("demo@renkei.example", "fukuoka-pref")
+    # when they list the organizations
+    body = await graphql(seeded.client, PUBLIC_BODIES, token=token)
+    # then every seeded one, prefectures and municipalities included, is verified
+    nodes = body["data"]["organizations"]["nodes"]
+    assert {n["kind"] for n in nodes} >= {"PREFECTURE", "MUNICIPALITY", "COMPANY"}
+    assert {n["verification"] for n in nodes} == {"VERIFIED"}
+
+
 DEMO_QUERY = """
 query {
   viewer {

@@ -17,6 +17,7 @@ from renkei.identity.scopes import KPI_WRITE
 from renkei.kpis import repository
 from renkei.kpis.attainment import Attainment, Observed, Rollup, attainment, rollup
 from renkei.kpis.models import Kpi, KpiDirection, KpiObservation, KpiTarget, ObservationSource
+from renkei.organizations import repository as organizations
 from renkei.tenancy import MembershipRole, Viewer
 from renkei.text import clean_name
 
@@ -34,6 +35,7 @@ OBSERVATION_FIELDS = (
 # Numeric(20, 4): sixteen digits before the point, four after.
 SCALE = Decimal("0.0001")
 LIMIT = Decimal(10) ** 16
+RANGE = "from -9999999999999999.9999 to 9999999999999999.9999 (16 digits before the point)"
 FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR = 2000, 2100
 MAX_DESCRIPTION = 5000
 MAX_NOTE = 2000
@@ -57,10 +59,14 @@ def _number(value: Number, *, field: str) -> Decimal:
     # A float becomes the shortest decimal that reads back as it: 0.1, not 0.1000000000000000055.
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if not number.is_finite():
-        raise Invalid("a finite number is needed", field=field)
+        raise Invalid(f"{field} must be a finite number, {RANGE}", field=field)
+    # The size is checked before rounding: quantizing 1e24 to four decimals needs more digits
+    # than the decimal context holds.
+    if number.adjusted() >= 16:
+        raise Invalid(f"{field} is too large: {RANGE}", field=field)
     number = number.quantize(SCALE, rounding=ROUND_HALF_UP)
     if abs(number) >= LIMIT:
-        raise Invalid("the number is too large: at most 16 digits before the point", field=field)
+        raise Invalid(f"{field} is too large: {RANGE}", field=field)
     return number
 
 
@@ -355,11 +361,35 @@ async def record_kpi_observation(
     return await _correct(session, viewer, existing, entered)
 
 
+async def _require_recorder(
+    session: AsyncSession, viewer: Viewer, existing: KpiObservation
+) -> None:
+    """Only the organization that recorded a period corrects it: another participant cannot
+    overwrite its number, nor take its attribution."""
+    recorder = existing.recorded_for_organization_id
+    if recorder is None or recorder == viewer.organization_id:
+        return
+    organization = await organizations.get(session, recorder)
+    name = organization.name if organization else "another organization"
+    raise Forbidden(
+        f"{name} recorded this period ({existing.period_start.isoformat()} to "
+        f"{existing.period_end.isoformat()}); only it may correct the value: ask it to",
+        field="periodStart",
+    )
+
+
 async def _correct(
     session: AsyncSession, viewer: Viewer, existing: KpiObservation, entered: KpiObservation
 ) -> KpiObservation:
+    """Correct the value and note; who recorded the period stays, the corrector is the
+    activity's actor."""
+    await _require_recorder(session, viewer, existing)
     before = snapshot(existing, OBSERVATION_FIELDS)
-    for attribute in ("value", "note", "source", "recorded_by_id", "recorded_for_organization_id"):
+    attributes = ["value", "note"]
+    if existing.recorded_for_organization_id is None:
+        # Its recorder is gone: the correcting organization answers for the value from now on.
+        attributes += ["source", "recorded_by_id", "recorded_for_organization_id"]
+    for attribute in attributes:
         setattr(existing, attribute, getattr(entered, attribute))
     after = snapshot(existing, OBSERVATION_FIELDS)
     if after == before:

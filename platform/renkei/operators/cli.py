@@ -88,6 +88,27 @@ async def _domains(runtime: Any, args: argparse.Namespace) -> None:
         )
 
 
+async def _verify_organization(runtime: Any, args: argparse.Namespace) -> None:
+    from renkei.db import unit_of_work
+    from renkei.organizations import verification
+    from renkei.tenancy import Viewer
+
+    async with unit_of_work(runtime.sessions, Viewer.platform()) as session:
+        if args.revoke:
+            organization = await verification.unverify(
+                session,
+                slug=args.slug,
+                unverified_by=_actor(),
+                actor_user_id=None,
+                reason=args.reason or "withdrawn from the command line",
+            )
+        else:
+            organization = await verification.verify(
+                session, slug=args.slug, verified_by=_actor(), actor_user_id=None
+            )
+    print(f"{organization.name} ({organization.slug}) is {organization.verification.value}")
+
+
 def add_parser(commands: Any) -> None:
     operator = commands.add_parser("operator", help="what the platform's operators do")
     actions = operator.add_subparsers(dest="action", required=True)
@@ -107,6 +128,14 @@ def add_parser(commands: Any) -> None:
     domains = actions.add_parser("domains", help="list organizations' email domain claims")
     domains.add_argument("--pending", action="store_true", help="only the unverified ones")
     domains.set_defaults(run=_domains)
+    organization = actions.add_parser(
+        "verify-organization",
+        help="vouch that an organization is who it says (public bodies, contested codes)",
+    )
+    organization.add_argument("slug")
+    organization.add_argument("--revoke", action="store_true", help="withdraw its verification")
+    organization.add_argument("--reason", help="why the verification is withdrawn (audited)")
+    organization.set_defaults(run=_verify_organization)
 
 
 async def run(runtime: Any, args: argparse.Namespace) -> None:

@@ -24,6 +24,8 @@ class OrganizationKind(StrEnum):
     FINANCIAL_INSTITUTION = "FINANCIAL_INSTITUTION"
     ECONOMIC_ORGANIZATION = "ECONOMIC_ORGANIZATION"
     NATIONAL_AGENCY = "NATIONAL_AGENCY"
+    # 広域連合: a union of local governments for wide-area administration (e.g. 関西広域連合).
+    WIDE_AREA_UNION = "WIDE_AREA_UNION"
     LABOR_ORGANIZATION = "LABOR_ORGANIZATION"
     MEDIA = "MEDIA"
     PROFESSIONAL_FIRM = "PROFESSIONAL_FIRM"
@@ -34,6 +36,32 @@ class OrganizationKind(StrEnum):
     def is_local_government(self) -> bool:
         return self in (OrganizationKind.PREFECTURE, OrganizationKind.MUNICIPALITY)
 
+    @property
+    def is_public(self) -> bool:
+        """A public body: only a platform operator may vouch that an organization is one."""
+        return self in PUBLIC_KINDS
+
+
+PUBLIC_KINDS = frozenset(
+    {
+        OrganizationKind.PREFECTURE,
+        OrganizationKind.MUNICIPALITY,
+        OrganizationKind.NATIONAL_AGENCY,
+        OrganizationKind.WIDE_AREA_UNION,
+    }
+)
+
+
+class Verification(StrEnum):
+    """Whether the platform vouches that an organization is who it says it is.
+
+    Public bodies, and any organization claiming a code another one holds, start UNVERIFIED
+    until a platform operator verifies them; an unverified organization may not sign a
+    declaration or run a region, and two organizations never hold the same verified code."""
+
+    UNVERIFIED = "UNVERIFIED"
+    VERIFIED = "VERIFIED"
+
 
 class InvitationStatus(StrEnum):
     PENDING = "PENDING"
@@ -42,14 +70,40 @@ class InvitationStatus(StrEnum):
     REVOKED = "REVOKED"
 
 
+_VERIFIED = text("verification = 'VERIFIED'")
+
+
 class Organization(IdMixin, TimestampMixin, Base):
     __tablename__ = "organizations"
+    __table_args__ = (
+        # A code may be claimed by several organizations, but held by one verified organization.
+        Index(
+            "uq_organizations_verified_corporate_number",
+            "corporate_number",
+            unique=True,
+            postgresql_where=_VERIFIED,
+        ),
+        Index(
+            "uq_organizations_verified_local_government_code",
+            "local_government_code",
+            unique=True,
+            postgresql_where=_VERIFIED,
+        ),
+    )
 
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[OrganizationKind] = mapped_column(str_enum(OrganizationKind, "organization_kind"))
-    corporate_number: Mapped[str | None] = mapped_column(String(13), unique=True)
-    local_government_code: Mapped[str | None] = mapped_column(String(6), unique=True)
+    corporate_number: Mapped[str | None] = mapped_column(String(13), index=True)
+    local_government_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    verification: Mapped[Verification] = mapped_column(
+        str_enum(Verification, "organization_verification"),
+        default=Verification.UNVERIFIED,
+        server_default=Verification.UNVERIFIED.value,
+    )
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who verified it: "operator:<email>", "cli:<login>" or "seed".
+    verified_by: Mapped[str | None] = mapped_column(String(320))
     home_prefecture_code: Mapped[str] = mapped_column(ForeignKey("prefectures.code"), index=True)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

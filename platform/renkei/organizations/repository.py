@@ -14,6 +14,7 @@ from renkei.organizations.models import (
     Membership,
     Organization,
     OrganizationKind,
+    Verification,
 )
 from renkei.tenancy import MembershipRole
 
@@ -48,28 +49,33 @@ async def by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Organi
     return list((await session.scalars(select(Organization).where(Organization.id.in_(ids)))).all())
 
 
-async def taken_identifiers(
+async def by_slug(session: AsyncSession, slug: str) -> Organization | None:
+    return await session.scalar(select(Organization).where(Organization.slug == slug))
+
+
+async def holders_of_codes(
     session: AsyncSession,
     *,
-    slug: str | None,
     corporate_number: str | None,
     local_government_code: str | None,
-    excluding: uuid.UUID | None = None,
-) -> Organization | None:
-    """An organization that already holds one of these unique identifiers."""
+    excluding: uuid.UUID | None,
+    verified_only: bool = False,
+) -> list[Organization]:
+    """The other organizations claiming one of these codes (the verified ones first)."""
     conditions = []
-    if slug is not None:
-        conditions.append(Organization.slug == slug)
     if corporate_number is not None:
         conditions.append(Organization.corporate_number == corporate_number)
     if local_government_code is not None:
         conditions.append(Organization.local_government_code == local_government_code)
     if not conditions:
-        return None
+        return []
     stmt = select(Organization).where(or_(*conditions))
     if excluding is not None:
         stmt = stmt.where(Organization.id != excluding)
-    return await session.scalar(stmt.limit(1))
+    if verified_only:
+        stmt = stmt.where(Organization.verification == Verification.VERIFIED)
+    stmt = stmt.order_by(Organization.verification.desc(), Organization.created_at)
+    return list((await session.scalars(stmt)).all())
 
 
 async def get_membership(session: AsyncSession, membership_id: uuid.UUID) -> Membership | None:
@@ -102,8 +108,32 @@ async def count_owners(session: AsyncSession, organization_id: uuid.UUID) -> int
     return len(rows.all())
 
 
+async def count_managers(session: AsyncSession, organization_id: uuid.UUID) -> int:
+    rows = await session.scalars(
+        select(Membership.id).where(
+            Membership.organization_id == organization_id,
+            Membership.role.in_([MembershipRole.OWNER, MembershipRole.ADMIN]),
+        )
+    )
+    return len(rows.all())
+
+
 async def get_invitation(session: AsyncSession, invitation_id: uuid.UUID) -> Invitation | None:
     return await session.get(Invitation, invitation_id)
+
+
+async def lock_invitation(session: AsyncSession, invitation_id: uuid.UUID) -> Invitation | None:
+    """The invitation, locked until the transaction ends and read afresh once the lock is had.
+
+    An invitee may lock (update) only a pending invitation: an answered one is read unlocked,
+    so that the caller can say how it was answered."""
+    stmt = (
+        select(Invitation)
+        .where(Invitation.id == invitation_id)
+        .execution_options(populate_existing=True)
+    )
+    locked = await session.scalar(stmt.with_for_update())
+    return locked if locked is not None else await session.scalar(stmt)
 
 
 async def invitations_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Invitation]:

@@ -16,13 +16,14 @@ from renkei.geography.data import PREFECTURES_BY_CODE
 from renkei.identity.models import User
 from renkei.identity.service import normalize_email
 from renkei.notifications import service as notifications
-from renkei.organizations import repository
+from renkei.organizations import repository, verification
 from renkei.organizations.models import (
     Invitation,
     InvitationStatus,
     Membership,
     Organization,
     OrganizationKind,
+    Verification,
 )
 from renkei.tenancy import MembershipRole, Viewer, require_manager, set_viewer
 from renkei.text import clean_name
@@ -124,36 +125,16 @@ def _check_identifiers(
     return number, lg_code
 
 
-async def _check_unique(
-    session: AsyncSession,
-    *,
-    slug: str | None,
-    corporate_number: str | None,
-    local_government_code: str | None,
-    excluding: uuid.UUID | None = None,
+async def _check_slug_free(
+    session: AsyncSession, slug: str | None, *, excluding: uuid.UUID | None = None
 ) -> None:
-    taken = await repository.taken_identifiers(
-        session,
-        slug=slug,
-        corporate_number=corporate_number,
-        local_government_code=local_government_code,
-        excluding=excluding,
-    )
-    if taken is None:
+    """Slugs are unique; codes are not (see verification): a squatter must not lock out the
+    real holder of a code, so a second claimant is created, unverified."""
+    if slug is None:
         return
-    if slug is not None and taken.slug == slug:
+    taken = await repository.by_slug(session, slug)
+    if taken is not None and taken.id != excluding:
         raise Conflict(f"the slug {slug!r} is taken", field="slug", code=ErrorCode.DUPLICATE)
-    if corporate_number is not None and taken.corporate_number == corporate_number:
-        raise Conflict(
-            f"an organization with corporate number {corporate_number} exists: {taken.name}",
-            field="corporateNumber",
-            code=ErrorCode.DUPLICATE,
-        )
-    raise Conflict(
-        f"an organization with local government code {local_government_code} exists: {taken.name}",
-        field="localGovernmentCode",
-        code=ErrorCode.DUPLICATE,
-    )
 
 
 async def create_organization(
@@ -178,15 +159,27 @@ async def create_organization(
     number, lg_code = _check_identifiers(
         kind, home_prefecture_code, corporate_number, local_government_code
     )
-    await _check_unique(session, slug=slug, corporate_number=number, local_government_code=lg_code)
+    await _check_slug_free(session, slug)
+    organization_id = uuid.uuid4()
+    status = await verification.initial_status(
+        session,
+        viewer,
+        kind=kind,
+        corporate_number=number,
+        local_government_code=lg_code,
+        organization_id=organization_id,
+    )
     organization = Organization(
-        id=uuid.uuid4(),
+        id=organization_id,
         slug=slug,
         name=name,
         kind=kind,
         home_prefecture_code=home_prefecture_code,
         corporate_number=number,
         local_government_code=lg_code,
+        verification=status,
+        verified_at=datetime.now(UTC) if status is Verification.VERIFIED else None,
+        verified_by="unclaimed code" if status is Verification.VERIFIED else None,
         created_by_id=user_id,
     )
     session.add(organization)
@@ -234,13 +227,35 @@ async def update_organization(
         if local_government_code is not None
         else organization.local_government_code,
     )
-    await _check_unique(
-        session,
-        slug=new_slug,
-        corporate_number=number if number != organization.corporate_number else None,
-        local_government_code=lg_code if lg_code != organization.local_government_code else None,
-        excluding=organization.id,
+    await _check_slug_free(session, new_slug, excluding=organization.id)
+    codes_changed = (number, lg_code) != (
+        organization.corporate_number,
+        organization.local_government_code,
     )
+    if codes_changed:
+        # A verification vouches for the codes it saw: new codes are judged afresh, so a
+        # verified body cannot carry its verification over to someone else's code.
+        status = await verification.initial_status(
+            session,
+            viewer,
+            kind=organization.kind,
+            corporate_number=number if number != organization.corporate_number else None,
+            local_government_code=lg_code
+            if lg_code != organization.local_government_code
+            else None,
+            organization_id=organization.id,
+        )
+        if status is Verification.UNVERIFIED or organization.kind.is_public:
+            if organization.verification is Verification.VERIFIED:
+                verification.drop(
+                    session,
+                    organization,
+                    actor_user_id=viewer.user_id,
+                    reason="its 法人番号 or 団体コード changed",
+                    by=f"user:{viewer.user_id}",
+                )
+        elif organization.verification is Verification.UNVERIFIED:
+            await _recheck_all_codes(session, viewer, organization, number, lg_code)
     if new_slug is not None:
         organization.slug = new_slug
     organization.home_prefecture_code = prefecture
@@ -248,6 +263,29 @@ async def update_organization(
     organization.local_government_code = lg_code
     await session.flush()
     return organization
+
+
+async def _recheck_all_codes(
+    session: AsyncSession,
+    viewer: Viewer,
+    organization: Organization,
+    number: str | None,
+    lg_code: str | None,
+) -> None:
+    """A private organization that gave up a contested code is verified if no code it keeps is
+    claimed by another either."""
+    status = await verification.initial_status(
+        session,
+        viewer,
+        kind=organization.kind,
+        corporate_number=number,
+        local_government_code=lg_code,
+        organization_id=organization.id,
+    )
+    if status is Verification.VERIFIED:
+        organization.verification = status
+        organization.verified_at = datetime.now(UTC)
+        organization.verified_by = "unclaimed code"
 
 
 def _check_grant(viewer: Viewer, role: MembershipRole) -> None:
@@ -296,7 +334,9 @@ async def _pending_for_viewer(
     session: AsyncSession, viewer: Viewer, invitation_id: uuid.UUID
 ) -> Invitation:
     _require_user(viewer)
-    invitation = await repository.get_invitation(session, invitation_id)
+    # Locked: two answers at once (a double click, two tabs) are taken one after the other,
+    # and the second finds the invitation answered instead of a half-made membership.
+    invitation = await repository.lock_invitation(session, invitation_id)
     if invitation is None or invitation.email != (viewer.email or "").lower():
         raise NotFound("no such invitation for you", field="invitationId")
     if invitation.status is not InvitationStatus.PENDING:
@@ -389,12 +429,34 @@ async def change_member_role(
     return membership
 
 
+async def _confirm_leaving(
+    session: AsyncSession, viewer: Viewer, membership: Membership, confirm: bool
+) -> None:
+    """An owner or admin removing themselves does it in two steps: the first says what happens."""
+    if confirm or membership.user_id != viewer.user_id:
+        return
+    if not membership.role.manages_members:
+        return
+    organization = await repository.get(session, membership.organization_id)
+    name = organization.name if organization else "the organization"
+    # The last owner was refused before (LAST_OWNER), so someone else manages it afterwards.
+    others = await repository.count_managers(session, membership.organization_id) - 1
+    raise Conflict(
+        f"you are removing yourself from {name}: you lose access to it at once and only its "
+        f"owners or admins can invite you back; {others} other owner(s) or admin(s) will "
+        "manage it. Send the same request with confirm: true to go ahead",
+        field="confirm",
+        code=ErrorCode.CONFIRMATION_REQUIRED,
+    )
+
+
 async def remove_member(
-    session: AsyncSession, viewer: Viewer, *, membership_id: uuid.UUID
+    session: AsyncSession, viewer: Viewer, *, membership_id: uuid.UUID, confirm: bool = False
 ) -> uuid.UUID:
     membership = await _managed_membership(session, viewer, membership_id)
     _check_owner_touched(viewer, membership, "remove")
     await _keep_an_owner(session, membership)
+    await _confirm_leaving(session, viewer, membership, confirm)
     await session.delete(membership)
     audit.record(
         session,

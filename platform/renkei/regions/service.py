@@ -16,6 +16,7 @@ from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Una
 from renkei.geography.data import PREFECTURES_BY_CODE
 from renkei.organizations import repository as organizations
 from renkei.organizations.service import is_slug
+from renkei.organizations.verification import require_verified
 from renkei.regions import repository
 from renkei.regions.models import ParticipationStatus, Region, RegionMember, RegionRole
 from renkei.tenancy import Viewer, require_manager
@@ -105,11 +106,17 @@ async def _region(session: AsyncSession, region_id: uuid.UUID, *, field: str) ->
     return region
 
 
-def _require_secretariat_admin(viewer: Viewer, region: Region, *, to: str) -> uuid.UUID:
+async def _require_secretariat_admin(
+    session: AsyncSession, viewer: Viewer, region: Region, *, to: str
+) -> uuid.UUID:
+    """The viewer manages the region's secretariat, and the secretariat is (still) verified."""
     user_id = _require_user(viewer)
     if viewer.organization_id != region.secretariat_organization_id:
         raise Forbidden(f"only the region's secretariat may {to}")
     require_manager(viewer, region.secretariat_organization_id, to=to)
+    secretariat = await organizations.get(session, region.secretariat_organization_id)
+    assert secretariat is not None
+    require_verified(secretariat, to=f"run a region as its secretariat ({to})")
     return user_id
 
 
@@ -148,6 +155,13 @@ async def create_region(
         raise Forbidden("act for an organization to found a region")
     secretariat_id = viewer.organization_id
     require_manager(viewer, secretariat_id, to="found a region")
+    secretariat_organization = await organizations.get(session, secretariat_id)
+    if secretariat_organization is None:
+        raise NotFound("no such organization")
+    require_verified(
+        secretariat_organization,
+        to="found a region, run it as its secretariat or sign its declaration",
+    )
     slug = _clean_slug(slug)
     name = clean_name(name)
     codes = _clean_prefectures(prefecture_codes)
@@ -229,7 +243,7 @@ async def update_region(
     """Change a region's name, prefectures or declaration (the secretariat's admins)."""
     _require_user(viewer)
     region = await _region(session, region_id, field="id")
-    _require_secretariat_admin(viewer, region, to="change the region")
+    await _require_secretariat_admin(session, viewer, region, to="change the region")
     new_slug = _clean_slug(slug) if slug is not None else None
     new_name = clean_name(name) if name is not None else None
     codes = _clean_prefectures(prefecture_codes) if prefecture_codes is not None else None
@@ -293,7 +307,7 @@ async def adopt_vision(
     """Adopt a new version of the region's vision; the previous one stays in the activity log."""
     _require_user(viewer)
     region = await _region(session, region_id, field="regionId")
-    _require_secretariat_admin(viewer, region, to="adopt the region's vision")
+    await _require_secretariat_admin(session, viewer, region, to="adopt the region's vision")
     text = _clean_text(text, field="text", required=True)
     _check_vision_date(region, adopted_on, field="adoptedOn")
     await _check_version(session, region, version)
@@ -328,12 +342,14 @@ async def invite_region_member(
     """Invite an organization; it joins only when one of its admins accepts."""
     _require_user(viewer)
     region = await _region(session, region_id, field="regionId")
-    user_id = _require_secretariat_admin(viewer, region, to="invite organizations")
+    user_id = await _require_secretariat_admin(session, viewer, region, to="invite organizations")
     if role is RegionRole.SECRETARIAT:
         raise Invalid("a region has one secretariat: invite as MEMBER or SUPPORTER", field="role")
     organization = await organizations.get(session, organization_id)
     if organization is None:
         raise NotFound("no such organization", field="organizationId")
+    if is_signatory:
+        require_verified(organization, to="sign the declaration", field="isSignatory")
     member = await repository.member_of(session, region.id, organization_id)
     before = None
     if member is not None:
@@ -405,6 +421,10 @@ async def answer_region_invitation(
             field="regionMemberId",
             code=ErrorCode.CONFLICT,
         )
+    if accept and member.is_signatory:
+        organization = await organizations.get(session, member.organization_id)
+        assert organization is not None
+        require_verified(organization, to="sign the declaration", field="regionMemberId")
     before = snapshot(member, MEMBER_FIELDS)
     member.status = ParticipationStatus.ACTIVE if accept else ParticipationStatus.DECLINED
     member.responded_at = datetime.now(UTC)
@@ -424,9 +444,11 @@ async def answer_region_invitation(
 
 
 async def leave_region(
-    session: AsyncSession, viewer: Viewer, *, region_id: uuid.UUID
+    session: AsyncSession, viewer: Viewer, *, region_id: uuid.UUID, confirm: bool = False
 ) -> RegionMember:
-    """The acting organization leaves a region it is a member of; the secretariat stays."""
+    """The acting organization leaves a region it is a member of; the secretariat stays.
+
+    Two steps: without `confirm` nothing changes and the answer says what leaving would do."""
     _require_user(viewer)
     if viewer.organization_id is None:
         raise Forbidden("act for the organization that leaves")
@@ -443,6 +465,14 @@ async def leave_region(
         raise Conflict(
             f"your organization is not an active member of this region ({member.status.value})",
             field="regionId",
+        )
+    if not confirm:
+        raise Conflict(
+            f"your organization will leave {region.name}: it stops taking part at once, its "
+            "people no longer see what the region shows only to its members, and only the "
+            "secretariat can invite it back. Send the same request with confirm: true to leave",
+            field="confirm",
+            code=ErrorCode.CONFIRMATION_REQUIRED,
         )
     before = snapshot(member, MEMBER_FIELDS)
     member.status = ParticipationStatus.LEFT

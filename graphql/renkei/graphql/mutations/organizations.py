@@ -15,7 +15,7 @@ from renkei.graphql.types.organizations import (
     OrganizationKind,
 )
 from renkei.identity.scopes import ORGANIZATIONS_WRITE
-from renkei.organizations import service
+from renkei.organizations import service, verification
 
 
 @strawberry.input
@@ -79,6 +79,21 @@ class ChangeMemberRoleInput:
 @strawberry.input
 class RemoveMemberInput:
     membership_id: strawberry.ID
+    confirm: bool = strawberry.field(
+        default=False,
+        description=(
+            "Removing your own membership as an owner or admin takes two calls: the first "
+            "answers CONFIRMATION_REQUIRED saying what will happen, the second sends true."
+        ),
+    )
+
+
+@strawberry.input
+class VerifyOrganizationInput:
+    organization_id: strawberry.ID
+    verified: bool = strawberry.field(
+        default=True, description="false withdraws the organization's verification."
+    )
 
 
 @strawberry.type
@@ -214,10 +229,33 @@ class OrganizationMutations:
                 session,
                 viewer,
                 membership_id=decode_id(input.membership_id, "Membership", field="membershipId"),
+                confirm=input.confirm,
             ),
             scope=ORGANIZATIONS_WRITE,
         )
         return RemoveMemberPayload(
             removed_membership_id=to_global_id("Membership", removed) if removed else None,
             user_errors=errors,
+        )
+
+    @strawberry.mutation(
+        description="Verify an organization, or withdraw its verification (platform operators)."
+    )
+    async def verify_organization(
+        self, info: Info, input: VerifyOrganizationInput
+    ) -> OrganizationPayload:
+        row, errors = await run_mutation(
+            info,
+            lambda session, viewer: verification.verify_as_operator(
+                session,
+                viewer,
+                organization_id=decode_id(
+                    input.organization_id, "Organization", field="organizationId"
+                ),
+                verified=input.verified,
+            ),
+            scope=ORGANIZATIONS_WRITE,
+        )
+        return OrganizationPayload(
+            organization=Organization.from_row(row) if row else None, user_errors=errors
         )

@@ -75,6 +75,13 @@ class AnswerRegionInvitationInput:
 @strawberry.input
 class LeaveRegionInput:
     region_id: strawberry.ID
+    confirm: bool = strawberry.field(
+        default=False,
+        description=(
+            "Leaving takes two calls: the first answers CONFIRMATION_REQUIRED saying what will "
+            "happen, the second sends true."
+        ),
+    )
 
 
 @strawberry.type
@@ -201,7 +208,10 @@ class RegionMutations:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: service.leave_region(
-                session, viewer, region_id=decode_id(input.region_id, "Region", field="regionId")
+                session,
+                viewer,
+                region_id=decode_id(input.region_id, "Region", field="regionId"),
+                confirm=input.confirm,
             ),
             scope=PROJECTS_WRITE,
         )

@@ -46,6 +46,15 @@ OrganizationKind = strawberry.enum(
 )
 MembershipRole = strawberry.enum(MembershipRoleValue, description="What a member may do.")
 InvitationStatus = strawberry.enum(models.InvitationStatus)
+OrganizationVerification = strawberry.enum(
+    models.Verification,
+    name="OrganizationVerification",
+    description=(
+        "VERIFIED when the platform vouches for the organization and its codes. Public bodies, "
+        "and organizations claiming a code another one claims, are UNVERIFIED until a platform "
+        "operator verifies them: they may not sign declarations or run a region."
+    ),
+)
 
 
 @strawberry.type(description="A person who signs in.")
@@ -86,6 +95,9 @@ class Organization(Node):
     local_government_code: str | None = strawberry.field(
         description="全国地方公共団体コード: 6 digits, for prefectures and municipalities."
     )
+    verification: OrganizationVerification = strawberry.field(  # type: ignore[valid-type]
+        description="Whether a platform operator (or an unclaimed code) vouches for it."
+    )
     created_at: datetime
     require_own_provider: bool = strawberry.field(
         description="Whether members must sign in through this organization's own identity "
@@ -102,6 +114,7 @@ class Organization(Node):
             kind=row.kind,
             corporate_number=row.corporate_number,
             local_government_code=row.local_government_code,
+            verification=row.verification,
             created_at=row.created_at,
             require_own_provider=row.require_own_provider,
             row=row,
@@ -280,6 +293,7 @@ register_table(
         "kind": Scalar("{t}.kind", WORD),
         "corporate_number": Scalar("{t}.corporate_number"),
         "local_government_code": Scalar("{t}.local_government_code"),
+        "verification": Scalar("{t}.verification", WORD),
         "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
         "require_own_provider": Scalar("{t}.require_own_provider", NUMBER),
         "home_prefecture": One("Prefecture", "{c}.code = {t}.home_prefecture_code"),
