@@ -44,6 +44,8 @@ class Settings:
     signing_keys: str | None = None
     token_issuer: str = "http://127.0.0.1:8000"
     token_ttl_seconds: int = 3600
+    # The `aud` of issued access tokens, required on every one (RFC 9068). None: the public URL.
+    token_audience: str | None = None
     log_level: str = "INFO"
     # {"key-id": "<base64 of 32 bytes>", …}: seals secrets at rest (first key seals).
     # None: a ring kept under data_dir.
@@ -101,6 +103,7 @@ class Settings:
             signing_keys=signing_keys,
             token_issuer=env.get("RENKEI_TOKEN_ISSUER", public_url),
             token_ttl_seconds=int(ttl),
+            token_audience=env.get("RENKEI_TOKEN_AUDIENCE") or public_url,
             log_level=log_level,
             secret_keys=secret_keys,
             cookie_secret=env.get("RENKEI_COOKIE_SECRET") or None,

@@ -297,6 +297,7 @@ class GraphQLEndpoint:
                     operation_name=graphql_request.operation_name,
                     tokens=self.tokens,
                     browser_session_id=browser_session_id,
+                    token_session_id=claims.session_id if claims else None,
                     sign_in=self.sign_in,
                     compile_reads=self.compiled_reads,
                 )
