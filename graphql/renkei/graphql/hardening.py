@@ -40,7 +40,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from renkei.db import SessionFactory
-from renkei.migrate import schema_state
 from renkei.operators.service import is_operator
 
 logger = logging.getLogger(__name__)
@@ -268,6 +267,10 @@ async def readiness(
 ) -> tuple[bool, dict[str, str]]:
     """Whether this process can serve: the database (and its migrations) and Redis, checked at
     once, each within `seconds`; the checks say what failed."""
+
+    # Imported here: renkei.migrate loads Alembic, which the schema (this module's other user)
+    # does not need.
+    from renkei.migrate import schema_state
 
     async def database() -> dict[str, str]:
         async with sessions() as session:
