@@ -39,9 +39,10 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: _project_root() / ".renkei")
     host: str = "127.0.0.1"
     port: int = 8000
-    # Prometheus' /metrics listens here, never on the public port in production. None: nowhere.
+    # Prometheus' /metrics listens here in production, never on the public port. None: no
+    # listener of its own (development serves /metrics on the API's port).
     metrics_host: str = "127.0.0.1"
-    metrics_port: int | None = 9100
+    metrics_port: int | None = None
     # Request bodies above this are refused with a 413, also when sent chunked.
     max_body_bytes: int = 1024 * 1024
     # In production, introspection is for the platform's operators unless this is set.
@@ -94,7 +95,9 @@ class Settings:
         if signing_keys is not None:
             _check_key_set(signing_keys)
         host = env.get("RENKEI_HOST", "127.0.0.1")
-        metrics_port = env.get("RENKEI_METRICS_PORT", "9100").strip().lower()
+        # In development /metrics stays on the API's port; production gives it its own.
+        default_metrics = "9100" if environment is Environment.PRODUCTION else "off"
+        metrics_port = env.get("RENKEI_METRICS_PORT", default_metrics).strip().lower()
         if metrics_port != "off" and not (
             metrics_port.isascii() and metrics_port.isdigit() and 0 < int(metrics_port) < 65536
         ):

