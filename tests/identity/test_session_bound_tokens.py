@@ -117,7 +117,7 @@ async def test_logging_out_ends_the_tokens_the_session_handed_out(signed_in):
     compiled = await _post(w["app"], REGION, w["region"], token)
     export = await _export(w["app"], token)
     for refused in (first, compiled):
-        assert refused.status_code == 401
+        assert refused.status_code == 401, (refused.request.content, refused.text)
         assert refused.json() == {
             "errors": [{"message": "the session that issued this token has ended"}]
         }
