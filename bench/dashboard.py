@@ -257,6 +257,7 @@ def serve(database: Database, redis_url: str, keys: str, port: int, log: Path) -
         "RENKEI_COOKIE_SECRET": secrets.token_urlsafe(32),
         "RENKEI_HOST": "127.0.0.1",
         "RENKEI_PORT": str(port),
+        "RENKEI_METRICS_PORT": "off",  # not measured here; two benches would share its port
         "RENKEI_PUBLIC_URL": base,
         "RENKEI_LOG_LEVEL": "WARNING",
         "RENKEI_DATA_DIR": str(log.parent),

@@ -41,6 +41,7 @@ def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
     from renkei.email_domains.dns_challenge import DnsChallenge
     from renkei.graphql.app import create_app
     from renkei.graphql.auth import PlatformProvider, SignInConfig
+    from renkei.graphql.hardening import Hardening
     from renkei.identity.oidc import OidcClient
 
     settings = runtime.settings
@@ -67,6 +68,11 @@ def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
         redis_url=runtime.redis_url,
         development=settings.development,
         sign_in=sign_in,
+        hardening=Hardening(
+            production=not settings.development,
+            max_body_bytes=settings.max_body_bytes,
+            public_introspection=settings.public_introspection,
+        ),
     )
 
 
@@ -85,6 +91,7 @@ def _check_port(host: str, port: int) -> None:
 async def _serve(runtime: Runtime, *, with_worker: bool) -> None:
     import uvicorn
 
+    from renkei.graphql.hardening import metrics_app
     from renkei.workers.settings import create_worker
 
     settings = runtime.settings
@@ -93,8 +100,26 @@ async def _serve(runtime: Runtime, *, with_worker: bool) -> None:
             _app(runtime), host=settings.host, port=settings.port, log_config=None, lifespan="on"
         )
     )
+    # /metrics on a listener of its own, which the load balancer does not reach.
+    metrics = (
+        uvicorn.Server(
+            uvicorn.Config(
+                metrics_app(),
+                host=settings.metrics_host,
+                port=settings.metrics_port,
+                log_config=None,
+                lifespan="off",
+            )
+        )
+        if settings.metrics_port is not None
+        else None
+    )
     worker = create_worker(runtime) if with_worker else None
     tasks = [asyncio.create_task(server.serve())]
+    if metrics is not None:
+        # Signals are the API server's: when it stops, the metrics listener stops with it.
+        metrics.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+        tasks.append(asyncio.create_task(metrics.serve()))
     if worker is not None:
         tasks.append(asyncio.create_task(worker.async_run()))
     try:
@@ -103,6 +128,8 @@ async def _serve(runtime: Runtime, *, with_worker: bool) -> None:
             task.result()
     finally:
         server.should_exit = True
+        if metrics is not None:
+            metrics.should_exit = True
         if worker is not None:
             await worker.close()
         for task in tasks:

@@ -39,11 +39,21 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: _project_root() / ".renkei")
     host: str = "127.0.0.1"
     port: int = 8000
+    # Prometheus' /metrics listens here in production, never on the public port. None: no
+    # listener of its own (development serves /metrics on the API's port).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
+    # Request bodies above this are refused with a 413, also when sent chunked.
+    max_body_bytes: int = 1024 * 1024
+    # In production, introspection is for the platform's operators unless this is set.
+    public_introspection: bool = False
     public_url: str = "http://127.0.0.1:8000"
     # A JSON Web Key Set of private keys; the first signs. None: keys kept under data_dir.
     signing_keys: str | None = None
     token_issuer: str = "http://127.0.0.1:8000"
     token_ttl_seconds: int = 3600
+    # The `aud` of issued access tokens, required on every one (RFC 9068). None: the public URL.
+    token_audience: str | None = None
     log_level: str = "INFO"
     # {"key-id": "<base64 of 32 bytes>", …}: seals secrets at rest (first key seals).
     # None: a ring kept under data_dir.
@@ -88,6 +98,25 @@ class Settings:
         if signing_keys is not None:
             _check_key_set(signing_keys)
         host = env.get("RENKEI_HOST", "127.0.0.1")
+        # In development /metrics stays on the API's port; production gives it its own.
+        default_metrics = "9100" if environment is Environment.PRODUCTION else "off"
+        metrics_port = env.get("RENKEI_METRICS_PORT", default_metrics).strip().lower()
+        if metrics_port != "off" and not (
+            metrics_port.isascii() and metrics_port.isdigit() and 0 < int(metrics_port) < 65536
+        ):
+            raise ConfigError(
+                f"RENKEI_METRICS_PORT must be a port number or off, not {metrics_port!r}"
+            )
+        max_body = env.get("RENKEI_MAX_BODY_BYTES", str(1024 * 1024))
+        if not (max_body.isascii() and max_body.isdigit() and 1024 <= int(max_body) <= 2**30):
+            raise ConfigError(
+                f"RENKEI_MAX_BODY_BYTES must be from 1024 to {2**30} bytes, not {max_body!r}"
+            )
+        introspection = env.get("RENKEI_PUBLIC_INTROSPECTION", "false").strip().lower()
+        if introspection not in ("true", "false", "1", "0"):
+            raise ConfigError(
+                f"RENKEI_PUBLIC_INTROSPECTION must be true or false, not {introspection!r}"
+            )
         public_url = env.get("RENKEI_PUBLIC_URL", f"http://{host}:{port}").rstrip("/")
         settings = cls(
             environment=environment,
@@ -100,10 +129,15 @@ class Settings:
             else _project_root() / ".renkei",
             host=host,
             port=int(port),
+            metrics_host=env.get("RENKEI_METRICS_HOST", "127.0.0.1"),
+            metrics_port=None if metrics_port == "off" else int(metrics_port),
+            max_body_bytes=int(max_body),
+            public_introspection=introspection in ("true", "1"),
             public_url=public_url,
             signing_keys=signing_keys,
             token_issuer=env.get("RENKEI_TOKEN_ISSUER", public_url),
             token_ttl_seconds=int(ttl),
+            token_audience=env.get("RENKEI_TOKEN_AUDIENCE") or public_url,
             log_level=log_level,
             secret_keys=secret_keys,
             cookie_secret=env.get("RENKEI_COOKIE_SECRET") or None,

@@ -52,12 +52,14 @@ class Runtime:
                 settings.signing_keys,
                 issuer=settings.token_issuer,
                 ttl_seconds=settings.token_ttl_seconds,
+                audience=settings.token_audience,
             )
         else:
             tokens = TokenService(
                 load_or_create_keys(settings.data_dir / "signing-keys.json"),
                 issuer=settings.token_issuer,
                 ttl_seconds=settings.token_ttl_seconds,
+                audience=settings.token_audience,
             )
         if settings.secret_keys:
             box = SecretBox.from_json(settings.secret_keys)

@@ -8,11 +8,13 @@ accept only `application/json` get the legacy 200.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import text
 
@@ -372,6 +374,35 @@ async def test_a_token_signed_by_another_key_is_401(client):
     kid = forger.keys.keys[0].kid
     assert response.json() == {
         "errors": [{"message": f"invalid access token: invalid_key_id: No key for kid: '{kid}'"}]
+    }
+
+
+async def test_a_token_for_another_audience_is_401(client, sessions, tokens):
+    # given: signed by our own keys and issuer, but for another API
+    user = await create_user(sessions, "aud@a.example")
+    elsewhere = TokenService(tokens.keys, issuer=tokens.issuer, audience="https://other.example")
+    token = elsewhere.issue(user_id=user.id, organization_id=None, scopes=frozenset())
+    # when
+    response = await post(client, {"query": "{ viewer { user { email } } }"}, token=token)
+    # then
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert "aud" in response.json()["errors"][0]["message"]
+
+
+async def test_a_jwt_of_another_type_signed_by_our_keys_is_401(client, sessions, tokens):
+    # given: an ID token's shape (typ JWT), signed by our key for our issuer and audience
+    user = await create_user(sessions, "idtoken@a.example")
+    now = int(time.time())
+    key = tokens.keys.keys[0]
+    claims = {"iss": tokens.issuer, "aud": tokens.audience, "sub": str(user.id), "exp": now + 60}
+    token = jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims, tokens.keys)
+    # when
+    response = await post(client, {"query": "{ viewer { user { email } } }"}, token=token)
+    # then
+    assert response.status_code == 401
+    assert response.json() == {
+        "errors": [{"message": "invalid access token: its type is not at+jwt"}]
     }
 
 

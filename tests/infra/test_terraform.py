@@ -126,6 +126,20 @@ def test_the_api_is_healthy_only_when_ready() -> None:
     assert _value(_value(target_group, "health_check"), "path") == "/readyz"
 
 
+def test_metrics_stay_inside_the_task_and_readiness_fits_the_probe() -> None:
+    # /metrics has a listener of its own on the task's loopback (RENKEI_METRICS_*), which the
+    # load balancer, routing to the API's port, never reaches; /readyz answers within 2 s.
+    locals_ = _blocks(MODULES / "stack", "locals")
+    environment = str(_value(locals_, "environment"))
+    target_group = _blocks(MODULES / "alb", "resource")["aws_lb_target_group"]["api"]
+
+    assert "'RENKEI_METRICS_HOST': '127.0.0.1'" in environment
+    assert "'RENKEI_METRICS_PORT': '9100'" in environment
+    assert "'RENKEI_TOKEN_AUDIENCE': '${var.public_url}'" in environment
+    assert _value(target_group, "port") == "${var.app_port}"
+    assert _value(_value(target_group, "health_check"), "timeout") > 2
+
+
 def test_production_data_is_encrypted_replicated_and_recoverable() -> None:
     database = _blocks(MODULES / "database", "resource")["aws_db_instance"]["this"]
     cache = _blocks(MODULES / "cache", "resource")["aws_elasticache_replication_group"]["this"]

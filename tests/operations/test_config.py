@@ -139,3 +139,40 @@ def test_token_lifetime_is_configurable_within_bounds():
     for ttl in ("0", "59", "86401", "an hour"):
         with pytest.raises(ConfigError, match="RENKEI_TOKEN_TTL_SECONDS must be from 60 to 86400"):
             Settings.from_env({"RENKEI_TOKEN_TTL_SECONDS": ttl})
+
+
+def test_hardening_settings_have_safe_defaults():
+    # when
+    settings = Settings.from_env({"RENKEI_PUBLIC_URL": "https://api.renkei.example"})
+    production = Settings.from_env(_production())
+    # then
+    assert settings.token_audience == "https://api.renkei.example"
+    assert settings.metrics_port is None  # development: /metrics on the API's port
+    assert (production.metrics_host, production.metrics_port) == ("127.0.0.1", 9100)
+    assert settings.max_body_bytes == 1024 * 1024
+    assert settings.public_introspection is False
+
+
+def test_hardening_settings_are_read_and_checked():
+    # when
+    settings = Settings.from_env(
+        {
+            "RENKEI_TOKEN_AUDIENCE": "https://graphql.renkei.example",
+            "RENKEI_METRICS_PORT": "off",
+            "RENKEI_MAX_BODY_BYTES": "65536",
+            "RENKEI_PUBLIC_INTROSPECTION": "true",
+        }
+    )
+    # then
+    assert settings.token_audience == "https://graphql.renkei.example"
+    assert settings.metrics_port is None
+    assert settings.max_body_bytes == 65536
+    assert settings.public_introspection is True
+    for name, value in (
+        ("RENKEI_METRICS_PORT", "0"),
+        ("RENKEI_MAX_BODY_BYTES", "12"),
+        ("RENKEI_MAX_BODY_BYTES", "1 MB"),
+        ("RENKEI_PUBLIC_INTROSPECTION", "maybe"),
+    ):
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env({name: value})

@@ -31,13 +31,22 @@ def _json_b64(value: dict[str, Any]) -> str:
 
 def _claims(**overrides: Any) -> dict[str, Any]:
     now = int(time.time())
-    claims = {"iss": ISSUER, "sub": str(uuid.uuid4()), "iat": now, "exp": now + 600}
+    claims = {
+        "iss": ISSUER,
+        "aud": ISSUER,
+        "sub": str(uuid.uuid4()),
+        "iat": now,
+        "exp": now + 600,
+    }
     claims.update(overrides)
     return claims
 
 
-def _signed(key: RSAKey, claims: dict[str, Any]) -> str:
-    return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
+def _signed(key: RSAKey, claims: dict[str, Any], typ: str | None = "at+jwt") -> str:
+    header = {"alg": "RS256", "kid": key.kid}
+    if typ is not None:
+        header["typ"] = typ
+    return jwt.encode(header, claims, key)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +98,7 @@ def test_a_token_from_another_issuer_is_refused(service, key):
         service.verify(token)
 
 
-@pytest.mark.parametrize("missing", ["iss", "sub", "exp"])
+@pytest.mark.parametrize("missing", ["iss", "aud", "sub", "exp"])
 def test_a_token_without_an_essential_claim_is_refused(service, key, missing):
     # given
     claims = _claims()
@@ -97,6 +106,65 @@ def test_a_token_without_an_essential_claim_is_refused(service, key, missing):
     # then
     with pytest.raises(Unauthenticated):
         service.verify(_signed(key, claims))
+
+
+@pytest.mark.parametrize("typ", ["application/at+jwt", "AT+JWT"])
+def test_the_access_token_type_may_be_written_in_full(service, key, typ):
+    # RFC 7515 §4.1.9: "application/" may be left out, and media types ignore case
+    assert service.verify(_signed(key, _claims(), typ=typ)).scopes == frozenset()
+
+
+@pytest.mark.parametrize("typ", [None, "JWT", "id_token+jwt", "logout+jwt"])
+def test_a_jwt_of_another_type_signed_by_our_key_is_refused(service, key, typ):
+    # given: e.g. an ID token or a logout token that our keys signed for another purpose
+    token = _signed(key, _claims(), typ=typ)
+    # then
+    with pytest.raises(Unauthenticated, match="at\\+jwt"):
+        service.verify(token)
+
+
+@pytest.mark.parametrize("audience", ["https://other-api.example", ["https://other.example"]])
+def test_a_token_for_another_audience_is_refused(service, key, audience):
+    # given
+    token = _signed(key, _claims(aud=audience))
+    # then
+    with pytest.raises(Unauthenticated, match="aud"):
+        service.verify(token)
+
+
+def test_a_token_for_several_audiences_including_ours_passes(service, key):
+    assert service.verify(_signed(key, _claims(aud=["https://other.example", ISSUER])))
+
+
+def test_a_configured_audience_is_issued_and_required(key):
+    # given
+    api = TokenService(KeySet([key]), issuer=ISSUER, audience="https://api.renkei.example")
+    default = TokenService(KeySet([key]), issuer=ISSUER)
+    token = api.issue(user_id=uuid.uuid4(), organization_id=None, scopes=SCOPES)
+    # then
+    assert jwt.decode(token, KeySet([key]), algorithms=["RS256"]).claims["aud"] == (
+        "https://api.renkei.example"
+    )
+    assert api.verify(token).scopes == SCOPES
+    with pytest.raises(Unauthenticated):
+        default.verify(token)
+
+
+def test_a_session_token_carries_its_session(service):
+    # given
+    session_id = uuid.uuid4()
+    # when
+    token = service.issue(
+        user_id=uuid.uuid4(), organization_id=None, scopes=SCOPES, session_id=session_id
+    )
+    # then
+    assert service.verify(token).session_id == session_id
+    assert (
+        service.verify(
+            service.issue(user_id=uuid.uuid4(), organization_id=None, scopes=SCOPES)
+        ).session_id
+        is None
+    )
 
 
 def test_a_token_signed_by_an_unknown_key_is_refused(service):

@@ -26,6 +26,9 @@ DEFINER_READS = {
     "regions",
     "users",
 }
+# Tables the definer reads only some columns of: whether a browser session lives (for the
+# tokens it handed out), never its secret's hash.
+DEFINER_COLUMN_READS = {"browser_sessions": ["expires_at", "id", "revoked_at", "user_id"]}
 DEFINER_FUNCTIONS = {
     "renkei_act_as",
     "renkei_introduced_professional_ids",
@@ -41,6 +44,7 @@ DEFINER_FUNCTIONS = {
     "renkei_projects_in_prefecture",
     "renkei_region_ids",
     "renkei_secretariat_region_ids",
+    "renkei_session_live",
 }
 # Shared by every tenant and holding nothing of theirs: the app may read them, never write them.
 REFERENCE_TABLES = {"alembic_version", "planning_blocs", "prefectures"}
@@ -283,6 +287,14 @@ async def test_the_definer_only_reads_who_belongs_where(owner_engine: AsyncEngin
         " FROM information_schema.role_table_grants WHERE grantee = :definer"
         " ORDER BY 1, 2",
     )
+    columns = await _rows(
+        owner_engine,
+        "SELECT table_name AS table, column_name AS column"
+        " FROM information_schema.column_privileges"
+        " WHERE grantee = :definer AND privilege_type = 'SELECT'"
+        " AND table_name NOT IN (SELECT table_name FROM information_schema.role_table_grants"
+        " WHERE grantee = :definer) ORDER BY 1, 2",
+    )
     functions = await _rows(
         owner_engine,
         "SELECT p.proname AS name, p.proowner::regrole::text AS owner, p.proconfig AS config,"
@@ -302,8 +314,11 @@ async def test_the_definer_only_reads_who_belongs_where(owner_engine: AsyncEngin
     ]
     # and it may only read the membership tables, through SELECT policies of its own
     assert privileges == [{"table": t, "privilege": "SELECT"} for t in sorted(DEFINER_READS)]
+    assert columns == [
+        {"table": t, "column": c} for t, cs in sorted(DEFINER_COLUMN_READS.items()) for c in cs
+    ]
     assert {(p["table"], POLICY_COMMANDS[p["command"]], tuple(p["roles"])) for p in policies} == {
-        (t, "SELECT", (DEFINER_ROLE,)) for t in DEFINER_READS
+        (t, "SELECT", (DEFINER_ROLE,)) for t in DEFINER_READS | set(DEFINER_COLUMN_READS)
     }
     # and its functions pin their search path, only read, and are not everyone's to call
     assert {f["name"] for f in functions} == DEFINER_FUNCTIONS

@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis.asyncio as redis
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from sqlalchemy import text
+from prometheus_client import Counter, Histogram
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,11 +20,11 @@ from renkei import logs
 from renkei.db import SessionFactory
 from renkei.graphql.auth import SignInConfig, SignInRoutes
 from renkei.graphql.exports import ExportEndpoints
+from renkei.graphql.hardening import METRICS_ROUTE, Hardening, harden, readiness
 from renkei.graphql.http import GraphQLEndpoint
 from renkei.graphql.oauth import TokenEndpoint
 from renkei.graphql.schema import build_schema
 from renkei.identity.tokens import TokenService
-from renkei.migrate import schema_state
 
 logger = logging.getLogger("renkei.http")
 
@@ -100,7 +99,9 @@ def create_app(
     development: bool,
     sign_in: SignInConfig | None = None,
     compiled_reads: bool = True,
+    hardening: Hardening | None = None,
 ) -> Starlette:
+    hardening = hardening or Hardening(production=not development)
     graphql = GraphQLEndpoint(
         build_schema(),
         sessions,
@@ -127,27 +128,11 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
-        checks: dict[str, str] = {}
-        try:
-            async with sessions() as session:
-                version = await session.scalar(text("SELECT version_num FROM alembic_version"))
-            checks["database"] = "ok"
-            checks["migrations"] = schema_state(version)
-        except Exception as exc:  # readiness reports any failure
-            checks["database"] = f"unavailable: {type(exc).__name__}"
-        try:
-            await redis_client.ping()
-            checks["redis"] = "ok"
-        except Exception as exc:
-            checks["redis"] = f"unavailable: {type(exc).__name__}"
-        ready = all(v == "ok" for v in checks.values())
+        ready, checks = await readiness(sessions, redis_client)
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks},
             status_code=200 if ready else 503,
         )
-
-    async def metrics(_: Request) -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app = Starlette(
         routes=[
@@ -160,11 +145,13 @@ def create_app(
             ),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics),
+            # In production /metrics has a listener of its own (RENKEI_METRICS_PORT).
+            *([] if hardening.production else [METRICS_ROUTE]),
             *(SignInRoutes(sign_in, sessions, tokens).routes() if sign_in else []),
             *ExportEndpoints(sessions, tokens, sign_in).routes(),
         ],
         lifespan=lifespan,
     )
-    app.add_middleware(RequestContext)
+    harden(app, hardening)
+    app.add_middleware(RequestContext)  # outermost: it counts what hardening answers too
     return app

@@ -356,8 +356,12 @@ class SignInRoutes:
                 else None
             )
         assert user is not None and secret is not None
+        # Bound to this session: logging out ends the token too.
         access_token = self.tokens.issue(
-            user_id=user.id, organization_id=row.organization_id, scopes=ALL_SCOPES
+            user_id=user.id,
+            organization_id=row.organization_id,
+            scopes=ALL_SCOPES,
+            session_id=row.id,
         )
         body = {
             "signedIn": True,
@@ -370,7 +374,7 @@ class SignInRoutes:
             "expiresIn": self.tokens.ttl_seconds,
         }
         if request.query_params.get("format") == "html":
-            return _page(
+            page = _page(
                 200,
                 "Signed in",
                 f"You are signed in as {user.email}"
@@ -378,6 +382,9 @@ class SignInRoutes:
                 + ". For GraphiQL, add the header Authorization: Bearer "
                 + access_token,
             )
+            # A page that shows a token is kept by no cache, shared or the browser's own.
+            page.headers["Cache-Control"] = "no-store"
+            return page
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     async def logout(self, request: Request) -> Response:

@@ -32,6 +32,8 @@ class Context:
     tokens: TokenService | None = None
     # Set when the request is authenticated by a browser session cookie.
     browser_session_id: uuid.UUID | None = None
+    # Set when the request's bearer token was handed out by a browser session (its `sid`).
+    token_session_id: uuid.UUID | None = None
     sign_in: SignInConfig | None = None
     # Whether a fully registered query may run as one statement (renkei.graphql.compiled).
     compile_reads: bool = True

@@ -23,7 +23,11 @@ from renkei.identity.tokens import Claims
 
 logger = logging.getLogger(__name__)
 
-ACT_AS = "SELECT email, role, deactivated FROM renkei_act_as(%s, %s)"
+ACT_AS = "SELECT email, role, deactivated, true FROM renkei_act_as(%s, %s)"
+# A token a browser session handed out: whether that session lives, in the same statement.
+ACT_AS_IN_SESSION = (
+    "SELECT email, role, deactivated, renkei_session_live(%s, %s) FROM renkei_act_as(%s, %s)"
+)
 # The plan's `:p0` parameters in psycopg's style; a `%` of the SQL itself is doubled.
 _PARAMETER = re.compile(r"(?<![:\w]):(p\d+)")
 
@@ -57,7 +61,18 @@ async def answer(engine: AsyncEngine, plan: Plan, sql: str, claims: Claims) -> A
         pg: psycopg.AsyncConnection = raw_connection.driver_connection  # type: ignore[assignment]
         try:
             async with pg.pipeline():
-                viewer = await pg.execute(ACT_AS, (claims.user_id, claims.organization_id))
+                if claims.session_id is None:
+                    viewer = await pg.execute(ACT_AS, (claims.user_id, claims.organization_id))
+                else:
+                    viewer = await pg.execute(
+                        ACT_AS_IN_SESSION,
+                        (
+                            claims.session_id,
+                            claims.user_id,
+                            claims.user_id,
+                            claims.organization_id,
+                        ),
+                    )
                 data = await pg.execute(sql, plan.params)
                 await pg.commit()
             found = await viewer.fetchone()
@@ -70,5 +85,7 @@ async def answer(engine: AsyncEngine, plan: Plan, sql: str, claims: Claims) -> A
         return Answer(refused="the token's user no longer exists")
     if found[2]:
         return Answer(refused="this account is deactivated")
+    if not found[3]:
+        return Answer(refused="the session that issued this token has ended")
     assert row is not None
     return Answer(raw=row[0].encode())

@@ -33,6 +33,7 @@ from renkei.graphql.auth import CSRF_HEADER, SESSION_COOKIE, SignInConfig
 from renkei.graphql.compiled import CACHED_PLANS, CompiledData, known_plan, run_plan
 from renkei.graphql.compiled import allowed as compiled_allowed
 from renkei.graphql.context import Context
+from renkei.graphql.hardening import without_suggestions
 from renkei.identity import signin
 from renkei.identity.scopes import ALL_SCOPES
 from renkei.identity.service import viewer_for, viewer_from_claims
@@ -297,6 +298,7 @@ class GraphQLEndpoint:
                     operation_name=graphql_request.operation_name,
                     tokens=self.tokens,
                     browser_session_id=browser_session_id,
+                    token_session_id=claims.session_id if claims else None,
                     sign_in=self.sign_in,
                     compile_reads=self.compiled_reads,
                 )
@@ -411,6 +413,8 @@ class GraphQLEndpoint:
     def _format(self, error: CoreError) -> dict[str, Any]:
         """A domain error carries its code; a fault is masked outside development (and logged)."""
         formatted: dict[str, Any] = dict(error.formatted)
+        if self.mask_faults:  # production: no "Did you mean …" that would leak the schema
+            formatted["message"] = without_suggestions(formatted["message"])
         original = error.original_error
         if isinstance(original, DomainError):
             extensions = {"code": original.code.value}

@@ -25,6 +25,7 @@ from renkei.graphql.compiled import (
     register_root,
 )
 from renkei.graphql.context import Context, Info
+from renkei.graphql.hardening import IntrospectionGate
 from renkei.graphql.limits import limit_extensions
 from renkei.graphql.mutations.api_clients import ApiClientMutations
 from renkei.graphql.mutations.email_domains import EmailDomainMutations
@@ -291,7 +292,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[Organization, Membership, Invitation, User, Prefecture, Activity],
-        extensions=[*limit_extensions(), OperationChoice, CompiledReads],
+        extensions=[*limit_extensions(), OperationChoice, CompiledReads, IntrospectionGate],
         config=StrawberryConfig(auto_camel_case=True),
     )
 

@@ -43,13 +43,20 @@ async def viewer_for(
     *,
     organization_id: uuid.UUID | None,
     scopes: frozenset[str],
+    browser_session_id: uuid.UUID | None = None,
 ) -> Viewer:
     """The viewer for a user acting for an organization; the role comes from the database.
 
     One statement reads the user and their role and puts the viewer into the transaction.
-    An organization the user does not belong to is ignored: they act for none.
+    An organization the user does not belong to is ignored: they act for none. With
+    `browser_session_id` (a token's `sid`), the same statement checks that session still lives.
     """
-    found = await repository.act_as(session, user_id, organization_id)
+    try:
+        found = await repository.act_as(
+            session, user_id, organization_id, browser_session_id=browser_session_id
+        )
+    except repository.SessionEnded as exc:
+        raise Unauthenticated("the session that issued this token has ended") from exc
     if found is None:
         raise Unauthenticated("the token's user no longer exists")
     email, role, deactivated = found
@@ -64,7 +71,11 @@ async def viewer_for(
 async def viewer_from_claims(session: AsyncSession, claims: Claims) -> Viewer:
     """Build the request's viewer from a verified access token."""
     return await viewer_for(
-        session, claims.user_id, organization_id=claims.organization_id, scopes=claims.scopes
+        session,
+        claims.user_id,
+        organization_id=claims.organization_id,
+        scopes=claims.scopes,
+        browser_session_id=claims.session_id,
     )
 
 

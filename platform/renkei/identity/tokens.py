@@ -1,4 +1,10 @@
-"""Renkei's own access tokens: JWTs signed with keys published at /.well-known/jwks.json."""
+"""Renkei's own access tokens: JWTs signed with keys published at /.well-known/jwks.json.
+
+They follow RFC 9068: the header says `typ: at+jwt` and `aud` names this API, and both are
+checked, so that no other JWT signed with the same keys (an ID token, a token for another
+audience) passes as an access token. A token handed out by a browser session carries the
+session's id (`sid`); the session's end (logout) ends the token with it.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,9 @@ from joserfc.jwk import KeySet, RSAKey
 from renkei.errors import Unauthenticated
 
 ALGORITHM = "RS256"
+TOKEN_TYPE = "at+jwt"
+# RFC 7515 §4.1.9: "application/" may be left out of a media type in `typ`, and case does not count.
+_TOKEN_TYPES = {TOKEN_TYPE, f"application/{TOKEN_TYPE}"}
 
 
 def generate_key() -> RSAKey:
@@ -41,19 +50,31 @@ class Claims:
     organization_id: uuid.UUID | None
     scopes: frozenset[str]
     expires_at: int
+    # The browser session that handed the token out; the token ends with it.
+    session_id: uuid.UUID | None = None
 
 
 class TokenService:
     """Issues and verifies access tokens. The first key signs; every key verifies (rotation)."""
 
-    def __init__(self, keys: KeySet, *, issuer: str, ttl_seconds: int = 3600) -> None:
+    def __init__(
+        self,
+        keys: KeySet,
+        *,
+        issuer: str,
+        ttl_seconds: int = 3600,
+        audience: str | None = None,
+    ) -> None:
+        """`audience` names the API the tokens are for; by default the issuer (one service)."""
         if not keys.keys:
             raise ValueError("at least one signing key is needed")
         self.keys = keys
         self.issuer = issuer
+        self.audience = audience or issuer
         self.ttl_seconds = ttl_seconds
         self._claims = jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": self.audience},
             sub={"essential": True},
             exp={"essential": True},
             leeway=30,
@@ -74,12 +95,15 @@ class TokenService:
         scopes: frozenset[str],
         ttl_seconds: int | None = None,
         client_id: str | None = None,
+        session_id: uuid.UUID | None = None,
     ) -> str:
-        """A signed access token; `client_id` names the API client it was issued to (RFC 9068)."""
+        """A signed access token; `client_id` names the API client it was issued to (RFC 9068),
+        `session_id` the browser session that handed it out (it ends with that session)."""
         now = int(time.time())
         key = self.keys.keys[0]
         claims: dict[str, Any] = {
             "iss": self.issuer,
+            "aud": self.audience,
             "sub": str(user_id),
             "iat": now,
             "exp": now + (ttl_seconds or self.ttl_seconds),
@@ -90,19 +114,31 @@ class TokenService:
             claims["org"] = str(organization_id)
         if client_id is not None:
             claims["client_id"] = client_id
-        return jwt.encode({"alg": ALGORITHM, "kid": key.kid, "typ": "at+jwt"}, claims, self.keys)
+        if session_id is not None:
+            claims["sid"] = str(session_id)
+        header = {"alg": ALGORITHM, "kid": key.kid, "typ": TOKEN_TYPE}
+        return jwt.encode(header, claims, self.keys)
 
     def verify(self, token: str) -> Claims:
-        """Check signature, algorithm, issuer and expiry; raise Unauthenticated with the reason."""
+        """Check signature, algorithm, type, issuer, audience and expiry; raise Unauthenticated
+        with the reason. Whether its browser session still lives is the database's to say."""
         try:
             decoded = jwt.decode(token, self.keys, algorithms=[ALGORITHM])
+        except (JoseError, ValueError, KeyError, TypeError) as exc:
+            raise Unauthenticated(f"invalid access token: {exc}") from exc
+        typ = decoded.header.get("typ")
+        if not isinstance(typ, str) or typ.lower() not in _TOKEN_TYPES:
+            raise Unauthenticated(f"invalid access token: its type is not {TOKEN_TYPE}")
+        try:
             self._claims.validate(decoded.claims)
             claims = decoded.claims
+            sid = claims.get("sid")
             return Claims(
                 user_id=uuid.UUID(claims["sub"]),
                 organization_id=uuid.UUID(claims["org"]) if claims.get("org") else None,
                 scopes=frozenset(str(claims.get("scope", "")).split()),
                 expires_at=int(claims["exp"]),
+                session_id=uuid.UUID(sid) if sid is not None else None,
             )
-        except (JoseError, ValueError, KeyError, TypeError) as exc:
+        except (JoseError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise Unauthenticated(f"invalid access token: {exc}") from exc

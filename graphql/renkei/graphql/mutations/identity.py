@@ -191,6 +191,8 @@ class IdentityMutations:
                 user_id=switched.user_id,  # type: ignore[arg-type]
                 organization_id=switched.organization_id,
                 scopes=switched.scopes,
+                # A token from a browser session ends with that session, as its first one did.
+                session_id=context.browser_session_id or context.token_session_id,
             )
             if context.tokens
             else None

@@ -33,9 +33,13 @@ locals {
       RENKEI_PORT              = "8000"
       RENKEI_PUBLIC_URL        = var.public_url
       RENKEI_TOKEN_ISSUER      = var.public_url
+      RENKEI_TOKEN_AUDIENCE    = var.public_url
       RENKEI_TOKEN_TTL_SECONDS = tostring(var.token_ttl_seconds)
       RENKEI_LOG_LEVEL         = var.log_level
       RENKEI_APP_ROLE          = "renkei_app"
+      # /metrics listens on the task's loopback only: the load balancer never reaches it.
+      RENKEI_METRICS_HOST = "127.0.0.1"
+      RENKEI_METRICS_PORT = "9100"
     },
     var.platform_oidc == null ? {} : {
       RENKEI_PLATFORM_OIDC_ISSUER    = var.platform_oidc.issuer
