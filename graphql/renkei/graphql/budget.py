@@ -1,0 +1,93 @@
+"""The validation of a new document, off the event loop and within a time budget.
+
+graphql-core's rules run in plain Python: however bounded the document (5,000 tokens, 5,000
+fields once expanded), validating it takes a few milliseconds, and a crafted one much more. Run
+on the event loop, that time is taken from every other client. So a document not seen before is
+validated in a worker thread, while the loop serves others; a rule checks the clock at every node
+of the document and aborts the validation once its budget is spent, which also frees the thread.
+The errors of each query text are remembered (an LRU), so the documents clients send again and
+again are validated once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
+from graphql.validation.validate import ValidationAbortedError
+from strawberry.schema.schema import validate_document
+
+# Seconds of validation a document may take; legitimate ones take a few milliseconds.
+VALIDATION_BUDGET = 0.5
+CACHED_DOCUMENTS = 256
+# Two threads: validations queue rather than take every core from the event loop.
+_VALIDATORS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="renkei-validation")
+# Errors of the rules, by query text and rules.
+_VALIDATED: OrderedDict[tuple[str, tuple[str, ...]], list[GraphQLError]] = OrderedDict()
+
+
+def out_of_time() -> GraphQLError:
+    return GraphQLError(
+        f"this document took more than {VALIDATION_BUDGET} s to validate: "
+        "simplify it (fewer fields, fragments or repeated selections)",
+        extensions={"code": "QUERY_TOO_COMPLEX"},
+    )
+
+
+def _deadline_rule(seconds: float) -> type[ASTValidationRule]:
+    class Deadline(ASTValidationRule):
+        """Aborts the validation once its budget is spent; graphql-core keeps the error."""
+
+        def __init__(self, context: Any) -> None:
+            super().__init__(context)
+            self.deadline = time.monotonic() + seconds
+
+        def enter(self, *_: Any) -> None:
+            if time.monotonic() > self.deadline:
+                raise ValidationAbortedError(
+                    out_of_time().message, extensions={"code": "QUERY_TOO_COMPLEX"}
+                )
+
+    return Deadline
+
+
+def _validate(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+    budget: float,
+) -> list[GraphQLError]:
+    # The deadline starts when the thread takes the work, not while it waits in the queue.
+    return validate_document(schema, document, (_deadline_rule(budget), *rules))
+
+
+async def validated(
+    schema: GraphQLSchema,
+    query: str,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+    budget: float = VALIDATION_BUDGET,
+) -> list[GraphQLError]:
+    """The errors of the validation rules for this document, remembered by query text."""
+    key = (query, tuple(rule.__name__ for rule in rules))
+    errors = _VALIDATED.get(key)
+    if errors is not None:
+        _VALIDATED.move_to_end(key)
+        return errors
+    loop = asyncio.get_running_loop()
+    errors = await loop.run_in_executor(_VALIDATORS, _validate, schema, document, rules, budget)
+    if any(_timed_out(error) for error in errors):
+        # Not remembered: a busy machine may have been the cause, and the next try may pass.
+        return [out_of_time()]
+    _VALIDATED[key] = errors
+    if len(_VALIDATED) > CACHED_DOCUMENTS:
+        _VALIDATED.popitem(last=False)
+    return errors
+
+
+def _timed_out(error: GraphQLError) -> bool:
+    return (error.extensions or {}).get("code") == "QUERY_TOO_COMPLEX"
