@@ -1,12 +1,13 @@
-"""The validation of a new document, off the event loop and within a time budget.
+"""The parse and validation of a new document, off the event loop and within a time budget.
 
 graphql-core's rules run in plain Python: however bounded the document (5,000 tokens, 5,000
 fields once expanded), validating it takes a few milliseconds, and a crafted one much more. Run
 on the event loop, that time is taken from every other client. So a document not seen before is
 validated in a worker thread, while the loop serves others; a rule checks the clock at every node
 of the document and aborts the validation once its budget is spent, which also frees the thread.
-The errors of each query text are remembered (an LRU), so the documents clients send again and
-again are validated once.
+Parsing (at most 5,000 tokens) also runs in the thread. The document and the errors of each query
+text are remembered (LRUs), so the documents clients send again and again are parsed and
+validated once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -24,8 +26,9 @@ from strawberry.schema.schema import validate_document
 # Seconds of validation a document may take; legitimate ones take a few milliseconds.
 VALIDATION_BUDGET = 0.5
 CACHED_DOCUMENTS = 256
-# Two threads: validations queue rather than take every core from the event loop.
-_VALIDATORS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="renkei-validation")
+# Two threads: parses and validations queue rather than take every core from the event loop.
+_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="renkei-documents")
+_PARSED: OrderedDict[str, DocumentNode] = OrderedDict()
 # Errors of the rules, by query text and rules.
 _VALIDATED: OrderedDict[tuple[str, tuple[str, ...]], list[GraphQLError]] = OrderedDict()
 
@@ -36,6 +39,23 @@ def out_of_time() -> GraphQLError:
         "simplify it (fewer fields, fragments or repeated selections)",
         extensions={"code": "QUERY_TOO_COMPLEX"},
     )
+
+
+def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    cache[key] = value
+    if len(cache) > CACHED_DOCUMENTS:
+        cache.popitem(last=False)
+
+
+async def parsed(query: str, parse: Callable[[str], DocumentNode]) -> DocumentNode:
+    """The document of a query text, parsed in a worker thread unless remembered."""
+    document = _PARSED.get(query)
+    if document is not None:
+        _PARSED.move_to_end(query)
+        return document
+    document = await asyncio.get_running_loop().run_in_executor(_WORKERS, parse, query)
+    _remember(_PARSED, query, document)
+    return document
 
 
 def _deadline_rule(seconds: float) -> type[ASTValidationRule]:
@@ -79,13 +99,11 @@ async def validated(
         _VALIDATED.move_to_end(key)
         return errors
     loop = asyncio.get_running_loop()
-    errors = await loop.run_in_executor(_VALIDATORS, _validate, schema, document, rules, budget)
+    errors = await loop.run_in_executor(_WORKERS, _validate, schema, document, rules, budget)
     if any(_timed_out(error) for error in errors):
         # Not remembered: a busy machine may have been the cause, and the next try may pass.
         return [out_of_time()]
-    _VALIDATED[key] = errors
-    if len(_VALIDATED) > CACHED_DOCUMENTS:
-        _VALIDATED.popitem(last=False)
+    _remember(_VALIDATED, key, errors)
     return errors
 
 

@@ -9,7 +9,7 @@ multiplies by the number of ids. It is also the cost a request is billed (`opera
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Any
 
@@ -18,13 +18,13 @@ from graphql import (
     DocumentNode,
     GraphQLError,
     GraphQLSchema,
-    MaxIntrospectionDepthRule,
     Source,
+    parse,
 )
 from graphql.language import Lexer, Token, TokenKind
-from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
+from strawberry.extensions import SchemaExtension
 
-from renkei.graphql.budget import validated
+from renkei.graphql.budget import parsed, validated
 from renkei.graphql.query_cost import (
     SATURATED,
     NestedTooDeep,
@@ -42,10 +42,12 @@ MAX_NODES = 20_000
 # Fields of an operation once its fragments are expanded: as many as the largest document allowed
 # (MAX_TOKENS) could spell out.
 MAX_FIELDS = 5_000
+# Nested `ofType` in an introspection query, which add no depth: as many as GraphiQL asks for.
+MAX_TYPE_WRAPPERS = 9
 # Braces and brackets, read before parsing: far more than a 12-deep query needs, and below the
 # parser's own limit (200), whose error would not say what is allowed.
 MAX_NESTING = 64
-# Documents whose parse, nesting check and validation are remembered: clients send the same few.
+# Documents whose nesting check is remembered (their parse and validation are, in budget.py).
 CACHED_DOCUMENTS = 256
 OPENING = (TokenKind.BRACE_L, TokenKind.BRACKET_L)
 CLOSING = (TokenKind.BRACE_R, TokenKind.BRACKET_R)
@@ -94,6 +96,12 @@ def check_nesting(query: str) -> None:
         )
 
 
+def parse_document(query: str) -> DocumentNode:
+    """The document of a query text, refused if nested or long beyond what is allowed."""
+    check_nesting(query)
+    return parse(query, max_tokens=MAX_TOKENS)
+
+
 def _too_large(measure: OperationMeasure) -> GraphQLError:
     return _error(
         f"this query selects {measure.fields} fields once its fragments are expanded, more "
@@ -122,6 +130,15 @@ def _depth_errors(measures: list[OperationMeasure]) -> list[GraphQLError]:
             errors.append(
                 GraphQLError(
                     f"'{measure.name}' exceeds maximum operation depth of {MAX_DEPTH}", node
+                )
+            )
+        elif measure.wrappers > MAX_TYPE_WRAPPERS:
+            errors.append(
+                _error(
+                    f"'{measure.name}' nests ofType {measure.wrappers} levels deep, more than "
+                    f"the {MAX_TYPE_WRAPPERS} allowed",
+                    measure.operation,
+                    "QUERY_TOO_DEEP",
                 )
             )
     return errors
@@ -163,17 +180,14 @@ async def check_document(
 
 class QueryLimits(SchemaExtension):
     """Refuses documents nested too deeply to parse, then checks every limit (check_document)
-    before strawberry's own validation, which it replaces."""
+    before strawberry's own validation, which it replaces. graphql-core's specified rules, which
+    it runs, include MaxIntrospectionDepthRule (at most three nested lists of types)."""
 
-    def on_operation(self) -> Iterator[None]:
+    async def on_parse(self) -> AsyncIterator[None]:  # type: ignore[override]
+        # Parsed here, off the event loop: Strawberry parses only when no document is set.
         context = self.execution_context
-        context.validation_rules = (*context.validation_rules, MaxIntrospectionDepthRule)
-        yield
-
-    def on_parse(self) -> Iterator[None]:
-        query = self.execution_context.query
-        if query is not None:
-            check_nesting(query)
+        if context.query and context.graphql_document is None:
+            context.graphql_document = await parsed(context.query, parse_document)
         yield
 
     async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
@@ -192,8 +206,4 @@ class QueryLimits(SchemaExtension):
 
 def limit_extensions() -> list[Any]:
     # Factories, so that each request gets fresh extension instances.
-    return [
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        QueryLimits,
-        lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
-    ]
+    return [QueryLimits]

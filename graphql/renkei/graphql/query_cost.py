@@ -14,7 +14,9 @@ What is measured, per operation:
 - `fields`: how many fields the expanded operation selects, which bounds the work of validating
   and executing it;
 - `depth`: how many fields with a selection nest, introspection included; a type's `ofType`
-  (one wrapper of a list or non-null type) adds none, so GraphiQL's introspection query passes;
+  (one wrapper of a list or non-null type) adds none, so that GraphiQL's introspection query
+  (nine nested `ofType`) passes, and `wrappers`, the longest run of nested `ofType`, is limited
+  on its own;
 - `aliases`: how many aliased fields the expanded operation has.
 Counts saturate at `SATURATED`: beyond it, every limit is exceeded anyway.
 """
@@ -82,12 +84,17 @@ class Measure:
     fields: int = 0
     depth: int = 0
     aliases: int = 0
+    # The longest run of nested `ofType` anywhere below, and the longest starting right here.
+    wrappers: int = 0
+    leading_wrappers: int = 0
 
     def add(self, other: Measure, times: int = 1) -> None:
         self.nodes = min(self.nodes + other.nodes * times, SATURATED)
         self.fields = min(self.fields + other.fields, SATURATED)
         self.aliases = min(self.aliases + other.aliases, SATURATED)
         self.depth = max(self.depth, other.depth)
+        self.wrappers = max(self.wrappers, other.wrappers)
+        self.leading_wrappers = max(self.leading_wrappers, other.leading_wrappers)
 
 
 @dataclass
@@ -97,6 +104,7 @@ class OperationMeasure:
     fields: int
     depth: int
     aliases: int
+    wrappers: int
     # Page sizes out of range, each reported once even when its fragment is spread many times.
     errors: list[GraphQLError] = field(default_factory=list)
     # The depth of each selection set walked, and the fields that add none (`ofType`), by id:
@@ -171,6 +179,7 @@ class _Walker:
             total.fields,
             total.depth,
             total.aliases,
+            total.wrappers,
             self.errors,
             self.depths,
             self.flat,
@@ -225,6 +234,8 @@ class _Walker:
         if node.name.value == "ofType" and parent.name == "__Type":
             step = 0
             self.flat.add(id(node))
+            measure.leading_wrappers = 1 + inner.leading_wrappers
+        measure.wrappers = max(inner.wrappers, measure.leading_wrappers)
         measure.depth = step + inner.depth
         measure.fields = min(1 + inner.fields, SATURATED)
         measure.aliases = min(measure.aliases + inner.aliases, SATURATED)
