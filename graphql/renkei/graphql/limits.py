@@ -25,6 +25,7 @@ from graphql.language import Lexer, Token, TokenKind
 from strawberry.extensions import SchemaExtension
 
 from renkei.graphql.budget import parsed, validated
+from renkei.graphql.input_guard import StringsPostgresAccepts
 from renkei.graphql.query_cost import (
     SATURATED,
     NestedTooDeep,
@@ -100,6 +101,11 @@ def parse_document(query: str) -> DocumentNode:
     """The document of a query text, refused if nested or long beyond what is allowed."""
     check_nesting(query)
     return parse(query, max_tokens=MAX_TOKENS)
+
+
+async def document_of(query: str) -> DocumentNode:
+    """The document of a query text, parsed off the event loop and remembered."""
+    return await parsed(query, parse_document)
 
 
 def _too_large(measure: OperationMeasure) -> GraphQLError:
@@ -187,7 +193,7 @@ class QueryLimits(SchemaExtension):
         # Parsed here, off the event loop: Strawberry parses only when no document is set.
         context = self.execution_context
         if context.query and context.graphql_document is None:
-            context.graphql_document = await parsed(context.query, parse_document)
+            context.graphql_document = await document_of(context.query)
         yield
 
     async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
@@ -198,7 +204,7 @@ class QueryLimits(SchemaExtension):
                 context.schema._schema,
                 context.query,
                 document,
-                tuple(context.validation_rules),
+                (*context.validation_rules, StringsPostgresAccepts),
                 context.variables,
             )
         yield
