@@ -301,7 +301,11 @@ class GraphQLEndpoint:
             try:
                 viewer, browser_session_id = await self._viewer(session, claims, request)
                 await input_guard.refuse_anonymous_mutation(
-                    viewer, graphql_request.query, graphql_request.operation_name, document_of
+                    request.method,
+                    viewer,
+                    graphql_request.query,
+                    graphql_request.operation_name,
+                    document_of,
                 )
                 context = Context(
                     request=request,

@@ -135,6 +135,7 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
 
 
 async def refuse_anonymous_mutation(
+    method: str,
     viewer: Viewer,
     query: str | None,
     operation_name: str | None,
@@ -143,9 +144,9 @@ async def refuse_anonymous_mutation(
     """A mutation needs a viewer: refused (401) before its document is validated.
 
     `parse` gives the (remembered) document; a document that fails to parse, or does not say
-    which operation runs, is left to the usual errors.
+    which operation runs, is left to the usual errors, as is a mutation over GET (405).
     """
-    if viewer.is_authenticated or not query:
+    if method != "POST" or viewer.is_authenticated or not query:
         return
     try:
         document = await parse(query)
