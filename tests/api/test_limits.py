@@ -601,3 +601,40 @@ def test_operation_cost_is_the_node_count_of_the_operation_that_runs(schema):
     assert operation_cost(schema, document, {"n": 50}, "Large") == 50 + 50 * 100
     assert operation_cost(schema, parse(fragment_bomb(20)), None, None) == 0
     assert operation_cost(schema, parse(COSTLY_THROUGH_A_FRAGMENT), None, None) == 1_010_100
+
+
+# Plain lists, counted towards the size of the response
+
+
+def nested_blocs(levels):
+    inner = "code"
+    for level in range(levels):
+        inner = (
+            f"prefectures {{ planningBloc {{ {inner} }} }}"
+            if level
+            else f"prefectures {{ {inner} }}"
+        )
+    return f"query Blocs {{ planningBlocs {{ {inner} }} }}"
+
+
+async def test_lists_nested_in_lists_are_refused(client):
+    # when: each level of prefectures multiplies the answer (20 blocs × 47 × 47 × 47 estimated)
+    response = await post(client, nested_blocs(3))
+    # then
+    assert refused(response) == [
+        {
+            "message": "this query could return about 2121600 objects, counting 20 for each list"
+            " (47 for prefectures), more than the 200000 allowed: nest fewer lists",
+            "locations": [{"line": 1, "column": 1}],
+            "extensions": {"code": "QUERY_TOO_LARGE"},
+        }
+    ]
+
+
+async def test_a_list_in_a_list_runs(client):
+    # when
+    response = await post(client, nested_blocs(2))
+    # then
+    assert response.status_code == 200
+    blocs = response.json()["data"]["planningBlocs"]
+    assert {"code": "21"} in [p for b in blocs for p in b["prefectures"]]

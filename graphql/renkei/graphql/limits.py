@@ -27,6 +27,8 @@ from strawberry.extensions import SchemaExtension
 from renkei.graphql.budget import parsed, validated
 from renkei.graphql.input_guard import StringsPostgresAccepts
 from renkei.graphql.query_cost import (
+    DEFAULT_LIST_LENGTH,
+    LIST_LENGTHS,
     SATURATED,
     NestedTooDeep,
     OperationMeasure,
@@ -45,6 +47,9 @@ MAX_NODES = 20_000
 MAX_FIELDS = 5_000
 # Nested `ofType` in an introspection query, which add no depth: as many as GraphiQL asks for.
 MAX_TYPE_WRAPPERS = 9
+# Objects a response may hold, plain lists counted at their estimated length (query_cost): ten
+# times the node limit, so that a query at the node limit may still select a short list per node.
+MAX_OBJECTS = 200_000
 # Braces and brackets, read before parsing: far more than a 12-deep query needs, and below the
 # parser's own limit (200), whose error would not say what is allowed.
 MAX_NESTING = 64
@@ -127,6 +132,17 @@ def _too_costly(measure: OperationMeasure) -> GraphQLError:
     )
 
 
+def _too_many_objects(measure: OperationMeasure) -> GraphQLError:
+    total = f"more than {SATURATED}" if measure.objects >= SATURATED else str(measure.objects)
+    return _error(
+        f"this query could return about {total} objects, counting {DEFAULT_LIST_LENGTH} for "
+        f"each list ({LIST_LENGTHS['Prefecture']} for prefectures), more than the {MAX_OBJECTS} "
+        "allowed: nest fewer lists",
+        measure.operation,
+        "QUERY_TOO_LARGE",
+    )
+
+
 def _depth_errors(measures: list[OperationMeasure]) -> list[GraphQLError]:
     errors = []
     for measure in measures:
@@ -181,6 +197,8 @@ async def check_document(
         errors.extend(measure.errors)
         if measure.nodes > MAX_NODES:
             errors.append(_too_costly(measure))
+        elif measure.objects > MAX_OBJECTS:
+            errors.append(_too_many_objects(measure))
     return errors
 
 

@@ -11,6 +11,10 @@ What is measured, per operation:
   cost a query): each connection multiplies what is below it by its `first` or `last` (20 when
   neither is given), so `organizations(first: 100) { members(first: 100) }` is 10,100 nodes;
   `nodes(ids:)` multiplies by the number of ids;
+- `objects`: the same count, with the plain lists too (which `nodes` leaves out): each list of
+  objects outside a connection multiplies what is below it by its estimated length (47 for
+  prefectures, 20 for any other), which bounds the size of the response:
+  `planningBlocs { prefectures { planningBloc { prefectures { ... } } } }` grows 47-fold a level;
 - `fields`: how many fields the expanded operation selects, which bounds the work of validating
   and executing it;
 - `depth`: how many fields with a selection nest, introspection included; a type's `ofType`
@@ -46,12 +50,17 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     get_named_type,
+    get_nullable_type,
+    is_list_type,
     value_from_ast_untyped,
 )
 
 from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 SATURATED = 10**15
+# The estimated length of a plain list (not a connection) of objects, by the type of its items.
+LIST_LENGTHS = {"Prefecture": 47}
+DEFAULT_LIST_LENGTH = 20
 # Selections nested through fields, fragments and inline fragments; the parser refuses more than
 # 64 braces within one definition, this bounds the nesting of fragments into one another.
 MAX_NESTING = 64
@@ -81,6 +90,7 @@ class Measure:
     """A selection set's measure, for one item of its parent (multiply by the parent's size)."""
 
     nodes: int = 0
+    objects: int = 0
     fields: int = 0
     depth: int = 0
     aliases: int = 0
@@ -90,6 +100,7 @@ class Measure:
 
     def add(self, other: Measure, times: int = 1) -> None:
         self.nodes = min(self.nodes + other.nodes * times, SATURATED)
+        self.objects = min(self.objects + other.objects * times, SATURATED)
         self.fields = min(self.fields + other.fields, SATURATED)
         self.aliases = min(self.aliases + other.aliases, SATURATED)
         self.depth = max(self.depth, other.depth)
@@ -101,6 +112,7 @@ class Measure:
 class OperationMeasure:
     operation: OperationDefinitionNode
     nodes: int
+    objects: int
     fields: int
     depth: int
     aliases: int
@@ -176,6 +188,7 @@ class _Walker:
         return OperationMeasure(
             self.operation,
             total.nodes,
+            total.objects,
             total.fields,
             total.depth,
             total.aliases,
@@ -221,10 +234,12 @@ class _Walker:
         if node.selection_set is None:
             return measure
         child: GraphQLNamedType | None = None
+        is_list = False
         if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
             definition = parent.fields.get(node.name.value)
             if definition is not None:
                 child = get_named_type(definition.type)
+                is_list = is_list_type(get_nullable_type(definition.type))
         if child is None:
             # An unknown field (reported by the standard rules), or one of the introspection
             # fields, which types do not list: its type is found from the schema.
@@ -244,10 +259,18 @@ class _Walker:
         if child.name.endswith("Connection"):
             size = size or DEFAULT_PAGE_SIZE
             measure.nodes = min(size + size * inner.nodes, SATURATED)
+            measure.objects = min(size + size * inner.objects, SATURATED)
         elif ids is not None:
             measure.nodes = min(ids + ids * inner.nodes, SATURATED)
+            measure.objects = min(ids + ids * inner.objects, SATURATED)
+        elif is_list and not parent.name.endswith("Connection"):
+            # A connection's nodes and edges are counted by the connection's page size.
+            length = LIST_LENGTHS.get(child.name, DEFAULT_LIST_LENGTH)
+            measure.nodes = inner.nodes
+            measure.objects = min(length + length * inner.objects, SATURATED)
         else:
             measure.nodes = inner.nodes
+            measure.objects = inner.objects
         return measure
 
     def _introspection_type(self, name: str, parent: GraphQLNamedType) -> GraphQLNamedType:
