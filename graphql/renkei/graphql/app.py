@@ -22,6 +22,7 @@ from renkei.db import SessionFactory
 from renkei.graphql.auth import SignInConfig, SignInRoutes
 from renkei.graphql.exports import ExportEndpoints
 from renkei.graphql.http import GraphQLEndpoint
+from renkei.graphql.input_guard import RefuseNulInUrl
 from renkei.graphql.oauth import TokenEndpoint
 from renkei.graphql.schema import build_schema
 from renkei.identity.tokens import TokenService
@@ -166,5 +167,6 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+    app.add_middleware(RefuseNulInUrl)
     app.add_middleware(RequestContext)
     return app

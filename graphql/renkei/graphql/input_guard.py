@@ -5,6 +5,7 @@
 - strings PostgreSQL cannot store are refused wherever they come from (the query text, its
   string literals, variables, extensions, the operation name): the NUL character (a text value
   may not contain it) and lone UTF-16 surrogates (JSON's `"\\ud800"`, not valid UTF-8);
+- a URL with a NUL is refused on every route (RefuseNulInUrl);
 - a mutation without a viewer (no token, no browser session) is refused before its document is
   validated, let alone its input coerced: 401, as the exports answer.
 Each refusal is a 4xx with a GraphQL-shaped body and a code.
@@ -25,6 +26,7 @@ from graphql import (
     StringValueNode,
 )
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from renkei.tenancy import Viewer
 
@@ -155,3 +157,23 @@ async def refuse_anonymous_mutation(
     operation = _operation(document, operation_name)
     if operation is not None and operation.operation == OperationType.MUTATION:
         raise RequestRefused(401, SIGN_IN_FIRST, "UNAUTHENTICATED", {"WWW-Authenticate": "Bearer"})
+
+
+class RefuseNulInUrl:
+    """ASGI middleware: a URL whose path or query carries a NUL (`%00`) is a 400 on every route,
+    before a path parameter (an organization's slug at /auth/callback/...) or a query parameter
+    reaches PostgreSQL."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope.get("path", "")
+            or b"%00" in scope.get("query_string", b"")
+            or b"\x00" in scope.get("query_string", b"")
+        ):
+            refused = _invalid("the URL contains a NUL character")
+            await refused.response("application/json")(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
