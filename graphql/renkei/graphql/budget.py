@@ -103,8 +103,9 @@ async def validated(
     loop = asyncio.get_running_loop()
     errors = await loop.run_in_executor(_WORKERS, _validate, schema, document, rules, budget)
     if any(_timed_out(error) for error in errors):
-        # Not remembered: a busy machine may have been the cause, and the next try may pass.
-        return [out_of_time()]
+        # Remembered too: the budget is the thread's CPU time, which a busy machine does not
+        # spend, so the same text would run out of it again.
+        errors = [out_of_time()]
     _remember(_VALIDATED, key, errors)
     return errors
 
