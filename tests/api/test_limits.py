@@ -644,3 +644,31 @@ async def test_a_list_in_a_list_runs(client):
         for inner in (prefecture["planningBloc"] or {"prefectures": []})["prefectures"]
     }
     assert "21" in codes
+
+
+# Repeated fields, which validation compares pairwise
+
+
+async def test_a_field_repeated_100_times_runs(client):
+    # when
+    response = await post(client, "{ " + " ".join(['prefecture(code: "21") { code }'] * 100) + " }")
+    # then
+    assert response.status_code == 200
+    assert response.json() == {"data": {"prefecture": {"code": "21"}}}
+
+
+async def test_repeats_within_repeats_multiply(client):
+    # given: 50 times the same field, each selecting the same subfield 90 times (4,500 pairs)
+    query = "query Repeats { " + " ".join(["prefectures { " + "code " * 90 + "}"] * 50) + " }"
+    # when
+    response = await post(client, query)
+    # then
+    assert refused(response) == [
+        {
+            "message": "this query repeats a field 4500 times over once its fragments are "
+            "expanded (a repeated field within a repeated field multiplies), more than the 100 "
+            "allowed: select each field once",
+            "locations": [{"line": 1, "column": 1}],
+            "extensions": {"code": "QUERY_TOO_LARGE"},
+        }
+    ]

@@ -47,6 +47,9 @@ MAX_NODES = 20_000
 MAX_FIELDS = 5_000
 # Nested `ofType` in an introspection query, which add no depth: as many as GraphiQL asks for.
 MAX_TYPE_WRAPPERS = 9
+# Fields of one response name merged into one selection set (`{ name name name }`), times the
+# same within them.
+MAX_REPEATS = 100
 # Objects a response may hold, plain lists counted at their estimated length (query_cost): ten
 # times the node limit, so that a query at the node limit may still select a short list per node.
 MAX_OBJECTS = 200_000
@@ -185,6 +188,17 @@ async def check_document(
     except NestedTooDeep as error:
         return [error.error()]
     too_large = [_too_large(m) for m in measures if m.fields > MAX_FIELDS]
+    too_large += [
+        _error(
+            f"this query repeats a field {m.repeats} times over once its fragments are "
+            "expanded (a repeated field within a repeated field multiplies), more than the "
+            f"{MAX_REPEATS} allowed: select each field once",
+            m.operation,
+            "QUERY_TOO_LARGE",
+        )
+        for m in measures
+        if m.fields <= MAX_FIELDS and m.repeats > MAX_REPEATS
+    ]
     if too_large:
         return too_large
     errors = [*await validated(schema, query, document, rules), *_depth_errors(measures)]

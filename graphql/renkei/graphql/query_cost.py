@@ -21,12 +21,16 @@ What is measured, per operation:
   (one wrapper of a list or non-null type) adds none, so that GraphiQL's introspection query
   (nine nested `ofType`) passes, and `wrappers`, the longest run of nested `ofType`, is limited
   on its own;
-- `aliases`: how many aliased fields the expanded operation has.
+- `aliases`: how many aliased fields the expanded operation has;
+- `repeats`: the most times one response name is selected in one selection set, fragments
+  expanded, times the same below it (validation compares such fields pairwise: 1,200
+  `prefectures { code }` in a row took over a second of CPU).
 Counts saturate at `SATURATED`: beyond it, every limit is exceeded anyway.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +101,13 @@ class Measure:
     # The longest run of nested `ofType` anywhere below, and the longest starting right here.
     wrappers: int = 0
     leading_wrappers: int = 0
+    # The response names this selection set merges (through its fragments) with their counts;
+    # `repeats`, the most times one name is merged here times the most below (graphql-core's
+    # rule that fields of one name can merge compares them pairwise, and their subfields pairwise
+    # for each pair); `below`, the most repeats of the subfields of this set's fields.
+    names: dict[str, int] = field(default_factory=dict, repr=False)
+    repeats: int = 1
+    below: int = 1
 
     def add(self, other: Measure, times: int = 1) -> None:
         self.nodes = min(self.nodes + other.nodes * times, SATURATED)
@@ -106,6 +117,7 @@ class Measure:
         self.depth = max(self.depth, other.depth)
         self.wrappers = max(self.wrappers, other.wrappers)
         self.leading_wrappers = max(self.leading_wrappers, other.leading_wrappers)
+        self.below = max(self.below, other.below)
 
 
 @dataclass
@@ -117,6 +129,7 @@ class OperationMeasure:
     depth: int
     aliases: int
     wrappers: int
+    repeats: int
     # Page sizes out of range, each reported once even when its fragment is spread many times.
     errors: list[GraphQLError] = field(default_factory=list)
     # The depth of each selection set walked, and the fields that add none (`ofType`), by id:
@@ -193,6 +206,7 @@ class _Walker:
             total.depth,
             total.aliases,
             total.wrappers,
+            total.repeats,
             self.errors,
             self.depths,
             self.flat,
@@ -205,14 +219,30 @@ class _Walker:
         if level > MAX_NESTING:
             raise NestedTooDeep(selection_set)
         total = Measure()
+        names: Counter[str] = Counter()
+        spread: set[str] = set()
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
                 total.add(self._field(selection, parent, level))
-            elif isinstance(selection, InlineFragmentNode):
+                names[(selection.alias or selection.name).value] += 1
+                continue
+            if isinstance(selection, InlineFragmentNode):
                 target = self._condition(selection.type_condition, parent)
-                total.add(self._selection_set(selection.selection_set, target, level + 1))
+                inner = self._selection_set(selection.selection_set, target, level + 1)
             elif isinstance(selection, FragmentSpreadNode):
-                total.add(self._fragment(selection.name.value, parent, level + 1))
+                inner = self._fragment(selection.name.value, parent, level + 1)
+                if selection.name.value in spread:
+                    # graphql-core compares a fragment's fields once however often it is spread.
+                    total.add(inner)
+                    continue
+                spread.add(selection.name.value)
+            else:
+                continue
+            total.add(inner)
+            for name, count in inner.names.items():
+                names[name] = min(names[name] + count, SATURATED)
+        total.names = names
+        total.repeats = min(max(names.values(), default=1) * total.below, SATURATED)
         self.depths[id(selection_set)] = total.depth
         return total
 
@@ -251,6 +281,7 @@ class _Walker:
             self.flat.add(id(node))
             measure.leading_wrappers = 1 + inner.leading_wrappers
         measure.wrappers = max(inner.wrappers, measure.leading_wrappers)
+        measure.below = inner.repeats
         measure.depth = step + inner.depth
         measure.fields = min(1 + inner.fields, SATURATED)
         measure.aliases = min(measure.aliases + inner.aliases, SATURATED)
