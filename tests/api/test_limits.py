@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
-from graphql import Source
+from graphql import Source, get_introspection_query, parse
 from graphql.language import Lexer, TokenKind
 
 from factories import create_organization, create_user, token_for
+from renkei.graphql.limits import operation_cost
 from renkei.graphql.relay import to_global_id
+from renkei.graphql.schema import build_schema
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -93,6 +96,12 @@ PAGE_SIZE = "query PageSize($n: Int) { organizations(first: $n) { nodes { name }
 PAGE_SIZE_WITH_DEFAULT = (
     "query PageSize($n: Int = 1000) { organizations(first: $n) { nodes { name } } }"
 )
+TWO_OPERATIONS = """
+query Small { organizations(first: 10) { nodes { name } } }
+query Large($n: Int) {
+  organizations(first: $n) { nodes { members(first: 100) { nodes { role } } } }
+}
+"""
 FIRST_AND_LAST = "query Both { organizations(first: 2, last: 2) { nodes { name } } }"
 
 
@@ -101,6 +110,11 @@ async def post(client, query, variables=None, token=None):
     return await client.post(
         "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
     )
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return build_schema()._schema
 
 
 def refused(response):
@@ -435,3 +449,226 @@ async def test_one_node_more_is_refused(client):
     response = await post(client, ONE_MORE)
     # then
     assert refused(response) == too_costly(20_001)
+
+
+# Fragments, counted as they expand
+
+
+def fragment_bomb(levels):
+    """`...L0`, each fragment spreading the next one twice: 2^levels copies of the last one."""
+    spreads = "\n".join(
+        f"fragment L{i} on Query {{ ...L{i + 1} ...L{i + 1} }}" for i in range(levels)
+    )
+    return f"query {{ ...L0 }}\n{spreads}\nfragment L{levels} on Query {{ prefectures {{ code }} }}"
+
+
+async def test_a_fragment_bomb_is_refused_before_validation(client):
+    # given: 834 bytes that expand to two million fields
+    query = fragment_bomb(20)
+    assert len(query.encode()) == 834
+    # when
+    response = await post(client, query)
+    # then
+    assert refused(response) == [
+        {
+            "message": "this query selects 2097152 fields once its fragments are expanded, "
+            "more than the 5000 allowed: spread fewer fragments or select fewer fields",
+            "locations": [{"line": 1, "column": 1}],
+            "extensions": {"code": "QUERY_TOO_LARGE"},
+        }
+    ]
+
+
+async def test_other_clients_are_answered_while_fragment_bombs_arrive(committed):
+    # given: an API with a pool of connections, so that requests run side by side
+    client = committed.client
+    # when: ten bombs of different texts (none remembered) and one ordinary query at once
+    bombs = [post(client, fragment_bomb(20) + "#" * i) for i in range(10)]
+    responses = await asyncio.gather(*bombs, post(client, '{ prefecture(code: "21") { name } }'))
+    # then
+    *refusals, answer = responses
+    assert [refused(r)[0]["extensions"]["code"] for r in refusals] == ["QUERY_TOO_LARGE"] * 10
+    assert answer.json() == {"data": {"prefecture": {"name": "岐阜県"}}}
+
+
+async def test_an_expanded_query_of_5000_fields_runs(client):
+    # when: 2^11 copies of two fields, 4,096 fields
+    response = await post(client, fragment_bomb(11))
+    # then: the copies merge into one field when the query runs
+    assert response.status_code == 200
+    assert len(response.json()["data"]["prefectures"]) == 47
+
+
+async def test_fragments_nested_more_than_64_deep_are_refused(client):
+    # given: a chain of fragments, each spreading the next once
+    chain = "\n".join(f"fragment L{i} on Query {{ ...L{i + 1} }}" for i in range(80))
+    query = f"query {{ ...L0 }}\n{chain}\nfragment L80 on Query {{ __typename }}"
+    # when
+    response = await post(client, query)
+    # then
+    assert refused(response) == [
+        {
+            "message": "the fragments of this document nest more than 64 levels deep",
+            "locations": [{"line": 65, "column": 23}],
+            "extensions": {"code": "QUERY_TOO_DEEP"},
+        }
+    ]
+
+
+async def test_the_cost_of_spread_fragments_multiplies(client):
+    # given: 100 organizations with 10 members each, spread three times
+    query = """
+    query Spread { ...Three }
+    fragment Three on Query { ...Page ...Page ...Page }
+    fragment Page on Query {
+      organizations(first: 100) { nodes { members(first: 100) { nodes { role } } } }
+    }
+    """
+    # when
+    response = await post(client, query)
+    # then: 3 × (100 + 100 × 100)
+    assert refused(response) == too_costly(30_300, line=2, column=5)
+
+
+async def test_depth_counts_through_fragments(client):
+    # given
+    query = """
+    query DeepFragments { organization(slug: "gifu-lab") { ...Members } }
+    fragment Members on Organization {
+      members(first: 1) { nodes { user { memberships(first: 1) { nodes { ...Again } } } } }
+    }
+    fragment Again on Membership {
+      organization { members(first: 1) { nodes { user { memberships(first: 1) { nodes {
+        organization { name }
+      } } } } } }
+    }
+    """
+    # when
+    response = await post(client, query)
+    # then
+    assert refused(response) == [
+        {
+            "message": "'DeepFragments' exceeds maximum operation depth of 12",
+            "locations": [{"line": 8, "column": 24}],
+        }
+    ]
+
+
+# Introspection
+
+
+def type_of(levels):
+    return "ofType { " * levels + "name" + " }" * levels
+
+
+async def test_nine_nested_of_type_run(client):
+    # when
+    response = await post(client, '{ __type(name: "ID") { ' + type_of(9) + " } }")
+    # then
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__type": {"ofType": None}}}
+
+
+async def test_ten_nested_of_type_are_refused(client):
+    # when
+    response = await post(client, 'query Wrapped { __type(name: "ID") { ' + type_of(10) + " } }")
+    # then
+    assert refused(response) == [
+        {
+            "message": "'Wrapped' nests ofType 10 levels deep, more than the 9 allowed",
+            "locations": [{"line": 1, "column": 1}],
+            "extensions": {"code": "QUERY_TOO_DEEP"},
+        }
+    ]
+
+
+async def test_graphiqls_introspection_query_runs(client):
+    # when: the query GraphiQL sends, with its nine nested ofType
+    response = await post(client, get_introspection_query(descriptions=True))
+    # then
+    assert response.status_code == 200
+    assert response.json()["data"]["__schema"]["queryType"] == {"name": "Query", "kind": "OBJECT"}
+
+
+# The cost, for billing
+
+
+def test_operation_cost_is_the_node_count_of_the_operation_that_runs(schema):
+    # given
+    document = parse(TWO_OPERATIONS)
+    # then
+    assert operation_cost(schema, document, {"n": 50}, "Small") == 10
+    assert operation_cost(schema, document, {"n": 50}, "Large") == 50 + 50 * 100
+    assert operation_cost(schema, parse(fragment_bomb(20)), None, None) == 0
+    assert operation_cost(schema, parse(COSTLY_THROUGH_A_FRAGMENT), None, None) == 1_010_100
+
+
+# Plain lists, counted towards the size of the response
+
+
+def nested_blocs(levels):
+    inner = "code"
+    for level in range(levels):
+        inner = (
+            f"prefectures {{ planningBloc {{ {inner} }} }}"
+            if level
+            else f"prefectures {{ {inner} }}"
+        )
+    return f"query Blocs {{ planningBlocs {{ {inner} }} }}"
+
+
+async def test_lists_nested_in_lists_are_refused(client):
+    # when: each level of prefectures multiplies the answer (20 blocs × 47 × 47 × 47 estimated)
+    response = await post(client, nested_blocs(3))
+    # then
+    assert refused(response) == [
+        {
+            "message": "this query could return about 2121600 objects, counting 20 for each list"
+            " (47 for prefectures), more than the 200000 allowed: nest fewer lists",
+            "locations": [{"line": 1, "column": 1}],
+            "extensions": {"code": "QUERY_TOO_LARGE"},
+        }
+    ]
+
+
+async def test_a_list_in_a_list_runs(client):
+    # when
+    response = await post(client, nested_blocs(2))
+    # then
+    assert response.status_code == 200
+    blocs = response.json()["data"]["planningBlocs"]
+    codes = {
+        inner["code"]
+        for bloc in blocs
+        for prefecture in bloc["prefectures"]
+        for inner in (prefecture["planningBloc"] or {"prefectures": []})["prefectures"]
+    }
+    assert "21" in codes
+
+
+# Repeated fields, which validation compares pairwise
+
+
+async def test_a_field_repeated_100_times_runs(client):
+    # when
+    response = await post(client, "{ " + " ".join(['prefecture(code: "21") { code }'] * 100) + " }")
+    # then
+    assert response.status_code == 200
+    assert response.json() == {"data": {"prefecture": {"code": "21"}}}
+
+
+async def test_repeats_within_repeats_multiply(client):
+    # given: 50 times the same field, each selecting the same subfield 90 times (4,500 pairs)
+    query = "query Repeats { " + " ".join(["prefectures { " + "code " * 90 + "}"] * 50) + " }"
+    # when
+    response = await post(client, query)
+    # then
+    assert refused(response) == [
+        {
+            "message": "this query repeats a field 4500 times over once its fragments are "
+            "expanded (a repeated field within a repeated field multiplies), more than the 100 "
+            "allowed: select each field once",
+            "locations": [{"line": 1, "column": 1}],
+            "extensions": {"code": "QUERY_TOO_LARGE"},
+        }
+    ]

@@ -151,3 +151,15 @@ async def test_a_provider_that_does_not_vouch_for_the_domain_cannot_sign_in_its_
     page = await world.browser().visit("/auth/login?org=org-b")
     # then B cannot vouch for a.example
     await assert_refused(world, page, "email_domain_not_vouched", organization=world.org_b)
+
+
+async def test_a_callback_with_a_nul_in_its_url_is_400(world):
+    # when: the organization's slug would be looked up in PostgreSQL, which refuses NUL
+    response = await world.app.get("/auth/callback/org%00a?state=x&code=y")
+    # then
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {"message": "the URL contains a NUL character", "extensions": {"code": "INVALID"}}
+        ]
+    }

@@ -349,17 +349,19 @@ async def test_an_anonymous_caller_cannot_create_an_organization(sessions, clien
     # given
     onlooker = await create_user(sessions, "onlooker@example.jp")
     # when
-    body = await graphql(client, CREATE_ORGANIZATION, create_input(slug="nobody", name="匿名"))
-    # then
-    assert body == {
-        "data": {
-            "createOrganization": {
-                "organization": None,
-                "userErrors": [
-                    {"field": None, "code": "UNAUTHENTICATED", "message": "sign in first"}
-                ],
+    response = await client.post(
+        "/graphql",
+        json={"query": CREATE_ORGANIZATION, "variables": create_input(slug="nobody", name="匿名")},
+    )
+    # then: refused before the mutation runs
+    assert response.status_code == 401
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "sign in first: send an Authorization: Bearer <token> header",
+                "extensions": {"code": "UNAUTHENTICATED"},
             }
-        }
+        ]
     }
     found = await graphql(
         client, ORGANIZATION_BY_SLUG, {"slug": "nobody"}, token=token_for(tokens, onlooker)

@@ -22,6 +22,7 @@ from renkei.graphql.auth import SignInConfig, SignInRoutes
 from renkei.graphql.exports import ExportEndpoints
 from renkei.graphql.hardening import METRICS_ROUTE, Hardening, harden, readiness
 from renkei.graphql.http import GraphQLEndpoint
+from renkei.graphql.input_guard import RefuseNulInUrl
 from renkei.graphql.oauth import TokenEndpoint
 from renkei.graphql.schema import build_schema
 from renkei.identity.tokens import TokenService
@@ -152,6 +153,7 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+    app.add_middleware(RefuseNulInUrl)
     harden(app, hardening)
     app.add_middleware(RequestContext)  # outermost: it counts what hardening answers too
     return app

@@ -28,12 +28,14 @@ from strawberry.types.graphql import OperationType
 
 from renkei.db import SessionFactory
 from renkei.errors import DomainError, Unauthenticated
-from renkei.graphql import direct
+from renkei.graphql import direct, input_guard
 from renkei.graphql.auth import CSRF_HEADER, SESSION_COOKIE, SignInConfig
 from renkei.graphql.compiled import CACHED_PLANS, CompiledData, known_plan, run_plan
 from renkei.graphql.compiled import allowed as compiled_allowed
 from renkei.graphql.context import Context
 from renkei.graphql.hardening import without_suggestions
+from renkei.graphql.input_guard import RequestRefused
+from renkei.graphql.limits import document_of
 from renkei.identity import signin
 from renkei.identity.scopes import ALL_SCOPES
 from renkei.identity.service import viewer_for, viewer_from_claims
@@ -128,7 +130,7 @@ def _json_param(raw: str | None, name: str) -> Any:
     if raw is None or raw == "":
         return None
     try:
-        return json.loads(raw)
+        return input_guard.loads(raw, name)
     except json.JSONDecodeError as exc:
         raise ProtocolError(400, f"{name} is not valid JSON") from exc
 
@@ -149,7 +151,7 @@ async def parse_request(request: Request) -> GraphQLRequest:
         raise ProtocolError(415, "send the request as application/json")
     body = await request.body()
     try:
-        data = json.loads(body)
+        data = input_guard.loads(body, "the body")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ProtocolError(400, "the body is not valid JSON") from exc
     return _from_mapping(data)
@@ -270,10 +272,18 @@ class GraphQLEndpoint:
             )
         try:
             graphql_request = await parse_request(request)
+            input_guard.check_request(
+                graphql_request.query,
+                graphql_request.operation_name,
+                graphql_request.variables,
+                graphql_request.extensions,
+            )
             token = bearer_token(request)
             claims = self.tokens.verify(token) if token else None
         except ProtocolError as error:
             return _error_response(error.status, error.message, media, error.headers)
+        except RequestRefused as error:
+            return error.response(media)
         except Unauthenticated as error:
             return _error_response(
                 401, error.message, media, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
@@ -291,6 +301,13 @@ class GraphQLEndpoint:
             transaction = await session.begin()
             try:
                 viewer, browser_session_id = await self._viewer(session, claims, request)
+                await input_guard.refuse_anonymous_mutation(
+                    request.method,
+                    viewer,
+                    graphql_request.query,
+                    graphql_request.operation_name,
+                    document_of,
+                )
                 context = Context(
                     request=request,
                     viewer=viewer,
@@ -329,6 +346,9 @@ class GraphQLEndpoint:
             except ProtocolError as error:
                 await transaction.rollback()
                 return _error_response(error.status, error.message, media, error.headers)
+            except RequestRefused as error:
+                await transaction.rollback()
+                return error.response(media)
             except MissingQueryError:
                 await transaction.rollback()
                 return _error_response(400, "no query was sent", media, {})

@@ -1,58 +1,62 @@
-"""Limits checked before execution: nesting, depth, aliases, tokens, page sizes and node count.
+"""Limits checked before execution: nesting, size, depth, aliases, tokens, page sizes, node count.
 
-The node count is what the query could return at most: each connection multiplies what is
-below it by its `first` or `last` (as GitHub and Shopify cost a query), so
-`organizations(first: 100) { members(first: 100) }` is 10,100 nodes; `nodes(ids:)` multiplies
-by the number of ids.
+Each is counted on the operation as it would run, fragments expanded (renkei.graphql.query_cost
+measures it in linear time). The node count is what the query could return at most: each
+connection multiplies what is below it by its `first` or `last` (as GitHub and Shopify cost a
+query), so `organizations(first: 100) { members(first: 100) }` is 10,100 nodes; `nodes(ids:)`
+multiplies by the number of ids. It is also the cost a request is billed (`operation_cost`).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Any
 
 from graphql import (
     ASTValidationRule,
     DocumentNode,
-    FieldNode,
-    FragmentSpreadNode,
     GraphQLError,
-    GraphQLInterfaceType,
-    GraphQLNamedType,
-    GraphQLObjectType,
     GraphQLSchema,
-    InlineFragmentNode,
-    IntValueNode,
-    ListValueNode,
-    NamedTypeNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
     Source,
-    TypeInfo,
-    ValidationContext,
-    ValidationRule,
-    VariableNode,
-    get_named_type,
-    value_from_ast_untyped,
+    parse,
 )
 from graphql.language import Lexer, Token, TokenKind
-from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
-from strawberry.schema.schema import validate_document
+from strawberry.extensions import SchemaExtension
 
-from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from renkei.graphql.budget import parsed, validated
+from renkei.graphql.input_guard import StringsPostgresAccepts
+from renkei.graphql.query_cost import (
+    DEFAULT_LIST_LENGTH,
+    LIST_LENGTHS,
+    SATURATED,
+    NestedTooDeep,
+    OperationMeasure,
+    measure_operations,
+    operation_cost,
+)
+
+__all__ = ["check_document", "check_nesting", "limit_extensions", "operation_cost"]
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
 MAX_NODES = 20_000
+# Fields of an operation once its fragments are expanded: as many as the largest document allowed
+# (MAX_TOKENS) could spell out.
+MAX_FIELDS = 5_000
+# Nested `ofType` in an introspection query, which add no depth: as many as GraphiQL asks for.
+MAX_TYPE_WRAPPERS = 9
+# Fields of one response name merged into one selection set (`{ name name name }`), times the
+# same within them.
+MAX_REPEATS = 100
+# Objects a response may hold, plain lists counted at their estimated length (query_cost): ten
+# times the node limit, so that a query at the node limit may still select a short list per node.
+MAX_OBJECTS = 200_000
 # Braces and brackets, read before parsing: far more than a 12-deep query needs, and below the
 # parser's own limit (200), whose error would not say what is allowed.
 MAX_NESTING = 64
-# Documents whose parse, nesting check and validation are remembered: clients send the same few.
+# Documents whose nesting check is remembered (their parse and validation are, in budget.py).
 CACHED_DOCUMENTS = 256
 OPENING = (TokenKind.BRACE_L, TokenKind.BRACKET_L)
 CLOSING = (TokenKind.BRACE_R, TokenKind.BRACKET_R)
@@ -101,206 +105,143 @@ def check_nesting(query: str) -> None:
         )
 
 
-def node_limit_rule(variables: dict[str, Any] | None) -> type[ValidationRule]:
-    """A validation rule bound to this request's variables."""
-    provided = variables or {}
-
-    class NodeLimit(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            self.values: dict[str, Any] = dict(provided)
-
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            root = self.context.schema.get_root_type(node.operation)
-            if root is None:
-                return
-            # A variable left out takes its default, which must be checked like a literal.
-            defaults = {
-                d.variable.name.value: value_from_ast_untyped(d.default_value)
-                for d in node.variable_definitions or ()
-                if d.default_value is not None
-            }
-            self.values = {**defaults, **provided}
-            total = self._count(node.selection_set, root, 1, set())
-            if total > MAX_NODES:
-                self.report_error(
-                    _error(
-                        f"this query could return {total} nodes, more than the {MAX_NODES} "
-                        "allowed: ask for smaller pages (first/last) or fewer nested lists",
-                        node,
-                        "QUERY_TOO_COSTLY",
-                    )
-                )
-
-        def _page_size(self, field: FieldNode) -> int | None:
-            for argument in field.arguments or ():
-                if argument.name.value not in ("first", "last"):
-                    continue
-                value = argument.value
-                size: Any = None
-                if isinstance(value, IntValueNode):
-                    size = int(value.value)
-                elif isinstance(value, VariableNode):
-                    size = self.values.get(value.name.value)
-                if size is None:
-                    continue
-                if not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
-                    self.report_error(
-                        _error(
-                            f"{argument.name.value} must be between 1 and {MAX_PAGE_SIZE}, "
-                            f"got {size}",
-                            argument,
-                            "PAGE_SIZE_OUT_OF_RANGE",
-                        )
-                    )
-                    return MAX_PAGE_SIZE
-                return size
-            return None
-
-        def _id_count(self, field: FieldNode) -> int | None:
-            """How many nodes `nodes(ids:)` asks for; None for other fields."""
-            for argument in field.arguments or ():
-                if argument.name.value != "ids":
-                    continue
-                ids: Any = argument.value
-                if isinstance(ids, VariableNode):
-                    ids = self.values.get(ids.name.value)
-                elif isinstance(ids, ListValueNode):
-                    ids = ids.values
-                return len(ids) if isinstance(ids, list | tuple) else 1
-            return None
-
-        def _condition(
-            self, condition: NamedTypeNode | None, parent: GraphQLNamedType
-        ) -> GraphQLNamedType:
-            """The type a fragment applies to: `... on Organization` under a Node field."""
-            if condition is None:
-                return parent
-            return self.context.schema.get_type(condition.name.value) or parent
-
-        def _selections(
-            self, selection_set: SelectionSetNode, parent: GraphQLNamedType, seen: set[str]
-        ) -> Iterator[tuple[FieldNode, GraphQLNamedType]]:
-            for selection in selection_set.selections:
-                if isinstance(selection, FieldNode):
-                    yield selection, parent
-                elif isinstance(selection, InlineFragmentNode):
-                    target = self._condition(selection.type_condition, parent)
-                    yield from self._selections(selection.selection_set, target, seen)
-                elif isinstance(selection, FragmentSpreadNode):
-                    name = selection.name.value
-                    fragment = self.context.get_fragment(name)
-                    if fragment is not None and name not in seen:
-                        target = self._condition(fragment.type_condition, parent)
-                        yield from self._selections(fragment.selection_set, target, seen | {name})
-
-        def _count(
-            self,
-            selection_set: SelectionSetNode | None,
-            parent: GraphQLNamedType,
-            multiplier: int,
-            seen: set[str],
-        ) -> int:
-            if selection_set is None:
-                return 0
-            total = 0
-            for field, owner in self._selections(selection_set, parent, seen):
-                if not isinstance(owner, GraphQLObjectType | GraphQLInterfaceType):
-                    continue
-                definition = owner.fields.get(field.name.value)
-                if definition is None:
-                    continue  # unknown fields are reported by the standard rules
-                child = get_named_type(definition.type)
-                size = self._page_size(field)
-                ids = self._id_count(field)
-                if child.name.endswith("Connection"):
-                    size = size or DEFAULT_PAGE_SIZE
-                    total += multiplier * size
-                    total += self._count(field.selection_set, child, multiplier * size, seen)
-                elif ids is not None:
-                    total += multiplier * ids
-                    total += self._count(field.selection_set, child, multiplier * ids, seen)
-                elif field.selection_set is not None:
-                    total += self._count(field.selection_set, child, multiplier, seen)
-            return total
-
-    return NodeLimit
+def parse_document(query: str) -> DocumentNode:
+    """The document of a query text, refused if nested or long beyond what is allowed."""
+    check_nesting(query)
+    return parse(query, max_tokens=MAX_TOKENS)
 
 
-def node_count_errors(
-    schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any] | None
-) -> list[GraphQLError]:
-    """The node-count rule on each operation, without walking the whole document again."""
-    errors: list[GraphQLError] = []
-    rule = node_limit_rule(variables)(
-        ValidationContext(schema, document, TypeInfo(schema), errors.append)
+async def document_of(query: str) -> DocumentNode:
+    """The document of a query text, parsed off the event loop and remembered."""
+    return await parsed(query, parse_document)
+
+
+def _too_large(measure: OperationMeasure) -> GraphQLError:
+    return _error(
+        f"this query selects {measure.fields} fields once its fragments are expanded, more "
+        f"than the {MAX_FIELDS} allowed: spread fewer fragments or select fewer fields",
+        measure.operation,
+        "QUERY_TOO_LARGE",
     )
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode):
-            rule.enter_operation_definition(definition)  # type: ignore[attr-defined]
+
+
+def _too_costly(measure: OperationMeasure) -> GraphQLError:
+    total = f"more than {SATURATED}" if measure.nodes >= SATURATED else str(measure.nodes)
+    return _error(
+        f"this query could return {total} nodes, more than the {MAX_NODES} allowed: "
+        "ask for smaller pages (first/last) or fewer nested lists",
+        measure.operation,
+        "QUERY_TOO_COSTLY",
+    )
+
+
+def _too_many_objects(measure: OperationMeasure) -> GraphQLError:
+    total = f"more than {SATURATED}" if measure.objects >= SATURATED else str(measure.objects)
+    return _error(
+        f"this query could return about {total} objects, counting {DEFAULT_LIST_LENGTH} for "
+        f"each list ({LIST_LENGTHS['Prefecture']} for prefectures), more than the {MAX_OBJECTS} "
+        "allowed: nest fewer lists",
+        measure.operation,
+        "QUERY_TOO_LARGE",
+    )
+
+
+def _depth_errors(measures: list[OperationMeasure]) -> list[GraphQLError]:
+    errors = []
+    for measure in measures:
+        node = measure.too_deep_at(MAX_DEPTH)
+        if node is not None:
+            # Worded as Strawberry's depth limiter, which counted introspection fields as none.
+            errors.append(
+                GraphQLError(
+                    f"'{measure.name}' exceeds maximum operation depth of {MAX_DEPTH}", node
+                )
+            )
+        elif measure.wrappers > MAX_TYPE_WRAPPERS:
+            errors.append(
+                _error(
+                    f"'{measure.name}' nests ofType {measure.wrappers} levels deep, more than "
+                    f"the {MAX_TYPE_WRAPPERS} allowed",
+                    measure.operation,
+                    "QUERY_TOO_DEEP",
+                )
+            )
     return errors
 
 
-# Errors of the rules that depend on the document alone, by query text and rules: an LRU.
-_VALIDATED: OrderedDict[tuple[str, tuple[str, ...]], list[GraphQLError]] = OrderedDict()
-
-
-def _rule_errors(
+async def check_document(
     schema: GraphQLSchema,
     query: str,
     document: DocumentNode,
     rules: tuple[type[ASTValidationRule], ...],
+    variables: dict[str, Any] | None,
 ) -> list[GraphQLError]:
-    # The limiter extensions make their rule classes per request; their names say which.
-    key = (query, tuple(rule.__name__ for rule in rules))
-    errors = _VALIDATED.get(key)
-    if errors is None:
-        errors = _VALIDATED[key] = validate_document(schema, document, rules)
-        if len(_VALIDATED) > CACHED_DOCUMENTS:
-            _VALIDATED.popitem(last=False)
-    else:
-        _VALIDATED.move_to_end(key)
+    """Every limit and the validation rules, cheapest first.
+
+    The document is measured first, in linear time: one whose expanded operation is too large is
+    refused before any rule walks it. Then the standard rules (in a worker thread, within a time
+    budget, and remembered by query text), depth and aliases; the node count last, as it depends
+    on the variables.
+    """
+    try:
+        measures = measure_operations(schema, document, variables)
+    except NestedTooDeep as error:
+        return [error.error()]
+    too_large = [_too_large(m) for m in measures if m.fields > MAX_FIELDS]
+    too_large += [
+        _error(
+            f"this query repeats a field {m.repeats} times over once its fragments are "
+            "expanded (a repeated field within a repeated field multiplies), more than the "
+            f"{MAX_REPEATS} allowed: select each field once",
+            m.operation,
+            "QUERY_TOO_LARGE",
+        )
+        for m in measures
+        if m.fields <= MAX_FIELDS and m.repeats > MAX_REPEATS
+    ]
+    if too_large:
+        return too_large
+    errors = [*await validated(schema, query, document, rules), *_depth_errors(measures)]
+    aliases = min(sum(m.aliases for m in measures), SATURATED)
+    if aliases > MAX_ALIASES:
+        errors.append(GraphQLError(f"{aliases} aliases found. Allowed: {MAX_ALIASES}"))
+    if errors:
+        return errors
+    for measure in measures:
+        errors.extend(measure.errors)
+        if measure.nodes > MAX_NODES:
+            errors.append(_too_costly(measure))
+        elif measure.objects > MAX_OBJECTS:
+            errors.append(_too_many_objects(measure))
     return errors
 
 
-# Strawberry's depth and alias rules, made once: its limiter extensions make a new rule class on
-# every request.
-DEPTH_RULE = depth_rule(MAX_DEPTH, None, None)
-ALIASES_RULE = aliases_rule(MAX_ALIASES)
-
-
 class QueryLimits(SchemaExtension):
-    """Refuses documents nested too deeply to parse; validates each query text once (with the
-    depth and alias limits), then checks the node count, which depends on the variables, on
-    every request."""
+    """Refuses documents nested too deeply to parse, then checks every limit (check_document)
+    before strawberry's own validation, which it replaces. graphql-core's specified rules, which
+    it runs, include MaxIntrospectionDepthRule (at most three nested lists of types)."""
 
-    def on_operation(self) -> Iterator[None]:
+    async def on_parse(self) -> AsyncIterator[None]:  # type: ignore[override]
+        # Parsed here, off the event loop: Strawberry parses only when no document is set.
         context = self.execution_context
-        context.validation_rules = (*context.validation_rules, DEPTH_RULE, ALIASES_RULE)
+        if context.query and context.graphql_document is None:
+            context.graphql_document = await document_of(context.query)
         yield
 
-    def on_parse(self) -> Iterator[None]:
-        query = self.execution_context.query
-        if query is not None:
-            check_nesting(query)
-        yield
-
-    def on_validate(self) -> Iterator[None]:
+    async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
         context = self.execution_context
         document = context.graphql_document
         if context.pre_execution_errors is None and document is not None and context.query:
-            schema = context.schema._schema
-            errors = _rule_errors(schema, context.query, document, tuple(context.validation_rules))
-            if not errors:
-                errors = node_count_errors(schema, document, context.variables)
-            context.pre_execution_errors = errors
+            context.pre_execution_errors = await check_document(
+                context.schema._schema,
+                context.query,
+                document,
+                (*context.validation_rules, StringsPostgresAccepts),
+                context.variables,
+            )
         yield
 
 
 def limit_extensions() -> list[Any]:
     # Factories, so that each request gets fresh extension instances.
-    return [
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        QueryLimits,
-        lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
-    ]
+    return [QueryLimits]

@@ -25,6 +25,7 @@ from renkei.graphql.compiled import (
     register_root,
 )
 from renkei.graphql.context import Context, Info
+from renkei.graphql.error_log import Schema
 from renkei.graphql.hardening import IntrospectionGate
 from renkei.graphql.limits import limit_extensions
 from renkei.graphql.mutations.api_clients import ApiClientMutations
@@ -288,7 +289,7 @@ class OperationChoice(SchemaExtension):
 
 def build_schema() -> strawberry.Schema:
     """The schema. Faults are masked where responses leave, in renkei.graphql.http."""
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         types=[Organization, Membership, Invitation, User, Prefecture, Activity],
