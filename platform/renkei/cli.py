@@ -40,6 +40,7 @@ async def _seed(runtime: Runtime) -> int:
 def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
     from renkei.graphql.app import create_app
     from renkei.graphql.auth import PlatformProvider, SignInConfig
+    from renkei.graphql.throttle import Budget, Throttling
     from renkei.identity.oidc import OidcClient
 
     settings = runtime.settings
@@ -65,6 +66,13 @@ def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
         redis_url=runtime.redis_url,
         development=settings.development,
         sign_in=sign_in,
+        throttling=Throttling(
+            budget=Budget(settings.throttle_capacity, settings.throttle_refill_per_minute),
+            mutation_cost=settings.throttle_mutation_cost,
+            auth_per_minute=settings.auth_requests_per_minute,
+        )
+        if settings.throttle_enabled
+        else None,
     )
 
 

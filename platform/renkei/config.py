@@ -54,6 +54,14 @@ class Settings:
     platform_oidc_issuer: str | None = None
     platform_oidc_client_id: str | None = None
     platform_oidc_client_secret: str | None = None
+    # Cost budgets (renkei.graphql.throttle): a leaky bucket per organization, API client and
+    # anonymous address, in query cost points (nodes); mutations cost a fixed amount.
+    throttle_enabled: bool = True
+    throttle_capacity: int = 20_000
+    throttle_refill_per_minute: int = 120_000
+    throttle_mutation_cost: int = 10
+    # Requests per minute and address to /auth/* and /oauth/token.
+    auth_requests_per_minute: int = 30
 
     @property
     def development(self) -> bool:
@@ -86,6 +94,9 @@ class Settings:
             _check_key_set(signing_keys)
         host = env.get("RENKEI_HOST", "127.0.0.1")
         public_url = env.get("RENKEI_PUBLIC_URL", f"http://{host}:{port}").rstrip("/")
+        throttle_switch = env.get("RENKEI_THROTTLE", "on").lower()
+        if throttle_switch not in ("on", "off"):
+            raise ConfigError(f"RENKEI_THROTTLE must be on or off, not {throttle_switch!r}")
         settings = cls(
             environment=environment,
             database_url=env.get("RENKEI_DATABASE_URL") or None,
@@ -107,6 +118,11 @@ class Settings:
             platform_oidc_issuer=env.get("RENKEI_PLATFORM_OIDC_ISSUER") or None,
             platform_oidc_client_id=env.get("RENKEI_PLATFORM_OIDC_CLIENT_ID") or None,
             platform_oidc_client_secret=env.get("RENKEI_PLATFORM_OIDC_CLIENT_SECRET") or None,
+            throttle_enabled=throttle_switch == "on",
+            throttle_capacity=_count(env, "RENKEI_THROTTLE_CAPACITY", 20_000),
+            throttle_refill_per_minute=_count(env, "RENKEI_THROTTLE_REFILL_PER_MINUTE", 120_000),
+            throttle_mutation_cost=_count(env, "RENKEI_THROTTLE_MUTATION_COST", 10),
+            auth_requests_per_minute=_count(env, "RENKEI_AUTH_REQUESTS_PER_MINUTE", 30),
         )
         if environment is Environment.PRODUCTION:
             missing = [
@@ -124,6 +140,14 @@ class Settings:
             if missing:
                 raise ConfigError(f"production needs {', '.join(missing)} to be set")
         return settings
+
+
+def _count(env: dict[str, str], name: str, default: int) -> int:
+    """A whole number of at least 1 from `name`, or `default` when it is not set."""
+    value = env.get(name) or str(default)
+    if not (value.isascii() and value.isdigit() and int(value) >= 1):
+        raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return int(value)
 
 
 def _check_key_set(value: str) -> None:

@@ -24,6 +24,7 @@ from renkei.graphql.exports import ExportEndpoints
 from renkei.graphql.http import GraphQLEndpoint
 from renkei.graphql.oauth import TokenEndpoint
 from renkei.graphql.schema import build_schema
+from renkei.graphql.throttle import SignInLimit, Throttle, Throttling
 from renkei.identity.tokens import TokenService
 from renkei.migrate import schema_state
 
@@ -100,7 +101,10 @@ def create_app(
     development: bool,
     sign_in: SignInConfig | None = None,
     compiled_reads: bool = True,
+    throttling: Throttling | None = None,
 ) -> Starlette:
+    """The API; without `throttling` nothing is rate-limited (tests not about limits)."""
+    throttle = Throttle(redis_url, throttling) if throttling else None
     graphql = GraphQLEndpoint(
         build_schema(),
         sessions,
@@ -109,6 +113,7 @@ def create_app(
         mask_faults=not development,
         sign_in=sign_in,
         compiled_reads=compiled_reads,
+        throttle=throttle,
     )
     # Made on first use, so that the app also works where no lifespan runs (test transports).
     redis_client = redis.from_url(redis_url)
@@ -119,6 +124,8 @@ def create_app(
             yield
         finally:
             await redis_client.aclose()
+            if throttle is not None:
+                await throttle.close()
 
     async def jwks(_: Request) -> Response:
         return JSONResponse(tokens.jwks(), headers={"Cache-Control": "public, max-age=300"})
@@ -166,5 +173,7 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+    if throttle is not None:
+        app.add_middleware(SignInLimit, throttle=throttle)
     app.add_middleware(RequestContext)
     return app

@@ -41,6 +41,8 @@ class Claims:
     organization_id: uuid.UUID | None
     scopes: frozenset[str]
     expires_at: int
+    # The API client a client-credentials token was issued to (its budget is its own).
+    client_id: str | None = None
 
 
 class TokenService:
@@ -103,6 +105,7 @@ class TokenService:
                 organization_id=uuid.UUID(claims["org"]) if claims.get("org") else None,
                 scopes=frozenset(str(claims.get("scope", "")).split()),
                 expires_at=int(claims["exp"]),
+                client_id=str(claims["client_id"]) if claims.get("client_id") else None,
             )
         except (JoseError, ValueError, KeyError, TypeError) as exc:
             raise Unauthenticated(f"invalid access token: {exc}") from exc
