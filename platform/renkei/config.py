@@ -61,7 +61,7 @@ class Settings:
     throttle_refill_per_minute: int = 120_000
     throttle_mutation_cost: int = 10
     # Requests per minute and address to /auth/* and /oauth/token.
-    auth_requests_per_minute: int = 30
+    auth_requests_per_minute: int = 60
 
     @property
     def development(self) -> bool:
@@ -122,7 +122,7 @@ class Settings:
             throttle_capacity=_count(env, "RENKEI_THROTTLE_CAPACITY", 20_000),
             throttle_refill_per_minute=_count(env, "RENKEI_THROTTLE_REFILL_PER_MINUTE", 120_000),
             throttle_mutation_cost=_count(env, "RENKEI_THROTTLE_MUTATION_COST", 10),
-            auth_requests_per_minute=_count(env, "RENKEI_AUTH_REQUESTS_PER_MINUTE", 30),
+            auth_requests_per_minute=_count(env, "RENKEI_AUTH_REQUESTS_PER_MINUTE", 60),
         )
         if environment is Environment.PRODUCTION:
             missing = [

@@ -121,7 +121,7 @@ class Throttling:
     budget: Budget = Budget(capacity=limits.MAX_NODES, refill_per_minute=120_000)
     mutation_cost: int = 10
     # Requests per minute and address to /auth/* and /oauth/token (a burst of as many).
-    auth_per_minute: int = 30
+    auth_per_minute: int = 60
     # Seconds a Redis call may take before the limiter fails open.
     timeout: float = 0.05
     key_prefix: str = "renkei:throttle:"

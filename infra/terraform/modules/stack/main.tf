@@ -36,6 +36,10 @@ locals {
       RENKEI_TOKEN_TTL_SECONDS = tostring(var.token_ttl_seconds)
       RENKEI_LOG_LEVEL         = var.log_level
       RENKEI_APP_ROLE          = "renkei_app"
+      # uvicorn takes the client's address from X-Forwarded-For only from these (the load
+      # balancer, inside the VPC): the rate limits of anonymous and sign-in requests are per
+      # client address, not per load balancer node.
+      FORWARDED_ALLOW_IPS = var.vpc_cidr
     },
     var.platform_oidc == null ? {} : {
       RENKEI_PLATFORM_OIDC_ISSUER    = var.platform_oidc.issuer
