@@ -12,16 +12,19 @@ runaway integration does not starve its organization's people; any other token o
 session spends its organization's; a signed-in person outside any organization their own; a
 request without a token its address's (an IPv6 address by its /64).
 
-When Redis is down or slow (more than `timeout` seconds), queries are answered without a
-budget (fail open: a missed limit costs less than an outage), while mutations and the sign-in
-endpoints fall back to a bucket in this process with the same budget, because they write and
-can be brute-forced. Both are counted in `renkei_throttle_fail_open_total` and logged once per
-outage; Redis is tried again after `FAILURE_PAUSE` seconds, not on every request.
+When Redis is down or slow (more than `timeout` seconds, 0.25 by default), queries are
+answered without a budget (fail open: a missed limit costs less than an outage), while mutations
+and the sign-in endpoints use this process's copy of the buckets (what Redis last said of each,
+refilled locally), because they write and can be brute-forced. Both are counted in
+`renkei_throttle_fail_open_total` and logged once per outage; Redis is tried again after
+`FAILURE_PAUSE` seconds, not on every request. A timeout while this process's own event loop is
+behind is not an outage: then every charge, queries included, uses the local copy.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import math
@@ -62,10 +65,16 @@ FAIL_OPEN = Counter(
     "Requests let through without the shared budget because Redis did not answer",
     ["kind"],
 )
+OVERLOADED_TOTAL = Counter(
+    "renkei_throttle_overloaded_total",
+    "Charges made in this process because its event loop was too far behind to hear Redis",
+)
 DEGRADED = Gauge(
     "renkei_throttle_redis_unavailable", "1 while the limiter cannot reach Redis, else 0"
 )
 
+UNAVAILABLE = "unavailable"
+OVERLOADED = "overloaded"
 # Seconds without trying Redis after it failed: an outage costs one timeout, not one per request.
 FAILURE_PAUSE = 1.0
 # Buckets kept by the in-process fallback; the least recently used go first.
@@ -122,8 +131,10 @@ class Throttling:
     mutation_cost: int = 10
     # Requests per minute and address to /auth/* and /oauth/token (a burst of as many).
     auth_per_minute: int = 60
-    # Seconds a Redis call may take before the limiter fails open.
-    timeout: float = 0.05
+    # Seconds a Redis call may take before the limiter fails open. It must exceed the event
+    # loop's own lag under load (an answer read late is not Redis's fault): at 0.05 s a burst
+    # of admitted dashboards made the limiter time out, fail open and admit the whole flood.
+    timeout: float = 0.25
     key_prefix: str = "renkei:throttle:"
 
 
@@ -159,22 +170,60 @@ class Status:
 
 
 class _LocalBuckets:
-    """The fallback while Redis is away: the same leaky buckets, in this process only."""
+    """This process's copy of the buckets: what Redis last said of each, refilled locally, for
+    when Redis does not answer."""
 
     def __init__(self) -> None:
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
-    def take(self, key: str, budget: Budget, cost: int) -> tuple[bool, float]:
-        now = time.monotonic()
-        available, since = self._buckets.pop(key, (float(budget.capacity), now))
-        available = min(budget.capacity, available + (now - since) * budget.per_second)
-        allowed = cost <= available
-        if allowed:
-            available -= cost
-        self._buckets[key] = (available, now)
+    def remember(self, key: str, available: float) -> None:
+        self._buckets.pop(key, None)
+        self._buckets[key] = (available, time.monotonic())
         if len(self._buckets) > LOCAL_BUCKETS:
             self._buckets.popitem(last=False)
-        return allowed, available
+
+    def take(self, key: str, budget: Budget, cost: int) -> tuple[bool, float]:
+        now = time.monotonic()
+        available, since = self._buckets.get(key, (float(budget.capacity), now))
+        available = min(budget.capacity, available + (now - since) * budget.per_second)
+        allowed = cost <= available
+        self.remember(key, available - cost if allowed else available)
+        return allowed, available - cost if allowed else available
+
+
+class _LoopLag:
+    """Whether this process's event loop is behind: a task that should wake every TICK.
+
+    A Redis answer that arrives in time but is read late, because the loop is busy, is not a
+    Redis outage; treating it as one would let a flood through exactly when the server is
+    overloaded (measured: bench/noisy_neighbour.py).
+    """
+
+    TICK = 0.05
+
+    def __init__(self) -> None:
+        self._last = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._last = time.monotonic()
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            self._last = time.monotonic()
+            await asyncio.sleep(self.TICK)
+
+    def behind(self, by: float) -> bool:
+        return self._task is not None and time.monotonic() - self._last > self.TICK + by
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
 
 
 class Throttle:
@@ -191,40 +240,57 @@ class Throttle:
         )
         self._script = self.redis.register_script(LEAKY_BUCKET)
         self._local = _LocalBuckets()
+        self._lag = _LoopLag()
         self._paused_until = 0.0
+        self._overloaded = False
 
     async def close(self) -> None:
+        await self._lag.stop()
         await self.redis.aclose()
 
     async def charge(self, key: str, cost: int, *, budget: Budget, strict: bool) -> Status:
-        """Take `cost` from `key`'s bucket. Without Redis, a `strict` charge uses the local
-        fallback; any other passes."""
+        """Take `cost` from `key`'s bucket. Without Redis, a `strict` charge uses this process's
+        buckets and any other passes; while this process is overloaded, every charge does."""
+        kind = "strict" if strict else "query"
         shared = await self._shared(key, cost, budget)
-        if shared is not None:
+        if isinstance(shared, tuple):
             allowed, available = shared
+            self._local.remember(key, available)
             status = Status(cost, allowed, available, budget)
-        else:
-            kind = "strict" if strict else "query"
-            FAIL_OPEN.labels(kind).inc()
-            if strict:
-                allowed, available = self._local.take(key, budget, cost)
-            else:
-                allowed, available = True, float(budget.capacity)
+        elif strict or shared == OVERLOADED:
+            if shared == UNAVAILABLE:
+                FAIL_OPEN.labels(kind).inc()
+            allowed, available = self._local.take(key, budget, cost)
             status = Status(cost, allowed, available, budget, shared=False)
+        else:
+            FAIL_OPEN.labels(kind).inc()
+            status = Status(cost, True, float(budget.capacity), budget, shared=False)
         if not status.allowed:
-            THROTTLED.labels("strict" if strict else "query").inc()
+            THROTTLED.labels(kind).inc()
         return status
 
-    async def _shared(self, key: str, cost: int, budget: Budget) -> tuple[bool, float] | None:
+    async def _shared(self, key: str, cost: int, budget: Budget) -> tuple[bool, float] | str:
+        """Redis's answer, or why there is none: UNAVAILABLE or OVERLOADED (this process)."""
         if time.monotonic() < self._paused_until:
-            return None
+            return UNAVAILABLE
+        self._lag.start()
         try:
-            async with asyncio.timeout(self.settings.timeout * 2):
+            async with asyncio.timeout(self.settings.timeout):
                 allowed, available = await self._script(
                     keys=[self.settings.key_prefix + key],
                     args=[budget.capacity, budget.per_second, cost],
                 )
         except (redis.RedisError, OSError, TimeoutError) as error:
+            timed_out = isinstance(error, TimeoutError | redis.TimeoutError)
+            if timed_out and self._lag.behind(self.settings.timeout / 2):
+                OVERLOADED_TOTAL.inc()
+                if not self._overloaded:
+                    logger.warning(
+                        "rate limiter: this process's event loop is behind; budgets are "
+                        "kept in this process until it catches up"
+                    )
+                    self._overloaded = True
+                return OVERLOADED
             if self._paused_until == 0.0:
                 logger.warning(
                     "rate limiter: Redis unavailable (%s); queries pass unlimited, mutations "
@@ -233,7 +299,8 @@ class Throttle:
                 )
             self._paused_until = time.monotonic() + FAILURE_PAUSE
             DEGRADED.set(1)
-            return None
+            return UNAVAILABLE
+        self._overloaded = False
         if self._paused_until:
             logger.info("rate limiter: Redis is back")
             self._paused_until = 0.0
