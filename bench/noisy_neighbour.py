@@ -46,6 +46,7 @@ from joserfc.jwk import KeySet
 from renkei.config import Settings
 from renkei.embedded import start_redis
 from renkei.graphql.relay import to_global_id
+from renkei.graphql.schema import build_schema
 from renkei.graphql.throttle import Budget, Throttle, Throttling
 from renkei.identity.scopes import ALL_SCOPES
 from renkei.identity.tokens import TokenService, generate_key
@@ -172,34 +173,50 @@ async def phase(
     return {"quiet": results[0], "noisy": results[1] if noisy else None}
 
 
-async def limiter_overhead(redis_url: str, calls: int) -> dict[str, float]:
-    """The Lua call as a request makes it, timed one by one (sequentially, after a warm-up)."""
-    throttle = Throttle(redis_url, Throttling(key_prefix=f"bench:{uuid.uuid4().hex}:"))
+async def limiter_overhead(redis_url: str, calls: int, region: uuid.UUID) -> dict[str, float]:
+    """What the limiter adds to a request, in process and one call at a time after a warm-up:
+    charge_operation on the dashboard document (its cost, then EVALSHA), as a request calls it.
+    Wall time on this shared machine includes waiting for the cores; the CPU it spends here
+    and Redis's own time per EVALSHA (INFO commandstats) do not."""
+    # A budget never exhausted: each call runs the whole script.
     budget = Budget(capacity=10**12, refill_per_minute=10**12)
+    prefix = f"bench:{uuid.uuid4().hex}:"
+    throttle = Throttle(redis_url, Throttling(budget=budget, key_prefix=prefix))
+    schema = build_schema()._schema
+    variables = {"id": to_global_id("Region", region)}
+
+    async def charge(key: str) -> bool:
+        status = await throttle.charge_operation(
+            key, schema, dashboard.DASHBOARD, variables, "Dashboard"
+        )
+        return status.shared and status.allowed and status.cost == DASHBOARD_COST
+
     try:
         for _ in range(200):
-            await throttle.charge("org:warm", DASHBOARD_COST, budget=budget, strict=False)
+            await charge("org:warm")
+        await throttle.redis.config_resetstat()
         durations = []
         cpu = time.process_time()
         for i in range(calls):
             started = time.perf_counter()
-            status = await throttle.charge(
-                f"org:{i % 100}", DASHBOARD_COST, budget=budget, strict=False
-            )
+            if not await charge(f"org:{i % 100}"):
+                raise SystemExit("bench: the limiter could not reach Redis, or the cost changed")
             durations.append(time.perf_counter() - started)
-            if not status.shared:
-                raise SystemExit("bench: the limiter could not reach Redis")
         cpu = time.process_time() - cpu
+        stats = await throttle.redis.info("commandstats")
     finally:
         await throttle.close()
     ordered = sorted(durations)
+    redis_us = float(stats.get("cmdstat_evalsha", {}).get("usec_per_call", "nan"))
+    client_cpu = cpu / calls * 1000
     return {
         "calls": calls,
-        "client_cpu_ms": round(cpu / calls * 1000, 3),
-        "mean_ms": round(sum(ordered) / len(ordered) * 1000, 3),
-        "p50_ms": round(http_load.percentile(ordered, 0.50) * 1000, 3),
-        "p95_ms": round(http_load.percentile(ordered, 0.95) * 1000, 3),
-        "p99_ms": round(http_load.percentile(ordered, 0.99) * 1000, 3),
+        "client_cpu_ms": round(client_cpu, 3),
+        "redis_ms": round(redis_us / 1000, 3),
+        "cpu_ms": round(client_cpu + redis_us / 1000, 3),
+        "wall_mean_ms": round(sum(ordered) / len(ordered) * 1000, 3),
+        "wall_p50_ms": round(http_load.percentile(ordered, 0.50) * 1000, 3),
+        "wall_p95_ms": round(http_load.percentile(ordered, 0.95) * 1000, 3),
     }
 
 
@@ -295,8 +312,8 @@ def run(database: dashboard.Database, args: argparse.Namespace, bench_dir: Path)
     redis, redis_url = start_redis(bench_dir)
     summary: dict[str, Any] = {}
     try:
-        summary["lua"] = asyncio.run(limiter_overhead(redis_url, args.lua_calls))
-        print(f"limiter call (EVALSHA, in process): {json.dumps(summary['lua'])}", flush=True)
+        summary["lua"] = asyncio.run(limiter_overhead(redis_url, args.lua_calls, quiet.region_id))
+        print(f"limiter per request (in process): {json.dumps(summary['lua'])}", flush=True)
         common = (database, redis_url, keys, tokens_for, quiet, noisy, args, bench_dir)
         summary["on"] = measure_server(*common, limiter=True)
         if args.compare_off:
@@ -308,7 +325,8 @@ def run(database: dashboard.Database, args: argparse.Namespace, bench_dir: Path)
     summary["quiet_p95_ratio"] = round(ratio, 3)
     summary["targets"] = {
         "quiet_p95_within_25_percent": ratio <= TARGET_P95_RATIO,
-        "limiter_under_0_3_ms": summary["lua"]["mean_ms"] < TARGET_OVERHEAD_MS,
+        "limiter_under_0_3_ms_cpu": summary["lua"]["cpu_ms"] < TARGET_OVERHEAD_MS,
+        "limiter_under_0_3_ms_wall_p50": summary["lua"]["wall_p50_ms"] < TARGET_OVERHEAD_MS,
     }
     print(
         f"\nquiet p95 alone {on['alone']['p95_ms']} ms, under the flood {on['quiet']['p95_ms']}"
