@@ -4,6 +4,7 @@ per-address limit on the sign-in endpoints; queries fail open when Redis is away
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -16,11 +17,16 @@ from prometheus_client import REGISTRY
 from clients.machine import create_client, request_token
 from conftest import CommittedDatabase
 from factories import create_organization, create_user, token_for
-from renkei.db import SessionFactory
+from renkei.crypto import SecretBox
+from renkei.db import SessionFactory, unit_of_work
 from renkei.graphql.app import create_app
+from renkei.graphql.auth import SESSION_COOKIE, SignInConfig
 from renkei.graphql.throttle import Budget, Throttling
+from renkei.identity import signin
+from renkei.identity.oidc import OidcClient
 from renkei.identity.scopes import ORGANIZATIONS_READ
 from renkei.identity.tokens import TokenService
+from renkei.tenancy import Viewer
 
 # organizations(first: 10) may return 10 nodes: it costs 10.
 ORGANIZATIONS = "query Organizations { organizations(first: 10) { nodes { name } } }"
@@ -196,6 +202,47 @@ async def test_each_api_client_has_a_budget_of_its_own(sessions, client, tokens,
     assert spent == [200, 200, 429]
     assert second.status_code == 200
     assert throttle_status(second.json())["currentlyAvailable"] == 15
+
+
+async def test_a_browser_session_spends_its_organizations_budget(sessions, tokens, redis_url):
+    # given: a person of an organization signed in through the browser, and its API token
+    owner = await create_user(sessions, f"browser-{uuid.uuid4().hex[:6]}@throttle.example")
+    organization = await create_organization(sessions, owner)
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        started = await signin.start_session(
+            session, user_id=owner.id, organization_id=organization.id
+        )
+    config = SignInConfig(
+        public_url="https://renkei.test",
+        box=SecretBox({"test-key": os.urandom(32)}),
+        oidc=OidcClient(min_refetch_gap=0),
+        cookie_secret="a test cookie secret",
+        secure_cookies=False,
+    )
+    app = create_app(
+        sessions=sessions,
+        tokens=tokens,
+        redis_url=redis_url,
+        development=False,
+        sign_in=config,
+        throttling=small_budget(),
+    )
+    browser = {
+        "Cookie": f"{SESSION_COOKIE}={started.secret}",
+        "X-CSRF-Token": signin.csrf_token(started.secret, "a test cookie secret"),
+    }
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://renkei.test") as http:
+        # when: two pages of 10, then the organization's token asks for 10 more
+        pages = [
+            await http.post("/graphql", json={"query": ORGANIZATIONS}, headers=browser)
+            for _ in range(2)
+        ]
+        token = await post(http, ORGANIZATIONS, token_for(tokens, owner, organization))
+    # then
+    assert [p.status_code for p in pages] == [200, 200]
+    assert throttle_status(pages[1].json())["currentlyAvailable"] == 5
+    assert token.status_code == 429
 
 
 async def test_requests_without_a_token_spend_the_budget_of_their_address(
