@@ -81,6 +81,7 @@ FAILURE_PAUSE = 1.0
 LOCAL_BUCKETS = 10_000
 # Documents whose cost is remembered, by text, operation and variables.
 CACHED_COSTS = 512
+CACHED_SIZE = 16_384
 
 # KEYS[1] the bucket; ARGV capacity, refill per second, cost. The bucket is a hash of what is
 # available and when that was computed; it expires once it would be full again.
@@ -398,7 +399,6 @@ def key_for_anonymous(request: Request) -> str:
 # -- what a request costs ---------------------------------------------------------------------
 
 
-@lru_cache(maxsize=CACHED_COSTS)
 def _cost(
     schema: GraphQLSchema, query: str, variables: bytes, operation_name: str | None
 ) -> tuple[int, bool]:
@@ -419,6 +419,10 @@ def _cost(
     if operation.operation is OperationType.MUTATION:
         return 0, True
     return max(1, operation_cost(schema, document, orjson.loads(variables), operation)), False
+
+
+# Only small requests are remembered: 512 bodies of a megabyte would hold half a gigabyte.
+_cached_cost = lru_cache(maxsize=CACHED_COSTS)(_cost)
 
 
 def operation_cost(
@@ -456,7 +460,9 @@ def request_cost(
         encoded = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
     except TypeError:
         return 1, False
-    return _cost(schema, query, encoded, operation_name)
+    if len(query) + len(encoded) > CACHED_SIZE:
+        return _cost(schema, query, encoded, operation_name)
+    return _cached_cost(schema, query, encoded, operation_name)
 
 
 # -- the sign-in endpoints --------------------------------------------------------------------
