@@ -29,7 +29,7 @@ import ipaddress
 import logging
 import math
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -202,17 +202,22 @@ class _LocalBuckets:
 
 
 class _LoopLag:
-    """Whether this process's event loop is behind: a task that should wake every TICK.
+    """How far behind this process's event loop has been lately: a task asks to wake every TICK
+    and notes how late it woke; the largest lateness of the last WINDOW seconds counts.
 
     A Redis answer that arrives in time but is read late, because the loop is busy, is not a
     Redis outage; treating it as one would let a flood through exactly when the server is
-    overloaded (measured: bench/noisy_neighbour.py).
+    overloaded (measured: bench/noisy_neighbour.py). While the loop is busy, its ticks are late
+    one after another, so a window of them tells it from a Redis that stopped answering.
     """
 
     TICK = 0.05
+    WINDOW = 2.0
 
     def __init__(self) -> None:
         self._last = 0.0
+        # (when, how late) of the ticks that came late, newest last
+        self._late: deque[tuple[float, float]] = deque(maxlen=64)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -222,11 +227,21 @@ class _LoopLag:
 
     async def _run(self) -> None:
         while True:
-            self._last = time.monotonic()
             await asyncio.sleep(self.TICK)
+            now = time.monotonic()
+            late = now - self._last - self.TICK
+            self._last = now
+            if late > 0.01:
+                self._late.append((now, late))
 
     def behind(self, by: float) -> bool:
-        return self._task is not None and time.monotonic() - self._last > self.TICK + by
+        """Whether a tick was, or is now, more than `by` seconds late within the window."""
+        if self._task is None:
+            return False
+        now = time.monotonic()
+        if now - self._last - self.TICK > by:
+            return True
+        return any(late > by for when, late in self._late if now - when < self.WINDOW)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -297,7 +312,7 @@ class Throttle:
                 )
         except (redis.RedisError, OSError, TimeoutError) as error:
             timed_out = isinstance(error, TimeoutError | redis.TimeoutError)
-            if timed_out and self._lag.behind(self.settings.timeout / 2):
+            if timed_out and self._lag.behind(self.settings.timeout / 4):
                 OVERLOADED_TOTAL.inc()
                 if not self._overloaded:
                     logger.warning(
