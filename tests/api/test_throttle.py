@@ -284,6 +284,37 @@ async def test_the_token_endpoint_is_limited_per_address(sessions, tokens, redis
     assert elsewhere.status_code == 200
 
 
+async def test_the_sign_in_pages_are_limited_per_address(sessions, tokens, redis_url):
+    # given: browser sign-in configured, three requests a minute per address
+    config = SignInConfig(
+        public_url="https://renkei.test",
+        box=SecretBox({"test-key": os.urandom(32)}),
+        oidc=OidcClient(min_refetch_gap=0),
+        cookie_secret="a test cookie secret",
+        secure_cookies=False,
+    )
+    app = create_app(
+        sessions=sessions,
+        tokens=tokens,
+        redis_url=redis_url,
+        development=False,
+        sign_in=config,
+        throttling=small_budget(auth_per_minute=3),
+    )
+    transport = httpx.ASGITransport(app=app, client=("192.0.2.10", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="https://renkei.test") as http:
+        # when: someone walks the sign-in pages
+        pages = [await http.get("/auth/login", params={"email": "a@b.example"}) for _ in range(3)]
+        session = await http.get("/auth/session")
+        graphql = await post(http, 'query P { prefecture(code: "40") { name } }')
+    # then: the fourth is refused, and the API is not counted against the sign-in pages
+    assert all(page.status_code != 429 for page in pages)
+    assert session.status_code == 429
+    assert session.headers["retry-after"] == "20"
+    assert session.json()["errors"][0]["extensions"]["code"] == "THROTTLED"
+    assert graphql.status_code == 200
+
+
 def closed_port_url() -> str:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
