@@ -42,6 +42,7 @@ def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
     from renkei.graphql.app import create_app
     from renkei.graphql.auth import PlatformProvider, SignInConfig
     from renkei.graphql.hardening import Hardening
+    from renkei.graphql.throttle import Budget, Throttling
     from renkei.identity.oidc import OidcClient
 
     settings = runtime.settings
@@ -73,6 +74,13 @@ def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
             max_body_bytes=settings.max_body_bytes,
             public_introspection=settings.public_introspection,
         ),
+        throttling=Throttling(
+            budget=Budget(settings.throttle_capacity, settings.throttle_refill_per_minute),
+            mutation_cost=settings.throttle_mutation_cost,
+            auth_per_minute=settings.auth_requests_per_minute,
+        )
+        if settings.throttle_enabled
+        else None,
     )
 
 

@@ -67,6 +67,14 @@ class Settings:
     # Name servers that check domain challenges (TXT _renkei-challenge.<domain>), e.g.
     # "10.0.0.2" or "127.0.0.1:5353,[::1]:5353". None: the system's resolver.
     dns_nameservers: str | None = None
+    # Cost budgets (renkei.graphql.throttle): a leaky bucket per organization, API client and
+    # anonymous address, in query cost points (nodes); mutations cost a fixed amount.
+    throttle_enabled: bool = True
+    throttle_capacity: int = 20_000
+    throttle_refill_per_minute: int = 120_000
+    throttle_mutation_cost: int = 10
+    # Requests per minute and address to /auth/* and /oauth/token.
+    auth_requests_per_minute: int = 60
 
     @property
     def development(self) -> bool:
@@ -118,6 +126,9 @@ class Settings:
                 f"RENKEI_PUBLIC_INTROSPECTION must be true or false, not {introspection!r}"
             )
         public_url = env.get("RENKEI_PUBLIC_URL", f"http://{host}:{port}").rstrip("/")
+        throttle_switch = env.get("RENKEI_THROTTLE", "on").lower()
+        if throttle_switch not in ("on", "off"):
+            raise ConfigError(f"RENKEI_THROTTLE must be on or off, not {throttle_switch!r}")
         settings = cls(
             environment=environment,
             database_url=env.get("RENKEI_DATABASE_URL") or None,
@@ -145,6 +156,11 @@ class Settings:
             platform_oidc_client_id=env.get("RENKEI_PLATFORM_OIDC_CLIENT_ID") or None,
             platform_oidc_client_secret=env.get("RENKEI_PLATFORM_OIDC_CLIENT_SECRET") or None,
             dns_nameservers=_dns_nameservers(env.get("RENKEI_DNS_NAMESERVERS") or None),
+            throttle_enabled=throttle_switch == "on",
+            throttle_capacity=_count(env, "RENKEI_THROTTLE_CAPACITY", 20_000),
+            throttle_refill_per_minute=_count(env, "RENKEI_THROTTLE_REFILL_PER_MINUTE", 120_000),
+            throttle_mutation_cost=_count(env, "RENKEI_THROTTLE_MUTATION_COST", 10),
+            auth_requests_per_minute=_count(env, "RENKEI_AUTH_REQUESTS_PER_MINUTE", 60),
         )
         if environment is Environment.PRODUCTION:
             missing = [
@@ -172,6 +188,14 @@ def _dns_nameservers(value: str | None) -> str | None:
     except ValueError as exc:
         raise ConfigError(f"RENKEI_DNS_NAMESERVERS: {exc}") from exc
     return value
+
+
+def _count(env: dict[str, str], name: str, default: int) -> int:
+    """A whole number of at least 1 from `name`, or `default` when it is not set."""
+    value = env.get(name) or str(default)
+    if not (value.isascii() and value.isdigit() and int(value) >= 1):
+        raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return int(value)
 
 
 def _check_key_set(value: str) -> None:

@@ -176,3 +176,39 @@ def test_hardening_settings_are_read_and_checked():
     ):
         with pytest.raises(ConfigError, match=name):
             Settings.from_env({name: value})
+
+
+def test_rate_limits_are_read_from_the_environment():
+    settings = Settings.from_env(
+        {
+            "RENKEI_THROTTLE_CAPACITY": "5000",
+            "RENKEI_THROTTLE_REFILL_PER_MINUTE": "30000",
+            "RENKEI_THROTTLE_MUTATION_COST": "25",
+            "RENKEI_AUTH_REQUESTS_PER_MINUTE": "20",
+            "RENKEI_THROTTLE": "off",
+        }
+    )
+    assert (
+        settings.throttle_capacity,
+        settings.throttle_refill_per_minute,
+        settings.throttle_mutation_cost,
+        settings.auth_requests_per_minute,
+        settings.throttle_enabled,
+    ) == (5000, 30000, 25, 20, False)
+    defaults = Settings.from_env({})
+    assert (defaults.throttle_capacity, defaults.throttle_refill_per_minute) == (20_000, 120_000)
+    assert defaults.throttle_enabled
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("RENKEI_THROTTLE_CAPACITY", "0"),
+        ("RENKEI_THROTTLE_REFILL_PER_MINUTE", "-5"),
+        ("RENKEI_AUTH_REQUESTS_PER_MINUTE", "many"),
+        ("RENKEI_THROTTLE", "maybe"),
+    ],
+)
+def test_malformed_rate_limits_are_refused_by_name(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})

@@ -25,6 +25,7 @@ from renkei.graphql.http import GraphQLEndpoint
 from renkei.graphql.input_guard import RefuseNulInUrl
 from renkei.graphql.oauth import TokenEndpoint
 from renkei.graphql.schema import build_schema
+from renkei.graphql.throttle import SignInLimit, Throttle, Throttling
 from renkei.identity.tokens import TokenService
 
 logger = logging.getLogger("renkei.http")
@@ -101,8 +102,11 @@ def create_app(
     sign_in: SignInConfig | None = None,
     compiled_reads: bool = True,
     hardening: Hardening | None = None,
+    throttling: Throttling | None = None,
 ) -> Starlette:
+    """The API; without `throttling` nothing is rate-limited (tests not about limits)."""
     hardening = hardening or Hardening(production=not development)
+    throttle = Throttle(redis_url, throttling) if throttling else None
     graphql = GraphQLEndpoint(
         build_schema(),
         sessions,
@@ -111,6 +115,7 @@ def create_app(
         mask_faults=not development,
         sign_in=sign_in,
         compiled_reads=compiled_reads,
+        throttle=throttle,
     )
     # Made on first use, so that the app also works where no lifespan runs (test transports).
     redis_client = redis.from_url(redis_url)
@@ -121,6 +126,8 @@ def create_app(
             yield
         finally:
             await redis_client.aclose()
+            if throttle is not None:
+                await throttle.close()
 
     async def jwks(_: Request) -> Response:
         return JSONResponse(tokens.jwks(), headers={"Cache-Control": "public, max-age=300"})
@@ -154,6 +161,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(RefuseNulInUrl)
+    if throttle is not None:
+        app.add_middleware(SignInLimit, throttle=throttle)
     harden(app, hardening)
     app.add_middleware(RequestContext)  # outermost: it counts what hardening answers too
     return app

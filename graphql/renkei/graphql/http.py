@@ -28,7 +28,7 @@ from strawberry.types.graphql import OperationType
 
 from renkei.db import SessionFactory
 from renkei.errors import DomainError, Unauthenticated
-from renkei.graphql import direct, input_guard
+from renkei.graphql import direct, input_guard, throttle
 from renkei.graphql.auth import CSRF_HEADER, SESSION_COOKIE, SignInConfig
 from renkei.graphql.compiled import CACHED_PLANS, CompiledData, known_plan, run_plan
 from renkei.graphql.compiled import allowed as compiled_allowed
@@ -36,6 +36,7 @@ from renkei.graphql.context import Context
 from renkei.graphql.hardening import without_suggestions
 from renkei.graphql.input_guard import RequestRefused
 from renkei.graphql.limits import document_of
+from renkei.graphql.throttle import Status, Throttle, throttled
 from renkei.identity import signin
 from renkei.identity.scopes import ALL_SCOPES
 from renkei.identity.service import viewer_for, viewer_from_claims
@@ -243,7 +244,9 @@ class GraphQLEndpoint:
         mask_faults: bool,
         sign_in: SignInConfig | None = None,
         compiled_reads: bool = True,
+        throttle: Throttle | None = None,
     ) -> None:
+        self.throttle = throttle
         self.sign_in = sign_in
         self.compiled_reads = compiled_reads
         self.schema = schema
@@ -288,8 +291,16 @@ class GraphQLEndpoint:
             return _error_response(
                 401, error.message, media, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
             )
+        # The budget is charged before any database work, unless only the browser session's
+        # row says whose it is (then after the viewer is known).
+        cost = None
+        if claims is not None or not (self.sign_in and request.cookies.get(SESSION_COOKIE)):
+            key = throttle.key_for_claims(claims) if claims else throttle.key_for_anonymous(request)
+            cost = await self._charge(key, graphql_request)
+            if cost is not None and not cost.allowed:
+                return throttled(cost, media)
         if self.compiled_reads and claims is not None and self.engine is not None:
-            answered = await self._direct(graphql_request, claims, media)
+            answered = await self._direct(graphql_request, claims, media, cost)
             if answered is not None:
                 return answered
         allowed = (
@@ -308,6 +319,13 @@ class GraphQLEndpoint:
                     graphql_request.operation_name,
                     document_of,
                 )
+                if cost is None:
+                    cost = await self._charge(
+                        throttle.key_for_viewer(viewer, request), graphql_request
+                    )
+                    if cost is not None and not cost.allowed:
+                        await transaction.rollback()
+                        return throttled(cost, media)
                 context = Context(
                     request=request,
                     viewer=viewer,
@@ -371,10 +389,21 @@ class GraphQLEndpoint:
                 await transaction.rollback()
             else:
                 await transaction.commit()
-        return self._response(result, media)
+        return self._response(result, media, cost)
+
+    async def _charge(self, key: str, graphql_request: GraphQLRequest) -> Status | None:
+        if self.throttle is None:
+            return None
+        return await self.throttle.charge_operation(
+            key,
+            self.schema._schema,
+            graphql_request.query,
+            graphql_request.variables,
+            graphql_request.operation_name,
+        )
 
     async def _direct(
-        self, graphql_request: GraphQLRequest, claims: Any, media: str
+        self, graphql_request: GraphQLRequest, claims: Any, media: str, cost: Status | None
     ) -> Response | None:
         """A known compiled query for a bearer token, in one exchange (renkei.graphql.direct)."""
         plan = known_plan(
@@ -397,16 +426,23 @@ class GraphQLEndpoint:
             )
         if answer.fault is not None:
             failed = plan.failed(answer.fault)
-            return self._response(ExecutionResult(data=failed.data, errors=failed.errors), media)
+            result = ExecutionResult(data=failed.data, errors=failed.errors)
+            return self._response(result, media, cost)
         assert answer.raw is not None
-        return self._response(ExecutionResult(data=CompiledData(answer.raw), errors=None), media)
+        return self._response(
+            ExecutionResult(data=CompiledData(answer.raw), errors=None), media, cost
+        )
 
     async def _viewer(
         self, session: AsyncSession, claims: Any, request: Request
     ) -> tuple[Viewer, uuid.UUID | None]:
         return await resolve_viewer(session, request, claims, self.sign_in, check_csrf=True)
 
-    def _response(self, result: ExecutionResult, media: str) -> Response:
+    def _response(
+        self, result: ExecutionResult, media: str, cost: Status | None = None
+    ) -> Response:
+        if cost is not None:
+            result.extensions = {**(result.extensions or {}), "cost": cost.extension()}
         if isinstance(result.data, CompiledData) and not result.errors:
             # PostgreSQL wrote the data as JSON already: pass it on as it is.
             extensions = orjson.dumps(result.extensions) if result.extensions else None

@@ -52,6 +52,8 @@ class Claims:
     expires_at: int
     # The browser session that handed the token out; the token ends with it.
     session_id: uuid.UUID | None = None
+    # The API client a client-credentials token was issued to (its budget is its own).
+    client_id: str | None = None
 
 
 class TokenService:
@@ -139,6 +141,7 @@ class TokenService:
                 scopes=frozenset(str(claims.get("scope", "")).split()),
                 expires_at=int(claims["exp"]),
                 session_id=uuid.UUID(sid) if sid is not None else None,
+                client_id=str(claims["client_id"]) if claims.get("client_id") else None,
             )
         except (JoseError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise Unauthenticated(f"invalid access token: {exc}") from exc

@@ -40,6 +40,10 @@ locals {
       # /metrics listens on the task's loopback only: the load balancer never reaches it.
       RENKEI_METRICS_HOST = "127.0.0.1"
       RENKEI_METRICS_PORT = "9100"
+      # uvicorn takes the client's address from X-Forwarded-For only from these (the load
+      # balancer, inside the VPC): the rate limits of anonymous and sign-in requests are per
+      # client address, not per load balancer node.
+      FORWARDED_ALLOW_IPS = var.vpc_cidr
     },
     var.platform_oidc == null ? {} : {
       RENKEI_PLATFORM_OIDC_ISSUER    = var.platform_oidc.issuer
