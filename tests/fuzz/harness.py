@@ -123,7 +123,8 @@ async def send(client: httpx.AsyncClient, viewer: FuzzViewer, document: str) -> 
 STAKES = """
 WITH project_stake(id, keys) AS (
   SELECT p.id, ARRAY[p.lead_organization_id::text]
-    || ARRAY(SELECT pp.organization_id::text FROM project_participants pp WHERE pp.project_id = p.id)
+    || ARRAY(SELECT pp.organization_id::text FROM project_participants pp
+             WHERE pp.project_id = p.id)
   FROM projects p
 ), region_stake(id, keys) AS (
   SELECT r.id, ARRAY[r.secretariat_organization_id::text]

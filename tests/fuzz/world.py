@@ -185,7 +185,10 @@ async def _project(
             lead.owner,
             lead.row,
             lambda s, v, guest=guest: projects.invite_participant(
-                s, v, project_id=project.id, organization_id=guest.row.id,
+                s,
+                v,
+                project_id=project.id,
+                organization_id=guest.row.id,
                 role=ParticipantRole.PARTNER,
             ),
         )
@@ -305,14 +308,18 @@ async def _global_ids(sessions: SessionFactory) -> list[str]:
 
 async def build_fuzz_world(sessions: SessionFactory, tokens: TokenService) -> FuzzWorld:
     kinds = OrganizationKind
-    prefecture = await _organization(sessions, "fuzz-fukuoka", "福岡県", kinds.PREFECTURE, "40", "400009")
+    prefecture = await _organization(
+        sessions, "fuzz-fukuoka", "福岡県", kinds.PREFECTURE, "40", "400009"
+    )
     firm_a = await _organization(sessions, "fuzz-hakata", "博多精工", kinds.COMPANY, "40")
     secretariat = await _organization(
         sessions, "fuzz-kyukeiren", "九州経済連合会", kinds.ECONOMIC_ORGANIZATION, "40"
     )
     firm_b = await _organization(sessions, "fuzz-beppu", "別府観光", kinds.COMPANY, "44")
     prefecture_admin = await create_user(sessions, "admin@fuzz-fukuoka.fuzz.example")
-    await add_member(sessions, prefecture.row, prefecture.owner, prefecture_admin, MembershipRole.ADMIN)
+    await add_member(
+        sessions, prefecture.row, prefecture.owner, prefecture_admin, MembershipRole.ADMIN
+    )
     firm_user = await create_user(sessions, "member@fuzz-hakata.fuzz.example")
     await add_member(sessions, firm_a.row, firm_a.owner, firm_user, MembershipRole.MEMBER)
     firm_b_member = await create_user(sessions, "member@fuzz-beppu.fuzz.example")
@@ -364,23 +371,39 @@ async def build_fuzz_world(sessions: SessionFactory, tokens: TokenService) -> Fu
         ),
     )
     await _project(
-        sessions, secretariat, prefecture, name="九州半導体サプライチェーン",
-        region_id=region.id, visibility=ProjectVisibility.REGION, invited=firm_b,
+        sessions,
+        secretariat,
+        prefecture,
+        name="九州半導体サプライチェーン",
+        region_id=region.id,
+        visibility=ProjectVisibility.REGION,
+        invited=firm_b,
     )
     await _project(
-        sessions, firm_b, secretariat, name="別府温泉周遊",
-        region_id=None, visibility=ProjectVisibility.PARTICIPANTS,
+        sessions,
+        firm_b,
+        secretariat,
+        name="別府温泉周遊",
+        region_id=None,
+        visibility=ProjectVisibility.PARTICIPANTS,
     )
     await _project(
-        sessions, firm_a, firm_b, name="博多精密部品",
-        region_id=region.id, visibility=ProjectVisibility.PUBLIC,
+        sessions,
+        firm_a,
+        firm_b,
+        name="博多精密部品",
+        region_id=region.id,
+        visibility=ProjectVisibility.PUBLIC,
     )
     await _as(
         sessions,
         firm_b.owner,
         firm_b.row,
         lambda s, v: organizations.invite_member(
-            s, v, organization_id=firm_b.row.id, email="newcomer@fuzz-beppu.fuzz.example",
+            s,
+            v,
+            organization_id=firm_b.row.id,
+            email="newcomer@fuzz-beppu.fuzz.example",
             role=MembershipRole.MEMBER,
         ),
     )
@@ -389,7 +412,10 @@ async def build_fuzz_world(sessions: SessionFactory, tokens: TokenService) -> Fu
         prefecture.owner,
         prefecture.row,
         lambda s, v: organizations.invite_member(
-            s, v, organization_id=prefecture.row.id, email=firm_user.email,
+            s,
+            v,
+            organization_id=prefecture.row.id,
+            email=firm_user.email,
             role=MembershipRole.VIEWER,
         ),
     )
@@ -406,17 +432,23 @@ async def build_fuzz_world(sessions: SessionFactory, tokens: TokenService) -> Fu
     bob = await create_user(sessions, "bob@fuzz.example", "Bob")
     for user, name in ((professional, "Pro"), (bob, "Bob")):
         await _as(
-            sessions, user, None,
+            sessions,
+            user,
+            None,
             lambda s, v, name=name: talent.save_profile(s, v, values=profile_fields(name)),
         )
     needs = []
     for firm, title in ((firm_a, "財務の立て直し"), (firm_b, "観光DX")):
         need = await _as(
-            sessions, firm.owner, firm.row,
+            sessions,
+            firm.owner,
+            firm.row,
             lambda s, v, title=title: talent.create_need(s, v, values=need_fields(title=title)),
         )
         await _as(
-            sessions, firm.owner, firm.row,
+            sessions,
+            firm.owner,
+            firm.row,
             lambda s, v, need=need: talent.change_need_status(
                 s, v, need_id=need.id, status=NeedStatus.OPEN
             ),
@@ -430,8 +462,10 @@ async def build_fuzz_world(sessions: SessionFactory, tokens: TokenService) -> Fu
         users = list(await session.scalars(select(User.id).order_by(User.id)))
     viewers = {
         PREFECTURE_ADMIN: FuzzViewer(
-            PREFECTURE_ADMIN, token_for(tokens, prefecture_admin, prefecture.row),
-            prefecture.row.id, prefecture_admin.id,
+            PREFECTURE_ADMIN,
+            token_for(tokens, prefecture_admin, prefecture.row),
+            prefecture.row.id,
+            prefecture_admin.id,
         ),
         FIRM_USER: FuzzViewer(
             FIRM_USER, token_for(tokens, firm_user, firm_a.row), firm_a.row.id, firm_user.id
