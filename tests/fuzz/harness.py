@@ -16,6 +16,9 @@ organizations is what they are for.
 from __future__ import annotations
 
 import os
+import re
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -48,25 +51,141 @@ def examples_per_case(cases: int) -> int:
 
 # Documents ------------------------------------------------------------------------------------
 
+# The type of row each id argument names (see the decode_id calls of renkei.graphql.mutations).
+ID_TYPES = {
+    "funderId": "Organization",
+    "organizationId": "Organization",
+    "ownerOrganizationId": "Organization",
+    "counterpartOrganizationId": "Organization",
+    "projectId": "Project",
+    "regionId": "Region",
+    "invitationId": "Invitation",
+    "membershipId": "Membership",
+    "participantId": "ProjectParticipant",
+    "regionMemberId": "RegionMember",
+    "fundingSourceId": "FundingSource",
+    "predecessorId": "Milestone",
+    "successorId": "Milestone",
+    "kpiId": "Kpi",
+    "needId": "TalentNeed",
+    "matchId": "Match",
+    "apiClientId": "ApiClient",
+}
+# `id` names a row of the type its input or query field is about: UpdateMilestoneInput, kpi(id:).
+ID_OWNERS = re.compile(
+    r"^(?:Change|Update|SignOff)?(Milestone|Project|TalentNeed|Kpi|Organization|Region"
+    r"|IdentityProvider)(?:Status)?Input$"
+)
+
 
 def _scalars(world: FuzzWorld) -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
+    """Custom scalars, and ids: mostly real ones (of any type), else malformed or of no row."""
     real = st.sampled_from(world.global_ids)
-    foreign_type = st.sampled_from(world.global_ids).map(
-        lambda gid: to_global_id("Region", gid[-12:])  # decodes, but names no uuid
+    no_row = st.sampled_from(sorted(world.ids)).map(
+        lambda t: to_global_id(t, str(uuid.UUID(int=7)))
     )
-    ids = st.one_of(real, real, real, real, foreign_type, st.text(max_size=40))
+    ids = st.one_of(real, real, real, no_row, st.text(max_size=40))
     return {
         "ID": ids.map(nodes.String),
-        "Date": st.one_of(st.dates().map(nodes.String), st.dates().map(nodes.String)),
+        "Date": st.dates().map(nodes.String),
         "DateTime": st.datetimes(timezones=st.just(UTC)).map(lambda d: nodes.String(d.isoformat())),
         "JSON": st.from_regex(r"\A[a-z]{0,8}\Z").map(nodes.String),
     }
 
 
-def documents(world: FuzzWorld, root_field: str) -> st.SearchStrategy[str]:
-    """Valid documents that select `root_field` of Query or Mutation, with the world's ids."""
-    build = queries if root_field in QUERY_FIELDS else mutations
-    return build(SCHEMA, fields=[root_field], custom_scalars=_scalars(world))
+def _id_type(owner: str, name: str) -> str | None:
+    if name == "id":
+        found = ID_OWNERS.match(owner)
+        return found.group(1) if found else owner[:1].upper() + owner[1:]
+    return ID_TYPES.get(name)
+
+
+def _targets(
+    value: graphql.ValueNode, type_: graphql.GraphQLInputType, owner: str, name: str
+) -> Iterator[tuple[graphql.StringValueNode | graphql.IntValueNode, str]]:
+    """The id values (with the type they should name) and versions inside an argument's value."""
+    type_ = graphql.get_nullable_type(type_)  # type: ignore[arg-type]
+    if isinstance(type_, graphql.GraphQLList) and isinstance(value, graphql.ListValueNode):
+        for item in value.values:
+            yield from _targets(item, type_.of_type, owner, name)
+    elif isinstance(type_, graphql.GraphQLInputObjectType) and isinstance(
+        value, graphql.ObjectValueNode
+    ):
+        for field_node in value.fields:
+            field_type = type_.fields[field_node.name.value].type
+            yield from _targets(field_node.value, field_type, type_.name, field_node.name.value)
+    elif isinstance(value, graphql.StringValueNode) and getattr(type_, "name", None) == "ID":
+        target = _id_type(owner, name)
+        if target is not None:
+            yield value, target
+    elif isinstance(value, graphql.IntValueNode) and name == "version":
+        yield value, "version"
+
+
+def _as_is(document: graphql.DocumentNode) -> graphql.DocumentNode:
+    return document
+
+
+_STRATEGIES: dict[tuple[int, str], st.SearchStrategy[graphql.DocumentNode]] = {}
+
+
+def _strategy(world: FuzzWorld, root_field: str) -> st.SearchStrategy[graphql.DocumentNode]:
+    key = (id(world), root_field)
+    if key not in _STRATEGIES:
+        build = queries if root_field in QUERY_FIELDS else mutations
+        _STRATEGIES[key] = build(
+            SCHEMA, fields=[root_field], custom_scalars=_scalars(world), print_ast=_as_is
+        )
+    return _STRATEGIES[key]
+
+
+def draw_document(data: st.DataObject, world: FuzzWorld, root_field: str) -> str:
+    """A valid document selecting `root_field` of Query or Mutation.
+
+    hypothesis-graphql draws it; then each id argument, more often than not, gets a real row of
+    the type it names (any tenant's), and each `version` a small number, so that examples get
+    past "not an id of type …" and "stale version" into the services' rules.
+    """
+    is_query = root_field in QUERY_FIELDS
+    document: graphql.DocumentNode = data.draw(_strategy(world, root_field), label="drawn")
+    root = SCHEMA.query_type if is_query else SCHEMA.mutation_type
+    assert root is not None
+    replaced: dict[int, str] = {}
+    for operation in document.definitions:
+        assert isinstance(operation, graphql.OperationDefinitionNode)
+        for selection in operation.selection_set.selections:
+            assert isinstance(selection, graphql.FieldNode)
+            definition = root.fields[selection.name.value]
+            for argument in selection.arguments:
+                argument_type = definition.args[argument.name.value].type
+                for node, target in _targets(
+                    argument.value, argument_type, selection.name.value, argument.name.value
+                ):
+                    if target == "version":
+                        replaced[id(node)] = str(data.draw(st.integers(0, 4), label="version"))
+                    elif world.ids.get(target) and data.draw(st.booleans(), label="retarget"):
+                        replaced[id(node)] = data.draw(
+                            st.sampled_from(world.ids[target]), label=target
+                        )
+    return graphql.print_ast(graphql.visit(document, _Replace(replaced)))
+
+
+class _Replace(graphql.Visitor):
+    """Gives the chosen value nodes (AST nodes are frozen) their new values."""
+
+    def __init__(self, replaced: dict[int, str]) -> None:
+        super().__init__()
+        self.replaced = replaced
+
+    def enter_string_value(self, node: graphql.StringValueNode, *_: Any) -> Any:
+        if id(node) in self.replaced:
+            return graphql.StringValueNode(value=self.replaced[id(node)])
+        return None
+
+    def enter_int_value(self, node: graphql.IntValueNode, *_: Any) -> Any:
+        if id(node) in self.replaced:
+            return graphql.IntValueNode(value=self.replaced[id(node)])
+        return None
 
 
 # Faults ---------------------------------------------------------------------------------------

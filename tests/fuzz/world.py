@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +29,7 @@ from renkei.db import SessionFactory, unit_of_work
 from renkei.graphql.nodes import NODE_TYPES
 from renkei.graphql.relay import to_global_id
 from renkei.identity import clients
-from renkei.identity.models import User
+from renkei.identity.models import ApiClient, User
 from renkei.identity.tokens import TokenService
 from renkei.kpis import service as kpis
 from renkei.organizations import service as organizations
@@ -66,7 +66,7 @@ class FuzzViewer:
     """Who sends the fuzzer's requests, and what is theirs: their organization and themselves."""
 
     name: str
-    token: str | None
+    token: str | None = field(repr=False)
     organization_id: uuid.UUID | None
     user_id: uuid.UUID | None
 
@@ -80,7 +80,17 @@ class FuzzWorld:
     viewers: dict[str, FuzzViewer]
     organizations: list[uuid.UUID]
     users: list[uuid.UUID]
-    global_ids: list[str]  # of every row that node(id:) can fetch, of every tenant
+    ids: dict[str, list[str]]  # global ids of every tenant's rows, by type
+
+    @property
+    def global_ids(self) -> list[str]:
+        return [i for ids in self.ids.values() for i in ids]
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Short, in the report of a failing example (hypothesis prints the fixtures too)."""
+        printer.text(
+            f"FuzzWorld({len(self.organizations)} organizations, {len(self.global_ids)} ids)"
+        )
 
 
 async def _as(
@@ -294,15 +304,21 @@ async def _project(
     )
 
 
-async def _global_ids(sessions: SessionFactory) -> list[str]:
-    """The global id of every row of every type node(id:) serves, whoever owns it."""
-    types = {name: node.model for name, node in NODE_TYPES.items()}
-    types.update(Organization=Organization, User=User, Membership=Membership, Invitation=Invitation)
-    found = []
+async def _ids_by_type(sessions: SessionFactory) -> dict[str, list[str]]:
+    """The global ids of every row of every type an id argument takes, whoever owns it."""
+    types: dict[str, Any] = {name: node.model for name, node in NODE_TYPES.items()}
+    types.update(
+        Organization=Organization,
+        User=User,
+        Membership=Membership,
+        Invitation=Invitation,
+        ApiClient=ApiClient,
+    )
+    found = {}
     async with unit_of_work(sessions, Viewer.platform()) as session:
         for name, model in sorted(types.items()):
             ids = await session.scalars(select(model.id).order_by(model.id))
-            found += [to_global_id(name, row_id) for row_id in ids]
+            found[name] = [to_global_id(name, row_id) for row_id in ids]
     return found
 
 
@@ -479,5 +495,5 @@ async def build_fuzz_world(sessions: SessionFactory, tokens: TokenService) -> Fu
         viewers=viewers,
         organizations=[o.row.id for o in (prefecture, firm_a, secretariat, firm_b)],
         users=users,
-        global_ids=await _global_ids(sessions),
+        ids=await _ids_by_type(sessions),
     )
