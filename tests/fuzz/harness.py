@@ -20,7 +20,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, date
 from typing import Any
 
 import graphql
@@ -32,6 +32,7 @@ from fuzz.world import FuzzViewer, FuzzWorld
 from renkei.db import SessionFactory, unit_of_work
 from renkei.graphql.relay import to_global_id
 from renkei.graphql.schema import build_schema
+from renkei.identity.scopes import ALL_SCOPES
 from renkei.tenancy import Viewer
 
 SCHEMA: graphql.GraphQLSchema = build_schema()._schema
@@ -78,6 +79,76 @@ ID_OWNERS = re.compile(
 )
 
 
+PREFECTURE_CODES = [f"{code:02d}" for code in range(1, 48)]
+_TEXT = st.text(alphabet="九州半導体人材育成観光あいうアイウabcXYZ 0123-", min_size=1, max_size=16)
+_PREFECTURE = st.sampled_from(PREFECTURE_CODES)
+# Values the services accept, for inputs named so: drawn instead of the generator's, half the
+# time, so that examples get past validation into the rules about who may do what.
+PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
+    **dict.fromkeys(
+        [
+            "prefectureCode",
+            "prefectureCodes",
+            "homePrefectureCode",
+            "workplacePrefectureCode",
+            "residencePrefectureCode",
+            "travelPrefectureCodes",
+        ],
+        _PREFECTURE,
+    ),
+    **dict.fromkeys(
+        ["email", "contactEmail"],
+        st.sampled_from(["member@fuzz-hakata.fuzz.example", "pro@fuzz.example", "x@fuzz.example"]),
+    ),
+    "slug": st.from_regex(r"\A[a-z][a-z0-9-]{1,20}[a-z0-9]\Z"),
+    "localGovernmentCode": st.sampled_from(["400009", "430005", "131016", "401005"]),
+    "scopes": st.sampled_from(sorted(ALL_SCOPES)),
+    "skill": st.sampled_from(["finance", "財務", "export-sales", "marketing"]),
+    **dict.fromkeys(
+        [
+            "name",
+            "title",
+            "text",
+            "summary",
+            "description",
+            "note",
+            "unit",
+            "challenge",
+            "headline",
+            "fullName",
+            "currentEmployer",
+            "review",
+            "deliverables",
+            "atRiskReason",
+            "declarationText",
+            "visionText",
+            "experienceSummary",
+            "workplaceMunicipality",
+        ],
+        _TEXT,
+    ),
+    "fiscalYear": st.integers(2024, 2028),
+    "horizonYears": st.sampled_from([1, 3, 5]),
+    **dict.fromkeys(
+        [
+            "progress",
+            "hoursPerMonth",
+            "rating",
+            "level",
+            "openings",
+            "durationMonths",
+            "visitDays",
+            "siteVisitsPerMonth",
+            "maxEngagements",
+            "maxSiteVisitsPerMonth",
+        ],
+        st.integers(0, 100),
+    ),
+    **dict.fromkeys(("feeJpy", "feeMinJpy", "feeMaxJpy", "amountJpy"), st.integers(0, 900_000)),
+    **dict.fromkeys(("value", "baseline", "weight", "years"), st.floats(0, 10_000)),
+}
+
+
 def _scalars(world: FuzzWorld) -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
     """Custom scalars, and ids: mostly real ones (of any type), else malformed or of no row."""
     real = st.sampled_from(world.global_ids)
@@ -87,7 +158,9 @@ def _scalars(world: FuzzWorld) -> dict[str, st.SearchStrategy[graphql.ValueNode]
     ids = st.one_of(real, real, real, no_row, st.text(max_size=40))
     return {
         "ID": ids.map(nodes.String),
-        "Date": st.dates().map(nodes.String),
+        "Date": st.one_of(st.dates(date(2025, 4, 1), date(2028, 3, 31)), st.dates()).map(
+            nodes.String
+        ),
         "DateTime": st.datetimes(timezones=st.just(UTC)).map(lambda d: nodes.String(d.isoformat())),
         "JSON": st.from_regex(r"\A[a-z]{0,8}\Z").map(nodes.String),
     }
@@ -102,8 +175,9 @@ def _id_type(owner: str, name: str) -> str | None:
 
 def _targets(
     value: graphql.ValueNode, type_: graphql.GraphQLInputType, owner: str, name: str
-) -> Iterator[tuple[graphql.StringValueNode | graphql.IntValueNode, str]]:
-    """The id values (with the type they should name) and versions inside an argument's value."""
+) -> Iterator[tuple[graphql.ValueNode, str]]:
+    """The values inside an argument to retarget: ids (with the type of row they should name),
+    and values of inputs with a PLAUSIBLE strategy (with their name)."""
     type_ = graphql.get_nullable_type(type_)  # type: ignore[arg-type]
     if isinstance(type_, graphql.GraphQLList) and isinstance(value, graphql.ListValueNode):
         for item in value.values:
@@ -118,8 +192,12 @@ def _targets(
         target = _id_type(owner, name)
         if target is not None:
             yield value, target
-    elif isinstance(value, graphql.IntValueNode) and name == "version":
+    elif name == "version" and isinstance(value, graphql.IntValueNode):
         yield value, "version"
+    elif name in PLAUSIBLE and isinstance(
+        value, graphql.StringValueNode | graphql.IntValueNode | graphql.FloatValueNode
+    ):
+        yield value, name
 
 
 def _as_is(document: graphql.DocumentNode) -> graphql.DocumentNode:
@@ -142,9 +220,10 @@ def _strategy(world: FuzzWorld, root_field: str) -> st.SearchStrategy[graphql.Do
 def draw_document(data: st.DataObject, world: FuzzWorld, root_field: str) -> str:
     """A valid document selecting `root_field` of Query or Mutation.
 
-    hypothesis-graphql draws it; then each id argument, more often than not, gets a real row of
-    the type it names (any tenant's), and each `version` a small number, so that examples get
-    past "not an id of type …" and "stale version" into the services' rules.
+    hypothesis-graphql draws it; then, half the time, each id argument gets a real row of the
+    type it names (any tenant's) and each input named in PLAUSIBLE a value of its kind, and each
+    `version` is small, so that examples get past "not an id of type …", "unknown prefecture"
+    and "stale version" into the services' rules.
     """
     is_query = root_field in QUERY_FIELDS
     document: graphql.DocumentNode = data.draw(_strategy(world, root_field), label="drawn")
@@ -163,7 +242,11 @@ def draw_document(data: st.DataObject, world: FuzzWorld, root_field: str) -> str
                 ):
                     if target == "version":
                         replaced[id(node)] = str(data.draw(st.integers(0, 4), label="version"))
-                    elif world.ids.get(target) and data.draw(st.booleans(), label="retarget"):
+                    elif not data.draw(st.booleans(), label=f"retarget {target}"):
+                        continue
+                    elif target in PLAUSIBLE:
+                        replaced[id(node)] = str(data.draw(PLAUSIBLE[target], label=target))
+                    elif world.ids.get(target):
                         replaced[id(node)] = data.draw(
                             st.sampled_from(world.ids[target]), label=target
                         )
@@ -185,6 +268,11 @@ class _Replace(graphql.Visitor):
     def enter_int_value(self, node: graphql.IntValueNode, *_: Any) -> Any:
         if id(node) in self.replaced:
             return graphql.IntValueNode(value=self.replaced[id(node)])
+        return None
+
+    def enter_float_value(self, node: graphql.FloatValueNode, *_: Any) -> Any:
+        if id(node) in self.replaced:
+            return graphql.FloatValueNode(value=self.replaced[id(node)])
         return None
 
 
