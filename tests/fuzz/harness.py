@@ -40,9 +40,9 @@ assert SCHEMA.query_type is not None and SCHEMA.mutation_type is not None
 QUERY_FIELDS = tuple(SCHEMA.query_type.fields)
 MUTATION_FIELDS = tuple(SCHEMA.mutation_type.fields)
 
-# Examples in all, spread evenly over every root field and viewer. The default keeps the fuzz
-# files near a minute of `make test`; before a release run RENKEI_FUZZ_EXAMPLES=5000.
-DEFAULT_EXAMPLES = 960
+# Examples in all, spread evenly over every root field and viewer (320 cases). The default keeps
+# the fuzz file near a minute of `make test`; before a release, run RENKEI_FUZZ_EXAMPLES=5000+.
+DEFAULT_EXAMPLES = 1920
 
 
 def examples_per_case(cases: int) -> int:
