@@ -47,8 +47,8 @@ CASES = [(f, v) for f in FIELDS for v in VIEWERS]
 FUZZ = settings(
     max_examples=examples_per_case(len(CASES)),
     deadline=None,
-    # The same examples on every run, unless RENKEI_FUZZ_RANDOM is set (then Hypothesis prints
-    # the seed of a failure: reproduce it with --hypothesis-seed).
+    # The same examples on every run, unless RENKEI_FUZZ_RANDOM is set (then --hypothesis-seed=N
+    # makes a run repeatable; a failure prints its document anyway).
     derandomize=not os.environ.get("RENKEI_FUZZ_RANDOM"),
     database=None,
     # Each example is a request; shrinking a failure would take minutes, and a document of
