@@ -155,6 +155,40 @@ async def test_lookups_compiled_match_the_resolvers(
         await _both(client, resolvers_only, ONE, variables, token, statement_counter)
 
 
+CONSTANT_PARTS = """
+query ConstantParts {
+  organizations(first: 5) { __typename pageInfo { hasPreviousPage __typename } }
+  edges: organizations { edges { __typename } }
+  none: organizations(kind: MEDIA) { __typename }
+}
+"""
+
+
+async def test_a_connection_asked_only_for_constants_is_one_object(
+    sessions: SessionFactory,
+    client: httpx.AsyncClient,
+    resolvers_only: httpx.AsyncClient,
+    tokens: TokenService,
+    statement_counter: StatementCounter,
+) -> None:
+    """Found by the fuzzer: with nothing aggregated, the connection was one row per item (a
+    CardinalityViolation, a fault) and null with no items."""
+    # given two organizations the viewer sees
+    owner = await create_user(sessions, "constants@kyushu.example")
+    for number in range(2):
+        await create_organization(sessions, owner, slug=f"constants-{number}")
+    # when a connection is asked only for what does not depend on its rows
+    data = await _both(
+        client, resolvers_only, CONSTANT_PARTS, {}, token_for(tokens, owner), statement_counter
+    )
+    # then it answers one object, as the resolvers do
+    assert data["data"]["organizations"] == {
+        "__typename": "OrganizationConnection",
+        "pageInfo": {"hasPreviousPage": False, "__typename": "PageInfo"},
+    }
+    assert data["data"]["none"] == {"__typename": "OrganizationConnection"}
+
+
 async def test_a_query_seen_before_still_checks_the_tokens_scopes(
     sessions: SessionFactory, client: httpx.AsyncClient, tokens: TokenService
 ) -> None:

@@ -557,7 +557,9 @@ class Compiler:
                 f" FROM {table} {child}{self.joins(child)}{where} ORDER BY {order}"
                 f" LIMIT {self.param(first + 1)}"
             )
-        return f"(SELECT {json_object(parts)} FROM ({rows}) r)"
+        # GROUP BY (): one object even when no part aggregates (only __typename or
+        # hasPreviousPage asked) and even for no rows, as the resolvers answer.
+        return f"(SELECT {json_object(parts)} FROM ({rows}) r GROUP BY ())"
 
     def connection_fields(
         self, connection: str, nodes: list[FieldNode]
