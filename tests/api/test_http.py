@@ -173,6 +173,7 @@ INVALID_DOCUMENTS = [
         {
             "message": "Cannot query field 'population' on type 'Prefecture'.",
             "locations": [{"line": 1, "column": 28}],
+            "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
         },
     ),
     (
@@ -180,6 +181,7 @@ INVALID_DOCUMENTS = [
         {
             "message": "Syntax Error: Expected Name, found <EOF>.",
             "locations": [{"line": 1, "column": 34}],
+            "extensions": {"code": "GRAPHQL_PARSE_FAILED"},
         },
     ),
     (
@@ -188,6 +190,7 @@ INVALID_DOCUMENTS = [
             "message": "Variable '$code' has invalid value: "
             "Expected a value of non-null type 'String!' to be provided.",
             "locations": [{"line": 2, "column": 18}],
+            "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
         },
     ),
     (
@@ -196,6 +199,7 @@ INVALID_DOCUMENTS = [
             "message": "Variable '$code' has invalid value: "
             "String cannot represent a non string value: 21",
             "locations": [{"line": 2, "column": 18}],
+            "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
         },
     ),
 ]
@@ -259,7 +263,12 @@ async def test_several_operations_without_a_name_are_refused(client):
     assert response.status_code == 400
     assert response.headers["content-type"] == GRAPHQL_RESPONSE
     assert response.json() == {
-        "errors": [{"message": "the document has several operations: name one in operationName"}]
+        "errors": [
+            {
+                "message": "the document has several operations: name one in operationName",
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+            }
+        ]
     }
 
 
@@ -269,7 +278,12 @@ async def test_an_unknown_operation_name_is_refused(client):
     # then
     assert response.status_code == 400
     assert response.json() == {
-        "errors": [{"message": "the document has no operation named 'Tokyo'"}]
+        "errors": [
+            {
+                "message": "the document has no operation named 'Tokyo'",
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+            }
+        ]
     }
 
 

@@ -203,6 +203,7 @@ async def test_thirteen_fields_deep_is_refused(client, statement_counter):
         {
             "message": "'ThirteenDeep' exceeds maximum operation depth of 12",
             "locations": [{"line": 6, "column": 24}],
+            "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
         }
     ]
     assert not any("FROM " in s for s in statements.statements)
@@ -264,7 +265,12 @@ async def test_thirty_one_aliases_are_refused(client):
     # when
     response = await post(client, aliases(31))
     # then
-    assert refused(response) == [{"message": "31 aliases found. Allowed: 30"}]
+    assert refused(response) == [
+        {
+            "message": "31 aliases found. Allowed: 30",
+            "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+        }
+    ]
 
 
 def lookups(tokens):
@@ -550,6 +556,7 @@ async def test_depth_counts_through_fragments(client):
         {
             "message": "'DeepFragments' exceeds maximum operation depth of 12",
             "locations": [{"line": 8, "column": 24}],
+            "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
         }
     ]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from graphql.error import GraphQLError as CoreError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -477,7 +477,17 @@ class GraphQLEndpoint:
             if original.field:
                 extensions["field"] = original.field
             formatted["extensions"] = {**(formatted.get("extensions") or {}), **extensions}
-        elif self.mask_faults and _is_fault(error):
-            formatted["message"] = MASKED_MESSAGE
+        elif _is_fault(error):
+            if self.mask_faults:
+                formatted["message"] = MASKED_MESSAGE
             formatted["extensions"] = {"code": "INTERNAL_ERROR"}
+        elif not (formatted.get("extensions") or {}).get("code") and error.path is None:
+            # A document that does not parse or validate, or variables that do not fit: every
+            # error carries a code a client can branch on (Apollo's names for these).
+            code = (
+                "GRAPHQL_PARSE_FAILED"
+                if isinstance(error, GraphQLSyntaxError)
+                else "GRAPHQL_VALIDATION_FAILED"
+            )
+            formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
         return formatted
