@@ -226,3 +226,12 @@ async def test_neither_secret_nor_token_reaches_the_logs(sessions, client, caplo
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert issued.secret not in logged
     assert response.json()["access_token"] not in logged
+
+
+@pytest.mark.parametrize("method", ["basic", "post"])
+async def test_a_nul_in_a_parameter_is_an_invalid_request_not_a_fault(client, method):
+    # when a client id carries a NUL character, which no PostgreSQL text can hold
+    response = await request_token(client, "renkei\x00client", "secret", method=method)
+    # then the endpoint answers as RFC 6749 says, before anything reaches the database
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_request"

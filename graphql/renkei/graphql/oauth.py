@@ -33,6 +33,7 @@ from starlette.responses import JSONResponse, Response
 
 from renkei import audit
 from renkei.db import SessionFactory, unit_of_work
+from renkei.graphql import input_guard
 from renkei.identity import clients
 from renkei.identity.models import ApiClient
 from renkei.identity.tokens import TokenService
@@ -209,7 +210,14 @@ class TokenEndpoint:
         if media != FORM:
             raise InvalidRequestError(f"send the parameters as {FORM}")
         form = _parse_form(await request.body())
-        basic_id, _ = extract_basic_authorization(request.headers)
+        basic_id, basic_secret = extract_basic_authorization(request.headers)
+        # A NUL cannot be stored in PostgreSQL's text: refused here, not as a fault below.
+        values = [basic_id or "", basic_secret or ""]
+        for name, given in form.datalist.items():
+            values += [name, *given]
+        problem = next(filter(None, map(input_guard.unstorable, values)), None)
+        if problem is not None:
+            raise InvalidRequestError(f"a parameter {problem}")
         if basic_id is not None and "client_secret" in form.data:
             raise InvalidRequestError("authenticate the client with one method, not two")
         url = request.url
