@@ -330,6 +330,7 @@ def run(database: dashboard.Database, args: argparse.Namespace, bench_dir: Path)
     issuer = f"http://127.0.0.1:{args.port}"
     # Every server started here accepts the same tokens.
     os.environ["RENKEI_TOKEN_ISSUER"] = issuer
+    os.environ["RENKEI_TOKEN_AUDIENCE"] = issuer
     service = TokenService.from_json(keys, issuer=issuer)
     tokens_for = {
         name: service.issue(
