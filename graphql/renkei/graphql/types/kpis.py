@@ -25,12 +25,12 @@ from renkei.graphql.compiled import (
     One,
     Scalar,
     decode_global_id,
-    iso_date_sql,
     iso_datetime_sql,
     register_root,
     register_table,
 )
 from renkei.graphql.compiled import Page as SqlPage
+from renkei.graphql.compiled_json import iso_date_sql
 from renkei.graphql.context import Info
 from renkei.graphql.loaders import Loaders
 from renkei.graphql.nodes import register_node

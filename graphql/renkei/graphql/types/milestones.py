@@ -15,7 +15,6 @@ from strawberry.dataloader import DataLoader
 
 from renkei.graphql.compiled import (
     NUMBER,
-    TODAY_IN_JAPAN,
     WORD,
     Filter,
     JsonText,
@@ -25,12 +24,12 @@ from renkei.graphql.compiled import (
     Scalar,
     decode_global_id,
     enum_list_sql,
-    iso_date_sql,
     iso_datetime_sql,
     register_root,
     register_table,
 )
 from renkei.graphql.compiled import Page as SqlPage
+from renkei.graphql.compiled_json import TODAY_IN_JAPAN, iso_date_sql
 from renkei.graphql.context import Info
 from renkei.graphql.loaders import Loaders
 from renkei.graphql.nodes import register_node
