@@ -28,13 +28,15 @@ from sqlalchemy import make_url
 from starlette.applications import Starlette
 
 from conftest import CommittedDatabase
-from factories import create_user, token_for
+from factories import act_as, create_organization, create_user, token_for
 from identity.signin_world import sign_in_config
 from renkei.db import SessionFactory, create_engine, session_factory, unit_of_work
 from renkei.graphql.app import create_app
 from renkei.graphql.hardening import Hardening, metrics_app
 from renkei.identity.tokens import TokenService, generate_key
 from renkei.operators import service as operators
+from renkei.projects import service as projects
+from renkei.projects.models import ProjectCategory, ProjectVisibility
 from renkei.tenancy import Viewer
 
 BASE = "http://renkei.test"
@@ -459,6 +461,57 @@ async def test_a_database_that_stops_is_a_503_on_the_direct_path_too(
     for response in (direct, first):
         assert response.status_code == 503, response.text
         assert response.json()["errors"][0]["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
+
+
+# Stands in for a database that dies while a statement runs: the backend ends itself in the
+# middle of the query, after the viewer was set (as the app role, which may end its own backend).
+DIES_MID_QUERY = """
+CREATE OR REPLACE FUNCTION renkei_project_ids() RETURNS SETOF uuid
+LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = public AS $$
+BEGIN
+  PERFORM pg_terminate_backend(pg_backend_pid());
+  RETURN;
+END $$;
+"""
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ projects(first: 5) { nodes { name } } }",  # compiled
+        "{ projects(first: 5) { nodes { name progress { percent } } } }",  # resolvers
+    ],
+)
+async def test_a_database_that_fails_in_the_middle_of_a_query_is_a_503(
+    committed: CommittedDatabase, tokens, redis_url, query
+):
+    # given a member of an organization, and a database that ends the connection mid-query
+    user = await create_user(committed.sessions, "midway@a.example")
+    organization = await create_organization(committed.sessions, user, slug="midway")
+    token = token_for(tokens, user, organization)
+    lead = await act_as(committed.sessions, user, organization)
+    async with unit_of_work(committed.sessions, lead) as session:
+        await projects.create_project(
+            session,
+            lead,
+            name="半導体サプライチェーン",
+            category=ProjectCategory.SEMICONDUCTOR,
+            region_id=None,
+            visibility=ProjectVisibility.PARTICIPANTS,
+            prefecture_codes=["40", "43"],
+        )
+    owner = create_engine(committed.owner_url, pool_size=1)
+    async with owner.begin() as connection:
+        await connection.exec_driver_sql(DIES_MID_QUERY)
+    await owner.dispose()
+    app = _production(committed.sessions, tokens, redis_url)
+    # when
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+        response = await _query(http, query, token)
+    # then it is an outage, said as one: not a masked fault with status 200
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["errors"][0]["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
 
 
 async def test_readiness_says_which_server_is_down(refusing_sessions, tokens, redis_url):

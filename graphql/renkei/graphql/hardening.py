@@ -58,17 +58,30 @@ UNAVAILABLE = "the service is unavailable for a moment: try again shortly"
 MASKED = "Internal error: it has been logged; try again later."
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 _INTROSPECTION = re.compile(r"\b__(?:schema|type)\b")
-_OUTAGES: tuple[type[BaseException], ...] = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
+# Errors that say a backing server cannot be reached, whatever the statement was.
+_UNREACHABLE: tuple[type[BaseException], ...] = (
     sa_exc.DisconnectionError,
     sa_exc.TimeoutError,  # no pooled connection in time
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     ConnectionError,
 )
+# SQLSTATEs of a server going away: connection exceptions (class 08), and the server shutting
+# down or starting (57P01-57P03). A lock timeout or a cancelled statement is not an outage.
+_SHUTDOWN_STATES = ("57P01", "57P02", "57P03")
+
+
+def _says_unreachable(error: BaseException) -> bool:
+    if isinstance(error, _UNREACHABLE):
+        return True
+    if isinstance(error, sa_exc.DBAPIError):
+        return bool(error.connection_invalidated)
+    if isinstance(error, psycopg.Error):
+        state = error.sqlstate
+        if state is None:  # no answer from the server at all: refused, reset, closed
+            return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
+        return state.startswith("08") or state in _SHUTDOWN_STATES
+    return False
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,7 @@ def is_outage(error: BaseException) -> bool:
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
-        if isinstance(current, _OUTAGES):
+        if _says_unreachable(current):
             return True
         seen.add(id(current))
         current = current.__cause__ or current.__context__

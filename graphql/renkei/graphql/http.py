@@ -8,6 +8,7 @@ queries only; a mutation over GET is a 405.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import uuid
@@ -33,7 +34,7 @@ from renkei.graphql.auth import CSRF_HEADER, SESSION_COOKIE, SignInConfig
 from renkei.graphql.compiled import CACHED_PLANS, CompiledData, known_plan, run_plan
 from renkei.graphql.compiled import allowed as compiled_allowed
 from renkei.graphql.context import Context
-from renkei.graphql.hardening import without_suggestions
+from renkei.graphql.hardening import is_outage, without_suggestions
 from renkei.graphql.input_guard import RequestRefused
 from renkei.graphql.limits import document_of
 from renkei.graphql.throttle import Status, Throttle, throttled
@@ -182,6 +183,15 @@ def _error_response(status: int, message: str, media: str, headers: dict[str, st
 def _is_fault(error: CoreError) -> bool:
     original = error.original_error
     return original is not None and not isinstance(original, GraphQLError | DomainError)
+
+
+def _outage(result: ExecutionResult) -> BaseException | None:
+    """The error of a backing server that stopped answering during execution, if one did."""
+    for error in result.errors or []:
+        original = error.original_error
+        if original is not None and is_outage(original):
+            return original
+    return None
 
 
 def _is_request_error(result: ExecutionResult) -> bool:
@@ -385,6 +395,13 @@ class GraphQLEndpoint:
                 await transaction.rollback()
                 raise
             faulted = any(_is_fault(e) for e in result.errors or [])
+            outage = _outage(result)
+            if outage is not None:
+                # The database went away mid-operation: the hardening middleware says so (503),
+                # rather than a masked fault with status 200.
+                with contextlib.suppress(Exception):
+                    await transaction.rollback()
+                raise outage
             if faulted or _is_request_error(result):
                 await transaction.rollback()
             else:
@@ -425,6 +442,8 @@ class GraphQLEndpoint:
                 401, answer.refused, media, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
             )
         if answer.fault is not None:
+            if is_outage(answer.fault):
+                raise answer.fault
             failed = plan.failed(answer.fault)
             result = ExecutionResult(data=failed.data, errors=failed.errors)
             return self._response(result, media, cost)
