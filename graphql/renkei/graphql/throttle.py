@@ -37,11 +37,11 @@ from typing import Any
 import orjson
 import redis.asyncio as redis
 from graphql import (
+    DocumentNode,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
-    parse,
 )
 from prometheus_client import Counter, Gauge
 from starlette.requests import Request
@@ -345,7 +345,7 @@ class Throttle:
         variables: dict[str, Any] | None,
         operation_name: str | None,
     ) -> Status:
-        cost, mutation = request_cost(schema, query, variables, operation_name)
+        cost, mutation = await request_cost(schema, query, variables, operation_name)
         if mutation:
             cost = self.settings.mutation_cost
         return await self.charge(key, cost, budget=self.settings.budget, strict=mutation)
@@ -413,13 +413,8 @@ def key_for_anonymous(request: Request) -> str:
 
 
 def _cost(
-    schema: GraphQLSchema, query: str, variables: bytes, operation_name: str | None
+    schema: GraphQLSchema, document: DocumentNode, variables: bytes, operation_name: str | None
 ) -> tuple[int, bool]:
-    try:
-        limits.check_nesting(query)
-        document = parse(query, max_tokens=limits.MAX_TOKENS)
-    except GraphQLError:
-        return 1, False  # refused by the parser: cheap, but not free
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     chosen = [
         o
@@ -439,7 +434,7 @@ def _cost(
 _cached_cost = lru_cache(maxsize=CACHED_COSTS)(_cost)
 
 
-def request_cost(
+async def request_cost(
     schema: GraphQLSchema,
     query: str | None,
     variables: dict[str, Any] | None,
@@ -452,9 +447,14 @@ def request_cost(
         encoded = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
     except TypeError:
         return 1, False
+    try:
+        # The pipeline's own parse, off the event loop and remembered: it runs once per text.
+        document = await limits.document_of(query)
+    except GraphQLError:
+        return 1, False  # refused by the parser: cheap, but not free
     if len(query) + len(encoded) > CACHED_SIZE:
-        return _cost(schema, query, encoded, operation_name)
-    return _cached_cost(schema, query, encoded, operation_name)
+        return _cost(schema, document, encoded, operation_name)
+    return _cached_cost(schema, document, encoded, operation_name)
 
 
 # -- the sign-in endpoints --------------------------------------------------------------------
