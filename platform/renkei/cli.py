@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import socket
 import sys
@@ -123,6 +124,11 @@ async def _serve(runtime: Runtime, *, with_worker: bool) -> None:
         else None
     )
     worker = create_worker(runtime) if with_worker else None
+    # What start-up made (the schema, its compiled plans, the app) lives as long as the process:
+    # moved out of the collector's reach, a full collection no longer walks it on every pass,
+    # which stalled the event loop for a few hundred milliseconds at a time.
+    gc.collect()
+    gc.freeze()
     tasks = [asyncio.create_task(server.serve())]
     if metrics is not None:
         # Signals are the API server's: when it stops, the metrics listener stops with it.
