@@ -13,8 +13,10 @@ from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
-from renkei.graphql.compiled import (
+from renkei.graphql.compiled.planner import (
     CompiledReads,
+)
+from renkei.graphql.compiled.spec import (
     Filter,
     Key,
     Lookup,

@@ -9,7 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from renkei.graphql.compiled import (
+from renkei.graphql.compiled.json_sql import (
+    iso_date_sql,
+    iso_datetime_sql,
+)
+from renkei.graphql.compiled.spec import (
     NUMBER,
     WORD,
     Filter,
@@ -23,11 +27,9 @@ from renkei.graphql.compiled import (
     decode_global_id,
     enum_list_sql,
     enum_value,
-    iso_datetime_sql,
     register_root,
     register_table,
 )
-from renkei.graphql.compiled_json import iso_date_sql
 from renkei.graphql.context import Info
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires

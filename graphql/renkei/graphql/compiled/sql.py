@@ -1,12 +1,13 @@
-"""Compiled reads: a query whose every field maps to a column runs as one SQL statement.
+"""Compiled reads: a query whose every field is declared runs as one SQL statement.
 
 Resolving a dashboard field by field in Python (50 projects, 10 milestones each, their owners and
-KPIs: thousands of fields) costs far more than reading the rows. When every field a query selects
-is registered here, the query is compiled into one statement in which PostgreSQL builds the
-response's JSON itself, under the same row-level security as any other statement of the request;
-anything else (mutations, fields computed in Python, backward pages, a field not registered) runs
-through the resolvers as before. Parsing, validation, query limits and scope checks happen first
-either way, and tests compare both paths' answers on the same data.
+KPIs: thousands of fields) costs far more than reading the rows. When the fields a query selects
+are declared with their SQL (renkei.graphql.compiled.spec), the query is compiled into one
+statement in which PostgreSQL builds the response's JSON itself, under the same row-level
+security as any other statement of the request. A field of a row type without SQL is left for its
+resolver (renkei.graphql.compiled.partial): the statement writes a placeholder with the row's id
+and only that field runs in Python. Anything else unusual (backward pages, a field of a type that
+has no table) sends the whole query to the resolvers, counted and logged by the planner.
 """
 
 from __future__ import annotations
@@ -15,17 +16,13 @@ import base64
 import binascii
 import json
 import uuid
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLError,
     GraphQLField,
     GraphQLIncludeDirective,
     GraphQLObjectType,
@@ -34,187 +31,47 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
-    is_non_null_type,
 )
-from graphql.execution import ExecutionResult as GraphQLExecutionResult
-from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
-from strawberry.extensions import SchemaExtension
-from strawberry.types.graphql import OperationType
+from graphql.execution.values import VariableValues, get_argument_values
 
-from renkei.graphql.compiled_json import (
-    CompiledData,
-    global_id_sql,
+from renkei.graphql.compiled.json_sql import (
     iso_datetime_sql,
     json_array,
     json_object,
     json_text,
 )
-from renkei.graphql.context import Context
-from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, parse_global_id
+from renkei.graphql.compiled.spec import (
+    MARK,
+    MAX_FIELDS_PER_OBJECT,
+    NUMBER,
+    ROOTS,
+    TABLES,
+    WORD,
+    FieldSpec,
+    Inline,
+    JsonText,
+    Key,
+    Lookup,
+    Many,
+    NotCompilable,
+    One,
+    Page,
+    Scalar,
+)
+from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-# More fields than any screen needs; the statement stays readable by PostgreSQL's planner.
-MAX_FIELDS_PER_OBJECT = 100
-
-
-# Begins every compiled statement: it shows in logs and in pg_stat_statements.
-MARK = "/* renkei:compiled */"
-
-
-class NotCompilable(Exception):
-    """The query needs the resolvers: a field is not registered, or an argument is unusual."""
-
-
-# What a field reads. Templates use {t} for the alias of the object's row and {p} for a parameter.
-
-
-@dataclass(frozen=True)
-class Scalar:
-    """A value of the row: SQL with {t}, turned into JSON (null for NULL).
-
-    `kind` spares to_json where the text is already JSON: NUMBER for numbers and booleans,
-    WORD for enums, dates and times (letters, digits and `-:.+T` only, quoted as they are).
-    """
-
-    sql: str
-    kind: str = "text"
-
-
-TEXT, NUMBER, WORD = "text", "number", "word"
+# The key of a placeholder object in the statement's JSON: no GraphQL name starts with `$`.
+DEFER = "$defer"
 
 
 @dataclass(frozen=True)
-class JsonText:
-    """A value written as JSON text already (never NULL): ids, lists from enum_list_sql."""
+class Deferred:
+    """A field the statement leaves to its resolver: of a Node type's rows, or a root field."""
 
-    sql: str
-
-
-@dataclass(frozen=True)
-class One:
-    """Another object, by a condition on its row {c} and the parent's {t} (null when hidden)."""
-
-    type_name: str
-    join: str
-    # Which row, when several match (the latest observation): an ORDER BY with {c}.
-    order: str | None = None
-
-
-@dataclass(frozen=True)
-class Many:
-    """A plain list of objects, ordered; `source` may replace the FROM clause (e.g. unnest)."""
-
-    type_name: str
-    join: str
-    order: str
-    source: str | None = None
-    limit: int | None = None
-
-
-@dataclass(frozen=True)
-class Inline:
-    """An object made of the parent's own row (a region's declaration); null when `null_when`."""
-
-    type_name: str
-    null_when: str | None = None
-
-
-@dataclass(frozen=True)
-class Key:
-    """One column of a keyset order; `kind` says how a cursor spells it."""
-
-    column: str
-    kind: str = "text"  # text, uuid, date, timestamptz, int
-
-
-@dataclass(frozen=True)
-class Filter:
-    """An argument that narrows a page: SQL with {t} and {p}; `convert` may raise NotCompilable."""
-
-    sql: str  # write casts as CAST({p} AS type): `{p}::type` is not a bind parameter
-    convert: Callable[[Any], Any] = lambda value: value
-
-
-@dataclass(frozen=True)
-class Page:
-    """A connection (first/after only), its rows joined to the parent by `join` ({c}, {t})."""
-
-    type_name: str
-    order: tuple[Key, ...]
-    join: str | None = None
-    filters: dict[str, Filter] = field(default_factory=dict)
-    # Extra conditions always applied (e.g. only ACTIVE members unless asked).
-    where: str | None = None
-    # Conditions that depend on several arguments at once: SQL with {t} and constants only.
-    rules: Callable[[dict[str, Any]], list[str]] | None = None
-    # Arguments the rules read and no filter does.
-    ruled: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """A root field returning one object by its arguments (e.g. region(id:) or region(slug:))."""
-
-    type_name: str
-    by: dict[str, Filter]
-
-
-FieldSpec = Scalar | JsonText | One | Many | Inline | Page | Lookup
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    fields: dict[str, FieldSpec]
-
-
-TABLES: dict[str, Table] = {}
-ROOTS: dict[str, Lookup | Page] = {}
-# Scopes a token needs for root fields, as their `requires(...)` extensions say.
-ROOT_SCOPES: dict[str, str] = {}
-
-
-def register_table(type_name: str, table: str, fields: dict[str, FieldSpec]) -> None:
-    """Say how each field of a type reads its row; `id` defaults to the global id of `id`."""
-    TABLES[type_name] = Table(
-        name=table, fields={"id": JsonText(global_id_sql(type_name, "{t}.id")), **fields}
-    )
-
-
-def register_root(name: str, spec: Lookup | Page, *, scope: str | None = None) -> None:
-    ROOTS[name] = spec
-    if scope is not None:
-        ROOT_SCOPES[name] = scope
-
-
-def decode_global_id(type_name: str) -> Callable[[Any], Any]:
-    def convert(value: Any) -> uuid.UUID | None:
-        parsed = parse_global_id(str(value))
-        if parsed is None or parsed[0] != type_name:
-            raise NotCompilable("an id of another type")
-        try:
-            return uuid.UUID(parsed[1])
-        except ValueError as exc:
-            raise NotCompilable("a malformed id") from exc
-
-    return convert
-
-
-def enum_value(value: Any) -> Any:
-    return getattr(value, "value", value)
-
-
-def enum_list_sql(column: str, table: dict[Any, Any]) -> str:
-    """JSON text of a list that depends on an enum column (e.g. the statuses allowed next)."""
-    cases = " ".join(
-        f"WHEN '{enum_value(key)}' THEN '"
-        + json.dumps([enum_value(v) for v in values], separators=(",", ":"))
-        + "'"
-        for key, values in table.items()
-        if values
-    )
-    return f"coalesce(CASE {column} {cases} END, '[]')"
+    type_name: str | None  # None for a root field
+    field: str  # Type.field, for the log and the counter
+    nodes: tuple[FieldNode, ...]
+    reason: str = "field_not_compiled"
 
 
 @dataclass
@@ -228,6 +85,8 @@ class Compiler:
     cursor_used: bool = False
     # Lateral joins each row alias needs for its one-to-one fields, added to its FROM.
     laterals: dict[str, list[str]] = field(default_factory=dict)
+    # Fields left to their resolvers, by the number their placeholders carry.
+    deferred: list[Deferred] = field(default_factory=list)
 
     def joins(self, alias: str) -> str:
         """The lateral joins of one row source, once."""
@@ -260,7 +119,7 @@ class Compiler:
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = self.fragments.get(selection.name.value)
                 if fragment is None:
-                    raise NotCompilable("unknown fragment")
+                    raise NotCompilable("unknown fragment", reason="document")
                 if self._applies(fragment.type_condition.name.value, type_name):
                     self.collect(fragment.selection_set, type_name, into)
         return into
@@ -292,14 +151,16 @@ class Compiler:
         table = TABLES.get(type_name)
         graphql_type = self.schema.get_type(type_name)
         if table is None or not isinstance(graphql_type, GraphQLObjectType):
-            raise NotCompilable(f"{type_name} is not compiled")
+            raise NotCompilable(
+                f"{type_name} is not compiled", reason="type_not_compiled", field=type_name
+            )
         selected: dict[str, list[FieldNode]] = {}
         for node in nodes:
             if node.selection_set is None:
-                raise NotCompilable("an object without a selection")
+                raise NotCompilable("an object without a selection", reason="document")
             self.collect(node.selection_set, type_name, selected)
         if len(selected) > MAX_FIELDS_PER_OBJECT:
-            raise NotCompilable("too many fields for one object")
+            raise NotCompilable("too many fields for one object", reason="too_many_fields")
         parts = []
         for key, field_nodes in selected.items():
             name = field_nodes[0].name.value
@@ -307,18 +168,55 @@ class Compiler:
                 parts.append((key, f"'\"{type_name}\"'"))
                 continue
             definition = graphql_type.fields.get(name)
+            if definition is None:
+                raise NotCompilable(f"{type_name}.{name} is unknown", reason="document")
             spec = table.fields.get(_snake(name))
-            if definition is None or spec is None:
-                raise NotCompilable(f"{type_name}.{name} is not compiled")
-            parts.append((key, self.field(spec, definition, field_nodes, alias)))
+            if spec is None:
+                parts.append((key, self.defer(type_name, alias, field_nodes)))
+                continue
+            try:
+                parts.append((key, self.field(spec, definition, field_nodes, alias)))
+            except NotCompilable as why:
+                # e.g. a backward page of activity: that field only goes to its resolver.
+                if not self._deferrable(type_name):
+                    raise
+                parts.append((key, self.defer(type_name, alias, field_nodes, why.reason)))
         return json_object(parts)
+
+    def defer(
+        self, type_name: str, alias: str, nodes: list[FieldNode], reason: str = "not_declared"
+    ) -> str:
+        """A placeholder for a field without SQL: its resolver fills it in after the statement.
+
+        It needs the row's global id to find the row again, so only a Node's fields can wait;
+        any other sends the whole query to the resolvers.
+        """
+        field_name = f"{type_name}.{nodes[0].name.value}"
+        if not self._deferrable(type_name):
+            raise NotCompilable(
+                f"{field_name} is not compiled", reason="field_not_compiled", field=field_name
+            )
+        id_spec = TABLES[type_name].fields["id"]
+        assert isinstance(id_spec, JsonText)
+        self.deferred.append(Deferred(type_name, field_name, tuple(nodes), reason))
+        number = len(self.deferred) - 1
+        return f"('{{\"{DEFER}\": {number},\"id\":' || {id_spec.sql.format(t=alias)} || '}}')"
+
+    def _deferrable(self, type_name: str) -> bool:
+        """Whether a field of this type can wait for its resolver: the row is a Node."""
+        object_type = self.schema.get_type(type_name)
+        return (
+            isinstance(TABLES[type_name].fields.get("id"), JsonText)
+            and isinstance(object_type, GraphQLObjectType)
+            and any(i.name == "Node" for i in object_type.interfaces)
+        )
 
     def field(
         self, spec: FieldSpec, definition: GraphQLField, nodes: list[FieldNode], alias: str
     ) -> str:
         if isinstance(spec, Scalar | JsonText):
             if nodes[0].arguments:
-                raise NotCompilable("arguments on a scalar")
+                raise NotCompilable("arguments on a scalar", reason="arguments")
             sql = spec.sql.format(t=alias)
             if isinstance(spec, JsonText):
                 return sql
@@ -366,7 +264,7 @@ class Compiler:
             )
         if isinstance(spec, Page):
             return self.page(spec, target, definition, nodes, alias)
-        raise NotCompilable("unknown field kind")
+        raise NotCompilable("unknown field kind", reason="spec")
 
     # Connections ----------------------------------------------------------------------------
 
@@ -381,13 +279,15 @@ class Compiler:
         # Arguments by their Python names, as the filters and rules know them.
         args = {_snake(k): v for k, v in self.arguments(definition, nodes[0]).items()}
         if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
-            raise NotCompilable("one connection asked with different arguments")
+            raise NotCompilable("one connection asked with different arguments", reason="arguments")
         if args.get("last") is not None or args.get("before") is not None:
-            raise NotCompilable("backward pages")
+            raise NotCompilable("backward pages", reason="backward_page")
         first = args.get("first")
         first = DEFAULT_PAGE_SIZE if first is None else first
         if not 1 <= first <= MAX_PAGE_SIZE:
-            raise NotCompilable("a page size out of range: the resolvers say so")
+            raise NotCompilable(
+                "a page size out of range: the resolvers say so", reason="arguments"
+            )
         child = self.alias()
         conditions = []
         if spec.join is not None and parent is not None:
@@ -401,7 +301,7 @@ class Compiler:
                 continue
             filter_ = spec.filters.get(name)
             if filter_ is None:
-                raise NotCompilable(f"the {name} argument is not compiled")
+                raise NotCompilable(f"the {name} argument is not compiled", reason="arguments")
             converted = filter_.convert(value)
             if converted is not None:
                 conditions.append(filter_.sql.format(t=child, p=self.param(converted)))
@@ -457,7 +357,11 @@ class Compiler:
             elif name == "pageInfo":
                 parts.append((key, self.page_info(field_nodes, size, after)))
             else:
-                raise NotCompilable(f"{connection}.{name} is not compiled")
+                raise NotCompilable(
+                    f"{connection}.{name} is not compiled",
+                    reason="field_not_compiled",
+                    field=f"{connection}.{name}",
+                )
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         table = TABLES[spec.type_name].name
         if lean:
@@ -484,7 +388,7 @@ class Compiler:
         selected: dict[str, list[FieldNode]] = {}
         for node in nodes:
             if node.selection_set is None:
-                raise NotCompilable("a connection without a selection")
+                raise NotCompilable("a connection without a selection", reason="document")
             self.collect(node.selection_set, connection, selected)
         return selected
 
@@ -493,7 +397,7 @@ class Compiler:
         selected: dict[str, list[FieldNode]] = {}
         for node in nodes:
             if node.selection_set is None:
-                raise NotCompilable("edges without a selection")
+                raise NotCompilable("edges without a selection", reason="document")
             self.collect(node.selection_set, edge_type, selected)
         return selected
 
@@ -524,7 +428,9 @@ class Compiler:
             elif name == "__typename":
                 parts.append((key, f"'\"{edge_type}\"'"))
             else:
-                raise NotCompilable(f"{edge_type}.{name}")
+                raise NotCompilable(
+                    f"{edge_type}.{name}", reason="field_not_compiled", field=f"{edge_type}.{name}"
+                )
         return json_object(parts)
 
     def page_info(self, nodes: list[FieldNode], size: str, after: str) -> str:
@@ -545,7 +451,9 @@ class Compiler:
         for key, field_nodes in selected.items():
             name = field_nodes[0].name.value
             if name not in values:
-                raise NotCompilable(f"PageInfo.{name}")
+                raise NotCompilable(
+                    f"PageInfo.{name}", reason="field_not_compiled", field=f"PageInfo.{name}"
+                )
             self.cursor_used = self.cursor_used or name.endswith("Cursor")
             parts.append((key, values[name]))
         return json_object(parts)
@@ -554,9 +462,9 @@ class Compiler:
         try:
             plain = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
         except (ValueError, UnicodeError, binascii.Error) as exc:
-            raise NotCompilable("a cursor the resolvers will refuse") from exc
+            raise NotCompilable("a cursor the resolvers will refuse", reason="arguments") from exc
         if not isinstance(plain, list) or len(plain) != len(order):
-            raise NotCompilable("a cursor of another list")
+            raise NotCompilable("a cursor of another list", reason="arguments")
         casts = {"text": "text", "uuid": "uuid", "date": "date", "timestamptz": "timestamptz"}
         columns = ", ".join(f"{alias}.{k.column}" for k in order)
         values = []
@@ -565,7 +473,7 @@ class Compiler:
                 try:
                     uuid.UUID(str(raw))
                 except ValueError as exc:
-                    raise NotCompilable("a cursor of another list") from exc
+                    raise NotCompilable("a cursor of another list", reason="arguments") from exc
             values.append(f"CAST({self.param(str(raw))} AS {casts.get(key.kind, 'text')})")
         return f"({columns}) > ({', '.join(values)})"
 
@@ -580,29 +488,49 @@ class Compiler:
             if name == "__typename":
                 parts.append((key, f"'\"{query_type.name}\"'"))
                 continue
+            if name.startswith("__"):
+                raise NotCompilable("introspection", reason="introspection")
             spec = ROOTS.get(name)
             definition = query_type.fields.get(name)
-            if spec is None or definition is None:
-                raise NotCompilable(f"Query.{name} is not compiled")
-            if isinstance(spec, Page):
-                value = self.page(
-                    spec, get_named_type(definition.type).name, definition, nodes, None
-                )
-            else:
-                value = self.lookup(spec, definition, nodes)
+            if definition is None:
+                raise NotCompilable(f"Query.{name} is unknown", reason="document")
+            if spec is None:
+                self.deferred.append(Deferred(None, f"Query.{name}", tuple(nodes)))
+                parts.append((key, self._root_placeholder()))
+                continue
+            try:
+                if isinstance(spec, Page):
+                    value = self.page(
+                        spec, get_named_type(definition.type).name, definition, nodes, None
+                    )
+                else:
+                    value = self.lookup(spec, definition, nodes)
+            except NotCompilable as why:
+                self.deferred.append(Deferred(None, f"Query.{name}", tuple(nodes), why.reason))
+                value = self._root_placeholder()
             parts.append((key, value))
+        if len(self.deferred) == len([k for k in selected if k != "__typename"]):
+            # Nothing of it is compiled: the resolvers answer it whole, as they would anyway.
+            first = self.deferred[0] if self.deferred else Deferred(None, "Query", ())
+            raise NotCompilable(
+                f"{first.field} is not compiled", reason=first.reason, field=first.field
+            )
         return f"{MARK} SELECT {json_object(parts)}"
+
+    def _root_placeholder(self) -> str:
+        # A space after each colon: `:0` would read as a bind parameter of the statement.
+        return f"'{{\"{DEFER}\": {len(self.deferred) - 1}}}'"
 
     def lookup(self, spec: Lookup, definition: GraphQLField, nodes: list[FieldNode]) -> str:
         if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
-            raise NotCompilable("one field asked with different arguments")
+            raise NotCompilable("one field asked with different arguments", reason="arguments")
         args = {k: v for k, v in self.arguments(definition, nodes[0]).items() if v is not None}
         if len(args) != 1:
-            raise NotCompilable("the resolvers decide between several keys")
+            raise NotCompilable("the resolvers decide between several keys", reason="arguments")
         ((name, value),) = args.items()
         filter_ = spec.by.get(name)
         if filter_ is None:
-            raise NotCompilable(f"lookup by {name}")
+            raise NotCompilable(f"lookup by {name}", reason="arguments")
         try:
             key = filter_.convert(value)
         except NotCompilable:
@@ -632,151 +560,3 @@ def _cursor_value(expr: str, kind: str) -> str:
     if kind == "timestamptz":
         return iso_datetime_sql(expr)
     return f"({expr})::text"
-
-
-@dataclass(frozen=True)
-class Plan:
-    sql: str
-    params: dict[str, Any]
-    # The root fields by response key, and whether each may be null: a fault fills them in.
-    roots: dict[str, tuple[FieldNode, bool]]
-    # The scopes a token needs for the root fields (their `requires(...)`).
-    scopes: frozenset[str]
-
-    def failed(self, error: Exception) -> GraphQLExecutionResult:
-        """What the resolvers would answer when reading fails: null data, one located error."""
-        key, (node, _) = next(iter(self.roots.items()))
-        data = {k: None for k in self.roots} if all(n for _, n in self.roots.values()) else None
-        located = GraphQLError(str(error), nodes=[node], path=[key], original_error=error)
-        return GraphQLExecutionResult(data=data, errors=[located])
-
-
-def compile_operation(
-    schema: Any,
-    document: Any,
-    operation_name: str | None,
-    raw_variables: dict[str, Any] | None,
-) -> Plan | None:
-    """The statement for a query, or None when it must go through the resolvers."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    operation = next(
-        (
-            o
-            for o in operations
-            if operation_name is None or (o.name and o.name.value == operation_name)
-        ),
-        None,
-    )
-    if operation is None or operation.operation.value != "query":
-        return None
-    variables = get_variable_values(
-        schema, operation.variable_definitions or (), raw_variables or {}
-    )
-    if isinstance(variables, list):
-        return None  # the executor reports the variables' errors
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    compiler = Compiler(schema=schema, fragments=fragments, variables=variables)
-    try:
-        sql = compiler.root(operation)
-    except NotCompilable:
-        return None
-    query_type = schema.query_type
-    roots = {
-        key: (nodes[0], not is_non_null_type(query_type.fields[nodes[0].name.value].type))
-        for key, nodes in compiler.collect(operation.selection_set, query_type.name, {}).items()
-        if nodes[0].name.value != "__typename"
-    }
-    scopes = frozenset(
-        ROOT_SCOPES[n.name.value] for n, _ in roots.values() if n.name.value in ROOT_SCOPES
-    )
-    return Plan(sql=sql, params=compiler.params, roots=roots, scopes=scopes)
-
-
-# Plans by query text, operation and variables: dashboards send the same few again and again.
-CACHED_PLANS = 256
-_PLANS: OrderedDict[tuple[int, str, str | None, bytes], Plan | None] = OrderedDict()
-
-
-def _plan_key(
-    schema: Any, query: str, operation_name: str | None, variables: dict[str, Any] | None
-) -> tuple[int, str, str | None, bytes]:
-    return (id(schema), query, operation_name, orjson.dumps(variables, option=SORTED))
-
-
-def known_plan(
-    schema: Any, query: str | None, operation_name: str | None, variables: dict[str, Any] | None
-) -> Plan | None:
-    """The plan of a request seen before, which passed parsing, validation and the limits then:
-    the same query text, operation and variables pass them again."""
-    if not query:
-        return None
-    try:
-        return _PLANS.get(_plan_key(schema, query, operation_name, variables))
-    except TypeError:
-        return None
-
-
-def cached_plan(
-    schema: Any,
-    query: str,
-    document: Any,
-    operation_name: str | None,
-    variables: dict[str, Any] | None,
-) -> Plan | None:
-    try:
-        key = _plan_key(schema, query, operation_name, variables)
-    except TypeError:
-        return compile_operation(schema, document, operation_name, variables)
-    if key in _PLANS:
-        _PLANS.move_to_end(key)
-        return _PLANS[key]
-    plan = _PLANS[key] = compile_operation(schema, document, operation_name, variables)
-    if len(_PLANS) > CACHED_PLANS:
-        _PLANS.popitem(last=False)
-    return plan
-
-
-SORTED = orjson.OPT_SORT_KEYS
-
-
-async def run_plan(context: Context, plan: Plan) -> GraphQLExecutionResult:
-    """Run a plan in the request's transaction: its data as PostgreSQL wrote it, or the fault."""
-    try:
-        raw = await context.run(lambda s: s.scalar(text(plan.sql), plan.params))
-    except SQLAlchemyError as error:
-        return plan.failed(error)
-    return GraphQLExecutionResult(data=CompiledData(raw.encode()), errors=None)
-
-
-def allowed(plan: Plan, context: Context) -> bool:
-    """Whether the viewer's token carries the plan's scopes (else the resolvers refuse it)."""
-    viewer = context.viewer
-    return not viewer.is_authenticated or all(viewer.has_scope(s) for s in plan.scopes)
-
-
-class CompiledReads(SchemaExtension):
-    """Run a fully registered query as one statement; leave every other operation alone."""
-
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
-        execution = self.execution_context
-        context = execution.context
-        if (
-            isinstance(context, Context)
-            and context.compile_reads
-            and execution.graphql_document is not None
-            and execution.operation_type == OperationType.QUERY
-            and not execution.pre_execution_errors
-        ):
-            plan = cached_plan(
-                execution.schema._schema,
-                execution.query or "",
-                execution.graphql_document,
-                # As the client named it: strawberry's falls back to the document's first.
-                context.operation_name,
-                execution.variables,
-            )
-            if plan is not None and allowed(plan, context):
-                execution.result = await run_plan(context, plan)
-        yield

@@ -3,46 +3,22 @@ the data that carries the written text to the response without parsing it again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 
-class CompiledData(dict[str, Any]):
-    """The `data` of a compiled query as PostgreSQL wrote it; the HTTP layer sends it as is.
+@dataclass(frozen=True, slots=True)
+class RawJson:
+    """The `data` of a compiled query as PostgreSQL wrote it: the HTTP layer sends it as is."""
 
-    The dict itself is what a reader of the result sees: it is parsed only when read that way.
-    """
+    raw: bytes
 
-    def __init__(self, raw: bytes) -> None:
-        super().__init__()
-        self.raw = raw
-        self._parsed = False
-
-    def _parse(self) -> None:
-        if not self._parsed:
-            self._parsed = True
-            self.update(orjson.loads(self.raw))
-
-    def __getitem__(self, key: str) -> Any:
-        self._parse()
-        return super().__getitem__(key)
-
-    def __iter__(self) -> Any:
-        self._parse()
-        return super().__iter__()
-
-    def __len__(self) -> int:
-        self._parse()
-        return super().__len__()
-
-    def items(self) -> Any:
-        self._parse()
-        return super().items()
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self._parse()
-        return super().get(key, default)
+    def parsed(self) -> dict[str, Any]:
+        """The data as Python values, for readers other than the HTTP layer (tests, the console)."""
+        value: dict[str, Any] = orjson.loads(self.raw)
+        return value
 
 
 def global_id_sql(type_name: str, key: str) -> str:
