@@ -129,6 +129,9 @@ class Page:
     rules: Callable[[dict[str, Any]], list[str]] | None = None
     # Arguments the rules read and no filter does.
     ruled: frozenset[str] = frozenset()
+    # For a root page: the repository's statement for the arguments (snake_case, no paging ones),
+    # used as the row source instead of filters; None when nothing can match.
+    source: Callable[[dict[str, Any]], Any] | None = None
 
 
 @dataclass(frozen=True)

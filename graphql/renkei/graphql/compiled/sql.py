@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from graphql import (
     get_named_type,
 )
 from graphql.execution.values import VariableValues, get_argument_values
+from sqlalchemy.dialects import postgresql
 
 from renkei.graphql.compiled.json_sql import (
     iso_datetime_sql,
@@ -59,6 +61,9 @@ from renkei.graphql.compiled.spec import (
     Scalar,
 )
 from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+_DIALECT = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+_BIND = re.compile(r"%\((\w+)\)s")
 
 # The key of a placeholder object in the statement's JSON: no GraphQL name starts with `$`.
 DEFER = "$defer"
@@ -296,8 +301,22 @@ class Compiler:
             conditions.append(spec.where.format(t=child))
         if spec.rules is not None:
             conditions.extend(c.format(t=child) for c in spec.rules(args))
+        table = TABLES[spec.type_name].name
+        if spec.source is not None:
+            # The repository's own statement, with the arguments its resolver passes it.
+            stmt = spec.source(
+                {k: v for k, v in args.items() if k not in ("first", "after", "last", "before")}
+            )
+            table = f"({self.select_sql(stmt)})" if stmt is not None else table
+            if stmt is None:
+                conditions.append("false")
         for name, value in args.items():
-            if name in ("first", "after", "last", "before") or value is None or name in spec.ruled:
+            if (
+                name in ("first", "after", "last", "before")
+                or value is None
+                or name in spec.ruled
+                or spec.source is not None
+            ):
                 continue
             filter_ = spec.filters.get(name)
             if filter_ is None:
@@ -363,7 +382,6 @@ class Compiler:
                     field=f"{connection}.{name}",
                 )
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        table = TABLES[spec.type_name].name
         if lean:
             numbered = ", ".join(f"{child}.{k.column} AS k{i}" for i, k in enumerate(spec.order))
             rows = (
@@ -381,6 +399,22 @@ class Compiler:
         # GROUP BY (): one object even when no part aggregates (only __typename or
         # hasPreviousPage asked) and even for no rows, as the resolvers answer.
         return f"(SELECT {json_object(parts)} FROM ({rows}) r GROUP BY ())"
+
+    def select_sql(self, stmt: Any) -> str:
+        """A SQLAlchemy statement as text of this statement, its values as its parameters."""
+        compiled = stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+        values = compiled.construct_params()
+        processors = compiled._bind_processors
+
+        def bind(match: re.Match[str]) -> str:
+            name = match.group(1)
+            # An expanded IN list names its values status_1_1, status_1_2, … after status_1.
+            process = processors.get(name) or processors.get(name.rsplit("_", 1)[0])
+            value = values[name]
+            # In parentheses: `:p3::UUID` would not read as a parameter.
+            return f"({self.param(process(value) if process else value)})"
+
+        return _BIND.sub(bind, compiled.string).replace("%%", "%")
 
     def connection_fields(
         self, connection: str, nodes: list[FieldNode]
