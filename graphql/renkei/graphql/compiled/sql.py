@@ -285,9 +285,12 @@ class Compiler:
         args = {_snake(k): v for k, v in self.arguments(definition, nodes[0]).items()}
         if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
             raise NotCompilable("one connection asked with different arguments", reason="arguments")
-        if args.get("last") is not None or args.get("before") is not None:
-            raise NotCompilable("backward pages", reason="backward_page")
-        first = args.get("first")
+        if args.get("first") is not None and args.get("last") is not None:
+            raise NotCompilable("first and last: the resolvers say so", reason="arguments")
+        # A backward page (last/before) reads its rows in descending order and shows them in
+        # ascending order, as renkei.graphql.relay.fetch_pages does.
+        forward = args.get("last") is None
+        first = args.get("first") if forward else args.get("last")
         first = DEFAULT_PAGE_SIZE if first is None else first
         if not 1 <= first <= MAX_PAGE_SIZE:
             raise NotCompilable(
@@ -326,7 +329,10 @@ class Compiler:
                 conditions.append(filter_.sql.format(t=child, p=self.param(converted)))
         if args.get("after") is not None:
             conditions.append(self.after(spec.order, child, args["after"]))
-        order = ", ".join(f"{child}.{k.column}" for k in spec.order)
+        if args.get("before") is not None:
+            conditions.append(self.after(spec.order, child, args["before"], "<"))
+        direction = "" if forward else " DESC"
+        order = ", ".join(f"{child}.{k.column}{direction}" for k in spec.order)
         # renkei.graphql.relay.encode_cursor: url-safe base64 of the JSON list of the keys as text
         # (json_build_array writes the same text as Python's json.dumps).
         cursor = (
@@ -346,7 +352,7 @@ class Compiler:
                 columns.append(f"{body} AS {bodies[printed]}")
         self.cursor_used = False
         size = self.param(first)
-        after = "true" if args.get("after") is not None else "false"
+        behind = "true" if args.get("after" if forward else "before") is not None else "false"
         # Only items asked (no page info, no cursors): exactly `first` rows in their order, with
         # no look-ahead row and no numbering.
         lean = not any(
@@ -361,7 +367,7 @@ class Compiler:
             for field_nodes in keys.values()
         )
         keys_out = ", ".join(f"r.k{i}" for i in range(len(spec.order)))
-        by, keep = (keys_out, "") if lean else ("r.n", f" FILTER (WHERE r.n <= {size})")
+        by, keep = (keys_out, "") if lean else ("r.n" + direction, f" FILTER (WHERE r.n <= {size})")
         parts = []
         for key, field_nodes in keys.items():
             name = field_nodes[0].name.value
@@ -374,7 +380,7 @@ class Compiler:
                 column = bodies[_print(field_nodes)]
                 parts.append((key, json_array(f"r.{column}", by, keep)))
             elif name == "pageInfo":
-                parts.append((key, self.page_info(field_nodes, size, after)))
+                parts.append((key, self.page_info(field_nodes, size, behind, forward)))
             else:
                 raise NotCompilable(
                     f"{connection}.{name} is not compiled",
@@ -467,16 +473,19 @@ class Compiler:
                 )
         return json_object(parts)
 
-    def page_info(self, nodes: list[FieldNode], size: str, after: str) -> str:
+    def page_info(self, nodes: list[FieldNode], size: str, behind: str, forward: bool) -> str:
+        """`behind`: whether the page was asked from a cursor (after, or before going back)."""
         selected: dict[str, list[FieldNode]] = {}
         for node in nodes:
             assert node.selection_set is not None
             self.collect(node.selection_set, "PageInfo", selected)
-        first = f"(array_agg(r.cursor ORDER BY r.n) FILTER (WHERE r.n <= {size}))[1]"
-        last = f"(array_agg(r.cursor ORDER BY r.n DESC) FILTER (WHERE r.n <= {size}))[1]"
+        ahead, back = ("", " DESC") if forward else (" DESC", "")
+        first = f"(array_agg(r.cursor ORDER BY r.n{ahead}) FILTER (WHERE r.n <= {size}))[1]"
+        last = f"(array_agg(r.cursor ORDER BY r.n{back}) FILTER (WHERE r.n <= {size}))[1]"
+        more = f"CASE WHEN count(*) > {size} THEN 'true' ELSE 'false' END"
         values = {
-            "hasNextPage": f"CASE WHEN count(*) > {size} THEN 'true' ELSE 'false' END",
-            "hasPreviousPage": f"'{after}'",
+            "hasNextPage": more if forward else f"'{behind}'",
+            "hasPreviousPage": f"'{behind}'" if forward else more,
             "startCursor": f"coalesce('\"' || {first} || '\"', 'null')",
             "endCursor": f"coalesce('\"' || {last} || '\"', 'null')",
             "__typename": "'\"PageInfo\"'",
@@ -492,7 +501,8 @@ class Compiler:
             parts.append((key, values[name]))
         return json_object(parts)
 
-    def after(self, order: tuple[Key, ...], alias: str, cursor: str) -> str:
+    def after(self, order: tuple[Key, ...], alias: str, cursor: str, op: str = ">") -> str:
+        """Rows after the cursor's keys (`op` "<": before them)."""
         try:
             plain = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
         except (ValueError, UnicodeError, binascii.Error) as exc:
@@ -509,7 +519,7 @@ class Compiler:
                 except ValueError as exc:
                     raise NotCompilable("a cursor of another list", reason="arguments") from exc
             values.append(f"CAST({self.param(str(raw))} AS {casts.get(key.kind, 'text')})")
-        return f"({columns}) > ({', '.join(values)})"
+        return f"({columns}) {op} ({', '.join(values)})"
 
     # Roots ----------------------------------------------------------------------------------
 
