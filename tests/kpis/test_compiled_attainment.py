@@ -41,7 +41,7 @@ query Region($id: ID!) {
     }
     projects(first: 10) {
       nodes {
-        name
+        name totalFundingJpy
         kpis(first: 10) { nodes { name attainment { ...A } latestObservation { periodEnd } } }
       }
     }
@@ -101,7 +101,7 @@ async def measured(world: World) -> World:
     return world
 
 
-@pytest.mark.parametrize("who", ["secretariat", "lead", "partner", "outsider"])
+@pytest.mark.parametrize("who", ["secretariat", "lead", "partner", "regional", "outsider"])
 async def test_the_region_compiled_matches_the_resolvers_for_each_viewer(
     measured: World,
     who: str,
