@@ -12,6 +12,16 @@ from strawberry.scalars import JSON
 from renkei.activity import service
 from renkei.activity.models import Activity as ActivityRow
 from renkei.activity.models import SubjectType as SubjectTypeValue
+from renkei.graphql.compiled.json_sql import iso_datetime_sql
+from renkei.graphql.compiled.spec import (
+    WORD,
+    JsonText,
+    Key,
+    One,
+    Page,
+    Scalar,
+    register_table,
+)
 from renkei.graphql.context import Info
 from renkei.graphql.nodes import register_node
 from renkei.graphql.relay import Connection, Node, PageArgs, to_connection, to_global_id
@@ -79,3 +89,21 @@ async def activity_of(info: Info, subject_id: uuid.UUID, args: PageArgs) -> Conn
 
 
 register_node("Activity", ActivityRow, Activity.from_row, PROJECTS_READ)
+
+
+register_table(
+    "Activity",
+    "activities",
+    {
+        "subject_type": Scalar("{t}.subject_type", WORD),
+        "action": Scalar("{t}.action"),
+        "before": JsonText("coalesce(({t}.before)::text, 'null')"),
+        "after": JsonText("coalesce(({t}.after)::text, 'null')"),
+        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
+        "actor": One("User", "{c}.id = {t}.actor_user_id"),
+        "acting_organization": One("Organization", "{c}.id = {t}.actor_organization_id"),
+    },
+)
+ORDER = (Key("created_at", "timestamptz"), Key("id", "uuid"))
+# activity_of: an object's entries, oldest first (row-level security says which).
+ACTIVITY_OF_SUBJECT = Page("Activity", ORDER, join="{c}.subject_id = {t}.id")

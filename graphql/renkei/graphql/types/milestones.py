@@ -49,7 +49,8 @@ from renkei.graphql.relay import (
     to_connection,
     to_global_id,
 )
-from renkei.graphql.types.activity import Activity, activity_of
+from renkei.graphql.types.activity import ACTIVITY_OF_SUBJECT, Activity, activity_of
+from renkei.graphql.types.milestones_computed import DEPENDENTS, DEPENDS_ON
 from renkei.graphql.types.organizations import Organization, User
 from renkei.identity.scopes import PROJECTS_READ
 from renkei.projects import baselines as baselines_service
@@ -572,6 +573,9 @@ register_table(
         "owner": One("Organization", "{c}.id = {t}.owner_organization_id"),
         "counterpart": One("Organization", "{c}.id = {t}.counterpart_organization_id"),
         "signed_off_by": One("User", "{c}.id = {t}.signed_off_by_id"),
+        "depends_on": DEPENDS_ON,
+        "dependents": DEPENDENTS,
+        "activity": ACTIVITY_OF_SUBJECT,
     },
 )
 MILESTONES_OF_PROJECT = SqlPage(
