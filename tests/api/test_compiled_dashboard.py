@@ -18,9 +18,10 @@ from renkei.graphql.compiled import MARK
 from renkei.graphql.relay import to_global_id
 from renkei.identity.tokens import TokenService
 from renkei.kpis import service as kpis
-from renkei.projects import milestones
+from renkei.milestones import service as milestones
+from renkei.milestones.models import MilestoneStatus
 from renkei.projects import service as projects
-from renkei.projects.models import MilestoneStatus, ProjectCategory, ProjectVisibility
+from renkei.projects.models import ProjectCategory, ProjectVisibility
 from renkei.regions import service as regions
 
 DASHBOARD = """

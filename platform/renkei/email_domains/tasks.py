@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from renkei import audit
+from renkei import audit, outbox
 from renkei.email_domains.models import DomainClaim
 from renkei.email_domains.service import CLAIMED_TOPIC, DOMAIN_CLAIMED_ELSEWHERE
 from renkei.identity.models import User
-from renkei.notifications.collaboration import people_to_tell, tell
+from renkei.notifications.service import people_to_tell, tell
 from renkei.organizations.models import Membership, Organization
 from renkei.tenancy import MembershipRole
 
@@ -74,4 +74,4 @@ async def domain_claimed(
     await session.flush()
 
 
-HANDLERS = {CLAIMED_TOPIC: domain_claimed}
+HANDLERS: dict[str, outbox.Handler] = {CLAIMED_TOPIC: domain_claimed}

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from renkei.activity.models import SubjectType
 from renkei.activity.service import record
 from renkei.errors import ErrorCode, Invalid
-from renkei.projects import milestones as milestones_service
-from renkei.projects.models import Baseline, BaselineMilestone, Milestone, MilestoneStatus
+from renkei.milestones import service as milestones_service
+from renkei.milestones.models import Baseline, BaselineMilestone, Milestone, MilestoneStatus
 from renkei.tenancy import Viewer
 from renkei.text import clean_name
 

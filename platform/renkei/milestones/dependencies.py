@@ -24,7 +24,8 @@ from renkei import outbox
 from renkei.activity.models import SubjectType
 from renkei.activity.service import JsonValue, record, snapshot
 from renkei.errors import ErrorCode, Invalid, NotFound
-from renkei.projects.milestones import (
+from renkei.milestones.models import Milestone, MilestoneDependency, MilestoneStatus
+from renkei.milestones.service import (
     CLOSED,
     FIELDS,
     MILESTONE_AT_RISK,
@@ -35,7 +36,6 @@ from renkei.projects.milestones import (
     record_activity,
     touch,
 )
-from renkei.projects.models import Milestone, MilestoneDependency, MilestoneStatus
 from renkei.tenancy import Viewer, set_viewer
 
 # Serializes changes to the dependency graph, which a cycle check must see whole (any project).

@@ -16,8 +16,8 @@ from fractions import Fraction
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from renkei.projects import milestones as milestones_service
-from renkei.projects.models import Milestone, MilestoneStatus
+from renkei.milestones import service as milestones_service
+from renkei.milestones.models import Milestone, MilestoneStatus
 
 FORMULA = (
     "percent = Σ(weight × progress) ÷ Σ(weight), over the milestones that are not CANCELLED;"

@@ -8,7 +8,7 @@ Who may do what (row-level security checks the same, as a backstop):
   owner asks for it by setting progress to 100); without one, the owner marks it DONE.
 
 A change to the dates of a milestone with dependencies leaves an outbox message; its job,
-`renkei.projects.dependencies.flag_at_risk_dependents`, flags every milestone down the chain
+`renkei.milestones.dependencies.flag_at_risk_dependents`, flags every milestone down the chain
 that can no longer start on time. The dependencies themselves live in that module.
 """
 
@@ -32,15 +32,9 @@ from renkei import outbox
 from renkei.activity.models import SubjectType
 from renkei.activity.service import JsonValue, record, snapshot
 from renkei.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from renkei.milestones.models import Milestone, MilestoneDependency, MilestoneStatus
 from renkei.organizations.models import Organization
-from renkei.projects.models import (
-    Milestone,
-    MilestoneDependency,
-    MilestoneStatus,
-    Project,
-    ProjectParticipant,
-    ProjectStatus,
-)
+from renkei.projects.models import Project, ProjectParticipant, ProjectStatus
 from renkei.regions.models import ParticipationStatus
 from renkei.tenancy import MembershipRole, Viewer
 from renkei.text import clean_name

@@ -27,12 +27,14 @@ from renkei.fiscal import fiscal_year
 from renkei.kpis import repository as kpi_repository
 from renkei.kpis.models import Kpi, KpiObservation, KpiTarget
 from renkei.kpis.service import attainment_of
+from renkei.milestones import dependencies
+from renkei.milestones import service as milestone_queries
+from renkei.milestones.models import Milestone
 from renkei.organizations import repository as organizations
-from renkei.projects import dependencies, repository
-from renkei.projects import milestones as milestone_queries
+from renkei.projects import repository
 from renkei.projects.exports import KpiCsvRow
-from renkei.projects.models import Milestone, Project
-from renkei.projects.roadmap import JST, Roadmap, RoadmapMilestone, sort_key
+from renkei.projects.models import Project
+from renkei.projects.roadmap_svg import JST, Roadmap, RoadmapMilestone, sort_key
 from renkei.regions import repository as regions
 from renkei.regions.models import Region
 from renkei.tenancy import Viewer

@@ -1,4 +1,4 @@
-"""Talent jobs: recompute proposals when needs or profiles change, and tell both sides.
+"""The talent domain's outbox handlers, exported as HANDLERS: proposals recomputed and told.
 
 Handlers of outbox messages, run by a worker as the platform. A recompute compares the needs'
 PROPOSED matches before and after, and tells the firm's writers and the professional of the
@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
 from renkei.identity.models import User
-from renkei.notifications.collaboration import people_to_tell, tell
-from renkei.notifications.service import record
+from renkei.notifications.service import people_to_tell, record, tell
 from renkei.organizations.models import Organization
-from renkei.talent import proposals
+from renkei.talent import lifecycle, proposals
+from renkei.talent import service as talent
 from renkei.talent.lifecycle import Side
 from renkei.talent.models import Match, MatchStatus, Professional, TalentNeed
 from renkei.tenancy import Viewer
@@ -196,3 +196,11 @@ async def match_step(session: AsyncSession, outbox_id: uuid.UUID, payload: dict[
                 f"The match is now {match.status}; see it in your needs' matches."
             ),
         )
+
+
+HANDLERS: dict[str, outbox.Handler] = {
+    talent.NEED_CHANGED: need_changed,
+    talent.PROFILE_CHANGED: profile_changed,
+    NIGHTLY_RECOMPUTE: nightly_recompute,
+    lifecycle.MATCH_STEP: match_step,
+}

@@ -47,11 +47,11 @@ from renkei.graphql.relay import (
 from renkei.graphql.types.activity import Activity, activity_of
 from renkei.graphql.types.organizations import Organization, User
 from renkei.identity.scopes import PROJECTS_READ
-from renkei.projects import baselines as baselines_service
-from renkei.projects import dependencies as dependencies_service
-from renkei.projects import milestones as service
-from renkei.projects import models
-from renkei.projects import progress as progress_service
+from renkei.milestones import baselines as baselines_service
+from renkei.milestones import dependencies as dependencies_service
+from renkei.milestones import models, service
+from renkei.milestones import progress as progress_service
+from renkei.projects.models import Project as ProjectRow
 from renkei.text_search import bigrams
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ class Milestone(Node):
     async def project(self, info: Info) -> ProjectRef | None:
         from renkei.graphql.types.projects import Project
 
-        row = await info.context.loaders.rows(models.Project).load(self.row.project_id)
+        row = await info.context.loaders.rows(ProjectRow).load(self.row.project_id)
         return Project.from_row(row) if row else None
 
     @strawberry.field(description="The organization that does the work.")
@@ -377,7 +377,7 @@ class Baseline(Node):
     async def project(self, info: Info) -> ProjectRef | None:
         from renkei.graphql.types.projects import Project
 
-        row = await info.context.loaders.rows(models.Project).load(self.row.project_id)
+        row = await info.context.loaders.rows(ProjectRow).load(self.row.project_id)
         return Project.from_row(row) if row else None
 
     @strawberry.field
