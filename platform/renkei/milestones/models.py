@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ARRAY,
@@ -31,6 +32,19 @@ class MilestoneStatus(StrEnum):
     AT_RISK = "AT_RISK"
     DONE = "DONE"
     CANCELLED = "CANCELLED"
+
+
+# Where the milestones are due: "today" and "overdue" are read in Japan.
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def today() -> date:
+    """Today in Japan, where the milestones are due."""
+    return datetime.now(JST).date()
+
+
+# Statuses out of the plan: never overdue, never holding anything up.
+CLOSED = frozenset({MilestoneStatus.DONE, MilestoneStatus.CANCELLED})
 
 
 class Milestone(IdMixin, TimestampMixin, Base):
