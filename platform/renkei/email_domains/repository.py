@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.email_domains.models import DomainClaim, DomainClaimStatus
 from renkei.identity.models import User
-from renkei.organizations.models import Membership
+from renkei.organizations.models import Membership, Organization
 
 
 async def claims_of(session: AsyncSession, *, organization_id: uuid.UUID) -> list[DomainClaim]:
@@ -20,6 +20,20 @@ async def claims_of(session: AsyncSession, *, organization_id: uuid.UUID) -> lis
         .order_by(DomainClaim.domain)
     )
     return list(rows.all())
+
+
+async def claims_with_slugs(
+    session: AsyncSession, *, pending_only: bool = False
+) -> list[tuple[DomainClaim, str]]:
+    """Every claim the session sees with its organization's slug, by domain then slug."""
+    stmt = (
+        select(DomainClaim, Organization.slug)
+        .join(Organization, Organization.id == DomainClaim.organization_id)
+        .order_by(DomainClaim.domain, Organization.slug)
+    )
+    if pending_only:
+        stmt = stmt.where(DomainClaim.status == DomainClaimStatus.PENDING)
+    return [(claim, slug) for claim, slug in await session.execute(stmt)]
 
 
 async def find(
