@@ -95,8 +95,8 @@ def _vouching_providers(*columns: Any) -> Select[Any]:
 async def providers_vouching_for(
     session: AsyncSession, *, domain: str
 ) -> list[tuple[IdentityProvider, Organization]]:
-    """The enabled providers configured for a domain by an organization that has VERIFIED it,
-    with their organization, by its name."""
+    """Home-realm discovery (as the platform): the enabled providers configured for a domain by
+    an organization that has VERIFIED it, with their organization, by its name."""
     rows = await session.execute(
         _vouching_providers(IdentityProvider, Organization)
         .join(Organization, Organization.id == IdentityProvider.organization_id)
