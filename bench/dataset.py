@@ -27,13 +27,11 @@ from renkei.geography.codes import local_government_code_check_digit
 from renkei.geography.data import PLANNING_BLOCS_BY_CODE, PREFECTURES, PrefectureData
 from renkei.identity.models import User
 from renkei.kpis.models import Kpi, KpiDirection, KpiObservation, KpiTarget, ObservationSource
+from renkei.milestones.models import Milestone, MilestoneDependency, MilestoneStatus
 from renkei.organizations.models import Membership, Organization, OrganizationKind
 from renkei.projects.models import (
     FundingKind,
     FundingSource,
-    Milestone,
-    MilestoneDependency,
-    MilestoneStatus,
     ParticipantRole,
     Project,
     ProjectCategory,

@@ -167,12 +167,10 @@ async def _worker(runtime: Runtime) -> None:
 
 
 async def _token(runtime: Runtime, email: str, org: str | None, ttl: int | None) -> str:
-    from sqlalchemy import select
-
     from renkei.db import unit_of_work
     from renkei.identity import repository
     from renkei.identity.scopes import ALL_SCOPES
-    from renkei.organizations.models import Organization
+    from renkei.organizations import repository as organizations
     from renkei.tenancy import Viewer
 
     try:
@@ -182,11 +180,10 @@ async def _token(runtime: Runtime, email: str, org: str | None, ttl: int | None)
                 raise SystemExit(f"renkei token: no user with the address {email}")
             organization_id = None
             if org is not None:
-                organization_id = await session.scalar(
-                    select(Organization.id).where(Organization.slug == org.lower())
-                )
-                if organization_id is None:
+                organization = await organizations.by_slug(session, org.lower())
+                if organization is None:
                     raise SystemExit(f"renkei token: no organization with the slug {org}")
+                organization_id = organization.id
                 if await repository.role_in(session, user.id, organization_id) is None:
                     raise SystemExit(f"renkei token: {email} is not a member of {org}")
         return runtime.tokens.issue(

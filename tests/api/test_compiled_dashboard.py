@@ -21,9 +21,11 @@ from renkei.graphql.compiled.spec import (
 from renkei.graphql.relay import to_global_id
 from renkei.identity.tokens import TokenService
 from renkei.kpis import service as kpis
-from renkei.projects import dependencies, milestones
+from renkei.milestones import dependencies
+from renkei.milestones import service as milestones
+from renkei.milestones.models import Milestone, MilestoneStatus
 from renkei.projects import service as projects
-from renkei.projects.models import Milestone, MilestoneStatus, ProjectCategory, ProjectVisibility
+from renkei.projects.models import ProjectCategory, ProjectVisibility
 from renkei.regions import service as regions
 
 DASHBOARD = """

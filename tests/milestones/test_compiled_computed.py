@@ -20,8 +20,10 @@ from renkei.graphql.compiled.spec import (
 )
 from renkei.graphql.relay import to_global_id
 from renkei.identity.tokens import TokenService
-from renkei.projects import baselines, milestones
-from renkei.projects.models import Milestone, MilestoneStatus, Project
+from renkei.milestones import baselines
+from renkei.milestones import service as milestones
+from renkei.milestones.models import Milestone, MilestoneStatus
+from renkei.projects.models import Project
 
 TODAY = date.today()
 

@@ -72,7 +72,7 @@ def iso_date_sql(expr: str) -> str:
     return f"({expr})::text"
 
 
-# Today in Japan, as renkei.projects.milestones.today() has it, read when the statement runs.
+# Today in Japan, as renkei.milestones.models.today() has it, read when the statement runs.
 TODAY_IN_JAPAN = "(now() AT TIME ZONE 'Asia/Tokyo')::date"
 
 

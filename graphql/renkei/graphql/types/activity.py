@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from renkei.activity import service
+from renkei.activity import repository
 from renkei.activity.models import Activity as ActivityRow
 from renkei.activity.models import SubjectType as SubjectTypeValue
 from renkei.graphql.compiled.json_sql import iso_datetime_sql
@@ -81,7 +81,7 @@ async def activity_of(info: Info, subject_id: uuid.UUID, args: PageArgs) -> Conn
     """The activity of one object, oldest first (`last: 20` for the newest)."""
     loader = info.context.loaders.children(
         "activity_of_subject",
-        service.of_subjects,
+        repository.of_subjects,
         parent=ActivityRow.subject_id,
         order_by=(ActivityRow.created_at, ActivityRow.id),
     )

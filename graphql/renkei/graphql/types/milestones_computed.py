@@ -24,8 +24,8 @@ from renkei.graphql.compiled.spec import (
     Scalar,
     register_table,
 )
-from renkei.projects import progress
-from renkei.projects.models import MilestoneStatus
+from renkei.milestones import progress
+from renkei.milestones.models import MilestoneStatus
 
 _CANCELLED = f"'{MilestoneStatus.CANCELLED.value}'"
 _DONE = f"'{MilestoneStatus.DONE.value}'"
