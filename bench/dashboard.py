@@ -183,8 +183,9 @@ def load(database: Database, sizes: dataset.Sizes, seed: int) -> Counter[str]:
 def generate(database: Database, sizes: dataset.Sizes, seed: int) -> None:
     print(
         f"generating {sizes.organizations:,} organizations, {sizes.regions:,} regions, "
-        f"{sizes.projects:,} projects, {sizes.milestones:,} milestones into "
-        f"{make_url(database.owner_url).database}",
+        f"{sizes.projects:,} projects, {sizes.milestones:,} milestones"
+        + (f", and a region of {sizes.large_region:,} projects" if sizes.large_region else "")
+        + f" into {make_url(database.owner_url).database}",
         flush=True,
     )
     started = time.perf_counter()
@@ -596,6 +597,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("organizations", "regions", "projects", "milestones"), default.as_tuple(), strict=True
     ):
         sizes.add_argument(f"--{name}", type=int, help=f"default {value:,}")
+    sizes.add_argument(
+        "--large-region",
+        type=int,
+        help=f"projects of one more region, for bench/rls_cost.py (default {default.large_region:,}"
+        "; 0: none)",
+    )
     sizes.add_argument("--seed", type=int, default=2025, help="same seed, same data")
     load = argparse.ArgumentParser(add_help=False)
     load.add_argument("--duration", type=float, default=15.0, help="seconds per measured run")
@@ -632,7 +639,8 @@ def chosen_sizes(args: argparse.Namespace) -> dataset.Sizes:
             ("organizations", "regions", "projects", "milestones"), base.as_tuple(), strict=True
         )
     ]
-    return dataset.Sizes(*values)
+    large = base.large_region if args.large_region is None else args.large_region
+    return dataset.Sizes(*values, large_region=large)
 
 
 def main(argv: list[str] | None = None) -> int:
