@@ -40,6 +40,7 @@ import dataset
 import http_load
 import httpx
 import psycopg
+import rls_cost
 from joserfc.jwk import KeySet
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -554,9 +555,22 @@ def run(database: Database, args: argparse.Namespace, bench_dir: Path) -> int:
             redis._cleanup()
     if reports:
         print("\n" + table(reports))
+    rls: dict[str, Any] = {}
+    if args.rls_runs:
+        rls = rls_cost.report(
+            database.owner_url,
+            database.app_url,
+            args.dashboard_query,
+            runs=args.rls_runs,
+            warmup=args.rls_warmup,
+        )
     targets = verdict(reports)
     for target, met in targets.items():
         print(f"target {target}: {'met' if met else 'not met' if met is False else 'not measured'}")
+    if rls:  # printed with its table
+        targets[f"RLS share < {rls_cost.TARGET_SHARE_AT_2000:.0%} at 2,000 projects"] = rls[
+            "rls_target_met"
+        ]
     for found in statements.values():
         found.pop("sql")
     summary = {
@@ -564,6 +578,7 @@ def run(database: Database, args: argparse.Namespace, bench_dir: Path) -> int:
         "region": subject.region_name,
         "statements": statements,
         "queries": reports,
+        "rls_cost": rls.get("rls_cost"),
         "targets": targets,
     }
     print(json.dumps(summary, ensure_ascii=False))
@@ -614,6 +629,13 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--statements-only", action="store_true", help="count the SQL statements, no HTTP load"
     )
+    load.add_argument(
+        "--rls-runs",
+        type=int,
+        default=40,
+        help="runs of the row-level security cost per role and region (bench/rls_cost.py; 0: none)",
+    )
+    load.add_argument("--rls-warmup", type=int, default=5, help="unrecorded runs before those")
     load.add_argument("--json", metavar="PATH", help="also write the summary to this file")
     parser = argparse.ArgumentParser(
         prog="bench/dashboard.py", description=__doc__.split("\n\n")[0]

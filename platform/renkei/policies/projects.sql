@@ -15,7 +15,12 @@ CREATE POLICY baseline_milestones_select ON baseline_milestones
   FOR SELECT
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
-      OR (project_id IN ( SELECT renkei_project_ids() AS renkei_project_ids)));
+      OR (EXISTS ( SELECT 1
+   FROM projects p
+  WHERE ((p.id = baseline_milestones.project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+      OR (EXISTS ( SELECT 1
+   FROM project_participants pp
+  WHERE ((pp.project_id = baseline_milestones.project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text)))));
 
 -- baselines
 ALTER TABLE baselines ENABLE ROW LEVEL SECURITY;
@@ -31,7 +36,12 @@ CREATE POLICY baselines_select ON baselines
   FOR SELECT
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
-      OR (project_id IN ( SELECT renkei_project_ids() AS renkei_project_ids)));
+      OR (EXISTS ( SELECT 1
+   FROM projects p
+  WHERE ((p.id = baselines.project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+      OR (EXISTS ( SELECT 1
+   FROM project_participants pp
+  WHERE ((pp.project_id = baselines.project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text)))));
 
 -- funding_sources
 ALTER TABLE funding_sources ENABLE ROW LEVEL SECURITY;
@@ -53,7 +63,12 @@ CREATE POLICY funding_sources_select ON funding_sources
   FOR SELECT
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
-      OR (project_id IN ( SELECT renkei_project_ids() AS renkei_project_ids)));
+      OR (EXISTS ( SELECT 1
+   FROM projects p
+  WHERE ((p.id = funding_sources.project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+      OR (EXISTS ( SELECT 1
+   FROM project_participants pp
+  WHERE ((pp.project_id = funding_sources.project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text)))));
 CREATE POLICY funding_sources_update ON funding_sources
   AS PERMISSIVE
   FOR UPDATE
@@ -77,14 +92,28 @@ CREATE POLICY milestone_dependencies_insert ON milestone_dependencies
   FOR INSERT
   TO renkei_app
   WITH CHECK (( SELECT renkei_is_system() AS renkei_is_system)
-      OR ((successor_project_id IN ( SELECT renkei_participating_project_ids() AS renkei_participating_project_ids)) AND (predecessor_project_id IN ( SELECT renkei_project_ids() AS renkei_project_ids)) AND (( SELECT renkei_role() AS renkei_role) = ANY (ARRAY['OWNER'::text, 'ADMIN'::text, 'MEMBER'::text]))));
+      OR ((successor_project_id IN ( SELECT renkei_participating_project_ids() AS renkei_participating_project_ids)) AND ((EXISTS ( SELECT 1
+   FROM projects p
+  WHERE ((p.id = milestone_dependencies.predecessor_project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids)))))) OR (EXISTS ( SELECT 1
+   FROM project_participants pp
+  WHERE ((pp.project_id = milestone_dependencies.predecessor_project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text))))) AND (( SELECT renkei_role() AS renkei_role) = ANY (ARRAY['OWNER'::text, 'ADMIN'::text, 'MEMBER'::text]))));
 CREATE POLICY milestone_dependencies_select ON milestone_dependencies
   AS PERMISSIVE
   FOR SELECT
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
-      OR (successor_project_id IN ( SELECT renkei_project_ids() AS renkei_project_ids))
-      OR (predecessor_project_id IN ( SELECT renkei_project_ids() AS renkei_project_ids)));
+      OR (EXISTS ( SELECT 1
+   FROM projects p
+  WHERE ((p.id = milestone_dependencies.successor_project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+      OR (EXISTS ( SELECT 1
+   FROM project_participants pp
+  WHERE ((pp.project_id = milestone_dependencies.successor_project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text))))
+      OR (EXISTS ( SELECT 1
+   FROM projects p
+  WHERE ((p.id = milestone_dependencies.predecessor_project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+      OR (EXISTS ( SELECT 1
+   FROM project_participants pp
+  WHERE ((pp.project_id = milestone_dependencies.predecessor_project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text)))));
 
 -- milestones
 ALTER TABLE milestones ENABLE ROW LEVEL SECURITY;
@@ -111,7 +140,12 @@ CREATE POLICY milestones_select ON milestones
   FOR SELECT
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
-      OR (project_id IN ( SELECT renkei_project_ids() AS renkei_project_ids)));
+      OR (EXISTS ( SELECT 1
+   FROM projects p
+  WHERE ((p.id = milestones.project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+      OR (EXISTS ( SELECT 1
+   FROM project_participants pp
+  WHERE ((pp.project_id = milestones.project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text)))));
 CREATE POLICY milestones_update ON milestones
   AS PERMISSIVE
   FOR UPDATE
@@ -146,8 +180,8 @@ CREATE POLICY project_participants_select ON project_participants
   FOR SELECT
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
-      OR (project_id IN ( SELECT renkei_project_ids() AS renkei_project_ids))
-      OR (organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)));
+      OR (organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id))
+      OR (project_id IN ( SELECT renkei_project_ids() AS renkei_project_ids)));
 CREATE POLICY project_participants_update ON project_participants
   AS PERMISSIVE
   FOR UPDATE
@@ -184,7 +218,8 @@ CREATE POLICY projects_select ON projects
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
       OR ((( SELECT renkei_user_id() AS renkei_user_id) IS NOT NULL) AND ((visibility)::text = 'PUBLIC'::text))
-      OR (id IN ( SELECT renkei_project_ids() AS renkei_project_ids))
+      OR (((visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (region_id IN ( SELECT renkei_region_ids() AS renkei_region_ids)))
+      OR (id IN ( SELECT renkei_participating_project_ids() AS renkei_participating_project_ids))
       OR (id IN ( SELECT renkei_invited_project_ids() AS renkei_invited_project_ids)));
 CREATE POLICY projects_update ON projects
   AS PERMISSIVE
