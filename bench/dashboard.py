@@ -41,6 +41,7 @@ import dataset
 import http_load
 import httpx
 import psycopg
+import rls_cost
 from joserfc.jwk import KeySet
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -49,7 +50,7 @@ from renkei import migrate
 from renkei.config import Settings
 from renkei.db import app_url_for, create_engine, session_factory
 from renkei.embedded import start_postgres, start_redis
-from renkei.graphql.compiled import MARK as COMPILED_MARK
+from renkei.graphql.compiled.spec import MARK as COMPILED_MARK
 from renkei.graphql.relay import to_global_id
 from renkei.identity.scopes import ALL_SCOPES
 from renkei.identity.tokens import TokenService, generate_key
@@ -219,8 +220,9 @@ def load(database: Database, sizes: dataset.Sizes, seed: int) -> Counter[str]:
 def generate(database: Database, sizes: dataset.Sizes, seed: int) -> None:
     print(
         f"generating {sizes.organizations:,} organizations, {sizes.regions:,} regions, "
-        f"{sizes.projects:,} projects, {sizes.milestones:,} milestones into "
-        f"{make_url(database.owner_url).database}",
+        f"{sizes.projects:,} projects, {sizes.milestones:,} milestones"
+        + (f", and a region of {sizes.large_region:,} projects" if sizes.large_region else "")
+        + f" into {make_url(database.owner_url).database}",
         flush=True,
     )
     started = time.perf_counter()
@@ -621,9 +623,22 @@ def run(database: Database, args: argparse.Namespace, bench_dir: Path) -> int:
             redis._cleanup()
     if reports:
         print("\n" + table(reports))
+    rls: dict[str, Any] = {}
+    if args.rls_runs:
+        rls = rls_cost.report(
+            database.owner_url,
+            database.app_url,
+            args.dashboard_query,
+            runs=args.rls_runs,
+            warmup=args.rls_warmup,
+        )
     targets = verdict(reports)
     for target, met in targets.items():
         print(f"target {target}: {'met' if met else 'not met' if met is False else 'not measured'}")
+    if rls:  # printed with its table
+        targets[f"RLS share < {rls_cost.TARGET_SHARE_AT_2000:.0%} at 2,000 projects"] = rls[
+            "rls_target_met"
+        ]
     for found in (*statements.values(), *full_statements.values()):
         found.pop("sql")
     summary = {
@@ -632,6 +647,7 @@ def run(database: Database, args: argparse.Namespace, bench_dir: Path) -> int:
         "statements": statements,
         "full_statements": full_statements,
         "queries": reports,
+        "rls_cost": rls.get("rls_cost"),
         "targets": targets,
     }
     print(json.dumps(summary, ensure_ascii=False))
@@ -665,6 +681,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("organizations", "regions", "projects", "milestones"), default.as_tuple(), strict=True
     ):
         sizes.add_argument(f"--{name}", type=int, help=f"default {value:,}")
+    sizes.add_argument(
+        "--large-region",
+        type=int,
+        help=f"projects of one more region, for bench/rls_cost.py (default {default.large_region:,}"
+        "; 0: none)",
+    )
     sizes.add_argument("--seed", type=int, default=2025, help="same seed, same data")
     load = argparse.ArgumentParser(add_help=False)
     load.add_argument("--duration", type=float, default=15.0, help="seconds per measured run")
@@ -680,6 +702,13 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--statements-only", action="store_true", help="count the SQL statements, no HTTP load"
     )
+    load.add_argument(
+        "--rls-runs",
+        type=int,
+        default=40,
+        help="runs of the row-level security cost per role and region (bench/rls_cost.py; 0: none)",
+    )
+    load.add_argument("--rls-warmup", type=int, default=5, help="unrecorded runs before those")
     load.add_argument("--json", metavar="PATH", help="also write the summary to this file")
     parser = argparse.ArgumentParser(
         prog="bench/dashboard.py", description=__doc__.split("\n\n")[0]
@@ -705,7 +734,8 @@ def chosen_sizes(args: argparse.Namespace) -> dataset.Sizes:
             ("organizations", "regions", "projects", "milestones"), base.as_tuple(), strict=True
         )
     ]
-    return dataset.Sizes(*values)
+    large = base.large_region if args.large_region is None else args.large_region
+    return dataset.Sizes(*values, large_region=large)
 
 
 def main(argv: list[str] | None = None) -> int:
