@@ -45,14 +45,18 @@ from strawberry.types.graphql import OperationType
 
 from renkei.graphql.compiled_json import (
     CompiledData,
+    NotCompilable,
     global_id_sql,
     iso_datetime_sql,
     json_array,
     json_object,
     json_text,
 )
+from renkei.graphql.compiled_json import decode_global_id as decode_global_id
+from renkei.graphql.compiled_json import enum_list_sql as enum_list_sql
+from renkei.graphql.compiled_json import enum_value as enum_value
 from renkei.graphql.context import Context
-from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, parse_global_id
+from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # More fields than any screen needs; the statement stays readable by PostgreSQL's planner.
 MAX_FIELDS_PER_OBJECT = 100
@@ -60,10 +64,6 @@ MAX_FIELDS_PER_OBJECT = 100
 
 # Begins every compiled statement: it shows in logs and in pg_stat_statements.
 MARK = "/* renkei:compiled */"
-
-
-class NotCompilable(Exception):
-    """The query needs the resolvers: a field is not registered, or an argument is unusual."""
 
 
 # What a field reads. Templates use {t} for the alias of the object's row and {p} for a parameter.
@@ -154,13 +154,26 @@ class Page:
 
 @dataclass(frozen=True)
 class Lookup:
-    """A root field returning one object by its arguments (e.g. region(id:) or region(slug:))."""
+    """A root field returning one object by its arguments (e.g. region(id:) or region(slug:));
+    without arguments, the row `where` finds (SQL with {t}: the viewer's own record)."""
 
     type_name: str
     by: dict[str, Filter]
+    where: str | None = None
 
 
-FieldSpec = Scalar | JsonText | One | Many | Inline | Page | Lookup
+@dataclass(frozen=True)
+class Rows:
+    """A root field returning a plain list, narrowed by `filters`; `ordered` replaces `order`
+    when its argument is given (SQL with {c} and that argument's {p})."""
+
+    type_name: str
+    order: str
+    filters: dict[str, Filter] = field(default_factory=dict)
+    ordered: dict[str, str] = field(default_factory=dict)
+
+
+FieldSpec = Scalar | JsonText | One | Many | Inline | Page | Lookup | Rows
 
 
 @dataclass(frozen=True)
@@ -170,7 +183,7 @@ class Table:
 
 
 TABLES: dict[str, Table] = {}
-ROOTS: dict[str, Lookup | Page] = {}
+ROOTS: dict[str, Lookup | Page | Rows] = {}
 # Scopes a token needs for root fields, as their `requires(...)` extensions say.
 ROOT_SCOPES: dict[str, str] = {}
 
@@ -182,39 +195,10 @@ def register_table(type_name: str, table: str, fields: dict[str, FieldSpec]) -> 
     )
 
 
-def register_root(name: str, spec: Lookup | Page, *, scope: str | None = None) -> None:
+def register_root(name: str, spec: Lookup | Page | Rows, *, scope: str | None = None) -> None:
     ROOTS[name] = spec
     if scope is not None:
         ROOT_SCOPES[name] = scope
-
-
-def decode_global_id(type_name: str) -> Callable[[Any], Any]:
-    def convert(value: Any) -> uuid.UUID | None:
-        parsed = parse_global_id(str(value))
-        if parsed is None or parsed[0] != type_name:
-            raise NotCompilable("an id of another type")
-        try:
-            return uuid.UUID(parsed[1])
-        except ValueError as exc:
-            raise NotCompilable("a malformed id") from exc
-
-    return convert
-
-
-def enum_value(value: Any) -> Any:
-    return getattr(value, "value", value)
-
-
-def enum_list_sql(column: str, table: dict[Any, Any]) -> str:
-    """JSON text of a list that depends on an enum column (e.g. the statuses allowed next)."""
-    cases = " ".join(
-        f"WHEN '{enum_value(key)}' THEN '"
-        + json.dumps([enum_value(v) for v in values], separators=(",", ":"))
-        + "'"
-        for key, values in table.items()
-        if values
-    )
-    return f"coalesce(CASE {column} {cases} END, '[]')"
 
 
 @dataclass
@@ -588,6 +572,8 @@ class Compiler:
                 value = self.page(
                     spec, get_named_type(definition.type).name, definition, nodes, None
                 )
+            elif isinstance(spec, Rows):
+                value = self.rows(spec, definition, nodes)
             else:
                 value = self.lookup(spec, definition, nodes)
             parts.append((key, value))
@@ -597,6 +583,13 @@ class Compiler:
         if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
             raise NotCompilable("one field asked with different arguments")
         args = {k: v for k, v in self.arguments(definition, nodes[0]).items() if v is not None}
+        if not args and not spec.by and spec.where is not None:
+            child = self.alias()
+            body = self.object(spec.type_name, child, nodes)
+            return (
+                f"coalesce((SELECT {body} FROM {TABLES[spec.type_name].name} {child}"
+                f"{self.joins(child)} WHERE {spec.where.format(t=child)} LIMIT 1), 'null')"
+            )
         if len(args) != 1:
             raise NotCompilable("the resolvers decide between several keys")
         ((name, value),) = args.items()
@@ -614,6 +607,28 @@ class Compiler:
         return (
             f"coalesce((SELECT {body} FROM {table} {child}{self.joins(child)}"
             f" WHERE {condition} LIMIT 1), 'null')"
+        )
+
+    def rows(self, spec: Rows, definition: GraphQLField, nodes: list[FieldNode]) -> str:
+        if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
+            raise NotCompilable("one field asked with different arguments")
+        child = self.alias()
+        body, conditions = self.object(spec.type_name, child, nodes), []
+        order = spec.order.format(c=child)
+        for name, value in self.arguments(definition, nodes[0]).items():
+            filter_ = spec.filters.get(_snake(name))
+            if value is None:
+                continue
+            if filter_ is None:
+                raise NotCompilable(f"the {name} argument is not compiled")
+            if (converted := filter_.convert(value)) is not None:
+                placeholder = self.param(converted)
+                conditions.append(filter_.sql.format(t=child, p=placeholder))
+                order = spec.ordered.get(_snake(name), order).format(c=child, p=placeholder)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        return (
+            f"(SELECT {json_array(body, order)} FROM {TABLES[spec.type_name].name} {child}"
+            f"{self.joins(child)}{where})"
         )
 
 

@@ -3,9 +3,18 @@ the data that carries the written text to the response without parsing it again.
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
+
+from renkei.graphql.relay import parse_global_id
+
+
+class NotCompilable(Exception):
+    """The query needs the resolvers: a field is not registered, or an argument is unusual."""
 
 
 class CompiledData(dict[str, Any]):
@@ -97,3 +106,32 @@ def iso_date_sql(expr: str) -> str:
 
 # Today in Japan, as renkei.projects.milestones.today() has it, read when the statement runs.
 TODAY_IN_JAPAN = "(now() AT TIME ZONE 'Asia/Tokyo')::date"
+
+
+def decode_global_id(type_name: str) -> Callable[[Any], Any]:
+    def convert(value: Any) -> uuid.UUID | None:
+        parsed = parse_global_id(str(value))
+        if parsed is None or parsed[0] != type_name:
+            raise NotCompilable("an id of another type")
+        try:
+            return uuid.UUID(parsed[1])
+        except ValueError as exc:
+            raise NotCompilable("a malformed id") from exc
+
+    return convert
+
+
+def enum_value(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def enum_list_sql(column: str, table: dict[Any, Any]) -> str:
+    """JSON text of a list that depends on an enum column (e.g. the statuses allowed next)."""
+    cases = " ".join(
+        f"WHEN '{enum_value(key)}' THEN '"
+        + json.dumps([enum_value(v) for v in values], separators=(",", ":"))
+        + "'"
+        for key, values in table.items()
+        if values
+    )
+    return f"coalesce(CASE {column} {cases} END, '[]')"
