@@ -8,23 +8,28 @@ professional's identity row until then, so the resolver has nothing to show.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from renkei.graphql.compiled import (
     NUMBER,
     WORD,
+    Filter,
     JsonText,
+    Key,
     Many,
     One,
+    Page,
     Scalar,
     enum_list_sql,
+    enum_value,
     register_table,
 )
 from renkei.graphql.compiled_json import iso_date_sql, iso_datetime_sql
 from renkei.graphql.context import Info
 from renkei.graphql.nodes import register_node
-from renkei.graphql.relay import Node, to_global_id
+from renkei.graphql.relay import Connection, Node, PageArgs, to_connection, to_global_id
 from renkei.graphql.types.geography import Prefecture
 from renkei.graphql.types.organizations import Organization
 from renkei.identity.scopes import TALENT_READ
@@ -32,6 +37,9 @@ from renkei.talent import models, repository, specs
 from renkei.talent import skills as taxonomy
 from renkei.talent.lifecycle import Side
 from renkei.talent.service import NEED_TRANSITIONS
+
+if TYPE_CHECKING:
+    from renkei.graphql.types.talent_matches import Match
 
 NeedStatus = strawberry.enum(models.NeedStatus, description="DRAFT → OPEN → PAUSED/FILLED/CLOSED.")
 MatchStatus = strawberry.enum(models.MatchStatus, description="Where a match stands.")
@@ -159,6 +167,31 @@ class TalentNeed(Node):
     @strawberry.field(description="The statuses it may go to next.")
     def allowed_transitions(self) -> list[NeedStatus]:  # type: ignore[valid-type]
         return list(NEED_TRANSITIONS[self.row.status])
+
+    @strawberry.field(
+        description="Its matches you may see (the engine's proposals among them), oldest "
+        "first: all of them for the firm, your own for a professional."
+    )
+    async def matches(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        status: MatchStatus | None = None,  # type: ignore[valid-type]
+    ) -> Connection[Annotated[Match, strawberry.lazy("renkei.graphql.types.talent_matches")]]:
+        from renkei.graphql.types.talent_matches import Match
+
+        wanted = models.MatchStatus(status) if status else None
+        loader = info.context.loaders.children(
+            f"need_matches:{wanted}",
+            lambda: repository.matches(status=wanted),
+            parent=models.Match.need_id,
+            order_by=(models.Match.created_at, models.Match.id),
+        )
+        page = await loader.load((self.row.id, PageArgs.of(first, after, last, before)))
+        return to_connection(page, Match.from_row)
 
 
 @strawberry.type(description="What a firm reads about a professional: no name, contact, employer.")
@@ -333,6 +366,12 @@ register_table(
         "workplace_prefecture": One("Prefecture", "{c}.code = {t}.workplace_prefecture_code"),
         "organization": One("Organization", "{c}.id = {t}.organization_id"),
         "allowed_transitions": JsonText(enum_list_sql("{t}.status", NEED_TRANSITIONS)),
+        "matches": Page(
+            "Match",
+            (Key("created_at", "timestamptz"), Key("id", "uuid")),
+            join="{c}.need_id = {t}.id",
+            filters={"status": Filter("{t}.status = {p}", enum_value)},
+        ),
     },
 )
 register_table(
