@@ -55,8 +55,8 @@ MATCH = f"""
   need {{ id title status }}
 """
 FIRM_NEEDS = f"""
-query FirmNeeds($first: Int, $after: String) {{
-  talentNeeds(first: $first, after: $after) {{
+query FirmNeeds($first: Int, $after: String, $firm: ID) {{
+  talentNeeds(first: $first, after: $after, organizationId: $firm) {{
     pageInfo {{ hasNextPage endCursor }}
     edges {{ cursor node {{
       {NEED}

@@ -105,7 +105,7 @@ class TalentQueries:
 
     @strawberry.field(
         description="Needs you may see: open ones for everyone signed in, and your firm's own. "
-        "Filter by status, workplace prefecture, a skill (slug or name) or a search.",
+        "Filter by status, workplace prefecture, a skill (slug or name), a search or the firm.",
         extensions=requires(TALENT_READ),
     )
     async def talent_needs(
@@ -119,6 +119,7 @@ class TalentQueries:
         prefecture_code: str | None = None,
         skill: str | None = None,
         search: str | None = None,
+        organization_id: strawberry.ID | None = None,
     ) -> Connection[TalentNeed]:
         args = PageArgs.of(first, after, last, before)
         slug = None
@@ -126,7 +127,11 @@ class TalentQueries:
             slug = skill_slug(skill)
             if slug is None:
                 return to_connection(empty_page(args), TalentNeed.from_row)
+        firm = _row_id(organization_id, "Organization") if organization_id is not None else None
+        if organization_id is not None and firm is None:
+            return to_connection(empty_page(args), TalentNeed.from_row)
         stmt = repository.needs(
+            organization_id=firm,
             status=models.NeedStatus(status) if status else None,
             prefecture_code=_code(prefecture_code),
             skill=slug,
@@ -286,6 +291,9 @@ register_root(
             ),
             "search": Filter(
                 "{t}.search_terms @> CAST({p} AS text[])", lambda q: bigrams(q) or None
+            ),
+            "organization_id": Filter(
+                "{t}.organization_id = {p}", decode_global_id("Organization")
             ),
         },
     ),
