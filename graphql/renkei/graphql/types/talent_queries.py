@@ -239,8 +239,10 @@ _code = prefecture_code
 _BY_CREATION = (Key("created_at", "timestamptz"), Key("id", "uuid"))
 _SIGNED_IN = "(SELECT renkei_user_id()) IS NOT NULL"
 _AS_FIRM = f"{{t}}.organization_id = {VIEWER_ORGANIZATION}"
+# The viewer's own professional record (one per user), once per statement: an index reads
+# their matches by professional_id.
 _OWN = "(SELECT p.id FROM professionals p WHERE p.user_id = (SELECT renkei_user_id()))"
-_AS_PROFESSIONAL = f"{{t}}.professional_id IN {_OWN}"
+_AS_PROFESSIONAL = f"{{t}}.professional_id = {_OWN}"
 
 
 def _side_rules(args: dict[str, object]) -> list[str]:
@@ -250,9 +252,11 @@ def _side_rules(args: dict[str, object]) -> list[str]:
         return [_SIGNED_IN, _AS_FIRM]
     if side == Side.PROFESSIONAL.value:
         return [_SIGNED_IN, _AS_PROFESSIONAL]
+    # Each side of the OR is an index condition (a CASE would read every match).
     return [
         _SIGNED_IN,
-        f"CASE WHEN {VIEWER_ORGANIZATION} IS NOT NULL THEN {_AS_FIRM} ELSE {_AS_PROFESSIONAL} END",
+        f"(({VIEWER_ORGANIZATION} IS NOT NULL AND {_AS_FIRM})"
+        f" OR ({VIEWER_ORGANIZATION} IS NULL AND {_AS_PROFESSIONAL}))",
     ]
 
 
@@ -311,7 +315,7 @@ register_root(
 )
 register_root(
     "myProfessionalProfile",
-    Lookup("ProfessionalProfile", by={}, where=f"{{t}}.professional_id IN {_OWN}"),
+    Lookup("ProfessionalProfile", by={}, where=f"{{t}}.professional_id = {_OWN}"),
     scope=TALENT_READ,
 )
 register_root(
