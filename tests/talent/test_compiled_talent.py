@@ -73,7 +73,7 @@ query MyMatches($status: MatchStatus) {{
   myProfessionalProfile {{ pseudonym }}
   matches(first: 50, status: $status) {{
     pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}
-    edges {{ cursor node {{ {MATCH} need {{ {NEED} }} }} }}
+    edges {{ cursor node {{ {MATCH} need {{ {NEED} }} why: explanation {{ text points }} }} }}
   }}
 }}
 """

@@ -15,12 +15,10 @@ import base64
 import binascii
 import json
 import uuid
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -38,24 +36,21 @@ from graphql import (
 )
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
-from strawberry.extensions import SchemaExtension
-from strawberry.types.graphql import OperationType
 
+from renkei.graphql.compiled_json import CompiledData as CompiledData
 from renkei.graphql.compiled_json import (
-    CompiledData,
     NotCompilable,
+    cursor_value_sql,
     global_id_sql,
-    iso_datetime_sql,
     json_array,
     json_object,
     json_text,
+    selections_text,
 )
 from renkei.graphql.compiled_json import decode_global_id as decode_global_id
 from renkei.graphql.compiled_json import enum_list_sql as enum_list_sql
 from renkei.graphql.compiled_json import enum_value as enum_value
-from renkei.graphql.context import Context
+from renkei.graphql.compiled_json import iso_datetime_sql as iso_datetime_sql
 from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # More fields than any screen needs; the statement stays readable by PostgreSQL's planner.
@@ -103,13 +98,16 @@ class One:
 
 @dataclass(frozen=True)
 class Many:
-    """A plain list of objects, ordered; `source` may replace the FROM clause (e.g. unnest)."""
+    """A plain list of objects, ordered; `source` may replace the FROM clause (e.g. unnest).
+    `verbatim`: JSON text stored with the row ({t}) and the fields it holds, in their order;
+    a selection of exactly those fields reads it as it is."""
 
     type_name: str
     join: str
     order: str
     source: str | None = None
     limit: int | None = None
+    verbatim: tuple[str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -330,6 +328,12 @@ class Compiler:
             if spec.null_when is None:
                 return body
             return f"CASE WHEN {spec.null_when.format(t=alias)} THEN 'null' ELSE {body} END"
+        if (
+            isinstance(spec, Many)
+            and spec.verbatim
+            and self.exactly(spec.type_name, spec.verbatim[1], nodes)
+        ):
+            return spec.verbatim[0].format(t=alias)
         if isinstance(spec, Many):
             child = self.alias()
             body = self.object(spec.type_name, child, nodes)
@@ -351,6 +355,16 @@ class Compiler:
         if isinstance(spec, Page):
             return self.page(spec, target, definition, nodes, alias)
         raise NotCompilable("unknown field kind")
+
+    def exactly(self, type_name: str, fields: tuple[str, ...], nodes: list[FieldNode]) -> bool:
+        """Whether the nodes select just these fields, in this order, unaliased."""
+        selected: dict[str, list[FieldNode]] = {}
+        for node in nodes:
+            if node.selection_set is not None:
+                self.collect(node.selection_set, type_name, selected)
+        return tuple(selected) == fields and all(
+            len(f) == 1 and f[0].name.value == k and not f[0].arguments for k, f in selected.items()
+        )
 
     # Connections ----------------------------------------------------------------------------
 
@@ -396,7 +410,7 @@ class Compiler:
         # (json_build_array writes the same text as Python's json.dumps).
         cursor = (
             "replace(replace(replace(encode(convert_to(json_build_array("
-            + ", ".join(_cursor_value(f"{child}.{k.column}", k.kind) for k in spec.order)
+            + ", ".join(cursor_value_sql(f"{child}.{k.column}", k.kind) for k in spec.order)
             + ")::text, 'UTF8'), 'base64'), E'\\n', ''), '+', '-'), '/', '_')"
         )
         keys = self.connection_fields(connection, nodes)
@@ -404,7 +418,7 @@ class Compiler:
         bodies: dict[str, str] = {}
         columns = []
         for node_nodes in self.node_selections(connection, keys):
-            printed = _print(node_nodes)
+            printed = selections_text(node_nodes)
             if printed not in bodies:
                 bodies[printed] = f"n{len(bodies)}"
                 body = self.object(spec.type_name, child, node_nodes)
@@ -436,7 +450,7 @@ class Compiler:
                 edge = self.edge(field_nodes, connection, bodies)
                 parts.append((key, json_array(edge, by, keep)))
             elif name == "nodes":
-                column = bodies[_print(field_nodes)]
+                column = bodies[selections_text(field_nodes)]
                 parts.append((key, json_array(f"r.{column}", by, keep)))
             elif name == "pageInfo":
                 parts.append((key, self.page_info(field_nodes, size, after)))
@@ -504,7 +518,7 @@ class Compiler:
                 self.cursor_used = True
                 parts.append((key, "('\"' || r.cursor || '\"')"))
             elif name == "node":
-                parts.append((key, f"r.{bodies[_print(field_nodes)]}"))
+                parts.append((key, f"r.{bodies[selections_text(field_nodes)]}"))
             elif name == "__typename":
                 parts.append((key, f"'\"{edge_type}\"'"))
             else:
@@ -636,19 +650,6 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
-def _print(nodes: list[FieldNode]) -> str:
-    """The selections of merged fields, as text: equal text, equal JSON."""
-    from graphql import print_ast
-
-    return "".join(print_ast(n.selection_set) for n in nodes if n.selection_set)
-
-
-def _cursor_value(expr: str, kind: str) -> str:
-    if kind == "timestamptz":
-        return iso_datetime_sql(expr)
-    return f"({expr})::text"
-
-
 @dataclass(frozen=True)
 class Plan:
     sql: str
@@ -707,91 +708,3 @@ def compile_operation(
         ROOT_SCOPES[n.name.value] for n, _ in roots.values() if n.name.value in ROOT_SCOPES
     )
     return Plan(sql=sql, params=compiler.params, roots=roots, scopes=scopes)
-
-
-# Plans by query text, operation and variables: dashboards send the same few again and again.
-CACHED_PLANS = 256
-_PLANS: OrderedDict[tuple[int, str, str | None, bytes], Plan | None] = OrderedDict()
-
-
-def _plan_key(
-    schema: Any, query: str, operation_name: str | None, variables: dict[str, Any] | None
-) -> tuple[int, str, str | None, bytes]:
-    return (id(schema), query, operation_name, orjson.dumps(variables, option=SORTED))
-
-
-def known_plan(
-    schema: Any, query: str | None, operation_name: str | None, variables: dict[str, Any] | None
-) -> Plan | None:
-    """The plan of a request seen before, which passed parsing, validation and the limits then:
-    the same query text, operation and variables pass them again."""
-    if not query:
-        return None
-    try:
-        return _PLANS.get(_plan_key(schema, query, operation_name, variables))
-    except TypeError:
-        return None
-
-
-def cached_plan(
-    schema: Any,
-    query: str,
-    document: Any,
-    operation_name: str | None,
-    variables: dict[str, Any] | None,
-) -> Plan | None:
-    try:
-        key = _plan_key(schema, query, operation_name, variables)
-    except TypeError:
-        return compile_operation(schema, document, operation_name, variables)
-    if key in _PLANS:
-        _PLANS.move_to_end(key)
-        return _PLANS[key]
-    plan = _PLANS[key] = compile_operation(schema, document, operation_name, variables)
-    if len(_PLANS) > CACHED_PLANS:
-        _PLANS.popitem(last=False)
-    return plan
-
-
-SORTED = orjson.OPT_SORT_KEYS
-
-
-async def run_plan(context: Context, plan: Plan) -> GraphQLExecutionResult:
-    """Run a plan in the request's transaction: its data as PostgreSQL wrote it, or the fault."""
-    try:
-        raw = await context.run(lambda s: s.scalar(text(plan.sql), plan.params))
-    except SQLAlchemyError as error:
-        return plan.failed(error)
-    return GraphQLExecutionResult(data=CompiledData(raw.encode()), errors=None)
-
-
-def allowed(plan: Plan, context: Context) -> bool:
-    """Whether the viewer's token carries the plan's scopes (else the resolvers refuse it)."""
-    viewer = context.viewer
-    return not viewer.is_authenticated or all(viewer.has_scope(s) for s in plan.scopes)
-
-
-class CompiledReads(SchemaExtension):
-    """Run a fully registered query as one statement; leave every other operation alone."""
-
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
-        execution = self.execution_context
-        context = execution.context
-        if (
-            isinstance(context, Context)
-            and context.compile_reads
-            and execution.graphql_document is not None
-            and execution.operation_type == OperationType.QUERY
-            and not execution.pre_execution_errors
-        ):
-            plan = cached_plan(
-                execution.schema._schema,
-                execution.query or "",
-                execution.graphql_document,
-                # As the client named it: strawberry's falls back to the document's first.
-                context.operation_name,
-                execution.variables,
-            )
-            if plan is not None and allowed(plan, context):
-                execution.result = await run_plan(context, plan)
-        yield

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from graphql import FieldNode, print_ast
 
 from renkei.graphql.relay import parse_global_id
 
@@ -135,3 +136,14 @@ def enum_list_sql(column: str, table: dict[Any, Any]) -> str:
         if values
     )
     return f"coalesce(CASE {column} {cases} END, '[]')"
+
+
+def selections_text(nodes: list[FieldNode]) -> str:
+    """The selections of merged fields, as text: equal text, equal JSON."""
+    return "".join(print_ast(n.selection_set) for n in nodes if n.selection_set)
+
+
+def cursor_value_sql(expr: str, kind: str) -> str:
+    if kind == "timestamptz":
+        return iso_datetime_sql(expr)
+    return f"({expr})::text"

@@ -31,8 +31,9 @@ from renkei.db import SessionFactory
 from renkei.errors import DomainError, Unauthenticated
 from renkei.graphql import direct, input_guard, throttle
 from renkei.graphql.auth import CSRF_HEADER, SESSION_COOKIE, SignInConfig
-from renkei.graphql.compiled import CACHED_PLANS, CompiledData, known_plan, run_plan
-from renkei.graphql.compiled import allowed as compiled_allowed
+from renkei.graphql.compiled_json import CompiledData
+from renkei.graphql.compiled_reads import CACHED_PLANS, known_plan, run_plan
+from renkei.graphql.compiled_reads import allowed as compiled_allowed
 from renkei.graphql.context import Context
 from renkei.graphql.hardening import is_outage, without_suggestions
 from renkei.graphql.input_guard import RequestRefused

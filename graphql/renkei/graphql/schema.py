@@ -14,7 +14,6 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from renkei.graphql.compiled import (
-    CompiledReads,
     Filter,
     Key,
     Lookup,
@@ -24,6 +23,7 @@ from renkei.graphql.compiled import (
     enum_value,
     register_root,
 )
+from renkei.graphql.compiled_reads import CompiledReads
 from renkei.graphql.context import Context, Info
 from renkei.graphql.error_log import Schema
 from renkei.graphql.hardening import IntrospectionGate

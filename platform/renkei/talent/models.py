@@ -204,6 +204,8 @@ class Match(IdMixin, TimestampMixin, Base):
     rank: Mapped[int | None] = mapped_column(Integer)
     # The engine's components: [{"component", "weight", "value", "points", "text"}]
     explanation: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    # The explanation as the JSON text compiled reads send, written by a trigger (0017).
+    explanation_text: Mapped[str] = mapped_column(Text, server_default="[]")
     firm_accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     professional_accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     interview_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

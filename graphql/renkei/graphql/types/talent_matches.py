@@ -366,6 +366,8 @@ register_table(
         "employer": Scalar("{t}.current_employer"),
     },
 )
+# The fields of explanation_text, in its order (written by the trigger of migration 0017).
+EXPLANATION_FIELDS = ("component", "side", "label", "value", "weight", "points", "text")
 register_table(
     "ExplanationComponent",
     "matches",
@@ -471,7 +473,11 @@ register_table(
         # Row-level security hides the identity until both sides have accepted.
         "contact": One("Contact", "{c}.id = {t}.professional_id"),
         "explanation": Many(
-            "ExplanationComponent", "true", order="{c}.n", source=json_elements("{t}.explanation")
+            "ExplanationComponent",
+            "true",
+            order="{c}.n",
+            source=json_elements("{t}.explanation"),
+            verbatim=("{t}.explanation_text", EXPLANATION_FIELDS),
         ),
         "side": Scalar(f"CASE WHEN {_FIRM_SIDE} THEN 'FIRM' ELSE 'PROFESSIONAL' END", WORD),
         "allowed_steps": JsonText(_steps_sql()),
