@@ -79,7 +79,7 @@ query MyMatches($status: MatchStatus) {{
 """
 BY_ID = f"""
 query ById($need: ID!, $match: ID!) {{
-  talentNeed(id: $need) {{ {NEED} }}
+  talentNeed(id: $need) {{ {NEED} matches {{ nodes {{ id side professional {{ pseudonym }} }} }} }}
   match(id: $match) {{ {MATCH} }}
   wrongType: match(id: $need) {{ id }}
 }}
@@ -274,8 +274,13 @@ async def test_lookups_by_id_are_compiled_for_each_side_and_hidden_from_others(
     assert found["bob"]["match"] is None and found["other"]["match"] is None
     assert all(f["talentNeed"]["id"] == ids["need"] for f in found.values())
     assert all(f["wrongType"] is None for f in found.values())
-    # and a need's matches are the viewer's own: Bob sees his proposal, the other firm none
-    assert found["other"]["talentNeed"]["id"] == ids["need"]
+    # and a need's matches are the viewer's: the firm all, Bob his own, the other firm none
+    proposals = {k: f["talentNeed"]["matches"]["nodes"] for k, f in found.items()}
+    assert len(proposals["firm"]) == 2 and proposals["other"] == []
+    assert [m["side"] for m in proposals["bob"]] == ["PROFESSIONAL"]
+    assert {m["id"] for m in proposals["alice"]} | {m["id"] for m in proposals["bob"]} == {
+        m["id"] for m in proposals["firm"]
+    }
 
 
 async def test_skills_and_schemes_compiled_match_the_resolvers(
