@@ -46,7 +46,7 @@ from sqlalchemy.engine import make_url
 from renkei.config import Settings
 from renkei.db import create_engine, session_factory
 from renkei.embedded import start_redis
-from renkei.graphql.compiled import MARK
+from renkei.graphql.compiled.spec import MARK
 from renkei.graphql.relay import to_global_id
 from renkei.identity.scopes import ALL_SCOPES
 from renkei.identity.tokens import TokenService, generate_key

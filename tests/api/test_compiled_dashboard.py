@@ -14,7 +14,9 @@ from conftest import StatementCounter
 from factories import act_as, create_organization, create_user, graphql, token_for
 from renkei.db import SessionFactory, unit_of_work
 from renkei.graphql.app import create_app
-from renkei.graphql.compiled import MARK
+from renkei.graphql.compiled.spec import (
+    MARK,
+)
 from renkei.graphql.relay import to_global_id
 from renkei.identity.tokens import TokenService
 from renkei.kpis import service as kpis

@@ -12,7 +12,9 @@ from conftest import StatementCounter
 from factories import add_member, create_organization, create_user, graphql, token_for
 from renkei.db import SessionFactory
 from renkei.graphql.app import create_app
-from renkei.graphql.compiled import MARK
+from renkei.graphql.compiled.spec import (
+    MARK,
+)
 from renkei.graphql.relay import to_global_id
 from renkei.identity.tokens import TokenService
 

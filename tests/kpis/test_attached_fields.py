@@ -14,6 +14,7 @@ import strawberry
 
 from kpis.world import make_project
 from renkei.db import unit_of_work
+from renkei.graphql.compiled.json_sql import RawJson
 from renkei.graphql.context import Context, Info
 from renkei.graphql.relay import Connection, PageArgs, decode_id, to_global_id
 from renkei.graphql.types.kpis import Kpi, KpiRollup, project_kpis, region_kpi_rollup, region_kpis
@@ -82,7 +83,7 @@ async def run(world, party, query: str, variables: dict[str, Any]) -> dict[str, 
         result = await SCHEMA.execute(query, variable_values=variables, context_value=context)
     assert result.errors is None, result.errors
     assert result.data is not None
-    return result.data
+    return result.data.parsed() if isinstance(result.data, RawJson) else result.data
 
 
 async def test_kpis_of_8_projects_cost_the_same_statements_as_of_2(world, statement_counter):

@@ -15,7 +15,7 @@ from conftest import StatementCounter
 from factories import graphql
 from renkei.db import SessionFactory, unit_of_work
 from renkei.graphql.app import create_app
-from renkei.graphql.compiled import MARK
+from renkei.graphql.compiled.spec import MARK
 from renkei.graphql.relay import to_global_id
 from renkei.identity.tokens import TokenService
 from renkei.talent.models import CostKind, Match, MatchCost, MatchStatus

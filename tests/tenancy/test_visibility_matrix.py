@@ -36,7 +36,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from factories import graphql
 from renkei.db import unit_of_work
 from renkei.graphql.app import create_app
-from renkei.graphql.compiled import compile_operation
+from renkei.graphql.compiled.planner import (
+    compile_operation,
+)
 from renkei.graphql.schema import build_schema
 from renkei.identity.tokens import TokenService
 from tenancy.visibility_cells import (

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from graphql import GraphQLError, GraphQLSyntaxError
 from graphql.error import GraphQLError as CoreError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -29,11 +30,20 @@ from strawberry.types.graphql import OperationType
 
 from renkei.db import SessionFactory
 from renkei.errors import DomainError, Unauthenticated
-from renkei.graphql import direct, input_guard, throttle
+from renkei.graphql import input_guard, throttle
 from renkei.graphql.auth import CSRF_HEADER, SESSION_COOKIE, SignInConfig
-from renkei.graphql.compiled_json import CompiledData
-from renkei.graphql.compiled_reads import CACHED_PLANS, known_plan, run_plan
-from renkei.graphql.compiled_reads import allowed as compiled_allowed
+from renkei.graphql.compiled import direct
+from renkei.graphql.compiled.json_sql import (
+    RawJson,
+)
+from renkei.graphql.compiled.planner import (
+    CACHED_PLANS,
+    known_plan,
+    run_plan,
+)
+from renkei.graphql.compiled.planner import (
+    allowed as compiled_allowed,
+)
 from renkei.graphql.context import Context
 from renkei.graphql.hardening import is_outage, without_suggestions
 from renkei.graphql.input_guard import RequestRefused
@@ -358,12 +368,17 @@ class GraphQLEndpoint:
                     if self.compiled_reads
                     else None
                 )
-                if plan is not None and compiled_allowed(plan, context):
+                ran = (
+                    await run_plan(context, plan)
+                    if plan is not None and compiled_allowed(plan, context)
+                    else None
+                )
+                if ran is not None:
                     # Seen before: the same document and variables passed every check then.
-                    ran = await run_plan(context, plan)
                     result = ExecutionResult(data=ran.data, errors=ran.errors)
                     for fault in ran.errors or []:
-                        logger.error("compiled read failed", exc_info=fault.original_error)
+                        if isinstance(fault.original_error, SQLAlchemyError):
+                            logger.error("compiled read failed", exc_info=fault.original_error)
                 else:
                     result = await self.schema.execute(
                         graphql_request.query,
@@ -449,9 +464,8 @@ class GraphQLEndpoint:
             result = ExecutionResult(data=failed.data, errors=failed.errors)
             return self._response(result, media, cost)
         assert answer.raw is not None
-        return self._response(
-            ExecutionResult(data=CompiledData(answer.raw), errors=None), media, cost
-        )
+        data = RawJson(answer.raw)
+        return self._response(ExecutionResult(data=data, errors=None), media, cost)  # type: ignore[arg-type]
 
     async def _viewer(
         self, session: AsyncSession, claims: Any, request: Request
@@ -463,7 +477,7 @@ class GraphQLEndpoint:
     ) -> Response:
         if cost is not None:
             result.extensions = {**(result.extensions or {}), "cost": cost.extension()}
-        if isinstance(result.data, CompiledData) and not result.errors:
+        if isinstance(result.data, RawJson) and not result.errors:
             # PostgreSQL wrote the data as JSON already: pass it on as it is.
             extensions = orjson.dumps(result.extensions) if result.extensions else None
             return Response(

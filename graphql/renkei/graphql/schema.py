@@ -13,7 +13,10 @@ from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
-from renkei.graphql.compiled import (
+from renkei.graphql.compiled.planner import (
+    CompiledReads,
+)
+from renkei.graphql.compiled.spec import (
     Filter,
     Key,
     Lookup,
@@ -23,7 +26,6 @@ from renkei.graphql.compiled import (
     enum_value,
     register_root,
 )
-from renkei.graphql.compiled_reads import CompiledReads
 from renkei.graphql.context import Context, Info
 from renkei.graphql.error_log import Schema
 from renkei.graphql.hardening import IntrospectionGate

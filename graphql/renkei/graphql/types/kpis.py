@@ -15,7 +15,11 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from renkei.graphql.compiled import (
+from renkei.graphql.compiled.json_sql import (
+    iso_date_sql,
+    iso_datetime_sql,
+)
+from renkei.graphql.compiled.spec import (
     NUMBER,
     WORD,
     Filter,
@@ -25,12 +29,12 @@ from renkei.graphql.compiled import (
     One,
     Scalar,
     decode_global_id,
-    iso_datetime_sql,
     register_root,
     register_table,
 )
-from renkei.graphql.compiled import Page as SqlPage
-from renkei.graphql.compiled_json import iso_date_sql
+from renkei.graphql.compiled.spec import (
+    Page as SqlPage,
+)
 from renkei.graphql.context import Info
 from renkei.graphql.loaders import Loaders
 from renkei.graphql.nodes import register_node

@@ -7,14 +7,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from renkei.graphql.compiled import (
+from renkei.graphql.compiled.json_sql import (
+    iso_datetime_sql,
+)
+from renkei.graphql.compiled.spec import (
     NUMBER,
     WORD,
     Key,
     One,
     Page,
     Scalar,
-    iso_datetime_sql,
     register_table,
 )
 from renkei.graphql.context import Info

@@ -10,7 +10,11 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from renkei.activity.models import Activity as ActivityRow
-from renkei.graphql.compiled import (
+from renkei.graphql.compiled.json_sql import (
+    iso_date_sql,
+    iso_datetime_sql,
+)
+from renkei.graphql.compiled.spec import (
     NUMBER,
     WORD,
     Filter,
@@ -24,11 +28,9 @@ from renkei.graphql.compiled import (
     Scalar,
     decode_global_id,
     enum_value,
-    iso_datetime_sql,
     register_root,
     register_table,
 )
-from renkei.graphql.compiled_json import iso_date_sql
 from renkei.graphql.context import Info
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires

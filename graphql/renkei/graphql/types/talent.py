@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from renkei.graphql.compiled import (
+from renkei.graphql.compiled.json_sql import iso_date_sql, iso_datetime_sql
+from renkei.graphql.compiled.spec import (
     NUMBER,
     WORD,
     Filter,
@@ -26,7 +27,6 @@ from renkei.graphql.compiled import (
     enum_value,
     register_table,
 )
-from renkei.graphql.compiled_json import iso_date_sql, iso_datetime_sql
 from renkei.graphql.context import Info
 from renkei.graphql.nodes import register_node
 from renkei.graphql.relay import Connection, Node, PageArgs, to_connection, to_global_id

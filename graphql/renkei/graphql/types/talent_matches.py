@@ -14,7 +14,7 @@ from datetime import date, datetime
 import strawberry
 
 from renkei.fiscal import fiscal_year
-from renkei.graphql.compiled import (
+from renkei.graphql.compiled.spec import (
     NUMBER,
     WORD,
     Inline,

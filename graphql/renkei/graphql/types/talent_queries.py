@@ -10,7 +10,7 @@ import uuid
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from renkei.graphql.compiled import (
+from renkei.graphql.compiled.spec import (
     Filter,
     Key,
     Lookup,

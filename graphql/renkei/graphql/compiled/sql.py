@@ -1,12 +1,13 @@
-"""Compiled reads: a query whose every field maps to a column runs as one SQL statement.
+"""Compiled reads: a query whose every field is declared runs as one SQL statement.
 
 Resolving a dashboard field by field in Python (50 projects, 10 milestones each, their owners and
-KPIs: thousands of fields) costs far more than reading the rows. When every field a query selects
-is registered here, the query is compiled into one statement in which PostgreSQL builds the
-response's JSON itself, under the same row-level security as any other statement of the request;
-anything else (mutations, fields computed in Python, backward pages, a field not registered) runs
-through the resolvers as before. Parsing, validation, query limits and scope checks happen first
-either way, and tests compare both paths' answers on the same data.
+KPIs: thousands of fields) costs far more than reading the rows. When the fields a query selects
+are declared with their SQL (renkei.graphql.compiled.spec), the query is compiled into one
+statement in which PostgreSQL builds the response's JSON itself, under the same row-level
+security as any other statement of the request. A field of a row type without SQL is left for its
+resolver (renkei.graphql.compiled.partial): the statement writes a placeholder with the row's id
+and only that field runs in Python. Anything else unusual (backward pages, a field of a type that
+has no table) sends the whole query to the resolvers, counted and logged by the planner.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,6 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLError,
     GraphQLField,
     GraphQLIncludeDirective,
     GraphQLObjectType,
@@ -32,171 +32,52 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
-    is_non_null_type,
 )
-from graphql.execution import ExecutionResult as GraphQLExecutionResult
-from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.execution.values import VariableValues, get_argument_values
+from sqlalchemy.dialects import postgresql
 
-from renkei.graphql.compiled_json import CompiledData as CompiledData
-from renkei.graphql.compiled_json import (
-    NotCompilable,
-    cursor_value_sql,
-    global_id_sql,
+from renkei.graphql.compiled.json_sql import (
+    iso_datetime_sql,
     json_array,
     json_object,
     json_text,
-    selections_text,
 )
-from renkei.graphql.compiled_json import decode_global_id as decode_global_id
-from renkei.graphql.compiled_json import enum_list_sql as enum_list_sql
-from renkei.graphql.compiled_json import enum_value as enum_value
-from renkei.graphql.compiled_json import iso_datetime_sql as iso_datetime_sql
+from renkei.graphql.compiled.spec import (
+    MARK,
+    MAX_FIELDS_PER_OBJECT,
+    NUMBER,
+    ROOTS,
+    TABLES,
+    WORD,
+    FieldSpec,
+    Inline,
+    JsonText,
+    Key,
+    Lookup,
+    Many,
+    NotCompilable,
+    One,
+    Page,
+    Rows,
+    Scalar,
+)
 from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-# More fields than any screen needs; the statement stays readable by PostgreSQL's planner.
-MAX_FIELDS_PER_OBJECT = 100
+_DIALECT = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+_BIND = re.compile(r"%\((\w+)\)s")
 
-
-# Begins every compiled statement: it shows in logs and in pg_stat_statements.
-MARK = "/* renkei:compiled */"
-
-
-# What a field reads. Templates use {t} for the alias of the object's row and {p} for a parameter.
+# The key of a placeholder object in the statement's JSON: no GraphQL name starts with `$`.
+DEFER = "$defer"
 
 
 @dataclass(frozen=True)
-class Scalar:
-    """A value of the row: SQL with {t}, turned into JSON (null for NULL).
+class Deferred:
+    """A field the statement leaves to its resolver: of a Node type's rows, or a root field."""
 
-    `kind` spares to_json where the text is already JSON: NUMBER for numbers and booleans,
-    WORD for enums, dates and times (letters, digits and `-:.+T` only, quoted as they are).
-    """
-
-    sql: str
-    kind: str = "text"
-
-
-TEXT, NUMBER, WORD = "text", "number", "word"
-
-
-@dataclass(frozen=True)
-class JsonText:
-    """A value written as JSON text already (never NULL): ids, lists from enum_list_sql."""
-
-    sql: str
-
-
-@dataclass(frozen=True)
-class One:
-    """Another object, by a condition on its row {c} and the parent's {t} (null when hidden)."""
-
-    type_name: str
-    join: str
-    # Which row, when several match (the latest observation): an ORDER BY with {c}.
-    order: str | None = None
-
-
-@dataclass(frozen=True)
-class Many:
-    """A plain list of objects, ordered; `source` may replace the FROM clause (e.g. unnest).
-    `verbatim`: JSON text stored with the row ({t}) and the fields it holds, in their order;
-    a selection of exactly those fields reads it as it is."""
-
-    type_name: str
-    join: str
-    order: str
-    source: str | None = None
-    limit: int | None = None
-    verbatim: tuple[str, tuple[str, ...]] | None = None
-
-
-@dataclass(frozen=True)
-class Inline:
-    """An object made of the parent's own row (a region's declaration); null when `null_when`."""
-
-    type_name: str
-    null_when: str | None = None
-
-
-@dataclass(frozen=True)
-class Key:
-    """One column of a keyset order; `kind` says how a cursor spells it."""
-
-    column: str
-    kind: str = "text"  # text, uuid, date, timestamptz, int
-
-
-@dataclass(frozen=True)
-class Filter:
-    """An argument that narrows a page: SQL with {t} and {p}; `convert` may raise NotCompilable."""
-
-    sql: str  # write casts as CAST({p} AS type): `{p}::type` is not a bind parameter
-    convert: Callable[[Any], Any] = lambda value: value
-
-
-@dataclass(frozen=True)
-class Page:
-    """A connection (first/after only), its rows joined to the parent by `join` ({c}, {t})."""
-
-    type_name: str
-    order: tuple[Key, ...]
-    join: str | None = None
-    filters: dict[str, Filter] = field(default_factory=dict)
-    # Extra conditions always applied (e.g. only ACTIVE members unless asked).
-    where: str | None = None
-    # Conditions that depend on several arguments at once: SQL with {t} and constants only.
-    rules: Callable[[dict[str, Any]], list[str]] | None = None
-    # Arguments the rules read and no filter does.
-    ruled: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """A root field returning one object by its arguments (e.g. region(id:) or region(slug:));
-    without arguments, the row `where` finds (SQL with {t}: the viewer's own record)."""
-
-    type_name: str
-    by: dict[str, Filter]
-    where: str | None = None
-
-
-@dataclass(frozen=True)
-class Rows:
-    """A root field returning a plain list, narrowed by `filters`; `ordered` replaces `order`
-    when its argument is given (SQL with {c} and that argument's {p})."""
-
-    type_name: str
-    order: str
-    filters: dict[str, Filter] = field(default_factory=dict)
-    ordered: dict[str, str] = field(default_factory=dict)
-
-
-FieldSpec = Scalar | JsonText | One | Many | Inline | Page | Lookup | Rows
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    fields: dict[str, FieldSpec]
-
-
-TABLES: dict[str, Table] = {}
-ROOTS: dict[str, Lookup | Page | Rows] = {}
-# Scopes a token needs for root fields, as their `requires(...)` extensions say.
-ROOT_SCOPES: dict[str, str] = {}
-
-
-def register_table(type_name: str, table: str, fields: dict[str, FieldSpec]) -> None:
-    """Say how each field of a type reads its row; `id` defaults to the global id of `id`."""
-    TABLES[type_name] = Table(
-        name=table, fields={"id": JsonText(global_id_sql(type_name, "{t}.id")), **fields}
-    )
-
-
-def register_root(name: str, spec: Lookup | Page | Rows, *, scope: str | None = None) -> None:
-    ROOTS[name] = spec
-    if scope is not None:
-        ROOT_SCOPES[name] = scope
+    type_name: str | None  # None for a root field
+    field: str  # Type.field, for the log and the counter
+    nodes: tuple[FieldNode, ...]
+    reason: str = "field_not_compiled"
 
 
 @dataclass
@@ -210,6 +91,8 @@ class Compiler:
     cursor_used: bool = False
     # Lateral joins each row alias needs for its one-to-one fields, added to its FROM.
     laterals: dict[str, list[str]] = field(default_factory=dict)
+    # Fields left to their resolvers, by the number their placeholders carry.
+    deferred: list[Deferred] = field(default_factory=list)
 
     def joins(self, alias: str) -> str:
         """The lateral joins of one row source, once."""
@@ -242,7 +125,7 @@ class Compiler:
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = self.fragments.get(selection.name.value)
                 if fragment is None:
-                    raise NotCompilable("unknown fragment")
+                    raise NotCompilable("unknown fragment", reason="document")
                 if self._applies(fragment.type_condition.name.value, type_name):
                     self.collect(fragment.selection_set, type_name, into)
         return into
@@ -274,14 +157,16 @@ class Compiler:
         table = TABLES.get(type_name)
         graphql_type = self.schema.get_type(type_name)
         if table is None or not isinstance(graphql_type, GraphQLObjectType):
-            raise NotCompilable(f"{type_name} is not compiled")
+            raise NotCompilable(
+                f"{type_name} is not compiled", reason="type_not_compiled", field=type_name
+            )
         selected: dict[str, list[FieldNode]] = {}
         for node in nodes:
             if node.selection_set is None:
-                raise NotCompilable("an object without a selection")
+                raise NotCompilable("an object without a selection", reason="document")
             self.collect(node.selection_set, type_name, selected)
         if len(selected) > MAX_FIELDS_PER_OBJECT:
-            raise NotCompilable("too many fields for one object")
+            raise NotCompilable("too many fields for one object", reason="too_many_fields")
         parts = []
         for key, field_nodes in selected.items():
             name = field_nodes[0].name.value
@@ -289,18 +174,55 @@ class Compiler:
                 parts.append((key, f"'\"{type_name}\"'"))
                 continue
             definition = graphql_type.fields.get(name)
+            if definition is None:
+                raise NotCompilable(f"{type_name}.{name} is unknown", reason="document")
             spec = table.fields.get(_snake(name))
-            if definition is None or spec is None:
-                raise NotCompilable(f"{type_name}.{name} is not compiled")
-            parts.append((key, self.field(spec, definition, field_nodes, alias)))
+            if spec is None:
+                parts.append((key, self.defer(type_name, alias, field_nodes)))
+                continue
+            try:
+                parts.append((key, self.field(spec, definition, field_nodes, alias)))
+            except NotCompilable as why:
+                # e.g. a backward page of activity: that field only goes to its resolver.
+                if not self._deferrable(type_name):
+                    raise
+                parts.append((key, self.defer(type_name, alias, field_nodes, why.reason)))
         return json_object(parts)
+
+    def defer(
+        self, type_name: str, alias: str, nodes: list[FieldNode], reason: str = "not_declared"
+    ) -> str:
+        """A placeholder for a field without SQL: its resolver fills it in after the statement.
+
+        It needs the row's global id to find the row again, so only a Node's fields can wait;
+        any other sends the whole query to the resolvers.
+        """
+        field_name = f"{type_name}.{nodes[0].name.value}"
+        if not self._deferrable(type_name):
+            raise NotCompilable(
+                f"{field_name} is not compiled", reason="field_not_compiled", field=field_name
+            )
+        id_spec = TABLES[type_name].fields["id"]
+        assert isinstance(id_spec, JsonText)
+        self.deferred.append(Deferred(type_name, field_name, tuple(nodes), reason))
+        number = len(self.deferred) - 1
+        return f"('{{\"{DEFER}\": {number},\"id\":' || {id_spec.sql.format(t=alias)} || '}}')"
+
+    def _deferrable(self, type_name: str) -> bool:
+        """Whether a field of this type can wait for its resolver: the row is a Node."""
+        object_type = self.schema.get_type(type_name)
+        return (
+            isinstance(TABLES[type_name].fields.get("id"), JsonText)
+            and isinstance(object_type, GraphQLObjectType)
+            and any(i.name == "Node" for i in object_type.interfaces)
+        )
 
     def field(
         self, spec: FieldSpec, definition: GraphQLField, nodes: list[FieldNode], alias: str
     ) -> str:
         if isinstance(spec, Scalar | JsonText):
             if nodes[0].arguments:
-                raise NotCompilable("arguments on a scalar")
+                raise NotCompilable("arguments on a scalar", reason="arguments")
             sql = spec.sql.format(t=alias)
             if isinstance(spec, JsonText):
                 return sql
@@ -354,17 +276,7 @@ class Compiler:
             )
         if isinstance(spec, Page):
             return self.page(spec, target, definition, nodes, alias)
-        raise NotCompilable("unknown field kind")
-
-    def exactly(self, type_name: str, fields: tuple[str, ...], nodes: list[FieldNode]) -> bool:
-        """Whether the nodes select just these fields, in this order, unaliased."""
-        selected: dict[str, list[FieldNode]] = {}
-        for node in nodes:
-            if node.selection_set is not None:
-                self.collect(node.selection_set, type_name, selected)
-        return tuple(selected) == fields and all(
-            len(f) == 1 and f[0].name.value == k and not f[0].arguments for k, f in selected.items()
-        )
+        raise NotCompilable("unknown field kind", reason="spec")
 
     # Connections ----------------------------------------------------------------------------
 
@@ -379,13 +291,18 @@ class Compiler:
         # Arguments by their Python names, as the filters and rules know them.
         args = {_snake(k): v for k, v in self.arguments(definition, nodes[0]).items()}
         if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
-            raise NotCompilable("one connection asked with different arguments")
-        if args.get("last") is not None or args.get("before") is not None:
-            raise NotCompilable("backward pages")
-        first = args.get("first")
+            raise NotCompilable("one connection asked with different arguments", reason="arguments")
+        if args.get("first") is not None and args.get("last") is not None:
+            raise NotCompilable("first and last: the resolvers say so", reason="arguments")
+        # A backward page (last/before) reads its rows in descending order and shows them in
+        # ascending order, as renkei.graphql.relay.fetch_pages does.
+        forward = args.get("last") is None
+        first = args.get("first") if forward else args.get("last")
         first = DEFAULT_PAGE_SIZE if first is None else first
         if not 1 <= first <= MAX_PAGE_SIZE:
-            raise NotCompilable("a page size out of range: the resolvers say so")
+            raise NotCompilable(
+                "a page size out of range: the resolvers say so", reason="arguments"
+            )
         child = self.alias()
         conditions = []
         if spec.join is not None and parent is not None:
@@ -394,23 +311,40 @@ class Compiler:
             conditions.append(spec.where.format(t=child))
         if spec.rules is not None:
             conditions.extend(c.format(t=child) for c in spec.rules(args))
+        table = TABLES[spec.type_name].name
+        if spec.source is not None:
+            # The repository's own statement, with the arguments its resolver passes it.
+            stmt = spec.source(
+                {k: v for k, v in args.items() if k not in ("first", "after", "last", "before")}
+            )
+            table = f"({self.select_sql(stmt)})" if stmt is not None else table
+            if stmt is None:
+                conditions.append("false")
         for name, value in args.items():
-            if name in ("first", "after", "last", "before") or value is None or name in spec.ruled:
+            if (
+                name in ("first", "after", "last", "before")
+                or value is None
+                or name in spec.ruled
+                or spec.source is not None
+            ):
                 continue
             filter_ = spec.filters.get(name)
             if filter_ is None:
-                raise NotCompilable(f"the {name} argument is not compiled")
+                raise NotCompilable(f"the {name} argument is not compiled", reason="arguments")
             converted = filter_.convert(value)
             if converted is not None:
                 conditions.append(filter_.sql.format(t=child, p=self.param(converted)))
         if args.get("after") is not None:
             conditions.append(self.after(spec.order, child, args["after"]))
-        order = ", ".join(f"{child}.{k.column}" for k in spec.order)
+        if args.get("before") is not None:
+            conditions.append(self.after(spec.order, child, args["before"], "<"))
+        direction = "" if forward else " DESC"
+        order = ", ".join(f"{child}.{k.column}{direction}" for k in spec.order)
         # renkei.graphql.relay.encode_cursor: url-safe base64 of the JSON list of the keys as text
         # (json_build_array writes the same text as Python's json.dumps).
         cursor = (
             "replace(replace(replace(encode(convert_to(json_build_array("
-            + ", ".join(cursor_value_sql(f"{child}.{k.column}", k.kind) for k in spec.order)
+            + ", ".join(_cursor_value(f"{child}.{k.column}", k.kind) for k in spec.order)
             + ")::text, 'UTF8'), 'base64'), E'\\n', ''), '+', '-'), '/', '_')"
         )
         keys = self.connection_fields(connection, nodes)
@@ -418,14 +352,14 @@ class Compiler:
         bodies: dict[str, str] = {}
         columns = []
         for node_nodes in self.node_selections(connection, keys):
-            printed = selections_text(node_nodes)
+            printed = _print(node_nodes)
             if printed not in bodies:
                 bodies[printed] = f"n{len(bodies)}"
                 body = self.object(spec.type_name, child, node_nodes)
                 columns.append(f"{body} AS {bodies[printed]}")
         self.cursor_used = False
         size = self.param(first)
-        after = "true" if args.get("after") is not None else "false"
+        behind = "true" if args.get("after" if forward else "before") is not None else "false"
         # Only items asked (no page info, no cursors): exactly `first` rows in their order, with
         # no look-ahead row and no numbering.
         lean = not any(
@@ -440,7 +374,7 @@ class Compiler:
             for field_nodes in keys.values()
         )
         keys_out = ", ".join(f"r.k{i}" for i in range(len(spec.order)))
-        by, keep = (keys_out, "") if lean else ("r.n", f" FILTER (WHERE r.n <= {size})")
+        by, keep = (keys_out, "") if lean else ("r.n" + direction, f" FILTER (WHERE r.n <= {size})")
         parts = []
         for key, field_nodes in keys.items():
             name = field_nodes[0].name.value
@@ -450,14 +384,17 @@ class Compiler:
                 edge = self.edge(field_nodes, connection, bodies)
                 parts.append((key, json_array(edge, by, keep)))
             elif name == "nodes":
-                column = bodies[selections_text(field_nodes)]
+                column = bodies[_print(field_nodes)]
                 parts.append((key, json_array(f"r.{column}", by, keep)))
             elif name == "pageInfo":
-                parts.append((key, self.page_info(field_nodes, size, after)))
+                parts.append((key, self.page_info(field_nodes, size, behind, forward)))
             else:
-                raise NotCompilable(f"{connection}.{name} is not compiled")
+                raise NotCompilable(
+                    f"{connection}.{name} is not compiled",
+                    reason="field_not_compiled",
+                    field=f"{connection}.{name}",
+                )
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        table = TABLES[spec.type_name].name
         if lean:
             numbered = ", ".join(f"{child}.{k.column} AS k{i}" for i, k in enumerate(spec.order))
             rows = (
@@ -476,13 +413,29 @@ class Compiler:
         # hasPreviousPage asked) and even for no rows, as the resolvers answer.
         return f"(SELECT {json_object(parts)} FROM ({rows}) r GROUP BY ())"
 
+    def select_sql(self, stmt: Any) -> str:
+        """A SQLAlchemy statement as text of this statement, its values as its parameters."""
+        compiled = stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+        values = compiled.construct_params()
+        processors = compiled._bind_processors
+
+        def bind(match: re.Match[str]) -> str:
+            name = match.group(1)
+            # An expanded IN list names its values status_1_1, status_1_2, … after status_1.
+            process = processors.get(name) or processors.get(name.rsplit("_", 1)[0])
+            value = values[name]
+            # In parentheses: `:p3::UUID` would not read as a parameter.
+            return f"({self.param(process(value) if process else value)})"
+
+        return _BIND.sub(bind, compiled.string).replace("%%", "%")
+
     def connection_fields(
         self, connection: str, nodes: list[FieldNode]
     ) -> dict[str, list[FieldNode]]:
         selected: dict[str, list[FieldNode]] = {}
         for node in nodes:
             if node.selection_set is None:
-                raise NotCompilable("a connection without a selection")
+                raise NotCompilable("a connection without a selection", reason="document")
             self.collect(node.selection_set, connection, selected)
         return selected
 
@@ -491,7 +444,7 @@ class Compiler:
         selected: dict[str, list[FieldNode]] = {}
         for node in nodes:
             if node.selection_set is None:
-                raise NotCompilable("edges without a selection")
+                raise NotCompilable("edges without a selection", reason="document")
             self.collect(node.selection_set, edge_type, selected)
         return selected
 
@@ -518,23 +471,28 @@ class Compiler:
                 self.cursor_used = True
                 parts.append((key, "('\"' || r.cursor || '\"')"))
             elif name == "node":
-                parts.append((key, f"r.{bodies[selections_text(field_nodes)]}"))
+                parts.append((key, f"r.{bodies[_print(field_nodes)]}"))
             elif name == "__typename":
                 parts.append((key, f"'\"{edge_type}\"'"))
             else:
-                raise NotCompilable(f"{edge_type}.{name}")
+                raise NotCompilable(
+                    f"{edge_type}.{name}", reason="field_not_compiled", field=f"{edge_type}.{name}"
+                )
         return json_object(parts)
 
-    def page_info(self, nodes: list[FieldNode], size: str, after: str) -> str:
+    def page_info(self, nodes: list[FieldNode], size: str, behind: str, forward: bool) -> str:
+        """`behind`: whether the page was asked from a cursor (after, or before going back)."""
         selected: dict[str, list[FieldNode]] = {}
         for node in nodes:
             assert node.selection_set is not None
             self.collect(node.selection_set, "PageInfo", selected)
-        first = f"(array_agg(r.cursor ORDER BY r.n) FILTER (WHERE r.n <= {size}))[1]"
-        last = f"(array_agg(r.cursor ORDER BY r.n DESC) FILTER (WHERE r.n <= {size}))[1]"
+        ahead, back = ("", " DESC") if forward else (" DESC", "")
+        first = f"(array_agg(r.cursor ORDER BY r.n{ahead}) FILTER (WHERE r.n <= {size}))[1]"
+        last = f"(array_agg(r.cursor ORDER BY r.n{back}) FILTER (WHERE r.n <= {size}))[1]"
+        more = f"CASE WHEN count(*) > {size} THEN 'true' ELSE 'false' END"
         values = {
-            "hasNextPage": f"CASE WHEN count(*) > {size} THEN 'true' ELSE 'false' END",
-            "hasPreviousPage": f"'{after}'",
+            "hasNextPage": more if forward else f"'{behind}'",
+            "hasPreviousPage": f"'{behind}'" if forward else more,
             "startCursor": f"coalesce('\"' || {first} || '\"', 'null')",
             "endCursor": f"coalesce('\"' || {last} || '\"', 'null')",
             "__typename": "'\"PageInfo\"'",
@@ -543,18 +501,21 @@ class Compiler:
         for key, field_nodes in selected.items():
             name = field_nodes[0].name.value
             if name not in values:
-                raise NotCompilable(f"PageInfo.{name}")
+                raise NotCompilable(
+                    f"PageInfo.{name}", reason="field_not_compiled", field=f"PageInfo.{name}"
+                )
             self.cursor_used = self.cursor_used or name.endswith("Cursor")
             parts.append((key, values[name]))
         return json_object(parts)
 
-    def after(self, order: tuple[Key, ...], alias: str, cursor: str) -> str:
+    def after(self, order: tuple[Key, ...], alias: str, cursor: str, op: str = ">") -> str:
+        """Rows after the cursor's keys (`op` "<": before them)."""
         try:
             plain = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
         except (ValueError, UnicodeError, binascii.Error) as exc:
-            raise NotCompilable("a cursor the resolvers will refuse") from exc
+            raise NotCompilable("a cursor the resolvers will refuse", reason="arguments") from exc
         if not isinstance(plain, list) or len(plain) != len(order):
-            raise NotCompilable("a cursor of another list")
+            raise NotCompilable("a cursor of another list", reason="arguments")
         casts = {"text": "text", "uuid": "uuid", "date": "date", "timestamptz": "timestamptz"}
         columns = ", ".join(f"{alias}.{k.column}" for k in order)
         values = []
@@ -563,9 +524,9 @@ class Compiler:
                 try:
                     uuid.UUID(str(raw))
                 except ValueError as exc:
-                    raise NotCompilable("a cursor of another list") from exc
+                    raise NotCompilable("a cursor of another list", reason="arguments") from exc
             values.append(f"CAST({self.param(str(raw))} AS {casts.get(key.kind, 'text')})")
-        return f"({columns}) > ({', '.join(values)})"
+        return f"({columns}) {op} ({', '.join(values)})"
 
     # Roots ----------------------------------------------------------------------------------
 
@@ -578,24 +539,45 @@ class Compiler:
             if name == "__typename":
                 parts.append((key, f"'\"{query_type.name}\"'"))
                 continue
+            if name.startswith("__"):
+                raise NotCompilable("introspection", reason="introspection")
             spec = ROOTS.get(name)
             definition = query_type.fields.get(name)
-            if spec is None or definition is None:
-                raise NotCompilable(f"Query.{name} is not compiled")
-            if isinstance(spec, Page):
-                value = self.page(
-                    spec, get_named_type(definition.type).name, definition, nodes, None
-                )
-            elif isinstance(spec, Rows):
-                value = self.rows(spec, definition, nodes)
-            else:
-                value = self.lookup(spec, definition, nodes)
+            if definition is None:
+                raise NotCompilable(f"Query.{name} is unknown", reason="document")
+            if spec is None:
+                self.deferred.append(Deferred(None, f"Query.{name}", tuple(nodes)))
+                parts.append((key, self._root_placeholder()))
+                continue
+            try:
+                if isinstance(spec, Page):
+                    value = self.page(
+                        spec, get_named_type(definition.type).name, definition, nodes, None
+                    )
+                elif isinstance(spec, Rows):
+                    value = self.rows(spec, definition, nodes)
+                else:
+                    value = self.lookup(spec, definition, nodes)
+            except NotCompilable as why:
+                self.deferred.append(Deferred(None, f"Query.{name}", tuple(nodes), why.reason))
+                value = self._root_placeholder()
             parts.append((key, value))
+        at_root = [d for d in self.deferred if d.type_name is None]
+        if len(at_root) == len([k for k in selected if k != "__typename"]):
+            # Nothing of it is compiled: the resolvers answer it whole, as they would anyway.
+            first = at_root[0] if at_root else Deferred(None, "Query", ())
+            raise NotCompilable(
+                f"{first.field} is not compiled", reason=first.reason, field=first.field
+            )
         return f"{MARK} SELECT {json_object(parts)}"
+
+    def _root_placeholder(self) -> str:
+        # A space after each colon: `:0` would read as a bind parameter of the statement.
+        return f"'{{\"{DEFER}\": {len(self.deferred) - 1}}}'"
 
     def lookup(self, spec: Lookup, definition: GraphQLField, nodes: list[FieldNode]) -> str:
         if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
-            raise NotCompilable("one field asked with different arguments")
+            raise NotCompilable("one field asked with different arguments", reason="arguments")
         args = {k: v for k, v in self.arguments(definition, nodes[0]).items() if v is not None}
         if not args and not spec.by and spec.where is not None:
             child = self.alias()
@@ -605,11 +587,11 @@ class Compiler:
                 f"{self.joins(child)} WHERE {spec.where.format(t=child)} LIMIT 1), 'null')"
             )
         if len(args) != 1:
-            raise NotCompilable("the resolvers decide between several keys")
+            raise NotCompilable("the resolvers decide between several keys", reason="arguments")
         ((name, value),) = args.items()
         filter_ = spec.by.get(name)
         if filter_ is None:
-            raise NotCompilable(f"lookup by {name}")
+            raise NotCompilable(f"lookup by {name}", reason="arguments")
         try:
             key = filter_.convert(value)
         except NotCompilable:
@@ -625,7 +607,7 @@ class Compiler:
 
     def rows(self, spec: Rows, definition: GraphQLField, nodes: list[FieldNode]) -> str:
         if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
-            raise NotCompilable("one field asked with different arguments")
+            raise NotCompilable("one field asked with different arguments", reason="arguments")
         child = self.alias()
         body, conditions = self.object(spec.type_name, child, nodes), []
         order = spec.order.format(c=child)
@@ -634,15 +616,26 @@ class Compiler:
             if value is None:
                 continue
             if filter_ is None:
-                raise NotCompilable(f"the {name} argument is not compiled")
+                raise NotCompilable(f"the {name} argument is not compiled", reason="arguments")
             if (converted := filter_.convert(value)) is not None:
                 placeholder = self.param(converted)
                 conditions.append(filter_.sql.format(t=child, p=placeholder))
-                order = spec.ordered.get(_snake(name), order).format(c=child, p=placeholder)
+                if _snake(name) in spec.ordered:
+                    order = spec.ordered[_snake(name)].format(c=child, p=placeholder)
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         return (
             f"(SELECT {json_array(body, order)} FROM {TABLES[spec.type_name].name} {child}"
             f"{self.joins(child)}{where})"
+        )
+
+    def exactly(self, type_name: str, fields: tuple[str, ...], nodes: list[FieldNode]) -> bool:
+        """Whether the nodes select just these fields, in this order, unaliased."""
+        selected: dict[str, list[FieldNode]] = {}
+        for node in nodes:
+            if node.selection_set is not None:
+                self.collect(node.selection_set, type_name, selected)
+        return tuple(selected) == fields and all(
+            len(f) == 1 and f[0].name.value == k and not f[0].arguments for k, f in selected.items()
         )
 
 
@@ -650,61 +643,14 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
-@dataclass(frozen=True)
-class Plan:
-    sql: str
-    params: dict[str, Any]
-    # The root fields by response key, and whether each may be null: a fault fills them in.
-    roots: dict[str, tuple[FieldNode, bool]]
-    # The scopes a token needs for the root fields (their `requires(...)`).
-    scopes: frozenset[str]
+def _print(nodes: list[FieldNode]) -> str:
+    """The selections of merged fields, as text: equal text, equal JSON."""
+    from graphql import print_ast
 
-    def failed(self, error: Exception) -> GraphQLExecutionResult:
-        """What the resolvers would answer when reading fails: null data, one located error."""
-        key, (node, _) = next(iter(self.roots.items()))
-        data = {k: None for k in self.roots} if all(n for _, n in self.roots.values()) else None
-        located = GraphQLError(str(error), nodes=[node], path=[key], original_error=error)
-        return GraphQLExecutionResult(data=data, errors=[located])
+    return "".join(print_ast(n.selection_set) for n in nodes if n.selection_set)
 
 
-def compile_operation(
-    schema: Any,
-    document: Any,
-    operation_name: str | None,
-    raw_variables: dict[str, Any] | None,
-) -> Plan | None:
-    """The statement for a query, or None when it must go through the resolvers."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    operation = next(
-        (
-            o
-            for o in operations
-            if operation_name is None or (o.name and o.name.value == operation_name)
-        ),
-        None,
-    )
-    if operation is None or operation.operation.value != "query":
-        return None
-    variables = get_variable_values(
-        schema, operation.variable_definitions or (), raw_variables or {}
-    )
-    if isinstance(variables, list):
-        return None  # the executor reports the variables' errors
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    compiler = Compiler(schema=schema, fragments=fragments, variables=variables)
-    try:
-        sql = compiler.root(operation)
-    except NotCompilable:
-        return None
-    query_type = schema.query_type
-    roots = {
-        key: (nodes[0], not is_non_null_type(query_type.fields[nodes[0].name.value].type))
-        for key, nodes in compiler.collect(operation.selection_set, query_type.name, {}).items()
-        if nodes[0].name.value != "__typename"
-    }
-    scopes = frozenset(
-        ROOT_SCOPES[n.name.value] for n, _ in roots.values() if n.name.value in ROOT_SCOPES
-    )
-    return Plan(sql=sql, params=compiler.params, roots=roots, scopes=scopes)
+def _cursor_value(expr: str, kind: str) -> str:
+    if kind == "timestamptz":
+        return iso_datetime_sql(expr)
+    return f"({expr})::text"

@@ -18,7 +18,9 @@ import psycopg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from renkei.db import SessionFactory
-from renkei.graphql.compiled import Plan
+from renkei.graphql.compiled.planner import (
+    Plan,
+)
 from renkei.identity.tokens import Claims
 
 logger = logging.getLogger(__name__)
@@ -51,7 +53,8 @@ def psycopg_sql(plan: Plan) -> str:
 
 
 def may_read(plan: Plan, claims: Claims) -> bool:
-    return plan.scopes <= claims.scopes
+    """Whether the token may read it in one exchange: its scopes, and no field left to resolvers."""
+    return not plan.deferred and plan.scopes <= claims.scopes
 
 
 async def answer(engine: AsyncEngine, plan: Plan, sql: str, claims: Claims) -> Answer:
