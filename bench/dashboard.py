@@ -241,8 +241,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(database: Database, redis_url: str, keys: str, port: int, log: Path) -> Iterator[None]:
-    """`renkei serve` in production mode on this loopback port, until the block ends."""
+def serve(
+    database: Database,
+    redis_url: str,
+    keys: str,
+    port: int,
+    log: Path,
+    metrics_port: int | None = None,
+) -> Iterator[None]:
+    """`renkei serve` in production mode on this loopback port, until the block ends; its
+    metrics on `metrics_port` when given."""
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -257,7 +265,8 @@ def serve(database: Database, redis_url: str, keys: str, port: int, log: Path) -
         "RENKEI_COOKIE_SECRET": secrets.token_urlsafe(32),
         "RENKEI_HOST": "127.0.0.1",
         "RENKEI_PORT": str(port),
-        "RENKEI_METRICS_PORT": "off",  # not measured here; two benches would share its port
+        # Off unless asked: two benches would share its default port.
+        "RENKEI_METRICS_PORT": str(metrics_port) if metrics_port else "off",
         "RENKEI_PUBLIC_URL": base,
         "RENKEI_LOG_LEVEL": "WARNING",
         "RENKEI_DATA_DIR": str(log.parent),

@@ -12,10 +12,12 @@ the most matches; checks in process that each query compiles, that the compiled 
 the resolvers' answer and that its bytes differ from it; then loads each query on a real
 `renkei serve` (production mode) and prints p50/p99 and requests/s.
 
-Fallbacks are counted from the responses: a request the resolvers answered writes its JSON in
-Python, whose bytes differ from the compiled answer's (checked first, e.g. floats are `1.0` for
-Python and `1` for PostgreSQL), so `fallbacks` is the number of answers whose data's bytes differ
-from the compiled answer's. A third query, the viewer's own professional id, is the floor of this
+Fallbacks are counted twice: by the server (`renkei_compiled_fallback_total`, read from its
+metrics on the port after the server's, before and after each load, warm-up included), and from
+the responses: a request the resolvers answered writes its JSON in Python, whose bytes differ from
+the compiled answer's (checked first: floats are `1.0` for Python and `1` for PostgreSQL), so
+`fallbacks` is the number of answers whose data's bytes differ from the compiled answer's.
+A third query, the viewer's own professional id, is the floor of this
 machine at the time (one row read: what any request costs here); its bytes are the same both ways,
 so it shows latency only. Target: p50 under 15 ms at one client, 0 fallbacks.
 """
@@ -292,6 +294,16 @@ async def load(
     }
 
 
+def fallbacks_counted(metrics_port: int) -> float:
+    """The server's own count of queries that left the compiled path (all reasons)."""
+    text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("renkei_compiled_fallback_total{")
+    )
+
+
 def run(database: dashboard.Database, args: argparse.Namespace, bench_dir: Path) -> int:
     found = subjects(database)
     print(f"data set: {found['counts']}", flush=True)
@@ -328,10 +340,13 @@ def run(database: dashboard.Database, args: argparse.Namespace, bench_dir: Path)
     reports: dict[str, list[dict[str, Any]]] = {}
     redis, redis_url = start_redis(bench_dir)
     try:
-        with dashboard.serve(database, redis_url, keys, args.port, bench_dir / "serve.log"):
+        with dashboard.serve(
+            database, redis_url, keys, args.port, bench_dir / "serve.log", args.port + 1
+        ):
             for name, (body, token) in queries.items():
                 reports[name] = []
                 for concurrency in args.concurrency:
+                    before = fallbacks_counted(args.port + 1)
                     result = asyncio.run(
                         load(
                             f"{base}/graphql",
@@ -342,11 +357,15 @@ def run(database: dashboard.Database, args: argparse.Namespace, bench_dir: Path)
                             duration=args.duration,
                         )
                     )
+                    # The server's counter includes the warm-up requests.
+                    result["server_fallbacks"] = fallbacks_counted(args.port + 1) - before
                     print(f"{name}: {json.dumps(result, ensure_ascii=False)}", flush=True)
                     reports[name].append(result)
     finally:
         redis._cleanup()
-    fallbacks = sum(r["fallbacks"] for runs in reports.values() for r in runs)
+    fallbacks = sum(
+        r["fallbacks"] + r["server_fallbacks"] for runs in reports.values() for r in runs
+    )
     for name, check in checks.items():
         (bench_dir / f"expected-{name}.json").write_bytes(check["raw"])
     for number, answer in enumerate(MISMATCHES[:3]):
@@ -388,7 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default=BENCH_DATABASE)
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
-    parser.add_argument("--port", type=int, default=dashboard.free_port())
+    parser.add_argument(
+        "--port", type=int, default=dashboard.free_port(), help="and the next one for metrics"
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
