@@ -91,7 +91,7 @@ def _node_loaders(info: Info) -> dict[str, tuple[Any, Callable[[Any], Node]]]:
         "User": (loaders.user, User.from_row),
         "Membership": (loaders.membership, Membership.from_row),
         "Invitation": (loaders.invitation, Invitation.from_row),
-        **{name: (loaders.rows(node.model), node.wrap) for name, node in NODE_TYPES.items()},
+        **{name: (loaders.rows_of(node.model), node.wrap) for name, node in NODE_TYPES.items()},
     }
 
 

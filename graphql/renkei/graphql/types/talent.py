@@ -394,7 +394,7 @@ class Match(Node):
 
     @strawberry.field
     async def need(self, info: Info) -> TalentNeed | None:
-        row = await info.context.loaders.rows(models.TalentNeed).load(self.row.need_id)
+        row = await info.context.loaders.talent_need.load(self.row.need_id)
         return TalentNeed.from_row(row) if row else None
 
     @strawberry.field(description="The anonymized profile (pseudonym, skills): always shown.")
@@ -404,7 +404,7 @@ class Match(Node):
 
     @strawberry.field(description="Name and contact: null until both sides have accepted.")
     async def contact(self, info: Info) -> Contact | None:
-        row = await info.context.loaders.rows(models.Professional).load(self.row.professional_id)
+        row = await info.context.loaders.professional.load(self.row.professional_id)
         if row is None:
             return None
         return Contact(
@@ -577,7 +577,7 @@ class TalentQueries:
         row_id = _row_id(id, "TalentNeed")
         if row_id is None:
             return None
-        row = await info.context.loaders.rows(models.TalentNeed).load(row_id)
+        row = await info.context.loaders.talent_need.load(row_id)
         return TalentNeed.from_row(row) if row else None
 
     @strawberry.field(
@@ -643,7 +643,7 @@ class TalentQueries:
         row_id = _row_id(id, "Match")
         if row_id is None:
             return None
-        row = await info.context.loaders.rows(models.Match).load(row_id)
+        row = await info.context.loaders.match.load(row_id)
         return Match.from_row(row) if row else None
 
     @strawberry.field(
