@@ -10,6 +10,8 @@
 production mode against it, signs in as the secretariat of one region, counts the SQL statements
 of the dashboard at two page sizes in process, then loads both queries over HTTP with
 bench/http_load.py's clients and prints p50/p99 latency and requests/s as a table and as JSON.
+Then, on a server of its own, 10,000 mixed requests (--memory-requests) and the server's resident
+set after 100 and after all of them (bench/memory.py).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import aiohttp
 import dataset
 import http_load
 import httpx
+import memory
 import psycopg
 from joserfc.jwk import KeySet
 from sqlalchemy import event
@@ -241,7 +244,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(database: Database, redis_url: str, keys: str, port: int, log: Path) -> Iterator[None]:
+def serve(
+    database: Database, redis_url: str, keys: str, port: int, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     """`renkei serve` in production mode on this loopback port, until the block ends."""
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -281,7 +286,7 @@ def serve(database: Database, redis_url: str, keys: str, port: int, log: Path) -
             if time.monotonic() > deadline:
                 raise SystemExit(f"bench: no answer from {base}/healthz in 60 s; see {log}")
             time.sleep(0.2)
-        yield
+        yield process
     finally:
         process.terminate()
         try:
@@ -518,7 +523,7 @@ def run(database: Database, args: argparse.Namespace, bench_dir: Path) -> int:
         "variables": {"from": today.isoformat(), "to": (today + timedelta(days=30)).isoformat()},
     }
     keys = json.dumps(KeySet([generate_key()]).as_dict(private=True))
-    port = free_port()
+    port = args.port or free_port()
     base = f"http://127.0.0.1:{port}"
     tokens = TokenService.from_json(keys, issuer=base)
     token = tokens.issue(
@@ -541,6 +546,7 @@ def run(database: Database, args: argparse.Namespace, bench_dir: Path) -> int:
         if args.show_sql:
             print("    " + "\n    ".join(found["sql"]))
     reports: list[dict[str, Any]] = []
+    memory_result: dict[str, Any] | None = None
     if not args.statements_only:
         redis, redis_url = start_redis(bench_dir)
         try:
@@ -549,11 +555,32 @@ def run(database: Database, args: argparse.Namespace, bench_dir: Path) -> int:
                     asyncio.run(measure_query(base, name, body, token, args))
                     for name, body in (("dashboard", dashboard), ("due_soon", due_soon))
                 ]
+            if args.memory_requests:
+                # A server of its own: its first figure is start-up plus 100 requests.
+                mix = memory.mixed_requests(
+                    args.dashboard_query,
+                    args.due_soon_query,
+                    subject.region_id,
+                    memory.find_lookups(libpq(database.owner_url), subject.region_id),
+                )
+                with serve(database, redis_url, keys, port, bench_dir / "serve.log") as server:
+                    memory_result = memory.run(
+                        base,
+                        server.pid,
+                        token,
+                        mix,
+                        requests=args.memory_requests,
+                        concurrency=args.memory_concurrency,
+                    )
         finally:
             redis._cleanup()
     if reports:
         print("\n" + table(reports))
     targets = verdict(reports)
+    if memory_result is not None:
+        targets[f"server RSS after {memory_result['requests']:,} mixed requests within 10%"] = (
+            memory_result["target_met"]
+        )
     for target, met in targets.items():
         print(f"target {target}: {'met' if met else 'not met' if met is False else 'not measured'}")
     for found in statements.values():
@@ -564,12 +591,14 @@ def run(database: Database, args: argparse.Namespace, bench_dir: Path) -> int:
         "statements": statements,
         "queries": reports,
         "targets": targets,
+        "memory": memory_result,
     }
     print(json.dumps(summary, ensure_ascii=False))
     if args.json:
         Path(args.json).write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     failed = any(r["errors"] or any(run["failed"] for run in r["runs"]) for r in reports)
     failed = failed or any(s["errors"] for s in statements.values())
+    failed = failed or bool(memory_result and memory_result["errors"])
     return 1 if failed else 0
 
 
@@ -608,6 +637,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--statements-only", action="store_true", help="count the SQL statements, no HTTP load"
     )
     load.add_argument("--json", metavar="PATH", help="also write the summary to this file")
+    load.add_argument("--port", type=int, default=0, help="the server's port (default: a free one)")
+    load.add_argument(
+        "--memory-requests",
+        type=int,
+        default=10_000,
+        help="mixed requests of the memory step, on a server of its own (0: no memory step)",
+    )
+    load.add_argument("--memory-concurrency", type=int, default=4, help="its clients")
     parser = argparse.ArgumentParser(
         prog="bench/dashboard.py", description=__doc__.split("\n\n")[0]
     )
