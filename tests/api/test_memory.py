@@ -14,6 +14,7 @@ import pytest
 
 from factories import act_as, create_organization, create_user, graphql, token_for
 from renkei.db import SessionFactory, unit_of_work
+from renkei.graphql import app as http_app
 from renkei.graphql.app import create_app
 from renkei.graphql.relay import to_global_id
 from renkei.identity.tokens import TokenService
@@ -192,3 +193,17 @@ async def test_serving_500_resolved_requests_keeps_no_memory(
     # then
     growth = after_all - after_warm_up
     assert growth < TOLERATED_GROWTH, f"{growth / 1024:.0f} KiB kept by {REQUESTS} requests"
+
+
+async def test_made_up_http_methods_add_no_metric_series(client: httpx.AsyncClient) -> None:
+    # given
+    methods = [f"BREW{n}" for n in range(3)]
+
+    # when
+    for method in methods:
+        await client.request(method, "/graphql")
+
+    # then
+    counted = {s.labels["method"] for family in http_app.REQUESTS.collect() for s in family.samples}
+    assert not counted & set(methods)
+    assert "OTHER" in counted
