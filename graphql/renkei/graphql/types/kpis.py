@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-import weakref
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.dataloader import DataLoader
 
 from renkei.graphql.compiled.json_sql import (
     iso_date_sql,
@@ -36,13 +31,11 @@ from renkei.graphql.compiled.spec import (
     Page as SqlPage,
 )
 from renkei.graphql.context import Info
-from renkei.graphql.loaders import Loaders
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import (
     Connection,
     Node,
-    Page,
     PageArgs,
     decode_id,
     empty_page,
@@ -124,57 +117,6 @@ class KpiAttainment:
         )
 
 
-# Per-request loaders of this module, kept beside the request's own and dropped with them.
-_LOADERS: weakref.WeakKeyDictionary[Loaders, dict[str, DataLoader[uuid.UUID, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _per_kpi(
-    info: Info,
-    name: str,
-    fetch: Callable[[AsyncSession, list[uuid.UUID]], Awaitable[Mapping[uuid.UUID, Any]]],
-    default: Callable[[], Any],
-) -> DataLoader[uuid.UUID, Any]:
-    """A loader of something per KPI id, one statement per batch, made once per request."""
-    cache = _LOADERS.setdefault(info.context.loaders, {})
-    loader = cache.get(name)
-    if loader is None:
-        context = info.context
-
-        async def load(ids: list[uuid.UUID]) -> list[Any]:
-            async with context.lock:
-                found = await fetch(context.session, ids)
-            return [found.get(i, default()) for i in ids]
-
-        loader = cache[name] = DataLoader(load_fn=load)
-    return loader
-
-
-async def _latest_by_kpi(
-    session: AsyncSession, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, models.KpiObservation]:
-    return {o.kpi_id: o for o in await repository.latest_observations(session, ids)}
-
-
-async def _targets_by_kpi(
-    session: AsyncSession, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[models.KpiTarget]]:
-    found: dict[uuid.UUID, list[models.KpiTarget]] = defaultdict(list)
-    for target in await repository.targets_of(session, ids):
-        found[target.kpi_id].append(target)
-    return found
-
-
-def latest_observation_loader(info: Info) -> DataLoader[uuid.UUID, models.KpiObservation | None]:
-    """Each KPI's latest observation: one DISTINCT ON statement for all KPIs of a page."""
-    return _per_kpi(info, "kpi_latest_observation", _latest_by_kpi, lambda: None)
-
-
-def targets_loader(info: Info) -> DataLoader[uuid.UUID, list[models.KpiTarget]]:
-    return _per_kpi(info, "kpi_targets", _targets_by_kpi, list)
-
-
 @strawberry.type(
     description="A value observed for one period; entering the period again corrects it."
 )
@@ -204,7 +146,7 @@ class KpiObservation(Node):
 
     @strawberry.field
     async def kpi(self, info: Info) -> Kpi | None:
-        row = await info.context.loaders.rows(models.Kpi).load(self.row.kpi_id)
+        row = await info.context.loaders.kpi.load(self.row.kpi_id)
         return Kpi.from_row(row) if row else None
 
     @strawberry.field(description="The organization it was entered for.")
@@ -265,11 +207,10 @@ class Kpi(Node):
         self, info: Info
     ) -> Annotated[Project, strawberry.lazy("renkei.graphql.types.projects")] | None:
         from renkei.graphql.types.projects import Project
-        from renkei.projects.models import Project as ProjectRow
 
         if self.row.project_id is None:
             return None
-        row = await info.context.loaders.rows(ProjectRow).load(self.row.project_id)
+        row = await info.context.loaders.project.load(self.row.project_id)
         return Project.from_row(row) if row else None
 
     @strawberry.field(description="The region it measures; null for a project's KPI.")
@@ -277,16 +218,15 @@ class Kpi(Node):
         self, info: Info
     ) -> Annotated[Region, strawberry.lazy("renkei.graphql.types.regions")] | None:
         from renkei.graphql.types.regions import Region
-        from renkei.regions.models import Region as RegionRow
 
         if self.row.region_id is None:
             return None
-        row = await info.context.loaders.rows(RegionRow).load(self.row.region_id)
+        row = await info.context.loaders.region.load(self.row.region_id)
         return Region.from_row(row) if row else None
 
     @strawberry.field(description="Targets by fiscal year, earliest first.")
     async def targets(self, info: Info) -> list[KpiTarget]:
-        rows = await targets_loader(info).load(self.row.id)
+        rows = await info.context.loaders.kpi_targets.load(self.row.id)
         return [KpiTarget(fiscal_year=t.fiscal_year, value=float(t.value)) for t in rows]
 
     @strawberry.field(description="Observations by period end, earliest first (`last` for recent).")
@@ -299,24 +239,19 @@ class Kpi(Node):
         before: str | None = None,
     ) -> Connection[KpiObservation]:
         args = PageArgs.of(first, after, last, before)
-        loader = info.context.loaders.children(
-            "kpi_observations",
-            repository.observations,
-            parent=models.KpiObservation.kpi_id,
-            order_by=(models.KpiObservation.period_end, models.KpiObservation.id),
-        )
-        return to_connection(await loader.load((self.row.id, args)), KpiObservation.from_row)
+        page = await info.context.loaders.kpi_observations.load((self.row.id, args))
+        return to_connection(page, KpiObservation.from_row)
 
     @strawberry.field(description="The observation with the latest period end.")
     async def latest_observation(self, info: Info) -> KpiObservation | None:
-        row = await latest_observation_loader(info).load(self.row.id)
+        row = await info.context.loaders.kpi_latest_observation.load(self.row.id)
         return KpiObservation.from_row(row) if row else None
 
     @strawberry.field(description="Attainment from the baseline, the target and the latest value.")
     async def attainment(self, info: Info) -> KpiAttainment:
         targets, latest = await asyncio.gather(
-            targets_loader(info).load(self.row.id),
-            latest_observation_loader(info).load(self.row.id),
+            info.context.loaders.kpi_targets.load(self.row.id),
+            info.context.loaders.kpi_latest_observation.load(self.row.id),
         )
         return KpiAttainment.from_result(service.attainment_of(self.row, targets, latest))
 
@@ -381,24 +316,15 @@ class KpiRollup:
         )
 
 
-def _kpis_of(
-    info: Info, name: str, parent: Any, owner_id: uuid.UUID, args: PageArgs
-) -> Awaitable[Page[models.Kpi]]:
-    loader = info.context.loaders.children(
-        name, repository.kpis, parent=parent, order_by=(models.Kpi.name, models.Kpi.id)
-    )
-    return loader.load((owner_id, args))
-
-
 async def project_kpis(info: Info, project_id: uuid.UUID, args: PageArgs) -> Connection[Kpi]:
     """A project's KPIs by name: one statement for the KPIs of every project on the page."""
-    page = await _kpis_of(info, "project_kpis", models.Kpi.project_id, project_id, args)
+    page = await info.context.loaders.project_kpis.load((project_id, args))
     return to_connection(page, Kpi.from_row)
 
 
 async def region_kpis(info: Info, region_id: uuid.UUID, args: PageArgs) -> Connection[Kpi]:
     """A region's own KPIs by name (its projects' are on the projects and in the roll-up)."""
-    page = await _kpis_of(info, "region_kpis", models.Kpi.region_id, region_id, args)
+    page = await info.context.loaders.region_kpis.load((region_id, args))
     return to_connection(page, Kpi.from_row)
 
 
@@ -425,7 +351,7 @@ class KpiQueries:
         row_id = _row_id(id, "Kpi")
         if row_id is None:
             return None
-        row = await info.context.loaders.rows(models.Kpi).load(row_id)
+        row = await info.context.loaders.kpi.load(row_id)
         return Kpi.from_row(row) if row else None
 
     @strawberry.field(

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-import weakref
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.dataloader import DataLoader
 
 from renkei.graphql.compiled.json_sql import (
     TODAY_IN_JAPAN,
@@ -36,7 +33,6 @@ from renkei.graphql.compiled.spec import (
     Page as SqlPage,
 )
 from renkei.graphql.context import Info
-from renkei.graphql.loaders import Loaders
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import (
@@ -56,7 +52,6 @@ from renkei.identity.scopes import PROJECTS_READ
 from renkei.milestones import baselines as baselines_service
 from renkei.milestones import models, repository, service
 from renkei.milestones import progress as progress_service
-from renkei.projects.models import Project as ProjectRow
 from renkei.text_search import bigrams
 
 if TYPE_CHECKING:
@@ -71,30 +66,6 @@ VarianceChange = strawberry.enum(
     description="How a milestone of a baseline compares with today's plan.",
 )
 ProjectRef = Annotated["Project", strawberry.lazy("renkei.graphql.types.projects")]
-
-# Batched loaders this module adds to a request's loaders: one statement per batch.
-_BATCHES: weakref.WeakKeyDictionary[Loaders, dict[str, DataLoader[Any, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _batch(
-    info: Info,
-    name: str,
-    fetch: Callable[[AsyncSession, list[Any]], Awaitable[dict[Any, Any]]],
-) -> DataLoader[Any, Any]:
-    context = info.context
-    loaders = _BATCHES.setdefault(context.loaders, {})
-    loader = loaders.get(name)
-    if loader is None:
-
-        async def load(keys: list[Hashable]) -> list[Any]:
-            async with context.lock:
-                found = await fetch(context.session, list(dict.fromkeys(keys)))
-            return [found[key] for key in keys]
-
-        loader = loaders[name] = DataLoader(load_fn=load)
-    return loader
 
 
 def _statuses(status: Sequence[models.MilestoneStatus] | None) -> list[models.MilestoneStatus]:
@@ -174,7 +145,7 @@ class Milestone(Node):
     async def project(self, info: Info) -> ProjectRef | None:
         from renkei.graphql.types.projects import Project
 
-        row = await info.context.loaders.rows(ProjectRow).load(self.row.project_id)
+        row = await info.context.loaders.project.load(self.row.project_id)
         return Project.from_row(row) if row else None
 
     @strawberry.field(description="The organization that does the work.")
@@ -200,21 +171,13 @@ class Milestone(Node):
         description="Finish-to-start predecessors you may see (in any project), by due date."
     )
     async def depends_on(self, info: Info) -> list[Milestone]:
-        loader = _batch(
-            info,
-            "milestone_predecessors",
-            lambda s, ids: repository.linked(s, ids, upstream=True),
-        )
-        return [Milestone.from_row(r) for r in await loader.load(self.row.id)]
+        rows = await info.context.loaders.milestone_predecessors.load(self.row.id)
+        return [Milestone.from_row(r) for r in rows]
 
     @strawberry.field(description="The milestones you may see that wait for this one.")
     async def dependents(self, info: Info) -> list[Milestone]:
-        loader = _batch(
-            info,
-            "milestone_successors",
-            lambda s, ids: repository.linked(s, ids, upstream=False),
-        )
-        return [Milestone.from_row(r) for r in await loader.load(self.row.id)]
+        rows = await info.context.loaders.milestone_successors.load(self.row.id)
+        return [Milestone.from_row(r) for r in rows]
 
     @strawberry.field(description="Changes to it, oldest first (`last: 20` for the newest).")
     async def activity(
@@ -354,15 +317,6 @@ class BaselineVariance:
         )
 
 
-def _all_milestones(info: Info) -> DataLoader[uuid.UUID, list[models.Milestone]]:
-    """Every milestone of each project (for progress and variance), shared by both."""
-    return _batch(info, "project_all_milestones", repository.all_of_projects)
-
-
-def _frozen_milestones(info: Info) -> DataLoader[uuid.UUID, list[models.BaselineMilestone]]:
-    return _batch(info, "baseline_milestones", repository.frozen_milestones)
-
-
 @strawberry.type(
     description="A named, frozen snapshot of a project's milestones (at vision adoption, at a "
     "grant application, …)."
@@ -382,7 +336,7 @@ class Baseline(Node):
     async def project(self, info: Info) -> ProjectRef | None:
         from renkei.graphql.types.projects import Project
 
-        row = await info.context.loaders.rows(ProjectRow).load(self.row.project_id)
+        row = await info.context.loaders.project.load(self.row.project_id)
         return Project.from_row(row) if row else None
 
     @strawberry.field
@@ -394,14 +348,14 @@ class Baseline(Node):
 
     @strawberry.field(description="The milestones as they were, by due date.")
     async def milestones(self, info: Info) -> list[BaselineMilestone]:
-        rows = await _frozen_milestones(info).load(self.row.id)
+        rows = await info.context.loaders.baseline_milestones.load(self.row.id)
         return [BaselineMilestone.from_row(r) for r in rows]
 
     @strawberry.field(description="Today's plan against this baseline.")
     async def variance(self, info: Info) -> BaselineVariance:
         frozen, current = await asyncio.gather(
-            _frozen_milestones(info).load(self.row.id),
-            _all_milestones(info).load(self.row.project_id),
+            info.context.loaders.baseline_milestones.load(self.row.id),
+            info.context.loaders.project_all_milestones.load(self.row.project_id),
         )
         return BaselineVariance.of(baselines_service.compare(frozen, current))
 
@@ -417,25 +371,21 @@ async def project_milestones(
 ) -> Connection[Milestone]:
     """A project's milestones by due date; one statement for the projects of a page."""
     statuses = _statuses(status)
-    loader = info.context.loaders.children(
-        "project_milestones:" + ",".join(s.value for s in statuses),
-        lambda: repository.of_projects(statuses=statuses),
-        parent=models.Milestone.project_id,
-        order_by=(models.Milestone.due_on, models.Milestone.id),
-    )
-    return to_connection(await loader.load((project_id, args)), Milestone.from_row)
+    loader = info.context.loaders.project_milestones
+    page = await loader.load((project_id, args, tuple(statuses)))
+    return to_connection(page, Milestone.from_row)
 
 
 async def project_progress(info: Info, project_id: uuid.UUID) -> ProgressRollup:
     """A project's roll-up; one statement for the projects of a page."""
-    rows = await _all_milestones(info).load(project_id)
+    rows = await info.context.loaders.project_all_milestones.load(project_id)
     return ProgressRollup.of(progress_service.rollup(rows))
 
 
 async def project_baselines(info: Info, project_id: uuid.UUID) -> list[Baseline]:
     """A project's baselines, oldest first; one statement for the projects of a page."""
-    loader = _batch(info, "project_baselines", repository.baselines_of_projects)
-    return [Baseline.from_row(r) for r in await loader.load(project_id)]
+    rows = await info.context.loaders.project_baselines.load(project_id)
+    return [Baseline.from_row(r) for r in rows]
 
 
 def _row_id(global_id: strawberry.ID, type_name: str) -> uuid.UUID | None:
@@ -502,7 +452,7 @@ class MilestoneQueries:
         row_id = _row_id(id, "Milestone")
         if row_id is None:
             return None
-        row = await info.context.loaders.rows(models.Milestone).load(row_id)
+        row = await info.context.loaders.milestone.load(row_id)
         return Milestone.from_row(row) if row else None
 
 

@@ -184,13 +184,8 @@ class TalentNeed(Node):
         from renkei.graphql.types.talent_matches import Match
 
         wanted = models.MatchStatus(status) if status else None
-        loader = info.context.loaders.children(
-            f"need_matches:{wanted}",
-            lambda: repository.matches(status=wanted),
-            parent=models.Match.need_id,
-            order_by=(models.Match.created_at, models.Match.id),
-        )
-        page = await loader.load((self.row.id, PageArgs.of(first, after, last, before)))
+        args = PageArgs.of(first, after, last, before)
+        page = await info.context.loaders.need_matches.load((self.row.id, args, wanted))
         return to_connection(page, Match.from_row)
 
 

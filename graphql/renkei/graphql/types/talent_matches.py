@@ -187,7 +187,7 @@ class Match(Node):
 
     @strawberry.field
     async def need(self, info: Info) -> TalentNeed | None:
-        row = await info.context.loaders.rows(models.TalentNeed).load(self.row.need_id)
+        row = await info.context.loaders.talent_need.load(self.row.need_id)
         return TalentNeed.from_row(row) if row else None
 
     @strawberry.field(description="The anonymized profile (pseudonym, skills): always shown.")
@@ -197,7 +197,7 @@ class Match(Node):
 
     @strawberry.field(description="Name and contact: null until both sides have accepted.")
     async def contact(self, info: Info) -> Contact | None:
-        row = await info.context.loaders.rows(models.Professional).load(self.row.professional_id)
+        row = await info.context.loaders.professional.load(self.row.professional_id)
         if row is None:
             return None
         return Contact(

@@ -152,7 +152,7 @@ class TalentQueries:
         row_id = _row_id(id, "TalentNeed")
         if row_id is None:
             return None
-        row = await info.context.loaders.rows(models.TalentNeed).load(row_id)
+        row = await info.context.loaders.talent_need.load(row_id)
         return TalentNeed.from_row(row) if row else None
 
     @strawberry.field(
@@ -218,7 +218,7 @@ class TalentQueries:
         row_id = _row_id(id, "Match")
         if row_id is None:
             return None
-        row = await info.context.loaders.rows(models.Match).load(row_id)
+        row = await info.context.loaders.match.load(row_id)
         return Match.from_row(row) if row else None
 
     @strawberry.field(
