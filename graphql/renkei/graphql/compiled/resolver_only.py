@@ -12,7 +12,6 @@ PENDING = "no SQL declared yet: resolved alone, by partial compilation"
 RESOLVER_ONLY: dict[str, str] = {
     "Query.regionInvitations": PENDING,
     "Query.projectInvitations": PENDING,
-    "Query.kpis": PENDING,
     "Query.node": PENDING,
     "Query.nodes": PENDING,
     "Query.viewer": PENDING,

@@ -311,7 +311,9 @@ def expression_sql(expression: Any, model: Any) -> str:
     from a request.
     """
     alias = model.__table__.alias("__t__")
-    adapted = sql_util.ClauseAdapter(alias).traverse(expression)
+    # A hybrid_property's class-level value is a proxy: adapt the clause it stands for.
+    clause = getattr(expression, "__clause_element__", lambda: expression)()
+    adapted = sql_util.ClauseAdapter(alias).traverse(clause)
     text = str(
         adapted.compile(
             dialect=postgresql.psycopg.dialect(),  # type: ignore[no-untyped-call]
