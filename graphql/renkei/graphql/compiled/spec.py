@@ -287,7 +287,10 @@ def table(model: Any) -> Callable[[type[T]], type[T]]:
     """Register a strawberry type's declared fields as reading rows of `model`'s table.
 
     Put it above `@strawberry.type`. The type's `id` (if it has one) is its row's global id.
+    `model` may instead be the SQL of a derived row source, e.g. `"(SELECT ...)"`, for a type
+    whose rows no table holds (a roll-up, the elements of a JSON list).
     """
+    name = model if isinstance(model, str) else model.__table__.name
 
     def register(cls: type[T]) -> type[T]:
         definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
@@ -298,7 +301,7 @@ def table(model: Any) -> Callable[[type[T]], type[T]]:
                 fields[declared.python_name] = spec
             elif declared.python_name == "id":
                 fields["id"] = JsonText(global_id_sql(definition.name, "{t}.id"))
-        TABLES[definition.name] = Table(name=model.__table__.name, fields=fields)
+        TABLES[definition.name] = Table(name=name, fields=fields)
         return cls
 
     return register
