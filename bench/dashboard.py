@@ -716,6 +716,12 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--rls-warmup", type=int, default=5, help="unrecorded runs before those")
     load.add_argument("--json", metavar="PATH", help="also write the summary to this file")
     load.add_argument(
+        "--talent",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="then the talent views (their own database; `all` generates it, ~8 min)",
+    )
+    load.add_argument(
         "--memory-requests",
         type=int,
         default=10_000,
@@ -763,10 +769,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("generate", "all"):
             generate(database, chosen_sizes(args), args.seed)
         if args.command in ("run", "all"):
-            return run(database, args, bench_dir)
+            status = run(database, args, bench_dir)
+            if args.talent:
+                status = max(status, talent_views(args.command))
+            return status
         return 0
     finally:
         database.close()
+
+
+def talent_views(command: str) -> int:
+    """The talent views (bench/talent_views.py) on their own database: a firm's needs with
+    proposals, a professional's matches with explanations, at 100,000 professionals."""
+    print("\nTalent views (bench/talent_views.py):", flush=True)
+    script = Path(__file__).with_name("talent_views.py")
+    return subprocess.run([sys.executable, str(script), command], check=False).returncode
 
 
 if __name__ == "__main__":
