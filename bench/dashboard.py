@@ -279,8 +279,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(database: Database, redis_url: str, keys: str, port: int, log: Path) -> Iterator[None]:
-    """`renkei serve` in production mode on this loopback port, until the block ends."""
+def serve(
+    database: Database,
+    redis_url: str,
+    keys: str,
+    port: int,
+    log: Path,
+    metrics_port: int | None = None,
+) -> Iterator[None]:
+    """`renkei serve` in production mode on this loopback port, until the block ends; its
+    /metrics on `metrics_port` when given (each bench its own port)."""
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -295,7 +303,7 @@ def serve(database: Database, redis_url: str, keys: str, port: int, log: Path) -
         "RENKEI_COOKIE_SECRET": secrets.token_urlsafe(32),
         "RENKEI_HOST": "127.0.0.1",
         "RENKEI_PORT": str(port),
-        "RENKEI_METRICS_PORT": "off",  # not measured here; two benches would share its port
+        "RENKEI_METRICS_PORT": str(metrics_port) if metrics_port else "off",
         "RENKEI_PUBLIC_URL": base,
         "RENKEI_LOG_LEVEL": "WARNING",
         "RENKEI_DATA_DIR": str(log.parent),
@@ -472,9 +480,15 @@ async def measure(
 
 
 async def measure_query(
-    base: str, name: str, body: dict[str, Any], token: str, args: argparse.Namespace
+    base: str,
+    name: str,
+    body: dict[str, Any],
+    token: str,
+    args: argparse.Namespace,
+    metrics: str | None = None,
 ) -> dict[str, Any]:
-    """One query: a first request to show its errors or what it returns, then the loads."""
+    """One query: a first request to show its errors or what it returns, then the loads, each
+    with the fallbacks the server counted meanwhile (0: every request compiled)."""
     url = http_load.loopback_url(f"{base}/graphql")
     async with httpx.AsyncClient(timeout=30.0) as client:
         response = await client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
@@ -494,6 +508,7 @@ async def measure_query(
         return report
     print(f"\n{name}: returns {report['returned']} ({report['bytes']:,} bytes)", flush=True)
     for concurrency in args.concurrency:
+        before = fallbacks(metrics)
         run = await measure(
             url,
             body,
@@ -502,15 +517,30 @@ async def measure_query(
             duration=args.duration,
             warmup=args.warmup,
         )
+        after = fallbacks(metrics)
+        run["fallbacks"] = None if before is None or after is None else int(after - before)
         print(f"  concurrency {concurrency}: {json.dumps(run, ensure_ascii=False)}", flush=True)
         report["runs"].append(run)
     return report
 
 
+def fallbacks(metrics: str | None) -> float | None:
+    """Requests (or fields of them) the server answered through the resolvers instead of the
+    compiled statement, so far: the sum of renkei_compiled_fallback_total."""
+    if metrics is None:
+        return None
+    text = httpx.get(metrics, timeout=5).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("renkei_compiled_fallback_total{")
+    )
+
+
 def table(reports: list[dict[str, Any]]) -> str:
     lines = [
         f"{'query':<12}{'concurrency':>12}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'ok':>8}{'failed':>8}"
+        f"{'ok':>8}{'failed':>8}{'fallbacks':>11}"
     ]
     for report in reports:
         if report["errors"]:
@@ -519,6 +549,7 @@ def table(reports: list[dict[str, Any]]) -> str:
             lines.append(
                 f"{report['query']:<12}{run['concurrency']:>12}{run['requests_per_second']!s:>12}"
                 f"{run['p50_ms']!s:>9}{run['p99_ms']!s:>9}{run['ok']:>8}{run['failed']:>8}"
+                f"{run.get('fallbacks')!s:>11}"
             )
     return "\n".join(lines)
 
@@ -537,6 +568,10 @@ def verdict(reports: list[dict[str, Any]]) -> dict[str, bool | None]:
             else None
         ),
     }
+    counted = [run.get("fallbacks") for r in reports for run in r["runs"]]
+    targets["every benchmarked query compiled (0 fallbacks)"] = (
+        all(n == 0 for n in counted) if counted and None not in counted else None
+    )
     full = by_name.get("full", {})
     for concurrency in (1, 10):
         plain, rich = runs.get(concurrency), full.get(concurrency)
@@ -610,9 +645,11 @@ def run(database: Database, args: argparse.Namespace, bench_dir: Path) -> int:
     if not args.statements_only:
         redis, redis_url = start_redis(bench_dir)
         try:
-            with serve(database, redis_url, keys, port, bench_dir / "serve.log"):
+            metrics_port = free_port()
+            metrics = f"http://127.0.0.1:{metrics_port}/metrics"
+            with serve(database, redis_url, keys, port, bench_dir / "serve.log", metrics_port):
                 reports = [
-                    asyncio.run(measure_query(base, name, body, token, args))
+                    asyncio.run(measure_query(base, name, body, token, args, metrics))
                     for name, body in (
                         ("dashboard", dashboard),
                         ("full", full),

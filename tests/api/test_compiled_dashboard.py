@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,7 +13,6 @@ from sqlalchemy import select
 from conftest import StatementCounter
 from factories import act_as, create_organization, create_user, graphql, token_for
 from renkei.db import SessionFactory, unit_of_work
-from renkei.graphql.app import create_app
 from renkei.graphql.compiled.spec import (
     MARK,
 )
@@ -115,23 +113,6 @@ query Portfolio($from: Date, $to: Date, $overdue: Boolean, $status: [MilestoneSt
 """
 
 TODAY = date.today()
-
-
-@pytest.fixture
-async def resolvers_only(
-    sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        sessions=sessions,
-        tokens=tokens,
-        redis_url=redis_url,
-        development=True,
-        compiled_reads=False,
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
-    ) as http:
-        yield http
 
 
 async def _both(

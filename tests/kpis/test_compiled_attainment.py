@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
 
@@ -12,8 +11,6 @@ import pytest
 from conftest import StatementCounter
 from factories import graphql, token_for
 from kpis.world import Party, World
-from renkei.db import SessionFactory
-from renkei.graphql.app import create_app
 from renkei.graphql.compiled.spec import (
     MARK,
 )
@@ -56,23 +53,6 @@ fragment A on KpiAttainment {
 """
 
 SPRING = (date(2026, 4, 1), date(2026, 6, 30))  # FY2026
-
-
-@pytest.fixture
-async def resolvers_only(
-    sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        sessions=sessions,
-        tokens=tokens,
-        redis_url=redis_url,
-        development=True,
-        compiled_reads=False,
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
-    ) as http:
-        yield http
 
 
 @pytest.fixture

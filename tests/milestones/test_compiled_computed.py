@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,13 +12,11 @@ import pytest
 from conftest import StatementCounter
 from factories import graphql
 from milestones.conftest import Party, World
-from renkei.db import SessionFactory, unit_of_work
-from renkei.graphql.app import create_app
+from renkei.db import unit_of_work
 from renkei.graphql.compiled.spec import (
     MARK,
 )
 from renkei.graphql.relay import to_global_id
-from renkei.identity.tokens import TokenService
 from renkei.milestones import baselines
 from renkei.milestones import service as milestones
 from renkei.milestones.models import Milestone, MilestoneStatus
@@ -74,23 +71,6 @@ query Portfolio {
   }
 }
 """
-
-
-@pytest.fixture
-async def resolvers_only(
-    sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        sessions=sessions,
-        tokens=tokens,
-        redis_url=redis_url,
-        development=True,
-        compiled_reads=False,
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
-    ) as http:
-        yield http
 
 
 async def both(

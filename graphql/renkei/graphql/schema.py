@@ -68,7 +68,7 @@ from renkei.graphql.types.organizations import (
 )
 from renkei.graphql.types.projects import ProjectQueries
 from renkei.graphql.types.regions import RegionQueries
-from renkei.graphql.types.talent import TalentQueries
+from renkei.graphql.types.talent_queries import TalentQueries
 from renkei.graphql.types.viewer import Viewer
 from renkei.identity.scopes import ORGANIZATIONS_READ
 from renkei.organizations import repository as organizations

@@ -86,13 +86,16 @@ class One:
 
 @dataclass(frozen=True)
 class Many:
-    """A plain list of objects, ordered; `source` may replace the FROM clause (e.g. unnest)."""
+    """A plain list of objects, ordered; `source` may replace the FROM clause (e.g. unnest).
+    `verbatim`: JSON text stored with the row ({t}) and the fields it holds, in their order;
+    a selection of exactly those fields reads it as it is."""
 
     type_name: str
     join: str
     order: str
     source: str | None = None
     limit: int | None = None
+    verbatim: tuple[str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -140,13 +143,26 @@ class Page:
 
 @dataclass(frozen=True)
 class Lookup:
-    """A root field returning one object by its arguments (e.g. region(id:) or region(slug:))."""
+    """A root field returning one object by its arguments (e.g. region(id:) or region(slug:));
+    without arguments, the row `where` finds (SQL with {t}: the viewer's own record)."""
 
     type_name: str
     by: dict[str, Filter]
+    where: str | None = None
 
 
-FieldSpec = Scalar | JsonText | One | Many | Inline | Page | Lookup
+@dataclass(frozen=True)
+class Rows:
+    """A root field returning a plain list, narrowed by `filters`; `ordered` replaces `order`
+    when its argument is given (SQL with {c} and that argument's {p})."""
+
+    type_name: str
+    order: str
+    filters: dict[str, Filter] = field(default_factory=dict)
+    ordered: dict[str, str] = field(default_factory=dict)
+
+
+FieldSpec = Scalar | JsonText | One | Many | Inline | Page | Lookup | Rows
 
 
 @dataclass(frozen=True)
@@ -156,7 +172,7 @@ class Table:
 
 
 TABLES: dict[str, Table] = {}
-ROOTS: dict[str, Lookup | Page] = {}
+ROOTS: dict[str, Lookup | Page | Rows] = {}
 # Scopes a token needs for root fields, as their `requires(...)` extensions say.
 ROOT_SCOPES: dict[str, str] = {}
 
@@ -168,7 +184,7 @@ def register_table(type_name: str, table: str, fields: dict[str, FieldSpec]) -> 
     )
 
 
-def register_root(name: str, spec: Lookup | Page, *, scope: str | None = None) -> None:
+def register_root(name: str, spec: Lookup | Page | Rows, *, scope: str | None = None) -> None:
     ROOTS[name] = spec
     if scope is not None:
         ROOT_SCOPES[name] = scope

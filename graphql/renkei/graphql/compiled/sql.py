@@ -58,6 +58,7 @@ from renkei.graphql.compiled.spec import (
     NotCompilable,
     One,
     Page,
+    Rows,
     Scalar,
 )
 from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -251,6 +252,12 @@ class Compiler:
             if spec.null_when is None:
                 return body
             return f"CASE WHEN {spec.null_when.format(t=alias)} THEN 'null' ELSE {body} END"
+        if (
+            isinstance(spec, Many)
+            and spec.verbatim
+            and self.exactly(spec.type_name, spec.verbatim[1], nodes)
+        ):
+            return spec.verbatim[0].format(t=alias)
         if isinstance(spec, Many):
             child = self.alias()
             body = self.object(spec.type_name, child, nodes)
@@ -549,6 +556,8 @@ class Compiler:
                     value = self.page(
                         spec, get_named_type(definition.type).name, definition, nodes, None
                     )
+                elif isinstance(spec, Rows):
+                    value = self.rows(spec, definition, nodes)
                 else:
                     value = self.lookup(spec, definition, nodes)
             except NotCompilable as why:
@@ -572,6 +581,13 @@ class Compiler:
         if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
             raise NotCompilable("one field asked with different arguments", reason="arguments")
         args = {k: v for k, v in self.arguments(definition, nodes[0]).items() if v is not None}
+        if not args and not spec.by and spec.where is not None:
+            child = self.alias()
+            body = self.object(spec.type_name, child, nodes)
+            return (
+                f"coalesce((SELECT {body} FROM {TABLES[spec.type_name].name} {child}"
+                f"{self.joins(child)} WHERE {spec.where.format(t=child)} LIMIT 1), 'null')"
+            )
         if len(args) != 1:
             raise NotCompilable("the resolvers decide between several keys", reason="arguments")
         ((name, value),) = args.items()
@@ -589,6 +605,39 @@ class Compiler:
         return (
             f"coalesce((SELECT {body} FROM {table} {child}{self.joins(child)}"
             f" WHERE {condition} LIMIT 1), 'null')"
+        )
+
+    def rows(self, spec: Rows, definition: GraphQLField, nodes: list[FieldNode]) -> str:
+        if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
+            raise NotCompilable("one field asked with different arguments", reason="arguments")
+        child = self.alias()
+        body, conditions = self.object(spec.type_name, child, nodes), []
+        order = spec.order.format(c=child)
+        for name, value in self.arguments(definition, nodes[0]).items():
+            filter_ = spec.filters.get(_snake(name))
+            if value is None:
+                continue
+            if filter_ is None:
+                raise NotCompilable(f"the {name} argument is not compiled", reason="arguments")
+            if (converted := filter_.convert(value)) is not None:
+                placeholder = self.param(converted)
+                conditions.append(filter_.sql.format(t=child, p=placeholder))
+                if _snake(name) in spec.ordered:
+                    order = spec.ordered[_snake(name)].format(c=child, p=placeholder)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        return (
+            f"(SELECT {json_array(body, order)} FROM {TABLES[spec.type_name].name} {child}"
+            f"{self.joins(child)}{where})"
+        )
+
+    def exactly(self, type_name: str, fields: tuple[str, ...], nodes: list[FieldNode]) -> bool:
+        """Whether the nodes select just these fields, in this order, unaliased."""
+        selected: dict[str, list[FieldNode]] = {}
+        for node in nodes:
+            if node.selection_set is not None:
+                self.collect(node.selection_set, type_name, selected)
+        return tuple(selected) == fields and all(
+            len(f) == 1 and f[0].name.value == k and not f[0].arguments for k, f in selected.items()
         )
 
 
