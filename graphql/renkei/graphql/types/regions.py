@@ -459,3 +459,14 @@ register_root(
     scope=PROJECTS_READ,
 )
 register_root("regions", Page("Region", _BY_NAME, source=region_list), scope=PROJECTS_READ)
+# repository.invitations_to the viewer's acting organization (none without one).
+register_root(
+    "regionInvitations",
+    Page(
+        "RegionMember",
+        _BY_CREATION,
+        where="{t}.organization_id = (SELECT renkei_organization_id())"
+        f" AND {{t}}.status = '{models.ParticipationStatus.INVITED.value}'",
+    ),
+    scope=PROJECTS_READ,
+)
