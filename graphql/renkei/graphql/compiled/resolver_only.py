@@ -10,7 +10,6 @@ from __future__ import annotations
 PENDING = "no SQL declared yet: resolved alone, by partial compilation"
 
 RESOLVER_ONLY: dict[str, str] = {
-    "Query.projectInvitations": PENDING,
     "Query.kpis": PENDING,
     "Query.node": PENDING,
     "Query.nodes": PENDING,

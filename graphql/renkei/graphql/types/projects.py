@@ -21,6 +21,7 @@ from renkei.graphql.compiled.spec import (
     NotCompilable,
     One,
     Page,
+    Rows,
     Scalar,
     column,
     computed,
@@ -498,5 +499,16 @@ register_root(
 register_root(
     "projects",
     Page("Project", (Key("name"), Key("id", "uuid")), source=_compiled_portfolio),
+    scope=PROJECTS_READ,
+)
+# repository.invitations_of the viewer's acting organization (none without one).
+register_root(
+    "projectInvitations",
+    Rows(
+        "ProjectParticipant",
+        order="{c}.created_at, {c}.id",
+        where="{t}.organization_id = (SELECT renkei_organization_id())"
+        f" AND {{t}}.status = '{ParticipationStatusValue.INVITED.value}'",
+    ),
     scope=PROJECTS_READ,
 )
