@@ -10,8 +10,6 @@ from __future__ import annotations
 PENDING = "no SQL declared yet: resolved alone, by partial compilation"
 
 RESOLVER_ONLY: dict[str, str] = {
-    "Query.regionInvitations": PENDING,
-    "Query.projectInvitations": PENDING,
     "Query.node": PENDING,
     "Query.nodes": PENDING,
     "Query.viewer": PENDING,

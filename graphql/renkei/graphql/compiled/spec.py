@@ -160,6 +160,8 @@ class Rows:
     order: str
     filters: dict[str, Filter] = field(default_factory=dict)
     ordered: dict[str, str] = field(default_factory=dict)
+    # Conditions always applied (SQL with {t}), e.g. the viewer's own rows.
+    where: str | None = None
 
 
 FieldSpec = Scalar | JsonText | One | Many | Inline | Page | Lookup | Rows

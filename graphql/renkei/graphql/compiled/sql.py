@@ -612,6 +612,8 @@ class Compiler:
             raise NotCompilable("one field asked with different arguments", reason="arguments")
         child = self.alias()
         body, conditions = self.object(spec.type_name, child, nodes), []
+        if spec.where is not None:
+            conditions.append(spec.where.format(t=child))
         order = spec.order.format(c=child)
         for name, value in self.arguments(definition, nodes[0]).items():
             filter_ = spec.filters.get(_snake(name))

@@ -11,13 +11,8 @@ import strawberry
 from sqlalchemy import Select
 
 from renkei.errors import DomainError
-from renkei.graphql.compiled.json_sql import (
-    iso_date_sql,
-    iso_datetime_sql,
-)
 from renkei.graphql.compiled.spec import (
     NUMBER,
-    WORD,
     Filter,
     JsonText,
     Key,
@@ -26,12 +21,16 @@ from renkei.graphql.compiled.spec import (
     NotCompilable,
     One,
     Page,
+    Rows,
     Scalar,
+    column,
+    computed,
     decode_global_id,
     enum_list_sql,
     enum_value,
     register_root,
-    register_table,
+    sql,
+    table,
 )
 from renkei.graphql.context import Info
 from renkei.graphql.nodes import register_node
@@ -52,7 +51,13 @@ from renkei.graphql.types.geography import Prefecture
 from renkei.graphql.types.milestones import MILESTONES_OF_PROJECT
 from renkei.graphql.types.milestones_computed import BASELINES, PROGRESS
 from renkei.graphql.types.organizations import Organization
-from renkei.graphql.types.regions import PREFECTURES_OF, ParticipationStatus
+from renkei.graphql.types.regions import (
+    LAST_CHANGED,
+    PREFECTURES_OF,
+    ParticipationStatus,
+    last_changed,
+    prefectures_of,
+)
 from renkei.identity.scopes import PROJECTS_READ
 from renkei.projects import models, repository
 from renkei.projects.service import ALLOWED_TRANSITIONS, MAX_FUNDING_SOURCES, allowed_transitions
@@ -93,55 +98,62 @@ ALL_FUNDING_SOURCES = PageArgs(first=MAX_FUNDING_SOURCES)
 ONE = PageArgs(first=1)
 
 
+_BY_CREATION = (Key("created_at", "timestamptz"), Key("id", "uuid"))
+# The first page of funding sources, summed, for those who see the project's details.
+_TOTAL_FUNDING = Scalar(
+    "CASE WHEN {t}.id IN (SELECT renkei_project_ids()) THEN (SELECT"
+    " coalesce(sum(f.amount_jpy), 0) FROM (SELECT g.amount_jpy FROM funding_sources g"
+    " WHERE g.project_id = {t}.id ORDER BY g.created_at, g.id"
+    f" LIMIT {MAX_FUNDING_SOURCES}) f)::float8 END",
+    NUMBER,
+)
+
+
+@table(models.Project)
 @strawberry.type(description="A project across prefectures, in a region or standing alone.")
 class Project(Node):
-    name: str
-    summary: str
-    category: ProjectCategory  # type: ignore[valid-type]
-    status: ProjectStatus  # type: ignore[valid-type]
-    visibility: ProjectVisibility  # type: ignore[valid-type]
-    starts_on: date | None
-    ends_on: date | None
-    version: int = strawberry.field(
-        description="Send it back with a change: a stale one gets a CONFLICT, nothing is written."
-    )
-    created_at: datetime
-    updated_at: datetime
     row: strawberry.Private[models.Project]
+    name: str = column(models.Project.name)
+    summary: str = column(models.Project.summary)
+    category: ProjectCategory = column(models.Project.category)  # type: ignore[valid-type]
+    status: ProjectStatus = column(models.Project.status)  # type: ignore[valid-type]
+    visibility: ProjectVisibility = column(models.Project.visibility)  # type: ignore[valid-type]
+    starts_on: date | None = column(models.Project.starts_on)
+    ends_on: date | None = column(models.Project.ends_on)
+    version: int = column(
+        models.Project.version,
+        description="Send it back with a change: a stale one gets a CONFLICT, nothing is written.",
+    )
+    created_at: datetime = column(models.Project.created_at)
+    updated_at: datetime = computed(LAST_CHANGED, last_changed)
+    prefectures: list[Prefecture] = computed(
+        PREFECTURES_OF,
+        prefectures_of,
+        description="The prefectures it covers, in JIS X 0401 order.",
+    )
 
     @classmethod
     def from_row(cls, row: models.Project) -> Project:
-        return cls(
-            id=to_global_id("Project", row.id),
-            name=row.name,
-            summary=row.summary,
-            category=row.category,
-            status=row.status,
-            visibility=row.visibility,
-            starts_on=row.starts_on,
-            ends_on=row.ends_on,
-            version=row.version,
-            created_at=row.created_at,
-            updated_at=row.updated_at or row.created_at,
-            row=row,
-        )
+        return cls(id=to_global_id("Project", row.id), row=row)
 
-    @strawberry.field(description="The prefectures it covers, in JIS X 0401 order.")
-    def prefectures(self) -> list[Prefecture]:
-        return [p for p in map(Prefecture.by_code, self.row.prefecture_codes) if p is not None]
+    allowed_transitions: list[ProjectStatus] = computed(  # type: ignore[valid-type]
+        JsonText(enum_list_sql("{t}.status", ALLOWED_TRANSITIONS)),
+        lambda row: list(allowed_transitions(row.status)),
+        description="The statuses it may move to next (its lead's owners and admins move it).",
+    )
 
     @strawberry.field(
-        description="The statuses it may move to next (its lead's owners and admins move it)."
+        description="The organization that leads it.",
+        metadata=sql(One("Organization", "{c}.id = {t}.lead_organization_id")),
     )
-    def allowed_transitions(self) -> list[ProjectStatus]:  # type: ignore[valid-type]
-        return list(allowed_transitions(self.row.status))
-
-    @strawberry.field(description="The organization that leads it.")
     async def lead(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.lead_organization_id)
         return Organization.from_row(row)
 
-    @strawberry.field(description="The region it belongs to; null for a standalone project.")
+    @strawberry.field(
+        description="The region it belongs to; null for a standalone project.",
+        metadata=sql(One("Region", "{c}.id = {t}.region_id")),
+    )
     async def region(
         self, info: Info
     ) -> Annotated[Region, strawberry.lazy("renkei.graphql.types.regions")] | None:
@@ -154,7 +166,15 @@ class Project(Node):
 
     @strawberry.field(
         description="Organizations taking part, in the order they were invited; empty for "
-        "those who see only the public summary."
+        "those who see only the public summary.",
+        metadata=sql(
+            Page(
+                "ProjectParticipant",
+                _BY_CREATION,
+                join="{c}.project_id = {t}.id",
+                filters={"status": Filter("{t}.status = {p}", enum_value)},
+            )
+        ),
     )
     async def participants(
         self,
@@ -176,14 +196,23 @@ class Project(Node):
 
     @strawberry.field(
         description="Where its money comes from, in the order recorded; empty for those who "
-        "see only the public summary."
+        "see only the public summary.",
+        metadata=sql(
+            Many(
+                "FundingSource",
+                join="{c}.project_id = {t}.id",
+                order="{c}.created_at, {c}.id",
+                limit=MAX_FUNDING_SOURCES,
+            )
+        ),
     )
     async def funding_sources(self, info: Info) -> list[FundingSource]:
         return [FundingSource.from_row(r) for r in await self._funding_rows(info)]
 
     @strawberry.field(
         description="The sum of its funding sources in JPY; null for those who see only the "
-        "public summary."
+        "public summary.",
+        metadata=sql(_TOTAL_FUNDING),
     )
     async def total_funding_jpy(self, info: Info) -> float | None:
         if not (await info.context.loaders.project_details.load((self.row.id, ONE))).rows:
@@ -192,7 +221,8 @@ class Project(Node):
 
     @strawberry.field(
         description="Its milestones by due date, optionally of some statuses; empty for those "
-        "who see only the public summary."
+        "who see only the public summary.",
+        metadata=sql(MILESTONES_OF_PROJECT),
     )
     async def milestones(
         self,
@@ -214,7 +244,8 @@ class Project(Node):
     @strawberry.field(
         description="Progress rolled up from its milestones by the published formula, with "
         "every input: weight × progress summed over milestones not cancelled (DONE counts 100), "
-        "divided by the sum of their weights."
+        "divided by the sum of their weights.",
+        metadata=sql(PROGRESS),
     )
     async def progress(
         self, info: Info
@@ -223,7 +254,9 @@ class Project(Node):
 
         return await project_progress(info, self.row.id)
 
-    @strawberry.field(description="Frozen snapshots of its milestones, oldest first.")
+    @strawberry.field(
+        description="Frozen snapshots of its milestones, oldest first.", metadata=sql(BASELINES)
+    )
     async def baselines(
         self, info: Info
     ) -> list[Annotated[Baseline, strawberry.lazy("renkei.graphql.types.milestones")]]:
@@ -231,7 +264,10 @@ class Project(Node):
 
         return await project_baselines(info, self.row.id)
 
-    @strawberry.field(description="The project's KPIs, by name; empty for a summary.")
+    @strawberry.field(
+        description="The project's KPIs, by name; empty for a summary.",
+        metadata=sql(Page("Kpi", (Key("name"), Key("id", "uuid")), join="{c}.project_id = {t}.id")),
+    )
     async def kpis(
         self,
         info: Info,
@@ -246,7 +282,8 @@ class Project(Node):
 
     @strawberry.field(
         description="Changes to the project, oldest first (`last: 20` for the newest); "
-        "visible to those who see its details."
+        "visible to those who see its details.",
+        metadata=sql(ACTIVITY_OF_SUBJECT),
     )
     async def activity(
         self,
@@ -259,41 +296,38 @@ class Project(Node):
         return await activity_of(info, self.row.id, PageArgs.of(first, after, last, before))
 
 
+@table(models.ProjectParticipant)
 @strawberry.type(description="An organization's part in a project, from invitation to answer.")
 class ProjectParticipant(Node):
-    role: ParticipantRole  # type: ignore[valid-type]
-    status: ParticipationStatus  # type: ignore[valid-type]
-    responded_at: datetime | None = strawberry.field(
-        description="When its admins accepted or declined; null while invited."
-    )
-    created_at: datetime
     row: strawberry.Private[models.ProjectParticipant]
+    role: ParticipantRole = column(models.ProjectParticipant.role)  # type: ignore[valid-type]
+    status: ParticipationStatus = column(models.ProjectParticipant.status)  # type: ignore[valid-type]
+    responded_at: datetime | None = column(
+        models.ProjectParticipant.responded_at,
+        description="When its admins accepted or declined; null while invited.",
+    )
+    created_at: datetime = column(models.ProjectParticipant.created_at)
 
     @classmethod
     def from_row(cls, row: models.ProjectParticipant) -> ProjectParticipant:
-        return cls(
-            id=to_global_id("ProjectParticipant", row.id),
-            role=row.role,
-            status=row.status,
-            responded_at=row.responded_at,
-            created_at=row.created_at,
-            row=row,
-        )
+        return cls(id=to_global_id("ProjectParticipant", row.id), row=row)
 
     @strawberry.field(
-        description="The project; null once you may no longer see it (after declining)."
+        description="The project; null once you may no longer see it (after declining).",
+        metadata=sql(One("Project", "{c}.id = {t}.project_id")),
     )
     async def project(self, info: Info) -> Project | None:
         row = await info.context.loaders.project.load(self.row.project_id)
         return Project.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(One("Organization", "{c}.id = {t}.organization_id")))
     async def organization(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row)
 
     @strawberry.field(
         description="Changes to this participation: invitation, answer.",
+        metadata=sql(ACTIVITY_OF_SUBJECT),
     )
     async def activity(
         self,
@@ -306,35 +340,37 @@ class ProjectParticipant(Node):
         return await activity_of(info, self.row.id, PageArgs.of(first, after, last, before))
 
 
+@table(models.FundingSource)
 @strawberry.type(description="Money for a project: 交付金, 企業版ふるさと納税, a bank's loan, …")
 class FundingSource(Node):
-    kind: FundingKind  # type: ignore[valid-type]
-    name: str
-    amount_jpy: float = strawberry.field(description="In JPY, a whole number.")
-    fiscal_year: int | None = strawberry.field(description="年度 (FY2025 starts 2025-04-01).")
-    created_at: datetime
     row: strawberry.Private[models.FundingSource]
+    kind: FundingKind = column(models.FundingSource.kind)  # type: ignore[valid-type]
+    name: str = column(models.FundingSource.name)
+    amount_jpy: float = column(
+        models.FundingSource.amount_jpy, description="In JPY, a whole number."
+    )
+    fiscal_year: int | None = column(
+        models.FundingSource.fiscal_year, description="年度 (FY2025 starts 2025-04-01)."
+    )
+    created_at: datetime = column(models.FundingSource.created_at)
 
     @classmethod
     def from_row(cls, row: models.FundingSource) -> FundingSource:
-        return cls(
-            id=to_global_id("FundingSource", row.id),
-            kind=row.kind,
-            name=row.name,
-            amount_jpy=float(row.amount_jpy),
-            fiscal_year=row.fiscal_year,
-            created_at=row.created_at,
-            row=row,
-        )
+        return cls(id=to_global_id("FundingSource", row.id), row=row)
 
-    @strawberry.field(description="The organization that provides it, when one is named.")
+    @strawberry.field(
+        description="The organization that provides it, when one is named.",
+        metadata=sql(One("Organization", "{c}.id = {t}.funder_organization_id")),
+    )
     async def funder(self, info: Info) -> Organization | None:
         if self.row.funder_organization_id is None:
             return None
         row = await info.context.loaders.organization.load(self.row.funder_organization_id)
         return Organization.from_row(row) if row else None
 
-    @strawberry.field(description="The project it funds.")
+    @strawberry.field(
+        description="The project it funds.", metadata=sql(One("Project", "{c}.id = {t}.project_id"))
+    )
     async def project(self, info: Info) -> Project | None:
         row = await info.context.loaders.project.load(self.row.project_id)
         return Project.from_row(row) if row else None
@@ -437,78 +473,6 @@ register_node(
 register_node("FundingSource", models.FundingSource, FundingSource.from_row, PROJECTS_READ)
 
 
-_BY_CREATION = (Key("created_at", "timestamptz"), Key("id", "uuid"))
-register_table(
-    "Project",
-    "projects",
-    {
-        "name": Scalar("{t}.name"),
-        "summary": Scalar("{t}.summary"),
-        "category": Scalar("{t}.category", WORD),
-        "status": Scalar("{t}.status", WORD),
-        "visibility": Scalar("{t}.visibility", WORD),
-        "starts_on": Scalar(iso_date_sql("{t}.starts_on"), WORD),
-        "ends_on": Scalar(iso_date_sql("{t}.ends_on"), WORD),
-        "version": Scalar("{t}.version", NUMBER),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
-        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)"), WORD),
-        "prefectures": PREFECTURES_OF,
-        "allowed_transitions": JsonText(enum_list_sql("{t}.status", ALLOWED_TRANSITIONS)),
-        "lead": One("Organization", "{c}.id = {t}.lead_organization_id"),
-        "region": One("Region", "{c}.id = {t}.region_id"),
-        "participants": Page(
-            "ProjectParticipant",
-            _BY_CREATION,
-            join="{c}.project_id = {t}.id",
-            filters={"status": Filter("{t}.status = {p}", enum_value)},
-        ),
-        "funding_sources": Many(
-            "FundingSource",
-            join="{c}.project_id = {t}.id",
-            order="{c}.created_at, {c}.id",
-            limit=MAX_FUNDING_SOURCES,
-        ),
-        "kpis": Page("Kpi", (Key("name"), Key("id", "uuid")), join="{c}.project_id = {t}.id"),
-        "milestones": MILESTONES_OF_PROJECT,
-        "progress": PROGRESS,
-        "baselines": BASELINES,
-        "activity": ACTIVITY_OF_SUBJECT,
-        # The first page of funding sources, summed, for those who see the project's details.
-        "total_funding_jpy": Scalar(
-            "CASE WHEN {t}.id IN (SELECT renkei_project_ids()) THEN (SELECT"
-            " coalesce(sum(f.amount_jpy), 0) FROM (SELECT g.amount_jpy FROM funding_sources g"
-            " WHERE g.project_id = {t}.id ORDER BY g.created_at, g.id"
-            f" LIMIT {MAX_FUNDING_SOURCES}) f)::float8 END",
-            NUMBER,
-        ),
-    },
-)
-register_table(
-    "ProjectParticipant",
-    "project_participants",
-    {
-        "role": Scalar("{t}.role", WORD),
-        "status": Scalar("{t}.status", WORD),
-        "responded_at": Scalar(iso_datetime_sql("{t}.responded_at"), WORD),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
-        "project": One("Project", "{c}.id = {t}.project_id"),
-        "organization": One("Organization", "{c}.id = {t}.organization_id"),
-        "activity": ACTIVITY_OF_SUBJECT,
-    },
-)
-register_table(
-    "FundingSource",
-    "funding_sources",
-    {
-        "kind": Scalar("{t}.kind", WORD),
-        "name": Scalar("{t}.name"),
-        "amount_jpy": Scalar("({t}.amount_jpy)::float8", NUMBER),
-        "fiscal_year": Scalar("{t}.fiscal_year", NUMBER),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
-        "funder": One("Organization", "{c}.id = {t}.funder_organization_id"),
-        "project": One("Project", "{c}.id = {t}.project_id"),
-    },
-)
 register_root(
     "project",
     Lookup("Project", by={"id": Filter("{t}.id = {p}", decode_global_id("Project"))}),
@@ -517,5 +481,16 @@ register_root(
 register_root(
     "projects",
     Page("Project", (Key("name"), Key("id", "uuid")), source=_compiled_portfolio),
+    scope=PROJECTS_READ,
+)
+# repository.invitations_of the viewer's acting organization (none without one).
+register_root(
+    "projectInvitations",
+    Rows(
+        "ProjectParticipant",
+        order="{c}.created_at, {c}.id",
+        where="{t}.organization_id = (SELECT renkei_organization_id())"
+        f" AND {{t}}.status = '{ParticipationStatusValue.INVITED.value}'",
+    ),
     scope=PROJECTS_READ,
 )

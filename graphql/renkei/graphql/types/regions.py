@@ -5,17 +5,14 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import strawberry
+from sqlalchemy import Select
 
 from renkei.activity.models import SubjectType
-from renkei.graphql.compiled.json_sql import (
-    iso_date_sql,
-    iso_datetime_sql,
-)
+from renkei.graphql.compiled.json_sql import iso_datetime_sql
 from renkei.graphql.compiled.spec import (
-    NUMBER,
     WORD,
     Filter,
     Inline,
@@ -26,10 +23,13 @@ from renkei.graphql.compiled.spec import (
     One,
     Page,
     Scalar,
+    column,
+    computed,
     decode_global_id,
     enum_value,
     register_root,
-    register_table,
+    sql,
+    table,
 )
 from renkei.graphql.context import Info
 from renkei.graphql.nodes import register_node
@@ -53,7 +53,6 @@ from renkei.graphql.types.organizations import Organization
 from renkei.identity.scopes import PROJECTS_READ
 from renkei.organizations.service import is_slug
 from renkei.regions import models, repository
-from renkei.text_search import bigrams
 
 if TYPE_CHECKING:
     from renkei.graphql.types.kpis import Kpi, KpiRollup
@@ -67,91 +66,133 @@ ParticipationStatus = strawberry.enum(
     description="Where an organization stands: it joins only by accepting an invitation.",
 )
 
+_BY_CREATION = (Key("created_at", "timestamptz"), Key("id", "uuid"))
+_BY_NAME = (Key("name"), Key("id", "uuid"))
+# The prefectures of a region's or a project's `prefecture_codes`, in the order stored.
+PREFECTURES_OF = Many(
+    "Prefecture",
+    join="true",
+    order="u.n",
+    source="unnest({t}.prefecture_codes) WITH ORDINALITY u(code, n)"
+    " JOIN prefectures {c} ON {c}.code = u.code",
+)
 
+
+class _Row(Protocol):
+    """What a region and a project both have."""
+
+    prefecture_codes: list[str]
+    created_at: datetime
+    updated_at: datetime | None
+
+
+def last_changed(row: _Row) -> datetime:
+    """A region's or a project's `updatedAt`: its creation until its first change."""
+    return row.updated_at or row.created_at
+
+
+def prefectures_of(row: _Row) -> list[Prefecture]:
+    """A region's or a project's prefectures, in the order of its `prefecture_codes`."""
+    return [p for p in map(Prefecture.by_code, row.prefecture_codes) if p is not None]
+
+
+LAST_CHANGED = Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)"), WORD)
+
+
+@table(models.Region)
 @strawberry.type(description="宣言: the public declaration that founds a region.")
 class RegionDeclaration:
-    text: str
-    declared_on: date | None
-    region: strawberry.Private[models.Region]
+    row: strawberry.Private[models.Region]
+    text: str = column(models.Region.declaration_text)
+    declared_on: date | None = column(models.Region.declared_on)
 
     @strawberry.field(
         description="The member organizations that signed it, in the order they joined "
-        f"(the first {MAX_PAGE_SIZE})."
+        f"(the first {MAX_PAGE_SIZE}).",
+        metadata=sql(
+            Many(
+                "Organization",
+                join="m.region_id = {t}.id AND m.status = 'ACTIVE' AND m.is_signatory",
+                order="m.created_at, m.id",
+                source="region_members m JOIN organizations {c} ON {c}.id = m.organization_id",
+                limit=MAX_PAGE_SIZE,
+            )
+        ),
     )
     async def signatories(self, info: Info) -> list[Organization]:
         loader = info.context.loaders.region_signatories
-        page = await loader.load((self.region.id, PageArgs(first=MAX_PAGE_SIZE)))
+        page = await loader.load((self.row.id, PageArgs(first=MAX_PAGE_SIZE)))
         rows = await info.context.loaders.organization.load_many(
             [m.organization_id for m in page.rows]
         )
         return [Organization.from_row(row) for row in rows if row is not None]
 
 
+@table(models.Region)
 @strawberry.type(
     description="ビジョン: the region's plan (projects, 役割分担, 実施体制); each adoption is a "
     "new version, earlier ones are in the activity log."
 )
 class RegionVision:
-    text: str
-    adopted_on: date | None
-    version: int
+    row: strawberry.Private[models.Region]
+    text: str = column(models.Region.vision_text)
+    adopted_on: date | None = column(models.Region.vision_adopted_on)
+    version: int = column(models.Region.vision_version)
 
 
+@table(models.Region)
 @strawberry.type(
     description="広域リージョン: a consortium across prefectures, run by a secretariat."
 )
 class Region(Node):
-    slug: str
-    name: str
-    version: int = strawberry.field(
-        description="Send it back with a change: a stale one conflicts."
-    )
-    created_at: datetime
-    updated_at: datetime
     row: strawberry.Private[models.Region]
+    slug: str = column(models.Region.slug)
+    name: str = column(models.Region.name)
+    version: int = column(
+        models.Region.version, description="Send it back with a change: a stale one conflicts."
+    )
+    created_at: datetime = column(models.Region.created_at)
+    updated_at: datetime = computed(LAST_CHANGED, last_changed)
+    prefectures: list[Prefecture] = computed(
+        PREFECTURES_OF,
+        prefectures_of,
+        description="The prefectures it covers, in JIS X 0401 order.",
+    )
 
     @classmethod
     def from_row(cls, row: models.Region) -> Region:
-        return cls(
-            id=to_global_id("Region", row.id),
-            slug=row.slug,
-            name=row.name,
-            version=row.version,
-            created_at=row.created_at,
-            updated_at=row.updated_at or row.created_at,
-            row=row,
-        )
+        return cls(id=to_global_id("Region", row.id), row=row)
 
-    @strawberry.field(description="The prefectures it covers, in JIS X 0401 order.")
-    def prefectures(self) -> list[Prefecture]:
-        return [p for p in map(Prefecture.by_code, self.row.prefecture_codes) if p is not None]
-
-    @strawberry.field(description="事務局: the organization that runs the region.")
+    @strawberry.field(
+        description="事務局: the organization that runs the region.",
+        metadata=sql(One("Organization", "{c}.id = {t}.secretariat_organization_id")),
+    )
     async def secretariat(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.secretariat_organization_id)
         return Organization.from_row(row)
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(Inline("RegionDeclaration")))
     def declaration(self) -> RegionDeclaration:
-        return RegionDeclaration(
-            text=self.row.declaration_text,
-            declared_on=self.row.declared_on,
-            region=self.row,
-        )
+        return RegionDeclaration(row=self.row)
 
-    @strawberry.field(description="The vision in force; null until one is adopted.")
+    @strawberry.field(
+        description="The vision in force; null until one is adopted.",
+        metadata=sql(Inline("RegionVision", null_when="{t}.vision_text IS NULL")),
+    )
     def vision(self) -> RegionVision | None:
-        if self.row.vision_text is None:
-            return None
-        return RegionVision(
-            text=self.row.vision_text,
-            adopted_on=self.row.vision_adopted_on,
-            version=self.row.vision_version,
-        )
+        return None if self.row.vision_text is None else RegionVision(row=self.row)
 
     @strawberry.field(
         description="Member organizations, in the order they were invited. Active ones are "
-        "public; invitations and past members show to the secretariat and to that organization."
+        "public; invitations and past members show to the secretariat and to that organization.",
+        metadata=sql(
+            Page(
+                "RegionMember",
+                _BY_CREATION,
+                join="{c}.region_id = {t}.id",
+                filters={"status": Filter("{t}.status = {p}", enum_value)},
+            )
+        ),
     )
     async def members(
         self,
@@ -167,7 +208,20 @@ class Region(Node):
         page = await info.context.loaders.region_members.load((self.row.id, args, wanted))
         return to_connection(page, RegionMember.from_row)
 
-    @strawberry.field(description="The region's projects you may see, by name.")
+    @strawberry.field(
+        description="The region's projects you may see, by name.",
+        metadata=sql(
+            Page(
+                "Project",
+                _BY_NAME,
+                join="{c}.region_id = {t}.id",
+                filters={
+                    "category": Filter("{t}.category = {p}", enum_value),
+                    "status": Filter("{t}.status = {p}", enum_value),
+                },
+            )
+        ),
+    )
     async def projects(
         self,
         info: Info,
@@ -187,7 +241,10 @@ class Region(Node):
         page = await loader.load((self.row.id, args, (category, status)))
         return to_connection(page, Project.from_row)
 
-    @strawberry.field(description="The region's own KPIs, by name; for its members.")
+    @strawberry.field(
+        description="The region's own KPIs, by name; for its members.",
+        metadata=sql(Page("Kpi", _BY_NAME, join="{c}.region_id = {t}.id")),
+    )
     async def kpis(
         self,
         info: Info,
@@ -202,7 +259,8 @@ class Region(Node):
 
     @strawberry.field(
         description="The region's KPIs and its projects' you may see, rolled up: the mean "
-        "attainment, with the formula and each KPI's inputs."
+        "attainment, with the formula and each KPI's inputs.",
+        metadata=sql(KPI_ROLLUP),
     )
     async def kpi_rollup(
         self, info: Info
@@ -213,7 +271,17 @@ class Region(Node):
 
     @strawberry.field(
         description="Changes to the region and its membership, oldest first (`last: 20` for "
-        "the newest); visible to its active members."
+        "the newest); visible to its active members.",
+        # repository.activity: entries about the region and its members, not its projects.
+        metadata=sql(
+            Page(
+                "Activity",
+                ACTIVITY_ORDER,
+                join="{c}.region_id = {t}.id",
+                where=f"{{t}}.subject_type IN ('{SubjectType.REGION.value}',"
+                f" '{SubjectType.REGION_MEMBER.value}') AND {{t}}.project_id IS NULL",
+            )
+        ),
     )
     async def activity(
         self,
@@ -228,36 +296,32 @@ class Region(Node):
         return to_connection(page, Activity.from_row)
 
 
+@table(models.RegionMember)
 @strawberry.type(description="An organization's place in a region, from invitation to answer.")
 class RegionMember(Node):
-    role: RegionRole  # type: ignore[valid-type]
-    status: ParticipationStatus  # type: ignore[valid-type]
-    is_signatory: bool = strawberry.field(description="Signs the declaration (宣言).")
-    responded_at: datetime | None = strawberry.field(
-        description="When its admins accepted or declined; null while invited."
-    )
-    created_at: datetime
     row: strawberry.Private[models.RegionMember]
+    role: RegionRole = column(models.RegionMember.role)  # type: ignore[valid-type]
+    status: ParticipationStatus = column(models.RegionMember.status)  # type: ignore[valid-type]
+    is_signatory: bool = column(
+        models.RegionMember.is_signatory, description="Signs the declaration (宣言)."
+    )
+    responded_at: datetime | None = column(
+        models.RegionMember.responded_at,
+        description="When its admins accepted or declined; null while invited.",
+    )
+    created_at: datetime = column(models.RegionMember.created_at)
 
     @classmethod
     def from_row(cls, row: models.RegionMember) -> RegionMember:
-        return cls(
-            id=to_global_id("RegionMember", row.id),
-            role=row.role,
-            status=row.status,
-            is_signatory=row.is_signatory,
-            responded_at=row.responded_at,
-            created_at=row.created_at,
-            row=row,
-        )
+        return cls(id=to_global_id("RegionMember", row.id), row=row)
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(One("Region", "{c}.id = {t}.region_id")))
     async def region(self, info: Info) -> Region:
         row = await info.context.loaders.region.load(self.row.region_id)
         assert row is not None, "a member's region is visible to whoever sees the member"
         return Region.from_row(row)
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(One("Organization", "{c}.id = {t}.organization_id")))
     async def organization(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row)
@@ -265,6 +329,16 @@ class RegionMember(Node):
 
 def _prefecture_code(code: str) -> str:
     return unicodedata.normalize("NFKC", code).strip().zfill(2)
+
+
+def region_list(args: dict[str, Any]) -> Select[models.Region]:
+    """The repository's regions for the `regions` arguments: the resolver's and the compiled
+    page's one row source."""
+    prefecture_code, search = args.get("prefecture_code"), args.get("search")
+    return repository.regions(
+        prefecture_code=_prefecture_code(prefecture_code) if prefecture_code else None,
+        search=search,
+    )
 
 
 @strawberry.type
@@ -306,10 +380,7 @@ class RegionQueries:
         search: str | None = None,
     ) -> Connection[Region]:
         args = PageArgs.of(first, after, last, before)
-        stmt = repository.regions(
-            prefecture_code=_prefecture_code(prefecture_code) if prefecture_code else None,
-            search=search,
-        )
+        stmt = region_list({"prefecture_code": prefecture_code, "search": search})
         pages = await info.context.run(
             lambda s: fetch_pages(
                 s, stmt, order_by=(models.Region.name, models.Region.id), args=args
@@ -348,93 +419,6 @@ register_node("Region", models.Region, Region.from_row, PROJECTS_READ)
 register_node("RegionMember", models.RegionMember, RegionMember.from_row, PROJECTS_READ)
 
 
-_BY_CREATION = (Key("created_at", "timestamptz"), Key("id", "uuid"))
-PREFECTURES_OF = Many(
-    "Prefecture",
-    join="true",
-    order="u.n",
-    source="unnest({t}.prefecture_codes) WITH ORDINALITY u(code, n)"
-    " JOIN prefectures {c} ON {c}.code = u.code",
-)
-register_table(
-    "Region",
-    "regions",
-    {
-        "slug": Scalar("{t}.slug"),
-        "name": Scalar("{t}.name"),
-        "version": Scalar("{t}.version", NUMBER),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
-        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)"), WORD),
-        "prefectures": PREFECTURES_OF,
-        "secretariat": One("Organization", "{c}.id = {t}.secretariat_organization_id"),
-        "declaration": Inline("RegionDeclaration"),
-        "vision": Inline("RegionVision", null_when="{t}.vision_text IS NULL"),
-        "members": Page(
-            "RegionMember",
-            _BY_CREATION,
-            join="{c}.region_id = {t}.id",
-            filters={"status": Filter("{t}.status = {p}", enum_value)},
-        ),
-        "projects": Page(
-            "Project",
-            (Key("name"), Key("id", "uuid")),
-            join="{c}.region_id = {t}.id",
-            filters={
-                "category": Filter("{t}.category = {p}", enum_value),
-                "status": Filter("{t}.status = {p}", enum_value),
-            },
-        ),
-        "kpis": Page("Kpi", (Key("name"), Key("id", "uuid")), join="{c}.region_id = {t}.id"),
-        "kpi_rollup": KPI_ROLLUP,
-        # repository.activity: entries about the region and its members, not its projects.
-        "activity": Page(
-            "Activity",
-            ACTIVITY_ORDER,
-            join="{c}.region_id = {t}.id",
-            where=f"{{t}}.subject_type IN ('{SubjectType.REGION.value}',"
-            f" '{SubjectType.REGION_MEMBER.value}') AND {{t}}.project_id IS NULL",
-        ),
-    },
-)
-register_table(
-    "RegionDeclaration",
-    "regions",
-    {
-        "text": Scalar("{t}.declaration_text"),
-        "declared_on": Scalar(iso_date_sql("{t}.declared_on"), WORD),
-        "signatories": Many(
-            "Organization",
-            join="m.region_id = {t}.id AND m.status = 'ACTIVE' AND m.is_signatory",
-            order="m.created_at, m.id",
-            source="region_members m JOIN organizations {c} ON {c}.id = m.organization_id",
-            limit=MAX_PAGE_SIZE,
-        ),
-    },
-)
-register_table(
-    "RegionVision",
-    "regions",
-    {
-        "text": Scalar("{t}.vision_text"),
-        "adopted_on": Scalar(iso_date_sql("{t}.vision_adopted_on"), WORD),
-        "version": Scalar("{t}.vision_version", NUMBER),
-    },
-)
-register_table(
-    "RegionMember",
-    "region_members",
-    {
-        "role": Scalar("{t}.role", WORD),
-        "status": Scalar("{t}.status", WORD),
-        "is_signatory": Scalar("{t}.is_signatory", NUMBER),
-        "responded_at": Scalar(iso_datetime_sql("{t}.responded_at"), WORD),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
-        "region": One("Region", "{c}.id = {t}.region_id"),
-        "organization": One("Organization", "{c}.id = {t}.organization_id"),
-    },
-)
-
-
 def _region_slug(value: str) -> str:
     slug = value.strip().lower()
     if not is_slug(slug):
@@ -453,19 +437,15 @@ register_root(
     ),
     scope=PROJECTS_READ,
 )
+register_root("regions", Page("Region", _BY_NAME, source=region_list), scope=PROJECTS_READ)
+# repository.invitations_to the viewer's acting organization (none without one).
 register_root(
-    "regions",
+    "regionInvitations",
     Page(
-        "Region",
-        (Key("name"), Key("id", "uuid")),
-        filters={
-            "prefecture_code": Filter(
-                "{t}.prefecture_codes @> ARRAY[CAST({p} AS varchar)]", _prefecture_code
-            ),
-            "search": Filter(
-                "{t}.search_terms @> CAST({p} AS text[])", lambda q: bigrams(q) or None
-            ),
-        },
+        "RegionMember",
+        _BY_CREATION,
+        where="{t}.organization_id = (SELECT renkei_organization_id())"
+        f" AND {{t}}.status = '{models.ParticipationStatus.INVITED.value}'",
     ),
     scope=PROJECTS_READ,
 )
