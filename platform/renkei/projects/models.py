@@ -115,7 +115,8 @@ class Project(IdMixin, TimestampMixin, Base):
     open_region_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
         Computed(
-            "coalesce(CASE WHEN visibility IN ('REGION', 'PUBLIC') THEN region_id END,"
+            "coalesce(CASE WHEN visibility = ANY (ARRAY['REGION', 'PUBLIC'])"
+            " THEN region_id ELSE NULL END,"
             f" '{NO_OPEN_REGION}'::uuid)",
             persisted=True,
         ),

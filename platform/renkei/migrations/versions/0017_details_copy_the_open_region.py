@@ -137,7 +137,8 @@ def _policies(sees) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyp
 def upgrade() -> None:
     op.execute(
         "ALTER TABLE projects ADD COLUMN open_region_id uuid NOT NULL GENERATED ALWAYS AS"
-        " (coalesce(CASE WHEN visibility IN ('REGION', 'PUBLIC') THEN region_id END,"
+        " (coalesce(CASE WHEN visibility = ANY (ARRAY['REGION', 'PUBLIC'])"
+        " THEN region_id ELSE NULL END,"
         f" '{NO_OPEN_REGION}'::uuid)) STORED"
     )
     op.execute(
