@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import DateTime, Enum, MetaData, func
+from sqlalchemy import DateTime, Enum, FetchedValue, ForeignKeyConstraint, MetaData, Uuid, func
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 
 from renkei.tenancy import Viewer, set_viewer
 
@@ -31,6 +32,33 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# A project's `open_region_id`: its region while it is open to it (visibility REGION or PUBLIC),
+# else this id, which no region has. A project's details copy it (`project_open_region_id`) so
+# that row-level security asks "open to one of my regions?" of the row itself, with no lookup;
+# a foreign key keeps the copy equal to the project's (ON UPDATE CASCADE) and a trigger fills it.
+NO_OPEN_REGION = "00000000-0000-0000-0000-000000000000"
+
+
+# The mapper arguments of a model with a copy (or projects): the database fills it, and the ORM
+# must not read it back with RETURNING, which row-level security would check against a row
+# (a new project, say) that its writer may not read yet; nothing in the application reads it.
+NOT_FETCHED: dict[str, Any] = {"eager_defaults": False}
+
+
+def open_region_copy(*, nullable: bool = False) -> MappedColumn[Any]:
+    """The copy of the row's project's open region, filled by the database."""
+    return mapped_column(Uuid, nullable=nullable, server_default=FetchedValue())
+
+
+def open_region_key(
+    project: str = "project_id", copy: str = "project_open_region_id"
+) -> ForeignKeyConstraint:
+    """The foreign key that keeps `copy` equal to the open region of the project in `project`."""
+    return ForeignKeyConstraint(
+        [copy, project], ["projects.open_region_id", "projects.id"], onupdate="CASCADE"
+    )
 
 
 def str_enum(enum: type[StrEnum], name: str) -> Enum:

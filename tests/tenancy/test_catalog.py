@@ -31,6 +31,10 @@ DEFINER_READS = {
 DEFINER_COLUMN_READS = {"browser_sessions": ["expires_at", "id", "revoked_at", "user_id"]}
 DEFINER_FUNCTIONS = {
     "renkei_act_as",
+    # A trigger function (which no one can call): it fills a detail's copy of its project's
+    # open region (migration 0017) from projects, which the inserter may not see. It reads one
+    # column of one project and writes only the row being inserted.
+    "renkei_copy_open_region",
     "renkei_introduced_professional_ids",
     "renkei_invited_project_ids",
     "renkei_led_project_ids",
@@ -299,7 +303,7 @@ async def test_the_definer_only_reads_who_belongs_where(owner_engine: AsyncEngin
         owner_engine,
         "SELECT p.proname AS name, p.proowner::regrole::text AS owner, p.proconfig AS config,"
         " p.provolatile AS volatility, has_function_privilege('public', p.oid, 'EXECUTE')"
-        " AS public FROM pg_proc p WHERE p.prosecdef",
+        " AS public, p.prorettype::regtype::text AS returns FROM pg_proc p WHERE p.prosecdef",
     )
     policies = [p for p in await _rows(owner_engine, POLICIES) if DEFINER_ROLE in p["roles"]]
     # then it cannot log in, bypass row-level security or make roles
@@ -325,8 +329,13 @@ async def test_the_definer_only_reads_who_belongs_where(owner_engine: AsyncEngin
     for function in functions:
         assert function["owner"] == DEFINER_ROLE
         assert function["config"] == ["search_path=public"]
-        # Only the function that puts the viewer into the transaction writes (its settings).
-        assert function["volatility"] == ("v" if function["name"] == "renkei_act_as" else "s")
+        # Only the function that puts the viewer into the transaction writes (its settings),
+        # and the trigger function that fills the row being written (volatile, as it must see
+        # the project as the statement left it).
+        writes = {"renkei_act_as", "renkei_copy_open_region"}
+        assert function["volatility"] == ("v" if function["name"] in writes else "s")
+        # and only the copying one is a trigger function, which SQL cannot call directly
+        assert (function["returns"] == "trigger") == (function["name"] == "renkei_copy_open_region")
         assert function["public"] is False
 
 

@@ -21,9 +21,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from renkei.db import Base, IdMixin, TimestampMixin, str_enum
+from renkei.db import (
+    NOT_FETCHED,
+    Base,
+    IdMixin,
+    TimestampMixin,
+    open_region_copy,
+    open_region_key,
+    str_enum,
+)
 
 _ONE_OWNER = "(project_id IS NULL) <> (region_id IS NULL)"
+_COPIED = "(project_id IS NULL) = (project_open_region_id IS NULL)"
 
 
 class KpiDirection(StrEnum):
@@ -40,8 +49,11 @@ class ObservationSource(StrEnum):
 
 class Kpi(IdMixin, TimestampMixin, Base):
     __tablename__ = "kpis"
+    __mapper_args__ = NOT_FETCHED
     __table_args__ = (
         CheckConstraint(_ONE_OWNER, name="project_or_region"),
+        CheckConstraint(_COPIED, name="open_region_copied"),
+        open_region_key(),
         Index("ix_kpis_project_id", "project_id", "name", "id"),
         Index("ix_kpis_region_id", "region_id", "name", "id"),
     )
@@ -49,6 +61,7 @@ class Kpi(IdMixin, TimestampMixin, Base):
     project_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE")
     )
+    project_open_region_id: Mapped[uuid.UUID | None] = open_region_copy(nullable=True)
     region_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("regions.id", ondelete="CASCADE")
     )
@@ -71,7 +84,12 @@ class KpiTarget(Base):
     """The value a KPI should reach by the end of a fiscal year (年度, April to March)."""
 
     __tablename__ = "kpi_targets"
-    __table_args__ = (CheckConstraint(_ONE_OWNER, name="project_or_region"),)
+    __mapper_args__ = NOT_FETCHED
+    __table_args__ = (
+        CheckConstraint(_ONE_OWNER, name="project_or_region"),
+        CheckConstraint(_COPIED, name="open_region_copied"),
+        open_region_key(),
+    )
 
     kpi_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("kpis.id", ondelete="CASCADE"), primary_key=True
@@ -82,6 +100,7 @@ class KpiTarget(Base):
     project_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE")
     )
+    project_open_region_id: Mapped[uuid.UUID | None] = open_region_copy(nullable=True)
     region_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("regions.id", ondelete="CASCADE")
     )
@@ -91,8 +110,11 @@ class KpiObservation(IdMixin, TimestampMixin, Base):
     """A value observed for one period; entering the same period again corrects it."""
 
     __tablename__ = "kpi_observations"
+    __mapper_args__ = NOT_FETCHED
     __table_args__ = (
         CheckConstraint(_ONE_OWNER, name="project_or_region"),
+        CheckConstraint(_COPIED, name="open_region_copied"),
+        open_region_key(),
         CheckConstraint("period_start <= period_end", name="period_order"),
         UniqueConstraint("kpi_id", "period_start", "period_end"),
         Index("ix_kpi_observations_kpi_id_period_end", "kpi_id", "period_end", "id"),
@@ -102,6 +124,7 @@ class KpiObservation(IdMixin, TimestampMixin, Base):
     project_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE")
     )
+    project_open_region_id: Mapped[uuid.UUID | None] = open_region_copy(nullable=True)
     region_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("regions.id", ondelete="CASCADE")
     )

@@ -28,7 +28,15 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
-from renkei.db import Base, IdMixin, TimestampMixin, str_enum
+from renkei.db import (
+    NOT_FETCHED,
+    Base,
+    IdMixin,
+    TimestampMixin,
+    open_region_copy,
+    open_region_key,
+    str_enum,
+)
 
 
 class MilestoneStatus(StrEnum):
@@ -59,6 +67,7 @@ CLOSED = frozenset({MilestoneStatus.DONE, MilestoneStatus.CANCELLED})
 
 class Milestone(IdMixin, TimestampMixin, Base):
     __tablename__ = "milestones"
+    __mapper_args__ = NOT_FETCHED
     __table_args__ = (
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress_percent"),
         CheckConstraint("horizon_years IN (1, 3, 5)", name="roadmap_horizon"),
@@ -67,9 +76,11 @@ class Milestone(IdMixin, TimestampMixin, Base):
         Index("ix_milestones_project_id_due_on", "project_id", "due_on", "id"),
         Index("ix_milestones_due_on", "due_on", "id"),
         Index("ix_milestones_search_terms", "search_terms", postgresql_using="gin"),
+        open_region_key(),
     )
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    project_open_region_id: Mapped[uuid.UUID] = open_region_copy()
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     starts_on: Mapped[date | None] = mapped_column(Date)
@@ -143,9 +154,12 @@ class MilestoneDependency(TimestampMixin, Base):
     """Finish-to-start: the successor cannot start before the predecessor is due."""
 
     __tablename__ = "milestone_dependencies"
+    __mapper_args__ = NOT_FETCHED
     __table_args__ = (
         CheckConstraint("predecessor_id <> successor_id", name="not_self"),
         Index("ix_milestone_dependencies_successor_id", "successor_id"),
+        open_region_key("predecessor_project_id", "predecessor_open_region_id"),
+        open_region_key("successor_project_id", "successor_open_region_id"),
     )
 
     predecessor_id: Mapped[uuid.UUID] = mapped_column(
@@ -161,15 +175,19 @@ class MilestoneDependency(TimestampMixin, Base):
     successor_project_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE")
     )
+    predecessor_open_region_id: Mapped[uuid.UUID] = open_region_copy()
+    successor_open_region_id: Mapped[uuid.UUID] = open_region_copy()
 
 
 class Baseline(IdMixin, TimestampMixin, Base):
     """A frozen, named snapshot of a project's milestones (at vision adoption, a grant, …)."""
 
     __tablename__ = "baselines"
-    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    __mapper_args__ = NOT_FETCHED
+    __table_args__ = (UniqueConstraint("project_id", "name"), open_region_key())
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    project_open_region_id: Mapped[uuid.UUID] = open_region_copy()
     name: Mapped[str] = mapped_column(String(200))
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
@@ -178,6 +196,8 @@ class Baseline(IdMixin, TimestampMixin, Base):
 
 class BaselineMilestone(Base):
     __tablename__ = "baseline_milestones"
+    __mapper_args__ = NOT_FETCHED
+    __table_args__ = (open_region_key(),)
 
     baseline_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("baselines.id", ondelete="CASCADE"), primary_key=True
@@ -185,6 +205,7 @@ class BaselineMilestone(Base):
     # Not a foreign key: the snapshot outlives a milestone deleted since.
     milestone_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    project_open_region_id: Mapped[uuid.UUID] = open_region_copy()
     title: Mapped[str] = mapped_column(String(200))
     starts_on: Mapped[date | None] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)

@@ -53,6 +53,27 @@ BEGIN
   RAISE EXCEPTION 'the audit log is append-only';
 END $function$;
 
+CREATE OR REPLACE FUNCTION public.renkei_copy_open_region()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'public'
+AS $function$
+BEGIN
+  IF TG_TABLE_NAME = 'milestone_dependencies' THEN
+    NEW.predecessor_open_region_id := (SELECT p.open_region_id FROM projects p
+                                        WHERE p.id = NEW.predecessor_project_id);
+    NEW.successor_open_region_id := (SELECT p.open_region_id FROM projects p
+                                      WHERE p.id = NEW.successor_project_id);
+  ELSE
+    NEW.project_open_region_id := (SELECT p.open_region_id FROM projects p
+                                    WHERE p.id = NEW.project_id);
+  END IF;
+  RETURN NEW;
+END $function$;
+ALTER FUNCTION public.renkei_copy_open_region() OWNER TO renkei_definer;
+REVOKE ALL ON FUNCTION public.renkei_copy_open_region() FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION public.renkei_decimal28(x numeric)
  RETURNS numeric
  LANGUAGE plpgsql
@@ -361,6 +382,14 @@ AS $function$ SELECT nullif(current_setting('renkei.user_id', true), '')::uuid $
 -- The triggers that call them.
 CREATE TRIGGER activities_append_only BEFORE DELETE OR UPDATE ON public.activities FOR EACH ROW EXECUTE FUNCTION renkei_activity_append_only();
 CREATE TRIGGER audit_events_append_only BEFORE DELETE OR UPDATE ON public.audit_events FOR EACH ROW EXECUTE FUNCTION renkei_audit_append_only();
+CREATE TRIGGER baseline_milestones_copy_open_region BEFORE INSERT OR UPDATE OF project_id ON public.baseline_milestones FOR EACH ROW EXECUTE FUNCTION renkei_copy_open_region();
+CREATE TRIGGER baselines_copy_open_region BEFORE INSERT OR UPDATE OF project_id ON public.baselines FOR EACH ROW EXECUTE FUNCTION renkei_copy_open_region();
+CREATE TRIGGER funding_sources_copy_open_region BEFORE INSERT OR UPDATE OF project_id ON public.funding_sources FOR EACH ROW EXECUTE FUNCTION renkei_copy_open_region();
+CREATE TRIGGER kpi_observations_copy_open_region BEFORE INSERT OR UPDATE OF project_id ON public.kpi_observations FOR EACH ROW EXECUTE FUNCTION renkei_copy_open_region();
+CREATE TRIGGER kpi_targets_copy_open_region BEFORE INSERT OR UPDATE OF project_id ON public.kpi_targets FOR EACH ROW EXECUTE FUNCTION renkei_copy_open_region();
+CREATE TRIGGER kpis_copy_open_region BEFORE INSERT OR UPDATE OF project_id ON public.kpis FOR EACH ROW EXECUTE FUNCTION renkei_copy_open_region();
+CREATE TRIGGER milestone_dependencies_copy_open_region BEFORE INSERT OR UPDATE OF predecessor_project_id, successor_project_id ON public.milestone_dependencies FOR EACH ROW EXECUTE FUNCTION renkei_copy_open_region();
+CREATE TRIGGER milestones_copy_open_region BEFORE INSERT OR UPDATE OF project_id ON public.milestones FOR EACH ROW EXECUTE FUNCTION renkei_copy_open_region();
 CREATE TRIGGER organizations_verification BEFORE INSERT OR UPDATE ON public.organizations FOR EACH ROW EXECUTE FUNCTION renkei_guard_organization_verification();
 CREATE TRIGGER outbox_notify AFTER INSERT ON public.outbox FOR EACH STATEMENT EXECUTE FUNCTION renkei_outbox_notify();
 CREATE TRIGGER project_participants_forget_project_ids AFTER INSERT OR DELETE OR UPDATE ON public.project_participants FOR EACH STATEMENT EXECUTE FUNCTION renkei_forget_project_ids();

@@ -16,9 +16,7 @@ CREATE POLICY kpi_observations_select ON kpi_observations
   FOR SELECT
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
-      OR (EXISTS ( SELECT 1
-   FROM projects p
-  WHERE ((p.id = kpi_observations.project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+      OR (project_open_region_id IN ( SELECT renkei_region_ids() AS renkei_region_ids))
       OR (EXISTS ( SELECT 1
    FROM project_participants pp
   WHERE ((pp.project_id = kpi_observations.project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text))))
@@ -56,9 +54,7 @@ CREATE POLICY kpi_targets_select ON kpi_targets
   FOR SELECT
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
-      OR (EXISTS ( SELECT 1
-   FROM projects p
-  WHERE ((p.id = kpi_targets.project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+      OR (project_open_region_id IN ( SELECT renkei_region_ids() AS renkei_region_ids))
       OR (EXISTS ( SELECT 1
    FROM project_participants pp
   WHERE ((pp.project_id = kpi_targets.project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text))))
@@ -96,9 +92,7 @@ CREATE POLICY kpis_select ON kpis
   FOR SELECT
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
-      OR (EXISTS ( SELECT 1
-   FROM projects p
-  WHERE ((p.id = kpis.project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+      OR (project_open_region_id IN ( SELECT renkei_region_ids() AS renkei_region_ids))
       OR (EXISTS ( SELECT 1
    FROM project_participants pp
   WHERE ((pp.project_id = kpis.project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text))))

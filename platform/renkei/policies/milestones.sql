@@ -15,9 +15,7 @@ CREATE POLICY baseline_milestones_select ON baseline_milestones
   FOR SELECT
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
-      OR (EXISTS ( SELECT 1
-   FROM projects p
-  WHERE ((p.id = baseline_milestones.project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+      OR (project_open_region_id IN ( SELECT renkei_region_ids() AS renkei_region_ids))
       OR (EXISTS ( SELECT 1
    FROM project_participants pp
   WHERE ((pp.project_id = baseline_milestones.project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text)))));
@@ -36,9 +34,7 @@ CREATE POLICY baselines_select ON baselines
   FOR SELECT
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
-      OR (EXISTS ( SELECT 1
-   FROM projects p
-  WHERE ((p.id = baselines.project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+      OR (project_open_region_id IN ( SELECT renkei_region_ids() AS renkei_region_ids))
       OR (EXISTS ( SELECT 1
    FROM project_participants pp
   WHERE ((pp.project_id = baselines.project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text)))));
@@ -57,9 +53,7 @@ CREATE POLICY milestone_dependencies_insert ON milestone_dependencies
   FOR INSERT
   TO renkei_app
   WITH CHECK (( SELECT renkei_is_system() AS renkei_is_system)
-      OR ((successor_project_id IN ( SELECT renkei_participating_project_ids() AS renkei_participating_project_ids)) AND ((EXISTS ( SELECT 1
-   FROM projects p
-  WHERE ((p.id = milestone_dependencies.predecessor_project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids)))))) OR (EXISTS ( SELECT 1
+      OR ((successor_project_id IN ( SELECT renkei_participating_project_ids() AS renkei_participating_project_ids)) AND ((predecessor_open_region_id IN ( SELECT renkei_region_ids() AS renkei_region_ids)) OR (EXISTS ( SELECT 1
    FROM project_participants pp
   WHERE ((pp.project_id = milestone_dependencies.predecessor_project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text))))) AND (( SELECT renkei_role() AS renkei_role) = ANY (ARRAY['OWNER'::text, 'ADMIN'::text, 'MEMBER'::text]))));
 CREATE POLICY milestone_dependencies_select ON milestone_dependencies
@@ -67,15 +61,11 @@ CREATE POLICY milestone_dependencies_select ON milestone_dependencies
   FOR SELECT
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
-      OR (EXISTS ( SELECT 1
-   FROM projects p
-  WHERE ((p.id = milestone_dependencies.successor_project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+      OR (successor_open_region_id IN ( SELECT renkei_region_ids() AS renkei_region_ids))
       OR (EXISTS ( SELECT 1
    FROM project_participants pp
   WHERE ((pp.project_id = milestone_dependencies.successor_project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text))))
-      OR (EXISTS ( SELECT 1
-   FROM projects p
-  WHERE ((p.id = milestone_dependencies.predecessor_project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+      OR (predecessor_open_region_id IN ( SELECT renkei_region_ids() AS renkei_region_ids))
       OR (EXISTS ( SELECT 1
    FROM project_participants pp
   WHERE ((pp.project_id = milestone_dependencies.predecessor_project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text)))));
@@ -105,9 +95,7 @@ CREATE POLICY milestones_select ON milestones
   FOR SELECT
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
-      OR (EXISTS ( SELECT 1
-   FROM projects p
-  WHERE ((p.id = milestones.project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+      OR (project_open_region_id IN ( SELECT renkei_region_ids() AS renkei_region_ids))
       OR (EXISTS ( SELECT 1
    FROM project_participants pp
   WHERE ((pp.project_id = milestones.project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text)))));

@@ -21,9 +21,7 @@ CREATE POLICY funding_sources_select ON funding_sources
   FOR SELECT
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
-      OR (EXISTS ( SELECT 1
-   FROM projects p
-  WHERE ((p.id = funding_sources.project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+      OR (project_open_region_id IN ( SELECT renkei_region_ids() AS renkei_region_ids))
       OR (EXISTS ( SELECT 1
    FROM project_participants pp
   WHERE ((pp.project_id = funding_sources.project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text)))));

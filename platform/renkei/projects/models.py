@@ -10,6 +10,7 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -18,10 +19,20 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from renkei.db import Base, IdMixin, TimestampMixin, str_enum
+from renkei.db import (
+    NO_OPEN_REGION,
+    NOT_FETCHED,
+    Base,
+    IdMixin,
+    TimestampMixin,
+    open_region_copy,
+    open_region_key,
+    str_enum,
+)
 from renkei.regions.models import ParticipationStatus
 
 
@@ -73,6 +84,7 @@ class FundingKind(StrEnum):
 
 class Project(IdMixin, TimestampMixin, Base):
     __tablename__ = "projects"
+    __mapper_args__ = NOT_FETCHED
     __table_args__ = (
         CheckConstraint("cardinality(prefecture_codes) >= 1", name="has_prefectures"),
         CheckConstraint(
@@ -83,6 +95,8 @@ class Project(IdMixin, TimestampMixin, Base):
         Index("ix_projects_region_id_name", "region_id", "name", "id"),
         # Read alone by renkei_project_ids(), the visibility function of every policy.
         Index("ix_projects_region_id_visibility", "region_id", "visibility", "id"),
+        # What the details' copies of open_region_id refer to (see renkei.db.open_region_key).
+        UniqueConstraint("open_region_id", "id"),
     )
 
     region_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -96,6 +110,16 @@ class Project(IdMixin, TimestampMixin, Base):
     )
     visibility: Mapped[ProjectVisibility] = mapped_column(
         str_enum(ProjectVisibility, "project_visibility")
+    )
+    # The region the project is open to, or NO_OPEN_REGION: what its details' policies ask.
+    open_region_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid,
+        Computed(
+            "coalesce(CASE WHEN visibility = ANY (ARRAY['REGION', 'PUBLIC'])"
+            " THEN region_id ELSE NULL END,"
+            f" '{NO_OPEN_REGION}'::uuid)",
+            persisted=True,
+        ),
     )
     lead_organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
@@ -139,10 +163,13 @@ class ProjectParticipant(IdMixin, TimestampMixin, Base):
 
 class FundingSource(IdMixin, TimestampMixin, Base):
     __tablename__ = "funding_sources"
+    __mapper_args__ = NOT_FETCHED
+    __table_args__ = (open_region_key(),)
 
     project_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )
+    project_open_region_id: Mapped[uuid.UUID] = open_region_copy()
     kind: Mapped[FundingKind] = mapped_column(str_enum(FundingKind, "funding_kind"))
     name: Mapped[str] = mapped_column(String(200))
     amount_jpy: Mapped[int] = mapped_column(BigInteger)
