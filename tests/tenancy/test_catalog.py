@@ -32,7 +32,7 @@ DEFINER_COLUMN_READS = {"browser_sessions": ["expires_at", "id", "revoked_at", "
 DEFINER_FUNCTIONS = {
     "renkei_act_as",
     # A trigger function (which no one can call): it fills a detail's copy of its project's
-    # open region (migration 0017) from projects, which the inserter may not see. It reads one
+    # open region (migration 0018) from projects, which the inserter may not see. It reads one
     # column of one project and writes only the row being inserted.
     "renkei_copy_open_region",
     "renkei_introduced_professional_ids",

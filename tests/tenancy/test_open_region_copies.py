@@ -1,4 +1,4 @@
-"""A project's details copy the region it is open to (migration 0017): when the project stops
+"""A project's details copy the region it is open to (migration 0018): when the project stops
 or starts being open to its region, what its region's members see of it follows at once."""
 
 from __future__ import annotations

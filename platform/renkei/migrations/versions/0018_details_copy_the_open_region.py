@@ -22,15 +22,15 @@ under projects' policy) once per policy of the statement: a third of the region 
 The activity log keeps its lookup: it is append-only (a cascade would be refused) and no
 dashboard reads it.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-06
 """
 
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
