@@ -21,3 +21,21 @@ async def production_client(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://renkei.test") as http:
         yield http
+
+
+@pytest.fixture
+async def resolvers_only(
+    sessions: SessionFactory, tokens: TokenService, redis_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The same API with compiled reads turned off: every field through its resolver."""
+    app = create_app(
+        sessions=sessions,
+        tokens=tokens,
+        redis_url=redis_url,
+        development=True,
+        compiled_reads=False,
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
+    ) as http:
+        yield http

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
 from conftest import StatementCounter
 from factories import add_member, create_organization, create_user, graphql, token_for
 from renkei.db import SessionFactory
-from renkei.graphql.app import create_app
 from renkei.graphql.compiled.spec import (
     MARK,
 )
@@ -55,24 +52,6 @@ query One($id: ID, $slug: String) {
   byId: organization(id: $id) { ... on Node { id } name }
 }
 """
-
-
-@pytest.fixture
-async def resolvers_only(
-    sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The same API with compiled reads turned off: every field through its resolver."""
-    app = create_app(
-        sessions=sessions,
-        tokens=tokens,
-        redis_url=redis_url,
-        development=True,
-        compiled_reads=False,
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
-    ) as http:
-        yield http
 
 
 def _compiled_statements(statements: list[str]) -> int:

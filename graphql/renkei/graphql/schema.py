@@ -13,12 +13,17 @@ from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
+from renkei.geography.data import PLANNING_BLOCS
 from renkei.graphql.compiled.planner import (
     CompiledReads,
 )
 from renkei.graphql.compiled.spec import (
+    TABLES,
+    ById,
     Filter,
+    Found,
     Key,
+    Listing,
     Lookup,
     NotCompilable,
     Page,
@@ -69,7 +74,7 @@ from renkei.graphql.types.organizations import (
 from renkei.graphql.types.projects import ProjectQueries
 from renkei.graphql.types.regions import RegionQueries
 from renkei.graphql.types.talent import TalentQueries
-from renkei.graphql.types.viewer import Viewer
+from renkei.graphql.types.viewer import VIEWER_ROW, Viewer
 from renkei.identity.scopes import ORGANIZATIONS_READ
 from renkei.organizations import repository as organizations
 from renkei.organizations.models import Organization as OrganizationRow
@@ -158,7 +163,7 @@ class Query(RegionQueries, ProjectQueries, MilestoneQueries, KpiQueries, TalentQ
         row = await info.context.loaders.user.load(viewer.user_id)
         if row is None:
             return None
-        return Viewer(user=User.from_row(row), role=viewer.role, scopes=sorted(viewer.scopes))
+        return Viewer(row=row)
 
     @strawberry.field(
         description="An organization by global id or slug.", extensions=requires(ORGANIZATIONS_READ)
@@ -240,6 +245,51 @@ def _slug(value: str) -> str:
     return slug
 
 
+def _node_scope(type_name: str) -> str | None:
+    node = NODE_TYPES.get(type_name)
+    return node.scope if node else NODE_SCOPES.get(type_name)
+
+
+def _found(global_id: str) -> Found:
+    """The row node(id:) reads for a global id, as _resolve_node and _check_node_scopes have it:
+    nothing for a malformed id or a type it does not fetch, but the type's scope all the same."""
+    parsed = parse_global_id(global_id)
+    if parsed is None:
+        return Found(None)
+    type_name, key = parsed
+    scope = _node_scope(type_name)
+    if type_name == "Prefecture":
+        return Found("Prefecture", key, scope, "{t}.code = {p}")
+    node = NODE_TYPES.get(type_name)
+    if node is None and type_name not in NODE_SCOPES:
+        return Found(None, scope=scope)
+    declared = TABLES.get(type_name)
+    if node is not None and declared is not None and declared.name != node.model.__tablename__:
+        raise NotCompilable(f"{type_name} is fetched from another table", reason="spec")
+    try:
+        return Found(type_name, uuid.UUID(key), scope)
+    except ValueError:
+        return Found(None, scope=scope)
+
+
+def _bloc_order() -> str:
+    """The blocs in the order of renkei.geography.data, which the resolver lists."""
+    codes = ", ".join(f"'{b.code}'" for b in PLANNING_BLOCS)
+    return f"array_position(ARRAY[{codes}]::text[], {{t}}.code::text)"
+
+
+register_root("node", ById(_found))
+register_root("nodes", ById(_found, many=True, most=MAX_NODES_PER_LOOKUP))
+register_root("viewer", Lookup("Viewer", by={}, where=VIEWER_ROW), scope=ORGANIZATIONS_READ)
+register_root(
+    "prefectures",
+    Listing("Prefecture", "{t}.code", {"planning_bloc": Filter("{t}.planning_bloc_code = {p}")}),
+)
+register_root(
+    "prefecture",
+    Lookup("Prefecture", by={"code": Filter("{t}.code = {p}", lambda v: str(v).strip().zfill(2))}),
+)
+register_root("planningBlocs", Listing("PlanningBloc", _bloc_order()))
 register_root(
     "organizations",
     Page(

@@ -225,7 +225,7 @@ async def of_organizations(
     rows = await session.scalars(
         select(IdentityProvider)
         .where(IdentityProvider.organization_id.in_(organization_ids))
-        .order_by(IdentityProvider.created_at)
+        .order_by(IdentityProvider.created_at, IdentityProvider.id)
     )
     return list(rows.all())
 

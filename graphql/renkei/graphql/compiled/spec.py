@@ -31,6 +31,13 @@ MAX_FIELDS_PER_OBJECT = 100
 # Begins every compiled statement: it shows in logs and in pg_stat_statements.
 MARK = "/* renkei:compiled */"
 
+# Values a statement takes from the request each time it runs, never written into its SQL: a
+# plan is cached by query text and variables and shared between viewers. Row-level security's
+# viewer is in the transaction (renkei_user_id() ...); these exist only in Python.
+VIEWER_SCOPES = ":viewer_scopes"  # JSON text of the token's scopes, sorted
+PUBLIC_URL = ":public_url"  # where the server is reached (sign-in callbacks)
+REQUEST_PARAMETERS = ("viewer_scopes", "public_url")
+
 
 class NotCompilable(Exception):
     """The query needs the resolvers: a field is not declared, or an argument is unusual.
@@ -133,13 +140,54 @@ class Page:
 
 @dataclass(frozen=True)
 class Lookup:
-    """A root field returning one object by its arguments (e.g. region(id:) or region(slug:))."""
+    """A root field returning one object by its arguments (e.g. region(id:) or region(slug:));
+    with no `by`, the one row where `where` ({t}) holds (the viewer's own)."""
 
     type_name: str
     by: dict[str, Filter]
+    where: str | None = None
 
 
-FieldSpec = Scalar | JsonText | One | Many | Inline | Page | Lookup
+@dataclass(frozen=True)
+class Guarded:
+    """Another spec's value where `when` ({t}) holds, else null (e.g. only its managers see it)."""
+
+    when: str
+    spec: FieldSpec
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A root field listing every row of a table, in `order` ({t}), narrowed by its arguments."""
+
+    type_name: str
+    order: str
+    filters: dict[str, Filter] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What one global id names: a row of `type_name` where `sql` ({t}, {p}) holds for `key`,
+    or nothing (null) when `type_name` is None; `scope` is what a token needs to ask for it."""
+
+    type_name: str | None
+    key: Any = None
+    scope: str | None = None
+    sql: str = "{t}.id = {p}"
+
+
+@dataclass(frozen=True)
+class ById:
+    """node(id:) / nodes(ids:): plans are cached per variables, so each id is known when the
+    query compiles; `find` says which row it names. `most` ids at a time, else the resolver."""
+
+    find: Callable[[str], Found]
+    many: bool = False
+    most: int = 100
+
+
+FieldSpec = Scalar | JsonText | One | Many | Inline | Page | Lookup | Guarded
+RootSpec = Lookup | Page | Listing | ById
 
 
 @dataclass(frozen=True)
@@ -149,7 +197,7 @@ class Table:
 
 
 TABLES: dict[str, Table] = {}
-ROOTS: dict[str, Lookup | Page] = {}
+ROOTS: dict[str, RootSpec] = {}
 # Scopes a token needs for root fields, as their `requires(...)` extensions say.
 ROOT_SCOPES: dict[str, str] = {}
 
@@ -161,7 +209,7 @@ def register_table(type_name: str, table: str, fields: dict[str, FieldSpec]) -> 
     )
 
 
-def register_root(name: str, spec: Lookup | Page, *, scope: str | None = None) -> None:
+def register_root(name: str, spec: RootSpec, *, scope: str | None = None) -> None:
     ROOTS[name] = spec
     if scope is not None:
         ROOT_SCOPES[name] = scope
@@ -264,6 +312,8 @@ def table(model: Any) -> Callable[[type[T]], type[T]]:
     """Register a strawberry type's declared fields as reading rows of `model`'s table.
 
     Put it above `@strawberry.type`. The type's `id` (if it has one) is its row's global id.
+    `model` may be the name of a row source instead, for rows that fields give as `Many.source`
+    (e.g. the pairs of a JSON object).
     """
 
     def register(cls: type[T]) -> type[T]:
@@ -275,7 +325,8 @@ def table(model: Any) -> Callable[[type[T]], type[T]]:
                 fields[declared.python_name] = spec
             elif declared.python_name == "id":
                 fields["id"] = JsonText(global_id_sql(definition.name, "{t}.id"))
-        TABLES[definition.name] = Table(name=model.__table__.name, fields=fields)
+        name = model if isinstance(model, str) else model.__table__.name
+        TABLES[definition.name] = Table(name=name, fields=fields)
         return cls
 
     return register
