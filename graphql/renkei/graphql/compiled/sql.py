@@ -521,9 +521,11 @@ class Compiler:
                 self.deferred.append(Deferred(None, f"Query.{name}", tuple(nodes), why.reason))
                 value = self._root_placeholder()
             parts.append((key, value))
-        if len(self.deferred) == len([k for k in selected if k != "__typename"]):
+        roots_deferred = [d for d in self.deferred if d.type_name is None]
+        if len(roots_deferred) == len([k for k in selected if k != "__typename"]):
             # Nothing of it is compiled: the resolvers answer it whole, as they would anyway.
-            first = self.deferred[0] if self.deferred else Deferred(None, "Query", ())
+            # (A root whose row is compiled but one of its fields is not still counts.)
+            first = roots_deferred[0] if roots_deferred else Deferred(None, "Query", ())
             raise NotCompilable(
                 f"{first.field} is not compiled", reason=first.reason, field=first.field
             )

@@ -29,7 +29,7 @@ class DomainChallenge:
         lambda row: row.record_name,
         description="e.g. _renkei-challenge.pref-fukuoka.example",
     )
-    record_type: str = computed(Scalar("'TXT'"), lambda row: "TXT", description="Always TXT.")
+    record_type: str = computed(Scalar("'TXT'::text"), lambda row: "TXT", description="Always TXT.")
     value: str = column(models.DomainClaim.token, description="The TXT record's exact value.")
 
 
