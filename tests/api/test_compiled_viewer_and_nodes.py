@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
+from conftest import CommittedDatabase
 from factories import create_organization, create_user, graphql, token_for
 from renkei.db import SessionFactory, unit_of_work
+from renkei.graphql.compiled import direct
 from renkei.graphql.relay import to_global_id
 from renkei.identity import service as identity
 from renkei.identity.scopes import ALL_SCOPES, ORGANIZATIONS_READ, PROJECTS_READ
@@ -232,3 +235,37 @@ async def test_activity_compiled_with_its_actor_and_organization(
     assert first["after"]["name"] == "東海地域連携会議"
     assert first["actor"] == {"email": "owner@gifu.example"}
     assert first["actingOrganization"] == {"name": "岐阜ラボ"}
+
+
+async def test_a_repeated_viewer_query_in_one_exchange_answers_each_token_its_scopes(
+    committed: CommittedDatabase, tokens: TokenService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pipelined path (renkei.graphql.compiled.direct) binds the scopes of its own token."""
+    # given one user's wide and narrow tokens
+    owner = await create_user(committed.sessions, "owner@direct-viewer.example")
+    organization = await create_organization(committed.sessions, owner, slug="direct-viewer")
+    wide = token_for(tokens, owner, organization)
+    narrow = token_for(tokens, owner, organization, frozenset({ORGANIZATIONS_READ}))
+    exchanges = []
+    answer = direct.answer
+
+    async def counted(*args: Any, **kwargs: Any) -> direct.Answer:
+        exchanges.append(args)
+        return await answer(*args, **kwargs)
+
+    monkeypatch.setattr(direct, "answer", counted)
+    # when each asks the same query, again and again
+    answers = [
+        (await graphql(committed.client, VIEWER, token=token))["data"]["viewer"]
+        for token in (wide, narrow, wide, narrow, narrow)
+    ]
+    # then the repeats were answered in one exchange, each with its own token's scopes
+    assert len(exchanges) >= 3
+    assert [a["scopes"] for a in answers] == [
+        sorted(ALL_SCOPES),
+        [ORGANIZATIONS_READ],
+        sorted(ALL_SCOPES),
+        [ORGANIZATIONS_READ],
+        [ORGANIZATIONS_READ],
+    ]
+    assert {a["role"] for a in answers} == {"OWNER"}
