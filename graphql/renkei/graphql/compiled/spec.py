@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 import strawberry
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql import util as sql_util
 
 from renkei.graphql.compiled.json_sql import global_id_sql, iso_date_sql, iso_datetime_sql
 from renkei.graphql.relay import parse_global_id
@@ -136,6 +138,9 @@ class Page:
     rules: Callable[[dict[str, Any]], list[str]] | None = None
     # Arguments the rules read and no filter does.
     ruled: frozenset[str] = frozenset()
+    # For a root page: the repository's statement for the arguments (snake_case, no paging ones),
+    # used as the row source instead of filters; None when nothing can match.
+    source: Callable[[dict[str, Any]], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -330,3 +335,26 @@ def table(model: Any) -> Callable[[type[T]], type[T]]:
         return cls
 
     return register
+
+
+def expression_sql(expression: Any, model: Any) -> str:
+    """A SQLAlchemy expression over `model`'s columns as SQL with {t} for the row's alias.
+
+    Constants are written as literals: they come from the code (statuses, time zones), never
+    from a request.
+    """
+    alias = model.__table__.alias("__t__")
+    adapted = sql_util.ClauseAdapter(alias).traverse(expression)
+    text = str(
+        adapted.compile(
+            dialect=postgresql.psycopg.dialect(),  # type: ignore[no-untyped-call]
+            compile_kwargs={"literal_binds": True, "render_postcompile": True},
+        )
+    )
+    return text.replace("{", "{{").replace("}", "}}").replace("__t__.", "{t}.")
+
+
+def hybrid(model: Any, name: str, *, kind: str = NUMBER, description: str | None = None) -> Any:
+    """A `hybrid_property` of the model: one rule, read from the row in Python and as SQL."""
+    spec = Scalar(expression_sql(getattr(model, name), model), kind)
+    return computed(spec, lambda row: getattr(row, name), description=description)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from graphql import (
     get_named_type,
 )
 from graphql.execution.values import VariableValues, get_argument_values
+from sqlalchemy.dialects import postgresql
 
 from renkei.graphql.compiled.json_sql import (
     iso_datetime_sql,
@@ -62,6 +64,9 @@ from renkei.graphql.compiled.spec import (
     Scalar,
 )
 from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+_DIALECT = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+_BIND = re.compile(r"%\((\w+)\)s")
 
 # The key of a placeholder object in the statement's JSON: no GraphQL name starts with `$`.
 DEFER = "$defer"
@@ -288,9 +293,12 @@ class Compiler:
         args = {_snake(k): v for k, v in self.arguments(definition, nodes[0]).items()}
         if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
             raise NotCompilable("one connection asked with different arguments", reason="arguments")
-        if args.get("last") is not None or args.get("before") is not None:
-            raise NotCompilable("backward pages", reason="backward_page")
-        first = args.get("first")
+        if args.get("first") is not None and args.get("last") is not None:
+            raise NotCompilable("first and last: the resolvers say so", reason="arguments")
+        # A backward page (last/before) reads its rows in descending order and shows them in
+        # ascending order, as renkei.graphql.relay.fetch_pages does.
+        forward = args.get("last") is None
+        first = args.get("first") if forward else args.get("last")
         first = DEFAULT_PAGE_SIZE if first is None else first
         if not 1 <= first <= MAX_PAGE_SIZE:
             raise NotCompilable(
@@ -304,8 +312,22 @@ class Compiler:
             conditions.append(spec.where.format(t=child))
         if spec.rules is not None:
             conditions.extend(c.format(t=child) for c in spec.rules(args))
+        table = TABLES[spec.type_name].name
+        if spec.source is not None:
+            # The repository's own statement, with the arguments its resolver passes it.
+            stmt = spec.source(
+                {k: v for k, v in args.items() if k not in ("first", "after", "last", "before")}
+            )
+            table = f"({self.select_sql(stmt)})" if stmt is not None else table
+            if stmt is None:
+                conditions.append("false")
         for name, value in args.items():
-            if name in ("first", "after", "last", "before") or value is None or name in spec.ruled:
+            if (
+                name in ("first", "after", "last", "before")
+                or value is None
+                or name in spec.ruled
+                or spec.source is not None
+            ):
                 continue
             filter_ = spec.filters.get(name)
             if filter_ is None:
@@ -315,7 +337,10 @@ class Compiler:
                 conditions.append(filter_.sql.format(t=child, p=self.param(converted)))
         if args.get("after") is not None:
             conditions.append(self.after(spec.order, child, args["after"]))
-        order = ", ".join(f"{child}.{k.column}" for k in spec.order)
+        if args.get("before") is not None:
+            conditions.append(self.after(spec.order, child, args["before"], "<"))
+        direction = "" if forward else " DESC"
+        order = ", ".join(f"{child}.{k.column}{direction}" for k in spec.order)
         # renkei.graphql.relay.encode_cursor: url-safe base64 of the JSON list of the keys as text
         # (json_build_array writes the same text as Python's json.dumps).
         cursor = (
@@ -335,7 +360,7 @@ class Compiler:
                 columns.append(f"{body} AS {bodies[printed]}")
         self.cursor_used = False
         size = self.param(first)
-        after = "true" if args.get("after") is not None else "false"
+        behind = "true" if args.get("after" if forward else "before") is not None else "false"
         # Only items asked (no page info, no cursors): exactly `first` rows in their order, with
         # no look-ahead row and no numbering.
         lean = not any(
@@ -350,7 +375,7 @@ class Compiler:
             for field_nodes in keys.values()
         )
         keys_out = ", ".join(f"r.k{i}" for i in range(len(spec.order)))
-        by, keep = (keys_out, "") if lean else ("r.n", f" FILTER (WHERE r.n <= {size})")
+        by, keep = (keys_out, "") if lean else ("r.n" + direction, f" FILTER (WHERE r.n <= {size})")
         parts = []
         for key, field_nodes in keys.items():
             name = field_nodes[0].name.value
@@ -363,7 +388,7 @@ class Compiler:
                 column = bodies[_print(field_nodes)]
                 parts.append((key, json_array(f"r.{column}", by, keep)))
             elif name == "pageInfo":
-                parts.append((key, self.page_info(field_nodes, size, after)))
+                parts.append((key, self.page_info(field_nodes, size, behind, forward)))
             else:
                 raise NotCompilable(
                     f"{connection}.{name} is not compiled",
@@ -371,7 +396,6 @@ class Compiler:
                     field=f"{connection}.{name}",
                 )
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        table = TABLES[spec.type_name].name
         if lean:
             numbered = ", ".join(f"{child}.{k.column} AS k{i}" for i, k in enumerate(spec.order))
             rows = (
@@ -389,6 +413,22 @@ class Compiler:
         # GROUP BY (): one object even when no part aggregates (only __typename or
         # hasPreviousPage asked) and even for no rows, as the resolvers answer.
         return f"(SELECT {json_object(parts)} FROM ({rows}) r GROUP BY ())"
+
+    def select_sql(self, stmt: Any) -> str:
+        """A SQLAlchemy statement as text of this statement, its values as its parameters."""
+        compiled = stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+        values = compiled.construct_params()
+        processors = compiled._bind_processors
+
+        def bind(match: re.Match[str]) -> str:
+            name = match.group(1)
+            # An expanded IN list names its values status_1_1, status_1_2, … after status_1.
+            process = processors.get(name) or processors.get(name.rsplit("_", 1)[0])
+            value = values[name]
+            # In parentheses: `:p3::UUID` would not read as a parameter.
+            return f"({self.param(process(value) if process else value)})"
+
+        return _BIND.sub(bind, compiled.string).replace("%%", "%")
 
     def connection_fields(
         self, connection: str, nodes: list[FieldNode]
@@ -441,16 +481,19 @@ class Compiler:
                 )
         return json_object(parts)
 
-    def page_info(self, nodes: list[FieldNode], size: str, after: str) -> str:
+    def page_info(self, nodes: list[FieldNode], size: str, behind: str, forward: bool) -> str:
+        """`behind`: whether the page was asked from a cursor (after, or before going back)."""
         selected: dict[str, list[FieldNode]] = {}
         for node in nodes:
             assert node.selection_set is not None
             self.collect(node.selection_set, "PageInfo", selected)
-        first = f"(array_agg(r.cursor ORDER BY r.n) FILTER (WHERE r.n <= {size}))[1]"
-        last = f"(array_agg(r.cursor ORDER BY r.n DESC) FILTER (WHERE r.n <= {size}))[1]"
+        ahead, back = ("", " DESC") if forward else (" DESC", "")
+        first = f"(array_agg(r.cursor ORDER BY r.n{ahead}) FILTER (WHERE r.n <= {size}))[1]"
+        last = f"(array_agg(r.cursor ORDER BY r.n{back}) FILTER (WHERE r.n <= {size}))[1]"
+        more = f"CASE WHEN count(*) > {size} THEN 'true' ELSE 'false' END"
         values = {
-            "hasNextPage": f"CASE WHEN count(*) > {size} THEN 'true' ELSE 'false' END",
-            "hasPreviousPage": f"'{after}'",
+            "hasNextPage": more if forward else f"'{behind}'",
+            "hasPreviousPage": f"'{behind}'" if forward else more,
             "startCursor": f"coalesce('\"' || {first} || '\"', 'null')",
             "endCursor": f"coalesce('\"' || {last} || '\"', 'null')",
             "__typename": "'\"PageInfo\"'",
@@ -466,7 +509,8 @@ class Compiler:
             parts.append((key, values[name]))
         return json_object(parts)
 
-    def after(self, order: tuple[Key, ...], alias: str, cursor: str) -> str:
+    def after(self, order: tuple[Key, ...], alias: str, cursor: str, op: str = ">") -> str:
+        """Rows after the cursor's keys (`op` "<": before them)."""
         try:
             plain = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
         except (ValueError, UnicodeError, binascii.Error) as exc:
@@ -483,7 +527,7 @@ class Compiler:
                 except ValueError as exc:
                     raise NotCompilable("a cursor of another list", reason="arguments") from exc
             values.append(f"CAST({self.param(str(raw))} AS {casts.get(key.kind, 'text')})")
-        return f"({columns}) > ({', '.join(values)})"
+        return f"({columns}) {op} ({', '.join(values)})"
 
     # Roots ----------------------------------------------------------------------------------
 
@@ -521,11 +565,10 @@ class Compiler:
                 self.deferred.append(Deferred(None, f"Query.{name}", tuple(nodes), why.reason))
                 value = self._root_placeholder()
             parts.append((key, value))
-        roots_deferred = [d for d in self.deferred if d.type_name is None]
-        if len(roots_deferred) == len([k for k in selected if k != "__typename"]):
+        at_root = [d for d in self.deferred if d.type_name is None]
+        if len(at_root) == len([k for k in selected if k != "__typename"]):
             # Nothing of it is compiled: the resolvers answer it whole, as they would anyway.
-            # (A root whose row is compiled but one of its fields is not still counts.)
-            first = roots_deferred[0] if roots_deferred else Deferred(None, "Query", ())
+            first = at_root[0] if at_root else Deferred(None, "Query", ())
             raise NotCompilable(
                 f"{first.field} is not compiled", reason=first.reason, field=first.field
             )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from sqlalchemy import Select
 
+from renkei.errors import DomainError
 from renkei.graphql.compiled.json_sql import (
     iso_date_sql,
     iso_datetime_sql,
@@ -21,6 +23,7 @@ from renkei.graphql.compiled.spec import (
     Key,
     Lookup,
     Many,
+    NotCompilable,
     One,
     Page,
     Scalar,
@@ -358,6 +361,27 @@ def _prefecture_code(code: str) -> str:
     return unicodedata.normalize("NFKC", code).strip().zfill(2)
 
 
+def portfolio(args: dict[str, Any]) -> Select[models.Project]:
+    """The repository's portfolio for the `projects` arguments: the resolver's and the compiled
+    page's one row source."""
+    region_id, category, status = args.get("region_id"), args.get("category"), args.get("status")
+    prefecture_code, search = args.get("prefecture_code"), args.get("search")
+    return repository.projects(
+        region_id=decode_id(region_id, "Region", field="regionId") if region_id else None,
+        category=models.ProjectCategory(category) if category else None,
+        status=models.ProjectStatus(status) if status else None,
+        prefecture_code=_prefecture_code(prefecture_code) if prefecture_code else None,
+        search_terms=bigrams(search) if search else None,
+    )
+
+
+def _compiled_portfolio(args: dict[str, Any]) -> Select[models.Project]:
+    try:
+        return portfolio(args)
+    except DomainError as error:  # e.g. another type's id: the resolver says so
+        raise NotCompilable(str(error), reason="arguments") from error
+
+
 @strawberry.type
 class ProjectQueries:
     @strawberry.field(description="A project by global id.", extensions=requires(PROJECTS_READ))
@@ -392,12 +416,14 @@ class ProjectQueries:
         search: str | None = None,
     ) -> Connection[Project]:
         args = PageArgs.of(first, after, last, before)
-        stmt = repository.projects(
-            region_id=decode_id(region_id, "Region", field="regionId") if region_id else None,
-            category=models.ProjectCategory(category) if category else None,
-            status=models.ProjectStatus(status) if status else None,
-            prefecture_code=_prefecture_code(prefecture_code) if prefecture_code else None,
-            search_terms=bigrams(search) if search else None,
+        stmt = portfolio(
+            {
+                "region_id": region_id,
+                "category": category,
+                "status": status,
+                "prefecture_code": prefecture_code,
+                "search": search,
+            }
         )
         pages = await info.context.run(
             lambda s: fetch_pages(
@@ -495,22 +521,6 @@ register_root(
 )
 register_root(
     "projects",
-    Page(
-        "Project",
-        (Key("name"), Key("id", "uuid")),
-        filters={
-            "region_id": Filter("{t}.region_id = {p}", decode_global_id("Region")),
-            "category": Filter("{t}.category = {p}", enum_value),
-            "status": Filter("{t}.status = {p}", enum_value),
-            "prefecture_code": Filter(
-                "{t}.id IN (SELECT renkei_projects_in_prefecture(CAST({p} AS varchar)))",
-                _prefecture_code,
-            ),
-            "search": Filter(
-                "{t}.id IN (SELECT renkei_project_search(CAST({p} AS text[])))",
-                lambda q: bigrams(q) or None,
-            ),
-        },
-    ),
+    Page("Project", (Key("name"), Key("id", "uuid")), source=_compiled_portfolio),
     scope=PROJECTS_READ,
 )
