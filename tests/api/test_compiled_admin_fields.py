@@ -252,7 +252,7 @@ async def test_the_next_page_of_invitations_and_the_newest_audit_events(
     organization = await _both(
         clients, statement_counter, world.owner_token, query, id=world.organization_id, after=after
     )
-    # then the page follows on, and the backward page (left to its resolver) is the newest two
+    # then the page follows on, and the backward page is the newest two
     assert len(organization["invitations"]["nodes"]) == 1
     assert organization["auditEvents"]["pageInfo"]["hasPreviousPage"] is True
     assert len(organization["auditEvents"]["nodes"]) == 2
