@@ -10,6 +10,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, OperationDefinitionNode
+from sqlalchemy import Select
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
@@ -28,7 +29,6 @@ from renkei.graphql.compiled.spec import (
     NotCompilable,
     Page,
     decode_global_id,
-    enum_value,
     register_root,
 )
 from renkei.graphql.context import Context, Info
@@ -78,6 +78,7 @@ from renkei.graphql.types.viewer import VIEWER_ROW, Viewer
 from renkei.identity.scopes import ORGANIZATIONS_READ
 from renkei.organizations import repository as organizations
 from renkei.organizations.models import Organization as OrganizationRow
+from renkei.organizations.models import OrganizationKind as OrganizationKindValue
 from renkei.organizations.service import is_slug
 
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"
@@ -200,10 +201,11 @@ class Query(RegionQueries, ProjectQueries, MilestoneQueries, KpiQueries, TalentQ
         prefecture_code: str | None = None,
     ) -> Connection[Organization]:
         args = PageArgs.of(first, after, last, before)
+        stmt = directory({"kind": kind, "prefecture_code": prefecture_code})
         pages = await info.context.run(
             lambda s: fetch_pages(
                 s,
-                organizations.organizations(kind=kind, prefecture_code=prefecture_code),
+                stmt,
                 order_by=(OrganizationRow.name, OrganizationRow.id),
                 args=args,
             )
@@ -243,6 +245,16 @@ def _slug(value: str) -> str:
     if not is_slug(slug):
         raise NotCompilable("not a slug: the resolver answers null")
     return slug
+
+
+def directory(args: dict[str, Any]) -> Select[OrganizationRow]:
+    """The repository's organizations for the `organizations` arguments: the resolver's and the
+    compiled page's one row source."""
+    kind = args.get("kind")
+    return organizations.organizations(
+        kind=OrganizationKindValue(kind) if kind else None,
+        prefecture_code=args.get("prefecture_code"),
+    )
 
 
 def _node_scope(type_name: str) -> str | None:
@@ -292,14 +304,7 @@ register_root(
 register_root("planningBlocs", Listing("PlanningBloc", _bloc_order()))
 register_root(
     "organizations",
-    Page(
-        "Organization",
-        (Key("name"), Key("id", "uuid")),
-        filters={
-            "kind": Filter("{t}.kind = {p}", enum_value),
-            "prefecture_code": Filter("{t}.home_prefecture_code = {p}"),
-        },
-    ),
+    Page("Organization", (Key("name"), Key("id", "uuid")), source=directory),
     scope=ORGANIZATIONS_READ,
 )
 register_root(
