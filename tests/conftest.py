@@ -202,6 +202,25 @@ async def client(
         yield http
 
 
+@pytest.fixture
+async def resolvers_only(
+    sessions: SessionFactory, tokens: TokenService, redis_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The same API with compiled reads turned off: every field through its resolver, to compare
+    the compiled answers with."""
+    app = create_app(
+        sessions=sessions,
+        tokens=tokens,
+        redis_url=redis_url,
+        development=True,
+        compiled_reads=False,
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
+    ) as http:
+        yield http
+
+
 @dataclass
 class CommittedDatabase:
     owner_url: str

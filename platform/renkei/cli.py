@@ -11,6 +11,8 @@ import socket
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.engine import make_url
+
 from renkei import logs
 from renkei.config import ConfigError, Settings
 from renkei.operators import cli as operator_cli
@@ -166,13 +168,67 @@ async def _worker(runtime: Runtime) -> None:
         await runtime.close()
 
 
-async def _token(runtime: Runtime, email: str, org: str | None, ttl: int | None) -> str:
-    from sqlalchemy import select
+def _export_policies(settings: Settings, *, check: bool) -> int:
+    """From RENKEI_DATABASE_URL, or the embedded PostgreSQL (Redis is not needed)."""
+    from renkei.embedded import start_postgres
 
+    server = None
+    owner_url = settings.database_url
+    if owner_url is None:
+        server, owner_url = start_postgres(settings.data_dir)
+    try:
+        return _export_policies_from(owner_url, settings.app_role, check=check)
+    finally:
+        if server is not None:
+            server.cleanup()
+
+
+def _export_policies_from(owner_url: str, app_role: str, *, check: bool) -> int:
+    from sqlalchemy import create_engine, text
+
+    from renkei import migrate
+    from renkei.policies import export
+
+    url = make_url(owner_url).set(drivername="postgresql+psycopg")
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            version = connection.execute(
+                text("SELECT version_num FROM alembic_version")
+            ).scalar_one_or_none()
+    except Exception:  # no alembic_version table: never migrated
+        version = None
+    finally:
+        engine.dispose()
+    if version != migrate.head_revision():
+        print(
+            f"renkei export-policies: the database is at {version}, not at the latest migration "
+            f"{migrate.head_revision()}: run `renkei migrate` first",
+            file=sys.stderr,
+        )
+        return 2
+    files = export.render(owner_url, app_role=app_role)
+    if check:
+        difference = export.diff(files)
+        if difference:
+            print(difference, end="")
+            print(
+                "platform/renkei/policies/ is not what the migrated database has: run"
+                " `renkei export-policies` (and review the difference)",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+    for path in export.write(files):
+        print(f"wrote {path}")
+    return 0
+
+
+async def _token(runtime: Runtime, email: str, org: str | None, ttl: int | None) -> str:
     from renkei.db import unit_of_work
     from renkei.identity import repository
     from renkei.identity.scopes import ALL_SCOPES
-    from renkei.organizations.models import Organization
+    from renkei.organizations import repository as organizations
     from renkei.tenancy import Viewer
 
     try:
@@ -182,11 +238,10 @@ async def _token(runtime: Runtime, email: str, org: str | None, ttl: int | None)
                 raise SystemExit(f"renkei token: no user with the address {email}")
             organization_id = None
             if org is not None:
-                organization_id = await session.scalar(
-                    select(Organization.id).where(Organization.slug == org.lower())
-                )
-                if organization_id is None:
+                organization = await organizations.by_slug(session, org.lower())
+                if organization is None:
                     raise SystemExit(f"renkei token: no organization with the slug {org}")
+                organization_id = organization.id
                 if await repository.role_in(session, user.id, organization_id) is None:
                     raise SystemExit(f"renkei token: {email} is not a member of {org}")
         return runtime.tokens.issue(
@@ -257,6 +312,16 @@ def build_parser() -> argparse.ArgumentParser:
         "export-schema", help="write the GraphQL SDL to graphql/schema.graphql"
     )
     export.add_argument("--check", action="store_true", help="fail if the file is stale")
+    policies = commands.add_parser(
+        "export-policies",
+        help="write the database's row-level security (policies, renkei_* functions) to"
+        " platform/renkei/policies/*.sql",
+    )
+    policies.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; print the difference and fail if the files are not the database's",
+    )
     operator_cli.add_parser(commands)
     return parser
 
@@ -281,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         export_sdl()
         print(f"wrote {SDL_PATH}")
         return 0
+    if args.command == "export-policies":
+        return _export_policies(settings, check=args.check)
     runtime = _runtime(settings)
     try:
         if args.command == "migrate":

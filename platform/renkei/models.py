@@ -14,19 +14,12 @@ from renkei.identity.models import (
     UserIdentity,
 )
 from renkei.kpis.models import Kpi, KpiObservation, KpiTarget
+from renkei.milestones.models import Baseline, BaselineMilestone, Milestone, MilestoneDependency
 from renkei.notifications.models import Notification
 from renkei.operators.models import PlatformOperator
 from renkei.organizations.models import Invitation, Membership, Organization
 from renkei.outbox import OutboxMessage
-from renkei.projects.models import (
-    Baseline,
-    BaselineMilestone,
-    FundingSource,
-    Milestone,
-    MilestoneDependency,
-    Project,
-    ProjectParticipant,
-)
+from renkei.projects.models import FundingSource, Project, ProjectParticipant
 from renkei.regions.models import Region, RegionMember
 from renkei.talent.models import (
     Match,

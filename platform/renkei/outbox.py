@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -25,6 +26,10 @@ logger = logging.getLogger(__name__)
 # The arq function that handles every outbox message; the topic picks the handler inside it.
 JOB_NAME = "handle_outbox_message"
 NOTIFY_CHANNEL = "renkei_outbox"
+
+# A topic's handler, as each domain's tasks.HANDLERS maps them: (session, outbox id, payload),
+# run by a worker as the platform in the transaction that marks the message processed.
+Handler = Callable[[AsyncSession, uuid.UUID, dict[str, Any]], Awaitable[None]]
 
 
 class OutboxMessage(IdMixin, Base):

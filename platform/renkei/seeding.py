@@ -33,15 +33,15 @@ from renkei.identity.models import User
 from renkei.identity.scopes import ALL_SCOPES
 from renkei.kpis import service as kpis
 from renkei.kpis.models import KpiDirection
+from renkei.milestones import baselines, dependencies
+from renkei.milestones import service as milestones
+from renkei.milestones.models import Milestone, MilestoneStatus
 from renkei.organizations import service as organizations
 from renkei.organizations import verification
 from renkei.organizations.models import Membership, Organization, OrganizationKind
-from renkei.projects import baselines, dependencies, milestones
 from renkei.projects import service as projects
 from renkei.projects.models import (
     FundingKind,
-    Milestone,
-    MilestoneStatus,
     ParticipantRole,
     Project,
     ProjectCategory,

@@ -26,24 +26,6 @@ async def production_client(
         yield http
 
 
-@pytest.fixture
-async def resolvers_only(
-    sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The same API with compiled reads turned off: every field through its resolver."""
-    app = create_app(
-        sessions=sessions,
-        tokens=tokens,
-        redis_url=redis_url,
-        development=True,
-        compiled_reads=False,
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
-    ) as http:
-        yield http
-
-
 Compare = Callable[..., Awaitable[dict[str, Any]]]
 
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
 from conftest import StatementCounter
 from factories import add_member, create_organization, create_user, graphql, token_for
 from renkei.db import SessionFactory
-from renkei.graphql.app import create_app
 from renkei.graphql.compiled.spec import MARK
 from renkei.identity.tokens import TokenService
 
@@ -24,23 +21,6 @@ query Newest($last: Int, $before: String, $withCursors: Boolean!) {
   }
 }
 """
-
-
-@pytest.fixture
-async def resolvers_only(
-    sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        sessions=sessions,
-        tokens=tokens,
-        redis_url=redis_url,
-        development=True,
-        compiled_reads=False,
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
-    ) as http:
-        yield http
 
 
 async def test_walking_back_page_by_page_matches_the_resolvers(

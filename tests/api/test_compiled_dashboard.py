@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from conftest import StatementCounter
 from factories import act_as, create_organization, create_user, graphql, token_for
 from renkei.db import SessionFactory, unit_of_work
-from renkei.graphql.app import create_app
 from renkei.graphql.compiled.spec import (
     MARK,
 )
 from renkei.graphql.relay import to_global_id
 from renkei.identity.tokens import TokenService
 from renkei.kpis import service as kpis
-from renkei.projects import milestones
+from renkei.milestones import dependencies
+from renkei.milestones import service as milestones
+from renkei.milestones.models import Milestone, MilestoneStatus
 from renkei.projects import service as projects
-from renkei.projects.models import MilestoneStatus, ProjectCategory, ProjectVisibility
+from renkei.projects.models import ProjectCategory, ProjectVisibility
 from renkei.regions import service as regions
 
 DASHBOARD = """
@@ -69,6 +70,36 @@ query Dashboard($id: ID!, $first: Int!, $after: String) {
 }
 """
 
+# The dashboard a secretariat opens for the published formulas: progress, attainment, and what
+# each milestone waits for.
+FULL_DASHBOARD = """
+query FullDashboard($id: ID!) {
+  region(id: $id) {
+    name
+    kpiRollup { percent kpiCount achievedCount excluded { kpi { name } reason } }
+    projects(first: 10) {
+      nodes {
+        name
+        progress {
+          percent formula totalWeight reason
+          inputs { title weight progress status counted contribution milestone { id } }
+        }
+        milestones(first: 10) { nodes { title dependsOn { title } dependents { title } } }
+        kpis(first: 5) {
+          nodes {
+            name
+            attainment {
+              percent achieved formula baseline target targetFiscalYear latestValue
+              latestPeriodStart latestPeriodEnd reason
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
 PORTFOLIO = """
 query Portfolio($from: Date, $to: Date, $overdue: Boolean, $status: [MilestoneStatus!],
                 $search: String, $after: String) {
@@ -82,23 +113,6 @@ query Portfolio($from: Date, $to: Date, $overdue: Boolean, $status: [MilestoneSt
 """
 
 TODAY = date.today()
-
-
-@pytest.fixture
-async def resolvers_only(
-    sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        sessions=sessions,
-        tokens=tokens,
-        redis_url=redis_url,
-        development=True,
-        compiled_reads=False,
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
-    ) as http:
-        yield http
 
 
 async def _both(
@@ -278,3 +292,34 @@ async def test_the_portfolio_compiled_matches_the_resolvers_for_each_filter(
                 {**variables, "after": after},
                 token,
             )
+
+
+async def test_the_full_dashboard_compiles_into_one_statement_like_the_resolvers(
+    dashboard_world: Any,
+    sessions: SessionFactory,
+    client: httpx.AsyncClient,
+    resolvers_only: httpx.AsyncClient,
+    tokens: TokenService,
+    statement_counter: StatementCounter,
+) -> None:
+    # given: a milestone of one project waits for one of another
+    owner, secretariat, region = dashboard_world
+    viewer = await act_as(sessions, owner, secretariat)
+    async with unit_of_work(sessions, viewer) as session:
+        rows = await session.scalars(select(Milestone).order_by(Milestone.title))
+        first, *_, last = rows.all()
+        await dependencies.add_dependency(
+            session, viewer, predecessor_id=first.id, successor_id=last.id
+        )
+    token = token_for(tokens, owner, secretariat)
+    variables = {"id": to_global_id("Region", region.id)}
+    # when
+    data = await _both(client, resolvers_only, statement_counter, FULL_DASHBOARD, variables, token)
+    # then
+    nodes = data["data"]["region"]["projects"]["nodes"]
+    assert [p["progress"]["percent"] for p in nodes] == [10.9, 10.9, 10.9]
+    assert nodes[0]["kpis"]["nodes"][0]["attainment"]["percent"] == 27.0
+    waiting = [m for p in nodes for m in p["milestones"]["nodes"] if m["dependsOn"]]
+    assert [(m["title"], m["dependsOn"]) for m in waiting] == [
+        (last.title, [{"title": first.title}])
+    ]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,7 +16,6 @@ import pytest
 from conftest import StatementCounter
 from factories import add_member, create_organization, create_user, graphql, token_for
 from renkei.db import SessionFactory
-from renkei.graphql.app import create_app
 from renkei.graphql.compiled import planner
 from renkei.graphql.compiled.planner import FALLBACKS
 from renkei.graphql.compiled.spec import MARK, ROOTS, TABLES
@@ -37,24 +35,6 @@ query Members($slug: String!, $after: String) {
 OLDER = """
 query Older { organizations(first: 2) { nodes { name } } }
 """
-
-
-@pytest.fixture
-async def resolvers_only(
-    sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The same API with compiled reads turned off: every field through its resolver."""
-    app = create_app(
-        sessions=sessions,
-        tokens=tokens,
-        redis_url=redis_url,
-        development=True,
-        compiled_reads=False,
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
-    ) as http:
-        yield http
 
 
 def _fallbacks(reason: str) -> float:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from factories import act_as, create_organization, create_user
 from renkei.db import SessionFactory, unit_of_work
 from renkei.identity import clients
+from renkei.identity import repository as identity
 from renkei.identity.models import ApiClient, AuditEvent, User
 from renkei.organizations import repository
 from renkei.organizations import service as organizations
@@ -95,7 +96,7 @@ async def access_token(http: httpx.AsyncClient, issued: Issued, scope: str | Non
 
 async def stored_client(sessions: SessionFactory, client_id: str) -> ApiClient | None:
     async with unit_of_work(sessions, Viewer.platform()) as session:
-        return await clients.client_by_client_id(session, client_id)
+        return await identity.api_client(session, client_id=client_id)
 
 
 async def audit_trail(sessions: SessionFactory, organization: Organization) -> list[AuditEvent]:

@@ -22,9 +22,11 @@ from renkei.graphql.relay import to_global_id
 from renkei.identity.tokens import TokenService
 from renkei.kpis import service as kpis
 from renkei.kpis.models import Kpi
+from renkei.milestones import dependencies
+from renkei.milestones import service as milestones
+from renkei.milestones.models import Milestone
 from renkei.organizations.models import OrganizationKind
-from renkei.projects import dependencies, milestones
-from renkei.projects.models import Milestone, Project, ProjectVisibility
+from renkei.projects.models import Project, ProjectVisibility
 from renkei.regions.models import Region
 from renkei.tenancy import MembershipRole, Viewer
 

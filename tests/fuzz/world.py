@@ -32,9 +32,10 @@ from renkei.identity import clients
 from renkei.identity.models import ApiClient, User
 from renkei.identity.tokens import TokenService
 from renkei.kpis import service as kpis
+from renkei.milestones import baselines, dependencies
+from renkei.milestones import service as milestones
 from renkei.organizations import service as organizations
 from renkei.organizations.models import Invitation, Membership, Organization, OrganizationKind
-from renkei.projects import baselines, dependencies, milestones
 from renkei.projects import service as projects
 from renkei.projects.models import (
     FundingKind,

@@ -16,17 +16,14 @@ from factories import act_as, add_member, create_organization, create_user, grap
 from renkei.db import SessionFactory, unit_of_work
 from renkei.identity.models import User
 from renkei.identity.tokens import TokenService
+from renkei.milestones import dependencies
+from renkei.milestones import repository as milestone_repository
+from renkei.milestones import service as milestones
+from renkei.milestones.models import Milestone
 from renkei.organizations.models import Organization
 from renkei.outbox import OutboxMessage
-from renkei.projects import dependencies, milestones
 from renkei.projects import service as projects
-from renkei.projects.models import (
-    Milestone,
-    ParticipantRole,
-    Project,
-    ProjectCategory,
-    ProjectStatus,
-)
+from renkei.projects.models import ParticipantRole, Project, ProjectCategory, ProjectStatus
 from renkei.regions import service as regions
 from renkei.regions.models import Region
 from renkei.tenancy import MembershipRole, Viewer
@@ -155,7 +152,7 @@ class World:
     async def read(self, milestone_id: uuid.UUID) -> Milestone:
         """The milestone as the platform sees it now."""
         async with unit_of_work(self.sessions, Viewer.platform()) as session:
-            found = await milestones.get(session, milestone_id)
+            found = await milestone_repository.get(session, milestone_id)
             assert found is not None
             return found
 

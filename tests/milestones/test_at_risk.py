@@ -11,9 +11,10 @@ from sqlalchemy import select
 from renkei.activity.models import Activity
 from renkei.db import unit_of_work
 from renkei.graphql.relay import to_global_id
-from renkei.projects import dependencies, milestones
-from renkei.projects.milestones import MILESTONE_AT_RISK, MILESTONE_RESCHEDULED
-from renkei.projects.models import MilestoneStatus
+from renkei.milestones import dependencies
+from renkei.milestones import service as milestones
+from renkei.milestones.models import MilestoneStatus
+from renkei.milestones.service import MILESTONE_AT_RISK, MILESTONE_RESCHEDULED
 from renkei.tenancy import Viewer
 
 UPDATE_MILESTONE = """

@@ -6,8 +6,8 @@ from datetime import date
 
 from renkei.db import unit_of_work
 from renkei.graphql.relay import to_global_id
-from renkei.projects import milestones
-from renkei.projects.models import MilestoneStatus
+from renkei.milestones import service as milestones
+from renkei.milestones.models import MilestoneStatus
 from renkei.tenancy import MembershipRole
 
 CREATE_BASELINE = """

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from renkei.graphql.relay import to_global_id
-from renkei.projects.milestones import MILESTONE_RESCHEDULED
+from renkei.milestones.service import MILESTONE_RESCHEDULED
 
 ADD_DEPENDENCY = """
 mutation AddMilestoneDependency($input: MilestoneDependencyInput!) {

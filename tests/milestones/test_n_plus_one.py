@@ -26,7 +26,8 @@ from renkei.graphql.types.milestones import (
     project_milestones,
     project_progress,
 )
-from renkei.projects import baselines, milestones
+from renkei.milestones import baselines
+from renkei.milestones import service as milestones
 from renkei.projects.models import Project
 
 PROJECTS = """

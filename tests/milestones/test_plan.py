@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from renkei.activity.models import Activity
 from renkei.db import unit_of_work
 from renkei.graphql.relay import to_global_id
+from renkei.milestones import service as milestones
+from renkei.milestones.service import MILESTONE_RESCHEDULED
 from renkei.outbox import OutboxMessage
-from renkei.projects import milestones
-from renkei.projects.milestones import MILESTONE_RESCHEDULED
 from renkei.tenancy import MembershipRole, Viewer
 
 CREATE_MILESTONE = """
@@ -153,7 +153,7 @@ async def test_what_a_milestone_needs_is_checked_field_by_field(world):
         assert (error["field"], error["code"]) == (field, code), (fields, error)
     assert data["createMilestone"]["userErrors"][0]["message"] == "not an id of type Project"
     async with unit_of_work(world.sessions, Viewer.platform()) as session:
-        from renkei.projects.models import Milestone
+        from renkei.milestones.models import Milestone
 
         assert await session.scalar(select(func.count()).select_from(Milestone)) == 0
 

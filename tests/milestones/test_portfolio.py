@@ -8,8 +8,8 @@ from typing import Any
 
 from renkei.db import unit_of_work
 from renkei.graphql.relay import to_global_id
-from renkei.projects import milestones
-from renkei.projects.models import MilestoneStatus
+from renkei.milestones import service as milestones
+from renkei.milestones.models import MilestoneStatus
 from renkei.tenancy import Viewer
 
 MILESTONES = """

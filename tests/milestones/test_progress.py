@@ -7,8 +7,9 @@ from datetime import date
 from decimal import Decimal
 
 from renkei.db import unit_of_work
-from renkei.projects import milestones, progress
-from renkei.projects.models import Milestone, MilestoneStatus
+from renkei.milestones import progress
+from renkei.milestones import service as milestones
+from renkei.milestones.models import Milestone, MilestoneStatus
 
 
 def planned(title: str, weight: str, progress_: int, status: MilestoneStatus) -> Milestone:

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from renkei.graphql.relay import to_global_id
-from renkei.projects.milestones import MILESTONE_STATUS_CHANGED
+from renkei.milestones.service import MILESTONE_STATUS_CHANGED
 from renkei.tenancy import MembershipRole
 
 CHANGE_STATUS = """

@@ -15,7 +15,7 @@ import pytest
 from icalendar import Calendar
 
 from renkei.projects.exports import KpiCsvRow, kpis_csv, milestones_csv, render_ical
-from renkei.projects.roadmap import Roadmap, RoadmapMilestone, render_svg
+from renkei.projects.roadmap_svg import Roadmap, RoadmapMilestone, render_svg
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 HOSTILE = '<script>alert("x")</script> & </g><g>'

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 
 from factories import act_as, create_organization, create_user
 from renkei.db import SessionFactory, unit_of_work
-from renkei.projects import milestones
+from renkei.milestones import service as milestones
+from renkei.milestones.models import Milestone
 from renkei.projects import service as projects
-from renkei.projects.models import Milestone, ProjectCategory, ProjectVisibility
+from renkei.projects.models import ProjectCategory, ProjectVisibility
 
 
 async def test_joining_a_project_shows_its_milestones_in_the_same_transaction(

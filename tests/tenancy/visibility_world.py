@@ -38,16 +38,14 @@ from renkei.identity.models import User
 from renkei.identity.tokens import TokenService
 from renkei.kpis import service as kpis
 from renkei.kpis.models import Kpi, KpiObservation, KpiTarget
+from renkei.milestones import baselines, dependencies
+from renkei.milestones import service as milestones
+from renkei.milestones.models import Baseline, BaselineMilestone, Milestone, MilestoneDependency
 from renkei.organizations.models import Organization
-from renkei.projects import baselines, dependencies, milestones
 from renkei.projects import service as projects
 from renkei.projects.models import (
-    Baseline,
-    BaselineMilestone,
     FundingKind,
     FundingSource,
-    Milestone,
-    MilestoneDependency,
     ParticipantRole,
     Project,
     ProjectCategory,

@@ -14,13 +14,10 @@ from sqlalchemy import func, insert, select, update
 from renkei.db import unit_of_work
 from renkei.graphql.relay import to_global_id
 from renkei.kpis.models import Kpi, KpiObservation, ObservationSource
+from renkei.milestones.models import Baseline, Milestone, MilestoneDependency, MilestoneStatus
 from renkei.projects.models import (
-    Baseline,
     FundingKind,
     FundingSource,
-    Milestone,
-    MilestoneDependency,
-    MilestoneStatus,
     ParticipantRole,
     Project,
     ProjectParticipant,

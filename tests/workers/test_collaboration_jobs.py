@@ -13,13 +13,15 @@ from sqlalchemy import select
 from factories import act_as, add_member, create_organization, create_user
 from renkei.db import SessionFactory, unit_of_work
 from renkei.identity.models import User
-from renkei.notifications import collaboration
+from renkei.milestones import dependencies
+from renkei.milestones import service as milestones
+from renkei.milestones import tasks as milestone_tasks
+from renkei.milestones.models import Milestone, MilestoneStatus
 from renkei.notifications.models import Notification
 from renkei.organizations.models import Organization
 from renkei.outbox import OutboxMessage
-from renkei.projects import dependencies, milestones
 from renkei.projects import service as projects
-from renkei.projects.models import Milestone, MilestoneStatus, ProjectCategory, ProjectVisibility
+from renkei.projects.models import ProjectCategory, ProjectVisibility
 from renkei.regions import service as regions
 from renkei.tenancy import MembershipRole, Viewer
 from renkei.workers.jobs import handle_message
@@ -279,12 +281,12 @@ async def test_the_daily_reminder_goes_out_once_a_day_listing_due_and_overdue(
     # when the schedule fires twice on the same day and the messages are handled
     for _ in range(2):
         async with unit_of_work(world.sessions, Viewer.platform()) as session:
-            await collaboration.enqueue_daily_reminder(session, TODAY)
-    assert len(await _messages(world.sessions, collaboration.DAILY_REMINDER)) == 1
-    await _handle_all(world.sessions, collaboration.DAILY_REMINDER)
-    await _handle_all(world.sessions, collaboration.DAILY_REMINDER)
+            await milestone_tasks.enqueue_daily_reminder(session, TODAY)
+    assert len(await _messages(world.sessions, milestone_tasks.DAILY_REMINDER)) == 1
+    await _handle_all(world.sessions, milestone_tasks.DAILY_REMINDER)
+    await _handle_all(world.sessions, milestone_tasks.DAILY_REMINDER)
     # then the owner organization's people got one reminder each, overdue first
-    told = await _notifications(world.sessions, collaboration.DAILY_REMINDER)
+    told = await _notifications(world.sessions, milestone_tasks.DAILY_REMINDER)
     assert [email for email, _, _ in told] == ["member@lead.example", "owner@lead.example"]
     _, subject, body = told[0]
     assert subject == "lead-org: 1 overdue, 1 due by 2026-11-29"

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from factories import act_as
 from renkei.db import SessionFactory, unit_of_work
 from renkei.identity.tokens import TokenService
-from renkei.notifications import talent as talent_jobs
 from renkei.notifications.models import Notification
 from renkei.outbox import OutboxMessage
 from renkei.talent import lifecycle, service
+from renkei.talent import tasks as talent_tasks
 from renkei.talent.models import Match, MatchStatus, NeedStatus, Professional
 from renkei.tenancy import Viewer
 from renkei.workers.jobs import handle_message
@@ -85,7 +85,7 @@ async def test_opening_a_need_proposes_and_tells_both_sides_once(
         "alice@example.jp": MatchStatus.PROPOSED,
         "bob@example.jp": MatchStatus.PROPOSED,
     }
-    told = await _notifications(sessions, talent_jobs.NEW_PROPOSAL)
+    told = await _notifications(sessions, talent_tasks.NEW_PROPOSAL)
     assert [(email, subject) for email, subject, _ in told] == [
         ("alice@example.jp", "1 new proposal of side work for you"),
         ("bob@example.jp", "1 new proposal of side work for you"),
@@ -103,7 +103,7 @@ async def test_a_recompute_that_proposes_nothing_new_tells_nobody(
 ) -> None:
     # given: the need's proposals were made and told
     await _handle_all(sessions, service.NEED_CHANGED)
-    before = await _notifications(sessions, talent_jobs.NEW_PROPOSAL)
+    before = await _notifications(sessions, talent_tasks.NEW_PROPOSAL)
 
     # when: the firm offers a second opening, and the worker recomputes the need
     viewer = await act_as(sessions, world.firm_owner, world.firm)
@@ -117,7 +117,7 @@ async def test_a_recompute_that_proposes_nothing_new_tells_nobody(
 
     # then: the same two are proposed, and nobody is told again
     assert set((await _statuses(sessions, world)).values()) == {MatchStatus.PROPOSED}
-    assert await _notifications(sessions, talent_jobs.NEW_PROPOSAL) == before
+    assert await _notifications(sessions, talent_tasks.NEW_PROPOSAL) == before
 
 
 async def test_pausing_a_need_expires_its_proposals_without_telling(
@@ -125,7 +125,7 @@ async def test_pausing_a_need_expires_its_proposals_without_telling(
 ) -> None:
     # given
     await _handle_all(sessions, service.NEED_CHANGED)
-    told = len(await _notifications(sessions, talent_jobs.NEW_PROPOSAL))
+    told = len(await _notifications(sessions, talent_tasks.NEW_PROPOSAL))
 
     # when
     viewer = await act_as(sessions, world.firm_owner, world.firm)
@@ -137,7 +137,7 @@ async def test_pausing_a_need_expires_its_proposals_without_telling(
 
     # then
     assert set((await _statuses(sessions, world)).values()) == {MatchStatus.EXPIRED}
-    assert len(await _notifications(sessions, talent_jobs.NEW_PROPOSAL)) == told
+    assert len(await _notifications(sessions, talent_tasks.NEW_PROPOSAL)) == told
 
 
 async def test_a_draft_need_queues_no_recompute(
@@ -161,7 +161,7 @@ async def test_a_changed_profile_proposes_its_owner_and_tells_only_the_new_pair(
     # given: Alice and Bob proposed and told; Carol (export sales only) not proposed
     await _handle_all(sessions, service.NEED_CHANGED)
     await _handle_all(sessions, service.PROFILE_CHANGED)  # the world's first saves
-    told = await _notifications(sessions, talent_jobs.NEW_PROPOSAL)
+    told = await _notifications(sessions, talent_tasks.NEW_PROPOSAL)
 
     # when: Carol adds finance to her profile
     viewer = await act_as(sessions, world.carol)
@@ -176,7 +176,7 @@ async def test_a_changed_profile_proposes_its_owner_and_tells_only_the_new_pair(
     # then: Carol is proposed too; she and the firm are told of her proposal only
     statuses = await _statuses(sessions, world)
     assert statuses["carol@example.jp"] is MatchStatus.PROPOSED
-    new = [n for n in await _notifications(sessions, talent_jobs.NEW_PROPOSAL) if n not in told]
+    new = [n for n in await _notifications(sessions, talent_tasks.NEW_PROPOSAL) if n not in told]
     assert [(email, subject) for email, subject, _ in new] == [
         ("carol@example.jp", "1 new proposal of side work for you"),
         ("owner@firm.example", "1 new proposal for your needs"),
@@ -190,8 +190,8 @@ async def test_the_nightly_recompute_is_queued_once_a_day(
     # given: the schedule fires twice the same night, and once the next
     for on in (NIGHT, NIGHT, date(2026, 11, 23)):
         async with unit_of_work(sessions, Viewer.platform()) as session:
-            await talent_jobs.enqueue_nightly_recompute(session, on)
-    messages = await _messages(sessions, talent_jobs.NIGHTLY_RECOMPUTE)
+            await talent_tasks.enqueue_nightly_recompute(session, on)
+    messages = await _messages(sessions, talent_tasks.NIGHTLY_RECOMPUTE)
     assert sorted(m.payload["on"] for m in messages) == ["2026-11-22", "2026-11-23"]
 
     # when: the worker handles that night's message
@@ -201,7 +201,7 @@ async def test_the_nightly_recompute_is_queued_once_a_day(
 
     # then: every open need is proposed for, and each side told once
     assert set((await _statuses(sessions, world)).values()) == {MatchStatus.PROPOSED}
-    told = await _notifications(sessions, talent_jobs.NEW_PROPOSAL)
+    told = await _notifications(sessions, talent_tasks.NEW_PROPOSAL)
     assert [email for email, _, _ in told] == [
         "alice@example.jp",
         "bob@example.jp",
@@ -235,7 +235,7 @@ async def test_each_side_is_told_of_the_other_sides_step(
         await handle_message(sessions, message.id)
 
     # then: the firm hears of Alice by her pseudonym, and Alice of the firm's acceptance
-    told = await _notifications(sessions, talent_jobs.MATCH_STEP_TAKEN)
+    told = await _notifications(sessions, talent_tasks.MATCH_STEP_TAKEN)
     assert [(email, subject) for email, subject, _ in told] == [
         ("alice@example.jp", "博多精工 accepted the match for 「財務の立て直し」"),
         ("owner@firm.example", told[1][1]),

@@ -28,6 +28,7 @@ from renkei.db import SessionFactory, unit_of_work
 from renkei.email_domains.dns_challenge import DnsChallenge
 from renkei.errors import Invalid
 from renkei.identity import providers, signin
+from renkei.identity import repository as identity
 from renkei.identity.models import IdentityProvider, User
 from renkei.identity.oidc import OidcClient, ProviderMetadata, SignInError
 from renkei.identity.scopes import ALL_SCOPES
@@ -140,7 +141,7 @@ class SignInRoutes:
                     domain = providers.normalize_domain(domain)
                 except Invalid:
                     return _page(400, "Not an email address", f"{email} is not an email address.")
-                found_by_domain = await providers.for_email_domain(session, domain)
+                found_by_domain = await identity.providers_vouching_for(session, domain=domain)
                 if not found_by_domain:
                     return _page(
                         404,

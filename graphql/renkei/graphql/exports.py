@@ -39,9 +39,9 @@ from renkei.graphql.relay import decode_id, parse_global_id
 from renkei.identity.scopes import PROJECTS_READ, TALENT_READ
 from renkei.identity.tokens import TokenService
 from renkei.organizations.service import is_slug
-from renkei.projects import roadmaps
+from renkei.projects import roadmap_data as roadmaps
 from renkei.projects.exports import kpis_csv, milestones_csv, render_ical
-from renkei.projects.roadmap import Roadmap, render_svg
+from renkei.projects.roadmap_svg import Roadmap, render_svg
 from renkei.regions.models import Region
 from renkei.talent import subsidies
 from renkei.tenancy import Viewer

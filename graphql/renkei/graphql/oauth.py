@@ -35,6 +35,7 @@ from renkei import audit
 from renkei.db import SessionFactory, unit_of_work
 from renkei.graphql import input_guard
 from renkei.identity import clients
+from renkei.identity import repository as identity
 from renkei.identity.models import ApiClient
 from renkei.identity.tokens import TokenService
 from renkei.tenancy import Viewer
@@ -237,7 +238,7 @@ class TokenEndpoint:
         except OAuth2Error as error:
             return _respond(*error())
         async with unit_of_work(self.sessions, Viewer.platform()) as session:
-            row = await clients.client_by_client_id(session, client_id) if client_id else None
+            row = await identity.api_client(session, client_id=client_id) if client_id else None
             server = _Server(self.tokens, row)
             status, body, headers = server.create_token_response(oauth_request)
             issued_to = server.issued_to

@@ -9,7 +9,6 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.activity.models import Activity, SubjectType
@@ -68,12 +67,3 @@ def record(
     )
     session.add(entry)
     return entry
-
-
-def of_subjects() -> Select[Activity]:
-    """Entries, for paging per subject (row-level security shows what the viewer may see)."""
-    return select(Activity)
-
-
-async def by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Activity]:
-    return list((await session.scalars(select(Activity).where(Activity.id.in_(ids)))).all())

@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit, outbox
+from renkei.email_domains import repository
 from renkei.email_domains.dns_challenge import DnsChallenge
 from renkei.email_domains.models import DomainClaim, DomainClaimStatus, VerificationMethod
 from renkei.email_domains.names import normalize_domain
@@ -47,39 +47,15 @@ async def as_platform(session: AsyncSession, viewer: Viewer) -> AsyncIterator[No
         await set_viewer(session, viewer)
 
 
-async def claims_of(session: AsyncSession, organization_id: uuid.UUID) -> list[DomainClaim]:
-    rows = await session.scalars(
-        select(DomainClaim)
-        .where(DomainClaim.organization_id == organization_id)
-        .order_by(DomainClaim.domain)
-    )
-    return list(rows.all())
-
-
-async def _find(
-    session: AsyncSession, organization_id: uuid.UUID, domain: str
-) -> DomainClaim | None:
-    return await session.scalar(
-        select(DomainClaim).where(
-            DomainClaim.organization_id == organization_id, DomainClaim.domain == domain
-        )
-    )
-
-
 async def is_verified(session: AsyncSession, organization_id: uuid.UUID, domain: str) -> bool:
     """Whether the organization has proved the domain (as the platform or its managers)."""
-    claim = await _find(session, organization_id, domain)
+    claim = await repository.find(session, organization_id=organization_id, domain=domain)
     return claim is not None and claim.status is DomainClaimStatus.VERIFIED
 
 
 async def verified_by_anyone(session: AsyncSession, domain: str) -> bool:
     """Whether any organization has proved the domain (as the platform)."""
-    found = await session.scalar(
-        select(DomainClaim.id)
-        .where(DomainClaim.domain == domain, DomainClaim.status == DomainClaimStatus.VERIFIED)
-        .limit(1)
-    )
-    return found is not None
+    return await repository.verified_claim_exists(session, domain=domain)
 
 
 async def claim(
@@ -91,7 +67,7 @@ async def claim(
 ) -> DomainClaim:
     """The organization's claim to `domain` (normalized), made PENDING with a new challenge if it
     had none. A new claim tells the organizations that already have people there (outbox)."""
-    found = await _find(session, organization_id, domain)
+    found = await repository.find(session, organization_id=organization_id, domain=domain)
     if found is not None:
         return found
     claim_id = uuid.uuid4()
@@ -112,7 +88,7 @@ async def claim(
         .on_conflict_do_nothing(index_elements=["organization_id", "domain"])
         .returning(table.c.id)
     )
-    row = await _find(session, organization_id, domain)
+    row = await repository.find(session, organization_id=organization_id, domain=domain)
     assert row is not None
     if made is None:
         return row

@@ -8,32 +8,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from renkei import audit
-from renkei.email_domains.models import DomainClaim
+from renkei import audit, outbox
+from renkei.email_domains import repository
 from renkei.email_domains.service import CLAIMED_TOPIC, DOMAIN_CLAIMED_ELSEWHERE
-from renkei.identity.models import User
-from renkei.notifications.collaboration import people_to_tell, tell
-from renkei.organizations.models import Membership, Organization
+from renkei.notifications.service import people_to_tell, tell
+from renkei.organizations.models import Organization
 from renkei.tenancy import MembershipRole
 
 _TOLD = (MembershipRole.OWNER, MembershipRole.ADMIN)
-
-
-async def organizations_at(
-    session: AsyncSession, domain: str, *, besides: uuid.UUID
-) -> list[uuid.UUID]:
-    """Organizations other than `besides` with members at `domain` or a claim to it."""
-    with_members = (
-        select(Membership.organization_id)
-        .join(User, User.id == Membership.user_id)
-        .where(User.email.endswith("@" + domain, autoescape=True))
-    )
-    with_claims = select(DomainClaim.organization_id).where(DomainClaim.domain == domain)
-    rows = await session.scalars(with_members.union(with_claims))
-    return sorted({row for row in rows.all() if row != besides}, key=str)
 
 
 async def domain_claimed(
@@ -45,7 +29,7 @@ async def domain_claimed(
     if claimant is None:
         return
     actor = uuid.UUID(payload["claimed_by"]) if payload.get("claimed_by") else None
-    told = await organizations_at(session, domain, besides=claimant_id)
+    told = await repository.organizations_at(session, domain=domain, besides=claimant_id)
     for organization_id in told:
         audit.record(
             session,
@@ -74,4 +58,4 @@ async def domain_claimed(
     await session.flush()
 
 
-HANDLERS = {CLAIMED_TOPIC: domain_claimed}
+HANDLERS: dict[str, outbox.Handler] = {CLAIMED_TOPIC: domain_claimed}

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
@@ -53,21 +52,6 @@ def _clean_scopes(scopes: Iterable[str]) -> list[str]:
     if not chosen:
         raise Invalid("choose at least one scope", field="scopes")
     return chosen
-
-
-async def client_by_client_id(session: AsyncSession, client_id: str) -> ApiClient | None:
-    """The client with this client id, revoked or not, as far as the viewer may see."""
-    return await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
-
-
-async def clients_of(session: AsyncSession, organization_id: uuid.UUID) -> list[ApiClient]:
-    """An organization's clients, oldest first; row-level security shows them to its admins."""
-    rows = await session.scalars(
-        select(ApiClient)
-        .where(ApiClient.organization_id == organization_id)
-        .order_by(ApiClient.created_at, ApiClient.id)
-    )
-    return list(rows.all())
 
 
 async def create_api_client(

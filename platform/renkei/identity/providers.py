@@ -7,17 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
 from renkei.crypto import Sealed, SecretBox
 from renkei.email_domains import service as email_domains
-from renkei.email_domains.models import DomainClaim, DomainClaimStatus
 from renkei.email_domains.names import normalize_domain
 from renkei.errors import Invalid, NotFound, Unauthenticated
+from renkei.identity import repository
 from renkei.identity.models import IdentityProvider, ProviderDomain
 from renkei.identity.oidc import OidcClient, SignInError
+from renkei.organizations import repository as organizations
 from renkei.organizations.models import Organization
 from renkei.tenancy import MembershipRole, Viewer, require_manager
 
@@ -177,57 +177,15 @@ async def by_id(session: AsyncSession, provider_id: uuid.UUID) -> IdentityProvid
     return await session.get(IdentityProvider, provider_id)
 
 
-async def for_email_domain(
-    session: AsyncSession, domain: str
-) -> list[tuple[IdentityProvider, Organization]]:
-    """Home-realm discovery (as the platform): the enabled providers vouching for a domain, that
-    is, configured for it by an organization that has VERIFIED it."""
-    rows = await session.execute(
-        select(IdentityProvider, Organization)
-        .join(ProviderDomain, ProviderDomain.provider_id == IdentityProvider.id)
-        .join(Organization, Organization.id == IdentityProvider.organization_id)
-        .join(
-            DomainClaim,
-            (DomainClaim.organization_id == IdentityProvider.organization_id)
-            & (DomainClaim.domain == ProviderDomain.domain),
-        )
-        .where(
-            ProviderDomain.domain == domain,
-            IdentityProvider.enabled.is_(True),
-            DomainClaim.status == DomainClaimStatus.VERIFIED,
-        )
-        .order_by(Organization.name)
-    )
-    return [(provider, organization) for provider, organization in rows.all()]
-
-
 async def for_organization(
     session: AsyncSession, slug: str
 ) -> tuple[Organization, IdentityProvider | None] | None:
-    organization = await session.scalar(select(Organization).where(Organization.slug == slug))
+    """The organization of this slug and its oldest enabled provider, if it has one."""
+    organization = await organizations.by_slug(session, slug)
     if organization is None:
         return None
-    provider = await session.scalar(
-        select(IdentityProvider)
-        .where(
-            IdentityProvider.organization_id == organization.id,
-            IdentityProvider.enabled.is_(True),
-        )
-        .order_by(IdentityProvider.created_at)
-        .limit(1)
-    )
+    provider = await repository.first_enabled_provider(session, organization_id=organization.id)
     return organization, provider
-
-
-async def of_organizations(
-    session: AsyncSession, organization_ids: list[uuid.UUID]
-) -> list[IdentityProvider]:
-    rows = await session.scalars(
-        select(IdentityProvider)
-        .where(IdentityProvider.organization_id.in_(organization_ids))
-        .order_by(IdentityProvider.created_at, IdentityProvider.id)
-    )
-    return list(rows.all())
 
 
 async def require(session: AsyncSession, provider_id: uuid.UUID) -> IdentityProvider:
@@ -281,9 +239,7 @@ async def update_provider(
         domains = sorted({normalize_domain(d) for d in email_domains})
         if not domains:
             raise Invalid("name at least one email domain", field="emailDomains")
-        for claimed in await session.scalars(
-            select(ProviderDomain).where(ProviderDomain.provider_id == provider.id)
-        ):
+        for claimed in await repository.provider_domains(session, provider_id=provider.id):
             await session.delete(claimed)
         provider.email_domains = domains
         await _claim_domains(session, provider, domains, user_id)

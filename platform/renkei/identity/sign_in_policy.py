@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
-from renkei.email_domains.models import DomainClaim, DomainClaimStatus
 from renkei.email_domains.service import as_platform
 from renkei.errors import Forbidden, Invalid, NotFound
-from renkei.identity.models import BrowserSession, IdentityProvider, ProviderDomain
+from renkei.identity import repository
+from renkei.identity.models import BrowserSession
 from renkei.organizations.models import Organization
 from renkei.tenancy import Viewer, require_manager
 
@@ -27,22 +27,7 @@ SIGN_IN_POLICY_CHANGED = "sign_in_policy_changed"
 
 
 async def _has_vouching_provider(session: AsyncSession, organization_id: uuid.UUID) -> bool:
-    found = await session.scalar(
-        select(IdentityProvider.id)
-        .join(ProviderDomain, ProviderDomain.provider_id == IdentityProvider.id)
-        .join(
-            DomainClaim,
-            (DomainClaim.organization_id == IdentityProvider.organization_id)
-            & (DomainClaim.domain == ProviderDomain.domain),
-        )
-        .where(
-            IdentityProvider.organization_id == organization_id,
-            IdentityProvider.enabled.is_(True),
-            DomainClaim.status == DomainClaimStatus.VERIFIED,
-        )
-        .limit(1)
-    )
-    return found is not None
+    return await repository.has_vouching_provider(session, organization_id=organization_id)
 
 
 async def set_require_own_provider(

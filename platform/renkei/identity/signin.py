@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
 from renkei.email_domains import service as email_domains
 from renkei.email_domains.names import normalize_domain
 from renkei.errors import Invalid
+from renkei.identity import repository
 from renkei.identity.models import (
     BrowserSession,
     IdentityProvider,
@@ -28,6 +28,7 @@ from renkei.identity.models import (
 from renkei.identity.oidc import SignInError
 from renkei.identity.providers import mapped_role
 from renkei.identity.repository import get_user_by_email
+from renkei.organizations import repository as organizations
 from renkei.organizations.models import Membership
 from renkei.tenancy import MembershipRole
 
@@ -66,9 +67,7 @@ async def complete_sign_in(
         domain = normalize_domain(email.rpartition("@")[2])
     except Invalid as exc:
         raise SignInError("email_invalid", f"{email} is not an email address") from exc
-    identity = await session.scalar(
-        select(UserIdentity).where(UserIdentity.issuer == issuer, UserIdentity.subject == subject)
-    )
+    identity = await repository.identity_of(session, issuer=issuer, subject=subject)
     user = await session.get(User, identity.user_id) if identity else None
     if user is None:
         # Linked by (issuer, subject) only: an account that exists is reached through an identity
@@ -134,11 +133,7 @@ async def _may_link(
         return False
     if not await email_domains.is_verified(session, provider.organization_id, domain):
         return False
-    member = await session.scalar(
-        select(Membership.id).where(
-            Membership.organization_id == provider.organization_id, Membership.user_id == user.id
-        )
-    )
+    member = await organizations.membership_of(session, provider.organization_id, user.id)
     return member is not None
 
 
@@ -171,11 +166,7 @@ async def _membership(
 ) -> MembershipRole:
     """Create or update the membership in the provider's organization, and no other."""
     await session.flush()
-    membership = await session.scalar(
-        select(Membership).where(
-            Membership.organization_id == provider.organization_id, Membership.user_id == user.id
-        )
-    )
+    membership = await organizations.membership_of(session, provider.organization_id, user.id)
     role = mapped_role(provider, claims)
     if membership is None:
         if not provider.jit_provisioning:
@@ -239,9 +230,7 @@ async def start_session(
 
 async def find_session(session: AsyncSession, secret: str) -> BrowserSession | None:
     """The live session a cookie's secret opens (as the platform), or None."""
-    row = await session.scalar(
-        select(BrowserSession).where(BrowserSession.secret_hash == _digest(secret))
-    )
+    row = await repository.browser_session(session, secret_hash=_digest(secret))
     if row is None or row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
         return None
     return row

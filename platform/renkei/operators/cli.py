@@ -41,18 +41,14 @@ async def _revoke(runtime: Any, args: argparse.Namespace) -> None:
 
 
 async def _verify_domain(runtime: Any, args: argparse.Namespace) -> None:
-    from sqlalchemy import select
-
     from renkei.db import unit_of_work
     from renkei.email_domains import service
     from renkei.errors import NotFound
-    from renkei.organizations.models import Organization
+    from renkei.organizations import repository as organizations
     from renkei.tenancy import Viewer
 
     async with unit_of_work(runtime.sessions, Viewer.platform()) as session:
-        organization = await session.scalar(
-            select(Organization).where(Organization.slug == args.organization.strip().lower())
-        )
+        organization = await organizations.by_slug(session, args.organization.strip().lower())
         if organization is None:
             raise NotFound(f"no organization {args.organization!r}", field="organization")
         claim = await service.approve(
@@ -66,22 +62,12 @@ async def _verify_domain(runtime: Any, args: argparse.Namespace) -> None:
 
 
 async def _domains(runtime: Any, args: argparse.Namespace) -> None:
-    from sqlalchemy import select
-
     from renkei.db import unit_of_work
-    from renkei.email_domains.models import DomainClaim, DomainClaimStatus
-    from renkei.organizations.models import Organization
+    from renkei.email_domains import repository
     from renkei.tenancy import Viewer
 
-    query = (
-        select(DomainClaim, Organization.slug)
-        .join(Organization, Organization.id == DomainClaim.organization_id)
-        .order_by(DomainClaim.domain, Organization.slug)
-    )
-    if args.pending:
-        query = query.where(DomainClaim.status == DomainClaimStatus.PENDING)
     async with unit_of_work(runtime.sessions, Viewer.platform()) as session:
-        rows = (await session.execute(query)).all()
+        rows = await repository.claims_with_slugs(session, pending_only=bool(args.pending))
     for claim, slug in rows:
         print(
             f"{claim.domain}\t{slug}\t{claim.status.value}\t{claim.record_name} TXT {claim.token}"

@@ -5,23 +5,20 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
 from renkei.errors import Forbidden, NotFound, Unauthenticated
 from renkei.identity.models import User
 from renkei.identity.repository import get_user_by_email
+from renkei.operators import repository
 from renkei.operators.models import PlatformOperator
 from renkei.tenancy import Viewer
 
 
 async def is_operator(session: AsyncSession, user_id: uuid.UUID) -> bool:
-    # Row-level security shows a user only their own row: nobody learns who operates.
-    found = await session.scalar(
-        select(PlatformOperator.user_id).where(PlatformOperator.user_id == user_id)
-    )
-    return found is not None
+    """Whether the user operates the platform (only a user's own row is visible to them)."""
+    return await repository.is_operator(session, user_id=user_id)
 
 
 async def require_operator(session: AsyncSession, viewer: Viewer) -> uuid.UUID:

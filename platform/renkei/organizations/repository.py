@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.organizations.models import (
@@ -76,6 +76,13 @@ async def holders_of_codes(
         stmt = stmt.where(Organization.verification == Verification.VERIFIED)
     stmt = stmt.order_by(Organization.verification.desc(), Organization.created_at)
     return list((await session.scalars(stmt)).all())
+
+
+async def lock_code(session: AsyncSession, *, code: str) -> None:
+    """Hold a transaction-level lock on this corporate number or local government code."""
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"renkei.code:{code}", 0)))
+    )
 
 
 async def get_membership(session: AsyncSession, membership_id: uuid.UUID) -> Membership | None:

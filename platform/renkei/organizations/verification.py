@@ -13,7 +13,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
@@ -34,9 +33,7 @@ async def lock_codes(session: AsyncSession, *codes: str | None) -> None:
     Two organizations claiming one fresh code at the same moment would otherwise both see it
     free; the second now waits for the first and sees it taken."""
     for code in sorted({c for c in codes if c}):
-        await session.execute(
-            select(func.pg_advisory_xact_lock(func.hashtextextended(f"renkei.code:{code}", 0)))
-        )
+        await repository.lock_code(session, code=code)
 
 
 async def _holders(

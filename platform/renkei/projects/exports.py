@@ -46,7 +46,7 @@ from decimal import Decimal
 from icalendar import STATUS, TRANSP, Calendar, Event
 
 from renkei.fiscal import fiscal_year
-from renkei.projects.roadmap import STATUS_LABELS, Roadmap, RoadmapMilestone, sort_key
+from renkei.projects.roadmap_svg import STATUS_LABELS, Roadmap, RoadmapMilestone, sort_key
 
 PRODID = "-//Renkei//Roadmap//JA"
 MILESTONE_COLUMNS = (

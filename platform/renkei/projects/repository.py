@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import Select, Text, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -51,6 +52,27 @@ def projects(
     return stmt
 
 
+async def get_with_details_flag(
+    session: AsyncSession, *, project_id: uuid.UUID
+) -> tuple[Project, bool] | None:
+    """The project, and whether the viewer sees its details or only its public summary."""
+    sees_details = Project.id.in_(select(func.renkei_project_ids()))
+    found = (
+        await session.execute(
+            select(Project, sees_details.label("details")).where(Project.id == project_id)
+        )
+    ).first()
+    return None if found is None else (found[0], bool(found[1]))
+
+
+async def names_of(
+    session: AsyncSession, *, project_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The names of those of these projects the viewer may see."""
+    stmt = select(Project.id, Project.name).where(Project.id.in_(project_ids))
+    return {row.id: row.name for row in await session.execute(stmt)}
+
+
 def projects_with_details() -> Select[Project]:
     """Projects whose details (participants, funding, activity) the viewer sees, not only the
     public summary: the same set the row-level security policies of those tables use."""
@@ -97,6 +119,19 @@ async def participant_of(
             ProjectParticipant.organization_id == organization_id,
         )
     )
+
+
+async def active_organization_ids(
+    session: AsyncSession, *, project_id: uuid.UUID
+) -> set[uuid.UUID]:
+    """The organizations taking part in the project (ACTIVE participants)."""
+    rows = await session.scalars(
+        select(ProjectParticipant.organization_id).where(
+            ProjectParticipant.project_id == project_id,
+            ProjectParticipant.status == ParticipationStatus.ACTIVE,
+        )
+    )
+    return set(rows)
 
 
 def invitations_of(organization_id: uuid.UUID) -> Select[ProjectParticipant]:

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import date
 
 from sqlalchemy import Select, Text, select, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from renkei.organizations.models import Organization
 from renkei.regions.models import ParticipationStatus, Region, RegionMember
 from renkei.talent.models import (
     Match,
+    MatchCost,
     MatchStatus,
     NeedStatus,
     Professional,
     ProfessionalProfile,
+    SubsidyScheme,
     TalentNeed,
 )
 from renkei.text_search import bigrams
@@ -172,3 +176,80 @@ async def stale_proposals(session: AsyncSession) -> Sequence[Match]:
         .where(Match.status == MatchStatus.PROPOSED, TalentNeed.status != NeedStatus.OPEN)
     )
     return (await session.scalars(stmt)).all()
+
+
+# Subsidies ----------------------------------------------------------------------------------
+
+
+async def subsidy_schemes(
+    session: AsyncSession, *, prefecture_code: str | None = None, fiscal_year: int | None = None
+) -> list[SubsidyScheme]:
+    """The subsidy schemes, by prefecture, 年度 and name, narrowed by the filters given."""
+    stmt = select(SubsidyScheme).order_by(
+        SubsidyScheme.prefecture_code, SubsidyScheme.fiscal_year, SubsidyScheme.name
+    )
+    if prefecture_code is not None:
+        stmt = stmt.where(SubsidyScheme.prefecture_code == prefecture_code)
+    if fiscal_year is not None:
+        stmt = stmt.where(SubsidyScheme.fiscal_year == fiscal_year)
+    return list(await session.scalars(stmt))
+
+
+async def match_costs(session: AsyncSession, *, match_id: uuid.UUID) -> list[MatchCost]:
+    """The match's cost ledger, oldest first (empty for anyone but the firm)."""
+    rows = await session.scalars(
+        select(MatchCost)
+        .where(MatchCost.match_id == match_id)
+        .order_by(MatchCost.incurred_on, MatchCost.created_at, MatchCost.id)
+    )
+    return list(rows)
+
+
+async def contract_started_before(
+    session: AsyncSession,
+    *,
+    organization_id: uuid.UUID,
+    besides: uuid.UUID,
+    statuses: Sequence[MatchStatus],
+    on: date,
+) -> bool:
+    """Whether the firm has another match in these statuses whose contract started before `on`."""
+    found = await session.scalar(
+        select(Match.id)
+        .where(
+            Match.organization_id == organization_id,
+            Match.id != besides,
+            Match.status.in_(statuses),
+            Match.contract_starts_on < on,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+# Jobs ---------------------------------------------------------------------------------------
+
+
+async def proposed_match_ids(
+    session: AsyncSession, *, need_ids: Iterable[uuid.UUID] | None
+) -> set[uuid.UUID]:
+    """Ids of the PROPOSED matches of these needs (of every need when None)."""
+    stmt = select(Match.id).where(Match.status == MatchStatus.PROPOSED)
+    if need_ids is not None:
+        stmt = stmt.where(Match.need_id.in_(list(need_ids)))
+    return set((await session.scalars(stmt)).all())
+
+
+async def matches_with_parties(
+    session: AsyncSession, *, match_ids: Iterable[uuid.UUID]
+) -> list[tuple[Match, TalentNeed, Professional, Organization]]:
+    """These matches with their need, professional and firm, by firm, need, rank and pseudonym."""
+    rows = await session.execute(
+        select(Match, TalentNeed, Professional, Organization)
+        .join(TalentNeed, TalentNeed.id == Match.need_id)
+        .join(Professional, Professional.id == Match.professional_id)
+        .join(Organization, Organization.id == Match.organization_id)
+        .where(Match.id.in_(list(match_ids)))
+        .order_by(Organization.name, TalentNeed.title, Match.rank, Professional.pseudonym)
+    )
+    return [(match, need, professional, firm) for match, need, professional, firm in rows]

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.errors import Forbidden, Invalid, NotFound
@@ -118,39 +117,26 @@ def estimate(
 async def schemes(
     session: AsyncSession, *, prefecture_code: str | None = None, fiscal_year: int | None = None
 ) -> list[SubsidyScheme]:
-    stmt = select(SubsidyScheme).order_by(
-        SubsidyScheme.prefecture_code, SubsidyScheme.fiscal_year, SubsidyScheme.name
+    """The subsidy schemes (public), narrowed to a prefecture and a 年度 when given."""
+    return await repository.subsidy_schemes(
+        session, prefecture_code=prefecture_code, fiscal_year=fiscal_year
     )
-    if prefecture_code is not None:
-        stmt = stmt.where(SubsidyScheme.prefecture_code == prefecture_code)
-    if fiscal_year is not None:
-        stmt = stmt.where(SubsidyScheme.fiscal_year == fiscal_year)
-    return list(await session.scalars(stmt))
 
 
 async def costs_of(session: AsyncSession, match_id: uuid.UUID) -> list[MatchCost]:
     """The match's cost ledger, oldest first (empty for anyone but the firm)."""
-    rows = await session.scalars(
-        select(MatchCost)
-        .where(MatchCost.match_id == match_id)
-        .order_by(MatchCost.incurred_on, MatchCost.created_at, MatchCost.id)
-    )
-    return list(rows)
+    return await repository.match_costs(session, match_id=match_id)
 
 
 async def _had_earlier_contract(session: AsyncSession, match: Match) -> bool:
     assert match.contract_starts_on is not None
-    found = await session.scalar(
-        select(Match.id)
-        .where(
-            Match.organization_id == match.organization_id,
-            Match.id != match.id,
-            Match.status.in_(CONTRACTED_STATUSES),
-            Match.contract_starts_on < match.contract_starts_on,
-        )
-        .limit(1)
+    return await repository.contract_started_before(
+        session,
+        organization_id=match.organization_id,
+        besides=match.id,
+        statuses=CONTRACTED_STATUSES,
+        on=match.contract_starts_on,
     )
-    return found is not None
 
 
 async def estimate_for_match(session: AsyncSession, match: Match) -> SubsidyEstimate | None:

@@ -1,54 +1,49 @@
-"""The job that handles every outbox message: claim it, run its topic's handler, mark it done."""
+"""The job that handles every outbox message: claim it, run its topic's handler, mark it done.
+
+Each domain's `tasks.py` exports its handlers as HANDLERS; this module only merges them, so the
+outbox topics (and the one arq function, `handle_outbox_message`) stay as queued jobs know them.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import logs, outbox
 from renkei.db import SessionFactory, unit_of_work
-from renkei.email_domains import tasks as email_domain_jobs
-from renkei.notifications import collaboration
-from renkei.notifications import talent as talent_jobs
-from renkei.organizations import service as organizations
-from renkei.projects import milestones
-from renkei.projects import service as projects
-from renkei.regions import service as regions
-from renkei.talent import lifecycle as matches
-from renkei.talent import service as talent
+from renkei.email_domains import tasks as email_domain_tasks
+from renkei.milestones import service as milestones
+from renkei.milestones import tasks as milestone_tasks
+from renkei.organizations import tasks as organization_tasks
+from renkei.projects import tasks as project_tasks
+from renkei.regions import tasks as region_tasks
+from renkei.talent import tasks as talent_tasks
 from renkei.tenancy import Viewer
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[AsyncSession, uuid.UUID, dict[str, Any]], Awaitable[None]]
+_DOMAINS: tuple[dict[str, outbox.Handler], ...] = (
+    organization_tasks.HANDLERS,
+    region_tasks.HANDLERS,
+    project_tasks.HANDLERS,
+    milestone_tasks.HANDLERS,
+    talent_tasks.HANDLERS,
+    email_domain_tasks.HANDLERS,
+)
 
 
-async def _invitation_created(
-    session: AsyncSession, message_id: uuid.UUID, payload: dict[str, Any]
-) -> None:
-    await organizations.notify_invitee(
-        session, outbox_id=message_id, invitation_id=uuid.UUID(payload["invitation_id"])
-    )
+def _merged(domains: tuple[dict[str, outbox.Handler], ...]) -> dict[str, outbox.Handler]:
+    merged: dict[str, outbox.Handler] = {}
+    for handlers in domains:
+        clash = merged.keys() & handlers.keys()
+        if clash:
+            raise RuntimeError(f"outbox topics handled by two domains: {sorted(clash)}")
+        merged.update(handlers)
+    return merged
 
 
-HANDLERS: dict[str, Handler] = {
-    organizations.INVITATION_CREATED: _invitation_created,
-    regions.REGION_INVITED: collaboration.region_invited,
-    projects.PROJECT_INVITED: collaboration.project_invited,
-    milestones.MILESTONE_STATUS_CHANGED: collaboration.milestone_status_changed,
-    milestones.MILESTONE_AT_RISK: collaboration.milestone_at_risk,
-    milestones.MILESTONE_RESCHEDULED: collaboration.milestone_rescheduled,
-    collaboration.DAILY_REMINDER: collaboration.daily_reminder,
-    talent.NEED_CHANGED: talent_jobs.need_changed,
-    talent.PROFILE_CHANGED: talent_jobs.profile_changed,
-    talent_jobs.NIGHTLY_RECOMPUTE: talent_jobs.nightly_recompute,
-    matches.MATCH_STEP: talent_jobs.match_step,
-    **email_domain_jobs.HANDLERS,
-}
+HANDLERS: dict[str, outbox.Handler] = _merged(_DOMAINS)
 
 
 async def handle_message(sessions: SessionFactory, message_id: uuid.UUID) -> bool:
@@ -78,10 +73,10 @@ async def handle_outbox_message(ctx: dict[str, Any], message_id: str) -> bool:
 async def queue_daily_reminder(ctx: dict[str, Any]) -> None:
     """arq cron job at 09:00 in Japan: the day's reminder goes out through the outbox, once."""
     async with unit_of_work(ctx["sessions"], Viewer.platform()) as session:
-        await collaboration.enqueue_daily_reminder(session, milestones.today())
+        await milestone_tasks.enqueue_daily_reminder(session, milestones.today())
 
 
 async def queue_nightly_recompute(ctx: dict[str, Any]) -> None:
     """arq cron job at 03:00 in Japan: every proposal is recomputed through the outbox, once."""
     async with unit_of_work(ctx["sessions"], Viewer.platform()) as session:
-        await talent_jobs.enqueue_nightly_recompute(session, milestones.today())
+        await talent_tasks.enqueue_nightly_recompute(session, milestones.today())

@@ -3,6 +3,7 @@ the data that carries the written text to the response without parsing it again.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,5 +72,11 @@ def iso_date_sql(expr: str) -> str:
     return f"({expr})::text"
 
 
-# Today in Japan, as renkei.projects.milestones.today() has it, read when the statement runs.
+# Today in Japan, as renkei.milestones.models.today() has it, read when the statement runs.
 TODAY_IN_JAPAN = "(now() AT TIME ZONE 'Asia/Tokyo')::date"
+
+
+def json_constant(value: object) -> str:
+    """SQL for the JSON text of a constant (a formula, a reason), written once at start-up."""
+    written = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return "'" + written.replace("'", "''") + "'"

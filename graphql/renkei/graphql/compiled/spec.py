@@ -87,6 +87,8 @@ class One:
     join: str
     # Which row, when several match (the latest observation): an ORDER BY with {c}.
     order: str | None = None
+    # Replaces `table {c}` in the FROM clause, e.g. a subquery computing a roll-up for {t}.
+    source: str | None = None
 
 
 @dataclass(frozen=True)

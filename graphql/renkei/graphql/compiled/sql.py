@@ -242,13 +242,15 @@ class Compiler:
         if isinstance(spec, One):
             child = self.alias()
             body = self.object(spec.type_name, child, nodes)
-            table = TABLES[spec.type_name].name
+            source = (spec.source or f"{TABLES[spec.type_name].name} {{c}}").format(
+                c=child, t=alias
+            )
             order = f" ORDER BY {spec.order.format(c=child)}" if spec.order else ""
             # A lateral join rather than a subquery in the select list: PostgreSQL can memoize
             # it, so 500 milestones of 20 owners read 20 organizations.
             joined = self.alias()
             self.laterals.setdefault(alias, []).append(
-                f" LEFT JOIN LATERAL (SELECT {body} AS j FROM {table} {child}{self.joins(child)}"
+                f" LEFT JOIN LATERAL (SELECT {body} AS j FROM {source}{self.joins(child)}"
                 f" WHERE {spec.join.format(c=child, t=alias)}{order} LIMIT 1) {joined} ON true"
             )
             return f"coalesce({joined}.j, 'null')"

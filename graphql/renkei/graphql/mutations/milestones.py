@@ -13,9 +13,10 @@ from renkei.graphql.mutations.base import UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.milestones import Baseline, Milestone, MilestoneStatus
 from renkei.identity.scopes import PROJECTS_WRITE
-from renkei.projects import baselines, dependencies, milestones
-from renkei.projects.models import Milestone as MilestoneRow
-from renkei.projects.models import MilestoneDependency
+from renkei.milestones import baselines, dependencies
+from renkei.milestones import service as milestones
+from renkei.milestones.models import Milestone as MilestoneRow
+from renkei.milestones.models import MilestoneDependency
 from renkei.tenancy import Viewer
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from renkei.activity import service
+from renkei.activity import repository
 from renkei.activity.models import Activity as ActivityRow
 from renkei.activity.models import SubjectType as SubjectTypeValue
 from renkei.graphql.compiled.spec import Key, One, Page, column, sql, table
@@ -25,11 +25,8 @@ SubjectType = strawberry.enum(SubjectTypeValue, name="ActivitySubjectType")
 
 # The activity of one object, oldest first: a subject's `activity` field declares
 # `metadata=sql(ACTIVITY_OF_SUBJECT)` beside its resolver (activity_of below).
-ACTIVITY_OF_SUBJECT = Page(
-    "Activity",
-    (Key("created_at", "timestamptz"), Key("id", "uuid")),
-    join="{c}.subject_id = {t}.id",
-)
+ORDER = (Key("created_at", "timestamptz"), Key("id", "uuid"))
+ACTIVITY_OF_SUBJECT = Page("Activity", ORDER, join="{c}.subject_id = {t}.id")
 
 
 @table(ActivityRow)
@@ -81,7 +78,7 @@ async def activity_of(info: Info, subject_id: uuid.UUID, args: PageArgs) -> Conn
     """The activity of one object, oldest first (`last: 20` for the newest)."""
     loader = info.context.loaders.children(
         "activity_of_subject",
-        service.of_subjects,
+        repository.of_subjects,
         parent=ActivityRow.subject_id,
         order_by=(ActivityRow.created_at, ActivityRow.id),
     )

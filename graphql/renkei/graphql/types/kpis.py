@@ -51,7 +51,8 @@ from renkei.graphql.relay import (
     to_connection,
     to_global_id,
 )
-from renkei.graphql.types.activity import Activity, activity_of
+from renkei.graphql.types.activity import ACTIVITY_OF_SUBJECT, Activity, activity_of
+from renkei.graphql.types.kpis_computed import ATTAINMENT
 from renkei.graphql.types.organizations import Organization
 from renkei.identity.scopes import PROJECTS_READ
 from renkei.kpis import models, repository, service
@@ -480,6 +481,8 @@ register_table(
         "latest_observation": One(
             "KpiObservation", "{c}.kpi_id = {t}.id", order="{c}.period_end DESC, {c}.id DESC"
         ),
+        "attainment": ATTAINMENT,
+        "activity": ACTIVITY_OF_SUBJECT,
     },
 )
 register_table(
@@ -503,6 +506,7 @@ register_table(
         "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)"), WORD),
         "kpi": One("Kpi", "{c}.id = {t}.kpi_id"),
         "recorded_for": One("Organization", "{c}.id = {t}.recorded_for_organization_id"),
+        "activity": ACTIVITY_OF_SUBJECT,
     },
 )
 register_root(

@@ -49,14 +49,14 @@ from renkei.graphql.relay import (
     to_connection,
     to_global_id,
 )
-from renkei.graphql.types.activity import Activity, activity_of
+from renkei.graphql.types.activity import ACTIVITY_OF_SUBJECT, Activity, activity_of
+from renkei.graphql.types.milestones_computed import DEPENDENTS, DEPENDS_ON
 from renkei.graphql.types.organizations import Organization, User
 from renkei.identity.scopes import PROJECTS_READ
-from renkei.projects import baselines as baselines_service
-from renkei.projects import dependencies as dependencies_service
-from renkei.projects import milestones as service
-from renkei.projects import models
-from renkei.projects import progress as progress_service
+from renkei.milestones import baselines as baselines_service
+from renkei.milestones import models, repository, service
+from renkei.milestones import progress as progress_service
+from renkei.projects.models import Project as ProjectRow
 from renkei.text_search import bigrams
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ class Milestone(Node):
     async def project(self, info: Info) -> ProjectRef | None:
         from renkei.graphql.types.projects import Project
 
-        row = await info.context.loaders.rows(models.Project).load(self.row.project_id)
+        row = await info.context.loaders.rows(ProjectRow).load(self.row.project_id)
         return Project.from_row(row) if row else None
 
     @strawberry.field(description="The organization that does the work.")
@@ -203,7 +203,7 @@ class Milestone(Node):
         loader = _batch(
             info,
             "milestone_predecessors",
-            lambda s, ids: dependencies_service.linked(s, ids, upstream=True),
+            lambda s, ids: repository.linked(s, ids, upstream=True),
         )
         return [Milestone.from_row(r) for r in await loader.load(self.row.id)]
 
@@ -212,7 +212,7 @@ class Milestone(Node):
         loader = _batch(
             info,
             "milestone_successors",
-            lambda s, ids: dependencies_service.linked(s, ids, upstream=False),
+            lambda s, ids: repository.linked(s, ids, upstream=False),
         )
         return [Milestone.from_row(r) for r in await loader.load(self.row.id)]
 
@@ -356,11 +356,11 @@ class BaselineVariance:
 
 def _all_milestones(info: Info) -> DataLoader[uuid.UUID, list[models.Milestone]]:
     """Every milestone of each project (for progress and variance), shared by both."""
-    return _batch(info, "project_all_milestones", service.all_of_projects)
+    return _batch(info, "project_all_milestones", repository.all_of_projects)
 
 
 def _frozen_milestones(info: Info) -> DataLoader[uuid.UUID, list[models.BaselineMilestone]]:
-    return _batch(info, "baseline_milestones", baselines_service.frozen_milestones)
+    return _batch(info, "baseline_milestones", repository.frozen_milestones)
 
 
 @strawberry.type(
@@ -382,7 +382,7 @@ class Baseline(Node):
     async def project(self, info: Info) -> ProjectRef | None:
         from renkei.graphql.types.projects import Project
 
-        row = await info.context.loaders.rows(models.Project).load(self.row.project_id)
+        row = await info.context.loaders.rows(ProjectRow).load(self.row.project_id)
         return Project.from_row(row) if row else None
 
     @strawberry.field
@@ -419,7 +419,7 @@ async def project_milestones(
     statuses = _statuses(status)
     loader = info.context.loaders.children(
         "project_milestones:" + ",".join(s.value for s in statuses),
-        lambda: service.of_projects(statuses),
+        lambda: repository.of_projects(statuses=statuses),
         parent=models.Milestone.project_id,
         order_by=(models.Milestone.due_on, models.Milestone.id),
     )
@@ -434,7 +434,7 @@ async def project_progress(info: Info, project_id: uuid.UUID) -> ProgressRollup:
 
 async def project_baselines(info: Info, project_id: uuid.UUID) -> list[Baseline]:
     """A project's baselines, oldest first; one statement for the projects of a page."""
-    loader = _batch(info, "project_baselines", baselines_service.of_projects)
+    loader = _batch(info, "project_baselines", repository.baselines_of_projects)
     return [Baseline.from_row(r) for r in await loader.load(project_id)]
 
 
@@ -478,7 +478,7 @@ class MilestoneQueries:
         if (region_id is not None and region is None) or (project_id is not None and not project):
             # Another type's id, or none at all: nothing of yours matches it.
             return to_connection(empty_page(args), Milestone.from_row)
-        stmt = service.milestones(
+        stmt = repository.milestones(
             project_id=project,
             region_id=region,
             statuses=_statuses(status),
@@ -572,6 +572,9 @@ register_table(
         "owner": One("Organization", "{c}.id = {t}.owner_organization_id"),
         "counterpart": One("Organization", "{c}.id = {t}.counterpart_organization_id"),
         "signed_off_by": One("User", "{c}.id = {t}.signed_off_by_id"),
+        "depends_on": DEPENDS_ON,
+        "dependents": DEPENDENTS,
+        "activity": ACTIVITY_OF_SUBJECT,
     },
 )
 MILESTONES_OF_PROJECT = SqlPage(

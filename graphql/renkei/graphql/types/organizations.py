@@ -29,7 +29,6 @@ from renkei.graphql.relay import (
 )
 from renkei.graphql.types.api_clients import ApiClient
 from renkei.graphql.types.geography import Prefecture
-from renkei.identity import clients, providers
 from renkei.identity import repository as identity
 from renkei.identity.models import AuditEvent as AuditEventRow
 from renkei.identity.models import User as UserRow
@@ -185,7 +184,9 @@ class Organization(Node):
         if not self._managed_by_viewer(info):
             return None
         # Only the acting organization answers, so a request reads these rows once: no loader.
-        rows = await info.context.run(lambda s: clients.clients_of(s, self.row.id))
+        rows = await info.context.run(
+            lambda s: identity.api_clients_of(s, organization_id=self.row.id)
+        )
         return [ApiClient.from_row(row) for row in rows]
 
     @strawberry.field(
@@ -204,7 +205,9 @@ class Organization(Node):
 
         if not self._managed_by_viewer(info):
             return None
-        rows = await info.context.run(lambda s: providers.of_organizations(s, [self.row.id]))
+        rows = await info.context.run(
+            lambda s: identity.providers_of(s, organization_ids=[self.row.id])
+        )
         return [IdentityProvider.from_row(row) for row in rows]
 
     @strawberry.field(
@@ -217,12 +220,12 @@ class Organization(Node):
     async def domain_claims(
         self, info: Info
     ) -> list[Annotated[DomainClaim, strawberry.lazy("renkei.graphql.types.email_domains")]] | None:
-        from renkei.email_domains.service import claims_of
+        from renkei.email_domains.repository import claims_of
         from renkei.graphql.types.email_domains import DomainClaim
 
         if not self._managed_by_viewer(info):
             return None
-        rows = await info.context.run(lambda s: claims_of(s, self.row.id))
+        rows = await info.context.run(lambda s: claims_of(s, organization_id=self.row.id))
         return [DomainClaim.from_row(row) for row in rows]
 
     @strawberry.field(

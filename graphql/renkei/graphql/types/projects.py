@@ -47,9 +47,10 @@ from renkei.graphql.relay import (
     to_connection,
     to_global_id,
 )
-from renkei.graphql.types.activity import Activity, activity_of
+from renkei.graphql.types.activity import ACTIVITY_OF_SUBJECT, Activity, activity_of
 from renkei.graphql.types.geography import Prefecture
 from renkei.graphql.types.milestones import MILESTONES_OF_PROJECT
+from renkei.graphql.types.milestones_computed import BASELINES, PROGRESS
 from renkei.graphql.types.organizations import Organization
 from renkei.graphql.types.regions import PREFECTURES_OF, ParticipationStatus
 from renkei.identity.scopes import PROJECTS_READ
@@ -487,6 +488,17 @@ register_table(
         ),
         "kpis": Page("Kpi", (Key("name"), Key("id", "uuid")), join="{c}.project_id = {t}.id"),
         "milestones": MILESTONES_OF_PROJECT,
+        "progress": PROGRESS,
+        "baselines": BASELINES,
+        "activity": ACTIVITY_OF_SUBJECT,
+        # The first page of funding sources, summed, for those who see the project's details.
+        "total_funding_jpy": Scalar(
+            "CASE WHEN {t}.id IN (SELECT renkei_project_ids()) THEN (SELECT"
+            " coalesce(sum(f.amount_jpy), 0) FROM (SELECT g.amount_jpy FROM funding_sources g"
+            " WHERE g.project_id = {t}.id ORDER BY g.created_at, g.id"
+            f" LIMIT {MAX_FUNDING_SOURCES}) f)::float8 END",
+            NUMBER,
+        ),
     },
 )
 register_table(
@@ -499,6 +511,7 @@ register_table(
         "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
         "project": One("Project", "{c}.id = {t}.project_id"),
         "organization": One("Organization", "{c}.id = {t}.organization_id"),
+        "activity": ACTIVITY_OF_SUBJECT,
     },
 )
 register_table(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from renkei.activity.models import Activity as ActivityRow
+from renkei.activity.models import SubjectType
 from renkei.graphql.compiled.json_sql import (
     iso_date_sql,
     iso_datetime_sql,
@@ -45,8 +46,10 @@ from renkei.graphql.relay import (
     to_connection,
     to_global_id,
 )
+from renkei.graphql.types.activity import ORDER as ACTIVITY_ORDER
 from renkei.graphql.types.activity import Activity
 from renkei.graphql.types.geography import Prefecture
+from renkei.graphql.types.kpis_computed import KPI_ROLLUP
 from renkei.graphql.types.organizations import Organization
 from renkei.identity.scopes import PROJECTS_READ
 from renkei.organizations.service import is_slug
@@ -403,6 +406,15 @@ register_table(
             },
         ),
         "kpis": Page("Kpi", (Key("name"), Key("id", "uuid")), join="{c}.region_id = {t}.id"),
+        "kpi_rollup": KPI_ROLLUP,
+        # repository.activity: entries about the region and its members, not its projects.
+        "activity": Page(
+            "Activity",
+            ACTIVITY_ORDER,
+            join="{c}.region_id = {t}.id",
+            where=f"{{t}}.subject_type IN ('{SubjectType.REGION.value}',"
+            f" '{SubjectType.REGION_MEMBER.value}') AND {{t}}.project_id IS NULL",
+        ),
     },
 )
 register_table(

@@ -11,61 +11,28 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import date, timedelta
 from graphlib import TopologicalSorter
 
-from sqlalchemy import exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
-from sqlalchemy.types import Uuid
 
 from renkei import outbox
 from renkei.activity.models import SubjectType
 from renkei.activity.service import JsonValue, record, snapshot
 from renkei.errors import ErrorCode, Invalid, NotFound
-from renkei.projects.milestones import (
+from renkei.milestones import repository
+from renkei.milestones.models import Milestone, MilestoneDependency, MilestoneStatus
+from renkei.milestones.service import (
     CLOSED,
     FIELDS,
     MILESTONE_AT_RISK,
     effective_start,
     enqueue_rescheduled,
-    get,
     milestone_for_editing,
     record_activity,
     touch,
 )
-from renkei.projects.models import Milestone, MilestoneDependency, MilestoneStatus
 from renkei.tenancy import Viewer, set_viewer
-
-# Serializes changes to the dependency graph, which a cycle check must see whole (any project).
-_DEPENDENCY_GRAPH_LOCK = 0x6D696C6573746F6E
-
-
-# Queries ------------------------------------------------------------------------------------
-
-
-async def linked(
-    session: AsyncSession, milestone_ids: Sequence[uuid.UUID], *, upstream: bool
-) -> dict[uuid.UUID, list[Milestone]]:
-    """Each milestone's predecessors (upstream) or successors, those the viewer may see."""
-    dep = MilestoneDependency
-    key, other = (
-        (dep.successor_id, dep.predecessor_id)
-        if upstream
-        else (dep.predecessor_id, dep.successor_id)
-    )
-    rows = await session.execute(
-        select(key, Milestone)
-        .join(Milestone, Milestone.id == other)
-        .where(key.in_(milestone_ids))
-        .order_by(Milestone.due_on, Milestone.id)
-    )
-    found: dict[uuid.UUID, list[Milestone]] = {m: [] for m in milestone_ids}
-    for milestone_id, row in rows:
-        found[milestone_id].append(row)
-    return found
-
 
 # Changes ------------------------------------------------------------------------------------
 
@@ -78,21 +45,12 @@ async def _cycle_through(
     The whole graph counts, including projects the viewer cannot see, so the platform reads it
     for this one statement (ids only; what is shown of them is read as the viewer).
     """
-    dep = MilestoneDependency
-    step = aliased(MilestoneDependency)
-    reach = select(dep.successor_id.label("id")).where(dep.predecessor_id == successor_id)
-    reach_cte = reach.cte("reach", recursive=True)
-    reach_cte = reach_cte.union(
-        select(step.successor_id).join(reach_cte, step.predecessor_id == reach_cte.c.id)
-    )
-    stmt = select(dep.predecessor_id, dep.successor_id).where(
-        exists().where(reach_cte.c.id == predecessor_id),
-        or_(dep.predecessor_id == successor_id, dep.predecessor_id.in_(select(reach_cte.c.id))),
-    )
     await session.flush()
     await set_viewer(session, Viewer.platform())
     try:
-        edges = (await session.execute(stmt)).all()
+        edges = await repository.edges_closing_cycle(
+            session, predecessor_id=predecessor_id, successor_id=successor_id
+        )
     finally:
         await set_viewer(session, viewer)
     if not edges:
@@ -118,8 +76,7 @@ async def _cycle_through(
 
 
 async def _describe_cycle(session: AsyncSession, path: list[uuid.UUID]) -> str:
-    stmt = select(Milestone.id, Milestone.title).where(Milestone.id.in_(path))
-    titles = {m: title for m, title in await session.execute(stmt)}
+    titles = await repository.titles(session, milestone_ids=path)
     names = [f"「{titles[m]}」" if m in titles else "(a milestone you cannot see)" for m in path]
     return " → ".join([names[-1], *names])
 
@@ -138,11 +95,11 @@ async def add_dependency(
     successor, _, _ = await milestone_for_editing(
         session, viewer, successor_id, field="successorId"
     )
-    predecessor = await get(session, predecessor_id)
+    predecessor = await repository.get(session, predecessor_id)
     if predecessor is None:
         raise NotFound("no such milestone", field="predecessorId")
     # One change to the graph at a time: two edges added at once could close a cycle together.
-    await session.execute(select(func.pg_advisory_xact_lock(_DEPENDENCY_GRAPH_LOCK)))
+    await repository.lock_dependency_graph(session)
     existing = await session.get(MilestoneDependency, (predecessor_id, successor_id))
     if existing is not None:
         raise Invalid(
@@ -195,7 +152,7 @@ async def remove_dependency(
     successor, _, _ = await milestone_for_editing(
         session, viewer, successor_id, field="successorId"
     )
-    await session.execute(select(func.pg_advisory_xact_lock(_DEPENDENCY_GRAPH_LOCK)))
+    await repository.lock_dependency_graph(session)
     dependency = await session.get(MilestoneDependency, (predecessor_id, successor_id))
     if dependency is None:
         raise NotFound("the milestone does not depend on that one", field="predecessorId")
@@ -231,28 +188,10 @@ async def flag_at_risk_dependents(
     dependents then see. DONE and CANCELLED milestones hold nothing up and are never flagged.
     Runs in the platform's transaction. Returns the ids flagged (or given a new reason).
     """
-    dep = MilestoneDependency
-    step = aliased(MilestoneDependency)
-    reach_cte = select(literal(milestone_id, Uuid).label("id")).cte("reach", recursive=True)
-    reach_cte = reach_cte.union(
-        select(step.successor_id).join(reach_cte, step.predecessor_id == reach_cte.c.id)
-    )
-    stmt = select(dep.predecessor_id, dep.successor_id).where(
-        dep.successor_id.in_(select(reach_cte.c.id))
-    )
-    edges = (await session.execute(stmt)).all()
+    edges = await repository.edges_downstream(session, milestone_id=milestone_id)
     downstream = {milestone_id} | {successor for _, successor in edges}
     involved = downstream | {predecessor for predecessor, _ in edges}
-    rows = {
-        m.id: m
-        for m in await session.scalars(
-            select(Milestone)
-            .where(Milestone.id.in_(involved))
-            .order_by(Milestone.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    }
+    rows = await repository.lock_for_update(session, milestone_ids=involved)
     if milestone_id not in rows:
         return []
     predecessors: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)

@@ -8,21 +8,20 @@ slipped, which were added since and which were removed (deleted or cancelled).
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.activity.models import SubjectType
 from renkei.activity.service import record
 from renkei.errors import ErrorCode, Invalid
-from renkei.projects import milestones as milestones_service
-from renkei.projects.models import Baseline, BaselineMilestone, Milestone, MilestoneStatus
+from renkei.milestones import repository
+from renkei.milestones import service as milestones_service
+from renkei.milestones.models import Baseline, BaselineMilestone, Milestone, MilestoneStatus
 from renkei.tenancy import Viewer
 from renkei.text import clean_name
 
@@ -64,9 +63,7 @@ async def create_baseline(
     """Freeze the project's milestones as they stand, under a name unique in the project."""
     project, _ = await milestones_service.project_for_writing(session, viewer, project_id)
     name = clean_name(name)
-    taken = await session.scalar(
-        select(Baseline.id).where(Baseline.project_id == project.id, Baseline.name == name)
-    )
+    taken = await repository.baseline_named(session, project_id=project.id, name=name)
     if taken is not None:
         raise Invalid(
             f"the project has a baseline named {name} already",
@@ -77,7 +74,7 @@ async def create_baseline(
         id=uuid.uuid4(), project_id=project.id, name=name, created_by_id=viewer.user_id
     )
     session.add(baseline)
-    current = (await milestones_service.all_of_projects(session, [project.id]))[project.id]
+    current = (await repository.all_of_projects(session, [project.id]))[project.id]
     # The baseline row first: its frozen milestones refer to it.
     await session.flush()
     session.add_all(
@@ -105,36 +102,6 @@ async def create_baseline(
     )
     await session.flush()
     return baseline
-
-
-async def of_projects(
-    session: AsyncSession, project_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[Baseline]]:
-    """Each project's baselines, oldest first: one statement."""
-    rows = await session.scalars(
-        select(Baseline)
-        .where(Baseline.project_id.in_(project_ids))
-        .order_by(Baseline.created_at, Baseline.id)
-    )
-    found: dict[uuid.UUID, list[Baseline]] = {p: [] for p in project_ids}
-    for row in rows:
-        found[row.project_id].append(row)
-    return found
-
-
-async def frozen_milestones(
-    session: AsyncSession, baseline_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[BaselineMilestone]]:
-    """Each baseline's milestones as they were, by due date: one statement."""
-    rows = await session.scalars(
-        select(BaselineMilestone)
-        .where(BaselineMilestone.baseline_id.in_(baseline_ids))
-        .order_by(BaselineMilestone.due_on, BaselineMilestone.milestone_id)
-    )
-    found: dict[uuid.UUID, list[BaselineMilestone]] = defaultdict(list)
-    for row in rows:
-        found[row.baseline_id].append(row)
-    return {b: found[b] for b in baseline_ids}
 
 
 def compare(frozen: Sequence[BaselineMilestone], current: Sequence[Milestone]) -> Variance:
@@ -196,8 +163,8 @@ def compare(frozen: Sequence[BaselineMilestone], current: Sequence[Milestone]) -
 
 async def variance(session: AsyncSession, baseline: Baseline) -> Variance:
     """Today's plan of the baseline's project against it."""
-    frozen = (await frozen_milestones(session, [baseline.id]))[baseline.id]
-    current = (await milestones_service.all_of_projects(session, [baseline.project_id]))[
+    frozen = (await repository.frozen_milestones(session, [baseline.id]))[baseline.id]
+    current = (await repository.all_of_projects(session, [baseline.project_id]))[
         baseline.project_id
     ]
     return compare(frozen, current)

@@ -16,8 +16,8 @@ from fractions import Fraction
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from renkei.projects import milestones as milestones_service
-from renkei.projects.models import Milestone, MilestoneStatus
+from renkei.milestones import repository
+from renkei.milestones.models import Milestone, MilestoneStatus
 
 FORMULA = (
     "percent = Σ(weight × progress) ÷ Σ(weight), over the milestones that are not CANCELLED;"
@@ -103,5 +103,5 @@ async def of_projects(
     session: AsyncSession, project_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, ProgressRollup]:
     """Each project's roll-up over the milestones the viewer may see: one statement."""
-    found = await milestones_service.all_of_projects(session, project_ids)
+    found = await repository.all_of_projects(session, project_ids)
     return {project_id: rollup(found[project_id]) for project_id in project_ids}

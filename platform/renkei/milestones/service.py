@@ -8,7 +8,7 @@ Who may do what (row-level security checks the same, as a backstop):
   owner asks for it by setting progress to 100); without one, the owner marks it DONE.
 
 A change to the dates of a milestone with dependencies leaves an outbox message; its job,
-`renkei.projects.dependencies.flag_at_risk_dependents`, flags every milestone down the chain
+`renkei.milestones.dependencies.flag_at_risk_dependents`, flags every milestone down the chain
 that can no longer start on time. The dependencies themselves live in that module.
 """
 
@@ -16,37 +16,27 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Final
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Text, exists, func, or_, select, type_coerce
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
 from renkei.activity.models import SubjectType
 from renkei.activity.service import JsonValue, record, snapshot
 from renkei.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from renkei.milestones import repository
+from renkei.milestones.models import CLOSED, Milestone, MilestoneStatus, today
 from renkei.organizations.models import Organization
-from renkei.projects.models import (
-    Milestone,
-    MilestoneDependency,
-    MilestoneStatus,
-    Project,
-    ProjectParticipant,
-    ProjectStatus,
-)
-from renkei.regions.models import ParticipationStatus
+from renkei.projects import repository as projects
+from renkei.projects.models import Project, ProjectStatus
 from renkei.tenancy import MembershipRole, Viewer
 from renkei.text import clean_name
-from renkei.text_search import bigrams, document_terms
-
-JST = ZoneInfo("Asia/Tokyo")
+from renkei.text_search import document_terms
 
 MILESTONE_RESCHEDULED = "milestone.rescheduled"  # {"milestone_id"}
 MILESTONE_STATUS_CHANGED = "milestone.status_changed"  # {"milestone_id", "from", "to"}
@@ -58,7 +48,6 @@ MAX_EVIDENCE_LINKS = 20
 MAX_LINK_LENGTH = 2000
 REMINDER_DAYS = 7
 
-CLOSED = frozenset({MilestoneStatus.DONE, MilestoneStatus.CANCELLED})
 _WRITERS = frozenset({MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.MEMBER})
 # The statuses changeMilestoneStatus may move to from each status. DONE also needs the
 # counterpart's sign-off when there is one; leaving DONE withdraws the sign-off.
@@ -83,11 +72,6 @@ KEEP: Final = _Keep.KEEP
 """For update arguments that may be cleared with None: leave the value as it is."""
 
 
-def today() -> date:
-    """Today in Japan, where the milestones are due."""
-    return datetime.now(JST).date()
-
-
 def is_overdue(milestone: Milestone, on: date | None = None) -> bool:
     return milestone.status not in CLOSED and milestone.due_on < (on or today())
 
@@ -105,113 +89,18 @@ def allowed_transitions(milestone: Milestone) -> list[MilestoneStatus]:
     return [s for s in MilestoneStatus if s in allowed]
 
 
-# Queries ------------------------------------------------------------------------------------
-
-
-def milestones(
-    *,
-    project_id: uuid.UUID | None = None,
-    region_id: uuid.UUID | None = None,
-    statuses: Sequence[MilestoneStatus] | None = None,
-    due_from: date | None = None,
-    due_to: date | None = None,
-    overdue: bool | None = None,
-    search: str | None = None,
-    on: date | None = None,
-) -> Select[Milestone]:
-    """The portfolio: milestones the viewer may see (row-level security), narrowed by filters.
-
-    With a due-date filter and no status asked, only open milestones (not DONE or CANCELLED).
-    """
-    stmt = select(Milestone)
-    if project_id is not None:
-        stmt = stmt.where(Milestone.project_id == project_id)
-    if region_id is not None:
-        stmt = stmt.where(
-            Milestone.project_id.in_(select(Project.id).where(Project.region_id == region_id))
-        )
-    if statuses:
-        stmt = stmt.where(Milestone.status.in_(list(statuses)))
-    elif due_from is not None or due_to is not None or overdue is not None:
-        stmt = stmt.where(Milestone.status.not_in(list(CLOSED)))
-    if due_from is not None:
-        stmt = stmt.where(Milestone.due_on >= due_from)
-    if due_to is not None:
-        stmt = stmt.where(Milestone.due_on <= due_to)
-    if overdue is not None:
-        late = (Milestone.due_on < (on or today())) & Milestone.status.not_in(list(CLOSED))
-        stmt = stmt.where(late if overdue else ~late)
-    if search is not None and (terms := bigrams(search)):
-        # Through the definer's function, so that the GIN index answers under row-level
-        # security (migration 0006); it returns only milestones the viewer may see.
-        stmt = stmt.where(
-            Milestone.id.in_(select(func.renkei_milestone_search(type_coerce(terms, ARRAY(Text)))))
-        )
-    return stmt
-
-
-def of_projects(statuses: Sequence[MilestoneStatus] | None = None) -> Select[Milestone]:
-    """Milestones for paging per project."""
-    return milestones(statuses=statuses)
-
-
-async def get(session: AsyncSession, milestone_id: uuid.UUID) -> Milestone | None:
-    return await session.scalar(
-        select(Milestone)
-        .where(Milestone.id == milestone_id)
-        .execution_options(populate_existing=True)
-    )
-
-
-async def all_of_projects(
-    session: AsyncSession, project_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[Milestone]]:
-    """Every milestone of each project, by due date: one statement."""
-    rows = await session.scalars(
-        select(Milestone)
-        .where(Milestone.project_id.in_(project_ids))
-        .order_by(Milestone.due_on, Milestone.id)
-    )
-    found: dict[uuid.UUID, list[Milestone]] = {p: [] for p in project_ids}
-    for row in rows:
-        found[row.project_id].append(row)
-    return found
-
-
-async def _has_dependencies(
-    session: AsyncSession,
-    milestone_id: uuid.UUID,
-    *,
-    predecessors: bool = True,
-    successors: bool = True,
-) -> bool:
-    """Whether the milestone waits for others (predecessors) or others wait for it."""
-    dep = MilestoneDependency
-    ends = [dep.successor_id == milestone_id] if predecessors else []
-    ends += [dep.predecessor_id == milestone_id] if successors else []
-    if not ends:
-        return False
-    return bool(await session.scalar(select(exists().where(or_(*ends)))))
+# Rules --------------------------------------------------------------------------------------
 
 
 async def _project(session: AsyncSession, project_id: uuid.UUID, field: str) -> Project:
-    project = await session.scalar(select(Project).where(Project.id == project_id))
+    project = await projects.get_project(session, project_id)
     if project is None:
         raise NotFound("no such project", field=field)
     return project
 
 
 async def _active_participants(session: AsyncSession, project_id: uuid.UUID) -> set[uuid.UUID]:
-    rows = await session.scalars(
-        select(ProjectParticipant.organization_id).where(
-            ProjectParticipant.project_id == project_id,
-            ProjectParticipant.status == ParticipationStatus.ACTIVE,
-        )
-    )
-    return set(rows)
-
-
-# Rules --------------------------------------------------------------------------------------
+    return await projects.active_organization_ids(session, project_id=project_id)
 
 
 def _require_writer(viewer: Viewer) -> uuid.UUID:
@@ -244,7 +133,7 @@ async def milestone_for_editing(
 ) -> tuple[Milestone, Project, set[uuid.UUID]]:
     """The milestone, if the viewer writes for its owner or for the project's lead."""
     organization_id = _require_writer(viewer)
-    milestone = await get(session, milestone_id)
+    milestone = await repository.get(session, milestone_id)
     if milestone is None:
         raise NotFound("no such milestone", field=field)
     project = await _project(session, milestone.project_id, field)
@@ -504,8 +393,8 @@ async def update_milestone(
     # Later than before, it may now end after a dependent starts; earlier, start before a
     # predecessor ends. The job checks both, down the chain.
     later, earlier = milestone.due_on > old_due, effective_start(milestone) < old_start
-    if (later or earlier) and await _has_dependencies(
-        session, milestone.id, predecessors=earlier, successors=later
+    if (later or earlier) and await repository.has_dependencies(
+        session, milestone_id=milestone.id, predecessors=earlier, successors=later
     ):
         enqueue_rescheduled(session, milestone)
     await session.flush()
@@ -584,7 +473,11 @@ async def change_milestone_status(
         before,
     )
     _status_changed(session, milestone, was)
-    if was in CLOSED and target not in CLOSED and await _has_dependencies(session, milestone.id):
+    if (
+        was in CLOSED
+        and target not in CLOSED
+        and await repository.has_dependencies(session, milestone_id=milestone.id)
+    ):
         # Back in the plan: it may hold up its dependents again.
         enqueue_rescheduled(session, milestone)
     await session.flush()
@@ -596,7 +489,7 @@ async def sign_off_milestone(
 ) -> Milestone:
     """The counterpart organization confirms the owner's completed milestone: DONE."""
     organization_id = _require_writer(viewer)
-    milestone = await get(session, milestone_id)
+    milestone = await repository.get(session, milestone_id)
     if milestone is None:
         raise NotFound("no such milestone", field="id")
     counterpart_id = milestone.counterpart_organization_id
@@ -650,13 +543,5 @@ class DueReminder:
 async def due_soon_and_overdue(session: AsyncSession, on: date) -> list[DueReminder]:
     """For the daily reminder (as the platform): open milestones due within 7 days of `on`, and
     overdue ones, with their owner organization; by owner, then due date."""
-    rows = await session.execute(
-        select(Milestone, Organization)
-        .join(Organization, Organization.id == Milestone.owner_organization_id)
-        .where(
-            Milestone.status.not_in(list(CLOSED)),
-            Milestone.due_on <= on + timedelta(days=REMINDER_DAYS),
-        )
-        .order_by(Organization.name, Organization.id, Milestone.due_on, Milestone.id)
-    )
+    rows = await repository.open_due_by(session, until=on + timedelta(days=REMINDER_DAYS))
     return [DueReminder(milestone=m, owner=o, days_left=(m.due_on - on).days) for m, o in rows]

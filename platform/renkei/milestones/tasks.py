@@ -1,8 +1,8 @@
-"""Notifications of region and project work: invitations, milestone changes, daily reminders.
+"""The milestones domain's outbox handlers, exported as HANDLERS: changes told, slips flagged.
 
-Handlers of outbox messages, run by a worker as the platform. Each re-reads its rows and records
-at most one notification per message and person, so a message handled twice notifies once.
-People are notified through their organizations: its owners, admins and members (not viewers).
+Run by a worker as the platform. Each re-reads its rows and records at most one notification per
+message and person, so a message handled twice notifies once. People are notified through their
+organizations: its owners, admins and members (not viewers).
 """
 
 from __future__ import annotations
@@ -12,110 +12,18 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
-from renkei.identity.models import User
-from renkei.notifications.service import record
-from renkei.organizations.models import Membership, Organization
-from renkei.projects import dependencies, milestones
-from renkei.projects.models import Milestone, Project, ProjectParticipant
-from renkei.regions.models import ParticipationStatus, Region, RegionMember
-from renkei.tenancy import MembershipRole
+from renkei.milestones import dependencies
+from renkei.milestones import service as milestones
+from renkei.milestones.models import Milestone
+from renkei.notifications.service import people_to_tell, tell
+from renkei.organizations.models import Organization
+from renkei.projects.models import Project
 
 DAILY_REMINDER = "milestone.daily_reminder"
-_NOTIFIED_ROLES = (MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.MEMBER)
-_MANAGERS = (MembershipRole.OWNER, MembershipRole.ADMIN)
-
-
-async def people_to_tell(
-    session: AsyncSession,
-    organization_ids: list[uuid.UUID],
-    roles: tuple[MembershipRole, ...] = _NOTIFIED_ROLES,
-) -> list[tuple[str, uuid.UUID]]:
-    """(email, organization id) of the people to tell, active accounts only, each once."""
-    rows = await session.execute(
-        select(User.email, Membership.organization_id)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.organization_id.in_(organization_ids),
-            Membership.role.in_(roles),
-            User.deactivated_at.is_(None),
-            User.is_service_account.is_(False),
-        )
-        .order_by(User.email)
-    )
-    seen: dict[str, uuid.UUID] = {}
-    for email, organization_id in rows:
-        seen.setdefault(email, organization_id)
-    return list(seen.items())
-
-
-async def tell(
-    session: AsyncSession,
-    outbox_id: uuid.UUID,
-    people: list[tuple[str, uuid.UUID]],
-    *,
-    kind: str,
-    subject: str,
-    body: str,
-) -> int:
-    told = 0
-    for email, organization_id in people:
-        told += await record(
-            session,
-            outbox_id=outbox_id,
-            recipient_email=email,
-            organization_id=organization_id,
-            kind=kind,
-            subject=subject,
-            body=body,
-        )
-    return told
-
-
-async def region_invited(
-    session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
-) -> None:
-    member = await session.get(RegionMember, uuid.UUID(payload["region_member_id"]))
-    if member is None or member.status is not ParticipationStatus.INVITED:
-        return
-    region = await session.get(Region, member.region_id)
-    assert region is not None
-    await tell(
-        session,
-        outbox_id,
-        await people_to_tell(session, [member.organization_id], _MANAGERS),
-        kind="region.invited",
-        subject=f"{region.name} invites your organization",
-        body=(
-            f"{region.name} invites your organization to join as {member.role.value}. "
-            "An owner or admin answers with answerRegionInvitation (see regionInvitations)."
-        ),
-    )
-
-
-async def project_invited(
-    session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
-) -> None:
-    participant = await session.get(ProjectParticipant, uuid.UUID(payload["participant_id"]))
-    if participant is None or participant.status is not ParticipationStatus.INVITED:
-        return
-    project = await session.get(Project, participant.project_id)
-    assert project is not None
-    await tell(
-        session,
-        outbox_id,
-        await people_to_tell(session, [participant.organization_id], _MANAGERS),
-        kind="project.invited",
-        subject=f"Invitation to the project {project.name}",
-        body=(
-            f"Your organization is invited to {project.name} as {participant.role.value}. "
-            "An owner or admin answers with answerProjectParticipation (see projectInvitations)."
-        ),
-    )
 
 
 async def _owner_and_counterpart(
@@ -215,3 +123,11 @@ async def daily_reminder(
             ),
             body="\n".join(lines),
         )
+
+
+HANDLERS: dict[str, outbox.Handler] = {
+    milestones.MILESTONE_STATUS_CHANGED: milestone_status_changed,
+    milestones.MILESTONE_AT_RISK: milestone_at_risk,
+    milestones.MILESTONE_RESCHEDULED: milestone_rescheduled,
+    DAILY_REMINDER: daily_reminder,
+}

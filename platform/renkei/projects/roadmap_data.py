@@ -19,7 +19,6 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.errors import Forbidden, NotFound, Unauthenticated
@@ -27,12 +26,13 @@ from renkei.fiscal import fiscal_year
 from renkei.kpis import repository as kpi_repository
 from renkei.kpis.models import Kpi, KpiObservation, KpiTarget
 from renkei.kpis.service import attainment_of
+from renkei.milestones import repository as milestone_repository
+from renkei.milestones.models import Milestone
 from renkei.organizations import repository as organizations
-from renkei.projects import dependencies, repository
-from renkei.projects import milestones as milestone_queries
+from renkei.projects import repository
 from renkei.projects.exports import KpiCsvRow
-from renkei.projects.models import Milestone, Project
-from renkei.projects.roadmap import JST, Roadmap, RoadmapMilestone, sort_key
+from renkei.projects.models import Project
+from renkei.projects.roadmap_svg import JST, Roadmap, RoadmapMilestone, sort_key
 from renkei.regions import repository as regions
 from renkei.regions.models import Region
 from renkei.tenancy import Viewer
@@ -55,12 +55,7 @@ async def project_with_details(
 ) -> Project:
     """The project, if the viewer sees its details; NotFound when it sees nothing of it."""
     _require_user(viewer)
-    sees_details = Project.id.in_(select(func.renkei_project_ids()))
-    found = (
-        await session.execute(
-            select(Project, sees_details.label("details")).where(Project.id == project_id)
-        )
-    ).first()
+    found = await repository.get_with_details_flag(session, project_id=project_id)
     if found is None:
         raise NotFound(NO_SUCH_PROJECT)
     project, details = found
@@ -123,13 +118,15 @@ async def _roadmap(
     names = {p.id: p.name for p in projects}
     rows: list[Milestone] = []
     if projects:
-        stmt = milestone_queries.milestones().where(Milestone.project_id.in_(list(names)))
+        stmt = milestone_repository.milestones().where(Milestone.project_id.in_(list(names)))
         rows = list((await session.scalars(stmt.order_by(Milestone.id))).all())
     predecessors: dict[uuid.UUID, list[Milestone]] = defaultdict(list)
     organization_names: dict[uuid.UUID, str] = {}
     if rows:
         # Only the predecessors the viewer may see: those in other projects may be hidden.
-        predecessors.update(await dependencies.linked(session, [m.id for m in rows], upstream=True))
+        predecessors.update(
+            await milestone_repository.linked(session, [m.id for m in rows], upstream=True)
+        )
         organization_ids = {m.owner_organization_id for m in rows} | {
             m.counterpart_organization_id for m in rows if m.counterpart_organization_id
         }
@@ -197,8 +194,7 @@ async def region_kpi_rows(
     project_ids = list({k.project_id for k in kpis if k.project_id is not None})
     names: dict[uuid.UUID, str] = {}
     if project_ids:
-        stmt = select(Project.id, Project.name).where(Project.id.in_(project_ids))
-        names = {row.id: row.name for row in await session.execute(stmt)}
+        names = await repository.names_of(session, project_ids=project_ids)
     return await _kpi_rows(session, kpis, names, {region.id: region.name})
 
 

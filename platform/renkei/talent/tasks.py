@@ -1,4 +1,4 @@
-"""Talent jobs: recompute proposals when needs or profiles change, and tell both sides.
+"""The talent domain's outbox handlers, exported as HANDLERS: proposals recomputed and told.
 
 Handlers of outbox messages, run by a worker as the platform. A recompute compares the needs'
 PROPOSED matches before and after, and tells the firm's writers and the professional of the
@@ -15,18 +15,17 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
 from renkei.identity.models import User
-from renkei.notifications.collaboration import people_to_tell, tell
-from renkei.notifications.service import record
+from renkei.notifications.service import people_to_tell, record, tell
 from renkei.organizations.models import Organization
-from renkei.talent import proposals
+from renkei.talent import lifecycle, proposals, repository
+from renkei.talent import service as talent
 from renkei.talent.lifecycle import Side
-from renkei.talent.models import Match, MatchStatus, Professional, TalentNeed
+from renkei.talent.models import Match, Professional, TalentNeed
 from renkei.tenancy import Viewer
 
 NIGHTLY_RECOMPUTE = "talent.nightly_recompute"
@@ -51,10 +50,7 @@ _STEP_WORDS = {
 
 async def _proposed(session: AsyncSession, need_ids: Iterable[uuid.UUID] | None) -> set[uuid.UUID]:
     """Ids of the PROPOSED matches of these needs (of every need when None)."""
-    stmt = select(Match.id).where(Match.status == MatchStatus.PROPOSED)
-    if need_ids is not None:
-        stmt = stmt.where(Match.need_id.in_(list(need_ids)))
-    return set((await session.scalars(stmt)).all())
+    return await repository.proposed_match_ids(session, need_ids=need_ids)
 
 
 async def _professional_email(session: AsyncSession, professional: Professional) -> str:
@@ -71,16 +67,7 @@ async def _tell_new_proposals(
     """One notification per firm writer and per professional, listing their new proposals."""
     if not match_ids:
         return
-    rows = (
-        await session.execute(
-            select(Match, TalentNeed, Professional, Organization)
-            .join(TalentNeed, TalentNeed.id == Match.need_id)
-            .join(Professional, Professional.id == Match.professional_id)
-            .join(Organization, Organization.id == Match.organization_id)
-            .where(Match.id.in_(match_ids))
-            .order_by(Organization.name, TalentNeed.title, Match.rank, Professional.pseudonym)
-        )
-    ).all()
+    rows = await repository.matches_with_parties(session, match_ids=match_ids)
     by_firm: dict[uuid.UUID, list[str]] = defaultdict(list)
     by_professional: dict[uuid.UUID, list[str]] = defaultdict(list)
     professionals: dict[uuid.UUID, Professional] = {}
@@ -196,3 +183,11 @@ async def match_step(session: AsyncSession, outbox_id: uuid.UUID, payload: dict[
                 f"The match is now {match.status}; see it in your needs' matches."
             ),
         )
+
+
+HANDLERS: dict[str, outbox.Handler] = {
+    talent.NEED_CHANGED: need_changed,
+    talent.PROFILE_CHANGED: profile_changed,
+    NIGHTLY_RECOMPUTE: nightly_recompute,
+    lifecycle.MATCH_STEP: match_step,
+}

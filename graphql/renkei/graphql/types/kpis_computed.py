@@ -1,0 +1,185 @@
+"""Compiled reads of KPI attainment and of a region's KPI roll-up.
+
+The templates are renkei.kpis.attainment's rules in SQL: the latest observation (by period end,
+then id), the target of its fiscal year or the nearest later one, the published formula in
+Python's decimal context (28 significant digits, half even: renkei_decimal28, migration 0016),
+the percent rounded half up to one decimal, and the same reason texts. Row-level security
+decides which KPIs, targets and observations count, as it does for the resolvers.
+tests/kpis/test_compiled_attainment.py compares both on the edge cases.
+"""
+
+from __future__ import annotations
+
+from renkei.graphql.compiled.json_sql import iso_date_sql, json_constant
+from renkei.graphql.compiled.spec import (
+    NUMBER,
+    WORD,
+    Inline,
+    JsonText,
+    Many,
+    One,
+    Scalar,
+    register_table,
+)
+from renkei.kpis.attainment import FORMULAS, ROLLUP_FORMULA
+from renkei.kpis.models import KpiDirection
+
+_INCREASE = f"'{KpiDirection.INCREASE.value}'"
+
+
+def _meets(direction: str, value: str, target: str) -> str:
+    return (
+        f"CASE WHEN {direction} = {_INCREASE} THEN {value} >= {target} ELSE {value} <= {target} END"
+    )
+
+
+def _fiscal_year(day: str) -> str:
+    """renkei.fiscal.fiscal_year: April to March, named by the year it starts in."""
+    return (
+        f"(CAST(extract(year FROM {day}) AS int)"
+        f" - CASE WHEN extract(month FROM {day}) < 4 THEN 1 ELSE 0 END)"
+    )
+
+
+def _plain(value: str) -> str:
+    """attainment.plain: 1200, 0.5, never 1200.0000."""
+    return f"trim_scale({value})::text"
+
+
+# The inputs of one KPI (alias KPI): its latest observation and the target chosen for it.
+_INPUTS = (
+    "SELECT KPI.direction AS a_direction, KPI.baseline_value AS a_baseline,"
+    " o.value AS a_latest_value, o.period_start AS a_latest_period_start,"
+    " o.period_end AS a_latest_period_end, g.fiscal_year AS a_target_fiscal_year,"
+    " g.value AS a_target FROM (SELECT) a_one"
+    " LEFT JOIN LATERAL (SELECT o.value, o.period_start, o.period_end FROM kpi_observations o"
+    " WHERE o.kpi_id = KPI.id ORDER BY o.period_end DESC, o.id DESC LIMIT 1) o ON true"
+    " LEFT JOIN LATERAL (SELECT g.fiscal_year, g.value FROM kpi_targets g WHERE g.kpi_id = KPI.id"
+    f" AND g.fiscal_year >= {_fiscal_year('o.period_end')} ORDER BY g.fiscal_year LIMIT 1) g"
+    " ON true"
+)
+_NO_PERCENT = (
+    "i.a_target IS NULL OR i.a_target = i.a_baseline"
+    f" OR NOT {_meets('i.a_direction', 'i.a_target', 'i.a_baseline')}"
+)
+_REASON = (
+    "CASE WHEN i.a_latest_value IS NULL THEN 'no observation yet'"
+    " WHEN i.a_target IS NULL THEN 'no target for FY' || "
+    + _fiscal_year("i.a_latest_period_end")
+    + " || ' or a later fiscal year'"
+    " WHEN i.a_target = i.a_baseline THEN 'the FY' || i.a_target_fiscal_year"
+    f" || ' target equals the baseline (' || {_plain('i.a_baseline')}"
+    " || '): the target is met or not, with no percentage'"
+    f" WHEN NOT {_meets('i.a_direction', 'i.a_target', 'i.a_baseline')} THEN 'the FY'"
+    f" || i.a_target_fiscal_year || ' target (' || {_plain('i.a_target')} || ') lies '"
+    f" || CASE WHEN i.a_direction = {_INCREASE} THEN 'below' ELSE 'above' END"
+    f" || ' the baseline (' || {_plain('i.a_baseline')} || ') of '"
+    f" || CASE WHEN i.a_direction = {_INCREASE} THEN 'an increasing' ELSE 'a decreasing' END"
+    " || ' KPI' END"
+)
+# (latest − baseline) ÷ (target − baseline) to 28 digits, then × 100, as Python's decimals do.
+_EXACT = (
+    f"CASE WHEN {_NO_PERCENT} THEN NULL ELSE renkei_decimal28(round(i.a_latest_value"
+    " - i.a_baseline, 60) / (i.a_target - i.a_baseline)) * 100 END"
+)
+
+
+def attainment_of(kpi: str) -> str:
+    """A subquery of one row: the attainment of the KPI whose row is aliased `kpi`."""
+    return (
+        f"(SELECT i.*, {_EXACT} AS a_exact, coalesce("
+        + _meets("i.a_direction", "i.a_latest_value", "i.a_target")
+        + f", false) AS a_achieved, {_REASON} AS a_reason FROM ({_INPUTS.replace('KPI', kpi)}) i)"
+    )
+
+
+ATTAINMENT = One("KpiAttainment", "true", source=attainment_of("{t}") + " {c}")
+
+
+def _formula(direction: str) -> str:
+    return (
+        f"CASE WHEN {direction} = {_INCREASE}"
+        f" THEN {json_constant(FORMULAS[KpiDirection.INCREASE])}"
+        f" ELSE {json_constant(FORMULAS[KpiDirection.DECREASE])} END"
+    )
+
+
+register_table(
+    "KpiAttainment",
+    "kpis",
+    {
+        "percent": Scalar("(round({t}.a_exact, 1))::float8", NUMBER),
+        "achieved": Scalar("{t}.a_achieved", NUMBER),
+        "formula": JsonText(_formula("{t}.a_direction")),
+        "baseline": Scalar("({t}.a_baseline)::float8", NUMBER),
+        "target": Scalar("({t}.a_target)::float8", NUMBER),
+        "target_fiscal_year": Scalar("{t}.a_target_fiscal_year", NUMBER),
+        "latest_value": Scalar("({t}.a_latest_value)::float8", NUMBER),
+        "latest_period_start": Scalar(iso_date_sql("{t}.a_latest_period_start"), WORD),
+        "latest_period_end": Scalar(iso_date_sql("{t}.a_latest_period_end"), WORD),
+        "reason": Scalar("{t}.a_reason"),
+    },
+)
+
+# Roll-up ------------------------------------------------------------------------------------
+
+# service.region_rollup's KPIs, each with its attainment: the region's own, then its visible
+# projects' (repository.of_region_and_its_projects), in the order the mean sums them.
+_ORDER = "{c}.project_id IS NOT NULL, {c}.name, {c}.id"
+
+
+def _rollup_rows(region: str) -> str:
+    return (
+        f"(SELECT k.*, a.* FROM kpis k CROSS JOIN LATERAL {attainment_of('k')} a"
+        f" WHERE k.region_id = {region} OR (k.project_id IS NOT NULL AND k.project_id IN"
+        f" (SELECT p.id FROM projects p WHERE p.region_id = {region})))"
+    )
+
+
+KPI_ROLLUP = One(
+    "KpiRollup",
+    "true",
+    source=(
+        "(SELECT {t}.id AS region_id, count(*) AS kpi_count,"
+        " count(*) FILTER (WHERE r.a_achieved) AS achieved_count,"
+        " round(renkei_decimal28(round(renkei_decimal28_sum(r.a_exact ORDER BY "
+        + _ORDER.format(c="r")
+        + "), 60) / nullif(count(r.a_exact), 0)), 1) AS mean"
+        f" FROM {_rollup_rows('{t}.id')} r) {{c}}"
+    ),
+)
+
+
+def _entries(type_name: str, condition: str) -> Many:
+    return Many(
+        type_name,
+        join=f"{{c}}.a_exact IS {condition}",
+        order=_ORDER,
+        source=_rollup_rows("{t}.region_id") + " {c}",
+    )
+
+
+register_table(
+    "KpiRollup",
+    "regions",
+    {
+        "percent": Scalar("({t}.mean)::float8", NUMBER),
+        "formula": JsonText(json_constant(ROLLUP_FORMULA)),
+        "kpi_count": Scalar("{t}.kpi_count", NUMBER),
+        "achieved_count": Scalar("{t}.achieved_count", NUMBER),
+        "included": _entries("KpiRollupEntry", "NOT NULL"),
+        "excluded": _entries("KpiRollupExclusion", "NULL"),
+    },
+)
+register_table(
+    "KpiRollupEntry", "kpis", {"kpi": Inline("Kpi"), "attainment": Inline("KpiAttainment")}
+)
+register_table(
+    "KpiRollupExclusion",
+    "kpis",
+    {
+        "kpi": Inline("Kpi"),
+        "reason": Scalar("coalesce({t}.a_reason, '')"),
+        "attainment": Inline("KpiAttainment"),
+    },
+)

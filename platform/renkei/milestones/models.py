@@ -1,0 +1,147 @@
+"""Milestones of projects, the dependencies between them, and baselines that freeze a plan."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ARRAY,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from renkei.db import Base, IdMixin, TimestampMixin, str_enum
+
+
+class MilestoneStatus(StrEnum):
+    NOT_STARTED = "NOT_STARTED"
+    IN_PROGRESS = "IN_PROGRESS"
+    AT_RISK = "AT_RISK"
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+
+
+# Where the milestones are due: "today" and "overdue" are read in Japan.
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def today() -> date:
+    """Today in Japan, where the milestones are due."""
+    return datetime.now(JST).date()
+
+
+# Statuses out of the plan: never overdue, never holding anything up.
+CLOSED = frozenset({MilestoneStatus.DONE, MilestoneStatus.CANCELLED})
+
+
+class Milestone(IdMixin, TimestampMixin, Base):
+    __tablename__ = "milestones"
+    __table_args__ = (
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress_percent"),
+        CheckConstraint("horizon_years IN (1, 3, 5)", name="roadmap_horizon"),
+        CheckConstraint("weight > 0", name="positive_weight"),
+        CheckConstraint("starts_on IS NULL OR starts_on <= due_on", name="starts_before_due"),
+        Index("ix_milestones_project_id_due_on", "project_id", "due_on", "id"),
+        Index("ix_milestones_due_on", "due_on", "id"),
+        Index("ix_milestones_search_terms", "search_terms", postgresql_using="gin"),
+    )
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    # The 工程表 horizon this milestone belongs to: 1, 3 or 5 years.
+    horizon_years: Mapped[int] = mapped_column(Integer)
+    owner_organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
+    # Signs off completion; without one, the owner completes the milestone itself.
+    counterpart_organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT")
+    )
+    status: Mapped[MilestoneStatus] = mapped_column(
+        str_enum(MilestoneStatus, "milestone_status"), default=MilestoneStatus.NOT_STARTED
+    )
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    # The published roll-up formula weighs each milestone by this (default 1).
+    weight: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal(1))
+    evidence_links: Mapped[list[str]] = mapped_column(ARRAY(String(2000)), default=list)
+    # Why the milestone is at risk, when a predecessor slipped past its start.
+    at_risk_reason: Mapped[str | None] = mapped_column(Text)
+    signed_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signed_off_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    search_terms: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MilestoneDependency(TimestampMixin, Base):
+    """Finish-to-start: the successor cannot start before the predecessor is due."""
+
+    __tablename__ = "milestone_dependencies"
+    __table_args__ = (
+        CheckConstraint("predecessor_id <> successor_id", name="not_self"),
+        Index("ix_milestone_dependencies_successor_id", "successor_id"),
+    )
+
+    predecessor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("milestones.id", ondelete="CASCADE"), primary_key=True
+    )
+    successor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("milestones.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Both ends' projects, so that row-level security can check each without a lookup.
+    predecessor_project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE")
+    )
+    successor_project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE")
+    )
+
+
+class Baseline(IdMixin, TimestampMixin, Base):
+    """A frozen, named snapshot of a project's milestones (at vision adoption, a grant, …)."""
+
+    __tablename__ = "baselines"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class BaselineMilestone(Base):
+    __tablename__ = "baseline_milestones"
+
+    baseline_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("baselines.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Not a foreign key: the snapshot outlives a milestone deleted since.
+    milestone_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[MilestoneStatus] = mapped_column(
+        str_enum(MilestoneStatus, "baseline_milestone_status")
+    )
+    progress: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[Decimal] = mapped_column(Numeric(6, 2))

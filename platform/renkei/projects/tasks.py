@@ -1,0 +1,42 @@
+"""The projects domain's outbox handlers, exported as HANDLERS: an invited participant is told.
+
+Run by a worker as the platform; each re-reads its rows and notifies at most once per message
+and person, so a message handled twice notifies once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from renkei import outbox
+from renkei.notifications.service import MANAGERS, people_to_tell, tell
+from renkei.projects.models import Project, ProjectParticipant
+from renkei.projects.service import PROJECT_INVITED
+from renkei.regions.models import ParticipationStatus
+
+
+async def project_invited(
+    session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
+) -> None:
+    participant = await session.get(ProjectParticipant, uuid.UUID(payload["participant_id"]))
+    if participant is None or participant.status is not ParticipationStatus.INVITED:
+        return
+    project = await session.get(Project, participant.project_id)
+    assert project is not None
+    await tell(
+        session,
+        outbox_id,
+        await people_to_tell(session, [participant.organization_id], MANAGERS),
+        kind="project.invited",
+        subject=f"Invitation to the project {project.name}",
+        body=(
+            f"Your organization is invited to {project.name} as {participant.role.value}. "
+            "An owner or admin answers with answerProjectParticipation (see projectInvitations)."
+        ),
+    )
+
+
+HANDLERS: dict[str, outbox.Handler] = {PROJECT_INVITED: project_invited}

@@ -1,0 +1,123 @@
+"""Attainment, the region's roll-up and activity, compiled, answer what the resolvers answer."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from conftest import StatementCounter
+from factories import graphql, token_for
+from kpis.world import Party, World
+from renkei.graphql.compiled.spec import (
+    MARK,
+)
+from renkei.graphql.relay import to_global_id
+from renkei.identity.tokens import TokenService
+from renkei.kpis.models import KpiDirection
+from renkei.tenancy import MembershipRole
+
+REGION = """
+query Region($id: ID!) {
+  region(id: $id) {
+    kpiRollup {
+      percent formula kpiCount achievedCount
+      included { kpi { name } attainment { ...A } }
+      excluded { kpi { name } reason attainment { ...A } }
+    }
+    activity(first: 5) {
+      edges { cursor node { action subjectType after actor { email } } }
+      pageInfo { hasNextPage endCursor }
+    }
+    kpis(first: 10) {
+      nodes {
+        name attainment { ...A }
+        latestObservation { value activity(first: 2) { nodes { action after } } }
+        activity(first: 3) { nodes { action before after } }
+      }
+    }
+    projects(first: 10) {
+      nodes {
+        name totalFundingJpy
+        kpis(first: 10) { nodes { name attainment { ...A } latestObservation { periodEnd } } }
+      }
+    }
+  }
+}
+fragment A on KpiAttainment {
+  percent achieved formula baseline target targetFiscalYear latestValue latestPeriodStart
+  latestPeriodEnd reason
+}
+"""
+
+SPRING = (date(2026, 4, 1), date(2026, 6, 30))  # FY2026
+
+
+@pytest.fixture
+async def measured(world: World) -> World:
+    """KPIs on every edge: none observed, no target, a target equal to or on the wrong side of
+    the baseline, a decreasing one measured to a later year, and two whose mean lies exactly
+    on a rounding boundary (100/3 and 203/30: Python's 28 digits round it up)."""
+    await world.kpi(name="A 未観測", targets={2026: 200})
+    no_target = await world.kpi(name="B 目標なし", targets={2025: 200})
+    await world.observe(no_target, *SPRING, 150)
+    equal = await world.kpi(name="C 目標=基準", baseline=Decimal("100.5"), targets={2026: "100.5"})
+    await world.observe(equal, *SPRING, 120)
+    wrong = await world.kpi(name="D 逆向き", baseline=100, targets={2026: 80})
+    await world.observe(wrong, *SPRING, 90)
+    falling = await world.kpi(
+        name="E CO2",
+        project=world.private_project,
+        direction=KpiDirection.DECREASE,
+        baseline=500,
+        targets={2027: 300, 2030: 100},
+    )
+    await world.observe(falling, date(2026, 10, 1), date(2026, 11, 30), Decimal("430.25"))
+    third = await world.kpi(region=world.region, name="F 三分の一", baseline=0, targets={2026: 3})
+    await world.observe(third, *SPRING, 1, party=world.secretariat)
+    await world.observe(third, date(2025, 4, 1), date(2025, 6, 30), 2, party=world.secretariat)
+    rest = await world.kpi(region=world.region, name="G 残り", baseline=0, targets={2026: 3000})
+    await world.observe(rest, *SPRING, 203, party=world.secretariat)
+    return world
+
+
+@pytest.mark.parametrize("who", ["secretariat", "lead", "partner", "regional", "outsider"])
+async def test_the_region_compiled_matches_the_resolvers_for_each_viewer(
+    measured: World,
+    who: str,
+    client: httpx.AsyncClient,
+    resolvers_only: httpx.AsyncClient,
+    tokens: TokenService,
+    statement_counter: StatementCounter,
+) -> None:
+    # given
+    party: Party = getattr(measured, who)
+    token = token_for(tokens, party.people[MembershipRole.OWNER], party.organization)
+    variables = {"id": to_global_id("Region", measured.region.id)}
+    # when
+    with statement_counter:
+        compiled = await graphql(client, REGION, variables, token=token)
+    statements = list(statement_counter.statements)
+    resolved = await graphql(resolvers_only, REGION, variables, token=token)
+    # then
+    assert "errors" not in resolved, resolved
+    assert compiled == resolved
+    assert sum(MARK in s for s in statements) == 1
+    if who == "secretariat":
+        rollup = compiled["data"]["region"]["kpiRollup"]
+        assert [e["kpi"]["name"] for e in rollup["included"]] == ["F 三分の一", "G 残り"]
+        assert rollup["percent"] == 20.1
+        assert {e["kpi"]["name"]: e["reason"] for e in rollup["excluded"]} == {
+            "A 未観測": "no observation yet",
+            "B 目標なし": "no target for FY2026 or a later fiscal year",
+            "C 目標=基準": "the FY2026 target equals the baseline (100.5): the target is met"
+            " or not, with no percentage",
+            "D 逆向き": "the FY2026 target (80) lies below the baseline (100) of an increasing KPI",
+        }
+    if who == "lead":
+        project_kpis = compiled["data"]["region"]["projects"]["nodes"]
+        falling = next(k for p in project_kpis for k in p["kpis"]["nodes"] if k["name"] == "E CO2")
+        assert falling["attainment"]["targetFiscalYear"] == 2027
+        assert falling["attainment"]["percent"] == 34.9  # 69.75 ÷ 200
