@@ -47,7 +47,7 @@ DEFINER_FUNCTIONS = {
     "renkei_session_live",
 }
 # Shared by every tenant and holding nothing of theirs: the app may read them, never write them.
-REFERENCE_TABLES = {"alembic_version", "planning_blocs", "prefectures"}
+REFERENCE_TABLES = {"alembic_version", "planning_blocs", "prefectures", "talent_skills"}
 COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
 POLICY_COMMANDS = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "*": "ALL"}
 

@@ -24,10 +24,10 @@ from renkei.graphql.compiled.spec import (
     Filter,
     Found,
     Key,
-    Listing,
     Lookup,
     NotCompilable,
     Page,
+    Rows,
     decode_global_id,
     register_root,
 )
@@ -73,7 +73,7 @@ from renkei.graphql.types.organizations import (
 )
 from renkei.graphql.types.projects import ProjectQueries
 from renkei.graphql.types.regions import RegionQueries
-from renkei.graphql.types.talent import TalentQueries
+from renkei.graphql.types.talent_queries import TalentQueries
 from renkei.graphql.types.viewer import VIEWER_ROW, Viewer
 from renkei.identity.scopes import ORGANIZATIONS_READ
 from renkei.organizations import repository as organizations
@@ -287,7 +287,7 @@ def _found(global_id: str) -> Found:
 def _bloc_order() -> str:
     """The blocs in the order of renkei.geography.data, which the resolver lists."""
     codes = ", ".join(f"'{b.code}'" for b in PLANNING_BLOCS)
-    return f"array_position(ARRAY[{codes}]::text[], {{t}}.code::text)"
+    return f"array_position(ARRAY[{codes}]::text[], {{c}}.code::text)"
 
 
 register_root("node", ById(_found))
@@ -295,13 +295,13 @@ register_root("nodes", ById(_found, many=True, most=MAX_NODES_PER_LOOKUP))
 register_root("viewer", Lookup("Viewer", by={}, where=VIEWER_ROW), scope=ORGANIZATIONS_READ)
 register_root(
     "prefectures",
-    Listing("Prefecture", "{t}.code", {"planning_bloc": Filter("{t}.planning_bloc_code = {p}")}),
+    Rows("Prefecture", "{c}.code", {"planning_bloc": Filter("{t}.planning_bloc_code = {p}")}),
 )
 register_root(
     "prefecture",
     Lookup("Prefecture", by={"code": Filter("{t}.code = {p}", lambda v: str(v).strip().zfill(2))}),
 )
-register_root("planningBlocs", Listing("PlanningBloc", _bloc_order()))
+register_root("planningBlocs", Rows("PlanningBloc", _bloc_order()))
 register_root(
     "organizations",
     Page("Organization", (Key("name"), Key("id", "uuid")), source=directory),

@@ -194,3 +194,6 @@ CREATE POLICY talent_needs_update ON talent_needs
       OR ((organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND (( SELECT renkei_role() AS renkei_role) = ANY (ARRAY['OWNER'::text, 'ADMIN'::text, 'MEMBER'::text]))))
   WITH CHECK (( SELECT renkei_is_system() AS renkei_is_system)
       OR ((organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND (( SELECT renkei_role() AS renkei_role) = ANY (ARRAY['OWNER'::text, 'ADMIN'::text, 'MEMBER'::text]))));
+
+-- talent_skills
+-- no row-level security: shared reference data.

@@ -204,6 +204,8 @@ class Match(IdMixin, TimestampMixin, Base):
     rank: Mapped[int | None] = mapped_column(Integer)
     # The engine's components: [{"component", "weight", "value", "points", "text"}]
     explanation: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    # The explanation as the JSON text compiled reads send, written by a trigger (0017).
+    explanation_text: Mapped[str] = mapped_column(Text, server_default="[]")
     firm_accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     professional_accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     interview_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -259,3 +261,17 @@ class MatchCost(IdMixin, TimestampMixin, Base):
     incurred_on: Mapped[date] = mapped_column(Date)
     visit_days: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class TalentSkill(Base):
+    """The skills taxonomy (skills.json) as reference data: compiled reads name skills from it."""
+
+    __tablename__ = "talent_skills"
+
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name_ja: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(80))
+    synonyms: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    # The taxonomy's own order: how `skills` lists them without a search.
+    position: Mapped[int] = mapped_column(Integer)

@@ -93,13 +93,16 @@ class One:
 
 @dataclass(frozen=True)
 class Many:
-    """A plain list of objects, ordered; `source` may replace the FROM clause (e.g. unnest)."""
+    """A plain list of objects, ordered; `source` may replace the FROM clause (e.g. unnest).
+    `verbatim`: JSON text stored with the row ({t}) and the fields it holds, in their order;
+    a selection of exactly those fields reads it as it is."""
 
     type_name: str
     join: str
     order: str
     source: str | None = None
     limit: int | None = None
+    verbatim: tuple[str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,7 @@ class Page:
 @dataclass(frozen=True)
 class Lookup:
     """A root field returning one object by its arguments (e.g. region(id:) or region(slug:));
-    with no `by`, the one row where `where` ({t}) holds (the viewer's own)."""
+    without arguments, the row `where` finds (SQL with {t}: the viewer's own record)."""
 
     type_name: str
     by: dict[str, Filter]
@@ -164,12 +167,14 @@ class Guarded:
 
 
 @dataclass(frozen=True)
-class Listing:
-    """A root field listing every row of a table, in `order` ({t}), narrowed by its arguments."""
+class Rows:
+    """A root field returning a plain list, narrowed by `filters`; `ordered` replaces `order`
+    when its argument is given (SQL with {c} and that argument's {p})."""
 
     type_name: str
     order: str
     filters: dict[str, Filter] = field(default_factory=dict)
+    ordered: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -193,8 +198,8 @@ class ById:
     most: int = 100
 
 
-FieldSpec = Scalar | JsonText | One | Many | Inline | Page | Lookup | Guarded
-RootSpec = Lookup | Page | Listing | ById
+FieldSpec = Scalar | JsonText | One | Many | Inline | Page | Lookup | Rows | Guarded
+RootSpec = Lookup | Page | Rows | ById
 
 
 @dataclass(frozen=True)

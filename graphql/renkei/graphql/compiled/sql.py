@@ -55,12 +55,12 @@ from renkei.graphql.compiled.spec import (
     Inline,
     JsonText,
     Key,
-    Listing,
     Lookup,
     Many,
     NotCompilable,
     One,
     Page,
+    Rows,
     Scalar,
 )
 from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -259,6 +259,12 @@ class Compiler:
             if spec.null_when is None:
                 return body
             return f"CASE WHEN {spec.null_when.format(t=alias)} THEN 'null' ELSE {body} END"
+        if (
+            isinstance(spec, Many)
+            and spec.verbatim
+            and self.exactly(spec.type_name, spec.verbatim[1], nodes)
+        ):
+            return spec.verbatim[0].format(t=alias)
         if isinstance(spec, Many):
             child = self.alias()
             body = self.object(spec.type_name, child, nodes)
@@ -557,8 +563,8 @@ class Compiler:
                     value = self.page(
                         spec, get_named_type(definition.type).name, definition, nodes, None
                     )
-                elif isinstance(spec, Listing):
-                    value = self.listing(spec, definition, nodes)
+                elif isinstance(spec, Rows):
+                    value = self.rows(spec, definition, nodes)
                 elif isinstance(spec, ById):
                     value = self.by_id(spec, definition, nodes)
                 else:
@@ -584,7 +590,7 @@ class Compiler:
         if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
             raise NotCompilable("one field asked with different arguments", reason="arguments")
         args = {k: v for k, v in self.arguments(definition, nodes[0]).items() if v is not None}
-        if not spec.by and not args and spec.where is not None:
+        if not args and not spec.by and spec.where is not None:
             return self.row(spec.type_name, spec.where, None, nodes)
         if len(args) != 1:
             raise NotCompilable("the resolvers decide between several keys", reason="arguments")
@@ -613,25 +619,6 @@ class Compiler:
             f" WHERE {where} LIMIT 1), 'null')"
         )
 
-    def listing(self, spec: Listing, definition: GraphQLField, nodes: list[FieldNode]) -> str:
-        if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
-            raise NotCompilable("one field asked with different arguments", reason="arguments")
-        child = self.alias()
-        conditions = []
-        for name, value in self.arguments(definition, nodes[0]).items():
-            if value is None:
-                continue
-            filter_ = spec.filters.get(_snake(name))
-            if filter_ is None:
-                raise NotCompilable(f"the {name} argument is not compiled", reason="arguments")
-            conditions.append(filter_.sql.format(t=child, p=self.param(filter_.convert(value))))
-        body = self.object(spec.type_name, child, nodes)
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        return (
-            f"(SELECT {json_array(body, spec.order.format(t=child))}"
-            f" FROM {TABLES[spec.type_name].name} {child}{self.joins(child)}{where})"
-        )
-
     def by_id(self, spec: ById, definition: GraphQLField, nodes: list[FieldNode]) -> str:
         if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
             raise NotCompilable("one field asked with different arguments", reason="arguments")
@@ -649,6 +636,39 @@ class Compiler:
         if not spec.many:
             return values[0]
         return "('[' || " + " || ',' || ".join(values) + " || ']')" if values else "'[]'"
+
+    def rows(self, spec: Rows, definition: GraphQLField, nodes: list[FieldNode]) -> str:
+        if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
+            raise NotCompilable("one field asked with different arguments", reason="arguments")
+        child = self.alias()
+        body, conditions = self.object(spec.type_name, child, nodes), []
+        order = spec.order.format(c=child)
+        for name, value in self.arguments(definition, nodes[0]).items():
+            filter_ = spec.filters.get(_snake(name))
+            if value is None:
+                continue
+            if filter_ is None:
+                raise NotCompilable(f"the {name} argument is not compiled", reason="arguments")
+            if (converted := filter_.convert(value)) is not None:
+                placeholder = self.param(converted)
+                conditions.append(filter_.sql.format(t=child, p=placeholder))
+                if _snake(name) in spec.ordered:
+                    order = spec.ordered[_snake(name)].format(c=child, p=placeholder)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        return (
+            f"(SELECT {json_array(body, order)} FROM {TABLES[spec.type_name].name} {child}"
+            f"{self.joins(child)}{where})"
+        )
+
+    def exactly(self, type_name: str, fields: tuple[str, ...], nodes: list[FieldNode]) -> bool:
+        """Whether the nodes select just these fields, in this order, unaliased."""
+        selected: dict[str, list[FieldNode]] = {}
+        for node in nodes:
+            if node.selection_set is not None:
+                self.collect(node.selection_set, type_name, selected)
+        return tuple(selected) == fields and all(
+            len(f) == 1 and f[0].name.value == k and not f[0].arguments for k, f in selected.items()
+        )
 
 
 def _snake(name: str) -> str:

@@ -17,14 +17,13 @@ from renkei.graphql.relay import decode_id
 from renkei.graphql.types.talent import (
     CostKind,
     EngagementType,
-    Match,
-    MatchCost,
     NeedStatus,
     ProfessionalProfile,
     RemotePolicy,
     TalentNeed,
     TieKind,
 )
+from renkei.graphql.types.talent_matches import Match, MatchCost
 from renkei.identity.scopes import TALENT_WRITE
 from renkei.talent import lifecycle, models, proposals, repository, service, specs, subsidies
 from renkei.tenancy import Viewer

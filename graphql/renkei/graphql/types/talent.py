@@ -1,4 +1,4 @@
-"""Talent: skills, firms' needs, professionals' profiles and the matches between them.
+"""Talent: skills, firms' needs and professionals' profiles (matches: talent_matches.py).
 
 A firm reads a professional through `Match.professional` (the anonymized profile) and
 `Match.contact`, which is null until both sides have accepted: row-level security hides the
@@ -7,34 +7,39 @@ professional's identity row until then, so the resolver has nothing to show.
 
 from __future__ import annotations
 
-import unicodedata
-import uuid
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from renkei.graphql.compiled.json_sql import iso_date_sql, iso_datetime_sql
+from renkei.graphql.compiled.spec import (
+    NUMBER,
+    WORD,
+    Filter,
+    JsonText,
+    Key,
+    Many,
+    One,
+    Page,
+    Scalar,
+    enum_list_sql,
+    enum_value,
+    register_table,
+)
 from renkei.graphql.context import Info
 from renkei.graphql.nodes import register_node
-from renkei.graphql.permissions import requires
-from renkei.graphql.relay import (
-    Connection,
-    Node,
-    PageArgs,
-    empty_page,
-    fetch_pages,
-    parse_global_id,
-    to_connection,
-    to_global_id,
-)
+from renkei.graphql.relay import Connection, Node, PageArgs, to_connection, to_global_id
 from renkei.graphql.types.geography import Prefecture
 from renkei.graphql.types.organizations import Organization
 from renkei.identity.scopes import TALENT_READ
-from renkei.talent import models, repository, specs, subsidies
+from renkei.talent import models, repository, specs
 from renkei.talent import skills as taxonomy
-from renkei.talent.lifecycle import Side, allowed_steps
+from renkei.talent.lifecycle import Side
 from renkei.talent.service import NEED_TRANSITIONS
-from renkei.text_search import normalize
+
+if TYPE_CHECKING:
+    from renkei.graphql.types.talent_matches import Match
 
 NeedStatus = strawberry.enum(models.NeedStatus, description="DRAFT → OPEN → PAUSED/FILLED/CLOSED.")
 MatchStatus = strawberry.enum(models.MatchStatus, description="Where a match stands.")
@@ -163,6 +168,31 @@ class TalentNeed(Node):
     def allowed_transitions(self) -> list[NeedStatus]:  # type: ignore[valid-type]
         return list(NEED_TRANSITIONS[self.row.status])
 
+    @strawberry.field(
+        description="Its matches you may see (the engine's proposals among them), oldest "
+        "first: all of them for the firm, your own for a professional."
+    )
+    async def matches(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        status: MatchStatus | None = None,  # type: ignore[valid-type]
+    ) -> Connection[Annotated[Match, strawberry.lazy("renkei.graphql.types.talent_matches")]]:
+        from renkei.graphql.types.talent_matches import Match
+
+        wanted = models.MatchStatus(status) if status else None
+        loader = info.context.loaders.children(
+            f"need_matches:{wanted}",
+            lambda: repository.matches(status=wanted),
+            parent=models.Match.need_id,
+            order_by=(models.Match.created_at, models.Match.id),
+        )
+        page = await loader.load((self.row.id, PageArgs.of(first, after, last, before)))
+        return to_connection(page, Match.from_row)
+
 
 @strawberry.type(description="What a firm reads about a professional: no name, contact, employer.")
 class ProfessionalProfile:
@@ -251,420 +281,145 @@ class Professional(Node):
         return ProfessionalProfile.from_row(row) if row else None
 
 
-@strawberry.type(description="Who the professional is: shown once both sides have accepted.")
-class Contact:
-    name: str
-    email: str
-    phone: str | None
-    employer: str | None
-
-
-@strawberry.type(description="One component of a match's score, in words.")
-class ExplanationComponent:
-    component: str
-    side: str
-    label: str
-    value: float
-    weight: float
-    points: float
-    text: str
-
-
-@strawberry.type(description="契約: the terms the firm recorded and the professional confirmed.")
-class Contract:
-    fee_jpy: int
-    hours_per_month: int
-    starts_on: date
-    ends_on: date | None
-    confirmed_at: datetime | None
-
-
-@strawberry.type(description="評価: a side's review, 1 to 5.")
-class Review:
-    rating: int
-    text: str
-
-
-@strawberry.type(description="A prefecture's side-job subsidy (副業・兼業人材活用促進事業).")
-class SubsidyScheme:
-    fiscal_year: int = strawberry.field(description="年度 (FY2026 = 2026-04 to 2027-03).")
-    name: str
-    rate: float = strawberry.field(description="The share of eligible costs paid (0.8 = 8/10).")
-    cap_jpy: float
-    eligible_cost_kinds: list[CostKind]  # type: ignore[valid-type]
-    first_use_only: bool = strawberry.field(description="Only for a firm's first side job.")
-    notes: str
-    row: strawberry.Private[models.SubsidyScheme]
-
-    @classmethod
-    def from_row(cls, row: models.SubsidyScheme) -> SubsidyScheme:
-        return cls(
-            fiscal_year=row.fiscal_year,
-            name=row.name,
-            rate=float(row.rate),
-            cap_jpy=float(row.cap_jpy),
-            eligible_cost_kinds=[models.CostKind(k) for k in row.eligible_cost_kinds],
-            first_use_only=row.first_use_only,
-            notes=row.notes,
-            row=row,
-        )
-
-    @strawberry.field
-    def prefecture(self) -> Prefecture | None:
-        return Prefecture.by_code(self.row.prefecture_code)
-
-
-@strawberry.type(description="A line of a contracted match's cost ledger (the firm's).")
-class MatchCost(Node):
-    kind: CostKind  # type: ignore[valid-type]
-    amount_jpy: int
-    incurred_on: date
-    visit_days: int = strawberry.field(description="Site-visit days, for travel costs.")
-    note: str
-    created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: models.MatchCost) -> MatchCost:
-        return cls(
-            id=to_global_id("MatchCost", row.id),
-            kind=row.kind,
-            amount_jpy=row.amount_jpy,
-            incurred_on=row.incurred_on,
-            visit_days=row.visit_days,
-            note=row.note,
-            created_at=row.created_at,
-        )
-
-
-@strawberry.type(description="What the workplace prefecture's scheme would pay, and why.")
-class SubsidyEstimate:
-    scheme: SubsidyScheme | None
-    rate: float | None
-    cap_jpy: float | None
-    eligible_jpy: float = strawberry.field(description="The costs of kinds the scheme covers.")
-    estimate_jpy: float | None = strawberry.field(
-        description="min(floor(eligible × rate), cap); null without a scheme."
-    )
-    first_use: bool = strawberry.field(description="No earlier contracted side job of the firm.")
-    reason: str
-    formula: str
-
-    @classmethod
-    def of(cls, found: subsidies.SubsidyEstimate) -> SubsidyEstimate:
-        return cls(
-            scheme=SubsidyScheme.from_row(found.scheme) if found.scheme else None,
-            rate=float(found.rate) if found.rate is not None else None,
-            cap_jpy=float(found.cap_jpy) if found.cap_jpy is not None else None,
-            eligible_jpy=float(found.eligible_jpy),
-            estimate_jpy=float(found.estimate_jpy) if found.estimate_jpy is not None else None,
-            first_use=found.first_use,
-            reason=found.reason,
-            formula=found.formula,
-        )
-
-
-@strawberry.type(description="マッチング: a need and a professional, from proposal to review.")
-class Match(Node):
-    status: MatchStatus  # type: ignore[valid-type]
-    score: float | None
-    rank: int | None
-    firm_accepted_at: datetime | None
-    professional_accepted_at: datetime | None
-    interview_at: datetime | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    row: strawberry.Private[models.Match]
-
-    @classmethod
-    def from_row(cls, row: models.Match) -> Match:
-        return cls(
-            id=to_global_id("Match", row.id),
-            status=row.status,
-            score=float(row.score) if row.score is not None else None,
-            rank=row.rank,
-            firm_accepted_at=row.firm_accepted_at,
-            professional_accepted_at=row.professional_accepted_at,
-            interview_at=row.interview_at,
-            version=row.version,
-            created_at=row.created_at,
-            updated_at=row.updated_at or row.created_at,
-            row=row,
-        )
-
-    @strawberry.field
-    async def need(self, info: Info) -> TalentNeed | None:
-        row = await info.context.loaders.rows(models.TalentNeed).load(self.row.need_id)
-        return TalentNeed.from_row(row) if row else None
-
-    @strawberry.field(description="The anonymized profile (pseudonym, skills): always shown.")
-    async def professional(self, info: Info) -> ProfessionalProfile | None:
-        row = await info.context.run(lambda s: repository.profile(s, self.row.professional_id))
-        return ProfessionalProfile.from_row(row) if row else None
-
-    @strawberry.field(description="Name and contact: null until both sides have accepted.")
-    async def contact(self, info: Info) -> Contact | None:
-        row = await info.context.loaders.rows(models.Professional).load(self.row.professional_id)
-        if row is None:
-            return None
-        return Contact(
-            name=row.full_name,
-            email=row.contact_email,
-            phone=row.phone,
-            employer=row.current_employer,
-        )
-
-    @strawberry.field(description="Why the engine proposed it: each component's contribution.")
-    def explanation(self) -> list[ExplanationComponent]:
-        return [
-            ExplanationComponent(
-                component=str(c["component"]),
-                side=str(c.get("side", "")),
-                label=str(c.get("label", "")),
-                value=float(c.get("value", 0)),
-                weight=float(c.get("weight", 0)),
-                points=float(c.get("points", 0)),
-                text=str(c.get("text", "")),
-            )
-            for c in self.row.explanation
-        ]
-
-    @strawberry.field(description="Your side of the match: the firm's, or the professional's.")
-    def side(self, info: Info) -> MatchSide:  # type: ignore[valid-type]
-        viewer = info.context.viewer
-        return (
-            Side.FIRM if viewer.organization_id == self.row.organization_id else Side.PROFESSIONAL
-        )
-
-    @strawberry.field(description="The steps your side may take now (e.g. accept, withdraw).")
-    def allowed_steps(self, info: Info) -> list[str]:
-        viewer = info.context.viewer
-        side = (
-            Side.FIRM if viewer.organization_id == self.row.organization_id else Side.PROFESSIONAL
-        )
-        return allowed_steps(self.row, side)
-
-    @strawberry.field
-    def contract(self) -> Contract | None:
-        row = self.row
-        if row.contract_fee_jpy is None or row.contract_starts_on is None:
-            return None
-        return Contract(
-            fee_jpy=row.contract_fee_jpy,
-            hours_per_month=row.contract_hours_per_month or 0,
-            starts_on=row.contract_starts_on,
-            ends_on=row.contract_ends_on,
-            confirmed_at=row.contract_confirmed_at,
-        )
-
-    @strawberry.field(description="The firm's cost ledger of the match (empty for others).")
-    async def costs(self, info: Info) -> list[MatchCost]:
-        if info.context.viewer.organization_id != self.row.organization_id:
-            return []
-        rows = await info.context.run(lambda s: subsidies.costs_of(s, self.row.id))
-        return [MatchCost.from_row(r) for r in rows]
-
-    @strawberry.field(
-        description="The estimated subsidy of a contracted match, for the firm: null before "
-        "the contract or for the professional."
-    )
-    async def estimated_subsidy(self, info: Info) -> SubsidyEstimate | None:
-        if info.context.viewer.organization_id != self.row.organization_id:
-            return None
-        found = await info.context.run(lambda s: subsidies.estimate_for_match(s, self.row))
-        return SubsidyEstimate.of(found) if found else None
-
-    @strawberry.field
-    def firm_review(self) -> Review | None:
-        if self.row.firm_rating is None:
-            return None
-        return Review(rating=self.row.firm_rating, text=self.row.firm_review or "")
-
-    @strawberry.field
-    def professional_review(self) -> Review | None:
-        if self.row.professional_rating is None:
-            return None
-        return Review(rating=self.row.professional_rating, text=self.row.professional_review or "")
-
-
-async def _own_profile(
-    session: AsyncSession, user_id: uuid.UUID
-) -> models.ProfessionalProfile | None:
-    own = await repository.own_professional(session, user_id)
-    return None if own is None else await repository.profile(session, own.id)
-
-
-def _row_id(global_id: str, type_name: str) -> uuid.UUID | None:
-    parsed = parse_global_id(global_id)
-    if parsed is None or parsed[0] != type_name:
-        return None
-    try:
-        return uuid.UUID(parsed[1])
-    except ValueError:
-        return None
-
-
-@strawberry.type
-class TalentQueries:
-    @strawberry.field(
-        description="Skills of the taxonomy whose names or synonyms match the search (財務, "
-        "ふぁいなんす, finance); all of them without one.",
-        extensions=requires(TALENT_READ),
-    )
-    def skills(self, search: str | None = None) -> list[Skill]:
-        found = taxonomy.default_taxonomy()
-        if not search or not search.strip():
-            return [Skill.of(s) for s in found]
-        exact = found.lookup(search)
-        wanted = normalize(unicodedata.normalize("NFKC", search))
-        hits = [s for s in found if any(wanted in normalize(n) for n in s.names)]
-        hits += [s for s in found.resolve(search) if s not in hits]
-        if exact is not None and exact in hits:
-            hits.remove(exact)
-            hits.insert(0, exact)
-        elif exact is not None:
-            hits.insert(0, exact)
-        return [Skill.of(s) for s in hits]
-
-    @strawberry.field(
-        description="Needs you may see: open ones for everyone signed in, and your firm's own. "
-        "Filter by status, workplace prefecture, a skill (slug or name) or a search.",
-        extensions=requires(TALENT_READ),
-    )
-    async def talent_needs(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        status: NeedStatus | None = None,  # type: ignore[valid-type]
-        prefecture_code: str | None = None,
-        skill: str | None = None,
-        search: str | None = None,
-    ) -> Connection[TalentNeed]:
-        args = PageArgs.of(first, after, last, before)
-        slug = None
-        if skill is not None:
-            found = taxonomy.default_taxonomy()
-            resolved = found.by_slug.get(skill.strip()) or found.lookup(skill)
-            if resolved is None:
-                return to_connection(empty_page(args), TalentNeed.from_row)
-            slug = resolved.slug
-        code = (
-            unicodedata.normalize("NFKC", prefecture_code).strip().zfill(2)
-            if prefecture_code
-            else None
-        )
-        stmt = repository.needs(
-            status=models.NeedStatus(status) if status else None,
-            prefecture_code=code,
-            skill=slug,
-            search=search,
-        )
-        pages = await info.context.run(
-            lambda s: fetch_pages(
-                s,
-                stmt,
-                order_by=(models.TalentNeed.created_at, models.TalentNeed.id),
-                args=args,
-            )
-        )
-        return to_connection(next(iter(pages.values()), empty_page(args)), TalentNeed.from_row)
-
-    @strawberry.field(extensions=requires(TALENT_READ))
-    async def talent_need(self, info: Info, id: strawberry.ID) -> TalentNeed | None:
-        row_id = _row_id(id, "TalentNeed")
-        if row_id is None:
-            return None
-        row = await info.context.loaders.rows(models.TalentNeed).load(row_id)
-        return TalentNeed.from_row(row) if row else None
-
-    @strawberry.field(
-        description="Your own professional record; null until you save a profile.",
-        extensions=requires(TALENT_READ),
-    )
-    async def my_professional(self, info: Info) -> Professional | None:
-        user_id = info.context.viewer.user_id
-        if user_id is None:
-            return None
-        row = await info.context.run(lambda s: repository.own_professional(s, user_id))
-        return Professional.from_row(row) if row else None
-
-    @strawberry.field(
-        description="Your own profile as firms read it; null until you save one.",
-        extensions=requires(TALENT_READ),
-    )
-    async def my_professional_profile(self, info: Info) -> ProfessionalProfile | None:
-        user_id = info.context.viewer.user_id
-        if user_id is None:
-            return None
-        row = await info.context.run(lambda s: _own_profile(s, user_id))
-        return ProfessionalProfile.from_row(row) if row else None
-
-    @strawberry.field(
-        description="Matches of your side, newest first: your firm's when you act for an "
-        "organization (or side: FIRM), your own as a professional otherwise.",
-        extensions=requires(TALENT_READ),
-    )
-    async def matches(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        status: MatchStatus | None = None,  # type: ignore[valid-type]
-        side: MatchSide | None = None,  # type: ignore[valid-type]
-    ) -> Connection[Match]:
-        args = PageArgs.of(first, after, last, before)
-        viewer = info.context.viewer
-        wanted = models.MatchStatus(status) if status else None
-        as_firm = side is Side.FIRM or (side is None and viewer.organization_id is not None)
-        if viewer.user_id is None or (as_firm and viewer.organization_id is None):
-            return to_connection(empty_page(args), Match.from_row)
-        if as_firm:
-            stmt = repository.matches(organization_id=viewer.organization_id, status=wanted)
-        else:
-            user_id = viewer.user_id
-            own = await info.context.run(lambda s: repository.own_professional(s, user_id))
-            if own is None:
-                return to_connection(empty_page(args), Match.from_row)
-            stmt = repository.matches(professional_id=own.id, status=wanted)
-        pages = await info.context.run(
-            lambda s: fetch_pages(
-                s, stmt, order_by=(models.Match.created_at, models.Match.id), args=args
-            )
-        )
-        return to_connection(next(iter(pages.values()), empty_page(args)), Match.from_row)
-
-    @strawberry.field(extensions=requires(TALENT_READ))
-    async def match(self, info: Info, id: strawberry.ID) -> Match | None:
-        row_id = _row_id(id, "Match")
-        if row_id is None:
-            return None
-        row = await info.context.loaders.rows(models.Match).load(row_id)
-        return Match.from_row(row) if row else None
-
-    @strawberry.field(
-        description="Prefectures' side-job subsidy schemes, by prefecture code and fiscal year.",
-        extensions=requires(TALENT_READ),
-    )
-    async def subsidy_schemes(
-        self, info: Info, prefecture_code: str | None = None, fiscal_year: int | None = None
-    ) -> list[SubsidyScheme]:
-        code = (
-            unicodedata.normalize("NFKC", prefecture_code).strip().zfill(2)
-            if prefecture_code
-            else None
-        )
-        rows = await info.context.run(
-            lambda s: subsidies.schemes(s, prefecture_code=code, fiscal_year=fiscal_year)
-        )
-        return [SubsidyScheme.from_row(r) for r in rows]
-
-
 register_node("TalentNeed", models.TalentNeed, TalentNeed.from_row, TALENT_READ)
-register_node("Match", models.Match, Match.from_row, TALENT_READ)
 register_node("Professional", models.Professional, Professional.from_row, TALENT_READ)
-register_node("MatchCost", models.MatchCost, MatchCost.from_row, TALENT_READ)
+
+
+def json_elements(column: str) -> str:
+    """A JSONB list of objects as rows `{c}.v`, numbered `{c}.n` (for `Many(order="{c}.n")`)."""
+    return f"jsonb_array_elements({column}) WITH ORDINALITY {{c}}(v, n)"
+
+
+def _skills_of(column: str) -> Many:
+    return Many("WeightedSkill", join="true", order="{c}.n", source=json_elements(column))
+
+
+def _dated(column: str) -> Scalar:
+    return Scalar(iso_date_sql(f"{{t}}.{column}"), WORD)
+
+
+def _timed(column: str) -> Scalar:
+    return Scalar(iso_datetime_sql(f"{{t}}.{column}"), WORD)
+
+
+UPDATED_AT = Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)"), WORD)
+ENUM_LIST = "to_json({t}.%s)::text"
+
+register_table(
+    "Skill",
+    "talent_skills",
+    {
+        "slug": Scalar("{t}.slug"),
+        "name_ja": Scalar("{t}.name_ja"),
+        "name_en": Scalar("{t}.name_en"),
+        "category": Scalar("{t}.category"),
+        "synonyms": JsonText("to_json({t}.synonyms)::text"),
+    },
+)
+# Elements of a JSONB list ({t}.v): the skill by slug, with the need's weight or a level.
+SKILL_OF_ELEMENT = One("Skill", "{c}.slug = {t}.v->>'skill'")
+register_table(
+    "WeightedSkill",
+    "talent_needs",
+    {"skill": SKILL_OF_ELEMENT, "weight": Scalar("({t}.v->>'weight')::float8", NUMBER)},
+)
+register_table(
+    "SkillLevel",
+    "professional_profiles",
+    {
+        "skill": SKILL_OF_ELEMENT,
+        "level": Scalar("({t}.v->>'level')::int", NUMBER),
+        "years": Scalar("({t}.v->>'years')::float8", NUMBER),
+    },
+)
+register_table(
+    "Tie",
+    "professional_profiles",
+    {
+        "prefecture": One("Prefecture", "{c}.code = {t}.v->>'prefecture'"),
+        "kind": Scalar("{t}.v->>'kind'", WORD),
+    },
+)
+register_table(
+    "TalentNeed",
+    "talent_needs",
+    {
+        "title": Scalar("{t}.title"),
+        "challenge": Scalar("{t}.challenge"),
+        "deliverables": Scalar("{t}.deliverables"),
+        "engagement_types": JsonText(ENUM_LIST % "engagement_types"),
+        "hours_per_month": Scalar("{t}.hours_per_month", NUMBER),
+        "duration_months": Scalar("{t}.duration_months", NUMBER),
+        "remote_policy": Scalar("{t}.remote_policy", WORD),
+        "site_visits_per_month": Scalar("{t}.site_visits_per_month", NUMBER),
+        "workplace_municipality": Scalar("{t}.workplace_municipality"),
+        "fee_min_jpy": Scalar("{t}.fee_min_jpy", NUMBER),
+        "fee_max_jpy": Scalar("{t}.fee_max_jpy", NUMBER),
+        "starts_on": _dated("starts_on"),
+        "openings": Scalar("{t}.openings", NUMBER),
+        "status": Scalar("{t}.status", WORD),
+        "version": Scalar("{t}.version", NUMBER),
+        "created_at": _timed("created_at"),
+        "updated_at": UPDATED_AT,
+        "required_skills": _skills_of("{t}.required_skills"),
+        "preferred_skills": _skills_of("{t}.preferred_skills"),
+        "workplace_prefecture": One("Prefecture", "{c}.code = {t}.workplace_prefecture_code"),
+        "organization": One("Organization", "{c}.id = {t}.organization_id"),
+        "allowed_transitions": JsonText(enum_list_sql("{t}.status", NEED_TRANSITIONS)),
+        "matches": Page(
+            "Match",
+            (Key("created_at", "timestamptz"), Key("id", "uuid")),
+            join="{c}.need_id = {t}.id",
+            filters={"status": Filter("{t}.status = {p}", enum_value)},
+        ),
+    },
+)
+register_table(
+    "ProfessionalProfile",
+    "professional_profiles",
+    {
+        "pseudonym": Scalar("{t}.pseudonym"),
+        "headline": Scalar("{t}.headline"),
+        "experience_summary": Scalar("{t}.experience_summary"),
+        "engagement_types": JsonText(ENUM_LIST % "engagement_types"),
+        "hours_per_month": Scalar("{t}.hours_per_month", NUMBER),
+        "available_from": _dated("available_from"),
+        "remote_preference": Scalar("{t}.remote_preference", WORD),
+        "max_site_visits_per_month": Scalar("{t}.max_site_visits_per_month", NUMBER),
+        "fee_min_jpy": Scalar("{t}.fee_min_jpy", NUMBER),
+        "fee_max_jpy": Scalar("{t}.fee_max_jpy", NUMBER),
+        "max_engagements": Scalar("{t}.max_engagements", NUMBER),
+        "is_open": Scalar("{t}.is_open", NUMBER),
+        "version": Scalar("{t}.version", NUMBER),
+        "skills": Many(
+            "SkillLevel", join="true", order="{c}.n", source=json_elements("{t}.skills")
+        ),
+        "residence_prefecture": One("Prefecture", "{c}.code = {t}.residence_prefecture_code"),
+        "travel_prefectures": Many(
+            "Prefecture",
+            join="true",
+            order="u.n",
+            source="unnest({t}.travel_prefecture_codes) WITH ORDINALITY u(code, n)"
+            " JOIN prefectures {c} ON {c}.code = u.code",
+        ),
+        # Ties to a prefecture that exists, as the resolver shows them.
+        "ties": Many(
+            "Tie",
+            join="EXISTS (SELECT FROM prefectures p WHERE p.code = {c}.v->>'prefecture')",
+            order="{c}.n",
+            source=json_elements("{t}.ties"),
+        ),
+    },
+)
+register_table(
+    "Professional",
+    "professionals",
+    {
+        "pseudonym": Scalar("{t}.pseudonym"),
+        "full_name": Scalar("{t}.full_name"),
+        "contact_email": Scalar("{t}.contact_email"),
+        "phone": Scalar("{t}.phone"),
+        "current_employer": Scalar("{t}.current_employer"),
+        "profile": One("ProfessionalProfile", "{c}.professional_id = {t}.id"),
+    },
+)

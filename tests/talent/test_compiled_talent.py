@@ -1,0 +1,320 @@
+"""Talent reads compiled into one statement answer exactly what the resolvers answer, for each
+side: a firm reads its needs with their proposals, a professional their own matches."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, text, update
+
+from conftest import StatementCounter
+from factories import graphql
+from renkei.db import SessionFactory, unit_of_work
+from renkei.graphql.app import create_app
+from renkei.graphql.compiled.spec import MARK
+from renkei.graphql.relay import to_global_id
+from renkei.identity.tokens import TokenService
+from renkei.talent.models import CostKind, Match, MatchCost, MatchStatus
+from renkei.talent.skills import default_taxonomy
+from renkei.tenancy import Viewer
+from talent.talent_world import TalentWorld, create_talent_world, recompute
+from talent.test_subsidies import add_schemes, contracted_match
+
+SKILL = "skill { slug nameJa nameEn category synonyms }"
+NEED = f"""
+  id title challenge deliverables engagementTypes hoursPerMonth durationMonths remotePolicy
+  siteVisitsPerMonth workplaceMunicipality feeMinJpy feeMaxJpy startsOn openings status
+  version createdAt updatedAt allowedTransitions
+  requiredSkills {{ {SKILL} weight }} preferredSkills {{ {SKILL} weight }}
+  workplacePrefecture {{ code name }} organization {{ id name }}
+"""
+PROFILE = f"""
+  pseudonym headline experienceSummary engagementTypes hoursPerMonth availableFrom
+  remotePreference maxSiteVisitsPerMonth feeMinJpy feeMaxJpy maxEngagements isOpen version
+  skills {{ {SKILL} level years }} residencePrefecture {{ code name }}
+  travelPrefectures {{ code }} ties {{ prefecture {{ code name }} kind }}
+"""
+MATCH = f"""
+  id status score rank firmAcceptedAt professionalAcceptedAt interviewAt version createdAt
+  updatedAt side allowedSteps
+  explanation {{ component side label value weight points text }}
+  professional {{ {PROFILE} }}
+  contact {{ name email phone employer }}
+  contract {{ feeJpy hoursPerMonth startsOn endsOn confirmedAt }}
+  costs {{ id kind amountJpy incurredOn visitDays note createdAt }}
+  estimatedSubsidy {{
+    scheme {{ fiscalYear name rate capJpy eligibleCostKinds firstUseOnly notes
+              prefecture {{ code }} }}
+    rate capJpy eligibleJpy estimateJpy firstUse reason formula
+  }}
+  firmReview {{ rating text }} professionalReview {{ rating text }}
+  need {{ id title status }}
+"""
+FIRM_NEEDS = f"""
+query FirmNeeds($first: Int, $after: String, $firm: ID) {{
+  talentNeeds(first: $first, after: $after, organizationId: $firm) {{
+    pageInfo {{ hasNextPage endCursor }}
+    edges {{ cursor node {{
+      {NEED}
+      matches(first: 20) {{ pageInfo {{ hasNextPage }} nodes {{ {MATCH} }} }}
+    }} }}
+  }}
+  firmMatches: matches(side: FIRM, first: 50) {{ nodes {{ id status need {{ id }} }} }}
+}}
+"""
+MY_MATCHES = f"""
+query MyMatches($status: MatchStatus) {{
+  myProfessional {{ id pseudonym fullName contactEmail phone currentEmployer
+                    profile {{ {PROFILE} }} }}
+  myProfessionalProfile {{ pseudonym }}
+  matches(first: 50, status: $status) {{
+    pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}
+    edges {{ cursor node {{ {MATCH} need {{ {NEED} }} why: explanation {{ text points }} }} }}
+  }}
+}}
+"""
+BY_ID = f"""
+query ById($need: ID!, $match: ID!) {{
+  talentNeed(id: $need) {{ {NEED} matches {{ nodes {{ id side professional {{ pseudonym }} }} }} }}
+  match(id: $match) {{ {MATCH} }}
+  wrongType: match(id: $need) {{ id }}
+}}
+"""
+REFERENCE = """
+query Reference($search: String, $skill: String, $code: String) {
+  skills(search: $search) { slug nameJa }
+  subsidySchemes(prefectureCode: $code) { name rate capJpy prefecture { code name } }
+  bySkill: talentNeeds(skill: $skill) { nodes { id title } }
+  everySkill: skills { slug }
+}
+"""
+
+
+@pytest.fixture
+async def resolvers_only(
+    sessions: SessionFactory, tokens: TokenService, redis_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The same API with compiled reads turned off: every field through its resolver."""
+    app = create_app(
+        sessions=sessions,
+        tokens=tokens,
+        redis_url=redis_url,
+        development=True,
+        compiled_reads=False,
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
+    ) as http:
+        yield http
+
+
+async def both(
+    client: httpx.AsyncClient,
+    resolvers_only: httpx.AsyncClient,
+    counter: StatementCounter,
+    query: str,
+    variables: dict[str, Any],
+    token: str,
+) -> dict[str, Any]:
+    """The compiled answer, asserted equal to the resolvers' and read in one statement."""
+    with counter:
+        compiled = await graphql(client, query, variables, token=token)
+    compiled_statements = sum(MARK in s for s in counter.statements)
+    with counter:
+        resolved = await graphql(resolvers_only, query, variables, token=token)
+    assert "errors" not in resolved, resolved
+    assert compiled == resolved
+    assert compiled_statements == 1
+    assert sum(MARK in s for s in counter.statements) == 0
+    return compiled["data"]
+
+
+@pytest.fixture
+async def world(sessions: SessionFactory, tokens: TokenService) -> TalentWorld:
+    """Proposals with explanations for Alice and Bob; Alice contracted on a second need in
+    岐阜, both sides accepted, with costs and a review."""
+    world = await create_talent_world(sessions, tokens)
+    await recompute(sessions, world.need)
+    await add_schemes(sessions)
+    match = await contracted_match(
+        sessions, world, prefecture_code="21", starts_on=date(2026, 5, 1)
+    )
+    await contracted_match(
+        sessions,
+        world,
+        prefecture_code="21",
+        starts_on=date(2026, 4, 1),
+        status=MatchStatus.COMPLETED,
+        user=world.bob,
+    )
+    accepted = datetime(2026, 4, 20, 9, 30, 15, 123456, tzinfo=UTC)
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        await session.execute(
+            update(Match)
+            .where(Match.id == match.id)
+            .values(
+                firm_accepted_at=accepted,
+                professional_accepted_at=accepted,
+                professional_rating=4,
+                professional_review='良い "職場" \\ でした',
+            )
+        )
+        session.add_all(
+            [
+                MatchCost(
+                    match_id=match.id,
+                    organization_id=world.firm.id,
+                    kind=kind,
+                    amount_jpy=amount,
+                    incurred_on=date(2026, 5, day),
+                    visit_days=days,
+                    note=note,
+                )
+                for kind, amount, day, days, note in (
+                    (CostKind.FEE, 300_000, 31, 0, "5月分"),
+                    (CostKind.TRAVEL, 61_234, 20, 2, "出張"),
+                    (CostKind.PLACEMENT_FEE, 1_000_001, 2, 0, ""),
+                )
+            ]
+        )
+    return world
+
+
+async def test_a_firm_reads_its_needs_with_proposals_and_explanations_compiled(
+    client: httpx.AsyncClient,
+    resolvers_only: httpx.AsyncClient,
+    statement_counter: StatementCounter,
+    world: TalentWorld,
+) -> None:
+    # given the firm's needs, proposals with explanations and a contracted match with costs
+    token = world.tokens["firm"]
+
+    # when the firm reads its needs page by page, with their matches
+    first = await both(client, resolvers_only, statement_counter, FIRM_NEEDS, {"first": 2}, token)
+    after = first["talentNeeds"]["pageInfo"]["endCursor"]
+    second = await both(
+        client, resolvers_only, statement_counter, FIRM_NEEDS, {"first": 2, "after": after}, token
+    )
+
+    # then it sees every proposal with the engine's words, and the contracted match's subsidy
+    nodes = [e["node"] for e in first["talentNeeds"]["edges"] + second["talentNeeds"]["edges"]]
+    matches = [m for n in nodes for m in n["matches"]["nodes"]]
+    assert len(nodes) == 3 and len(matches) == 4
+    proposed = [m for m in matches if m["status"] == "PROPOSED"]
+    assert proposed and all(m["explanation"] and m["side"] == "FIRM" for m in proposed)
+    assert all(m["costs"] == [] and m["estimatedSubsidy"] is None for m in proposed)
+    contracted = next(m for m in matches if m["status"] == "CONTRACTED")
+    assert contracted["contact"]["name"] == "Alice"
+    assert [c["kind"] for c in contracted["costs"]] == ["PLACEMENT_FEE", "TRAVEL", "FEE"]
+    assert contracted["estimatedSubsidy"]["estimateJpy"] == 0  # Bob's contract came first
+    assert contracted["professionalReview"] == {"rating": 4, "text": '良い "職場" \\ でした'}
+    assert {m["id"] for m in first["firmMatches"]["nodes"]} == {m["id"] for m in matches}
+
+
+async def test_a_professional_reads_their_own_matches_only_compiled(
+    client: httpx.AsyncClient,
+    resolvers_only: httpx.AsyncClient,
+    statement_counter: StatementCounter,
+    world: TalentWorld,
+) -> None:
+    # given Alice (a proposal and a contract), Bob (a proposal, a completed job) and Carol
+    seen: dict[str, set[str]] = {}
+    for name in ("alice", "bob", "carol"):
+        # when each reads their matches, with explanations, costs and the subsidy
+        data = await both(
+            client, resolvers_only, statement_counter, MY_MATCHES, {}, world.tokens[name]
+        )
+        nodes = [e["node"] for e in data["matches"]["edges"]]
+        seen[name] = {n["id"] for n in nodes}
+        # then they read their side, no firm's costs or subsidy, and their own record
+        assert all(n["side"] == "PROFESSIONAL" for n in nodes)
+        assert all(n["costs"] == [] and n["estimatedSubsidy"] is None for n in nodes)
+        assert data["myProfessional"]["fullName"] == name.capitalize()
+    assert len(seen["alice"]) == 2 and len(seen["bob"]) == 2 and seen["carol"] == set()
+    assert not seen["alice"] & seen["bob"]
+    filtered = await both(
+        client,
+        resolvers_only,
+        statement_counter,
+        MY_MATCHES,
+        {"status": "PROPOSED"},
+        world.tokens["alice"],
+    )
+    assert [e["node"]["status"] for e in filtered["matches"]["edges"]] == ["PROPOSED"]
+
+
+async def test_lookups_by_id_are_compiled_for_each_side_and_hidden_from_others(
+    client: httpx.AsyncClient,
+    resolvers_only: httpx.AsyncClient,
+    statement_counter: StatementCounter,
+    sessions: SessionFactory,
+    world: TalentWorld,
+) -> None:
+    # given Alice's contracted match and the firm's open need
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        match = await session.scalar(select(Match).where(Match.status == MatchStatus.CONTRACTED))
+    assert match is not None
+    ids = {
+        "need": to_global_id("TalentNeed", world.need.id),
+        "match": to_global_id("Match", match.id),
+    }
+    found = {}
+    for name in ("firm", "alice", "bob", "other"):
+        # when each reads them by id
+        found[name] = await both(
+            client, resolvers_only, statement_counter, BY_ID, ids, world.tokens[name]
+        )
+    # then the firm and Alice see the match, Bob and the other firm do not; all see the need
+    assert found["firm"]["match"]["estimatedSubsidy"]["scheme"]["name"]
+    assert found["alice"]["match"]["side"] == "PROFESSIONAL"
+    assert found["bob"]["match"] is None and found["other"]["match"] is None
+    assert all(f["talentNeed"]["id"] == ids["need"] for f in found.values())
+    assert all(f["wrongType"] is None for f in found.values())
+    # and a need's matches are the viewer's: the firm all, Bob his own, the other firm none
+    proposals = {k: f["talentNeed"]["matches"]["nodes"] for k, f in found.items()}
+    assert len(proposals["firm"]) == 2 and proposals["other"] == []
+    assert [m["side"] for m in proposals["bob"]] == ["PROFESSIONAL"]
+    assert {m["id"] for m in proposals["alice"]} | {m["id"] for m in proposals["bob"]} == {
+        m["id"] for m in proposals["firm"]
+    }
+
+
+async def test_skills_and_schemes_compiled_match_the_resolvers(
+    client: httpx.AsyncClient,
+    resolvers_only: httpx.AsyncClient,
+    statement_counter: StatementCounter,
+    world: TalentWorld,
+) -> None:
+    for variables in (
+        {"search": "ふぁいなんす", "skill": "財務", "code": "２１"},
+        {"search": "マーケ", "skill": "no such skill", "code": None},
+        {"search": "  ", "skill": "finance", "code": "5"},
+    ):
+        data = await both(
+            client, resolvers_only, statement_counter, REFERENCE, variables, world.tokens["bob"]
+        )
+        assert data["everySkill"]
+    assert data["subsidySchemes"][0]["prefecture"]["code"] == "05"
+
+
+async def test_the_skills_table_is_the_taxonomy(sessions: SessionFactory) -> None:
+    # given the taxonomy the resolvers read from skills.json
+    wanted = [
+        (s.slug, s.name_ja, s.name_en, s.category, list(s.synonyms), n)
+        for n, s in enumerate(default_taxonomy())
+    ]
+    # when the compiled reads' copy (migration 0017) is read
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        rows = await session.execute(
+            text(
+                "SELECT slug, name_ja, name_en, category, synonyms, position"
+                " FROM talent_skills ORDER BY position"
+            )
+        )
+        found = [tuple(r) for r in rows]
+    # then they are the same: a change of skills.json needs a migration rewriting the table
+    assert found == wanted
