@@ -11,6 +11,8 @@ production mode against it, signs in as the secretariat of one region, counts th
 of the dashboard at two page sizes in process, then loads the queries (the dashboard, the "full"
 dashboard with progress, attainment and dependencies, and due soon) over HTTP with
 bench/http_load.py's clients and prints p50/p99 latency and requests/s as a table and as JSON.
+Then, on a server of its own, 10,000 mixed requests (--memory-requests) and the server's resident
+set after 100 and after all of them (bench/memory.py).
 """
 
 from __future__ import annotations
@@ -40,8 +42,10 @@ import aiohttp
 import dataset
 import http_load
 import httpx
+import memory
 import psycopg
 import rls_cost
+from dashboard_queries import DASHBOARD, DUE_SOON, FULL_DASHBOARD
 from joserfc.jwk import KeySet
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -55,67 +59,7 @@ from renkei.graphql.relay import to_global_id
 from renkei.identity.scopes import ALL_SCOPES
 from renkei.identity.tokens import TokenService, generate_key
 
-# The documents measured; adjust them here. The dashboard's page size is changed for the
-# statement count by rewriting its first `projects(first: N)` (or else its first `first: N`).
-DASHBOARD = """
-query Dashboard($id: ID!) {
-  region(id: $id) {
-    name
-    prefectures { name }
-    projects(first: 50) {
-      pageInfo { hasNextPage endCursor }
-      edges {
-        node {
-          id name category status
-          lead { name }
-          milestones(first: 10) { nodes { id title dueOn status progress owner { name } } }
-          kpis(first: 5) { nodes { name unit latestObservation { value periodEnd } } }
-        }
-      }
-    }
-  }
-}
-"""
-# The same dashboard with the published formulas a secretariat opens it for: each project's
-# progress with its inputs, each KPI's attainment, and what each milestone waits for.
-FULL_DASHBOARD = """
-query FullDashboard($id: ID!) {
-  region(id: $id) {
-    name
-    prefectures { name }
-    projects(first: 50) {
-      pageInfo { hasNextPage endCursor }
-      edges {
-        node {
-          id name category status
-          lead { name }
-          progress {
-            percent formula
-            inputs { title weight progress status counted contribution }
-          }
-          milestones(first: 10) {
-            nodes { id title dueOn status progress owner { name } dependsOn { title } }
-          }
-          kpis(first: 5) {
-            nodes {
-              name unit latestObservation { value periodEnd }
-              attainment { percent achieved target targetFiscalYear reason }
-            }
-          }
-        }
-      }
-    }
-  }
-}
-"""
-DUE_SOON = """
-query DueSoon($from: Date!, $to: Date!) {
-  milestones(first: 50, dueFrom: $from, dueTo: $to) {
-    edges { node { id title dueOn status project { name } owner { name } } }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-"""
+# The documents measured live in dashboard_queries.py; adjust them there.
 PAGE_SIZES = (10, 50)
 # Issue 4's targets on a 2-core machine, server and database included.
 TARGET_REQUESTS_PER_SECOND_AT_10 = 100.0
@@ -286,9 +230,9 @@ def serve(
     port: int,
     log: Path,
     metrics_port: int | None = None,
-) -> Iterator[None]:
-    """`renkei serve` in production mode on this loopback port, until the block ends; its
-    /metrics on `metrics_port` when given (each bench its own port)."""
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`renkei serve` in production mode on this loopback port, until the block ends (yielding
+    its process); its /metrics on `metrics_port` when given (each bench its own port)."""
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -327,7 +271,7 @@ def serve(
             if time.monotonic() > deadline:
                 raise SystemExit(f"bench: no answer from {base}/healthz in 60 s; see {log}")
             time.sleep(0.2)
-        yield
+        yield process
     finally:
         process.terminate()
         try:
@@ -642,6 +586,7 @@ def run(database: Database, args: argparse.Namespace, bench_dir: Path) -> int:
         for error in found["errors"]:
             print(f"    GraphQL error: {error}")
     reports: list[dict[str, Any]] = []
+    memory_result: dict[str, Any] | None = None
     if not args.statements_only:
         redis, redis_url = start_redis(bench_dir)
         try:
@@ -656,6 +601,23 @@ def run(database: Database, args: argparse.Namespace, bench_dir: Path) -> int:
                         ("due_soon", due_soon),
                     )
                 ]
+            if args.memory_requests:
+                # A server of its own: its first figure is start-up plus 100 requests.
+                mix = memory.mixed_requests(
+                    args.dashboard_query,
+                    args.due_soon_query,
+                    subject.region_id,
+                    memory.find_lookups(libpq(database.owner_url), subject.region_id),
+                )
+                with serve(database, redis_url, keys, port, bench_dir / "serve.log") as server:
+                    memory_result = memory.run(
+                        base,
+                        server.pid,
+                        token,
+                        mix,
+                        requests=args.memory_requests,
+                        concurrency=args.memory_concurrency,
+                    )
         finally:
             redis._cleanup()
     if reports:
@@ -670,6 +632,10 @@ def run(database: Database, args: argparse.Namespace, bench_dir: Path) -> int:
             warmup=args.rls_warmup,
         )
     targets = verdict(reports)
+    if memory_result is not None:
+        targets[f"server RSS after {memory_result['requests']:,} mixed requests within 10%"] = (
+            memory_result["target_met"]
+        )
     for target, met in targets.items():
         print(f"target {target}: {'met' if met else 'not met' if met is False else 'not measured'}")
     if rls:  # printed with its table
@@ -686,12 +652,14 @@ def run(database: Database, args: argparse.Namespace, bench_dir: Path) -> int:
         "queries": reports,
         "rls_cost": rls.get("rls_cost"),
         "targets": targets,
+        "memory": memory_result,
     }
     print(json.dumps(summary, ensure_ascii=False))
     if args.json:
         Path(args.json).write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     failed = any(r["errors"] or any(run["failed"] for run in r["runs"]) for r in reports)
     failed = failed or any(s["errors"] for s in (*statements.values(), *full_statements.values()))
+    failed = failed or bool(memory_result and memory_result["errors"])
     return 1 if failed else 0
 
 
@@ -747,6 +715,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--rls-warmup", type=int, default=5, help="unrecorded runs before those")
     load.add_argument("--json", metavar="PATH", help="also write the summary to this file")
+    load.add_argument(
+        "--talent",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="then the talent views (their own database; `all` generates it, ~8 min)",
+    )
+    load.add_argument(
+        "--memory-requests",
+        type=int,
+        default=10_000,
+        help="mixed requests of the memory step, on a server of its own (0: no memory step)",
+    )
+    load.add_argument("--memory-concurrency", type=int, default=4, help="its clients")
     parser = argparse.ArgumentParser(
         prog="bench/dashboard.py", description=__doc__.split("\n\n")[0]
     )
@@ -788,10 +769,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("generate", "all"):
             generate(database, chosen_sizes(args), args.seed)
         if args.command in ("run", "all"):
-            return run(database, args, bench_dir)
+            status = run(database, args, bench_dir)
+            if args.talent:
+                status = max(status, talent_views(args.command))
+            return status
         return 0
     finally:
         database.close()
+
+
+def talent_views(command: str) -> int:
+    """The talent views (bench/talent_views.py) on their own database: a firm's needs with
+    proposals, a professional's matches with explanations, at 100,000 professionals."""
+    print("\nTalent views (bench/talent_views.py):", flush=True)
+    script = Path(__file__).with_name("talent_views.py")
+    return subprocess.run([sys.executable, str(script), command], check=False).returncode
 
 
 if __name__ == "__main__":

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from dataclasses import dataclass
+from typing import Any, cast
 
 import pytest
 
 from factories import add_member, create_organization, create_user, graphql, token_for
 from renkei.graphql.compiled.spec import MARK
+from renkei.graphql.loaders import Loaders
+from renkei.graphql.nodes import NODE_TYPES
 from renkei.graphql.relay import to_global_id
+from renkei.graphql.schema import build_schema
 
 FIELDS = """
   __typename id
@@ -263,3 +268,16 @@ async def test_the_organization_id_itself_is_accepted(client, world):
     assert body == {
         "data": {"updateOrganization": {"organization": {"name": "新しい名前"}, "userErrors": []}}
     }
+
+
+def test_every_type_node_fetches_has_its_loader_declared() -> None:
+    # given: the schema, whose types say which of them node(id:) fetches
+    build_schema()
+    loaders = Loaders.for_request(cast(Any, None), asyncio.Lock())
+
+    # when
+    declared = {name: loaders.rows_of(node.model).model for name, node in NODE_TYPES.items()}
+
+    # then
+    assert declared == {name: node.model for name, node in NODE_TYPES.items()}
+    assert "Milestone" in declared and "TalentNeed" in declared

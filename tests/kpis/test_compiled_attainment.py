@@ -121,3 +121,92 @@ async def test_the_region_compiled_matches_the_resolvers_for_each_viewer(
         falling = next(k for p in project_kpis for k in p["kpis"]["nodes"] if k["name"] == "E CO2")
         assert falling["attainment"]["targetFiscalYear"] == 2027
         assert falling["attainment"]["percent"] == 34.9  # 69.75 ÷ 200
+
+
+KPIS = """
+query Kpis($projectId: ID, $regionId: ID, $first: Int, $after: String) {
+  kpis(projectId: $projectId, regionId: $regionId, first: $first, after: $after) {
+    edges {
+      cursor
+      node {
+        id name unit description direction baseline baselineOn version createdAt updatedAt
+        targets { fiscalYear value }
+        latestObservation { id periodStart periodEnd value note source recordedFor { name } }
+        project { name } region { name }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("who", "everything", "private"),
+    [
+        (
+            "secretariat",
+            ["A 未観測", "B 目標なし", "C 目標=基準", "D 逆向き", "F 三分の一", "G 残り"],
+            [],
+        ),
+        (
+            "lead",
+            ["A 未観測", "B 目標なし", "C 目標=基準", "D 逆向き", "E CO2", "F 三分の一", "G 残り"],
+            ["E CO2"],
+        ),
+        ("outsider", [], []),
+    ],
+)
+async def test_the_root_kpis_compiled_match_the_resolvers_for_each_filter(
+    measured: World,
+    who: str,
+    everything: list[str],
+    private: list[str],
+    client: httpx.AsyncClient,
+    resolvers_only: httpx.AsyncClient,
+    tokens: TokenService,
+    statement_counter: StatementCounter,
+) -> None:
+    # given
+    party: Party = getattr(measured, who)
+    token = token_for(tokens, party.people[MembershipRole.OWNER], party.organization)
+    asked = [
+        {},
+        {"first": 2},
+        {"regionId": to_global_id("Region", measured.region.id)},
+        {"projectId": to_global_id("Project", measured.private_project.id)},
+        {"projectId": to_global_id("Project", measured.project.id), "first": 1},
+    ]
+    seen = []
+    for variables in asked:
+        # when
+        with statement_counter:
+            compiled = await graphql(client, KPIS, variables, token=token)
+        statements = list(statement_counter.statements)
+        resolved = await graphql(resolvers_only, KPIS, variables, token=token)
+        # then: the same KPIs, in one compiled statement
+        assert "errors" not in resolved, resolved
+        assert compiled == resolved, variables
+        assert sum(MARK in s for s in statements) == 1, variables
+        seen.append([e["node"]["name"] for e in compiled["data"]["kpis"]["edges"]])
+    # and the private project's KPI shows only to its participants
+    assert seen[0] == everything
+    assert seen[3] == private
+
+
+async def test_the_root_kpis_with_another_types_id_answer_as_the_resolver_does(
+    measured: World,
+    client: httpx.AsyncClient,
+    resolvers_only: httpx.AsyncClient,
+    tokens: TokenService,
+) -> None:
+    # given a region's id where a project's is expected
+    party = measured.lead
+    token = token_for(tokens, party.people[MembershipRole.OWNER], party.organization)
+    variables = {"projectId": to_global_id("Region", measured.region.id)}
+    # when
+    compiled = await graphql(client, KPIS, variables, token=token)
+    resolved = await graphql(resolvers_only, KPIS, variables, token=token)
+    # then
+    assert "errors" in compiled
+    assert compiled == resolved

@@ -318,3 +318,44 @@ async def test_the_skills_table_is_the_taxonomy(sessions: SessionFactory) -> Non
         found = [tuple(r) for r in rows]
     # then they are the same: a change of skills.json needs a migration rewriting the table
     assert found == wanted
+
+
+NEEDS_FILTERED = """
+query Needs($status: NeedStatus, $code: String, $search: String, $firm: ID) {
+  talentNeeds(status: $status, prefectureCode: $code, search: $search, organizationId: $firm) {
+    nodes { id title status workplacePrefecture { code } organization { name } }
+  }
+}
+"""
+
+
+async def test_needs_filters_compile_as_the_repository_reads_them(
+    client: httpx.AsyncClient,
+    resolvers_only: httpx.AsyncClient,
+    statement_counter: StatementCounter,
+    world: TalentWorld,
+) -> None:
+    # given the firm's open need in 福岡 and its two contracted needs in 岐阜
+    firm = to_global_id("Organization", world.firm.id)
+    found = []
+    for variables in (
+        {"status": "OPEN", "code": "４０"},
+        {"code": "21", "search": "財務", "firm": firm},
+        {"search": "財務の立て直し"},
+        {"search": "観光案内"},
+        {"firm": to_global_id("TalentNeed", world.need.id)},
+        {"firm": to_global_id("Organization", world.other_firm.id)},
+    ):
+        # when the firm narrows its needs, compiled and through the resolvers
+        data = await both(
+            client,
+            resolvers_only,
+            statement_counter,
+            NEEDS_FILTERED,
+            variables,
+            world.tokens["firm"],
+        )
+        found.append([n["workplacePrefecture"]["code"] for n in data["talentNeeds"]["nodes"]])
+    # then both answer the same needs from one statement: by status and a prefecture as typed,
+    # by words of the title, and none for an unknown word, another type's id or another firm
+    assert found == [["40"], ["21", "21"], ["40", "21", "21"], [], [], []]

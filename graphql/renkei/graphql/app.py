@@ -69,8 +69,10 @@ class RequestContext:
         finally:
             elapsed = time.perf_counter() - started
             route = scope["path"] if scope["path"] in KNOWN_ROUTES else "other"
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(scope["method"], route).observe(elapsed)
+            # A series lives as long as the process: a client's made-up methods get none.
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(elapsed)
             logger.info(
                 "request",
                 extra={
@@ -83,6 +85,7 @@ class RequestContext:
             logs.request_id.reset(token)
 
 
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 KNOWN_ROUTES = {
     "/graphql",
     "/oauth/token",

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,12 +38,14 @@ class Context:
     sign_in: SignInConfig | None = None
     # Whether a fully registered query may run as one statement (renkei.graphql.compiled).
     compile_reads: bool = True
-    loaders: Loaders = field(init=False)
     # One session runs one statement at a time; sibling resolvers take turns.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    def __post_init__(self) -> None:
-        self.loaders = Loaders(self.session, self.lock)
+    @cached_property
+    def loaders(self) -> Loaders:
+        """This request's loaders, made when a resolver first asks (a compiled read never does)
+        and dropped with the context."""
+        return Loaders.for_request(self.session, self.lock)
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[R]]) -> R:
         async with self.lock:

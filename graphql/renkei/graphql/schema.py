@@ -92,15 +92,17 @@ NODE_SCOPES = {
 }
 
 
-def _node_loaders(info: Info) -> dict[str, tuple[Any, Callable[[Any], Node]]]:
+def _node_loader(info: Info, type_name: str) -> tuple[Any, Callable[[Any], Node]] | None:
+    """The request's loader of a node type's rows, and what wraps a row; None if no such type."""
     loaders = info.context.loaders
-    return {
+    organizations: dict[str, tuple[Any, Callable[[Any], Node]]] = {
         "Organization": (loaders.organization, Organization.from_row),
         "User": (loaders.user, User.from_row),
         "Membership": (loaders.membership, Membership.from_row),
         "Invitation": (loaders.invitation, Invitation.from_row),
-        **{name: (loaders.rows(node.model), node.wrap) for name, node in NODE_TYPES.items()},
     }
+    node = NODE_TYPES.get(type_name)
+    return (loaders.rows_of(node.model), node.wrap) if node else organizations.get(type_name)
 
 
 def _check_node_scopes(info: Info, global_ids: list[strawberry.ID]) -> None:
@@ -123,7 +125,7 @@ async def _resolve_node(info: Info, global_id: str) -> Node | None:
     type_name, key = parsed
     if type_name == "Prefecture":
         return Prefecture.by_code(key)
-    entry = _node_loaders(info).get(type_name)
+    entry = _node_loader(info, type_name)
     if entry is None:
         return None
     try:

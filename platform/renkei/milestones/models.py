@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     ARRAY,
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -20,7 +21,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    cast,
+    func,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renkei.db import Base, IdMixin, TimestampMixin, str_enum
@@ -41,6 +46,11 @@ JST = ZoneInfo("Asia/Tokyo")
 def today() -> date:
     """Today in Japan, where the milestones are due."""
     return datetime.now(JST).date()
+
+
+def today_in_japan() -> ColumnElement[date]:
+    """today() as SQL, read when the statement runs (a cached statement never freezes it)."""
+    return cast(func.timezone(JST.key, func.now()), Date)
 
 
 # Statuses out of the plan: never overdue, never holding anything up.
@@ -89,6 +99,44 @@ class Milestone(IdMixin, TimestampMixin, Base):
     search_terms: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # "Overdue", the one rule: past due in Japan and still open (neither DONE nor CANCELLED).
+    # The filters, the compiled reads and the resolvers all read it from here.
+    @hybrid_property
+    def is_overdue(self) -> bool:
+        return self.overdue_on(today())
+
+    @is_overdue.inplace.expression
+    @classmethod
+    def _is_overdue_sql(cls) -> ColumnElement[bool]:
+        return cls.overdue_sql(today_in_japan())
+
+    def overdue_on(self, day: date) -> bool:
+        """Whether it is overdue on `day` (in Japan)."""
+        return self.status not in CLOSED and self.due_on < day
+
+    @classmethod
+    def overdue_sql(cls, day: date | ColumnElement[date]) -> ColumnElement[bool]:
+        """overdue_on as SQL, for `day` or, with today_in_japan(), for the day it runs."""
+        return and_(cls.due_on < day, cls.status.not_in(list(CLOSED)))
+
+    # The owner reached 100% and waits for the counterpart to sign it off.
+    @hybrid_property
+    def completion_requested(self) -> bool:
+        return (
+            self.counterpart_organization_id is not None
+            and self.progress == 100
+            and self.status not in CLOSED
+        )
+
+    @completion_requested.inplace.expression
+    @classmethod
+    def _completion_requested_sql(cls) -> ColumnElement[bool]:
+        return and_(
+            cls.counterpart_organization_id.is_not(None),
+            cls.progress == 100,
+            cls.status.not_in(list(CLOSED)),
+        )
 
 
 class MilestoneDependency(TimestampMixin, Base):

@@ -20,7 +20,6 @@ from renkei.milestones.models import (
     Milestone,
     MilestoneDependency,
     MilestoneStatus,
-    today,
 )
 from renkei.organizations.models import Organization
 from renkei.projects.models import Project
@@ -64,7 +63,8 @@ def milestones(
     if due_to is not None:
         stmt = stmt.where(Milestone.due_on <= due_to)
     if overdue is not None:
-        late = (Milestone.due_on < (on or today())) & Milestone.status.not_in(list(CLOSED))
+        # Today as the statement runs it, unless a test names the day.
+        late = Milestone.is_overdue if on is None else Milestone.overdue_sql(on)
         stmt = stmt.where(late if overdue else ~late)
     if search is not None and (terms := bigrams(search)):
         # Through the definer's function, so that the GIN index answers under row-level

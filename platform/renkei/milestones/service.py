@@ -30,7 +30,8 @@ from renkei.activity.models import SubjectType
 from renkei.activity.service import JsonValue, record, snapshot
 from renkei.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from renkei.milestones import repository
-from renkei.milestones.models import CLOSED, Milestone, MilestoneStatus, today
+from renkei.milestones.models import CLOSED, Milestone, MilestoneStatus
+from renkei.milestones.models import today as today  # for callers of the service
 from renkei.organizations.models import Organization
 from renkei.projects import repository as projects
 from renkei.projects.models import Project, ProjectStatus
@@ -73,7 +74,8 @@ KEEP: Final = _Keep.KEEP
 
 
 def is_overdue(milestone: Milestone, on: date | None = None) -> bool:
-    return milestone.status not in CLOSED and milestone.due_on < (on or today())
+    """Past due in Japan (today, or `on`) and still open: Milestone.is_overdue, the one rule."""
+    return milestone.is_overdue if on is None else milestone.overdue_on(on)
 
 
 def effective_start(milestone: Milestone) -> date:

@@ -12,5 +12,4 @@ PENDING = "no SQL declared yet: resolved alone, by partial compilation"
 RESOLVER_ONLY: dict[str, str] = {
     "Query.regionInvitations": PENDING,
     "Query.projectInvitations": PENDING,
-    "Query.kpis": PENDING,
 }

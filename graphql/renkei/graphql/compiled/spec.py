@@ -324,9 +324,10 @@ def table(model: Any) -> Callable[[type[T]], type[T]]:
     """Register a strawberry type's declared fields as reading rows of `model`'s table.
 
     Put it above `@strawberry.type`. The type's `id` (if it has one) is its row's global id.
-    `model` may be the name of a row source instead, for rows that fields give as `Many.source`
-    (e.g. the pairs of a JSON object).
+    `model` may instead be the SQL of a derived row source, e.g. `"(SELECT ...)"`, for a type
+    whose rows no table holds (a roll-up, the elements of a JSON list).
     """
+    name = model if isinstance(model, str) else model.__table__.name
 
     def register(cls: type[T]) -> type[T]:
         definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
@@ -337,7 +338,6 @@ def table(model: Any) -> Callable[[type[T]], type[T]]:
                 fields[declared.python_name] = spec
             elif declared.python_name == "id":
                 fields["id"] = JsonText(global_id_sql(definition.name, "{t}.id"))
-        name = model if isinstance(model, str) else model.__table__.name
         TABLES[definition.name] = Table(name=name, fields=fields)
         return cls
 
@@ -351,7 +351,9 @@ def expression_sql(expression: Any, model: Any) -> str:
     from a request.
     """
     alias = model.__table__.alias("__t__")
-    adapted = sql_util.ClauseAdapter(alias).traverse(expression)
+    # A hybrid_property's class-level value is a proxy: adapt the clause it stands for.
+    clause = getattr(expression, "__clause_element__", lambda: expression)()
+    adapted = sql_util.ClauseAdapter(alias).traverse(clause)
     text = str(
         adapted.compile(
             dialect=postgresql.psycopg.dialect(),  # type: ignore[no-untyped-call]

@@ -162,7 +162,7 @@ async def _dependency_payload(
 ) -> MilestoneDependencyPayload:
     if found is None:
         return MilestoneDependencyPayload(predecessor=None, successor=None, user_errors=errors)
-    loader = info.context.loaders.rows(MilestoneRow)
+    loader = info.context.loaders.milestone
     predecessor, successor = await loader.load_many([found.predecessor_id, found.successor_id])
     return MilestoneDependencyPayload(
         predecessor=Milestone.from_row(predecessor) if predecessor else None,

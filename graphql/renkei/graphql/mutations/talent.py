@@ -494,7 +494,7 @@ class TalentMutations:
         result, errors = await run_mutation(info, work, scope=TALENT_WRITE)
         need = None
         if result is not None and need_id is not None:
-            row = await info.context.loaders.rows(models.TalentNeed).load(need_id)
+            row = await info.context.loaders.talent_need.load(need_id)
             need = TalentNeed.from_row(row) if row else None
         return RecomputeProposalsPayload(
             talent_need=need,

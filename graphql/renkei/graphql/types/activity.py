@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from renkei.activity import repository
 from renkei.activity.models import Activity as ActivityRow
 from renkei.activity.models import SubjectType as SubjectTypeValue
 from renkei.graphql.compiled.spec import Key, One, Page, column, sql, table
@@ -76,13 +75,8 @@ class Activity(Node):
 
 async def activity_of(info: Info, subject_id: uuid.UUID, args: PageArgs) -> Connection[Activity]:
     """The activity of one object, oldest first (`last: 20` for the newest)."""
-    loader = info.context.loaders.children(
-        "activity_of_subject",
-        repository.of_subjects,
-        parent=ActivityRow.subject_id,
-        order_by=(ActivityRow.created_at, ActivityRow.id),
-    )
-    return to_connection(await loader.load((subject_id, args)), Activity.from_row)
+    page = await info.context.loaders.activity_of_subject.load((subject_id, args))
+    return to_connection(page, Activity.from_row)
 
 
 register_node("Activity", ActivityRow, Activity.from_row, PROJECTS_READ)

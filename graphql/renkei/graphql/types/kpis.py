@@ -4,45 +4,40 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-import weakref
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.dataloader import DataLoader
+from sqlalchemy import Select
 
-from renkei.graphql.compiled.json_sql import (
-    iso_date_sql,
-    iso_datetime_sql,
-)
+from renkei.errors import DomainError
+from renkei.graphql.compiled.json_sql import iso_datetime_sql
 from renkei.graphql.compiled.spec import (
-    NUMBER,
     WORD,
     Filter,
     Key,
     Lookup,
     Many,
+    NotCompilable,
     One,
     Scalar,
+    column,
+    computed,
     decode_global_id,
     register_root,
-    register_table,
+    sql,
+    table,
 )
 from renkei.graphql.compiled.spec import (
     Page as SqlPage,
 )
 from renkei.graphql.context import Info
-from renkei.graphql.loaders import Loaders
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import (
     Connection,
     Node,
-    Page,
     PageArgs,
     decode_id,
     empty_page,
@@ -77,12 +72,27 @@ def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
+# Never corrected or changed yet: when it was created.
+_UPDATED_AT = Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)"), WORD)
+
+
+def _updated_at(row: models.Kpi | models.KpiObservation) -> datetime:
+    return row.updated_at or row.created_at
+
+
+@table(models.KpiTarget)
 @strawberry.type(description="The value a KPI should reach by the end of a fiscal year.")
 class KpiTarget:
-    fiscal_year: int = strawberry.field(
-        description="年度, named by the year it starts in: 2025 is April 2025 to March 2026."
+    row: strawberry.Private[models.KpiTarget]
+    fiscal_year: int = column(
+        models.KpiTarget.fiscal_year,
+        description="年度, named by the year it starts in: 2025 is April 2025 to March 2026.",
     )
-    value: float
+    value: float = column(models.KpiTarget.value)
+
+    @classmethod
+    def from_row(cls, row: models.KpiTarget) -> KpiTarget:
+        return cls(row=row)
 
 
 @strawberry.type(
@@ -124,97 +134,45 @@ class KpiAttainment:
         )
 
 
-# Per-request loaders of this module, kept beside the request's own and dropped with them.
-_LOADERS: weakref.WeakKeyDictionary[Loaders, dict[str, DataLoader[uuid.UUID, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _per_kpi(
-    info: Info,
-    name: str,
-    fetch: Callable[[AsyncSession, list[uuid.UUID]], Awaitable[Mapping[uuid.UUID, Any]]],
-    default: Callable[[], Any],
-) -> DataLoader[uuid.UUID, Any]:
-    """A loader of something per KPI id, one statement per batch, made once per request."""
-    cache = _LOADERS.setdefault(info.context.loaders, {})
-    loader = cache.get(name)
-    if loader is None:
-        context = info.context
-
-        async def load(ids: list[uuid.UUID]) -> list[Any]:
-            async with context.lock:
-                found = await fetch(context.session, ids)
-            return [found.get(i, default()) for i in ids]
-
-        loader = cache[name] = DataLoader(load_fn=load)
-    return loader
-
-
-async def _latest_by_kpi(
-    session: AsyncSession, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, models.KpiObservation]:
-    return {o.kpi_id: o for o in await repository.latest_observations(session, ids)}
-
-
-async def _targets_by_kpi(
-    session: AsyncSession, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[models.KpiTarget]]:
-    found: dict[uuid.UUID, list[models.KpiTarget]] = defaultdict(list)
-    for target in await repository.targets_of(session, ids):
-        found[target.kpi_id].append(target)
-    return found
-
-
-def latest_observation_loader(info: Info) -> DataLoader[uuid.UUID, models.KpiObservation | None]:
-    """Each KPI's latest observation: one DISTINCT ON statement for all KPIs of a page."""
-    return _per_kpi(info, "kpi_latest_observation", _latest_by_kpi, lambda: None)
-
-
-def targets_loader(info: Info) -> DataLoader[uuid.UUID, list[models.KpiTarget]]:
-    return _per_kpi(info, "kpi_targets", _targets_by_kpi, list)
-
-
+@table(models.KpiObservation)
 @strawberry.type(
     description="A value observed for one period; entering the period again corrects it."
 )
 class KpiObservation(Node):
-    period_start: date
-    period_end: date
-    value: float
-    note: str
-    source: KpiObservationSource  # type: ignore[valid-type]
-    created_at: datetime
-    updated_at: datetime = strawberry.field(description="When it was last corrected.")
     row: strawberry.Private[models.KpiObservation]
+    period_start: date = column(models.KpiObservation.period_start)
+    period_end: date = column(models.KpiObservation.period_end)
+    value: float = column(models.KpiObservation.value)
+    note: str = column(models.KpiObservation.note)
+    source: KpiObservationSource = column(models.KpiObservation.source)  # type: ignore[valid-type]
+    created_at: datetime = column(models.KpiObservation.created_at)
+    updated_at: datetime = computed(
+        _UPDATED_AT, _updated_at, description="When it was last corrected."
+    )
 
     @classmethod
     def from_row(cls, row: models.KpiObservation) -> KpiObservation:
-        return cls(
-            id=to_global_id("KpiObservation", row.id),
-            period_start=row.period_start,
-            period_end=row.period_end,
-            value=float(row.value),
-            note=row.note,
-            source=row.source,
-            created_at=row.created_at,
-            updated_at=row.updated_at or row.created_at,
-            row=row,
-        )
+        return cls(id=to_global_id("KpiObservation", row.id), row=row)
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(One("Kpi", "{c}.id = {t}.kpi_id")))
     async def kpi(self, info: Info) -> Kpi | None:
-        row = await info.context.loaders.rows(models.Kpi).load(self.row.kpi_id)
+        row = await info.context.loaders.kpi.load(self.row.kpi_id)
         return Kpi.from_row(row) if row else None
 
-    @strawberry.field(description="The organization it was entered for.")
+    @strawberry.field(
+        description="The organization it was entered for.",
+        metadata=sql(One("Organization", "{c}.id = {t}.recorded_for_organization_id")),
+    )
     async def recorded_for(self, info: Info) -> Organization | None:
         if self.row.recorded_for_organization_id is None:
             return None
         row = await info.context.loaders.organization.load(self.row.recorded_for_organization_id)
         return Organization.from_row(row) if row else None
 
-    @strawberry.field(description="Its recording and corrections, oldest first, before and after.")
+    @strawberry.field(
+        description="Its recording and corrections, oldest first, before and after.",
+        metadata=sql(ACTIVITY_OF_SUBJECT),
+    )
     async def activity(
         self,
         info: Info,
@@ -226,70 +184,75 @@ class KpiObservation(Node):
         return await activity_of(info, self.row.id, PageArgs.of(first, after, last, before))
 
 
+@table(models.Kpi)
 @strawberry.type(
     description="重要業績評価指標: an indicator of a project or a region, with a baseline, targets "
     "per fiscal year and observed values per period."
 )
 class Kpi(Node):
-    name: str
-    unit: str
-    description: str
-    direction: KpiDirection  # type: ignore[valid-type]
-    baseline: float
-    baseline_on: date | None
-    version: int = strawberry.field(
-        description="Send it back with a change: a stale one conflicts."
-    )
-    created_at: datetime
-    updated_at: datetime
     row: strawberry.Private[models.Kpi]
+    name: str = column(models.Kpi.name)
+    unit: str = column(models.Kpi.unit)
+    description: str = column(models.Kpi.description)
+    direction: KpiDirection = column(models.Kpi.direction)  # type: ignore[valid-type]
+    baseline: float = column(models.Kpi.baseline_value)
+    baseline_on: date | None = column(models.Kpi.baseline_on)
+    version: int = column(
+        models.Kpi.version, description="Send it back with a change: a stale one conflicts."
+    )
+    created_at: datetime = column(models.Kpi.created_at)
+    updated_at: datetime = computed(_UPDATED_AT, _updated_at)
 
     @classmethod
     def from_row(cls, row: models.Kpi) -> Kpi:
-        return cls(
-            id=to_global_id("Kpi", row.id),
-            name=row.name,
-            unit=row.unit,
-            description=row.description,
-            direction=row.direction,
-            baseline=float(row.baseline_value),
-            baseline_on=row.baseline_on,
-            version=row.version,
-            created_at=row.created_at,
-            updated_at=row.updated_at or row.created_at,
-            row=row,
-        )
+        return cls(id=to_global_id("Kpi", row.id), row=row)
 
-    @strawberry.field(description="The project it measures; null for a region's KPI.")
+    @strawberry.field(
+        description="The project it measures; null for a region's KPI.",
+        metadata=sql(One("Project", "{c}.id = {t}.project_id")),
+    )
     async def project(
         self, info: Info
     ) -> Annotated[Project, strawberry.lazy("renkei.graphql.types.projects")] | None:
         from renkei.graphql.types.projects import Project
-        from renkei.projects.models import Project as ProjectRow
 
         if self.row.project_id is None:
             return None
-        row = await info.context.loaders.rows(ProjectRow).load(self.row.project_id)
+        row = await info.context.loaders.project.load(self.row.project_id)
         return Project.from_row(row) if row else None
 
-    @strawberry.field(description="The region it measures; null for a project's KPI.")
+    @strawberry.field(
+        description="The region it measures; null for a project's KPI.",
+        metadata=sql(One("Region", "{c}.id = {t}.region_id")),
+    )
     async def region(
         self, info: Info
     ) -> Annotated[Region, strawberry.lazy("renkei.graphql.types.regions")] | None:
         from renkei.graphql.types.regions import Region
-        from renkei.regions.models import Region as RegionRow
 
         if self.row.region_id is None:
             return None
-        row = await info.context.loaders.rows(RegionRow).load(self.row.region_id)
+        row = await info.context.loaders.region.load(self.row.region_id)
         return Region.from_row(row) if row else None
 
-    @strawberry.field(description="Targets by fiscal year, earliest first.")
+    @strawberry.field(
+        description="Targets by fiscal year, earliest first.",
+        metadata=sql(Many("KpiTarget", join="{c}.kpi_id = {t}.id", order="{c}.fiscal_year")),
+    )
     async def targets(self, info: Info) -> list[KpiTarget]:
-        rows = await targets_loader(info).load(self.row.id)
-        return [KpiTarget(fiscal_year=t.fiscal_year, value=float(t.value)) for t in rows]
+        rows = await info.context.loaders.kpi_targets.load(self.row.id)
+        return [KpiTarget.from_row(t) for t in rows]
 
-    @strawberry.field(description="Observations by period end, earliest first (`last` for recent).")
+    @strawberry.field(
+        description="Observations by period end, earliest first (`last` for recent).",
+        metadata=sql(
+            SqlPage(
+                "KpiObservation",
+                (Key("period_end", "date"), Key("id", "uuid")),
+                join="{c}.kpi_id = {t}.id",
+            )
+        ),
+    )
     async def observations(
         self,
         info: Info,
@@ -299,28 +262,34 @@ class Kpi(Node):
         before: str | None = None,
     ) -> Connection[KpiObservation]:
         args = PageArgs.of(first, after, last, before)
-        loader = info.context.loaders.children(
-            "kpi_observations",
-            repository.observations,
-            parent=models.KpiObservation.kpi_id,
-            order_by=(models.KpiObservation.period_end, models.KpiObservation.id),
-        )
-        return to_connection(await loader.load((self.row.id, args)), KpiObservation.from_row)
+        page = await info.context.loaders.kpi_observations.load((self.row.id, args))
+        return to_connection(page, KpiObservation.from_row)
 
-    @strawberry.field(description="The observation with the latest period end.")
+    @strawberry.field(
+        description="The observation with the latest period end.",
+        metadata=sql(
+            One("KpiObservation", "{c}.kpi_id = {t}.id", order="{c}.period_end DESC, {c}.id DESC")
+        ),
+    )
     async def latest_observation(self, info: Info) -> KpiObservation | None:
-        row = await latest_observation_loader(info).load(self.row.id)
+        row = await info.context.loaders.kpi_latest_observation.load(self.row.id)
         return KpiObservation.from_row(row) if row else None
 
-    @strawberry.field(description="Attainment from the baseline, the target and the latest value.")
+    @strawberry.field(
+        description="Attainment from the baseline, the target and the latest value.",
+        metadata=sql(ATTAINMENT),
+    )
     async def attainment(self, info: Info) -> KpiAttainment:
         targets, latest = await asyncio.gather(
-            targets_loader(info).load(self.row.id),
-            latest_observation_loader(info).load(self.row.id),
+            info.context.loaders.kpi_targets.load(self.row.id),
+            info.context.loaders.kpi_latest_observation.load(self.row.id),
         )
         return KpiAttainment.from_result(service.attainment_of(self.row, targets, latest))
 
-    @strawberry.field(description="Changes to its definition and targets, oldest first.")
+    @strawberry.field(
+        description="Changes to its definition and targets, oldest first.",
+        metadata=sql(ACTIVITY_OF_SUBJECT),
+    )
     async def activity(
         self,
         info: Info,
@@ -381,24 +350,15 @@ class KpiRollup:
         )
 
 
-def _kpis_of(
-    info: Info, name: str, parent: Any, owner_id: uuid.UUID, args: PageArgs
-) -> Awaitable[Page[models.Kpi]]:
-    loader = info.context.loaders.children(
-        name, repository.kpis, parent=parent, order_by=(models.Kpi.name, models.Kpi.id)
-    )
-    return loader.load((owner_id, args))
-
-
 async def project_kpis(info: Info, project_id: uuid.UUID, args: PageArgs) -> Connection[Kpi]:
     """A project's KPIs by name: one statement for the KPIs of every project on the page."""
-    page = await _kpis_of(info, "project_kpis", models.Kpi.project_id, project_id, args)
+    page = await info.context.loaders.project_kpis.load((project_id, args))
     return to_connection(page, Kpi.from_row)
 
 
 async def region_kpis(info: Info, region_id: uuid.UUID, args: PageArgs) -> Connection[Kpi]:
     """A region's own KPIs by name (its projects' are on the projects and in the roll-up)."""
-    page = await _kpis_of(info, "region_kpis", models.Kpi.region_id, region_id, args)
+    page = await info.context.loaders.region_kpis.load((region_id, args))
     return to_connection(page, Kpi.from_row)
 
 
@@ -425,7 +385,7 @@ class KpiQueries:
         row_id = _row_id(id, "Kpi")
         if row_id is None:
             return None
-        row = await info.context.loaders.rows(models.Kpi).load(row_id)
+        row = await info.context.loaders.kpi.load(row_id)
         return Kpi.from_row(row) if row else None
 
     @strawberry.field(
@@ -443,74 +403,39 @@ class KpiQueries:
         region_id: strawberry.ID | None = None,
     ) -> Connection[Kpi]:
         args = PageArgs.of(first, after, last, before)
-        stmt = repository.kpis(
-            project_id=decode_id(project_id, "Project", field="projectId") if project_id else None,
-            region_id=decode_id(region_id, "Region", field="regionId") if region_id else None,
-        )
+        stmt = kpi_list({"project_id": project_id, "region_id": region_id})
         pages = await info.context.run(
             lambda s: fetch_pages(s, stmt, order_by=(models.Kpi.name, models.Kpi.id), args=args)
         )
         return to_connection(next(iter(pages.values()), empty_page(args)), Kpi.from_row)
 
 
+def kpi_list(args: dict[str, Any]) -> Select[models.Kpi]:
+    """The repository's KPIs for the `kpis` arguments (snake_case): the resolver's and the
+    compiled page's one row source."""
+    project_id, region_id = args.get("project_id"), args.get("region_id")
+    return repository.kpis(
+        project_id=decode_id(project_id, "Project", field="projectId") if project_id else None,
+        region_id=decode_id(region_id, "Region", field="regionId") if region_id else None,
+    )
+
+
+def _compiled_kpi_list(args: dict[str, Any]) -> Select[models.Kpi]:
+    try:
+        return kpi_list(args)
+    except DomainError as error:  # e.g. another type's id: the resolver says so
+        raise NotCompilable(str(error), reason="arguments") from error
+
+
 register_node("Kpi", models.Kpi, Kpi.from_row, PROJECTS_READ)
 register_node("KpiObservation", models.KpiObservation, KpiObservation.from_row, PROJECTS_READ)
-
-
-register_table(
-    "Kpi",
-    "kpis",
-    {
-        "name": Scalar("{t}.name"),
-        "unit": Scalar("{t}.unit"),
-        "description": Scalar("{t}.description"),
-        "direction": Scalar("{t}.direction", WORD),
-        "baseline": Scalar("({t}.baseline_value)::float8", NUMBER),
-        "baseline_on": Scalar(iso_date_sql("{t}.baseline_on"), WORD),
-        "version": Scalar("{t}.version", NUMBER),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
-        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)"), WORD),
-        "project": One("Project", "{c}.id = {t}.project_id"),
-        "region": One("Region", "{c}.id = {t}.region_id"),
-        "targets": Many("KpiTarget", join="{c}.kpi_id = {t}.id", order="{c}.fiscal_year"),
-        "observations": SqlPage(
-            "KpiObservation",
-            (Key("period_end", "date"), Key("id", "uuid")),
-            join="{c}.kpi_id = {t}.id",
-        ),
-        "latest_observation": One(
-            "KpiObservation", "{c}.kpi_id = {t}.id", order="{c}.period_end DESC, {c}.id DESC"
-        ),
-        "attainment": ATTAINMENT,
-        "activity": ACTIVITY_OF_SUBJECT,
-    },
-)
-register_table(
-    "KpiTarget",
-    "kpi_targets",
-    {
-        "fiscal_year": Scalar("{t}.fiscal_year", NUMBER),
-        "value": Scalar("({t}.value)::float8", NUMBER),
-    },
-)
-register_table(
-    "KpiObservation",
-    "kpi_observations",
-    {
-        "period_start": Scalar(iso_date_sql("{t}.period_start"), WORD),
-        "period_end": Scalar(iso_date_sql("{t}.period_end"), WORD),
-        "value": Scalar("({t}.value)::float8", NUMBER),
-        "note": Scalar("{t}.note"),
-        "source": Scalar("{t}.source", WORD),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
-        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)"), WORD),
-        "kpi": One("Kpi", "{c}.id = {t}.kpi_id"),
-        "recorded_for": One("Organization", "{c}.id = {t}.recorded_for_organization_id"),
-        "activity": ACTIVITY_OF_SUBJECT,
-    },
-)
 register_root(
     "kpi",
     Lookup("Kpi", by={"id": Filter("{t}.id = {p}", decode_global_id("Kpi"))}),
+    scope=PROJECTS_READ,
+)
+register_root(
+    "kpis",
+    SqlPage("Kpi", (Key("name"), Key("id", "uuid")), source=_compiled_kpi_list),
     scope=PROJECTS_READ,
 )

@@ -84,10 +84,32 @@ _EXACT = (
 )
 
 
+def rounded_percent(latest: str, baseline: str, target: str) -> str:
+    """attainment.rounded(exact percent) in plain numeric arithmetic, with no decimal context.
+
+    The quotient is computed to 60 decimals and rounded half up (away from zero, as round()
+    does) to one decimal. It equals rounding Python's 28-digit quotient: the columns are
+    numeric(20, 4), so the quotient is A ÷ B with integers |A|, |B| < 2·10^20; a value that is
+    not a tie lies at least 1 ÷ (2000·B) from every tie (x.x5 %), more than the 28-digit
+    rounding moves it (at most |A| ÷ B · 10^-27 ÷ 2) and than the 60-decimal one; a tie is
+    exact in both. tests/kpis/test_decimal_context.py checks boundary cases against Python.
+    """
+    return f"round(round({latest} - {baseline}, 60) / ({target} - {baseline}) * 100, 1)"
+
+
+_PERCENT = (
+    f"CASE WHEN {_NO_PERCENT} THEN NULL ELSE"
+    f" {rounded_percent('i.a_latest_value', 'i.a_baseline', 'i.a_target')} END"
+)
+
+
 def attainment_of(kpi: str) -> str:
-    """A subquery of one row: the attainment of the KPI whose row is aliased `kpi`."""
+    """A subquery of one row: the attainment of the KPI whose row is aliased `kpi`.
+
+    `a_exact` (28 digits, for roll-ups) is computed only where a roll-up reads it; the
+    percent of one KPI needs no decimal context (rounded_percent)."""
     return (
-        f"(SELECT i.*, {_EXACT} AS a_exact, coalesce("
+        f"(SELECT i.*, {_EXACT} AS a_exact, {_PERCENT} AS a_percent, coalesce("
         + _meets("i.a_direction", "i.a_latest_value", "i.a_target")
         + f", false) AS a_achieved, {_REASON} AS a_reason FROM ({_INPUTS.replace('KPI', kpi)}) i)"
     )
@@ -108,7 +130,7 @@ register_table(
     "KpiAttainment",
     "kpis",
     {
-        "percent": Scalar("(round({t}.a_exact, 1))::float8", NUMBER),
+        "percent": Scalar("({t}.a_percent)::float8", NUMBER),
         "achieved": Scalar("{t}.a_achieved", NUMBER),
         "formula": JsonText(_formula("{t}.a_direction")),
         "baseline": Scalar("({t}.a_baseline)::float8", NUMBER),

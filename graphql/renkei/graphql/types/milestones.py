@@ -4,39 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-import weakref
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.dataloader import DataLoader
+from sqlalchemy import Select
 
-from renkei.graphql.compiled.json_sql import (
-    TODAY_IN_JAPAN,
-    iso_date_sql,
-    iso_datetime_sql,
-)
+from renkei.graphql.compiled.json_sql import iso_datetime_sql
 from renkei.graphql.compiled.spec import (
-    NUMBER,
     WORD,
     Filter,
     JsonText,
     Key,
     Lookup,
+    Many,
     One,
     Scalar,
+    column,
+    computed,
     decode_global_id,
     enum_list_sql,
+    hybrid,
     register_root,
-    register_table,
+    sql,
+    table,
 )
 from renkei.graphql.compiled.spec import (
     Page as SqlPage,
 )
 from renkei.graphql.context import Info
-from renkei.graphql.loaders import Loaders
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import (
@@ -50,14 +47,12 @@ from renkei.graphql.relay import (
     to_global_id,
 )
 from renkei.graphql.types.activity import ACTIVITY_OF_SUBJECT, Activity, activity_of
-from renkei.graphql.types.milestones_computed import DEPENDENTS, DEPENDS_ON
+from renkei.graphql.types.milestones_computed import DEPENDENTS, DEPENDS_ON, VARIANCE
 from renkei.graphql.types.organizations import Organization, User
 from renkei.identity.scopes import PROJECTS_READ
 from renkei.milestones import baselines as baselines_service
 from renkei.milestones import models, repository, service
 from renkei.milestones import progress as progress_service
-from renkei.projects.models import Project as ProjectRow
-from renkei.text_search import bigrams
 
 if TYPE_CHECKING:
     from renkei.graphql.types.projects import Project
@@ -72,124 +67,118 @@ VarianceChange = strawberry.enum(
 )
 ProjectRef = Annotated["Project", strawberry.lazy("renkei.graphql.types.projects")]
 
-# Batched loaders this module adds to a request's loaders: one statement per batch.
-_BATCHES: weakref.WeakKeyDictionary[Loaders, dict[str, DataLoader[Any, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _batch(
-    info: Info,
-    name: str,
-    fetch: Callable[[AsyncSession, list[Any]], Awaitable[dict[Any, Any]]],
-) -> DataLoader[Any, Any]:
-    context = info.context
-    loaders = _BATCHES.setdefault(context.loaders, {})
-    loader = loaders.get(name)
-    if loader is None:
-
-        async def load(keys: list[Hashable]) -> list[Any]:
-            async with context.lock:
-                found = await fetch(context.session, list(dict.fromkeys(keys)))
-            return [found[key] for key in keys]
-
-        loader = loaders[name] = DataLoader(load_fn=load)
-    return loader
-
 
 def _statuses(status: Sequence[models.MilestoneStatus] | None) -> list[models.MilestoneStatus]:
     return sorted({models.MilestoneStatus(s) for s in status or ()})
 
 
+_WITHOUT_COUNTERPART = {
+    status: [s for s in models.MilestoneStatus if s in allowed]
+    for status, allowed in service.TRANSITIONS.items()
+}
+_WITH_COUNTERPART = {
+    status: [s for s in models.MilestoneStatus if s in allowed - {models.MilestoneStatus.DONE}]
+    for status, allowed in service.TRANSITIONS.items()
+}
+# service.allowed_transitions in SQL: DONE only when no counterpart signs off.
+_ALLOWED_TRANSITIONS = JsonText(
+    f"CASE WHEN {{t}}.counterpart_organization_id IS NULL"
+    f" THEN {enum_list_sql('{t}.status', _WITHOUT_COUNTERPART)}"
+    f" ELSE {enum_list_sql('{t}.status', _WITH_COUNTERPART)} END"
+)
+# Never changed yet: when it was created.
+_UPDATED_AT = Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)"), WORD)
+
+
+@table(models.Milestone)
 @strawberry.type(
     description="マイルストーン: a dated, owned, shared checkpoint of a project, on the 工程表."
 )
 class Milestone(Node):
-    title: str
-    description: str
-    starts_on: date | None = strawberry.field(
-        description="When the work starts; a dependency's predecessor must be due by then."
-    )
-    due_on: date
-    horizon_years: int = strawberry.field(description="The 工程表 horizon: 1, 3 or 5 years.")
-    status: MilestoneStatus  # type: ignore[valid-type]
-    progress: int = strawberry.field(
-        description="0 to 100. With a counterpart, 100 asks it to sign off."
-    )
-    weight: float = strawberry.field(description="Its weight in the project's progress formula.")
-    evidence_links: list[str]
-    at_risk_reason: str | None = strawberry.field(
-        description="Why it is at risk, e.g. which predecessor slipped past its start, by how much."
-    )
-    signed_off_at: datetime | None = strawberry.field(
-        description="When its completion was confirmed (by the counterpart, if it has one)."
-    )
-    version: int = strawberry.field(
-        description="Send it back with a change: a stale one gets a CONFLICT."
-    )
-    created_at: datetime
-    updated_at: datetime
     row: strawberry.Private[models.Milestone]
+    title: str = column(models.Milestone.title)
+    description: str = column(models.Milestone.description)
+    starts_on: date | None = column(
+        models.Milestone.starts_on,
+        description="When the work starts; a dependency's predecessor must be due by then.",
+    )
+    due_on: date = column(models.Milestone.due_on)
+    horizon_years: int = column(
+        models.Milestone.horizon_years, description="The 工程表 horizon: 1, 3 or 5 years."
+    )
+    status: MilestoneStatus = column(models.Milestone.status)  # type: ignore[valid-type]
+    progress: int = column(
+        models.Milestone.progress,
+        description="0 to 100. With a counterpart, 100 asks it to sign off.",
+    )
+    weight: float = column(
+        models.Milestone.weight, description="Its weight in the project's progress formula."
+    )
+    evidence_links: list[str] = column(models.Milestone.evidence_links)
+    at_risk_reason: str | None = column(
+        models.Milestone.at_risk_reason,
+        description="Why it is at risk, e.g. which predecessor slipped past its start, "
+        "by how much.",
+    )
+    signed_off_at: datetime | None = column(
+        models.Milestone.signed_off_at,
+        description="When its completion was confirmed (by the counterpart, if it has one).",
+    )
+    version: int = column(
+        models.Milestone.version,
+        description="Send it back with a change: a stale one gets a CONFLICT.",
+    )
+    created_at: datetime = column(models.Milestone.created_at)
+    updated_at: datetime = computed(_UPDATED_AT, lambda row: row.updated_at or row.created_at)
+    is_overdue: bool = hybrid(
+        models.Milestone,
+        "is_overdue",
+        description="Past due (in Japan's time) and neither DONE nor CANCELLED.",
+    )
+    completion_requested: bool = hybrid(
+        models.Milestone,
+        "completion_requested",
+        description="The owner reached 100% and waits for the counterpart to sign it off.",
+    )
+    allowed_transitions: list[MilestoneStatus] = computed(  # type: ignore[valid-type]
+        _ALLOWED_TRANSITIONS,
+        service.allowed_transitions,
+        description="The statuses changeMilestoneStatus can move it to.",
+    )
 
     @classmethod
     def from_row(cls, row: models.Milestone) -> Milestone:
-        return cls(
-            id=to_global_id("Milestone", row.id),
-            title=row.title,
-            description=row.description,
-            starts_on=row.starts_on,
-            due_on=row.due_on,
-            horizon_years=row.horizon_years,
-            status=row.status,
-            progress=row.progress,
-            weight=float(row.weight),
-            evidence_links=list(row.evidence_links),
-            at_risk_reason=row.at_risk_reason,
-            signed_off_at=row.signed_off_at,
-            version=row.version,
-            created_at=row.created_at,
-            updated_at=row.updated_at or row.created_at,
-            row=row,
-        )
+        return cls(id=to_global_id("Milestone", row.id), row=row)
 
-    @strawberry.field(description="Past due (in Japan's time) and neither DONE nor CANCELLED.")
-    def is_overdue(self) -> bool:
-        return service.is_overdue(self.row)
-
-    @strawberry.field(
-        description="The owner reached 100% and waits for the counterpart to sign it off."
-    )
-    def completion_requested(self) -> bool:
-        return (
-            self.row.counterpart_organization_id is not None
-            and self.row.progress == 100
-            and self.row.status not in service.CLOSED
-        )
-
-    @strawberry.field(description="The statuses changeMilestoneStatus can move it to.")
-    def allowed_transitions(self) -> list[MilestoneStatus]:  # type: ignore[valid-type]
-        return service.allowed_transitions(self.row)
-
-    @strawberry.field
+    @strawberry.field(metadata=sql(One("Project", "{c}.id = {t}.project_id")))
     async def project(self, info: Info) -> ProjectRef | None:
         from renkei.graphql.types.projects import Project
 
-        row = await info.context.loaders.rows(ProjectRow).load(self.row.project_id)
+        row = await info.context.loaders.project.load(self.row.project_id)
         return Project.from_row(row) if row else None
 
-    @strawberry.field(description="The organization that does the work.")
+    @strawberry.field(
+        description="The organization that does the work.",
+        metadata=sql(One("Organization", "{c}.id = {t}.owner_organization_id")),
+    )
     async def owner(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.owner_organization_id)
         return Organization.from_row(row)
 
-    @strawberry.field(description="The organization that signs off completion, if any.")
+    @strawberry.field(
+        description="The organization that signs off completion, if any.",
+        metadata=sql(One("Organization", "{c}.id = {t}.counterpart_organization_id")),
+    )
     async def counterpart(self, info: Info) -> Organization | None:
         if self.row.counterpart_organization_id is None:
             return None
         row = await info.context.loaders.organization.load(self.row.counterpart_organization_id)
         return Organization.from_row(row) if row else None
 
-    @strawberry.field(description="Who confirmed its completion.")
+    @strawberry.field(
+        description="Who confirmed its completion.",
+        metadata=sql(One("User", "{c}.id = {t}.signed_off_by_id")),
+    )
     async def signed_off_by(self, info: Info) -> User | None:
         if self.row.signed_off_by_id is None:
             return None
@@ -197,26 +186,25 @@ class Milestone(Node):
         return User.from_row(row) if row else None
 
     @strawberry.field(
-        description="Finish-to-start predecessors you may see (in any project), by due date."
+        description="Finish-to-start predecessors you may see (in any project), by due date.",
+        metadata=sql(DEPENDS_ON),
     )
     async def depends_on(self, info: Info) -> list[Milestone]:
-        loader = _batch(
-            info,
-            "milestone_predecessors",
-            lambda s, ids: repository.linked(s, ids, upstream=True),
-        )
-        return [Milestone.from_row(r) for r in await loader.load(self.row.id)]
+        rows = await info.context.loaders.milestone_predecessors.load(self.row.id)
+        return [Milestone.from_row(r) for r in rows]
 
-    @strawberry.field(description="The milestones you may see that wait for this one.")
+    @strawberry.field(
+        description="The milestones you may see that wait for this one.",
+        metadata=sql(DEPENDENTS),
+    )
     async def dependents(self, info: Info) -> list[Milestone]:
-        loader = _batch(
-            info,
-            "milestone_successors",
-            lambda s, ids: repository.linked(s, ids, upstream=False),
-        )
-        return [Milestone.from_row(r) for r in await loader.load(self.row.id)]
+        rows = await info.context.loaders.milestone_successors.load(self.row.id)
+        return [Milestone.from_row(r) for r in rows]
 
-    @strawberry.field(description="Changes to it, oldest first (`last: 20` for the newest).")
+    @strawberry.field(
+        description="Changes to it, oldest first (`last: 20` for the newest).",
+        metadata=sql(ACTIVITY_OF_SUBJECT),
+    )
     async def activity(
         self,
         info: Info,
@@ -354,54 +342,53 @@ class BaselineVariance:
         )
 
 
-def _all_milestones(info: Info) -> DataLoader[uuid.UUID, list[models.Milestone]]:
-    """Every milestone of each project (for progress and variance), shared by both."""
-    return _batch(info, "project_all_milestones", repository.all_of_projects)
-
-
-def _frozen_milestones(info: Info) -> DataLoader[uuid.UUID, list[models.BaselineMilestone]]:
-    return _batch(info, "baseline_milestones", repository.frozen_milestones)
-
-
+@table(models.Baseline)
 @strawberry.type(
     description="A named, frozen snapshot of a project's milestones (at vision adoption, at a "
     "grant application, …)."
 )
 class Baseline(Node):
-    name: str
-    created_at: datetime
     row: strawberry.Private[models.Baseline]
+    name: str = column(models.Baseline.name)
+    created_at: datetime = column(models.Baseline.created_at)
 
     @classmethod
     def from_row(cls, row: models.Baseline) -> Baseline:
-        return cls(
-            id=to_global_id("Baseline", row.id), name=row.name, created_at=row.created_at, row=row
-        )
+        return cls(id=to_global_id("Baseline", row.id), row=row)
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(One("Project", "{c}.id = {t}.project_id")))
     async def project(self, info: Info) -> ProjectRef | None:
         from renkei.graphql.types.projects import Project
 
-        row = await info.context.loaders.rows(ProjectRow).load(self.row.project_id)
+        row = await info.context.loaders.project.load(self.row.project_id)
         return Project.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(One("User", "{c}.id = {t}.created_by_id")))
     async def created_by(self, info: Info) -> User | None:
         if self.row.created_by_id is None:
             return None
         row = await info.context.loaders.user.load(self.row.created_by_id)
         return User.from_row(row) if row else None
 
-    @strawberry.field(description="The milestones as they were, by due date.")
+    @strawberry.field(
+        description="The milestones as they were, by due date.",
+        metadata=sql(
+            Many(
+                "BaselineMilestone",
+                join="{c}.baseline_id = {t}.id",
+                order="{c}.due_on, {c}.milestone_id",
+            )
+        ),
+    )
     async def milestones(self, info: Info) -> list[BaselineMilestone]:
-        rows = await _frozen_milestones(info).load(self.row.id)
+        rows = await info.context.loaders.baseline_milestones.load(self.row.id)
         return [BaselineMilestone.from_row(r) for r in rows]
 
-    @strawberry.field(description="Today's plan against this baseline.")
+    @strawberry.field(description="Today's plan against this baseline.", metadata=sql(VARIANCE))
     async def variance(self, info: Info) -> BaselineVariance:
         frozen, current = await asyncio.gather(
-            _frozen_milestones(info).load(self.row.id),
-            _all_milestones(info).load(self.row.project_id),
+            info.context.loaders.baseline_milestones.load(self.row.id),
+            info.context.loaders.project_all_milestones.load(self.row.project_id),
         )
         return BaselineVariance.of(baselines_service.compare(frozen, current))
 
@@ -417,25 +404,21 @@ async def project_milestones(
 ) -> Connection[Milestone]:
     """A project's milestones by due date; one statement for the projects of a page."""
     statuses = _statuses(status)
-    loader = info.context.loaders.children(
-        "project_milestones:" + ",".join(s.value for s in statuses),
-        lambda: repository.of_projects(statuses=statuses),
-        parent=models.Milestone.project_id,
-        order_by=(models.Milestone.due_on, models.Milestone.id),
-    )
-    return to_connection(await loader.load((project_id, args)), Milestone.from_row)
+    loader = info.context.loaders.project_milestones
+    page = await loader.load((project_id, args, tuple(statuses)))
+    return to_connection(page, Milestone.from_row)
 
 
 async def project_progress(info: Info, project_id: uuid.UUID) -> ProgressRollup:
     """A project's roll-up; one statement for the projects of a page."""
-    rows = await _all_milestones(info).load(project_id)
+    rows = await info.context.loaders.project_all_milestones.load(project_id)
     return ProgressRollup.of(progress_service.rollup(rows))
 
 
 async def project_baselines(info: Info, project_id: uuid.UUID) -> list[Baseline]:
     """A project's baselines, oldest first; one statement for the projects of a page."""
-    loader = _batch(info, "project_baselines", repository.baselines_of_projects)
-    return [Baseline.from_row(r) for r in await loader.load(project_id)]
+    rows = await info.context.loaders.project_baselines.load(project_id)
+    return [Baseline.from_row(r) for r in rows]
 
 
 def _row_id(global_id: strawberry.ID, type_name: str) -> uuid.UUID | None:
@@ -447,6 +430,26 @@ def _row_id(global_id: strawberry.ID, type_name: str) -> uuid.UUID | None:
         return uuid.UUID(parsed[1])
     except ValueError:
         return None
+
+
+def portfolio(args: dict[str, Any]) -> Select[models.Milestone] | None:
+    """The repository's portfolio for the `milestones` arguments (snake_case): the resolver's
+    and the compiled page's one row source. None when an id is another type's, or none at all:
+    nothing of yours matches it."""
+    region_id, project_id = args.get("region_id"), args.get("project_id")
+    region = _row_id(region_id, "Region") if region_id is not None else None
+    project = _row_id(project_id, "Project") if project_id is not None else None
+    if (region_id is not None and region is None) or (project_id is not None and project is None):
+        return None
+    return repository.milestones(
+        project_id=project,
+        region_id=region,
+        statuses=_statuses(args.get("status")),
+        due_from=args.get("due_from"),
+        due_to=args.get("due_to"),
+        overdue=args.get("overdue"),
+        search=args.get("search"),
+    )
 
 
 @strawberry.type
@@ -473,20 +476,19 @@ class MilestoneQueries:
         search: str | None = None,
     ) -> Connection[Milestone]:
         args = PageArgs.of(first, after, last, before)
-        region = _row_id(region_id, "Region") if region_id is not None else None
-        project = _row_id(project_id, "Project") if project_id is not None else None
-        if (region_id is not None and region is None) or (project_id is not None and not project):
-            # Another type's id, or none at all: nothing of yours matches it.
-            return to_connection(empty_page(args), Milestone.from_row)
-        stmt = repository.milestones(
-            project_id=project,
-            region_id=region,
-            statuses=_statuses(status),
-            due_from=due_from,
-            due_to=due_to,
-            overdue=overdue,
-            search=search,
+        stmt = portfolio(
+            {
+                "due_from": due_from,
+                "due_to": due_to,
+                "overdue": overdue,
+                "status": status,
+                "region_id": region_id,
+                "project_id": project_id,
+                "search": search,
+            }
         )
+        if stmt is None:
+            return to_connection(empty_page(args), Milestone.from_row)
         pages = await info.context.run(
             lambda s: fetch_pages(
                 s, stmt, order_by=(models.Milestone.due_on, models.Milestone.id), args=args
@@ -502,113 +504,32 @@ class MilestoneQueries:
         row_id = _row_id(id, "Milestone")
         if row_id is None:
             return None
-        row = await info.context.loaders.rows(models.Milestone).load(row_id)
+        row = await info.context.loaders.milestone.load(row_id)
         return Milestone.from_row(row) if row else None
 
 
-register_node("Milestone", models.Milestone, Milestone.from_row, PROJECTS_READ)
-register_node("Baseline", models.Baseline, Baseline.from_row, PROJECTS_READ)
-
-
-_CLOSED = ", ".join(f"'{s.value}'" for s in sorted(service.CLOSED))
-_OPEN = f"{{t}}.status NOT IN ({_CLOSED})"
-_OVERDUE = f"({{t}}.due_on < {TODAY_IN_JAPAN} AND {_OPEN})"
-_WITHOUT_COUNTERPART = {
-    status: [s for s in models.MilestoneStatus if s in allowed]
-    for status, allowed in service.TRANSITIONS.items()
-}
-_WITH_COUNTERPART = {
-    status: [s for s in models.MilestoneStatus if s in allowed - {models.MilestoneStatus.DONE}]
-    for status, allowed in service.TRANSITIONS.items()
-}
-
-
-def _status_values(value: Sequence[Any]) -> list[str] | None:
-    return [s.value for s in _statuses(value)] or None
-
-
-_STATUSES = Filter("{t}.status = ANY(CAST({p} AS varchar[]))", _status_values)
-
-
-def _portfolio_rules(args: dict[str, Any]) -> list[str]:
-    """The portfolio's rules: date filters without a status mean open milestones only."""
-    rules = []
-    dated = any(args.get(k) is not None for k in ("due_from", "due_to", "overdue"))
-    if not args.get("status") and dated:
-        rules.append(_OPEN)
-    if args.get("overdue") is not None:
-        rules.append(_OVERDUE if args["overdue"] else f"NOT {_OVERDUE}")
-    return rules
-
-
-register_table(
-    "Milestone",
-    "milestones",
-    {
-        "title": Scalar("{t}.title"),
-        "description": Scalar("{t}.description"),
-        "starts_on": Scalar(iso_date_sql("{t}.starts_on"), WORD),
-        "due_on": Scalar(iso_date_sql("{t}.due_on"), WORD),
-        "horizon_years": Scalar("{t}.horizon_years", NUMBER),
-        "status": Scalar("{t}.status", WORD),
-        "progress": Scalar("{t}.progress", NUMBER),
-        "weight": Scalar("({t}.weight)::float8", NUMBER),
-        "evidence_links": JsonText("to_json({t}.evidence_links)::text"),
-        "at_risk_reason": Scalar("{t}.at_risk_reason"),
-        "signed_off_at": Scalar(iso_datetime_sql("{t}.signed_off_at"), WORD),
-        "version": Scalar("{t}.version", NUMBER),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
-        "updated_at": Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)"), WORD),
-        "is_overdue": Scalar(_OVERDUE),
-        "completion_requested": Scalar(
-            f"({{t}}.counterpart_organization_id IS NOT NULL AND {{t}}.progress = 100 AND {_OPEN})"
-        ),
-        "allowed_transitions": JsonText(
-            f"CASE WHEN {{t}}.counterpart_organization_id IS NULL"
-            f" THEN {enum_list_sql('{t}.status', _WITHOUT_COUNTERPART)}"
-            f" ELSE {enum_list_sql('{t}.status', _WITH_COUNTERPART)} END"
-        ),
-        "project": One("Project", "{c}.id = {t}.project_id"),
-        "owner": One("Organization", "{c}.id = {t}.owner_organization_id"),
-        "counterpart": One("Organization", "{c}.id = {t}.counterpart_organization_id"),
-        "signed_off_by": One("User", "{c}.id = {t}.signed_off_by_id"),
-        "depends_on": DEPENDS_ON,
-        "dependents": DEPENDENTS,
-        "activity": ACTIVITY_OF_SUBJECT,
-    },
-)
-MILESTONES_OF_PROJECT = SqlPage(
-    "Milestone",
-    (Key("due_on", "date"), Key("id", "uuid")),
-    join="{c}.project_id = {t}.id",
-    filters={"status": _STATUSES},
-)
+_BY_DUE_DATE = (Key("due_on", "date"), Key("id", "uuid"))
 register_root(
     "milestone",
     Lookup("Milestone", by={"id": Filter("{t}.id = {p}", decode_global_id("Milestone"))}),
     scope=PROJECTS_READ,
 )
 register_root(
-    "milestones",
-    SqlPage(
-        "Milestone",
-        (Key("due_on", "date"), Key("id", "uuid")),
-        filters={
-            "status": _STATUSES,
-            "due_from": Filter("{t}.due_on >= {p}"),
-            "due_to": Filter("{t}.due_on <= {p}"),
-            "project_id": Filter("{t}.project_id = {p}", decode_global_id("Project")),
-            "region_id": Filter(
-                "{t}.project_id IN (SELECT r.id FROM projects r WHERE r.region_id = {p})",
-                decode_global_id("Region"),
-            ),
-            "search": Filter(
-                "{t}.id IN (SELECT renkei_milestone_search(CAST({p} AS text[])))",
-                lambda q: bigrams(q) or None,
-            ),
-        },
-        rules=_portfolio_rules,
-        ruled=frozenset({"overdue"}),
-    ),
-    scope=PROJECTS_READ,
+    "milestones", SqlPage("Milestone", _BY_DUE_DATE, source=portfolio), scope=PROJECTS_READ
+)
+
+register_node("Milestone", models.Milestone, Milestone.from_row, PROJECTS_READ)
+register_node("Baseline", models.Baseline, Baseline.from_row, PROJECTS_READ)
+
+
+def _status_values(value: Sequence[Any]) -> list[str] | None:
+    return [s.value for s in _statuses(value)] or None
+
+
+# A project's milestones (Project.milestones), optionally of some statuses.
+MILESTONES_OF_PROJECT = SqlPage(
+    "Milestone",
+    _BY_DUE_DATE,
+    join="{c}.project_id = {t}.id",
+    filters={"status": Filter("{t}.status = ANY(CAST({p} AS varchar[]))", _status_values)},
 )

@@ -11,7 +11,6 @@ from __future__ import annotations
 from renkei.graphql.compiled.json_sql import (
     global_id_sql,
     iso_date_sql,
-    iso_datetime_sql,
     json_constant,
 )
 from renkei.graphql.compiled.spec import (
@@ -166,22 +165,6 @@ VARIANCE = One(
         f" round(avg({_SLIP.format(t='v')}), 1) AS mean_slip"
         f" FROM {_ITEMS.format(b='{t}.id', p='{t}.project_id')} v) {{c}}"
     ),
-)
-register_table(
-    "Baseline",
-    "baselines",
-    {
-        "name": Scalar("{t}.name"),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
-        "project": One("Project", "{c}.id = {t}.project_id"),
-        "created_by": One("User", "{c}.id = {t}.created_by_id"),
-        "milestones": Many(
-            "BaselineMilestone",
-            join="{c}.baseline_id = {t}.id",
-            order="{c}.due_on, {c}.milestone_id",
-        ),
-        "variance": VARIANCE,
-    },
 )
 register_table(
     "BaselineMilestone",

@@ -57,7 +57,6 @@ from renkei.identity.scopes import PROJECTS_READ
 from renkei.projects import models, repository
 from renkei.projects.service import ALLOWED_TRANSITIONS, MAX_FUNDING_SOURCES, allowed_transitions
 from renkei.regions.models import ParticipationStatus as ParticipationStatusValue
-from renkei.regions.models import Region as RegionRow
 from renkei.text_search import bigrams
 
 if TYPE_CHECKING:
@@ -150,7 +149,7 @@ class Project(Node):
 
         if self.row.region_id is None:
             return None
-        row = await info.context.loaders.rows(RegionRow).load(self.row.region_id)
+        row = await info.context.loaders.region.load(self.row.region_id)
         return Region.from_row(row) if row else None
 
     @strawberry.field(
@@ -168,22 +167,11 @@ class Project(Node):
     ) -> Connection[ProjectParticipant]:
         args = PageArgs.of(first, after, last, before)
         wanted = ParticipationStatusValue(status) if status is not None else None
-        loader = info.context.loaders.children(
-            f"project_participants_{wanted.value if wanted else 'all'}",
-            lambda: repository.participants(status=wanted),
-            parent=models.ProjectParticipant.project_id,
-            order_by=(models.ProjectParticipant.created_at, models.ProjectParticipant.id),
-        )
-        page = await loader.load((self.row.id, args))
+        page = await info.context.loaders.project_participants.load((self.row.id, args, wanted))
         return to_connection(page, ProjectParticipant.from_row)
 
     async def _funding_rows(self, info: Info) -> list[models.FundingSource]:
-        loader = info.context.loaders.children(
-            "project_funding_sources",
-            repository.funding_sources,
-            parent=models.FundingSource.project_id,
-            order_by=(models.FundingSource.created_at, models.FundingSource.id),
-        )
+        loader = info.context.loaders.project_funding_sources
         return list((await loader.load((self.row.id, ALL_FUNDING_SOURCES))).rows)
 
     @strawberry.field(
@@ -198,13 +186,7 @@ class Project(Node):
         "public summary."
     )
     async def total_funding_jpy(self, info: Info) -> float | None:
-        details = info.context.loaders.children(
-            "project_details",
-            repository.projects_with_details,
-            parent=models.Project.id,
-            order_by=(models.Project.id,),
-        )
-        if not (await details.load((self.row.id, ONE))).rows:
+        if not (await info.context.loaders.project_details.load((self.row.id, ONE))).rows:
             return None
         return float(sum(r.amount_jpy for r in await self._funding_rows(info)))
 
@@ -302,7 +284,7 @@ class ProjectParticipant(Node):
         description="The project; null once you may no longer see it (after declining)."
     )
     async def project(self, info: Info) -> Project | None:
-        row = await info.context.loaders.rows(models.Project).load(self.row.project_id)
+        row = await info.context.loaders.project.load(self.row.project_id)
         return Project.from_row(row) if row else None
 
     @strawberry.field
@@ -354,7 +336,7 @@ class FundingSource(Node):
 
     @strawberry.field(description="The project it funds.")
     async def project(self, info: Info) -> Project | None:
-        row = await info.context.loaders.rows(models.Project).load(self.row.project_id)
+        row = await info.context.loaders.project.load(self.row.project_id)
         return Project.from_row(row) if row else None
 
 
@@ -394,7 +376,7 @@ class ProjectQueries:
             row_id = uuid.UUID(parsed[1])
         except ValueError:
             return None
-        row = await info.context.loaders.rows(models.Project).load(row_id)
+        row = await info.context.loaders.project.load(row_id)
         return Project.from_row(row) if row else None
 
     @strawberry.field(

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from renkei.activity.models import Activity as ActivityRow
 from renkei.activity.models import SubjectType
 from renkei.graphql.compiled.json_sql import (
     iso_date_sql,
@@ -80,12 +79,7 @@ class RegionDeclaration:
         f"(the first {MAX_PAGE_SIZE})."
     )
     async def signatories(self, info: Info) -> list[Organization]:
-        loader = info.context.loaders.children(
-            "region_signatories",
-            repository.signatories,
-            parent=models.RegionMember.region_id,
-            order_by=(models.RegionMember.created_at, models.RegionMember.id),
-        )
+        loader = info.context.loaders.region_signatories
         page = await loader.load((self.region.id, PageArgs(first=MAX_PAGE_SIZE)))
         rows = await info.context.loaders.organization.load_many(
             [m.organization_id for m in page.rows]
@@ -170,13 +164,8 @@ class Region(Node):
     ) -> Connection[RegionMember]:
         args = PageArgs.of(first, after, last, before)
         wanted = models.ParticipationStatus(status)
-        loader = info.context.loaders.children(
-            f"region_members_{wanted.value}",
-            lambda: repository.members(status=wanted),
-            parent=models.RegionMember.region_id,
-            order_by=(models.RegionMember.created_at, models.RegionMember.id),
-        )
-        return to_connection(await loader.load((self.row.id, args)), RegionMember.from_row)
+        page = await info.context.loaders.region_members.load((self.row.id, args, wanted))
+        return to_connection(page, RegionMember.from_row)
 
     @strawberry.field(description="The region's projects you may see, by name.")
     async def projects(
@@ -192,17 +181,11 @@ class Region(Node):
         | None = None,
     ) -> Connection[Annotated[Project, strawberry.lazy("renkei.graphql.types.projects")]]:
         from renkei.graphql.types.projects import Project
-        from renkei.projects import repository as projects
-        from renkei.projects.models import Project as ProjectRow
 
         args = PageArgs.of(first, after, last, before)
-        loader = info.context.loaders.children(
-            f"region_projects:{category}:{status}",
-            lambda: projects.projects(category=category, status=status),
-            parent=ProjectRow.region_id,
-            order_by=(ProjectRow.name, ProjectRow.id),
-        )
-        return to_connection(await loader.load((self.row.id, args)), Project.from_row)
+        loader = info.context.loaders.region_projects
+        page = await loader.load((self.row.id, args, (category, status)))
+        return to_connection(page, Project.from_row)
 
     @strawberry.field(description="The region's own KPIs, by name; for its members.")
     async def kpis(
@@ -241,13 +224,8 @@ class Region(Node):
         before: str | None = None,
     ) -> Connection[Activity]:
         args = PageArgs.of(first, after, last, before)
-        loader = info.context.loaders.children(
-            "region_activity",
-            repository.activity,
-            parent=ActivityRow.region_id,
-            order_by=(ActivityRow.created_at, ActivityRow.id),
-        )
-        return to_connection(await loader.load((self.row.id, args)), Activity.from_row)
+        page = await info.context.loaders.region_activity.load((self.row.id, args))
+        return to_connection(page, Activity.from_row)
 
 
 @strawberry.type(description="An organization's place in a region, from invitation to answer.")
@@ -275,7 +253,8 @@ class RegionMember(Node):
 
     @strawberry.field
     async def region(self, info: Info) -> Region:
-        row = await info.context.loaders.rows(models.Region).load(self.row.region_id)
+        row = await info.context.loaders.region.load(self.row.region_id)
+        assert row is not None, "a member's region is visible to whoever sees the member"
         return Region.from_row(row)
 
     @strawberry.field
@@ -304,7 +283,7 @@ class RegionQueries:
                 row_id = uuid.UUID(parsed[1])
             except ValueError:
                 return None
-            row = await info.context.loaders.rows(models.Region).load(row_id)
+            row = await info.context.loaders.region.load(row_id)
             return Region.from_row(row) if row else None
         if slug is not None and is_slug(slug.strip().lower()):
             found = await info.context.run(lambda s: repository.by_slug(s, slug.strip().lower()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from decimal import Decimal
 
 import strawberry
 
@@ -22,266 +23,30 @@ from renkei.graphql.compiled.spec import (
     Many,
     One,
     Scalar,
-    register_table,
+    column,
+    computed,
+    sql,
+    table,
 )
 from renkei.graphql.context import Info
 from renkei.graphql.nodes import register_node
 from renkei.graphql.relay import Node, to_global_id
 from renkei.graphql.types.geography import Prefecture
 from renkei.graphql.types.talent import (
+    ELEMENTS,
     UPDATED_AT,
     CostKind,
+    Element,
     MatchSide,
     MatchStatus,
     ProfessionalProfile,
     TalentNeed,
-    _dated,
-    _timed,
     json_elements,
+    last_changed,
 )
 from renkei.identity.scopes import TALENT_READ
 from renkei.talent import models, repository, subsidies
 from renkei.talent.lifecycle import Side, allowed_steps
-
-
-@strawberry.type(description="Who the professional is: shown once both sides have accepted.")
-class Contact:
-    name: str
-    email: str
-    phone: str | None
-    employer: str | None
-
-
-@strawberry.type(description="One component of a match's score, in words.")
-class ExplanationComponent:
-    component: str
-    side: str
-    label: str
-    value: float
-    weight: float
-    points: float
-    text: str
-
-
-@strawberry.type(description="契約: the terms the firm recorded and the professional confirmed.")
-class Contract:
-    fee_jpy: int
-    hours_per_month: int
-    starts_on: date
-    ends_on: date | None
-    confirmed_at: datetime | None
-
-
-@strawberry.type(description="評価: a side's review, 1 to 5.")
-class Review:
-    rating: int
-    text: str
-
-
-@strawberry.type(description="A prefecture's side-job subsidy (副業・兼業人材活用促進事業).")
-class SubsidyScheme:
-    fiscal_year: int = strawberry.field(description="年度 (FY2026 = 2026-04 to 2027-03).")
-    name: str
-    rate: float = strawberry.field(description="The share of eligible costs paid (0.8 = 8/10).")
-    cap_jpy: float
-    eligible_cost_kinds: list[CostKind]  # type: ignore[valid-type]
-    first_use_only: bool = strawberry.field(description="Only for a firm's first side job.")
-    notes: str
-    row: strawberry.Private[models.SubsidyScheme]
-
-    @classmethod
-    def from_row(cls, row: models.SubsidyScheme) -> SubsidyScheme:
-        return cls(
-            fiscal_year=row.fiscal_year,
-            name=row.name,
-            rate=float(row.rate),
-            cap_jpy=float(row.cap_jpy),
-            eligible_cost_kinds=[models.CostKind(k) for k in row.eligible_cost_kinds],
-            first_use_only=row.first_use_only,
-            notes=row.notes,
-            row=row,
-        )
-
-    @strawberry.field
-    def prefecture(self) -> Prefecture | None:
-        return Prefecture.by_code(self.row.prefecture_code)
-
-
-@strawberry.type(description="A line of a contracted match's cost ledger (the firm's).")
-class MatchCost(Node):
-    kind: CostKind  # type: ignore[valid-type]
-    amount_jpy: int
-    incurred_on: date
-    visit_days: int = strawberry.field(description="Site-visit days, for travel costs.")
-    note: str
-    created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: models.MatchCost) -> MatchCost:
-        return cls(
-            id=to_global_id("MatchCost", row.id),
-            kind=row.kind,
-            amount_jpy=row.amount_jpy,
-            incurred_on=row.incurred_on,
-            visit_days=row.visit_days,
-            note=row.note,
-            created_at=row.created_at,
-        )
-
-
-@strawberry.type(description="What the workplace prefecture's scheme would pay, and why.")
-class SubsidyEstimate:
-    scheme: SubsidyScheme | None
-    rate: float | None
-    cap_jpy: float | None
-    eligible_jpy: float = strawberry.field(description="The costs of kinds the scheme covers.")
-    estimate_jpy: float | None = strawberry.field(
-        description="min(floor(eligible × rate), cap); null without a scheme."
-    )
-    first_use: bool = strawberry.field(description="No earlier contracted side job of the firm.")
-    reason: str
-    formula: str
-
-    @classmethod
-    def of(cls, found: subsidies.SubsidyEstimate) -> SubsidyEstimate:
-        return cls(
-            scheme=SubsidyScheme.from_row(found.scheme) if found.scheme else None,
-            rate=float(found.rate) if found.rate is not None else None,
-            cap_jpy=float(found.cap_jpy) if found.cap_jpy is not None else None,
-            eligible_jpy=float(found.eligible_jpy),
-            estimate_jpy=float(found.estimate_jpy) if found.estimate_jpy is not None else None,
-            first_use=found.first_use,
-            reason=found.reason,
-            formula=found.formula,
-        )
-
-
-@strawberry.type(description="マッチング: a need and a professional, from proposal to review.")
-class Match(Node):
-    status: MatchStatus  # type: ignore[valid-type]
-    score: float | None
-    rank: int | None
-    firm_accepted_at: datetime | None
-    professional_accepted_at: datetime | None
-    interview_at: datetime | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    row: strawberry.Private[models.Match]
-
-    @classmethod
-    def from_row(cls, row: models.Match) -> Match:
-        return cls(
-            id=to_global_id("Match", row.id),
-            status=row.status,
-            score=float(row.score) if row.score is not None else None,
-            rank=row.rank,
-            firm_accepted_at=row.firm_accepted_at,
-            professional_accepted_at=row.professional_accepted_at,
-            interview_at=row.interview_at,
-            version=row.version,
-            created_at=row.created_at,
-            updated_at=row.updated_at or row.created_at,
-            row=row,
-        )
-
-    @strawberry.field
-    async def need(self, info: Info) -> TalentNeed | None:
-        row = await info.context.loaders.rows(models.TalentNeed).load(self.row.need_id)
-        return TalentNeed.from_row(row) if row else None
-
-    @strawberry.field(description="The anonymized profile (pseudonym, skills): always shown.")
-    async def professional(self, info: Info) -> ProfessionalProfile | None:
-        row = await info.context.run(lambda s: repository.profile(s, self.row.professional_id))
-        return ProfessionalProfile.from_row(row) if row else None
-
-    @strawberry.field(description="Name and contact: null until both sides have accepted.")
-    async def contact(self, info: Info) -> Contact | None:
-        row = await info.context.loaders.rows(models.Professional).load(self.row.professional_id)
-        if row is None:
-            return None
-        return Contact(
-            name=row.full_name,
-            email=row.contact_email,
-            phone=row.phone,
-            employer=row.current_employer,
-        )
-
-    @strawberry.field(description="Why the engine proposed it: each component's contribution.")
-    def explanation(self) -> list[ExplanationComponent]:
-        return [
-            ExplanationComponent(
-                component=str(c["component"]),
-                side=str(c.get("side", "")),
-                label=str(c.get("label", "")),
-                value=float(c.get("value", 0)),
-                weight=float(c.get("weight", 0)),
-                points=float(c.get("points", 0)),
-                text=str(c.get("text", "")),
-            )
-            for c in self.row.explanation
-        ]
-
-    @strawberry.field(description="Your side of the match: the firm's, or the professional's.")
-    def side(self, info: Info) -> MatchSide:  # type: ignore[valid-type]
-        viewer = info.context.viewer
-        return (
-            Side.FIRM if viewer.organization_id == self.row.organization_id else Side.PROFESSIONAL
-        )
-
-    @strawberry.field(description="The steps your side may take now (e.g. accept, withdraw).")
-    def allowed_steps(self, info: Info) -> list[str]:
-        viewer = info.context.viewer
-        side = (
-            Side.FIRM if viewer.organization_id == self.row.organization_id else Side.PROFESSIONAL
-        )
-        return allowed_steps(self.row, side)
-
-    @strawberry.field
-    def contract(self) -> Contract | None:
-        row = self.row
-        if row.contract_fee_jpy is None or row.contract_starts_on is None:
-            return None
-        return Contract(
-            fee_jpy=row.contract_fee_jpy,
-            hours_per_month=row.contract_hours_per_month or 0,
-            starts_on=row.contract_starts_on,
-            ends_on=row.contract_ends_on,
-            confirmed_at=row.contract_confirmed_at,
-        )
-
-    @strawberry.field(description="The firm's cost ledger of the match (empty for others).")
-    async def costs(self, info: Info) -> list[MatchCost]:
-        if info.context.viewer.organization_id != self.row.organization_id:
-            return []
-        rows = await info.context.run(lambda s: subsidies.costs_of(s, self.row.id))
-        return [MatchCost.from_row(r) for r in rows]
-
-    @strawberry.field(
-        description="The estimated subsidy of a contracted match, for the firm: null before "
-        "the contract or for the professional."
-    )
-    async def estimated_subsidy(self, info: Info) -> SubsidyEstimate | None:
-        if info.context.viewer.organization_id != self.row.organization_id:
-            return None
-        found = await info.context.run(lambda s: subsidies.estimate_for_match(s, self.row))
-        return SubsidyEstimate.of(found) if found else None
-
-    @strawberry.field
-    def firm_review(self) -> Review | None:
-        if self.row.firm_rating is None:
-            return None
-        return Review(rating=self.row.firm_rating, text=self.row.firm_review or "")
-
-    @strawberry.field
-    def professional_review(self) -> Review | None:
-        if self.row.professional_rating is None:
-            return None
-        return Review(rating=self.row.professional_rating, text=self.row.professional_review or "")
-
-
-register_node("Match", models.Match, Match.from_row, TALENT_READ)
-register_node("MatchCost", models.MatchCost, MatchCost.from_row, TALENT_READ)
 
 # The viewer's acting organization, once per statement (an InitPlan).
 VIEWER_ORGANIZATION = "(SELECT renkei_organization_id())"
@@ -356,148 +121,323 @@ _ESTIMATES = f"""(SELECT e.*, NOT e.earlier AS first_use,
 _NO_SCHEME = "{t}.scheme_id IS NULL"
 _REFUSED = "{t}.refused"
 
-register_table(
-    "Contact",
-    "professionals",
-    {
-        "name": Scalar("{t}.full_name"),
-        "email": Scalar("{t}.contact_email"),
-        "phone": Scalar("{t}.phone"),
-        "employer": Scalar("{t}.current_employer"),
-    },
-)
-# The fields of explanation_text, in its order (written by the trigger of migration 0017).
-EXPLANATION_FIELDS = ("component", "side", "label", "value", "weight", "points", "text")
-register_table(
-    "ExplanationComponent",
-    "matches",
-    {
-        "component": Scalar("{t}.v->>'component'"),
-        "side": Scalar("coalesce({t}.v->>'side', '')"),
-        "label": Scalar("coalesce({t}.v->>'label', '')"),
-        "value": Scalar("coalesce(({t}.v->>'value')::float8, 0)", NUMBER),
-        "weight": Scalar("coalesce(({t}.v->>'weight')::float8, 0)", NUMBER),
-        "points": Scalar("coalesce(({t}.v->>'points')::float8, 0)", NUMBER),
-        "text": Scalar("coalesce({t}.v->>'text', '')"),
-    },
-)
-register_table(
-    "Contract",
-    "matches",
-    {
-        "fee_jpy": Scalar("{t}.contract_fee_jpy", NUMBER),
-        "hours_per_month": Scalar("coalesce({t}.contract_hours_per_month, 0)", NUMBER),
-        "starts_on": _dated("contract_starts_on"),
-        "ends_on": _dated("contract_ends_on"),
-        "confirmed_at": _timed("contract_confirmed_at"),
-    },
-)
 # Both sides' reviews, one row each, so that one Review type reads either.
-register_table(
-    "Review",
+_REVIEWS = (
     "(SELECT m.id, 'FIRM' AS side, m.firm_rating AS rating, m.firm_review AS review"
     " FROM matches m UNION ALL SELECT m.id, 'PROFESSIONAL', m.professional_rating,"
-    " m.professional_review FROM matches m)",
-    {"rating": Scalar("{t}.rating", NUMBER), "text": Scalar("coalesce({t}.review, '')")},
+    " m.professional_review FROM matches m)"
 )
-register_table(
-    "SubsidyScheme",
-    "subsidy_schemes",
-    {
-        "fiscal_year": Scalar("{t}.fiscal_year", NUMBER),
-        "name": Scalar("{t}.name"),
-        "rate": Scalar("({t}.rate)::float8", NUMBER),
-        "cap_jpy": Scalar("({t}.cap_jpy)::float8", NUMBER),
-        "eligible_cost_kinds": JsonText("to_json({t}.eligible_cost_kinds)::text"),
-        "first_use_only": Scalar("{t}.first_use_only", NUMBER),
-        "notes": Scalar("{t}.notes"),
-        "prefecture": One("Prefecture", "{c}.code = {t}.prefecture_code"),
-    },
+
+
+def _float(value: Decimal | int | None) -> float | None:
+    return None if value is None else float(value)
+
+
+@table(models.Professional)
+@strawberry.type(description="Who the professional is: shown once both sides have accepted.")
+class Contact:
+    row: strawberry.Private[models.Professional]
+    name: str = column(models.Professional.full_name)
+    email: str = column(models.Professional.contact_email)
+    phone: str | None = column(models.Professional.phone)
+    employer: str | None = column(models.Professional.current_employer)
+
+
+def _text(key: str) -> Scalar:
+    return Scalar(f"coalesce({{t}}.v->>'{key}', '')")
+
+
+def _number(key: str) -> Scalar:
+    return Scalar(f"coalesce(({{t}}.v->>'{key}')::float8, 0)", NUMBER)
+
+
+# One component as the engine stored it in `matches.explanation`; its fields in the order of
+# explanation_text (written by the trigger of migration 0017), read as it is when all are asked.
+@table(ELEMENTS)
+@strawberry.type(description="One component of a match's score, in words.")
+class ExplanationComponent:
+    row: strawberry.Private[Element]
+    component: str = computed(Scalar("{t}.v->>'component'"), lambda c: str(c["component"]))
+    side: str = computed(_text("side"), lambda c: str(c.get("side", "")))
+    label: str = computed(_text("label"), lambda c: str(c.get("label", "")))
+    value: float = computed(_number("value"), lambda c: float(c.get("value", 0)))
+    weight: float = computed(_number("weight"), lambda c: float(c.get("weight", 0)))
+    points: float = computed(_number("points"), lambda c: float(c.get("points", 0)))
+    text: str = computed(_text("text"), lambda c: str(c.get("text", "")))
+
+
+EXPLANATION_FIELDS = ("component", "side", "label", "value", "weight", "points", "text")
+
+
+@table(models.Match)
+@strawberry.type(description="契約: the terms the firm recorded and the professional confirmed.")
+class Contract:
+    row: strawberry.Private[models.Match]
+    fee_jpy: int = column(models.Match.contract_fee_jpy)
+    hours_per_month: int = computed(
+        Scalar("coalesce({t}.contract_hours_per_month, 0)", NUMBER),
+        lambda row: row.contract_hours_per_month or 0,
+    )
+    starts_on: date = column(models.Match.contract_starts_on)
+    ends_on: date | None = column(models.Match.contract_ends_on)
+    confirmed_at: datetime | None = column(models.Match.contract_confirmed_at)
+
+
+@table(_REVIEWS)
+@strawberry.type(description="評価: a side's review, 1 to 5.")
+class Review:
+    rating: int = strawberry.field(metadata=sql(Scalar("{t}.rating", NUMBER)))
+    text: str = strawberry.field(metadata=sql(Scalar("coalesce({t}.review, '')")))
+
+
+@table(models.SubsidyScheme)
+@strawberry.type(description="A prefecture's side-job subsidy (副業・兼業人材活用促進事業).")
+class SubsidyScheme:
+    row: strawberry.Private[models.SubsidyScheme]
+    fiscal_year: int = column(
+        models.SubsidyScheme.fiscal_year, description="年度 (FY2026 = 2026-04 to 2027-03)."
+    )
+    name: str = column(models.SubsidyScheme.name)
+    rate: float = column(
+        models.SubsidyScheme.rate, description="The share of eligible costs paid (0.8 = 8/10)."
+    )
+    cap_jpy: float = computed(
+        Scalar("({t}.cap_jpy)::float8", NUMBER), lambda row: float(row.cap_jpy)
+    )
+    eligible_cost_kinds: list[CostKind] = column(  # type: ignore[valid-type]
+        models.SubsidyScheme.eligible_cost_kinds
+    )
+    first_use_only: bool = column(
+        models.SubsidyScheme.first_use_only, description="Only for a firm's first side job."
+    )
+    notes: str = column(models.SubsidyScheme.notes)
+
+    @classmethod
+    def from_row(cls, row: models.SubsidyScheme) -> SubsidyScheme:
+        return cls(row=row)
+
+    @strawberry.field(metadata=sql(One("Prefecture", "{c}.code = {t}.prefecture_code")))
+    def prefecture(self) -> Prefecture | None:
+        return Prefecture.by_code(self.row.prefecture_code)
+
+
+@table(models.MatchCost)
+@strawberry.type(description="A line of a contracted match's cost ledger (the firm's).")
+class MatchCost(Node):
+    row: strawberry.Private[models.MatchCost]
+    kind: CostKind = column(models.MatchCost.kind)  # type: ignore[valid-type]
+    amount_jpy: int = column(models.MatchCost.amount_jpy)
+    incurred_on: date = column(models.MatchCost.incurred_on)
+    visit_days: int = column(
+        models.MatchCost.visit_days, description="Site-visit days, for travel costs."
+    )
+    note: str = column(models.MatchCost.note)
+    created_at: datetime = column(models.MatchCost.created_at)
+
+    @classmethod
+    def from_row(cls, row: models.MatchCost) -> MatchCost:
+        return cls(id=to_global_id("MatchCost", row.id), row=row)
+
+
+def _scheme_of(found: subsidies.SubsidyEstimate) -> SubsidyScheme | None:
+    return SubsidyScheme.from_row(found.scheme) if found.scheme else None
+
+
+# The estimate's words follow subsidies.estimate.
+_REASON = (
+    f"CASE WHEN {_NO_SCHEME} THEN 'no side-job subsidy scheme is known for prefecture '"
+    " || {t}.prefecture_code || ' in fiscal year ' || {t}.year"
+    f" WHEN {_REFUSED} THEN {{t}}.name || ' is for a firm''s first side-job contract"
+    " only, and this firm already had an earlier one'"
+    " ELSE {t}.name || ': ' || trim_scale({t}.rate) || ' of the eligible costs ('"
+    f" || coalesce({{t}}.covered, '') || '), up to ' || {_yen_sql('{t}.cap_jpy')} END"
 )
-register_table(
-    "MatchCost",
-    "match_costs",
-    {
-        "kind": Scalar("{t}.kind", WORD),
-        "amount_jpy": Scalar("{t}.amount_jpy", NUMBER),
-        "incurred_on": _dated("incurred_on"),
-        "visit_days": Scalar("{t}.visit_days", NUMBER),
-        "note": Scalar("{t}.note"),
-        "created_at": _timed("created_at"),
-    },
+_FORMULA = (
+    f"CASE WHEN {_NO_SCHEME} OR {_REFUSED} THEN '' ELSE 'min(floor('"
+    f" || {_yen_sql('{t}.eligible')} || ' × ' || ({{t}}.rate)::text || '), '"
+    f" || {_yen_sql('{t}.cap_jpy')} || ') = ' || {_yen_sql('{t}.amount')} END"
 )
-register_table(
-    "SubsidyEstimate",
-    _ESTIMATES,
-    {
-        "scheme": One("SubsidyScheme", "{c}.id = {t}.scheme_id"),
-        "rate": Scalar("({t}.rate)::float8", NUMBER),
-        "cap_jpy": Scalar("({t}.cap_jpy)::float8", NUMBER),
-        "eligible_jpy": Scalar("({t}.eligible)::float8", NUMBER),
-        "estimate_jpy": Scalar(
-            f"CASE WHEN {_NO_SCHEME} THEN NULL WHEN {_REFUSED} THEN 0"
-            " ELSE ({t}.amount)::float8 END",
-            NUMBER,
-        ),
-        "first_use": Scalar("{t}.first_use", NUMBER),
-        "reason": Scalar(
-            f"CASE WHEN {_NO_SCHEME} THEN 'no side-job subsidy scheme is known for prefecture '"
-            " || {t}.prefecture_code || ' in fiscal year ' || {t}.year"
-            f" WHEN {_REFUSED} THEN {{t}}.name || ' is for a firm''s first side-job contract"
-            " only, and this firm already had an earlier one'"
-            " ELSE {t}.name || ': ' || trim_scale({t}.rate) || ' of the eligible costs ('"
-            f" || coalesce({{t}}.covered, '') || '), up to ' || {_yen_sql('{t}.cap_jpy')} END"
-        ),
-        "formula": Scalar(
-            f"CASE WHEN {_NO_SCHEME} OR {_REFUSED} THEN '' ELSE 'min(floor('"
-            f" || {_yen_sql('{t}.eligible')} || ' × ' || ({{t}}.rate)::text || '), '"
-            f" || {_yen_sql('{t}.cap_jpy')} || ') = ' || {_yen_sql('{t}.amount')} END"
-        ),
-    },
+_ESTIMATE_JPY = (
+    f"CASE WHEN {_NO_SCHEME} THEN NULL WHEN {_REFUSED} THEN 0 ELSE ({{t}}.amount)::float8 END"
 )
-register_table(
-    "Match",
-    "matches",
-    {
-        "status": Scalar("{t}.status", WORD),
-        "score": Scalar("({t}.score)::float8", NUMBER),
-        "rank": Scalar("{t}.rank", NUMBER),
-        "firm_accepted_at": _timed("firm_accepted_at"),
-        "professional_accepted_at": _timed("professional_accepted_at"),
-        "interview_at": _timed("interview_at"),
-        "version": Scalar("{t}.version", NUMBER),
-        "created_at": _timed("created_at"),
-        "updated_at": UPDATED_AT,
-        "need": One("TalentNeed", "{c}.id = {t}.need_id"),
-        "professional": One("ProfessionalProfile", "{c}.professional_id = {t}.professional_id"),
-        # Row-level security hides the identity until both sides have accepted.
-        "contact": One("Contact", "{c}.id = {t}.professional_id"),
-        "explanation": Many(
-            "ExplanationComponent",
-            "true",
-            order="{c}.n",
-            source=json_elements("{t}.explanation"),
-            verbatim=("{t}.explanation_text", EXPLANATION_FIELDS),
+
+
+@table(_ESTIMATES)
+@strawberry.type(description="What the workplace prefecture's scheme would pay, and why.")
+class SubsidyEstimate:
+    row: strawberry.Private[subsidies.SubsidyEstimate]
+    scheme: SubsidyScheme | None = computed(
+        One("SubsidyScheme", "{c}.id = {t}.scheme_id"), _scheme_of
+    )
+    rate: float | None = computed(
+        Scalar("({t}.rate)::float8", NUMBER), lambda found: _float(found.rate)
+    )
+    cap_jpy: float | None = computed(
+        Scalar("({t}.cap_jpy)::float8", NUMBER), lambda found: _float(found.cap_jpy)
+    )
+    eligible_jpy: float = computed(
+        Scalar("({t}.eligible)::float8", NUMBER),
+        lambda found: float(found.eligible_jpy),
+        description="The costs of kinds the scheme covers.",
+    )
+    estimate_jpy: float | None = computed(
+        Scalar(_ESTIMATE_JPY, NUMBER),
+        lambda found: _float(found.estimate_jpy),
+        description="min(floor(eligible × rate), cap); null without a scheme.",
+    )
+    first_use: bool = computed(
+        Scalar("{t}.first_use", NUMBER),
+        lambda found: found.first_use,
+        description="No earlier contracted side job of the firm.",
+    )
+    reason: str = computed(Scalar(_REASON), lambda found: found.reason)
+    formula: str = computed(Scalar(_FORMULA), lambda found: found.formula)
+
+    @classmethod
+    def of(cls, found: subsidies.SubsidyEstimate) -> SubsidyEstimate:
+        return cls(row=found)
+
+
+def _side(info: Info, row: models.Match) -> Side:
+    """The viewer's side of a match: the firm's when acting for its organization."""
+    firm = info.context.viewer.organization_id == row.organization_id
+    return Side.FIRM if firm else Side.PROFESSIONAL
+
+
+@table(models.Match)
+@strawberry.type(description="マッチング: a need and a professional, from proposal to review.")
+class Match(Node):
+    row: strawberry.Private[models.Match]
+    status: MatchStatus = column(models.Match.status)  # type: ignore[valid-type]
+    score: float | None = column(models.Match.score)
+    rank: int | None = column(models.Match.rank)
+    firm_accepted_at: datetime | None = column(models.Match.firm_accepted_at)
+    professional_accepted_at: datetime | None = column(models.Match.professional_accepted_at)
+    interview_at: datetime | None = column(models.Match.interview_at)
+    version: int = column(models.Match.version)
+    created_at: datetime = column(models.Match.created_at)
+    updated_at: datetime = computed(UPDATED_AT, last_changed)
+
+    @classmethod
+    def from_row(cls, row: models.Match) -> Match:
+        return cls(id=to_global_id("Match", row.id), row=row)
+
+    @strawberry.field(metadata=sql(One("TalentNeed", "{c}.id = {t}.need_id")))
+    async def need(self, info: Info) -> TalentNeed | None:
+        row = await info.context.loaders.talent_need.load(self.row.need_id)
+        return TalentNeed.from_row(row) if row else None
+
+    @strawberry.field(
+        description="The anonymized profile (pseudonym, skills): always shown.",
+        metadata=sql(One("ProfessionalProfile", "{c}.professional_id = {t}.professional_id")),
+    )
+    async def professional(self, info: Info) -> ProfessionalProfile | None:
+        row = await info.context.run(lambda s: repository.profile(s, self.row.professional_id))
+        return ProfessionalProfile.from_row(row) if row else None
+
+    # Row-level security hides the identity until both sides have accepted.
+    @strawberry.field(
+        description="Name and contact: null until both sides have accepted.",
+        metadata=sql(One("Contact", "{c}.id = {t}.professional_id")),
+    )
+    async def contact(self, info: Info) -> Contact | None:
+        row = await info.context.loaders.professional.load(self.row.professional_id)
+        return None if row is None else Contact(row=row)
+
+    @strawberry.field(
+        description="Why the engine proposed it: each component's contribution.",
+        metadata=sql(
+            Many(
+                "ExplanationComponent",
+                "true",
+                order="{c}.n",
+                source=json_elements("{t}.explanation"),
+                verbatim=("{t}.explanation_text", EXPLANATION_FIELDS),
+            )
         ),
-        "side": Scalar(f"CASE WHEN {_FIRM_SIDE} THEN 'FIRM' ELSE 'PROFESSIONAL' END", WORD),
-        "allowed_steps": JsonText(_steps_sql()),
-        "contract": Inline(
-            "Contract",
-            null_when="{t}.contract_fee_jpy IS NULL OR {t}.contract_starts_on IS NULL",
+    )
+    def explanation(self) -> list[ExplanationComponent]:
+        return [ExplanationComponent(row=c) for c in self.row.explanation]
+
+    @strawberry.field(
+        description="Your side of the match: the firm's, or the professional's.",
+        metadata=sql(Scalar(f"CASE WHEN {_FIRM_SIDE} THEN 'FIRM' ELSE 'PROFESSIONAL' END", WORD)),
+    )
+    def side(self, info: Info) -> MatchSide:  # type: ignore[valid-type]
+        return _side(info, self.row)
+
+    @strawberry.field(
+        description="The steps your side may take now (e.g. accept, withdraw).",
+        metadata=sql(JsonText(_steps_sql())),
+    )
+    def allowed_steps(self, info: Info) -> list[str]:
+        return allowed_steps(self.row, _side(info, self.row))
+
+    @strawberry.field(
+        metadata=sql(
+            Inline(
+                "Contract",
+                null_when="{t}.contract_fee_jpy IS NULL OR {t}.contract_starts_on IS NULL",
+            )
+        )
+    )
+    def contract(self) -> Contract | None:
+        row = self.row
+        if row.contract_fee_jpy is None or row.contract_starts_on is None:
+            return None
+        return Contract(row=row)
+
+    # The firm's alone: empty, or null, for the professional.
+    @strawberry.field(
+        description="The firm's cost ledger of the match (empty for others).",
+        metadata=sql(
+            Many(
+                "MatchCost",
+                join=f"{{c}}.match_id = {{t}}.id AND {_FIRM_SIDE}",
+                order="{c}.incurred_on, {c}.created_at, {c}.id",
+            )
         ),
-        # The firm's alone: empty, or null, for the professional.
-        "costs": Many(
-            "MatchCost",
-            join=f"{{c}}.match_id = {{t}}.id AND {_FIRM_SIDE}",
-            order="{c}.incurred_on, {c}.created_at, {c}.id",
-        ),
-        "estimated_subsidy": One("SubsidyEstimate", f"{{c}}.match_id = {{t}}.id AND {_FIRM_SIDE}"),
-        "firm_review": One(
-            "Review", "{c}.id = {t}.id AND {c}.side = 'FIRM' AND {c}.rating IS NOT NULL"
-        ),
-        "professional_review": One(
-            "Review",
-            "{c}.id = {t}.id AND {c}.side = 'PROFESSIONAL' AND {c}.rating IS NOT NULL",
-        ),
-    },
-)
+    )
+    async def costs(self, info: Info) -> list[MatchCost]:
+        if info.context.viewer.organization_id != self.row.organization_id:
+            return []
+        rows = await info.context.run(lambda s: subsidies.costs_of(s, self.row.id))
+        return [MatchCost.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="The estimated subsidy of a contracted match, for the firm: null before "
+        "the contract or for the professional.",
+        metadata=sql(One("SubsidyEstimate", f"{{c}}.match_id = {{t}}.id AND {_FIRM_SIDE}")),
+    )
+    async def estimated_subsidy(self, info: Info) -> SubsidyEstimate | None:
+        if info.context.viewer.organization_id != self.row.organization_id:
+            return None
+        found = await info.context.run(lambda s: subsidies.estimate_for_match(s, self.row))
+        return SubsidyEstimate.of(found) if found else None
+
+    @strawberry.field(
+        metadata=sql(
+            One("Review", "{c}.id = {t}.id AND {c}.side = 'FIRM' AND {c}.rating IS NOT NULL")
+        )
+    )
+    def firm_review(self) -> Review | None:
+        if self.row.firm_rating is None:
+            return None
+        return Review(rating=self.row.firm_rating, text=self.row.firm_review or "")
+
+    @strawberry.field(
+        metadata=sql(
+            One(
+                "Review",
+                "{c}.id = {t}.id AND {c}.side = 'PROFESSIONAL' AND {c}.rating IS NOT NULL",
+            )
+        )
+    )
+    def professional_review(self) -> Review | None:
+        if self.row.professional_rating is None:
+            return None
+        return Review(rating=self.row.professional_rating, text=self.row.professional_review or "")
+
+
+register_node("Match", models.Match, Match.from_row, TALENT_READ)
+register_node("MatchCost", models.MatchCost, MatchCost.from_row, TALENT_READ)

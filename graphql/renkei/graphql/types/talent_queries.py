@@ -3,11 +3,12 @@ subsidy schemes; each also compiled into the one-statement read (renkei.graphql.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 import uuid
+from typing import Any
 
 import strawberry
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.graphql.compiled.spec import (
@@ -44,7 +45,7 @@ from renkei.identity.scopes import TALENT_READ
 from renkei.talent import models, repository, subsidies
 from renkei.talent import skills as taxonomy
 from renkei.talent.lifecycle import Side
-from renkei.text_search import bigrams, normalize
+from renkei.text_search import normalize
 
 
 def search_skills(search: str | None) -> list[taxonomy.Skill]:
@@ -93,6 +94,25 @@ def _row_id(global_id: str, type_name: str) -> uuid.UUID | None:
         return None
 
 
+def need_list(args: dict[str, Any]) -> Select[models.TalentNeed] | None:
+    """The repository's needs for the `talentNeeds` arguments: the resolver's and the compiled
+    page's one row source. None when nothing can match: a skill the taxonomy does not know, or
+    the id of something other than an organization."""
+    skill, organization = args.get("skill"), args.get("organization_id")
+    slug = None if skill is None else skill_slug(skill)
+    firm = None if organization is None else _row_id(organization, "Organization")
+    if (skill is not None and slug is None) or (organization is not None and firm is None):
+        return None
+    status = args.get("status")
+    return repository.needs(
+        organization_id=firm,
+        status=models.NeedStatus(status) if status else None,
+        prefecture_code=prefecture_code(args.get("prefecture_code")),
+        skill=slug,
+        search=args.get("search"),
+    )
+
+
 @strawberry.type
 class TalentQueries:
     @strawberry.field(
@@ -122,21 +142,17 @@ class TalentQueries:
         organization_id: strawberry.ID | None = None,
     ) -> Connection[TalentNeed]:
         args = PageArgs.of(first, after, last, before)
-        slug = None
-        if skill is not None:
-            slug = skill_slug(skill)
-            if slug is None:
-                return to_connection(empty_page(args), TalentNeed.from_row)
-        firm = _row_id(organization_id, "Organization") if organization_id is not None else None
-        if organization_id is not None and firm is None:
-            return to_connection(empty_page(args), TalentNeed.from_row)
-        stmt = repository.needs(
-            organization_id=firm,
-            status=models.NeedStatus(status) if status else None,
-            prefecture_code=_code(prefecture_code),
-            skill=slug,
-            search=search,
+        stmt = need_list(
+            {
+                "status": status,
+                "prefecture_code": prefecture_code,
+                "skill": skill,
+                "search": search,
+                "organization_id": organization_id,
+            }
         )
+        if stmt is None:
+            return to_connection(empty_page(args), TalentNeed.from_row)
         pages = await info.context.run(
             lambda s: fetch_pages(
                 s,
@@ -152,7 +168,7 @@ class TalentQueries:
         row_id = _row_id(id, "TalentNeed")
         if row_id is None:
             return None
-        row = await info.context.loaders.rows(models.TalentNeed).load(row_id)
+        row = await info.context.loaders.talent_need.load(row_id)
         return TalentNeed.from_row(row) if row else None
 
     @strawberry.field(
@@ -218,7 +234,7 @@ class TalentQueries:
         row_id = _row_id(id, "Match")
         if row_id is None:
             return None
-        row = await info.context.loaders.rows(models.Match).load(row_id)
+        row = await info.context.loaders.match.load(row_id)
         return Match.from_row(row) if row else None
 
     @strawberry.field(
@@ -260,11 +276,6 @@ def _side_rules(args: dict[str, object]) -> list[str]:
     ]
 
 
-def _skill_filter(value: str) -> str:
-    # A skill the taxonomy does not know finds nothing, as the resolver answers.
-    return json.dumps([{"skill": skill_slug(value) or ""}], ensure_ascii=False)
-
-
 register_root(
     "skills",
     Rows(
@@ -280,29 +291,7 @@ register_root(
     ),
     scope=TALENT_READ,
 )
-register_root(
-    "talentNeeds",
-    Page(
-        "TalentNeed",
-        _BY_CREATION,
-        filters={
-            "status": Filter("{t}.status = {p}", enum_value),
-            "prefecture_code": Filter("{t}.workplace_prefecture_code = {p}", _code),
-            "skill": Filter(
-                "({t}.required_skills @> CAST({p} AS jsonb)"
-                " OR {t}.preferred_skills @> CAST({p} AS jsonb))",
-                _skill_filter,
-            ),
-            "search": Filter(
-                "{t}.search_terms @> CAST({p} AS text[])", lambda q: bigrams(q) or None
-            ),
-            "organization_id": Filter(
-                "{t}.organization_id = {p}", decode_global_id("Organization")
-            ),
-        },
-    ),
-    scope=TALENT_READ,
-)
+register_root("talentNeeds", Page("TalentNeed", _BY_CREATION, source=need_list), scope=TALENT_READ)
 register_root(
     "talentNeed",
     Lookup("TalentNeed", by={"id": Filter("{t}.id = {p}", decode_global_id("TalentNeed"))}),
