@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
 
+from factories import graphql
 from renkei.db import SessionFactory
 from renkei.graphql.app import create_app
+from renkei.graphql.compiled.spec import MARK
 from renkei.identity.tokens import TokenService
 
 
@@ -21,3 +24,31 @@ async def production_client(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://renkei.test") as http:
         yield http
+
+
+Compare = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def compiled_and_resolved(
+    client: httpx.AsyncClient,
+    resolvers_only: httpx.AsyncClient,
+    statement_counter: Any,
+) -> Compare:
+    """Ask a query compiled and through the resolvers: the same answer, and the compiled one
+    from one statement (none of the resolvers' answer)."""
+
+    async def ask(
+        query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
+        with statement_counter:
+            compiled = await graphql(client, query, variables, token=token)
+        compiled_statements = list(statement_counter.statements)
+        with statement_counter:
+            resolved = await graphql(resolvers_only, query, variables, token=token)
+        assert compiled == resolved
+        assert sum(MARK in s for s in compiled_statements) == 1, compiled_statements
+        assert not any(MARK in s for s in statement_counter.statements)
+        return compiled
+
+    return ask

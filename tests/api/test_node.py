@@ -11,6 +11,7 @@ from typing import Any, cast
 import pytest
 
 from factories import add_member, create_organization, create_user, graphql, token_for
+from renkei.graphql.compiled.spec import MARK
 from renkei.graphql.loaders import Loaders
 from renkei.graphql.nodes import NODE_TYPES
 from renkei.graphql.relay import to_global_id
@@ -183,7 +184,9 @@ async def test_nodes_resolves_in_the_order_asked_with_nulls_in_place(client, wor
     }
 
 
-async def test_nodes_loads_each_kind_of_row_in_one_statement(client, world, statement_counter):
+async def test_nodes_loads_each_kind_of_row_in_one_statement(
+    client, resolvers_only, world, statement_counter
+):
     # given: 2 organizations, 3 memberships, 3 users and an invitation to load
     ids = [
         world.organization,
@@ -197,12 +200,18 @@ async def test_nodes_loads_each_kind_of_row_in_one_statement(client, world, stat
         world.invitation,
         world.prefecture,
     ]
-    # when
+    # when the resolvers answer
     with statement_counter as statements:
-        await graphql(client, NODES, {"ids": ids}, token=world.token)
+        resolved = await graphql(resolvers_only, NODES, {"ids": ids}, token=world.token)
     # then: one statement per kind, as for any list (no N+1)
     loads = [s for s in statements.statements if ".id IN (" in s]
     assert len(loads) == 4, "\n\n".join(loads)
+    # and compiled, the whole lookup is one statement with the same answer
+    with statement_counter as statements:
+        compiled = await graphql(client, NODES, {"ids": ids}, token=world.token)
+    assert sum(MARK in s for s in statements.statements) == 1
+    assert not [s for s in statements.statements if ".id IN (" in s]
+    assert compiled == resolved
 
 
 async def test_a_hundred_ids_are_allowed(client, world):

@@ -452,7 +452,8 @@ class GraphQLEndpoint:
             sql = self._direct_sql[plan.sql] = direct.psycopg_sql(plan)
             if len(self._direct_sql) > CACHED_PLANS:
                 self._direct_sql.clear()
-        answer = await direct.answer(self.engine, plan, sql, claims)
+        public_url = self.sign_in.public_url if self.sign_in else ""
+        answer = await direct.answer(self.engine, plan, sql, claims, public_url=public_url)
         if answer.refused is not None:
             return _error_response(
                 401, answer.refused, media, {"WWW-Authenticate": 'Bearer error="invalid_token"'}

@@ -10,20 +10,25 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, OperationDefinitionNode
+from sqlalchemy import Select
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
+from renkei.geography.data import PLANNING_BLOCS
 from renkei.graphql.compiled.planner import (
     CompiledReads,
 )
 from renkei.graphql.compiled.spec import (
+    TABLES,
+    ById,
     Filter,
+    Found,
     Key,
     Lookup,
     NotCompilable,
     Page,
+    Rows,
     decode_global_id,
-    enum_value,
     register_root,
 )
 from renkei.graphql.context import Context, Info
@@ -69,10 +74,11 @@ from renkei.graphql.types.organizations import (
 from renkei.graphql.types.projects import ProjectQueries
 from renkei.graphql.types.regions import RegionQueries
 from renkei.graphql.types.talent_queries import TalentQueries
-from renkei.graphql.types.viewer import Viewer
+from renkei.graphql.types.viewer import VIEWER_ROW, Viewer
 from renkei.identity.scopes import ORGANIZATIONS_READ
 from renkei.organizations import repository as organizations
 from renkei.organizations.models import Organization as OrganizationRow
+from renkei.organizations.models import OrganizationKind as OrganizationKindValue
 from renkei.organizations.service import is_slug
 
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"
@@ -160,7 +166,7 @@ class Query(RegionQueries, ProjectQueries, MilestoneQueries, KpiQueries, TalentQ
         row = await info.context.loaders.user.load(viewer.user_id)
         if row is None:
             return None
-        return Viewer(user=User.from_row(row), role=viewer.role, scopes=sorted(viewer.scopes))
+        return Viewer(row=row)
 
     @strawberry.field(
         description="An organization by global id or slug.", extensions=requires(ORGANIZATIONS_READ)
@@ -197,10 +203,11 @@ class Query(RegionQueries, ProjectQueries, MilestoneQueries, KpiQueries, TalentQ
         prefecture_code: str | None = None,
     ) -> Connection[Organization]:
         args = PageArgs.of(first, after, last, before)
+        stmt = directory({"kind": kind, "prefecture_code": prefecture_code})
         pages = await info.context.run(
             lambda s: fetch_pages(
                 s,
-                organizations.organizations(kind=kind, prefecture_code=prefecture_code),
+                stmt,
                 order_by=(OrganizationRow.name, OrganizationRow.id),
                 args=args,
             )
@@ -242,16 +249,64 @@ def _slug(value: str) -> str:
     return slug
 
 
+def directory(args: dict[str, Any]) -> Select[OrganizationRow]:
+    """The repository's organizations for the `organizations` arguments: the resolver's and the
+    compiled page's one row source."""
+    kind = args.get("kind")
+    return organizations.organizations(
+        kind=OrganizationKindValue(kind) if kind else None,
+        prefecture_code=args.get("prefecture_code"),
+    )
+
+
+def _node_scope(type_name: str) -> str | None:
+    node = NODE_TYPES.get(type_name)
+    return node.scope if node else NODE_SCOPES.get(type_name)
+
+
+def _found(global_id: str) -> Found:
+    """The row node(id:) reads for a global id, as _resolve_node and _check_node_scopes have it:
+    nothing for a malformed id or a type it does not fetch, but the type's scope all the same."""
+    parsed = parse_global_id(global_id)
+    if parsed is None:
+        return Found(None)
+    type_name, key = parsed
+    scope = _node_scope(type_name)
+    if type_name == "Prefecture":
+        return Found("Prefecture", key, scope, "{t}.code = {p}")
+    node = NODE_TYPES.get(type_name)
+    if node is None and type_name not in NODE_SCOPES:
+        return Found(None, scope=scope)
+    declared = TABLES.get(type_name)
+    if node is not None and declared is not None and declared.name != node.model.__tablename__:
+        raise NotCompilable(f"{type_name} is fetched from another table", reason="spec")
+    try:
+        return Found(type_name, uuid.UUID(key), scope)
+    except ValueError:
+        return Found(None, scope=scope)
+
+
+def _bloc_order() -> str:
+    """The blocs in the order of renkei.geography.data, which the resolver lists."""
+    codes = ", ".join(f"'{b.code}'" for b in PLANNING_BLOCS)
+    return f"array_position(ARRAY[{codes}]::text[], {{c}}.code::text)"
+
+
+register_root("node", ById(_found))
+register_root("nodes", ById(_found, many=True, most=MAX_NODES_PER_LOOKUP))
+register_root("viewer", Lookup("Viewer", by={}, where=VIEWER_ROW), scope=ORGANIZATIONS_READ)
+register_root(
+    "prefectures",
+    Rows("Prefecture", "{c}.code", {"planning_bloc": Filter("{t}.planning_bloc_code = {p}")}),
+)
+register_root(
+    "prefecture",
+    Lookup("Prefecture", by={"code": Filter("{t}.code = {p}", lambda v: str(v).strip().zfill(2))}),
+)
+register_root("planningBlocs", Rows("PlanningBloc", _bloc_order()))
 register_root(
     "organizations",
-    Page(
-        "Organization",
-        (Key("name"), Key("id", "uuid")),
-        filters={
-            "kind": Filter("{t}.kind = {p}", enum_value),
-            "prefecture_code": Filter("{t}.home_prefecture_code = {p}"),
-        },
-    ),
+    Page("Organization", (Key("name"), Key("id", "uuid")), source=directory),
     scope=ORGANIZATIONS_READ,
 )
 register_root(

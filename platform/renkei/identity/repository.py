@@ -138,7 +138,7 @@ async def providers_of(
     rows = await session.scalars(
         select(IdentityProvider)
         .where(IdentityProvider.organization_id.in_(organization_ids))
-        .order_by(IdentityProvider.created_at)
+        .order_by(IdentityProvider.created_at, IdentityProvider.id)
     )
     return list(rows.all())
 

@@ -163,6 +163,6 @@ async def pending_for_email(session: AsyncSession, email: str) -> list[Invitatio
     rows = await session.scalars(
         invitations(status=InvitationStatus.PENDING)
         .where(Invitation.email == email)
-        .order_by(Invitation.created_at)
+        .order_by(Invitation.created_at, Invitation.id)
     )
     return list(rows.all())

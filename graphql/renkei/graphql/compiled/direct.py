@@ -31,7 +31,7 @@ ACT_AS_IN_SESSION = (
     "SELECT email, role, deactivated, renkei_session_live(%s, %s) FROM renkei_act_as(%s, %s)"
 )
 # The plan's `:p0` parameters in psycopg's style; a `%` of the SQL itself is doubled.
-_PARAMETER = re.compile(r"(?<![:\w]):(p\d+)")
+_PARAMETER = re.compile(r"(?<![:\w]):(p\d+|viewer_scopes|public_url)\b")
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,9 @@ def may_read(plan: Plan, claims: Claims) -> bool:
     return not plan.deferred and plan.scopes <= claims.scopes
 
 
-async def answer(engine: AsyncEngine, plan: Plan, sql: str, claims: Claims) -> Answer:
+async def answer(
+    engine: AsyncEngine, plan: Plan, sql: str, claims: Claims, *, public_url: str = ""
+) -> Answer:
     """Put the token's user into a transaction, run the plan, commit: one exchange."""
     async with engine.connect() as connection:
         raw_connection = await connection.get_raw_connection()
@@ -76,7 +78,7 @@ async def answer(engine: AsyncEngine, plan: Plan, sql: str, claims: Claims) -> A
                             claims.organization_id,
                         ),
                     )
-                data = await pg.execute(sql, plan.params)
+                data = await pg.execute(sql, plan.bound(claims.scopes, public_url))
                 await pg.commit()
             found = await viewer.fetchone()
             row = await data.fetchone()

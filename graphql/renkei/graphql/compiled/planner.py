@@ -31,7 +31,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from renkei.graphql.compiled.json_sql import RawJson
-from renkei.graphql.compiled.spec import ROOT_SCOPES, NotCompilable
+from renkei.graphql.compiled.spec import REQUEST_PARAMETERS, ROOT_SCOPES, NotCompilable
 from renkei.graphql.compiled.sql import Compiler, Deferred
 from renkei.graphql.context import Context
 
@@ -61,6 +61,17 @@ class Plan:
     operation_name: str | None = None
     # The graphql-core schema that resolves the deferred fields.
     schema: Any = None
+
+    def bound(self, scopes: frozenset[str], public_url: str) -> dict[str, Any]:
+        """The parameters for one request: the plan's, and what its SQL reads of the request
+        (renkei.graphql.compiled.spec.VIEWER_SCOPES), never kept in the shared plan."""
+        if not any(f":{name}" in self.sql for name in REQUEST_PARAMETERS):
+            return self.params
+        return {
+            **self.params,
+            "viewer_scopes": orjson.dumps(sorted(scopes)).decode(),
+            "public_url": public_url,
+        }
 
     def failed(self, error: Exception) -> GraphQLExecutionResult:
         """What the resolvers would answer when reading fails: null data, one located error."""
@@ -120,7 +131,7 @@ def compile_operation(
     }
     scopes = frozenset(
         ROOT_SCOPES[n.name.value] for n, _ in roots.values() if n.name.value in ROOT_SCOPES
-    )
+    ) | frozenset(compiler.scopes)
     return Plan(
         sql=sql,
         params=compiler.params,
@@ -197,7 +208,8 @@ async def run_plan(context: Context, plan: Plan) -> GraphQLExecutionResult | Non
     where null may not stand, and only the whole execution knows how far that null reaches.
     """
     try:
-        raw = await context.run(lambda s: s.scalar(text(plan.sql), plan.params))
+        params = plan.bound(context.viewer.scopes, public_url(context))
+        raw = await context.run(lambda s: s.scalar(text(plan.sql), params))
     except SQLAlchemyError as error:
         return plan.failed(error)
     if plan.deferred:
@@ -208,6 +220,11 @@ async def run_plan(context: Context, plan: Plan) -> GraphQLExecutionResult | Non
         return await complete(context, plan, raw.encode())
     # The HTTP layer writes the raw text as it is (renkei.graphql.http); others call .parsed().
     return GraphQLExecutionResult(data=RawJson(raw.encode()), errors=None)  # type: ignore[arg-type]
+
+
+def public_url(context: Context) -> str:
+    """Where the server is reached, as the sign-in callbacks say it (empty without sign-in)."""
+    return context.sign_in.public_url if context.sign_in else ""
 
 
 def allowed(plan: Plan, context: Context) -> bool:

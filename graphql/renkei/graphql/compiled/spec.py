@@ -33,6 +33,13 @@ MAX_FIELDS_PER_OBJECT = 100
 # Begins every compiled statement: it shows in logs and in pg_stat_statements.
 MARK = "/* renkei:compiled */"
 
+# Values a statement takes from the request each time it runs, never written into its SQL: a
+# plan is cached by query text and variables and shared between viewers. Row-level security's
+# viewer is in the transaction (renkei_user_id() ...); these exist only in Python.
+VIEWER_SCOPES = ":viewer_scopes"  # JSON text of the token's scopes, sorted
+PUBLIC_URL = ":public_url"  # where the server is reached (sign-in callbacks)
+REQUEST_PARAMETERS = ("viewer_scopes", "public_url")
+
 
 class NotCompilable(Exception):
     """The query needs the resolvers: a field is not declared, or an argument is unusual.
@@ -152,6 +159,14 @@ class Lookup:
 
 
 @dataclass(frozen=True)
+class Guarded:
+    """Another spec's value where `when` ({t}) holds, else null (e.g. only its managers see it)."""
+
+    when: str
+    spec: FieldSpec
+
+
+@dataclass(frozen=True)
 class Rows:
     """A root field returning a plain list, narrowed by `filters`; `ordered` replaces `order`
     when its argument is given (SQL with {c} and that argument's {p})."""
@@ -164,7 +179,29 @@ class Rows:
     where: str | None = None
 
 
-FieldSpec = Scalar | JsonText | One | Many | Inline | Page | Lookup | Rows
+@dataclass(frozen=True)
+class Found:
+    """What one global id names: a row of `type_name` where `sql` ({t}, {p}) holds for `key`,
+    or nothing (null) when `type_name` is None; `scope` is what a token needs to ask for it."""
+
+    type_name: str | None
+    key: Any = None
+    scope: str | None = None
+    sql: str = "{t}.id = {p}"
+
+
+@dataclass(frozen=True)
+class ById:
+    """node(id:) / nodes(ids:): plans are cached per variables, so each id is known when the
+    query compiles; `find` says which row it names. `most` ids at a time, else the resolver."""
+
+    find: Callable[[str], Found]
+    many: bool = False
+    most: int = 100
+
+
+FieldSpec = Scalar | JsonText | One | Many | Inline | Page | Lookup | Rows | Guarded
+RootSpec = Lookup | Page | Rows | ById
 
 
 @dataclass(frozen=True)
@@ -174,7 +211,7 @@ class Table:
 
 
 TABLES: dict[str, Table] = {}
-ROOTS: dict[str, Lookup | Page | Rows] = {}
+ROOTS: dict[str, RootSpec] = {}
 # Scopes a token needs for root fields, as their `requires(...)` extensions say.
 ROOT_SCOPES: dict[str, str] = {}
 
@@ -186,7 +223,7 @@ def register_table(type_name: str, table: str, fields: dict[str, FieldSpec]) -> 
     )
 
 
-def register_root(name: str, spec: Lookup | Page | Rows, *, scope: str | None = None) -> None:
+def register_root(name: str, spec: RootSpec, *, scope: str | None = None) -> None:
     ROOTS[name] = spec
     if scope is not None:
         ROOT_SCOPES[name] = scope

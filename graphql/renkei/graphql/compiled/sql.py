@@ -49,7 +49,9 @@ from renkei.graphql.compiled.spec import (
     ROOTS,
     TABLES,
     WORD,
+    ById,
     FieldSpec,
+    Guarded,
     Inline,
     JsonText,
     Key,
@@ -93,6 +95,8 @@ class Compiler:
     laterals: dict[str, list[str]] = field(default_factory=dict)
     # Fields left to their resolvers, by the number their placeholders carry.
     deferred: list[Deferred] = field(default_factory=list)
+    # Scopes a token needs besides the root fields' own (the types node(id:) reads).
+    scopes: set[str] = field(default_factory=set)
 
     def joins(self, alias: str) -> str:
         """The lateral joins of one row source, once."""
@@ -220,6 +224,9 @@ class Compiler:
     def field(
         self, spec: FieldSpec, definition: GraphQLField, nodes: list[FieldNode], alias: str
     ) -> str:
+        if isinstance(spec, Guarded):
+            value = self.field(spec.spec, definition, nodes, alias)
+            return f"CASE WHEN {spec.when.format(t=alias)} THEN {value} ELSE 'null' END"
         if isinstance(spec, Scalar | JsonText):
             if nodes[0].arguments:
                 raise NotCompilable("arguments on a scalar", reason="arguments")
@@ -558,6 +565,8 @@ class Compiler:
                     )
                 elif isinstance(spec, Rows):
                     value = self.rows(spec, definition, nodes)
+                elif isinstance(spec, ById):
+                    value = self.by_id(spec, definition, nodes)
                 else:
                     value = self.lookup(spec, definition, nodes)
             except NotCompilable as why:
@@ -582,12 +591,7 @@ class Compiler:
             raise NotCompilable("one field asked with different arguments", reason="arguments")
         args = {k: v for k, v in self.arguments(definition, nodes[0]).items() if v is not None}
         if not args and not spec.by and spec.where is not None:
-            child = self.alias()
-            body = self.object(spec.type_name, child, nodes)
-            return (
-                f"coalesce((SELECT {body} FROM {TABLES[spec.type_name].name} {child}"
-                f"{self.joins(child)} WHERE {spec.where.format(t=child)} LIMIT 1), 'null')"
-            )
+            return self.row(spec.type_name, spec.where, None, nodes)
         if len(args) != 1:
             raise NotCompilable("the resolvers decide between several keys", reason="arguments")
         ((name, value),) = args.items()
@@ -598,14 +602,40 @@ class Compiler:
             key = filter_.convert(value)
         except NotCompilable:
             return "'null'"  # a malformed key or an id of another type finds nothing
+        return self.row(spec.type_name, filter_.sql, key, nodes)
+
+    def row(self, type_name: str, condition: str, key: Any, nodes: list[FieldNode]) -> str:
+        """JSON text of the one row of `type_name` where `condition` ({t}, {p}) holds, or null."""
+        if type_name not in TABLES:
+            raise NotCompilable(
+                f"{type_name} is not compiled", reason="type_not_compiled", field=type_name
+            )
         child = self.alias()
-        body = self.object(spec.type_name, child, nodes)
-        condition = filter_.sql.format(t=child, p=self.param(key))
-        table = TABLES[spec.type_name].name
+        body = self.object(type_name, child, nodes)
+        where = condition.format(t=child, p=self.param(key) if "{p}" in condition else "")
+        table = TABLES[type_name].name
         return (
             f"coalesce((SELECT {body} FROM {table} {child}{self.joins(child)}"
-            f" WHERE {condition} LIMIT 1), 'null')"
+            f" WHERE {where} LIMIT 1), 'null')"
         )
+
+    def by_id(self, spec: ById, definition: GraphQLField, nodes: list[FieldNode]) -> str:
+        if any(n.arguments != nodes[0].arguments for n in nodes[1:]):
+            raise NotCompilable("one field asked with different arguments", reason="arguments")
+        args = self.arguments(definition, nodes[0])
+        ids = args["ids"] if spec.many else [args["id"]]
+        if len(ids) > spec.most:
+            raise NotCompilable("too many ids: the resolver says so", reason="arguments")
+        found = [spec.find(str(i)) for i in ids]
+        # As the resolver: a missing scope for any id refuses the whole field.
+        self.scopes.update(f.scope for f in found if f.scope is not None)
+        values = [
+            "'null'" if f.type_name is None else self.row(f.type_name, f.sql, f.key, nodes)
+            for f in found
+        ]
+        if not spec.many:
+            return values[0]
+        return "('[' || " + " || ',' || ".join(values) + " || ']')" if values else "'[]'"
 
     def rows(self, spec: Rows, definition: GraphQLField, nodes: list[FieldNode]) -> str:
         if any(n.arguments != nodes[0].arguments for n in nodes[1:]):

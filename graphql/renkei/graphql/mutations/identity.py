@@ -90,14 +90,6 @@ def _mapping(entries: list[RoleMappingInput]) -> dict[str, Role]:
     return {entry.value: entry.role for entry in entries}
 
 
-def provider_type(
-    row: IdentityProviderRow, organization_slug: str, public_url: str
-) -> IdentityProvider:
-    return IdentityProvider.from_row(
-        row, redirect_uri=f"{public_url}/auth/callback/{organization_slug}"
-    )
-
-
 @strawberry.type
 class IdentityMutations:
     @strawberry.mutation(description="Register your organization's OpenID provider (admins).")
@@ -210,6 +202,5 @@ async def _wrap(
 ) -> IdentityProvider | None:
     if result is None:
         return None
-    row, public_url = result
-    organization = await info.context.loaders.organization.load(row.organization_id)
-    return provider_type(row, organization.slug, public_url)
+    # Its redirect URI is the server's address (config.public_url) and the organization's slug.
+    return IdentityProvider.from_row(result[0])

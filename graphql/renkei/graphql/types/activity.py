@@ -11,16 +11,7 @@ from strawberry.scalars import JSON
 
 from renkei.activity.models import Activity as ActivityRow
 from renkei.activity.models import SubjectType as SubjectTypeValue
-from renkei.graphql.compiled.json_sql import iso_datetime_sql
-from renkei.graphql.compiled.spec import (
-    WORD,
-    JsonText,
-    Key,
-    One,
-    Page,
-    Scalar,
-    register_table,
-)
+from renkei.graphql.compiled.spec import Key, One, Page, column, sql, table
 from renkei.graphql.context import Info
 from renkei.graphql.nodes import register_node
 from renkei.graphql.relay import Connection, Node, PageArgs, to_connection, to_global_id
@@ -31,29 +22,32 @@ if TYPE_CHECKING:
 
 SubjectType = strawberry.enum(SubjectTypeValue, name="ActivitySubjectType")
 
+# The activity of one object, oldest first: a subject's `activity` field declares
+# `metadata=sql(ACTIVITY_OF_SUBJECT)` beside its resolver (activity_of below).
+ORDER = (Key("created_at", "timestamptz"), Key("id", "uuid"))
+ACTIVITY_OF_SUBJECT = Page("Activity", ORDER, join="{c}.subject_id = {t}.id")
 
+
+@table(ActivityRow)
 @strawberry.type(description="One change: who made it, for which organization, before and after.")
 class Activity(Node):
-    subject_type: SubjectType  # type: ignore[valid-type]
-    action: str
-    before: JSON | None = strawberry.field(description="The changed fields before, if any.")
-    after: JSON | None = strawberry.field(description="The changed fields after, if any.")
-    created_at: datetime
     row: strawberry.Private[ActivityRow]
+    subject_type: SubjectType = column(ActivityRow.subject_type)  # type: ignore[valid-type]
+    action: str = column(ActivityRow.action)
+    before: JSON | None = column(
+        ActivityRow.before, description="The changed fields before, if any."
+    )
+    after: JSON | None = column(ActivityRow.after, description="The changed fields after, if any.")
+    created_at: datetime = column(ActivityRow.created_at)
 
     @classmethod
     def from_row(cls, row: ActivityRow) -> Activity:
-        return cls(
-            id=to_global_id("Activity", row.id),
-            subject_type=row.subject_type,
-            action=row.action,
-            before=JSON(row.before) if row.before is not None else None,
-            after=JSON(row.after) if row.after is not None else None,
-            created_at=row.created_at,
-            row=row,
-        )
+        return cls(id=to_global_id("Activity", row.id), row=row)
 
-    @strawberry.field(description="Who made the change; null for the platform's own jobs.")
+    @strawberry.field(
+        description="Who made the change; null for the platform's own jobs.",
+        metadata=sql(One("User", "{c}.id = {t}.actor_user_id")),
+    )
     async def actor(
         self, info: Info
     ) -> Annotated[User, strawberry.lazy("renkei.graphql.types.organizations")] | None:
@@ -64,7 +58,10 @@ class Activity(Node):
         row = await info.context.loaders.user.load(self.row.actor_user_id)
         return User.from_row(row) if row else None
 
-    @strawberry.field(description="The organization the actor was acting for.")
+    @strawberry.field(
+        description="The organization the actor was acting for.",
+        metadata=sql(One("Organization", "{c}.id = {t}.actor_organization_id")),
+    )
     async def acting_organization(
         self, info: Info
     ) -> Annotated[Organization, strawberry.lazy("renkei.graphql.types.organizations")] | None:
@@ -83,21 +80,3 @@ async def activity_of(info: Info, subject_id: uuid.UUID, args: PageArgs) -> Conn
 
 
 register_node("Activity", ActivityRow, Activity.from_row, PROJECTS_READ)
-
-
-register_table(
-    "Activity",
-    "activities",
-    {
-        "subject_type": Scalar("{t}.subject_type", WORD),
-        "action": Scalar("{t}.action"),
-        "before": JsonText("coalesce(({t}.before)::text, 'null')"),
-        "after": JsonText("coalesce(({t}.after)::text, 'null')"),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
-        "actor": One("User", "{c}.id = {t}.actor_user_id"),
-        "acting_organization": One("Organization", "{c}.id = {t}.actor_organization_id"),
-    },
-)
-ORDER = (Key("created_at", "timestamptz"), Key("id", "uuid"))
-# activity_of: an object's entries, oldest first (row-level security says which).
-ACTIVITY_OF_SUBJECT = Page("Activity", ORDER, join="{c}.subject_id = {t}.id")

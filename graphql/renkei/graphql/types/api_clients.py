@@ -6,35 +6,42 @@ from datetime import datetime
 
 import strawberry
 
+from renkei.graphql.compiled.spec import JsonText, column, computed, table
 from renkei.graphql.relay import to_global_id
 from renkei.identity import models
 
+# sorted(row.scopes): scopes are ASCII words, so byte order ("C") is Python's order.
+SORTED_SCOPES = (
+    "(SELECT coalesce(json_agg(s ORDER BY s COLLATE \"C\"), '[]')::text FROM unnest({t}.scopes) s)"
+)
 
+
+@table(models.ApiClient)
 @strawberry.type(
     description="A system of an organization that gets tokens at /oauth/token with its client "
     "id and secret (the client credentials grant)."
 )
 class ApiClient:
     id: strawberry.ID
-    name: str
-    client_id: str = strawberry.field(description="Sent with the secret to /oauth/token.")
-    scopes: list[str] = strawberry.field(description="The most its tokens may carry.")
-    created_at: datetime
-    revoked_at: datetime | None = strawberry.field(
-        description="When it was revoked; a revoked client gets no tokens and acts for no one."
-    )
-    last_used_at: datetime | None = strawberry.field(description="When it last got a token.")
     row: strawberry.Private[models.ApiClient]
+    name: str = column(models.ApiClient.name)
+    client_id: str = column(
+        models.ApiClient.client_id, description="Sent with the secret to /oauth/token."
+    )
+    scopes: list[str] = computed(
+        JsonText(SORTED_SCOPES),
+        lambda row: sorted(row.scopes),
+        description="The most its tokens may carry.",
+    )
+    created_at: datetime = column(models.ApiClient.created_at)
+    revoked_at: datetime | None = column(
+        models.ApiClient.revoked_at,
+        description="When it was revoked; a revoked client gets no tokens and acts for no one.",
+    )
+    last_used_at: datetime | None = column(
+        models.ApiClient.last_used_at, description="When it last got a token."
+    )
 
     @classmethod
     def from_row(cls, row: models.ApiClient) -> ApiClient:
-        return cls(
-            id=to_global_id("ApiClient", row.id),
-            name=row.name,
-            client_id=row.client_id,
-            scopes=sorted(row.scopes),
-            created_at=row.created_at,
-            revoked_at=row.revoked_at,
-            last_used_at=row.last_used_at,
-            row=row,
-        )
+        return cls(id=to_global_id("ApiClient", row.id), row=row)

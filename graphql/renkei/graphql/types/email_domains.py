@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from renkei.email_domains import models
+from renkei.graphql.compiled.spec import Inline, Scalar, column, computed, table
 from renkei.graphql.relay import to_global_id
 
 DomainClaimStatus = strawberry.enum(
@@ -19,42 +20,44 @@ DomainVerificationMethod = strawberry.enum(
 )
 
 
+@table(models.DomainClaim)
 @strawberry.type(description="The DNS record that proves a domain: publish it, then check it.")
 class DomainChallenge:
-    record_name: str = strawberry.field(description="e.g. _renkei-challenge.pref-fukuoka.example")
-    record_type: str = strawberry.field(description="Always TXT.")
-    value: str = strawberry.field(description="The TXT record's exact value.")
+    row: strawberry.Private[models.DomainClaim]
+    record_name: str = computed(
+        Scalar(f"'{models.CHALLENGE_LABEL}.' || {{t}}.domain"),
+        lambda row: row.record_name,
+        description="e.g. _renkei-challenge.pref-fukuoka.example",
+    )
+    record_type: str = computed(Scalar("'TXT'::text"), lambda row: "TXT", description="Always TXT.")
+    value: str = column(models.DomainClaim.token, description="The TXT record's exact value.")
 
 
+@table(models.DomainClaim)
 @strawberry.type(
     description="An organization's claim to an email domain. Its identity providers vouch for "
     "addresses there only once it is VERIFIED (by the DNS challenge or a platform operator)."
 )
 class DomainClaim:
     id: strawberry.ID
-    domain: str
-    status: DomainClaimStatus  # type: ignore[valid-type]
-    challenge: DomainChallenge
-    verification_method: DomainVerificationMethod | None  # type: ignore[valid-type]
-    verified_at: datetime | None
-    last_checked_at: datetime | None
-    last_check_error: str | None = strawberry.field(
-        description="What the last DNS check found instead of the challenge."
+    row: strawberry.Private[models.DomainClaim]
+    domain: str = column(models.DomainClaim.domain)
+    status: DomainClaimStatus = column(models.DomainClaim.status)  # type: ignore[valid-type]
+
+    challenge: DomainChallenge = computed(
+        Inline("DomainChallenge"), lambda row: DomainChallenge(row=row)
     )
-    created_at: datetime
+    verification_method: DomainVerificationMethod | None = column(  # type: ignore[valid-type]
+        models.DomainClaim.verification_method
+    )
+    verified_at: datetime | None = column(models.DomainClaim.verified_at)
+    last_checked_at: datetime | None = column(models.DomainClaim.last_checked_at)
+    last_check_error: str | None = column(
+        models.DomainClaim.last_check_error,
+        description="What the last DNS check found instead of the challenge.",
+    )
+    created_at: datetime = column(models.DomainClaim.created_at)
 
     @classmethod
     def from_row(cls, row: models.DomainClaim) -> DomainClaim:
-        return cls(
-            id=to_global_id("DomainClaim", row.id),
-            domain=row.domain,
-            status=row.status,
-            challenge=DomainChallenge(
-                record_name=row.record_name, record_type="TXT", value=row.token
-            ),
-            verification_method=row.verification_method,
-            verified_at=row.verified_at,
-            last_checked_at=row.last_checked_at,
-            last_check_error=row.last_check_error,
-            created_at=row.created_at,
-        )
+        return cls(id=to_global_id("DomainClaim", row.id), row=row)

@@ -7,17 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from renkei.graphql.compiled.json_sql import (
-    iso_datetime_sql,
-)
 from renkei.graphql.compiled.spec import (
-    NUMBER,
-    WORD,
+    Guarded,
     Key,
+    Many,
     One,
     Page,
-    Scalar,
-    register_table,
+    column,
+    sql,
+    table,
 )
 from renkei.graphql.context import Info
 from renkei.graphql.relay import (
@@ -36,6 +34,11 @@ from renkei.identity.models import AuditEvent as AuditEventRow
 from renkei.identity.models import User as UserRow
 from renkei.organizations import models
 from renkei.tenancy import MembershipRole as MembershipRoleValue
+
+_BY_CREATION = (Key("created_at", "timestamptz"), Key("id", "uuid"))
+# Viewer.manages in SQL: the acting organization, as its owner or admin (migration 0001's
+# renkei_manages, which the policies use too).
+MANAGED = "renkei_manages({t}.id)"
 
 if TYPE_CHECKING:
     from renkei.graphql.types.email_domains import DomainClaim
@@ -58,22 +61,21 @@ OrganizationVerification = strawberry.enum(
 )
 
 
+@table(UserRow)
 @strawberry.type(description="A person who signs in.")
 class User(Node):
-    email: str
-    display_name: str
     row: strawberry.Private[UserRow]
+    email: str = column(UserRow.email)
+    display_name: str = column(UserRow.display_name)
 
     @classmethod
     def from_row(cls, row: UserRow) -> User:
-        return cls(
-            id=to_global_id("User", row.id),
-            email=row.email,
-            display_name=row.display_name,
-            row=row,
-        )
+        return cls(id=to_global_id("User", row.id), row=row)
 
-    @strawberry.field(description="The organizations this user belongs to, as far as you may see.")
+    @strawberry.field(
+        description="The organizations this user belongs to, as far as you may see.",
+        metadata=sql(Page("Membership", _BY_CREATION, join="{c}.user_id = {t}.id")),
+    )
     async def memberships(
         self,
         info: Info,
@@ -87,47 +89,45 @@ class User(Node):
         return to_connection(page, Membership.from_row)
 
 
+@table(models.Organization)
 @strawberry.type(description="An organization: the tenant of Renkei.")
 class Organization(Node):
-    slug: str
-    name: str
-    kind: OrganizationKind  # type: ignore[valid-type]
-    corporate_number: str | None = strawberry.field(description="法人番号: 13 digits.")
-    local_government_code: str | None = strawberry.field(
-        description="全国地方公共団体コード: 6 digits, for prefectures and municipalities."
-    )
-    verification: OrganizationVerification = strawberry.field(  # type: ignore[valid-type]
-        description="Whether a platform operator (or an unclaimed code) vouches for it."
-    )
-    created_at: datetime
-    require_own_provider: bool = strawberry.field(
-        description="Whether members must sign in through this organization's own identity "
-        "provider to act for it."
-    )
     row: strawberry.Private[models.Organization]
+    slug: str = column(models.Organization.slug)
+    name: str = column(models.Organization.name)
+    kind: OrganizationKind = column(models.Organization.kind)  # type: ignore[valid-type]
+    corporate_number: str | None = column(
+        models.Organization.corporate_number, description="法人番号: 13 digits."
+    )
+    local_government_code: str | None = column(
+        models.Organization.local_government_code,
+        description="全国地方公共団体コード: 6 digits, for prefectures and municipalities.",
+    )
+    verification: OrganizationVerification = column(  # type: ignore[valid-type]
+        models.Organization.verification,
+        description="Whether a platform operator (or an unclaimed code) vouches for it.",
+    )
+    created_at: datetime = column(models.Organization.created_at)
+    require_own_provider: bool = column(
+        models.Organization.require_own_provider,
+        description="Whether members must sign in through this organization's own identity "
+        "provider to act for it.",
+    )
 
     @classmethod
     def from_row(cls, row: models.Organization) -> Organization:
-        return cls(
-            id=to_global_id("Organization", row.id),
-            slug=row.slug,
-            name=row.name,
-            kind=row.kind,
-            corporate_number=row.corporate_number,
-            local_government_code=row.local_government_code,
-            verification=row.verification,
-            created_at=row.created_at,
-            require_own_provider=row.require_own_provider,
-            row=row,
-        )
+        return cls(id=to_global_id("Organization", row.id), row=row)
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(One("Prefecture", "{c}.code = {t}.home_prefecture_code")))
     def home_prefecture(self) -> Prefecture:
         prefecture = Prefecture.by_code(self.row.home_prefecture_code)
         assert prefecture is not None
         return prefecture
 
-    @strawberry.field(description="Members; visible to the members of this organization.")
+    @strawberry.field(
+        description="Members; visible to the members of this organization.",
+        metadata=sql(Page("Membership", _BY_CREATION, join="{c}.organization_id = {t}.id")),
+    )
     async def members(
         self,
         info: Info,
@@ -140,7 +140,20 @@ class Organization(Node):
         page = await info.context.loaders.organization_members.load((self.row.id, args))
         return to_connection(page, Membership.from_row)
 
-    @strawberry.field(description="Pending invitations; null unless you manage this organization.")
+    @strawberry.field(
+        description="Pending invitations; null unless you manage this organization.",
+        metadata=sql(
+            Guarded(
+                MANAGED,
+                Page(
+                    "Invitation",
+                    _BY_CREATION,
+                    join="{c}.organization_id = {t}.id",
+                    where="{t}.status = 'PENDING'",
+                ),
+            )
+        ),
+    )
     async def invitations(
         self,
         info: Info,
@@ -158,7 +171,15 @@ class Organization(Node):
     def _managed_by_viewer(self, info: Info) -> bool:
         return info.context.viewer.manages(self.row.id)
 
-    @strawberry.field(description="API clients, revoked ones too; null unless you manage it.")
+    @strawberry.field(
+        description="API clients, revoked ones too; null unless you manage it.",
+        metadata=sql(
+            Guarded(
+                MANAGED,
+                Many("ApiClient", "{c}.organization_id = {t}.id", "{c}.created_at, {c}.id"),
+            )
+        ),
+    )
     async def api_clients(self, info: Info) -> list[ApiClient] | None:
         if not self._managed_by_viewer(info):
             return None
@@ -168,7 +189,15 @@ class Organization(Node):
         )
         return [ApiClient.from_row(row) for row in rows]
 
-    @strawberry.field(description="Its own OpenID providers; null unless you manage it.")
+    @strawberry.field(
+        description="Its own OpenID providers; null unless you manage it.",
+        metadata=sql(
+            Guarded(
+                MANAGED,
+                Many("IdentityProvider", "{c}.organization_id = {t}.id", "{c}.created_at, {c}.id"),
+            )
+        ),
+    )
     async def identity_providers(
         self, info: Info
     ) -> list[Annotated[IdentityProvider, strawberry.lazy("renkei.graphql.types.identity")]] | None:
@@ -179,13 +208,14 @@ class Organization(Node):
         rows = await info.context.run(
             lambda s: identity.providers_of(s, organization_ids=[self.row.id])
         )
-        public_url = info.context.sign_in.public_url if info.context.sign_in else ""
-        redirect_uri = f"{public_url}/auth/callback/{self.row.slug}"
-        return [IdentityProvider.from_row(row, redirect_uri=redirect_uri) for row in rows]
+        return [IdentityProvider.from_row(row) for row in rows]
 
     @strawberry.field(
         description="Email domains it claims, with each one's status and DNS challenge; null "
-        "unless you manage it."
+        "unless you manage it.",
+        metadata=sql(
+            Guarded(MANAGED, Many("DomainClaim", "{c}.organization_id = {t}.id", "{c}.domain"))
+        ),
     )
     async def domain_claims(
         self, info: Info
@@ -200,7 +230,10 @@ class Organization(Node):
 
     @strawberry.field(
         description="The audit log (sign-ins, refusals, roles, clients), oldest first; "
-        "`last: 20` for the newest. Null unless you manage the organization."
+        "`last: 20` for the newest. Null unless you manage the organization.",
+        metadata=sql(
+            Guarded(MANAGED, Page("AuditEvent", _BY_CREATION, join="{c}.organization_id = {t}.id"))
+        ),
     )
     async def audit_events(
         self,
@@ -223,104 +256,46 @@ class Organization(Node):
                 args=args,
             )
         )
-        page = next(iter(pages.values()), empty_page(args))
-        actors = await info.context.loaders.user.load_many(
-            [r.actor_user_id for r in page.rows if r.actor_user_id]
-        )
-        emails = {a.id: a.email for a in actors if a is not None}
-        return to_connection(
-            page,
-            lambda row: AuditEvent.from_row(row, actor_email=emails.get(row.actor_user_id)),
-        )
+        return to_connection(next(iter(pages.values()), empty_page(args)), AuditEvent.from_row)
 
 
+@table(models.Membership)
 @strawberry.type(description="A user's place in an organization, with a role.")
 class Membership(Node):
-    role: MembershipRole  # type: ignore[valid-type]
-    created_at: datetime
     row: strawberry.Private[models.Membership]
+    role: MembershipRole = column(models.Membership.role)  # type: ignore[valid-type]
+    created_at: datetime = column(models.Membership.created_at)
 
     @classmethod
     def from_row(cls, row: models.Membership) -> Membership:
-        return cls(
-            id=to_global_id("Membership", row.id),
-            role=row.role,
-            created_at=row.created_at,
-            row=row,
-        )
+        return cls(id=to_global_id("Membership", row.id), row=row)
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(One("Organization", "{c}.id = {t}.organization_id")))
     async def organization(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row)
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(One("User", "{c}.id = {t}.user_id")))
     async def user(self, info: Info) -> User | None:
         row = await info.context.loaders.user.load(self.row.user_id)
         return User.from_row(row) if row else None
 
 
+@table(models.Invitation)
 @strawberry.type(description="An invitation to join an organization, answered after sign-in.")
 class Invitation(Node):
-    email: str
-    role: MembershipRole  # type: ignore[valid-type]
-    status: InvitationStatus  # type: ignore[valid-type]
-    expires_at: datetime
-    created_at: datetime
     row: strawberry.Private[models.Invitation]
+    email: str = column(models.Invitation.email)
+    role: MembershipRole = column(models.Invitation.role)  # type: ignore[valid-type]
+    status: InvitationStatus = column(models.Invitation.status)  # type: ignore[valid-type]
+    expires_at: datetime = column(models.Invitation.expires_at)
+    created_at: datetime = column(models.Invitation.created_at)
 
     @classmethod
     def from_row(cls, row: models.Invitation) -> Invitation:
-        return cls(
-            id=to_global_id("Invitation", row.id),
-            email=row.email,
-            role=row.role,
-            status=row.status,
-            expires_at=row.expires_at,
-            created_at=row.created_at,
-            row=row,
-        )
+        return cls(id=to_global_id("Invitation", row.id), row=row)
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(One("Organization", "{c}.id = {t}.organization_id")))
     async def organization(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row)
-
-
-_BY_NAME = (Key("name"), Key("id", "uuid"))
-_BY_CREATION = (Key("created_at", "timestamptz"), Key("id", "uuid"))
-register_table(
-    "Organization",
-    "organizations",
-    {
-        "slug": Scalar("{t}.slug"),
-        "name": Scalar("{t}.name"),
-        "kind": Scalar("{t}.kind", WORD),
-        "corporate_number": Scalar("{t}.corporate_number"),
-        "local_government_code": Scalar("{t}.local_government_code"),
-        "verification": Scalar("{t}.verification", WORD),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
-        "require_own_provider": Scalar("{t}.require_own_provider", NUMBER),
-        "home_prefecture": One("Prefecture", "{c}.code = {t}.home_prefecture_code"),
-        "members": Page("Membership", _BY_CREATION, join="{c}.organization_id = {t}.id"),
-    },
-)
-register_table(
-    "Membership",
-    "memberships",
-    {
-        "role": Scalar("{t}.role", WORD),
-        "created_at": Scalar(iso_datetime_sql("{t}.created_at"), WORD),
-        "organization": One("Organization", "{c}.id = {t}.organization_id"),
-        "user": One("User", "{c}.id = {t}.user_id"),
-    },
-)
-register_table(
-    "User",
-    "users",
-    {
-        "email": Scalar("{t}.email"),
-        "display_name": Scalar("{t}.display_name"),
-        "memberships": Page("Membership", _BY_CREATION, join="{c}.user_id = {t}.id"),
-    },
-)

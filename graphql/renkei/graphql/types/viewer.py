@@ -1,23 +1,59 @@
-"""The signed-in caller, their acting organization and what they may do."""
+"""The signed-in caller, their acting organization and what they may do.
+
+The viewer's row is the user's; who they act for and as what come from the transaction's viewer
+(renkei.tenancy.set_viewer, read by renkei_*() in SQL), as row-level security reads them. The
+token's scopes exist only in Python: the compiled statement takes them as a parameter of each
+request (renkei.graphql.compiled.spec.VIEWER_SCOPES), never from the plan it shares.
+"""
 
 from __future__ import annotations
 
 import strawberry
 
+from renkei.graphql.compiled.spec import (
+    VIEWER_SCOPES,
+    WORD,
+    Inline,
+    JsonText,
+    Many,
+    One,
+    Scalar,
+    sql,
+    table,
+)
 from renkei.graphql.context import Info
 from renkei.graphql.types.organizations import Invitation, MembershipRole, Organization, User
+from renkei.identity.models import User as UserRow
 from renkei.organizations import repository
 
+# The viewer's row: the signed-in user, where row-level security lets them see it.
+VIEWER_ROW = "{t}.id = (SELECT renkei_user_id())"
 
+
+@table(UserRow)
 @strawberry.type(description="You: the user behind the token, acting for one organization.")
 class Viewer:
-    user: User
-    role: MembershipRole | None = strawberry.field(  # type: ignore[valid-type]
-        description="Your role in the acting organization."
-    )
-    scopes: list[str]
+    row: strawberry.Private[UserRow]
 
-    @strawberry.field(description="The organization you act for in this request.")
+    @strawberry.field(metadata=sql(Inline("User")))
+    def user(self) -> User:
+        return User.from_row(self.row)
+
+    @strawberry.field(
+        description="Your role in the acting organization.",
+        metadata=sql(Scalar("(SELECT renkei_role())", WORD)),
+    )
+    def role(self, info: Info) -> MembershipRole | None:  # type: ignore[valid-type]
+        return info.context.viewer.role
+
+    @strawberry.field(metadata=sql(JsonText(f"CAST({VIEWER_SCOPES} AS text)")))
+    def scopes(self, info: Info) -> list[str]:
+        return sorted(info.context.viewer.scopes)
+
+    @strawberry.field(
+        description="The organization you act for in this request.",
+        metadata=sql(One("Organization", "{c}.id = (SELECT renkei_organization_id())")),
+    )
     async def acting_organization(self, info: Info) -> Organization | None:
         organization_id = info.context.viewer.organization_id
         if organization_id is None:
@@ -25,7 +61,16 @@ class Viewer:
         row = await info.context.loaders.organization.load(organization_id)
         return Organization.from_row(row) if row else None
 
-    @strawberry.field(description="Invitations waiting for your answer.")
+    @strawberry.field(
+        description="Invitations waiting for your answer.",
+        metadata=sql(
+            Many(
+                "Invitation",
+                "{c}.email = (SELECT renkei_email()) AND {c}.status = 'PENDING'",
+                "{c}.created_at, {c}.id",
+            )
+        ),
+    )
     async def invitations(self, info: Info) -> list[Invitation]:
         email = info.context.viewer.email or ""
         rows = await info.context.run(lambda s: repository.pending_for_email(s, email))
