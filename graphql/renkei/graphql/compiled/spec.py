@@ -216,13 +216,6 @@ ROOTS: dict[str, RootSpec] = {}
 ROOT_SCOPES: dict[str, str] = {}
 
 
-def register_table(type_name: str, table: str, fields: dict[str, FieldSpec]) -> None:
-    """Say how each field of a type reads its row; `id` defaults to the global id of `id`."""
-    TABLES[type_name] = Table(
-        name=table, fields={"id": JsonText(global_id_sql(type_name, "{t}.id")), **fields}
-    )
-
-
 def register_root(name: str, spec: RootSpec, *, scope: str | None = None) -> None:
     ROOTS[name] = spec
     if scope is not None:

@@ -47,7 +47,17 @@ from renkei.graphql.relay import (
     to_global_id,
 )
 from renkei.graphql.types.activity import ACTIVITY_OF_SUBJECT, Activity, activity_of
-from renkei.graphql.types.kpis_computed import ATTAINMENT
+from renkei.graphql.types.kpis_computed import (
+    ATTAINMENT,
+    KPI_ATTAINMENT_SOURCE,
+    KPI_ATTAINMENT_SQL,
+    KPI_ROLLUP_ENTRY_SOURCE,
+    KPI_ROLLUP_ENTRY_SQL,
+    KPI_ROLLUP_EXCLUSION_SOURCE,
+    KPI_ROLLUP_EXCLUSION_SQL,
+    KPI_ROLLUP_SOURCE,
+    KPI_ROLLUP_SQL,
+)
 from renkei.graphql.types.organizations import Organization
 from renkei.identity.scopes import PROJECTS_READ
 from renkei.kpis import models, repository, service
@@ -95,6 +105,7 @@ class KpiTarget:
         return cls(row=row)
 
 
+@table(KPI_ATTAINMENT_SOURCE)
 @strawberry.type(
     description="How far the latest observation has come from the baseline toward the target, "
     "with the published formula and every input it used."
@@ -102,20 +113,35 @@ class KpiTarget:
 class KpiAttainment:
     percent: float | None = strawberry.field(
         description="Rounded half up to one decimal; not capped at 100. Null when there is no "
-        "percentage (see reason)."
+        "percentage (see reason).",
+        metadata=sql(KPI_ATTAINMENT_SQL["percent"]),
     )
-    achieved: bool = strawberry.field(description="Whether the latest value meets the target.")
-    formula: str
-    baseline: float
-    target: float | None = strawberry.field(description="The target the percent is measured to.")
+    achieved: bool = strawberry.field(
+        description="Whether the latest value meets the target.",
+        metadata=sql(KPI_ATTAINMENT_SQL["achieved"]),
+    )
+    formula: str = strawberry.field(metadata=sql(KPI_ATTAINMENT_SQL["formula"]))
+    baseline: float = strawberry.field(metadata=sql(KPI_ATTAINMENT_SQL["baseline"]))
+    target: float | None = strawberry.field(
+        description="The target the percent is measured to.",
+        metadata=sql(KPI_ATTAINMENT_SQL["target"]),
+    )
     target_fiscal_year: int | None = strawberry.field(
         description="The fiscal year of the latest observation's period end, or the nearest "
-        "later one with a target."
+        "later one with a target.",
+        metadata=sql(KPI_ATTAINMENT_SQL["target_fiscal_year"]),
     )
-    latest_value: float | None
-    latest_period_start: date | None
-    latest_period_end: date | None
-    reason: str | None = strawberry.field(description="Why there is no percent, if there is none.")
+    latest_value: float | None = strawberry.field(metadata=sql(KPI_ATTAINMENT_SQL["latest_value"]))
+    latest_period_start: date | None = strawberry.field(
+        metadata=sql(KPI_ATTAINMENT_SQL["latest_period_start"])
+    )
+    latest_period_end: date | None = strawberry.field(
+        metadata=sql(KPI_ATTAINMENT_SQL["latest_period_end"])
+    )
+    reason: str | None = strawberry.field(
+        description="Why there is no percent, if there is none.",
+        metadata=sql(KPI_ATTAINMENT_SQL["reason"]),
+    )
 
     @classmethod
     def from_result(cls, result: Attainment) -> KpiAttainment:
@@ -301,32 +327,41 @@ class Kpi(Node):
         return await activity_of(info, self.row.id, PageArgs.of(first, after, last, before))
 
 
+@table(KPI_ROLLUP_ENTRY_SOURCE)
 @strawberry.type(description="One KPI of a roll-up, with the attainment it contributed.")
 class KpiRollupEntry:
-    kpi: Kpi
-    attainment: KpiAttainment
+    kpi: Kpi = strawberry.field(metadata=sql(KPI_ROLLUP_ENTRY_SQL["kpi"]))
+    attainment: KpiAttainment = strawberry.field(metadata=sql(KPI_ROLLUP_ENTRY_SQL["attainment"]))
 
 
+@table(KPI_ROLLUP_EXCLUSION_SOURCE)
 @strawberry.type(description="A KPI left out of a roll-up's mean, and why.")
 class KpiRollupExclusion:
-    kpi: Kpi
-    reason: str
-    attainment: KpiAttainment
+    kpi: Kpi = strawberry.field(metadata=sql(KPI_ROLLUP_EXCLUSION_SQL["kpi"]))
+    reason: str = strawberry.field(metadata=sql(KPI_ROLLUP_EXCLUSION_SQL["reason"]))
+    attainment: KpiAttainment = strawberry.field(
+        metadata=sql(KPI_ROLLUP_EXCLUSION_SQL["attainment"])
+    )
 
 
+@table(KPI_ROLLUP_SOURCE)
 @strawberry.type(
     description="A region's KPIs and its projects' that you may see, rolled up by a published "
     "formula: the mean attainment percent, each KPI counted once."
 )
 class KpiRollup:
     percent: float | None = strawberry.field(
-        description="Null when no KPI has an attainment percent."
+        description="Null when no KPI has an attainment percent.",
+        metadata=sql(KPI_ROLLUP_SQL["percent"]),
     )
-    formula: str
-    kpi_count: int
-    achieved_count: int = strawberry.field(description="KPIs whose latest value meets the target.")
-    included: list[KpiRollupEntry]
-    excluded: list[KpiRollupExclusion]
+    formula: str = strawberry.field(metadata=sql(KPI_ROLLUP_SQL["formula"]))
+    kpi_count: int = strawberry.field(metadata=sql(KPI_ROLLUP_SQL["kpi_count"]))
+    achieved_count: int = strawberry.field(
+        description="KPIs whose latest value meets the target.",
+        metadata=sql(KPI_ROLLUP_SQL["achieved_count"]),
+    )
+    included: list[KpiRollupEntry] = strawberry.field(metadata=sql(KPI_ROLLUP_SQL["included"]))
+    excluded: list[KpiRollupExclusion] = strawberry.field(metadata=sql(KPI_ROLLUP_SQL["excluded"]))
 
     @classmethod
     def from_result(cls, result: Rollup[models.Kpi]) -> KpiRollup:

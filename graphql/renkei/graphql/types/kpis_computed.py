@@ -6,6 +6,9 @@ Python's decimal context (28 significant digits, half even: renkei_decimal28, mi
 the percent rounded half up to one decimal, and the same reason texts. Row-level security
 decides which KPIs, targets and observations count, as it does for the resolvers.
 tests/kpis/test_compiled_attainment.py compares both on the edge cases.
+
+Each `<TYPE>_SQL` holds the SQL of the fields of one type of types/kpis.py, declared on each field
+there (`metadata=sql(<TYPE>_SQL[name])`); `<TYPE>_SOURCE` is the row source its `@table` names.
 """
 
 from __future__ import annotations
@@ -14,12 +17,12 @@ from renkei.graphql.compiled.json_sql import iso_date_sql, json_constant
 from renkei.graphql.compiled.spec import (
     NUMBER,
     WORD,
+    FieldSpec,
     Inline,
     JsonText,
     Many,
     One,
     Scalar,
-    register_table,
 )
 from renkei.kpis.attainment import FORMULAS, ROLLUP_FORMULA
 from renkei.kpis.models import KpiDirection
@@ -126,22 +129,19 @@ def _formula(direction: str) -> str:
     )
 
 
-register_table(
-    "KpiAttainment",
-    "kpis",
-    {
-        "percent": Scalar("({t}.a_percent)::float8", NUMBER),
-        "achieved": Scalar("{t}.a_achieved", NUMBER),
-        "formula": JsonText(_formula("{t}.a_direction")),
-        "baseline": Scalar("({t}.a_baseline)::float8", NUMBER),
-        "target": Scalar("({t}.a_target)::float8", NUMBER),
-        "target_fiscal_year": Scalar("{t}.a_target_fiscal_year", NUMBER),
-        "latest_value": Scalar("({t}.a_latest_value)::float8", NUMBER),
-        "latest_period_start": Scalar(iso_date_sql("{t}.a_latest_period_start"), WORD),
-        "latest_period_end": Scalar(iso_date_sql("{t}.a_latest_period_end"), WORD),
-        "reason": Scalar("{t}.a_reason"),
-    },
-)
+KPI_ATTAINMENT_SOURCE = "kpis"
+KPI_ATTAINMENT_SQL: dict[str, FieldSpec] = {
+    "percent": Scalar("({t}.a_percent)::float8", NUMBER),
+    "achieved": Scalar("{t}.a_achieved", NUMBER),
+    "formula": JsonText(_formula("{t}.a_direction")),
+    "baseline": Scalar("({t}.a_baseline)::float8", NUMBER),
+    "target": Scalar("({t}.a_target)::float8", NUMBER),
+    "target_fiscal_year": Scalar("{t}.a_target_fiscal_year", NUMBER),
+    "latest_value": Scalar("({t}.a_latest_value)::float8", NUMBER),
+    "latest_period_start": Scalar(iso_date_sql("{t}.a_latest_period_start"), WORD),
+    "latest_period_end": Scalar(iso_date_sql("{t}.a_latest_period_end"), WORD),
+    "reason": Scalar("{t}.a_reason"),
+}
 
 # Roll-up ------------------------------------------------------------------------------------
 
@@ -181,27 +181,23 @@ def _entries(type_name: str, condition: str) -> Many:
     )
 
 
-register_table(
-    "KpiRollup",
-    "regions",
-    {
-        "percent": Scalar("({t}.mean)::float8", NUMBER),
-        "formula": JsonText(json_constant(ROLLUP_FORMULA)),
-        "kpi_count": Scalar("{t}.kpi_count", NUMBER),
-        "achieved_count": Scalar("{t}.achieved_count", NUMBER),
-        "included": _entries("KpiRollupEntry", "NOT NULL"),
-        "excluded": _entries("KpiRollupExclusion", "NULL"),
-    },
-)
-register_table(
-    "KpiRollupEntry", "kpis", {"kpi": Inline("Kpi"), "attainment": Inline("KpiAttainment")}
-)
-register_table(
-    "KpiRollupExclusion",
-    "kpis",
-    {
-        "kpi": Inline("Kpi"),
-        "reason": Scalar("coalesce({t}.a_reason, '')"),
-        "attainment": Inline("KpiAttainment"),
-    },
-)
+KPI_ROLLUP_SOURCE = "regions"
+KPI_ROLLUP_SQL: dict[str, FieldSpec] = {
+    "percent": Scalar("({t}.mean)::float8", NUMBER),
+    "formula": JsonText(json_constant(ROLLUP_FORMULA)),
+    "kpi_count": Scalar("{t}.kpi_count", NUMBER),
+    "achieved_count": Scalar("{t}.achieved_count", NUMBER),
+    "included": _entries("KpiRollupEntry", "NOT NULL"),
+    "excluded": _entries("KpiRollupExclusion", "NULL"),
+}
+KPI_ROLLUP_ENTRY_SOURCE = "kpis"
+KPI_ROLLUP_ENTRY_SQL: dict[str, FieldSpec] = {
+    "kpi": Inline("Kpi"),
+    "attainment": Inline("KpiAttainment"),
+}
+KPI_ROLLUP_EXCLUSION_SOURCE = "kpis"
+KPI_ROLLUP_EXCLUSION_SQL: dict[str, FieldSpec] = {
+    "kpi": Inline("Kpi"),
+    "reason": Scalar("coalesce({t}.a_reason, '')"),
+    "attainment": Inline("KpiAttainment"),
+}

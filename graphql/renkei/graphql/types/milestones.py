@@ -47,7 +47,21 @@ from renkei.graphql.relay import (
     to_global_id,
 )
 from renkei.graphql.types.activity import ACTIVITY_OF_SUBJECT, Activity, activity_of
-from renkei.graphql.types.milestones_computed import DEPENDENTS, DEPENDS_ON, VARIANCE
+from renkei.graphql.types.milestones_computed import (
+    BASELINE_MILESTONE_SOURCE,
+    BASELINE_MILESTONE_SQL,
+    BASELINE_VARIANCE_SOURCE,
+    BASELINE_VARIANCE_SQL,
+    DEPENDENTS,
+    DEPENDS_ON,
+    MILESTONE_VARIANCE_SOURCE,
+    MILESTONE_VARIANCE_SQL,
+    PROGRESS_INPUT_SOURCE,
+    PROGRESS_INPUT_SQL,
+    PROGRESS_ROLLUP_SOURCE,
+    PROGRESS_ROLLUP_SQL,
+    VARIANCE,
+)
 from renkei.graphql.types.organizations import Organization, User
 from renkei.identity.scopes import PROJECTS_READ
 from renkei.milestones import baselines as baselines_service
@@ -216,35 +230,46 @@ class Milestone(Node):
         return await activity_of(info, self.row.id, PageArgs.of(first, after, last, before))
 
 
+@table(PROGRESS_INPUT_SOURCE)
 @strawberry.type(description="One milestone's part in the progress formula.")
 class ProgressInput:
-    title: str
-    weight: float
-    progress: int = strawberry.field(description="As counted: 100 for a DONE milestone.")
-    status: MilestoneStatus  # type: ignore[valid-type]
-    counted: bool = strawberry.field(description="False for a CANCELLED milestone.")
+    title: str = strawberry.field(metadata=sql(PROGRESS_INPUT_SQL["title"]))
+    weight: float = strawberry.field(metadata=sql(PROGRESS_INPUT_SQL["weight"]))
+    progress: int = strawberry.field(
+        description="As counted: 100 for a DONE milestone.",
+        metadata=sql(PROGRESS_INPUT_SQL["progress"]),
+    )
+    status: MilestoneStatus = strawberry.field(metadata=sql(PROGRESS_INPUT_SQL["status"]))  # type: ignore[valid-type]
+    counted: bool = strawberry.field(
+        description="False for a CANCELLED milestone.", metadata=sql(PROGRESS_INPUT_SQL["counted"])
+    )
     contribution: float | None = strawberry.field(
-        description="weight × progress ÷ Σ(weight), in percentage points (2 decimals)."
+        description="weight × progress ÷ Σ(weight), in percentage points (2 decimals).",
+        metadata=sql(PROGRESS_INPUT_SQL["contribution"]),
     )
     row: strawberry.Private[models.Milestone]
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(PROGRESS_INPUT_SQL["milestone"]))
     def milestone(self) -> Milestone:
         return Milestone.from_row(self.row)
 
 
+@table(PROGRESS_ROLLUP_SOURCE)
 @strawberry.type(
     description="A project's progress by a published formula, with every input shown, so that "
     "anyone can recompute it."
 )
 class ProgressRollup:
     percent: float | None = strawberry.field(
-        description="0 to 100, one decimal; null when no milestone counts (see reason)."
+        description="0 to 100, one decimal; null when no milestone counts (see reason).",
+        metadata=sql(PROGRESS_ROLLUP_SQL["percent"]),
     )
-    formula: str
-    total_weight: float
-    reason: str | None = strawberry.field(description="Why percent is null, when it is.")
-    inputs: list[ProgressInput]
+    formula: str = strawberry.field(metadata=sql(PROGRESS_ROLLUP_SQL["formula"]))
+    total_weight: float = strawberry.field(metadata=sql(PROGRESS_ROLLUP_SQL["total_weight"]))
+    reason: str | None = strawberry.field(
+        description="Why percent is null, when it is.", metadata=sql(PROGRESS_ROLLUP_SQL["reason"])
+    )
+    inputs: list[ProgressInput] = strawberry.field(metadata=sql(PROGRESS_ROLLUP_SQL["inputs"]))
 
     @classmethod
     def of(cls, rollup: progress_service.ProgressRollup) -> ProgressRollup:
@@ -268,15 +293,18 @@ class ProgressRollup:
         )
 
 
+@table(BASELINE_MILESTONE_SOURCE)
 @strawberry.type(description="A milestone as it stood when the baseline was taken.")
 class BaselineMilestone:
-    milestone_id: strawberry.ID
-    title: str
-    starts_on: date | None
-    due_on: date
-    status: MilestoneStatus  # type: ignore[valid-type]
-    progress: int
-    weight: float
+    milestone_id: strawberry.ID = strawberry.field(
+        metadata=sql(BASELINE_MILESTONE_SQL["milestone_id"])
+    )
+    title: str = strawberry.field(metadata=sql(BASELINE_MILESTONE_SQL["title"]))
+    starts_on: date | None = strawberry.field(metadata=sql(BASELINE_MILESTONE_SQL["starts_on"]))
+    due_on: date = strawberry.field(metadata=sql(BASELINE_MILESTONE_SQL["due_on"]))
+    status: MilestoneStatus = strawberry.field(metadata=sql(BASELINE_MILESTONE_SQL["status"]))  # type: ignore[valid-type]
+    progress: int = strawberry.field(metadata=sql(BASELINE_MILESTONE_SQL["progress"]))
+    weight: float = strawberry.field(metadata=sql(BASELINE_MILESTONE_SQL["weight"]))
 
     @classmethod
     def from_row(cls, row: models.BaselineMilestone) -> BaselineMilestone:
@@ -291,29 +319,57 @@ class BaselineMilestone:
         )
 
 
+@table(MILESTONE_VARIANCE_SOURCE)
 @strawberry.type(description="One milestone, baseline against today's plan.")
 class MilestoneVariance:
-    milestone_id: strawberry.ID
-    title: str
-    change: VarianceChange  # type: ignore[valid-type]
-    baseline_due_on: date | None
-    current_due_on: date | None
-    slip_days: int | None = strawberry.field(
-        description="Current due date minus the baseline's, in days: positive is late."
+    milestone_id: strawberry.ID = strawberry.field(
+        metadata=sql(MILESTONE_VARIANCE_SQL["milestone_id"])
     )
-    status_then: MilestoneStatus | None  # type: ignore[valid-type]
-    status_now: MilestoneStatus | None  # type: ignore[valid-type]
+    title: str = strawberry.field(metadata=sql(MILESTONE_VARIANCE_SQL["title"]))
+    change: VarianceChange = strawberry.field(metadata=sql(MILESTONE_VARIANCE_SQL["change"]))  # type: ignore[valid-type]
+    baseline_due_on: date | None = strawberry.field(
+        metadata=sql(MILESTONE_VARIANCE_SQL["baseline_due_on"])
+    )
+    current_due_on: date | None = strawberry.field(
+        metadata=sql(MILESTONE_VARIANCE_SQL["current_due_on"])
+    )
+    slip_days: int | None = strawberry.field(
+        description="Current due date minus the baseline's, in days: positive is late.",
+        metadata=sql(MILESTONE_VARIANCE_SQL["slip_days"]),
+    )
+    status_then: MilestoneStatus | None = strawberry.field(  # type: ignore[valid-type]
+        metadata=sql(MILESTONE_VARIANCE_SQL["status_then"])
+    )
+    status_now: MilestoneStatus | None = strawberry.field(  # type: ignore[valid-type]
+        metadata=sql(MILESTONE_VARIANCE_SQL["status_now"])
+    )
 
 
+@table(BASELINE_VARIANCE_SOURCE)
 @strawberry.type(description="Today's plan against a baseline.")
 class BaselineVariance:
-    compared: int = strawberry.field(description="Milestones in both.")
-    late: int = strawberry.field(description="Compared milestones due later than in the baseline.")
-    added: int = strawberry.field(description="Milestones planned since.")
-    removed: int = strawberry.field(description="Baseline milestones deleted or cancelled since.")
-    max_slip_days: int | None
-    mean_slip_days: float | None = strawberry.field(description="One decimal, rounded half up.")
-    items: list[MilestoneVariance]
+    compared: int = strawberry.field(
+        description="Milestones in both.", metadata=sql(BASELINE_VARIANCE_SQL["compared"])
+    )
+    late: int = strawberry.field(
+        description="Compared milestones due later than in the baseline.",
+        metadata=sql(BASELINE_VARIANCE_SQL["late"]),
+    )
+    added: int = strawberry.field(
+        description="Milestones planned since.", metadata=sql(BASELINE_VARIANCE_SQL["added"])
+    )
+    removed: int = strawberry.field(
+        description="Baseline milestones deleted or cancelled since.",
+        metadata=sql(BASELINE_VARIANCE_SQL["removed"]),
+    )
+    max_slip_days: int | None = strawberry.field(
+        metadata=sql(BASELINE_VARIANCE_SQL["max_slip_days"])
+    )
+    mean_slip_days: float | None = strawberry.field(
+        description="One decimal, rounded half up.",
+        metadata=sql(BASELINE_VARIANCE_SQL["mean_slip_days"]),
+    )
+    items: list[MilestoneVariance] = strawberry.field(metadata=sql(BASELINE_VARIANCE_SQL["items"]))
 
     @classmethod
     def of(cls, variance: baselines_service.Variance) -> BaselineVariance:

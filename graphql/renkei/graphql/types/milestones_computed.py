@@ -4,6 +4,10 @@ Each template is the SQL of a rule of renkei.projects (progress.rollup, dependen
 baselines.compare) and answers exactly what it answers, under the same row-level security:
 the same rows, the same rounding (half up, from exact sums), the same nulls, order and texts.
 tests/milestones/test_compiled_computed.py compares both on the edge cases.
+
+Each `<TYPE>_SQL` holds the SQL of the fields of one type of types/milestones.py, declared on
+each field there (`metadata=sql(<TYPE>_SQL[name])`); `<TYPE>_SOURCE` is the row source its
+`@table` names.
 """
 
 from __future__ import annotations
@@ -16,12 +20,12 @@ from renkei.graphql.compiled.json_sql import (
 from renkei.graphql.compiled.spec import (
     NUMBER,
     WORD,
+    FieldSpec,
     Inline,
     JsonText,
     Many,
     One,
     Scalar,
-    register_table,
 )
 from renkei.milestones import progress
 from renkei.milestones.models import MilestoneStatus
@@ -59,53 +63,45 @@ PROGRESS = One(
         " AS weighted FROM milestones m WHERE m.project_id = {t}.id) {c}"
     ),
 )
-register_table(
-    "ProgressRollup",
-    "milestones",
-    {
-        "percent": Scalar(
-            "CASE WHEN {t}.counted > 0 THEN "
-            + half_up("{t}.weighted", "{t}.total_weight", 1)
-            + " END",
-            NUMBER,
+PROGRESS_ROLLUP_SOURCE = "milestones"
+PROGRESS_ROLLUP_SQL: dict[str, FieldSpec] = {
+    "percent": Scalar(
+        "CASE WHEN {t}.counted > 0 THEN " + half_up("{t}.weighted", "{t}.total_weight", 1) + " END",
+        NUMBER,
+    ),
+    "formula": JsonText(json_constant(progress.FORMULA)),
+    "total_weight": Scalar("({t}.total_weight)::float8", NUMBER),
+    "reason": JsonText(
+        "CASE WHEN {t}.counted > 0 THEN 'null'"
+        f" WHEN {{t}}.milestones > 0 THEN {json_constant(progress.ALL_CANCELLED)}"
+        f" ELSE {json_constant(progress.NO_MILESTONES)} END"
+    ),
+    # Every milestone, in due date order, with the total its contribution divides by.
+    "inputs": Many(
+        "ProgressInput",
+        join="true",
+        order="{c}.due_on, {c}.id",
+        source=(
+            "(SELECT m.*, CAST({t}.total_weight AS numeric) AS rollup_total"
+            " FROM milestones m WHERE m.project_id = {t}.project_id) {c}"
         ),
-        "formula": JsonText(json_constant(progress.FORMULA)),
-        "total_weight": Scalar("({t}.total_weight)::float8", NUMBER),
-        "reason": JsonText(
-            "CASE WHEN {t}.counted > 0 THEN 'null'"
-            f" WHEN {{t}}.milestones > 0 THEN {json_constant(progress.ALL_CANCELLED)}"
-            f" ELSE {json_constant(progress.NO_MILESTONES)} END"
-        ),
-        # Every milestone, in due date order, with the total its contribution divides by.
-        "inputs": Many(
-            "ProgressInput",
-            join="true",
-            order="{c}.due_on, {c}.id",
-            source=(
-                "(SELECT m.*, CAST({t}.total_weight AS numeric) AS rollup_total"
-                " FROM milestones m WHERE m.project_id = {t}.project_id) {c}"
-            ),
-        ),
-    },
-)
-register_table(
-    "ProgressInput",
-    "milestones",
-    {
-        "title": Scalar("{t}.title"),
-        "weight": Scalar("({t}.weight)::float8", NUMBER),
-        "progress": Scalar(_used("{t}"), NUMBER),
-        "status": Scalar("{t}.status", WORD),
-        "counted": Scalar(f"({{t}}.status <> {_CANCELLED})", NUMBER),
-        "contribution": Scalar(
-            f"CASE WHEN {{t}}.rollup_total > 0 AND {{t}}.status <> {_CANCELLED} THEN "
-            + half_up(f"{{t}}.weight * ({_used('{t}')})", "{t}.rollup_total", 2)
-            + " END",
-            NUMBER,
-        ),
-        "milestone": Inline("Milestone"),
-    },
-)
+    ),
+}
+PROGRESS_INPUT_SOURCE = "milestones"
+PROGRESS_INPUT_SQL: dict[str, FieldSpec] = {
+    "title": Scalar("{t}.title"),
+    "weight": Scalar("({t}.weight)::float8", NUMBER),
+    "progress": Scalar(_used("{t}"), NUMBER),
+    "status": Scalar("{t}.status", WORD),
+    "counted": Scalar(f"({{t}}.status <> {_CANCELLED})", NUMBER),
+    "contribution": Scalar(
+        f"CASE WHEN {{t}}.rollup_total > 0 AND {{t}}.status <> {_CANCELLED} THEN "
+        + half_up(f"{{t}}.weight * ({_used('{t}')})", "{t}.rollup_total", 2)
+        + " END",
+        NUMBER,
+    ),
+    "milestone": Inline("Milestone"),
+}
 
 
 # Dependencies --------------------------------------------------------------------------------
@@ -166,56 +162,47 @@ VARIANCE = One(
         f" FROM {_ITEMS.format(b='{t}.id', p='{t}.project_id')} v) {{c}}"
     ),
 )
-register_table(
-    "BaselineMilestone",
-    "baseline_milestones",
-    {
-        "milestone_id": JsonText(global_id_sql("Milestone", "{t}.milestone_id")),
-        "title": Scalar("{t}.title"),
-        "starts_on": Scalar(iso_date_sql("{t}.starts_on"), WORD),
-        "due_on": Scalar(iso_date_sql("{t}.due_on"), WORD),
-        "status": Scalar("{t}.status", WORD),
-        "progress": Scalar("{t}.progress", NUMBER),
-        "weight": Scalar("({t}.weight)::float8", NUMBER),
-    },
-)
-register_table(
-    "BaselineVariance",
-    "baselines",
-    {
-        "compared": Scalar("{t}.compared", NUMBER),
-        "late": Scalar("{t}.late", NUMBER),
-        "added": Scalar("{t}.added", NUMBER),
-        "removed": Scalar("{t}.removed", NUMBER),
-        "max_slip_days": Scalar("{t}.max_slip", NUMBER),
-        "mean_slip_days": Scalar("({t}.mean_slip)::float8", NUMBER),
-        "items": Many(
-            "MilestoneVariance",
-            join="true",
-            order=f"coalesce({_CURRENT_DUE.format(t='{c}')}, {{c}}.due_then), {{c}}.milestone_id",
-            source=_ITEMS.format(b="{t}.baseline_id", p="{t}.project_id") + " {c}",
-        ),
-    },
-)
-register_table(
-    "MilestoneVariance",
-    "baseline_milestones",
-    {
-        "milestone_id": JsonText(global_id_sql("Milestone", "{t}.milestone_id")),
-        "title": Scalar(
-            "CASE WHEN {t}.was_planned THEN coalesce({t}.title_now, {t}.title_then)"
-            " ELSE {t}.title_now END"
-        ),
-        "change": Scalar(
-            f"CASE WHEN {_KEPT} THEN 'KEPT' WHEN {{t}}.was_planned THEN 'REMOVED' ELSE 'ADDED' END",
-            WORD,
-        ),
-        "baseline_due_on": Scalar(
-            iso_date_sql("CASE WHEN {t}.was_planned THEN {t}.due_then END"), WORD
-        ),
-        "current_due_on": Scalar(iso_date_sql(_CURRENT_DUE), WORD),
-        "slip_days": Scalar(_SLIP, NUMBER),
-        "status_then": Scalar("{t}.status_then", WORD),
-        "status_now": Scalar("{t}.status_now", WORD),
-    },
-)
+BASELINE_MILESTONE_SOURCE = "baseline_milestones"
+BASELINE_MILESTONE_SQL: dict[str, FieldSpec] = {
+    "milestone_id": JsonText(global_id_sql("Milestone", "{t}.milestone_id")),
+    "title": Scalar("{t}.title"),
+    "starts_on": Scalar(iso_date_sql("{t}.starts_on"), WORD),
+    "due_on": Scalar(iso_date_sql("{t}.due_on"), WORD),
+    "status": Scalar("{t}.status", WORD),
+    "progress": Scalar("{t}.progress", NUMBER),
+    "weight": Scalar("({t}.weight)::float8", NUMBER),
+}
+BASELINE_VARIANCE_SOURCE = "baselines"
+BASELINE_VARIANCE_SQL: dict[str, FieldSpec] = {
+    "compared": Scalar("{t}.compared", NUMBER),
+    "late": Scalar("{t}.late", NUMBER),
+    "added": Scalar("{t}.added", NUMBER),
+    "removed": Scalar("{t}.removed", NUMBER),
+    "max_slip_days": Scalar("{t}.max_slip", NUMBER),
+    "mean_slip_days": Scalar("({t}.mean_slip)::float8", NUMBER),
+    "items": Many(
+        "MilestoneVariance",
+        join="true",
+        order=f"coalesce({_CURRENT_DUE.format(t='{c}')}, {{c}}.due_then), {{c}}.milestone_id",
+        source=_ITEMS.format(b="{t}.baseline_id", p="{t}.project_id") + " {c}",
+    ),
+}
+MILESTONE_VARIANCE_SOURCE = "baseline_milestones"
+MILESTONE_VARIANCE_SQL: dict[str, FieldSpec] = {
+    "milestone_id": JsonText(global_id_sql("Milestone", "{t}.milestone_id")),
+    "title": Scalar(
+        "CASE WHEN {t}.was_planned THEN coalesce({t}.title_now, {t}.title_then)"
+        " ELSE {t}.title_now END"
+    ),
+    "change": Scalar(
+        f"CASE WHEN {_KEPT} THEN 'KEPT' WHEN {{t}}.was_planned THEN 'REMOVED' ELSE 'ADDED' END",
+        WORD,
+    ),
+    "baseline_due_on": Scalar(
+        iso_date_sql("CASE WHEN {t}.was_planned THEN {t}.due_then END"), WORD
+    ),
+    "current_due_on": Scalar(iso_date_sql(_CURRENT_DUE), WORD),
+    "slip_days": Scalar(_SLIP, NUMBER),
+    "status_then": Scalar("{t}.status_then", WORD),
+    "status_now": Scalar("{t}.status_now", WORD),
+}
