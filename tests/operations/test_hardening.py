@@ -51,7 +51,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _production(sessions: SessionFactory, tokens: TokenService, redis_url: str, **kw: Any) -> Any:
+def _production(
+    sessions: SessionFactory,
+    tokens: TokenService,
+    redis_url: str,
+    compiled_reads: bool = True,
+    **kw: Any,
+) -> Any:
     hardening = Hardening(production=True, **kw)
     return create_app(
         sessions=sessions,
@@ -60,6 +66,7 @@ def _production(sessions: SessionFactory, tokens: TokenService, redis_url: str, 
         development=False,
         sign_in=sign_in_config(),
         hardening=hardening,
+        compiled_reads=compiled_reads,
     )
 
 
@@ -466,7 +473,7 @@ async def test_a_database_that_stops_is_a_503_on_the_direct_path_too(
 # Stands in for a database that dies while a statement runs: the backend ends itself in the
 # middle of the query, after the viewer was set (as the app role, which may end its own backend).
 DIES_MID_QUERY = """
-CREATE OR REPLACE FUNCTION renkei_project_ids() RETURNS SETOF uuid
+CREATE OR REPLACE FUNCTION renkei_participating_project_ids() RETURNS SETOF uuid
 LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = public AS $$
 BEGIN
   PERFORM pg_terminate_backend(pg_backend_pid());
@@ -476,14 +483,14 @@ END $$;
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "compiled"),
     [
-        "{ projects(first: 5) { nodes { name } } }",  # compiled
-        "{ projects(first: 5) { nodes { name progress { percent } } } }",  # resolvers
+        ("{ projects(first: 5) { nodes { name progress { percent } } } }", True),
+        ("{ projects(first: 5) { nodes { name progress { percent } } } }", False),
     ],
 )
 async def test_a_database_that_fails_in_the_middle_of_a_query_is_a_503(
-    committed: CommittedDatabase, tokens, redis_url, query
+    committed: CommittedDatabase, tokens, redis_url, query, compiled
 ):
     # given a member of an organization, and a database that ends the connection mid-query
     user = await create_user(committed.sessions, "midway@a.example")
@@ -504,7 +511,7 @@ async def test_a_database_that_fails_in_the_middle_of_a_query_is_a_503(
     async with owner.begin() as connection:
         await connection.exec_driver_sql(DIES_MID_QUERY)
     await owner.dispose()
-    app = _production(committed.sessions, tokens, redis_url)
+    app = _production(committed.sessions, tokens, redis_url, compiled_reads=compiled)
     # when
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
         response = await _query(http, query, token)
