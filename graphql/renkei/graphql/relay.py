@@ -44,6 +44,18 @@ def parse_global_id(global_id: str) -> tuple[str, str] | None:
     return (type_name, key) if sep and type_name and key else None
 
 
+def row_id(global_id: str, type_name: str) -> uuid.UUID | None:
+    """The row id inside a global id of `type_name`; None for anything else (a lookup by it
+    finds nothing, exactly as for a row you may not see)."""
+    parsed = parse_global_id(global_id)
+    if parsed is None or parsed[0] != type_name:
+        return None
+    try:
+        return uuid.UUID(parsed[1])
+    except ValueError:
+        return None
+
+
 def decode_id(global_id: str, expected_type: str, *, field: str = "id") -> uuid.UUID:
     """The row id of a global id that must name `expected_type`; Invalid otherwise."""
     parsed = parse_global_id(global_id)

@@ -42,7 +42,7 @@ from renkei.graphql.relay import (
     decode_id,
     empty_page,
     fetch_pages,
-    parse_global_id,
+    row_id,
     to_connection,
     to_global_id,
 )
@@ -403,24 +403,14 @@ async def region_kpi_rollup(info: Info, region_id: uuid.UUID) -> KpiRollup:
     return KpiRollup.from_result(result)
 
 
-def _row_id(global_id: str, type_name: str) -> uuid.UUID | None:
-    parsed = parse_global_id(global_id)
-    if parsed is None or parsed[0] != type_name:
-        return None
-    try:
-        return uuid.UUID(parsed[1])
-    except ValueError:
-        return None
-
-
 @strawberry.type
 class KpiQueries:
     @strawberry.field(description="A KPI by global id.", extensions=requires(PROJECTS_READ))
     async def kpi(self, info: Info, id: strawberry.ID) -> Kpi | None:
-        row_id = _row_id(id, "Kpi")
-        if row_id is None:
+        key = row_id(id, "Kpi")
+        if key is None:
             return None
-        row = await info.context.loaders.kpi.load(row_id)
+        row = await info.context.loaders.kpi.load(key)
         return Kpi.from_row(row) if row else None
 
     @strawberry.field(

@@ -42,7 +42,7 @@ from renkei.graphql.relay import (
     PageArgs,
     empty_page,
     fetch_pages,
-    parse_global_id,
+    row_id,
     to_connection,
     to_global_id,
 )
@@ -477,24 +477,13 @@ async def project_baselines(info: Info, project_id: uuid.UUID) -> list[Baseline]
     return [Baseline.from_row(r) for r in rows]
 
 
-def _row_id(global_id: strawberry.ID, type_name: str) -> uuid.UUID | None:
-    """The row id of a global id of `type_name`; None for anything else."""
-    parsed = parse_global_id(global_id)
-    if parsed is None or parsed[0] != type_name:
-        return None
-    try:
-        return uuid.UUID(parsed[1])
-    except ValueError:
-        return None
-
-
 def portfolio(args: dict[str, Any]) -> Select[models.Milestone] | None:
     """The repository's portfolio for the `milestones` arguments (snake_case): the resolver's
     and the compiled page's one row source. None when an id is another type's, or none at all:
     nothing of yours matches it."""
     region_id, project_id = args.get("region_id"), args.get("project_id")
-    region = _row_id(region_id, "Region") if region_id is not None else None
-    project = _row_id(project_id, "Project") if project_id is not None else None
+    region = row_id(region_id, "Region") if region_id is not None else None
+    project = row_id(project_id, "Project") if project_id is not None else None
     if (region_id is not None and region is None) or (project_id is not None and project is None):
         return None
     return repository.milestones(
@@ -557,10 +546,10 @@ class MilestoneQueries:
         extensions=requires(PROJECTS_READ),
     )
     async def milestone(self, info: Info, id: strawberry.ID) -> Milestone | None:
-        row_id = _row_id(id, "Milestone")
-        if row_id is None:
+        key = row_id(id, "Milestone")
+        if key is None:
             return None
-        row = await info.context.loaders.milestone.load(row_id)
+        row = await info.context.loaders.milestone.load(key)
         return Milestone.from_row(row) if row else None
 
 

@@ -28,7 +28,7 @@ from renkei.graphql.relay import (
     PageArgs,
     empty_page,
     fetch_pages,
-    parse_global_id,
+    row_id,
     to_connection,
 )
 from renkei.graphql.types.talent import (
@@ -84,23 +84,13 @@ async def _own_profile(
     return None if own is None else await repository.profile(session, own.id)
 
 
-def _row_id(global_id: str, type_name: str) -> uuid.UUID | None:
-    parsed = parse_global_id(global_id)
-    if parsed is None or parsed[0] != type_name:
-        return None
-    try:
-        return uuid.UUID(parsed[1])
-    except ValueError:
-        return None
-
-
 def need_list(args: dict[str, Any]) -> Select[models.TalentNeed] | None:
     """The repository's needs for the `talentNeeds` arguments: the resolver's and the compiled
     page's one row source. None when nothing can match: a skill the taxonomy does not know, or
     the id of something other than an organization."""
     skill, organization = args.get("skill"), args.get("organization_id")
     slug = None if skill is None else skill_slug(skill)
-    firm = None if organization is None else _row_id(organization, "Organization")
+    firm = None if organization is None else row_id(organization, "Organization")
     if (skill is not None and slug is None) or (organization is not None and firm is None):
         return None
     status = args.get("status")
@@ -165,10 +155,10 @@ class TalentQueries:
 
     @strawberry.field(extensions=requires(TALENT_READ))
     async def talent_need(self, info: Info, id: strawberry.ID) -> TalentNeed | None:
-        row_id = _row_id(id, "TalentNeed")
-        if row_id is None:
+        key = row_id(id, "TalentNeed")
+        if key is None:
             return None
-        row = await info.context.loaders.talent_need.load(row_id)
+        row = await info.context.loaders.talent_need.load(key)
         return TalentNeed.from_row(row) if row else None
 
     @strawberry.field(
@@ -231,10 +221,10 @@ class TalentQueries:
 
     @strawberry.field(extensions=requires(TALENT_READ))
     async def match(self, info: Info, id: strawberry.ID) -> Match | None:
-        row_id = _row_id(id, "Match")
-        if row_id is None:
+        key = row_id(id, "Match")
+        if key is None:
             return None
-        row = await info.context.loaders.match.load(row_id)
+        row = await info.context.loaders.match.load(key)
         return Match.from_row(row) if row else None
 
     @strawberry.field(
