@@ -11,6 +11,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -62,10 +63,15 @@ class Plan:
     # The graphql-core schema that resolves the deferred fields.
     schema: Any = None
 
+    @cached_property
+    def reads_request(self) -> bool:
+        """Whether the SQL reads a request parameter: looked up once, not on every request."""
+        return any(f":{name}" in self.sql for name in REQUEST_PARAMETERS)
+
     def bound(self, scopes: frozenset[str], public_url: str) -> dict[str, Any]:
         """The parameters for one request: the plan's, and what its SQL reads of the request
         (renkei.graphql.compiled.spec.VIEWER_SCOPES), never kept in the shared plan."""
-        if not any(f":{name}" in self.sql for name in REQUEST_PARAMETERS):
+        if not self.reads_request:
             return self.params
         return {
             **self.params,

@@ -36,6 +36,7 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_argument_values
 from sqlalchemy.dialects import postgresql
 
+from renkei.errors import DomainError
 from renkei.graphql.compiled.json_sql import (
     iso_datetime_sql,
     json_array,
@@ -323,9 +324,12 @@ class Compiler:
         table = TABLES[spec.type_name].name
         if spec.source is not None:
             # The repository's own statement, with the arguments its resolver passes it.
-            stmt = spec.source(
-                {k: v for k, v in args.items() if k not in ("first", "after", "last", "before")}
-            )
+            try:
+                stmt = spec.source(
+                    {k: v for k, v in args.items() if k not in ("first", "after", "last", "before")}
+                )
+            except DomainError as error:  # e.g. another type's id: the resolver says so
+                raise NotCompilable(str(error), reason="arguments") from error
             table = f"({self.select_sql(stmt)})" if stmt is not None else table
             if stmt is None:
                 conditions.append("false")
