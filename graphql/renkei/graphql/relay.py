@@ -218,6 +218,21 @@ async def fetch_pages(
     return pages
 
 
+async def root_page(
+    context: Any,
+    stmt: Select[Any] | None,
+    *,
+    order_by: Sequence[InstrumentedAttribute[Any]],
+    args: PageArgs,
+) -> Page[Any]:
+    """One page of a root list, read through the repository's statement in the request's
+    session; `stmt` None: nothing can match (e.g. an id of another type)."""
+    if stmt is None:
+        return empty_page(args)
+    pages = await context.run(lambda s: fetch_pages(s, stmt, order_by=order_by, args=args))
+    return next(iter(pages.values()), empty_page(args))
+
+
 def empty_page(args: PageArgs) -> Page[Any]:
     """A page with no rows: items still lie behind the cursor it was asked from."""
     return Page(

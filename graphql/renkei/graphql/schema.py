@@ -50,9 +50,8 @@ from renkei.graphql.relay import (
     Connection,
     Node,
     PageArgs,
-    empty_page,
-    fetch_pages,
     parse_global_id,
+    root_page,
     to_connection,
 )
 from renkei.graphql.types.activity import Activity
@@ -204,15 +203,10 @@ class Query(RegionQueries, ProjectQueries, MilestoneQueries, KpiQueries, TalentQ
     ) -> Connection[Organization]:
         args = PageArgs.of(first, after, last, before)
         stmt = directory({"kind": kind, "prefecture_code": prefecture_code})
-        pages = await info.context.run(
-            lambda s: fetch_pages(
-                s,
-                stmt,
-                order_by=(OrganizationRow.name, OrganizationRow.id),
-                args=args,
-            )
+        page = await root_page(
+            info.context, stmt, order_by=(OrganizationRow.name, OrganizationRow.id), args=args
         )
-        return to_connection(next(iter(pages.values()), empty_page(args)), Organization.from_row)
+        return to_connection(page, Organization.from_row)
 
     @strawberry.field(description="The 47 prefectures, optionally of one planning bloc.")
     def prefectures(self, planning_bloc: str | None = None) -> list[Prefecture]:

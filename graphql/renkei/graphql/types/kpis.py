@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from renkei.errors import DomainError
 from renkei.graphql.compiled.json_sql import iso_datetime_sql
 from renkei.graphql.compiled.spec import (
     WORD,
@@ -19,7 +18,6 @@ from renkei.graphql.compiled.spec import (
     Key,
     Lookup,
     Many,
-    NotCompilable,
     One,
     Scalar,
     column,
@@ -40,8 +38,7 @@ from renkei.graphql.relay import (
     Node,
     PageArgs,
     decode_id,
-    empty_page,
-    fetch_pages,
+    root_page,
     row_id,
     to_connection,
     to_global_id,
@@ -429,10 +426,10 @@ class KpiQueries:
     ) -> Connection[Kpi]:
         args = PageArgs.of(first, after, last, before)
         stmt = kpi_list({"project_id": project_id, "region_id": region_id})
-        pages = await info.context.run(
-            lambda s: fetch_pages(s, stmt, order_by=(models.Kpi.name, models.Kpi.id), args=args)
+        page = await root_page(
+            info.context, stmt, order_by=(models.Kpi.name, models.Kpi.id), args=args
         )
-        return to_connection(next(iter(pages.values()), empty_page(args)), Kpi.from_row)
+        return to_connection(page, Kpi.from_row)
 
 
 def kpi_list(args: dict[str, Any]) -> Select[models.Kpi]:
@@ -445,13 +442,6 @@ def kpi_list(args: dict[str, Any]) -> Select[models.Kpi]:
     )
 
 
-def _compiled_kpi_list(args: dict[str, Any]) -> Select[models.Kpi]:
-    try:
-        return kpi_list(args)
-    except DomainError as error:  # e.g. another type's id: the resolver says so
-        raise NotCompilable(str(error), reason="arguments") from error
-
-
 register_node("Kpi", models.Kpi, Kpi.from_row, PROJECTS_READ)
 register_node("KpiObservation", models.KpiObservation, KpiObservation.from_row, PROJECTS_READ)
 register_root(
@@ -461,6 +451,6 @@ register_root(
 )
 register_root(
     "kpis",
-    SqlPage("Kpi", (Key("name"), Key("id", "uuid")), source=_compiled_kpi_list),
+    SqlPage("Kpi", (Key("name"), Key("id", "uuid")), source=kpi_list),
     scope=PROJECTS_READ,
 )

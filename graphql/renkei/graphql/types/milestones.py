@@ -40,8 +40,7 @@ from renkei.graphql.relay import (
     Connection,
     Node,
     PageArgs,
-    empty_page,
-    fetch_pages,
+    root_page,
     row_id,
     to_connection,
     to_global_id,
@@ -532,14 +531,10 @@ class MilestoneQueries:
                 "search": search,
             }
         )
-        if stmt is None:
-            return to_connection(empty_page(args), Milestone.from_row)
-        pages = await info.context.run(
-            lambda s: fetch_pages(
-                s, stmt, order_by=(models.Milestone.due_on, models.Milestone.id), args=args
-            )
+        page = await root_page(
+            info.context, stmt, order_by=(models.Milestone.due_on, models.Milestone.id), args=args
         )
-        return to_connection(next(iter(pages.values()), empty_page(args)), Milestone.from_row)
+        return to_connection(page, Milestone.from_row)
 
     @strawberry.field(
         description="A milestone by global id; null if you may not see it.",

@@ -22,8 +22,7 @@ from renkei.graphql.relay import (
     Connection,
     Node,
     PageArgs,
-    empty_page,
-    fetch_pages,
+    root_page,
     to_connection,
     to_global_id,
 )
@@ -248,15 +247,13 @@ class Organization(Node):
         if not self._managed_by_viewer(info):
             return None
         args = PageArgs.of(first, after, last, before)
-        pages = await info.context.run(
-            lambda s: fetch_pages(
-                s,
-                identity.audit_events(self.row.id),
-                order_by=(AuditEventRow.created_at, AuditEventRow.id),
-                args=args,
-            )
+        page = await root_page(
+            info.context,
+            identity.audit_events(self.row.id),
+            order_by=(AuditEventRow.created_at, AuditEventRow.id),
+            args=args,
         )
-        return to_connection(next(iter(pages.values()), empty_page(args)), AuditEvent.from_row)
+        return to_connection(page, AuditEvent.from_row)
 
 
 @table(models.Membership)

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from renkei.errors import DomainError
 from renkei.graphql.compiled.spec import (
     NUMBER,
     Filter,
@@ -18,7 +17,6 @@ from renkei.graphql.compiled.spec import (
     Key,
     Lookup,
     Many,
-    NotCompilable,
     One,
     Page,
     Rows,
@@ -40,9 +38,8 @@ from renkei.graphql.relay import (
     Node,
     PageArgs,
     decode_id,
-    empty_page,
-    fetch_pages,
     parse_global_id,
+    root_page,
     to_connection,
     to_global_id,
 )
@@ -394,13 +391,6 @@ def portfolio(args: dict[str, Any]) -> Select[models.Project]:
     )
 
 
-def _compiled_portfolio(args: dict[str, Any]) -> Select[models.Project]:
-    try:
-        return portfolio(args)
-    except DomainError as error:  # e.g. another type's id: the resolver says so
-        raise NotCompilable(str(error), reason="arguments") from error
-
-
 @strawberry.type
 class ProjectQueries:
     @strawberry.field(description="A project by global id.", extensions=requires(PROJECTS_READ))
@@ -444,12 +434,10 @@ class ProjectQueries:
                 "search": search,
             }
         )
-        pages = await info.context.run(
-            lambda s: fetch_pages(
-                s, stmt, order_by=(models.Project.name, models.Project.id), args=args
-            )
+        page = await root_page(
+            info.context, stmt, order_by=(models.Project.name, models.Project.id), args=args
         )
-        return to_connection(next(iter(pages.values()), empty_page(args)), Project.from_row)
+        return to_connection(page, Project.from_row)
 
     @strawberry.field(
         description="Invitations to projects waiting for your acting organization's answer, "
@@ -480,7 +468,7 @@ register_root(
 )
 register_root(
     "projects",
-    Page("Project", (Key("name"), Key("id", "uuid")), source=_compiled_portfolio),
+    Page("Project", (Key("name"), Key("id", "uuid")), source=portfolio),
     scope=PROJECTS_READ,
 )
 # repository.invitations_of the viewer's acting organization (none without one).

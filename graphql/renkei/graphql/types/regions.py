@@ -40,8 +40,8 @@ from renkei.graphql.relay import (
     Node,
     PageArgs,
     empty_page,
-    fetch_pages,
     parse_global_id,
+    root_page,
     to_connection,
     to_global_id,
 )
@@ -381,12 +381,10 @@ class RegionQueries:
     ) -> Connection[Region]:
         args = PageArgs.of(first, after, last, before)
         stmt = region_list({"prefecture_code": prefecture_code, "search": search})
-        pages = await info.context.run(
-            lambda s: fetch_pages(
-                s, stmt, order_by=(models.Region.name, models.Region.id), args=args
-            )
+        page = await root_page(
+            info.context, stmt, order_by=(models.Region.name, models.Region.id), args=args
         )
-        return to_connection(next(iter(pages.values()), empty_page(args)), Region.from_row)
+        return to_connection(page, Region.from_row)
 
     @strawberry.field(
         description="Invitations to regions waiting for your acting organization's answer.",
@@ -404,15 +402,13 @@ class RegionQueries:
         organization_id = info.context.viewer.organization_id
         if organization_id is None:
             return to_connection(empty_page(args), RegionMember.from_row)
-        pages = await info.context.run(
-            lambda s: fetch_pages(
-                s,
-                repository.invitations_to(organization_id),
-                order_by=(models.RegionMember.created_at, models.RegionMember.id),
-                args=args,
-            )
+        page = await root_page(
+            info.context,
+            repository.invitations_to(organization_id),
+            order_by=(models.RegionMember.created_at, models.RegionMember.id),
+            args=args,
         )
-        return to_connection(next(iter(pages.values()), empty_page(args)), RegionMember.from_row)
+        return to_connection(page, RegionMember.from_row)
 
 
 register_node("Region", models.Region, Region.from_row, PROJECTS_READ)

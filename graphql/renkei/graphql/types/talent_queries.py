@@ -27,7 +27,7 @@ from renkei.graphql.relay import (
     Connection,
     PageArgs,
     empty_page,
-    fetch_pages,
+    root_page,
     row_id,
     to_connection,
 )
@@ -141,17 +141,13 @@ class TalentQueries:
                 "organization_id": organization_id,
             }
         )
-        if stmt is None:
-            return to_connection(empty_page(args), TalentNeed.from_row)
-        pages = await info.context.run(
-            lambda s: fetch_pages(
-                s,
-                stmt,
-                order_by=(models.TalentNeed.created_at, models.TalentNeed.id),
-                args=args,
-            )
+        page = await root_page(
+            info.context,
+            stmt,
+            order_by=(models.TalentNeed.created_at, models.TalentNeed.id),
+            args=args,
         )
-        return to_connection(next(iter(pages.values()), empty_page(args)), TalentNeed.from_row)
+        return to_connection(page, TalentNeed.from_row)
 
     @strawberry.field(extensions=requires(TALENT_READ))
     async def talent_need(self, info: Info, id: strawberry.ID) -> TalentNeed | None:
@@ -212,12 +208,10 @@ class TalentQueries:
             if own is None:
                 return to_connection(empty_page(args), Match.from_row)
             stmt = repository.matches(professional_id=own.id, status=wanted)
-        pages = await info.context.run(
-            lambda s: fetch_pages(
-                s, stmt, order_by=(models.Match.created_at, models.Match.id), args=args
-            )
+        page = await root_page(
+            info.context, stmt, order_by=(models.Match.created_at, models.Match.id), args=args
         )
-        return to_connection(next(iter(pages.values()), empty_page(args)), Match.from_row)
+        return to_connection(page, Match.from_row)
 
     @strawberry.field(extensions=requires(TALENT_READ))
     async def match(self, info: Info, id: strawberry.ID) -> Match | None:
