@@ -5,7 +5,11 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint schema clean
+CATALOGS := platform/renkei/i18n/catalogs
+POT := $(CATALOGS)/renkei.pot
+MO := $(CATALOGS)/ja/LC_MESSAGES/renkei.mo $(CATALOGS)/en/LC_MESSAGES/renkei.mo
+
+.PHONY: run test lint schema clean messages
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -16,10 +20,21 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-run: $(STAMP)  ## serve Renkei on http://127.0.0.1:8000/graphql with embedded servers, seeded
+# The compiled catalogs are built, never committed (pip install builds them too: hatch_build.py).
+%.mo: %.po $(STAMP)
+	$(VENV)/bin/pybabel compile --statistics -i $< -o $@
+
+messages: $(STAMP)  ## extract the words users read, update the ja and en catalogs, compile them
+	$(VENV)/bin/pybabel extract -F platform/renkei/i18n/babel.cfg -k N_ --no-location \
+		--sort-output --no-wrap --project Renkei -o $(POT) platform graphql workers
+	$(VENV)/bin/pybabel update -i $(POT) -d $(CATALOGS) -D renkei --no-fuzzy-matching \
+		--ignore-obsolete --no-wrap
+	$(VENV)/bin/pybabel compile --statistics -d $(CATALOGS) -D renkei
+
+run: $(STAMP) $(MO)  ## serve Renkei on http://127.0.0.1:8000/graphql with embedded servers, seeded
 	$(VENV)/bin/renkei run
 
-test: $(STAMP)  ## run the whole test suite (one worker per core, a test file per worker)
+test: $(STAMP) $(MO)  ## run the whole test suite (one worker per core, a test file per worker)
 	$(VENV)/bin/python -m pytest -n auto --dist loadfile
 
 lint: $(STAMP)

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.errors import Forbidden, Unauthenticated
+from renkei.i18n.messages import N_
 
 
 class MembershipRole(StrEnum):
@@ -26,6 +27,15 @@ class MembershipRole(StrEnum):
     @property
     def manages_members(self) -> bool:
         return self in (MembershipRole.OWNER, MembershipRole.ADMIN)
+
+
+# What people read for each role; translate with _() where shown.
+MEMBERSHIP_ROLES = {
+    MembershipRole.OWNER: N_("owner"),
+    MembershipRole.ADMIN: N_("admin"),
+    MembershipRole.MEMBER: N_("member"),
+    MembershipRole.VIEWER: N_("viewer"),
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,9 @@ class Viewer:
     role: MembershipRole | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
     system: bool = False
+    # The language the user saved, and their organization's default (renkei.i18n.negotiation).
+    locale: str | None = None
+    organization_locale: str | None = None
 
     @classmethod
     def anonymous(cls) -> Viewer:
@@ -63,6 +76,7 @@ class Viewer:
             role=role,
             scopes=self.scopes,
             system=self.system,
+            locale=self.locale,
         )
 
     def has_scope(self, scope: str) -> bool:

@@ -26,6 +26,8 @@ from renkei.graphql.input_guard import RefuseNulInUrl
 from renkei.graphql.oauth import TokenEndpoint
 from renkei.graphql.schema import build_schema
 from renkei.graphql.throttle import SignInLimit, Throttle, Throttling
+from renkei.i18n.messages import activate, current_locale
+from renkei.i18n.negotiation import choose
 from renkei.identity.tokens import TokenService
 
 logger = logging.getLogger("renkei.http")
@@ -54,6 +56,9 @@ class RequestContext:
         usable = incoming.isascii() and incoming.isprintable() and incoming
         rid = incoming[:64] if usable else uuid.uuid4().hex
         token = logs.request_id.set(rid)
+        # The reader's language until the viewer is known (renkei.graphql.http.resolve_viewer).
+        accept_language = dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")
+        activate(choose(accept_language=accept_language))
         status = 500
         started = time.perf_counter()
 
@@ -61,7 +66,12 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", rid.encode()),
+                    (b"content-language", current_locale().encode()),
+                    (b"vary", b"Accept-Language"),
+                ]
             await send(message)
 
         try:

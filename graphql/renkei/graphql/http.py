@@ -49,6 +49,8 @@ from renkei.graphql.hardening import is_outage, without_suggestions
 from renkei.graphql.input_guard import RequestRefused
 from renkei.graphql.limits import document_of
 from renkei.graphql.throttle import Status, Throttle, throttled
+from renkei.i18n.messages import activate
+from renkei.i18n.negotiation import choose
 from renkei.identity import signin
 from renkei.identity.scopes import ALL_SCOPES
 from renkei.identity.service import viewer_for, viewer_from_claims
@@ -231,7 +233,7 @@ async def resolve_viewer(
     token (`check_csrf`); a safe read (GET of an export) need not.
     """
     if claims is not None:
-        return await viewer_from_claims(session, claims), None
+        return read_in_viewers_locale(await viewer_from_claims(session, claims), request), None
     # Without sign-in configured there are no browser sessions, and a cookie means nothing.
     secret = request.cookies.get(SESSION_COOKIE) if sign_in else None
     if secret is None or sign_in is None:
@@ -249,7 +251,19 @@ async def resolve_viewer(
     viewer = await viewer_for(
         session, row.user_id, organization_id=row.organization_id, scopes=ALL_SCOPES
     )
-    return viewer, row.id
+    return read_in_viewers_locale(viewer, request), row.id
+
+
+def read_in_viewers_locale(viewer: Viewer, request: Request) -> Viewer:
+    """From here on the request writes in the viewer's language (renkei.i18n.negotiation)."""
+    activate(
+        choose(
+            preference=viewer.locale,
+            accept_language=request.headers.get("accept-language"),
+            organization_default=viewer.organization_locale,
+        )
+    )
+    return viewer
 
 
 class GraphQLEndpoint:

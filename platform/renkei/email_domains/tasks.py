@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from renkei import audit, outbox
 from renkei.email_domains import repository
 from renkei.email_domains.service import CLAIMED_TOPIC, DOMAIN_CLAIMED_ELSEWHERE
+from renkei.i18n.messages import _
 from renkei.notifications.service import people_to_tell, tell
 from renkei.organizations.models import Organization
 from renkei.tenancy import MembershipRole
@@ -48,11 +49,20 @@ async def domain_claimed(
         outbox_id,
         await people_to_tell(session, told, roles=_TOLD),
         kind=DOMAIN_CLAIMED_ELSEWHERE,
-        subject=f"{claimant.name} claimed the email domain {domain}",
-        body=(
-            f"{claimant.name} ({claimant.slug}) has claimed {domain}, where your organization "
-            "has people. The claim vouches for nobody until it is proved by DNS or approved by "
-            "the platform's operators. If this is unexpected, tell the operators now."
+        text=lambda: (
+            _(
+                "{organization} claimed the email domain {domain}",
+                organization=claimant.name,
+                domain=domain,
+            ),
+            _(
+                "{organization} ({slug}) has claimed {domain}, where your organization has"
+                " people. The claim vouches for nobody until it is proved by DNS or approved by"
+                " the platform's operators. If this is unexpected, tell the operators now.",
+                organization=claimant.name,
+                slug=claimant.slug,
+                domain=domain,
+            ),
         ),
     )
     await session.flush()

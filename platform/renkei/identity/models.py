@@ -33,6 +33,8 @@ class User(IdMixin, TimestampMixin, Base):
     is_service_account: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     # A deactivated user's tokens and sessions stop working at once (e.g. a revoked API client).
     deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The language they chose to read Renkei in (`ja` or `en`); None follows their browser.
+    locale: Mapped[str | None] = mapped_column(String(8))
 
 
 class IdentityProvider(IdMixin, TimestampMixin, Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select, text
@@ -154,16 +155,27 @@ async def provider_domains(
 
 
 _ACT_AS = text(
-    "SELECT email, role, deactivated FROM renkei_act_as(CAST(:user_id AS uuid),"
-    " CAST(:organization_id AS uuid))"
+    "SELECT email, role, deactivated, locale, organization_locale"
+    " FROM renkei_act_as(CAST(:user_id AS uuid), CAST(:organization_id AS uuid))"
 )
 # A token a browser session handed out also asks whether that session lives (migration 0014):
 # one lookup by primary key, in the same statement.
 _ACT_AS_IN_SESSION = text(
-    "SELECT email, role, deactivated, renkei_session_live(CAST(:session_id AS uuid),"
-    " CAST(:user_id AS uuid)) AS live FROM renkei_act_as(CAST(:user_id AS uuid),"
-    " CAST(:organization_id AS uuid))"
+    "SELECT email, role, deactivated, locale, organization_locale,"
+    " renkei_session_live(CAST(:session_id AS uuid), CAST(:user_id AS uuid)) AS live"
+    " FROM renkei_act_as(CAST(:user_id AS uuid), CAST(:organization_id AS uuid))"
 )
+
+
+@dataclass(frozen=True)
+class ActingUser:
+    """Who renkei_act_as found: their address, role, whether deactivated, saved locales."""
+
+    email: str
+    role: MembershipRole | None
+    deactivated: bool
+    locale: str | None
+    organization_locale: str | None
 
 
 class SessionEnded(Exception):
@@ -176,9 +188,9 @@ async def act_as(
     organization_id: uuid.UUID | None,
     *,
     browser_session_id: uuid.UUID | None = None,
-) -> tuple[str, MembershipRole | None, bool] | None:
+) -> ActingUser | None:
     """Set the user (and their role in the organization) as the transaction's viewer, reading
-    them in the same statement (migration 0007): (email, role, deactivated), or None.
+    them in the same statement (migrations 0007, 0019), or None.
     With `browser_session_id`, raise SessionEnded unless that session of the user is live."""
     parameters = {
         "user_id": str(user_id),
@@ -193,4 +205,10 @@ async def act_as(
             raise SessionEnded
     if row is None:
         return None
-    return row.email, MembershipRole(row.role) if row.role else None, row.deactivated
+    return ActingUser(
+        email=row.email,
+        role=MembershipRole(row.role) if row.role else None,
+        deactivated=row.deactivated,
+        locale=row.locale,
+        organization_locale=row.organization_locale,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,12 +60,14 @@ async def viewer_for(
         raise Unauthenticated("the session that issued this token has ended") from exc
     if found is None:
         raise Unauthenticated("the token's user no longer exists")
-    email, role, deactivated = found
-    if deactivated:
+    if found.deactivated:
         raise Unauthenticated("this account is deactivated")
-    viewer = Viewer(user_id=user_id, email=email.lower(), scopes=scopes)
-    if organization_id is not None and role is not None:
-        viewer = viewer.acting_as(organization_id, role)
+    viewer = Viewer(user_id=user_id, email=found.email.lower(), scopes=scopes, locale=found.locale)
+    if organization_id is not None and found.role is not None:
+        viewer = replace(
+            viewer.acting_as(organization_id, found.role),
+            organization_locale=found.organization_locale,
+        )
     return viewer
 
 

@@ -37,6 +37,7 @@ from renkei.db import (
     open_region_key,
     str_enum,
 )
+from renkei.i18n.messages import N_, _
 
 
 class MilestoneStatus(StrEnum):
@@ -45,6 +46,24 @@ class MilestoneStatus(StrEnum):
     AT_RISK = "AT_RISK"
     DONE = "DONE"
     CANCELLED = "CANCELLED"
+
+
+# What people read for each status; translate with _() where shown (status_label).
+MILESTONE_STATUSES = {
+    MilestoneStatus.NOT_STARTED: N_("not started"),
+    MilestoneStatus.IN_PROGRESS: N_("in progress"),
+    MilestoneStatus.AT_RISK: N_("at risk"),
+    MilestoneStatus.DONE: N_("done"),
+    MilestoneStatus.CANCELLED: N_("cancelled"),
+}
+
+
+def status_label(status: str) -> str:
+    """A status as the reader reads it (an unknown code as it is)."""
+    try:
+        return _(MILESTONE_STATUSES[MilestoneStatus(status)])
+    except ValueError:
+        return status
 
 
 # Where the milestones are due: "today" and "overdue" are read in Japan.

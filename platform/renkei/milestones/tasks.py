@@ -10,25 +10,26 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
+from renkei.i18n.formats import format_date
+from renkei.i18n.messages import _, ngettext
 from renkei.milestones import dependencies
 from renkei.milestones import service as milestones
-from renkei.milestones.models import Milestone
-from renkei.notifications.service import people_to_tell, tell
+from renkei.milestones.models import Milestone, status_label
+from renkei.notifications.service import Recipient, people_to_tell, tell
 from renkei.organizations.models import Organization
 from renkei.projects.models import Project
 
 DAILY_REMINDER = "milestone.daily_reminder"
 
 
-async def _owner_and_counterpart(
-    session: AsyncSession, milestone: Milestone
-) -> list[tuple[str, uuid.UUID]]:
+async def _owner_and_counterpart(session: AsyncSession, milestone: Milestone) -> list[Recipient]:
     organizations = [milestone.owner_organization_id]
     if milestone.counterpart_organization_id is not None:
         organizations.append(milestone.counterpart_organization_id)
@@ -48,10 +49,21 @@ async def milestone_status_changed(
         outbox_id,
         await _owner_and_counterpart(session, milestone),
         kind="milestone.status_changed",
-        subject=f"「{milestone.title}」 is now {payload['to']}",
-        body=(
-            f"The milestone 「{milestone.title}」 of {project.name} moved from {payload['from']}"
-            f" to {payload['to']} (due {milestone.due_on.isoformat()})."
+        text=lambda: (
+            _(
+                "「{milestone}」 is now {status}",
+                milestone=milestone.title,
+                status=status_label(payload["to"]),
+            ),
+            _(
+                "The milestone 「{milestone}」 of {project} moved from {before} to {after}"
+                " (due {due}).",
+                milestone=milestone.title,
+                project=project.name,
+                before=status_label(payload["from"]),
+                after=status_label(payload["to"]),
+                due=format_date(milestone.due_on),
+            ),
         ),
     )
 
@@ -69,10 +81,14 @@ async def milestone_at_risk(
         outbox_id,
         await _owner_and_counterpart(session, milestone),
         kind="milestone.at_risk",
-        subject=f"「{milestone.title}」 is at risk",
-        body=(
-            f"The milestone 「{milestone.title}」 of {project.name} is at risk: "
-            f"{milestone.at_risk_reason or 'its owner flagged it'}."
+        text=lambda: (
+            _("「{milestone}」 is at risk", milestone=milestone.title),
+            _(
+                "The milestone 「{milestone}」 of {project} is at risk: {reason}",
+                milestone=milestone.title,
+                project=project.name,
+                reason=milestone.at_risk_reason or _("its owner flagged it."),
+            ),
         ),
     )
 
@@ -107,22 +123,51 @@ async def daily_reminder(
     for owner_id, reminders in by_owner.items():
         overdue = [r for r in reminders if r.overdue]
         soon = [r for r in reminders if not r.overdue]
-        lines = [
-            f"- 「{r.milestone.title}」 due {r.milestone.due_on.isoformat()}"
-            + (f" ({-r.days_left} days overdue)" if r.overdue else f" (in {r.days_left} days)")
-            for r in (*overdue, *soon)
-        ]
         await tell(
             session,
             outbox_id,
             await people_to_tell(session, [owner_id]),
             kind=DAILY_REMINDER,
-            subject=(
-                f"{owners[owner_id].name}: {len(overdue)} overdue, {len(soon)} due by"
-                f" {(on + timedelta(days=milestones.REMINDER_DAYS)).isoformat()}"
-            ),
-            body="\n".join(lines),
+            text=partial(_reminder_text, owners[owner_id].name, overdue, soon, on),
         )
+
+
+def _reminder_text(
+    owner: str,
+    overdue: list[milestones.DueReminder],
+    soon: list[milestones.DueReminder],
+    on: date,
+) -> tuple[str, str]:
+    """The daily reminder of one owner organization, in the current locale."""
+    lines = [
+        "- "
+        + (
+            ngettext(
+                "「{milestone}」 due {due} ({n} day overdue)",
+                "「{milestone}」 due {due} ({n} days overdue)",
+                -r.days_left,
+                milestone=r.milestone.title,
+                due=format_date(r.milestone.due_on),
+            )
+            if r.overdue
+            else ngettext(
+                "「{milestone}」 due {due} (in {n} day)",
+                "「{milestone}」 due {due} (in {n} days)",
+                r.days_left,
+                milestone=r.milestone.title,
+                due=format_date(r.milestone.due_on),
+            )
+        )
+        for r in (*overdue, *soon)
+    ]
+    subject = _(
+        "{organization}: {overdue} overdue, {soon} due by {day}",
+        organization=owner,
+        overdue=len(overdue),
+        soon=len(soon),
+        day=format_date(on + timedelta(days=milestones.REMINDER_DAYS)),
+    )
+    return subject, "\n".join(lines)
 
 
 HANDLERS: dict[str, outbox.Handler] = {

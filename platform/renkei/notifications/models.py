@@ -23,3 +23,5 @@ class Notification(IdMixin, TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
+    # The language the subject and body are written in: the recipient's.
+    locale: Mapped[str | None] = mapped_column(String(8))

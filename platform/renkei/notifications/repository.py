@@ -1,4 +1,4 @@
-"""Every query of the notifications domain: who, in an organization, is told."""
+"""Every query of the notifications domain: who, in an organization, is told, in what language."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.identity.models import User
-from renkei.organizations.models import Membership
+from renkei.organizations.models import Membership, Organization
 from renkei.tenancy import MembershipRole
 
 
@@ -18,11 +18,13 @@ async def member_emails(
     *,
     organization_ids: Sequence[uuid.UUID],
     roles: Sequence[MembershipRole],
-) -> list[tuple[str, uuid.UUID]]:
-    """(email, organization id) of active people with these roles, by email."""
+) -> list[tuple[str, uuid.UUID, str | None, str | None]]:
+    """(email, organization id, user's locale, organization's default locale) of active people
+    with these roles, by email."""
     rows = await session.execute(
-        select(User.email, Membership.organization_id)
+        select(User.email, Membership.organization_id, User.locale, Organization.default_locale)
         .join(Membership, Membership.user_id == User.id)
+        .join(Organization, Organization.id == Membership.organization_id)
         .where(
             Membership.organization_id.in_(organization_ids),
             Membership.role.in_(roles),
@@ -31,4 +33,27 @@ async def member_emails(
         )
         .order_by(User.email)
     )
-    return [(email, organization_id) for email, organization_id in rows]
+    return [(email, org, locale, org_locale) for email, org, locale, org_locale in rows]
+
+
+async def locales_of_address(
+    session: AsyncSession, *, email: str, organization_id: uuid.UUID
+) -> tuple[str | None, str | None]:
+    """The saved locale of the user at an address (if any) and an organization's default."""
+    user_locale = select(User.locale).where(User.email == email.lower()).scalar_subquery()
+    row = (
+        await session.execute(
+            select(user_locale, Organization.default_locale).where(
+                Organization.id == organization_id
+            )
+        )
+    ).one()
+    return row[0], row[1]
+
+
+async def user_email_and_locale(
+    session: AsyncSession, *, user_id: uuid.UUID
+) -> tuple[str, str | None]:
+    """A user's address and saved locale."""
+    row = (await session.execute(select(User.email, User.locale).where(User.id == user_id))).one()
+    return row.email, row.locale

@@ -1,12 +1,21 @@
-"""Recording notifications, idempotently (one per outbox message and recipient), and to whom."""
+"""Recording notifications, idempotently (one per outbox message and recipient), and to whom.
+
+A notification is written in its recipient's language: their saved locale, else their
+organization's default, else Japanese. Handlers pass a function that writes the subject and
+body with `_()`; it is called once per recipient inside `use_locale(recipient.locale)`.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from renkei.i18n.messages import Locale, use_locale
+from renkei.i18n.negotiation import choose
 from renkei.notifications import repository
 from renkei.notifications.models import Notification
 from renkei.tenancy import MembershipRole
@@ -15,28 +24,40 @@ from renkei.tenancy import MembershipRole
 NOTIFIED_ROLES = (MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.MEMBER)
 MANAGERS = (MembershipRole.OWNER, MembershipRole.ADMIN)
 
+# Writes (subject, body) in the current locale (renkei.i18n.messages): called per recipient.
+Text = Callable[[], tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    organization_id: uuid.UUID | None
+    locale: Locale
+
 
 async def record(
     session: AsyncSession,
     *,
     outbox_id: uuid.UUID,
-    recipient_email: str,
-    organization_id: uuid.UUID | None,
+    recipient: Recipient,
     kind: str,
-    subject: str,
-    body: str,
+    text: Text,
 ) -> bool:
-    """Record a notification; False when this message already notified this recipient."""
+    """Record a notification in the recipient's language; False when this message already
+    notified this recipient."""
+    with use_locale(recipient.locale):
+        subject, body = text()
     result = await session.execute(
         insert(Notification)
         .values(
             id=uuid.uuid4(),
             outbox_id=outbox_id,
-            recipient_email=recipient_email,
-            organization_id=organization_id,
+            recipient_email=recipient.email,
+            organization_id=recipient.organization_id,
             kind=kind,
             subject=subject,
             body=body,
+            locale=recipient.locale,
         )
         .on_conflict_do_nothing(index_elements=["outbox_id", "recipient_email"])
     )
@@ -47,34 +68,56 @@ async def people_to_tell(
     session: AsyncSession,
     organization_ids: list[uuid.UUID],
     roles: tuple[MembershipRole, ...] = NOTIFIED_ROLES,
-) -> list[tuple[str, uuid.UUID]]:
-    """(email, organization id) of the people to tell, active accounts only, each once."""
+) -> list[Recipient]:
+    """The people to tell, active accounts only, each once, with their language."""
     rows = await repository.member_emails(session, organization_ids=organization_ids, roles=roles)
-    seen: dict[str, uuid.UUID] = {}
-    for email, organization_id in rows:
-        seen.setdefault(email, organization_id)
-    return list(seen.items())
+    seen: dict[str, Recipient] = {}
+    for email, organization_id, locale, organization_locale in rows:
+        seen.setdefault(
+            email,
+            Recipient(
+                email,
+                organization_id,
+                choose(preference=locale, organization_default=organization_locale),
+            ),
+        )
+    return list(seen.values())
+
+
+async def user_recipient(
+    session: AsyncSession, user_id: uuid.UUID, *, email: str | None = None
+) -> Recipient:
+    """A person told as themselves (a professional), in their saved language, else Japanese;
+    at `email` when given (their contact address), else their account's."""
+    account_email, locale = await repository.user_email_and_locale(session, user_id=user_id)
+    return Recipient(email or account_email, None, choose(preference=locale))
+
+
+async def address_recipient(
+    session: AsyncSession, email: str, *, organization_id: uuid.UUID
+) -> Recipient:
+    """Someone told at an address for an organization (an invitee): in the language of the
+    user of that address if there is one, else the organization's default, else Japanese."""
+    locale, organization_locale = await repository.locales_of_address(
+        session, email=email, organization_id=organization_id
+    )
+    return Recipient(
+        email, organization_id, choose(preference=locale, organization_default=organization_locale)
+    )
 
 
 async def tell(
     session: AsyncSession,
     outbox_id: uuid.UUID,
-    people: list[tuple[str, uuid.UUID]],
+    people: list[Recipient],
     *,
     kind: str,
-    subject: str,
-    body: str,
+    text: Text,
 ) -> int:
     """Record the notification for each person; how many were told for the first time."""
     told = 0
-    for email, organization_id in people:
+    for recipient in people:
         told += await record(
-            session,
-            outbox_id=outbox_id,
-            recipient_email=email,
-            organization_id=organization_id,
-            kind=kind,
-            subject=subject,
-            body=body,
+            session, outbox_id=outbox_id, recipient=recipient, kind=kind, text=text
         )
     return told

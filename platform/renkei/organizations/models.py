@@ -102,6 +102,8 @@ class Organization(IdMixin, TimestampMixin, Base):
         server_default=Verification.UNVERIFIED.value,
     )
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The language its people read when neither they nor their browser chose one (None: ja).
+    default_locale: Mapped[str | None] = mapped_column(String(8))
     # Who verified it: "operator:<email>", "cli:<login>" or "seed".
     verified_by: Mapped[str | None] = mapped_column(String(320))
     home_prefecture_code: Mapped[str] = mapped_column(ForeignKey("prefectures.code"), index=True)

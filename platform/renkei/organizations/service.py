@@ -13,6 +13,8 @@ from renkei import audit, outbox
 from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
 from renkei.geography import codes
 from renkei.geography.data import PREFECTURES_BY_CODE
+from renkei.i18n.formats import JST, format_date
+from renkei.i18n.messages import _
 from renkei.identity.models import User
 from renkei.identity.service import normalize_email
 from renkei.notifications import service as notifications
@@ -25,7 +27,7 @@ from renkei.organizations.models import (
     OrganizationKind,
     Verification,
 )
-from renkei.tenancy import MembershipRole, Viewer, require_manager, set_viewer
+from renkei.tenancy import MEMBERSHIP_ROLES, MembershipRole, Viewer, require_manager, set_viewer
 from renkei.text import clean_name
 
 INVITATION_TTL = timedelta(days=14)
@@ -485,13 +487,18 @@ async def notify_invitee(
     await notifications.record(
         session,
         outbox_id=outbox_id,
-        recipient_email=invitation.email,
-        organization_id=organization.id,
+        recipient=await notifications.address_recipient(
+            session, invitation.email, organization_id=organization.id
+        ),
         kind=INVITATION_CREATED,
-        subject=f"{organization.name} invites you to Renkei",
-        body=(
-            f"{organization.name} invites you to join as {invitation.role.value}. "
-            "Sign in with this address and accept the invitation under viewer.invitations; "
-            f"it expires on {invitation.expires_at:%Y-%m-%d}."
+        text=lambda: (
+            _("{organization} invites you to Renkei", organization=organization.name),
+            _(
+                "{organization} invites you to join as {role}. Sign in with this address and"
+                " accept the invitation under viewer.invitations; it expires on {day}.",
+                organization=organization.name,
+                role=_(MEMBERSHIP_ROLES[invitation.role]),
+                day=format_date(invitation.expires_at.astimezone(JST).date()),
+            ),
         ),
     )

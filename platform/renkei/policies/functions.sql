@@ -4,7 +4,7 @@
 -- The renkei_* functions that policies and the application call.
 
 CREATE OR REPLACE FUNCTION public.renkei_act_as(acting_user uuid, acting_organization uuid)
- RETURNS TABLE(email text, role text, deactivated boolean)
+ RETURNS TABLE(email text, role text, deactivated boolean, locale text, organization_locale text)
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'public'
@@ -13,14 +13,18 @@ DECLARE
   found_email text;
   found_off boolean;
   found_role text;
+  found_locale text;
+  found_organization_locale text;
 BEGIN
-  SELECT u.email, u.deactivated_at IS NOT NULL INTO found_email, found_off
+  SELECT u.email, u.deactivated_at IS NOT NULL, u.locale
+    INTO found_email, found_off, found_locale
     FROM users u WHERE u.id = acting_user;
   IF NOT FOUND THEN
     RETURN;
   END IF;
   IF acting_organization IS NOT NULL THEN
-    SELECT m.role INTO found_role FROM memberships m
+    SELECT m.role, o.default_locale INTO found_role, found_organization_locale
+      FROM memberships m JOIN organizations o ON o.id = m.organization_id
      WHERE m.user_id = acting_user AND m.organization_id = acting_organization;
   END IF;
   -- Transaction-local, as renkei.tenancy.set_viewer writes them; an organization the user
@@ -31,7 +35,8 @@ BEGIN
                      CASE WHEN found_role IS NULL THEN '' ELSE acting_organization::text END, true),
           set_config('renkei.role', coalesce(found_role, ''), true),
           set_config('renkei.system', '', true), set_config('renkei.project_ids', '', true);
-  RETURN QUERY SELECT found_email, found_role, found_off;
+  RETURN QUERY SELECT found_email, found_role, found_off, found_locale,
+    CASE WHEN found_role IS NULL THEN NULL ELSE found_organization_locale END;
 END $function$;
 ALTER FUNCTION public.renkei_act_as(acting_user uuid, acting_organization uuid) OWNER TO renkei_definer;
 REVOKE ALL ON FUNCTION public.renkei_act_as(acting_user uuid, acting_organization uuid) FROM PUBLIC;

@@ -77,6 +77,11 @@ CREATE POLICY memberships_update ON memberships
 -- organizations
 ALTER TABLE organizations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE organizations FORCE ROW LEVEL SECURITY;
+CREATE POLICY organizations_definer ON organizations
+  AS PERMISSIVE
+  FOR SELECT
+  TO renkei_definer
+  USING (true);
 CREATE POLICY organizations_delete ON organizations
   AS PERMISSIVE
   FOR DELETE

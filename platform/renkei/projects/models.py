@@ -33,6 +33,7 @@ from renkei.db import (
     open_region_key,
     str_enum,
 )
+from renkei.i18n.messages import N_
 from renkei.regions.models import ParticipationStatus
 
 
@@ -70,6 +71,16 @@ class ParticipantRole(StrEnum):
     FUNDER = "FUNDER"
     SUPPORTER = "SUPPORTER"
     OBSERVER = "OBSERVER"
+
+
+# What people read for each role; translate with _() where shown.
+PARTICIPANT_ROLES = {
+    ParticipantRole.LEAD: N_("lead organization"),
+    ParticipantRole.PARTNER: N_("partner"),
+    ParticipantRole.FUNDER: N_("funder"),
+    ParticipantRole.SUPPORTER: N_("supporter"),
+    ParticipantRole.OBSERVER: N_("observer"),
+}
 
 
 class FundingKind(StrEnum):

@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
+from renkei.i18n.messages import _
 from renkei.notifications.service import MANAGERS, people_to_tell, tell
-from renkei.projects.models import Project, ProjectParticipant
+from renkei.projects.models import PARTICIPANT_ROLES, Project, ProjectParticipant
 from renkei.projects.service import PROJECT_INVITED
 from renkei.regions.models import ParticipationStatus
 
@@ -31,10 +32,14 @@ async def project_invited(
         outbox_id,
         await people_to_tell(session, [participant.organization_id], MANAGERS),
         kind="project.invited",
-        subject=f"Invitation to the project {project.name}",
-        body=(
-            f"Your organization is invited to {project.name} as {participant.role.value}. "
-            "An owner or admin answers with answerProjectParticipation (see projectInvitations)."
+        text=lambda: (
+            _("Invitation to the project {project}", project=project.name),
+            _(
+                "Your organization is invited to {project} as {role}. An owner or admin answers"
+                " with answerProjectParticipation (see projectInvitations).",
+                project=project.name,
+                role=_(PARTICIPANT_ROLES[participant.role]),
+            ),
         ),
     )
 

@@ -22,12 +22,21 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renkei.db import Base, IdMixin, TimestampMixin, str_enum
+from renkei.i18n.messages import N_
 
 
 class RegionRole(StrEnum):
     SECRETARIAT = "SECRETARIAT"
     MEMBER = "MEMBER"
     SUPPORTER = "SUPPORTER"
+
+
+# What people read for each role; translate with _() where shown.
+MEMBER_ROLES = {
+    RegionRole.SECRETARIAT: N_("secretariat"),
+    RegionRole.MEMBER: N_("member"),
+    RegionRole.SUPPORTER: N_("supporter"),
+}
 
 
 class ParticipationStatus(StrEnum):

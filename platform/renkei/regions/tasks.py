@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
+from renkei.i18n.messages import _
 from renkei.notifications.service import MANAGERS, people_to_tell, tell
-from renkei.regions.models import ParticipationStatus, Region, RegionMember
+from renkei.regions.models import MEMBER_ROLES, ParticipationStatus, Region, RegionMember
 from renkei.regions.service import REGION_INVITED
 
 
@@ -30,10 +31,14 @@ async def region_invited(
         outbox_id,
         await people_to_tell(session, [member.organization_id], MANAGERS),
         kind="region.invited",
-        subject=f"{region.name} invites your organization",
-        body=(
-            f"{region.name} invites your organization to join as {member.role.value}. "
-            "An owner or admin answers with answerRegionInvitation (see regionInvitations)."
+        text=lambda: (
+            _("{region} invites your organization", region=region.name),
+            _(
+                "{region} invites your organization to join as {role}. An owner or admin"
+                " answers with answerRegionInvitation (see regionInvitations).",
+                region=region.name,
+                role=_(MEMBER_ROLES[member.role]),
+            ),
         ),
     )
 

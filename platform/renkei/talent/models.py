@@ -33,6 +33,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renkei.db import Base, IdMixin, TimestampMixin, str_enum
+from renkei.i18n.messages import N_, _
 
 
 class NeedStatus(StrEnum):
@@ -58,6 +59,30 @@ class MatchStatus(StrEnum):
     DECLINED = "DECLINED"
     WITHDRAWN = "WITHDRAWN"
     EXPIRED = "EXPIRED"
+
+
+# What people read for each status; translate with _() where shown (match_status_label).
+MATCH_STATUSES = {
+    MatchStatus.PROPOSED: N_("proposed"),
+    MatchStatus.APPLIED: N_("applied"),
+    MatchStatus.SCOUTED: N_("scouted"),
+    MatchStatus.ACCEPTED: N_("accepted by both sides"),
+    MatchStatus.INTERVIEW: N_("interview (面談)"),
+    MatchStatus.CONTRACTED: N_("contracted"),
+    MatchStatus.ACTIVE: N_("working (稼働中)"),
+    MatchStatus.COMPLETED: N_("completed"),
+    MatchStatus.DECLINED: N_("declined"),
+    MatchStatus.WITHDRAWN: N_("withdrawn"),
+    MatchStatus.EXPIRED: N_("expired"),
+}
+
+
+def match_status_label(status: str) -> str:
+    """A match's status as the reader reads it (an unknown code as it is)."""
+    try:
+        return _(MATCH_STATUSES[MatchStatus(status)])
+    except ValueError:
+        return status
 
 
 class CostKind(StrEnum):

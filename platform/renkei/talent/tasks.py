@@ -13,39 +13,48 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
+from functools import partial
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
-from renkei.identity.models import User
-from renkei.notifications.service import people_to_tell, record, tell
+from renkei.i18n.messages import N_, _, ngettext
+from renkei.notifications.service import Recipient, people_to_tell, record, tell, user_recipient
 from renkei.organizations.models import Organization
 from renkei.talent import lifecycle, proposals, repository
 from renkei.talent import service as talent
 from renkei.talent.lifecycle import Side
-from renkei.talent.models import Match, Professional, TalentNeed
+from renkei.talent.models import Match, Professional, TalentNeed, match_status_label
 from renkei.tenancy import Viewer
 
 NIGHTLY_RECOMPUTE = "talent.nightly_recompute"
 NEW_PROPOSAL = "talent.new_proposal"
 MATCH_STEP_TAKEN = "talent.match_step"
 
-# What a side did, as the other side reads it: "<firm> <verb> 「<need>」".
+# What a side did, as the other side reads it: "<who> ... 「<need>」".
 _STEP_WORDS = {
-    "accept": "accepted the match for",
-    "decline": "declined the match for",
-    "withdraw": "withdrew from the match for",
-    "scheduleInterview": "scheduled the interview (面談) for",
-    "recordContract": "recorded the contract terms for",
-    "confirmContract": "confirmed the contract for",
-    "start": "started the engagement for",
-    "complete": "completed the engagement for",
-    "review": "reviewed the engagement for",
-    "apply": "applied to",
-    "scout": "scouted you for",
+    "accept": N_("{who} accepted the match for 「{need}」"),
+    "decline": N_("{who} declined the match for 「{need}」"),
+    "withdraw": N_("{who} withdrew from the match for 「{need}」"),
+    "scheduleInterview": N_("{who} scheduled the interview (面談) for 「{need}」"),
+    "recordContract": N_("{who} recorded the contract terms for 「{need}」"),
+    "confirmContract": N_("{who} confirmed the contract for 「{need}」"),
+    "start": N_("{who} started the engagement for 「{need}」"),
+    "complete": N_("{who} completed the engagement for 「{need}」"),
+    "review": N_("{who} reviewed the engagement for 「{need}」"),
+    "apply": N_("{who} applied to 「{need}」"),
+    "scout": N_("{who} scouted you for 「{need}」"),
 }
+
+
+def _step_words(step: str, who: str, need: str) -> str:
+    """What a side did, in the reader's locale."""
+    words = _STEP_WORDS.get(step)
+    if words is None:
+        return _("{who} took the step {step} on 「{need}」", who=who, step=step, need=need)
+    return _(words, who=who, need=need)
 
 
 async def _proposed(session: AsyncSession, need_ids: Iterable[uuid.UUID] | None) -> set[uuid.UUID]:
@@ -53,12 +62,11 @@ async def _proposed(session: AsyncSession, need_ids: Iterable[uuid.UUID] | None)
     return await repository.proposed_match_ids(session, need_ids=need_ids)
 
 
-async def _professional_email(session: AsyncSession, professional: Professional) -> str:
-    if professional.contact_email.strip():
-        return professional.contact_email.strip()
-    user = await session.get(User, professional.user_id)
-    assert user is not None
-    return user.email
+async def _professional(session: AsyncSession, professional: Professional) -> Recipient:
+    """The professional, at their contact address (else their account's), in their language."""
+    return await user_recipient(
+        session, professional.user_id, email=professional.contact_email.strip() or None
+    )
 
 
 async def _tell_new_proposals(
@@ -68,36 +76,50 @@ async def _tell_new_proposals(
     if not match_ids:
         return
     rows = await repository.matches_with_parties(session, match_ids=match_ids)
-    by_firm: dict[uuid.UUID, list[str]] = defaultdict(list)
-    by_professional: dict[uuid.UUID, list[str]] = defaultdict(list)
+    by_firm: dict[uuid.UUID, list[tuple[str, str, int | None]]] = defaultdict(list)
+    by_professional: dict[uuid.UUID, list[tuple[str, str]]] = defaultdict(list)
     professionals: dict[uuid.UUID, Professional] = {}
     for match, need, professional, firm in rows:
-        by_firm[firm.id].append(
-            f"- {professional.pseudonym} for 「{need.title}」 (rank {match.rank})"
-        )
-        by_professional[professional.id].append(f"- 「{need.title}」 at {firm.name}")
+        by_firm[firm.id].append((professional.pseudonym, need.title, match.rank))
+        by_professional[professional.id].append((need.title, firm.name))
         professionals[professional.id] = professional
-    for firm_id, lines in by_firm.items():
-        count = len(lines)
+    for firm_id, proposed in by_firm.items():
         await tell(
             session,
             outbox_id,
             await people_to_tell(session, [firm_id]),
             kind=NEW_PROPOSAL,
-            subject=f"{count} new proposal{'s' if count > 1 else ''} for your needs",
-            body="The matching engine proposes:\n" + "\n".join(lines),
+            text=partial(_firm_proposals_text, proposed),
         )
-    for professional_id, lines in by_professional.items():
-        count = len(lines)
+    for professional_id, needs in by_professional.items():
         await record(
             session,
             outbox_id=outbox_id,
-            recipient_email=await _professional_email(session, professionals[professional_id]),
-            organization_id=None,
+            recipient=await _professional(session, professionals[professional_id]),
             kind=NEW_PROPOSAL,
-            subject=f"{count} new proposal{'s' if count > 1 else ''} of side work for you",
-            body="Firms' needs that fit your profile:\n" + "\n".join(lines),
+            text=partial(_professional_proposals_text, needs),
         )
+
+
+def _firm_proposals_text(proposed: list[tuple[str, str, int | None]]) -> tuple[str, str]:
+    lines = [
+        "- " + _("{who} for 「{need}」 (rank {rank})", who=who, need=need, rank=rank)
+        for who, need, rank in proposed
+    ]
+    subject = ngettext(
+        "{n} new proposal for your needs", "{n} new proposals for your needs", len(lines)
+    )
+    return subject, _("The matching engine proposes:") + "\n" + "\n".join(lines)
+
+
+def _professional_proposals_text(needs: list[tuple[str, str]]) -> tuple[str, str]:
+    lines = ["- " + _("「{need}」 at {firm}", need=need, firm=firm) for need, firm in needs]
+    subject = ngettext(
+        "{n} new proposal of side work for you",
+        "{n} new proposals of side work for you",
+        len(lines),
+    )
+    return subject, _("Firms' needs that fit your profile:") + "\n" + "\n".join(lines)
 
 
 async def need_changed(
@@ -157,31 +179,40 @@ async def match_step(session: AsyncSession, outbox_id: uuid.UUID, payload: dict[
     firm = await session.get(Organization, match.organization_id)
     assert need is not None and professional is not None and firm is not None
     step = str(payload["step"])
-    words = _STEP_WORDS.get(step, f"took the step {step} on")
     if Side(payload["by"]) is Side.FIRM:
+
+        def to_professional() -> tuple[str, str]:
+            done = _step_words(step, firm.name, need.title)
+            return done, _(
+                "{done}. The match is now {status}; see it in your matches.",
+                done=done,
+                status=match_status_label(match.status),
+            )
+
         await record(
             session,
             outbox_id=outbox_id,
-            recipient_email=await _professional_email(session, professional),
-            organization_id=None,
+            recipient=await _professional(session, professional),
             kind=MATCH_STEP_TAKEN,
-            subject=f"{firm.name} {words} 「{need.title}」",
-            body=(
-                f"{firm.name} {words} 「{need.title}」. The match is now {match.status}; "
-                "see it in your matches."
-            ),
+            text=to_professional,
         )
     else:
+
+        def to_firm() -> tuple[str, str]:
+            return _step_words(step, professional.pseudonym, need.title), _(
+                "{done}. The match is now {status}; see it in your needs' matches.",
+                done=_step_words(
+                    step, _("The professional {who}", who=professional.pseudonym), need.title
+                ),
+                status=match_status_label(match.status),
+            )
+
         await tell(
             session,
             outbox_id,
             await people_to_tell(session, [firm.id]),
             kind=MATCH_STEP_TAKEN,
-            subject=f"{professional.pseudonym} {words} 「{need.title}」",
-            body=(
-                f"The professional {professional.pseudonym} {words} 「{need.title}」. "
-                f"The match is now {match.status}; see it in your needs' matches."
-            ),
+            text=to_firm,
         )
 
 

@@ -31,7 +31,7 @@ ACT_AS_IN_SESSION = (
     "SELECT email, role, deactivated, renkei_session_live(%s, %s) FROM renkei_act_as(%s, %s)"
 )
 # The plan's `:p0` parameters in psycopg's style; a `%` of the SQL itself is doubled.
-_PARAMETER = re.compile(r"(?<![:\w]):(p\d+|viewer_scopes|public_url)\b")
+_PARAMETER = re.compile(r"(?<![:\w]):(p\d+|viewer_scopes|public_url|locale|t_[0-9a-f]{12})\b")
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,9 @@ def psycopg_sql(plan: Plan) -> str:
 
 
 def may_read(plan: Plan, claims: Claims) -> bool:
-    """Whether the token may read it in one exchange: its scopes, and no field left to resolvers."""
-    return not plan.deferred and plan.scopes <= claims.scopes
+    """Whether the token may read it in one exchange: its scopes, no field left to resolvers,
+    and no words whose language depends on the reader (known only once the viewer is read)."""
+    return not plan.deferred and not plan.localized and plan.scopes <= claims.scopes
 
 
 async def answer(

@@ -32,9 +32,16 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from renkei.graphql.compiled.json_sql import RawJson
-from renkei.graphql.compiled.spec import REQUEST_PARAMETERS, ROOT_SCOPES, NotCompilable
+from renkei.graphql.compiled.spec import (
+    MESSAGES,
+    READER_LOCALE,
+    REQUEST_PARAMETERS,
+    ROOT_SCOPES,
+    NotCompilable,
+)
 from renkei.graphql.compiled.sql import Compiler, Deferred
 from renkei.graphql.context import Context
+from renkei.i18n.messages import current_locale, gettext
 
 logger = logging.getLogger(__name__)
 
@@ -66,17 +73,30 @@ class Plan:
     @cached_property
     def reads_request(self) -> bool:
         """Whether the SQL reads a request parameter: looked up once, not on every request."""
-        return any(f":{name}" in self.sql for name in REQUEST_PARAMETERS)
+        return bool(self.messages) or any(f":{name}" in self.sql for name in REQUEST_PARAMETERS)
+
+    @cached_property
+    def messages(self) -> tuple[str, ...]:
+        """The message parameters its SQL writes words with (spec.message)."""
+        return tuple(name for name in MESSAGES if f":{name}" in self.sql)
+
+    @cached_property
+    def localized(self) -> bool:
+        """Whether its answer depends on the reader's locale."""
+        return bool(self.messages) or READER_LOCALE in self.sql
 
     def bound(self, scopes: frozenset[str], public_url: str) -> dict[str, Any]:
         """The parameters for one request: the plan's, and what its SQL reads of the request
-        (renkei.graphql.compiled.spec.VIEWER_SCOPES), never kept in the shared plan."""
+        (renkei.graphql.compiled.spec.VIEWER_SCOPES), never kept in the shared plan. Words
+        are in the reader's locale (renkei.i18n.messages.current_locale)."""
         if not self.reads_request:
             return self.params
         return {
             **self.params,
             "viewer_scopes": orjson.dumps(sorted(scopes)).decode(),
             "public_url": public_url,
+            "locale": current_locale(),
+            **{name: gettext(MESSAGES[name]) for name in self.messages},
         }
 
     def failed(self, error: Exception) -> GraphQLExecutionResult:

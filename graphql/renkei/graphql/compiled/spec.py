@@ -10,6 +10,7 @@ reason, and a test walks the schema so that no field is left out of both.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Callable
@@ -38,7 +39,22 @@ MARK = "/* renkei:compiled */"
 # viewer is in the transaction (renkei_user_id() ...); these exist only in Python.
 VIEWER_SCOPES = ":viewer_scopes"  # JSON text of the token's scopes, sorted
 PUBLIC_URL = ":public_url"  # where the server is reached (sign-in callbacks)
-REQUEST_PARAMETERS = ("viewer_scopes", "public_url")
+READER_LOCALE = ":locale"  # the reader's locale, `ja` or `en` (renkei.i18n)
+REQUEST_PARAMETERS = ("viewer_scopes", "public_url", "locale")
+
+# Words a statement writes into its answer, by parameter name (`:t_<digest>`): the message
+# (an N_() msgid) is translated into the reader's locale each time the statement runs.
+MESSAGES: dict[str, str] = {}
+
+
+def message(msgid: str) -> str:
+    """A bind parameter holding `msgid` in the reader's locale, for SQL that writes words.
+
+    Mark the msgid with N_() where it is written, so that `make messages` extracts it.
+    """
+    name = "t_" + hashlib.sha1(msgid.encode()).hexdigest()[:12]
+    MESSAGES[name] = msgid
+    return f":{name}"
 
 
 class NotCompilable(Exception):
