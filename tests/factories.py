@@ -115,9 +115,13 @@ async def graphql(
     variables: dict[str, Any] | None = None,
     *,
     token: str | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """POST an operation and return the response body; the HTTP status must be 200."""
+    """POST an operation and return the response body; the HTTP status must be 200.
+    `language` is sent as Accept-Language (none: the reader gets Japanese)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if language:
+        headers["Accept-Language"] = language
     response = await client.post(
         "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
     )

@@ -63,7 +63,7 @@ ACTIVITY = """
 query Activity($ids: [ID!]!) {
   nodes(ids: $ids) {
     ... on Activity {
-      id subjectType action before after createdAt
+      id subjectType action summary before after createdAt
       actor { email } actingOrganization { name }
     }
   }
@@ -235,6 +235,44 @@ async def test_activity_compiled_with_its_actor_and_organization(
     assert first["after"]["name"] == "東海地域連携会議"
     assert first["actor"] == {"email": "owner@gifu.example"}
     assert first["actingOrganization"] == {"name": "岐阜ラボ"}
+    assert first["summary"] == "広域リージョン: 作成"
+
+
+async def test_activity_summaries_are_in_the_readers_language_compiled_or_not(
+    client, resolvers_only, world: World
+) -> None:
+    # given a region's creation and its first change, recorded as activity
+    created = await graphql(
+        client,
+        CREATE_REGION,
+        {
+            "input": {
+                "slug": "hokuriku",
+                "name": "北陸連携会議",
+                "prefectureCodes": ["16", "17", "18"],
+                "declarationText": "北陸の広域連携を宣言する",
+                "declaredOn": "2025-11-01",
+            }
+        },
+        token=world.owner_token,
+    )
+    ids = [a["id"] for a in created["data"]["createRegion"]["region"]["activity"]["nodes"]]
+    query = "query S($ids: [ID!]!) { nodes(ids: $ids) { ... on Activity { summary } } }"
+    # when they are read in Japanese and in English, compiled and through the resolvers
+    answers = {
+        (language, path): (
+            await graphql(http, query, {"ids": ids}, token=world.owner_token, language=language)
+        )["data"]["nodes"][0]["summary"]
+        for language in ("ja", "en")
+        for path, http in (("compiled", client), ("resolvers", resolvers_only))
+    }
+    # then each reader reads their own language, whichever path answered
+    assert answers == {
+        ("ja", "compiled"): "広域リージョン: 作成",
+        ("ja", "resolvers"): "広域リージョン: 作成",
+        ("en", "compiled"): "region: created",
+        ("en", "resolvers"): "region: created",
+    }
 
 
 async def test_a_repeated_viewer_query_in_one_exchange_answers_each_token_its_scopes(

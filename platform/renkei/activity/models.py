@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renkei.db import Base, IdMixin, TimestampMixin, str_enum
+from renkei.i18n.messages import N_, _
 
 
 class SubjectType(StrEnum):
@@ -23,6 +24,51 @@ class SubjectType(StrEnum):
     BASELINE = "BASELINE"
     KPI = "KPI"
     KPI_OBSERVATION = "KPI_OBSERVATION"
+
+
+# What people read of an entry (Activity.summary): "<subject>: <action>", each a label.
+SUBJECTS = {
+    SubjectType.REGION: N_("region"),
+    SubjectType.REGION_MEMBER: N_("region member"),
+    SubjectType.PROJECT: N_("project"),
+    SubjectType.PARTICIPANT: N_("project participant"),
+    SubjectType.FUNDING_SOURCE: N_("funding source"),
+    SubjectType.MILESTONE: N_("milestone"),
+    SubjectType.BASELINE: N_("baseline"),
+    SubjectType.KPI: N_("KPI"),
+    SubjectType.KPI_OBSERVATION: N_("KPI observation"),
+}
+ACTIONS = {
+    "created": N_("created"),
+    "updated": N_("updated"),
+    "removed": N_("removed"),
+    "added": N_("added"),
+    "recorded": N_("recorded"),
+    "corrected": N_("corrected"),
+    "invited": N_("invited"),
+    "accepted": N_("accepted the invitation"),
+    "declined": N_("declined the invitation"),
+    "joined": N_("joined"),
+    "left": N_("left"),
+    "vision_adopted": N_("vision adopted"),
+    "target_set": N_("target set"),
+    "signed_off": N_("signed off"),
+    "flagged_at_risk": N_("flagged at risk"),
+    "dependency_added": N_("dependency added"),
+    "dependency_removed": N_("dependency removed"),
+}
+SUMMARY = N_("{subject}: {action}")
+
+
+def summary(subject_type: str, action: str) -> str:
+    """An entry in the reader's words; an action without a label shows its code."""
+    subject = SUBJECTS.get(subject_type)  # type: ignore[call-overload]
+    words = ACTIONS.get(action)
+    return _(
+        SUMMARY,
+        subject=_(subject) if subject else subject_type,
+        action=_(words) if words else action,
+    )
 
 
 class Activity(IdMixin, TimestampMixin, Base):

@@ -9,9 +9,20 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.scalars import JSON
 
+from renkei.activity.models import ACTIONS, SUBJECTS, SUMMARY, summary
 from renkei.activity.models import Activity as ActivityRow
 from renkei.activity.models import SubjectType as SubjectTypeValue
-from renkei.graphql.compiled.spec import Key, One, Page, column, sql, table
+from renkei.graphql.compiled.spec import (
+    Key,
+    One,
+    Page,
+    Scalar,
+    column,
+    computed,
+    message,
+    sql,
+    table,
+)
 from renkei.graphql.context import Info
 from renkei.graphql.nodes import register_node
 from renkei.graphql.relay import Connection, Node, PageArgs, to_connection, to_global_id
@@ -21,6 +32,19 @@ if TYPE_CHECKING:
     from renkei.graphql.types.organizations import Organization, User
 
 SubjectType = strawberry.enum(SubjectTypeValue, name="ActivitySubjectType")
+
+
+def _label_sql(column: str, labels: dict[str, str]) -> str:
+    """The reader's label of a code, as SQL: the code itself when it has none."""
+    cases = " ".join(f"WHEN '{code}' THEN {message(label)}" for code, label in labels.items())
+    return f"CASE {column} {cases} ELSE {column} END"
+
+
+SUMMARY_SQL = Scalar(
+    f"replace(replace({message(SUMMARY)}, '{{{{subject}}}}',"
+    f" {_label_sql('{t}.subject_type::text', {str(k): v for k, v in SUBJECTS.items()})}),"
+    f" '{{{{action}}}}', {_label_sql('{t}.action', ACTIONS)})"
+)
 
 # The activity of one object, oldest first: a subject's `activity` field declares
 # `metadata=sql(ACTIVITY_OF_SUBJECT)` beside its resolver (activity_of below).
@@ -39,6 +63,11 @@ class Activity(Node):
     )
     after: JSON | None = column(ActivityRow.after, description="The changed fields after, if any.")
     created_at: datetime = column(ActivityRow.created_at)
+    summary: str = computed(
+        SUMMARY_SQL,
+        lambda row: summary(row.subject_type, row.action),
+        description="What happened, in the reader's language: 「マイルストーン: 更新」.",
+    )
 
     @classmethod
     def from_row(cls, row: ActivityRow) -> Activity:
