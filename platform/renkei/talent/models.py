@@ -227,10 +227,13 @@ class Match(IdMixin, TimestampMixin, Base):
     status: Mapped[MatchStatus] = mapped_column(str_enum(MatchStatus, "match_status"))
     score: Mapped[Decimal | None] = mapped_column(Numeric(6, 4))
     rank: Mapped[int | None] = mapped_column(Integer)
-    # The engine's components: [{"component", "weight", "value", "points", "text"}]
+    # The engine's components: [{"component", "side", "label", "value", "weight", "points",
+    # "text"}], label and text as {locale: words} (a plain Japanese string in older rows).
     explanation: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
-    # The explanation as the JSON text compiled reads send, written by a trigger (0017).
-    explanation_text: Mapped[str] = mapped_column(Text, server_default="[]")
+    # The explanation as the JSON text compiled reads send, per locale, written by a trigger
+    # (0017, 0021).
+    explanation_text_ja: Mapped[str] = mapped_column(Text, server_default="[]")
+    explanation_text_en: Mapped[str] = mapped_column(Text, server_default="[]")
     firm_accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     professional_accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     interview_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
