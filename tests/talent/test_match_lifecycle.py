@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from factories import graphql
+from factories import act_as, graphql
 from renkei.db import SessionFactory, unit_of_work
 from renkei.graphql.relay import to_global_id
 from renkei.identity.tokens import TokenService
-from renkei.talent.models import Match, MatchStatus
+from renkei.talent import service
+from renkei.talent.models import Match, MatchStatus, NeedStatus
 from renkei.tenancy import Viewer
 from talent.talent_world import TalentWorld, create_talent_world, proposals_of, recompute
 
@@ -284,7 +285,50 @@ async def test_a_professional_applies_to_an_open_need_and_the_firm_declines(
     # then the firm saw her anonymized profile and declined
     assert match["status"] == "APPLIED"
     assert match["professional"]["pseudonym"].startswith("人材-")
-    assert again["data"]["applyToNeed"]["userErrors"][0]["code"] == "DUPLICATE"
+    assert again["data"]["applyToNeed"]["userErrors"] == [
+        {
+            "field": "needId",
+            "code": "DUPLICATE",
+            "message": "あなたはすでにこの募集とのマッチングがあります（「応募済み」）。",
+        }
+    ]
     assert declined["match"]["status"] == "DECLINED"
     assert declined["match"]["professional"]["pseudonym"] == match["professional"]["pseudonym"]
     assert declined["match"]["contact"] is None
+
+
+async def test_applying_to_a_paused_need_is_refused_in_the_readers_language(
+    client: Any, sessions: SessionFactory, world: TalentWorld
+) -> None:
+    # given Alice was proposed for the need, which the firm then paused
+    await alices_match(sessions, world)
+    firm = await act_as(sessions, world.firm_owner, world.firm)
+    async with unit_of_work(sessions, firm) as session:
+        await service.change_need_status(
+            session, firm, need_id=world.need.id, status=NeedStatus.PAUSED
+        )
+
+    # when Alice applies, reading Japanese, then English
+    variables = {"input": {"needId": to_global_id("TalentNeed", world.need.id)}}
+    japanese = await graphql(client, APPLY, variables, token=world.tokens["alice"])
+    english = await client.post(
+        "/graphql",
+        json={"query": APPLY, "variables": variables},
+        headers={"Authorization": f"Bearer {world.tokens['alice']}", "Accept-Language": "en"},
+    )
+
+    # then she reads why, with the need's status in her words
+    assert japanese["data"]["applyToNeed"]["userErrors"] == [
+        {
+            "field": "needId",
+            "code": "INVALID",
+            "message": "この募集は「一時停止中」のため、応募を受け付けていません。",
+        }
+    ]
+    assert english.json()["data"]["applyToNeed"]["userErrors"] == [
+        {
+            "field": "needId",
+            "code": "INVALID",
+            "message": "This need is paused, not open to applications.",
+        }
+    ]

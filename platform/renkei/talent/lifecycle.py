@@ -23,7 +23,13 @@ from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound
 from renkei.i18n.formats import format_date
 from renkei.i18n.messages import _
 from renkei.talent import repository
-from renkei.talent.models import Match, MatchStatus, NeedStatus, match_status_label
+from renkei.talent.models import (
+    Match,
+    MatchStatus,
+    NeedStatus,
+    match_status_label,
+    need_status_label,
+)
 from renkei.talent.service import (
     WRITERS,
     firm_writers_only,
@@ -354,7 +360,10 @@ async def apply_to_need(session: AsyncSession, viewer: Viewer, *, need_id: uuid.
     need = await get_need(session, need_id, field="needId")
     if need.status is not NeedStatus.OPEN:
         raise Invalid(
-            _("This need is {status}, not open to applications.", status=need.status),
+            _(
+                "This need is {status}, not open to applications.",
+                status=need_status_label(need.status),
+            ),
             field="needId",
         )
     now = datetime.now(UTC)
@@ -398,7 +407,8 @@ async def scout(
     require_firm_writer(viewer, need.organization_id, to="scout for its needs")
     if need.status is not NeedStatus.OPEN:
         raise Invalid(
-            _("This need is {status}: open it to scout.", status=need.status), field="needId"
+            _("This need is {status}: open it to scout.", status=need_status_label(need.status)),
+            field="needId",
         )
     # Row-level security shows a firm only the profiles of professionals proposed to it.
     if await repository.profile(session, professional_id) is None:

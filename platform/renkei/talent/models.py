@@ -44,6 +44,24 @@ class NeedStatus(StrEnum):
     CLOSED = "CLOSED"
 
 
+# What people read for each need status; translate with _() where shown (need_status_label).
+NEED_STATUSES = {
+    NeedStatus.DRAFT: N_("draft"),
+    NeedStatus.OPEN: N_("open"),
+    NeedStatus.PAUSED: N_("paused"),
+    NeedStatus.FILLED: N_("filled"),
+    NeedStatus.CLOSED: N_("closed"),
+}
+
+
+def need_status_label(status: str) -> str:
+    """A need's status as the reader reads it (an unknown code as it is)."""
+    try:
+        return _(NEED_STATUSES[NeedStatus(status)])
+    except ValueError:
+        return status
+
+
 class MatchStatus(StrEnum):
     """The side-job match lifecycle: proposed, applied or scouted; accepted by the other side;
     面談 (interview); 契約 (contract); 稼働 (working); 評価 (reviews) at completion."""
