@@ -10,15 +10,15 @@ from functools import partial
 from typing import Any, NamedTuple
 
 from renkei.geography.data import PREFECTURES_BY_CODE
-from renkei.i18n.formats import format_date, format_yen
+from renkei.i18n.formats import format_date
 from renkei.i18n.messages import (
     DEFAULT_LOCALE,
     LOCALES,
     N_,
     Locale,
-    _,
     current_locale,
     ngettext,
+    translate_in,
     use_locale,
 )
 from renkei.talent.index import BLOC_MASKS, PREFECTURE_INDEX
@@ -40,6 +40,21 @@ TIE_WORDS: dict[TieKind, str] = {
     TieKind.SECOND_HOME: N_("second home (dual residence)"),
     TieKind.FURUSATO_NOZEI: N_("furusato nozei destination"),
 }
+
+
+# Each message in each locale, looked up once: a recompute writes every proposal's words in
+# every locale, and the catalog's own lookup took most of that time.
+_MEMO: dict[Locale, dict[str, str]] = {locale: {} for locale in LOCALES}
+
+
+def _(message: str, /, **params: Any) -> str:
+    """renkei.i18n.messages.gettext, memoized per locale (extracted as `_` all the same)."""
+    locale = current_locale()
+    memo = _MEMO[locale]
+    text = memo.get(message)
+    if text is None:
+        text = memo[message] = translate_in(locale, message)
+    return text.format(**params) if params else text
 
 
 def in_reader_locale(words: object) -> str:
@@ -129,9 +144,16 @@ class Explanation:
         ]
 
 
+_LABELS: dict[Locale, tuple[str, ...]] = {}
+
+
 def _labels(locale: Locale) -> tuple[str, ...]:
-    with use_locale(locale):
-        return tuple(_(c.label) for c in COMPONENTS)
+    """The components' labels in a locale, in COMPONENTS order."""
+    found = _LABELS.get(locale)
+    if found is None:
+        with use_locale(locale):
+            found = _LABELS[locale] = tuple(_(c.label) for c in COMPONENTS)
+    return found
 
 
 def _name(code: str) -> str:
@@ -143,7 +165,7 @@ def _name(code: str) -> str:
 def yen(amount: int) -> str:
     """In Japanese 40万円, 125万円, 1,234円; in English ¥400,000."""
     if current_locale() != "ja":
-        return format_yen(amount)
+        return f"¥{amount:,}"  # renkei.i18n.formats.format_yen, for whole yen
     if amount and amount % 10_000 == 0:
         return f"{amount // 10_000:,}万円"
     return f"{amount:,}円"
