@@ -177,7 +177,11 @@ def _number(key: str) -> Scalar:
 # locale; its fields in the order of explanation_text_<locale> (written by the trigger of
 # migration 0021), read as it is when all are asked.
 @table(ELEMENTS)
-@strawberry.type(description="One component of a match's score, in words.")
+@strawberry.type(
+    description="One component of a match's score, in words: label and text in the reader's "
+    "language (their saved locale, else Accept-Language, else their organization's default, "
+    "else Japanese)."
+)
 class ExplanationComponent:
     row: strawberry.Private[Element]
     component: str = computed(Scalar("{t}.v->>'component'"), lambda c: str(c["component"]))
