@@ -3,8 +3,10 @@ side: a firm reads its needs with their proposals, a professional their own matc
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,10 +15,12 @@ from sqlalchemy import select, text, update
 
 from conftest import StatementCounter
 from factories import graphql
+from renkei import migrations
 from renkei.db import SessionFactory, unit_of_work
 from renkei.graphql.app import create_app
 from renkei.graphql.compiled.spec import MARK
 from renkei.graphql.relay import to_global_id
+from renkei.identity.models import User
 from renkei.identity.tokens import TokenService
 from renkei.talent.models import CostKind, Match, MatchCost, MatchStatus
 from renkei.talent.skills import default_taxonomy
@@ -112,6 +116,24 @@ async def resolvers_only(
         yield http
 
 
+async def _read(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any],
+    token: str,
+    language: str | None,
+) -> dict[str, Any]:
+    if language is None:
+        return await graphql(client, query, variables, token=token)
+    response = await client.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}", "Accept-Language": language},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 async def both(
     client: httpx.AsyncClient,
     resolvers_only: httpx.AsyncClient,
@@ -119,13 +141,15 @@ async def both(
     query: str,
     variables: dict[str, Any],
     token: str,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """The compiled answer, asserted equal to the resolvers' and read in one statement."""
+    """The compiled answer, asserted equal to the resolvers' and read in one statement;
+    `language` is sent as Accept-Language."""
     with counter:
-        compiled = await graphql(client, query, variables, token=token)
+        compiled = await _read(client, query, variables, token, language)
     compiled_statements = sum(MARK in s for s in counter.statements)
     with counter:
-        resolved = await graphql(resolvers_only, query, variables, token=token)
+        resolved = await _read(resolvers_only, query, variables, token, language)
     assert "errors" not in resolved, resolved
     assert compiled == resolved
     assert compiled_statements == 1
@@ -359,3 +383,153 @@ async def test_needs_filters_compile_as_the_repository_reads_them(
     # then both answer the same needs from one statement: by status and a prefecture as typed,
     # by words of the title, and none for an unknown word, another type's id or another firm
     assert found == [["40"], ["21", "21"], ["40", "21", "21"], [], [], []]
+
+
+EXPLAINED = """
+query Explained {
+  matches(first: 50, status: PROPOSED) {
+    nodes { id explanation { component side label value weight points text } }
+  }
+}
+"""
+LABELS_ONLY = """
+query Labels { matches(first: 50, status: PROPOSED) { nodes { explanation { label text } } } }
+"""
+
+
+def _required(data: dict[str, Any]) -> tuple[str, str]:
+    """The label and text of the first proposal's required-skills component."""
+    found = data["matches"]["nodes"][0]["explanation"][0]  # in COMPONENTS order
+    return found["label"], found["text"]
+
+
+async def test_explanations_are_read_in_the_readers_language_compiled_and_resolved(
+    client: httpx.AsyncClient,
+    resolvers_only: httpx.AsyncClient,
+    statement_counter: StatementCounter,
+    world: TalentWorld,
+) -> None:
+    # given the firm's proposals, explained by the engine in both languages
+    token = world.tokens["firm"]
+    for query in (EXPLAINED, LABELS_ONLY):  # the stored JSON text, and the words one by one
+        # when the firm reads them in Japanese (no preference), in English, then Japanese
+        ja = await both(client, resolvers_only, statement_counter, query, {}, token)
+        en = await both(client, resolvers_only, statement_counter, query, {}, token, "en")
+        again = await both(client, resolvers_only, statement_counter, query, {}, token, "ja")
+
+        # then each reads the words of their language, from one cached plan
+        assert ja == again
+        assert _required(ja) == ("必須スキル", "必須スキル 1件中1件が一致（財務）")
+        assert _required(en) == ("Required skills", "1 of 1 required skills match (Finance)")
+        assert len(ja["matches"]["nodes"]) == len(en["matches"]["nodes"]) == 2
+
+
+async def test_a_saved_english_preference_reads_explanations_in_english(
+    client: httpx.AsyncClient,
+    resolvers_only: httpx.AsyncClient,
+    statement_counter: StatementCounter,
+    sessions: SessionFactory,
+    world: TalentWorld,
+) -> None:
+    # given Bob saved English as his language
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        await session.execute(update(User).where(User.id == world.bob.id).values(locale="en"))
+
+    # when he reads his proposal with no Accept-Language, twice (the second read is direct)
+    for _ in range(2):
+        data = await both(
+            client, resolvers_only, statement_counter, EXPLAINED, {}, world.tokens["bob"]
+        )
+
+        # then it is in English
+        assert _required(data) == ("Required skills", "1 of 1 required skills match (Finance)")
+
+
+async def test_explanations_written_before_they_were_bilingual_stay_readable(
+    client: httpx.AsyncClient,
+    resolvers_only: httpx.AsyncClient,
+    statement_counter: StatementCounter,
+    sessions: SessionFactory,
+    world: TalentWorld,
+) -> None:
+    # given a proposal whose explanation was stored in Japanese only (before 0020)
+    old = [
+        {
+            "component": "REQUIRED_SKILLS",
+            "side": "FIRM",
+            "label": "必須スキル",
+            "value": 1.0,
+            "weight": 0.5,
+            "points": 0.5,
+            "text": "必須スキル 1件中1件が一致（財務）",
+        },
+        {"component": "LOCATION", "side": "FIRM", "label": {"ja": "勤務地への近さ"}, "text": ""},
+    ]
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        await session.execute(
+            update(Match).where(Match.status == MatchStatus.PROPOSED).values(explanation=old)
+        )
+
+    # when the firm reads it in each language, then it reads the Japanese words in both,
+    # compiled as resolved
+    for language in (None, "en"):
+        for query in (EXPLAINED, LABELS_ONLY):
+            data = await both(
+                client,
+                resolvers_only,
+                statement_counter,
+                query,
+                {},
+                world.tokens["firm"],
+                language,
+            )
+            explanation = data["matches"]["nodes"][0]["explanation"]
+            assert [(c["label"], c["text"]) for c in explanation] == [
+                ("必須スキル", "必須スキル 1件中1件が一致（財務）"),
+                ("勤務地への近さ", ""),
+            ]
+
+
+def _migration_0020() -> Any:
+    folder = Path(next(iter(migrations.__path__)))
+    path = next(folder.glob("versions/*_bilingual_explanations.py"))
+    spec = importlib.util.spec_from_file_location("bilingual_explanations", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_the_migration_makes_older_labels_bilingual_and_keeps_their_texts(
+    client: httpx.AsyncClient,
+    resolvers_only: httpx.AsyncClient,
+    statement_counter: StatementCounter,
+    sessions: SessionFactory,
+    world: TalentWorld,
+) -> None:
+    # given proposals whose explanations were stored in Japanese only, as before 0020
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        rows = (await session.scalars(select(Match).where(Match.status == "PROPOSED"))).all()
+        for match in rows:
+            await session.execute(
+                update(Match)
+                .where(Match.id == match.id)
+                .values(
+                    explanation=[
+                        {**c, "label": c["label"]["ja"], "text": c["text"]["ja"]}
+                        for c in match.explanation
+                    ]
+                )
+            )
+
+    # when the migration rewrites them
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        await session.execute(text(_migration_0020().BILINGUAL_LABELS))
+
+    # then an English reader reads English labels beside the Japanese texts, compiled as resolved
+    data = await both(
+        client, resolvers_only, statement_counter, EXPLAINED, {}, world.tokens["firm"], "en"
+    )
+    assert _required(data) == ("Required skills", "必須スキル 1件中1件が一致（財務）")
+    labels = [c["label"] for c in data["matches"]["nodes"][0]["explanation"]]
+    assert len(labels) == 11 and all(label.isascii() for label in labels)

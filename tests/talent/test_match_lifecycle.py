@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from factories import graphql
+from factories import act_as, graphql
 from renkei.db import SessionFactory, unit_of_work
 from renkei.graphql.relay import to_global_id
 from renkei.identity.tokens import TokenService
-from renkei.talent.models import Match, MatchStatus
+from renkei.talent import service
+from renkei.talent.models import Match, MatchStatus, NeedStatus
 from renkei.tenancy import Viewer
 from talent.talent_world import TalentWorld, create_talent_world, proposals_of, recompute
 
@@ -60,13 +61,29 @@ async def world(sessions: SessionFactory, tokens: TokenService) -> TalentWorld:
     return await create_talent_world(sessions, tokens)
 
 
-async def step(client: Any, name: str, token: str, match_id: str, **extra: Any) -> dict[str, Any]:
-    body = await graphql(
-        client,
-        STEP % (name, MATCH_FIELDS),
-        {"input": {"matchId": match_id, **extra}},
-        token=token,
+async def step(
+    client: Any,
+    name: str,
+    token: str,
+    match_id: str,
+    *,
+    language: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Take a step as the token's user; `language` is sent as Accept-Language."""
+    headers = {"Authorization": f"Bearer {token}"}
+    if language is not None:
+        headers["Accept-Language"] = language
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": STEP % (name, MATCH_FIELDS),
+            "variables": {"input": {"matchId": match_id, **extra}},
+        },
+        headers=headers,
     )
+    assert response.status_code == 200, response.text
+    body = response.json()
     assert "errors" not in body, body
     return body["data"][name]
 
@@ -164,8 +181,10 @@ async def test_each_wrong_step_is_refused_and_changes_nothing(
     alice, firm = world.tokens["alice"], world.tokens["firm"]
     await step(client, "acceptMatch", alice, match_id)
 
-    # when Alice accepts again, confirms a contract, or the firm confirms one
+    # when Alice accepts again (reading Japanese, then English), confirms a contract, or the
+    # firm confirms one
     again = await step(client, "acceptMatch", alice, match_id)
+    again_in_english = await step(client, "acceptMatch", alice, match_id, language="en")
     confirm = await step(client, "confirmContract", alice, match_id)
     scheduled = await graphql(
         client,
@@ -176,17 +195,27 @@ async def test_each_wrong_step_is_refused_and_changes_nothing(
     other = await step(client, "acceptMatch", world.tokens["other"], match_id)
     bob = await step(client, "withdrawMatch", world.tokens["bob"], match_id)
 
-    # then each is refused with the steps allowed
+    # then each is refused with the steps allowed, in the reader's language
     assert again["userErrors"] == [
         {
             "field": "matchId",
             "code": "FORBIDDEN",
-            "message": "only the firm may take the step accept on a APPLIED match;"
-            " allowed steps for you: withdraw",
+            "message": "「応募済み」のマッチングで accept を行えるのは企業側だけです。"
+            "現在行える操作: withdraw。",
+        }
+    ]
+    assert again_in_english["userErrors"] == [
+        {
+            "field": "matchId",
+            "code": "FORBIDDEN",
+            "message": "Only the firm may take the step accept on a match that is applied."
+            " Steps you may take now: withdraw.",
         }
     ]
     assert confirm["userErrors"][0]["code"] == "INVALID"
-    assert "allowed steps: withdraw" in confirm["userErrors"][0]["message"]
+    assert confirm["userErrors"][0]["message"] == (
+        "「応募済み」のマッチングでは confirmContract を行えません。現在行える操作: withdraw。"
+    )
     assert scheduled["data"]["scheduleInterview"]["userErrors"][0]["code"] == "INVALID"
     # and another firm or another professional cannot even find it
     assert other["userErrors"][0]["code"] == "NOT_FOUND"
@@ -207,16 +236,27 @@ async def test_a_stale_version_conflicts_and_writes_nothing(
     first = await step(client, "acceptMatch", alice, match_id, version=1)
     assert first["userErrors"] == []
 
-    # when the firm declines on the version it read before
+    # when the firm declines on the version it read before (in Japanese, then in English)
     stale = await step(client, "declineMatch", firm, match_id, version=1)
+    stale_in_english = await step(
+        client, "declineMatch", firm, match_id, version=1, language="en-US,en;q=0.9"
+    )
 
     # then it conflicts and the match is still APPLIED
     assert stale["userErrors"] == [
         {
             "field": "version",
             "code": "CONFLICT",
-            "message": "the match changed since you read it (you read version 1, it is now"
-            " version 2): reload it and try again",
+            "message": "マッチングは読み込んだ後に変更されています"
+            "（読み込んだ版: 1、現在の版: 2）。再読み込みしてからやり直してください。",
+        }
+    ]
+    assert stale_in_english["userErrors"] == [
+        {
+            "field": "version",
+            "code": "CONFLICT",
+            "message": "The match changed since you read it (you read version 1, it is now"
+            " version 2). Reload it and try again.",
         }
     ]
     now = await graphql(
@@ -245,7 +285,50 @@ async def test_a_professional_applies_to_an_open_need_and_the_firm_declines(
     # then the firm saw her anonymized profile and declined
     assert match["status"] == "APPLIED"
     assert match["professional"]["pseudonym"].startswith("人材-")
-    assert again["data"]["applyToNeed"]["userErrors"][0]["code"] == "DUPLICATE"
+    assert again["data"]["applyToNeed"]["userErrors"] == [
+        {
+            "field": "needId",
+            "code": "DUPLICATE",
+            "message": "あなたはすでにこの募集とのマッチングがあります（「応募済み」）。",
+        }
+    ]
     assert declined["match"]["status"] == "DECLINED"
     assert declined["match"]["professional"]["pseudonym"] == match["professional"]["pseudonym"]
     assert declined["match"]["contact"] is None
+
+
+async def test_applying_to_a_paused_need_is_refused_in_the_readers_language(
+    client: Any, sessions: SessionFactory, world: TalentWorld
+) -> None:
+    # given Alice was proposed for the need, which the firm then paused
+    await alices_match(sessions, world)
+    firm = await act_as(sessions, world.firm_owner, world.firm)
+    async with unit_of_work(sessions, firm) as session:
+        await service.change_need_status(
+            session, firm, need_id=world.need.id, status=NeedStatus.PAUSED
+        )
+
+    # when Alice applies, reading Japanese, then English
+    variables = {"input": {"needId": to_global_id("TalentNeed", world.need.id)}}
+    japanese = await graphql(client, APPLY, variables, token=world.tokens["alice"])
+    english = await client.post(
+        "/graphql",
+        json={"query": APPLY, "variables": variables},
+        headers={"Authorization": f"Bearer {world.tokens['alice']}", "Accept-Language": "en"},
+    )
+
+    # then she reads why, with the need's status in her words
+    assert japanese["data"]["applyToNeed"]["userErrors"] == [
+        {
+            "field": "needId",
+            "code": "INVALID",
+            "message": "この募集は「一時停止中」のため、応募を受け付けていません。",
+        }
+    ]
+    assert english.json()["data"]["applyToNeed"]["userErrors"] == [
+        {
+            "field": "needId",
+            "code": "INVALID",
+            "message": "This need is paused, not open to applications.",
+        }
+    ]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from renkei.errors import Invalid
+from renkei.i18n.messages import use_locale
 from renkei.talent.allocation import Allocation, CandidateList, find_blocking_pairs
 from renkei.talent.index import NeedTable, ProfessionalTable
 from renkei.talent.matching import MatchingConfig, MatchingEngine, Proposal
@@ -109,15 +110,40 @@ def test_a_proposal_explains_each_component_in_words_and_numbers():
     assert professional == pytest.approx(proposal.professional_score, abs=0.005)
     assert proposal.score == pytest.approx(math.sqrt(firm * professional), abs=0.005)
     assert "企業側" in proposal.summary and "本人側" in proposal.summary
+    # a match stores the words in every locale
     assert proposal.explanation.as_json()[0] == {
         "component": "REQUIRED_SKILLS",
         "side": "FIRM",
-        "label": "必須スキル",
+        "label": {"ja": "必須スキル", "en": "Required skills"},
         "value": 1.0,
         "weight": 0.4,
         "points": 0.4,
-        "text": "必須スキル 2件中2件が一致（財務, DX推進）",
+        "text": {
+            "ja": "必須スキル 2件中2件が一致（財務, DX推進）",
+            "en": "2 of 2 required skills match (Finance, Digital transformation)",
+        },
     }
+
+
+def test_an_english_reader_reads_the_explanation_in_english():
+    result = engine([pro()]).recompute_all([need()])
+    (proposal,) = result.proposals["need-1"]
+
+    with use_locale("en"):
+        required = contribution(proposal, Component.REQUIRED_SKILLS)
+        assert (required.label, required.text) == (
+            "Required skills",
+            "2 of 2 required skills match (Finance, Digital transformation)",
+        )
+        assert contribution(proposal, Component.FIRM_FEE).text == (
+            "Expected monthly fee ¥100,000 (budget ¥100,000 to ¥200,000)"
+        )
+        assert contribution(proposal, Component.SKILL_USE).text == (
+            "Skills they can use: Finance Lv4, Digital transformation Lv3"
+        )
+        assert proposal.summary.startswith("Overall ")
+    # the Japanese is unchanged beside it
+    assert contribution(proposal, Component.REQUIRED_SKILLS).label == "必須スキル"
 
 
 def test_more_of_the_weighted_required_skills_scores_higher():
@@ -503,13 +529,14 @@ def test_a_need_the_professional_prefers_takes_their_seat_and_the_other_moves_on
 
 
 def test_specs_refuse_impossible_values():
-    with pytest.raises(Invalid, match="fee range"):
+    with pytest.raises(Invalid, match="報酬の範囲 300000〜200000 は有効な円の範囲ではありません"):
         need(fee_min=300_000, fee_max=200_000)
-    with pytest.raises(Invalid, match="site visits"):
+    with pytest.raises(Invalid, match="訪問回数を指定してください"):
         need(remote_policy=RemotePolicy.HYBRID)
-    with pytest.raises(Invalid, match="not a prefecture"):
+    with pytest.raises(Invalid, match="48 は都道府県コード"):
         pro(residence_prefecture_code="48")
-    with pytest.raises(Invalid, match="skill level"):
-        SkillLevel(6)
-    with pytest.raises(Invalid, match="not a skill of the taxonomy"):
-        engine([pro(skills={"juggling": SkillLevel(3)})])
+    with use_locale("en"):
+        with pytest.raises(Invalid, match="A skill level is 1 to 5, not 6"):
+            SkillLevel(6)
+        with pytest.raises(Invalid, match="「juggling」 is not a skill of the taxonomy"):
+            engine([pro(skills={"juggling": SkillLevel(3)})])

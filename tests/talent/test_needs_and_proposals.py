@@ -72,6 +72,14 @@ async def test_a_need_names_skills_of_the_taxonomy_in_any_of_their_names(
         {"input": {**base, "requiredSkills": [{"skill": "魔法"}]}},
         token=world.tokens["firm"],
     )
+    bad_in_english = await client.post(
+        "/graphql",
+        json={
+            "query": CREATE,
+            "variables": {"input": {**base, "requiredSkills": [{"skill": "魔法"}]}},
+        },
+        headers={"Authorization": f"Bearer {world.tokens['firm']}", "Accept-Language": "en"},
+    )
     professional = await graphql(
         client,
         CREATE,
@@ -88,10 +96,24 @@ async def test_a_need_names_skills_of_the_taxonomy_in_any_of_their_names(
         {
             "field": "requiredSkills",
             "code": "INVALID",
-            "message": "'魔法' is not a skill of the taxonomy: see skills(search:)",
+            "message": "「魔法」はスキル一覧にありません。skills(search:) で確認してください。",
         }
     ]
-    assert professional["data"]["createTalentNeed"]["userErrors"][0]["code"] == "FORBIDDEN"
+    assert bad_in_english.headers["content-language"] == "en"
+    assert bad_in_english.json()["data"]["createTalentNeed"]["userErrors"] == [
+        {
+            "field": "requiredSkills",
+            "code": "INVALID",
+            "message": "「魔法」 is not a skill of the taxonomy: see skills(search:).",
+        }
+    ]
+    assert professional["data"]["createTalentNeed"]["userErrors"] == [
+        {
+            "field": None,
+            "code": "FORBIDDEN",
+            "message": "募集を登録するには、貴社の団体として操作してください。",
+        }
+    ]
 
 
 async def test_skills_are_found_by_any_name(client: Any, world: TalentWorld) -> None:
@@ -114,7 +136,7 @@ async def test_need_status_follows_the_allowed_transitions_and_versions(
                 session, viewer, need_id=world.need.id, status=NeedStatus.OPEN
             )
     # then it is refused
-    assert refused.value.message == "a CLOSED need cannot become OPEN; allowed: none: it is closed"
+    assert refused.value.message == "終了した募集は OPEN にできません（終了したままです）。"
     # and a stale update conflicts, leaving the title
     with pytest.raises(Conflict):
         async with unit_of_work(sessions, viewer) as session:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from factories import act_as
 from renkei.db import SessionFactory, unit_of_work
+from renkei.identity.models import User
 from renkei.identity.tokens import TokenService
 from renkei.notifications.models import Notification
 from renkei.outbox import OutboxMessage
@@ -87,15 +88,15 @@ async def test_opening_a_need_proposes_and_tells_both_sides_once(
     }
     told = await _notifications(sessions, talent_tasks.NEW_PROPOSAL)
     assert [(email, subject) for email, subject, _ in told] == [
-        ("alice@example.jp", "1 new proposal of side work for you"),
-        ("bob@example.jp", "1 new proposal of side work for you"),
-        ("owner@firm.example", "2 new proposals for your needs"),
+        ("alice@example.jp", "あなたへの副業・兼業の新しい提案が1件あります"),
+        ("bob@example.jp", "あなたへの副業・兼業の新しい提案が1件あります"),
+        ("owner@firm.example", "貴社の募集に新しい提案が2件あります"),
     ]
-    assert "「財務の立て直し」 at 博多精工" in told[0][2]
+    assert told[0][2] == "あなたのプロフィールに合う企業の募集:\n- 博多精工の「財務の立て直し」"
     firm_body = told[2][2]
     # the firm reads pseudonyms, never names, contacts or employers
     assert "Alice" not in firm_body and "Bob" not in firm_body and "商事" not in firm_body
-    assert firm_body.count("for 「財務の立て直し」") == 2
+    assert firm_body.count("（「財務の立て直し」、") == 2
 
 
 async def test_a_recompute_that_proposes_nothing_new_tells_nobody(
@@ -178,8 +179,8 @@ async def test_a_changed_profile_proposes_its_owner_and_tells_only_the_new_pair(
     assert statuses["carol@example.jp"] is MatchStatus.PROPOSED
     new = [n for n in await _notifications(sessions, talent_tasks.NEW_PROPOSAL) if n not in told]
     assert [(email, subject) for email, subject, _ in new] == [
-        ("carol@example.jp", "1 new proposal of side work for you"),
-        ("owner@firm.example", "1 new proposal for your needs"),
+        ("carol@example.jp", "あなたへの副業・兼業の新しい提案が1件あります"),
+        ("owner@firm.example", "貴社の募集に新しい提案が1件あります"),
     ]
     assert "Carol" not in new[1][2]
 
@@ -237,9 +238,94 @@ async def test_each_side_is_told_of_the_other_sides_step(
     # then: the firm hears of Alice by her pseudonym, and Alice of the firm's acceptance
     told = await _notifications(sessions, talent_tasks.MATCH_STEP_TAKEN)
     assert [(email, subject) for email, subject, _ in told] == [
-        ("alice@example.jp", "博多精工 accepted the match for 「財務の立て直し」"),
+        ("alice@example.jp", "博多精工が「財務の立て直し」のマッチングを承諾しました"),
         ("owner@firm.example", told[1][1]),
     ]
-    assert told[1][1].endswith(" applied to 「財務の立て直し」")
+    assert told[1][1].startswith("人材-") and told[1][1].endswith(
+        "が「財務の立て直し」に応募しました"
+    )
     assert "Alice" not in told[1][1] + told[1][2]
-    assert "The match is now ACCEPTED" in told[0][2]
+    assert told[0][2] == (
+        "博多精工が「財務の立て直し」のマッチングを承諾しました。マッチングの状態は「双方承諾済み」"
+        "です。あなたのマッチング一覧で確認できます。"
+    )
+    assert told[1][2].startswith("プロフェッショナル人材 人材-")
+
+
+async def _prefers(sessions: SessionFactory, user: User, locale: str | None) -> None:
+    """Save a user's language, as setting it through the API does."""
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        await session.execute(update(User).where(User.id == user.id).values(locale=locale))
+
+
+async def _told(sessions: SessionFactory, kind: str) -> dict[str, tuple[str, str, str | None]]:
+    """(subject, body, locale) of each notification of a kind, by recipient."""
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        rows = await session.execute(
+            select(
+                Notification.recipient_email,
+                Notification.subject,
+                Notification.body,
+                Notification.locale,
+            ).where(Notification.kind == kind)
+        )
+        return {email: (subject, body, locale) for email, subject, body, locale in rows.all()}
+
+
+async def test_one_message_tells_each_recipient_in_their_own_language(
+    sessions: SessionFactory, world: TalentWorld
+) -> None:
+    # given: Alice reads English; Bob and the firm's people saved no language
+    await _prefers(sessions, world.alice, "en")
+    [message] = await _messages(sessions, service.NEED_CHANGED)
+
+    # when: the worker handles the need's recompute, which proposes Alice and Bob
+    assert await handle_message(sessions, message.id) is True
+
+    # then: the same message tells Alice in English, Bob and the firm in Japanese
+    told = await _told(sessions, talent_tasks.NEW_PROPOSAL)
+    assert told["alice@example.jp"] == (
+        "1 new proposal of side work for you",
+        "Firms' needs that fit your profile:\n- 「財務の立て直し」 at 博多精工",
+        "en",
+    )
+    assert told["bob@example.jp"] == (
+        "あなたへの副業・兼業の新しい提案が1件あります",
+        "あなたのプロフィールに合う企業の募集:\n- 博多精工の「財務の立て直し」",
+        "ja",
+    )
+    firm_subject, firm_body, firm_locale = told["owner@firm.example"]
+    assert (firm_subject, firm_locale) == ("貴社の募集に新しい提案が2件あります", "ja")
+    assert firm_body.startswith("マッチングエンジンからの提案:\n- 人材-")
+
+
+async def test_a_step_is_told_in_the_language_of_the_side_told(
+    sessions: SessionFactory, world: TalentWorld
+) -> None:
+    # given: Alice reads English and applies to her proposal; the firm accepts
+    await _prefers(sessions, world.alice, "en")
+    await _handle_all(sessions, service.NEED_CHANGED)
+    alice = await act_as(sessions, world.alice)
+    async with unit_of_work(sessions, alice) as session:
+        match_id = (await lifecycle.apply_to_need(session, alice, need_id=world.need.id)).id
+    firm = await act_as(sessions, world.firm_owner, world.firm)
+    async with unit_of_work(sessions, firm) as session:
+        await lifecycle.accept(session, firm, match_id=match_id)
+
+    # when: the worker handles both steps
+    await _handle_all(sessions, lifecycle.MATCH_STEP)
+
+    # then: Alice reads of the firm's acceptance in English, the firm of her application in
+    # Japanese (each with the match's status when told)
+    told = await _told(sessions, talent_tasks.MATCH_STEP_TAKEN)
+    assert told["alice@example.jp"] == (
+        "博多精工 accepted the match for 「財務の立て直し」",
+        "博多精工 accepted the match for 「財務の立て直し」. The match is now accepted by both"
+        " sides; see it in your matches.",
+        "en",
+    )
+    subject, body, locale = told["owner@firm.example"]
+    assert locale == "ja" and subject.endswith("が「財務の立て直し」に応募しました")
+    assert body.endswith(
+        "マッチングの状態は「双方承諾済み」です。募集のマッチング一覧で確認できます。"
+    )

@@ -26,6 +26,7 @@ from scipy import sparse
 
 from renkei.errors import Invalid
 from renkei.geography.data import PREFECTURES
+from renkei.i18n.messages import _
 from renkei.talent.specs import EngagementType, NeedSpec, ProfessionalSpec, RemotePolicy, TieKind
 
 PREFECTURE_INDEX: dict[str, int] = {p.code: i for i, p in enumerate(PREFECTURES)}
@@ -76,7 +77,10 @@ def _column(columns: Mapping[str, int], slug: str, owner: str) -> int:
     try:
         return columns[slug]
     except KeyError:
-        raise Invalid(f"{owner}: {slug!r} is not a skill of the taxonomy", field="skills") from None
+        raise Invalid(
+            _("{owner}: 「{slug}」 is not a skill of the taxonomy.", owner=owner, slug=slug),
+            field="skills",
+        ) from None
 
 
 class ProfessionalTable:
@@ -88,7 +92,7 @@ class ProfessionalTable:
         self.ids = [p.id for p in professionals]
         self.row_of = {pid: i for i, pid in enumerate(self.ids)}
         if len(self.row_of) != n:
-            raise Invalid("professional ids are unique", field="id")
+            raise Invalid(_("Professional ids are unique."), field="id")
         self.engagements = np.zeros(n, dtype=np.int8)
         self.free_hours = np.zeros(n, dtype=np.int32)
         self.free_engagements = np.zeros(n, dtype=np.int32)

@@ -20,9 +20,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
 from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound
+from renkei.i18n.formats import format_date
+from renkei.i18n.messages import _
 from renkei.talent import repository
-from renkei.talent.models import Match, MatchStatus, NeedStatus
-from renkei.talent.service import WRITERS, get_need, require_firm_writer, require_user
+from renkei.talent.models import (
+    Match,
+    MatchStatus,
+    NeedStatus,
+    match_status_label,
+    need_status_label,
+)
+from renkei.talent.service import (
+    WRITERS,
+    firm_writers_only,
+    get_need,
+    require_firm_writer,
+    require_user,
+)
 from renkei.tenancy import Viewer
 
 S = MatchStatus
@@ -74,7 +88,7 @@ async def side_of(session: AsyncSession, viewer: Viewer, match: Match) -> Side:
     own = await repository.own_professional(session, user_id)
     if own is not None and own.id == match.professional_id:
         return Side.PROFESSIONAL
-    raise NotFound("no such match", field="matchId")
+    raise NotFound(_("No such match."), field="matchId")
 
 
 async def _match(
@@ -82,15 +96,19 @@ async def _match(
 ) -> tuple[Match, Side]:
     match = await repository.get_match(session, match_id)
     if match is None:
-        raise NotFound("no such match", field="matchId")
+        raise NotFound(_("No such match."), field="matchId")
     side = await side_of(session, viewer, match)
     if side is Side.FIRM and viewer.role not in WRITERS:
-        raise Forbidden("only the firm's owners, admins and members may act on its matches")
+        raise Forbidden(firm_writers_only("act on its matches"))
     await repository.lock(session, match)
     if version is not None and version != match.version:
         raise Conflict(
-            f"the match changed since you read it (you read version {version}, it is now "
-            f"version {match.version}): reload it and try again",
+            _(
+                "The match changed since you read it (you read version {read}, it is now "
+                "version {now}). Reload it and try again.",
+                read=version,
+                now=match.version,
+            ),
             field="version",
             code=ErrorCode.CONFLICT,
         )
@@ -101,21 +119,42 @@ def _stepped(session: AsyncSession, match: Match, step: str, side: Side) -> None
     outbox.enqueue(session, MATCH_STEP, {"match_id": str(match.id), "step": step, "by": side.value})
 
 
+def _steps_now(match: Match, side: Side) -> str:
+    """The sentence that says which steps this side may take now."""
+    mine = allowed_steps(match, side)
+    if not mine:
+        return _("You may take no step on it now.")
+    return _("Steps you may take now: {steps}.", steps=", ".join(mine))
+
+
 def _check_step(match: Match, side: Side, step: str) -> None:
     sides = STEPS[step].get(match.status)
-    mine = ", ".join(allowed_steps(match, side)) or "none"
+    status = match_status_label(match.status)
     if sides is None:
-        raise Invalid(
-            f"a {match.status} match cannot take the step {step}; allowed steps: {mine}",
-            field="matchId",
+        refused = _(
+            "A match that is {status} cannot take the step {step}. {steps_now}",
+            status=status,
+            step=step,
+            steps_now=_steps_now(match, side),
         )
+        raise Invalid(refused, field="matchId")
     if side not in sides:
-        other = " or ".join(s.lower() for s in sides)
-        raise Forbidden(
-            f"only the {other} may take the step {step} on a {match.status} match;"
-            f" allowed steps for you: {mine}",
-            field="matchId",
-        )
+        if Side.FIRM in sides:
+            only = _(
+                "Only the firm may take the step {step} on a match that is {status}. {steps_now}",
+                step=step,
+                status=status,
+                steps_now=_steps_now(match, side),
+            )
+        else:
+            only = _(
+                "Only the professional may take the step {step} on a match that is {status}."
+                " {steps_now}",
+                step=step,
+                status=status,
+                steps_now=_steps_now(match, side),
+            )
+        raise Forbidden(only, field="matchId")
 
 
 def _touch(match: Match, status: MatchStatus | None = None) -> None:
@@ -180,7 +219,7 @@ async def schedule_interview(
     match, side = await _match(session, viewer, match_id, version)
     _check_step(match, side, "scheduleInterview")
     if at.tzinfo is None:
-        raise Invalid("give the interview's time with its offset, e.g. +09:00", field="at")
+        raise Invalid(_("Give the interview's time with its offset, e.g. +09:00."), field="at")
     match.interview_at = at
     _touch(match, S.INTERVIEW)
     _stepped(session, match, "scheduleInterview", side)
@@ -204,11 +243,11 @@ async def record_contract(
     match, side = await _match(session, viewer, match_id, version)
     _check_step(match, side, "recordContract")
     if fee_jpy <= 0:
-        raise Invalid("a monthly fee in yen, above 0", field="feeJpy")
+        raise Invalid(_("Give a monthly fee in yen, above 0."), field="feeJpy")
     if not 1 <= hours_per_month <= 200:
-        raise Invalid("hours per month are 1 to 200", field="hoursPerMonth")
+        raise Invalid(_("Hours per month are 1 to 200."), field="hoursPerMonth")
     if ends_on is not None and ends_on < starts_on:
-        raise Invalid("a contract ends on or after its start", field="endsOn")
+        raise Invalid(_("A contract ends on or after its start."), field="endsOn")
     match.contract_fee_jpy = fee_jpy
     match.contract_hours_per_month = hours_per_month
     match.contract_starts_on = starts_on
@@ -226,7 +265,7 @@ async def confirm_contract(
     _check_step(match, side, "confirmContract")
     if match.contract_fee_jpy is None:
         raise Invalid(
-            "the firm has not recorded the contract's terms yet: nothing to confirm",
+            _("The firm has not recorded the contract's terms yet: there is nothing to confirm."),
             field="matchId",
         )
     match.contract_confirmed_at = datetime.now(UTC)
@@ -249,7 +288,11 @@ async def start(
     today = today or datetime.now(UTC).date()
     if match.contract_starts_on is not None and today < match.contract_starts_on:
         raise Invalid(
-            f"the contract starts on {match.contract_starts_on.isoformat()}", field="matchId"
+            _(
+                "The contract starts on {day}: start it on that day or later.",
+                day=format_date(match.contract_starts_on),
+            ),
+            field="matchId",
         )
     _touch(match, S.ACTIVE)
     _stepped(session, match, "start", side)
@@ -259,15 +302,15 @@ async def start(
 
 def _review(match: Match, side: Side, rating: int, review: str) -> None:
     if not 1 <= rating <= 5:
-        raise Invalid("a rating is 1 to 5", field="rating")
+        raise Invalid(_("A rating is 1 to 5."), field="rating")
     text = review.strip()
     if side is Side.FIRM:
         if match.firm_rating is not None:
-            raise Conflict("the firm has reviewed this match already", field="rating")
+            raise Conflict(_("The firm has reviewed this match already."), field="rating")
         match.firm_rating, match.firm_review = rating, text
     else:
         if match.professional_rating is not None:
-            raise Conflict("you have reviewed this match already", field="rating")
+            raise Conflict(_("You have reviewed this match already."), field="rating")
         match.professional_rating, match.professional_review = rating, text
 
 
@@ -313,16 +356,25 @@ async def apply_to_need(session: AsyncSession, viewer: Viewer, *, need_id: uuid.
     user_id = require_user(viewer)
     professional = await repository.own_professional(session, user_id)
     if professional is None or await repository.profile(session, professional.id) is None:
-        raise Invalid("save your professional profile before applying", field="needId")
+        raise Invalid(_("Save your professional profile before applying."), field="needId")
     need = await get_need(session, need_id, field="needId")
     if need.status is not NeedStatus.OPEN:
-        raise Invalid(f"this need is {need.status}, not open to applications", field="needId")
+        raise Invalid(
+            _(
+                "This need is {status}, not open to applications.",
+                status=need_status_label(need.status),
+            ),
+            field="needId",
+        )
     now = datetime.now(UTC)
     match = await repository.match_of(session, need.id, professional.id)
     if match is not None:
         if match.status is not S.PROPOSED:
             raise Conflict(
-                f"you are in a match with this need already ({match.status})",
+                _(
+                    "You are in a match with this need already ({status}).",
+                    status=match_status_label(match.status),
+                ),
                 field="needId",
                 code=ErrorCode.DUPLICATE,
             )
@@ -354,18 +406,25 @@ async def scout(
     need = await get_need(session, need_id, field="needId")
     require_firm_writer(viewer, need.organization_id, to="scout for its needs")
     if need.status is not NeedStatus.OPEN:
-        raise Invalid(f"this need is {need.status}: open it to scout", field="needId")
+        raise Invalid(
+            _("This need is {status}: open it to scout.", status=need_status_label(need.status)),
+            field="needId",
+        )
     # Row-level security shows a firm only the profiles of professionals proposed to it.
     if await repository.profile(session, professional_id) is None:
         raise NotFound(
-            "no such professional among those proposed to your needs", field="professionalId"
+            _("No such professional among those proposed to your needs."),
+            field="professionalId",
         )
     now = datetime.now(UTC)
     match = await repository.match_of(session, need.id, professional_id)
     if match is not None:
         if match.status is not S.PROPOSED:
             raise Conflict(
-                f"this professional is in a match with this need already ({match.status})",
+                _(
+                    "This professional is in a match with this need already ({status}).",
+                    status=match_status_label(match.status),
+                ),
                 field="professionalId",
                 code=ErrorCode.DUPLICATE,
             )

@@ -44,6 +44,24 @@ class NeedStatus(StrEnum):
     CLOSED = "CLOSED"
 
 
+# What people read for each need status; translate with _() where shown (need_status_label).
+NEED_STATUSES = {
+    NeedStatus.DRAFT: N_("draft"),
+    NeedStatus.OPEN: N_("open"),
+    NeedStatus.PAUSED: N_("paused"),
+    NeedStatus.FILLED: N_("filled"),
+    NeedStatus.CLOSED: N_("closed"),
+}
+
+
+def need_status_label(status: str) -> str:
+    """A need's status as the reader reads it (an unknown code as it is)."""
+    try:
+        return _(NEED_STATUSES[NeedStatus(status)])
+    except ValueError:
+        return status
+
+
 class MatchStatus(StrEnum):
     """The side-job match lifecycle: proposed, applied or scouted; accepted by the other side;
     面談 (interview); 契約 (contract); 稼働 (working); 評価 (reviews) at completion."""
@@ -227,10 +245,13 @@ class Match(IdMixin, TimestampMixin, Base):
     status: Mapped[MatchStatus] = mapped_column(str_enum(MatchStatus, "match_status"))
     score: Mapped[Decimal | None] = mapped_column(Numeric(6, 4))
     rank: Mapped[int | None] = mapped_column(Integer)
-    # The engine's components: [{"component", "weight", "value", "points", "text"}]
+    # The engine's components: [{"component", "side", "label", "value", "weight", "points",
+    # "text"}], label and text as {locale: words} (a plain Japanese string in older rows).
     explanation: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
-    # The explanation as the JSON text compiled reads send, written by a trigger (0017).
-    explanation_text: Mapped[str] = mapped_column(Text, server_default="[]")
+    # The explanation as the JSON text compiled reads send, per locale, written by a trigger
+    # (0017, 0020).
+    explanation_text_ja: Mapped[str] = mapped_column(Text, server_default="[]")
+    explanation_text_en: Mapped[str] = mapped_column(Text, server_default="[]")
     firm_accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     professional_accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     interview_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.errors import Forbidden
+from renkei.i18n.messages import _
 from renkei.talent import repository
 from renkei.talent.matching import MatchingEngine, MatchingResult, Proposal, StabilityReport
 from renkei.talent.models import Match, MatchStatus, NeedStatus, TalentNeed
@@ -37,7 +38,7 @@ class Recomputed:
 
 def _require_platform(viewer: Viewer) -> None:
     if not viewer.system:
-        raise Forbidden("only the platform recomputes every proposal")
+        raise Forbidden(_("Only the platform recomputes every proposal."))
 
 
 async def _run(session: AsyncSession) -> tuple[Sequence[TalentNeed], MatchingResult]:

@@ -14,6 +14,7 @@ from enum import Enum, StrEnum
 import numpy as np
 import numpy.typing as npt
 
+from renkei.i18n.messages import N_
 from renkei.talent.index import (
     LEVEL_BITS,
     LEVEL_MASK,
@@ -47,17 +48,23 @@ class Side(StrEnum):
 class Component(Enum):
     """A score component: its column in the component matrix, its side, its weight, its label."""
 
-    REQUIRED_SKILLS = (0, Side.FIRM, 0.40, "必須スキル")
-    PREFERRED_SKILLS = (1, Side.FIRM, 0.10, "歓迎スキル")
-    SENIORITY = (2, Side.FIRM, 0.20, "経験・習熟度")
-    AVAILABILITY = (3, Side.FIRM, 0.10, "稼働開始・余力")
-    FIRM_FEE = (4, Side.FIRM, 0.10, "報酬（予算との適合）")
-    LOCATION = (5, Side.FIRM, 0.05, "勤務地への近さ")
-    FIRM_TIES = (6, Side.FIRM, 0.05, "地域とのつながり")
-    SKILL_USE = (7, Side.PROFESSIONAL, 0.35, "得意スキルの活用")
-    PROFESSIONAL_FEE = (8, Side.PROFESSIONAL, 0.30, "報酬（希望との適合）")
-    WORK_STYLE = (9, Side.PROFESSIONAL, 0.20, "働き方")
-    PROFESSIONAL_TIES = (10, Side.PROFESSIONAL, 0.15, "ゆかりのある地域への貢献")
+    # Labels are msgids (English); people read them through _() (explanation.py).
+    REQUIRED_SKILLS = (0, Side.FIRM, 0.40, N_("Required skills"))
+    PREFERRED_SKILLS = (1, Side.FIRM, 0.10, N_("Preferred skills"))
+    SENIORITY = (2, Side.FIRM, 0.20, N_("Experience and proficiency"))
+    AVAILABILITY = (3, Side.FIRM, 0.10, N_("Start date and capacity"))
+    FIRM_FEE = (4, Side.FIRM, 0.10, N_("Fee (fit with the budget)"))
+    LOCATION = (5, Side.FIRM, 0.05, N_("Closeness to the workplace"))
+    FIRM_TIES = (6, Side.FIRM, 0.05, N_("Ties to the region"))
+    SKILL_USE = (7, Side.PROFESSIONAL, 0.35, N_("Use of their strongest skills"))
+    PROFESSIONAL_FEE = (8, Side.PROFESSIONAL, 0.30, N_("Fee (fit with their wishes)"))
+    WORK_STYLE = (9, Side.PROFESSIONAL, 0.20, N_("Way of working"))
+    PROFESSIONAL_TIES = (
+        10,
+        Side.PROFESSIONAL,
+        0.15,
+        N_("Contribution to a region they have ties to"),
+    )
 
     def __init__(self, column: int, side: Side, weight: float, label: str) -> None:
         self.column = column

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from renkei import outbox
 from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
 from renkei.geography.data import PREFECTURES_BY_CODE
+from renkei.i18n.messages import N_, _
 from renkei.talent import repository
 from renkei.talent.models import NeedStatus, Professional, ProfessionalProfile, TalentNeed
 from renkei.talent.skills import Skill, default_taxonomy
@@ -36,6 +37,7 @@ NEED_CHANGED = "talent.need_changed"  # {"need_id"}
 PROFILE_CHANGED = "talent.profile_changed"  # {"professional_id"}
 
 MAX_TEXT_LENGTH = 20_000
+_TEXT_LIMIT = format(MAX_TEXT_LENGTH, ",")
 WRITERS = (MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.MEMBER)
 # Which status a need may go to from each: a closed need stays closed.
 NEED_TRANSITIONS: dict[NeedStatus, tuple[NeedStatus, ...]] = {
@@ -45,28 +47,64 @@ NEED_TRANSITIONS: dict[NeedStatus, tuple[NeedStatus, ...]] = {
     NeedStatus.FILLED: (NeedStatus.OPEN, NeedStatus.CLOSED),
     NeedStatus.CLOSED: (),
 }
+# Why a user who does not write for the firm is refused, by what they tried (`to`).
+_FIRM_WRITERS_ONLY = {
+    "post needs": N_("Only the firm's owners, admins and members may post needs."),
+    "change its needs": N_("Only the firm's owners, admins and members may change its needs."),
+    "scout for its needs": N_(
+        "Only the firm's owners, admins and members may scout professionals for its needs."
+    ),
+    "recompute its needs' proposals": N_(
+        "Only the firm's owners, admins and members may recompute the proposals for its needs."
+    ),
+    "record the costs of a match": N_(
+        "Only the firm's owners, admins and members may record the costs of its matches."
+    ),
+    "act on its matches": N_("Only the firm's owners, admins and members may act on its matches."),
+}
+# A change made on a stale read, by what was read.
+_CHANGED_SINCE_READ = {
+    "need": N_(
+        "The need changed since you read it (you read version {read}, it is now version "
+        "{now}). Reload it and try again."
+    ),
+    "profile": N_(
+        "The profile changed since you read it (you read version {read}, it is now version "
+        "{now}). Reload it and try again."
+    ),
+}
 # Letters and digits no one confuses (no 0/O, 1/I/L).
 _PSEUDONYM_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 def require_user(viewer: Viewer) -> uuid.UUID:
     if viewer.user_id is None:
-        raise Unauthenticated("sign in first")
+        raise Unauthenticated(_("Sign in first."))
     return viewer.user_id
 
 
 def require_firm_writer(viewer: Viewer, organization_id: uuid.UUID, *, to: str) -> uuid.UUID:
-    """The acting user, if they act for the organization as an owner, admin or member."""
+    """The acting user, if they act for the organization as an owner, admin or member.
+
+    `to` says what they tried (a key of _FIRM_WRITERS_ONLY), for the message they read."""
     user_id = require_user(viewer)
     if viewer.organization_id != organization_id or viewer.role not in WRITERS:
-        raise Forbidden(f"only the firm's owners, admins and members may {to}")
+        raise Forbidden(firm_writers_only(to))
     return user_id
+
+
+def firm_writers_only(to: str) -> str:
+    """Why someone not writing for the firm may not do `to`, in the reader's locale."""
+    refusal = _FIRM_WRITERS_ONLY.get(to)
+    if refusal is None:
+        return _("Only the firm's owners, admins and members may do this.")
+    return _(refusal)
 
 
 def _text(value: str, *, field: str) -> str:
     value = unicodedata.normalize("NFC", value).strip()
     if len(value) > MAX_TEXT_LENGTH:
-        raise Invalid(f"at most {MAX_TEXT_LENGTH:,} characters", field=field)
+        raise Invalid(_("Write at most {limit} characters.", limit=_TEXT_LIMIT), field=field)
     return value
 
 
@@ -74,7 +112,10 @@ def _prefecture(code: str, *, field: str) -> str:
     code = unicodedata.normalize("NFKC", code).strip().zfill(2)
     if code not in PREFECTURES_BY_CODE:
         raise Invalid(
-            f"unknown prefecture code {code}: use a JIS X 0401 code from 01 to 47",
+            _(
+                "{code} is not a prefecture code: use a JIS X 0401 code from 01 to 47.",
+                code=code,
+            ),
             field=field,
             code=ErrorCode.UNKNOWN_PREFECTURE,
         )
@@ -90,7 +131,10 @@ def resolve_skill(name: str, *, field: str) -> Skill:
         if len(found) == 1:
             skill = found[0]
     if skill is None:
-        raise Invalid(f"{name!r} is not a skill of the taxonomy: see skills(search:)", field=field)
+        raise Invalid(
+            _("「{name}」 is not a skill of the taxonomy: see skills(search:).", name=name),
+            field=field,
+        )
     return skill
 
 
@@ -98,7 +142,7 @@ def _weighted_skills(items: Sequence[tuple[str, float]], *, field: str) -> list[
     seen: dict[str, float] = {}
     for name, weight in items:
         if not 0 < weight <= 1:
-            raise Invalid("a skill's weight is above 0 and at most 1", field=field)
+            raise Invalid(_("A skill's weight is above 0 and at most 1."), field=field)
         seen[resolve_skill(name, field=field).slug] = weight
     return [{"skill": slug, "weight": weight} for slug, weight in seen.items()]
 
@@ -107,14 +151,18 @@ def _engagement_types(values: Sequence[str], *, field: str) -> list[str]:
     try:
         return sorted({EngagementType(v).value for v in values})
     except ValueError:
-        raise Invalid(f"engagement types are {', '.join(EngagementType)}", field=field) from None
+        raise Invalid(
+            _("Engagement types are {choices}.", choices=", ".join(EngagementType)), field=field
+        ) from None
 
 
 def _remote(value: str, *, field: str) -> str:
     try:
         return RemotePolicy(value).value
     except ValueError:
-        raise Invalid(f"use one of {', '.join(RemotePolicy)}", field=field) from None
+        raise Invalid(
+            _("Use one of {choices}.", choices=", ".join(RemotePolicy)), field=field
+        ) from None
 
 
 # Needs
@@ -176,14 +224,14 @@ def _apply_need(need: TalentNeed, values: NeedFields) -> None:
     need.preferred_skills = _weighted_skills(values.preferred_skills, field="preferredSkills")
     need.engagement_types = _engagement_types(values.engagement_types, field="engagementTypes")
     if not 1 <= values.hours_per_month <= 200:
-        raise Invalid("hours per month are 1 to 200", field="hoursPerMonth")
+        raise Invalid(_("Hours per month are 1 to 200."), field="hoursPerMonth")
     need.hours_per_month = values.hours_per_month
     if not 1 <= values.duration_months <= 60:
-        raise Invalid("a duration is 1 to 60 months", field="durationMonths")
+        raise Invalid(_("A duration is 1 to 60 months."), field="durationMonths")
     need.duration_months = values.duration_months
     need.remote_policy = _remote(values.remote_policy, field="remotePolicy")
     if values.site_visits_per_month < 0:
-        raise Invalid("site visits are not negative", field="siteVisitsPerMonth")
+        raise Invalid(_("Site visits are not negative."), field="siteVisitsPerMonth")
     need.site_visits_per_month = values.site_visits_per_month
     need.workplace_prefecture_code = _prefecture(
         values.workplace_prefecture_code, field="workplacePrefectureCode"
@@ -192,15 +240,17 @@ def _apply_need(need: TalentNeed, values: NeedFields) -> None:
         values.workplace_municipality, field="workplaceMunicipality"
     )
     if len(need.workplace_municipality) > 100:
-        raise Invalid("at most 100 characters", field="workplaceMunicipality")
+        raise Invalid(
+            _("Write at most {limit} characters.", limit="100"), field="workplaceMunicipality"
+        )
     if not 0 <= values.fee_min_jpy <= values.fee_max_jpy:
         raise Invalid(
-            "the monthly fee range runs from its minimum to its maximum", field="feeMinJpy"
+            _("The monthly fee range runs from its minimum to its maximum."), field="feeMinJpy"
         )
     need.fee_min_jpy, need.fee_max_jpy = values.fee_min_jpy, values.fee_max_jpy
     need.starts_on = values.starts_on
     if values.openings < 1:
-        raise Invalid("a need has at least one opening", field="openings")
+        raise Invalid(_("A need has at least one opening."), field="openings")
     need.openings = values.openings
     need.project_id, need.milestone_id = values.project_id, values.milestone_id
     need.search_terms = document_terms(need.title, need.challenge)
@@ -239,7 +289,7 @@ def _need_changed(session: AsyncSession, need: TalentNeed, *, was_open: bool = F
 async def create_need(session: AsyncSession, viewer: Viewer, *, values: NeedFields) -> TalentNeed:
     """Draft a need for the acting organization (its owners, admins and members)."""
     if viewer.organization_id is None:
-        raise Forbidden("act for your firm's organization to post a need")
+        raise Forbidden(_("Act for your firm's organization to post a need."))
     user_id = require_firm_writer(viewer, viewer.organization_id, to="post needs")
     now = datetime.now(UTC)
     need = TalentNeed(
@@ -261,7 +311,7 @@ async def create_need(session: AsyncSession, viewer: Viewer, *, values: NeedFiel
 async def get_need(session: AsyncSession, need_id: uuid.UUID, *, field: str = "id") -> TalentNeed:
     need = await repository.get_need(session, need_id)
     if need is None:
-        raise NotFound("no such need", field=field)
+        raise NotFound(_("No such need."), field=field)
     return need
 
 
@@ -272,8 +322,7 @@ async def _check_version(
     await repository.lock(session, row)
     if version is not None and version != row.version:
         raise Conflict(
-            f"the {what} changed since you read it (you read version {version}, it is now "
-            f"version {row.version}): reload it and try again",
+            _(_CHANGED_SINCE_READ[what], read=version, now=row.version),
             field="version",
             code=ErrorCode.CONFLICT,
         )
@@ -293,7 +342,7 @@ async def update_need(
     await _check_version(session, need, version, "need")
     unknown = set(changes) - set(NEED_COLUMNS)
     if unknown:
-        raise Invalid(f"unknown fields {sorted(unknown)}")
+        raise Invalid(_("Unknown fields: {names}.", names=", ".join(sorted(unknown))))
     _apply_need(need, replace(_need_fields(need), **changes))
     need.version += 1
     need.updated_at = datetime.now(UTC)
@@ -316,10 +365,16 @@ async def change_need_status(
     await _check_version(session, need, version, "need")
     allowed = NEED_TRANSITIONS[need.status]
     if status not in allowed:
-        steps = ", ".join(allowed) or "none: it is closed"
-        raise Invalid(
-            f"a {need.status} need cannot become {status}; allowed: {steps}", field="status"
-        )
+        if not allowed:
+            refusal = _("A closed need cannot become {status}: it stays closed.", status=status)
+        else:
+            refusal = _(
+                "A {current} need cannot become {status}. It may become: {allowed}.",
+                current=need.status,
+                status=status,
+                allowed=", ".join(allowed),
+            )
+        raise Invalid(refusal, field="status")
     was_open = need.status is NeedStatus.OPEN
     need.status = status
     need.version += 1
@@ -365,7 +420,7 @@ class ProfileFields:
 
 def _skills(items: Sequence[tuple[str, int, float]]) -> list[dict[str, Any]]:
     if not items:
-        raise Invalid("name at least one skill", field="skills")
+        raise Invalid(_("Name at least one skill."), field="skills")
     found: dict[str, dict[str, Any]] = {}
     for name, level, years in items:
         SkillLevel(level, years)
@@ -380,7 +435,9 @@ def _ties(items: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
         try:
             tie = Tie(_prefecture(code, field="ties"), TieKind(kind))
         except ValueError:
-            raise Invalid(f"a tie is one of {', '.join(TieKind)}", field="ties") from None
+            raise Invalid(
+                _("A tie is one of {choices}.", choices=", ".join(TieKind)), field="ties"
+            ) from None
         ties.append({"prefecture": tie.prefecture_code, "kind": tie.kind.value})
     return ties
 
@@ -391,9 +448,9 @@ def _apply_profile(profile: ProfessionalProfile, values: ProfileFields) -> None:
     profile.experience_summary = _text(values.experience_summary, field="experienceSummary")
     profile.engagement_types = _engagement_types(values.engagement_types, field="engagementTypes")
     if not profile.engagement_types:
-        raise Invalid("want at least one engagement type", field="engagementTypes")
+        raise Invalid(_("Choose at least one engagement type."), field="engagementTypes")
     if not 1 <= values.hours_per_month <= 200:
-        raise Invalid("hours per month are 1 to 200", field="hoursPerMonth")
+        raise Invalid(_("Hours per month are 1 to 200."), field="hoursPerMonth")
     profile.hours_per_month = values.hours_per_month
     profile.available_from = values.available_from
     profile.remote_preference = _remote(values.remote_preference, field="remotePreference")
@@ -401,7 +458,7 @@ def _apply_profile(profile: ProfessionalProfile, values: ProfileFields) -> None:
         values.residence_prefecture_code, field="residencePrefectureCode"
     )
     if values.max_site_visits_per_month < 0:
-        raise Invalid("site visits are not negative", field="maxSiteVisitsPerMonth")
+        raise Invalid(_("Site visits are not negative."), field="maxSiteVisitsPerMonth")
     profile.max_site_visits_per_month = values.max_site_visits_per_month
     profile.travel_prefecture_codes = sorted(
         {_prefecture(c, field="travelPrefectureCodes") for c in values.travel_prefecture_codes}
@@ -409,11 +466,11 @@ def _apply_profile(profile: ProfessionalProfile, values: ProfileFields) -> None:
     profile.ties = _ties(values.ties)
     if not 0 <= values.fee_min_jpy <= values.fee_max_jpy:
         raise Invalid(
-            "the monthly fee range runs from its minimum to its maximum", field="feeMinJpy"
+            _("The monthly fee range runs from its minimum to its maximum."), field="feeMinJpy"
         )
     profile.fee_min_jpy, profile.fee_max_jpy = values.fee_min_jpy, values.fee_max_jpy
     if not 1 <= values.max_engagements <= 10:
-        raise Invalid("take 1 to 10 engagements at once", field="maxEngagements")
+        raise Invalid(_("Take 1 to 10 engagements at once."), field="maxEngagements")
     profile.max_engagements = values.max_engagements
     profile.is_open = values.is_open
 
@@ -483,7 +540,7 @@ async def save_profile(
     professional.full_name = clean_name(values.full_name, field="fullName")
     email = values.contact_email.strip()
     if "@" not in email or len(email) > 320:
-        raise Invalid("an email address, e.g. name@example.jp", field="contactEmail")
+        raise Invalid(_("Give an email address, e.g. name@example.jp."), field="contactEmail")
     professional.contact_email = email
     professional.phone = (values.phone or "").strip() or None
     professional.current_employer = (values.current_employer or "").strip() or None

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from renkei.errors import Invalid
 from renkei.geography.data import PREFECTURES_BY_CODE
+from renkei.i18n.messages import _
 
 
 class EngagementType(StrEnum):
@@ -41,12 +42,15 @@ class TieKind(StrEnum):
 
 def _check_prefecture(code: str, field_name: str) -> None:
     if code not in PREFECTURES_BY_CODE:
-        raise Invalid(f"{code!r} is not a prefecture code (01-47)", field=field_name)
+        raise Invalid(_("{code} is not a prefecture code (01 to 47).", code=code), field=field_name)
 
 
 def _check_fee_range(low: int, high: int) -> None:
     if not 0 <= low <= high:
-        raise Invalid(f"the fee range {low}-{high} is not a range of yen", field="feeRange")
+        raise Invalid(
+            _("The fee range {low} to {high} is not a range of yen.", low=low, high=high),
+            field="feeRange",
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,18 +82,18 @@ class NeedSpec:
         for code in self.region_prefecture_codes:
             _check_prefecture(code, "regionPrefectureCodes")
         if not self.required_skills and not self.preferred_skills:
-            raise Invalid("a need names at least one skill", field="requiredSkills")
+            raise Invalid(_("A need names at least one skill."), field="requiredSkills")
         weights = [*self.required_skills.values(), *self.preferred_skills.values()]
         if any(not w > 0 for w in weights):
-            raise Invalid("skill weights are positive", field="requiredSkills")
+            raise Invalid(_("Skill weights are positive."), field="requiredSkills")
         if not self.engagement_types:
-            raise Invalid("a need offers at least one engagement type", field="engagementTypes")
+            raise Invalid(_("A need offers at least one engagement type."), field="engagementTypes")
         if self.hours_per_month <= 0:
-            raise Invalid("hours per month are positive", field="hoursPerMonth")
+            raise Invalid(_("Hours per month are positive."), field="hoursPerMonth")
         if self.openings < 1:
-            raise Invalid("a need has at least one opening", field="openings")
+            raise Invalid(_("A need has at least one opening."), field="openings")
         if self.remote_policy is RemotePolicy.HYBRID and self.site_visits_per_month < 1:
-            raise Invalid("a hybrid need states its site visits", field="siteVisitsPerMonth")
+            raise Invalid(_("A hybrid need states its site visits."), field="siteVisitsPerMonth")
         _check_fee_range(self.fee_min, self.fee_max)
 
 
@@ -102,9 +106,11 @@ class SkillLevel:
 
     def __post_init__(self) -> None:
         if not 1 <= self.level <= 5:
-            raise Invalid(f"a skill level is 1 to 5, not {self.level}", field="level")
+            raise Invalid(
+                _("A skill level is 1 to 5, not {level}.", level=self.level), field="level"
+            )
         if self.years < 0:
-            raise Invalid("years of practice are not negative", field="years")
+            raise Invalid(_("Years of practice are not negative."), field="years")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +153,11 @@ class ProfessionalSpec:
         for code in self.travel_prefecture_codes:
             _check_prefecture(code, "travelPrefectureCodes")
         if self.hours_per_month < 0 or self.hours_in_use < 0:
-            raise Invalid("hours are not negative", field="hoursPerMonth")
+            raise Invalid(_("Hours are not negative."), field="hoursPerMonth")
         if self.max_concurrent_engagements < 0 or self.current_engagements < 0:
-            raise Invalid("engagement counts are not negative", field="maxConcurrentEngagements")
+            raise Invalid(
+                _("Engagement counts are not negative."), field="maxConcurrentEngagements"
+            )
         _check_fee_range(self.fee_min, self.fee_max)
 
     @property

@@ -199,11 +199,10 @@ async def match_step(session: AsyncSession, outbox_id: uuid.UUID, payload: dict[
     else:
 
         def to_firm() -> tuple[str, str]:
+            who = _("The professional {who}", who=professional.pseudonym)
             return _step_words(step, professional.pseudonym, need.title), _(
                 "{done}. The match is now {status}; see it in your needs' matches.",
-                done=_step_words(
-                    step, _("The professional {who}", who=professional.pseudonym), need.title
-                ),
+                done=_step_words(step, who, need.title),
                 status=match_status_label(match.status),
             )
 

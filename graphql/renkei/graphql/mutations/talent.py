@@ -24,6 +24,7 @@ from renkei.graphql.types.talent import (
     TieKind,
 )
 from renkei.graphql.types.talent_matches import Match, MatchCost
+from renkei.i18n.messages import _
 from renkei.identity.scopes import TALENT_WRITE
 from renkei.talent import lifecycle, models, proposals, repository, service, specs, subsidies
 from renkei.tenancy import Viewer
@@ -393,7 +394,7 @@ class TalentMutations:
         async def work(session: AsyncSession, viewer: Viewer) -> models.Match:
             seen = await repository.get_match(session, _match_id(input.match_id))
             if seen is None:
-                raise NotFound("no such match", field="matchId")
+                raise NotFound(_("No such match."), field="matchId")
             return await lifecycle.scout(
                 session,
                 viewer,

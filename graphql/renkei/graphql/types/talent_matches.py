@@ -17,6 +17,7 @@ import strawberry
 from renkei.fiscal import fiscal_year
 from renkei.graphql.compiled.spec import (
     NUMBER,
+    READER_LOCALE,
     WORD,
     Inline,
     JsonText,
@@ -44,8 +45,10 @@ from renkei.graphql.types.talent import (
     json_elements,
     last_changed,
 )
+from renkei.i18n.messages import DEFAULT_LOCALE, LOCALES
 from renkei.identity.scopes import TALENT_READ
 from renkei.talent import models, repository, subsidies
+from renkei.talent.explanation import in_reader_locale
 from renkei.talent.lifecycle import Side, allowed_steps
 
 # The viewer's acting organization, once per statement (an InitPlan).
@@ -147,23 +150,47 @@ def _text(key: str) -> Scalar:
     return Scalar(f"coalesce({{t}}.v->>'{key}', '')")
 
 
+def _words(key: str) -> Scalar:
+    """Stored words in the reader's locale, as explanation.in_reader_locale reads them: a
+    {locale: text} map's entry (else its Japanese), a plain string as it is."""
+    value = f"{{t}}.v->'{key}'"
+    return Scalar(
+        f"CASE jsonb_typeof({value}) WHEN 'object' THEN coalesce({value}->>{_LOCALE},"
+        f" {value}->>'{DEFAULT_LOCALE}', '') ELSE coalesce({value} #>> '{{{{}}}}', '') END"
+    )
+
+
+_LOCALE = f"CAST({READER_LOCALE} AS text)"
+# The explanation's JSON text in the reader's locale (the columns written by 0021's trigger).
+_EXPLANATION_TEXT = (
+    f"CASE {_LOCALE} "
+    + " ".join(f"WHEN '{locale}' THEN {{t}}.explanation_text_{locale}" for locale in LOCALES)
+    + f" ELSE {{t}}.explanation_text_{DEFAULT_LOCALE} END"
+)
+
+
 def _number(key: str) -> Scalar:
     return Scalar(f"coalesce(({{t}}.v->>'{key}')::float8, 0)", NUMBER)
 
 
-# One component as the engine stored it in `matches.explanation`; its fields in the order of
-# explanation_text (written by the trigger of migration 0017), read as it is when all are asked.
+# One component as the engine stored it in `matches.explanation`, its words in the reader's
+# locale; its fields in the order of explanation_text_<locale> (written by the trigger of
+# migration 0021), read as it is when all are asked.
 @table(ELEMENTS)
-@strawberry.type(description="One component of a match's score, in words.")
+@strawberry.type(
+    description="One component of a match's score, in words: label and text in the reader's "
+    "language (their saved locale, else Accept-Language, else their organization's default, "
+    "else Japanese)."
+)
 class ExplanationComponent:
     row: strawberry.Private[Element]
     component: str = computed(Scalar("{t}.v->>'component'"), lambda c: str(c["component"]))
     side: str = computed(_text("side"), lambda c: str(c.get("side", "")))
-    label: str = computed(_text("label"), lambda c: str(c.get("label", "")))
+    label: str = computed(_words("label"), lambda c: in_reader_locale(c.get("label")))
     value: float = computed(_number("value"), lambda c: float(c.get("value", 0)))
     weight: float = computed(_number("weight"), lambda c: float(c.get("weight", 0)))
     points: float = computed(_number("points"), lambda c: float(c.get("points", 0)))
-    text: str = computed(_text("text"), lambda c: str(c.get("text", "")))
+    text: str = computed(_words("text"), lambda c: in_reader_locale(c.get("text")))
 
 
 EXPLANATION_FIELDS = ("component", "side", "label", "value", "weight", "points", "text")
@@ -352,7 +379,7 @@ class Match(Node):
                 "true",
                 order="{c}.n",
                 source=json_elements("{t}.explanation"),
-                verbatim=("{t}.explanation_text", EXPLANATION_FIELDS),
+                verbatim=(_EXPLANATION_TEXT, EXPLANATION_FIELDS),
             )
         ),
     )
