@@ -24,7 +24,6 @@ from authlib.oauth2.rfc6749 import (
     OAuth2Error,
     OAuth2Payload,
     OAuth2Request,
-    UnsupportedGrantTypeError,
     scope_to_list,
 )
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
@@ -34,6 +33,7 @@ from starlette.responses import JSONResponse, Response
 from renkei import audit
 from renkei.db import SessionFactory, unit_of_work
 from renkei.graphql import input_guard
+from renkei.i18n.messages import N_, _, translate_in
 from renkei.identity import clients
 from renkei.identity import repository as identity
 from renkei.identity.models import ApiClient
@@ -44,7 +44,13 @@ TOKEN_TTL_SECONDS = 15 * 60
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 FORM = "application/x-www-form-urlencoded"
 # One answer for an unknown client, a wrong secret and a revoked client: no oracle for ids.
-CLIENT_AUTH_FAILED = "client authentication failed: check the client id and secret"
+CLIENT_AUTH_FAILED = N_("client authentication failed: check the client id and secret")
+# The descriptions of authlib's own errors, in the reader's language (codes stay the RFC's).
+_DESCRIPTIONS = {
+    "invalid_client": CLIENT_AUTH_FAILED,
+    "unsupported_grant_type": N_("this server supports grant_type=client_credentials only"),
+    "unauthorized_client": N_("this client may use grant_type=client_credentials only"),
+}
 
 # authlib logs each issued token at DEBUG; access tokens must not reach the logs.
 logging.getLogger("authlib.oauth2").setLevel(logging.INFO)
@@ -121,7 +127,9 @@ class _ClientCredentials(ClientCredentialsGrant):
         requested = set(scope_to_list(self.request.payload.scope) or [])
         beyond = sorted(requested - set(self.request.client.row.scopes))
         if beyond:
-            raise InvalidScopeError(f"the client may not ask for {' '.join(beyond)}")
+            raise InvalidScopeError(
+                _("the client may not ask for {scopes}", scopes=" ".join(beyond))
+            )
 
 
 class _Server(AuthorizationServer):
@@ -174,26 +182,31 @@ class _Server(AuthorizationServer):
         return status, body, headers
 
     def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Answer:
+        # authlib's own errors get our words; the ones raised here are written with _() already.
+        text = _DESCRIPTIONS.get(str(error.error))
         if isinstance(error, InvalidClientError):
-            # 401 with a WWW-Authenticate challenge whichever method failed (RFC 6749 §5.2).
+            # 401 with a WWW-Authenticate challenge whichever method failed (RFC 6749 §5.2). The
+            # header carries the English (a header is Latin-1), the body the reader's language.
             error.status_code = 401
-            error.description = CLIENT_AUTH_FAILED
-        elif isinstance(error, UnsupportedGrantTypeError):
-            error.description = "this server supports grant_type=client_credentials only"
-        answer: Answer = super().handle_error_response(request, error)
-        return answer
+            error.description = translate_in("en", CLIENT_AUTH_FAILED)
+        elif text is not None:
+            error.description = _(text)
+        status, body, headers = super().handle_error_response(request, error)
+        if isinstance(error, InvalidClientError):
+            body = {**body, "error_description": _(CLIENT_AUTH_FAILED)}
+        return status, body, headers
 
 
 def _parse_form(body: bytes) -> _Form:
     try:
         datalist = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError as exc:
-        raise InvalidRequestError("the form is not UTF-8") from exc
+        raise InvalidRequestError(_("the form is not UTF-8")) from exc
     repeated = sorted(name for name, values in datalist.items() if len(values) > 1)
     if repeated:
-        raise InvalidRequestError(f"the parameter {repeated[0]} is repeated")
+        raise InvalidRequestError(_("the parameter {name} is repeated", name=repeated[0]))
     if not datalist.get("grant_type", [""])[0]:
-        raise InvalidRequestError("the grant_type parameter is missing")
+        raise InvalidRequestError(_("the grant_type parameter is missing"))
     return _Form(datalist)
 
 
@@ -209,18 +222,21 @@ class TokenEndpoint:
         """authlib's request, and the client id it names (by either method), checked for form."""
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != FORM:
-            raise InvalidRequestError(f"send the parameters as {FORM}")
+            raise InvalidRequestError(_("send the parameters as {media_type}", media_type=FORM))
         form = _parse_form(await request.body())
         basic_id, basic_secret = extract_basic_authorization(request.headers)
         # A NUL cannot be stored in PostgreSQL's text: refused here, not as a fault below.
         values = [basic_id or "", basic_secret or ""]
         for name, given in form.datalist.items():
             values += [name, *given]
-        problem = next(filter(None, map(input_guard.unstorable, values)), None)
-        if problem is not None:
-            raise InvalidRequestError(f"a parameter {problem}")
+        if any(map(input_guard.unstorable, values)):
+            raise InvalidRequestError(
+                _("a parameter contains a NUL character")
+                if any("\x00" in value for value in values)
+                else _("a parameter contains a lone UTF-16 surrogate, which is not valid UTF-8")
+            )
         if basic_id is not None and "client_secret" in form.data:
-            raise InvalidRequestError("authenticate the client with one method, not two")
+            raise InvalidRequestError(_("authenticate the client with one method, not two"))
         url = request.url
         # authlib allows plain http only when AUTHLIB_INSECURE_TRANSPORT is set for the whole
         # process; development serves http on purpose, so that choice is made per app here.
@@ -229,7 +245,7 @@ class TokenEndpoint:
         try:
             oauth_request = _TokenRequest(request, str(url), form)
         except InsecureTransportError as exc:
-            raise InvalidRequestError("use https") from exc
+            raise InvalidRequestError(_("use https")) from exc
         return oauth_request, basic_id or form.data.get("client_id")
 
     async def handle(self, request: Request) -> Response:
