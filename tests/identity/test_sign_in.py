@@ -52,7 +52,8 @@ async def test_a_member_signs_in_through_their_organizations_provider(world, pro
     browser, page = await sign_in(world, "alice@a.example")
     # then she lands signed in, with a session cookie the page's scripts cannot read
     assert page.status_code == 200
-    assert "signed in as alice@a.example for 熊本精機" in page.text
+    assert "<html lang=ja>" in page.text
+    assert "熊本精機のalice@a.exampleとしてサインインしました。" in page.text
     set_cookie = next(
         r for r in browser.history if "renkei_session" in r.headers.get("set-cookie", "")
     )
@@ -194,7 +195,36 @@ async def test_an_unknown_domain_gets_a_clear_page(world):
     response = await world.app.get("/auth/login?email=someone@nowhere.example")
     # then
     assert response.status_code == 404
+    assert response.headers["content-language"] == "ja"
+    assert "<title>団体が見つかりません｜Renkei</title>" in response.text
+    assert "nowhere.example のアドレスでサインインできる団体はありません。" in response.text
+
+
+async def test_the_page_is_english_for_a_browser_that_asks_for_english(world):
+    # when
+    response = await world.app.get(
+        "/auth/login?email=someone@nowhere.example", headers={"Accept-Language": "en-GB,en;q=0.8"}
+    )
+    # then
+    assert response.status_code == 404
+    assert response.headers["content-language"] == "en"
+    assert "<html lang=en>" in response.text
+    assert "<title>Renkei: No organization found</title>" in response.text
     assert "No organization signs in with addresses at nowhere.example" in response.text
+
+
+async def test_interpolated_values_stay_escaped_in_either_language(world):
+    # given an address whose domain cannot be one, with markup in it
+    email = "x@<b>evil</b>"
+    for language in ("ja", "en"):
+        # when
+        response = await world.app.get(
+            "/auth/login", params={"email": email}, headers={"Accept-Language": language}
+        )
+        # then
+        assert response.status_code == 400
+        assert "<b>evil</b>" not in response.text
+        assert "x@&lt;b&gt;evil&lt;/b&gt;" in response.text
 
 
 @pytest.mark.parametrize(

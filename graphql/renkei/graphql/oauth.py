@@ -5,6 +5,9 @@ client_secret_basic or client_secret_post, scopes, and errors in the RFC's shape
 synchronous, so the one client a request names is loaded first, in the request's own unit of
 work as the platform; authlib then decides over that row. The access token is one of Renkei's
 own JWTs, verified on /graphql like any other, for the client's service account.
+
+An error's `error_description` is English: RFC 6749 §5.2 allows only ASCII there. A reader whose
+language is another gets it beside, as `error_description#ja` (tagged as in RFC 7591 §2.2).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 from urllib.parse import parse_qs
+from weakref import WeakKeyDictionary
 
 from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
@@ -33,7 +37,7 @@ from starlette.responses import JSONResponse, Response
 from renkei import audit
 from renkei.db import SessionFactory, unit_of_work
 from renkei.graphql import input_guard
-from renkei.i18n.messages import N_, _, translate_in
+from renkei.i18n.messages import N_, _, current_locale, translate_in
 from renkei.identity import clients
 from renkei.identity import repository as identity
 from renkei.identity.models import ApiClient
@@ -45,7 +49,7 @@ AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 FORM = "application/x-www-form-urlencoded"
 # One answer for an unknown client, a wrong secret and a revoked client: no oracle for ids.
 CLIENT_AUTH_FAILED = N_("client authentication failed: check the client id and secret")
-# The descriptions of authlib's own errors, in the reader's language (codes stay the RFC's).
+# authlib's own errors, described in our words (the error codes stay the RFC's).
 _DESCRIPTIONS = {
     "invalid_client": CLIENT_AUTH_FAILED,
     "unsupported_grant_type": N_("this server supports grant_type=client_credentials only"),
@@ -127,8 +131,10 @@ class _ClientCredentials(ClientCredentialsGrant):
         requested = set(scope_to_list(self.request.payload.scope) or [])
         beyond = sorted(requested - set(self.request.client.row.scopes))
         if beyond:
-            raise InvalidScopeError(
-                _("the client may not ask for {scopes}", scopes=" ".join(beyond))
+            raise _refused(
+                InvalidScopeError,
+                N_("the client may not ask for {scopes}"),
+                scopes=" ".join(beyond),
             )
 
 
@@ -182,31 +188,56 @@ class _Server(AuthorizationServer):
         return status, body, headers
 
     def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Answer:
-        # authlib's own errors get our words; the ones raised here are written with _() already.
+        # authlib's own errors get our words; the ones raised here have them already.
         text = _DESCRIPTIONS.get(str(error.error))
         if isinstance(error, InvalidClientError):
-            # 401 with a WWW-Authenticate challenge whichever method failed (RFC 6749 §5.2). The
-            # header carries the English (a header is Latin-1), the body the reader's language.
+            # 401 with a WWW-Authenticate challenge whichever method failed (RFC 6749 §5.2).
             error.status_code = 401
-            error.description = translate_in("en", CLIENT_AUTH_FAILED)
-        elif text is not None:
-            error.description = _(text)
+        if text is not None and not _LOCALIZED.get(error):
+            _describe(error, text)
         status, body, headers = super().handle_error_response(request, error)
-        if isinstance(error, InvalidClientError):
-            body = {**body, "error_description": _(CLIENT_AUTH_FAILED)}
-        return status, body, headers
+        return status, _with_localized(body, error), headers
+
+
+# The description in the reader's language of an error raised for this request, by the error.
+_LOCALIZED: WeakKeyDictionary[OAuth2Error, str] = WeakKeyDictionary()
+
+
+def _describe(error: OAuth2Error, message: str, /, **params: Any) -> None:
+    """Describe `error` in English, the only language `error_description` may use (RFC 6749
+    §5.2: ASCII), and keep the reader's words for `error_description#<locale>` beside it."""
+    error.description = translate_in("en", message, **params)
+    _LOCALIZED[error] = _(message, **params)
+
+
+def _refused(kind: type[OAuth2Error], message: str, /, **params: Any) -> OAuth2Error:
+    error = kind()
+    _describe(error, message, **params)
+    return error
+
+
+def _with_localized(body: dict[str, Any], error: OAuth2Error) -> dict[str, Any]:
+    """The body, with the description in the reader's language when it is not English: a
+    member tagged with its language, as OAuth does for human-readable values (RFC 7591 §2.2)."""
+    locale = current_locale()
+    localized = _LOCALIZED.get(error)
+    if locale == "en" or not localized or "error_description" not in body:
+        return body
+    return {**body, f"error_description#{locale}": localized}
 
 
 def _parse_form(body: bytes) -> _Form:
     try:
         datalist = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError as exc:
-        raise InvalidRequestError(_("the form is not UTF-8")) from exc
+        raise _refused(InvalidRequestError, N_("the form is not UTF-8")) from exc
     repeated = sorted(name for name, values in datalist.items() if len(values) > 1)
     if repeated:
-        raise InvalidRequestError(_("the parameter {name} is repeated", name=repeated[0]))
+        raise _refused(
+            InvalidRequestError, N_("the parameter {name} is repeated"), name=repeated[0]
+        )
     if not datalist.get("grant_type", [""])[0]:
-        raise InvalidRequestError(_("the grant_type parameter is missing"))
+        raise _refused(InvalidRequestError, N_("the grant_type parameter is missing"))
     return _Form(datalist)
 
 
@@ -222,7 +253,9 @@ class TokenEndpoint:
         """authlib's request, and the client id it names (by either method), checked for form."""
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != FORM:
-            raise InvalidRequestError(_("send the parameters as {media_type}", media_type=FORM))
+            raise _refused(
+                InvalidRequestError, N_("send the parameters as {media_type}"), media_type=FORM
+            )
         form = _parse_form(await request.body())
         basic_id, basic_secret = extract_basic_authorization(request.headers)
         # A NUL cannot be stored in PostgreSQL's text: refused here, not as a fault below.
@@ -230,13 +263,16 @@ class TokenEndpoint:
         for name, given in form.datalist.items():
             values += [name, *given]
         if any(map(input_guard.unstorable, values)):
-            raise InvalidRequestError(
-                _("a parameter contains a NUL character")
+            raise _refused(
+                InvalidRequestError,
+                N_("a parameter contains a NUL character")
                 if any("\x00" in value for value in values)
-                else _("a parameter contains a lone UTF-16 surrogate, which is not valid UTF-8")
+                else N_("a parameter contains a lone UTF-16 surrogate, which is not valid UTF-8"),
             )
         if basic_id is not None and "client_secret" in form.data:
-            raise InvalidRequestError(_("authenticate the client with one method, not two"))
+            raise _refused(
+                InvalidRequestError, N_("authenticate the client with one method, not two")
+            )
         url = request.url
         # authlib allows plain http only when AUTHLIB_INSECURE_TRANSPORT is set for the whole
         # process; development serves http on purpose, so that choice is made per app here.
@@ -245,14 +281,15 @@ class TokenEndpoint:
         try:
             oauth_request = _TokenRequest(request, str(url), form)
         except InsecureTransportError as exc:
-            raise InvalidRequestError(_("use https")) from exc
+            raise _refused(InvalidRequestError, N_("use https")) from exc
         return oauth_request, basic_id or form.data.get("client_id")
 
     async def handle(self, request: Request) -> Response:
         try:
             oauth_request, client_id = await self._request(request)
         except OAuth2Error as error:
-            return _respond(*error())
+            status, body, headers = error()
+            return _respond(status, _with_localized(body, error), headers)
         async with unit_of_work(self.sessions, Viewer.platform()) as session:
             row = await identity.api_client(session, client_id=client_id) if client_id else None
             server = _Server(self.tokens, row)
