@@ -156,7 +156,9 @@ async def test_without_just_in_time_membership_a_stranger_is_refused(world, toke
     page = await world.browser().visit("/auth/login?email=dora@a.example")
     # then
     assert page.status_code == 400
-    assert "dora@a.example にはまだ利用権限がありません。管理者に問い合わせてください。" in page.text
+    assert (
+        "dora@a.example にはまだ利用権限がありません。管理者に問い合わせてください。" in page.text
+    )
     assert await world.user("dora@a.example") is None
     assert await world.count(UserIdentity) == 0
     assert await world.count(BrowserSession) == 0
