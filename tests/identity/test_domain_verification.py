@@ -7,6 +7,7 @@ import argparse
 import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from factories import add_member, create_organization, create_user, graphql, token_for
@@ -263,6 +264,38 @@ async def test_the_operator_cli_verifies_a_domain(world, tokens, provider_b: Oid
     assert await world.memberships("potter@arita-kiln.example") == {"arita-kiln": "MEMBER"}
     [event] = await _log(world, firm, "email_domain_verified")
     assert event.detail["method"] == "OPERATOR" and event.detail["by"].startswith("cli:")
+
+
+class _ClosingRuntime(_Runtime):
+    async def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("command", "fields", "said"),
+    [
+        (
+            operator_cli._verify_domain,
+            {"organization": "nowhere", "domain": "nowhere.example"},
+            "renkei operator verify-domain: no organization 'nowhere'",
+        ),
+        (
+            operator_cli._grant,
+            {"email": "nobody@nowhere.example"},
+            "renkei operator grant: no user with the address nobody@nowhere.example",
+        ),
+    ],
+    ids=["verify-domain", "grant"],
+)
+async def test_the_operator_cli_says_why_in_english(world, command, fields, said):
+    # given a command that cannot be done (operators read the command line in English)
+    action = said.split()[2].rstrip(":")
+    args = argparse.Namespace(action=action, run=command, **fields)
+    # when
+    with pytest.raises(SystemExit) as stopped:
+        await operator_cli.run(_ClosingRuntime(world.sessions), args)
+    # then
+    assert str(stopped.value) == said
 
 
 async def test_two_claims_of_one_domain_at_once_make_one_claim(committed, tokens):

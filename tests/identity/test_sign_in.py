@@ -11,7 +11,8 @@ from identity.browser import Browser
 from identity.signin_world import RENKEI, World, register
 from renkei.db import unit_of_work
 from renkei.graphql.relay import to_global_id
-from renkei.identity.models import BrowserSession, UserIdentity
+from renkei.identity.models import BrowserSession, User, UserIdentity
+from renkei.organizations.models import Organization
 from renkei.tenancy import Viewer
 
 VIEWER = "{ viewer { user { email } role actingOrganization { slug } } }"
@@ -188,6 +189,31 @@ async def test_one_person_in_two_organizations_is_one_user(world, provider_a, se
     }
     after = await as_browser(browser_c, VIEWER)
     assert after.json()["data"]["viewer"]["actingOrganization"] == {"slug": "org-a"}
+
+
+async def test_the_signed_in_page_follows_the_person_then_their_organization(world, provider_a):
+    # given A writes to its people in English, and bob keeps Japanese as his own choice
+    async with unit_of_work(world.sessions, Viewer.platform()) as session:
+        organization = await session.get(Organization, world.org_a.id)
+        assert organization is not None
+        organization.default_locale = "en"
+    provider_a.add_user("alice-1", "alice@a.example")
+    provider_a.add_user("bob-1", "bob@a.example")
+    _, first_bob = await sign_in(world, "bob@a.example")
+    async with unit_of_work(world.sessions, Viewer.platform()) as session:
+        bob = await session.scalar(select(User).where(User.email == "bob@a.example"))
+        assert bob is not None
+        bob.locale = "ja"
+    # when each signs in from a browser that names no language
+    _, alice_page = await sign_in(world, "alice@a.example")
+    _, bob_page = await sign_in(world, "bob@a.example")
+    # then alice reads her organization's language, and so did bob before he chose his own
+    assert "You are signed in as bob@a.example for 熊本精機." in first_bob.text
+    assert alice_page.headers["content-language"] == "en"
+    assert "<html lang=en>" in alice_page.text
+    assert "You are signed in as alice@a.example for 熊本精機." in alice_page.text
+    assert bob_page.headers["content-language"] == "ja"
+    assert "熊本精機のbob@a.exampleとしてサインインしました。" in bob_page.text
 
 
 async def test_an_unknown_domain_gets_a_clear_page(world):
