@@ -53,7 +53,7 @@ async def test_a_member_signs_in_through_their_organizations_provider(world, pro
     browser, page = await sign_in(world, "alice@a.example")
     # then she lands signed in, with a session cookie the page's scripts cannot read
     assert page.status_code == 200
-    assert "<html lang=ja>" in page.text
+    assert '<html lang="ja">' in page.text
     assert "熊本精機のalice@a.exampleとしてサインインしました。" in page.text
     set_cookie = next(
         r for r in browser.history if "renkei_session" in r.headers.get("set-cookie", "")
@@ -210,7 +210,7 @@ async def test_the_signed_in_page_follows_the_person_then_their_organization(wor
     # then alice reads her organization's language, and so did bob before he chose his own
     assert "You are signed in as bob@a.example for 熊本精機." in first_bob.text
     assert alice_page.headers["content-language"] == "en"
-    assert "<html lang=en>" in alice_page.text
+    assert '<html lang="en">' in alice_page.text
     assert "You are signed in as alice@a.example for 熊本精機." in alice_page.text
     assert bob_page.headers["content-language"] == "ja"
     assert "熊本精機のbob@a.exampleとしてサインインしました。" in bob_page.text
@@ -234,7 +234,7 @@ async def test_the_page_is_english_for_a_browser_that_asks_for_english(world):
     # then
     assert response.status_code == 404
     assert response.headers["content-language"] == "en"
-    assert "<html lang=en>" in response.text
+    assert '<html lang="en">' in response.text
     assert "<title>Renkei: No organization found</title>" in response.text
     assert "No organization signs in with addresses at nowhere.example" in response.text
 

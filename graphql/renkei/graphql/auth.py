@@ -84,7 +84,7 @@ def _document(status: int, title: str, content: str) -> HTMLResponse:
     """A page in the reader's language (`lang` says which); `content` is HTML, escaped already."""
     heading = _("Renkei: {title}", title=title)
     body = (
-        f"<!doctype html><html lang={current_locale()}><meta charset=utf-8>"
+        f'<!doctype html><html lang="{current_locale()}"><meta charset=utf-8>'
         f"<title>{html.escape(heading)}</title>"
         "<body style='font-family:sans-serif;max-width:40em;margin:4em auto'>"
         f"<h1>{html.escape(title)}</h1>{content}</body></html>"
