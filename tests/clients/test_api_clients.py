@@ -87,6 +87,7 @@ async def test_an_admin_creates_a_client_and_sees_its_secret_once(sessions, clie
 async def test_a_member_cannot_create_a_client(sessions, client, tokens):
     # given
     organization, member = await _organization_with(sessions, MembershipRole.MEMBER)
+    client.headers["Accept-Language"] = "en"  # tenancy's message, read in English
     # when
     created = await graphql(
         client,
@@ -114,6 +115,7 @@ async def test_an_admin_of_another_organization_cannot_create_a_client_here(
     # given
     organization, _ = await _organization_with(sessions, MembershipRole.MEMBER)
     elsewhere, admin = await _organization_with(sessions, MembershipRole.ADMIN)
+    client.headers["Accept-Language"] = "en"  # tenancy's message, read in English
     # when
     created = await graphql(
         client,
@@ -139,8 +141,9 @@ async def test_scopes_must_be_known_and_at_least_one(sessions, client, tokens):
     unknown = await graphql(
         client, CREATE, _create_input(organization, ["kpi:write", "projects:admin"]), token=token
     )
+    client.headers["Accept-Language"] = "en"
     none = await graphql(client, CREATE, _create_input(organization, []), token=token)
-    # then
+    # then the first reads Japanese (no Accept-Language), the second English; codes alike
     assert unknown["data"]["createApiClient"] == {
         "apiClient": None,
         "clientSecret": None,
@@ -148,7 +151,7 @@ async def test_scopes_must_be_known_and_at_least_one(sessions, client, tokens):
             {
                 "field": "scopes",
                 "code": "INVALID",
-                "message": "unknown scope 'projects:admin': choose from kpi:write, "
+                "message": "不明なスコープ 'projects:admin' です。次から選んでください: kpi:write, "
                 "organizations:read, organizations:write, projects:read, projects:write, "
                 "talent:read, talent:write",
             }
@@ -188,6 +191,7 @@ async def test_an_admin_revokes_a_client_once(sessions, client, tokens):
     issued = await create_client(sessions, scopes=frozenset({ORGANIZATIONS_READ}))
     token = token_for(tokens, issued.owner, issued.organization)
     variables = {"input": {"apiClientId": to_global_id("ApiClient", issued.client.id)}}
+    client.headers["Accept-Language"] = "en"
     # when
     first = await graphql(client, REVOKE, variables, token=token)
     again = await graphql(client, REVOKE, variables, token=token)
@@ -224,7 +228,11 @@ async def test_a_member_cannot_revoke_a_client(sessions, client, tokens):
     assert revoked["data"]["revokeApiClient"] == {
         "apiClient": None,
         "userErrors": [
-            {"field": "apiClientId", "code": "NOT_FOUND", "message": "no such API client"}
+            {
+                "field": "apiClientId",
+                "code": "NOT_FOUND",
+                "message": "該当する API クライアントがありません。",
+            }
         ],
     }
     stored = await stored_client(sessions, issued.client.client_id)

@@ -197,4 +197,4 @@ async def test_a_revoked_clients_token_no_longer_acts_for_the_organization(sessi
         "/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {token}"}
     )
     assert response.status_code == 401
-    assert response.json() == {"errors": [{"message": "this account is deactivated"}]}
+    assert response.json() == {"errors": [{"message": "このアカウントは無効化されています。"}]}

@@ -22,6 +22,11 @@ CHALLENGE = (
 )
 
 
+def rfc(body: dict[str, str]) -> dict[str, str]:
+    """The members RFC 6749 §5.2 defines: without the description in the reader's language."""
+    return {k: v for k, v in body.items() if "#" not in k}
+
+
 @pytest.mark.parametrize("method", ["basic", "post"])
 async def test_a_client_gets_a_short_lived_token_for_its_service_account(
     sessions, client, tokens, method
@@ -74,7 +79,7 @@ async def test_a_wrong_secret_is_refused(sessions, client, method):
     )
     # then
     assert response.status_code == 401
-    assert response.json() == INVALID_CLIENT
+    assert rfc(response.json()) == INVALID_CLIENT
     assert response.headers["www-authenticate"] == CHALLENGE
     stored = await stored_client(sessions, issued.client.client_id)
     assert stored is not None and stored.last_used_at is None
@@ -88,7 +93,7 @@ async def test_an_unknown_client_is_refused_alike(sessions, client, method):
     response = await request_token(client, "rk_" + "0" * 32, issued.secret, method=method)
     # then
     assert response.status_code == 401
-    assert response.json() == INVALID_CLIENT
+    assert rfc(response.json()) == INVALID_CLIENT
     assert response.headers["www-authenticate"] == CHALLENGE
 
 
@@ -101,7 +106,7 @@ async def test_a_revoked_client_is_refused_alike(sessions, client, method):
     response = await request_token(client, issued.client.client_id, issued.secret, method=method)
     # then
     assert response.status_code == 401
-    assert response.json() == INVALID_CLIENT
+    assert rfc(response.json()) == INVALID_CLIENT
     assert response.headers["www-authenticate"] == CHALLENGE
 
 
@@ -114,7 +119,7 @@ async def test_a_scope_beyond_the_clients_is_refused(sessions, client):
     )
     # then
     assert response.status_code == 400
-    assert response.json() == {
+    assert rfc(response.json()) == {
         "error": "invalid_scope",
         "error_description": "the client may not ask for projects:write",
     }
@@ -129,7 +134,7 @@ async def test_another_grant_type_is_refused(sessions, client):
     )
     # then
     assert response.status_code == 400
-    assert response.json() == {
+    assert rfc(response.json()) == {
         "error": "unsupported_grant_type",
         "error_description": "this server supports grant_type=client_credentials only",
     }
@@ -166,7 +171,7 @@ async def test_a_malformed_request_is_refused(sessions, client, content, headers
     )
     # then
     assert response.status_code == 400
-    assert response.json() == {"error": "invalid_request", "error_description": description}
+    assert rfc(response.json()) == {"error": "invalid_request", "error_description": description}
 
 
 async def test_two_ways_of_authenticating_at_once_are_refused(sessions, client):
@@ -184,7 +189,7 @@ async def test_two_ways_of_authenticating_at_once_are_refused(sessions, client):
     )
     # then
     assert response.status_code == 400
-    assert response.json() == {
+    assert rfc(response.json()) == {
         "error": "invalid_request",
         "error_description": "authenticate the client with one method, not two",
     }
@@ -197,7 +202,7 @@ async def test_outside_development_plain_http_is_refused(sessions, production_cl
     response = await request_token(production_client, issued.client.client_id, issued.secret)
     # then
     assert response.status_code == 400
-    assert response.json() == {"error": "invalid_request", "error_description": "use https"}
+    assert rfc(response.json()) == {"error": "invalid_request", "error_description": "use https"}
 
 
 async def test_outside_development_https_works(sessions, production_client):
@@ -235,3 +240,50 @@ async def test_a_nul_in_a_parameter_is_an_invalid_request_not_a_fault(client, me
     # then the endpoint answers as RFC 6749 says, before anything reaches the database
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "invalid_request"
+
+
+async def test_a_refusal_is_described_in_japanese_beside_the_rfcs_english(sessions, client):
+    # given
+    issued = await create_client(sessions, scopes=SCOPES)
+    # when a client asks without saying its language
+    response = await request_token(client, issued.client.client_id, "wrong secret")
+    # then error_description stays ASCII, as RFC 6749 §5.2 wants, and the Japanese is beside it
+    assert response.status_code == 401
+    assert response.headers["content-language"] == "ja"
+    assert response.json() == {
+        **INVALID_CLIENT,
+        "error_description#ja": "クライアント認証に失敗しました。"
+        "クライアント ID とシークレットを確認してください。",
+    }
+    assert response.headers["www-authenticate"] == CHALLENGE
+
+
+async def test_a_malformed_request_is_described_in_japanese_too(client):
+    # when
+    response = await client.post(
+        "/oauth/token", json={"grant_type": "client_credentials"}, headers={}
+    )
+    # then
+    assert response.status_code == 400
+    assert response.json()["error_description#ja"] == (
+        "パラメーターは application/x-www-form-urlencoded で送ってください。"
+    )
+
+
+async def test_a_client_reading_english_gets_the_rfcs_members_only(sessions, client):
+    # given
+    issued = await create_client(sessions, scopes=SCOPES)
+    # when
+    response = await client.post(
+        "/oauth/token",
+        data={"grant_type": "password"},
+        auth=(issued.client.client_id, issued.secret),
+        headers={"Accept-Language": "en"},
+    )
+    # then
+    assert response.status_code == 400
+    assert response.headers["content-language"] == "en"
+    assert response.json() == {
+        "error": "unsupported_grant_type",
+        "error_description": "this server supports grant_type=client_credentials only",
+    }

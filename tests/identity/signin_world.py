@@ -48,6 +48,10 @@ class World:
         """The test's browser: Renkei's cookies live in `app`, so there is one per test."""
         return Browser(self.app, self.web)
 
+    def read_in(self, language: str) -> None:
+        """From now on the test's requests ask for this language (Accept-Language)."""
+        self.app.headers["Accept-Language"] = language
+
     async def count(self, model: Any, *where: Any) -> int:
         async with unit_of_work(self.sessions, Viewer.platform()) as session:
             return int(await session.scalar(select(func.count()).select_from(model).where(*where)))

@@ -163,7 +163,8 @@ async def test_an_admin_reads_every_sign_in_refusal_role_change_and_client(
             "outcome": "failure",
             "reason": "id_token_nonce",
             "actorEmail": None,
-            "detail": {"message": "the ID token's nonce is not valid", "callback": "org-a"},
+            # what the person was shown, in their language
+            "detail": {"message": "ID トークンの nonce が無効です。", "callback": "org-a"},
         },
         {
             "action": "role_changed",

@@ -148,17 +148,17 @@ async def test_squatting_another_organization_s_domain_is_refused_at_every_step(
     for_b = await world.app.get("/auth/login?email=owner@a.example&org=org-b")
     assert home.status_code == 302 and home.headers["location"].startswith(world.provider_a.issuer)
     assert for_b.status_code == 404
-    assert "org-b does not sign in with addresses at a.example" in for_b.text
+    assert "org-b は a.example のアドレスでサインインする団体ではありません。" in for_b.text
 
     # 3. B cannot prove the domain: DNS has no such record (and B cannot publish one in A's zone).
     checked = await graphql(world.app, CHECK, {"id": claim["id"]}, token=token_b)
     assert checked["data"]["checkEmailDomain"] == {
         "domainClaim": {
             "status": "PENDING",
-            "lastCheckError": "_renkei-challenge.a.example does not exist in DNS",
+            "lastCheckError": "_renkei-challenge.a.example は DNS に存在しません。",
         },
         "userErrors": [
-            {"code": "INVALID", "message": "_renkei-challenge.a.example does not exist in DNS"}
+            {"code": "INVALID", "message": "_renkei-challenge.a.example は DNS に存在しません。"}
         ],
     }
     assert ("_renkei-challenge.a.example", "TXT") in dns_zone.queries
@@ -171,7 +171,7 @@ async def test_squatting_another_organization_s_domain_is_refused_at_every_step(
     assert (
         "owner@a.example",
         "email_domain_claimed_elsewhere",
-        "福岡大学 claimed the email domain a.example",
+        "福岡大学がメールドメイン a.example を申請しました",
     ) in await _notifications(world)
     audit_a = await graphql(world.app, AUDIT, {"id": org_a_id}, token=token_a)
     told = [
@@ -192,14 +192,14 @@ async def test_squatting_another_organization_s_domain_is_refused_at_every_step(
     browser = world.browser()
     page = await browser.visit("/auth/login?org=org-b")
     assert page.status_code == 400
-    assert "an account for owner@a.example already exists" in page.text
+    assert "owner@a.example のアカウントは既にあり、別の方法でサインインします。" in page.text
     assert "renkei_session" not in browser.cookies
     # ... and a newcomer at a.example is no better: the PENDING claim vouches for nobody.
     mallory_idp.add_user("newbie-1", "newbie@a.example")
     mallory_idp.default_user = "newbie-1"
     newcomer = await world.browser().visit("/auth/login?org=org-b")
     assert newcomer.status_code == 400
-    assert "has not verified that domain" in newcomer.text
+    assert "その団体がこのドメインを確認していないためです。" in newcomer.text
     assert await world.user("newbie@a.example") is None
     mallory_idp.default_user = "mallory-1"
     # 6. Even had B proved the domain (say, an operator misled), the account is not B's to reach.
@@ -228,7 +228,7 @@ async def test_squatting_another_organization_s_domain_is_refused_at_every_step(
             {
                 "field": "organizationId",
                 "code": "NOT_FOUND",
-                "message": "you are not a member of this organization",
+                "message": "あなたはこの団体のメンバーではありません。",
             }
         ],
     }
@@ -293,7 +293,7 @@ async def test_squatting_the_domain_of_an_organization_without_a_provider(
     assert (
         "owner@pref-kumamoto.example",
         "email_domain_claimed_elsewhere",
-        "福岡大学 claimed the email domain pref-kumamoto.example",
+        "福岡大学がメールドメイン pref-kumamoto.example を申請しました",
     ) in await _notifications(world)
     assert [
         e.detail["claimed_by_organization"]

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from factories import add_member, create_organization, create_user, graphql, token_for
@@ -110,13 +111,13 @@ async def test_a_dns_record_with_the_challenge_verifies_the_domain(
             "domain": "tosu-seiki.example",
             "status": "PENDING",
             "verificationMethod": None,
-            "lastCheckError": "_renkei-challenge.tosu-seiki.example does not exist in DNS",
+            "lastCheckError": "_renkei-challenge.tosu-seiki.example は DNS に存在しません。",
         },
         "userErrors": [
             {
                 "field": "id",
                 "code": "INVALID",
-                "message": "_renkei-challenge.tosu-seiki.example does not exist in DNS",
+                "message": "_renkei-challenge.tosu-seiki.example は DNS に存在しません。",
             }
         ],
     }
@@ -141,7 +142,8 @@ async def test_another_token_at_the_record_does_not_verify(world, tokens, dns_zo
     mine = (await _claim(world, first, "saga-denki.example", first_token))["domainClaim"]
     theirs = (await _claim(world, second, "saga-denki.example", second_token))["domainClaim"]
     dns_zone.publish(mine["challenge"]["recordName"], mine["challenge"]["value"])
-    # when the second organization checks its own claim
+    # when the second organization checks its own claim, reading English
+    world.read_in("en")
     checked = await _check(world, theirs["id"], second_token)
     # then the record proves nothing for it
     assert checked["domainClaim"]["status"] == "PENDING"
@@ -174,7 +176,7 @@ async def test_only_the_organization_s_admins_claim_check_and_see_its_domains(
     assert by_member["userErrors"][0]["code"] == "FORBIDDEN"
     assert member_check["userErrors"][0]["code"] == "NOT_FOUND"
     assert outsider_check["userErrors"] == [
-        {"field": "id", "code": "NOT_FOUND", "message": "no such domain claim"}
+        {"field": "id", "code": "NOT_FOUND", "message": "該当するドメイン申請がありません。"}
     ]
     assert seen["data"]["organization"] is None or (
         seen["data"]["organization"]["domainClaims"] is None
@@ -205,7 +207,7 @@ async def test_a_platform_operator_approves_a_domain_and_it_is_audited(world, to
             {
                 "field": None,
                 "code": "FORBIDDEN",
-                "message": "only the platform's operators may do this",
+                "message": "この操作はプラットフォーム運営者のみが行えます。",
             }
         ],
     }
@@ -262,6 +264,38 @@ async def test_the_operator_cli_verifies_a_domain(world, tokens, provider_b: Oid
     assert await world.memberships("potter@arita-kiln.example") == {"arita-kiln": "MEMBER"}
     [event] = await _log(world, firm, "email_domain_verified")
     assert event.detail["method"] == "OPERATOR" and event.detail["by"].startswith("cli:")
+
+
+class _ClosingRuntime(_Runtime):
+    async def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("command", "fields", "said"),
+    [
+        (
+            operator_cli._verify_domain,
+            {"organization": "nowhere", "domain": "nowhere.example"},
+            "renkei operator verify-domain: no organization 'nowhere'",
+        ),
+        (
+            operator_cli._grant,
+            {"email": "nobody@nowhere.example"},
+            "renkei operator grant: no user with the address nobody@nowhere.example",
+        ),
+    ],
+    ids=["verify-domain", "grant"],
+)
+async def test_the_operator_cli_says_why_in_english(world, command, fields, said):
+    # given a command that cannot be done (operators read the command line in English)
+    action = said.split()[2].rstrip(":")
+    args = argparse.Namespace(action=action, run=command, **fields)
+    # when
+    with pytest.raises(SystemExit) as stopped:
+        await operator_cli.run(_ClosingRuntime(world.sessions), args)
+    # then
+    assert str(stopped.value) == said
 
 
 async def test_two_claims_of_one_domain_at_once_make_one_claim(committed, tokens):

@@ -264,8 +264,9 @@ def test_no_field_of_the_schema_returns_a_provider_s_client_secret():
 async def test_an_invalid_registration_is_refused_and_writes_nothing(
     world, tokens, provider_a, fields, error
 ):
-    # given
+    # given an admin whose client reads English
     organization, token = await _organization(world, tokens, "kumamoto-pref")
+    world.read_in("en")
     fields = dict(fields)
     before = await _footprint(world)
     # when
@@ -288,6 +289,7 @@ async def test_an_issuer_written_unlike_its_discovery_document_is_refused(
 ):
     # given the provider's issuer with a slash it does not name itself with
     organization, token = await _organization(world, tokens, "kumamoto-pref")
+    world.read_in("en")
     # when
     body = await graphql(
         world.app,
@@ -306,9 +308,41 @@ async def test_an_issuer_written_unlike_its_discovery_document_is_refused(
     ]
 
 
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        (None, "issuer は https の URL にしてください。"),
+        ("en", "the issuer must be an https URL"),
+    ],
+    ids=["japanese-by-default", "english-when-asked"],
+)
+async def test_a_refused_registration_speaks_the_readers_language(
+    world, tokens, provider_a, language, message
+):
+    # given an admin whose client asks for `language` (or for none)
+    organization, token = await _organization(world, tokens, "kumamoto-pref")
+    if language:
+        world.read_in(language)
+    # when
+    response = await world.app.post(
+        "/graphql",
+        json={
+            "query": REGISTER,
+            "variables": _register_input(organization, "http://idp.corp.example"),
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    # then the message is in that language, and the code is the same contract in both
+    assert response.headers["content-language"] == (language or "ja")
+    assert response.json()["data"]["registerIdentityProvider"]["userErrors"] == [
+        {"field": "issuer", "code": "INVALID", "message": message}
+    ]
+
+
 async def test_a_member_cannot_register_a_provider(world, tokens, provider_a):
     # given a MEMBER of A
     token = await _member_of_a(world, tokens)
+    world.read_in("en")
     before = await _footprint(world)
     # when
     body = await graphql(
@@ -459,13 +493,14 @@ async def test_a_switched_off_provider_signs_nobody_in(world, tokens, provider_a
     by_email = await world.app.get("/auth/login?email=alice@a.example")
     by_slug = await world.app.get("/auth/login?org=org-a")
     assert (by_email.status_code, by_slug.status_code) == (404, 404)
-    assert "No organization signs in with addresses at a.example" in by_email.text
+    assert "a.example のアドレスでサインインできる団体はありません。" in by_email.text
     assert provider_a.authorize_requests == []
 
 
 async def test_a_member_cannot_change_a_provider(world, tokens):
     # given a MEMBER of A, who cannot even see A's provider
     token = await _member_of_a(world, tokens)
+    world.read_in("en")
     provider_id = to_global_id("IdentityProvider", world.provider_a.id)
     # when
     body = await graphql(
@@ -488,6 +523,7 @@ async def test_a_member_cannot_change_a_provider(world, tokens):
 async def test_another_organization_s_admin_can_neither_see_nor_change_a_provider(world, tokens):
     # given B's owner, acting for B
     token = await _token_of(world, tokens, "owner@b.example", world.org_b)
+    world.read_in("en")
     provider_id = to_global_id("IdentityProvider", world.provider_a.id)
     # when
     body = await graphql(

@@ -81,12 +81,12 @@ async def signed_in(
 
 
 async def _post(app: Any, query: str, variables: dict[str, Any], token: str) -> httpx.Response:
-    """An API client with the token alone: no cookie."""
+    """An API client with the token alone: no cookie. It reads English."""
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=RENKEI) as api:
         return await api.post(
             "/graphql",
             json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"},
         )
 
 

@@ -11,7 +11,8 @@ from identity.browser import Browser
 from identity.signin_world import RENKEI, World, register
 from renkei.db import unit_of_work
 from renkei.graphql.relay import to_global_id
-from renkei.identity.models import BrowserSession, UserIdentity
+from renkei.identity.models import BrowserSession, User, UserIdentity
+from renkei.organizations.models import Organization
 from renkei.tenancy import Viewer
 
 VIEWER = "{ viewer { user { email } role actingOrganization { slug } } }"
@@ -52,7 +53,8 @@ async def test_a_member_signs_in_through_their_organizations_provider(world, pro
     browser, page = await sign_in(world, "alice@a.example")
     # then she lands signed in, with a session cookie the page's scripts cannot read
     assert page.status_code == 200
-    assert "signed in as alice@a.example for 熊本精機" in page.text
+    assert '<html lang="ja">' in page.text
+    assert "熊本精機のalice@a.exampleとしてサインインしました。" in page.text
     set_cookie = next(
         r for r in browser.history if "renkei_session" in r.headers.get("set-cookie", "")
     )
@@ -189,12 +191,66 @@ async def test_one_person_in_two_organizations_is_one_user(world, provider_a, se
     assert after.json()["data"]["viewer"]["actingOrganization"] == {"slug": "org-a"}
 
 
+async def test_the_signed_in_page_follows_the_person_then_their_organization(world, provider_a):
+    # given A writes to its people in English, and bob keeps Japanese as his own choice
+    async with unit_of_work(world.sessions, Viewer.platform()) as session:
+        organization = await session.get(Organization, world.org_a.id)
+        assert organization is not None
+        organization.default_locale = "en"
+    provider_a.add_user("alice-1", "alice@a.example")
+    provider_a.add_user("bob-1", "bob@a.example")
+    _, first_bob = await sign_in(world, "bob@a.example")
+    async with unit_of_work(world.sessions, Viewer.platform()) as session:
+        bob = await session.scalar(select(User).where(User.email == "bob@a.example"))
+        assert bob is not None
+        bob.locale = "ja"
+    # when each signs in from a browser that names no language
+    _, alice_page = await sign_in(world, "alice@a.example")
+    _, bob_page = await sign_in(world, "bob@a.example")
+    # then alice reads her organization's language, and so did bob before he chose his own
+    assert "You are signed in as bob@a.example for 熊本精機." in first_bob.text
+    assert alice_page.headers["content-language"] == "en"
+    assert '<html lang="en">' in alice_page.text
+    assert "You are signed in as alice@a.example for 熊本精機." in alice_page.text
+    assert bob_page.headers["content-language"] == "ja"
+    assert "熊本精機のbob@a.exampleとしてサインインしました。" in bob_page.text
+
+
 async def test_an_unknown_domain_gets_a_clear_page(world):
     # when
     response = await world.app.get("/auth/login?email=someone@nowhere.example")
     # then
     assert response.status_code == 404
+    assert response.headers["content-language"] == "ja"
+    assert "<title>団体が見つかりません｜Renkei</title>" in response.text
+    assert "nowhere.example のアドレスでサインインできる団体はありません。" in response.text
+
+
+async def test_the_page_is_english_for_a_browser_that_asks_for_english(world):
+    # when
+    response = await world.app.get(
+        "/auth/login?email=someone@nowhere.example", headers={"Accept-Language": "en-GB,en;q=0.8"}
+    )
+    # then
+    assert response.status_code == 404
+    assert response.headers["content-language"] == "en"
+    assert '<html lang="en">' in response.text
+    assert "<title>Renkei: No organization found</title>" in response.text
     assert "No organization signs in with addresses at nowhere.example" in response.text
+
+
+async def test_interpolated_values_stay_escaped_in_either_language(world):
+    # given an address whose domain cannot be one, with markup in it
+    email = "x@<b>evil</b>"
+    for language in ("ja", "en"):
+        # when
+        response = await world.app.get(
+            "/auth/login", params={"email": email}, headers={"Accept-Language": language}
+        )
+        # then
+        assert response.status_code == 400
+        assert "<b>evil</b>" not in response.text
+        assert "x@&lt;b&gt;evil&lt;/b&gt;" in response.text
 
 
 @pytest.mark.parametrize(

@@ -119,7 +119,7 @@ async def test_a_person_signs_in_through_oidc_provider_mock(world, tokens, oidc_
     # then she is signed in as a new MEMBER of the firm
     assert form.status_code == 200 and form.url.host == "127.0.0.1"
     assert page.status_code == 200, page.text
-    assert "signed in as carol@mock-firm.example for 模擬商事" in page.text
+    assert "模擬商事のcarol@mock-firm.exampleとしてサインインしました。" in page.text
     assert (await as_browser(browser, VIEWER))["data"]["viewer"] == {
         "user": {
             "email": "carol@mock-firm.example",
@@ -140,7 +140,7 @@ async def test_an_address_that_is_no_address_is_refused(world, provider_a):
     page = await world.browser().visit("/auth/login?email=alice@a.example")
     # then
     assert page.status_code == 400
-    assert "alice@localhost is not an email address" in page.text
+    assert "alice@localhost はメールアドレスではありません。" in page.text
     assert await world.count(UserIdentity) == 0
     assert await failures(world) == [("email_invalid", world.org_a.id)]
 
@@ -156,7 +156,9 @@ async def test_without_just_in_time_membership_a_stranger_is_refused(world, toke
     page = await world.browser().visit("/auth/login?email=dora@a.example")
     # then
     assert page.status_code == 400
-    assert "dora@a.example has no access yet: ask an administrator" in page.text
+    assert (
+        "dora@a.example にはまだ利用権限がありません。管理者に問い合わせてください。" in page.text
+    )
     assert await world.user("dora@a.example") is None
     assert await world.count(UserIdentity) == 0
     assert await world.count(BrowserSession) == 0
@@ -235,6 +237,7 @@ async def test_an_individual_professional_gets_a_personal_account(platform_world
     world = platform_world
     provider_b.add_user("pat-1", "pat@freelance.example", name="フリー 太郎")
     browser = world.browser()
+    world.read_in("en")
     # when
     page = await browser.visit("/auth/login?personal=1")
     # then a personal account: no organization, no membership
@@ -256,7 +259,7 @@ async def test_personal_sign_in_needs_a_platform_provider(world):
     page = await world.app.get("/auth/login?personal=1")
     # then
     assert page.status_code == 404
-    assert "This Renkei has no provider for individuals." in page.text
+    assert "この Renkei には個人向けの ID プロバイダーがありません。" in page.text
 
 
 async def test_the_platform_provider_cannot_vouch_for_an_organization_s_domain(
@@ -299,7 +302,7 @@ async def test_a_service_account_cannot_sign_in_through_a_browser(
     page = await world.browser().visit("/auth/login?personal=1")
     # then
     assert page.status_code == 400
-    assert "a service account cannot sign in" in page.text
+    assert "サービスアカウントはサインインできません。" in page.text
     assert await world.sessions_of(service_email) == 0
     assert await world.count(UserIdentity) == 0
     assert await failures(world) == [("service_account", None)]

@@ -61,8 +61,9 @@ def _refusal(organization: Organization) -> dict[str, Any]:
             {
                 "field": "organizationId",
                 "code": "FORBIDDEN",
-                "message": f"{organization.name} requires its members to sign in through its own "
-                f"identity provider: sign in at /auth/login?org={organization.slug}",
+                "message": f"{organization.name}では、メンバーは団体の ID プロバイダーから"
+                f"サインインする必要があります。/auth/login?org={organization.slug} から"
+                "サインインしてください。",
             }
         ],
     }
@@ -141,6 +142,7 @@ async def test_a_member_cannot_set_the_policy_and_an_admin_cannot_lock_everyone_
     await add_member(world.sessions, world.org_a, owner_a, member)
     owner_c = await create_user(world.sessions, "owner@c.example")
     org_c = await create_organization(world.sessions, owner_c, slug="org-c", name="佐賀銀行")
+    world.read_in("en")
     # when
     by_member = await graphql(
         world.app,

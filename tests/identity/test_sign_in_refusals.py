@@ -16,7 +16,8 @@ ALICE = "alice@a.example"
 
 async def assert_refused(world: World, page, reason: str, *, organization=None) -> None:  # type: ignore[no-untyped-def]
     assert page.status_code == 400, page.text
-    assert "Sign-in refused" in page.text
+    assert '<html lang="ja">' in page.text
+    assert "<h1>サインインできませんでした</h1>" in page.text
     assert await world.user(ALICE) is None
     assert await world.count(UserIdentity) == 0
     assert await world.count(BrowserSession) == 0
@@ -26,6 +27,28 @@ async def assert_refused(world: World, page, reason: str, *, organization=None) 
         (reason, (organization or world.org_a).id)
     ]
     assert "renkei_session" not in page.headers.get("set-cookie", "")
+
+
+async def test_a_refusal_page_is_japanese_unless_the_browser_asks_for_english(world, provider_a):
+    # given a provider whose ID token carries the wrong nonce
+    provider_a.add_user("alice-1", ALICE)
+    provider_a.misbehave(nonce="wrong")
+    # when one browser signs in as it comes, another asking for English
+    japanese = await world.browser().visit(f"/auth/login?email={ALICE}")
+    world.read_in("en")
+    english = await world.browser().visit(f"/auth/login?email={ALICE}")
+    # then each reads the refusal in its language, and the audit log keeps the same reason
+    assert (japanese.status_code, english.status_code) == (400, 400)
+    assert japanese.headers["content-language"] == "ja"
+    assert '<html lang="ja">' in japanese.text
+    assert "<title>サインインできませんでした｜Renkei</title>" in japanese.text
+    assert "<p>ID トークンの nonce が無効です。</p>" in japanese.text
+    assert english.headers["content-language"] == "en"
+    assert '<html lang="en">' in english.text
+    assert "<title>Renkei: Sign-in refused</title>" in english.text
+    assert "<p>the ID token&#x27;s nonce is not valid</p>" in english.text
+    failures = [e.reason for e in await world.audit() if e.outcome == "failure"]
+    assert failures == ["id_token_nonce", "id_token_nonce"]
 
 
 @pytest.mark.parametrize(

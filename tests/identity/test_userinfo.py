@@ -24,7 +24,7 @@ async def test_a_person_whose_email_is_only_at_userinfo_signs_in(world, provider
     browser, page = await sign_in(world, "una@a.example")
     # then Renkei asked UserInfo once, and she is an ADMIN of A with the name UserInfo gave
     assert page.status_code == 200, page.text
-    assert "signed in as una@a.example for 熊本精機" in page.text
+    assert "熊本精機のuna@a.exampleとしてサインインしました。" in page.text
     assert provider_a.userinfo_requests == 1
     viewer = (await as_browser(browser, VIEWER)).json()["data"]["viewer"]
     assert viewer["user"] == {"email": "una@a.example"}
@@ -41,7 +41,7 @@ async def test_userinfo_about_another_subject_is_refused(world, provider_a: Oidc
     _, page = await sign_in(world, "owner@a.example")
     # then nobody is signed in or linked, and the log says why
     assert page.status_code == 400
-    assert "UserInfo answer is about another person than its ID token" in page.text
+    assert "UserInfo の応答が、ID トークンとは別の人のものです。" in page.text
     assert await world.count(UserIdentity) == 0
     assert await world.sessions_of("owner@a.example") == 0
     assert await _failures(world) == [("userinfo_subject_mismatch", world.org_a.id)]
@@ -56,6 +56,6 @@ async def test_no_email_anywhere_is_refused_clearly(world, provider_a: OidcProvi
     _, page = await sign_in(world, "nemo@a.example")
     # then
     assert page.status_code == 400
-    assert "no email address and has no UserInfo endpoint" in page.text
+    assert "メールアドレスが届かず、UserInfo エンドポイントもありません。" in page.text
     assert await world.count(User, User.email == "nemo@a.example") == 0
     assert await _failures(world) == [("userinfo_unavailable", world.org_a.id)]

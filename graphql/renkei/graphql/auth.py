@@ -27,6 +27,8 @@ from renkei.crypto import SecretBox
 from renkei.db import SessionFactory, unit_of_work
 from renkei.email_domains.dns_challenge import DnsChallenge
 from renkei.errors import Invalid
+from renkei.i18n.messages import _, activate, current_locale
+from renkei.i18n.negotiation import choose
 from renkei.identity import providers, signin
 from renkei.identity import repository as identity
 from renkei.identity.models import IdentityProvider, User
@@ -78,6 +80,18 @@ class _Target:
     provider_id: uuid.UUID | None
 
 
+def _document(status: int, title: str, content: str) -> HTMLResponse:
+    """A page in the reader's language (`lang` says which); `content` is HTML, escaped already."""
+    heading = _("Renkei: {title}", title=title)
+    body = (
+        f'<!doctype html><html lang="{current_locale()}"><meta charset=utf-8>'
+        f"<title>{html.escape(heading)}</title>"
+        "<body style='font-family:sans-serif;max-width:40em;margin:4em auto'>"
+        f"<h1>{html.escape(title)}</h1>{content}</body></html>"
+    )
+    return HTMLResponse(body, status_code=status)
+
+
 def _choose(email: str, organizations: list[Organization]) -> HTMLResponse:
     """Several organizations sign in with this domain's provider: the person picks one."""
     links = "".join(
@@ -85,21 +99,12 @@ def _choose(email: str, organizations: list[Organization]) -> HTMLResponse:
         f"{html.escape(o.name)}</a></li>"
         for o in organizations
     )
-    return HTMLResponse(
-        "<!doctype html><meta charset=utf-8><title>Renkei: choose your organization</title>"
-        "<body style='font-family:sans-serif;max-width:40em;margin:4em auto'>"
-        f"<h1>Sign in for which organization?</h1><ul>{links}</ul></body>",
-        status_code=200,
-    )
+    return _document(200, _("Sign in for which organization?"), f"<ul>{links}</ul>")
 
 
 def _page(status: int, title: str, message: str) -> HTMLResponse:
-    body = (
-        f"<!doctype html><meta charset=utf-8><title>Renkei: {html.escape(title)}</title>"
-        "<body style='font-family:sans-serif;max-width:40em;margin:4em auto'>"
-        f"<h1>{html.escape(title)}</h1><p>{html.escape(message)}</p></body>"
-    )
-    return HTMLResponse(body, status_code=status)
+    """A page that says one thing: `title` and `message` are text (translated), escaped here."""
+    return _document(status, title, f"<p>{html.escape(message)}</p>")
 
 
 class SignInRoutes:
@@ -128,7 +133,9 @@ class SignInRoutes:
         if params.get("personal"):
             if platform is None:
                 return _page(
-                    404, "No personal sign-in", "This Renkei has no provider for individuals."
+                    404,
+                    _("No personal sign-in"),
+                    _("This Renkei has no provider for individuals."),
                 )
             return _Target(PERSONAL, platform.issuer, platform.client_id, None, None)
         email, slug = params.get("email", "").strip().lower(), params.get("org", "").strip().lower()
@@ -140,37 +147,56 @@ class SignInRoutes:
                 try:
                     domain = providers.normalize_domain(domain)
                 except Invalid:
-                    return _page(400, "Not an email address", f"{email} is not an email address.")
+                    return _page(
+                        400,
+                        _("Not an email address"),
+                        _("{email} is not an email address.", email=email),
+                    )
                 found_by_domain = await identity.providers_vouching_for(session, domain=domain)
                 if not found_by_domain:
                     return _page(
                         404,
-                        "No organization found",
-                        f"No organization signs in with addresses at {domain}. Ask your "
-                        "organization's Renkei administrator to register its identity provider "
-                        "and verify this domain, or sign in with your organization's name.",
+                        _("No organization found"),
+                        _(
+                            "No organization signs in with addresses at {domain}. Ask your "
+                            "organization's Renkei administrator to register its identity "
+                            "provider and verify this domain, or sign in with your "
+                            "organization's name.",
+                            domain=domain,
+                        ),
                     )
                 matching = [(p, o) for p, o in found_by_domain if not slug or o.slug == slug]
                 if not matching:
                     return _page(
                         404,
-                        "No sign-in for this organization",
-                        f"{slug} does not sign in with addresses at {domain}.",
+                        _("No sign-in for this organization"),
+                        _(
+                            "{slug} does not sign in with addresses at {domain}.",
+                            slug=slug,
+                            domain=domain,
+                        ),
                     )
                 if len(matching) > 1:
-                    return _choose(email, [organization for _, organization in matching])
+                    return _choose(email, [organization for _provider, organization in matching])
                 provider, organization = matching[0]
             elif slug:
                 found = await providers.for_organization(session, slug)
                 if found is None or found[1] is None:
                     return _page(
                         404,
-                        "No sign-in for this organization",
-                        f"No organization {slug!r} signs in through its own provider here.",
+                        _("No sign-in for this organization"),
+                        _(
+                            "No organization {slug} signs in through its own provider here.",
+                            slug=repr(slug),
+                        ),
                     )
                 organization, provider = found
             else:
-                return _page(400, "Who are you?", "Give your email address: /auth/login?email=…")
+                return _page(
+                    400,
+                    _("Who are you?"),
+                    _("Give your email address: /auth/login?email=…"),
+                )
         assert organization is not None and provider is not None
         return _Target(
             organization.slug, provider.issuer, provider.client_id, organization.id, provider.id
@@ -183,7 +209,7 @@ class SignInRoutes:
         try:
             metadata = await self.config.oidc.metadata(target.issuer)
         except SignInError as error:
-            return _page(502, "The identity provider did not answer", error.message)
+            return _page(502, _("The identity provider did not answer"), error.message)
         state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
         url = self.config.oidc.authorization_url(
             metadata,
@@ -219,7 +245,7 @@ class SignInRoutes:
             response = await self._complete(request, slug)
         except SignInError as error:
             await self._record_failure(slug, error)
-            response = _page(400, "Sign-in refused", error.message)
+            response = _page(400, _("Sign-in refused"), error.message)
         # The pending sign-in is spent either way: a replayed callback finds nothing.
         response.delete_cookie(PENDING_COOKIE, path="/auth/callback")
         return response
@@ -241,13 +267,15 @@ class SignInRoutes:
     def _read_pending(self, request: Request) -> dict[str, Any]:
         raw = request.cookies.get(PENDING_COOKIE)
         if not raw:
-            raise SignInError("state_missing", "this sign-in was not started here, or is spent")
+            raise SignInError("state_missing", _("this sign-in was not started here, or is spent"))
         try:
             pending = self.pending.loads(raw, max_age=PENDING_MAX_AGE)
         except BadSignature as exc:
-            raise SignInError("state_invalid", "this sign-in expired or was tampered with") from exc
+            raise SignInError(
+                "state_invalid", _("this sign-in expired or was tampered with")
+            ) from exc
         if not isinstance(pending, dict):
-            raise SignInError("state_invalid", "this sign-in was tampered with")
+            raise SignInError("state_invalid", _("this sign-in was tampered with"))
         return pending
 
     async def _resolve(
@@ -257,7 +285,7 @@ class SignInRoutes:
         if slug == PERSONAL:
             platform = self.config.platform_provider
             if platform is None or pending.get("provider") is not None:
-                raise SignInError("callback_mismatch", "this sign-in belongs elsewhere")
+                raise SignInError("callback_mismatch", _("this sign-in belongs elsewhere"))
             return None, platform.issuer, platform.client_id, platform.client_secret
         async with unit_of_work(self.sessions, Viewer.platform()) as session:
             provider_id = pending.get("provider")
@@ -269,10 +297,10 @@ class SignInRoutes:
             )
         if provider is None or organization is None or organization.slug != slug:
             raise SignInError(
-                "callback_mismatch", "this sign-in was started for another organization"
+                "callback_mismatch", _("this sign-in was started for another organization")
             )
         if not provider.enabled:
-            raise SignInError("provider_disabled", "this identity provider is switched off")
+            raise SignInError("provider_disabled", _("this identity provider is switched off"))
         secret = providers.client_secret(self.config.box, provider)
         return provider, provider.issuer, provider.client_id, secret
 
@@ -280,23 +308,25 @@ class SignInRoutes:
         """RFC 9207: where the provider promises `iss`, it must come and match."""
         iss = request.query_params.get("iss")
         if iss is None and metadata.iss_parameter_supported:
-            raise SignInError("iss_missing", "the provider's answer does not say who sent it")
+            raise SignInError("iss_missing", _("the provider's answer does not say who sent it"))
         if iss is not None and iss != metadata.issuer:
-            raise SignInError("iss_mismatch", "the answer came from another identity provider")
+            raise SignInError("iss_mismatch", _("the answer came from another identity provider"))
 
     async def _complete(self, request: Request, slug: str) -> Response:
         pending = self._read_pending(request)
         params = request.query_params
         if params.get("state") != pending.get("state") or pending.get("slug") != slug:
-            raise SignInError("state_mismatch", "this answer does not belong to your sign-in")
+            raise SignInError("state_mismatch", _("this answer does not belong to your sign-in"))
         if params.get("error"):
-            raise SignInError("provider_error", f"the provider said: {params.get('error')}")
+            raise SignInError(
+                "provider_error", _("the provider said: {error}", error=params.get("error"))
+            )
         provider, issuer, client_id, client_secret = await self._resolve(slug, pending)
         metadata = await self.config.oidc.metadata(issuer)
         self._check_iss(request, metadata)
         code = params.get("code")
         if not code:
-            raise SignInError("code_missing", "the provider sent no authorization code")
+            raise SignInError("code_missing", _("the provider sent no authorization code"))
         token = await self.config.oidc.exchange_code(
             metadata,
             client_id=client_id,
@@ -307,7 +337,7 @@ class SignInRoutes:
         )
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
-            raise SignInError("id_token_missing", "the provider sent no ID token")
+            raise SignInError("id_token_missing", _("the provider sent no ID token"))
         claims = await self.config.oidc.validate_id_token(
             metadata, id_token, client_id=client_id, nonce=pending["nonce"]
         )
@@ -375,13 +405,31 @@ class SignInRoutes:
             "expiresIn": self.tokens.ttl_seconds,
         }
         if request.query_params.get("format") == "html":
+            # Written in the person's own language now that they are known.
+            activate(
+                choose(
+                    preference=user.locale,
+                    accept_language=request.headers.get("accept-language"),
+                    organization_default=organization.default_locale if organization else None,
+                )
+            )
+            header = f"Authorization: Bearer {access_token}"
             page = _page(
                 200,
-                "Signed in",
-                f"You are signed in as {user.email}"
-                + (f" for {organization.name}" if organization else "")
-                + ". For GraphiQL, add the header Authorization: Bearer "
-                + access_token,
+                _("Signed in"),
+                _(
+                    "You are signed in as {email} for {organization}. For GraphiQL, add the "
+                    "header {header}",
+                    email=user.email,
+                    organization=organization.name,
+                    header=header,
+                )
+                if organization
+                else _(
+                    "You are signed in as {email}. For GraphiQL, add the header {header}",
+                    email=user.email,
+                    header=header,
+                ),
             )
             # A page that shows a token is kept by no cache, shared or the browser's own.
             page.headers["Cache-Control"] = "no-store"
@@ -398,7 +446,7 @@ class SignInRoutes:
                 secret, request.headers.get(CSRF_HEADER), self.config.cookie_secret
             ):
                 return JSONResponse(
-                    {"error": "a valid X-CSRF-Token header is needed"}, status_code=403
+                    {"error": _("a valid X-CSRF-Token header is needed")}, status_code=403
                 )
             signin.revoke_session(row)
             audit.record(

@@ -5,6 +5,9 @@ client_secret_basic or client_secret_post, scopes, and errors in the RFC's shape
 synchronous, so the one client a request names is loaded first, in the request's own unit of
 work as the platform; authlib then decides over that row. The access token is one of Renkei's
 own JWTs, verified on /graphql like any other, for the client's service account.
+
+An error's `error_description` is English: RFC 6749 §5.2 allows only ASCII there. A reader whose
+language is another gets it beside, as `error_description#ja` (tagged as in RFC 7591 §2.2).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 from urllib.parse import parse_qs
+from weakref import WeakKeyDictionary
 
 from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
@@ -24,7 +28,6 @@ from authlib.oauth2.rfc6749 import (
     OAuth2Error,
     OAuth2Payload,
     OAuth2Request,
-    UnsupportedGrantTypeError,
     scope_to_list,
 )
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
@@ -34,6 +37,7 @@ from starlette.responses import JSONResponse, Response
 from renkei import audit
 from renkei.db import SessionFactory, unit_of_work
 from renkei.graphql import input_guard
+from renkei.i18n.messages import N_, _, current_locale, translate_in
 from renkei.identity import clients
 from renkei.identity import repository as identity
 from renkei.identity.models import ApiClient
@@ -44,7 +48,13 @@ TOKEN_TTL_SECONDS = 15 * 60
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 FORM = "application/x-www-form-urlencoded"
 # One answer for an unknown client, a wrong secret and a revoked client: no oracle for ids.
-CLIENT_AUTH_FAILED = "client authentication failed: check the client id and secret"
+CLIENT_AUTH_FAILED = N_("client authentication failed: check the client id and secret")
+# authlib's own errors, described in our words (the error codes stay the RFC's).
+_DESCRIPTIONS = {
+    "invalid_client": CLIENT_AUTH_FAILED,
+    "unsupported_grant_type": N_("this server supports grant_type=client_credentials only"),
+    "unauthorized_client": N_("this client may use grant_type=client_credentials only"),
+}
 
 # authlib logs each issued token at DEBUG; access tokens must not reach the logs.
 logging.getLogger("authlib.oauth2").setLevel(logging.INFO)
@@ -121,7 +131,11 @@ class _ClientCredentials(ClientCredentialsGrant):
         requested = set(scope_to_list(self.request.payload.scope) or [])
         beyond = sorted(requested - set(self.request.client.row.scopes))
         if beyond:
-            raise InvalidScopeError(f"the client may not ask for {' '.join(beyond)}")
+            raise _refused(
+                InvalidScopeError,
+                N_("the client may not ask for {scopes}"),
+                scopes=" ".join(beyond),
+            )
 
 
 class _Server(AuthorizationServer):
@@ -174,26 +188,56 @@ class _Server(AuthorizationServer):
         return status, body, headers
 
     def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Answer:
+        # authlib's own errors get our words; the ones raised here have them already.
+        text = _DESCRIPTIONS.get(str(error.error))
         if isinstance(error, InvalidClientError):
             # 401 with a WWW-Authenticate challenge whichever method failed (RFC 6749 §5.2).
             error.status_code = 401
-            error.description = CLIENT_AUTH_FAILED
-        elif isinstance(error, UnsupportedGrantTypeError):
-            error.description = "this server supports grant_type=client_credentials only"
-        answer: Answer = super().handle_error_response(request, error)
-        return answer
+        if text is not None and not _LOCALIZED.get(error):
+            _describe(error, text)
+        status, body, headers = super().handle_error_response(request, error)
+        return status, _with_localized(body, error), headers
+
+
+# The description in the reader's language of an error raised for this request, by the error.
+_LOCALIZED: WeakKeyDictionary[OAuth2Error, str] = WeakKeyDictionary()
+
+
+def _describe(error: OAuth2Error, message: str, /, **params: Any) -> None:
+    """Describe `error` in English, the only language `error_description` may use (RFC 6749
+    §5.2: ASCII), and keep the reader's words for `error_description#<locale>` beside it."""
+    error.description = translate_in("en", message, **params)
+    _LOCALIZED[error] = _(message, **params)
+
+
+def _refused(kind: type[OAuth2Error], message: str, /, **params: Any) -> OAuth2Error:
+    error = kind()
+    _describe(error, message, **params)
+    return error
+
+
+def _with_localized(body: dict[str, Any], error: OAuth2Error) -> dict[str, Any]:
+    """The body, with the description in the reader's language when it is not English: a
+    member tagged with its language, as OAuth does for human-readable values (RFC 7591 §2.2)."""
+    locale = current_locale()
+    localized = _LOCALIZED.get(error)
+    if locale == "en" or not localized or "error_description" not in body:
+        return body
+    return {**body, f"error_description#{locale}": localized}
 
 
 def _parse_form(body: bytes) -> _Form:
     try:
         datalist = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError as exc:
-        raise InvalidRequestError("the form is not UTF-8") from exc
+        raise _refused(InvalidRequestError, N_("the form is not UTF-8")) from exc
     repeated = sorted(name for name, values in datalist.items() if len(values) > 1)
     if repeated:
-        raise InvalidRequestError(f"the parameter {repeated[0]} is repeated")
+        raise _refused(
+            InvalidRequestError, N_("the parameter {name} is repeated"), name=repeated[0]
+        )
     if not datalist.get("grant_type", [""])[0]:
-        raise InvalidRequestError("the grant_type parameter is missing")
+        raise _refused(InvalidRequestError, N_("the grant_type parameter is missing"))
     return _Form(datalist)
 
 
@@ -209,18 +253,26 @@ class TokenEndpoint:
         """authlib's request, and the client id it names (by either method), checked for form."""
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != FORM:
-            raise InvalidRequestError(f"send the parameters as {FORM}")
+            raise _refused(
+                InvalidRequestError, N_("send the parameters as {media_type}"), media_type=FORM
+            )
         form = _parse_form(await request.body())
         basic_id, basic_secret = extract_basic_authorization(request.headers)
         # A NUL cannot be stored in PostgreSQL's text: refused here, not as a fault below.
         values = [basic_id or "", basic_secret or ""]
         for name, given in form.datalist.items():
             values += [name, *given]
-        problem = next(filter(None, map(input_guard.unstorable, values)), None)
-        if problem is not None:
-            raise InvalidRequestError(f"a parameter {problem}")
+        if any(map(input_guard.unstorable, values)):
+            raise _refused(
+                InvalidRequestError,
+                N_("a parameter contains a NUL character")
+                if any("\x00" in value for value in values)
+                else N_("a parameter contains a lone UTF-16 surrogate, which is not valid UTF-8"),
+            )
         if basic_id is not None and "client_secret" in form.data:
-            raise InvalidRequestError("authenticate the client with one method, not two")
+            raise _refused(
+                InvalidRequestError, N_("authenticate the client with one method, not two")
+            )
         url = request.url
         # authlib allows plain http only when AUTHLIB_INSECURE_TRANSPORT is set for the whole
         # process; development serves http on purpose, so that choice is made per app here.
@@ -229,14 +281,15 @@ class TokenEndpoint:
         try:
             oauth_request = _TokenRequest(request, str(url), form)
         except InsecureTransportError as exc:
-            raise InvalidRequestError("use https") from exc
+            raise _refused(InvalidRequestError, N_("use https")) from exc
         return oauth_request, basic_id or form.data.get("client_id")
 
     async def handle(self, request: Request) -> Response:
         try:
             oauth_request, client_id = await self._request(request)
         except OAuth2Error as error:
-            return _respond(*error())
+            status, body, headers = error()
+            return _respond(status, _with_localized(body, error), headers)
         async with unit_of_work(self.sessions, Viewer.platform()) as session:
             row = await identity.api_client(session, client_id=client_id) if client_id else None
             server = _Server(self.tokens, row)

@@ -16,6 +16,7 @@ import dns.rdatatype
 import dns.resolver
 
 from renkei.errors import Invalid
+from renkei.i18n.messages import _
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def parse_nameservers(setting: str | None) -> tuple[Nameserver, ...]:
             continue
         host, port = item, "53"
         if item.startswith("["):
-            host, _, rest = item[1:].partition("]")
+            host, _bracket, rest = item[1:].partition("]")
             port = rest.removeprefix(":") or "53"
         elif item.count(":") == 1:
             host, port = item.split(":")
@@ -64,8 +65,10 @@ class DnsChallenge:
                 resolver = dns.asyncresolver.Resolver()
             except dns.resolver.NoResolverConfiguration as exc:
                 raise Invalid(
-                    "this server has no DNS resolver configured: ask the operator to set "
-                    "RENKEI_DNS_NAMESERVERS, or to verify the domain for you",
+                    _(
+                        "this server has no DNS resolver configured: ask the operator to set "
+                        "RENKEI_DNS_NAMESERVERS, or to verify the domain for you"
+                    ),
                     field="domain",
                 ) from exc
         else:
@@ -81,15 +84,17 @@ class DnsChallenge:
         try:
             answer = await self._resolver().resolve(name, dns.rdatatype.TXT, search=False)
         except dns.resolver.NXDOMAIN:
-            return [], f"{name} does not exist in DNS"
+            return [], _("{name} does not exist in DNS", name=name)
         except dns.resolver.NoAnswer:
-            return [], f"{name} has no TXT record"
+            return [], _("{name} has no TXT record", name=name)
         except dns.exception.Timeout:
-            return [], f"the DNS servers did not answer for {name} in time"
+            return [], _("the DNS servers did not answer for {name} in time", name=name)
         except dns.resolver.NoNameservers:
-            return [], f"no DNS server could answer for {name}"
+            return [], _("no DNS server could answer for {name}", name=name)
         except dns.exception.DNSException as exc:
-            return [], f"the DNS lookup of {name} failed ({type(exc).__name__})"
+            return [], _(
+                "the DNS lookup of {name} failed ({error})", name=name, error=type(exc).__name__
+            )
         values = [
             b"".join(record.strings).decode("utf-8", "replace")
             for record in answer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from renkei.errors import Invalid
+from renkei.i18n.messages import _
 
 
 def normalize_domain(domain: str, *, field: str = "emailDomains") -> str:
@@ -11,10 +12,10 @@ def normalize_domain(domain: str, *, field: str = "emailDomains") -> str:
     try:
         value = value.encode("idna").decode("ascii")
     except UnicodeError as exc:
-        raise Invalid(f"{domain!r} is not a domain name", field=field) from exc
+        raise Invalid(_("{domain} is not a domain name", domain=repr(domain)), field=field) from exc
     labels = value.split(".")
     if len(labels) < 2 or not all(
         label and len(label) <= 63 and label.replace("-", "").isalnum() for label in labels
     ):
-        raise Invalid(f"{domain!r} is not a domain name", field=field)
+        raise Invalid(_("{domain} is not a domain name", domain=repr(domain)), field=field)
     return value

@@ -20,6 +20,7 @@ from renkei.email_domains.dns_challenge import DnsChallenge
 from renkei.email_domains.models import DomainClaim, DomainClaimStatus, VerificationMethod
 from renkei.email_domains.names import normalize_domain
 from renkei.errors import NotFound
+from renkei.i18n.messages import _
 from renkei.operators.service import require_operator
 from renkei.organizations.models import Organization
 from renkei.tenancy import Viewer, require_manager, set_viewer
@@ -155,14 +156,14 @@ async def check(
     and, when it is still PENDING, what the lookup found instead."""
     row = await session.get(DomainClaim, claim_id)  # row-level security: its managers only
     if row is None:
-        raise NotFound("no such domain claim", field="id")
+        raise NotFound(_("no such domain claim"), field="id")
     user_id = require_manager(viewer, row.organization_id, to="verify its email domains")
     if row.status is DomainClaimStatus.VERIFIED:
         return row, None
     values, problem = await dns.txt_values(row.record_name)
     found = row.token in values
     if not found and problem is None:
-        problem = f"no TXT record at {row.record_name} holds this claim's challenge"
+        problem = _("no TXT record at {name} holds this claim's challenge", name=row.record_name)
     async with as_platform(session, viewer):
         row.last_checked_at = datetime.now(UTC)
         if found:
@@ -192,7 +193,7 @@ async def approve(
     needed, becomes VERIFIED; recorded in the organization's audit log."""
     domain = normalize_domain(domain, field="domain")
     if await session.get(Organization, organization_id) is None:
-        raise NotFound("no such organization", field="organizationId")
+        raise NotFound(_("no such organization"), field="organizationId")
     row = await claim(
         session, organization_id=organization_id, domain=domain, actor_user_id=actor_user_id
     )

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
 from renkei.errors import Conflict, Invalid, NotFound, Unauthenticated
+from renkei.i18n.messages import _
 from renkei.identity.models import ApiClient, User
 from renkei.identity.scopes import ALL_SCOPES
 from renkei.organizations import repository as organizations
@@ -46,11 +47,15 @@ def _clean_scopes(scopes: Iterable[str]) -> list[str]:
     unknown = [scope for scope in chosen if scope not in ALL_SCOPES]
     if unknown:
         raise Invalid(
-            f"unknown scope {unknown[0]!r}: choose from {', '.join(sorted(ALL_SCOPES))}",
+            _(
+                "unknown scope {scope}: choose from {scopes}",
+                scope=repr(unknown[0]),
+                scopes=", ".join(sorted(ALL_SCOPES)),
+            ),
             field="scopes",
         )
     if not chosen:
-        raise Invalid("choose at least one scope", field="scopes")
+        raise Invalid(_("choose at least one scope"), field="scopes")
     return chosen
 
 
@@ -118,13 +123,13 @@ async def revoke_api_client(
 ) -> ApiClient:
     """Revoke a client: no new tokens, and tokens already issued lose the organization at once."""
     if viewer.user_id is None:
-        raise Unauthenticated("sign in first")
+        raise Unauthenticated(_("sign in first"))
     client = await session.get(ApiClient, api_client_id)
     if client is None:
-        raise NotFound("no such API client", field="apiClientId")
+        raise NotFound(_("no such API client"), field="apiClientId")
     actor_id = require_manager(viewer, client.organization_id)
     if client.revoked_at is not None:
-        raise Conflict("this API client was revoked already", field="apiClientId")
+        raise Conflict(_("this API client was revoked already"), field="apiClientId")
     client.revoked_at = datetime.now(UTC)
     # Every request reads the role from the memberships: without one, a token acts for no one.
     membership = await organizations.membership_of(

@@ -15,6 +15,8 @@ from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
+from renkei.i18n.messages import _
+
 # Asymmetric algorithms only: `none` and HMAC (which would let a public key serve as a secret)
 # are refused before any key is looked at.
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
@@ -81,10 +83,10 @@ class OidcClient:
             )
         except (httpx2.HTTPError, ValueError, KeyError) as exc:
             raise SignInError(
-                "discovery_failed", f"the provider at {issuer} did not answer"
+                "discovery_failed", _("the provider at {issuer} did not answer", issuer=issuer)
             ) from exc
         if metadata.issuer != issuer:
-            raise SignInError("discovery_issuer_mismatch", "the provider names another issuer")
+            raise SignInError("discovery_issuer_mismatch", _("the provider names another issuer"))
         self._metadata[issuer] = (metadata, time.monotonic())
         return metadata
 
@@ -94,7 +96,7 @@ class OidcClient:
             response.raise_for_status()
             keys = KeySet.import_key_set(response.json())
         except (httpx2.HTTPError, ValueError, JoseError) as exc:
-            raise SignInError("jwks_failed", "the provider's keys could not be read") from exc
+            raise SignInError("jwks_failed", _("the provider's keys could not be read")) from exc
         self._keys[metadata.issuer] = _Keys(keys, time.monotonic())
         return keys
 
@@ -138,7 +140,7 @@ class OidcClient:
     ) -> str:
         extra = {"login_hint": login_hint} if login_hint else {}
         client = self.client(client_id=client_id, client_secret="", redirect_uri=redirect_uri)
-        url, _ = client.create_authorization_url(
+        url, _state = client.create_authorization_url(
             metadata.authorization_endpoint,
             state=state,
             nonce=nonce,
@@ -165,7 +167,9 @@ class OidcClient:
                     metadata.token_endpoint, code=code, code_verifier=code_verifier
                 )
             except Exception as exc:  # authlib raises OAuthError and transport errors alike
-                raise SignInError("code_exchange_failed", "the provider refused the code") from exc
+                raise SignInError(
+                    "code_exchange_failed", _("the provider refused the code")
+                ) from exc
         return dict(token)
 
     async def userinfo(
@@ -181,7 +185,7 @@ class OidcClient:
         if not metadata.userinfo_endpoint:
             raise SignInError(
                 "userinfo_unavailable",
-                "the provider sent no email address and has no UserInfo endpoint",
+                _("the provider sent no email address and has no UserInfo endpoint"),
             )
         async with self.client(
             client_id=client_id, client_secret=client_secret, redirect_uri=redirect_uri
@@ -193,10 +197,12 @@ class OidcClient:
                 document = response.json()
             except Exception as exc:  # authlib's and httpx's errors, and a body that is no JSON
                 raise SignInError(
-                    "userinfo_failed", "the provider's UserInfo endpoint did not answer"
+                    "userinfo_failed", _("the provider's UserInfo endpoint did not answer")
                 ) from exc
         if not isinstance(document, dict):
-            raise SignInError("userinfo_failed", "the provider's UserInfo answer is not an object")
+            raise SignInError(
+                "userinfo_failed", _("the provider's UserInfo answer is not an object")
+            )
         return document
 
     async def complete_claims(
@@ -225,7 +231,7 @@ class OidcClient:
         if info.get("sub") != claims.get("sub"):
             raise SignInError(
                 "userinfo_subject_mismatch",
-                "the provider's UserInfo answer is about another person than its ID token",
+                _("the provider's UserInfo answer is about another person than its ID token"),
             )
         return {**info, **claims}
 
@@ -236,21 +242,24 @@ class OidcClient:
         try:
             header = extract_compact(id_token.encode()).protected
         except (JoseError, ValueError) as exc:
-            raise SignInError("id_token_malformed", "the ID token is malformed") from exc
+            raise SignInError("id_token_malformed", _("the ID token is malformed")) from exc
         algorithm = header.get("alg")
         if algorithm not in ALLOWED_ALGORITHMS:
             raise SignInError(
-                "id_token_algorithm", f"the ID token's algorithm {algorithm!r} is refused"
+                "id_token_algorithm",
+                _("the ID token's algorithm {algorithm} is refused", algorithm=repr(algorithm)),
             )
         keys = await self.keys(metadata, kid=header.get("kid"))
         try:
             decoded = jwt.decode(id_token, keys, algorithms=list(ALLOWED_ALGORITHMS))
         except InvalidKeyIdError as exc:
             raise SignInError(
-                "id_token_unknown_key", "the ID token is signed by an unknown key"
+                "id_token_unknown_key", _("the ID token is signed by an unknown key")
             ) from exc
         except JoseError as exc:
-            raise SignInError("id_token_signature", "the ID token's signature is invalid") from exc
+            raise SignInError(
+                "id_token_signature", _("the ID token's signature is invalid")
+            ) from exc
         claims = dict(decoded.claims)
         registry = jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": metadata.issuer},
@@ -264,8 +273,11 @@ class OidcClient:
             registry.validate(claims)
         except JoseError as exc:
             claim = getattr(exc, "claim", None) or "claims"
-            raise SignInError(f"id_token_{claim}", f"the ID token's {claim} is not valid") from exc
+            reason = "id_token_" + claim
+            raise SignInError(
+                reason, _("the ID token's {claim} is not valid", claim=claim)
+            ) from exc
         audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
         if (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != client_id:
-            raise SignInError("id_token_azp", "the ID token was issued to another party")
+            raise SignInError("id_token_azp", _("the ID token was issued to another party"))
         return claims

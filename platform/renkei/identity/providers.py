@@ -14,6 +14,7 @@ from renkei.crypto import Sealed, SecretBox
 from renkei.email_domains import service as email_domains
 from renkei.email_domains.names import normalize_domain
 from renkei.errors import Invalid, NotFound, Unauthenticated
+from renkei.i18n.messages import _
 from renkei.identity import repository
 from renkei.identity.models import IdentityProvider, ProviderDomain
 from renkei.identity.oidc import OidcClient, SignInError
@@ -37,9 +38,9 @@ def check_issuer(issuer: str, *, allow_http_loopback: bool) -> str:
     if parts.scheme != "https" and not (
         allow_http_loopback and parts.scheme == "http" and loopback
     ):
-        raise Invalid("the issuer must be an https URL", field="issuer")
+        raise Invalid(_("the issuer must be an https URL"), field="issuer")
     if parts.query or parts.fragment:
-        raise Invalid("the issuer has no query or fragment", field="issuer")
+        raise Invalid(_("the issuer has no query or fragment"), field="issuer")
     return issuer.strip()
 
 
@@ -47,8 +48,12 @@ def check_role_mapping(mapping: Mapping[str, MembershipRole]) -> dict[str, str]:
     for value, role in mapping.items():
         if role not in MAPPABLE_ROLES:
             raise Invalid(
-                f"{value!r} maps to {role.value}: providers may grant ADMIN, MEMBER or VIEWER; "
-                "owners are made inside Renkei",
+                _(
+                    "{value} maps to {role}: providers may grant ADMIN, MEMBER or VIEWER; "
+                    "owners are made inside Renkei",
+                    value=repr(value),
+                    role=role.value,
+                ),
                 field="roleMapping",
             )
     return {value: role.value for value, role in mapping.items()}
@@ -97,24 +102,30 @@ async def register_provider(
     domains = sorted({normalize_domain(d) for d in settings.email_domains})
     if not domains:
         raise Invalid(
-            "name at least one email domain the provider vouches for", field="emailDomains"
+            _("name at least one email domain the provider vouches for"), field="emailDomains"
         )
     if not settings.client_id.strip() or not client_secret:
-        raise Invalid("a client id and a client secret are needed", field="clientId")
+        raise Invalid(_("a client id and a client secret are needed"), field="clientId")
     if settings.default_role not in MAPPABLE_ROLES:
-        raise Invalid("the default role is ADMIN, MEMBER or VIEWER", field="defaultRole")
+        raise Invalid(_("the default role is ADMIN, MEMBER or VIEWER"), field="defaultRole")
     mapping = check_role_mapping(settings.role_mapping)
     try:
         await oidc.metadata(issuer)
     except SignInError as exc:
         if exc.reason == "discovery_issuer_mismatch":
             raise Invalid(
-                f"the provider at {issuer} names another issuer in its discovery document: "
-                "write the issuer exactly as it does",
+                _(
+                    "the provider at {issuer} names another issuer in its discovery document: "
+                    "write the issuer exactly as it does",
+                    issuer=issuer,
+                ),
                 field="issuer",
             ) from exc
         raise Invalid(
-            f"no OpenID provider answers at {issuer.rstrip('/')}/.well-known/openid-configuration",
+            _(
+                "no OpenID provider answers at {url}",
+                url=issuer.rstrip("/") + "/.well-known/openid-configuration",
+            ),
             field="issuer",
         ) from exc
     provider = IdentityProvider(
@@ -191,7 +202,7 @@ async def for_organization(
 async def require(session: AsyncSession, provider_id: uuid.UUID) -> IdentityProvider:
     provider = await by_id(session, provider_id)
     if provider is None:
-        raise NotFound("no such identity provider", field="id")
+        raise NotFound(_("no such identity provider"), field="id")
     return provider
 
 
@@ -212,7 +223,7 @@ async def update_provider(
 ) -> IdentityProvider:
     """Change a provider; a new client secret is sealed with the current key."""
     if viewer.user_id is None:
-        raise Unauthenticated("sign in first")
+        raise Unauthenticated(_("sign in first"))
     provider = await require(session, provider_id)  # RLS: only its organization's admins see it
     user_id = require_manager(viewer, provider.organization_id, to="manage its identity providers")
     if name is not None:
@@ -227,18 +238,18 @@ async def update_provider(
         provider.role_mapping = check_role_mapping(role_mapping)
     if default_role is not None:
         if default_role not in MAPPABLE_ROLES:
-            raise Invalid("the default role is ADMIN, MEMBER or VIEWER", field="defaultRole")
+            raise Invalid(_("the default role is ADMIN, MEMBER or VIEWER"), field="defaultRole")
         provider.default_role = default_role
     if client_secret is not None:
         if not client_secret:
-            raise Invalid("the client secret cannot be empty", field="clientSecret")
+            raise Invalid(_("the client secret cannot be empty"), field="clientSecret")
         sealed = box.seal(client_secret, context=str(provider.id))
         provider.client_secret_ciphertext = sealed.ciphertext
         provider.client_secret_key_id = sealed.key_id
     if email_domains is not None:
         domains = sorted({normalize_domain(d) for d in email_domains})
         if not domains:
-            raise Invalid("name at least one email domain", field="emailDomains")
+            raise Invalid(_("name at least one email domain"), field="emailDomains")
         for claimed in await repository.provider_domains(session, provider_id=provider.id):
             await session.delete(claimed)
         provider.email_domains = domains

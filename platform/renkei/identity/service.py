@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
 from renkei.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from renkei.i18n.messages import _
 from renkei.identity import repository, sign_in_policy
 from renkei.identity.models import BrowserSession, User
 from renkei.identity.tokens import Claims
@@ -17,9 +18,9 @@ from renkei.tenancy import Viewer, set_viewer
 
 def normalize_email(email: str) -> str:
     email = email.strip().lower()
-    local, _, domain = email.partition("@")
+    local, _at, domain = email.partition("@")
     if not local or "." not in domain or " " in email or len(email) > 320:
-        raise Invalid(f"{email!r} is not an email address", field="email")
+        raise Invalid(_("{email} is not an email address", email=repr(email)), field="email")
     return email
 
 
@@ -28,7 +29,7 @@ async def ensure_user(
 ) -> User:
     """The user with this address, created on first sight. Only the platform creates users."""
     if not viewer.system:
-        raise Forbidden("only the platform creates users")
+        raise Forbidden(_("only the platform creates users"))
     email = normalize_email(email)
     user = await repository.get_user_by_email(session, email)
     if user is None:
@@ -57,11 +58,11 @@ async def viewer_for(
             session, user_id, organization_id, browser_session_id=browser_session_id
         )
     except repository.SessionEnded as exc:
-        raise Unauthenticated("the session that issued this token has ended") from exc
+        raise Unauthenticated(_("the session that issued this token has ended")) from exc
     if found is None:
-        raise Unauthenticated("the token's user no longer exists")
+        raise Unauthenticated(_("the token's user no longer exists"))
     if found.deactivated:
-        raise Unauthenticated("this account is deactivated")
+        raise Unauthenticated(_("this account is deactivated"))
     viewer = Viewer(user_id=user_id, email=found.email.lower(), scopes=scopes, locale=found.locale)
     if organization_id is not None and found.role is not None:
         viewer = replace(
@@ -91,10 +92,10 @@ async def switch_organization(
 ) -> Viewer:
     """Act for another organization the user belongs to; a browser session remembers it."""
     if viewer.user_id is None:
-        raise Unauthenticated("sign in first")
+        raise Unauthenticated(_("sign in first"))
     role = await repository.role_in(session, viewer.user_id, organization_id)
     if role is None:
-        raise NotFound("you are not a member of this organization", field="organizationId")
+        raise NotFound(_("you are not a member of this organization"), field="organizationId")
     await sign_in_policy.check_may_act_for(
         session, organization_id, browser_session_id=browser_session_id
     )

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from renkei import audit
 from renkei.email_domains.service import as_platform
 from renkei.errors import Forbidden, Invalid, NotFound
+from renkei.i18n.messages import _
 from renkei.identity import repository
 from renkei.identity.models import BrowserSession
 from renkei.organizations.models import Organization
@@ -37,11 +38,13 @@ async def set_require_own_provider(
     user_id = require_manager(viewer, organization_id, to="decide how its members sign in")
     organization = await session.get(Organization, organization_id)
     if organization is None:
-        raise NotFound("no such organization", field="organizationId")
+        raise NotFound(_("no such organization"), field="organizationId")
     if required and not await _has_vouching_provider(session, organization_id):
         raise Invalid(
-            "register an identity provider and verify one of its email domains first: "
-            "otherwise nobody could act for this organization",
+            _(
+                "register an identity provider and verify one of its email domains first: "
+                "otherwise nobody could act for this organization"
+            ),
             field="requireOwnProvider",
         )
     if organization.require_own_provider != required:
@@ -87,7 +90,11 @@ async def check_may_act_for(
     row = await session.get(BrowserSession, browser_session_id) if browser_session_id else None
     if row is None or row.authenticated_organization_id != organization.id:
         raise Forbidden(
-            f"{organization.name} requires its members to sign in through its own identity "
-            f"provider: sign in at /auth/login?org={organization.slug}",
+            _(
+                "{organization} requires its members to sign in through its own identity "
+                "provider: sign in at /auth/login?org={slug}",
+                organization=organization.name,
+                slug=organization.slug,
+            ),
             field="organizationId",
         )

@@ -18,6 +18,7 @@ from renkei import audit
 from renkei.email_domains import service as email_domains
 from renkei.email_domains.names import normalize_domain
 from renkei.errors import Invalid
+from renkei.i18n.messages import _
 from renkei.identity import repository
 from renkei.identity.models import (
     BrowserSession,
@@ -46,9 +47,11 @@ class SignedIn:
 def _email(claims: Mapping[str, object]) -> str:
     email = claims.get("email")
     if not isinstance(email, str) or "@" not in email:
-        raise SignInError("email_missing", "the provider sent no email address")
+        raise SignInError("email_missing", _("the provider sent no email address"))
     if claims.get("email_verified") is False:
-        raise SignInError("email_not_verified", f"the provider has not verified {email}")
+        raise SignInError(
+            "email_not_verified", _("the provider has not verified {email}", email=email)
+        )
     return email.strip().lower()
 
 
@@ -66,7 +69,9 @@ async def complete_sign_in(
     try:
         domain = normalize_domain(email.rpartition("@")[2])
     except Invalid as exc:
-        raise SignInError("email_invalid", f"{email} is not an email address") from exc
+        raise SignInError(
+            "email_invalid", _("{email} is not an email address", email=email)
+        ) from exc
     identity = await repository.identity_of(session, issuer=issuer, subject=subject)
     user = await session.get(User, identity.user_id) if identity else None
     if user is None:
@@ -76,25 +81,30 @@ async def complete_sign_in(
         existing = await get_user_by_email(session, email)
         if existing is not None:
             if existing.is_service_account:
-                raise SignInError("service_account", "a service account cannot sign in")
+                raise SignInError("service_account", _("a service account cannot sign in"))
             if not await _may_link(session, existing, provider, domain):
                 raise SignInError(
                     "account_exists_elsewhere",
-                    f"an account for {email} already exists and signs in another way: "
-                    "use the sign-in it has, or ask its organization's administrator",
+                    _(
+                        "an account for {email} already exists and signs in another way: "
+                        "use the sign-in it has, or ask its organization's administrator",
+                        email=email,
+                    ),
                 )
             user = existing
     await _check_vouched(session, provider, domain)
     if user is None:
         if provider is not None and not provider.jit_provisioning:
-            raise SignInError("not_a_member", f"{email} has no access yet: ask an administrator")
+            raise SignInError(
+                "not_a_member", _("{email} has no access yet: ask an administrator", email=email)
+            )
         name = claims.get("name")
         user = User(id=uuid.uuid4(), email=email, display_name=str(name or email.split("@")[0]))
         session.add(user)
         # Written before the rows that name it: nothing tells the flush that they depend on it.
         await session.flush()
     if user.is_service_account:
-        raise SignInError("service_account", "a service account cannot sign in")
+        raise SignInError("service_account", _("a service account cannot sign in"))
     role = await _membership(session, user, provider, claims) if provider else None
     now = datetime.now(UTC)
     if identity is None:
@@ -146,15 +156,19 @@ async def _check_vouched(
         ):
             raise SignInError(
                 "email_domain_not_vouched",
-                f"{provider.name} does not vouch for addresses at {domain}: its organization "
-                "has not verified that domain",
+                _(
+                    "{provider} does not vouch for addresses at {domain}: its organization "
+                    "has not verified that domain",
+                    provider=provider.name,
+                    domain=domain,
+                ),
             )
     elif await email_domains.verified_by_anyone(session, domain):
         # A domain an organization has proved signs in through that organization's provider: the
         # platform's provider cannot sign its people in (and then switch into it).
         raise SignInError(
             "email_domain_not_vouched",
-            f"addresses at {domain} sign in through their organization's provider",
+            _("addresses at {domain} sign in through their organization's provider", domain=domain),
         )
 
 
@@ -171,7 +185,8 @@ async def _membership(
     if membership is None:
         if not provider.jit_provisioning:
             raise SignInError(
-                "not_a_member", f"{user.email} is not a member yet: ask for an invitation"
+                "not_a_member",
+                _("{email} is not a member yet: ask for an invitation", email=user.email),
             )
         membership = Membership(
             id=uuid.uuid4(), organization_id=provider.organization_id, user_id=user.id, role=role

@@ -21,6 +21,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
 from renkei.errors import Unauthenticated
+from renkei.i18n.messages import _
 
 ALGORITHM = "RS256"
 TOKEN_TYPE = "at+jwt"
@@ -127,10 +128,12 @@ class TokenService:
         try:
             decoded = jwt.decode(token, self.keys, algorithms=[ALGORITHM])
         except (JoseError, ValueError, KeyError, TypeError) as exc:
-            raise Unauthenticated(f"invalid access token: {exc}") from exc
+            raise Unauthenticated(_("invalid access token: {problem}", problem=exc)) from exc
         typ = decoded.header.get("typ")
         if not isinstance(typ, str) or typ.lower() not in _TOKEN_TYPES:
-            raise Unauthenticated(f"invalid access token: its type is not {TOKEN_TYPE}")
+            raise Unauthenticated(
+                _("invalid access token: its type is not {type}", type=TOKEN_TYPE)
+            )
         try:
             self._claims.validate(decoded.claims)
             claims = decoded.claims
@@ -144,4 +147,4 @@ class TokenService:
                 client_id=str(claims["client_id"]) if claims.get("client_id") else None,
             )
         except (JoseError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise Unauthenticated(f"invalid access token: {exc}") from exc
+            raise Unauthenticated(_("invalid access token: {problem}", problem=exc)) from exc

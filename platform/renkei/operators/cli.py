@@ -1,7 +1,8 @@
 """`renkei operator …`: what the platform's operators do from the command line, as the platform.
 
 Each subcommand is an async function taking the runtime and the parsed arguments; it prints what
-it did and raises SystemExit with a message when it cannot.
+it did and raises SystemExit with a message when it cannot. Operators read it in English: the
+service's messages are written in `en` here, whatever the shell's language.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from renkei.errors import DomainError
+from renkei.i18n.messages import _, use_locale
 
 Command = Callable[[Any, argparse.Namespace], Awaitable[None]]
 
@@ -50,7 +52,9 @@ async def _verify_domain(runtime: Any, args: argparse.Namespace) -> None:
     async with unit_of_work(runtime.sessions, Viewer.platform()) as session:
         organization = await organizations.by_slug(session, args.organization.strip().lower())
         if organization is None:
-            raise NotFound(f"no organization {args.organization!r}", field="organization")
+            raise NotFound(
+                _("no organization {slug}", slug=repr(args.organization)), field="organization"
+            )
         claim = await service.approve(
             session,
             organization_id=organization.id,
@@ -126,7 +130,8 @@ def add_parser(commands: Any) -> None:
 
 async def run(runtime: Any, args: argparse.Namespace) -> None:
     try:
-        await args.run(runtime, args)
+        with use_locale("en"):
+            await args.run(runtime, args)
     except DomainError as error:
         raise SystemExit(f"renkei operator {args.action}: {error.message}") from error
     finally:

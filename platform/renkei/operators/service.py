@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
 from renkei.errors import Forbidden, NotFound, Unauthenticated
+from renkei.i18n.messages import _
 from renkei.identity.models import User
 from renkei.identity.repository import get_user_by_email
 from renkei.operators import repository
@@ -24,9 +25,9 @@ async def is_operator(session: AsyncSession, user_id: uuid.UUID) -> bool:
 async def require_operator(session: AsyncSession, viewer: Viewer) -> uuid.UUID:
     """The viewer's user id if they operate the platform; Forbidden otherwise."""
     if viewer.user_id is None:
-        raise Unauthenticated("sign in first")
+        raise Unauthenticated(_("sign in first"))
     if not await is_operator(session, viewer.user_id):
-        raise Forbidden("only the platform's operators may do this")
+        raise Forbidden(_("only the platform's operators may do this"))
     return viewer.user_id
 
 
@@ -34,7 +35,7 @@ async def grant(session: AsyncSession, *, email: str, granted_by: str) -> User:
     """Make a user an operator (as the platform, from the command line); audited."""
     user = await get_user_by_email(session, email)
     if user is None:
-        raise NotFound(f"no user with the address {email}", field="email")
+        raise NotFound(_("no user with the address {email}", email=email), field="email")
     if not await is_operator(session, user.id):
         session.add(PlatformOperator(user_id=user.id, granted_by=granted_by))
         audit.record(
@@ -51,7 +52,7 @@ async def grant(session: AsyncSession, *, email: str, granted_by: str) -> User:
 async def revoke(session: AsyncSession, *, email: str, revoked_by: str) -> None:
     user = await get_user_by_email(session, email)
     if user is None:
-        raise NotFound(f"no user with the address {email}", field="email")
+        raise NotFound(_("no user with the address {email}", email=email), field="email")
     row = await session.get(PlatformOperator, user.id)
     if row is not None:
         await session.delete(row)

@@ -11,6 +11,7 @@ from renkei.graphql.mutations.base import UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.identity import IdentityProvider
 from renkei.graphql.types.organizations import MembershipRole, Organization
+from renkei.i18n.messages import _
 from renkei.identity import providers
 from renkei.identity import service as identity
 from renkei.identity.models import IdentityProvider as IdentityProviderRow
@@ -82,7 +83,7 @@ class SwitchOrganizationPayload:
 def _config(info: Info) -> SignInConfig:
     config = info.context.sign_in
     if config is None:
-        raise Invalid("sign-in is not configured on this server")
+        raise Invalid(_("sign-in is not configured on this server"))
     return config
 
 
