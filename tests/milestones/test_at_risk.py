@@ -103,7 +103,7 @@ async def test_a_slip_flags_dependents_down_the_chain_in_a_project_the_editor_ca
         {
             "ja": "先行マイルストーン「実習受入開始」に遅延リスクがあり、"
             "完了が期限（2026年12月31日）より20日遅い2027年1月20日になる見込みです。"
-            "このマイルストーンの開始日（2027年1月10日）の10日後です。",
+            "これは、このマイルストーンの開始日（2027年1月10日）の10日後です。",
             "en": "predecessor 「実習受入開始」 is at risk and may finish January 20, 2027 (20 days"
             " after its due date December 31, 2026), 10 days after this milestone starts"
             " (January 10, 2027)",
