@@ -129,9 +129,8 @@ async def test_a_region_lists_its_own_kpis_and_rolls_up_its_projects_too(world):
     assert region["kpis"] == {"nodes": [{"name": "広域周遊観光客数"}]}
     assert region["kpiRollup"] == {
         "percent": 95.0,
-        "formula": "percent = mean of the included KPIs' unrounded attainment percents, each KPI"
-        " counted once, rounded half up to 1 decimal; KPIs without a percent are excluded,"
-        " with the reason",
+        "formula": "達成率 = 対象KPIの達成率（丸める前の値）の平均。各KPIは1回だけ数え、"
+        "小数第1位に四捨五入。達成率のないKPIは理由を添えて対象外",
         "kpiCount": 3,
         "achievedCount": 1,
         "included": [
@@ -156,5 +155,7 @@ async def test_a_region_lists_its_own_kpis_and_rolls_up_its_projects_too(world):
                 },
             },
         ],
-        "excluded": [{"kpi": {"name": "共同研究の件数"}, "reason": "no observation yet"}],
+        "excluded": [
+            {"kpi": {"name": "共同研究の件数"}, "reason": "実績値がまだ記録されていません。"}
+        ],
     }

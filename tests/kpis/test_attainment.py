@@ -1,16 +1,32 @@
-"""Attainment by the published formula, and the mean of several KPIs' attainment."""
+"""Attainment by the published formula, and the mean of several KPIs' attainment.
+
+The rules are checked in English (the msgids); the last tests read them in Japanese, the
+language a reader gets by default."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
+from renkei.i18n.formats import fiscal_year_label
+from renkei.i18n.messages import use_locale
 from renkei.kpis.attainment import FORMULAS, ROLLUP_FORMULA, Observed, attainment, rollup
 from renkei.kpis.models import KpiDirection
 
 D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def english(request: pytest.FixtureRequest) -> Iterator[None]:
+    """English, unless the test reads Japanese."""
+    if "japanese" in request.node.name:
+        yield
+        return
+    with use_locale("en"):
+        yield
 
 
 def observed(value: str, end: date, start: date | None = None) -> Observed:
@@ -241,3 +257,80 @@ def test_a_rollup_with_no_percent_at_all_has_none():
     )
     assert (result.percent, result.kpi_count, result.achieved_count) == (None, 1, 0)
     assert rollup([]).percent is None
+
+
+@pytest.mark.parametrize(
+    ("direction", "baseline", "targets", "latest", "reason"),
+    [
+        (KpiDirection.INCREASE, "100", {2026: "200"}, None, "実績値がまだ記録されていません。"),
+        (
+            KpiDirection.INCREASE,
+            "100",
+            {2025: "200"},
+            "150",
+            "2026年度以降の目標値が設定されていません。",
+        ),
+        (
+            KpiDirection.INCREASE,
+            "100.5",
+            {2026: "100.5"},
+            "120",
+            "2026年度の目標値が基準値（100.5）と同じため、達成率は出さず、"
+            "達成か未達成かだけを示します。",
+        ),
+        (
+            KpiDirection.INCREASE,
+            "100",
+            {2026: "80"},
+            "90",
+            "増加を目指すKPIですが、2026年度の目標値（80）が基準値（100）を下回っています。",
+        ),
+        (
+            KpiDirection.DECREASE,
+            "500",
+            {2027: "600"},
+            "430.25",
+            "減少を目指すKPIですが、2027年度の目標値（600）が基準値（500）を上回っています。",
+        ),
+    ],
+)
+def test_the_reasons_read_in_japanese(
+    direction: KpiDirection,
+    baseline: str,
+    targets: dict[int, str],
+    latest: str | None,
+    reason: str,
+) -> None:
+    # when a Japanese reader's attainment has no percent (periods end in FY2026)
+    result = attainment(
+        direction=direction,
+        baseline=D(baseline),
+        targets={year: D(value) for year, value in targets.items()},
+        latest=observed(latest, date(2026, 6, 30)) if latest else None,
+    )
+    # then the reason is one Japanese sentence, its fiscal year written as 年度
+    assert result.percent is None
+    assert result.reason == reason
+
+
+def test_the_formulas_and_fiscal_years_read_in_japanese() -> None:
+    result = attainment(
+        direction=KpiDirection.INCREASE,
+        baseline=D(0),
+        targets={2025: D(1)},
+        latest=None,
+    )
+    assert result.formula == (
+        "達成率 = (最新値 − 基準値) ÷ (目標値 − 基準値) × 100。最新値 ≥ 目標値で達成"
+    )
+    assert rollup([("a", result)]).formula.startswith("達成率 = 対象KPIの達成率")
+    # the catalog writes a fiscal year as renkei.i18n.formats does, in both languages
+    for locale in ("ja", "en"):
+        with use_locale(locale):
+            reason = attainment(
+                direction=KpiDirection.INCREASE,
+                baseline=D(0),
+                targets={2024: D(1)},
+                latest=observed("1", date(2026, 3, 31)),
+            ).reason
+        assert reason is not None and fiscal_year_label(2025, locale=locale) in reason

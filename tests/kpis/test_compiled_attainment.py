@@ -10,7 +10,7 @@ import pytest
 
 from conftest import StatementCounter
 from factories import graphql, token_for
-from kpis.world import Party, World
+from kpis.world import Party, World, graphql_in
 from renkei.graphql.compiled.spec import (
     MARK,
 )
@@ -83,10 +83,47 @@ async def measured(world: World) -> World:
     return world
 
 
-@pytest.mark.parametrize("who", ["secretariat", "lead", "partner", "regional", "outsider"])
+# Why each excluded KPI has no percent, as a reader of each language reads it.
+EXCLUDED = {
+    "ja": {
+        "A 未観測": "実績値がまだ記録されていません。",
+        "B 目標なし": "2026年度以降の目標値が設定されていません。",
+        "C 目標=基準": "2026年度の目標値が基準値（100.5）と同じため、達成率は出さず、"
+        "達成か未達成かだけを示します。",
+        "D 逆向き": "増加を目指すKPIですが、2026年度の目標値（80）が"
+        "基準値（100）を下回っています。",
+    },
+    "en": {
+        "A 未観測": "no observation yet",
+        "B 目標なし": "no target for FY2026 or a later fiscal year",
+        "C 目標=基準": "the FY2026 target equals the baseline (100.5): the target is met"
+        " or not, with no percentage",
+        "D 逆向き": "the FY2026 target (80) lies below the baseline (100) of an increasing KPI",
+    },
+}
+FORMULA = {
+    "ja": "達成率 = (最新値 − 基準値) ÷ (目標値 − 基準値) × 100。最新値 ≥ 目標値で達成",
+    "en": "percent = (latest − baseline) ÷ (target − baseline) × 100;"
+    " achieved when latest ≥ target",
+}
+
+
+@pytest.mark.parametrize(
+    ("who", "language"),
+    [
+        ("secretariat", "ja"),
+        ("secretariat", "en"),
+        ("lead", "ja"),
+        ("lead", "en"),
+        ("partner", "ja"),
+        ("regional", "en"),
+        ("outsider", "ja"),
+    ],
+)
 async def test_the_region_compiled_matches_the_resolvers_for_each_viewer(
     measured: World,
     who: str,
+    language: str,
     client: httpx.AsyncClient,
     resolvers_only: httpx.AsyncClient,
     tokens: TokenService,
@@ -98,9 +135,9 @@ async def test_the_region_compiled_matches_the_resolvers_for_each_viewer(
     variables = {"id": to_global_id("Region", measured.region.id)}
     # when
     with statement_counter:
-        compiled = await graphql(client, REGION, variables, token=token)
+        compiled = await graphql_in(client, language, REGION, variables, token=token)
     statements = list(statement_counter.statements)
-    resolved = await graphql(resolvers_only, REGION, variables, token=token)
+    resolved = await graphql_in(resolvers_only, language, REGION, variables, token=token)
     # then
     assert "errors" not in resolved, resolved
     assert compiled == resolved
@@ -109,13 +146,9 @@ async def test_the_region_compiled_matches_the_resolvers_for_each_viewer(
         rollup = compiled["data"]["region"]["kpiRollup"]
         assert [e["kpi"]["name"] for e in rollup["included"]] == ["F 三分の一", "G 残り"]
         assert rollup["percent"] == 20.1
-        assert {e["kpi"]["name"]: e["reason"] for e in rollup["excluded"]} == {
-            "A 未観測": "no observation yet",
-            "B 目標なし": "no target for FY2026 or a later fiscal year",
-            "C 目標=基準": "the FY2026 target equals the baseline (100.5): the target is met"
-            " or not, with no percentage",
-            "D 逆向き": "the FY2026 target (80) lies below the baseline (100) of an increasing KPI",
-        }
+        excluded = {e["kpi"]["name"]: e["reason"] for e in rollup["excluded"]}
+        assert excluded == EXCLUDED[language]
+        assert rollup["included"][0]["attainment"]["formula"] == FORMULA[language]
     if who == "lead":
         project_kpis = compiled["data"]["region"]["projects"]["nodes"]
         falling = next(k for p in project_kpis for k in p["kpis"]["nodes"] if k["name"] == "E CO2")
@@ -210,3 +243,29 @@ async def test_the_root_kpis_with_another_types_id_answer_as_the_resolver_does(
     # then
     assert "errors" in compiled
     assert compiled == resolved
+
+
+async def test_one_cached_plan_answers_each_reader_in_their_language(
+    measured: World,
+    client: httpx.AsyncClient,
+    tokens: TokenService,
+    statement_counter: StatementCounter,
+) -> None:
+    """The words are bind parameters: the statement is the same for every reader, and the
+    plan compiled for a Japanese reader answers an English one in English, and back."""
+    # given
+    party = measured.secretariat
+    token = token_for(tokens, party.people[MembershipRole.OWNER], party.organization)
+    variables = {"id": to_global_id("Region", measured.region.id)}
+    answers, sql = [], []
+    # when the same query is read in Japanese, English, then Japanese again
+    for language in ("ja", "en", "ja"):
+        with statement_counter:
+            body = await graphql_in(client, language, REGION, variables, token=token)
+        sql.append([s for s in statement_counter.statements if MARK in s])
+        rollup = body["data"]["region"]["kpiRollup"]
+        answers.append({e["kpi"]["name"]: e["reason"] for e in rollup["excluded"]})
+    # then each reads their own language from one and the same statement
+    assert answers == [EXCLUDED["ja"], EXCLUDED["en"], EXCLUDED["ja"]]
+    assert len(sql[0]) == 1 and sql[0] == sql[1] == sql[2]
+    assert "年度" not in sql[0][0] and "no observation" not in sql[0][0]

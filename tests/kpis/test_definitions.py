@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
 from factories import graphql, token_for
+from kpis.world import graphql_in
 from renkei.activity.models import Activity
 from renkei.db import unit_of_work
 from renkei.graphql.relay import to_global_id
@@ -89,7 +92,7 @@ async def test_the_lead_organizations_admin_defines_a_project_kpi(client, tokens
                     "attainment": {
                         "percent": None,
                         "achieved": False,
-                        "reason": "no observation yet",
+                        "reason": "実績値がまだ記録されていません。",
                     },
                     "activity": {
                         "nodes": [
@@ -126,22 +129,21 @@ async def test_neither_a_partner_nor_the_region_secretariat_defines_a_project_kp
     )
     # when
     by_partner = await graphql(client, CREATE_KPI, {"input": _input(world)}, token=partner)
-    by_secretariat = await graphql(client, CREATE_KPI, {"input": _input(world)}, token=secretariat)
-    # then
-    refused = {
-        "createKpi": {
-            "kpi": None,
-            "userErrors": [
-                {
-                    "field": None,
-                    "code": "FORBIDDEN",
-                    "message": "only the lead organization's owners and admins may define its KPIs",
-                }
-            ],
-        }
-    }
-    assert by_partner == {"data": refused}
-    assert by_secretariat == {"data": refused}
+    by_secretariat = await graphql_in(
+        client, "en", CREATE_KPI, {"input": _input(world)}, token=secretariat
+    )
+    # then: in Japanese by default, in English for a reader who asks for it
+
+    def refused(message: str) -> dict[str, Any]:
+        error = {"field": None, "code": "FORBIDDEN", "message": message}
+        return {"data": {"createKpi": {"kpi": None, "userErrors": [error]}}}
+
+    assert by_partner == refused(
+        "このプロジェクトのKPIを定義できるのは、代表団体のオーナーと管理者だけです。"
+    )
+    assert by_secretariat == refused(
+        "only the lead organization's owners and admins may define its KPIs"
+    )
     async with unit_of_work(world.sessions, Viewer.platform()) as session:
         assert await session.scalar(select(func.count()).select_from(Kpi)) == 0
 
@@ -173,7 +175,8 @@ async def test_the_secretariat_defines_a_region_kpi_and_members_cannot(client, t
         {
             "field": None,
             "code": "FORBIDDEN",
-            "message": "only the region secretariat's owners and admins may define its KPIs",
+            "message": "この広域リージョンのKPIを定義できるのは、"
+            "事務局のオーナーと管理者だけです。",
         }
     ]
     assert listed == {"data": {"kpis": {"nodes": [{"name": "広域周遊観光客数"}]}}}
@@ -196,7 +199,8 @@ async def test_a_kpi_needs_exactly_one_owner_and_a_finite_baseline(client, token
             {
                 "field": "projectId",
                 "code": "INVALID",
-                "message": "a KPI belongs to a project or to a region: give one of them",
+                "message": "KPIはプロジェクトか広域リージョンのどちらかに属します。"
+                "どちらか一方を指定してください。",
             }
         ],
         [{"field": "projectId", "code": "INVALID_ID", "message": "not an id of type Project"}],
@@ -204,8 +208,8 @@ async def test_a_kpi_needs_exactly_one_owner_and_a_finite_baseline(client, token
             {
                 "field": "baseline",
                 "code": "INVALID",
-                "message": "baseline is too large: from -9999999999999999.9999 to "
-                "9999999999999999.9999 (16 digits before the point)",
+                "message": "基準値が大きすぎます。-9999999999999999.9999から"
+                "9999999999999999.9999まで（整数部16桁まで）の値を指定してください。",
             }
         ],
     ]
@@ -253,8 +257,8 @@ async def test_a_change_with_a_stale_version_conflicts_and_writes_nothing(client
                     {
                         "field": "version",
                         "code": "CONFLICT",
-                        "message": "this KPI was changed since you read version 1; it is at"
-                        " version 2 now: reload it and apply your change again",
+                        "message": "このKPIは読み込んだ後に変更されました（読み込んだ版：1、"
+                        "現在の版：2）。再読み込みしてから、もう一度変更してください。",
                     }
                 ],
             }
@@ -342,14 +346,15 @@ async def test_targets_are_set_by_the_definer_only_and_for_a_plausible_fiscal_ye
         {
             "field": None,
             "code": "FORBIDDEN",
-            "message": "only the lead organization's owners and admins may set its targets",
+            "message": "このプロジェクトのKPIの目標値を設定できるのは、"
+            "代表団体のオーナーと管理者だけです。",
         }
     ]
     assert calendar_typo["data"]["setKpiTarget"]["userErrors"] == [
         {
             "field": "fiscalYear",
             "code": "INVALID",
-            "message": "a fiscal year between 2000 and 2100, named by the year it starts in"
-            " (FY2025 is April 2025 to March 2026)",
+            "message": "年度は2000から2100までを、始まる年で指定してください"
+            "（2025年度は2025年4月から2026年3月まで）。",
         }
     ]

@@ -9,12 +9,15 @@ import pytest
 from sqlalchemy import select
 
 from factories import graphql, token_for
+from kpis.world import graphql_in
 from renkei.db import unit_of_work
 from renkei.graphql.relay import to_global_id
 from renkei.kpis.models import KpiObservation
 from renkei.tenancy import MembershipRole, Viewer
 
 RANGE = "from -9999999999999999.9999 to 9999999999999999.9999 (16 digits before the point)"
+RANGE_JA = "-9999999999999999.9999から9999999999999999.9999まで（整数部16桁まで）"
+JAPANESE = {"baseline": "基準値", "value": "値"}
 
 RECORD = """
 mutation Record($input: RecordKpiObservationInput!) {
@@ -74,8 +77,8 @@ async def test_another_participant_cannot_correct_a_period_it_did_not_record(cli
             {
                 "field": "periodStart",
                 "code": "FORBIDDEN",
-                "message": "tosu-fab recorded this period (2025-04-01 to 2025-06-30); only it "
-                "may correct the value: ask it to",
+                "message": "この期間（2025年4月1日〜2025年6月30日）の実績値はtosu-fabが"
+                "記録しました。値を訂正できるのはtosu-fabだけですので、訂正を依頼してください。",
             }
         ],
     }
@@ -120,23 +123,21 @@ async def test_a_number_too_large_is_invalid_and_names_the_field_and_range(
     kpi = await world.kpi()
     token = token_for(tokens, world.lead.people[MembershipRole.OWNER], world.lead.organization)
     for mutation, query, variables, field in _cases(world, kpi, value):
-        # when the number is far larger than a KPI holds
-        body = await graphql(client, query, variables, token=token)
-        # then it is a userError naming the field and the range, not a fault
-        assert body == {
-            "data": {
-                mutation: {
-                    mutation_payload_key(mutation): None,
-                    "userErrors": [
-                        {
-                            "field": field,
-                            "code": "INVALID",
-                            "message": f"{field} is too large: {RANGE}",
-                        }
-                    ],
+        for language, message in (
+            ("ja", f"{JAPANESE[field]}が大きすぎます。{RANGE_JA}の値を指定してください。"),
+            ("en", f"{field} is too large: {RANGE}"),
+        ):
+            # when the number is far larger than a KPI holds
+            body = await graphql_in(client, language, query, variables, token=token)
+            # then it is a userError naming the field and the range, not a fault
+            assert body == {
+                "data": {
+                    mutation: {
+                        mutation_payload_key(mutation): None,
+                        "userErrors": [{"field": field, "code": "INVALID", "message": message}],
+                    }
                 }
-            }
-        }, mutation
+            }, (mutation, language)
 
 
 def mutation_payload_key(mutation: str) -> str:

@@ -9,9 +9,11 @@ from sqlalchemy import select
 
 from clients.machine import access_token, create_client
 from factories import graphql, token_for
+from kpis.world import graphql_in
 from renkei.db import unit_of_work
 from renkei.errors import Invalid
 from renkei.graphql.relay import to_global_id
+from renkei.i18n.messages import use_locale
 from renkei.identity.scopes import KPI_WRITE, PROJECTS_READ, PROJECTS_WRITE
 from renkei.kpis import service
 from renkei.kpis.models import KpiObservation
@@ -58,6 +60,7 @@ def _record(kpi, value=1340, start="2025-04-01", end="2025-06-30", note="第1四
 
 
 RANGE = "from -9999999999999999.9999 to 9999999999999999.9999 (16 digits before the point)"
+RANGE_JA = "-9999999999999999.9999から9999999999999999.9999まで（整数部16桁まで）"
 
 
 async def test_a_member_of_a_participant_records_an_observation(client, tokens, world):
@@ -95,33 +98,50 @@ async def test_a_member_of_a_participant_records_an_observation(client, tokens, 
 
 
 @pytest.mark.parametrize(
-    ("who", "role", "code", "message"),
+    ("who", "role", "code", "language", "message"),
     [
         (
             "partner",
             MembershipRole.VIEWER,
             "FORBIDDEN",
-            "only owners, admins and members may record KPI observations; your role is VIEWER",
+            "ja",
+            "KPIの実績値を記録できるのは、オーナー・管理者・メンバーだけです。"
+            "あなたの役割は「閲覧者」です。",
+        ),
+        (
+            "partner",
+            MembershipRole.VIEWER,
+            "FORBIDDEN",
+            "en",
+            "only owners, admins and members may record KPI observations; your role is viewer",
         ),
         (
             "regional",
             MembershipRole.OWNER,
             "FORBIDDEN",
+            "ja",
+            "このプロジェクトのKPIを記録できるのは、参加団体だけです。",
+        ),
+        (
+            "regional",
+            MembershipRole.OWNER,
+            "FORBIDDEN",
+            "en",
             "only organizations taking part in the project may record its KPIs",
         ),
-        ("invited", MembershipRole.OWNER, "NOT_FOUND", "no such KPI"),
-        ("outsider", MembershipRole.OWNER, "NOT_FOUND", "no such KPI"),
+        ("invited", MembershipRole.OWNER, "NOT_FOUND", "ja", "KPIが見つかりません。"),
+        ("outsider", MembershipRole.OWNER, "NOT_FOUND", "en", "no such KPI"),
     ],
 )
 async def test_only_writers_of_participating_organizations_record(
-    client, tokens, world, who, role, code, message
+    client, tokens, world, who, role, code, language, message
 ):
     # given a KPI of a project its region's members see; the invited bank has not answered
     kpi = await world.kpi()
     party = getattr(world, who)
     token = token_for(tokens, party.people[role], party.organization)
-    # when
-    result = await graphql(client, RECORD, _record(kpi), token=token)
+    # when a reader of the language records
+    result = await graphql_in(client, language, RECORD, _record(kpi), token=token)
     # then
     assert result == {
         "data": {
@@ -159,7 +179,7 @@ async def test_a_region_kpi_is_recorded_by_member_organizations_of_the_region(
     observation = recorded["data"]["recordKpiObservation"]["kpiObservation"]
     assert (observation["value"], observation["recordedFor"]) == (912.5, {"slug": "fukuoka-pref"})
     assert refused["data"]["recordKpiObservation"]["userErrors"] == [
-        {"field": "kpiId", "code": "NOT_FOUND", "message": "no such KPI"}
+        {"field": "kpiId", "code": "NOT_FOUND", "message": "KPIが見つかりません。"}
     ]
     async with unit_of_work(world.sessions, Viewer.platform()) as session:
         stored = (await session.scalars(select(KpiObservation))).all()
@@ -259,12 +279,19 @@ async def test_an_observation_needs_an_ordered_begun_period_and_a_finite_value(w
     assert refusals == [
         (
             "periodStart",
-            "the period has not begun yet (today is 2025-06-15 in Japan); record it once it has",
+            "この期間はまだ始まっていません（日本時間で今日は2025年6月15日です）。"
+            "期間が始まってから記録してください。",
         ),
-        ("periodEnd", "the period must end on or after its start"),
-        ("value", f"value must be a finite number, {RANGE}"),
-        ("value", f"value must be a finite number, {RANGE}"),
+        ("periodEnd", "期間の終了日は開始日以降にしてください。"),
+        ("value", f"値には、{RANGE_JA}の有限の数値を指定してください。"),
+        ("value", f"値には、{RANGE_JA}の有限の数値を指定してください。"),
     ]
+    # and an English reader reads why in English
+    with use_locale("en"), pytest.raises(Invalid) as refused:
+        await record(date(2025, 6, 16), date(2025, 6, 30))
+    assert refused.value.message == (
+        "the period has not begun yet (today is June 15, 2025 in Japan); record it once it has"
+    )
 
 
 async def test_an_api_client_with_kpi_write_records_and_one_without_is_refused(

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from renkei.db import unit_of_work
+from renkei.i18n.messages import translate_in
 from renkei.kpis import service
 from renkei.kpis.attainment import ROLLUP_FORMULA
 from renkei.kpis.models import KpiDirection
@@ -51,7 +52,7 @@ async def test_a_region_member_rolls_up_what_it_sees(world):
     result = await rollup_as(world, world.regional)
     # then: (40 + 60 + 150) ÷ 3 = 83.33… → 83.3; the private project's KPI is not counted
     assert result.percent == Decimal("83.3")
-    assert result.formula == ROLLUP_FORMULA
+    assert result.formula == translate_in("ja", ROLLUP_FORMULA)
     assert (result.kpi_count, result.achieved_count) == (4, 1)
     assert [(k.name, a.percent) for k, a in result.included] == [
         ("広域周遊観光客数", Decimal("40.0")),
@@ -59,7 +60,7 @@ async def test_a_region_member_rolls_up_what_it_sees(world):
         ("技術者の育成数", Decimal("150.0")),
     ]
     assert [(k.name, a.reason) for k, a in result.excluded] == [
-        ("共同研究の件数", "no observation yet")
+        ("共同研究の件数", "実績値がまだ記録されていません。")
     ]
     co2 = next(a for k, a in result.included if k.name == "工場のCO2排出量")
     assert co2.latest is not None

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import httpx
+
 from factories import act_as, add_member, create_organization, create_user
 from renkei.db import SessionFactory, unit_of_work
 from renkei.identity.models import User
@@ -21,6 +23,25 @@ from renkei.projects.models import ParticipantRole, Project, ProjectCategory, Pr
 from renkei.regions import service as regions
 from renkei.regions.models import Region
 from renkei.tenancy import MembershipRole, Viewer
+
+
+async def graphql_in(
+    client: httpx.AsyncClient,
+    language: str,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str,
+) -> dict[str, Any]:
+    """POST an operation for a reader of `language` (Accept-Language); the status must be 200."""
+    response = await client.post(
+        "/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers={"Authorization": f"Bearer {token}", "Accept-Language": language},
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
 @dataclass

@@ -166,10 +166,25 @@ class World:
             return [row.payload for row in rows]
 
     async def call(
-        self, document: str, variables: dict[str, Any] | None = None, *, token: str
+        self,
+        document: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str,
+        language: str | None = None,
     ) -> dict[str, Any]:
-        """The operation's data; fails the test on a top-level error."""
-        body = await graphql(self.client, document, variables, token=token)
+        """The operation's data, for a reader of `language` (Accept-Language) when given;
+        fails the test on a top-level error."""
+        if language is None:
+            body = await graphql(self.client, document, variables, token=token)
+        else:
+            response = await self.client.post(
+                "/graphql",
+                json={"query": document, "variables": variables or {}},
+                headers={"Authorization": f"Bearer {token}", "Accept-Language": language},
+            )
+            assert response.status_code == 200, response.text
+            body = response.json()
         assert "errors" not in body, body["errors"]
         data: dict[str, Any] = body["data"]
         return data

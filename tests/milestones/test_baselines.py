@@ -187,12 +187,13 @@ async def test_baseline_names_are_unique_per_project_and_only_participants_take_
             {
                 "field": "name",
                 "code": "DUPLICATE",
-                "message": "the project has a baseline named 交付金申請時 already",
+                "message": "このプロジェクトには「交付金申請時」という名前の"
+                "ベースラインがすでにあります。",
             }
         ],
     }
     assert elsewhere["createBaseline"]["baseline"]["name"] == "交付金申請時"
     assert by_viewer["createBaseline"]["userErrors"][0]["code"] == "FORBIDDEN"
     assert by_outsider["createBaseline"]["userErrors"] == [
-        {"field": "projectId", "code": "NOT_FOUND", "message": "no such project"}
+        {"field": "projectId", "code": "NOT_FOUND", "message": "プロジェクトが見つかりません。"}
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,7 +11,6 @@ import httpx
 import pytest
 
 from conftest import StatementCounter
-from factories import graphql
 from milestones.conftest import Party, World
 from renkei.db import unit_of_work
 from renkei.graphql.compiled.spec import (
@@ -80,17 +80,18 @@ async def both(
     query: str,
     variables: dict[str, Any],
     token: str,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """The compiled answer, after checking it is one statement and equals the resolvers'."""
+    """The compiled answer, after checking it is one statement and equals the resolvers', for a
+    reader of `language` (Accept-Language) when given."""
+    resolvers = dataclasses.replace(world, client=resolvers_only)
     with counter:
-        compiled = await graphql(world.client, query, variables, token=token)
+        compiled = await world.call(query, variables, token=token, language=language)
     statements = list(counter.statements)
-    resolved = await graphql(resolvers_only, query, variables, token=token)
-    assert "errors" not in resolved, resolved
+    resolved = await resolvers.call(query, variables, token=token, language=language)
     assert compiled == resolved
     assert sum(MARK in s for s in statements) == 1
-    data: dict[str, Any] = compiled["data"]
-    return data
+    return compiled
 
 
 async def _status(world: World, party: Party, row: Milestone, status: MilestoneStatus) -> None:
@@ -169,6 +170,7 @@ async def test_a_project_compiled_matches_the_resolvers_for_its_lead_and_its_par
     # then: (2×30 + 1.5×100 + 0.07×0 + 1.1×0) ÷ 4.67 = 44.967…, CANCELLED ones left out
     progress = as_lead["project"]["progress"]
     assert progress["percent"] == 45.0 and progress["totalWeight"] == 4.67
+    assert progress["formula"].startswith("進捗率 = Σ(重み × 進捗率) ÷ Σ(重み)。")
     assert [i["contribution"] for i in progress["inputs"]] == [12.85, 32.12, None, 0.0, None, 0.0]
     by_title = {m["title"]: m for m in as_lead["project"]["milestones"]["nodes"]}
     assert [m["title"] for m in by_title["設計"]["dependsOn"]] == ["用地確保"]
@@ -204,8 +206,19 @@ async def test_progress_without_milestones_or_with_all_cancelled_compiled(
     assert reasons["空の計画"] == {
         "percent": None,
         "totalWeight": 0.0,
-        "reason": "the project has no milestones yet",
+        "reason": "プロジェクトにはまだマイルストーンがありません。",
         "inputs": [],
     }
-    assert reasons["中止した計画"]["reason"] == "every milestone of the project is cancelled"
+    assert reasons["中止した計画"]["reason"] == (
+        "プロジェクトのマイルストーンがすべて中止されています。"
+    )
     assert reasons["中止した計画"]["inputs"] == [{"title": "調査", "contribution": None}]
+    # and in English for a reader who asks for it
+    data = await both(
+        world, resolvers_only, statement_counter, PORTFOLIO, {}, await world.token(lead), "en"
+    )
+    reasons = {p["name"]: p["progress"]["reason"] for p in data["projects"]["nodes"]}
+    assert reasons == {
+        "空の計画": "the project has no milestones yet",
+        "中止した計画": "every milestone of the project is cancelled",
+    }

@@ -65,8 +65,8 @@ async def test_a_chain_is_built_and_closing_it_is_refused_naming_the_cycle(world
             {
                 "field": "predecessorId",
                 "code": "INVALID",
-                "message": "this dependency would make a cycle:"
-                " 「量産開始」 → 「用地確保」 → 「工場建設」 → 「量産開始」",
+                "message": "この依存関係を追加すると循環が生じます："
+                "「量産開始」 → 「用地確保」 → 「工場建設」 → 「量産開始」",
             }
         ],
     }
@@ -74,14 +74,14 @@ async def test_a_chain_is_built_and_closing_it_is_refused_naming_the_cycle(world
         {
             "field": "predecessorId",
             "code": "INVALID",
-            "message": "a milestone cannot depend on itself",
+            "message": "マイルストーンを自分自身に依存させることはできません。",
         }
     ]
     assert again["addMilestoneDependency"]["userErrors"] == [
         {
             "field": "predecessorId",
             "code": "DUPLICATE",
-            "message": "the milestone depends on this predecessor already",
+            "message": "このマイルストーンは、すでにこの先行マイルストーンに依存しています。",
         }
     ]
     # Each new edge queues the slip check from its predecessor.
@@ -102,10 +102,21 @@ async def test_a_cycle_through_a_project_the_editor_cannot_see_is_refused_too(wo
     x = await world.milestone(theirs, kumamoto, "装置メーカー実習受入", date(2026, 8, 31))
     await world.depend(kumamoto, a, x)
     await world.depend(kumamoto, x, b)
-    # when: 福岡 makes A wait for B
-    data = await world.call(ADD_DEPENDENCY, edge(b, a), token=await world.token(fukuoka))
+    # when: 福岡 makes A wait for B, reading Japanese, then English
+    token = await world.token(fukuoka)
+    data = await world.call(ADD_DEPENDENCY, edge(b, a), token=token)
+    english = await world.call(ADD_DEPENDENCY, edge(b, a), token=token, language="en")
     # then
     assert data["addMilestoneDependency"]["userErrors"] == [
+        {
+            "field": "predecessorId",
+            "code": "INVALID",
+            "message": "この依存関係を追加すると循環が生じます："
+            "「研修開始」 → 「研修カリキュラム策定」 → （閲覧できないマイルストーン）"
+            " → 「研修開始」",
+        }
+    ]
+    assert english["addMilestoneDependency"]["userErrors"] == [
         {
             "field": "predecessorId",
             "code": "INVALID",
@@ -137,7 +148,11 @@ async def test_across_projects_only_from_a_predecessor_the_editor_sees(world):
         "dependsOn": [{"title": "実習設備導入"}],
     }
     assert invisible["addMilestoneDependency"]["userErrors"] == [
-        {"field": "predecessorId", "code": "NOT_FOUND", "message": "no such milestone"}
+        {
+            "field": "predecessorId",
+            "code": "NOT_FOUND",
+            "message": "マイルストーンが見つかりません。",
+        }
     ]
 
 
@@ -169,6 +184,6 @@ async def test_a_dependency_is_removed_by_the_successors_editors(world):
         {
             "field": "predecessorId",
             "code": "NOT_FOUND",
-            "message": "the milestone does not depend on that one",
+            "message": "このマイルストーンは、指定されたマイルストーンに依存していません。",
         }
     ]

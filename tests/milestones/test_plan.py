@@ -170,15 +170,18 @@ async def test_only_writers_of_participating_organizations_add_milestones(world)
         token=await world.token(lead, MembershipRole.VIEWER),
     )
     as_outsider = await world.call(
-        CREATE_MILESTONE, {"input": create_input(project)}, token=await world.token(outsider)
+        CREATE_MILESTONE,
+        {"input": create_input(project)},
+        token=await world.token(outsider),
+        language="en",
     )
     # then
     assert as_viewer["createMilestone"]["userErrors"] == [
         {
             "field": None,
             "code": "FORBIDDEN",
-            "message": "only owners, admins and members of a participating organization change"
-            " milestones; viewers read them",
+            "message": "マイルストーンを変更できるのは、参加団体のオーナー・管理者・メンバーです。"
+            "閲覧者は閲覧のみできます。",
         }
     ]
     # The outsider does not see the project at all (visibility PARTICIPANTS).
@@ -219,8 +222,8 @@ async def test_a_stale_version_gets_a_conflict_and_nothing_is_written(world):
             {
                 "field": "version",
                 "code": "CONFLICT",
-                "message": "this milestone was changed since you read it (you read version 1,"
-                " it is now at version 2): reload it and make your change again",
+                "message": "このマイルストーンは読み込んだ後に変更されました"
+                "（読み込んだ版：1、現在の版：2）。再読み込みしてから、もう一度変更してください。",
             }
         ],
     }
@@ -269,8 +272,8 @@ async def test_the_owner_and_the_lead_change_a_milestone_other_partners_do_not(w
         {
             "field": "id",
             "code": "FORBIDDEN",
-            "message": "only members of the milestone's owner organization or of the project's"
-            " lead organization may change it",
+            "message": "このマイルストーンを変更できるのは、担当団体またはプロジェクトの"
+            "代表団体のメンバーだけです。",
         }
     ]
     assert by_lead_member["updateMilestone"] == {

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from renkei.db import unit_of_work
+from renkei.i18n.messages import use_locale
 from renkei.milestones import progress
 from renkei.milestones import service as milestones
 from renkei.milestones.models import Milestone, MilestoneStatus
@@ -34,8 +35,9 @@ def test_weights_count_cancelled_ones_do_not_and_done_counts_as_100():
         planned("検証", "0.5", 70, MilestoneStatus.DONE),
         planned("旧計画", "4", 80, MilestoneStatus.CANCELLED),
     ]
-    # when
-    result = progress.rollup(rows)
+    # when (for an English reader)
+    with use_locale("en"):
+        result = progress.rollup(rows)
     # then: (2×50 + 1.5×20 + 0.5×100) ÷ (2 + 1.5 + 0.5) = 180 ÷ 4
     assert result.percent == Decimal("45.0")
     assert result.total_weight == Decimal("4.0")
@@ -90,17 +92,23 @@ def test_without_counted_milestones_there_is_no_percent_but_a_reason():
     # when
     empty = progress.rollup([])
     cancelled = progress.rollup([planned("旧計画", "1", 50, MilestoneStatus.CANCELLED)])
-    # then
+    # then: the reason in Japanese, the reader's language by default
     assert (empty.percent, empty.reason, empty.inputs) == (
         None,
-        "the project has no milestones yet",
+        "プロジェクトにはまだマイルストーンがありません。",
         [],
     )
     assert (cancelled.percent, cancelled.reason) == (
         None,
-        "every milestone of the project is cancelled",
+        "プロジェクトのマイルストーンがすべて中止されています。",
     )
     assert [(i.counted, i.contribution) for i in cancelled.inputs] == [(False, None)]
+    # and in English for an English reader
+    with use_locale("en"):
+        assert progress.rollup([]).reason == "the project has no milestones yet"
+        assert progress.rollup([planned("旧計画", "1", 50, MilestoneStatus.CANCELLED)]).reason == (
+            "every milestone of the project is cancelled"
+        )
 
 
 async def test_projects_roll_up_from_their_stored_milestones_in_one_statement(

@@ -52,8 +52,8 @@ async def test_with_a_counterpart_the_owner_asks_and_only_the_counterpart_signs_
         {
             "field": "status",
             "code": "FORBIDDEN",
-            "message": "this milestone's counterpart organization signs off its completion: set"
-            " progress to 100 to ask for its sign-off",
+            "message": "このマイルストーンの完了は承認団体が承認します。"
+            "承認を依頼するには、進捗率を100にしてください。",
         }
     ]
     # when: the counterpart signs off before the owner has asked
@@ -63,7 +63,7 @@ async def test_with_a_counterpart_the_owner_asks_and_only_the_counterpart_signs_
         {
             "field": "id",
             "code": "INVALID",
-            "message": "the owner has not asked for sign-off yet (progress is 0%, not 100%)",
+            "message": "担当団体はまだ完了の承認を依頼していません（進捗率は100%ではなく0%です）。",
         }
     ]
     # when: the owner reaches 100%
@@ -89,7 +89,7 @@ async def test_with_a_counterpart_the_owner_asks_and_only_the_counterpart_signs_
         {
             "field": "id",
             "code": "FORBIDDEN",
-            "message": "only members of the milestone's counterpart organization may sign it off",
+            "message": "このマイルストーンの完了を承認できるのは、承認団体のメンバーだけです。",
         }
     ]
     assert by_third["signOffMilestone"]["userErrors"] == forbidden
@@ -149,28 +149,37 @@ async def test_only_sensible_transitions_and_progress_are_accepted(world):
         (
             change(milestone, 2, status="DONE"),
             "status",
-            "a CANCELLED milestone cannot become DONE; it can become NOT_STARTED",
+            "「中止」のマイルストーンは「完了」に変更できません。変更できる状態は未着手です。",
+            "a cancelled milestone cannot become done; it can become not started",
         ),
-        (change(milestone, 2, progress=101), "progress", "progress is a percentage from 0 to 100"),
+        (
+            change(milestone, 2, progress=101),
+            "progress",
+            "進捗率は0から100までの数値で指定してください。",
+            "progress is a percentage from 0 to 100",
+        ),
         (
             change(milestone, 2, progress=10),
             "progress",
-            "the milestone is CANCELLED: reopen it before reporting progress",
+            "このマイルストーンは「中止」です。進捗を報告するには、先に再開してください。",
+            "the milestone is cancelled: reopen it before reporting progress",
         ),
         (
             change(milestone, 2, status="NOT_STARTED", atRiskReason="遅延"),
             "atRiskReason",
+            "理由は、マイルストーンを AT_RISK（遅延リスクあり）にするときだけ指定できます。",
             "a reason is given only when marking a milestone AT_RISK",
         ),
     ]
-    for variables, field, message in cases:
-        # when
-        data = await world.call(CHANGE_STATUS, variables, token=token)
-        # then
-        assert data["changeMilestoneStatus"] == {
-            "milestone": None,
-            "userErrors": [{"field": field, "code": "INVALID", "message": message}],
-        }
+    for variables, field, japanese, english in cases:
+        for language, message in (("ja", japanese), ("en", english)):
+            # when
+            data = await world.call(CHANGE_STATUS, variables, token=token, language=language)
+            # then
+            assert data["changeMilestoneStatus"] == {
+                "milestone": None,
+                "userErrors": [{"field": field, "code": "INVALID", "message": message}],
+            }
     # when: revived, then marked at risk by hand with a reason
     await world.call(CHANGE_STATUS, change(milestone, 2, status="NOT_STARTED"), token=token)
     data = await world.call(

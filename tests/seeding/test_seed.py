@@ -351,8 +351,9 @@ async def test_a_slip_in_one_project_puts_anothers_milestone_at_risk(seeded: See
             "project": {"name": "九州半導体人材育成コンソーシアム"},
         }
     ]
-    # (named in dependsOn for those who see it; the stored reason names no other project's)
-    assert line["atRiskReason"].startswith("a predecessor in another project is at risk")
+    # (named in dependsOn for those who see it; the platform's reason names no other project's,
+    # and reads in the reader's language: Japanese by default)
+    assert line["atRiskReason"].startswith("別のプロジェクトの先行マイルストーンに遅延リスクがあり")
 
 
 async def test_the_baseline_shows_the_dates_that_moved(seeded: Seeded) -> None:

@@ -1,4 +1,5 @@
-"""Notifications of region and project work, through the outbox: each message notifies once."""
+"""Notifications of region and project work, through the outbox: each message notifies once,
+in each recipient's language (Japanese unless they saved another)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from factories import act_as, add_member, create_organization, create_user
 from renkei.db import SessionFactory, unit_of_work
+from renkei.i18n.messages import translate_in
 from renkei.identity.models import User
 from renkei.milestones import dependencies
 from renkei.milestones import service as milestones
@@ -63,6 +65,23 @@ async def _notifications(sessions: SessionFactory, kind: str) -> list[tuple[str,
             .order_by(Notification.recipient_email, Notification.subject)
         )
         return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+
+
+async def _locales(sessions: SessionFactory, kind: str) -> dict[str, str | None]:
+    """The language each recipient's notification was written in."""
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        rows = await session.execute(
+            select(Notification.recipient_email, Notification.locale).where(
+                Notification.kind == kind
+            )
+        )
+        return {email: locale for email, locale in rows.all()}
+
+
+async def _prefers(sessions: SessionFactory, user: User, locale: str) -> None:
+    """The person saved `locale` as their language (users.locale)."""
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        await session.execute(update(User).where(User.id == user.id).values(locale=locale))
 
 
 async def _handle_all(sessions: SessionFactory, topic: str) -> None:
@@ -178,17 +197,19 @@ async def _milestone(w: World, title: str, due: date, start: date | None = None)
 async def test_invitations_notify_the_invited_organizations_admins_once(world: World) -> None:
     # given invitations to a region and to a project, each handled twice before its answer
     await _join_project(world, announce=True)
-    # then only the invited organization's owner heard, once for each
-    assert await _notifications(world.sessions, "region.invited") == [
-        (
-            "owner@partner.example",
-            "九州 invites your organization",
-            "九州 invites your organization to join as MEMBER. An owner or admin answers with"
-            " answerRegionInvitation (see regionInvitations).",
-        )
-    ]
+    # then only the invited organization's owner heard, once for each, in Japanese
+    [(email, subject, body)] = await _notifications(world.sessions, "region.invited")
+    assert (email, subject) == (
+        "owner@partner.example",
+        translate_in("ja", "{region} invites your organization", region="九州"),
+    )
+    assert "answerRegionInvitation" in body and "invites" not in body
     [(email, subject, _)] = await _notifications(world.sessions, "project.invited")
-    assert (email, subject) == ("owner@partner.example", "Invitation to the project 半導体人材")
+    assert (email, subject) == (
+        "owner@partner.example",
+        translate_in("ja", "Invitation to the project {project}", project="半導体人材"),
+    )
+    assert "半導体人材" in subject and "Invitation" not in subject
 
 
 async def test_an_answered_invitation_is_not_announced(world: World) -> None:
@@ -205,8 +226,9 @@ async def test_an_answered_invitation_is_not_announced(world: World) -> None:
 async def test_a_status_change_tells_the_owner_and_counterpart_but_not_viewers(
     world: World,
 ) -> None:
-    # given
+    # given: the partner's owner reads English, the others saved no language
     await _join_project(world)
+    await _prefers(world.sessions, world.partner_owner, "en")
     milestone = await _milestone(world, "試作ライン稼働", TODAY + timedelta(days=40))
     # when the owner starts it and the message is handled twice
     await world.act(
@@ -229,12 +251,38 @@ async def test_a_status_change_tells_the_owner_and_counterpart_but_not_viewers(
         "owner@lead.example",
         "owner@partner.example",
     ]
-    assert told[0][1] == "「試作ライン稼働」 is now IN_PROGRESS"
+    # in Japanese, but for the one who reads English
+    assert told == [
+        (
+            "member@lead.example",
+            "「試作ライン稼働」が「進行中」になりました",
+            "プロジェクト「半導体人材」のマイルストーン「試作ライン稼働」の状態が「未着手」から"
+            "「進行中」に変わりました（期限：2027年1月1日）。",
+        ),
+        (
+            "owner@lead.example",
+            "「試作ライン稼働」が「進行中」になりました",
+            "プロジェクト「半導体人材」のマイルストーン「試作ライン稼働」の状態が「未着手」から"
+            "「進行中」に変わりました（期限：2027年1月1日）。",
+        ),
+        (
+            "owner@partner.example",
+            "「試作ライン稼働」 is now in progress",
+            "The milestone 「試作ライン稼働」 of 半導体人材 moved from not started to in progress"
+            " (due January 1, 2027).",
+        ),
+    ]
+    assert await _locales(world.sessions, "milestone.status_changed") == {
+        "member@lead.example": "ja",
+        "owner@lead.example": "ja",
+        "owner@partner.example": "en",
+    }
 
 
 async def test_a_slip_flags_the_dependent_at_risk_and_tells_its_owners(world: World) -> None:
-    # given B starts when A is due
+    # given B starts when A is due; the partner's owner reads English
     await _join_project(world)
+    await _prefers(world.sessions, world.partner_owner, "en")
     a = await _milestone(world, "用地確保", TODAY + timedelta(days=30))
     b = await _milestone(
         world, "工場建設", TODAY + timedelta(days=200), start=TODAY + timedelta(days=31)
@@ -266,15 +314,31 @@ async def test_a_slip_flags_the_dependent_at_risk_and_tells_its_owners(world: Wo
         "owner@lead.example",
         "owner@partner.example",
     }
-    assert all(subject == "「工場建設」 is at risk" for _, subject, _ in told)
-    assert "用地確保" in told[0][2] and "19 days" in told[0][2]
+    # in each one's language, the reason too (the job wrote it in both)
+    japanese = (
+        "「工場建設」に遅延リスクがあります",
+        "プロジェクト「半導体人材」のマイルストーン「工場建設」に遅延リスクがあります。"
+        "理由：先行マイルストーン「用地確保」の期限が2027年1月11日で、"
+        "このマイルストーンの開始日（2026年12月23日）の19日後です。",
+    )
+    assert {email: (subject, body) for email, subject, body in told} == {
+        "member@lead.example": japanese,
+        "owner@lead.example": japanese,
+        "owner@partner.example": (
+            "「工場建設」 is at risk",
+            "The milestone 「工場建設」 of 半導体人材 is at risk: predecessor 「用地確保」 is due"
+            " January 11, 2027, 19 days after this milestone starts (December 23, 2026)",
+        ),
+    }
 
 
 async def test_the_daily_reminder_goes_out_once_a_day_listing_due_and_overdue(
     world: World,
 ) -> None:
-    # given one milestone overdue, one due in 3 days, one far off
+    # given one milestone overdue, one due in 3 days, one far off; the lead's member reads
+    # English, its owner saved no language
     await _join_project(world)
+    await _prefers(world.sessions, world.lead_member, "en")
     await _milestone(world, "報告書提出", TODAY - timedelta(days=2))
     await _milestone(world, "説明会", TODAY + timedelta(days=3))
     await _milestone(world, "量産開始", TODAY + timedelta(days=300))
@@ -289,8 +353,14 @@ async def test_the_daily_reminder_goes_out_once_a_day_listing_due_and_overdue(
     told = await _notifications(world.sessions, milestone_tasks.DAILY_REMINDER)
     assert [email for email, _, _ in told] == ["member@lead.example", "owner@lead.example"]
     _, subject, body = told[0]
-    assert subject == "lead-org: 1 overdue, 1 due by 2026-11-29"
+    assert subject == "lead-org: 1 overdue, 1 due by November 29, 2026"
     assert body.splitlines() == [
-        "- 「報告書提出」 due 2026-11-20 (2 days overdue)",
-        "- 「説明会」 due 2026-11-25 (in 3 days)",
+        "- 「報告書提出」 due November 20, 2026 (2 days overdue)",
+        "- 「説明会」 due November 25, 2026 (in 3 days)",
+    ]
+    _, subject, body = told[1]
+    assert subject == "lead-org：期限超過1件、2026年11月29日までに期限を迎えるもの1件"
+    assert body.splitlines() == [
+        "- 「報告書提出」 期限：2026年11月20日（2日超過）",
+        "- 「説明会」 期限：2026年11月25日（あと3日）",
     ]

@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Generic, TypeVar
 
 from renkei.fiscal import fiscal_year
+from renkei.i18n.messages import N_, _
 from renkei.kpis.models import KpiDirection
 
 K = TypeVar("K")
@@ -27,18 +28,36 @@ K = TypeVar("K")
 ONE_DECIMAL = Decimal("0.1")
 HUNDRED = Decimal(100)
 
+# The formulas and the reasons people read; translated with _() where they are computed (in
+# the reader's locale), and in SQL by renkei.graphql.types.kpis_computed with the same msgids.
 FORMULAS = {
-    KpiDirection.INCREASE: (
+    KpiDirection.INCREASE: N_(
         "percent = (latest − baseline) ÷ (target − baseline) × 100; achieved when latest ≥ target"
     ),
-    KpiDirection.DECREASE: (
+    KpiDirection.DECREASE: N_(
         "percent = (baseline − latest) ÷ (baseline − target) × 100; achieved when latest ≤ target"
     ),
 }
-ROLLUP_FORMULA = (
+ROLLUP_FORMULA = N_(
     "percent = mean of the included KPIs' unrounded attainment percents, each KPI counted once,"
     " rounded half up to 1 decimal; KPIs without a percent are excluded, with the reason"
 )
+# Why there is no percent: one sentence per case, {year} being the fiscal year's number (the
+# catalog writes it FY2026 or 2026年度, as renkei.i18n.formats.fiscal_year_label does).
+NO_OBSERVATION = N_("no observation yet")
+NO_TARGET = N_("no target for FY{year} or a later fiscal year")
+TARGET_IS_BASELINE = N_(
+    "the FY{year} target equals the baseline ({baseline}): the target is met or not, with no"
+    " percentage"
+)
+WRONG_SIDE = {
+    KpiDirection.INCREASE: N_(
+        "the FY{year} target ({target}) lies below the baseline ({baseline}) of an increasing KPI"
+    ),
+    KpiDirection.DECREASE: N_(
+        "the FY{year} target ({target}) lies above the baseline ({baseline}) of a decreasing KPI"
+    ),
+}
 
 
 def rounded(value: Decimal) -> Decimal:
@@ -112,7 +131,7 @@ def attainment(
     ) -> Attainment:
         return Attainment(
             direction=direction,
-            formula=FORMULAS[direction],
+            formula=_(FORMULAS[direction]),
             baseline=baseline,
             target=target[1] if target else None,
             target_fiscal_year=target[0] if target else None,
@@ -123,28 +142,29 @@ def attainment(
         )
 
     if latest is None:
-        return result(reason="no observation yet")
+        return result(reason=_(NO_OBSERVATION))
     year = fiscal_year(latest.period_end)
     chosen = choose_target(targets, year)
     if chosen is None:
-        return result(reason=f"no target for FY{year} or a later fiscal year")
+        return result(reason=_(NO_TARGET, year=year))
     target_year, target = chosen
     achieved = _meets(direction, latest.value, target)
     if target == baseline:
         return result(
             target=chosen,
             achieved=achieved,
-            reason=f"the FY{target_year} target equals the baseline ({plain(baseline)}):"
-            " the target is met or not, with no percentage",
+            reason=_(TARGET_IS_BASELINE, year=target_year, baseline=plain(baseline)),
         )
     if not _meets(direction, target, baseline):
-        side = "below" if direction is KpiDirection.INCREASE else "above"
-        kind = "an increasing" if direction is KpiDirection.INCREASE else "a decreasing"
         return result(
             target=chosen,
             achieved=achieved,
-            reason=f"the FY{target_year} target ({plain(target)}) lies {side} the baseline"
-            f" ({plain(baseline)}) of {kind} KPI",
+            reason=_(
+                WRONG_SIDE[direction],
+                year=target_year,
+                target=plain(target),
+                baseline=plain(baseline),
+            ),
         )
     # The DECREASE form, (baseline − latest) ÷ (baseline − target), is the same quotient.
     exact = (latest.value - baseline) / (target - baseline) * HUNDRED
@@ -179,7 +199,7 @@ def rollup(items: Sequence[tuple[K, Attainment]]) -> Rollup[K]:
     return Rollup(
         percent=mean,
         achieved_count=sum(1 for _, a in items if a.achieved),
-        formula=ROLLUP_FORMULA,
+        formula=_(ROLLUP_FORMULA),
         included=included,
         excluded=excluded,
     )

@@ -13,12 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from renkei.activity.models import SubjectType
 from renkei.activity.service import JsonValue, record, snapshot
 from renkei.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from renkei.i18n.formats import format_date
+from renkei.i18n.messages import N_, _
 from renkei.identity.scopes import KPI_WRITE
 from renkei.kpis import repository
 from renkei.kpis.attainment import Attainment, Observed, Rollup, attainment, rollup
 from renkei.kpis.models import Kpi, KpiDirection, KpiObservation, KpiTarget, ObservationSource
 from renkei.organizations import repository as organizations
-from renkei.tenancy import MembershipRole, Viewer
+from renkei.tenancy import MEMBERSHIP_ROLES, MembershipRole, Viewer
 from renkei.text import clean_name
 
 JST = timezone(timedelta(hours=9), "JST")
@@ -35,7 +37,22 @@ OBSERVATION_FIELDS = (
 # Numeric(20, 4): sixteen digits before the point, four after.
 SCALE = Decimal("0.0001")
 LIMIT = Decimal(10) ** 16
-RANGE = "from -9999999999999999.9999 to 9999999999999999.9999 (16 digits before the point)"
+LOWEST, HIGHEST = "-9999999999999999.9999", "9999999999999999.9999"
+# What is wrong with a number, by the field it was given for (`_number`'s `field`).
+NOT_FINITE = {
+    "baseline": N_(
+        "baseline must be a finite number, from {lowest} to {highest} (16 digits before the point)"
+    ),
+    "value": N_(
+        "value must be a finite number, from {lowest} to {highest} (16 digits before the point)"
+    ),
+}
+TOO_LARGE = {
+    "baseline": N_(
+        "baseline is too large: from {lowest} to {highest} (16 digits before the point)"
+    ),
+    "value": N_("value is too large: from {lowest} to {highest} (16 digits before the point)"),
+}
 FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR = 2000, 2100
 MAX_DESCRIPTION = 5000
 MAX_NOTE = 2000
@@ -46,7 +63,7 @@ Number = Decimal | float | int
 
 def _user(viewer: Viewer) -> uuid.UUID:
     if viewer.user_id is None:
-        raise Unauthenticated("sign in first")
+        raise Unauthenticated(_("sign in first"))
     return viewer.user_id
 
 
@@ -59,22 +76,35 @@ def _number(value: Number, *, field: str) -> Decimal:
     # A float becomes the shortest decimal that reads back as it: 0.1, not 0.1000000000000000055.
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if not number.is_finite():
-        raise Invalid(f"{field} must be a finite number, {RANGE}", field=field)
+        raise Invalid(_(NOT_FINITE[field], lowest=LOWEST, highest=HIGHEST), field=field)
     # The size is checked before rounding: quantizing 1e24 to four decimals needs more digits
     # than the decimal context holds.
     if number.adjusted() >= 16:
-        raise Invalid(f"{field} is too large: {RANGE}", field=field)
+        raise Invalid(_(TOO_LARGE[field], lowest=LOWEST, highest=HIGHEST), field=field)
     number = number.quantize(SCALE, rounding=ROUND_HALF_UP)
     if abs(number) >= LIMIT:
-        raise Invalid(f"{field} is too large: {RANGE}", field=field)
+        raise Invalid(_(TOO_LARGE[field], lowest=LOWEST, highest=HIGHEST), field=field)
     return number
 
 
 def _text(value: str, *, field: str, max_length: int) -> str:
     value = value.strip()
     if len(value) > max_length:
-        raise Invalid(f"at most {max_length} characters", field=field)
+        raise Invalid(_("at most {maximum} characters", maximum=max_length), field=field)
     return value
+
+
+# Who may define, change and set targets of KPIs (`_require_definer`'s `to`).
+_LEAD_ONLY = {
+    "define": N_("only the lead organization's owners and admins may define its KPIs"),
+    "change": N_("only the lead organization's owners and admins may change its KPIs"),
+    "target": N_("only the lead organization's owners and admins may set its targets"),
+}
+_SECRETARIAT_ONLY = {
+    "define": N_("only the region secretariat's owners and admins may define its KPIs"),
+    "change": N_("only the region secretariat's owners and admins may change its KPIs"),
+    "target": N_("only the region secretariat's owners and admins may set its targets"),
+}
 
 
 async def _require_definer(
@@ -90,22 +120,22 @@ async def _require_definer(
     if project_id is not None:
         project = await repository.project(session, project_id)
         if project is None:
-            raise NotFound("no such project", field="projectId")
+            raise NotFound(_("no such project"), field="projectId")
         if not viewer.manages(project.lead_organization_id):
-            raise Forbidden(f"only the lead organization's owners and admins may {to}")
+            raise Forbidden(_(_LEAD_ONLY[to]))
         return
     assert region_id is not None
     region = await repository.region(session, region_id)
     if region is None:
-        raise NotFound("no such region", field="regionId")
+        raise NotFound(_("no such region"), field="regionId")
     if not viewer.manages(region.secretariat_organization_id):
-        raise Forbidden(f"only the region secretariat's owners and admins may {to}")
+        raise Forbidden(_(_SECRETARIAT_ONLY[to]))
 
 
 async def _visible_kpi(session: AsyncSession, kpi_id: uuid.UUID, *, field: str) -> Kpi:
     kpi = await repository.get(session, kpi_id)
     if kpi is None:
-        raise NotFound("no such KPI", field=field)
+        raise NotFound(_("no such KPI"), field=field)
     return kpi
 
 
@@ -125,7 +155,7 @@ async def create_kpi(
     """Define a KPI of a project (its lead's admins) or of a region (its secretariat's admins)."""
     if (project_id is None) == (region_id is None):
         raise Invalid(
-            "a KPI belongs to a project or to a region: give one of them", field="projectId"
+            _("a KPI belongs to a project or to a region: give one of them"), field="projectId"
         )
     kpi = Kpi(
         id=uuid.uuid4(),
@@ -139,9 +169,7 @@ async def create_kpi(
         baseline_on=baseline_on,
         version=1,
     )
-    await _require_definer(
-        session, viewer, project_id=project_id, region_id=region_id, to="define its KPIs"
-    )
+    await _require_definer(session, viewer, project_id=project_id, region_id=region_id, to="define")
     kpi.created_by_id = viewer.user_id
     session.add(kpi)
     await session.flush()
@@ -174,7 +202,7 @@ async def update_kpi(
     """Change a KPI's definition; the version read must still be the current one."""
     kpi = await _visible_kpi(session, kpi_id, field="id")
     await _require_definer(
-        session, viewer, project_id=kpi.project_id, region_id=kpi.region_id, to="change its KPIs"
+        session, viewer, project_id=kpi.project_id, region_id=kpi.region_id, to="change"
     )
     changes: dict[str, object] = {}
     if name is not None:
@@ -193,8 +221,12 @@ async def update_kpi(
     assert locked is not None  # its definer may update it, so may lock it
     if locked.version != version:
         raise Conflict(
-            f"this KPI was changed since you read version {version}; it is at version"
-            f" {locked.version} now: reload it and apply your change again",
+            _(
+                "this KPI was changed since you read version {read}; it is at version"
+                " {current} now: reload it and apply your change again",
+                read=version,
+                current=locked.version,
+            ),
             field="version",
         )
     before = snapshot(locked, KPI_FIELDS)
@@ -231,14 +263,18 @@ async def set_kpi_target(
     """Set (or replace) the value a KPI should reach by the end of a fiscal year (年度)."""
     if not FIRST_FISCAL_YEAR <= fiscal_year <= LAST_FISCAL_YEAR:
         raise Invalid(
-            f"a fiscal year between {FIRST_FISCAL_YEAR} and {LAST_FISCAL_YEAR}, named by the year"
-            " it starts in (FY2025 is April 2025 to March 2026)",
+            _(
+                "a fiscal year between {first} and {last}, named by the year it starts in"
+                " (FY2025 is April 2025 to March 2026)",
+                first=FIRST_FISCAL_YEAR,
+                last=LAST_FISCAL_YEAR,
+            ),
             field="fiscalYear",
         )
     number = _number(value, field="value")
     kpi = await _visible_kpi(session, kpi_id, field="kpiId")
     await _require_definer(
-        session, viewer, project_id=kpi.project_id, region_id=kpi.region_id, to="set its targets"
+        session, viewer, project_id=kpi.project_id, region_id=kpi.region_id, to="target"
     )
     previous = await repository.target_value(session, kpi_id, fiscal_year)
     if previous == number:
@@ -275,25 +311,34 @@ async def _require_reporter(session: AsyncSession, viewer: Viewer, kpi: Kpi) -> 
     """Writers of an ACTIVE participant (or region member) report; API clients need kpi:write."""
     user_id = _user(viewer)
     if viewer.organization_id is None:
-        raise Forbidden("act for an organization to record KPI observations")
+        raise Forbidden(_("act for an organization to record KPI observations"))
+    if viewer.role is None:
+        raise Forbidden(
+            _(
+                "only owners, admins and members may record KPI observations; you have no role"
+                " in the organization"
+            )
+        )
     if viewer.role not in WRITERS:
         raise Forbidden(
-            "only owners, admins and members may record KPI observations;"
-            f" your role is {viewer.role.value if viewer.role else 'none'}"
+            _(
+                "only owners, admins and members may record KPI observations; your role is {role}",
+                role=_(MEMBERSHIP_ROLES[viewer.role]),
+            )
         )
     if kpi.project_id is not None:
         if not await repository.takes_part_in_project(
             session, kpi.project_id, viewer.organization_id
         ):
-            raise Forbidden("only organizations taking part in the project may record its KPIs")
+            raise Forbidden(_("only organizations taking part in the project may record its KPIs"))
     elif kpi.region_id is not None and not await repository.belongs_to_region(
         session, kpi.region_id, viewer.organization_id
     ):
-        raise Forbidden("only member organizations of the region may record its KPIs")
+        raise Forbidden(_("only member organizations of the region may record its KPIs"))
     # An API client acts through its service account; a person's token carries every scope.
     if await repository.is_service_account(session, user_id):
         if not viewer.has_scope(KPI_WRITE):
-            raise Forbidden(f"this API client lacks the {KPI_WRITE} scope")
+            raise Forbidden(_("this API client lacks the {scope} scope", scope=KPI_WRITE))
         return ObservationSource.API_CLIENT
     return ObservationSource.MEMBER
 
@@ -311,14 +356,16 @@ async def record_kpi_observation(
 ) -> KpiObservation:
     """Record the value of one period; entering the same period again corrects it."""
     if period_start > period_end:
-        raise Invalid("the period must end on or after its start", field="periodEnd")
+        raise Invalid(_("the period must end on or after its start"), field="periodEnd")
     today = today or today_in_japan()
     # A period may end in the future by at most its own length, i.e. it must have begun:
     # a month in progress can be reported, next month cannot.
     if period_start > today:
         raise Invalid(
-            f"the period has not begun yet (today is {today.isoformat()} in Japan);"
-            " record it once it has",
+            _(
+                "the period has not begun yet (today is {today} in Japan); record it once it has",
+                today=format_date(today),
+            ),
             field="periodStart",
         )
     number = _number(value, field="value")
@@ -370,10 +417,26 @@ async def _require_recorder(
     if recorder is None or recorder == viewer.organization_id:
         return
     organization = await organizations.get(session, recorder)
-    name = organization.name if organization else "another organization"
+    period = {
+        "start": format_date(existing.period_start),
+        "end": format_date(existing.period_end),
+    }
+    if organization is None:
+        raise Forbidden(
+            _(
+                "another organization recorded this period ({start} to {end}); only it may"
+                " correct the value: ask it to",
+                **period,
+            ),
+            field="periodStart",
+        )
     raise Forbidden(
-        f"{name} recorded this period ({existing.period_start.isoformat()} to "
-        f"{existing.period_end.isoformat()}); only it may correct the value: ask it to",
+        _(
+            "{organization} recorded this period ({start} to {end}); only it may correct the"
+            " value: ask it to",
+            organization=organization.name,
+            **period,
+        ),
         field="periodStart",
     )
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from renkei.activity.models import SubjectType
 from renkei.activity.service import record
 from renkei.errors import ErrorCode, Invalid
+from renkei.i18n.messages import _
 from renkei.milestones import repository
 from renkei.milestones import service as milestones_service
 from renkei.milestones.models import Baseline, BaselineMilestone, Milestone, MilestoneStatus
@@ -61,12 +62,12 @@ async def create_baseline(
     session: AsyncSession, viewer: Viewer, *, project_id: uuid.UUID, name: str
 ) -> Baseline:
     """Freeze the project's milestones as they stand, under a name unique in the project."""
-    project, _ = await milestones_service.project_for_writing(session, viewer, project_id)
+    project, _active = await milestones_service.project_for_writing(session, viewer, project_id)
     name = clean_name(name)
     taken = await repository.baseline_named(session, project_id=project.id, name=name)
     if taken is not None:
         raise Invalid(
-            f"the project has a baseline named {name} already",
+            _("the project has a baseline named {name} already", name=name),
             field="name",
             code=ErrorCode.DUPLICATE,
         )

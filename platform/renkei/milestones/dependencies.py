@@ -20,6 +20,8 @@ from renkei import outbox
 from renkei.activity.models import SubjectType
 from renkei.activity.service import JsonValue, record, snapshot
 from renkei.errors import ErrorCode, Invalid, NotFound
+from renkei.i18n.formats import format_date
+from renkei.i18n.messages import LOCALES, _, ngettext, use_locale
 from renkei.milestones import repository
 from renkei.milestones.models import Milestone, MilestoneDependency, MilestoneStatus
 from renkei.milestones.service import (
@@ -77,7 +79,7 @@ async def _cycle_through(
 
 async def _describe_cycle(session: AsyncSession, path: list[uuid.UUID]) -> str:
     titles = await repository.titles(session, milestone_ids=path)
-    names = [f"「{titles[m]}」" if m in titles else "(a milestone you cannot see)" for m in path]
+    names = [f"「{titles[m]}」" if m in titles else _("(a milestone you cannot see)") for m in path]
     return " → ".join([names[-1], *names])
 
 
@@ -91,19 +93,19 @@ async def add_dependency(
     """Finish-to-start: the successor cannot start before the predecessor is due. The
     predecessor may be in another project the viewer sees; cycles are refused."""
     if predecessor_id == successor_id:
-        raise Invalid("a milestone cannot depend on itself", field="predecessorId")
-    successor, _, _ = await milestone_for_editing(
+        raise Invalid(_("a milestone cannot depend on itself"), field="predecessorId")
+    successor, _project, _active = await milestone_for_editing(
         session, viewer, successor_id, field="successorId"
     )
     predecessor = await repository.get(session, predecessor_id)
     if predecessor is None:
-        raise NotFound("no such milestone", field="predecessorId")
+        raise NotFound(_("no such milestone"), field="predecessorId")
     # One change to the graph at a time: two edges added at once could close a cycle together.
     await repository.lock_dependency_graph(session)
     existing = await session.get(MilestoneDependency, (predecessor_id, successor_id))
     if existing is not None:
         raise Invalid(
-            "the milestone depends on this predecessor already",
+            _("the milestone depends on this predecessor already"),
             field="predecessorId",
             code=ErrorCode.DUPLICATE,
         )
@@ -112,7 +114,10 @@ async def add_dependency(
     )
     if path is not None:
         raise Invalid(
-            "this dependency would make a cycle: " + await _describe_cycle(session, path),
+            _(
+                "this dependency would make a cycle: {cycle}",
+                cycle=await _describe_cycle(session, path),
+            ),
             field="predecessorId",
         )
     dependency = MilestoneDependency(
@@ -149,13 +154,13 @@ async def remove_dependency(
     successor_id: uuid.UUID,
 ) -> Milestone:
     """Drop a dependency; returns the successor."""
-    successor, _, _ = await milestone_for_editing(
+    successor, _project, _active = await milestone_for_editing(
         session, viewer, successor_id, field="successorId"
     )
     await repository.lock_dependency_graph(session)
     dependency = await session.get(MilestoneDependency, (predecessor_id, successor_id))
     if dependency is None:
-        raise NotFound("the milestone does not depend on that one", field="predecessorId")
+        raise NotFound(_("the milestone does not depend on that one"), field="predecessorId")
     await session.delete(dependency)
     record(
         session,
@@ -174,7 +179,53 @@ async def remove_dependency(
 
 
 def _days(n: int) -> str:
-    return f"{n} day" if n == 1 else f"{n} days"
+    return ngettext("{n} day", "{n} days", n)
+
+
+def _reason(*, predecessor: str | None, start: date, finish: date, due: date, late: int) -> str:
+    """Why a milestone starting on `start` is at risk, in the current locale: its predecessor
+    (None when it is not to be named) may finish on `finish`, `late` days after it starts; the
+    predecessor is due on `due` (earlier than `finish` when it is itself at risk)."""
+    dates = {"finish": format_date(finish), "start": format_date(start), "late": _days(late)}
+    if finish == due:
+        if predecessor is None:
+            return _(
+                "a predecessor in another project is due {finish}, {late} after this milestone"
+                " starts ({start})",
+                **dates,
+            )
+        return _(
+            "predecessor 「{predecessor}」 is due {finish}, {late} after this milestone starts"
+            " ({start})",
+            predecessor=predecessor,
+            **dates,
+        )
+    dates |= {"due": format_date(due), "slip": _days((finish - due).days)}
+    if predecessor is None:
+        return _(
+            "a predecessor in another project is at risk and may finish {finish} ({slip} after"
+            " its due date {due}), {late} after this milestone starts ({start})",
+            **dates,
+        )
+    return _(
+        "predecessor 「{predecessor}」 is at risk and may finish {finish} ({slip} after its due"
+        " date {due}), {late} after this milestone starts ({start})",
+        predecessor=predecessor,
+        **dates,
+    )
+
+
+def reasons(
+    *, predecessor: str | None, start: date, finish: date, due: date, late: int
+) -> dict[str, str]:
+    """The reason in every locale, as milestones.at_risk_reasons stores it."""
+    found: dict[str, str] = {}
+    for locale in LOCALES:
+        with use_locale(locale):
+            found[locale] = _reason(
+                predecessor=predecessor, start=start, finish=finish, due=due, late=late
+            )
+    return found
 
 
 async def flag_at_risk_dependents(
@@ -216,29 +267,25 @@ async def flag_at_risk_dependents(
         late = (finish - start).days
         projected[node_id] = node.due_on + timedelta(days=late)
         blocker = rows[blocker_id]
-        # Readers of this milestone may not see another project's: it is not named then.
-        name = (
-            f"predecessor 「{title}」"
-            if blocker.project_id == node.project_id
-            else ("a predecessor in another project")
+        # Written in every locale: each reader reads their own. Readers of this milestone may
+        # not see another project's: it is not named then.
+        written = reasons(
+            predecessor=title if blocker.project_id == node.project_id else None,
+            start=start,
+            finish=finish,
+            due=blocker.due_on,
+            late=late,
         )
-        if finish == blocker.due_on:
-            reason = (
-                f"{name} is due {finish.isoformat()}, {_days(late)} after this"
-                f" milestone starts ({start.isoformat()})"
-            )
-        else:
-            reason = (
-                f"{name} is at risk and may finish {finish.isoformat()}"
-                f" ({_days((finish - blocker.due_on).days)} after its due date"
-                f" {blocker.due_on.isoformat()}), {_days(late)} after this milestone starts"
-                f" ({start.isoformat()})"
-            )
-        if node.status == MilestoneStatus.AT_RISK and node.at_risk_reason == reason:
+        if (
+            node.status == MilestoneStatus.AT_RISK
+            and node.at_risk_reasons == written
+            and node.at_risk_reason is None
+        ):
             continue
         before = snapshot(node, FIELDS)
         node.status = MilestoneStatus.AT_RISK
-        node.at_risk_reason = reason
+        node.at_risk_reason = None
+        node.at_risk_reasons = written
         touch(node)
         record_activity(session, Viewer.platform(), node, "flagged_at_risk", before)
         outbox.enqueue(session, MILESTONE_AT_RISK, {"milestone_id": str(node.id)})

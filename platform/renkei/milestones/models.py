@@ -25,6 +25,7 @@ from sqlalchemy import (
     cast,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,7 +38,7 @@ from renkei.db import (
     open_region_key,
     str_enum,
 )
-from renkei.i18n.messages import N_, _
+from renkei.i18n.messages import LOCALES, N_, _
 
 
 class MilestoneStatus(StrEnum):
@@ -80,6 +81,19 @@ def today_in_japan() -> ColumnElement[date]:
     return cast(func.timezone(JST.key, func.now()), Date)
 
 
+# The platform's at-risk reasons are written in every locale, or not at all.
+AT_RISK_REASONS_CHECK = (
+    "at_risk_reasons IS NULL OR (jsonb_typeof(at_risk_reasons) = 'object'"
+    " AND at_risk_reasons ?& ARRAY[" + ", ".join(f"'{locale}'" for locale in LOCALES) + "])"
+)
+
+
+def at_risk_reason_sql(row: str, locale: str) -> str:
+    """Milestone.at_risk_reason_in as SQL, for the row aliased `row` and a locale expression
+    (the reader's, a bind parameter: never written into the SQL, whose plan is shared)."""
+    return f"coalesce({row}.at_risk_reasons ->> {locale}, {row}.at_risk_reason)"
+
+
 # Statuses out of the plan: never overdue, never holding anything up.
 CLOSED = frozenset({MilestoneStatus.DONE, MilestoneStatus.CANCELLED})
 
@@ -92,6 +106,7 @@ class Milestone(IdMixin, TimestampMixin, Base):
         CheckConstraint("horizon_years IN (1, 3, 5)", name="roadmap_horizon"),
         CheckConstraint("weight > 0", name="positive_weight"),
         CheckConstraint("starts_on IS NULL OR starts_on <= due_on", name="starts_before_due"),
+        CheckConstraint(AT_RISK_REASONS_CHECK, name="at_risk_reasons_by_locale"),
         Index("ix_milestones_project_id_due_on", "project_id", "due_on", "id"),
         Index("ix_milestones_due_on", "due_on", "id"),
         Index("ix_milestones_search_terms", "search_terms", postgresql_using="gin"),
@@ -120,8 +135,11 @@ class Milestone(IdMixin, TimestampMixin, Base):
     # The published roll-up formula weighs each milestone by this (default 1).
     weight: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal(1))
     evidence_links: Mapped[list[str]] = mapped_column(ARRAY(String(2000)), default=list)
-    # Why the milestone is at risk, when a predecessor slipped past its start.
+    # Why the milestone is at risk, as a person typed it: every reader reads it as typed.
     at_risk_reason: Mapped[str | None] = mapped_column(Text)
+    # Why, as the platform wrote it when a predecessor slipped past its start: the same reason
+    # in every locale ({"ja": ..., "en": ...}); each reader reads their own (at_risk_reason_in).
+    at_risk_reasons: Mapped[dict[str, str] | None] = mapped_column(JSONB(none_as_null=True))
     signed_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     signed_off_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
@@ -129,6 +147,12 @@ class Milestone(IdMixin, TimestampMixin, Base):
     search_terms: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def at_risk_reason_in(self, locale: str) -> str | None:
+        """Why it is at risk, for a reader of `locale`: the platform's reason in their language,
+        else the reason a person typed. AT_RISK_REASON_SQL is the same rule in SQL."""
+        written = (self.at_risk_reasons or {}).get(locale)
+        return self.at_risk_reason if written is None else written
 
     # "Overdue", the one rule: past due in Japan and still open (neither DONE nor CANCELLED).
     # The filters, the compiled reads and the resolvers all read it from here.

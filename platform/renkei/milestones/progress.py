@@ -16,15 +16,18 @@ from fractions import Fraction
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from renkei.i18n.messages import N_, _
 from renkei.milestones import repository
 from renkei.milestones.models import Milestone, MilestoneStatus
 
-FORMULA = (
+# What people read, translated where the roll-up is computed (and in SQL, by
+# renkei.graphql.types.milestones_computed, with the same msgids).
+FORMULA = N_(
     "percent = Σ(weight × progress) ÷ Σ(weight), over the milestones that are not CANCELLED;"
     " a DONE milestone counts as progress 100; rounded half up to one decimal place"
 )
-NO_MILESTONES = "the project has no milestones yet"
-ALL_CANCELLED = "every milestone of the project is cancelled"
+NO_MILESTONES = N_("the project has no milestones yet")
+ALL_CANCELLED = N_("every milestone of the project is cancelled")
 
 
 @dataclass(frozen=True)
@@ -84,15 +87,15 @@ def rollup(milestones: Iterable[Milestone]) -> ProgressRollup:
     if not counted:
         return ProgressRollup(
             percent=None,
-            formula=FORMULA,
+            formula=_(FORMULA),
             inputs=inputs,
             total_weight=Decimal(0),
-            reason=ALL_CANCELLED if rows else NO_MILESTONES,
+            reason=_(ALL_CANCELLED if rows else NO_MILESTONES),
         )
     weighted = sum((Fraction(m.weight) * used(m) for m in counted), Fraction(0))
     return ProgressRollup(
         percent=_round_half_up(weighted / total, 1),
-        formula=FORMULA,
+        formula=_(FORMULA),
         inputs=inputs,
         total_weight=sum((m.weight for m in counted), Decimal(0)),
         reason=None,

@@ -23,14 +23,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Final
 from urllib.parse import urlsplit
 
+from babel.lists import format_list
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
 from renkei.activity.models import SubjectType
 from renkei.activity.service import JsonValue, record, snapshot
 from renkei.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from renkei.i18n.formats import format_date
+from renkei.i18n.messages import N_, _, current_locale
 from renkei.milestones import repository
-from renkei.milestones.models import CLOSED, Milestone, MilestoneStatus
+from renkei.milestones.models import CLOSED, Milestone, MilestoneStatus, status_label
 from renkei.milestones.models import today as today  # for callers of the service
 from renkei.organizations.models import Organization
 from renkei.projects import repository as projects
@@ -62,7 +65,8 @@ TRANSITIONS: Final[dict[MilestoneStatus, frozenset[MilestoneStatus]]] = {
 }
 FIELDS: tuple[str, ...] = ("title", "description", "starts_on", "due_on", "horizon_years")
 FIELDS += ("owner_organization_id", "counterpart_organization_id", "status", "progress")
-FIELDS += ("weight", "evidence_links", "at_risk_reason", "signed_off_at", "signed_off_by_id")
+FIELDS += ("weight", "evidence_links", "at_risk_reason", "at_risk_reasons", "signed_off_at")
+FIELDS += ("signed_off_by_id",)
 
 
 class _Keep(enum.Enum):
@@ -83,6 +87,11 @@ def effective_start(milestone: Milestone) -> date:
     return milestone.starts_on or milestone.due_on
 
 
+def statuses_listed(statuses: Iterable[MilestoneStatus]) -> str:
+    """Statuses as the reader reads them, as alternatives: in progress, done, or cancelled."""
+    return format_list([status_label(s) for s in statuses], style="or", locale=current_locale())
+
+
 def allowed_transitions(milestone: Milestone) -> list[MilestoneStatus]:
     """Where changeMilestoneStatus may take it; DONE only when no counterpart signs off."""
     allowed = TRANSITIONS[milestone.status]
@@ -97,7 +106,7 @@ def allowed_transitions(milestone: Milestone) -> list[MilestoneStatus]:
 async def _project(session: AsyncSession, project_id: uuid.UUID, field: str) -> Project:
     project = await projects.get_project(session, project_id)
     if project is None:
-        raise NotFound("no such project", field=field)
+        raise NotFound(_("no such project"), field=field)
     return project
 
 
@@ -107,11 +116,13 @@ async def _active_participants(session: AsyncSession, project_id: uuid.UUID) -> 
 
 def _require_writer(viewer: Viewer) -> uuid.UUID:
     if viewer.user_id is None:
-        raise Unauthenticated("sign in first")
+        raise Unauthenticated(_("sign in first"))
     if viewer.organization_id is None or viewer.role not in _WRITERS:
         raise Forbidden(
-            "only owners, admins and members of a participating organization change milestones;"
-            " viewers read them"
+            _(
+                "only owners, admins and members of a participating organization change"
+                " milestones; viewers read them"
+            )
         )
     return viewer.organization_id
 
@@ -125,7 +136,8 @@ async def project_for_writing(
     active = await _active_participants(session, project_id)
     if organization_id not in active:
         raise Forbidden(
-            "only members of the project's participating organizations may do this", field=field
+            _("only members of the project's participating organizations may do this"),
+            field=field,
         )
     return project, active
 
@@ -137,14 +149,16 @@ async def milestone_for_editing(
     organization_id = _require_writer(viewer)
     milestone = await repository.get(session, milestone_id)
     if milestone is None:
-        raise NotFound("no such milestone", field=field)
+        raise NotFound(_("no such milestone"), field=field)
     project = await _project(session, milestone.project_id, field)
     active = await _active_participants(session, project.id)
     editors = {milestone.owner_organization_id, project.lead_organization_id}
     if organization_id not in editors or organization_id not in active:
         raise Forbidden(
-            "only members of the milestone's owner organization or of the project's lead"
-            " organization may change it",
+            _(
+                "only members of the milestone's owner organization or of the project's lead"
+                " organization may change it"
+            ),
             field=field,
         )
     return milestone, project, active
@@ -155,8 +169,12 @@ async def _lock_at_version(session: AsyncSession, milestone: Milestone, version:
     await session.refresh(milestone, with_for_update=True)
     if milestone.version != version:
         raise Conflict(
-            f"this milestone was changed since you read it (you read version {version}, it is"
-            f" now at version {milestone.version}): reload it and make your change again",
+            _(
+                "this milestone was changed since you read it (you read version {read}, it is"
+                " now at version {current}): reload it and make your change again",
+                read=version,
+                current=milestone.version,
+            ),
             field="version",
         )
 
@@ -166,26 +184,34 @@ def touch(milestone: Milestone) -> None:
     milestone.updated_at = datetime.now(UTC)
 
 
+_CLOSED_PROJECT = {
+    ProjectStatus.COMPLETED: N_("the project is completed: its plan is closed"),
+    ProjectStatus.CANCELLED: N_("the project is cancelled: its plan is closed"),
+}
+
+
 def _check_open_project(project: Project, field: str) -> None:
-    if project.status in (ProjectStatus.COMPLETED, ProjectStatus.CANCELLED):
-        raise Invalid(
-            f"the project is {project.status.value.lower()}: its plan is closed", field=field
-        )
+    if project.status in _CLOSED_PROJECT:
+        raise Invalid(_(_CLOSED_PROJECT[project.status]), field=field)
+
+
+_NOT_PARTICIPATING = {
+    "owner": N_("the owner must be an active participant organization of the project"),
+    "counterpart": N_("the counterpart must be an active participant organization of the project"),
+}
 
 
 def _check_participant(
     organization_id: uuid.UUID | None, active: set[uuid.UUID], *, field: str, what: str
 ) -> None:
     if organization_id is not None and organization_id not in active:
-        raise Invalid(
-            f"the {what} must be an active participant organization of the project", field=field
-        )
+        raise Invalid(_(_NOT_PARTICIPATING[what]), field=field)
 
 
 def _check_roles(owner_id: uuid.UUID, counterpart_id: uuid.UUID | None) -> None:
     if counterpart_id == owner_id:
         raise Invalid(
-            "the counterpart signs off the owner's work: it must be another organization",
+            _("the counterpart signs off the owner's work: it must be another organization"),
             field="counterpartOrganizationId",
         )
 
@@ -193,14 +219,18 @@ def _check_roles(owner_id: uuid.UUID, counterpart_id: uuid.UUID | None) -> None:
 def _check_dates(starts_on: date | None, due_on: date) -> None:
     if starts_on is not None and starts_on > due_on:
         raise Invalid(
-            f"a milestone cannot start after it is due (starts {starts_on}, due {due_on})",
+            _(
+                "a milestone cannot start after it is due (starts {start}, due {due})",
+                start=format_date(starts_on),
+                due=format_date(due_on),
+            ),
             field="startsOn",
         )
 
 
 def _check_horizon(horizon_years: int) -> int:
     if horizon_years not in HORIZONS:
-        raise Invalid("the roadmap horizon is 1, 3 or 5 years", field="horizonYears")
+        raise Invalid(_("the roadmap horizon is 1, 3 or 5 years"), field="horizonYears")
     return horizon_years
 
 
@@ -208,11 +238,14 @@ def clean_weight(weight: Decimal | float | int) -> Decimal:
     try:
         value = Decimal(str(weight))
     except InvalidOperation as exc:
-        raise Invalid("the weight must be a number", field="weight") from exc
+        raise Invalid(_("the weight must be a number"), field="weight") from exc
     if not value.is_finite() or not Decimal(0) < value <= MAX_WEIGHT:
-        raise Invalid(f"the weight must be above 0 and at most {MAX_WEIGHT}", field="weight")
+        raise Invalid(
+            _("the weight must be above 0 and at most {maximum}", maximum=MAX_WEIGHT),
+            field="weight",
+        )
     if value != value.quantize(Decimal("0.01")):
-        raise Invalid("the weight has at most two decimal places", field="weight")
+        raise Invalid(_("the weight has at most two decimal places"), field="weight")
     return value.quantize(Decimal("0.01"))
 
 
@@ -234,13 +267,21 @@ def clean_evidence_links(links: Iterable[str]) -> list[str]:
         )
         if not ok:
             raise Invalid(
-                f"evidence link {number} is not an http(s) URL of at most {MAX_LINK_LENGTH}"
-                f" characters: {link[:80]!r}",
+                _(
+                    "evidence link {number} is not an http(s) URL of at most {maximum}"
+                    " characters: {link}",
+                    number=number,
+                    maximum=MAX_LINK_LENGTH,
+                    link=repr(link[:80]),
+                ),
                 field="evidenceLinks",
             )
         cleaned.setdefault(link, None)
     if len(cleaned) > MAX_EVIDENCE_LINKS:
-        raise Invalid(f"at most {MAX_EVIDENCE_LINKS} evidence links", field="evidenceLinks")
+        raise Invalid(
+            _("at most {maximum} evidence links", maximum=MAX_EVIDENCE_LINKS),
+            field="evidenceLinks",
+        )
     return list(cleaned)
 
 
@@ -260,6 +301,22 @@ def record_activity(
         project_id=milestone.project_id,
         before=before,
         after=snapshot(milestone, FIELDS),
+    )
+
+
+def _cannot_become(milestone: Milestone, target: MilestoneStatus) -> str:
+    allowed = allowed_transitions(milestone)
+    if not allowed:
+        return _(
+            "a {before} milestone cannot become {after}, nor any other status",
+            before=status_label(milestone.status),
+            after=status_label(target),
+        )
+    return _(
+        "a {before} milestone cannot become {after}; it can become {allowed}",
+        before=status_label(milestone.status),
+        after=status_label(target),
+        allowed=statuses_listed(allowed),
     )
 
 
@@ -350,7 +407,7 @@ async def update_milestone(
     evidence_links: Iterable[str] | None = None,
 ) -> Milestone:
     """Change a milestone's plan, from the version the caller read (CONFLICT if stale)."""
-    milestone, _, active = await milestone_for_editing(session, viewer, milestone_id)
+    milestone, _project, active = await milestone_for_editing(session, viewer, milestone_id)
     await _lock_at_version(session, milestone, version)
     before = snapshot(milestone, FIELDS)
     old_start, old_due = effective_start(milestone), milestone.due_on
@@ -373,7 +430,7 @@ async def update_milestone(
         if counterpart_organization_id != milestone.counterpart_organization_id:
             if milestone.status == MilestoneStatus.DONE:
                 raise Invalid(
-                    "the milestone is done: reopen it before changing who signs it off",
+                    _("the milestone is done: reopen it before changing who signs it off"),
                     field="counterpartOrganizationId",
                 )
             _check_participant(
@@ -418,31 +475,33 @@ async def change_milestone_status(
     With a counterpart, the owner asks for sign-off by reaching progress 100; DONE comes from
     `sign_off_milestone`. Progress on a NOT_STARTED milestone starts it.
     """
-    milestone, _, _ = await milestone_for_editing(session, viewer, milestone_id)
+    milestone, _project, _active = await milestone_for_editing(session, viewer, milestone_id)
     await _lock_at_version(session, milestone, version)
     before = snapshot(milestone, FIELDS)
     was = milestone.status
     if progress is not None and not 0 <= progress <= 100:
-        raise Invalid("progress is a percentage from 0 to 100", field="progress")
+        raise Invalid(_("progress is a percentage from 0 to 100"), field="progress")
     target = status or was
     if status is None and progress and was == MilestoneStatus.NOT_STARTED:
         target = MilestoneStatus.IN_PROGRESS
     if target != was:
         if target not in TRANSITIONS[was]:
-            raise Invalid(
-                f"a {was.value} milestone cannot become {target.value}; it can become "
-                + (", ".join(s.value for s in allowed_transitions(milestone)) or "nothing else"),
-                field="status",
-            )
+            raise Invalid(_cannot_become(milestone, target), field="status")
         if target == MilestoneStatus.DONE and milestone.counterpart_organization_id is not None:
             raise Forbidden(
-                "this milestone's counterpart organization signs off its completion: set progress"
-                " to 100 to ask for its sign-off",
+                _(
+                    "this milestone's counterpart organization signs off its completion: set"
+                    " progress to 100 to ask for its sign-off"
+                ),
                 field="status",
             )
     elif progress is not None and was in CLOSED and progress != milestone.progress:
         raise Invalid(
-            f"the milestone is {was.value}: reopen it before reporting progress", field="progress"
+            _(
+                "the milestone is {status}: reopen it before reporting progress",
+                status=status_label(was),
+            ),
+            field="progress",
         )
     if progress is not None:
         milestone.progress = progress
@@ -457,13 +516,16 @@ async def change_milestone_status(
         milestone.signed_off_by_id = None
     if target == MilestoneStatus.AT_RISK:
         if at_risk_reason is not None:
+            # A person's reason, kept as typed, replaces the one the platform wrote.
             milestone.at_risk_reason = at_risk_reason.strip() or None
+            milestone.at_risk_reasons = None
     elif at_risk_reason:
         raise Invalid(
-            "a reason is given only when marking a milestone AT_RISK", field="atRiskReason"
+            _("a reason is given only when marking a milestone AT_RISK"), field="atRiskReason"
         )
     else:
         milestone.at_risk_reason = None
+        milestone.at_risk_reasons = None
     if snapshot(milestone, FIELDS) == before:
         return milestone
     touch(milestone)
@@ -493,31 +555,38 @@ async def sign_off_milestone(
     organization_id = _require_writer(viewer)
     milestone = await repository.get(session, milestone_id)
     if milestone is None:
-        raise NotFound("no such milestone", field="id")
+        raise NotFound(_("no such milestone"), field="id")
     counterpart_id = milestone.counterpart_organization_id
     if counterpart_id is None:
         raise Invalid(
-            "this milestone has no counterpart: its owner marks it DONE itself", field="id"
+            _("this milestone has no counterpart: its owner marks it DONE itself"), field="id"
         )
     if organization_id != counterpart_id or counterpart_id not in await _active_participants(
         session, milestone.project_id
     ):
         raise Forbidden(
-            "only members of the milestone's counterpart organization may sign it off", field="id"
+            _("only members of the milestone's counterpart organization may sign it off"),
+            field="id",
         )
     await _lock_at_version(session, milestone, version)
     if milestone.status in CLOSED:
-        raise Invalid(f"the milestone is {milestone.status.value} already", field="id")
+        raise Invalid(
+            _("the milestone is {status} already", status=status_label(milestone.status)),
+            field="id",
+        )
     if milestone.progress < 100:
         raise Invalid(
-            f"the owner has not asked for sign-off yet (progress is {milestone.progress}%,"
-            " not 100%)",
+            _(
+                "the owner has not asked for sign-off yet (progress is {progress}%, not 100%)",
+                progress=milestone.progress,
+            ),
             field="id",
         )
     before = snapshot(milestone, FIELDS)
     was = milestone.status
     milestone.status = MilestoneStatus.DONE
     milestone.at_risk_reason = None
+    milestone.at_risk_reasons = None
     milestone.signed_off_at = datetime.now(UTC)
     milestone.signed_off_by_id = viewer.user_id
     touch(milestone)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
 from renkei.i18n.formats import format_date
-from renkei.i18n.messages import _, ngettext
+from renkei.i18n.messages import _, current_locale, ngettext
 from renkei.milestones import dependencies
 from renkei.milestones import service as milestones
 from renkei.milestones.models import Milestone, status_label
@@ -87,7 +87,8 @@ async def milestone_at_risk(
                 "The milestone 「{milestone}」 of {project} is at risk: {reason}",
                 milestone=milestone.title,
                 project=project.name,
-                reason=milestone.at_risk_reason or _("its owner flagged it."),
+                # In the recipient's language when the platform wrote it, as typed otherwise.
+                reason=milestone.at_risk_reason_in(current_locale()) or _("its owner flagged it."),
             ),
         ),
     )

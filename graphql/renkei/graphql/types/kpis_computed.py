@@ -3,9 +3,12 @@
 The templates are renkei.kpis.attainment's rules in SQL: the latest observation (by period end,
 then id), the target of its fiscal year or the nearest later one, the published formula in
 Python's decimal context (28 significant digits, half even: renkei_decimal28, migration 0016),
-the percent rounded half up to one decimal, and the same reason texts. Row-level security
-decides which KPIs, targets and observations count, as it does for the resolvers.
-tests/kpis/test_compiled_attainment.py compares both on the edge cases.
+the percent rounded half up to one decimal, and the same reason texts, in the reader's locale:
+each is a whole sentence of the catalog, a bind parameter (spec.message) whose placeholders
+SQL fills, never words written into the SQL (its plan is shared by readers of every locale).
+Row-level security decides which KPIs, targets and observations count, as it does for the
+resolvers. tests/kpis/test_compiled_attainment.py compares both on the edge cases, in Japanese
+and in English.
 
 Each `<TYPE>_SQL` holds the SQL of the fields of one type of types/kpis.py, declared on each field
 there (`metadata=sql(<TYPE>_SQL[name])`); `<TYPE>_SOURCE` is the row source its `@table` names.
@@ -13,7 +16,7 @@ there (`metadata=sql(<TYPE>_SQL[name])`); `<TYPE>_SOURCE` is the row source its 
 
 from __future__ import annotations
 
-from renkei.graphql.compiled.json_sql import iso_date_sql, json_constant
+from renkei.graphql.compiled.json_sql import iso_date_sql
 from renkei.graphql.compiled.spec import (
     NUMBER,
     WORD,
@@ -23,8 +26,16 @@ from renkei.graphql.compiled.spec import (
     Many,
     One,
     Scalar,
+    message,
 )
-from renkei.kpis.attainment import FORMULAS, ROLLUP_FORMULA
+from renkei.kpis.attainment import (
+    FORMULAS,
+    NO_OBSERVATION,
+    NO_TARGET,
+    ROLLUP_FORMULA,
+    TARGET_IS_BASELINE,
+    WRONG_SIDE,
+)
 from renkei.kpis.models import KpiDirection
 
 _INCREASE = f"'{KpiDirection.INCREASE.value}'"
@@ -49,6 +60,21 @@ def _plain(value: str) -> str:
     return f"trim_scale({value})::text"
 
 
+def translated(msgid: str, **values: str) -> str:
+    """SQL of `_(msgid, **values)`: the message in the reader's locale (a bind parameter), its
+    `{name}` placeholders replaced by the SQL text of the values. The braces are written as
+    chr(123) and chr(125): the templates pass through str.format."""
+    sql = f"CAST({message(msgid)} AS text)"
+    for name, value in values.items():
+        sql = f"replace({sql}, chr(123) || '{name}' || chr(125), {value})"
+    return sql
+
+
+def translated_json(msgid: str) -> str:
+    """The JSON text of a message in the reader's locale."""
+    return f"to_json({translated(msgid)})::text"
+
+
 # The inputs of one KPI (alias KPI): its latest observation and the target chosen for it.
 _INPUTS = (
     "SELECT KPI.direction AS a_direction, KPI.baseline_value AS a_baseline,"
@@ -65,20 +91,29 @@ _NO_PERCENT = (
     "i.a_target IS NULL OR i.a_target = i.a_baseline"
     f" OR NOT {_meets('i.a_direction', 'i.a_target', 'i.a_baseline')}"
 )
+_YEAR = "(i.a_target_fiscal_year)::text"
 _REASON = (
-    "CASE WHEN i.a_latest_value IS NULL THEN 'no observation yet'"
-    " WHEN i.a_target IS NULL THEN 'no target for FY' || "
-    + _fiscal_year("i.a_latest_period_end")
-    + " || ' or a later fiscal year'"
-    " WHEN i.a_target = i.a_baseline THEN 'the FY' || i.a_target_fiscal_year"
-    f" || ' target equals the baseline (' || {_plain('i.a_baseline')}"
-    " || '): the target is met or not, with no percentage'"
-    f" WHEN NOT {_meets('i.a_direction', 'i.a_target', 'i.a_baseline')} THEN 'the FY'"
-    f" || i.a_target_fiscal_year || ' target (' || {_plain('i.a_target')} || ') lies '"
-    f" || CASE WHEN i.a_direction = {_INCREASE} THEN 'below' ELSE 'above' END"
-    f" || ' the baseline (' || {_plain('i.a_baseline')} || ') of '"
-    f" || CASE WHEN i.a_direction = {_INCREASE} THEN 'an increasing' ELSE 'a decreasing' END"
-    " || ' KPI' END"
+    f"CASE WHEN i.a_latest_value IS NULL THEN {translated(NO_OBSERVATION)}"
+    " WHEN i.a_target IS NULL THEN "
+    + translated(NO_TARGET, year=f"({_fiscal_year('i.a_latest_period_end')})::text")
+    + " WHEN i.a_target = i.a_baseline THEN "
+    + translated(TARGET_IS_BASELINE, year=_YEAR, baseline=_plain("i.a_baseline"))
+    + f" WHEN NOT {_meets('i.a_direction', 'i.a_target', 'i.a_baseline')}"
+    + f" THEN CASE WHEN i.a_direction = {_INCREASE} THEN "
+    + translated(
+        WRONG_SIDE[KpiDirection.INCREASE],
+        year=_YEAR,
+        target=_plain("i.a_target"),
+        baseline=_plain("i.a_baseline"),
+    )
+    + " ELSE "
+    + translated(
+        WRONG_SIDE[KpiDirection.DECREASE],
+        year=_YEAR,
+        target=_plain("i.a_target"),
+        baseline=_plain("i.a_baseline"),
+    )
+    + " END END"
 )
 # (latest − baseline) ÷ (target − baseline) to 28 digits, then × 100, as Python's decimals do.
 _EXACT = (
@@ -124,8 +159,8 @@ ATTAINMENT = One("KpiAttainment", "true", source=attainment_of("{t}") + " {c}")
 def _formula(direction: str) -> str:
     return (
         f"CASE WHEN {direction} = {_INCREASE}"
-        f" THEN {json_constant(FORMULAS[KpiDirection.INCREASE])}"
-        f" ELSE {json_constant(FORMULAS[KpiDirection.DECREASE])} END"
+        f" THEN {translated_json(FORMULAS[KpiDirection.INCREASE])}"
+        f" ELSE {translated_json(FORMULAS[KpiDirection.DECREASE])} END"
     )
 
 
@@ -184,7 +219,7 @@ def _entries(type_name: str, condition: str) -> Many:
 KPI_ROLLUP_SOURCE = "regions"
 KPI_ROLLUP_SQL: dict[str, FieldSpec] = {
     "percent": Scalar("({t}.mean)::float8", NUMBER),
-    "formula": JsonText(json_constant(ROLLUP_FORMULA)),
+    "formula": JsonText(translated_json(ROLLUP_FORMULA)),
     "kpi_count": Scalar("{t}.kpi_count", NUMBER),
     "achieved_count": Scalar("{t}.achieved_count", NUMBER),
     "included": _entries("KpiRollupEntry", "NOT NULL"),

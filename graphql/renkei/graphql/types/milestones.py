@@ -13,6 +13,7 @@ from sqlalchemy import Select
 
 from renkei.graphql.compiled.json_sql import iso_datetime_sql
 from renkei.graphql.compiled.spec import (
+    READER_LOCALE,
     WORD,
     Filter,
     JsonText,
@@ -62,6 +63,7 @@ from renkei.graphql.types.milestones_computed import (
     VARIANCE,
 )
 from renkei.graphql.types.organizations import Organization, User
+from renkei.i18n.messages import current_locale
 from renkei.identity.scopes import PROJECTS_READ
 from renkei.milestones import baselines as baselines_service
 from renkei.milestones import models, repository, service
@@ -128,10 +130,11 @@ class Milestone(Node):
         models.Milestone.weight, description="Its weight in the project's progress formula."
     )
     evidence_links: list[str] = column(models.Milestone.evidence_links)
-    at_risk_reason: str | None = column(
-        models.Milestone.at_risk_reason,
+    at_risk_reason: str | None = computed(
+        Scalar(models.at_risk_reason_sql("{t}", f"CAST({READER_LOCALE} AS text)")),
+        lambda row: row.at_risk_reason_in(current_locale()),
         description="Why it is at risk, e.g. which predecessor slipped past its start, "
-        "by how much.",
+        "by how much: in the reader's language when Renkei wrote it, as typed otherwise.",
     )
     signed_off_at: datetime | None = column(
         models.Milestone.signed_off_at,

@@ -2,7 +2,8 @@
 
 Each template is the SQL of a rule of renkei.projects (progress.rollup, dependencies.linked,
 baselines.compare) and answers exactly what it answers, under the same row-level security:
-the same rows, the same rounding (half up, from exact sums), the same nulls, order and texts.
+the same rows, the same rounding (half up, from exact sums), the same nulls, order and texts,
+in the reader's locale (bind parameters: kpis_computed.translated).
 tests/milestones/test_compiled_computed.py compares both on the edge cases.
 
 Each `<TYPE>_SQL` holds the SQL of the fields of one type of types/milestones.py, declared on
@@ -15,7 +16,6 @@ from __future__ import annotations
 from renkei.graphql.compiled.json_sql import (
     global_id_sql,
     iso_date_sql,
-    json_constant,
 )
 from renkei.graphql.compiled.spec import (
     NUMBER,
@@ -27,6 +27,7 @@ from renkei.graphql.compiled.spec import (
     One,
     Scalar,
 )
+from renkei.graphql.types.kpis_computed import translated_json
 from renkei.milestones import progress
 from renkei.milestones.models import MilestoneStatus
 
@@ -69,12 +70,12 @@ PROGRESS_ROLLUP_SQL: dict[str, FieldSpec] = {
         "CASE WHEN {t}.counted > 0 THEN " + half_up("{t}.weighted", "{t}.total_weight", 1) + " END",
         NUMBER,
     ),
-    "formula": JsonText(json_constant(progress.FORMULA)),
+    "formula": JsonText(translated_json(progress.FORMULA)),
     "total_weight": Scalar("({t}.total_weight)::float8", NUMBER),
     "reason": JsonText(
         "CASE WHEN {t}.counted > 0 THEN 'null'"
-        f" WHEN {{t}}.milestones > 0 THEN {json_constant(progress.ALL_CANCELLED)}"
-        f" ELSE {json_constant(progress.NO_MILESTONES)} END"
+        f" WHEN {{t}}.milestones > 0 THEN {translated_json(progress.ALL_CANCELLED)}"
+        f" ELSE {translated_json(progress.NO_MILESTONES)} END"
     ),
     # Every milestone, in due date order, with the total its contribution divides by.
     "inputs": Many(
