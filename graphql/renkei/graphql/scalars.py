@@ -16,6 +16,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.types.scalar import ScalarDefinition
 
 from renkei.i18n.messages import _
 
@@ -106,8 +107,8 @@ def date_message(error: GraphQLError, invalid: InvalidDate) -> str:
     return _("{reason} (variable ${name})", reason=invalid.reason(), name=name)
 
 
-Date = strawberry.scalar(
-    dt.date,
+# Strawberry's own Date replaced (StrawberryConfig.scalar_map), under the same GraphQL name.
+DATE = strawberry.scalar(
     name="Date",
     description=(
         "A calendar date, YYYY-MM-DD (ISO 8601). Full-width digits and dashes are read as"
@@ -117,4 +118,4 @@ Date = strawberry.scalar(
     parse_value=parse_date,
 )
 
-SCALAR_OVERRIDES: dict[object, Any] = {dt.date: Date}
+SCALAR_MAP: dict[object, ScalarDefinition] = {dt.date: DATE}

@@ -55,7 +55,7 @@ from renkei.graphql.relay import (
     root_page,
     to_connection,
 )
-from renkei.graphql.scalars import SCALAR_OVERRIDES
+from renkei.graphql.scalars import SCALAR_MAP
 from renkei.graphql.types.activity import Activity
 from renkei.graphql.types.geography import (
     PlanningBloc,
@@ -351,8 +351,7 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         types=[Organization, Membership, Invitation, User, Prefecture, Activity],
         extensions=[*limit_extensions(), OperationChoice, CompiledReads, IntrospectionGate],
-        config=StrawberryConfig(auto_camel_case=True),
-        scalar_overrides=SCALAR_OVERRIDES,
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )
 
 
