@@ -52,3 +52,14 @@ def compiled_and_resolved(
         return compiled
 
     return ask
+
+
+@pytest.fixture
+def in_english(request: pytest.FixtureRequest) -> None:
+    """The test's clients send Accept-Language: en, for tests about the protocol whose English
+    messages they assert (the Japanese of the same answers: tests/i18n/test_http_locale.py)."""
+    for name in ("client", "resolvers_only", "production_client", "committed"):
+        if name in request.fixturenames:
+            value = request.getfixturevalue(name)
+            http = getattr(value, "client", value)
+            http.headers["Accept-Language"] = "en"

@@ -22,6 +22,9 @@ from renkei.projects.models import Project, ProjectCategory, ProjectVisibility
 from renkei.regions import service as regions
 from renkei.tenancy import Viewer
 
+# The messages asserted here are the English ones (Accept-Language: en).
+pytestmark = pytest.mark.usefixtures("in_english")
+
 REGION = """
 query Region($id: ID!) {
   region(id: $id) {

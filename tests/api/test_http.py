@@ -21,6 +21,9 @@ from sqlalchemy import text
 from factories import create_user, token_for
 from renkei.identity.tokens import TokenService, generate_key
 
+# The messages asserted here are the English ones (Accept-Language: en).
+pytestmark = pytest.mark.usefixtures("in_english")
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
@@ -104,7 +107,8 @@ async def test_nothing_acceptable_is_406(client, accept):
     # then
     assert response.status_code == 406
     assert response.headers["content-type"] == JSON
-    assert response.headers["vary"] == "Accept"
+    # the answer depends on Accept, and (as every answer) on Accept-Language
+    assert response.headers.get_list("vary") == ["Accept", "Accept-Language"]
     assert response.json() == {"errors": [{"message": f"accept {GRAPHQL_RESPONSE} or {JSON}"}]}
 
 

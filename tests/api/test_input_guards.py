@@ -11,6 +11,9 @@ from sqlalchemy import text
 
 from factories import create_user, token_for
 
+# The messages asserted here are the English ones (Accept-Language: en).
+pytestmark = pytest.mark.usefixtures("in_english")
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 CREATE_ORGANIZATION = """
 mutation CreateOrganization($input: CreateOrganizationInput!) {

@@ -14,6 +14,9 @@ from renkei.graphql.limits import operation_cost
 from renkei.graphql.relay import to_global_id
 from renkei.graphql.schema import build_schema
 
+# The messages asserted here are the English ones (Accept-Language: en).
+pytestmark = pytest.mark.usefixtures("in_english")
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 # 12 fields deep (organization, members, nodes, user, memberships, nodes, ...): the most allowed.

@@ -17,6 +17,9 @@ from renkei.graphql.nodes import NODE_TYPES
 from renkei.graphql.relay import to_global_id
 from renkei.graphql.schema import build_schema
 
+# The messages asserted here are the English ones (Accept-Language: en).
+pytestmark = pytest.mark.usefixtures("in_english")
+
 FIELDS = """
   __typename id
   ... on Organization { name }

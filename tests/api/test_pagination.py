@@ -6,6 +6,9 @@ import pytest
 
 from factories import add_member, create_organization, create_user, graphql, token_for
 
+# The messages asserted here are the English ones (Accept-Language: en).
+pytestmark = pytest.mark.usefixtures("in_english")
+
 NAMES = [
     "Aomori Lab",
     "Beppu Works",

@@ -104,7 +104,10 @@ async def test_a_tenant_beyond_its_budget_gets_429_while_another_is_still_answer
     assert third.headers["retry-after"] == "50"
     error = third.json()["errors"][0]
     assert error["extensions"] == {"code": "THROTTLED", "retryAfter": 50}
-    assert error["message"] == "this request costs 10 and the budget has 5 left: retry in 50 s"
+    # in Japanese, as no Accept-Language asked otherwise
+    assert error["message"] == (
+        "このリクエストのコストは10ですが、残りの予算は5です。50秒後にもう一度お試しください。"
+    )
     assert third.json()["extensions"]["cost"] == {
         "requestedQueryCost": 10,
         "actualQueryCost": None,

@@ -57,7 +57,7 @@ query Name($id: ID!) {
 def _insufficient(field: str, column: int, scope: str = ORGANIZATIONS_READ) -> list[dict]:
     return [
         {
-            "message": f"this token lacks the {scope} scope",
+            "message": f"このトークンには {scope} スコープがありません。",
             "locations": [{"line": 3, "column": column}],
             "path": [field],
             "extensions": {"code": "INSUFFICIENT_SCOPE", "scope": scope},
@@ -154,7 +154,7 @@ async def test_a_token_without_organizations_write_cannot_change_the_organizatio
             {
                 "field": None,
                 "code": "FORBIDDEN",
-                "message": f"this token lacks the {ORGANIZATIONS_WRITE} scope",
+                "message": f"このトークンには {ORGANIZATIONS_WRITE} スコープがありません。",
             }
         ],
     }

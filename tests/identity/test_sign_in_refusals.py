@@ -183,6 +183,6 @@ async def test_a_callback_with_a_nul_in_its_url_is_400(world):
     assert response.status_code == 400
     assert response.json() == {
         "errors": [
-            {"message": "the URL contains a NUL character", "extensions": {"code": "INVALID"}}
+            {"message": "URL に NUL 文字が含まれています。", "extensions": {"code": "INVALID"}}
         ]
     }

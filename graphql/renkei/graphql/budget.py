@@ -7,12 +7,13 @@ validated in a worker thread, while the loop serves others; a rule checks the cl
 of the document and aborts the validation once its budget is spent, which also frees the thread.
 Parsing (at most 5,000 tokens) also runs in the thread. The document and the errors of each query
 text are remembered (LRUs), so the documents clients send again and again are parsed and
-validated once.
+validated once. Errors hold words in the reader's language, so they are remembered per locale.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
 import threading
 import time
@@ -25,20 +26,25 @@ from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
 from graphql.validation.validate import ValidationAbortedError
 from strawberry.schema.schema import validate_document
 
+from renkei.i18n.messages import _, current_locale
+
 # Seconds of CPU a document's validation may take; legitimate ones take a few milliseconds.
 VALIDATION_BUDGET = 1.0
 CACHED_DOCUMENTS = 256
 # Two threads: parses and validations queue rather than take every core from the event loop.
 _WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="renkei-documents")
 _PARSED: OrderedDict[str, DocumentNode] = OrderedDict()
-# Errors of the rules, by query text and rules.
-_VALIDATED: OrderedDict[tuple[str, tuple[str, ...]], list[GraphQLError]] = OrderedDict()
+# Errors of the rules, by query text, rules and the reader's locale (the errors' language).
+_VALIDATED: OrderedDict[tuple[str, tuple[str, ...], str], list[GraphQLError]] = OrderedDict()
 
 
 def out_of_time() -> GraphQLError:
     return GraphQLError(
-        f"this document took more than {VALIDATION_BUDGET} s of CPU to validate: "
-        "simplify it (fewer fields, fragments or repeated selections)",
+        _(
+            "this document took more than {seconds} s of CPU to validate: "
+            "simplify it (fewer fields, fragments or repeated selections)",
+            seconds=VALIDATION_BUDGET,
+        ),
         extensions={"code": "QUERY_TOO_COMPLEX"},
     )
 
@@ -55,7 +61,9 @@ async def parsed(query: str, parse: Callable[[str], DocumentNode]) -> DocumentNo
     if document is not None:
         _PARSED.move_to_end(query)
         return document
-    document = await asyncio.get_running_loop().run_in_executor(_WORKERS, parse, query)
+    # In the caller's context: an error says why in the reader's language (renkei.i18n).
+    in_context = contextvars.copy_context().run
+    document = await asyncio.get_running_loop().run_in_executor(_WORKERS, in_context, parse, query)
     _remember(_PARSED, query, document)
     return document
 
@@ -115,13 +123,16 @@ async def validated(
     budget: float = VALIDATION_BUDGET,
 ) -> list[GraphQLError]:
     """The errors of the validation rules for this document, remembered by query text."""
-    key = (query, tuple(rule.__name__ for rule in rules))
+    key = (query, tuple(rule.__name__ for rule in rules), current_locale())
     errors = _VALIDATED.get(key)
     if errors is not None:
         _VALIDATED.move_to_end(key)
         return errors
     loop = asyncio.get_running_loop()
-    errors = await loop.run_in_executor(_WORKERS, _validate, schema, document, rules, budget)
+    in_context = contextvars.copy_context().run
+    errors = await loop.run_in_executor(
+        _WORKERS, in_context, _validate, schema, document, rules, budget
+    )
     if any(_timed_out(error) for error in errors):
         # Not remembered: however it is measured, time is not a property of the text alone.
         return [out_of_time()]

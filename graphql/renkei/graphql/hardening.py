@@ -40,6 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from renkei.db import SessionFactory
+from renkei.i18n.messages import N_, _
 from renkei.operators.service import is_operator
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,8 @@ HTML_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-UNAVAILABLE = "the service is unavailable for a moment: try again shortly"
-MASKED = "Internal error: it has been logged; try again later."
+UNAVAILABLE = N_("the service is unavailable for a moment: try again shortly")
+MASKED = N_("Internal error: it has been logged; try again later.")
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 _INTROSPECTION = re.compile(r"\b__(?:schema|type)\b")
 # Errors that say a backing server cannot be reached, whatever the statement was.
@@ -133,7 +134,10 @@ class HardeningMiddleware:
             return
         limit = self.hardening.max_body_bytes
         too_large = _graphql_error(
-            413, f"the request body is larger than {limit} bytes", "PAYLOAD_TOO_LARGE", {}
+            413,
+            _("the request body is larger than {limit} bytes", limit=limit),
+            "PAYLOAD_TOO_LARGE",
+            {},
         )
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -169,13 +173,13 @@ class HardeningMiddleware:
                 logger.warning("a backing server is unavailable", exc_info=error)
                 answer = _graphql_error(
                     503,
-                    UNAVAILABLE,
+                    _(UNAVAILABLE),
                     "SERVICE_UNAVAILABLE",
                     {"Retry-After": str(RETRY_AFTER_SECONDS)},
                 )
             else:
                 logger.error("unhandled fault", exc_info=error)
-                answer = _graphql_error(500, MASKED, "INTERNAL_ERROR", {})
+                answer = _graphql_error(500, _(MASKED), "INTERNAL_ERROR", {})
             await answer(scope, receive, headed)
 
     @staticmethod
@@ -223,12 +227,14 @@ class HardeningMiddleware:
 class NoIntrospection(ValidationRule):
     """Refuses `__schema` and `__type` (not `__typename`, which every client needs)."""
 
-    def enter_field(self, node: FieldNode, *_: Any) -> None:
+    def enter_field(self, node: FieldNode, *_args: Any) -> None:
         if node.name.value in ("__schema", "__type"):
             self.report_error(
                 GraphQLError(
-                    "introspection is off on this server: the schema is published with the "
-                    "API's documentation",
+                    _(
+                        "introspection is off on this server: the schema is published with the "
+                        "API's documentation"
+                    ),
                     node,
                     extensions={"code": "INTROSPECTION_DISABLED"},
                 )

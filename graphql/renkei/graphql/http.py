@@ -48,8 +48,9 @@ from renkei.graphql.context import Context
 from renkei.graphql.hardening import is_outage, without_suggestions
 from renkei.graphql.input_guard import RequestRefused
 from renkei.graphql.limits import document_of
+from renkei.graphql.scalars import date_message, invalid_date_in
 from renkei.graphql.throttle import Status, Throttle, throttled
-from renkei.i18n.messages import activate
+from renkei.i18n.messages import N_, _, activate
 from renkei.i18n.negotiation import choose
 from renkei.identity import signin
 from renkei.identity.scopes import ALL_SCOPES
@@ -59,7 +60,7 @@ from renkei.tenancy import Viewer, set_viewer
 
 logger = logging.getLogger(__name__)
 
-MASKED_MESSAGE = "Internal error: it has been logged; try again later."
+MASKED_MESSAGE = N_("Internal error: it has been logged; try again later.")
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
@@ -86,7 +87,7 @@ def _media_ranges(accept: str) -> list[tuple[str, float]]:
         media, *params = (p.strip() for p in part.split(";"))
         quality = 1.0
         for param in params:
-            name, _, value = param.partition("=")
+            name, _equals, value = param.partition("=")
             if name.strip() == "q":
                 try:
                     quality = float(value)
@@ -117,7 +118,7 @@ def _object(value: Any, name: str) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise ProtocolError(400, f"{name} must be a JSON object")
+        raise ProtocolError(400, _("{name} must be a JSON object", name=name))
     return value
 
 
@@ -125,13 +126,13 @@ def _string(value: Any, name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ProtocolError(400, f"{name} must be a string")
+        raise ProtocolError(400, _("{name} must be a string", name=name))
     return value
 
 
 def _from_mapping(data: Any) -> GraphQLRequest:
     if not isinstance(data, dict):
-        raise ProtocolError(400, "the body must be a JSON object with a query")
+        raise ProtocolError(400, _("the body must be a JSON object with a query"))
     return GraphQLRequest(
         query=_string(data.get("query"), "query"),
         variables=_object(data.get("variables"), "variables"),
@@ -147,7 +148,7 @@ def _json_param(raw: str | None, name: str) -> Any:
     try:
         return input_guard.loads(raw, name)
     except json.JSONDecodeError as exc:
-        raise ProtocolError(400, f"{name} is not valid JSON") from exc
+        raise ProtocolError(400, _("{name} is not valid JSON", name=name)) from exc
 
 
 async def parse_request(request: Request) -> GraphQLRequest:
@@ -163,12 +164,12 @@ async def parse_request(request: Request) -> GraphQLRequest:
         )
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
-        raise ProtocolError(415, "send the request as application/json")
+        raise ProtocolError(415, _("send the request as application/json"))
     body = await request.body()
     try:
-        data = input_guard.loads(body, "the body")
+        data = input_guard.loads(body, None)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ProtocolError(400, "the body is not valid JSON") from exc
+        raise ProtocolError(400, _("the body is not valid JSON")) from exc
     return _from_mapping(data)
 
 
@@ -177,11 +178,11 @@ def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization")
     if not header:
         return None
-    scheme, _, token = header.partition(" ")
+    scheme, _space, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ProtocolError(
             401,
-            "use an Authorization: Bearer <token> header",
+            _("use an Authorization: Bearer <token> header"),
             {"WWW-Authenticate": 'Bearer error="invalid_request"'},
         )
     return token.strip()
@@ -243,11 +244,11 @@ async def resolve_viewer(
     await set_viewer(session, Viewer.platform())
     row = await signin.find_session(session, secret)
     if row is None:
-        raise ProtocolError(401, "your session has ended: sign in again")
+        raise ProtocolError(401, _("your session has ended: sign in again"))
     if check_csrf and not signin.csrf_matches(
         secret, request.headers.get(CSRF_HEADER), sign_in.cookie_secret
     ):
-        raise ProtocolError(403, "a browser session needs its X-CSRF-Token header")
+        raise ProtocolError(403, _("a browser session needs its X-CSRF-Token header"))
     viewer = await viewer_for(
         session, row.user_id, organization_id=row.organization_id, scopes=ALL_SCOPES
     )
@@ -294,7 +295,7 @@ class GraphQLEndpoint:
 
     async def handle(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
-            return _error_response(405, "use GET or POST", JSON, {"Allow": "GET, POST"})
+            return _error_response(405, _("use GET or POST"), JSON, {"Allow": "GET, POST"})
         accept = request.headers.get("accept")
         if (
             request.method == "GET"
@@ -306,7 +307,14 @@ class GraphQLEndpoint:
         media = negotiate(accept)
         if media is None:
             return _error_response(
-                406, f"accept {GRAPHQL_RESPONSE} or {JSON}", JSON, {"Vary": "Accept"}
+                406,
+                _(
+                    "accept {graphql_response} or {json}",
+                    graphql_response=GRAPHQL_RESPONSE,
+                    json=JSON,
+                ),
+                JSON,
+                {"Vary": "Accept"},
             )
         try:
             graphql_request = await parse_request(request)
@@ -335,7 +343,9 @@ class GraphQLEndpoint:
             if cost is not None and not cost.allowed:
                 return throttled(cost, media)
         if self.compiled_reads and claims is not None and self.engine is not None:
-            answered = await self._direct(graphql_request, claims, media, cost)
+            answered = await self._direct(
+                graphql_request, claims, media, cost, request.headers.get("accept-language")
+            )
             if answered is not None:
                 return answered
         allowed = (
@@ -409,13 +419,15 @@ class GraphQLEndpoint:
                 return error.response(media)
             except MissingQueryError:
                 await transaction.rollback()
-                return _error_response(400, "no query was sent", media, {})
+                return _error_response(400, _("no query was sent"), media, {})
             except InvalidOperationTypeError:
                 await transaction.rollback()
-                return _error_response(405, "mutations need POST", media, {"Allow": "POST"})
+                return _error_response(405, _("mutations need POST"), media, {"Allow": "POST"})
             except CannotGetOperationTypeError:
                 await transaction.rollback()
-                return _error_response(400, "name the operation to run (operationName)", media, {})
+                return _error_response(
+                    400, _("name the operation to run (operationName)"), media, {}
+                )
             except Unauthenticated as error:
                 await transaction.rollback()
                 return _error_response(
@@ -450,7 +462,12 @@ class GraphQLEndpoint:
         )
 
     async def _direct(
-        self, graphql_request: GraphQLRequest, claims: Any, media: str, cost: Status | None
+        self,
+        graphql_request: GraphQLRequest,
+        claims: Any,
+        media: str,
+        cost: Status | None,
+        accept_language: str | None = None,
     ) -> Response | None:
         """A known compiled query for a bearer token, in one exchange (renkei.graphql.direct)."""
         plan = known_plan(
@@ -467,7 +484,14 @@ class GraphQLEndpoint:
             if len(self._direct_sql) > CACHED_PLANS:
                 self._direct_sql.clear()
         public_url = self.sign_in.public_url if self.sign_in else ""
-        answer = await direct.answer(self.engine, plan, sql, claims, public_url=public_url)
+        answer = await direct.answer(
+            self.engine,
+            plan,
+            sql,
+            claims,
+            public_url=public_url,
+            accept_language=accept_language,
+        )
         if answer.refused is not None:
             return _error_response(
                 401, answer.refused, media, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
@@ -518,6 +542,10 @@ class GraphQLEndpoint:
     def _format(self, error: CoreError) -> dict[str, Any]:
         """A domain error carries its code; a fault is masked outside development (and logged)."""
         formatted: dict[str, Any] = dict(error.formatted)
+        invalid_date = invalid_date_in(error)
+        if invalid_date is not None:
+            # graphql-core's English around it, replaced by one sentence in the reader's language.
+            formatted["message"] = date_message(error, invalid_date)
         if self.mask_faults:  # production: no "Did you mean …" that would leak the schema
             formatted["message"] = without_suggestions(formatted["message"])
         original = error.original_error
@@ -528,7 +556,7 @@ class GraphQLEndpoint:
             formatted["extensions"] = {**(formatted.get("extensions") or {}), **extensions}
         elif _is_fault(error):
             if self.mask_faults:
-                formatted["message"] = MASKED_MESSAGE
+                formatted["message"] = _(MASKED_MESSAGE)
             formatted["extensions"] = {"code": "INTERNAL_ERROR"}
         elif not (formatted.get("extensions") or {}).get("code") and error.path is None:
             # A document that does not parse or validate, or variables that do not fit: every

@@ -28,11 +28,26 @@ from graphql import (
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from renkei.i18n.messages import N_, _
 from renkei.tenancy import Viewer
 
 # Levels of arrays and objects in variables or extensions: far more than any input type nests.
 MAX_JSON_DEPTH = 64
-SIGN_IN_FIRST = "sign in first: send an Authorization: Bearer <token> header"
+SIGN_IN_FIRST = N_("sign in first: send an Authorization: Bearer <token> header")
+# Why PostgreSQL could not store a text, as `unstorable` says it (English, for logs and callers
+# that word their own sentence); what the user reads is one of the sentences below.
+NUL = "contains a NUL character"
+SURROGATE = "contains a lone UTF-16 surrogate, which is not valid UTF-8"
+# By where the text was: the request's members (query, operationName) or a string inside one
+# (variables, extensions); {where} is the member's name as the client sent it.
+_UNSTORABLE = {
+    (NUL, False): N_("{where} contains a NUL character"),
+    (SURROGATE, False): N_("{where} contains a lone UTF-16 surrogate, which is not valid UTF-8"),
+    (NUL, True): N_("a string in {where} contains a NUL character"),
+    (SURROGATE, True): N_(
+        "a string in {where} contains a lone UTF-16 surrogate, which is not valid UTF-8"
+    ),
+}
 
 
 class RequestRefused(Exception):
@@ -63,20 +78,27 @@ def _invalid(message: str) -> RequestRefused:
 def unstorable(text: str) -> str | None:
     """Why PostgreSQL could not store this text, or None if it can."""
     if "\x00" in text:
-        return "contains a NUL character"
+        return NUL
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return "contains a lone UTF-16 surrogate, which is not valid UTF-8"
+        return SURROGATE
     return None
 
 
-def loads(raw: str | bytes, what: str) -> Any:
-    """JSON decoded, refused when nested beyond what the decoder can recurse into."""
+def _unstorable_in(where: str, problem: str, *, inside: bool) -> RequestRefused:
+    return _invalid(_(_UNSTORABLE[problem, inside], where=where))
+
+
+def loads(raw: str | bytes, what: str | None) -> Any:
+    """JSON decoded, refused when nested beyond what the decoder can recurse into; `what` is
+    the request's member (variables, extensions), None for the whole body."""
     try:
         return json.loads(raw)
     except RecursionError as error:
-        raise _invalid(f"{what} is nested too deeply") from error
+        if what is None:
+            raise _invalid(_("the body is nested too deeply")) from error
+        raise _invalid(_("{where} is nested too deeply", where=what)) from error
 
 
 def check_value(value: Any, what: str) -> None:
@@ -90,10 +112,16 @@ def check_value(value: Any, what: str) -> None:
         if isinstance(item, str):
             problem = unstorable(item)
             if problem is not None:
-                raise _invalid(f"a string in {what} {problem}")
+                raise _unstorable_in(what, problem, inside=True)
         elif isinstance(item, dict | list):
             if depth >= MAX_JSON_DEPTH:
-                raise _invalid(f"{what} are nested more than {MAX_JSON_DEPTH} levels deep")
+                raise _invalid(
+                    _(
+                        "{where} are nested more than {depth} levels deep",
+                        where=what,
+                        depth=MAX_JSON_DEPTH,
+                    )
+                )
             if isinstance(item, dict):
                 stack.extend((key, depth + 1) for key in item)
                 stack.extend((member, depth + 1) for member in item.values())
@@ -107,10 +135,10 @@ def check_request(
     variables: dict[str, Any] | None,
     extensions: dict[str, Any] | None,
 ) -> None:
-    for text, what in ((query, "the query"), (operation_name, "operationName")):
+    for text, what in ((query, "query"), (operation_name, "operationName")):
         problem = unstorable(text) if text is not None else None
         if problem is not None:
-            raise _invalid(f"{what} {problem}")
+            raise _unstorable_in(what, problem, inside=False)
     check_value(variables, "variables")
     check_value(extensions, "extensions")
 
@@ -118,12 +146,15 @@ def check_request(
 class StringsPostgresAccepts(ASTValidationRule):
     """The string literals of a document: `"\\u0000"` parses into a NUL, which no text takes."""
 
-    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+    def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
         problem = unstorable(node.value)
         if problem is not None:
-            self.report_error(
-                GraphQLError(f"this string {problem}", node, extensions={"code": "INVALID"})
+            message = (
+                _("this string contains a NUL character")
+                if problem == NUL
+                else _("this string contains a lone UTF-16 surrogate, which is not valid UTF-8")
             )
+            self.report_error(GraphQLError(message, node, extensions={"code": "INVALID"}))
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
@@ -156,7 +187,9 @@ async def refuse_anonymous_mutation(
         return
     operation = _operation(document, operation_name)
     if operation is not None and operation.operation == OperationType.MUTATION:
-        raise RequestRefused(401, SIGN_IN_FIRST, "UNAUTHENTICATED", {"WWW-Authenticate": "Bearer"})
+        raise RequestRefused(
+            401, _(SIGN_IN_FIRST), "UNAUTHENTICATED", {"WWW-Authenticate": "Bearer"}
+        )
 
 
 class RefuseNulInUrl:
@@ -173,7 +206,7 @@ class RefuseNulInUrl:
             or b"%00" in scope.get("query_string", b"")
             or b"\x00" in scope.get("query_string", b"")
         ):
-            refused = _invalid("the URL contains a NUL character")
+            refused = _invalid(_("the URL contains a NUL character"))
             await refused.response("application/json")(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -35,6 +35,7 @@ from renkei.graphql.query_cost import (
     measure_operations,
     operation_cost,
 )
+from renkei.i18n.messages import _
 
 __all__ = ["check_document", "check_nesting", "limit_extensions", "operation_cost"]
 
@@ -97,8 +98,12 @@ def check_nesting(query: str) -> None:
     position = _too_deep_at(query)
     if position is not None:
         raise GraphQLError(
-            f"the document is nested more than {MAX_NESTING} levels deep: "
-            f"a query may be at most {MAX_DEPTH} fields deep",
+            _(
+                "the document is nested more than {nesting} levels deep: "
+                "a query may be at most {depth} fields deep",
+                nesting=MAX_NESTING,
+                depth=MAX_DEPTH,
+            ),
             source=Source(query),
             positions=[position],
             extensions={"code": "QUERY_TOO_DEEP"},
@@ -118,29 +123,64 @@ async def document_of(query: str) -> DocumentNode:
 
 def _too_large(measure: OperationMeasure) -> GraphQLError:
     return _error(
-        f"this query selects {measure.fields} fields once its fragments are expanded, more "
-        f"than the {MAX_FIELDS} allowed: spread fewer fragments or select fewer fields",
+        _(
+            "this query selects {fields} fields once its fragments are expanded, more than "
+            "the {most} allowed: spread fewer fragments or select fewer fields",
+            fields=measure.fields,
+            most=MAX_FIELDS,
+        ),
         measure.operation,
         "QUERY_TOO_LARGE",
     )
 
 
 def _too_costly(measure: OperationMeasure) -> GraphQLError:
-    total = f"more than {SATURATED}" if measure.nodes >= SATURATED else str(measure.nodes)
+    message = (
+        _(
+            "this query could return more than {nodes} nodes, more than the {most} allowed: "
+            "ask for smaller pages (first/last) or fewer nested lists",
+            nodes=SATURATED,
+            most=MAX_NODES,
+        )
+        if measure.nodes >= SATURATED
+        else _(
+            "this query could return {nodes} nodes, more than the {most} allowed: "
+            "ask for smaller pages (first/last) or fewer nested lists",
+            nodes=measure.nodes,
+            most=MAX_NODES,
+        )
+    )
     return _error(
-        f"this query could return {total} nodes, more than the {MAX_NODES} allowed: "
-        "ask for smaller pages (first/last) or fewer nested lists",
+        message,
         measure.operation,
         "QUERY_TOO_COSTLY",
     )
 
 
 def _too_many_objects(measure: OperationMeasure) -> GraphQLError:
-    total = f"more than {SATURATED}" if measure.objects >= SATURATED else str(measure.objects)
+    counted = {
+        "each": DEFAULT_LIST_LENGTH,
+        "prefectures": LIST_LENGTHS["Prefecture"],
+        "most": MAX_OBJECTS,
+    }
+    message = (
+        _(
+            "this query could return about more than {objects} objects, counting {each} for "
+            "each list ({prefectures} for prefectures), more than the {most} allowed: "
+            "nest fewer lists",
+            objects=SATURATED,
+            **counted,
+        )
+        if measure.objects >= SATURATED
+        else _(
+            "this query could return about {objects} objects, counting {each} for each list "
+            "({prefectures} for prefectures), more than the {most} allowed: nest fewer lists",
+            objects=measure.objects,
+            **counted,
+        )
+    )
     return _error(
-        f"this query could return about {total} objects, counting {DEFAULT_LIST_LENGTH} for "
-        f"each list ({LIST_LENGTHS['Prefecture']} for prefectures), more than the {MAX_OBJECTS} "
-        "allowed: nest fewer lists",
+        message,
         measure.operation,
         "QUERY_TOO_LARGE",
     )
@@ -154,14 +194,23 @@ def _depth_errors(measures: list[OperationMeasure]) -> list[GraphQLError]:
             # Worded as Strawberry's depth limiter, which counted introspection fields as none.
             errors.append(
                 GraphQLError(
-                    f"'{measure.name}' exceeds maximum operation depth of {MAX_DEPTH}", node
+                    _(
+                        "'{name}' exceeds maximum operation depth of {depth}",
+                        name=measure.name,
+                        depth=MAX_DEPTH,
+                    ),
+                    node,
                 )
             )
         elif measure.wrappers > MAX_TYPE_WRAPPERS:
             errors.append(
                 _error(
-                    f"'{measure.name}' nests ofType {measure.wrappers} levels deep, more than "
-                    f"the {MAX_TYPE_WRAPPERS} allowed",
+                    _(
+                        "'{name}' nests ofType {levels} levels deep, more than the {most} allowed",
+                        name=measure.name,
+                        levels=measure.wrappers,
+                        most=MAX_TYPE_WRAPPERS,
+                    ),
                     measure.operation,
                     "QUERY_TOO_DEEP",
                 )
@@ -190,9 +239,13 @@ async def check_document(
     too_large = [_too_large(m) for m in measures if m.fields > MAX_FIELDS]
     too_large += [
         _error(
-            f"this query repeats a field {m.repeats} times over once its fragments are "
-            "expanded (a repeated field within a repeated field multiplies), more than the "
-            f"{MAX_REPEATS} allowed: select each field once",
+            _(
+                "this query repeats a field {repeats} times over once its fragments are "
+                "expanded (a repeated field within a repeated field multiplies), more than "
+                "the {most} allowed: select each field once",
+                repeats=m.repeats,
+                most=MAX_REPEATS,
+            ),
             m.operation,
             "QUERY_TOO_LARGE",
         )
@@ -204,7 +257,11 @@ async def check_document(
     errors = [*await validated(schema, query, document, rules), *_depth_errors(measures)]
     aliases = min(sum(m.aliases for m in measures), SATURATED)
     if aliases > MAX_ALIASES:
-        errors.append(GraphQLError(f"{aliases} aliases found. Allowed: {MAX_ALIASES}"))
+        errors.append(
+            GraphQLError(
+                _("{aliases} aliases found. Allowed: {most}", aliases=aliases, most=MAX_ALIASES)
+            )
+        )
     if errors:
         return errors
     for measure in measures:

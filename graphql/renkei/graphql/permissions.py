@@ -16,13 +16,14 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
 from renkei.graphql.context import Info
+from renkei.i18n.messages import _
 
 INSUFFICIENT_SCOPE = "INSUFFICIENT_SCOPE"
 
 
 def insufficient_scope(scope: str) -> GraphQLError:
     return GraphQLError(
-        f"this token lacks the {scope} scope",
+        _("this token lacks the {scope} scope", scope=scope),
         extensions={"code": INSUFFICIENT_SCOPE, "scope": scope},
     )
 

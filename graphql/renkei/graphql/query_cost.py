@@ -60,6 +60,7 @@ from graphql import (
 )
 
 from renkei.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from renkei.i18n.messages import _
 
 SATURATED = 10**15
 # The estimated length of a plain list (not a connection) of objects, by the type of its items.
@@ -83,7 +84,7 @@ class NestedTooDeep(Exception):
 
     def error(self) -> GraphQLError:
         return _error(
-            f"the fragments of this document nest more than {MAX_NESTING} levels deep",
+            _("the fragments of this document nest more than {most} levels deep", most=MAX_NESTING),
             self.node,
             "QUERY_TOO_DEEP",
         )
@@ -333,8 +334,12 @@ class _Walker:
                     self.reported.add(id(argument))
                     self.errors.append(
                         _error(
-                            f"{argument.name.value} must be between 1 and {MAX_PAGE_SIZE}, "
-                            f"got {size}",
+                            _(
+                                "{argument} must be between 1 and {most}, got {size}",
+                                argument=argument.name.value,
+                                most=MAX_PAGE_SIZE,
+                                size=size,
+                            ),
                             argument,
                             "PAGE_SIZE_OUT_OF_RANGE",
                         )

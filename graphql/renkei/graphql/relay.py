@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from renkei.errors import ErrorCode, Invalid
+from renkei.i18n.messages import _
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -64,7 +65,9 @@ def decode_id(global_id: str, expected_type: str, *, field: str = "id") -> uuid.
             return uuid.UUID(parsed[1])
         except ValueError:
             pass
-    raise Invalid(f"not an id of type {expected_type}", field=field, code=ErrorCode.INVALID_ID)
+    raise Invalid(
+        _("not an id of type {type}", type=expected_type), field=field, code=ErrorCode.INVALID_ID
+    )
 
 
 @strawberry.type(description="Where a page of a connection sits in the whole list.")
@@ -109,10 +112,13 @@ class PageArgs:
         before: str | None = None,
     ) -> PageArgs:
         if first is not None and last is not None:
-            raise Invalid("pass first or last, not both", field="first")
+            raise Invalid(_("pass first or last, not both"), field="first")
         for name, value in (("first", first), ("last", last)):
             if value is not None and not 1 <= value <= MAX_PAGE_SIZE:
-                raise Invalid(f"{name} must be between 1 and {MAX_PAGE_SIZE}", field=name)
+                raise Invalid(
+                    _("{argument} must be between 1 and {most}", argument=name, most=MAX_PAGE_SIZE),
+                    field=name,
+                )
         if first is None and last is None:
             first = DEFAULT_PAGE_SIZE
         return cls(first=first, after=after, last=last, before=before)
@@ -154,7 +160,7 @@ def decode_cursor(
                 values.append(kind(raw))
         return values
     except (ValueError, TypeError, UnicodeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise Invalid(f"{field} is not a cursor of this list", field=field) from exc
+        raise Invalid(_("{field} is not a cursor of this list", field=field), field=field) from exc
 
 
 @dataclass

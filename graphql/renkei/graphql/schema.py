@@ -41,6 +41,7 @@ from renkei.graphql.mutations.identity import IdentityMutations
 from renkei.graphql.mutations.kpis import KpiMutations
 from renkei.graphql.mutations.milestones import MilestoneMutations
 from renkei.graphql.mutations.organizations import OrganizationMutations
+from renkei.graphql.mutations.preferences import PreferenceMutations
 from renkei.graphql.mutations.projects import ProjectMutations
 from renkei.graphql.mutations.regions import RegionMutations
 from renkei.graphql.mutations.talent import TalentMutations
@@ -54,6 +55,7 @@ from renkei.graphql.relay import (
     root_page,
     to_connection,
 )
+from renkei.graphql.scalars import SCALAR_MAP
 from renkei.graphql.types.activity import Activity
 from renkei.graphql.types.geography import (
     PlanningBloc,
@@ -74,6 +76,7 @@ from renkei.graphql.types.projects import ProjectQueries
 from renkei.graphql.types.regions import RegionQueries
 from renkei.graphql.types.talent_queries import TalentQueries
 from renkei.graphql.types.viewer import VIEWER_ROW, Viewer
+from renkei.i18n.messages import _
 from renkei.identity.scopes import ORGANIZATIONS_READ
 from renkei.organizations import repository as organizations
 from renkei.organizations.models import Organization as OrganizationRow
@@ -150,7 +153,7 @@ class Query(RegionQueries, ProjectQueries, MilestoneQueries, KpiQueries, TalentQ
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         if len(ids) > MAX_NODES_PER_LOOKUP:
             raise GraphQLError(
-                f"at most {MAX_NODES_PER_LOOKUP} ids at a time",
+                _("at most {most} ids at a time", most=MAX_NODES_PER_LOOKUP),
                 extensions={"code": "TOO_MANY_IDS"},
             )
         _check_node_scopes(info, ids)
@@ -232,6 +235,7 @@ class Mutation(
     MilestoneMutations,
     KpiMutations,
     TalentMutations,
+    PreferenceMutations,
 ):
     pass
 
@@ -333,11 +337,11 @@ class OperationChoice(SchemaExtension):
         # Strawberry's own operation_name falls back to the first operation's name once parsed.
         wanted = context.operation_name if isinstance(context, Context) else None
         if wanted is None and len(names) > 1:
-            raise GraphQLError("the document has several operations: name one in operationName")
+            raise GraphQLError(_("the document has several operations: name one in operationName"))
         if wanted is not None and wanted not in names:
-            raise GraphQLError(f"the document has no operation named {wanted!r}")
+            raise GraphQLError(_("the document has no operation named '{name}'", name=wanted))
         if not names:
-            raise GraphQLError("the document has no operation to run")
+            raise GraphQLError(_("the document has no operation to run"))
 
 
 def build_schema() -> strawberry.Schema:
@@ -347,7 +351,7 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         types=[Organization, Membership, Invitation, User, Prefecture, Activity],
         extensions=[*limit_extensions(), OperationChoice, CompiledReads, IntrospectionGate],
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )
 
 

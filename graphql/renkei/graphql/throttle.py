@@ -50,6 +50,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from renkei.graphql import limits
 from renkei.graphql.query_cost import operation_cost
+from renkei.i18n.messages import _
 from renkei.identity.tokens import Claims
 from renkei.tenancy import Viewer
 
@@ -358,8 +359,13 @@ def throttled(status: Status, media: str) -> Response:
         {
             "errors": [
                 {
-                    "message": f"this request costs {status.cost} and the budget has "
-                    f"{int(status.available)} left: retry in {seconds} s",
+                    "message": _(
+                        "this request costs {cost} and the budget has {left} left: "
+                        "retry in {seconds} s",
+                        cost=status.cost,
+                        left=int(status.available),
+                        seconds=seconds,
+                    ),
                     "extensions": {"code": "THROTTLED", "retryAfter": seconds},
                 }
             ],
@@ -480,13 +486,14 @@ class SignInLimit:
             await self.app(scope, receive, send)
             return
         seconds = status.retry_after
+        message = _("too many sign-in requests: retry in {seconds} s", seconds=seconds)
         response = JSONResponse(
             {
                 "error": "too_many_requests",
-                "error_description": f"too many sign-in requests: retry in {seconds} s",
+                "error_description": message,
                 "errors": [
                     {
-                        "message": f"too many sign-in requests: retry in {seconds} s",
+                        "message": message,
                         "extensions": {"code": "THROTTLED", "retryAfter": seconds},
                     }
                 ],

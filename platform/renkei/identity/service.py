@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
 from renkei.errors import Forbidden, Invalid, NotFound, Unauthenticated
-from renkei.i18n.messages import _
+from renkei.i18n.messages import Locale, _, as_locale
 from renkei.identity import repository, sign_in_policy
 from renkei.identity.models import BrowserSession, User
 from renkei.identity.tokens import Claims
@@ -81,6 +81,31 @@ async def viewer_from_claims(session: AsyncSession, claims: Claims) -> Viewer:
         scopes=claims.scopes,
         browser_session_id=claims.session_id,
     )
+
+
+def check_locale(locale: str | None, *, field: str = "locale") -> Locale | None:
+    """A locale to save: `ja`, `en`, or None (follow the browser, then the organization)."""
+    if locale is None:
+        return None
+    if as_locale(locale) != locale:
+        raise Invalid(_("Renkei speaks ja and en, not {locale}", locale=locale), field=field)
+    return as_locale(locale)
+
+
+async def update_preferences(
+    session: AsyncSession, viewer: Viewer, *, locale: str | None
+) -> tuple[User, Viewer]:
+    """Save the viewer's language (None: follow their browser, then their organization's
+    default); the user, and the viewer as it reads from now on."""
+    if viewer.user_id is None:
+        raise Unauthenticated(_("sign in first"))
+    saved = check_locale(locale)
+    user = await session.get(User, viewer.user_id)
+    if user is None:
+        raise Unauthenticated(_("the token's user no longer exists"))
+    user.locale = saved
+    await session.flush()
+    return user, replace(viewer, locale=saved)
 
 
 async def switch_organization(

@@ -6,6 +6,7 @@ import re
 import unicodedata
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import EllipsisType
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +17,7 @@ from renkei.geography.data import PREFECTURES_BY_CODE
 from renkei.i18n.formats import JST, format_date
 from renkei.i18n.messages import _
 from renkei.identity.models import User
-from renkei.identity.service import normalize_email
+from renkei.identity.service import check_locale, normalize_email
 from renkei.notifications import service as notifications
 from renkei.organizations import repository, verification
 from renkei.organizations.models import (
@@ -206,8 +207,10 @@ async def update_organization(
     home_prefecture_code: str | None = None,
     corporate_number: str | None = None,
     local_government_code: str | None = None,
+    default_locale: str | EllipsisType | None = ...,
 ) -> Organization:
-    """Change an organization's profile; only its owners and admins may."""
+    """Change an organization's profile; only its owners and admins may. `default_locale`
+    None clears it (Japanese); left out (...), it stays."""
     _require_user(viewer)
     organization = await repository.get(session, organization_id)
     if organization is None:
@@ -263,6 +266,8 @@ async def update_organization(
     organization.home_prefecture_code = prefecture
     organization.corporate_number = number
     organization.local_government_code = lg_code
+    if default_locale is not ...:
+        organization.default_locale = check_locale(default_locale, field="defaultLocale")
     await session.flush()
     return organization
 

@@ -5,7 +5,10 @@ passed parsing, validation and the limits before, and its scopes are checked her
 token. What is left is to say who asks and to run the plan; in pipeline mode psycopg sends the
 viewer's statement, the plan and the commit together and reads the three answers back, instead
 of one round trip each through the ORM session. Row-level security sees the same viewer as on
-any other path: renkei_act_as puts it into the transaction before the plan runs.
+any other path: renkei_act_as puts it into the transaction before the plan runs. The same
+statement returns the user's saved locale and their organization's default, so the response
+speaks the reader's language (its Content-Language) as on the other paths; a plan whose answer
+depends on it (Plan.localized) is not read here, since its words are bound before it is known.
 """
 
 from __future__ import annotations
@@ -21,14 +24,19 @@ from renkei.db import SessionFactory
 from renkei.graphql.compiled.planner import (
     Plan,
 )
+from renkei.i18n.messages import _, activate
+from renkei.i18n.negotiation import choose
 from renkei.identity.tokens import Claims
 
 logger = logging.getLogger(__name__)
 
-ACT_AS = "SELECT email, role, deactivated, true FROM renkei_act_as(%s, %s)"
+ACT_AS = (
+    "SELECT email, role, deactivated, true, locale, organization_locale FROM renkei_act_as(%s, %s)"
+)
 # A token a browser session handed out: whether that session lives, in the same statement.
 ACT_AS_IN_SESSION = (
-    "SELECT email, role, deactivated, renkei_session_live(%s, %s) FROM renkei_act_as(%s, %s)"
+    "SELECT email, role, deactivated, renkei_session_live(%s, %s), locale, organization_locale"
+    " FROM renkei_act_as(%s, %s)"
 )
 # The plan's `:p0` parameters in psycopg's style; a `%` of the SQL itself is doubled.
 _PARAMETER = re.compile(r"(?<![:\w]):(p\d+|viewer_scopes|public_url|locale|t_[0-9a-f]{12})\b")
@@ -59,9 +67,18 @@ def may_read(plan: Plan, claims: Claims) -> bool:
 
 
 async def answer(
-    engine: AsyncEngine, plan: Plan, sql: str, claims: Claims, *, public_url: str = ""
+    engine: AsyncEngine,
+    plan: Plan,
+    sql: str,
+    claims: Claims,
+    *,
+    public_url: str = "",
+    accept_language: str | None = None,
 ) -> Answer:
-    """Put the token's user into a transaction, run the plan, commit: one exchange."""
+    """Put the token's user into a transaction, run the plan, commit: one exchange.
+
+    A refusal is written in the language Accept-Language chose (as viewer_for's on the other
+    paths); an answer makes the user's language the response's (renkei.i18n.negotiation)."""
     async with engine.connect() as connection:
         raw_connection = await connection.get_raw_connection()
         pg: psycopg.AsyncConnection = raw_connection.driver_connection  # type: ignore[assignment]
@@ -88,10 +105,13 @@ async def answer(
             logger.error("compiled read failed", exc_info=error)
             return Answer(fault=error)
     if found is None:
-        return Answer(refused="the token's user no longer exists")
+        return Answer(refused=_("the token's user no longer exists"))
     if found[2]:
-        return Answer(refused="this account is deactivated")
+        return Answer(refused=_("this account is deactivated"))
     if not found[3]:
-        return Answer(refused="the session that issued this token has ended")
+        return Answer(refused=_("the session that issued this token has ended"))
+    activate(
+        choose(preference=found[4], accept_language=accept_language, organization_default=found[5])
+    )
     assert row is not None
     return Answer(raw=row[0].encode())

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.errors import DomainError, ErrorCode, Forbidden
 from renkei.graphql.context import Info
+from renkei.i18n.messages import _
 from renkei.tenancy import Viewer
 
 R = TypeVar("R")
@@ -39,7 +40,7 @@ async def run_mutation(
     async with context.lock:
         try:
             if context.viewer.is_authenticated and not context.viewer.has_scope(scope):
-                raise Forbidden(f"this token lacks the {scope} scope")
+                raise Forbidden(_("this token lacks the {scope} scope", scope=scope))
             async with context.session.begin_nested():
                 return await work(context.session, context.viewer), []
         except DomainError as error:

@@ -7,6 +7,7 @@ import strawberry
 from renkei.graphql.context import Info
 from renkei.graphql.mutations.base import UserError, run_mutation
 from renkei.graphql.relay import decode_id, to_global_id
+from renkei.graphql.types.locales import Locale, LocaleValue, stored_locale
 from renkei.graphql.types.organizations import (
     Invitation,
     Membership,
@@ -30,6 +31,11 @@ class CreateOrganizationInput:
     )
 
 
+def _locale_change(value: LocaleValue | None) -> dict[str, str | None]:
+    """The default_locale argument of an update: none when the input left it out."""
+    return {} if value is strawberry.UNSET else {"default_locale": stored_locale(value)}
+
+
 @strawberry.type
 class OrganizationPayload:
     organization: Organization | None
@@ -44,6 +50,10 @@ class UpdateOrganizationInput:
     home_prefecture_code: str | None = None
     corporate_number: str | None = None
     local_government_code: str | None = None
+    default_locale: Locale | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET,
+        description="The language its members read by default; null clears it (JA).",
+    )
 
 
 @strawberry.input
@@ -141,6 +151,7 @@ class OrganizationMutations:
                 home_prefecture_code=input.home_prefecture_code,
                 corporate_number=input.corporate_number,
                 local_government_code=input.local_government_code,
+                **_locale_change(input.default_locale),
             ),
             scope=ORGANIZATIONS_WRITE,
         )

@@ -28,6 +28,7 @@ from renkei.graphql.relay import (
 )
 from renkei.graphql.types.api_clients import ApiClient
 from renkei.graphql.types.geography import Prefecture
+from renkei.graphql.types.locales import Locale, locale_of, stored_locale_sql
 from renkei.identity import repository as identity
 from renkei.identity.models import AuditEvent as AuditEventRow
 from renkei.identity.models import User as UserRow
@@ -38,6 +39,8 @@ _BY_CREATION = (Key("created_at", "timestamptz"), Key("id", "uuid"))
 # Viewer.manages in SQL: the acting organization, as its owner or admin (migration 0001's
 # renkei_manages, which the policies use too).
 MANAGED = "renkei_manages({t}.id)"
+# The organization the viewer acts for (as any member).
+ACTING = "{t}.id = (SELECT renkei_organization_id())"
 
 if TYPE_CHECKING:
     from renkei.graphql.types.email_domains import DomainClaim
@@ -116,6 +119,17 @@ class Organization(Node):
     @classmethod
     def from_row(cls, row: models.Organization) -> Organization:
         return cls(id=to_global_id("Organization", row.id), row=row)
+
+    @strawberry.field(
+        description="The language its members read when neither they nor their browser chose "
+        "one (JA when null); set by its owners and admins (updateOrganization). Null unless "
+        "you act for this organization.",
+        metadata=sql(Guarded(ACTING, stored_locale_sql("{t}.default_locale"))),
+    )
+    def default_locale(self, info: Info) -> Locale | None:  # type: ignore[valid-type]
+        if info.context.viewer.organization_id != self.row.id:
+            return None
+        return locale_of(self.row.default_locale)
 
     @strawberry.field(metadata=sql(One("Prefecture", "{c}.code = {t}.home_prefecture_code")))
     def home_prefecture(self) -> Prefecture:

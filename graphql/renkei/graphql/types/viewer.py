@@ -11,6 +11,7 @@ from __future__ import annotations
 import strawberry
 
 from renkei.graphql.compiled.spec import (
+    READER_LOCALE,
     VIEWER_SCOPES,
     WORD,
     Inline,
@@ -18,11 +19,14 @@ from renkei.graphql.compiled.spec import (
     Many,
     One,
     Scalar,
+    computed,
     sql,
     table,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.types.locales import Locale, LocaleValue, locale_of, stored_locale_sql
 from renkei.graphql.types.organizations import Invitation, MembershipRole, Organization, User
+from renkei.i18n.messages import current_locale
 from renkei.identity.models import User as UserRow
 from renkei.organizations import repository
 
@@ -45,6 +49,19 @@ class Viewer:
     )
     def role(self, info: Info) -> MembershipRole | None:  # type: ignore[valid-type]
         return info.context.viewer.role
+
+    locale: Locale = computed(  # type: ignore[valid-type]
+        Scalar(f"upper(CAST({READER_LOCALE} AS text))", WORD),
+        lambda _row: LocaleValue(current_locale()),
+        description="The language this response is written in: your saved preference, else "
+        "your browser's Accept-Language, else your organization's default, else JA.",
+    )
+    preferred_locale: Locale | None = computed(  # type: ignore[valid-type]
+        stored_locale_sql("{t}.locale"),
+        lambda row: locale_of(row.locale),
+        description="The language you saved (updateViewerPreferences); null follows your "
+        "browser, then your organization's default.",
+    )
 
     @strawberry.field(metadata=sql(JsonText(f"CAST({VIEWER_SCOPES} AS text)")))
     def scopes(self, info: Info) -> list[str]:
