@@ -15,7 +15,8 @@ from renkei.identity.scopes import KPI_WRITE, PROJECTS_READ
 from renkei.projects.models import ProjectVisibility
 from renkei.tenancy import MembershipRole
 
-FILES = ("roadmap.svg", "roadmap.ics", "milestones.csv", "kpis.csv")
+FILES = ("roadmap.svg", "roadmap.ics", "milestones.csv", "kpis.csv", "kpis.xlsx")
+ENGLISH = {"Accept-Language": "en"}
 
 
 def errors(message: str, code: str) -> dict[str, list[dict[str, object]]]:
@@ -33,10 +34,16 @@ async def test_an_outsider_gets_404_for_a_project_it_cannot_see_as_for_one_that_
     )
     # then both answers are the same 404, which says nothing of the hidden project
     assert hidden.status_code == missing.status_code == 404
-    assert hidden.json() == missing.json() == errors("no such project", "NOT_FOUND")
+    assert (
+        hidden.json() == missing.json() == errors("該当するプロジェクトはありません。", "NOT_FOUND")
+    )
+    assert hidden.headers["content-language"] == "ja"
     # and a member of the region that is not a participant gets the same
     regional = await world.get(world.project_path(world.power_rnd, file), world.regional)
     assert regional.status_code == 404
+    # in English for a reader who asks for it
+    english = await world.get(world.project_path(world.power_rnd, file), world.outsider, ENGLISH)
+    assert english.json() == errors("No such project.", "NOT_FOUND")
 
 
 async def test_a_public_summary_does_not_open_the_roadmap(world: World) -> None:
@@ -52,7 +59,12 @@ async def test_a_public_summary_does_not_open_the_roadmap(world: World) -> None:
     response = await world.get(world.project_path(project, "roadmap.svg"), world.outsider)
     assert response.status_code == 403
     assert response.json()["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
-    assert "public summary" in response.json()["errors"][0]["message"]
+    assert response.json()["errors"][0]["message"] == (
+        "貴団体に公開されているのは、このプロジェクトの概要だけです。"
+        "工程表とKPIは、プロジェクトの参加団体と広域リージョンの構成団体が閲覧できます。"
+    )
+    english = await world.get(world.project_path(project, "roadmap.svg"), world.outsider, ENGLISH)
+    assert "public summary" in english.json()["errors"][0]["message"]
     # while a member of its region sees it
     member = await world.get(world.project_path(project, "roadmap.svg"), world.regional)
     assert member.status_code == 200
@@ -64,10 +76,14 @@ async def test_without_credentials_the_answer_is_401(world: World, file: str) ->
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert response.json() == errors(
-        "sign in first: send an Authorization: Bearer <token> header", "UNAUTHENTICATED"
+        "サインインしてください。Authorization: Bearer <token> ヘッダーを送信してください。",
+        "UNAUTHENTICATED",
     )
-    region = await world.get(world.region_path(file))
+    region = await world.get(world.region_path(file), headers=ENGLISH)
     assert region.status_code == 401
+    assert region.json() == errors(
+        "Sign in first: send an Authorization: Bearer <token> header.", "UNAUTHENTICATED"
+    )
 
 
 async def test_a_bad_token_is_401(world: World) -> None:
@@ -98,7 +114,8 @@ async def test_a_client_token_without_projects_read_is_403(world: World) -> None
     # then it is refused for its scope, and told which one
     assert response.status_code == 403
     assert response.json() == errors(
-        "this token lacks the projects:read scope: ask for it when requesting the token",
+        "このトークンには projects:read スコープがありません。"
+        "トークンを要求するときに指定してください。",
         "INSUFFICIENT_SCOPE",
     )
     assert response.headers["www-authenticate"] == (
@@ -134,35 +151,44 @@ async def test_a_client_token_with_projects_read_downloads_its_organizations_pro
 
 
 @pytest.mark.parametrize(
-    ("path", "message"),
-    [
-        ("/exports/projects/not-an-id/roadmap.svg", "not an id of type Project"),
-        ("/exports/projects/{region_id}/roadmap.svg", "not an id of type Project"),
-        ("/exports/regions/{project_id}/kpis.csv", "not an id of type Region, nor a region's slug"),
-        (
-            "/exports/regions/Not%20A%20Slug/kpis.csv",
-            "not an id of type Region, nor a region's slug",
-        ),
-    ],
+    "path", ["/exports/projects/not-an-id/roadmap.svg", "/exports/projects/{region_id}/roadmap.svg"]
 )
-async def test_a_malformed_id_is_400(world: World, path: str, message: str) -> None:
-    path = path.format(
-        region_id=to_global_id("Region", world.region.id),
-        project_id=to_global_id("Project", world.supply_chain.id),
-    )
+async def test_a_malformed_project_id_is_400(world: World, path: str) -> None:
+    path = path.format(region_id=to_global_id("Region", world.region.id))
+    response = await world.get(path, world.lead, ENGLISH)
+    assert response.status_code == 400
+    # the words are renkei.graphql.relay's, as for /graphql
+    assert response.json()["errors"][0]["message"].lower().startswith("not an id of type project")
+
+
+@pytest.mark.parametrize(
+    "path", ["/exports/regions/{project_id}/kpis.csv", "/exports/regions/Not%20A%20Slug/kpis.csv"]
+)
+async def test_a_malformed_region_id_is_400(world: World, path: str) -> None:
+    path = path.format(project_id=to_global_id("Project", world.supply_chain.id))
     response = await world.get(path, world.lead)
     assert response.status_code == 400
-    assert response.json()["errors"][0]["message"] == message
+    assert response.json()["errors"][0]["message"] == (
+        "広域リージョン（Region）のIDでも、広域リージョンのスラッグでもありません。"
+    )
+    english = await world.get(path, world.lead, ENGLISH)
+    assert english.json()["errors"][0]["message"] == (
+        "Not an id of type Region, nor a region's slug."
+    )
 
 
 async def test_an_unknown_region_is_404(world: World) -> None:
     for key in ("kanto", to_global_id("Region", uuid.uuid4())):
         response = await world.get(f"/exports/regions/{key}/roadmap.svg", world.lead)
         assert response.status_code == 404
-        assert response.json() == errors("no such region", "NOT_FOUND")
+        assert response.json() == errors("該当する広域リージョンはありません。", "NOT_FOUND")
 
 
 async def test_an_unknown_file_is_404(world: World) -> None:
     response = await world.get(world.project_path(world.supply_chain, "roadmap.pdf"), world.lead)
     assert response.status_code == 404
-    assert "roadmap.svg, roadmap.ics, milestones.csv, kpis.csv" in response.text
+    assert response.json()["errors"][0]["message"] == (
+        "そのような出力ファイルはありません。"
+        "roadmap.svg, roadmap.ics, milestones.csv, kpis.csv, kpis.xlsx"
+        " のいずれかを指定してください。"
+    )

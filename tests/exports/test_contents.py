@@ -65,7 +65,8 @@ async def test_a_project_roadmap_ics_has_an_event_on_each_due_date(world: World)
     assert prototype.summary == "試作ライン稼働"
     assert str(prototype.start) == "2025-09-30"
     description = str(prototype["DESCRIPTION"]).splitlines()
-    assert "担当組織: 熊本県" in description and "確認組織: 九州大学" in description
+    assert "期限: 2025年9月30日" in description
+    assert "担当団体: 熊本県" in description and "確認団体: 九州大学" in description
 
 
 async def test_the_milestones_csv_names_projects_organizations_and_dependencies(
@@ -77,15 +78,15 @@ async def test_the_milestones_csv_names_projects_organizations_and_dependencies(
     rows = csv_rows(response.content)
     assert [
         (
-            r["title"],
-            r["project"],
-            r["owner_organization"],
-            r["counterpart_organization"],
-            r["starts_on"],
-            r["due_on"],
-            r["status"],
-            r["horizon_years"],
-            r["depends_on"],
+            r["マイルストーン"],
+            r["プロジェクト"],
+            r["担当団体"],
+            r["確認団体"],
+            r["開始日"],
+            r["期限"],
+            r["状態"],
+            r["工程表の期間（年）"],
+            r["先行マイルストーンID"],
         )
         for r in rows
     ] == [
@@ -94,9 +95,9 @@ async def test_the_milestones_csv_names_projects_organizations_and_dependencies(
             SUPPLY_CHAIN,
             "熊本県",
             "九州大学",
-            "2025-04-01",
-            "2025-09-30",
-            "NOT_STARTED",
+            "2025年4月1日",
+            "2025年9月30日",
+            "未着手",
             "1",
             "",
         ),
@@ -105,9 +106,9 @@ async def test_the_milestones_csv_names_projects_organizations_and_dependencies(
             SUPPLY_CHAIN,
             "九州大学",
             "",
-            "2025-10-01",
-            "2026-03-31",
-            "NOT_STARTED",
+            "2025年10月1日",
+            "2026年3月31日",
+            "未着手",
             "3",
             str(world.prototype.id),
         ),
@@ -123,8 +124,8 @@ async def test_the_kpi_csv_has_a_row_per_observation_and_per_unobserved_target(
     # 150 from a baseline of 100 toward FY2025's 200 is 50 %; FY2026's target is not observed yet
     kpi = ["半導体人材の育成数", "人", SUPPLY_CHAIN, "100"]
     assert rows == [
-        [*kpi, "2025", "200", "2025-04-01", "2025-09-30", "150", "50"],
-        [*kpi, "2026", "300", "", "", "", ""],
+        [*kpi, "2025年度", "200", "2025年4月1日", "2025年9月30日", "150", "50"],
+        [*kpi, "2026年度", "300", "", "", "", ""],
     ]
 
 
@@ -141,20 +142,18 @@ async def test_a_region_member_in_every_project_gets_the_whole_region(world: Wor
     milestones = csv_rows(
         (await world.get(world.region_path("milestones.csv"), world.partner)).content
     )
-    assert [(r["project"], r["title"]) for r in milestones] == [
+    assert [(r["プロジェクト"], r["マイルストーン"]) for r in milestones] == [
         (POWER_RND, "共同研究契約の締結"),
         (SUPPLY_CHAIN, "試作ライン稼働"),
         (SUPPLY_CHAIN, "半導体人材育成の開始"),
     ]
     kpis = csv_rows((await world.get(world.region_path("kpis.csv"), world.partner)).content)
     # the region's own KPI first (45 % of the way from 0 to 1000), then its projects' by name
-    assert [
-        (r["kpi"], r["project_or_region"], r["fiscal_year"], r["attainment_percent"]) for r in kpis
-    ] == [
-        ("半導体関連の新規雇用", "九州広域リージョン", "2025", "45"),
-        ("共同研究の特許出願数", POWER_RND, "2025", ""),
-        ("半導体人材の育成数", SUPPLY_CHAIN, "2025", "50"),
-        ("半導体人材の育成数", SUPPLY_CHAIN, "2026", ""),
+    assert [(r["指標名"], r["対象"], r["年度"], r["達成率（%）"]) for r in kpis] == [
+        ("半導体関連の新規雇用", "九州広域リージョン", "2025年度", "45"),
+        ("共同研究の特許出願数", POWER_RND, "2025年度", ""),
+        ("半導体人材の育成数", SUPPLY_CHAIN, "2025年度", "50"),
+        ("半導体人材の育成数", SUPPLY_CHAIN, "2026年度", ""),
     ]
 
 
@@ -172,9 +171,9 @@ async def test_the_region_export_leaves_out_projects_the_viewer_cannot_see(world
     milestones = csv_rows(
         (await world.get(world.region_path("milestones.csv"), world.regional)).content
     )
-    assert {r["project"] for r in milestones} == {SUPPLY_CHAIN}
+    assert {r["プロジェクト"] for r in milestones} == {SUPPLY_CHAIN}
     kpis = csv_rows((await world.get(world.region_path("kpis.csv"), world.regional)).content)
-    assert {r["kpi"] for r in kpis} == {"半導体関連の新規雇用", "半導体人材の育成数"}
+    assert {r["指標名"] for r in kpis} == {"半導体関連の新規雇用", "半導体人材の育成数"}
 
 
 async def test_an_organization_outside_the_region_sees_none_of_its_plans(world: World) -> None:

@@ -41,6 +41,7 @@ def filenames(response: httpx.Response) -> tuple[str, str]:
         ("roadmap.ics", f"{SUPPLY_CHAIN}_工程表.ics", "project-roadmap.ics"),
         ("milestones.csv", f"{SUPPLY_CHAIN}_マイルストーン.csv", "project-milestones.csv"),
         ("kpis.csv", f"{SUPPLY_CHAIN}_KPI.csv", "project-kpis.csv"),
+        ("kpis.xlsx", f"{SUPPLY_CHAIN}_KPI.xlsx", "project-kpis.xlsx"),
     ],
 )
 async def test_a_download_is_named_in_japanese_with_an_ascii_fallback(
@@ -49,6 +50,13 @@ async def test_a_download_is_named_in_japanese_with_an_ascii_fallback(
     response = await world.get(world.project_path(world.supply_chain, file), world.lead)
     assert response.status_code == 200
     assert filenames(response) == (ascii_name, japanese)
+
+
+async def test_an_english_reader_gets_english_file_names(world: World) -> None:
+    path = world.project_path(world.supply_chain, "milestones.csv")
+    response = await world.get(path, world.lead, {"Accept-Language": "en"})
+    assert filenames(response) == ("project-milestones.csv", f"{SUPPLY_CHAIN}_milestones.csv")
+    assert response.headers["content-language"] == "en"
 
 
 async def test_a_region_download_falls_back_to_its_slug(world: World) -> None:
@@ -155,7 +163,10 @@ async def test_a_browser_session_downloads_without_a_csrf_header(
     assert "共同研究契約の締結" in response.content.decode("utf-8-sig")
     # and a session that has ended opens nothing
     ended = await browser_app.get(
-        world.region_path("milestones.csv"), headers={"Cookie": f"{SESSION_COOKIE}=not-a-session"}
+        world.region_path("milestones.csv"),
+        headers={"Cookie": f"{SESSION_COOKIE}=not-a-session", "Accept-Language": "en"},
     )
     assert ended.status_code == 401
-    assert ended.json()["errors"][0]["message"] == "your session has ended: sign in again"
+    assert ended.json()["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+    # (the words are renkei.graphql.http's, as for /graphql)
+    assert "your session has ended" in ended.json()["errors"][0]["message"].lower()

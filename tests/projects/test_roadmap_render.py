@@ -14,6 +14,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from icalendar import Calendar
 
+from renkei.i18n.messages import use_locale
 from renkei.projects.exports import KpiCsvRow, kpis_csv, milestones_csv, render_ical
 from renkei.projects.roadmap_svg import Roadmap, RoadmapMilestone, render_svg
 
@@ -145,7 +146,50 @@ def test_statuses_have_distinct_colours_explained_by_a_legend() -> None:
         for item in legend.findall("svg:g[@class='legend-item']", NS)
     }
     assert swatches == colours
-    assert {"未着手", "進行中", "遅延リスク", "完了", "中止"} <= set(texts(legend))
+    assert {"未着手", "進行中", "遅延リスクあり", "完了", "中止", "期限のみ", "今日"} <= set(
+        texts(legend)
+    )
+
+
+def test_an_english_reader_gets_the_legend_and_axis_in_english() -> None:
+    rm = roadmap(milestone(1, starts_on=date(2025, 5, 1), due_on=date(2026, 5, 31)))
+    with use_locale("en"):
+        svg = svg_of(rm)
+    legend = one(svg, ".//svg:g[@class='legend']")
+    assert {"not started", "in progress", "at risk", "done", "cancelled", "Due date only"} <= set(
+        texts(legend)
+    )
+    grid = one(svg, ".//svg:g[@class='grid']")
+    years = [t.text for t in grid.findall("svg:text[@class='fiscal-year-label']", NS)]
+    assert years == ["FY2025", "FY2026"]
+    months = [t.text for t in grid.findall("svg:text[@class='month-label']", NS)]
+    assert months[:3] == ["Apr", "May", "Jun"]
+    assert texts(one(svg, ".//svg:g[@class='today']")) == ["Today June 13, 2025"]
+    assert (svg.findtext("svg:desc", namespaces=NS) or "").startswith(
+        "Roadmap of 九州広域リージョン: 1 milestone of 1 organization (in progress: 1)."
+    )
+    tooltip = milestone_group(svg, 1).findtext("svg:title", namespaces=NS) or ""
+    assert tooltip.endswith(
+        "Owner: 熊本県 / Sign-off: 九州大学 / May 1, 2025 to May 31, 2026 / in progress 40%"
+    )
+
+
+def test_the_japanese_era_setting_writes_reiwa_years_and_dates() -> None:
+    svg = ET.fromstring(
+        render_svg(
+            roadmap(milestone(1, starts_on=date(2025, 5, 1), due_on=date(2026, 5, 31))),
+            japanese_era=True,
+        )
+    )
+    grid = one(svg, ".//svg:g[@class='grid']")
+    years = [t.text for t in grid.findall("svg:text[@class='fiscal-year-label']", NS)]
+    assert years == ["令和7年度", "令和8年度"]
+    assert texts(one(svg, ".//svg:g[@class='today']")) == ["今日 令和7年6月13日"]
+    description = svg.findtext("svg:desc", namespaces=NS)
+    assert description == (
+        "九州広域リージョンの工程表: 1団体のマイルストーン1件（進行中 1件）。"
+        "期間 令和7年4月1日〜令和9年3月31日、基準日 令和7年6月13日。"
+    )
 
 
 def test_hostile_text_stays_text_and_cannot_inject_markup() -> None:
@@ -180,7 +224,7 @@ def test_fiscal_years_run_from_april_with_month_labels() -> None:
 
 def test_today_is_the_generation_date_in_japan() -> None:
     svg = svg_of(roadmap(milestone(1)))
-    assert texts(one(svg, ".//svg:g[@class='today']")) == ["今日 2025-06-13"]
+    assert texts(one(svg, ".//svg:g[@class='today']")) == ["今日 2025年6月13日"]
 
 
 def test_dependencies_are_arrows_and_a_slipped_predecessor_is_marked() -> None:
@@ -271,17 +315,39 @@ def test_icalendar_has_an_all_day_event_on_each_due_date() -> None:
     description = str(first["DESCRIPTION"])
     for expected in (
         "プロジェクト: 九州半導体サプライチェーン強靱化",
-        "担当組織: 熊本県",
-        "確認組織: 九州大学",
-        "状況: 進行中 (IN_PROGRESS)",
+        "担当団体: 熊本県",
+        "確認団体: 九州大学",
+        "状態: 進行中（IN_PROGRESS）",
         "進捗: 40%",
+        "開始: 2025年4月1日",
+        "期限: 2025年9月30日",
         "URL: https://renkei.example/regions/kyushu",
     ):
         assert expected in description.splitlines()
-    assert "確認組織" not in str(cancelled["DESCRIPTION"])
+    assert "確認団体" not in str(cancelled["DESCRIPTION"])
     assert "前提: 試作ライン稼働, 第1期; 完了" in str(cancelled["DESCRIPTION"]).splitlines()
     assert str(first["URL"]) == "https://renkei.example/regions/kyushu"
     assert first.DTSTAMP == GENERATED_AT
+
+
+def test_icalendar_texts_follow_the_reader_and_the_era_setting() -> None:
+    rm = roadmap(milestone(1), milestone(2, depends_on=(mid(1),)))
+    with use_locale("en"):
+        english = Calendar.from_ical(render_ical(rm))
+    lines = str(english.events[1]["DESCRIPTION"]).splitlines()
+    assert lines == [
+        "Project: 九州半導体サプライチェーン強靱化",
+        "Owner organization: 熊本県",
+        "Sign-off organization: 九州大学",
+        "Status: in progress (IN_PROGRESS)",
+        "Progress: 40%",
+        "Starts: April 1, 2025",
+        "Due: September 30, 2025",
+        "Roadmap: 1-year",
+        "Waits for: マイルストーン1",
+    ]
+    wareki = Calendar.from_ical(render_ical(rm, japanese_era=True))
+    assert "期限: 令和7年9月30日" in str(wareki.events[0]["DESCRIPTION"]).splitlines()
 
 
 def test_an_empty_roadmap_is_an_empty_calendar() -> None:
@@ -312,18 +378,18 @@ def test_milestones_csv_opens_in_excel_with_japanese_intact() -> None:
     assert text.count("\r\n") == 3 and "\n" not in text.replace("\r\n", "")
     rows = read_csv(text)
     assert rows[0] == [
-        "milestone_id",
-        "title",
-        "project",
-        "owner_organization",
-        "counterpart_organization",
-        "starts_on",
-        "due_on",
-        "due_fiscal_year",
-        "status",
-        "progress_percent",
-        "horizon_years",
-        "depends_on",
+        "マイルストーンID",
+        "マイルストーン",
+        "プロジェクト",
+        "担当団体",
+        "確認団体",
+        "開始日",
+        "期限",
+        "年度",
+        "状態",
+        "進捗率（%）",
+        "工程表の期間（年）",
+        "先行マイルストーンID",
     ]
     assert rows[1] == [
         str(mid(1)),
@@ -331,16 +397,29 @@ def test_milestones_csv_opens_in_excel_with_japanese_intact() -> None:
         "九州半導体サプライチェーン強靱化",
         "熊本県",
         "九州大学",
-        "2025-04-01",
-        "2026-03-31",
-        "2025",
-        "IN_PROGRESS",
+        "2025年4月1日",
+        "2026年3月31日",
+        "2025年度",
+        "進行中",
         "40",
         "1",
         f"{mid(7)} {mid(8)}",
     ]
-    assert rows[2][4:6] == ["", ""] and rows[2][8] == "DONE"
+    assert rows[2][4:6] == ["", ""] and rows[2][8] == "完了"
     assert len(rows) == 3
+
+
+def test_milestones_csv_in_english_and_in_the_japanese_era() -> None:
+    rows = [milestone(1, due_on=date(2026, 3, 31))]
+    with use_locale("en"):
+        english = read_csv(milestones_csv(rows))
+    assert english[0][:3] == ["Milestone ID", "Milestone", "Project"]
+    assert english[1][5:9] == ["April 1, 2025", "March 31, 2026", "FY2025", "in progress"]
+    wareki = read_csv(milestones_csv(rows, japanese_era=True))
+    assert wareki[1][5:9] == ["令和7年4月1日", "令和8年3月31日", "令和7年度", "進行中"]
+    # in English the setting changes nothing: the Japanese era is Japanese
+    with use_locale("en"):
+        assert read_csv(milestones_csv(rows, japanese_era=True)) == english
 
 
 @pytest.mark.parametrize(
@@ -385,27 +464,27 @@ def test_kpis_csv_keeps_negative_numbers_as_numbers_and_leaves_unknowns_blank() 
         )
     )
     assert rows[0] == [
-        "kpi",
-        "unit",
-        "project_or_region",
-        "baseline",
-        "fiscal_year",
-        "target",
-        "period_start",
-        "period_end",
-        "observed_value",
-        "attainment_percent",
+        "指標名",
+        "単位",
+        "対象",
+        "基準値",
+        "年度",
+        "目標値",
+        "計測期間（開始）",
+        "計測期間（終了）",
+        "実績値",
+        "達成率（%）",
     ]
     assert rows[1] == [
         "半導体関連の新規雇用",
         "人",
         "九州広域リージョン",
         "-12.5",
-        "2025",
+        "2025年度",
         "1000",
-        "2025-04-01",
-        "2025-09-30",
+        "2025年4月1日",
+        "2025年9月30日",
         "-3",
         "45.5",
     ]
-    assert rows[2] == ["'=1+1", "件", "'-関西", "0", "2026", "", "", "", "", ""]
+    assert rows[2] == ["'=1+1", "件", "'-関西", "0", "2026年度", "", "", "", "", ""]

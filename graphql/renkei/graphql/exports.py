@@ -4,8 +4,21 @@
     GET /exports/projects/{id}/roadmap.ics    GET /exports/regions/{id}/roadmap.ics
     GET /exports/projects/{id}/milestones.csv GET /exports/regions/{id}/milestones.csv
     GET /exports/projects/{id}/kpis.csv       GET /exports/regions/{id}/kpis.csv
+    GET /exports/projects/{id}/kpis.xlsx      GET /exports/regions/{id}/kpis.xlsx
+    GET /exports/matches/{id}/evidence.csv    GET /exports/matches/{id}/evidence.xlsx
 
-`{id}` is the GraphQL global id (a region also by its slug). The caller signs in as for /graphql:
+`{id}` is the GraphQL global id (a region also by its slug). The evidence packet of a match (the
+table a firm attaches to its prefecture's 実績報告) is the firm's only, with `talent:read`.
+
+Every word is in the reader's locale (renkei.i18n: the user's saved preference, Accept-Language,
+the organization's default, then Japanese): column names, statuses, legends, the calendar's
+texts, error messages, and the file's name (`filename*`, RFC 5987; an ASCII `filename` beside it).
+Dates read 2026年4月1日 and 年度 2026年度 (April 1, 2026 and FY2026 in English).
+
+`?calendar=wareki` writes them in the Japanese era calendar, as documents for public offices do:
+令和8年4月1日, 令和8年度 (an era's first year is 元年; in English the dates stay western).
+`?calendar=western` is the default. Any other value is a 400 (code INVALID) that names both.
+ The caller signs in as for /graphql:
 an `Authorization: Bearer` token that carries `projects:read`, or the browser session cookie (a
 GET changes nothing, so no CSRF token is asked for). A token in the URL is not accepted: such URLs
 end up in logs and histories. What a viewer may not see is left out by row-level security; a
@@ -36,11 +49,13 @@ from renkei.graphql.auth import SignInConfig
 from renkei.graphql.http import ProtocolError, bearer_token, resolve_viewer
 from renkei.graphql.permissions import INSUFFICIENT_SCOPE
 from renkei.graphql.relay import decode_id, parse_global_id
+from renkei.i18n.messages import N_, _
 from renkei.identity.scopes import PROJECTS_READ, TALENT_READ
 from renkei.identity.tokens import TokenService
 from renkei.organizations.service import is_slug
 from renkei.projects import roadmap_data as roadmaps
-from renkei.projects.exports import kpis_csv, milestones_csv, render_ical
+from renkei.projects.exports import Table, kpis_table, milestones_csv, render_ical, table_csv
+from renkei.projects.exports_xlsx import XLSX, table_xlsx
 from renkei.projects.roadmap_svg import Roadmap, render_svg
 from renkei.regions.models import Region
 from renkei.talent import subsidies
@@ -49,6 +64,7 @@ from renkei.tenancy import Viewer
 SVG = "image/svg+xml"
 ICS = "text/calendar; charset=utf-8"
 CSV = "text/csv; charset=utf-8"
+CALENDARS = {"western": False, "wareki": True}  # ?calendar=…: whether to write 和暦
 CACHE_CONTROL = "private, no-cache"
 # The SVG is data, never a page: should someone open it from our origin, nothing in it may run.
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
@@ -70,23 +86,27 @@ class Export:
 class _Kind:
     """One of the four downloads: how its file is named and what type it is served as."""
 
-    suffix: str  # after the subject's name, in the Japanese file name
+    suffix: str  # after the subject's name in the file name: an N_() msgid, in the reader's words
     ascii_suffix: str
     extension: str
     media_type: str
 
 
-ROADMAP_SVG = _Kind("工程表", "roadmap", "svg", SVG)
-ROADMAP_ICS = _Kind("工程表", "roadmap", "ics", ICS)
-MILESTONES_CSV = _Kind("マイルストーン", "milestones", "csv", CSV)
-KPIS_CSV = _Kind("KPI", "kpis", "csv", CSV)
-EVIDENCE_CSV = _Kind("補助金証憑", "evidence", "csv", CSV)
+ROADMAP_SVG = _Kind(N_("roadmap"), "roadmap", "svg", SVG)
+ROADMAP_ICS = _Kind(N_("roadmap"), "roadmap", "ics", ICS)
+MILESTONES_CSV = _Kind(N_("milestones"), "milestones", "csv", CSV)
+KPIS_CSV = _Kind(N_("KPI"), "kpis", "csv", CSV)
+KPIS_XLSX = _Kind(N_("KPI"), "kpis", "xlsx", XLSX)
+EVIDENCE_CSV = _Kind(N_("subsidy evidence"), "evidence", "csv", CSV)
+EVIDENCE_XLSX = _Kind(N_("subsidy evidence"), "evidence", "xlsx", XLSX)
 KINDS = {
     "roadmap.svg": ROADMAP_SVG,
     "roadmap.ics": ROADMAP_ICS,
     "milestones.csv": MILESTONES_CSV,
     "kpis.csv": KPIS_CSV,
+    "kpis.xlsx": KPIS_XLSX,
 }
+EVIDENCE_KINDS = {"evidence.csv": EVIDENCE_CSV, "evidence.xlsx": EVIDENCE_XLSX}
 
 
 def _error(status: int, message: str, code: str, headers: dict[str, str] | None = None) -> Response:
@@ -96,7 +116,9 @@ def _error(status: int, message: str, code: str, headers: dict[str, str] | None 
 
 def _insufficient_scope(scope: str = PROJECTS_READ) -> Response:
     challenge = f'Bearer error="insufficient_scope", scope="{scope}"'
-    message = f"this token lacks the {scope} scope: ask for it when requesting the token"
+    message = _(
+        "This token lacks the {scope} scope: ask for it when requesting the token.", scope=scope
+    )
     return _error(403, message, INSUFFICIENT_SCOPE, {"WWW-Authenticate": challenge})
 
 
@@ -110,7 +132,7 @@ def content_disposition(filename: str, ascii_filename: str) -> str:
 
 def _file_name(name: str, kind: _Kind) -> str:
     cleaned = _UNSAFE_IN_NAME.sub("_", unicodedata.normalize("NFKC", name)).strip(" .")
-    return f"{cleaned[:100] or 'renkei'}_{kind.suffix}.{kind.extension}"
+    return f"{cleaned[:100] or 'renkei'}_{_(kind.suffix)}.{kind.extension}"
 
 
 def _ascii_file_name(name: str, fallback: str, kind: _Kind) -> str:
@@ -153,44 +175,65 @@ def _region_key(raw: str) -> tuple[uuid.UUID | None, str | None]:
         return decode_id(raw, "Region", field="id"), None
     if is_slug(raw):
         return None, raw
-    raise Invalid("not an id of type Region, nor a region's slug", field="id")
+    raise Invalid(_("Not an id of type Region, nor a region's slug."), field="id")
+
+
+def _japanese_era(request: Request) -> bool:
+    """?calendar=western (the default) or ?calendar=wareki; Invalid for anything else."""
+    value = request.query_params.get("calendar", "western")
+    if value not in CALENDARS:
+        message = _(
+            'Unknown calendar "{value}": use calendar=western, or calendar=wareki for dates'
+            " in the Japanese era calendar (令和8年4月1日).",
+            value=value[:40],
+        )
+        raise Invalid(message, field="calendar")
+    return CALENDARS[value]
 
 
 async def _project_export(
-    session: AsyncSession, viewer: Viewer, raw_id: str, kind: _Kind
+    session: AsyncSession, viewer: Viewer, raw_id: str, kind: _Kind, era: bool
 ) -> Export:
     project = await roadmaps.project_with_details(session, viewer, _project_id(raw_id))
-    if kind is KPIS_CSV:
+    if kind in (KPIS_CSV, KPIS_XLSX):
         rows = await roadmaps.project_kpi_rows(session, viewer, project=project)
-        return _export(kpis_csv(rows).encode(), project.name, "project", kind)
+        return _export(_table_body(kpis_table(rows), kind, era), project.name, "project", kind)
     roadmap = await roadmaps.project_roadmap(session, viewer, project=project)
-    return _export(_roadmap_body(roadmap, kind), project.name, "project", kind)
+    return _export(_roadmap_body(roadmap, kind, era), project.name, "project", kind)
 
 
-async def _region_export(session: AsyncSession, viewer: Viewer, raw_id: str, kind: _Kind) -> Export:
+async def _region_export(
+    session: AsyncSession, viewer: Viewer, raw_id: str, kind: _Kind, era: bool
+) -> Export:
     region_id, slug = _region_key(raw_id)
     region: Region = await roadmaps.find_region(session, viewer, region_id=region_id, slug=slug)
-    if kind is KPIS_CSV:
+    if kind in (KPIS_CSV, KPIS_XLSX):
         rows = await roadmaps.region_kpi_rows(session, viewer, region=region)
-        return _export(kpis_csv(rows).encode(), region.name, region.slug, kind)
+        return _export(_table_body(kpis_table(rows), kind, era), region.name, region.slug, kind)
     roadmap = await roadmaps.region_roadmap(session, viewer, region=region)
-    return _export(_roadmap_body(roadmap, kind), region.name, region.slug, kind)
+    return _export(_roadmap_body(roadmap, kind, era), region.name, region.slug, kind)
 
 
 async def _match_evidence(
-    session: AsyncSession, viewer: Viewer, raw_id: str, kind: _Kind
+    session: AsyncSession, viewer: Viewer, raw_id: str, kind: _Kind, era: bool
 ) -> Export:
     match_id = decode_id(raw_id, "Match", field="id")
-    body, name = await subsidies.evidence_packet(session, viewer, match_id)
-    return _export(body.encode(), name, "match", kind)
+    table, name = await subsidies.evidence_packet(session, viewer, match_id)
+    return _export(_table_body(table, kind, era), name, "match", kind)
 
 
-def _roadmap_body(roadmap: Roadmap, kind: _Kind) -> bytes:
+def _table_body(table: Table, kind: _Kind, era: bool) -> bytes:
+    if kind.extension == "xlsx":
+        return table_xlsx(table, japanese_era=era)
+    return table_csv(table, japanese_era=era).encode()
+
+
+def _roadmap_body(roadmap: Roadmap, kind: _Kind, era: bool) -> bytes:
     if kind is ROADMAP_SVG:
-        return render_svg(roadmap).encode()
+        return render_svg(roadmap, japanese_era=era).encode()
     if kind is ROADMAP_ICS:
-        return render_ical(roadmap)
-    return milestones_csv(roadmap.milestones).encode()
+        return render_ical(roadmap, japanese_era=era)
+    return milestones_csv(roadmap.milestones, japanese_era=era).encode()
 
 
 def _export(body: bytes, name: str, fallback: str, kind: _Kind) -> Export:
@@ -202,7 +245,7 @@ def _export(body: bytes, name: str, fallback: str, kind: _Kind) -> Export:
     )
 
 
-Build = Callable[[AsyncSession, Viewer, str, _Kind], Awaitable[Export]]
+Build = Callable[[AsyncSession, Viewer, str, _Kind, bool], Awaitable[Export]]
 
 
 class ExportEndpoints:
@@ -220,19 +263,18 @@ class ExportEndpoints:
             Route("/exports/projects/{id}/{file}", self._handler(_project_export), methods=["GET"]),
             Route("/exports/regions/{id}/{file}", self._handler(_region_export), methods=["GET"]),
             # A contracted side job's evidence for its subsidy: the firm's, with talent:read.
-            Route("/exports/matches/{id}/evidence.csv", self._evidence, methods=["GET"]),
+            Route("/exports/matches/{id}/{file}", self._handler(_match_evidence), methods=["GET"]),
         ]
 
-    async def _evidence(self, request: Request) -> Response:
-        return await self._serve(request, _match_evidence, EVIDENCE_CSV, scope=TALENT_READ)
-
     def _handler(self, build: Build) -> Callable[[Request], Awaitable[Response]]:
+        kinds, scope = (EVIDENCE_KINDS, TALENT_READ) if build is _match_evidence else (KINDS, None)
+
         async def handle(request: Request) -> Response:
-            kind = KINDS.get(request.path_params["file"])
+            kind = kinds.get(request.path_params["file"])
             if kind is None:
-                files = ", ".join(KINDS)
-                return _error(404, f"no such export: ask for {files}", ErrorCode.NOT_FOUND.value)
-            return await self._serve(request, build, kind)
+                message = _("No such export: ask for {files}.", files=", ".join(kinds))
+                return _error(404, message, ErrorCode.NOT_FOUND.value)
+            return await self._serve(request, build, kind, scope=scope or PROJECTS_READ)
 
         return handle
 
@@ -244,16 +286,17 @@ class ExportEndpoints:
             token = bearer_token(request)
             claims = self.tokens.verify(token) if token else None
             async with unit_of_work(self.sessions, Viewer.anonymous()) as session:
-                viewer, _ = await resolve_viewer(
+                viewer, _signed_in = await resolve_viewer(
                     session, request, claims, self.sign_in, check_csrf=False
                 )
                 if not viewer.is_authenticated:
                     raise Unauthenticated(
-                        "sign in first: send an Authorization: Bearer <token> header"
+                        _("Sign in first: send an Authorization: Bearer <token> header.")
                     )
                 if not viewer.has_scope(scope):
                     return _insufficient_scope(scope)
-                export = await build(session, viewer, request.path_params["id"], kind)
+                era = _japanese_era(request)
+                export = await build(session, viewer, request.path_params["id"], kind, era)
         except ProtocolError as error:
             code = ErrorCode.FORBIDDEN if error.status == 403 else ErrorCode.UNAUTHENTICATED
             return _error(error.status, error.message, code.value, error.headers)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.errors import Forbidden, NotFound, Unauthenticated
 from renkei.fiscal import fiscal_year
+from renkei.i18n.messages import N_, _
 from renkei.kpis import repository as kpi_repository
 from renkei.kpis.models import Kpi, KpiObservation, KpiTarget
 from renkei.kpis.service import attainment_of
@@ -37,17 +38,17 @@ from renkei.regions import repository as regions
 from renkei.regions.models import Region
 from renkei.tenancy import Viewer
 
-NO_SUCH_PROJECT = "no such project"
-NO_SUCH_REGION = "no such region"
-SUMMARY_ONLY = (
-    "only this project's public summary is shared with your organization: its roadmap and KPIs"
-    " are for its participants and its region's members"
+NO_SUCH_PROJECT = N_("No such project.")
+NO_SUCH_REGION = N_("No such region.")
+SUMMARY_ONLY = N_(
+    "Only this project's public summary is shared with your organization: its roadmap and KPIs"
+    " are for its participants and its region's members."
 )
 
 
 def _require_user(viewer: Viewer) -> None:
     if not viewer.is_authenticated:
-        raise Unauthenticated("sign in first")
+        raise Unauthenticated(_("Sign in first."))
 
 
 async def project_with_details(
@@ -57,10 +58,10 @@ async def project_with_details(
     _require_user(viewer)
     found = await repository.get_with_details_flag(session, project_id=project_id)
     if found is None:
-        raise NotFound(NO_SUCH_PROJECT)
+        raise NotFound(_(NO_SUCH_PROJECT))
     project, details = found
     if not details:
-        raise Forbidden(SUMMARY_ONLY)
+        raise Forbidden(_(SUMMARY_ONLY))
     return project
 
 
@@ -79,7 +80,7 @@ async def find_region(
     elif slug is not None:
         region = await regions.by_slug(session, slug)
     if region is None:
-        raise NotFound(NO_SUCH_REGION)
+        raise NotFound(_(NO_SUCH_REGION))
     return region
 
 

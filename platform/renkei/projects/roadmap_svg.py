@@ -3,6 +3,10 @@
 Pure functions over plain frozen data: the service loads the milestones the viewer may see and
 passes them here; nothing in this module touches the database or the clock. The same roadmap
 gives the same bytes, so the HTTP layer can cache the output and derive an ETag from it.
+
+Its words are the reader's (renkei.i18n): the legend, the statuses, the 年度 and month labels,
+the dates (2026年4月1日, or 令和8年4月1日 and 令和8年度 with `japanese_era`; April 1, 2026 and
+FY2026 in English).
 """
 
 from __future__ import annotations
@@ -16,17 +20,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from xml.etree import ElementTree as ET
 
+from babel.dates import format_date as babel_format_date
+from babel.lists import format_list
+
 from renkei.fiscal import fiscal_year, fiscal_year_bounds
+from renkei.i18n.formats import fiscal_year_label, format_date
+from renkei.i18n.messages import _, current_locale, ngettext
+from renkei.milestones.models import status_label
 
 JST = timezone(timedelta(hours=9), "JST")
 STATUSES = ("NOT_STARTED", "IN_PROGRESS", "AT_RISK", "DONE", "CANCELLED")
-STATUS_LABELS = {
-    "NOT_STARTED": "未着手",
-    "IN_PROGRESS": "進行中",
-    "AT_RISK": "遅延リスク",
-    "DONE": "完了",
-    "CANCELLED": "中止",
-}
 # Okabe–Ito colours, which stay distinguishable under the common colour-vision deficiencies.
 STATUS_COLOURS = {
     "NOT_STARTED": "#999999",
@@ -119,25 +122,26 @@ def clean_text(text: str) -> str:
     return " ".join(_NOT_XML.sub("", text).split())
 
 
-def render_svg(roadmap: Roadmap) -> str:
+def render_svg(roadmap: Roadmap, *, japanese_era: bool = False) -> str:
     """The roadmap as an SVG document: lanes by owner organization over a 年度/month axis."""
     if not roadmap.milestones:
-        return _render_empty(roadmap)
+        return _render_empty(roadmap, japanese_era)
     axis = _Axis.covering(roadmap)
     lanes = _lanes(roadmap.milestones)
     body_height = sum(_LANE_HEADER + _ROW * len(ms) for _, ms in lanes)
     body_bottom = _BODY_TOP + body_height
     width = axis.right + _MARGIN
     height = body_bottom + 28 + _MARGIN
-    svg = _root(width, height, roadmap, _description(roadmap, axis, len(lanes)))
+    description = _description(roadmap, axis, len(lanes), japanese_era)
+    svg = _root(width, height, roadmap, description)
     _defs(svg)
-    _header(svg, roadmap)
+    _header(svg, roadmap, japanese_era)
     _legend(svg)
     _bands(svg, lanes, width)
-    _grid(svg, axis, body_bottom)
-    positions = _draw_lanes(svg, lanes, axis)
+    _grid(svg, axis, body_bottom, japanese_era)
+    positions = _draw_lanes(svg, lanes, axis, japanese_era)
     _dependencies(svg, roadmap.milestones, positions)
-    _today(svg, axis, roadmap.today, body_bottom)
+    _today(svg, axis, roadmap.today, body_bottom, japanese_era)
     return ET.tostring(svg, encoding="unicode")
 
 
@@ -210,6 +214,13 @@ def _attr(value: object) -> str:
     return _num(value) if isinstance(value, int | float) else clean_text(str(value))
 
 
+def _width(text: str, font_px: float) -> float:
+    """About how wide text is drawn: full-width (Japanese) characters 1 em, others 0.6 em."""
+    return font_px * sum(
+        1.0 if unicodedata.east_asian_width(char) in ("W", "F") else 0.6 for char in text
+    )
+
+
 def _fit(text: str, width_px: float, font_px: float) -> str:
     """Shorten text to about width_px, counting full-width (Japanese) characters as 1 em."""
     text = clean_text(text)
@@ -241,23 +252,37 @@ def _root(width: float, height: float, roadmap: Roadmap, description: str) -> ET
     return svg
 
 
-def _render_empty(roadmap: Roadmap) -> str:
-    message = "マイルストーンはありません"
-    svg = _root(640, 150, roadmap, f"{roadmap.title}: {message}")
+def _render_empty(roadmap: Roadmap, japanese_era: bool) -> str:
+    message = _("No milestones")
+    description = _("Roadmap of {title}: no milestones.", title=roadmap.title)
+    svg = _root(640, 150, roadmap, description)
     svg.set("class", "empty")
-    _header(svg, roadmap)
+    _header(svg, roadmap, japanese_era)
     _el(svg, "text", {"x": _MARGIN, "y": 110, "fill": _INK, "font-size": "14"}, message)
     return ET.tostring(svg, encoding="unicode")
 
 
-def _description(roadmap: Roadmap, axis: _Axis, lane_count: int) -> str:
+def _description(roadmap: Roadmap, axis: _Axis, lane_count: int, japanese_era: bool) -> str:
     counts = Counter(m.status for m in roadmap.milestones)
-    by_status = "、".join(f"{STATUS_LABELS[s]} {counts[s]}件" for s in STATUSES if counts[s])
+    by_status = format_list(
+        [
+            _("{status}: {count}", status=status_label(s), count=counts[s])
+            for s in STATUSES
+            if counts[s]
+        ],
+        locale=current_locale(),
+    )
     last = axis.end - timedelta(days=1)
-    return (
-        f"{roadmap.title}の工程表: {lane_count}組織のマイルストーン{len(roadmap.milestones)}件"
-        f"（{by_status}）。期間 {axis.start.isoformat()}〜{last.isoformat()}、"
-        f"基準日 {roadmap.today.isoformat()}。"
+    return _(
+        "Roadmap of {title}: {milestones} of {organizations} ({by_status}). "
+        "From {start} to {end}; as of {today}.",
+        title=roadmap.title,
+        milestones=ngettext("{n} milestone", "{n} milestones", len(roadmap.milestones)),
+        organizations=ngettext("{n} organization", "{n} organizations", lane_count),
+        by_status=by_status,
+        start=format_date(axis.start, japanese_era=japanese_era),
+        end=format_date(last, japanese_era=japanese_era),
+        today=format_date(roadmap.today, japanese_era=japanese_era),
     )
 
 
@@ -280,11 +305,13 @@ def _defs(svg: ET.Element) -> None:
         _el(marker, "path", {"d": "M 0 0 L 10 5 L 0 10 z", "fill": colour})
 
 
-def _header(svg: ET.Element, roadmap: Roadmap) -> None:
-    stamp = roadmap.generated_at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+def _header(svg: ET.Element, roadmap: Roadmap, japanese_era: bool) -> None:
+    moment = roadmap.generated_at.astimezone(JST)
+    day = format_date(moment.date(), japanese_era=japanese_era)
     attrs = {"x": _MARGIN, "y": 40, "fill": _INK, "font-size": "18", "font-weight": "bold"}
     _el(svg, "text", {"class": "title", **attrs}, roadmap.title)
-    _el(svg, "text", {"x": _MARGIN, "y": 60, "fill": "#4B5563"}, f"工程表 · {stamp} JST 時点")
+    subtitle = _("Roadmap · as of {date} {time} JST", date=day, time=moment.strftime("%H:%M"))
+    _el(svg, "text", {"class": "subtitle", "x": _MARGIN, "y": 60, "fill": "#4B5563"}, subtitle)
 
 
 def _legend(svg: ET.Element) -> None:
@@ -294,21 +321,22 @@ def _legend(svg: ET.Element) -> None:
         item = _el(legend, "g", {"class": "legend-item", "data-status": status})
         swatch = {"x": x, "y": 72, "width": 14, "height": 10, "rx": 2}
         _el(item, "rect", {**swatch, "fill": STATUS_COLOURS[status]})
-        label = STATUS_LABELS[status]
+        label = status_label(status)
         _el(item, "text", {"x": x + 19, "y": 81, "fill": _INK}, label)
-        x += 19 + 12 * len(label) + 18
+        x += 19 + _width(label, 12) + 18
+    due_only = _("Due date only")
     _el(legend, "path", {"d": _diamond(x + 7, 77, 6), "fill": "#6B7280"})
-    _el(legend, "text", {"x": x + 19, "y": 81, "fill": _INK}, "期日のみ")
-    x += 19 + 48 + 18
+    _el(legend, "text", {"x": x + 19, "y": 81, "fill": _INK}, due_only)
+    x += 19 + _width(due_only, 12) + 18
     line = {"x1": x, "y1": 71, "x2": x, "y2": 83, "stroke": _INK, "stroke-dasharray": "3 2"}
     _el(legend, "line", line)
-    _el(legend, "text", {"x": x + 6, "y": 81, "fill": _INK}, "今日")
+    _el(legend, "text", {"x": x + 6, "y": 81, "fill": _INK}, _("Today"))
 
 
 def _bands(svg: ET.Element, lanes: list[tuple[str, list[RoadmapMilestone]]], width: float) -> None:
     bands = _el(svg, "g", {"class": "bands"})
     y = float(_BODY_TOP)
-    for index, (_, milestones) in enumerate(lanes):
+    for index, (_owner, milestones) in enumerate(lanes):
         height = _LANE_HEADER + _ROW * len(milestones)
         fill = "#F3F4F6" if index % 2 == 0 else "#FFFFFF"
         _el(bands, "rect", {"x": 0, "y": y, "width": width, "height": height, "fill": fill})
@@ -316,7 +344,7 @@ def _bands(svg: ET.Element, lanes: list[tuple[str, list[RoadmapMilestone]]], wid
         y += height
 
 
-def _grid(svg: ET.Element, axis: _Axis, bottom: float) -> None:
+def _grid(svg: ET.Element, axis: _Axis, bottom: float, japanese_era: bool) -> None:
     grid = _el(svg, "g", {"class": "grid", "font-size": "11", "fill": "#4B5563"})
     months = axis.months()
     month_px = 30 * axis.px_per_day
@@ -329,7 +357,7 @@ def _grid(svg: ET.Element, axis: _Axis, bottom: float) -> None:
             centre = (x + axis.x(year_end)) / 2
             label = {"class": "fiscal-year-label", "x": centre, "y": _FY_BAND_TOP + 14}
             attrs = {**label, "text-anchor": "middle", "font-weight": "bold"}
-            _el(grid, "text", attrs, f"{month.year}年度")
+            _el(grid, "text", attrs, fiscal_year_label(month.year, japanese_era=japanese_era))
         else:
             line = {"x1": x, "y1": _MONTH_BAND_TOP, "x2": x, "y2": bottom, "stroke": _GRID}
             _el(grid, "line", {"class": "month-line", **line})
@@ -337,36 +365,45 @@ def _grid(svg: ET.Element, axis: _Axis, bottom: float) -> None:
             centre = x + month_px / 2 if month_px >= 24 else x + 3
             anchor = "middle" if month_px >= 24 else "start"
             label = {"class": "month-label", "x": centre, "y": _MONTH_BAND_TOP + 14}
-            _el(grid, "text", {**label, "text-anchor": anchor}, f"{month.month}月")
+            name = babel_format_date(month, "MMM", locale=current_locale())
+            _el(grid, "text", {**label, "text-anchor": anchor}, name)
     right = axis.right
     edge = {"x1": right, "y1": _FY_BAND_TOP, "x2": right, "y2": bottom, "stroke": _FY_GRID}
     _el(grid, "line", edge)
 
 
 def _draw_lanes(
-    svg: ET.Element, lanes: list[tuple[str, list[RoadmapMilestone]]], axis: _Axis
+    svg: ET.Element,
+    lanes: list[tuple[str, list[RoadmapMilestone]]],
+    axis: _Axis,
+    japanese_era: bool,
 ) -> dict[uuid.UUID, _Position]:
     positions: dict[uuid.UUID, _Position] = {}
     container = _el(svg, "g", {"class": "lanes"})
     y = float(_BODY_TOP)
     for owner, milestones in lanes:
         lane = _el(container, "g", {"class": "lane", "data-organization": clean_text(owner)})
-        name = _fit(owner or "（組織未設定）", _LABEL_WIDTH - 8, 13)
+        name = _fit(owner or _("(no organization)"), _LABEL_WIDTH - 8, 13)
         header = {"class": "lane-label", "x": _MARGIN, "y": y + 17, "fill": _INK}
         _el(lane, "text", {**header, "font-size": "13", "font-weight": "bold"}, name)
         y += _LANE_HEADER
         for milestone in milestones:
-            positions[milestone.id] = _draw_milestone(lane, milestone, axis, y)
+            positions[milestone.id] = _draw_milestone(lane, milestone, axis, y, japanese_era)
             y += _ROW
     return positions
 
 
-def _tooltip(m: RoadmapMilestone) -> str:
-    span = f"{m.starts_on.isoformat()}〜" if m.is_span and m.starts_on else "期日 "
-    parts = [m.title, m.project_name, f"担当 {m.owner_organization}"]
+def _tooltip(m: RoadmapMilestone, japanese_era: bool) -> str:
+    due = format_date(m.due_on, japanese_era=japanese_era)
+    if m.is_span and m.starts_on:
+        start = format_date(m.starts_on, japanese_era=japanese_era)
+        when = _("{start} to {end}", start=start, end=due)
+    else:
+        when = _("Due {date}", date=due)
+    parts = [m.title, m.project_name, _("Owner: {name}", name=m.owner_organization)]
     if m.counterpart_organization:
-        parts.append(f"確認 {m.counterpart_organization}")
-    parts += [f"{span}{m.due_on.isoformat()}", f"{STATUS_LABELS[m.status]} {m.progress}%"]
+        parts.append(_("Sign-off: {name}", name=m.counterpart_organization))
+    parts += [when, f"{status_label(m.status)} {m.progress}%"]
     return " / ".join(parts)
 
 
@@ -377,12 +414,14 @@ def _diamond(cx: float, cy: float, r: float) -> str:
     )
 
 
-def _draw_milestone(lane: ET.Element, m: RoadmapMilestone, axis: _Axis, top: float) -> _Position:
+def _draw_milestone(
+    lane: ET.Element, m: RoadmapMilestone, axis: _Axis, top: float, japanese_era: bool
+) -> _Position:
     colour = STATUS_COLOURS[m.status]
     cancelled = m.status == "CANCELLED"
     ident = {"class": "milestone", "id": f"milestone-{m.id}", "data-status": m.status}
     group = _el(lane, "g", ident)
-    _el(group, "title", {}, _tooltip(m))
+    _el(group, "title", {}, _tooltip(m, japanese_era))
     label = {"class": "milestone-label", "x": _MARGIN + 12, "y": top + 17, "fill": _INK}
     if cancelled:
         label["text-decoration"] = "line-through"
@@ -453,10 +492,11 @@ def _route(a: _Position, b: _Position) -> str:
     )
 
 
-def _today(svg: ET.Element, axis: _Axis, today: date, bottom: float) -> None:
+def _today(svg: ET.Element, axis: _Axis, today: date, bottom: float, japanese_era: bool) -> None:
     x = axis.x(today) + axis.px_per_day / 2
     group = _el(svg, "g", {"class": "today"})
     line = {"x1": x, "y1": _MONTH_BAND_TOP, "x2": x, "y2": bottom + 4}
     _el(group, "line", {**line, "stroke": _INK, "stroke-width": "1.5", "stroke-dasharray": "4 3"})
     label = {"x": x, "y": bottom + 18, "text-anchor": "middle", "fill": _INK, "font-size": "11"}
-    _el(group, "text", label, f"今日 {today.isoformat()}")
+    day = format_date(today, japanese_era=japanese_era)
+    _el(group, "text", label, _("Today {date}", date=day))

@@ -5,6 +5,20 @@ The scheme is the one of the need's workplace prefecture for the fiscal year (�
 starts in. eligible = the sum of the costs whose kind the scheme covers; estimate =
 min(floor(eligible × rate), cap). A first-use scheme pays nothing when the firm already had a
 contracted side job that started earlier.
+
+The reasons and formulas are the reader's words (renkei.i18n), amounts as ¥1,234,567, rates as
+public offices write them (8/10, 1/2, 2/3). The compiled GraphQL read of an estimate
+(renkei.graphql.types.talent_matches) writes the same words from the same messages.
+
+The evidence packet (`evidence_packet`) is the table a firm attaches to its prefecture's
+実績報告, as CSV or .xlsx (renkei.projects.exports_xlsx); columns in Japanese (English):
+  マッチングID (Match ID; machine), 企業名 (Firm), 人材氏名 (Professional), 業務内容 (Need),
+  契約報酬（円／月） (Contract fee (yen per month)), 契約時間（時間／月） (Contract hours per
+  month), 契約開始日 / 契約終了日 (Contract start/end date), 支払日 (Payment date), 経費区分
+  (Cost category: 報酬, 旅費, 紹介手数料), 金額（円） (Amount (yen)), 訪問日数 (Visit days), 摘要
+  (Description), 補助対象 (Eligible: 対象 / 対象外), 補助対象経費（円） (Eligible amount (yen)).
+One row per cost, by date; then a 合計 (Total) row summing 金額 and 補助対象経費, then a
+補助金見込額 (Estimated subsidy) row whose 金額 is the estimate and 摘要 its reason and formula.
 """
 
 from __future__ import annotations
@@ -19,8 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.errors import Forbidden, Invalid, NotFound
 from renkei.fiscal import fiscal_year
+from renkei.i18n.formats import fiscal_year_label, format_yen
+from renkei.i18n.messages import N_, _, current_locale
 from renkei.organizations.models import Organization
-from renkei.projects.exports import csv_table
+from renkei.projects.exports import Cell, Column, Table
 from renkei.talent import repository
 from renkei.talent.lifecycle import Side, side_of
 from renkei.talent.models import (
@@ -32,6 +48,7 @@ from renkei.talent.models import (
     ProfessionalProfile,
     SubsidyScheme,
     TalentNeed,
+    match_status_label,
 )
 from renkei.talent.service import require_firm_writer
 from renkei.tenancy import Viewer
@@ -40,6 +57,52 @@ from renkei.tenancy import Viewer
 CONTRACTED_STATUSES = (MatchStatus.CONTRACTED, MatchStatus.ACTIVE, MatchStatus.COMPLETED)
 MAX_AMOUNT_JPY = 2_147_483_647
 MAX_NOTE_LENGTH = 2_000
+
+# What people read for each cost kind (紹介手数料 / 報酬 / 旅費); translate with _() where shown.
+COST_KINDS = {
+    CostKind.FEE: N_("fee"),
+    CostKind.TRAVEL: N_("travel"),
+    CostKind.PLACEMENT_FEE: N_("placement fee"),
+}
+# The estimate's words; the compiled read (talent_matches) writes them from these messages.
+NO_SCHEME = N_("No side-job subsidy scheme is known for prefecture {prefecture} in {year}.")
+NO_SCHEME_ANYWHERE = N_("No side-job subsidy scheme is known for the workplace.")
+FIRST_USE_ONLY = N_(
+    "{scheme} is for a firm's first side-job contract only, and this firm already had an "
+    "earlier one."
+)
+PAYS = N_("{scheme}: {rate} of the eligible costs ({covered}), up to {cap}.")
+FORMULA = N_("min(floor({eligible} × {rate}), {cap}) = {amount}")
+# Rates as public offices write them: the first of these denominators that fits (8/10, 1/2).
+RATE_DENOMINATORS = (2, 3, 4, 10)
+
+
+def cost_kind_label(kind: CostKind | str) -> str:
+    """A cost kind as the reader reads it (an unknown code as it is)."""
+    try:
+        return _(COST_KINDS[CostKind(kind)])
+    except ValueError:
+        return str(kind)
+
+
+def covered_text(kinds: set[str]) -> str:
+    """The cost kinds a scheme covers, in the reader's words, in code-point order of the words
+    (as the compiled read orders them): 旅費、報酬、紹介手数料 / fee, placement fee, travel."""
+    separator = "、" if current_locale() == "ja" else ", "
+    return separator.join(sorted(cost_kind_label(k) for k in kinds))
+
+
+def rate_text(rate: Decimal) -> str:
+    """8/10 for 0.8, 1/2 for 0.5, 2/3 for 0.667, 10/10 for 1; else a percentage (72.5%)."""
+    if rate == 1:
+        return "10/10"
+    for denominator in RATE_DENOMINATORS:
+        scaled = rate * denominator
+        # Thirds are stored rounded to three decimals (0.333, 0.667).
+        tolerance = Decimal("0.0015") * denominator if denominator == 3 else Decimal(0)
+        if abs(scaled - scaled.to_integral_value()) <= tolerance:
+            return f"{int(scaled.to_integral_value())}/{denominator}"
+    return f"{(rate * 100).normalize():f}%"
 
 
 @dataclass(frozen=True)
@@ -56,10 +119,6 @@ class SubsidyEstimate:
     formula: str
 
 
-def _yen(amount: int | Decimal) -> str:
-    return f"¥{int(amount):,}"
-
-
 def estimate(
     scheme: SubsidyScheme | None,
     costs: Sequence[tuple[CostKind | str, int]],
@@ -71,8 +130,10 @@ def estimate(
     """The subsidy of a match: pure arithmetic on the scheme and the (kind, amount) costs."""
     first_use = not had_earlier_contract
     if scheme is None:
-        where = f"prefecture {prefecture_code}" if prefecture_code else "the workplace"
-        when = f" in fiscal year {year}" if year is not None else ""
+        if prefecture_code and year is not None:
+            reason = _(NO_SCHEME, prefecture=prefecture_code, year=fiscal_year_label(year))
+        else:
+            reason = _(NO_SCHEME_ANYWHERE)
         return SubsidyEstimate(
             scheme=None,
             rate=None,
@@ -80,7 +141,7 @@ def estimate(
             eligible_jpy=0,
             estimate_jpy=None,
             first_use=first_use,
-            reason=f"no side-job subsidy scheme is known for {where}{when}",
+            reason=reason,
             formula="",
         )
     kinds = set(scheme.eligible_cost_kinds)
@@ -94,13 +155,12 @@ def estimate(
             eligible_jpy=eligible,
             estimate_jpy=0,
             first_use=False,
-            reason=f"{scheme.name} is for a firm's first side-job contract only, and this firm "
-            "already had an earlier one",
+            reason=_(FIRST_USE_ONLY, scheme=scheme.name),
             formula="",
         )
     product = (Decimal(eligible) * rate).to_integral_value(rounding=ROUND_FLOOR)
     amount = min(int(product), scheme.cap_jpy)
-    covered = ", ".join(sorted(kinds))
+    covered = covered_text(kinds)
     return SubsidyEstimate(
         scheme=scheme,
         rate=rate,
@@ -108,9 +168,20 @@ def estimate(
         eligible_jpy=eligible,
         estimate_jpy=amount,
         first_use=first_use,
-        reason=f"{scheme.name}: {rate.normalize()} of the eligible costs ({covered}), "
-        f"up to {_yen(scheme.cap_jpy)}",
-        formula=f"min(floor({_yen(eligible)} × {rate}), {_yen(scheme.cap_jpy)}) = {_yen(amount)}",
+        reason=_(
+            PAYS,
+            scheme=scheme.name,
+            rate=rate_text(rate),
+            covered=covered,
+            cap=format_yen(scheme.cap_jpy),
+        ),
+        formula=_(
+            FORMULA,
+            eligible=format_yen(eligible),
+            rate=rate_text(rate),
+            cap=format_yen(scheme.cap_jpy),
+            amount=format_yen(amount),
+        ),
     )
 
 
@@ -172,26 +243,33 @@ async def record_cost(
     """The firm adds a line to a contracted match's cost ledger."""
     match = await repository.get_match(session, match_id)
     if match is None:
-        raise NotFound("no such match", field="matchId")
+        raise NotFound(_("No such match."), field="matchId")
     side = await side_of(session, viewer, match)
     if side is not Side.FIRM:
-        raise Forbidden("only the firm records the costs of a match")
+        raise Forbidden(_("Only the firm records the costs of a match."))
     require_firm_writer(viewer, match.organization_id, to="record the costs of a match")
     if match.status not in CONTRACTED_STATUSES:
         raise Invalid(
-            "costs are recorded for contracted, active or completed matches only "
-            f"(this one is {match.status.value})",
+            _(
+                "Costs are recorded for contracted, active or completed matches only (this one"
+                " is {status}).",
+                status=match_status_label(match.status),
+            ),
             field="matchId",
         )
     if amount_jpy <= 0 or amount_jpy > MAX_AMOUNT_JPY:
-        raise Invalid("the amount must be a positive number of yen", field="amountJpy")
+        raise Invalid(_("The amount must be a positive number of yen."), field="amountJpy")
     if kind is CostKind.TRAVEL and visit_days < 1:
-        raise Invalid("travel costs need the number of visit days (1 or more)", field="visitDays")
+        raise Invalid(
+            _("Travel costs need the number of visit days (1 or more)."), field="visitDays"
+        )
     if kind is not CostKind.TRAVEL and visit_days != 0:
-        raise Invalid("visit days are for travel costs only", field="visitDays")
+        raise Invalid(_("Visit days are for travel costs only."), field="visitDays")
     text = note.strip()
     if len(text) > MAX_NOTE_LENGTH:
-        raise Invalid(f"the note is longer than {MAX_NOTE_LENGTH} characters", field="note")
+        raise Invalid(
+            _("The note is longer than {limit} characters.", limit=MAX_NOTE_LENGTH), field="note"
+        )
     cost = MatchCost(
         match_id=match.id,
         organization_id=match.organization_id,
@@ -206,35 +284,38 @@ async def record_cost(
     return cost
 
 
-EVIDENCE_HEADER = (
-    "match_id",
-    "firm",
-    "professional",
-    "need",
-    "contract_fee_jpy",
-    "contract_hours_per_month",
-    "contract_starts_on",
-    "contract_ends_on",
-    "incurred_on",
-    "kind",
-    "amount_jpy",
-    "visit_days",
-    "note",
-    "eligible",
+EVIDENCE_SHEET = N_("Subsidy evidence")
+EVIDENCE_COLUMNS = (
+    Column(N_("Match ID"), Cell.ID, 38),
+    Column(N_("Firm"), Cell.TEXT, 20),
+    Column(N_("Professional"), Cell.TEXT, 16),
+    Column(N_("Need"), Cell.TEXT, 26),
+    Column(N_("Contract fee (yen per month)"), Cell.AMOUNT, 14),
+    Column(N_("Contract hours per month"), Cell.NUMBER, 12),
+    Column(N_("Contract start date"), Cell.DATE),
+    Column(N_("Contract end date"), Cell.DATE),
+    Column(N_("Payment date"), Cell.DATE),
+    Column(N_("Cost category"), Cell.TEXT, 14),
+    Column(N_("Amount (yen)"), Cell.AMOUNT, 14),
+    Column(N_("Visit days"), Cell.NUMBER, 10),
+    Column(N_("Description"), Cell.TEXT, 48),
+    Column(N_("Eligible"), Cell.TEXT, 10),
+    Column(N_("Eligible amount (yen)"), Cell.AMOUNT, 14),
 )
 
 
 async def evidence_packet(
     session: AsyncSession, viewer: Viewer, match_id: uuid.UUID
-) -> tuple[str, str]:
-    """The firm's evidence for a subsidy application, as CSV: the contract, every cost line and
-    the estimate with its formula; and a name for the file. NotFound for anyone but the firm."""
+) -> tuple[Table, str]:
+    """The firm's evidence for a subsidy application (see the module docstring): the contract,
+    every cost line, their totals and the estimate with its reason and formula; and a name for
+    the file. NotFound for anyone but the firm."""
     match = await session.get(Match, match_id)
     if match is None or viewer.organization_id != match.organization_id:
-        raise NotFound("no such match", field="id")
+        raise NotFound(_("No such match."), field="id")
     estimate_ = await estimate_for_match(session, match)
     if estimate_ is None:
-        raise Invalid("the match has no contract yet: there is nothing to claim", field="id")
+        raise Invalid(_("The match has no contract yet: there is nothing to claim."), field="id")
     need = await session.get(TalentNeed, match.need_id)
     organization = await session.get(Organization, match.organization_id)
     # The identity is shown to the firm once both sides accepted; row-level security says so.
@@ -252,25 +333,40 @@ async def evidence_packet(
         match.contract_starts_on,
         match.contract_ends_on,
     )
-    lines = [
+    costs = sorted(await costs_of(session, match.id), key=lambda c: (c.incurred_on, c.id))
+    rows: list[tuple[object, ...]] = [
         (
             *context,
             c.incurred_on,
-            c.kind.value,
+            cost_kind_label(c.kind),
             c.amount_jpy,
             c.visit_days,
             c.note,
-            "yes" if c.kind.value in eligible else "no",
+            _("eligible") if c.kind.value in eligible else _("not eligible"),
+            c.amount_jpy if c.kind.value in eligible else 0,
         )
-        for c in sorted(await costs_of(session, match.id), key=lambda c: (c.incurred_on, c.id))
+        for c in costs
     ]
-    summary = (
+    total = (
         *context,
         None,
-        "ESTIMATE",
-        estimate_.estimate_jpy,
+        _("Total"),
+        sum(c.amount_jpy for c in costs),
+        sum(c.visit_days for c in costs),
         None,
-        f"{estimate_.reason}; {estimate_.formula}",
+        None,
         estimate_.eligible_jpy,
     )
-    return csv_table(EVIDENCE_HEADER, [*lines, summary]), need.title if need else "match"
+    explained = (
+        _("{reason} Calculation: {formula}", reason=estimate_.reason, formula=estimate_.formula)
+        if estimate_.formula
+        else estimate_.reason
+    )
+    summary = (*context, None, _("Estimated subsidy"), estimate_.estimate_jpy, None, explained)
+    table = Table(
+        EVIDENCE_SHEET,
+        EVIDENCE_COLUMNS,
+        [*rows, total, (*summary, None, None)],
+        bold_rows=frozenset({len(rows), len(rows) + 1}),
+    )
+    return table, need.title if need else "match"

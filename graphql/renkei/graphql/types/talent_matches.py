@@ -26,6 +26,7 @@ from renkei.graphql.compiled.spec import (
     Scalar,
     column,
     computed,
+    message,
     sql,
     table,
 )
@@ -97,8 +98,38 @@ assert fiscal_year(date(2027, 3, 31)) == 2026 and fiscal_year(date(2026, 4, 1)) 
 
 
 def _yen_sql(amount: str) -> str:
-    """subsidies._yen: ¥1,234,567."""
+    """renkei.i18n.formats.format_yen: ¥1,234,567 (the same in ja and en)."""
     return f"('¥' || to_char({amount}, 'FM999,999,999,999,999,999,990'))"
+
+
+def _rate_sql(rate: str) -> str:
+    """subsidies.rate_text: 8/10, 1/2, 2/3, 10/10, else a percentage."""
+    return (
+        f"(CASE WHEN {rate} = 1 THEN '10/10'"
+        f" WHEN {rate} * 2 = round({rate} * 2) THEN round({rate} * 2)::int || '/2'"
+        f" WHEN abs({rate} * 3 - round({rate} * 3)) <= 0.0045 THEN round({rate} * 3)::int || '/3'"
+        f" WHEN {rate} * 4 = round({rate} * 4) THEN round({rate} * 4)::int || '/4'"
+        f" WHEN {rate} * 10 = round({rate} * 10) THEN round({rate} * 10)::int || '/10'"
+        f" ELSE trim_scale({rate} * 100)::text || '%' END)"
+    )
+
+
+def _filled(msgid: str, **values: str) -> str:
+    """SQL for _(msgid, **values): the reader's message, its {placeholders} replaced in order
+    (put a value people typed last, so that nothing in it is taken for a placeholder)."""
+    out = message(msgid)
+    for name, value in values.items():
+        out = f"replace({out}, '{{{{{name}}}}}', {value})"
+    return out
+
+
+# subsidies.cost_kind_label for each kind, in the reader's words; listed as subsidies.covered_text.
+_KIND_LABEL = (
+    "CASE k "
+    + " ".join(f"WHEN '{k.value}' THEN {message(m)}" for k, m in subsidies.COST_KINDS.items())
+    + " ELSE k END"
+)
+_LIST_SEPARATOR = f"(CASE WHEN {READER_LOCALE} = 'ja' THEN '、' ELSE ', ' END)"
 
 
 _CONTRACTED = ", ".join(f"'{s.value}'" for s in subsidies.CONTRACTED_STATUSES)
@@ -107,7 +138,8 @@ _CONTRACTED = ", ".join(f"'{s.value}'" for s in subsidies.CONTRACTED_STATUSES)
 # earlier; the estimate's words follow subsidies.estimate.
 _ESTIMATE_INPUTS = f"""SELECT m.id AS match_id, s.id AS scheme_id, s.name, s.rate, s.cap_jpy,
  s.first_use_only, n.workplace_prefecture_code AS prefecture_code, y.year,
- (SELECT string_agg(DISTINCT k, ', ' ORDER BY k) FROM unnest(s.eligible_cost_kinds) k) AS covered,
+ (SELECT string_agg(l, {_LIST_SEPARATOR} ORDER BY l COLLATE "C") FROM (SELECT DISTINCT
+  {_KIND_LABEL} AS l FROM unnest(s.eligible_cost_kinds) k) kinds) AS covered,
  CASE WHEN s.id IS NULL THEN 0 ELSE (SELECT coalesce(sum(c.amount_jpy), 0) FROM match_costs c
   WHERE c.match_id = m.id AND c.kind::text = ANY(s.eligible_cost_kinds)) END AS eligible,
  EXISTS (SELECT FROM matches o WHERE o.organization_id = m.organization_id AND o.id <> m.id
@@ -270,19 +302,35 @@ def _scheme_of(found: subsidies.SubsidyEstimate) -> SubsidyScheme | None:
     return SubsidyScheme.from_row(found.scheme) if found.scheme else None
 
 
-# The estimate's words follow subsidies.estimate.
+# The estimate's words follow subsidies.estimate, from the same messages.
+_FISCAL_YEAR_LABEL = (  # renkei.i18n.formats.fiscal_year_label
+    f"(CASE WHEN {READER_LOCALE} = 'ja' THEN {{t}}.year || '年度' ELSE 'FY' || {{t}}.year END)"
+)
 _REASON = (
-    f"CASE WHEN {_NO_SCHEME} THEN 'no side-job subsidy scheme is known for prefecture '"
-    " || {t}.prefecture_code || ' in fiscal year ' || {t}.year"
-    f" WHEN {_REFUSED} THEN {{t}}.name || ' is for a firm''s first side-job contract"
-    " only, and this firm already had an earlier one'"
-    " ELSE {t}.name || ': ' || trim_scale({t}.rate) || ' of the eligible costs ('"
-    f" || coalesce({{t}}.covered, '') || '), up to ' || {_yen_sql('{t}.cap_jpy')} END"
+    f"CASE WHEN {_NO_SCHEME} THEN "
+    + _filled(subsidies.NO_SCHEME, year=_FISCAL_YEAR_LABEL, prefecture="{t}.prefecture_code")
+    + f" WHEN {_REFUSED} THEN "
+    + _filled(subsidies.FIRST_USE_ONLY, scheme="{t}.name")
+    + " ELSE "
+    + _filled(
+        subsidies.PAYS,
+        rate=_rate_sql("{t}.rate"),
+        covered="coalesce({t}.covered, '')",
+        cap=_yen_sql("{t}.cap_jpy"),
+        scheme="{t}.name",
+    )
+    + " END"
 )
 _FORMULA = (
-    f"CASE WHEN {_NO_SCHEME} OR {_REFUSED} THEN '' ELSE 'min(floor('"
-    f" || {_yen_sql('{t}.eligible')} || ' × ' || ({{t}}.rate)::text || '), '"
-    f" || {_yen_sql('{t}.cap_jpy')} || ') = ' || {_yen_sql('{t}.amount')} END"
+    f"CASE WHEN {_NO_SCHEME} OR {_REFUSED} THEN '' ELSE "
+    + _filled(
+        subsidies.FORMULA,
+        eligible=_yen_sql("{t}.eligible"),
+        rate=_rate_sql("{t}.rate"),
+        cap=_yen_sql("{t}.cap_jpy"),
+        amount=_yen_sql("{t}.amount"),
+    )
+    + " END"
 )
 _ESTIMATE_JPY = (
     f"CASE WHEN {_NO_SCHEME} THEN NULL WHEN {_REFUSED} THEN 0 ELSE ({{t}}.amount)::float8 END"
