@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.errors import Forbidden, Unauthenticated
-from renkei.i18n.messages import N_
+from renkei.i18n.messages import N_, _
 
 
 class MembershipRole(StrEnum):
@@ -90,13 +90,20 @@ class Viewer:
 
 
 def require_manager(
-    viewer: Viewer, organization_id: uuid.UUID, *, to: str = "do this"
+    viewer: Viewer, organization_id: uuid.UUID, *, to: str | None = None
 ) -> uuid.UUID:
-    """The acting user's id, if they manage the organization; Unauthenticated or Forbidden."""
+    """The acting user's id, if they manage the organization; Unauthenticated or Forbidden.
+
+    `to` is what the refused viewer wanted, translated, as a verb phrase (_("found a region"));
+    translated again here, so a phrase marked with N_() works too."""
     if viewer.user_id is None:
-        raise Unauthenticated("sign in first")
+        raise Unauthenticated(_("sign in first"))
     if not viewer.manages(organization_id):
-        raise Forbidden(f"only the organization's owners and admins may {to}")
+        raise Forbidden(
+            _("only the organization's owners and admins may {to}", to=_(to))
+            if to
+            else _("only the organization's owners and admins may do this")
+        )
     return viewer.user_id
 
 
