@@ -72,7 +72,7 @@ class ProjectStatus(StrEnum):
 
 PROJECT_STATUSES = {
     ProjectStatus.PLANNED: N_("planned"),
-    ProjectStatus.ACTIVE: N_("under way"),
+    ProjectStatus.ACTIVE: N_("active"),
     ProjectStatus.ON_HOLD: N_("on hold"),
     ProjectStatus.COMPLETED: N_("completed"),
     ProjectStatus.CANCELLED: N_("cancelled"),

@@ -108,9 +108,14 @@ def _clean_summary(summary: str) -> str:
     return summary
 
 
+def _quoted(value: StrEnum) -> str:
+    """A value's label as a quoted word: "on hold", 「一時停止中」."""
+    return _('"{label}"', label=label(value))
+
+
 def _one_of(values: Iterable[StrEnum]) -> str:
-    """A, B or C, in the reader's words and language (進行中または中止)."""
-    return format_list([label(v) for v in values], style="or", locale=current_locale())
+    """ "A", "B", or "C" in the reader's words and language: 「実施中」または「中止」."""
+    return format_list([_quoted(v) for v in values], style="or", locale=current_locale())
 
 
 def _clean_prefectures(codes: Iterable[str]) -> list[str]:
@@ -392,18 +397,18 @@ async def change_project_status(
     project = await _locked_at_version(session, project, version)
     allowed = ALLOWED_TRANSITIONS[project.status]
     if status not in allowed:
-        current = label(project.status)
+        current = _quoted(project.status)
         if not allowed:
             raise Invalid(
-                _("{status} is final: the project's status no longer changes", status=current),
+                _("the status {status} is final: it no longer changes", status=current),
                 field="status",
             )
         raise Invalid(
             _(
-                "from {current} a project moves to {allowed}, not to {wanted}",
+                "a project goes from {current} to {allowed}, not to {wanted}",
                 current=current,
                 allowed=_one_of(allowed),
-                wanted=label(status),
+                wanted=_quoted(status),
             ),
             field="status",
         )
