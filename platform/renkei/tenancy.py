@@ -89,44 +89,21 @@ class Viewer:
         )
 
 
-# What only an organization's managers may do, as `require_manager(to=...)` names it, and the
-# whole sentence a refused user reads (one sentence each, so that Japanese can order its words).
-# A `to` not listed here reads as the general sentence of "do this".
-MANAGER_ONLY = {
-    "do this": N_("only the organization's owners and admins may do this"),
-    "decide how its members sign in": N_(
-        "only the organization's owners and admins may decide how its members sign in"
-    ),
-    "manage its identity providers": N_(
-        "only the organization's owners and admins may manage its identity providers"
-    ),
-    "claim email domains": N_("only the organization's owners and admins may claim email domains"),
-    "verify its email domains": N_(
-        "only the organization's owners and admins may verify its email domains"
-    ),
-    "found a region": N_("only the organization's owners and admins may found a region"),
-    "change the region": N_("only the organization's owners and admins may change the region"),
-    "adopt the region's vision": N_(
-        "only the organization's owners and admins may adopt the region's vision"
-    ),
-    "invite organizations": N_(
-        "only the organization's owners and admins may invite organizations"
-    ),
-    "answer a region invitation": N_(
-        "only the organization's owners and admins may answer a region invitation"
-    ),
-    "leave a region": N_("only the organization's owners and admins may leave a region"),
-}
-
-
 def require_manager(
-    viewer: Viewer, organization_id: uuid.UUID, *, to: str = "do this"
+    viewer: Viewer, organization_id: uuid.UUID, *, to: str | None = None
 ) -> uuid.UUID:
-    """The acting user's id, if they manage the organization; Unauthenticated or Forbidden."""
+    """The acting user's id, if they manage the organization; Unauthenticated or Forbidden.
+
+    `to` is what the refused viewer wanted, translated, as a verb phrase (_("found a region"));
+    translated again here, so a phrase marked with N_() works too."""
     if viewer.user_id is None:
         raise Unauthenticated(_("sign in first"))
     if not viewer.manages(organization_id):
-        raise Forbidden(_(MANAGER_ONLY.get(to, MANAGER_ONLY["do this"])))
+        raise Forbidden(
+            _("only the organization's owners and admins may {to}", to=_(to))
+            if to
+            else _("only the organization's owners and admins may do this")
+        )
     return viewer.user_id
 
 

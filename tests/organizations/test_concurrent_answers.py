@@ -74,7 +74,8 @@ async def test_five_accepts_at_once_make_one_membership_and_four_conflicts(commi
     answers = await asyncio.gather(
         *(_post(committed, token, ACCEPT_INVITATION, invitation) for _ in range(5))
     )
-    # then no answer is a fault: one joins, the others learn it was accepted already
+    # then no answer is a fault: one joins, the others learn it was accepted already (in
+    # Japanese: these clients send no Accept-Language)
     assert all("errors" not in a for a in answers), answers
     payloads = [a["data"]["acceptInvitation"] for a in answers]
     assert sorted(p["membership"] is not None for p in payloads) == [False] * 4 + [True]
@@ -83,7 +84,7 @@ async def test_five_accepts_at_once_make_one_membership_and_four_conflicts(commi
             {
                 "field": "invitationId",
                 "code": "CONFLICT",
-                "message": "this invitation was accepted already",
+                "message": "この招待はすでに処理済みです（承諾）。",
             }
         ]
     ] * 4

@@ -54,8 +54,8 @@ async def test_the_last_admin_removing_themselves_is_asked_to_confirm_first(
                 "field": "confirm",
                 "code": "CONFIRMATION_REQUIRED",
                 "message": "you are removing yourself from 熊本半導体: you lose access to it at "
-                "once and only its owners or admins can invite you back; 1 other owner(s) or "
-                "admin(s) will manage it. Send the same request with confirm: true to go ahead",
+                "once and only its owners or admins can invite you back; 1 other owner or "
+                "admin will manage it. Send the same request with confirm: true to go ahead",
             }
         ],
     }

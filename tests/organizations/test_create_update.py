@@ -206,7 +206,8 @@ REFUSALS = [
         {
             "field": "corporateNumber",
             "code": "INVALID_CHECK_DIGIT",
-            "message": "corporate number 8000012050002 has a wrong check digit",
+            "message": "corporate number 8000012050002 has a wrong check digit: its first digit "
+            "should be 7",
         },
         id="corporate-number-check-digit",
     ),
@@ -224,7 +225,7 @@ REFUSALS = [
         {
             "field": "homePrefectureCode",
             "code": "UNKNOWN_PREFECTURE",
-            "message": "unknown prefecture code 48: "
+            "message": 'unknown prefecture code "48": '
             "use a JIS X 0401 code from 01 (北海道) to 47 (沖縄県)",
         },
         id="unknown-prefecture",
@@ -234,8 +235,8 @@ REFUSALS = [
         {
             "field": "localGovernmentCode",
             "code": "INVALID",
-            "message": "local government code 430005 lies in 熊本県 (43), "
-            "not in the home prefecture 福岡県 (40)",
+            "message": "local government code 430005 lies in Kumamoto (43), "
+            "not in the home prefecture Fukuoka (40)",
         },
         id="code-of-another-prefecture",
     ),
@@ -245,7 +246,7 @@ REFUSALS = [
             "field": "localGovernmentCode",
             "code": "INVALID",
             "message": "local government code 431001 is a municipality's; "
-            "a prefecture uses its own code, 430005 for 熊本県 (43)",
+            "a prefecture uses its own code, 430005 for Kumamoto (43)",
         },
         id="municipality-code-for-a-prefecture",
     ),

@@ -89,19 +89,19 @@ async def test_a_refused_invitation_writes_no_outbox_row(committed, tokens):
     forbidden = await graphql(
         committed.client, INVITE_MEMBER, variables, token=token_for(tokens, stranger)
     )
-    # then
+    # then both are refused, in Japanese (no Accept-Language), and nothing is queued
     assert duplicate["data"]["inviteMember"]["userErrors"] == [
         {
             "field": "email",
             "code": "DUPLICATE",
-            "message": "engineer@fukuoka.example already has a pending invitation",
+            "message": "engineer@fukuoka.example には回答待ちの招待がすでにあります。",
         }
     ]
     assert forbidden["data"]["inviteMember"]["userErrors"] == [
         {
             "field": None,
             "code": "FORBIDDEN",
-            "message": "only the organization's owners and admins may do this",
+            "message": "この操作ができるのは、団体のオーナーと管理者だけです。",
         }
     ]
     rows = await outbox_rows(committed)

@@ -22,6 +22,14 @@ from renkei.regions.models import Region
 from renkei.tenancy import MembershipRole
 
 
+@pytest.fixture
+def client(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """Renkei answers in Japanese by default (tests/organizations/test_japanese_first.py checks
+    it); these tests are about other things and compare English messages, so they ask for it."""
+    client.headers["Accept-Language"] = "en"
+    return client
+
+
 @dataclass
 class Party:
     """An organization and its owner, with other members by role when a test needs them."""

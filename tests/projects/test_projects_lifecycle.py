@@ -183,7 +183,7 @@ REFUSED_CREATIONS = {
         {
             "field": "prefectureCodes",
             "code": "UNKNOWN_PREFECTURE",
-            "message": "unknown prefecture code 48: "
+            "message": 'unknown prefecture code "48": '
             "use a JIS X 0401 code from 01 (北海道) to 47 (沖縄県)",
         },
     ),
@@ -227,7 +227,7 @@ async def test_a_project_in_a_region_stays_within_the_regions_prefectures(world)
         {
             "field": "prefectureCodes",
             "code": "INVALID",
-            "message": "東京都 (13)、大阪府 (27) lie outside 九州広域リージョン: "
+            "message": "Tokyo (13) and Osaka (27) lie outside 九州広域リージョン: "
             "a project in a region covers some of the region's prefectures",
         }
     ]
@@ -383,12 +383,20 @@ NEXT = {
     "COMPLETED": [],
     "CANCELLED": [],
 }
+# What people read for each status (the codes stay what the API sends).
+LABELS = {
+    "PLANNED": '"planned"',
+    "ACTIVE": '"active"',
+    "ON_HOLD": '"on hold"',
+    "COMPLETED": '"completed"',
+    "CANCELLED": '"cancelled"',
+}
 REFUSALS = {
-    "PLANNED": "from PLANNED a project moves to ACTIVE or CANCELLED, not to {to}",
-    "ACTIVE": "from ACTIVE a project moves to ON_HOLD, COMPLETED or CANCELLED, not to {to}",
-    "ON_HOLD": "from ON_HOLD a project moves to ACTIVE or CANCELLED, not to {to}",
-    "COMPLETED": "COMPLETED is final: the project's status no longer changes",
-    "CANCELLED": "CANCELLED is final: the project's status no longer changes",
+    "PLANNED": 'a project goes from "planned" to "active" or "cancelled", not to {to}',
+    "ACTIVE": 'a project goes from "active" to "on hold", "completed", or "cancelled", not to {to}',
+    "ON_HOLD": 'a project goes from "on hold" to "active" or "cancelled", not to {to}',
+    "COMPLETED": 'the status "completed" is final: it no longer changes',
+    "CANCELLED": 'the status "cancelled" is final: it no longer changes',
 }
 PAIRS = [(a.value, b.value) for a in ProjectStatus for b in ProjectStatus]
 
@@ -424,7 +432,11 @@ async def test_a_project_takes_the_allowed_status_transitions_only(world, start,
         assert data["changeProjectStatus"] == {
             "project": None,
             "userErrors": [
-                {"field": "status", "code": "INVALID", "message": REFUSALS[start].format(to=to)}
+                {
+                    "field": "status",
+                    "code": "INVALID",
+                    "message": REFUSALS[start].format(to=LABELS[to]),
+                }
             ],
         }
         assert (read["status"], read["version"]) == (start, version)

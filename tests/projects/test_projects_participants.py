@@ -206,7 +206,7 @@ async def test_a_declined_invitation_leaves_the_project_hidden(world, kumamoto_p
             {
                 "field": "participantId",
                 "code": "CONFLICT",
-                "message": "this invitation was answered already (DECLINED)",
+                "message": "this invitation was answered already (declined)",
             }
         ],
     }
@@ -275,7 +275,8 @@ async def test_invitations_that_break_a_rule_are_refused(world, kumamoto_project
         {
             "field": "role",
             "code": "INVALID",
-            "message": "a project has one lead: invite as PARTNER, FUNDER, SUPPORTER or OBSERVER",
+            "message": 'a project has one lead: invite as "partner", "funder", "supporter", or '
+            '"observer"',
         }
     ]
     assert twice["inviteProjectParticipant"]["userErrors"] == [

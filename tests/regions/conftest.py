@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from regions.world import World, create_world
 from renkei.db import SessionFactory
 from renkei.identity.tokens import TokenService
+
+
+@pytest.fixture
+def client(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """Renkei answers in Japanese by default (tests/organizations/test_japanese_first.py checks
+    it); these tests are about other things and compare English messages, so they ask for it."""
+    client.headers["Accept-Language"] = "en"
+    return client
 
 
 @pytest.fixture

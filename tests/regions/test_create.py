@@ -143,7 +143,7 @@ async def test_full_width_and_repeated_codes_mean_the_same_prefectures(client, w
             {
                 "field": "prefectureCodes",
                 "code": "UNKNOWN_PREFECTURE",
-                "message": "unknown prefecture code 48: "
+                "message": 'unknown prefecture code "48": '
                 "use a JIS X 0401 code from 01 (北海道) to 47 (沖縄県)",
             },
         ),
@@ -176,7 +176,7 @@ async def test_full_width_and_repeated_codes_mean_the_same_prefectures(client, w
             {
                 "field": "visionAdoptedOn",
                 "code": "INVALID",
-                "message": "a vision is adopted on or after the declaration (2025-10-20)",
+                "message": "a vision is adopted on or after the declaration (October 20, 2025)",
             },
         ),
     ],

@@ -249,7 +249,7 @@ async def test_a_declined_invitation_stays_declined_and_can_be_sent_again(client
             error(
                 "regionMemberId",
                 "CONFLICT",
-                "this invitation is answered already: the organization's place is DECLINED",
+                "this invitation is answered already: the organization's place is declined",
             )
         ],
     }
@@ -353,7 +353,7 @@ async def test_a_second_secretariat_cannot_be_invited(client, world: World):
     assert body["data"]["inviteRegionMember"] == {
         "regionMember": None,
         "userErrors": [
-            error("role", "INVALID", "a region has one secretariat: invite as MEMBER or SUPPORTER")
+            error("role", "INVALID", "a region has one secretariat: invite as member or supporter")
         ],
     }
 
@@ -377,7 +377,7 @@ async def test_a_member_leaves_and_the_secretariat_stays(client, world: World):
         error(
             "regionId",
             "CONFLICT",
-            "your organization is not an active member of this region (LEFT)",
+            "your organization is not an active member of this region (left)",
         )
     ]
     assert stays["data"]["leaveRegion"]["userErrors"] == [

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from renkei.db import SessionFactory
 from tenancy.tenants import Tenants, create_tenants
+
+
+@pytest.fixture
+def client(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """Renkei answers in Japanese by default (tests/organizations/test_japanese_first.py checks
+    it); these tests are about other things and compare English messages, so they ask for it."""
+    client.headers["Accept-Language"] = "en"
+    return client
 
 
 @pytest.fixture

@@ -27,8 +27,12 @@ DEFINER_READS = {
     "users",
 }
 # Tables the definer reads only some columns of: whether a browser session lives (for the
-# tokens it handed out), never its secret's hash.
-DEFINER_COLUMN_READS = {"browser_sessions": ["expires_at", "id", "revoked_at", "user_id"]}
+# tokens it handed out), never its secret's hash; an organization's language for its people
+# (migration 0019), nothing else of it.
+DEFINER_COLUMN_READS = {
+    "browser_sessions": ["expires_at", "id", "revoked_at", "user_id"],
+    "organizations": ["default_locale", "id"],
+}
 DEFINER_FUNCTIONS = {
     "renkei_act_as",
     # A trigger function (which no one can call): it fills a detail's copy of its project's

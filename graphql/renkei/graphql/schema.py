@@ -14,6 +14,7 @@ from sqlalchemy import Select
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
+from renkei.geography.codes import normalize_prefecture_code
 from renkei.geography.data import PLANNING_BLOCS
 from renkei.graphql.compiled.planner import (
     CompiledReads,
@@ -217,7 +218,7 @@ class Query(RegionQueries, ProjectQueries, MilestoneQueries, KpiQueries, TalentQ
 
     @strawberry.field(description="A prefecture by its JIS X 0401 code (01 to 47).")
     def prefecture(self, code: str) -> Prefecture | None:
-        return Prefecture.by_code(code.strip().zfill(2))
+        return Prefecture.by_code(code)
 
     @strawberry.field(description="The national planning blocs (広域地方計画).")
     def planning_blocs(self) -> list[PlanningBloc]:
@@ -299,7 +300,8 @@ register_root(
 )
 register_root(
     "prefecture",
-    Lookup("Prefecture", by={"code": Filter("{t}.code = {p}", lambda v: str(v).strip().zfill(2))}),
+    # As typed (４３, 4): the code as stored (43, 04).
+    Lookup("Prefecture", by={"code": Filter("{t}.code = {p}", normalize_prefecture_code)}),
 )
 register_root("planningBlocs", Rows("PlanningBloc", _bloc_order()))
 register_root(

@@ -118,7 +118,7 @@ async def claim_domain(
     session: AsyncSession, viewer: Viewer, *, organization_id: uuid.UUID, domain: str
 ) -> DomainClaim:
     """An admin claims a domain for their organization; it stays PENDING until proved."""
-    user_id = require_manager(viewer, organization_id, to="claim email domains")
+    user_id = require_manager(viewer, organization_id, to=_("claim email domains"))
     return await claim(
         session,
         organization_id=organization_id,
@@ -157,7 +157,7 @@ async def check(
     row = await session.get(DomainClaim, claim_id)  # row-level security: its managers only
     if row is None:
         raise NotFound(_("no such domain claim"), field="id")
-    user_id = require_manager(viewer, row.organization_id, to="verify its email domains")
+    user_id = require_manager(viewer, row.organization_id, to=_("verify its email domains"))
     if row.status is DomainClaimStatus.VERIFIED:
         return row, None
     values, problem = await dns.txt_values(row.record_name)

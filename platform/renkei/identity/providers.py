@@ -97,7 +97,7 @@ async def register_provider(
     allow_http_loopback: bool = False,
 ) -> IdentityProvider:
     """Register an organization's provider after reading its discovery document."""
-    user_id = require_manager(viewer, organization_id, to="manage its identity providers")
+    user_id = require_manager(viewer, organization_id, to=_("manage its identity providers"))
     issuer = check_issuer(settings.issuer, allow_http_loopback=allow_http_loopback)
     domains = sorted({normalize_domain(d) for d in settings.email_domains})
     if not domains:
@@ -225,7 +225,9 @@ async def update_provider(
     if viewer.user_id is None:
         raise Unauthenticated(_("sign in first"))
     provider = await require(session, provider_id)  # RLS: only its organization's admins see it
-    user_id = require_manager(viewer, provider.organization_id, to="manage its identity providers")
+    user_id = require_manager(
+        viewer, provider.organization_id, to=_("manage its identity providers")
+    )
     if name is not None:
         provider.name = name.strip() or provider.issuer
     if enabled is not None:

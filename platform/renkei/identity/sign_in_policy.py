@@ -35,7 +35,7 @@ async def set_require_own_provider(
     session: AsyncSession, viewer: Viewer, *, organization_id: uuid.UUID, required: bool
 ) -> Organization:
     """Admins decide whether acting for their organization needs its own provider's sign-in."""
-    user_id = require_manager(viewer, organization_id, to="decide how its members sign in")
+    user_id = require_manager(viewer, organization_id, to=_("decide how its members sign in"))
     organization = await session.get(Organization, organization_id)
     if organization is None:
         raise NotFound(_("no such organization"), field="organizationId")

@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renkei.db import Base, IdMixin, TimestampMixin, str_enum
+from renkei.i18n.messages import N_, _
 from renkei.tenancy import MembershipRole
 
 
@@ -52,6 +53,33 @@ PUBLIC_KINDS = frozenset(
 )
 
 
+# What people read for each kind (産官学金労言士); translate with _() where shown (kind_label).
+ORGANIZATION_KINDS = {
+    OrganizationKind.PREFECTURE: N_("prefecture"),
+    OrganizationKind.MUNICIPALITY: N_("municipality"),
+    OrganizationKind.COMPANY: N_("company"),
+    OrganizationKind.UNIVERSITY: N_("university"),
+    OrganizationKind.RESEARCH_INSTITUTE: N_("research institute"),
+    OrganizationKind.FINANCIAL_INSTITUTION: N_("financial institution"),
+    OrganizationKind.ECONOMIC_ORGANIZATION: N_("economic organization"),
+    OrganizationKind.NATIONAL_AGENCY: N_("national agency"),
+    OrganizationKind.WIDE_AREA_UNION: N_("wide-area union (広域連合)"),
+    OrganizationKind.LABOR_ORGANIZATION: N_("labor organization"),
+    OrganizationKind.MEDIA: N_("media"),
+    OrganizationKind.PROFESSIONAL_FIRM: N_("professional firm"),
+    OrganizationKind.NPO: N_("nonprofit organization"),
+    OrganizationKind.OTHER: N_("other"),
+}
+
+
+def kind_label(kind: str) -> str:
+    """An organization kind as the reader reads it (an unknown code as it is)."""
+    try:
+        return _(ORGANIZATION_KINDS[OrganizationKind(kind)])
+    except ValueError:
+        return kind
+
+
 class Verification(StrEnum):
     """Whether the platform vouches that an organization is who it says it is.
 
@@ -63,11 +91,39 @@ class Verification(StrEnum):
     VERIFIED = "VERIFIED"
 
 
+VERIFICATIONS = {
+    Verification.UNVERIFIED: N_("not verified"),
+    Verification.VERIFIED: N_("verified"),
+}
+
+
+def verification_label(verification: str) -> str:
+    try:
+        return _(VERIFICATIONS[Verification(verification)])
+    except ValueError:
+        return verification
+
+
 class InvitationStatus(StrEnum):
     PENDING = "PENDING"
     ACCEPTED = "ACCEPTED"
     DECLINED = "DECLINED"
     REVOKED = "REVOKED"
+
+
+INVITATION_STATUSES = {
+    InvitationStatus.PENDING: N_("pending"),
+    InvitationStatus.ACCEPTED: N_("accepted"),
+    InvitationStatus.DECLINED: N_("declined"),
+    InvitationStatus.REVOKED: N_("revoked"),
+}
+
+
+def invitation_status_label(status: str) -> str:
+    try:
+        return _(INVITATION_STATUSES[InvitationStatus(status)])
+    except ValueError:
+        return status
 
 
 _VERIFIED = text("verification = 'VERIFIED'")

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from renkei.geography.codes import normalize_prefecture_code
 from renkei.organizations.models import (
     Invitation,
     InvitationStatus,
@@ -26,7 +27,10 @@ def organizations(
     if kind is not None:
         stmt = stmt.where(Organization.kind == kind)
     if prefecture_code is not None:
-        stmt = stmt.where(Organization.home_prefecture_code == prefecture_code)
+        # As typed (４３): the same code as the one stored (43).
+        stmt = stmt.where(
+            Organization.home_prefecture_code == normalize_prefecture_code(prefecture_code)
+        )
     return stmt
 
 

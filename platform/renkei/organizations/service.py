@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 import uuid
 from datetime import UTC, datetime, timedelta
 from types import EllipsisType
@@ -13,9 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from renkei import audit, outbox
 from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
 from renkei.geography import codes
-from renkei.geography.data import PREFECTURES_BY_CODE
 from renkei.i18n.formats import JST, format_date
-from renkei.i18n.messages import _
+from renkei.i18n.messages import N_, _, ngettext
 from renkei.identity.models import User
 from renkei.identity.service import check_locale, normalize_email
 from renkei.notifications import service as notifications
@@ -27,6 +25,7 @@ from renkei.organizations.models import (
     Organization,
     OrganizationKind,
     Verification,
+    invitation_status_label,
 )
 from renkei.tenancy import MEMBERSHIP_ROLES, MembershipRole, Viewer, require_manager, set_viewer
 from renkei.text import clean_name
@@ -38,7 +37,7 @@ INVITATION_CREATED = "invitation.created"
 
 def _require_user(viewer: Viewer) -> uuid.UUID:
     if viewer.user_id is None:
-        raise Unauthenticated("sign in first")
+        raise Unauthenticated(_("sign in first"))
     return viewer.user_id
 
 
@@ -50,7 +49,10 @@ def _clean_slug(slug: str) -> str:
     slug = slug.strip().lower()
     if not is_slug(slug):
         raise Invalid(
-            "a slug is 2 to 63 lower-case letters, digits and hyphens, e.g. gifu-pref",
+            _(
+                "a slug is 2 to 63 lower-case letters, digits and hyphens, e.g. {example}",
+                example="gifu-pref",
+            ),
             field="slug",
         )
     return slug
@@ -58,20 +60,7 @@ def _clean_slug(slug: str) -> str:
 
 def _check_prefecture(code: str) -> str:
     # Japanese input methods often type full-width digits (４３); they mean the same code.
-    code = unicodedata.normalize("NFKC", code).strip()
-    if code not in PREFECTURES_BY_CODE:
-        raise Invalid(
-            f"unknown prefecture code {code}: "
-            "use a JIS X 0401 code from 01 (北海道) to 47 (沖縄県)",
-            field="homePrefectureCode",
-            code=ErrorCode.UNKNOWN_PREFECTURE,
-        )
-    return code
-
-
-def _prefecture_name(code: str) -> str:
-    prefecture = PREFECTURES_BY_CODE.get(code)
-    return f"{prefecture.name} ({code})" if prefecture else code
+    return codes.check_prefecture_code(code, field="homePrefectureCode")
 
 
 def _prefecture_level_code(code: str) -> str:
@@ -96,33 +85,46 @@ def _check_identifiers(
     if kind.is_local_government:
         if lg_code is None:
             raise Invalid(
-                "a prefecture or municipality needs its local government code "
-                "(全国地方公共団体コード)",
+                _(
+                    "a prefecture or municipality needs its local government code"
+                    " (全国地方公共団体コード)"
+                ),
                 field="localGovernmentCode",
             )
         if codes.prefecture_code_of(lg_code) != home_prefecture_code:
             raise Invalid(
-                f"local government code {lg_code} lies in "
-                f"{_prefecture_name(codes.prefecture_code_of(lg_code))}, not in the home "
-                f"prefecture {_prefecture_name(home_prefecture_code)}",
+                _(
+                    "local government code {code} lies in {prefecture}, not in the home"
+                    " prefecture {home}",
+                    code=lg_code,
+                    prefecture=codes.prefecture_label(codes.prefecture_code_of(lg_code)),
+                    home=codes.prefecture_label(home_prefecture_code),
+                ),
                 field="localGovernmentCode",
             )
         if kind is OrganizationKind.PREFECTURE and not codes.is_prefecture_level(lg_code):
             raise Invalid(
-                f"local government code {lg_code} is a municipality's; a prefecture uses its "
-                f"own code, {_prefecture_level_code(lg_code)} for "
-                f"{_prefecture_name(home_prefecture_code)}",
+                _(
+                    "local government code {code} is a municipality's; a prefecture uses its"
+                    " own code, {own} for {prefecture}",
+                    code=lg_code,
+                    own=_prefecture_level_code(lg_code),
+                    prefecture=codes.prefecture_label(home_prefecture_code),
+                ),
                 field="localGovernmentCode",
             )
         if kind is OrganizationKind.MUNICIPALITY and codes.is_prefecture_level(lg_code):
             raise Invalid(
-                f"local government code {lg_code} is the prefecture's own; "
-                "a municipality uses its own 6-digit code",
+                _(
+                    "local government code {code} is the prefecture's own; a municipality uses"
+                    " its own 6-digit code",
+                    code=lg_code,
+                ),
                 field="localGovernmentCode",
             )
     elif lg_code is not None:
         raise Invalid(
-            "only prefectures and municipalities have a local government code",
+            _("only prefectures and municipalities have a local government code"),
             field="localGovernmentCode",
         )
     return number, lg_code
@@ -137,7 +139,9 @@ async def _check_slug_free(
         return
     taken = await repository.by_slug(session, slug)
     if taken is not None and taken.id != excluding:
-        raise Conflict(f"the slug {slug!r} is taken", field="slug", code=ErrorCode.DUPLICATE)
+        raise Conflict(
+            _("the slug '{slug}' is taken", slug=slug), field="slug", code=ErrorCode.DUPLICATE
+        )
 
 
 async def create_organization(
@@ -155,7 +159,7 @@ async def create_organization(
     user_id = _require_user(viewer)
     founder = await session.get(User, user_id)
     if founder is not None and founder.is_service_account:
-        raise Forbidden("an API client cannot found an organization")
+        raise Forbidden(_("an API client cannot found an organization"))
     slug = _clean_slug(slug)
     name = clean_name(name)
     home_prefecture_code = _check_prefecture(home_prefecture_code)
@@ -214,7 +218,7 @@ async def update_organization(
     _require_user(viewer)
     organization = await repository.get(session, organization_id)
     if organization is None:
-        raise NotFound("no such organization", field="id")
+        raise NotFound(_("no such organization"), field="id")
     require_manager(viewer, organization_id)
     if name is not None:
         organization.name = clean_name(name)
@@ -297,12 +301,17 @@ async def _recheck_all_codes(
 
 def _check_grant(viewer: Viewer, role: MembershipRole) -> None:
     if role is MembershipRole.OWNER and viewer.role is not MembershipRole.OWNER:
-        raise Forbidden("only an owner may make someone an owner", field="role")
+        raise Forbidden(_("only an owner may make someone an owner"), field="role")
 
 
-def _check_owner_touched(viewer: Viewer, membership: Membership, action: str) -> None:
+# What only an owner may do to another owner: one whole sentence each, translated when refused.
+ONLY_OWNERS_CHANGE_OWNERS = N_("only an owner may change the role of an owner")
+ONLY_OWNERS_REMOVE_OWNERS = N_("only an owner may remove an owner")
+
+
+def _check_owner_touched(viewer: Viewer, membership: Membership, refusal: str) -> None:
     if membership.role is MembershipRole.OWNER and viewer.role is not MembershipRole.OWNER:
-        raise Forbidden(f"only an owner may {action} an owner", field="membershipId")
+        raise Forbidden(_(refusal), field="membershipId")
 
 
 async def invite_member(
@@ -320,7 +329,9 @@ async def invite_member(
     email = normalize_email(email)
     if await repository.pending_invitation(session, organization_id, email) is not None:
         raise Conflict(
-            f"{email} already has a pending invitation", field="email", code=ErrorCode.DUPLICATE
+            _("{email} already has a pending invitation", email=email),
+            field="email",
+            code=ErrorCode.DUPLICATE,
         )
     invitation = Invitation(
         id=uuid.uuid4(),
@@ -345,13 +356,17 @@ async def _pending_for_viewer(
     # and the second finds the invitation answered instead of a half-made membership.
     invitation = await repository.lock_invitation(session, invitation_id)
     if invitation is None or invitation.email != (viewer.email or "").lower():
-        raise NotFound("no such invitation for you", field="invitationId")
+        raise NotFound(_("no such invitation for you"), field="invitationId")
     if invitation.status is not InvitationStatus.PENDING:
         raise Conflict(
-            f"this invitation was {invitation.status.value.lower()} already", field="invitationId"
+            _(
+                "this invitation was {status} already",
+                status=invitation_status_label(invitation.status),
+            ),
+            field="invitationId",
         )
     if invitation.expires_at <= datetime.now(UTC):
-        raise Conflict("this invitation has expired; ask for a new one", field="invitationId")
+        raise Conflict(_("this invitation has expired; ask for a new one"), field="invitationId")
     return invitation
 
 
@@ -363,7 +378,7 @@ async def accept_invitation(
     assert viewer.user_id is not None
     membership = await repository.membership_of(session, invitation.organization_id, viewer.user_id)
     if membership is not None:
-        raise Conflict("you are a member of this organization already", field="invitationId")
+        raise Conflict(_("you are a member of this organization already"), field="invitationId")
     membership = Membership(
         organization_id=invitation.organization_id, user_id=viewer.user_id, role=invitation.role
     )
@@ -391,7 +406,7 @@ async def _managed_membership(
     _require_user(viewer)
     membership = await repository.get_membership(session, membership_id)
     if membership is None:
-        raise NotFound("no such membership", field="membershipId")
+        raise NotFound(_("no such membership"), field="membershipId")
     require_manager(viewer, membership.organization_id)
     return membership
 
@@ -402,7 +417,7 @@ async def _keep_an_owner(session: AsyncSession, membership: Membership) -> None:
         and await repository.count_owners(session, membership.organization_id) <= 1
     ):
         raise Conflict(
-            "an organization keeps at least one owner: make someone else owner first",
+            _("an organization keeps at least one owner: make someone else owner first"),
             field="membershipId",
             code=ErrorCode.LAST_OWNER,
         )
@@ -415,7 +430,7 @@ async def change_member_role(
     if membership.role is role:
         return membership
     _check_grant(viewer, role)
-    _check_owner_touched(viewer, membership, "change the role of")
+    _check_owner_touched(viewer, membership, ONLY_OWNERS_CHANGE_OWNERS)
     await _keep_an_owner(session, membership)
     before = membership.role
     membership.role = role
@@ -445,13 +460,20 @@ async def _confirm_leaving(
     if not membership.role.manages_members:
         return
     organization = await repository.get(session, membership.organization_id)
-    name = organization.name if organization else "the organization"
+    assert organization is not None, "a manager sees the organization they manage"
     # The last owner was refused before (LAST_OWNER), so someone else manages it afterwards.
     others = await repository.count_managers(session, membership.organization_id) - 1
     raise Conflict(
-        f"you are removing yourself from {name}: you lose access to it at once and only its "
-        f"owners or admins can invite you back; {others} other owner(s) or admin(s) will "
-        "manage it. Send the same request with confirm: true to go ahead",
+        ngettext(
+            "you are removing yourself from {organization}: you lose access to it at once and"
+            " only its owners or admins can invite you back; {n} other owner or admin will"
+            " manage it. Send the same request with confirm: true to go ahead",
+            "you are removing yourself from {organization}: you lose access to it at once and"
+            " only its owners or admins can invite you back; {n} other owners or admins will"
+            " manage it. Send the same request with confirm: true to go ahead",
+            others,
+            organization=organization.name,
+        ),
         field="confirm",
         code=ErrorCode.CONFIRMATION_REQUIRED,
     )
@@ -461,7 +483,7 @@ async def remove_member(
     session: AsyncSession, viewer: Viewer, *, membership_id: uuid.UUID, confirm: bool = False
 ) -> uuid.UUID:
     membership = await _managed_membership(session, viewer, membership_id)
-    _check_owner_touched(viewer, membership, "remove")
+    _check_owner_touched(viewer, membership, ONLY_OWNERS_REMOVE_OWNERS)
     await _keep_an_owner(session, membership)
     await _confirm_leaving(session, viewer, membership, confirm)
     await session.delete(membership)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import audit
 from renkei.errors import Conflict, ErrorCode, Forbidden, NotFound
+from renkei.i18n.messages import _
 from renkei.operators.service import require_operator
 from renkei.organizations import repository
 from renkei.organizations.models import Organization, OrganizationKind, Verification
@@ -93,12 +94,19 @@ async def initial_status(
 
 
 def require_verified(organization: Organization, *, to: str, field: str | None = None) -> None:
-    """Refuse what only a verified organization may do."""
+    """Refuse what only a verified organization may do.
+
+    `to` is what it may not do, already translated, as a verb phrase that follows "may not"
+    in English and precedes ことはできません in Japanese: _("sign the declaration")."""
     if organization.verification is not Verification.VERIFIED:
         raise Forbidden(
-            f"{organization.name} is not verified yet, so it may not {to}: a platform operator "
-            "verifies public bodies and organizations whose 法人番号 or 団体コード another "
-            "organization also claims",
+            _(
+                "{organization} is not verified yet, so it may not {to}: a platform operator"
+                " verifies public bodies and organizations whose 法人番号 or 団体コード another"
+                " organization also claims",
+                organization=organization.name,
+                to=to,
+            ),
             field=field,
             code=ErrorCode.ORGANIZATION_UNVERIFIED,
         )
@@ -113,7 +121,9 @@ async def _by_id_or_slug(
         else await repository.by_slug(session, slug or "")
     )
     if organization is None:
-        raise NotFound("no such organization", field="organizationId" if slug is None else "slug")
+        raise NotFound(
+            _("no such organization"), field="organizationId" if slug is None else "slug"
+        )
     return organization
 
 
@@ -139,9 +149,14 @@ async def verify(
     if holders:
         holder = holders[0]
         raise Conflict(
-            f"{holder.name} ({holder.slug}) is the verified holder of "
-            f"{_shared_code(organization, holder)}: withdraw its verification first if "
-            f"{organization.name} is the real holder",
+            _(
+                "{holder} ({slug}) is the verified holder of {code}: withdraw its verification"
+                " first if {organization} is the real holder",
+                holder=holder.name,
+                slug=holder.slug,
+                code=_shared_code(organization, holder),
+                organization=organization.name,
+            ),
             field="organizationId",
             code=ErrorCode.DUPLICATE,
         )
@@ -230,8 +245,10 @@ def _shared_code(organization: Organization, holder: Organization) -> str:
         organization.local_government_code
         and organization.local_government_code == holder.local_government_code
     ):
-        return f"団体コード {organization.local_government_code}"
-    return f"法人番号 {organization.corporate_number}"
+        return _(
+            "local government code (団体コード) {code}", code=organization.local_government_code
+        )
+    return _("corporate number (法人番号) {number}", number=organization.corporate_number)
 
 
 def _detail(organization: Organization, by: str) -> dict[str, str | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     ARRAY,
@@ -33,7 +34,7 @@ from renkei.db import (
     open_region_key,
     str_enum,
 )
-from renkei.i18n.messages import N_
+from renkei.i18n.messages import N_, _
 from renkei.regions.models import ParticipationStatus
 
 
@@ -48,12 +49,34 @@ class ProjectCategory(StrEnum):
     TALENT_DEVELOPMENT = "TALENT_DEVELOPMENT"
 
 
+# What people read for each category (the glossary's terms); translate with _() (label()).
+PROJECT_CATEGORIES = {
+    ProjectCategory.SEMICONDUCTOR: N_("semiconductor industry support"),
+    ProjectCategory.JOINT_RND: N_("joint research and development"),
+    ProjectCategory.CIRCUIT_TOURISM: N_("circuit tourism"),
+    ProjectCategory.GX_ENERGY: N_("GX and energy"),
+    ProjectCategory.DX: N_("DX (digital transformation)"),
+    ProjectCategory.FOOD_EXPORT: N_("food and agricultural exports"),
+    ProjectCategory.INFRASTRUCTURE: N_("infrastructure"),
+    ProjectCategory.TALENT_DEVELOPMENT: N_("talent development"),
+}
+
+
 class ProjectStatus(StrEnum):
     PLANNED = "PLANNED"
     ACTIVE = "ACTIVE"
     ON_HOLD = "ON_HOLD"
     COMPLETED = "COMPLETED"
     CANCELLED = "CANCELLED"
+
+
+PROJECT_STATUSES = {
+    ProjectStatus.PLANNED: N_("planned"),
+    ProjectStatus.ACTIVE: N_("active"),
+    ProjectStatus.ON_HOLD: N_("on hold"),
+    ProjectStatus.COMPLETED: N_("completed"),
+    ProjectStatus.CANCELLED: N_("cancelled"),
+}
 
 
 class ProjectVisibility(StrEnum):
@@ -63,6 +86,13 @@ class ProjectVisibility(StrEnum):
     PARTICIPANTS = "PARTICIPANTS"
     REGION = "REGION"
     PUBLIC = "PUBLIC"
+
+
+PROJECT_VISIBILITIES = {
+    ProjectVisibility.PARTICIPANTS: N_("participants only"),
+    ProjectVisibility.REGION: N_("the region's members"),
+    ProjectVisibility.PUBLIC: N_("public summary"),
+}
 
 
 class ParticipantRole(StrEnum):
@@ -91,6 +121,39 @@ class FundingKind(StrEnum):
     LOCAL_GOVERNMENT_BUDGET = "LOCAL_GOVERNMENT_BUDGET"
     PRIVATE_INVESTMENT = "PRIVATE_INVESTMENT"
     OTHER = "OTHER"
+
+
+FUNDING_KINDS = {
+    FundingKind.NATIONAL_GRANT: N_("national grant (交付金)"),
+    FundingKind.SUBSIDY: N_("subsidy (補助金)"),
+    FundingKind.CORPORATE_HOMETOWN_TAX: N_("corporate hometown tax donation (企業版ふるさと納税)"),
+    FundingKind.BANK_FINANCE: N_("bank finance"),
+    FundingKind.LOCAL_GOVERNMENT_BUDGET: N_("local government budget"),
+    FundingKind.PRIVATE_INVESTMENT: N_("private investment"),
+    FundingKind.OTHER: N_("other"),
+}
+
+_LABELS: dict[type[StrEnum], dict[Any, str]] = {
+    ProjectCategory: PROJECT_CATEGORIES,
+    ProjectStatus: PROJECT_STATUSES,
+    ProjectVisibility: PROJECT_VISIBILITIES,
+    ParticipantRole: PARTICIPANT_ROLES,
+    FundingKind: FUNDING_KINDS,
+}
+
+
+def label(value: StrEnum) -> str:
+    """A project enumeration's value (category, status, visibility, role, funding kind) as the
+    reader reads it; codes stay what the API sends."""
+    return _(_LABELS[type(value)][value])
+
+
+def status_label(status: str) -> str:
+    """A project status code as the reader reads it (an unknown code as it is)."""
+    try:
+        return label(ProjectStatus(status))
+    except ValueError:
+        return status
 
 
 class Project(IdMixin, TimestampMixin, Base):

@@ -11,14 +11,17 @@ import unicodedata
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from enum import StrEnum
 
+from babel.lists import format_list
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
 from renkei.activity.models import SubjectType
 from renkei.activity.service import JsonValue, record, snapshot
 from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
-from renkei.geography.data import PREFECTURES_BY_CODE
+from renkei.geography.codes import check_prefecture_code, prefecture_list
+from renkei.i18n.messages import _, current_locale
 from renkei.organizations import repository as organizations
 from renkei.projects import repository
 from renkei.projects.models import (
@@ -30,8 +33,9 @@ from renkei.projects.models import (
     ProjectParticipant,
     ProjectStatus,
     ProjectVisibility,
+    label,
 )
-from renkei.regions.models import ParticipationStatus, Region
+from renkei.regions.models import ParticipationStatus, Region, participation_label
 from renkei.tenancy import Viewer
 from renkei.text import clean_name
 from renkei.text_search import document_terms
@@ -81,50 +85,42 @@ def _now() -> datetime:
 
 def _require_user(viewer: Viewer) -> uuid.UUID:
     if viewer.user_id is None:
-        raise Unauthenticated("sign in first")
+        raise Unauthenticated(_("sign in first"))
     return viewer.user_id
 
 
 def _require_lead_admin(viewer: Viewer, project: Project) -> uuid.UUID:
     user_id = _require_user(viewer)
     if not viewer.manages(project.lead_organization_id):
-        raise Forbidden("only the lead organization's owners and admins may change this project")
+        raise Forbidden(_("only the lead organization's owners and admins may change this project"))
     return user_id
 
 
 def _clean_summary(summary: str) -> str:
     summary = unicodedata.normalize("NFC", summary).strip()
     if len(summary) > MAX_SUMMARY_LENGTH:
-        raise Invalid(f"a summary has at most {MAX_SUMMARY_LENGTH} characters", field="summary")
+        raise Invalid(
+            _("a summary has at most {count} characters", count=MAX_SUMMARY_LENGTH),
+            field="summary",
+        )
     if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in summary):
-        raise Invalid("a summary cannot hold control characters", field="summary")
+        raise Invalid(_("a summary cannot hold control characters"), field="summary")
     return summary
 
 
-def _one_of(words: Iterable[str]) -> str:
-    """A, B or C."""
-    *rest, last = words
-    return f"{', '.join(rest)} or {last}" if rest else last
+def _quoted(value: StrEnum) -> str:
+    """A value's label as a quoted word: "on hold", 「一時停止中」."""
+    return _('"{label}"', label=label(value))
 
 
-def _prefecture_names(codes: Iterable[str]) -> str:
-    return "、".join(f"{PREFECTURES_BY_CODE[c].name} ({c})" for c in sorted(codes))
+def _one_of(values: Iterable[StrEnum]) -> str:
+    """ "A", "B", or "C" in the reader's words and language: 「実施中」または「中止」."""
+    return format_list([_quoted(v) for v in values], style="or", locale=current_locale())
 
 
 def _clean_prefectures(codes: Iterable[str]) -> list[str]:
-    cleaned: set[str] = set()
-    for raw in codes:
-        # Japanese input methods often type full-width digits (４３); they mean the same code.
-        code = unicodedata.normalize("NFKC", raw).strip()
-        if code not in PREFECTURES_BY_CODE:
-            raise Invalid(
-                f"unknown prefecture code {code}: "
-                "use a JIS X 0401 code from 01 (北海道) to 47 (沖縄県)",
-                field="prefectureCodes",
-                code=ErrorCode.UNKNOWN_PREFECTURE,
-            )
-        cleaned.add(code)
-    return sorted(cleaned)
+    # Japanese input methods often type full-width digits (４３); they mean the same code.
+    return sorted({check_prefecture_code(raw, field="prefectureCodes") for raw in codes})
 
 
 def _check_prefectures(codes: list[str], region: Region | None) -> None:
@@ -133,29 +129,36 @@ def _check_prefectures(codes: list[str], region: Region | None) -> None:
         outside = set(codes) - set(region.prefecture_codes)
         if outside:
             raise Invalid(
-                f"{_prefecture_names(outside)} lie outside {region.name}: "
-                "a project in a region covers some of the region's prefectures",
+                _(
+                    "{prefectures} lie outside {region}: a project in a region covers some of"
+                    " the region's prefectures",
+                    prefectures=prefecture_list(outside),
+                    region=region.name,
+                ),
                 field="prefectureCodes",
             )
         if not codes:
-            raise Invalid("a project covers at least one prefecture", field="prefectureCodes")
+            raise Invalid(_("a project covers at least one prefecture"), field="prefectureCodes")
     elif len(codes) < 2:
         raise Invalid(
-            "a project outside a region spans at least two prefectures: "
-            "add a prefecture or create it in a region",
+            _(
+                "a project outside a region spans at least two prefectures: add a prefecture or"
+                " create it in a region"
+            ),
             field="prefectureCodes",
         )
 
 
 def _check_dates(starts_on: date | None, ends_on: date | None) -> None:
     if starts_on is not None and ends_on is not None and ends_on < starts_on:
-        raise Invalid("a project cannot end before it starts", field="endsOn")
+        raise Invalid(_("a project cannot end before it starts"), field="endsOn")
 
 
 def _check_visibility(visibility: ProjectVisibility, region: Region | None) -> None:
     if visibility is ProjectVisibility.REGION and region is None:
         raise Invalid(
-            "only a project in a region can be shown to the region's members", field="visibility"
+            _("only a project in a region can be shown to the region's members"),
+            field="visibility",
         )
 
 
@@ -164,7 +167,7 @@ async def _visible_project(
 ) -> Project:
     project = await repository.get_project(session, project_id)
     if project is None:
-        raise NotFound("no such project", field=field)
+        raise NotFound(_("no such project"), field=field)
     return project
 
 
@@ -181,11 +184,15 @@ async def _locked_at_version(
     """The project locked for this change, refused when it moved on since it was read."""
     locked = await repository.lock_project(session, project.id)
     if locked is None:
-        raise NotFound("no such project", field="id")
+        raise NotFound(_("no such project"), field="id")
     if version is not None and locked.version != version:
         raise Conflict(
-            f"this project was changed since you read it (you read version {version}, it is "
-            f"now at version {locked.version}): reload it and try again",
+            _(
+                "this project was changed since you read it (you read version {version}, it is"
+                " now at version {current}): reload it and try again",
+                version=version,
+                current=locked.version,
+            ),
             field="version",
         )
     return locked
@@ -257,17 +264,20 @@ async def create_project(
     user_id = _require_user(viewer)
     lead_id = viewer.organization_id
     if lead_id is None or not viewer.manages(lead_id):
-        raise Forbidden("only an organization's owners and admins may create a project for it")
+        raise Forbidden(_("only an organization's owners and admins may create a project for it"))
     name = clean_name(name)
     summary = _clean_summary(summary)
     region: Region | None = None
     if region_id is not None:
         region = await repository.get_region(session, region_id)
         if region is None:
-            raise NotFound("no such region", field="regionId")
+            raise NotFound(_("no such region"), field="regionId")
         if not await repository.is_active_region_member(session, region.id, lead_id):
             raise Forbidden(
-                f"only member organizations of {region.name} may create a project in it",
+                _(
+                    "only member organizations of {region} may create a project in it",
+                    region=region.name,
+                ),
                 field="regionId",
             )
     codes = (
@@ -387,14 +397,19 @@ async def change_project_status(
     project = await _locked_at_version(session, project, version)
     allowed = ALLOWED_TRANSITIONS[project.status]
     if status not in allowed:
-        current = project.status.value
+        current = _quoted(project.status)
         if not allowed:
             raise Invalid(
-                f"{current} is final: the project's status no longer changes", field="status"
+                _("the status {status} is final: it no longer changes", status=current),
+                field="status",
             )
         raise Invalid(
-            f"from {current} a project moves to {_one_of(s.value for s in allowed)}, "
-            f"not to {status.value}",
+            _(
+                "a project goes from {current} to {allowed}, not to {wanted}",
+                current=current,
+                allowed=_one_of(allowed),
+                wanted=_quoted(status),
+            ),
             field="status",
         )
     before = snapshot(project, PROJECT_FIELDS)
@@ -418,24 +433,23 @@ async def invite_participant(
     user_id = _require_lead_admin(viewer, project)
     if role is ParticipantRole.LEAD:
         raise Invalid(
-            f"a project has one lead: invite as {_one_of(r.value for r in INVITABLE_ROLES)}",
+            _("a project has one lead: invite as {roles}", roles=_one_of(INVITABLE_ROLES)),
             field="role",
         )
     organization = await organizations.get(session, organization_id)
     if organization is None:
-        raise NotFound("no such organization", field="organizationId")
+        raise NotFound(_("no such organization"), field="organizationId")
     participant = await repository.participant_of(session, project.id, organization_id)
     if participant is not None and participant.status in (
         ParticipationStatus.INVITED,
         ParticipationStatus.ACTIVE,
     ):
-        state = (
-            "has been invited already"
-            if participant.status is ParticipationStatus.INVITED
-            else "takes part already"
-        )
         raise Conflict(
-            f"{organization.name} {state}", field="organizationId", code=ErrorCode.DUPLICATE
+            _("{organization} has been invited already", organization=organization.name)
+            if participant.status is ParticipationStatus.INVITED
+            else _("{organization} takes part already", organization=organization.name),
+            field="organizationId",
+            code=ErrorCode.DUPLICATE,
         )
     before = snapshot(participant, PARTICIPANT_FIELDS) if participant else None
     if participant is None:
@@ -462,15 +476,18 @@ async def answer_participation(
     _require_user(viewer)
     participant = await repository.get_participant(session, participant_id)
     if participant is None:
-        raise NotFound("no such invitation", field="participantId")
+        raise NotFound(_("no such invitation"), field="participantId")
     if not viewer.manages(participant.organization_id):
         raise Forbidden(
-            "only the invited organization's owners and admins may answer this invitation",
+            _("only the invited organization's owners and admins may answer this invitation"),
             field="participantId",
         )
     if participant.status is not ParticipationStatus.INVITED:
         raise Conflict(
-            f"this invitation was answered already ({participant.status.value})",
+            _(
+                "this invitation was answered already ({status})",
+                status=participation_label(participant.status),
+            ),
             field="participantId",
         )
     project = await _visible_project(session, participant.project_id)
@@ -490,12 +507,12 @@ async def remove_participant(
     """Take an organization off the project (its lead's admins); the lead stays."""
     participant = await repository.get_participant(session, participant_id)
     if participant is None:
-        raise NotFound("no such participant", field="participantId")
+        raise NotFound(_("no such participant"), field="participantId")
     project = await _visible_project(session, participant.project_id)
     _require_lead_admin(viewer, project)
     if participant.organization_id == project.lead_organization_id:
         raise Invalid(
-            "the lead organization cannot be removed from its project", field="participantId"
+            _("the lead organization cannot be removed from its project"), field="participantId"
         )
     _record_participant(session, viewer, project, participant, "removed", removed=True)
     await session.delete(participant)
@@ -505,12 +522,15 @@ async def remove_participant(
 
 def _check_amount(amount_jpy: float) -> int:
     if amount_jpy != int(amount_jpy):
-        raise Invalid("an amount is a whole number of yen", field="amountJpy")
+        raise Invalid(_("an amount is a whole number of yen"), field="amountJpy")
     amount = int(amount_jpy)
     if amount <= 0:
-        raise Invalid("an amount is more than 0 yen", field="amountJpy")
+        raise Invalid(_("an amount is more than 0 yen"), field="amountJpy")
     if amount > MAX_AMOUNT_JPY:
-        raise Invalid(f"an amount is at most {MAX_AMOUNT_JPY:,} yen", field="amountJpy")
+        raise Invalid(
+            _("an amount is at most {amount} yen", amount=format(MAX_AMOUNT_JPY, ",")),
+            field="amountJpy",
+        )
     return amount
 
 
@@ -531,15 +551,16 @@ async def add_funding_source(
     name = clean_name(name)
     amount = _check_amount(amount_jpy)
     if fiscal_year is not None and not 1989 <= fiscal_year <= 2100:
-        raise Invalid("a fiscal year (年度) such as 2025 is needed", field="fiscalYear")
+        raise Invalid(_("a fiscal year (年度) such as 2025 is needed"), field="fiscalYear")
     if (
         funder_organization_id is not None
         and await organizations.get(session, funder_organization_id) is None
     ):
-        raise NotFound("no such organization", field="funderId")
+        raise NotFound(_("no such organization"), field="funderId")
     if await repository.count_funding_sources(session, project.id) >= MAX_FUNDING_SOURCES:
         raise Invalid(
-            f"a project has at most {MAX_FUNDING_SOURCES} funding sources", field="projectId"
+            _("a project has at most {count} funding sources", count=MAX_FUNDING_SOURCES),
+            field="projectId",
         )
     source = FundingSource(
         id=uuid.uuid4(),
@@ -571,7 +592,7 @@ async def remove_funding_source(
 ) -> uuid.UUID:
     source = await repository.get_funding_source(session, funding_source_id)
     if source is None:
-        raise NotFound("no such funding source", field="fundingSourceId")
+        raise NotFound(_("no such funding source"), field="fundingSourceId")
     project = await _visible_project(session, source.project_id)
     _require_lead_admin(viewer, project)
     record(

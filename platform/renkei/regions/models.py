@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renkei.db import Base, IdMixin, TimestampMixin, str_enum
-from renkei.i18n.messages import N_
+from renkei.i18n.messages import N_, _
 
 
 class RegionRole(StrEnum):
@@ -46,6 +46,30 @@ class ParticipationStatus(StrEnum):
     ACTIVE = "ACTIVE"
     DECLINED = "DECLINED"
     LEFT = "LEFT"
+
+
+# What people read for each status; translate with _() where shown (participation_label).
+PARTICIPATION_STATUSES = {
+    ParticipationStatus.INVITED: N_("invited"),
+    ParticipationStatus.ACTIVE: N_("taking part"),
+    ParticipationStatus.DECLINED: N_("declined"),
+    ParticipationStatus.LEFT: N_("left"),
+}
+
+
+def participation_label(status: str) -> str:
+    """A region member's or project participant's status as the reader reads it."""
+    try:
+        return _(PARTICIPATION_STATUSES[ParticipationStatus(status)])
+    except ValueError:
+        return status
+
+
+def member_role_label(role: str) -> str:
+    try:
+        return _(MEMBER_ROLES[RegionRole(role)])
+    except ValueError:
+        return role
 
 
 class Region(IdMixin, TimestampMixin, Base):

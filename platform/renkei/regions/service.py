@@ -13,12 +13,21 @@ from renkei import outbox
 from renkei.activity.models import SubjectType
 from renkei.activity.service import record, snapshot
 from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
-from renkei.geography.data import PREFECTURES_BY_CODE
+from renkei.geography.codes import check_prefecture_code
+from renkei.i18n.formats import format_date
+from renkei.i18n.messages import _
 from renkei.organizations import repository as organizations
 from renkei.organizations.service import is_slug
 from renkei.organizations.verification import require_verified
 from renkei.regions import repository
-from renkei.regions.models import ParticipationStatus, Region, RegionMember, RegionRole
+from renkei.regions.models import (
+    ParticipationStatus,
+    Region,
+    RegionMember,
+    RegionRole,
+    member_role_label,
+    participation_label,
+)
 from renkei.tenancy import Viewer, require_manager
 from renkei.text import clean_name
 from renkei.text_search import document_terms
@@ -39,7 +48,7 @@ MEMBER_FIELDS = ("organization_id", "role", "status", "is_signatory", "responded
 
 def _require_user(viewer: Viewer) -> uuid.UUID:
     if viewer.user_id is None:
-        raise Unauthenticated("sign in first")
+        raise Unauthenticated(_("sign in first"))
     return viewer.user_id
 
 
@@ -47,7 +56,11 @@ def _clean_slug(slug: str) -> str:
     slug = slug.strip().lower()
     if not is_slug(slug):
         raise Invalid(
-            "a slug is 2 to 63 lower-case letters, digits and hyphens, e.g. kyushu", field="slug"
+            _(
+                "a slug is 2 to 63 lower-case letters, digits and hyphens, e.g. {example}",
+                example="kyushu",
+            ),
+            field="slug",
         )
     return slug
 
@@ -57,18 +70,10 @@ def _clean_prefectures(codes: Sequence[str]) -> list[str]:
     cleaned: set[str] = set()
     for raw in codes:
         # Japanese input methods often type full-width digits (４０); they mean the same code.
-        code = unicodedata.normalize("NFKC", raw).strip()
-        if code not in PREFECTURES_BY_CODE:
-            raise Invalid(
-                f"unknown prefecture code {code}: "
-                "use a JIS X 0401 code from 01 (北海道) to 47 (沖縄県)",
-                field="prefectureCodes",
-                code=ErrorCode.UNKNOWN_PREFECTURE,
-            )
-        cleaned.add(code)
+        cleaned.add(check_prefecture_code(raw, field="prefectureCodes"))
     if len(cleaned) < 2:
         raise Invalid(
-            "a region crosses prefectural borders: name at least two different prefectures",
+            _("a region crosses prefectural borders: name at least two different prefectures"),
             field="prefectureCodes",
         )
     return sorted(cleaned)
@@ -77,9 +82,11 @@ def _clean_prefectures(codes: Sequence[str]) -> list[str]:
 def _clean_text(text: str, *, field: str, required: bool = False) -> str:
     text = unicodedata.normalize("NFC", text).strip()
     if required and not text:
-        raise Invalid("this text cannot be empty", field=field)
+        raise Invalid(_("this text cannot be empty"), field=field)
     if len(text) > MAX_TEXT_LENGTH:
-        raise Invalid(f"at most {MAX_TEXT_LENGTH:,} characters", field=field)
+        raise Invalid(
+            _("at most {count} characters", count=format(MAX_TEXT_LENGTH, ",")), field=field
+        )
     return text
 
 
@@ -88,13 +95,18 @@ async def _check_slug_free(
 ) -> None:
     taken = await repository.by_slug(session, slug)
     if taken is not None and taken.id != excluding:
-        raise Conflict(f"the slug {slug!r} is taken", field="slug", code=ErrorCode.DUPLICATE)
+        raise Conflict(
+            _("the slug '{slug}' is taken", slug=slug), field="slug", code=ErrorCode.DUPLICATE
+        )
 
 
 def _check_vision_date(region: Region, adopted_on: date, *, field: str) -> None:
     if region.declared_on is not None and adopted_on < region.declared_on:
         raise Invalid(
-            f"a vision is adopted on or after the declaration ({region.declared_on.isoformat()})",
+            _(
+                "a vision is adopted on or after the declaration ({day})",
+                day=format_date(region.declared_on),
+            ),
             field=field,
         )
 
@@ -102,21 +114,23 @@ def _check_vision_date(region: Region, adopted_on: date, *, field: str) -> None:
 async def _region(session: AsyncSession, region_id: uuid.UUID, *, field: str) -> Region:
     region = await repository.get(session, region_id)
     if region is None:
-        raise NotFound("no such region", field=field)
+        raise NotFound(_("no such region"), field=field)
     return region
 
 
 async def _require_secretariat_admin(
     session: AsyncSession, viewer: Viewer, region: Region, *, to: str
 ) -> uuid.UUID:
-    """The viewer manages the region's secretariat, and the secretariat is (still) verified."""
+    """The viewer manages the region's secretariat, and the secretariat is (still) verified.
+
+    `to` is what the viewer wants to do, translated, as a verb phrase (see require_verified)."""
     user_id = _require_user(viewer)
     if viewer.organization_id != region.secretariat_organization_id:
-        raise Forbidden(f"only the region's secretariat may {to}")
+        raise Forbidden(_("only the region's secretariat may {to}", to=to))
     require_manager(viewer, region.secretariat_organization_id, to=to)
     secretariat = await organizations.get(session, region.secretariat_organization_id)
     assert secretariat is not None
-    require_verified(secretariat, to=f"run a region as its secretariat ({to})")
+    require_verified(secretariat, to=_("run a region as its secretariat"))
     return user_id
 
 
@@ -125,8 +139,12 @@ async def _check_version(session: AsyncSession, region: Region, version: int | N
     await repository.lock(session, region)
     if version is not None and version != region.version:
         raise Conflict(
-            f"the region changed since you read it (you read version {version}, it is now "
-            f"version {region.version}): reload it and try again",
+            _(
+                "the region changed since you read it (you read version {version}, it is now"
+                " version {current}): reload it and try again",
+                version=version,
+                current=region.version,
+            ),
             field="version",
             code=ErrorCode.CONFLICT,
         )
@@ -152,15 +170,15 @@ async def create_region(
     """Found a region; the acting organization becomes its secretariat and first signatory."""
     user_id = _require_user(viewer)
     if viewer.organization_id is None:
-        raise Forbidden("act for an organization to found a region")
+        raise Forbidden(_("act for an organization to found a region"))
     secretariat_id = viewer.organization_id
-    require_manager(viewer, secretariat_id, to="found a region")
+    require_manager(viewer, secretariat_id, to=_("found a region"))
     secretariat_organization = await organizations.get(session, secretariat_id)
     if secretariat_organization is None:
-        raise NotFound("no such organization")
+        raise NotFound(_("no such organization"))
     require_verified(
         secretariat_organization,
-        to="found a region, run it as its secretariat or sign its declaration",
+        to=_("found a region, run it as its secretariat or sign its declaration"),
     )
     slug = _clean_slug(slug)
     name = clean_name(name)
@@ -184,13 +202,13 @@ async def create_region(
     )
     if vision_text is not None:
         if vision_adopted_on is None:
-            raise Invalid("say when the vision was adopted", field="visionAdoptedOn")
+            raise Invalid(_("say when the vision was adopted"), field="visionAdoptedOn")
         _check_vision_date(region, vision_adopted_on, field="visionAdoptedOn")
         region.vision_text = _clean_text(vision_text, field="visionText", required=True)
         region.vision_adopted_on = vision_adopted_on
         region.vision_version = 1
     elif vision_adopted_on is not None:
-        raise Invalid("an adoption date needs the vision's text", field="visionText")
+        raise Invalid(_("an adoption date needs the vision's text"), field="visionText")
     await _check_slug_free(session, slug)
     session.add(region)
     await session.flush()
@@ -243,7 +261,7 @@ async def update_region(
     """Change a region's name, prefectures or declaration (the secretariat's admins)."""
     _require_user(viewer)
     region = await _region(session, region_id, field="id")
-    await _require_secretariat_admin(session, viewer, region, to="change the region")
+    await _require_secretariat_admin(session, viewer, region, to=_("change the region"))
     new_slug = _clean_slug(slug) if slug is not None else None
     new_name = clean_name(name) if name is not None else None
     codes = _clean_prefectures(prefecture_codes) if prefecture_codes is not None else None
@@ -259,8 +277,10 @@ async def update_region(
         and declared_on > region.vision_adopted_on
     ):
         raise Invalid(
-            "the declaration comes before the vision adopted on "
-            f"{region.vision_adopted_on.isoformat()}",
+            _(
+                "the declaration comes before the vision adopted on {day}",
+                day=format_date(region.vision_adopted_on),
+            ),
             field="declaredOn",
         )
     if new_slug is not None and new_slug != region.slug:
@@ -307,7 +327,7 @@ async def adopt_vision(
     """Adopt a new version of the region's vision; the previous one stays in the activity log."""
     _require_user(viewer)
     region = await _region(session, region_id, field="regionId")
-    await _require_secretariat_admin(session, viewer, region, to="adopt the region's vision")
+    await _require_secretariat_admin(session, viewer, region, to=_("adopt the region's vision"))
     text = _clean_text(text, field="text", required=True)
     _check_vision_date(region, adopted_on, field="adoptedOn")
     await _check_version(session, region, version)
@@ -342,27 +362,42 @@ async def invite_region_member(
     """Invite an organization; it joins only when one of its admins accepts."""
     _require_user(viewer)
     region = await _region(session, region_id, field="regionId")
-    user_id = await _require_secretariat_admin(session, viewer, region, to="invite organizations")
+    user_id = await _require_secretariat_admin(
+        session, viewer, region, to=_("invite organizations")
+    )
     if role is RegionRole.SECRETARIAT:
-        raise Invalid("a region has one secretariat: invite as MEMBER or SUPPORTER", field="role")
+        raise Invalid(
+            _(
+                "a region has one secretariat: invite as {member} or {supporter}",
+                member=member_role_label(RegionRole.MEMBER),
+                supporter=member_role_label(RegionRole.SUPPORTER),
+            ),
+            field="role",
+        )
     organization = await organizations.get(session, organization_id)
     if organization is None:
-        raise NotFound("no such organization", field="organizationId")
+        raise NotFound(_("no such organization"), field="organizationId")
     if is_signatory:
-        require_verified(organization, to="sign the declaration", field="isSignatory")
+        require_verified(organization, to=_("sign the declaration"), field="isSignatory")
     member = await repository.member_of(session, region.id, organization_id)
     before = None
     if member is not None:
         await repository.lock(session, member)
         if member.status is ParticipationStatus.INVITED:
             raise Conflict(
-                f"{organization.name} has a pending invitation to this region already",
+                _(
+                    "{organization} has a pending invitation to this region already",
+                    organization=organization.name,
+                ),
                 field="organizationId",
                 code=ErrorCode.DUPLICATE,
             )
         if member.status is ParticipationStatus.ACTIVE:
             raise Conflict(
-                f"{organization.name} is a member of this region already",
+                _(
+                    "{organization} is a member of this region already",
+                    organization=organization.name,
+                ),
                 field="organizationId",
                 code=ErrorCode.DUPLICATE,
             )
@@ -407,24 +442,26 @@ async def answer_region_invitation(
     _require_user(viewer)
     member = await repository.get_member(session, region_member_id)
     if member is None:
-        raise NotFound("no such region invitation", field="regionMemberId")
+        raise NotFound(_("no such region invitation"), field="regionMemberId")
     if viewer.organization_id != member.organization_id:
         raise Forbidden(
-            "only the invited organization may answer its invitation", field="regionMemberId"
+            _("only the invited organization may answer its invitation"), field="regionMemberId"
         )
-    require_manager(viewer, member.organization_id, to="answer a region invitation")
+    require_manager(viewer, member.organization_id, to=_("answer a region invitation"))
     await repository.lock(session, member)
     if member.status is not ParticipationStatus.INVITED:
         raise Conflict(
-            f"this invitation is answered already: the organization's place is "
-            f"{member.status.value}",
+            _(
+                "this invitation is answered already: the organization's place is {status}",
+                status=participation_label(member.status),
+            ),
             field="regionMemberId",
             code=ErrorCode.CONFLICT,
         )
     if accept and member.is_signatory:
         organization = await organizations.get(session, member.organization_id)
         assert organization is not None
-        require_verified(organization, to="sign the declaration", field="regionMemberId")
+        require_verified(organization, to=_("sign the declaration"), field="regionMemberId")
     before = snapshot(member, MEMBER_FIELDS)
     member.status = ParticipationStatus.ACTIVE if accept else ParticipationStatus.DECLINED
     member.responded_at = datetime.now(UTC)
@@ -451,26 +488,33 @@ async def leave_region(
     Two steps: without `confirm` nothing changes and the answer says what leaving would do."""
     _require_user(viewer)
     if viewer.organization_id is None:
-        raise Forbidden("act for the organization that leaves")
+        raise Forbidden(_("act for the organization that leaves"))
     organization_id = viewer.organization_id
     region = await _region(session, region_id, field="regionId")
-    require_manager(viewer, organization_id, to="leave a region")
+    require_manager(viewer, organization_id, to=_("leave a region"))
     member = await repository.member_of(session, region.id, organization_id)
     if member is None:
-        raise NotFound("your organization is not a member of this region", field="regionId")
+        raise NotFound(_("your organization is not a member of this region"), field="regionId")
     if region.secretariat_organization_id == organization_id:
-        raise Conflict("the secretariat runs the region and cannot leave it", field="regionId")
+        raise Conflict(_("the secretariat runs the region and cannot leave it"), field="regionId")
     await repository.lock(session, member)
     if member.status is not ParticipationStatus.ACTIVE:
         raise Conflict(
-            f"your organization is not an active member of this region ({member.status.value})",
+            _(
+                "your organization is not an active member of this region ({status})",
+                status=participation_label(member.status),
+            ),
             field="regionId",
         )
     if not confirm:
         raise Conflict(
-            f"your organization will leave {region.name}: it stops taking part at once, its "
-            "people no longer see what the region shows only to its members, and only the "
-            "secretariat can invite it back. Send the same request with confirm: true to leave",
+            _(
+                "your organization will leave {region}: it stops taking part at once, its people"
+                " no longer see what the region shows only to its members, and only the"
+                " secretariat can invite it back. Send the same request with confirm: true to"
+                " leave",
+                region=region.name,
+            ),
             field="confirm",
             code=ErrorCode.CONFIRMATION_REQUIRED,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import strawberry
 
 from renkei.geography import models
+from renkei.geography.codes import normalize_prefecture_code
 from renkei.geography.data import (
     PLANNING_BLOCS,
     PLANNING_BLOCS_BY_CODE,
@@ -71,7 +72,10 @@ class Prefecture(Node):
 
     @classmethod
     def by_code(cls, code: str) -> Prefecture | None:
-        data = PREFECTURES_BY_CODE.get(code)
+        """The prefecture of a code as stored or as typed (４３, 4); None for no prefecture."""
+        data = PREFECTURES_BY_CODE.get(code) or PREFECTURES_BY_CODE.get(
+            normalize_prefecture_code(code)
+        )
         return cls.from_data(data) if data else None
 
 

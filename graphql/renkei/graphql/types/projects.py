@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
+from renkei.geography.codes import normalize_prefecture_code
 from renkei.graphql.compiled.spec import (
     NUMBER,
     Filter,
@@ -373,10 +373,6 @@ class FundingSource(Node):
         return Project.from_row(row) if row else None
 
 
-def _prefecture_code(code: str) -> str:
-    return unicodedata.normalize("NFKC", code).strip().zfill(2)
-
-
 def portfolio(args: dict[str, Any]) -> Select[models.Project]:
     """The repository's portfolio for the `projects` arguments: the resolver's and the compiled
     page's one row source."""
@@ -386,7 +382,7 @@ def portfolio(args: dict[str, Any]) -> Select[models.Project]:
         region_id=decode_id(region_id, "Region", field="regionId") if region_id else None,
         category=models.ProjectCategory(category) if category else None,
         status=models.ProjectStatus(status) if status else None,
-        prefecture_code=_prefecture_code(prefecture_code) if prefecture_code else None,
+        prefecture_code=normalize_prefecture_code(prefecture_code) if prefecture_code else None,
         search_terms=bigrams(search) if search else None,
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
@@ -11,6 +10,7 @@ import strawberry
 from sqlalchemy import Select
 
 from renkei.activity.models import SubjectType
+from renkei.geography.codes import normalize_prefecture_code
 from renkei.graphql.compiled.json_sql import iso_datetime_sql
 from renkei.graphql.compiled.spec import (
     WORD,
@@ -327,16 +327,12 @@ class RegionMember(Node):
         return Organization.from_row(row)
 
 
-def _prefecture_code(code: str) -> str:
-    return unicodedata.normalize("NFKC", code).strip().zfill(2)
-
-
 def region_list(args: dict[str, Any]) -> Select[models.Region]:
     """The repository's regions for the `regions` arguments: the resolver's and the compiled
     page's one row source."""
     prefecture_code, search = args.get("prefecture_code"), args.get("search")
     return repository.regions(
-        prefecture_code=_prefecture_code(prefecture_code) if prefecture_code else None,
+        prefecture_code=normalize_prefecture_code(prefecture_code) if prefecture_code else None,
         search=search,
     )
 
