@@ -377,7 +377,7 @@ async def test_a_garbled_bearer_token_is_401(client):
     assert response.headers["content-type"] == GRAPHQL_RESPONSE
     assert response.json() == {
         "errors": [
-            {"message": "アクセストークンが無効です: decode_error: Invalid JSON Web Signature"}
+            {"message": "invalid access token: decode_error: Invalid JSON Web Signature"}
         ]
     }
 
@@ -394,7 +394,7 @@ async def test_a_token_signed_by_another_key_is_401(client):
     kid = forger.keys.keys[0].kid
     assert response.json() == {
         "errors": [
-            {"message": f"アクセストークンが無効です: invalid_key_id: No key for kid: '{kid}'"}
+            {"message": f"invalid access token: invalid_key_id: No key for kid: '{kid}'"}
         ]
     }
 
@@ -424,7 +424,7 @@ async def test_a_jwt_of_another_type_signed_by_our_keys_is_401(client, sessions,
     # then
     assert response.status_code == 401
     assert response.json() == {
-        "errors": [{"message": "アクセストークンが無効です: 種類が at+jwt ではありません。"}]
+        "errors": [{"message": "invalid access token: its type is not at+jwt"}]
     }
 
 
@@ -438,7 +438,7 @@ async def test_an_expired_token_is_401(client, sessions, tokens):
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     assert response.json() == {
-        "errors": [{"message": "アクセストークンが無効です: expired_token: The token is expired"}]
+        "errors": [{"message": "invalid access token: expired_token: The token is expired"}]
     }
 
 
@@ -451,7 +451,7 @@ async def test_a_token_of_a_user_who_no_longer_exists_is_401(client, tokens):
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     assert response.json() == {
-        "errors": [{"message": "このトークンのユーザーはもう存在しません。"}]
+        "errors": [{"message": "the token's user no longer exists"}]
     }
 
 

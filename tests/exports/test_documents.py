@@ -11,6 +11,7 @@ from icalendar import Calendar
 from openpyxl import load_workbook
 
 from exports.world import POWER_RND, SUPPLY_CHAIN, World
+from renkei.projects.exports_xlsx import FIXED_TIME
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KPI_HEADER = [
@@ -121,9 +122,11 @@ async def test_the_kpi_report_as_xlsx_has_numbers_dates_and_a_japanese_sheet(
         [*kpi, "2026年度", 300, None, None, None, None],
     ]
     assert sheet["G2"].number_format == 'yyyy"年"m"月"d"日"'
-    # the same data gives the same bytes, so the ETag validates it
+    # the same data gives the same bytes, so the ETag validates it: no time of saving inside
     again = await world.get(world.project_path(world.supply_chain, "kpis.xlsx"), world.lead)
     assert again.content == response.content
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert workbook.properties.modified == workbook.properties.created == FIXED_TIME
 
 
 async def test_the_region_kpi_report_as_xlsx_in_wareki_and_in_english(world: World) -> None:

@@ -109,7 +109,7 @@ async def test_a_cookie_session_without_its_csrf_token_is_refused(world, provide
     # then
     assert (response.status_code, wrong.status_code) == (403, 403)
     assert response.json() == {
-        "errors": [{"message": "a browser session needs its X-CSRF-Token header"}]
+        "errors": [{"message": "ブラウザのセッションでは X-CSRF-Token ヘッダーが必要です。"}]
     }
 
 

@@ -203,7 +203,7 @@ async def test_a_kpi_needs_exactly_one_owner_and_a_finite_baseline(client, token
                 "どちらか一方を指定してください。",
             }
         ],
-        [{"field": "projectId", "code": "INVALID_ID", "message": "not an id of type Project"}],
+        [{"field": "projectId", "code": "INVALID_ID", "message": "Project の ID ではありません。"}],
         [
             {
                 "field": "baseline",

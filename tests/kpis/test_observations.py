@@ -333,7 +333,7 @@ async def test_an_api_client_with_kpi_write_records_and_one_without_is_refused(
                     {
                         "field": None,
                         "code": "FORBIDDEN",
-                        "message": "this token lacks the kpi:write scope",
+                        "message": "このトークンには kpi:write スコープがありません。",
                     }
                 ],
             }

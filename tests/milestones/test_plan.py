@@ -151,7 +151,7 @@ async def test_what_a_milestone_needs_is_checked_field_by_field(world):
         assert payload["milestone"] is None, fields
         [error] = payload["userErrors"]
         assert (error["field"], error["code"]) == (field, code), (fields, error)
-    assert data["createMilestone"]["userErrors"][0]["message"] == "not an id of type Project"
+    assert data["createMilestone"]["userErrors"][0]["message"] == "Project の ID ではありません。"
     async with unit_of_work(world.sessions, Viewer.platform()) as session:
         from renkei.milestones.models import Milestone
 

@@ -100,7 +100,7 @@ async def test_a_body_above_the_limit_is_refused_with_413(production):
     assert response.json() == {
         "errors": [
             {
-                "message": "the request body is larger than 1048576 bytes",
+                "message": "リクエスト本文が1048576バイトを超えています。",
                 "extensions": {"code": "PAYLOAD_TOO_LARGE"},
             }
         ]
@@ -383,7 +383,9 @@ async def test_a_database_outage_is_a_graphql_shaped_503(
         assert response.json() == {
             "errors": [
                 {
-                    "message": "the service is unavailable for a moment: try again shortly",
+                    "message": (
+                        "サービスが一時的に利用できません。しばらくしてからもう一度お試しください。"
+                    ),
                     "extensions": {"code": "SERVICE_UNAVAILABLE"},
                 }
             ]

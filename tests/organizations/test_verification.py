@@ -203,7 +203,7 @@ async def test_a_squatter_does_not_lock_out_tokyo_and_only_one_holds_its_code_ve
             {
                 "field": None,
                 "code": "FORBIDDEN",
-                "message": "この操作はプラットフォーム運営者のみが行えます。",
+                "message": "only the platform's operators may do this",
             }
         ],
     }

@@ -66,11 +66,11 @@ async def test_an_operator_verifies_and_withdraws_from_the_command_line(
     # then one holds the code verified, with an audit event, and the other is refused
     assert (verified.returncode, verified.stdout) == (0, "東京都 (tokyo-metro) is VERIFIED\n")
     assert refused.returncode == 1
-    # (in Japanese: the command line writes in the default locale)
+    # (in English: the operators' command line writes English, renkei.operators.cli)
     assert refused.stderr.strip() == (
-        "renkei operator verify-organization: 団体コード 130001は確認済みの団体「東京都」"
-        "（tokyo-metro）が保有しています。「東京都」が本来の保有者であれば、先に「東京都」の確認を"
-        "取り消してください。"
+        "renkei operator verify-organization: 東京都 (tokyo-metro) is the verified holder of local"
+        " government code (団体コード) 130001: withdraw its verification first if 東京都 is"
+        " the real holder"
     )
     status, events = await _state(committed, "tokyo-metro")
     assert status is Verification.VERIFIED
