@@ -376,9 +376,7 @@ async def test_a_garbled_bearer_token_is_401(client):
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     assert response.headers["content-type"] == GRAPHQL_RESPONSE
     assert response.json() == {
-        "errors": [
-            {"message": "invalid access token: decode_error: Invalid JSON Web Signature"}
-        ]
+        "errors": [{"message": "invalid access token: decode_error: Invalid JSON Web Signature"}]
     }
 
 
@@ -393,9 +391,7 @@ async def test_a_token_signed_by_another_key_is_401(client):
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     kid = forger.keys.keys[0].kid
     assert response.json() == {
-        "errors": [
-            {"message": f"invalid access token: invalid_key_id: No key for kid: '{kid}'"}
-        ]
+        "errors": [{"message": f"invalid access token: invalid_key_id: No key for kid: '{kid}'"}]
     }
 
 
@@ -450,9 +446,7 @@ async def test_a_token_of_a_user_who_no_longer_exists_is_401(client, tokens):
     # then
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
-    assert response.json() == {
-        "errors": [{"message": "the token's user no longer exists"}]
-    }
+    assert response.json() == {"errors": [{"message": "the token's user no longer exists"}]}
 
 
 @pytest.mark.parametrize("authorization", ["Basic dXNlcjpwYXNz", "Bearer ", "token-without-scheme"])
