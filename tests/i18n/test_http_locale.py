@@ -481,3 +481,37 @@ async def test_a_direct_read_speaks_the_saved_language(
     assert exchanges
     assert [r.headers["content-language"] for r in responses] == ["en", "en"]
     assert responses[0].json() == responses[1].json()
+
+
+async def test_a_direct_read_of_words_answers_each_reader_in_their_language(
+    committed: CommittedDatabase, tokens: TokenService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan whose words depend on the reader (Plan.localized) is bound in Accept-Language's
+    language on the pipelined path; a reader who saved another gets it the ordinary way, counted."""
+    # given a user who saved English and one who saved nothing
+    _, _, english = await person(committed.sessions, tokens, "direct-words-en")
+    _, _, default = await person(committed.sessions, tokens, "direct-words-ja")
+    await ask(committed.client, UPDATE_PREFERENCES, {"locale": "EN"}, token=english)
+    exchanges = []
+    answer = direct.answer
+
+    async def counted(*args: Any, **kwargs: Any) -> direct.Answer:
+        found = await answer(*args, **kwargs)
+        exchanges.append(found)
+        return found
+
+    monkeypatch.setattr(direct, "answer", counted)
+    query = "query Words { viewer { locale } }"
+    before = direct.RELOCALIZED._value.get()
+    # when each asks the same localized query twice, their browsers sending no Accept-Language
+    answers = {
+        name: [(await ask(committed.client, query, token=token)).json()["data"] for _ in "12"]
+        for name, token in (("default", default), ("english", english))
+    }
+    # then each reads their own language; the repeat of the Japanese reader took one exchange,
+    # the English reader's was bound in Japanese, dropped, counted and answered again
+    assert answers["default"] == [{"viewer": {"locale": "JA"}}] * 2
+    assert answers["english"] == [{"viewer": {"locale": "EN"}}] * 2
+    assert any(found.raw for found in exchanges)
+    assert any(found.relocalize for found in exchanges)
+    assert direct.RELOCALIZED._value.get() > before

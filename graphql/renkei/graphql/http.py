@@ -496,6 +496,8 @@ class GraphQLEndpoint:
             return _error_response(
                 401, answer.refused, media, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
             )
+        if answer.relocalize:
+            return None
         if answer.fault is not None:
             if is_outage(answer.fault):
                 raise answer.fault

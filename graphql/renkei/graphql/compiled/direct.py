@@ -7,8 +7,11 @@ viewer's statement, the plan and the commit together and reads the three answers
 of one round trip each through the ORM session. Row-level security sees the same viewer as on
 any other path: renkei_act_as puts it into the transaction before the plan runs. The same
 statement returns the user's saved locale and their organization's default, so the response
-speaks the reader's language (its Content-Language) as on the other paths; a plan whose answer
-depends on it (Plan.localized) is not read here, since its words are bound before it is known.
+speaks the reader's language (its Content-Language) as on the other paths. A plan whose answer
+depends on that language (Plan.localized) is bound in the language the request's
+Accept-Language chose; should the user's saved preference or their organization's default make
+it another, the answer is dropped (a read, nothing to undo), counted and logged, and the request
+goes the ordinary way, which knows the language before it binds.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ import re
 from dataclasses import dataclass
 
 import psycopg
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from renkei.db import SessionFactory
 from renkei.graphql.compiled.planner import (
     Plan,
 )
-from renkei.i18n.messages import _, activate
+from renkei.i18n.messages import _, activate, current_locale
 from renkei.i18n.negotiation import choose
 from renkei.identity.tokens import Claims
 
@@ -42,12 +46,21 @@ ACT_AS_IN_SESSION = (
 _PARAMETER = re.compile(r"(?<![:\w]):(p\d+|viewer_scopes|public_url|locale|t_[0-9a-f]{12})\b")
 
 
+RELOCALIZED = Counter(
+    "renkei_direct_relocalized_total",
+    "One-exchange reads dropped because their words were bound in another language than the"
+    " reader's saved one (answered again the ordinary way)",
+)
+
+
 @dataclass(frozen=True)
 class Answer:
     raw: bytes | None = None
     # Why the token's user may not read: gone or deactivated (a 401).
     refused: str | None = None
     fault: Exception | None = None
+    # The words were bound in another language than the reader's: ask the ordinary way.
+    relocalize: bool = False
 
 
 def engine_of(sessions: SessionFactory) -> AsyncEngine | None:
@@ -61,9 +74,8 @@ def psycopg_sql(plan: Plan) -> str:
 
 
 def may_read(plan: Plan, claims: Claims) -> bool:
-    """Whether the token may read it in one exchange: its scopes, no field left to resolvers,
-    and no words whose language depends on the reader (known only once the viewer is read)."""
-    return not plan.deferred and not plan.localized and plan.scopes <= claims.scopes
+    """Whether the token may read it in one exchange: its scopes, and no field left to resolvers."""
+    return not plan.deferred and plan.scopes <= claims.scopes
 
 
 async def answer(
@@ -110,8 +122,17 @@ async def answer(
         return Answer(refused=_("this account is deactivated"))
     if not found[3]:
         return Answer(refused=_("the session that issued this token has ended"))
-    activate(
-        choose(preference=found[4], accept_language=accept_language, organization_default=found[5])
+    bound_in = current_locale()
+    reader = choose(
+        preference=found[4], accept_language=accept_language, organization_default=found[5]
     )
+    if plan.localized and reader != bound_in:
+        RELOCALIZED.inc()
+        logger.info(
+            "direct read answered again in the reader's language",
+            extra={"bound_in": bound_in, "reader": reader, "operation": plan.operation_name},
+        )
+        return Answer(relocalize=True)
+    activate(reader)
     assert row is not None
     return Answer(raw=row[0].encode())
