@@ -14,7 +14,7 @@ Placeholders are named and filled with str.format: `_("{name} is taken", name=na
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -105,6 +105,13 @@ def translate_in(locale: Locale, message: str, /, **params: Any) -> str:
     """`message` in a given locale, whoever reads now (a text stored in every locale)."""
     with use_locale(locale):
         return gettext(message, **params)
+
+
+def label(labels: Mapping[Any, str], code: str, /) -> str:
+    """A code as the reader reads it, from a table of N_() labels keyed by the code (an enum
+    member, or its value); a code the table lacks reads as it is."""
+    words = labels.get(code)
+    return gettext(words) if words is not None else str(code)
 
 
 def N_(message: str, /) -> str:

@@ -38,7 +38,7 @@ from renkei.db import (
     open_region_key,
     str_enum,
 )
-from renkei.i18n.messages import LOCALES, N_, _
+from renkei.i18n.messages import LOCALES, N_, label
 
 
 class MilestoneStatus(StrEnum):
@@ -61,10 +61,7 @@ MILESTONE_STATUSES = {
 
 def status_label(status: str) -> str:
     """A status as the reader reads it (an unknown code as it is)."""
-    try:
-        return _(MILESTONE_STATUSES[MilestoneStatus(status)])
-    except ValueError:
-        return status
+    return label(MILESTONE_STATUSES, status)
 
 
 # Where the milestones are due: "today" and "overdue" are read in Japan.

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renkei.db import Base, IdMixin, TimestampMixin, str_enum
-from renkei.i18n.messages import N_, _
+from renkei.i18n.messages import N_, label
 from renkei.tenancy import MembershipRole
 
 
@@ -74,10 +74,7 @@ ORGANIZATION_KINDS = {
 
 def kind_label(kind: str) -> str:
     """An organization kind as the reader reads it (an unknown code as it is)."""
-    try:
-        return _(ORGANIZATION_KINDS[OrganizationKind(kind)])
-    except ValueError:
-        return kind
+    return label(ORGANIZATION_KINDS, kind)
 
 
 class Verification(StrEnum):
@@ -98,10 +95,7 @@ VERIFICATIONS = {
 
 
 def verification_label(verification: str) -> str:
-    try:
-        return _(VERIFICATIONS[Verification(verification)])
-    except ValueError:
-        return verification
+    return label(VERIFICATIONS, verification)
 
 
 class InvitationStatus(StrEnum):
@@ -120,10 +114,7 @@ INVITATION_STATUSES = {
 
 
 def invitation_status_label(status: str) -> str:
-    try:
-        return _(INVITATION_STATUSES[InvitationStatus(status)])
-    except ValueError:
-        return status
+    return label(INVITATION_STATUSES, status)
 
 
 _VERIFIED = text("verification = 'VERIFIED'")

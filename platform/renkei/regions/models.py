@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renkei.db import Base, IdMixin, TimestampMixin, str_enum
-from renkei.i18n.messages import N_, _
+from renkei.i18n.messages import N_, label
 
 
 class RegionRole(StrEnum):
@@ -59,17 +59,11 @@ PARTICIPATION_STATUSES = {
 
 def participation_label(status: str) -> str:
     """A region member's or project participant's status as the reader reads it."""
-    try:
-        return _(PARTICIPATION_STATUSES[ParticipationStatus(status)])
-    except ValueError:
-        return status
+    return label(PARTICIPATION_STATUSES, status)
 
 
 def member_role_label(role: str) -> str:
-    try:
-        return _(MEMBER_ROLES[RegionRole(role)])
-    except ValueError:
-        return role
+    return label(MEMBER_ROLES, role)
 
 
 class Region(IdMixin, TimestampMixin, Base):

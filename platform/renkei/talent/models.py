@@ -33,7 +33,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renkei.db import Base, IdMixin, TimestampMixin, str_enum
-from renkei.i18n.messages import N_, _
+from renkei.i18n.messages import N_, label
 
 
 class NeedStatus(StrEnum):
@@ -56,10 +56,7 @@ NEED_STATUSES = {
 
 def need_status_label(status: str) -> str:
     """A need's status as the reader reads it (an unknown code as it is)."""
-    try:
-        return _(NEED_STATUSES[NeedStatus(status)])
-    except ValueError:
-        return status
+    return label(NEED_STATUSES, status)
 
 
 class MatchStatus(StrEnum):
@@ -97,10 +94,7 @@ MATCH_STATUSES = {
 
 def match_status_label(status: str) -> str:
     """A match's status as the reader reads it (an unknown code as it is)."""
-    try:
-        return _(MATCH_STATUSES[MatchStatus(status)])
-    except ValueError:
-        return status
+    return label(MATCH_STATUSES, status)
 
 
 class CostKind(StrEnum):
