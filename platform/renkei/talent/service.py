@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
 from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
-from renkei.geography.data import PREFECTURES_BY_CODE
+from renkei.geography.codes import check_prefecture_code
 from renkei.i18n.messages import N_, _
 from renkei.talent import repository
 from renkei.talent.models import NeedStatus, Professional, ProfessionalProfile, TalentNeed
@@ -106,20 +106,6 @@ def _text(value: str, *, field: str) -> str:
     if len(value) > MAX_TEXT_LENGTH:
         raise Invalid(_("Write at most {limit} characters.", limit=_TEXT_LIMIT), field=field)
     return value
-
-
-def _prefecture(code: str, *, field: str) -> str:
-    code = unicodedata.normalize("NFKC", code).strip().zfill(2)
-    if code not in PREFECTURES_BY_CODE:
-        raise Invalid(
-            _(
-                "{code} is not a prefecture code: use a JIS X 0401 code from 01 to 47.",
-                code=code,
-            ),
-            field=field,
-            code=ErrorCode.UNKNOWN_PREFECTURE,
-        )
-    return code
 
 
 def resolve_skill(name: str, *, field: str) -> Skill:
@@ -233,7 +219,7 @@ def _apply_need(need: TalentNeed, values: NeedFields) -> None:
     if values.site_visits_per_month < 0:
         raise Invalid(_("Site visits are not negative."), field="siteVisitsPerMonth")
     need.site_visits_per_month = values.site_visits_per_month
-    need.workplace_prefecture_code = _prefecture(
+    need.workplace_prefecture_code = check_prefecture_code(
         values.workplace_prefecture_code, field="workplacePrefectureCode"
     )
     need.workplace_municipality = _text(
@@ -433,7 +419,7 @@ def _ties(items: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
     ties = []
     for code, kind in items:
         try:
-            tie = Tie(_prefecture(code, field="ties"), TieKind(kind))
+            tie = Tie(check_prefecture_code(code, field="ties"), TieKind(kind))
         except ValueError:
             raise Invalid(
                 _("A tie is one of {choices}.", choices=", ".join(TieKind)), field="ties"
@@ -454,14 +440,17 @@ def _apply_profile(profile: ProfessionalProfile, values: ProfileFields) -> None:
     profile.hours_per_month = values.hours_per_month
     profile.available_from = values.available_from
     profile.remote_preference = _remote(values.remote_preference, field="remotePreference")
-    profile.residence_prefecture_code = _prefecture(
+    profile.residence_prefecture_code = check_prefecture_code(
         values.residence_prefecture_code, field="residencePrefectureCode"
     )
     if values.max_site_visits_per_month < 0:
         raise Invalid(_("Site visits are not negative."), field="maxSiteVisitsPerMonth")
     profile.max_site_visits_per_month = values.max_site_visits_per_month
     profile.travel_prefecture_codes = sorted(
-        {_prefecture(c, field="travelPrefectureCodes") for c in values.travel_prefecture_codes}
+        {
+            check_prefecture_code(c, field="travelPrefectureCodes")
+            for c in values.travel_prefecture_codes
+        }
     )
     profile.ties = _ties(values.ties)
     if not 0 <= values.fee_min_jpy <= values.fee_max_jpy:
