@@ -36,6 +36,11 @@ class Settings:
     app_database_url: str | None = None
     app_role: str = "renkei_app"
     redis_url: str | None = None
+    # Where the worker sends email: smtp://[user:password@]host[:port][?starttls=true] or
+    # smtps://… (implicit TLS). None: `renkei run` starts an embedded SMTP server on loopback.
+    smtp_url: str | None = None
+    # The From of every email.
+    mail_from: str = "Renkei <no-reply@renkei.example>"
     data_dir: Path = field(default_factory=lambda: _project_root() / ".renkei")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -135,6 +140,8 @@ class Settings:
             app_database_url=env.get("RENKEI_APP_DATABASE_URL") or None,
             app_role=env.get("RENKEI_APP_ROLE", "renkei_app"),
             redis_url=env.get("RENKEI_REDIS_URL") or None,
+            smtp_url=env.get("RENKEI_SMTP_URL") or None,
+            mail_from=env.get("RENKEI_MAIL_FROM") or "Renkei <no-reply@renkei.example>",
             data_dir=Path(env["RENKEI_DATA_DIR"])
             if env.get("RENKEI_DATA_DIR")
             else _project_root() / ".renkei",
