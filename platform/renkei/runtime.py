@@ -1,7 +1,8 @@
-"""The running platform's parts, resolved once: database and Redis URLs, engines, signing keys.
+"""The running platform's parts, resolved once: database, Redis and SMTP URLs, engines, keys.
 
-Without RENKEI_DATABASE_URL / RENKEI_REDIS_URL, real servers are started from the embedded
-packages with their data under RENKEI_DATA_DIR (.renkei/ by default).
+Without RENKEI_DATABASE_URL / RENKEI_REDIS_URL / RENKEI_SMTP_URL, real servers are started from
+the embedded packages with their data under RENKEI_DATA_DIR (.renkei/ by default); the SMTP
+server keeps what it receives under .renkei/mail/ (`renkei mail` reads it).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import renkei.models  # noqa: F401 - every mapper must be known before the first
 from renkei.config import Settings
 from renkei.crypto import SecretBox
 from renkei.db import SessionFactory, app_url_for, create_engine, session_factory
-from renkei.embedded import EmbeddedServers, start_postgres, start_redis
+from renkei.embedded import EmbeddedServers, start_postgres, start_redis, start_smtp
 from renkei.identity.tokens import TokenService, load_or_create_keys
 
 logger = logging.getLogger(__name__)
@@ -33,13 +34,17 @@ class Runtime:
     tokens: TokenService
     secret_box: SecretBox
     cookie_secret: str
+    # Where email is sent: RENKEI_SMTP_URL, else the embedded server's smtp://127.0.0.1:PORT;
+    # None only for a runtime started with mail=False (a command that sends none).
+    smtp_url: str | None = None
     embedded: EmbeddedServers = field(default_factory=EmbeddedServers)
     _engine: AsyncEngine | None = None
     _sessions: SessionFactory | None = None
 
     @classmethod
-    def start(cls, settings: Settings) -> Runtime:
-        """Resolve (and if needed start) the servers; nothing is migrated here."""
+    def start(cls, settings: Settings, *, mail: bool = True) -> Runtime:
+        """Resolve (and if needed start) the servers; nothing is migrated here. With `mail`
+        false no SMTP server is started for a command that sends no email."""
         embedded = EmbeddedServers()
         owner_url = settings.database_url
         if owner_url is None:
@@ -47,6 +52,9 @@ class Runtime:
         redis_url = settings.redis_url
         if redis_url is None:
             embedded.redis, redis_url = start_redis(settings.data_dir)
+        smtp_url = settings.smtp_url
+        if smtp_url is None and mail:
+            embedded.smtp, smtp_url = start_smtp(settings.data_dir)
         if settings.signing_keys:
             tokens = TokenService.from_json(
                 settings.signing_keys,
@@ -72,6 +80,7 @@ class Runtime:
             owner_url=owner_url,
             app_url=settings.app_database_url or app_url_for(owner_url, settings.app_role),
             redis_url=redis_url,
+            smtp_url=smtp_url,
             tokens=tokens,
             embedded=embedded,
         )

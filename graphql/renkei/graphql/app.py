@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import redis.asyncio as redis
 from prometheus_client import Counter, Histogram
@@ -19,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from renkei import logs
 from renkei.db import SessionFactory
 from renkei.graphql.auth import SignInConfig, SignInRoutes
+from renkei.graphql.dev_mail import DevMailRoutes
 from renkei.graphql.exports import ExportEndpoints
 from renkei.graphql.hardening import METRICS_ROUTE, Hardening, harden, readiness
 from renkei.graphql.http import GraphQLEndpoint
@@ -116,8 +118,10 @@ def create_app(
     compiled_reads: bool = True,
     hardening: Hardening | None = None,
     throttling: Throttling | None = None,
+    mail_folder: Path | None = None,
 ) -> Starlette:
-    """The API; without `throttling` nothing is rate-limited (tests not about limits)."""
+    """The API; without `throttling` nothing is rate-limited (tests not about limits).
+    `mail_folder`: the embedded SMTP server's, read at /dev/mail in development only."""
     hardening = hardening or Hardening(production=not development)
     throttle = Throttle(redis_url, throttling) if throttling else None
     graphql = GraphQLEndpoint(
@@ -170,6 +174,12 @@ def create_app(
             *([] if hardening.production else [METRICS_ROUTE]),
             *(SignInRoutes(sign_in, sessions, tokens).routes() if sign_in else []),
             *ExportEndpoints(sessions, tokens, sign_in).routes(),
+            # What the embedded SMTP server received; never served in production.
+            *(
+                DevMailRoutes(mail_folder).routes()
+                if development and mail_folder is not None
+                else []
+            ),
         ],
         lifespan=lifespan,
     )
