@@ -144,11 +144,18 @@ def start_smtp(
     folder.mkdir(parents=True, exist_ok=True)
     # aiosmtpd logs every connection at INFO; what it stores is what a developer reads.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    chosen = _free_port(host, port)
-    controller = Controller(
-        _MailFolderHandler(folder), hostname=host, port=chosen, enable_SMTPUTF8=True
-    )
-    controller.start()
+    # Another process may take the port between the probe and the start: then another one.
+    for attempt in range(3):
+        chosen = _free_port(host, port if attempt == 0 else 0)
+        controller = Controller(
+            _MailFolderHandler(folder), hostname=host, port=chosen, enable_SMTPUTF8=True
+        )
+        try:
+            controller.start()
+            break
+        except OSError:
+            if attempt == 2:
+                raise
     url = f"smtp://{host}:{chosen}"
     logger.info("embedded SMTP server ready", extra={"url": url, "folder": str(folder)})
     return controller, url

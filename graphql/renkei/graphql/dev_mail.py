@@ -40,6 +40,10 @@ def _page(status: int, title: str, content: str) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers={"Content-Security-Policy": PAGE_POLICY})
 
 
+def _paragraph(text: str) -> str:
+    return f"<p>{html.escape(text)}</p>"
+
+
 def _when(message: StoredMessage) -> str:
     """When it was sent, in Japan's time: 2026年12月6日 18:57 (December 6, 2026 18:57)."""
     moment = message.when.astimezone(JST)
@@ -59,7 +63,7 @@ class DevMailRoutes:
     async def index(self, _request: Request) -> Response:
         found = messages(self.folder)
         if not found:
-            return _page(200, _("Development mail"), f"<p>{html.escape(_('No mail yet.'))}</p>")
+            return _page(200, _("Development mail"), _paragraph(_("No mail yet.")))
         heads = (_("Date"), _("To"), _("Subject"))
         rows = "".join(
             f"<tr><td>{html.escape(_when(m))}</td><td>{html.escape(m.to)}</td>"
@@ -76,7 +80,7 @@ class DevMailRoutes:
     async def show(self, request: Request) -> Response:
         message = read(self.folder, request.path_params["id"])
         if message is None:
-            return _page(404, _("Development mail"), f"<p>{html.escape(_('No such message.'))}</p>")
+            return _page(404, _("Development mail"), _paragraph(_("No such message.")))
         headers = [
             (_("Date"), _when(message)),
             (_("From"), message.sender),
@@ -90,9 +94,10 @@ class DevMailRoutes:
             for name, value in headers
             if value
         )
+        back, text = _("All mail"), _("Text")
         content = (
-            f"<p><a href='/dev/mail'>{html.escape(_('All mail'))}</a></p><dl>{listed}</dl>"
-            f"<h2>{html.escape(_('Text'))}</h2>"
+            f"<p><a href='/dev/mail'>{html.escape(back)}</a></p><dl>{listed}</dl>"
+            f"<h2>{html.escape(text)}</h2>"
             f"<pre style='white-space:pre-wrap'>{html.escape(message.text())}</pre>"
         )
         rendered = message.html()

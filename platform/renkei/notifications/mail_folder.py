@@ -153,4 +153,5 @@ def _content(part: MIMEPart) -> str:
     except (LookupError, ValueError):  # an unknown charset: show what can be read
         payload = part.get_payload(decode=True)
         content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
-    return content if isinstance(content, str) else content.decode("utf-8", "replace")
+    text = content if isinstance(content, str) else content.decode("utf-8", "replace")
+    return text.replace("\r\n", "\n")  # as sent over SMTP; read with the platform's newlines
