@@ -17,6 +17,7 @@ module "renkei" {
   image_tag            = var.image_tag
   migrations_image_tag = var.migrations_image_tag
   platform_oidc        = var.platform_oidc
+  mail_from            = var.mail_from
   alarm_emails         = var.alarm_emails
   dr_region            = var.dr_region
   log_retention_days   = 365

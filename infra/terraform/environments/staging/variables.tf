@@ -37,6 +37,11 @@ variable "migrations_image_tag" {
   default     = null
 }
 
+variable "mail_from" {
+  description = "The From of every email (RENKEI_MAIL_FROM), e.g. Renkei <no-reply@renkei.example.jp>: an address of a domain verified in Amazon SES. The SMTP URL with SES SMTP credentials goes into the smtp secret."
+  type        = string
+}
+
 variable "platform_oidc" {
   description = "The operator's OpenID provider for individual professionals (issuer, client_id); null for none."
   type = object({

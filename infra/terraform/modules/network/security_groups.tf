@@ -111,6 +111,18 @@ resource "aws_vpc_security_group_egress_rule" "https" {
   to_port           = 443
 }
 
+# The worker sends email to Amazon SES's SMTP endpoint (RENKEI_SMTP_URL): implicit TLS on 465,
+# or STARTTLS on 587.
+resource "aws_vpc_security_group_egress_rule" "worker_smtp" {
+  for_each          = toset(["465", "587"])
+  security_group_id = aws_security_group.worker.id
+  description       = "SMTP submission over TLS to Amazon SES (${each.key})"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = tonumber(each.key)
+  to_port           = tonumber(each.key)
+}
+
 resource "aws_vpc_security_group_egress_rule" "to_proxy" {
   for_each = {
     api    = aws_security_group.api.id

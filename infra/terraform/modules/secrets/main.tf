@@ -1,7 +1,7 @@
 # The environment's customer managed KMS key, and the secrets the tasks read.
 #
 # Terraform creates the secrets, never the values of the operator's keys: the signing keys, the
-# secret-key ring and the cookie secret are put with `aws secretsmanager put-secret-value`
+# secret-key ring, the cookie secret and the SMTP URL (with its SES SMTP credentials) are put with `aws secretsmanager put-secret-value`
 # (infra/README.md), so they never enter the Terraform state. The database and Redis secrets are
 # written by the database and cache modules, which generate those passwords.
 
@@ -20,6 +20,7 @@ locals {
     secret_keys    = "RENKEI_SECRET_KEYS: the AES-GCM key ring {kid: base64 of 32 bytes}; the first seals."
     cookie_secret  = "RENKEI_COOKIE_SECRET: signs the short-lived sign-in cookie."
     platform_oidc  = "RENKEI_PLATFORM_OIDC_CLIENT_SECRET: the operator's OpenID provider for individual professionals (optional)."
+    smtp           = "RENKEI_SMTP_URL: where the worker sends email, with Amazon SES SMTP credentials: smtps://<SMTP user>:<SMTP password, URL-encoded>@email-smtp.<region>.amazonaws.com:465."
   }
 }
 

@@ -4,7 +4,7 @@ output "kms_key_arn" {
 }
 
 output "secret_arns" {
-  description = "Secret ARNs by name: database_owner, database_app, redis, signing_keys, secret_keys, cookie_secret, platform_oidc."
+  description = "Secret ARNs by name: database_owner, database_app, redis, signing_keys, secret_keys, cookie_secret, platform_oidc, smtp."
   value       = { for key, secret in aws_secretsmanager_secret.this : key => secret.arn }
 }
 

@@ -23,6 +23,10 @@ locals {
     },
     var.platform_oidc == null ? {} : { RENKEI_PLATFORM_OIDC_CLIENT_SECRET = local.secret.platform_oidc },
   )
+  # Only the worker sends email (issue 13): only it reads the SMTP credentials.
+  worker_secrets = merge(local.app_secrets, {
+    RENKEI_SMTP_URL = local.secret.smtp
+  })
   migrations_secrets = merge(local.app_secrets, {
     RENKEI_DATABASE_URL = "${local.secret.database_owner}:url::"
   })
@@ -37,6 +41,7 @@ locals {
       RENKEI_TOKEN_TTL_SECONDS = tostring(var.token_ttl_seconds)
       RENKEI_LOG_LEVEL         = var.log_level
       RENKEI_APP_ROLE          = "renkei_app"
+      RENKEI_MAIL_FROM         = var.mail_from
       # /metrics listens on the task's loopback only: the load balancer never reaches it.
       RENKEI_METRICS_HOST = "127.0.0.1"
       RENKEI_METRICS_PORT = "9100"
@@ -51,7 +56,8 @@ locals {
     },
   )
   # The ARNs (without JSON keys) each family may read.
-  app_secret_arns = distinct([for value in values(local.app_secrets) : trimsuffix(value, ":url::")])
+  app_secret_arns    = distinct([for value in values(local.app_secrets) : trimsuffix(value, ":url::")])
+  worker_secret_arns = distinct([for value in values(local.worker_secrets) : trimsuffix(value, ":url::")])
   migrations_secret_arns = distinct(concat(
     [for value in values(local.migrations_secrets) : trimsuffix(value, ":url::")],
     [local.secret.database_app],
@@ -132,7 +138,7 @@ module "iam" {
   proxy_secret_arns  = [local.secret.database_app]
   services = {
     api        = { secret_arns = local.app_secret_arns, log_group_arn = module.observability.log_group_arns.api }
-    worker     = { secret_arns = local.app_secret_arns, log_group_arn = module.observability.log_group_arns.worker }
+    worker     = { secret_arns = local.worker_secret_arns, log_group_arn = module.observability.log_group_arns.worker }
     migrations = { secret_arns = local.migrations_secret_arns, log_group_arn = module.observability.log_group_arns.migrations }
   }
   tags = local.tags
@@ -228,7 +234,7 @@ module "worker" {
   cpu                = var.worker.cpu
   memory             = var.worker.memory
   environment        = local.environment
-  secrets            = local.app_secrets
+  secrets            = local.worker_secrets
   execution_role_arn = module.iam.execution_role_arns.worker
   task_role_arn      = module.iam.task_role_arns.worker
   subnet_ids         = module.network.app_subnet_ids

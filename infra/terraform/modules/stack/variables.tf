@@ -57,6 +57,11 @@ variable "log_level" {
   default     = "INFO"
 }
 
+variable "mail_from" {
+  description = "RENKEI_MAIL_FROM: the From of every email, e.g. Renkei <no-reply@renkei.example.jp>; its domain must be an identity verified in Amazon SES (DKIM), whose SMTP credentials are in the smtp secret."
+  type        = string
+}
+
 variable "platform_oidc" {
   description = "The operator's OpenID provider for individual professionals (issuer, client_id); its client secret goes into the platform-oidc secret. Null: none."
   type = object({
