@@ -62,7 +62,6 @@ def compose(notification: Notification, *, mail_from: str, public_url: str) -> E
     message["Subject"] = notification.subject
     message["Date"] = format_datetime(notification.created_at)
     message["Message-ID"] = message_id(notification, public_url=public_url)
-    message["Content-Language"] = locale
     message["List-Unsubscribe"] = f"<{unsubscribe}>"
     # An automatic message (RFC 3834): vacation responders do not answer it.
     message["Auto-Submitted"] = "auto-generated"
@@ -72,6 +71,8 @@ def compose(notification: Notification, *, mail_from: str, public_url: str) -> E
     message.add_alternative(
         _html(notification, locale, url, open_label, why, stop), subtype="html", charset="utf-8"
     )
+    # After the content: setting it clears every Content-* header.
+    message["Content-Language"] = locale
     return message
 
 
