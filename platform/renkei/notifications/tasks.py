@@ -1,7 +1,8 @@
 """The notifications domain's outbox handlers: a recorded notification is emailed, once.
 
 Its handler needs the SMTP server, which the worker builds from its settings when it starts:
-`handlers(mailer)` makes them, and the worker merges them with every other domain's HANDLERS.
+`handlers(mailer)` makes them with it. HANDLERS, as every domain exports them, have none: run
+outside a worker, a delivery fails visibly (FAILED, logged) rather than vanishing.
 """
 
 from __future__ import annotations
@@ -27,3 +28,6 @@ def handlers(mailer: Mailer | None) -> dict[str, outbox.Handler]:
         )
 
     return {delivery.EMAIL_TOPIC: notification_email}
+
+
+HANDLERS: dict[str, outbox.Handler] = handlers(None)

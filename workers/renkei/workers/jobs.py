@@ -44,6 +44,7 @@ _DOMAINS: tuple[dict[str, outbox.Handler], ...] = (
     milestone_tasks.HANDLERS,
     talent_tasks.HANDLERS,
     email_domain_tasks.HANDLERS,
+    notification_tasks.HANDLERS,
 )
 
 
@@ -57,13 +58,13 @@ def _merged(domains: tuple[dict[str, outbox.Handler], ...]) -> dict[str, outbox.
     return merged
 
 
+# Without a mailer (what runs a message outside a worker): an email to send fails visibly.
+HANDLERS: dict[str, outbox.Handler] = _merged(_DOMAINS)
+
+
 def handlers_for(mailer: Mailer | None) -> dict[str, outbox.Handler]:
     """Every topic's handler, email sent through `mailer` (None: none configured)."""
-    return _merged((*_DOMAINS, notification_tasks.handlers(mailer)))
-
-
-# Without a mailer: what runs a message outside a worker; an email it should send fails visibly.
-HANDLERS: dict[str, outbox.Handler] = handlers_for(None)
+    return {**HANDLERS, **notification_tasks.handlers(mailer)}
 
 
 async def handle_message(
