@@ -31,9 +31,7 @@ NOT_CONFIGURED = "no SMTP server is configured (RENKEI_SMTP_URL)"
 ERROR_LENGTH = 2000
 
 
-async def queue_email(session: AsyncSession, notification_id: uuid.UUID) -> None:
-    """In the transaction that records a notification: its email delivery, PENDING, and the
-    outbox message that sends it."""
+async def _add_pending(session: AsyncSession, notification_id: uuid.UUID) -> None:
     await session.execute(
         insert(NotificationDelivery)
         .values(
@@ -45,6 +43,12 @@ async def queue_email(session: AsyncSession, notification_id: uuid.UUID) -> None
         )
         .on_conflict_do_nothing(index_elements=["notification_id", "channel"])
     )
+
+
+async def queue_email(session: AsyncSession, notification_id: uuid.UUID) -> None:
+    """In the transaction that records a notification: its email delivery, PENDING, and the
+    outbox message that sends it."""
+    await _add_pending(session, notification_id)
     outbox.enqueue(session, EMAIL_TOPIC, {"notification_id": str(notification_id)})
 
 
@@ -54,17 +58,7 @@ async def _claim(session: AsyncSession, notification_id: uuid.UUID) -> Notificat
         session, notification_id=notification_id, channel=DeliveryChannel.EMAIL.value
     )
     if delivery is None:
-        await session.execute(
-            insert(NotificationDelivery)
-            .values(
-                id=uuid.uuid4(),
-                notification_id=notification_id,
-                channel=DeliveryChannel.EMAIL.value,
-                status=DeliveryStatus.PENDING,
-                attempts=0,
-            )
-            .on_conflict_do_nothing(index_elements=["notification_id", "channel"])
-        )
+        await _add_pending(session, notification_id)
         delivery = await repository.delivery_for_update(
             session, notification_id=notification_id, channel=DeliveryChannel.EMAIL.value
         )
