@@ -15,7 +15,7 @@ from renkei.identity.models import (
 )
 from renkei.kpis.models import Kpi, KpiObservation, KpiTarget
 from renkei.milestones.models import Baseline, BaselineMilestone, Milestone, MilestoneDependency
-from renkei.notifications.models import Notification
+from renkei.notifications.models import Notification, NotificationDelivery
 from renkei.operators.models import PlatformOperator
 from renkei.organizations.models import Invitation, Membership, Organization
 from renkei.outbox import OutboxMessage
@@ -51,6 +51,7 @@ __all__ = [
     "Milestone",
     "MilestoneDependency",
     "Notification",
+    "NotificationDelivery",
     "Organization",
     "OutboxMessage",
     "PlanningBloc",

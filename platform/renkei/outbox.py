@@ -31,6 +31,21 @@ NOTIFY_CHANNEL = "renkei_outbox"
 # run by a worker as the platform in the transaction that marks the message processed.
 Handler = Callable[[AsyncSession, uuid.UUID, dict[str, Any]], Awaitable[None]]
 
+# Writes down why a handler's effect failed, in a transaction of its own: (session, final),
+# final when no retry follows.
+FailureRecorder = Callable[[AsyncSession, bool], Awaitable[None]]
+
+
+class RetryLater(Exception):
+    """A handler's effect could not happen now (a server it talks to is down): its transaction
+    is rolled back, `record` writes the failure in a new one, and the worker runs the message
+    again after a delay, until its last try, after which the failure is final (never dropped
+    without a trace: `record` is called with final=True and the message is marked processed)."""
+
+    def __init__(self, reason: str, *, record: FailureRecorder | None = None) -> None:
+        super().__init__(reason)
+        self.record = record
+
 
 class OutboxMessage(IdMixin, Base):
     __tablename__ = "outbox"

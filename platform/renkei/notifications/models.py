@@ -1,13 +1,15 @@
-"""Notifications recorded for people; the delivery channels (mail, chat) come later."""
+"""Notifications recorded for people, and their delivery by email (one row per channel)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from renkei.db import Base, IdMixin, TimestampMixin
+from renkei.db import Base, IdMixin, TimestampMixin, str_enum
 
 
 class Notification(IdMixin, TimestampMixin, Base):
@@ -25,3 +27,34 @@ class Notification(IdMixin, TimestampMixin, Base):
     body: Mapped[str] = mapped_column(Text)
     # The language the subject and body are written in: the recipient's.
     locale: Mapped[str | None] = mapped_column(String(8))
+
+
+class DeliveryChannel(StrEnum):
+    EMAIL = "email"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+
+
+class NotificationDelivery(IdMixin, TimestampMixin, Base):
+    """A notification's delivery through one channel: at most one per (notification, channel),
+    so a job run twice finds it SENT and sends nothing again."""
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (UniqueConstraint("notification_id", "channel"),)
+
+    notification_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE")
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        str_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Why the last attempt failed (the SMTP server's answer, or why none was tried).
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.identity.models import User
+from renkei.notifications.models import Notification, NotificationDelivery
 from renkei.organizations.models import Membership, Organization
 from renkei.tenancy import MembershipRole
 
@@ -57,3 +58,23 @@ async def user_email_and_locale(
     """A user's address and saved locale."""
     row = (await session.execute(select(User.email, User.locale).where(User.id == user_id))).one()
     return row.email, row.locale
+
+
+async def notification(session: AsyncSession, notification_id: uuid.UUID) -> Notification | None:
+    return await session.get(Notification, notification_id)
+
+
+async def delivery_for_update(
+    session: AsyncSession, *, notification_id: uuid.UUID, channel: str
+) -> NotificationDelivery | None:
+    """A notification's delivery through a channel, locked until the transaction ends: two jobs
+    delivering it take turns, and the second sees what the first did."""
+    return await session.scalar(
+        select(NotificationDelivery)
+        .where(
+            NotificationDelivery.notification_id == notification_id,
+            NotificationDelivery.channel == channel,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.i18n.messages import Locale, use_locale
 from renkei.i18n.negotiation import choose
-from renkei.notifications import repository
+from renkei.notifications import delivery, repository
 from renkei.notifications.models import Notification
 from renkei.tenancy import MembershipRole
 
@@ -43,14 +43,15 @@ async def record(
     kind: str,
     text: Text,
 ) -> bool:
-    """Record a notification in the recipient's language; False when this message already
-    notified this recipient."""
+    """Record a notification in the recipient's language, and queue its email; False when this
+    message already notified this recipient."""
     with use_locale(recipient.locale):
         subject, body = text()
+    notification_id = uuid.uuid4()
     result = await session.execute(
         insert(Notification)
         .values(
-            id=uuid.uuid4(),
+            id=notification_id,
             outbox_id=outbox_id,
             recipient_email=recipient.email,
             organization_id=recipient.organization_id,
@@ -61,7 +62,10 @@ async def record(
         )
         .on_conflict_do_nothing(index_elements=["outbox_id", "recipient_email"])
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    await delivery.queue_email(session, notification_id)
+    return True
 
 
 async def people_to_tell(

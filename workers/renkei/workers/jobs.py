@@ -2,6 +2,10 @@
 
 Each domain's `tasks.py` exports its handlers as HANDLERS; this module only merges them, so the
 outbox topics (and the one arq function, `handle_outbox_message`) stay as queued jobs know them.
+The notifications domain's handlers send email, so they are made with the worker's Mailer.
+
+A handler whose effect cannot happen now raises `outbox.RetryLater`: the job is run again after
+a growing delay (arq's Retry), up to MAX_TRIES; the last failure is final and written down.
 """
 
 from __future__ import annotations
@@ -10,11 +14,15 @@ import logging
 import uuid
 from typing import Any
 
+from arq.worker import Retry
+
 from renkei import logs, outbox
 from renkei.db import SessionFactory, unit_of_work
 from renkei.email_domains import tasks as email_domain_tasks
 from renkei.milestones import service as milestones
 from renkei.milestones import tasks as milestone_tasks
+from renkei.notifications import tasks as notification_tasks
+from renkei.notifications.smtp import Mailer
 from renkei.organizations import tasks as organization_tasks
 from renkei.projects import tasks as project_tasks
 from renkei.regions import tasks as region_tasks
@@ -23,6 +31,12 @@ from renkei.tenancy import Viewer
 
 logger = logging.getLogger(__name__)
 
+# Tries of one outbox message, the first included; then its failure is final.
+MAX_TRIES = 10
+# Seconds before the next try: 30 s, 1 min, 2 min, … capped at an hour (about 4 h in all).
+FIRST_RETRY_SECONDS = 30
+LONGEST_RETRY_SECONDS = 3600
+
 _DOMAINS: tuple[dict[str, outbox.Handler], ...] = (
     organization_tasks.HANDLERS,
     region_tasks.HANDLERS,
@@ -30,6 +44,7 @@ _DOMAINS: tuple[dict[str, outbox.Handler], ...] = (
     milestone_tasks.HANDLERS,
     talent_tasks.HANDLERS,
     email_domain_tasks.HANDLERS,
+    notification_tasks.HANDLERS,
 )
 
 
@@ -43,29 +58,81 @@ def _merged(domains: tuple[dict[str, outbox.Handler], ...]) -> dict[str, outbox.
     return merged
 
 
+# Without a mailer (what runs a message outside a worker): an email to send fails visibly.
 HANDLERS: dict[str, outbox.Handler] = _merged(_DOMAINS)
 
 
-async def handle_message(sessions: SessionFactory, message_id: uuid.UUID) -> bool:
-    """Run the message's handler once; False when it was handled before or is unknown."""
-    async with unit_of_work(sessions, Viewer.platform()) as session:
-        message = await outbox.claim(session, message_id)
-        if message is None:
-            return False
-        handler = HANDLERS.get(message.topic)
-        if handler is None:
-            logger.error("no handler for outbox topic", extra={"topic": message.topic})
-        else:
-            await handler(session, message.id, message.payload)
-        outbox.mark_processed(message)
+def handlers_for(mailer: Mailer | None) -> dict[str, outbox.Handler]:
+    """Every topic's handler, email sent through `mailer` (None: none configured)."""
+    return {**HANDLERS, **notification_tasks.handlers(mailer)}
+
+
+async def handle_message(
+    sessions: SessionFactory,
+    message_id: uuid.UUID,
+    *,
+    handlers: dict[str, outbox.Handler] = HANDLERS,
+    last_try: bool = False,
+) -> bool:
+    """Run the message's handler once; False when it was handled before or is unknown.
+
+    A handler raising outbox.RetryLater has its failure written down and the message left for
+    another try (the exception goes on to the caller), unless this is the `last_try`: then the
+    failure is final, the message is marked processed, and an error is logged.
+    """
+    try:
+        async with unit_of_work(sessions, Viewer.platform()) as session:
+            message = await outbox.claim(session, message_id)
+            if message is None:
+                return False
+            handler = handlers.get(message.topic)
+            if handler is None:
+                logger.error("no handler for outbox topic", extra={"topic": message.topic})
+            else:
+                await handler(session, message.id, message.payload)
+            outbox.mark_processed(message)
+            return True
+    except outbox.RetryLater as failure:
+        async with unit_of_work(sessions, Viewer.platform()) as session:
+            message = await outbox.claim(session, message_id)
+            if message is None:  # another job handled it meanwhile
+                return False
+            if failure.record is not None:
+                await failure.record(session, last_try)
+            if last_try:
+                outbox.mark_processed(message)
+        if not last_try:
+            raise
+        logger.error(
+            "outbox message failed for good",
+            extra={"topic": message.topic, "message_id": str(message_id), "reason": str(failure)},
+        )
         return True
+
+
+def retry_delay(job_try: int) -> int:
+    """Seconds to wait after the `job_try`th try failed."""
+    return int(min(FIRST_RETRY_SECONDS * 2 ** (job_try - 1), LONGEST_RETRY_SECONDS))
 
 
 async def handle_outbox_message(ctx: dict[str, Any], message_id: str) -> bool:
     """arq job; the job id is the message id, so arq queues each message once."""
     token = logs.request_id.set(f"outbox:{message_id}")
+    job_try = int(ctx.get("job_try", 1))
     try:
-        return await handle_message(ctx["sessions"], uuid.UUID(message_id))
+        return await handle_message(
+            ctx["sessions"],
+            uuid.UUID(message_id),
+            handlers=ctx.get("handlers", HANDLERS),
+            last_try=job_try >= MAX_TRIES,
+        )
+    except outbox.RetryLater as failure:
+        delay = retry_delay(job_try)
+        logger.warning(
+            "outbox message failed; retrying",
+            extra={"try": job_try, "retry_in_seconds": delay, "reason": str(failure)},
+        )
+        raise Retry(defer=delay) from failure
     finally:
         logs.request_id.reset(token)
 

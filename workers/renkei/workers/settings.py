@@ -12,9 +12,12 @@ from arq.connections import RedisSettings
 from arq.constants import default_queue_name
 from arq.worker import Worker
 
+from renkei.notifications.smtp import Mailer
 from renkei.runtime import Runtime
 from renkei.workers.jobs import (
+    MAX_TRIES,
     handle_outbox_message,
+    handlers_for,
     queue_daily_reminder,
     queue_nightly_recompute,
 )
@@ -42,6 +45,11 @@ def create_worker(
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["sessions"] = runtime.sessions
+        # The SMTP server is resolved once, at start: RENKEI_SMTP_URL, or the embedded one
+        # `renkei run` started. Every job sends through it (see renkei.notifications.tasks).
+        ctx["handlers"] = handlers_for(
+            Mailer.from_settings(runtime.settings, smtp_url=runtime.smtp_url)
+        )
         if relay:
             ctx["relay"] = asyncio.create_task(
                 run_relay(runtime.sessions, ctx["redis"], runtime.app_url)
@@ -71,6 +79,6 @@ def create_worker(
         on_shutdown=on_shutdown,
         burst=burst,
         handle_signals=handle_signals,
-        max_tries=10,
+        max_tries=MAX_TRIES,
         keep_result=3600,
     )
