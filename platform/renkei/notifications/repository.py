@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.identity.models import User
+from renkei.notifications.models import Notification
 from renkei.organizations.models import Membership, Organization
 from renkei.tenancy import MembershipRole
 
@@ -57,3 +58,29 @@ async def user_email_and_locale(
     """A user's address and saved locale."""
     row = (await session.execute(select(User.email, User.locale).where(User.id == user_id))).one()
     return row.email, row.locale
+
+
+def inbox(email: str, *, unread_only: bool = False) -> Select[Notification]:
+    """A person's notifications (row-level security shows them only their own)."""
+    stmt = select(Notification).where(Notification.recipient_email == email.lower())
+    return stmt.where(Notification.read_at.is_(None)) if unread_only else stmt
+
+
+async def unread_count(session: AsyncSession, *, email: str) -> int:
+    """How many of a person's notifications are unread."""
+    stmt = select(func.count()).select_from(inbox(email, unread_only=True).subquery())
+    return int(await session.scalar(stmt) or 0)
+
+
+async def mark_read(session: AsyncSession, *, email: str, ids: Sequence[uuid.UUID] | None) -> int:
+    """Mark a person's unread notifications read (these ids, or all); how many changed."""
+    stmt = (
+        update(Notification)
+        .where(Notification.recipient_email == email.lower(), Notification.read_at.is_(None))
+        .values(read_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+    if ids is not None:
+        stmt = stmt.where(Notification.id.in_(ids))
+    result = await session.execute(stmt)
+    return int(result.rowcount)  # type: ignore[attr-defined]
