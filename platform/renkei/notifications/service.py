@@ -24,6 +24,8 @@ from renkei.tenancy import MembershipRole, Viewer
 # People are notified through their organizations: its owners, admins and members (not viewers).
 NOTIFIED_ROLES = (MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.MEMBER)
 MANAGERS = (MembershipRole.OWNER, MembershipRole.ADMIN)
+# Ids one request may mark read; `all` marks every one.
+MAX_MARKED = 100
 
 # Writes (subject, body) in the current locale (renkei.i18n.messages): called per recipient.
 Text = Callable[[], tuple[str, str]]
@@ -145,6 +147,8 @@ async def mark_read(
     counted, as one that does not exist."""
     if (ids is None) == (not everything):
         raise Invalid(_("pass either ids or all, not both"), field="ids")
+    if ids is not None and not 1 <= len(ids) <= MAX_MARKED:
+        raise Invalid(_("pass 1 to {most} ids", most=MAX_MARKED), field="ids")
     if viewer.email is None:
         raise Forbidden(_("sign in to read your notifications"))
     return await repository.mark_read(session, email=viewer.email, ids=ids)
