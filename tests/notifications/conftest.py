@@ -1,7 +1,8 @@
 """A real SMTP server on loopback (aiosmtpd), for the worker to send notifications' email to.
 
 It keeps what it receives, parsed with the email package. It can be stopped and started again
-on the same port, as a mail server that goes down and comes back.
+on the same port, as a mail server that goes down and comes back. The inbox is read compiled
+and through the resolvers alike (tests/api/conftest.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from api.conftest import compiled_and_resolved
+
+__all__ = ["MailServer", "Received", "compiled_and_resolved", "mail_server"]
 
 
 @dataclass

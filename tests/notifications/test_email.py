@@ -153,6 +153,7 @@ async def test_the_text_is_escaped_into_the_html(sessions: SessionFactory, mail_
             outbox_id=uuid.uuid4(),
             recipient=notifications.Recipient("someone@b.example", None, "ja"),
             kind="test",
+            subject_id=None,
             text=lambda: ("<b>件名</b>", 'A & B <script>alert("x")</script>'),
         )
     # when
@@ -211,7 +212,12 @@ async def _tell_many(sessions: SessionFactory, count: int) -> None:
     people = [notifications.Recipient(f"p{i:03}@b.example", None, "ja") for i in range(count)]
     async with unit_of_work(sessions, Viewer.platform()) as session:
         told = await notifications.tell(
-            session, uuid.uuid4(), people, kind="test", text=lambda: ("件名", "本文")
+            session,
+            uuid.uuid4(),
+            people,
+            kind="test",
+            text=lambda: ("件名", "本文"),
+            subject_id=None,
         )
     assert told == count
 

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from factories import act_as, add_member, create_organization, create_user
 from renkei.db import SessionFactory, unit_of_work
+from renkei.graphql.relay import parse_global_id
 from renkei.i18n.messages import translate_in
 from renkei.identity.models import User
 from renkei.milestones import dependencies
@@ -210,6 +211,17 @@ async def test_invitations_notify_the_invited_organizations_admins_once(world: W
         translate_in("ja", "Invitation to the project {project}", project="半導体人材"),
     )
     assert "半導体人材" in subject and "Invitation" not in subject
+    # each about the invitation the organization answers
+    async with unit_of_work(world.sessions, Viewer.platform()) as session:
+        subjects = dict(
+            (await session.execute(select(Notification.kind, Notification.subject_id))).all()
+        )
+    for kind, type_name in (
+        ("region.invited", "RegionMember"),
+        ("project.invited", "ProjectParticipant"),
+    ):
+        parsed = parse_global_id(subjects[kind])
+        assert parsed is not None and parsed[0] == type_name
 
 
 async def test_an_answered_invitation_is_not_announced(world: World) -> None:

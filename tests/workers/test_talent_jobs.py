@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from factories import act_as
 from renkei.db import SessionFactory, unit_of_work
+from renkei.graphql.relay import to_global_id
 from renkei.identity.models import User
 from renkei.identity.tokens import TokenService
 from renkei.notifications.models import Notification
@@ -54,6 +55,17 @@ async def _notifications(sessions: SessionFactory, kind: str) -> list[tuple[str,
         return [tuple(r) for r in rows.all()]  # type: ignore[misc]
 
 
+async def _subjects(sessions: SessionFactory, kind: str) -> dict[str, str | None]:
+    """What each recipient's notification of a kind is about (a global id), by recipient."""
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        rows = await session.execute(
+            select(Notification.recipient_email, Notification.subject_id).where(
+                Notification.kind == kind
+            )
+        )
+        return {email: subject for email, subject in rows.all()}
+
+
 async def _handle_all(sessions: SessionFactory, topic: str) -> None:
     for message in await _messages(sessions, topic):
         await handle_message(sessions, message.id)
@@ -97,6 +109,11 @@ async def test_opening_a_need_proposes_and_tells_both_sides_once(
     # the firm reads pseudonyms, never names, contacts or employers
     assert "Alice" not in firm_body and "Bob" not in firm_body and "商事" not in firm_body
     assert firm_body.count("（「財務の立て直し」、") == 2
+    # each professional's is about their match; the firm's, two matches, about the need
+    matches = {m.professional_id: m.id for m in await proposals_of(sessions, world.need)}
+    subjects = await _subjects(sessions, talent_tasks.NEW_PROPOSAL)
+    assert subjects.pop("owner@firm.example") == to_global_id("TalentNeed", world.need.id)
+    assert sorted(subjects.values()) == sorted(to_global_id("Match", m) for m in matches.values())
 
 
 async def test_a_recompute_that_proposes_nothing_new_tells_nobody(
@@ -250,6 +267,11 @@ async def test_each_side_is_told_of_the_other_sides_step(
         "です。あなたのマッチング一覧で確認できます。"
     )
     assert told[1][2].startswith("プロフェッショナル人材 人材-")
+    # both are about the match
+    assert await _subjects(sessions, talent_tasks.MATCH_STEP_TAKEN) == {
+        "alice@example.jp": to_global_id("Match", match_id),
+        "owner@firm.example": to_global_id("Match", match_id),
+    }
 
 
 async def _prefers(sessions: SessionFactory, user: User, locale: str | None) -> None:

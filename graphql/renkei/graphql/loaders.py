@@ -29,6 +29,7 @@ from renkei.kpis import models as kpis
 from renkei.kpis import repository as kpi_repository
 from renkei.milestones import models as milestones
 from renkei.milestones import repository as milestone_repository
+from renkei.notifications.models import Notification
 from renkei.organizations import repository as organizations
 from renkei.organizations.models import Invitation, InvitationStatus, Membership, Organization
 from renkei.projects import models as projects
@@ -206,6 +207,7 @@ class Loaders:
     professional: RowLoader[talent.Professional]
     match: RowLoader[talent.Match]
     match_cost: RowLoader[talent.MatchCost]
+    notification: RowLoader[Notification]
     # Pages of children, per parent.
     organization_members: DataLoader[PageKey, Page[Membership]]
     user_memberships: DataLoader[PageKey, Page[Membership]]
@@ -263,6 +265,7 @@ class Loaders:
             professional=RowLoader(s, k, talent.Professional),
             match=RowLoader(s, k, talent.Match),
             match_cost=RowLoader(s, k, talent.MatchCost),
+            notification=RowLoader(s, k, Notification),
             organization_members=_pages(
                 s,
                 k,

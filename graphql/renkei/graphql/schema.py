@@ -41,6 +41,7 @@ from renkei.graphql.mutations.email_domains import EmailDomainMutations
 from renkei.graphql.mutations.identity import IdentityMutations
 from renkei.graphql.mutations.kpis import KpiMutations
 from renkei.graphql.mutations.milestones import MilestoneMutations
+from renkei.graphql.mutations.notifications import NotificationMutations
 from renkei.graphql.mutations.organizations import OrganizationMutations
 from renkei.graphql.mutations.preferences import PreferenceMutations
 from renkei.graphql.mutations.projects import ProjectMutations
@@ -237,6 +238,7 @@ class Mutation(
     KpiMutations,
     TalentMutations,
     PreferenceMutations,
+    NotificationMutations,
 ):
     pass
 

@@ -15,6 +15,7 @@ from renkei.email_domains import repository
 from renkei.email_domains.service import CLAIMED_TOPIC, DOMAIN_CLAIMED_ELSEWHERE
 from renkei.i18n.messages import _
 from renkei.notifications.service import people_to_tell, tell
+from renkei.notifications.subjects import global_id
 from renkei.organizations.models import Organization
 from renkei.tenancy import MembershipRole
 
@@ -49,6 +50,8 @@ async def domain_claimed(
         outbox_id,
         await people_to_tell(session, told, roles=_TOLD),
         kind=DOMAIN_CLAIMED_ELSEWHERE,
+        # The claimant, whom they can see; its claim is its own business.
+        subject_id=global_id("Organization", claimant.id),
         text=lambda: (
             _(
                 "{organization} claimed the email domain {domain}",

@@ -23,6 +23,7 @@ from renkei.milestones import dependencies
 from renkei.milestones import service as milestones
 from renkei.milestones.models import Milestone, status_label
 from renkei.notifications.service import Recipient, people_to_tell, tell
+from renkei.notifications.subjects import global_id
 from renkei.organizations.models import Organization
 from renkei.projects.models import Project
 
@@ -49,6 +50,7 @@ async def milestone_status_changed(
         outbox_id,
         await _owner_and_counterpart(session, milestone),
         kind="milestone.status_changed",
+        subject_id=global_id("Milestone", milestone.id),
         text=lambda: (
             _(
                 "「{milestone}」 is now {status}",
@@ -81,6 +83,7 @@ async def milestone_at_risk(
         outbox_id,
         await _owner_and_counterpart(session, milestone),
         kind="milestone.at_risk",
+        subject_id=global_id("Milestone", milestone.id),
         text=lambda: (
             _("「{milestone}」 is at risk", milestone=milestone.title),
             _(
@@ -129,6 +132,8 @@ async def daily_reminder(
             outbox_id,
             await people_to_tell(session, [owner_id]),
             kind=DAILY_REMINDER,
+            # About the owner organization: the list is its milestones due soon.
+            subject_id=global_id("Organization", owner_id),
             text=partial(_reminder_text, owners[owner_id].name, overdue, soon, on),
         )
 

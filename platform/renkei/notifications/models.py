@@ -1,4 +1,5 @@
-"""Notifications recorded for people, and their delivery by email (one row per channel)."""
+"""Notifications recorded for people, read in their inbox, and delivered by email (one row per
+channel)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renkei.db import Base, IdMixin, TimestampMixin, str_enum
@@ -14,7 +15,11 @@ from renkei.db import Base, IdMixin, TimestampMixin, str_enum
 
 class Notification(IdMixin, TimestampMixin, Base):
     __tablename__ = "notifications"
-    __table_args__ = (UniqueConstraint("outbox_id", "recipient_email"),)
+    __table_args__ = (
+        UniqueConstraint("outbox_id", "recipient_email"),
+        # A person's inbox, newest first or oldest first (migration 0022).
+        Index("ix_notifications_inbox", "recipient_email", "created_at", "id"),
+    )
 
     # One notification per outbox message and recipient: a handler run twice writes it once.
     outbox_id: Mapped[uuid.UUID]
@@ -27,6 +32,11 @@ class Notification(IdMixin, TimestampMixin, Base):
     body: Mapped[str] = mapped_column(Text)
     # The language the subject and body are written in: the recipient's.
     locale: Mapped[str | None] = mapped_column(String(8))
+    # The global id (as the API spells it) of what this is about: the milestone, the
+    # invitation, the match...; null when it is about several things.
+    subject_id: Mapped[str | None] = mapped_column(Text)
+    # When the recipient marked it read; null while unread.
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class DeliveryChannel(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.identity.models import User
@@ -78,3 +78,29 @@ async def delivery_for_update(
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+
+
+def inbox(email: str, *, unread_only: bool = False) -> Select[Notification]:
+    """A person's notifications (row-level security shows them only their own)."""
+    stmt = select(Notification).where(Notification.recipient_email == email.lower())
+    return stmt.where(Notification.read_at.is_(None)) if unread_only else stmt
+
+
+async def unread_count(session: AsyncSession, *, email: str) -> int:
+    """How many of a person's notifications are unread."""
+    stmt = select(func.count()).select_from(inbox(email, unread_only=True).subquery())
+    return int(await session.scalar(stmt) or 0)
+
+
+async def mark_read(session: AsyncSession, *, email: str, ids: Sequence[uuid.UUID] | None) -> int:
+    """Mark a person's unread notifications read (these ids, or all); how many changed."""
+    stmt = (
+        update(Notification)
+        .where(Notification.recipient_email == email.lower(), Notification.read_at.is_(None))
+        .values(read_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+    if ids is not None:
+        stmt = stmt.where(Notification.id.in_(ids))
+    result = await session.execute(stmt)
+    return int(result.rowcount)  # type: ignore[attr-defined]

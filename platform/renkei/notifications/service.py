@@ -8,21 +8,24 @@ body with `_()`; it is called once per recipient inside `use_locale(recipient.lo
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from renkei.i18n.messages import Locale, use_locale
+from renkei.errors import Forbidden, Invalid
+from renkei.i18n.messages import Locale, _, use_locale
 from renkei.i18n.negotiation import choose
 from renkei.notifications import delivery, repository
 from renkei.notifications.models import Notification
-from renkei.tenancy import MembershipRole
+from renkei.tenancy import MembershipRole, Viewer
 
 # People are notified through their organizations: its owners, admins and members (not viewers).
 NOTIFIED_ROLES = (MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.MEMBER)
 MANAGERS = (MembershipRole.OWNER, MembershipRole.ADMIN)
+# Ids one request may mark read; `all` marks every one.
+MAX_MARKED = 100
 
 # Writes (subject, body) in the current locale (renkei.i18n.messages): called per recipient.
 Text = Callable[[], tuple[str, str]]
@@ -42,9 +45,11 @@ async def record(
     recipient: Recipient,
     kind: str,
     text: Text,
+    subject_id: str | None,
 ) -> bool:
-    """Record a notification in the recipient's language, and queue its email; False when this
-    message already notified this recipient."""
+    """Record a notification in the recipient's language, about `subject_id` (a global id,
+    renkei.notifications.subjects), and queue its email; False when this message already
+    notified this recipient."""
     with use_locale(recipient.locale):
         subject, body = text()
     notification_id = uuid.uuid4()
@@ -59,6 +64,7 @@ async def record(
             subject=subject,
             body=body,
             locale=recipient.locale,
+            subject_id=subject_id,
         )
         .on_conflict_do_nothing(index_elements=["outbox_id", "recipient_email"])
     )
@@ -117,11 +123,37 @@ async def tell(
     *,
     kind: str,
     text: Text,
+    subject_id: str | None,
 ) -> int:
     """Record the notification for each person; how many were told for the first time."""
     told = 0
     for recipient in people:
         told += await record(
-            session, outbox_id=outbox_id, recipient=recipient, kind=kind, text=text
+            session,
+            outbox_id=outbox_id,
+            recipient=recipient,
+            kind=kind,
+            text=text,
+            subject_id=subject_id,
         )
     return told
+
+
+async def mark_read(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    ids: Sequence[uuid.UUID] | None = None,
+    everything: bool = False,
+) -> int:
+    """Mark the viewer's own unread notifications read: these ids, or all of them; how many.
+
+    Row-level security lets a person update only their own; an id of anyone else's is not
+    counted, as one that does not exist."""
+    if (ids is None) == (not everything):
+        raise Invalid(_("pass either ids or all, not both"), field="ids")
+    if ids is not None and not 1 <= len(ids) <= MAX_MARKED:
+        raise Invalid(_("pass 1 to {most} ids", most=MAX_MARKED), field="ids")
+    if viewer.email is None:
+        raise Forbidden(_("sign in to read your notifications"))
+    return await repository.mark_read(session, email=viewer.email, ids=ids)

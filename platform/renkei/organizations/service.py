@@ -17,6 +17,7 @@ from renkei.i18n.messages import N_, _, ngettext
 from renkei.identity.models import User
 from renkei.identity.service import check_locale, normalize_email
 from renkei.notifications import service as notifications
+from renkei.notifications.subjects import global_id
 from renkei.organizations import repository, verification
 from renkei.organizations.models import (
     Invitation,
@@ -518,6 +519,7 @@ async def notify_invitee(
             session, invitation.email, organization_id=organization.id
         ),
         kind=INVITATION_CREATED,
+        subject_id=global_id("Invitation", invitation.id),
         text=lambda: (
             _("{organization} invites you to Renkei", organization=organization.name),
             _(

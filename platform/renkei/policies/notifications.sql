@@ -52,5 +52,7 @@ CREATE POLICY notifications_update ON notifications
   AS PERMISSIVE
   FOR UPDATE
   TO renkei_app
-  USING ( SELECT renkei_is_system() AS renkei_is_system)
-  WITH CHECK ( SELECT renkei_is_system() AS renkei_is_system);
+  USING (( SELECT renkei_is_system() AS renkei_is_system)
+      OR ((recipient_email)::text = ( SELECT renkei_email() AS renkei_email)))
+  WITH CHECK (( SELECT renkei_is_system() AS renkei_is_system)
+      OR ((recipient_email)::text = ( SELECT renkei_email() AS renkei_email)));

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from renkei import outbox
 from renkei.i18n.messages import _
 from renkei.notifications.service import MANAGERS, people_to_tell, tell
+from renkei.notifications.subjects import global_id
 from renkei.projects.models import PARTICIPANT_ROLES, Project, ProjectParticipant
 from renkei.projects.service import PROJECT_INVITED
 from renkei.regions.models import ParticipationStatus
@@ -32,6 +33,7 @@ async def project_invited(
         outbox_id,
         await people_to_tell(session, [participant.organization_id], MANAGERS),
         kind="project.invited",
+        subject_id=global_id("ProjectParticipant", participant.id),
         text=lambda: (
             _("Invitation to the project {project}", project=project.name),
             _(

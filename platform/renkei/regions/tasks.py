@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from renkei import outbox
 from renkei.i18n.messages import _
 from renkei.notifications.service import MANAGERS, people_to_tell, tell
+from renkei.notifications.subjects import global_id
 from renkei.regions.models import MEMBER_ROLES, ParticipationStatus, Region, RegionMember
 from renkei.regions.service import REGION_INVITED
 
@@ -31,6 +32,7 @@ async def region_invited(
         outbox_id,
         await people_to_tell(session, [member.organization_id], MANAGERS),
         kind="region.invited",
+        subject_id=global_id("RegionMember", member.id),
         text=lambda: (
             _("{region} invites your organization", region=region.name),
             _(

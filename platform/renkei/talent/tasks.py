@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from renkei import outbox
 from renkei.i18n.messages import N_, _, ngettext
 from renkei.notifications.service import Recipient, people_to_tell, record, tell, user_recipient
+from renkei.notifications.subjects import global_id
 from renkei.organizations.models import Organization
 from renkei.talent import lifecycle, proposals, repository
 from renkei.talent import service as talent
@@ -79,10 +80,15 @@ async def _tell_new_proposals(
     by_firm: dict[uuid.UUID, list[tuple[str, str, int | None]]] = defaultdict(list)
     by_professional: dict[uuid.UUID, list[tuple[str, str]]] = defaultdict(list)
     professionals: dict[uuid.UUID, Professional] = {}
+    # What each list is about: its match when it holds one, else its need when all are one's.
+    firm_subjects: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID]]] = defaultdict(list)
+    professional_subjects: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID]]] = defaultdict(list)
     for match, need, professional, firm in rows:
         by_firm[firm.id].append((professional.pseudonym, need.title, match.rank))
         by_professional[professional.id].append((need.title, firm.name))
         professionals[professional.id] = professional
+        firm_subjects[firm.id].append((match.id, need.id))
+        professional_subjects[professional.id].append((match.id, need.id))
     for firm_id, proposed in by_firm.items():
         await tell(
             session,
@@ -90,6 +96,7 @@ async def _tell_new_proposals(
             await people_to_tell(session, [firm_id]),
             kind=NEW_PROPOSAL,
             text=partial(_firm_proposals_text, proposed),
+            subject_id=_proposals_subject(firm_subjects[firm_id]),
         )
     for professional_id, needs in by_professional.items():
         await record(
@@ -98,7 +105,17 @@ async def _tell_new_proposals(
             recipient=await _professional(session, professionals[professional_id]),
             kind=NEW_PROPOSAL,
             text=partial(_professional_proposals_text, needs),
+            subject_id=_proposals_subject(professional_subjects[professional_id]),
         )
+
+
+def _proposals_subject(matches: list[tuple[uuid.UUID, uuid.UUID]]) -> str | None:
+    """A list of new proposals ((match, need) ids) is about its match when it holds one, about
+    its need when all are the same need's, else about nothing in particular."""
+    if len(matches) == 1:
+        return global_id("Match", matches[0][0])
+    needs = {need for _match, need in matches}
+    return global_id("TalentNeed", needs.pop()) if len(needs) == 1 else None
 
 
 def _firm_proposals_text(proposed: list[tuple[str, str, int | None]]) -> tuple[str, str]:
@@ -195,6 +212,7 @@ async def match_step(session: AsyncSession, outbox_id: uuid.UUID, payload: dict[
             recipient=await _professional(session, professional),
             kind=MATCH_STEP_TAKEN,
             text=to_professional,
+            subject_id=global_id("Match", match.id),
         )
     else:
 
@@ -212,6 +230,7 @@ async def match_step(session: AsyncSession, outbox_id: uuid.UUID, payload: dict[
             await people_to_tell(session, [firm.id]),
             kind=MATCH_STEP_TAKEN,
             text=to_firm,
+            subject_id=global_id("Match", match.id),
         )
 
 

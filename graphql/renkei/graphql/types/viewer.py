@@ -24,7 +24,10 @@ from renkei.graphql.compiled.spec import (
     table,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.relay import Connection, PageArgs
+from renkei.graphql.types import notifications as inbox
 from renkei.graphql.types.locales import Locale, LocaleValue, locale_of, stored_locale_sql
+from renkei.graphql.types.notifications import Notification
 from renkei.graphql.types.organizations import Invitation, MembershipRole, Organization, User
 from renkei.i18n.messages import current_locale
 from renkei.identity.models import User as UserRow
@@ -92,3 +95,27 @@ class Viewer:
         email = info.context.viewer.email or ""
         rows = await info.context.run(lambda s: repository.pending_for_email(s, email))
         return [Invitation.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="Your notifications, oldest first: `last: 20` reads the newest. "
+        "unreadOnly: only those you have not marked read.",
+        metadata=sql(inbox.INBOX),
+    )
+    async def notifications(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        unread_only: bool = False,
+    ) -> Connection[Notification]:
+        args = PageArgs.of(first, after, last, before)
+        return await inbox.inbox(info, args, unread_only=unread_only)
+
+    @strawberry.field(
+        description="How many of your notifications you have not marked read.",
+        metadata=sql(inbox.UNREAD_COUNT),
+    )
+    async def unread_notification_count(self, info: Info) -> int:
+        return await inbox.unread_count(info)
