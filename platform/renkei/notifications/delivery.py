@@ -20,12 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
 from renkei.notifications import mail, repository
+from renkei.notifications.metrics import DELIVERIES
 from renkei.notifications.models import DeliveryChannel, DeliveryStatus, NotificationDelivery
 from renkei.notifications.smtp import Mailer, SmtpRefused, SmtpUnavailable
 
 logger = logging.getLogger(__name__)
 
 EMAIL_TOPIC = "notification.email"
+# The channel as metrics label it (renkei.notifications.metrics.DELIVERIES).
+_CHANNEL = DeliveryChannel.EMAIL.value
 NOT_CONFIGURED = "no SMTP server is configured (RENKEI_SMTP_URL)"
 # Enough of an SMTP server's answer to say why; some repeat the whole message.
 ERROR_LENGTH = 2000
@@ -67,6 +70,7 @@ async def _claim(session: AsyncSession, notification_id: uuid.UUID) -> Notificat
 
 
 def _failed(delivery: NotificationDelivery, error: str, *, final: bool) -> None:
+    DELIVERIES.labels(_CHANNEL, "failed" if final else "retried").inc()
     delivery.attempts += 1
     delivery.last_error = error[:ERROR_LENGTH]
     delivery.status = DeliveryStatus.FAILED if final else DeliveryStatus.PENDING
@@ -95,6 +99,7 @@ async def deliver_email(
         return
     delivery = await _claim(session, notification_id)
     if delivery.status is DeliveryStatus.SENT:
+        DELIVERIES.labels(_CHANNEL, "skipped").inc()
         return
     if mailer is None or mailer.server is None:
         _failed(delivery, NOT_CONFIGURED, final=True)
@@ -110,6 +115,8 @@ async def deliver_email(
             str(exc),
             record=partial(record_failure, notification_id=notification_id, error=str(exc)),
         ) from exc
+    # Counted once the server took it: sent, whatever becomes of our commit.
+    DELIVERIES.labels(_CHANNEL, "sent").inc()
     now = datetime.now(UTC)
     delivery.attempts += 1
     delivery.status = DeliveryStatus.SENT
@@ -124,3 +131,5 @@ async def record_failure(
     delivery = await _claim(session, notification_id)
     if delivery.status is not DeliveryStatus.SENT:
         _failed(delivery, error, final=final)
+    else:  # another job sent it meanwhile
+        DELIVERIES.labels(_CHANNEL, "skipped").inc()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from arq.worker import Retry
@@ -22,6 +23,7 @@ from renkei.email_domains import tasks as email_domain_tasks
 from renkei.milestones import service as milestones
 from renkei.milestones import tasks as milestone_tasks
 from renkei.notifications import tasks as notification_tasks
+from renkei.notifications.metrics import QUEUE_AGE
 from renkei.notifications.smtp import Mailer
 from renkei.organizations import tasks as organization_tasks
 from renkei.projects import tasks as project_tasks
@@ -79,19 +81,22 @@ async def handle_message(
     A handler raising outbox.RetryLater has its failure written down and the message left for
     another try (the exception goes on to the caller), unless this is the `last_try`: then the
     failure is final, the message is marked processed, and an error is logged.
+    Once marked processed, the time since the message was written is observed (QUEUE_AGE).
     """
     try:
         async with unit_of_work(sessions, Viewer.platform()) as session:
             message = await outbox.claim(session, message_id)
             if message is None:
                 return False
-            handler = handlers.get(message.topic)
+            topic, created_at = message.topic, message.created_at
+            handler = handlers.get(topic)
             if handler is None:
-                logger.error("no handler for outbox topic", extra={"topic": message.topic})
+                logger.error("no handler for outbox topic", extra={"topic": topic})
             else:
                 await handler(session, message.id, message.payload)
             outbox.mark_processed(message)
-            return True
+        _observe_age(topic, created_at)
+        return True
     except outbox.RetryLater as failure:
         async with unit_of_work(sessions, Viewer.platform()) as session:
             message = await outbox.claim(session, message_id)
@@ -103,11 +108,18 @@ async def handle_message(
                 outbox.mark_processed(message)
         if not last_try:
             raise
+        _observe_age(message.topic, message.created_at)
         logger.error(
             "outbox message failed for good",
             extra={"topic": message.topic, "message_id": str(message_id), "reason": str(failure)},
         )
         return True
+
+
+def _observe_age(topic: str, created_at: datetime) -> None:
+    """How long a message waited from being written to being handled (committed): once each,
+    when it is done, so a message retried for hours counts once, with its hours."""
+    QUEUE_AGE.labels(topic).observe(max(0.0, (datetime.now(UTC) - created_at).total_seconds()))
 
 
 def retry_delay(job_try: int) -> int:
