@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from datetime import timedelta, timezone
 from typing import Any
 
@@ -11,6 +12,10 @@ from arq import cron
 from arq.connections import RedisSettings
 from arq.constants import default_queue_name
 from arq.worker import Worker
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from renkei.notifications.smtp import Mailer
 from renkei.runtime import Runtime
@@ -25,6 +30,26 @@ from renkei.workers.relay import run_relay
 
 # Japan keeps no daylight saving time: a fixed offset is its time zone.
 JAPAN = timezone(timedelta(hours=9), "JST")
+
+# Redis may go away for a while (a failover, a restart). The worker's commands wait for it,
+# trying again every REDIS_RETRY_SECONDS at most, for about REDIS_OUTAGE_SECONDS; arq's worker
+# would otherwise die on the first refused connection, and `renkei run` with it. Longer, the
+# worker exits and its supervisor starts it again. Nothing is lost meanwhile: what is committed
+# waits in the outbox, and the relay queues it once Redis is back.
+REDIS_RETRY_SECONDS = 2.0
+REDIS_OUTAGE_SECONDS = 300
+
+
+def redis_settings(url: str) -> RedisSettings:
+    """The worker's Redis settings: `url`, with commands that wait out an outage."""
+    return dataclasses.replace(
+        RedisSettings.from_dsn(url),
+        retry=Retry(
+            ExponentialBackoff(cap=REDIS_RETRY_SECONDS, base=0.05),
+            int(REDIS_OUTAGE_SECONDS / REDIS_RETRY_SECONDS),
+        ),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError, OSError],
+    )
 
 
 def create_worker(
@@ -73,7 +98,7 @@ def create_worker(
             else []
         ),
         timezone=JAPAN,
-        redis_settings=RedisSettings.from_dsn(runtime.redis_url),
+        redis_settings=redis_settings(runtime.redis_url),
         queue_name=queue_name,
         on_startup=on_startup,
         on_shutdown=on_shutdown,
