@@ -85,8 +85,9 @@ async def daily_digest(
 def message_id(email: str, day: date, *, public_url: str) -> str:
     """The Message-ID of a person's digest of a day: the same however often it is sent."""
     host = urlsplit(public_url).hostname or "renkei.invalid"
-    digest = hashlib.sha256(f"{email}:{day.isoformat()}".encode()).hexdigest()[:32]
-    return f"<digest-{day.isoformat()}-{digest}@{host}>"
+    # Short enough for one header line: a folded one reads back with a leading space.
+    digest = hashlib.sha256(f"{email}:{day.isoformat()}".encode()).hexdigest()[:20]
+    return f"<digest-{day:%Y%m%d}-{digest}@{host}>"
 
 
 def compose(

@@ -203,7 +203,7 @@ async def waiting_for_digest(
         .with_for_update(of=NotificationDelivery)
         .execution_options(populate_existing=True)
     )
-    return [(delivery, notification) for delivery, notification in rows.tuples()]
+    return [(delivery, notification) for delivery, notification in rows]
 
 
 async def digest_for_update(session: AsyncSession, *, email: str, day: date) -> NotificationDigest:
