@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
+from api.conftest import Compare
 from factories import act_as, add_member, create_organization, create_user, graphql, token_for
 from notifications.conftest import MailServer
 from renkei import outbox
@@ -197,10 +198,12 @@ def test_every_kind_the_domains_record_is_a_topic() -> None:
     assert {"milestone.daily_reminder", "talent.match_step", "project.invited"} <= kinds
 
 
-async def test_preferences_are_read_and_changed_in_the_readers_language(world: World) -> None:
+async def test_preferences_are_read_and_changed_in_the_readers_language(
+    world: World, compiled_and_resolved: Compare
+) -> None:
     client = client_of[0]
     # given nothing chosen: every topic is emailed at once
-    english = await graphql(client, READ, token=world.token(world.member))
+    english = await compiled_and_resolved(READ, token=world.token(world.member))
     preferences = english["data"]["viewer"]["notificationPreferences"]
     assert [p["topic"] for p in preferences] == list(TOPICS)
     assert {p["mode"] for p in preferences} == {"IMMEDIATE"}
@@ -224,7 +227,7 @@ async def test_preferences_are_read_and_changed_in_the_readers_language(world: W
         for p in changed["data"]["updateNotificationPreferences"]["preferences"]
     }
     assert modes[AT_RISK] == "DIGEST" and modes[STATUS] == "IMMEDIATE"
-    again = await graphql(client, READ, token=world.token(world.member))
+    again = await compiled_and_resolved(READ, token=world.token(world.member))
     assert {
         p["topic"]: p["mode"] for p in again["data"]["viewer"]["notificationPreferences"]
     } == modes
@@ -248,8 +251,8 @@ async def test_preferences_are_read_and_changed_in_the_readers_language(world: W
         [error] = payload["userErrors"]
         assert error["code"] == "INVALID" and error["field"] == "preferences"
         assert words in error["message"]
-    unchanged = await graphql(client, READ, token=world.token(world.member))
-    owners = await graphql(client, READ, token=world.token(world.owner))
+    unchanged = await compiled_and_resolved(READ, token=world.token(world.member))
+    owners = await compiled_and_resolved(READ, token=world.token(world.owner))
     assert {p["mode"] for p in owners["data"]["viewer"]["notificationPreferences"]} == {"IMMEDIATE"}
     assert {
         p["topic"]: p["mode"] for p in unchanged["data"]["viewer"]["notificationPreferences"]
@@ -363,7 +366,7 @@ async def test_a_digest_lists_the_days_notifications_once_in_each_persons_langua
 
 
 async def test_a_topic_the_organization_requires_is_emailed_even_to_inbox_only(
-    world: World,
+    world: World, compiled_and_resolved: Compare
 ) -> None:
     client = client_of[0]
     org_id = to_global_id("Organization", world.org.id)
@@ -395,7 +398,7 @@ async def test_a_topic_the_organization_requires_is_emailed_even_to_inbox_only(
         "userErrors": [],
     }
     # then the member's preferences say so
-    read = await graphql(client, READ, token=world.token(world.member))
+    read = await compiled_and_resolved(READ, token=world.token(world.member))
     at_risk = next(
         p for p in read["data"]["viewer"]["notificationPreferences"] if p["topic"] == AT_RISK
     )

@@ -7,12 +7,5 @@ the guard test fails on a field that is neither compiled nor listed here.
 
 from __future__ import annotations
 
-# An entry is "Type.field": "why not".
-_TOPICS = "the topics and their labels are code and the gettext catalog, not rows"
-RESOLVER_ONLY: dict[str, str] = {
-    "Viewer.notificationPreferences": _TOPICS,
-    "NotificationPreference.topic": _TOPICS,
-    "NotificationPreference.label": _TOPICS,
-    "NotificationPreference.mode": _TOPICS,
-    "NotificationPreference.requiredByOrganization": _TOPICS,
-}
+# Empty: every field a query can reach is compiled. An entry is "Type.field": "why not".
+RESOLVER_ONLY: dict[str, str] = {}

@@ -124,7 +124,8 @@ class Viewer:
 
     @strawberry.field(
         description="How you are told of each notification topic: email at once, a daily "
-        "digest, or inbox only (updateNotificationPreferences)."
+        "digest, or inbox only (updateNotificationPreferences).",
+        metadata=sql(notification_preferences.PREFERENCES),
     )
     async def notification_preferences(self, info: Info) -> list[NotificationPreference]:
         return await notification_preferences.read(info)
