@@ -107,6 +107,7 @@ class World:
     member: User  # saved English
     other: User
     org: Organization
+    client: httpx.AsyncClient
 
     def token(self, user: User) -> str:
         return token_for(self.tokens, user, self.org)
@@ -128,7 +129,7 @@ class World:
 
     async def choose(self, user: User, topic: str, mode: DeliveryMode) -> None:
         answer = await graphql(
-            client_of[0],
+            self.client,
             UPDATE,
             {"input": {"preferences": [{"topic": topic, "mode": mode.value}]}},
             token=self.token(user),
@@ -139,9 +140,6 @@ class World:
         return [str(r.message["Subject"]) for r in self.mail.received if address in r.recipients]
 
 
-client_of: list[httpx.AsyncClient] = []
-
-
 @pytest.fixture
 async def world(
     sessions: SessionFactory,
@@ -149,7 +147,6 @@ async def world(
     mail_server: MailServer,
     client: httpx.AsyncClient,
 ) -> World:
-    client_of[:] = [client]
     owner = await create_user(sessions, "owner@prefs.example")
     org = await create_organization(sessions, owner, slug="prefs-lead")
     member = await create_user(sessions, "member@prefs.example")
@@ -161,7 +158,7 @@ async def world(
     # The invitation's email, out of the way.
     await _run_outbox(sessions, mailer)
     mail_server.received.clear()
-    return World(sessions, tokens, mail_server, mailer, owner, member, other, org)
+    return World(sessions, tokens, mail_server, mailer, owner, member, other, org, client)
 
 
 async def _deliveries(sessions: SessionFactory, email: str) -> list[DeliveryStatus]:
@@ -201,7 +198,7 @@ def test_every_kind_the_domains_record_is_a_topic() -> None:
 async def test_preferences_are_read_and_changed_in_the_readers_language(
     world: World, compiled_and_resolved: Compare
 ) -> None:
-    client = client_of[0]
+    client = world.client
     # given nothing chosen: every topic is emailed at once
     english = await compiled_and_resolved(READ, token=world.token(world.member))
     preferences = english["data"]["viewer"]["notificationPreferences"]
@@ -281,7 +278,7 @@ async def test_nobody_else_reads_or_changes_a_persons_preferences(world: World) 
             )
     assert isinstance(refused.value.orig, psycopg.errors.InsufficientPrivilege)
     # and through the API they read their own defaults
-    theirs = await graphql(client_of[0], READ, token=token_for(world.tokens, world.other))
+    theirs = await graphql(world.client, READ, token=token_for(world.tokens, world.other))
     assert {p["mode"] for p in theirs["data"]["viewer"]["notificationPreferences"]} == {"IMMEDIATE"}
     mine = await act_as(world.sessions, world.member, world.org)
     async with unit_of_work(world.sessions, mine) as session:
@@ -305,7 +302,7 @@ async def test_inbox_only_sends_no_email_but_the_inbox_has_it(world: World) -> N
         DeliveryStatus.SENT,
     ]
     inbox = await graphql(
-        client_of[0],
+        world.client,
         "query { viewer { notifications(first: 10) { nodes { kind subject } } } }",
         token=world.token(world.member),
     )
@@ -368,7 +365,7 @@ async def test_a_digest_lists_the_days_notifications_once_in_each_persons_langua
 async def test_a_topic_the_organization_requires_is_emailed_even_to_inbox_only(
     world: World, compiled_and_resolved: Compare
 ) -> None:
-    client = client_of[0]
+    client = world.client
     org_id = to_global_id("Organization", world.org.id)
     # given the member reads at-risk flags in the inbox only
     await world.choose(world.member, AT_RISK, DeliveryMode.INBOX)
