@@ -23,6 +23,7 @@ from renkei.notifications import mail, repository
 from renkei.notifications.metrics import DELIVERIES
 from renkei.notifications.models import DeliveryChannel, DeliveryStatus, NotificationDelivery
 from renkei.notifications.smtp import Mailer, SmtpRefused, SmtpUnavailable
+from renkei.notifications.topics import DeliveryMode
 
 logger = logging.getLogger(__name__)
 
@@ -34,25 +35,43 @@ NOT_CONFIGURED = "no SMTP server is configured (RENKEI_SMTP_URL)"
 ERROR_LENGTH = 2000
 
 
-async def _add_pending(session: AsyncSession, notification_id: uuid.UUID) -> None:
+# The status of a delivery by the recipient's mode: DIGEST and INBOX are not emailed alone.
+_STATUS_OF_MODE = {
+    DeliveryMode.IMMEDIATE: DeliveryStatus.PENDING,
+    DeliveryMode.DIGEST: DeliveryStatus.DIGEST,
+    DeliveryMode.INBOX: DeliveryStatus.INBOX,
+}
+
+
+async def _add_pending(
+    session: AsyncSession,
+    notification_id: uuid.UUID,
+    status: DeliveryStatus = DeliveryStatus.PENDING,
+) -> None:
     await session.execute(
         insert(NotificationDelivery)
         .values(
             id=uuid.uuid4(),
             notification_id=notification_id,
             channel=DeliveryChannel.EMAIL.value,
-            status=DeliveryStatus.PENDING,
+            status=status,
             attempts=0,
         )
         .on_conflict_do_nothing(index_elements=["notification_id", "channel"])
     )
 
 
-async def queue_email(session: AsyncSession, notification_id: uuid.UUID) -> None:
-    """In the transaction that records a notification: its email delivery, PENDING, and the
-    outbox message that sends it."""
-    await _add_pending(session, notification_id)
-    outbox.enqueue(session, EMAIL_TOPIC, {"notification_id": str(notification_id)})
+async def queue_email(
+    session: AsyncSession,
+    notification_id: uuid.UUID,
+    mode: DeliveryMode = DeliveryMode.IMMEDIATE,
+) -> None:
+    """In the transaction that records a notification: its email delivery and, IMMEDIATE, the
+    outbox message that sends it. DIGEST waits for the day's digest (renkei.notifications.
+    digest); INBOX is written down as never emailed, by the recipient's choice."""
+    await _add_pending(session, notification_id, _STATUS_OF_MODE[mode])
+    if mode is DeliveryMode.IMMEDIATE:
+        outbox.enqueue(session, EMAIL_TOPIC, {"notification_id": str(notification_id)})
 
 
 async def _claim(session: AsyncSession, notification_id: uuid.UUID) -> NotificationDelivery:
@@ -101,6 +120,9 @@ async def deliver_email(
     if delivery.status is DeliveryStatus.SENT:
         DELIVERIES.labels(_CHANNEL, "skipped").inc()
         return
+    if delivery.status in (DeliveryStatus.DIGEST, DeliveryStatus.INBOX):
+        # Not emailed now: the day's digest lists it, or the person reads it in the inbox.
+        return
     if mailer is None or mailer.server is None:
         _failed(delivery, NOT_CONFIGURED, final=True)
         return
@@ -129,7 +151,7 @@ async def record_failure(
 ) -> None:
     """Write down a failed attempt (the job's own transaction was rolled back)."""
     delivery = await _claim(session, notification_id)
-    if delivery.status is not DeliveryStatus.SENT:
+    if delivery.status is DeliveryStatus.PENDING or delivery.status is DeliveryStatus.FAILED:
         _failed(delivery, error, final=final)
     else:  # another job sent it meanwhile
         DELIVERIES.labels(_CHANNEL, "skipped").inc()

@@ -4,13 +4,14 @@ channel)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renkei.db import Base, IdMixin, TimestampMixin, str_enum
+from renkei.notifications.topics import DeliveryMode
 
 
 class Notification(IdMixin, TimestampMixin, Base):
@@ -47,6 +48,10 @@ class DeliveryStatus(StrEnum):
     PENDING = "PENDING"
     SENT = "SENT"
     FAILED = "FAILED"
+    # Not emailed alone, by the recipient's preference (migration 0024): DIGEST waits for the
+    # day's digest (then SENT, with it); INBOX is read in the inbox only, never emailed.
+    DIGEST = "DIGEST"
+    INBOX = "INBOX"
 
 
 class NotificationDelivery(IdMixin, TimestampMixin, Base):
@@ -68,3 +73,32 @@ class NotificationDelivery(IdMixin, TimestampMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NotificationPreference(IdMixin, TimestampMixin, Base):
+    """How a person is told of one topic; a topic without a row is emailed at once."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (UniqueConstraint("user_id", "topic"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[DeliveryMode] = mapped_column(str_enum(DeliveryMode, "delivery_mode"))
+
+
+class NotificationDigest(IdMixin, TimestampMixin, Base):
+    """The digest email of one person and day: at most one, so a digest run twice sends once."""
+
+    __tablename__ = "notification_digests"
+    __table_args__ = (UniqueConstraint("recipient_email", "day"),)
+
+    recipient_email: Mapped[str] = mapped_column(String(320))
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        str_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
+    )
+    # How many notifications it listed.
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

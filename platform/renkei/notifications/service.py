@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from renkei.errors import Forbidden, Invalid
 from renkei.i18n.messages import Locale, _, use_locale
 from renkei.i18n.negotiation import choose
-from renkei.notifications import delivery, repository
+from renkei.notifications import delivery, preferences, repository
 from renkei.notifications.models import Notification
 from renkei.tenancy import MembershipRole, Viewer
 
@@ -48,7 +48,8 @@ async def record(
     subject_id: str | None,
 ) -> bool:
     """Record a notification in the recipient's language, about `subject_id` (a global id,
-    renkei.notifications.subjects), and queue its email; False when this message already
+    renkei.notifications.subjects), and queue its email as the recipient chose for this kind
+    (renkei.notifications.preferences); False when this message already
     notified this recipient."""
     with use_locale(recipient.locale):
         subject, body = text()
@@ -70,7 +71,10 @@ async def record(
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         return False
-    await delivery.queue_email(session, notification_id)
+    mode = await preferences.mode_for(
+        session, email=recipient.email, organization_id=recipient.organization_id, topic=kind
+    )
+    await delivery.queue_email(session, notification_id, mode)
     return True
 
 

@@ -1,4 +1,5 @@
-"""The notifications domain's outbox handlers: a recorded notification is emailed, once.
+"""The notifications domain's outbox handlers: a recorded notification is emailed, once; the
+daily digest is queued per person and each person's digest emailed, once.
 
 Its handler needs the SMTP server, which the worker builds from its settings when it starts:
 `handlers(mailer)` makes them with it. HANDLERS, as every domain exports them, have none: run
@@ -8,12 +9,13 @@ outside a worker, a delivery fails visibly (FAILED, logged) rather than vanishin
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
-from renkei.notifications import delivery
+from renkei.notifications import delivery, digest
 from renkei.notifications.smtp import Mailer
 
 
@@ -27,7 +29,18 @@ def handlers(mailer: Mailer | None) -> dict[str, outbox.Handler]:
             session, mailer, notification_id=uuid.UUID(payload["notification_id"])
         )
 
-    return {delivery.EMAIL_TOPIC: notification_email}
+    async def digest_email(
+        session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
+    ) -> None:
+        await digest.send_digest(
+            session, mailer, email=payload["email"], on=date.fromisoformat(payload["on"])
+        )
+
+    return {
+        delivery.EMAIL_TOPIC: notification_email,
+        digest.DIGEST_TOPIC: digest.daily_digest,
+        digest.DIGEST_EMAIL_TOPIC: digest_email,
+    }
 
 
 HANDLERS: dict[str, outbox.Handler] = handlers(None)

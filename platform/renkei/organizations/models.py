@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renkei.db import Base, IdMixin, TimestampMixin, str_enum
@@ -151,6 +152,11 @@ class Organization(IdMixin, TimestampMixin, Base):
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The language its people read when neither they nor their browser chose one (None: ja).
     default_locale: Mapped[str | None] = mapped_column(String(8))
+    # Notification topics its people are emailed about at once whatever their preference
+    # (renkei.notifications.topics; migration 0024): a sign-off request must not wait a day.
+    required_email_topics: Mapped[list[str]] = mapped_column(
+        ARRAY(String(64)), default=list, server_default="{}"
+    )
     # Who verified it: "operator:<email>", "cli:<login>" or "seed".
     verified_by: Mapped[str | None] = mapped_column(String(320))
     home_prefecture_code: Mapped[str] = mapped_column(ForeignKey("prefectures.code"), index=True)

@@ -29,6 +29,62 @@ CREATE POLICY notification_deliveries_update ON notification_deliveries
   USING ( SELECT renkei_is_system() AS renkei_is_system)
   WITH CHECK ( SELECT renkei_is_system() AS renkei_is_system);
 
+-- notification_digests
+ALTER TABLE notification_digests ENABLE ROW LEVEL SECURITY;
+ALTER TABLE notification_digests FORCE ROW LEVEL SECURITY;
+CREATE POLICY notification_digests_delete ON notification_digests
+  AS PERMISSIVE
+  FOR DELETE
+  TO renkei_app
+  USING ( SELECT renkei_is_system() AS renkei_is_system);
+CREATE POLICY notification_digests_insert ON notification_digests
+  AS PERMISSIVE
+  FOR INSERT
+  TO renkei_app
+  WITH CHECK ( SELECT renkei_is_system() AS renkei_is_system);
+CREATE POLICY notification_digests_select ON notification_digests
+  AS PERMISSIVE
+  FOR SELECT
+  TO renkei_app
+  USING (( SELECT renkei_is_system() AS renkei_is_system)
+      OR ((recipient_email)::text = ( SELECT renkei_email() AS renkei_email)));
+CREATE POLICY notification_digests_update ON notification_digests
+  AS PERMISSIVE
+  FOR UPDATE
+  TO renkei_app
+  USING ( SELECT renkei_is_system() AS renkei_is_system)
+  WITH CHECK ( SELECT renkei_is_system() AS renkei_is_system);
+
+-- notification_preferences
+ALTER TABLE notification_preferences ENABLE ROW LEVEL SECURITY;
+ALTER TABLE notification_preferences FORCE ROW LEVEL SECURITY;
+CREATE POLICY notification_preferences_delete ON notification_preferences
+  AS PERMISSIVE
+  FOR DELETE
+  TO renkei_app
+  USING (( SELECT renkei_is_system() AS renkei_is_system)
+      OR (user_id = ( SELECT renkei_user_id() AS renkei_user_id)));
+CREATE POLICY notification_preferences_insert ON notification_preferences
+  AS PERMISSIVE
+  FOR INSERT
+  TO renkei_app
+  WITH CHECK (( SELECT renkei_is_system() AS renkei_is_system)
+      OR (user_id = ( SELECT renkei_user_id() AS renkei_user_id)));
+CREATE POLICY notification_preferences_select ON notification_preferences
+  AS PERMISSIVE
+  FOR SELECT
+  TO renkei_app
+  USING (( SELECT renkei_is_system() AS renkei_is_system)
+      OR (user_id = ( SELECT renkei_user_id() AS renkei_user_id)));
+CREATE POLICY notification_preferences_update ON notification_preferences
+  AS PERMISSIVE
+  FOR UPDATE
+  TO renkei_app
+  USING (( SELECT renkei_is_system() AS renkei_is_system)
+      OR (user_id = ( SELECT renkei_user_id() AS renkei_user_id)))
+  WITH CHECK (( SELECT renkei_is_system() AS renkei_is_system)
+      OR (user_id = ( SELECT renkei_user_id() AS renkei_user_id)));
+
 -- notifications
 ALTER TABLE notifications ENABLE ROW LEVEL SECURITY;
 ALTER TABLE notifications FORCE ROW LEVEL SECURITY;

@@ -22,6 +22,7 @@ from renkei.db import SessionFactory, unit_of_work
 from renkei.email_domains import tasks as email_domain_tasks
 from renkei.milestones import service as milestones
 from renkei.milestones import tasks as milestone_tasks
+from renkei.notifications import digest
 from renkei.notifications import tasks as notification_tasks
 from renkei.notifications.metrics import QUEUE_AGE
 from renkei.notifications.smtp import Mailer
@@ -153,6 +154,13 @@ async def queue_daily_reminder(ctx: dict[str, Any]) -> None:
     """arq cron job at 09:00 in Japan: the day's reminder goes out through the outbox, once."""
     async with unit_of_work(ctx["sessions"], Viewer.platform()) as session:
         await milestone_tasks.enqueue_daily_reminder(session, milestones.today())
+
+
+async def queue_daily_digest(ctx: dict[str, Any]) -> None:
+    """arq cron job at 09:00 in Japan: each person's digest of what they chose to read once a
+    day goes out through the outbox, once."""
+    async with unit_of_work(ctx["sessions"], Viewer.platform()) as session:
+        await digest.enqueue_daily_digest(session, milestones.today())
 
 
 async def queue_nightly_recompute(ctx: dict[str, Any]) -> None:

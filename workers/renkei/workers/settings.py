@@ -23,6 +23,7 @@ from renkei.workers.jobs import (
     MAX_TRIES,
     handle_outbox_message,
     handlers_for,
+    queue_daily_digest,
     queue_daily_reminder,
     queue_nightly_recompute,
 )
@@ -92,6 +93,7 @@ def create_worker(
         cron_jobs=(
             [
                 cron(queue_daily_reminder, hour=9, minute=0),
+                cron(queue_daily_digest, hour=9, minute=0),
                 cron(queue_nightly_recompute, hour=3, minute=0),
             ]
             if relay

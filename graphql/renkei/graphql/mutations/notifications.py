@@ -1,4 +1,5 @@
-"""Marking your notifications read: some by id, or all of them."""
+"""Marking your notifications read (some by id, or all of them); choosing how you are told of
+each topic; an organization's topics emailed whatever its people chose."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from renkei.graphql.context import Info
 from renkei.graphql.mutations.base import UserError, run_mutation
 from renkei.graphql.relay import decode_id
+from renkei.graphql.types.notification_preferences import (
+    NotificationDeliveryMode,
+    NotificationPreference,
+)
 from renkei.identity.scopes import ORGANIZATIONS_WRITE
+from renkei.notifications import preferences
 from renkei.notifications import service as notifications
+from renkei.notifications.topics import DeliveryMode
 from renkei.tenancy import Viewer
 
 
@@ -26,6 +33,42 @@ class MarkNotificationsReadPayload:
     read_count: int = strawberry.field(
         description="How many were unread and are now read; another person's ids count none."
     )
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class NotificationPreferenceInput:
+    topic: str = strawberry.field(description="A topic of viewer.notificationPreferences.")
+    mode: NotificationDeliveryMode  # type: ignore[valid-type]
+
+
+@strawberry.input
+class UpdateNotificationPreferencesInput:
+    preferences: list[NotificationPreferenceInput] = strawberry.field(
+        description="The topics to change; the others stay as they are."
+    )
+
+
+@strawberry.type
+class NotificationPreferencesPayload:
+    preferences: list[NotificationPreference] | None = strawberry.field(
+        description="Every topic, after the change."
+    )
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class UpdateOrganizationEmailPolicyInput:
+    organization_id: strawberry.ID
+    required_topics: list[str] = strawberry.field(
+        description="The topics its people are emailed about at once, whatever they chose; "
+        "[] requires none."
+    )
+
+
+@strawberry.type
+class OrganizationEmailPolicyPayload:
+    required_topics: list[str] | None
     user_errors: list[UserError]
 
 
@@ -46,3 +89,38 @@ class NotificationMutations:
 
         count, errors = await run_mutation(info, work, scope=ORGANIZATIONS_WRITE)
         return MarkNotificationsReadPayload(read_count=count or 0, user_errors=errors)
+
+    @strawberry.mutation(
+        description="Choose how you are told of some topics: IMMEDIATE, DIGEST or INBOX."
+    )
+    async def update_notification_preferences(
+        self, info: Info, input: UpdateNotificationPreferencesInput
+    ) -> NotificationPreferencesPayload:
+        chosen = [(p.topic, DeliveryMode(p.mode)) for p in input.preferences]
+        saved, errors = await run_mutation(
+            info,
+            lambda session, viewer: preferences.update(session, viewer, preferences=chosen),
+            scope=ORGANIZATIONS_WRITE,
+        )
+        return NotificationPreferencesPayload(
+            preferences=None if saved is None else [NotificationPreference.of(p) for p in saved],
+            user_errors=errors,
+        )
+
+    @strawberry.mutation(
+        description="Require some topics emailed at once to an organization's people, "
+        "whatever their preference; its owners and admins only."
+    )
+    async def update_organization_email_policy(
+        self, info: Info, input: UpdateOrganizationEmailPolicyInput
+    ) -> OrganizationEmailPolicyPayload:
+        async def work(session: AsyncSession, viewer: Viewer) -> list[str]:
+            organization_id = decode_id(
+                input.organization_id, "Organization", field="organizationId"
+            )
+            return await preferences.set_required_topics(
+                session, viewer, organization_id=organization_id, topics=input.required_topics
+            )
+
+        topics, errors = await run_mutation(info, work, scope=ORGANIZATIONS_WRITE)
+        return OrganizationEmailPolicyPayload(required_topics=topics, user_errors=errors)

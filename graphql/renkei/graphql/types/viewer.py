@@ -25,8 +25,10 @@ from renkei.graphql.compiled.spec import (
 )
 from renkei.graphql.context import Info
 from renkei.graphql.relay import Connection, PageArgs
+from renkei.graphql.types import notification_preferences
 from renkei.graphql.types import notifications as inbox
 from renkei.graphql.types.locales import Locale, LocaleValue, locale_of, stored_locale_sql
+from renkei.graphql.types.notification_preferences import NotificationPreference
 from renkei.graphql.types.notifications import Notification
 from renkei.graphql.types.organizations import Invitation, MembershipRole, Organization, User
 from renkei.i18n.messages import current_locale
@@ -119,3 +121,11 @@ class Viewer:
     )
     async def unread_notification_count(self, info: Info) -> int:
         return await inbox.unread_count(info)
+
+    @strawberry.field(
+        description="How you are told of each notification topic: email at once, a daily "
+        "digest, or inbox only (updateNotificationPreferences).",
+        metadata=sql(notification_preferences.PREFERENCES),
+    )
+    async def notification_preferences(self, info: Info) -> list[NotificationPreference]:
+        return await notification_preferences.read(info)
