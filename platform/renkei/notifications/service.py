@@ -20,6 +20,7 @@ from renkei.i18n.negotiation import choose
 from renkei.notifications import delivery, repository
 from renkei.notifications.models import Notification
 from renkei.tenancy import MembershipRole, Viewer
+from renkei.webhooks import service as webhooks
 
 # People are notified through their organizations: its owners, admins and members (not viewers).
 NOTIFIED_ROLES = (MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.MEMBER)
@@ -71,6 +72,16 @@ async def record(
     if not result.rowcount:  # type: ignore[attr-defined]
         return False
     await delivery.queue_email(session, notification_id)
+    if recipient.organization_id is not None:
+        # One event per message and organization: its other recipients' calls add nothing.
+        await webhooks.queue_event(
+            session,
+            organization_id=recipient.organization_id,
+            topic=kind,
+            outbox_id=outbox_id,
+            subject_id=subject_id,
+            data={"subject": subject, "body": body, "locale": recipient.locale},
+        )
     return True
 
 
