@@ -233,11 +233,12 @@ async def queue_event(
     for endpoint in await repository.subscribed(
         session, organization_id=organization_id, topic=topic
     ):
-        delivery_id = uuid.uuid4()
-        result = await session.execute(
+        # RETURNING tells a new delivery from one that was there (the driver reports no row
+        # count here); the worker, as the platform, may read what it writes.
+        made = await session.scalar(
             insert(WebhookDelivery)
             .values(
-                id=delivery_id,
+                id=uuid.uuid4(),
                 endpoint_id=endpoint.id,
                 organization_id=organization_id,
                 event_id=event,
@@ -248,8 +249,9 @@ async def queue_event(
                 attempts=0,
             )
             .on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"])
+            .returning(WebhookDelivery.id)
         )
-        if result.rowcount:  # type: ignore[attr-defined]
-            outbox.enqueue(session, DELIVER_TOPIC, {"delivery_id": str(delivery_id)})
+        if made is not None:
+            outbox.enqueue(session, DELIVER_TOPIC, {"delivery_id": str(made)})
             queued += 1
     return queued
