@@ -252,3 +252,22 @@ async def test_the_worker_retries_for_about_a_day_then_gives_up_visibly(
     assert failed.status is WebhookDeliveryStatus.FAILED
     assert failed.last_error
     assert "webhook delivery failed for good" in [r.message for r in caplog.records]
+
+
+def test_the_topics_are_the_kinds_the_code_records() -> None:
+    import re
+    from pathlib import Path
+
+    from renkei.email_domains.service import DOMAIN_CLAIMED_ELSEWHERE
+    from renkei.milestones.tasks import DAILY_REMINDER
+    from renkei.organizations.service import INVITATION_CREATED
+    from renkei.talent.tasks import MATCH_STEP_TAKEN, NEW_PROPOSAL
+
+    platform = Path(webhooks.__file__).parents[1]
+    literals = {
+        kind
+        for path in platform.glob("*/tasks.py")
+        for kind in re.findall(r'kind="([a-z_.]+)"', path.read_text())
+    }
+    named = {INVITATION_CREATED, DAILY_REMINDER, MATCH_STEP_TAKEN, NEW_PROPOSAL}
+    assert literals | named | {DOMAIN_CLAIMED_ELSEWHERE} == set(webhooks.TOPICS)
