@@ -244,9 +244,9 @@ async def test_the_worker_retries_for_about_a_day_then_gives_up_visibly(
     with pytest.raises(Retry) as retry:
         await handle_outbox_message({**ctx, "job_try": 2}, str(message.id))
     last = await handle_outbox_message({**ctx, "job_try": MAX_TRIES}, str(message.id))
-    # then: webhook delays, about 24 h in all; the last failure is final, kept and logged
+    # then: webhook delays, about a day in all; the last failure is final, kept and logged
     assert retry.value.defer_score == RETRY_DELAYS[1] * 1000
-    assert 22 * 3600 <= sum(RETRY_DELAYS[: MAX_TRIES - 1]) <= 26 * 3600
+    assert 20 * 3600 <= sum(RETRY_DELAYS[: MAX_TRIES - 1]) < 23 * 3600  # arq keeps a job 24 h
     assert last is True
     [failed] = await deliveries(sessions)
     assert failed.status is WebhookDeliveryStatus.FAILED
