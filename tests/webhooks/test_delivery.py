@@ -271,3 +271,31 @@ def test_the_topics_are_the_kinds_the_code_records() -> None:
     }
     named = {INVITATION_CREATED, DAILY_REMINDER, MATCH_STEP_TAKEN, NEW_PROPOSAL}
     assert literals | named | {DOMAIN_CLAIMED_ELSEWHERE} == set(webhooks.TOPICS)
+
+
+async def test_a_notification_recorded_again_queues_no_second_email_or_event(
+    sessions: SessionFactory, receiver: Receiver, config: WebhookConfig
+) -> None:
+    # given an organization listening, and one outbox message telling the same person twice
+    _, org_id, _ = await _organization_with_endpoints(
+        sessions, config, [receiver.url], ["milestone.status_changed"]
+    )
+    outbox_id = uuid.uuid4()
+    people = [notifications.Recipient("p@b.example", org_id, "ja")]
+    # when
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        told = [
+            await notifications.tell(
+                session,
+                outbox_id,
+                people,
+                kind="milestone.status_changed",
+                text=lambda: ("件名", "本文"),
+                subject_id=None,
+            )
+            for _ in range(2)
+        ]
+    await run_outbox(sessions, config)
+    # then
+    assert told == [1, 0]
+    assert len(receiver.calls) == 1

@@ -53,11 +53,13 @@ async def record(
     notified this recipient."""
     with use_locale(recipient.locale):
         subject, body = text()
-    notification_id = uuid.uuid4()
-    result = await session.execute(
+    # RETURNING tells a new row from one that was there: the driver reports rowcount -1 for
+    # this INSERT ... ON CONFLICT DO NOTHING, which made a repeat queue an email for a row
+    # never written (a foreign key violation).
+    notification_id = await session.scalar(
         insert(Notification)
         .values(
-            id=notification_id,
+            id=uuid.uuid4(),
             outbox_id=outbox_id,
             recipient_email=recipient.email,
             organization_id=recipient.organization_id,
@@ -68,8 +70,9 @@ async def record(
             subject_id=subject_id,
         )
         .on_conflict_do_nothing(index_elements=["outbox_id", "recipient_email"])
+        .returning(Notification.id)
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if notification_id is None:
         return False
     await delivery.queue_email(session, notification_id)
     if recipient.organization_id is not None:
