@@ -11,6 +11,7 @@ from collections import Counter
 
 import pytest
 from arq.worker import Retry
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from factories import create_organization, create_user
@@ -130,6 +131,15 @@ def test_a_signature_is_refused_with_a_wrong_secret_a_changed_body_or_too_late()
     assert not signing.verify("whsec_right", "v1=abc", body)
 
 
+def _counted(outcome: str) -> float:
+    return (
+        REGISTRY.get_sample_value(
+            "renkei_deliveries_total", {"channel": "webhook", "outcome": outcome}
+        )
+        or 0.0
+    )
+
+
 async def test_a_failing_receiver_is_retried_then_delivered_and_the_log_shows_it(
     sessions: SessionFactory, receiver: Receiver, config: WebhookConfig
 ) -> None:
@@ -139,6 +149,7 @@ async def test_a_failing_receiver_is_retried_then_delivered_and_the_log_shows_it
     )
     receiver.answers = [500]
     await _tell(sessions, org_id, 1)
+    before = {o: _counted(o) for o in ("retried", "sent")}
     # when the outbox runs, then again
     await run_outbox(sessions, config)
     [failed] = await deliveries(sessions)
@@ -157,6 +168,7 @@ async def test_a_failing_receiver_is_retried_then_delivered_and_the_log_shows_it
         200,
     )
     assert delivered.last_error is None
+    assert {o: _counted(o) - n for o, n in before.items()} == {"retried": 1, "sent": 1}
     assert len({c.headers["renkei-event-id"] for c in receiver.calls}) == 1
     assert len(receiver.calls) == 2
 
