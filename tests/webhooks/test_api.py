@@ -12,6 +12,7 @@ import pytest
 from factories import add_member, create_organization, create_user, graphql, token_for
 from renkei.db import SessionFactory, unit_of_work
 from renkei.identity.tokens import TokenService
+from renkei.notifications import service as notifications
 from renkei.organizations import service as organizations
 from renkei.tenancy import MembershipRole, Viewer
 from renkei.webhooks import repository, signing, urls
@@ -223,10 +224,20 @@ async def test_another_organization_and_a_plain_member_can_neither_see_nor_chang
     ]
     assert seen["data"]["node"]["webhookEndpoints"] is None
     # and row-level security shows the rows to their organization's managers only
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        await notifications.tell(
+            session,
+            uuid.uuid4(),
+            [notifications.Recipient("p@a.example", org.id, "ja")],
+            kind="project.invited",
+            text=lambda: ("件名", "本文"),
+            subject_id=None,
+        )
+        [kept] = await repository.endpoints_of(session, organization_id=org.id)
+        assert len(list(await session.scalars(repository.deliveries(kept.id)))) == 1
     async with acting(sessions, stranger.id, other.id) as (session, _viewer):
         assert await repository.endpoints_of(session, organization_id=org.id) == []
-    async with unit_of_work(sessions, Viewer.platform()) as session:
-        [kept] = await repository.endpoints_of(session, organization_id=org.id)
+        assert list(await session.scalars(repository.deliveries(kept.id))) == []
     assert kept.url == receiver.url
 
 
