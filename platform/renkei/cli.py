@@ -73,6 +73,7 @@ def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
         dns=DnsChallenge.from_setting(settings.dns_nameservers),
     )
     from renkei.notifications.mail_folder import folder_of
+    from renkei.webhooks.service import WebhookConfig
 
     return create_app(
         sessions=runtime.sessions,
@@ -93,6 +94,7 @@ def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
         if settings.throttle_enabled
         else None,
         mail_folder=folder_of(settings.data_dir) if settings.smtp_url is None else None,
+        webhooks=WebhookConfig(box=runtime.secret_box, production=not settings.development),
     )
 
 

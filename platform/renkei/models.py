@@ -29,6 +29,7 @@ from renkei.talent.models import (
     SubsidyScheme,
     TalentNeed,
 )
+from renkei.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Activity",
@@ -68,4 +69,6 @@ __all__ = [
     "TalentNeed",
     "User",
     "UserIdentity",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -40,11 +40,20 @@ class RetryLater(Exception):
     """A handler's effect could not happen now (a server it talks to is down): its transaction
     is rolled back, `record` writes the failure in a new one, and the worker runs the message
     again after a delay, until its last try, after which the failure is final (never dropped
-    without a trace: `record` is called with final=True and the message is marked processed)."""
+    without a trace: `record` is called with final=True and the message is marked processed).
+    `delays`: this topic's own seconds between tries (the nth after the nth try), else the
+    worker's default backoff."""
 
-    def __init__(self, reason: str, *, record: FailureRecorder | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        record: FailureRecorder | None = None,
+        delays: tuple[int, ...] | None = None,
+    ) -> None:
         super().__init__(reason)
         self.record = record
+        self.delays = delays
 
 
 class OutboxMessage(IdMixin, Base):

@@ -31,6 +31,7 @@ from renkei.graphql.throttle import SignInLimit, Throttle, Throttling
 from renkei.i18n.messages import activate, current_locale
 from renkei.i18n.negotiation import choose
 from renkei.identity.tokens import TokenService
+from renkei.webhooks.service import WebhookConfig
 
 logger = logging.getLogger("renkei.http")
 
@@ -119,6 +120,7 @@ def create_app(
     hardening: Hardening | None = None,
     throttling: Throttling | None = None,
     mail_folder: Path | None = None,
+    webhooks: WebhookConfig | None = None,
 ) -> Starlette:
     """The API; without `throttling` nothing is rate-limited (tests not about limits).
     `mail_folder`: the embedded SMTP server's, read at /dev/mail in development only."""
@@ -133,6 +135,7 @@ def create_app(
         sign_in=sign_in,
         compiled_reads=compiled_reads,
         throttle=throttle,
+        webhooks=webhooks,
     )
     # Made on first use, so that the app also works where no lifespan runs (test transports).
     redis_client = redis.from_url(redis_url)

@@ -19,6 +19,7 @@ from renkei.tenancy import Viewer
 
 if TYPE_CHECKING:
     from renkei.graphql.auth import SignInConfig
+    from renkei.webhooks.service import WebhookConfig
 
 R = TypeVar("R")
 
@@ -36,6 +37,8 @@ class Context:
     # Set when the request's bearer token was handed out by a browser session (its `sid`).
     token_session_id: uuid.UUID | None = None
     sign_in: SignInConfig | None = None
+    # The key ring sealing webhook secrets and the URL rules (None: webhooks not configured).
+    webhooks: WebhookConfig | None = None
     # Whether a fully registered query may run as one statement (renkei.graphql.compiled).
     compile_reads: bool = True
     # One session runs one statement at a time; sibling resolvers take turns.

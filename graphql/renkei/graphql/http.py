@@ -57,6 +57,7 @@ from renkei.identity.scopes import ALL_SCOPES
 from renkei.identity.service import viewer_for, viewer_from_claims
 from renkei.identity.tokens import TokenService
 from renkei.tenancy import Viewer, set_viewer
+from renkei.webhooks.service import WebhookConfig
 
 logger = logging.getLogger(__name__)
 
@@ -281,8 +282,10 @@ class GraphQLEndpoint:
         sign_in: SignInConfig | None = None,
         compiled_reads: bool = True,
         throttle: Throttle | None = None,
+        webhooks: WebhookConfig | None = None,
     ) -> None:
         self.throttle = throttle
+        self.webhooks = webhooks
         self.sign_in = sign_in
         self.compiled_reads = compiled_reads
         self.schema = schema
@@ -381,6 +384,7 @@ class GraphQLEndpoint:
                     token_session_id=claims.session_id if claims else None,
                     sign_in=self.sign_in,
                     compile_reads=self.compiled_reads,
+                    webhooks=self.webhooks,
                 )
                 plan = (
                     known_plan(

@@ -47,6 +47,7 @@ from renkei.graphql.mutations.preferences import PreferenceMutations
 from renkei.graphql.mutations.projects import ProjectMutations
 from renkei.graphql.mutations.regions import RegionMutations
 from renkei.graphql.mutations.talent import TalentMutations
+from renkei.graphql.mutations.webhooks import WebhookMutations
 from renkei.graphql.nodes import NODE_TYPES
 from renkei.graphql.permissions import check_scope, requires
 from renkei.graphql.relay import (
@@ -239,6 +240,7 @@ class Mutation(
     TalentMutations,
     PreferenceMutations,
     NotificationMutations,
+    WebhookMutations,
 ):
     pass
 

@@ -20,6 +20,7 @@ from renkei.i18n.negotiation import choose
 from renkei.notifications import delivery, preferences, repository
 from renkei.notifications.models import Notification
 from renkei.tenancy import MembershipRole, Viewer
+from renkei.webhooks import service as webhooks
 
 # People are notified through their organizations: its owners, admins and members (not viewers).
 NOTIFIED_ROLES = (MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.MEMBER)
@@ -53,11 +54,13 @@ async def record(
     notified this recipient."""
     with use_locale(recipient.locale):
         subject, body = text()
-    notification_id = uuid.uuid4()
-    result = await session.execute(
+    # RETURNING tells a new row from one that was there: the driver reports rowcount -1 for
+    # this INSERT ... ON CONFLICT DO NOTHING, which made a repeat queue an email for a row
+    # never written (a foreign key violation).
+    notification_id = await session.scalar(
         insert(Notification)
         .values(
-            id=notification_id,
+            id=uuid.uuid4(),
             outbox_id=outbox_id,
             recipient_email=recipient.email,
             organization_id=recipient.organization_id,
@@ -68,13 +71,24 @@ async def record(
             subject_id=subject_id,
         )
         .on_conflict_do_nothing(index_elements=["outbox_id", "recipient_email"])
+        .returning(Notification.id)
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if notification_id is None:
         return False
     mode = await preferences.mode_for(
         session, email=recipient.email, organization_id=recipient.organization_id, topic=kind
     )
     await delivery.queue_email(session, notification_id, mode)
+    if recipient.organization_id is not None:
+        # One event per message and organization: its other recipients' calls add nothing.
+        await webhooks.queue_event(
+            session,
+            organization_id=recipient.organization_id,
+            topic=kind,
+            outbox_id=outbox_id,
+            subject_id=subject_id,
+            data={"subject": subject, "body": body, "locale": recipient.locale},
+        )
     return True
 
 

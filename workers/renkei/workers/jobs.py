@@ -31,6 +31,8 @@ from renkei.projects import tasks as project_tasks
 from renkei.regions import tasks as region_tasks
 from renkei.talent import tasks as talent_tasks
 from renkei.tenancy import Viewer
+from renkei.webhooks import tasks as webhook_tasks
+from renkei.webhooks.service import WebhookConfig
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ _DOMAINS: tuple[dict[str, outbox.Handler], ...] = (
     talent_tasks.HANDLERS,
     email_domain_tasks.HANDLERS,
     notification_tasks.HANDLERS,
+    webhook_tasks.HANDLERS,
 )
 
 
@@ -65,9 +68,16 @@ def _merged(domains: tuple[dict[str, outbox.Handler], ...]) -> dict[str, outbox.
 HANDLERS: dict[str, outbox.Handler] = _merged(_DOMAINS)
 
 
-def handlers_for(mailer: Mailer | None) -> dict[str, outbox.Handler]:
-    """Every topic's handler, email sent through `mailer` (None: none configured)."""
-    return {**HANDLERS, **notification_tasks.handlers(mailer)}
+def handlers_for(
+    mailer: Mailer | None, webhooks: WebhookConfig | None = None
+) -> dict[str, outbox.Handler]:
+    """Every topic's handler, email sent through `mailer` (None: none configured), webhooks
+    signed with secrets `webhooks` opens (None: they fail visibly)."""
+    return {
+        **HANDLERS,
+        **notification_tasks.handlers(mailer),
+        **webhook_tasks.handlers(webhooks),
+    }
 
 
 async def handle_message(
@@ -123,8 +133,11 @@ def _observe_age(topic: str, created_at: datetime) -> None:
     QUEUE_AGE.labels(topic).observe(max(0.0, (datetime.now(UTC) - created_at).total_seconds()))
 
 
-def retry_delay(job_try: int) -> int:
-    """Seconds to wait after the `job_try`th try failed."""
+def retry_delay(job_try: int, delays: tuple[int, ...] | None = None) -> int:
+    """Seconds to wait after the `job_try`th try failed: the handler's own `delays` (webhooks
+    retry for about a day), else 30 s doubling up to an hour."""
+    if delays:
+        return delays[min(job_try, len(delays)) - 1]
     return int(min(FIRST_RETRY_SECONDS * 2 ** (job_try - 1), LONGEST_RETRY_SECONDS))
 
 
@@ -140,7 +153,7 @@ async def handle_outbox_message(ctx: dict[str, Any], message_id: str) -> bool:
             last_try=job_try >= MAX_TRIES,
         )
     except outbox.RetryLater as failure:
-        delay = retry_delay(job_try)
+        delay = retry_delay(job_try, failure.delays)
         logger.warning(
             "outbox message failed; retrying",
             extra={"try": job_try, "retry_in_seconds": delay, "reason": str(failure)},

@@ -19,6 +19,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from renkei.notifications.smtp import Mailer
 from renkei.runtime import Runtime
+from renkei.webhooks.service import WebhookConfig
 from renkei.workers.jobs import (
     MAX_TRIES,
     handle_outbox_message,
@@ -74,7 +75,8 @@ def create_worker(
         # The SMTP server is resolved once, at start: RENKEI_SMTP_URL, or the embedded one
         # `renkei run` started. Every job sends through it (see renkei.notifications.tasks).
         ctx["handlers"] = handlers_for(
-            Mailer.from_settings(runtime.settings, smtp_url=runtime.smtp_url)
+            Mailer.from_settings(runtime.settings, smtp_url=runtime.smtp_url),
+            WebhookConfig(box=runtime.secret_box, production=not runtime.settings.development),
         )
         if relay:
             ctx["relay"] = asyncio.create_task(

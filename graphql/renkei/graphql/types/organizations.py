@@ -45,6 +45,7 @@ ACTING = "{t}.id = (SELECT renkei_organization_id())"
 if TYPE_CHECKING:
     from renkei.graphql.types.email_domains import DomainClaim
     from renkei.graphql.types.identity import AuditEvent, IdentityProvider
+    from renkei.graphql.types.webhooks import WebhookEndpoint
 
 OrganizationKind = strawberry.enum(
     models.OrganizationKind,
@@ -240,6 +241,26 @@ class Organization(Node):
             return None
         rows = await info.context.run(lambda s: claims_of(s, organization_id=self.row.id))
         return [DomainClaim.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Its webhook endpoints, with their delivery logs; null unless you manage it.",
+        metadata=sql(
+            Guarded(
+                MANAGED,
+                Many("WebhookEndpoint", "{c}.organization_id = {t}.id", "{c}.created_at, {c}.id"),
+            )
+        ),
+    )
+    async def webhook_endpoints(
+        self, info: Info
+    ) -> list[Annotated[WebhookEndpoint, strawberry.lazy("renkei.graphql.types.webhooks")]] | None:
+        from renkei.graphql.types.webhooks import WebhookEndpoint
+        from renkei.webhooks.repository import endpoints_of
+
+        if not self._managed_by_viewer(info):
+            return None
+        rows = await info.context.run(lambda s: endpoints_of(s, organization_id=self.row.id))
+        return [WebhookEndpoint.from_row(row) for row in rows]
 
     @strawberry.field(
         description="The audit log (sign-ins, refusals, roles, clients), oldest first; "
