@@ -197,9 +197,15 @@ def test_no_field_of_the_schema_returns_a_provider_s_client_secret():
         # By the words of its camelCase name: a region's secretariat (事務局) is no secret.
         if "secret" in [word.lower() for word in re.findall(r"[A-Z]?[a-z0-9]+", name)]
     }
-    # then only a new API client's own secret is shown (once); an identity provider has none
+    # then only a new API client's own secret, and a webhook endpoint's signing secret when it
+    # is made or rotated, are shown (once); an identity provider has none
     assert "clientSecret" not in schema.type_map["IdentityProvider"].fields  # type: ignore[union-attr]
-    assert secret_fields == {("CreateApiClientPayload", "clientSecret")}
+    assert "secret" not in schema.type_map["WebhookEndpoint"].fields  # type: ignore[union-attr]
+    assert secret_fields == {
+        ("CreateApiClientPayload", "clientSecret"),
+        ("WebhookEndpointPayload", "secret"),
+        ("Mutation", "rotateWebhookSecret"),
+    }
 
 
 @pytest.mark.parametrize(

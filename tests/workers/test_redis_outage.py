@@ -4,7 +4,7 @@ The worker runs as `renkei worker` runs it (create_worker, with its outbox relay
 this test's own, which the test stops and starts again at the same address, and sends email to
 a real SMTP server on loopback. Invitations committed while Redis is down wait in the outbox
 (PostgreSQL); once Redis is back, the relay and the worker catch up: each invitation becomes one
-notification and one email.
+notification, one email, and one signed call to the organization's webhook receiver.
 """
 
 from __future__ import annotations
@@ -36,7 +36,12 @@ from renkei.organizations import service as organizations
 from renkei.outbox import OutboxMessage
 from renkei.runtime import Runtime
 from renkei.tenancy import MembershipRole, Viewer
+from renkei.webhooks import service as webhooks
+from renkei.webhooks.models import WebhookDelivery, WebhookDeliveryStatus
+from renkei.webhooks.service import WebhookConfig
+from renkei.webhooks.signing import EVENT_HEADER, verify
 from renkei.workers.settings import create_worker
+from webhooks.conftest import Receiver
 
 INVITATIONS = 200
 
@@ -110,10 +115,20 @@ def mail_server() -> Iterator[MailServer]:
 
 
 @pytest.fixture
+async def webhook_receiver() -> AsyncIterator[Receiver]:
+    """A member's system on loopback, as tests/webhooks/conftest.py starts it."""
+    server = Receiver()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
 async def runtime(
-    committed, own_redis: OwnRedis, tokens: TokenService, mail_server: MailServer
+    committed, own_redis: OwnRedis, tokens: TokenService, mail_server: MailServer, tmp_path: Path
 ) -> AsyncIterator[Runtime]:
     settings = Settings(
+        data_dir=tmp_path,
         database_url=committed.owner_url,
         app_database_url=committed.app_url,
         redis_url=own_redis.url,
@@ -136,12 +151,30 @@ async def _wait_for(predicate: Callable[[], Awaitable[bool]], *, seconds: float)
     return await predicate()
 
 
-async def test_a_redis_outage_loses_no_email_and_doubles_none(
-    committed, runtime: Runtime, own_redis: OwnRedis, mail_server: MailServer
+async def test_a_redis_outage_loses_no_email_nor_webhook_call_and_doubles_none(
+    committed,
+    runtime: Runtime,
+    own_redis: OwnRedis,
+    mail_server: MailServer,
+    webhook_receiver: Receiver,
 ) -> None:
-    # given a worker with its relay, running on the test's Redis, and an organization
+    # given a worker with its relay, running on the test's Redis, and an organization whose
+    # system takes its invitations' events
     owner = await create_user(committed.sessions, "owner@a.example")
     org = await create_organization(committed.sessions, owner, name="福岡半導体")
+    config = WebhookConfig(box=runtime.secret_box, production=False)
+    async with committed.sessions() as session, session.begin():
+        viewer = await identity.viewer_for(
+            session, owner.id, organization_id=org.id, scopes=ALL_SCOPES
+        )
+        _, secret = await webhooks.create_endpoint(
+            session,
+            viewer,
+            config=config,
+            organization_id=org.id,
+            url=webhook_receiver.url,
+            topics=["invitation.created"],
+        )
     worker = create_worker(runtime, queue_name=f"renkei-test-{uuid.uuid4().hex}")
     running = asyncio.create_task(worker.async_run())
 
@@ -152,8 +185,16 @@ async def test_a_redis_outage_loses_no_email_and_doubles_none(
 
     async def all_sent() -> bool:
         assert not running.done() or running.result() is None
-        return len(mail_server.received) >= INVITATIONS and (
-            await count(NotificationDelivery, NotificationDelivery.status == DeliveryStatus.SENT)
+        return (
+            len(mail_server.received) >= INVITATIONS
+            and len(webhook_receiver.calls) >= INVITATIONS
+            and await count(
+                NotificationDelivery, NotificationDelivery.status == DeliveryStatus.SENT
+            )
+            == INVITATIONS
+            and await count(
+                WebhookDelivery, WebhookDelivery.status == WebhookDeliveryStatus.DELIVERED
+            )
             == INVITATIONS
         )
 
@@ -193,4 +234,11 @@ async def test_a_redis_outage_loses_no_email_and_doubles_none(
         f"p{i:03}@b.example" for i in range(INVITATIONS)
     ]
     assert await count(Notification) == INVITATIONS
+    # one signed call per invitation's event, none twice
+    events = Counter(call.headers[EVENT_HEADER.lower()] for call in webhook_receiver.calls)
+    assert len(events) == INVITATIONS and set(events.values()) == {1}
+    assert all(
+        verify(secret, call.headers["renkei-signature"], call.body, tolerance=600)
+        for call in webhook_receiver.calls
+    )
     assert await count(OutboxMessage, OutboxMessage.processed_at.is_(None)) == 0
