@@ -35,9 +35,10 @@ from renkei.organizations.models import Invitation, Organization
 from renkei.outbox import OutboxMessage
 from renkei.runtime import Runtime
 from renkei.tenancy import MembershipRole, Viewer
+from renkei.webhooks.tasks import RETRY_DELAYS as WEBHOOK_RETRY_DELAYS
 from renkei.workers.jobs import handle_message
 from renkei.workers.relay import run_relay
-from renkei.workers.settings import create_worker
+from renkei.workers.settings import JOB_KEPT_MS, create_worker
 
 INVITE_MEMBER = """
 mutation Invite($input: InviteMemberInput!) {
@@ -302,3 +303,11 @@ async def test_the_relay_reports_the_backlog_for_alarms_and_scaling(
 
 async def _async_true(value: bool) -> bool:
     return value
+
+
+def test_the_worker_keeps_a_queued_job_longer_than_any_handler_retries(runtime: Runtime) -> None:
+    """arq drops a job once its deadline (set when queued, kept by retries) passes: the worker's
+    must outlast the webhooks' day of retries, or their last tries would never run."""
+    worker = create_worker(runtime, queue_name=f"renkei-test-{uuid.uuid4().hex}", burst=True)
+    assert worker.expires_extra_ms == JOB_KEPT_MS
+    assert sum(WEBHOOK_RETRY_DELAYS) * 1000 < JOB_KEPT_MS

@@ -2,7 +2,7 @@
 
 A 2xx answer delivers it. Anything else (an error status, a timeout, a refused connection) raises
 `outbox.RetryLater` with RETRY_DELAYS: the attempt is written in the delivery log, and the worker
-runs the message again later, for about 22 hours, after which the delivery is FAILED (logged,
+runs the message again later, for about 24.6 hours, after which the delivery is FAILED (logged,
 counted, visible in the API). The delivery row is locked while a job sends, so two jobs for one
 delivery take turns and the second finds it DELIVERED; the event id header lets a receiver drop
 the copy a crash between its answer and our commit would cause.
@@ -33,10 +33,11 @@ from renkei.webhooks.service import DELIVER_TOPIC, WebhookConfig, secret_of
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10.0
-# Seconds between tries (the worker's MAX_TRIES, 10, makes 9 gaps): about 22 hours in all.
-# It must stay under a day: arq forgets a job a day after it was queued (expires_extra_ms), and
-# retries keep that first deadline, so a later try would never run and the delivery stay PENDING.
-RETRY_DELAYS = (60, 300, 900, 1800, 3600, 7200, 14400, 21600, 28800)
+# Seconds between tries (the worker's MAX_TRIES, 10, makes 9 gaps): about 24.6 hours in all,
+# the day a member's system may be down. They must stay under the time arq keeps a job
+# (renkei.workers.settings.JOB_KEPT_MS, two days): retries keep the job's first deadline, so a
+# later try would never run and the delivery would stay PENDING.
+RETRY_DELAYS = (60, 300, 1800, 3600, 7200, 10800, 18000, 21600, 25200)
 ERROR_LENGTH = 2000
 NOT_CONFIGURED = "webhooks are not configured in this worker (no secret key ring)"
 USER_AGENT = "Renkei-Webhooks/1"

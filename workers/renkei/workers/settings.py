@@ -54,6 +54,10 @@ def redis_settings(url: str) -> RedisSettings:
     )
 
 
+# Two days: longer than any handler's retries (webhooks retry for about 24.6 hours).
+JOB_KEPT_MS = 2 * 24 * 3600 * 1000
+
+
 def create_worker(
     runtime: Runtime,
     *,
@@ -103,6 +107,9 @@ def create_worker(
         ),
         timezone=JAPAN,
         redis_settings=redis_settings(runtime.redis_url),
+        # A queued job (and its retries, which keep its first deadline) lives this long: the
+        # webhooks' retries span a day (renkei.webhooks.tasks.RETRY_DELAYS).
+        expires_extra_ms=JOB_KEPT_MS,
         queue_name=queue_name,
         on_startup=on_startup,
         on_shutdown=on_shutdown,
