@@ -127,3 +127,34 @@ async def graphql(
     )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def run_outbox_messages(sessions: SessionFactory, handlers: dict[str, Any]) -> int:
+    """Handle every unprocessed outbox message as the worker does (with these handlers), those
+    the handlers add too, until none is left but those that failed in this run (RetryLater);
+    how many were handled."""
+    from sqlalchemy import select
+
+    from renkei import outbox
+    from renkei.outbox import OutboxMessage
+    from renkei.workers.jobs import handle_message
+
+    failed: set[uuid.UUID] = set()
+    handled = 0
+    while True:
+        async with unit_of_work(sessions, Viewer.platform()) as session:
+            ids = list(
+                await session.scalars(
+                    select(OutboxMessage.id)
+                    .where(OutboxMessage.processed_at.is_(None))
+                    .order_by(OutboxMessage.created_at)
+                )
+            )
+        todo = [message_id for message_id in ids if message_id not in failed]
+        if not todo:
+            return handled
+        for message_id in todo:
+            try:
+                handled += await handle_message(sessions, message_id, handlers=handlers)
+            except outbox.RetryLater:
+                failed.add(message_id)

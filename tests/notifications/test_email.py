@@ -11,9 +11,8 @@ import pytest
 from arq.worker import Retry
 from sqlalchemy import select, update
 
-from factories import create_organization, create_user
+from factories import create_organization, create_user, run_outbox_messages
 from notifications.conftest import MailServer
-from renkei import outbox
 from renkei.config import Settings
 from renkei.db import SessionFactory, unit_of_work
 from renkei.identity import service as identity
@@ -43,26 +42,7 @@ def _mailer(server: MailServer) -> Mailer:
 async def _run_outbox(sessions: SessionFactory, mailer: Mailer | None) -> int:
     """Handle every unprocessed outbox message as the worker does, those the handlers add too,
     until none is left but those that failed in this run; how many were handled."""
-    handlers = handlers_for(mailer)
-    failed: set[uuid.UUID] = set()
-    handled = 0
-    while True:
-        async with unit_of_work(sessions, Viewer.platform()) as session:
-            ids = list(
-                await session.scalars(
-                    select(OutboxMessage.id)
-                    .where(OutboxMessage.processed_at.is_(None))
-                    .order_by(OutboxMessage.created_at)
-                )
-            )
-        todo = [message_id for message_id in ids if message_id not in failed]
-        if not todo:
-            return handled
-        for message_id in todo:
-            try:
-                handled += await handle_message(sessions, message_id, handlers=handlers)
-            except outbox.RetryLater:
-                failed.add(message_id)
+    return await run_outbox_messages(sessions, handlers_for(mailer))
 
 
 async def _invite(sessions: SessionFactory, owner: User, organization_id: uuid.UUID, email: str):

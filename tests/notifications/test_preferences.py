@@ -16,9 +16,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
 from api.conftest import Compare
-from factories import act_as, add_member, create_organization, create_user, graphql, token_for
+from factories import (
+    act_as,
+    add_member,
+    create_organization,
+    create_user,
+    graphql,
+    run_outbox_messages,
+    token_for,
+)
 from notifications.conftest import MailServer
-from renkei import outbox
 from renkei.config import Settings
 from renkei.db import SessionFactory, unit_of_work
 from renkei.graphql.relay import to_global_id
@@ -37,9 +44,8 @@ from renkei.notifications.models import (
 from renkei.notifications.smtp import Mailer
 from renkei.notifications.topics import TOPICS, DeliveryMode
 from renkei.organizations.models import Organization
-from renkei.outbox import OutboxMessage
 from renkei.tenancy import MembershipRole, Viewer
-from renkei.workers.jobs import handle_message, handlers_for
+from renkei.workers.jobs import handlers_for
 
 PUBLIC_URL = "https://renkei.example"
 MAIL_FROM = "Renkei <no-reply@renkei.example>"
@@ -75,26 +81,7 @@ def _mailer(server: MailServer) -> Mailer:
 
 async def _run_outbox(sessions: SessionFactory, mailer: Mailer | None) -> int:
     """Handle every unprocessed outbox message as the worker does, those the handlers add too."""
-    handlers = handlers_for(mailer)
-    failed: set[uuid.UUID] = set()
-    handled = 0
-    while True:
-        async with unit_of_work(sessions, Viewer.platform()) as session:
-            ids = list(
-                await session.scalars(
-                    select(OutboxMessage.id)
-                    .where(OutboxMessage.processed_at.is_(None))
-                    .order_by(OutboxMessage.created_at)
-                )
-            )
-        todo = [message_id for message_id in ids if message_id not in failed]
-        if not todo:
-            return handled
-        for message_id in todo:
-            try:
-                handled += await handle_message(sessions, message_id, handlers=handlers)
-            except outbox.RetryLater:
-                failed.add(message_id)
+    return await run_outbox_messages(sessions, handlers_for(mailer))
 
 
 @dataclass

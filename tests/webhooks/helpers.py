@@ -9,40 +9,20 @@ from contextlib import asynccontextmanager
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from renkei import outbox
+from factories import run_outbox_messages
 from renkei.db import SessionFactory, unit_of_work
 from renkei.identity import service as identity
 from renkei.identity.scopes import ALL_SCOPES
-from renkei.outbox import OutboxMessage
 from renkei.tenancy import Viewer
 from renkei.webhooks.models import WebhookDelivery
 from renkei.webhooks.service import WebhookConfig
-from renkei.workers.jobs import handle_message, handlers_for
+from renkei.workers.jobs import handlers_for
 
 
 async def run_outbox(sessions: SessionFactory, config: WebhookConfig) -> int:
     """Handle every unprocessed outbox message (those handlers add too) until none is left but
     those that failed in this run; how many were handled. No SMTP server: emails fail visibly."""
-    handlers = handlers_for(None, config)
-    failed: set[uuid.UUID] = set()
-    handled = 0
-    while True:
-        async with unit_of_work(sessions, Viewer.platform()) as session:
-            ids = list(
-                await session.scalars(
-                    select(OutboxMessage.id)
-                    .where(OutboxMessage.processed_at.is_(None))
-                    .order_by(OutboxMessage.created_at)
-                )
-            )
-        todo = [message_id for message_id in ids if message_id not in failed]
-        if not todo:
-            return handled
-        for message_id in todo:
-            try:
-                handled += await handle_message(sessions, message_id, handlers=handlers)
-            except outbox.RetryLater:
-                failed.add(message_id)
+    return await run_outbox_messages(sessions, handlers_for(None, config))
 
 
 async def deliveries(sessions: SessionFactory) -> list[WebhookDelivery]:
