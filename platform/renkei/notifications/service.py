@@ -47,11 +47,12 @@ async def record(
     kind: str,
     text: Text,
     subject_id: str | None,
+    event: bool = True,
 ) -> bool:
     """Record a notification in the recipient's language, about `subject_id` (a global id,
     renkei.notifications.subjects), and queue its email as the recipient chose for this kind
-    (renkei.notifications.preferences); False when this message already
-    notified this recipient."""
+    (renkei.notifications.preferences) and, with `event`, its organization's webhook event;
+    False when this message already notified this recipient."""
     with use_locale(recipient.locale):
         subject, body = text()
     # RETURNING tells a new row from one that was there: the driver reports rowcount -1 for
@@ -79,8 +80,8 @@ async def record(
         session, email=recipient.email, organization_id=recipient.organization_id, topic=kind
     )
     await delivery.queue_email(session, notification_id, mode)
-    if recipient.organization_id is not None:
-        # One event per message and organization: its other recipients' calls add nothing.
+    if event and recipient.organization_id is not None:
+        # One event per message and organization (tell() asks once per organization).
         await webhooks.queue_event(
             session,
             organization_id=recipient.organization_id,
@@ -145,6 +146,8 @@ async def tell(
 ) -> int:
     """Record the notification for each person; how many were told for the first time."""
     told = 0
+    # An organization's webhook event is queued with its first recipient, not once per person.
+    evented: set[uuid.UUID | None] = {None}
     for recipient in people:
         told += await record(
             session,
@@ -153,7 +156,9 @@ async def tell(
             kind=kind,
             text=text,
             subject_id=subject_id,
+            event=recipient.organization_id not in evented,
         )
+        evented.add(recipient.organization_id)
     return told
 
 
