@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from renkei.i18n.messages import DEFAULT_LOCALE, LOCALES, Locale, as_locale
+from renkei.i18n.messages import DEFAULT_LOCALE, Locale, as_locale
 
 
 def from_accept_language(header: str | None) -> Locale | None:
@@ -46,5 +46,3 @@ def choose(
         or DEFAULT_LOCALE
     )
 
-
-__all__ = ["LOCALES", "choose", "from_accept_language"]
