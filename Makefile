@@ -9,7 +9,7 @@ CATALOGS := platform/renkei/i18n/catalogs
 POT := $(CATALOGS)/renkei.pot
 MO := $(CATALOGS)/ja/LC_MESSAGES/renkei.mo $(CATALOGS)/en/LC_MESSAGES/renkei.mo
 
-.PHONY: run test lint schema clean messages
+.PHONY: run test lint schema clean messages browser
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -34,7 +34,19 @@ messages: $(STAMP)  ## extract the words users read, update the ja and en catalo
 run: $(STAMP) $(MO)  ## serve Renkei on http://127.0.0.1:8000/graphql with embedded servers, seeded
 	$(VENV)/bin/renkei run
 
-test: $(STAMP) $(MO)  ## run the whole test suite (one worker per core, a test file per worker)
+# The console's browser tests drive the distribution's Chromium (Playwright never downloads one):
+# installed here when it can be (root with apt-get), else those tests are skipped and say why.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Chromium and Japanese fonts for the browser tests (apt-get)"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 || \
+			{ apt-get update -qq >/dev/null && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }; \
+		else echo "No Chromium here: the browser tests will be skipped (install the chromium package)"; fi; \
+	fi
+
+test: $(STAMP) $(MO) browser  ## run the whole test suite (one worker per core, a test file per worker)
 	$(VENV)/bin/python -m pytest -n auto --dist loadfile
 
 lint: $(STAMP)

@@ -53,7 +53,14 @@ def _extracted() -> set[str]:
     found: set[str] = set()
     for source in SOURCES:
         for _, _, message, _, _ in extract_from_dir(
-            source, method_map=[("**.py", "python")], keywords=DEFAULT_KEYWORDS
+            source,
+            method_map=[
+                ("**.py", "python"),
+                ("**/console/templates/**.html", "jinja2"),
+                ("**/console/templates/**.svg", "jinja2"),
+            ],
+            options_map={"**/console/templates/**": {"encoding": "utf-8"}},
+            keywords=DEFAULT_KEYWORDS,
         ):
             found.add(_key(message))
     return found

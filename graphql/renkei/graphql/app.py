@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from renkei import logs
 from renkei.db import SessionFactory
 from renkei.graphql.auth import SignInConfig, SignInRoutes
+from renkei.graphql.console.app import Console
 from renkei.graphql.dev_mail import DevMailRoutes
 from renkei.graphql.exports import ExportEndpoints
 from renkei.graphql.hardening import METRICS_ROUTE, Hardening, harden, readiness
@@ -176,6 +177,8 @@ def create_app(
             # In production /metrics has a listener of its own (RENKEI_METRICS_PORT).
             *([] if hardening.production else [METRICS_ROUTE]),
             *(SignInRoutes(sign_in, sessions, tokens).routes() if sign_in else []),
+            # The web console: pages for people on the public schema (renkei.graphql.console).
+            *(Console(graphql, sign_in, development=development).routes() if sign_in else []),
             *ExportEndpoints(sessions, tokens, sign_in).routes(),
             # What the embedded SMTP server received; never served in production.
             *(

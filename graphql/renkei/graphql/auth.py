@@ -80,6 +80,15 @@ class _Target:
     provider_id: uuid.UUID | None
 
 
+def safe_next(value: object) -> str:
+    """Where to go after signing in: a path of the console on this site, never another site."""
+    if not isinstance(value, str) or not value.startswith("/app/"):
+        return "/app/"
+    if "\\" in value or "//" in value or any(ord(c) < 32 for c in value):
+        return "/app/"
+    return value
+
+
 def _document(status: int, title: str, content: str) -> HTMLResponse:
     """A page in the reader's language (`lang` says which); `content` is HTML, escaped already."""
     heading = _("Renkei: {title}", title=title)
@@ -227,6 +236,7 @@ class SignInRoutes:
             "verifier": verifier,
             "slug": target.slug,
             "provider": str(target.provider_id) if target.provider_id else None,
+            "next": request.query_params.get("next"),
         }
         response.set_cookie(
             PENDING_COOKIE,
@@ -359,7 +369,8 @@ class SignInRoutes:
                 organization_id=signed_in.organization_id,
                 provider_id=signed_in.provider_id,
             )
-        response = RedirectResponse("/auth/session?format=html", status_code=303)
+        # To the console page the person started from (only ever a path of the console).
+        response = RedirectResponse(safe_next(pending.get("next")), status_code=303)
         self._set_session_cookie(response, new.secret)
         return response
 
@@ -438,23 +449,33 @@ class SignInRoutes:
 
     async def logout(self, request: Request) -> Response:
         secret = request.cookies.get(SESSION_COOKIE)
-        async with unit_of_work(self.sessions, Viewer.platform()) as session:
-            row = await signin.find_session(session, secret) if secret else None
-            if row is None or secret is None:
-                return JSONResponse({"signedIn": False}, status_code=401)
-            if not signin.csrf_matches(
-                secret, request.headers.get(CSRF_HEADER), self.config.cookie_secret
-            ):
-                return JSONResponse(
-                    {"error": _("a valid X-CSRF-Token header is needed")}, status_code=403
-                )
-            signin.revoke_session(row)
-            audit.record(
-                session,
-                action=audit.SIGN_OUT,
-                organization_id=row.organization_id,
-                actor_user_id=row.user_id,
+        if secret is None:
+            return JSONResponse({"signedIn": False}, status_code=401)
+        if not signin.csrf_matches(
+            secret, request.headers.get(CSRF_HEADER), self.config.cookie_secret
+        ):
+            return JSONResponse(
+                {"error": _("a valid X-CSRF-Token header is needed")}, status_code=403
             )
+        if not await end_session(self.sessions, secret):
+            return JSONResponse({"signedIn": False}, status_code=401)
         response = JSONResponse({"signedIn": False})
         response.delete_cookie(SESSION_COOKIE)
         return response
+
+
+async def end_session(sessions: SessionFactory, secret: str) -> bool:
+    """Revoke the browser session of a cookie's secret (its CSRF token checked already), and
+    with it every access token it handed out; False when there was no live session."""
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        row = await signin.find_session(session, secret)
+        if row is None:
+            return False
+        signin.revoke_session(row)
+        audit.record(
+            session,
+            action=audit.SIGN_OUT,
+            organization_id=row.organization_id,
+            actor_user_id=row.user_id,
+        )
+    return True

@@ -374,47 +374,10 @@ class GraphQLEndpoint:
                     if cost is not None and not cost.allowed:
                         await transaction.rollback()
                         return throttled(cost, media)
-                context = Context(
-                    request=request,
-                    viewer=viewer,
-                    session=session,
-                    operation_name=graphql_request.operation_name,
-                    tokens=self.tokens,
-                    browser_session_id=browser_session_id,
-                    token_session_id=claims.session_id if claims else None,
-                    sign_in=self.sign_in,
-                    compile_reads=self.compiled_reads,
-                    webhooks=self.webhooks,
+                context = self._context(
+                    request, viewer, session, graphql_request, browser_session_id, claims
                 )
-                plan = (
-                    known_plan(
-                        self.schema._schema,
-                        graphql_request.query,
-                        graphql_request.operation_name,
-                        graphql_request.variables,
-                    )
-                    if self.compiled_reads
-                    else None
-                )
-                ran = (
-                    await run_plan(context, plan)
-                    if plan is not None and compiled_allowed(plan, context)
-                    else None
-                )
-                if ran is not None:
-                    # Seen before: the same document and variables passed every check then.
-                    result = ExecutionResult(data=ran.data, errors=ran.errors)
-                    for fault in ran.errors or []:
-                        if isinstance(fault.original_error, SQLAlchemyError):
-                            logger.error("compiled read failed", exc_info=fault.original_error)
-                else:
-                    result = await self.schema.execute(
-                        graphql_request.query,
-                        variable_values=graphql_request.variables,
-                        context_value=context,
-                        operation_name=graphql_request.operation_name,
-                        allowed_operation_types=allowed,
-                    )
+                result = await self.run(context, graphql_request, allowed)
             except ProtocolError as error:
                 await transaction.rollback()
                 return _error_response(error.status, error.message, media, error.headers)
@@ -453,6 +416,101 @@ class GraphQLEndpoint:
             else:
                 await transaction.commit()
         return self._response(result, media, cost)
+
+    def _context(
+        self,
+        request: Request,
+        viewer: Viewer,
+        session: AsyncSession,
+        graphql_request: GraphQLRequest,
+        browser_session_id: uuid.UUID | None,
+        claims: Any,
+    ) -> Context:
+        return Context(
+            request=request,
+            viewer=viewer,
+            session=session,
+            operation_name=graphql_request.operation_name,
+            tokens=self.tokens,
+            browser_session_id=browser_session_id,
+            token_session_id=claims.session_id if claims else None,
+            sign_in=self.sign_in,
+            compile_reads=self.compiled_reads,
+            webhooks=self.webhooks,
+        )
+
+    async def run(
+        self, context: Context, graphql_request: GraphQLRequest, allowed: set[OperationType]
+    ) -> ExecutionResult:
+        """One operation in the viewer's transaction: its compiled plan when it has one."""
+        plan = (
+            known_plan(
+                self.schema._schema,
+                graphql_request.query,
+                graphql_request.operation_name,
+                graphql_request.variables,
+            )
+            if self.compiled_reads
+            else None
+        )
+        ran = (
+            await run_plan(context, plan)
+            if plan is not None and compiled_allowed(plan, context)
+            else None
+        )
+        if ran is not None:
+            # Seen before: the same document and variables passed every check then.
+            for fault in ran.errors or []:
+                if isinstance(fault.original_error, SQLAlchemyError):
+                    logger.error("compiled read failed", exc_info=fault.original_error)
+            return ExecutionResult(data=ran.data, errors=ran.errors)
+        return await self.schema.execute(
+            graphql_request.query,
+            variable_values=graphql_request.variables,
+            context_value=context,
+            operation_name=graphql_request.operation_name,
+            allowed_operation_types=allowed,
+        )
+
+    async def execute_for_browser(
+        self, request: Request, graphql_request: GraphQLRequest, *, mutation: bool
+    ) -> ExecutionResult:
+        """An operation of the web console, run in process as the browser session's viewer.
+
+        The console is a client of the public schema like any other: the same viewer, row-level
+        security, scopes, budget and compiled plans. Its forms carry their own CSRF token, which
+        the console checked before calling this. Raises ProtocolError (401 without a session,
+        429 when the viewer's budget is spent).
+        """
+        allowed = (
+            {OperationType.QUERY, OperationType.MUTATION} if mutation else {OperationType.QUERY}
+        )
+        async with self.sessions() as session:
+            transaction = await session.begin()
+            try:
+                viewer, browser_session_id = await resolve_viewer(
+                    session, request, None, self.sign_in, check_csrf=False
+                )
+                cost = await self._charge(throttle.key_for_viewer(viewer, request), graphql_request)
+                if cost is not None and not cost.allowed:
+                    raise ProtocolError(429, _("too many requests: wait a moment and try again"))
+                context = self._context(
+                    request, viewer, session, graphql_request, browser_session_id, None
+                )
+                result = await self.run(context, graphql_request, allowed)
+            except BaseException:
+                await transaction.rollback()
+                raise
+            outage = _outage(result)
+            if outage is not None:
+                with contextlib.suppress(Exception):
+                    await transaction.rollback()
+                raise outage
+            if any(_is_fault(e) for e in result.errors or []) or _is_request_error(result):
+                await transaction.rollback()
+            else:
+                await transaction.commit()
+        return result
 
     async def _charge(self, key: str, graphql_request: GraphQLRequest) -> Status | None:
         if self.throttle is None:

@@ -45,4 +45,3 @@ def choose(
         or as_locale(organization_default)
         or DEFAULT_LOCALE
     )
-

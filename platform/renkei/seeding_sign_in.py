@@ -1,0 +1,114 @@
+"""Development only: seeded organizations sign in through a development OpenID provider.
+
+`renkei run` starts oidc-provider-mock on loopback and registers it here, as each organization's
+own provider, for the email domains of the organization's seeded people; a platform operator's
+approval (recorded in each audit log as `development seed`) verifies those domains, as
+`renkei operator verify-domain` would. The browser tests register their own provider the same
+way. Never called outside development: the issuer must be a loopback http:// address.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from renkei.crypto import SecretBox
+from renkei.db import SessionFactory, unit_of_work
+from renkei.email_domains import service as email_domains
+from renkei.identity import providers
+from renkei.identity.models import IdentityProvider, User
+from renkei.identity.oidc import OidcClient
+from renkei.identity.scopes import ALL_SCOPES
+from renkei.organizations.models import Membership, MembershipRole, Organization
+from renkei.tenancy import Viewer, set_viewer
+
+logger = logging.getLogger(__name__)
+
+APPROVED_BY = "development seed"
+
+
+async def register_development_provider(
+    sessions: SessionFactory,
+    *,
+    box: SecretBox,
+    oidc: OidcClient,
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+    slugs: Iterable[str] | None = None,
+) -> list[str]:
+    """Register `issuer` for each organization (all of them when `slugs` is None) that has none
+    with that issuer yet, for its owner's email domain; return the domains now verified."""
+    host = urlsplit(issuer).hostname
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError("the development provider must listen on loopback")
+    verified: list[str] = []
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        query = (
+            select(Organization, Membership.role, User)
+            .join(Membership, Membership.organization_id == Organization.id)
+            .join(User, User.id == Membership.user_id)
+            .order_by(Organization.slug, Membership.created_at)
+        )
+        if slugs is not None:
+            query = query.where(Organization.slug.in_(list(slugs)))
+        rows = (await session.execute(query)).all()
+        registered = set(
+            await session.scalars(
+                select(IdentityProvider.organization_id).where(IdentityProvider.issuer == issuer)
+            )
+        )
+    people: dict[str, tuple[Organization, list[tuple[MembershipRole, User]]]] = {}
+    for organization, role, user in rows:
+        people.setdefault(organization.slug, (organization, []))[1].append((role, user))
+    for organization, members in people.values():
+        if organization.id in registered:
+            continue
+        owner = next((u for r, u in members if r is MembershipRole.OWNER), None)
+        if owner is None:
+            continue
+        # The owner's domain is the organization's own (pref-fukuoka.example); a member's
+        # address elsewhere (demo@renkei.example) stays with its own organization.
+        domains = [owner.email.rpartition("@")[2].lower()]
+        viewer = Viewer(
+            user_id=owner.id,
+            email=owner.email,
+            organization_id=organization.id,
+            role=MembershipRole.OWNER,
+            scopes=ALL_SCOPES,
+        )
+        async with unit_of_work(sessions, viewer) as session:
+            await providers.register_provider(
+                session,
+                viewer,
+                box=box,
+                oidc=oidc,
+                organization_id=organization.id,
+                settings=providers.ProviderSettings(
+                    name="Development provider",
+                    issuer=issuer,
+                    client_id=client_id,
+                    email_domains=domains,
+                    jit_provisioning=True,
+                    role_claim=None,
+                    role_mapping={},
+                    default_role=MembershipRole.MEMBER,
+                ),
+                client_secret=client_secret,
+                allow_http_loopback=True,
+            )
+            await set_viewer(session, Viewer.platform())
+            for domain in domains:
+                await email_domains.approve(
+                    session,
+                    organization_id=organization.id,
+                    domain=domain,
+                    by=APPROVED_BY,
+                    actor_user_id=None,
+                )
+        verified.extend(domains)
+    logger.info("development sign-in registered", extra={"issuer": issuer, "domains": verified})
+    return verified
