@@ -6,7 +6,9 @@ OpenID provider on loopback (tests/identity/oidc_provider.py; it consents at onc
 given as login_hint), registered as each seeded organization's own provider with its owner's
 domain verified; individual professionals through a second provider, the platform's.
 
-`people.sign_in(email)` opens a new browser context (its own cookies: another person, another
+The tests use Playwright's async API on the suite's event loop (its sync API would hold a loop
+of its own in the main thread, and every async test after it in the process would fail).
+`await people.sign_in(email)` opens a new browser context (its own cookies: another person, another
 browser) and signs in through the console's sign-in form. Chromium is the distribution's
 (/usr/bin/chromium, or RENKEI_CHROMIUM); Playwright never downloads a browser. Without Chromium
 the browser tests are skipped, unless RENKEI_REQUIRE_BROWSER=1 (CI sets it), which fails them.
@@ -24,7 +26,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,18 +71,15 @@ class Live:
     individuals: OidcProvider
     box: SecretBox
 
-    def deliver(self) -> int:
+    async def deliver(self) -> int:
         """Handle every waiting outbox message as the worker would (notifications, webhooks)."""
         from factories import run_outbox_messages
 
-        async def work() -> int:
-            engine = create_engine(self.app_url, pool_size=2)
-            try:
-                return await run_outbox_messages(session_factory(engine), handlers_for(None))
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(work())
+        engine = create_engine(self.app_url, pool_size=2)
+        try:
+            return await run_outbox_messages(session_factory(engine), handlers_for(None))
+        finally:
+            await engine.dispose()
 
 
 def _free_socket() -> socket.socket:
@@ -90,28 +89,25 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-def _seed(app_url: str, box: SecretBox, issuer: str) -> None:
-    async def work() -> None:
-        engine = create_engine(app_url, pool_size=4)
-        try:
-            sessions = session_factory(engine)
-            await seed(sessions)
-            await register_development_provider(
-                sessions,
-                box=box,
-                oidc=OidcClient(),
-                issuer=issuer,
-                client_id=CLIENT_ID,
-                client_secret=CLIENT_SECRET,
-            )
-        finally:
-            await engine.dispose()
-
-    asyncio.run(work())
+async def _seed(app_url: str, box: SecretBox, issuer: str) -> None:
+    engine = create_engine(app_url, pool_size=4)
+    try:
+        sessions = session_factory(engine)
+        await seed(sessions)
+        await register_development_provider(
+            sessions,
+            box=box,
+            oidc=OidcClient(),
+            issuer=issuer,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+        )
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def live(server_url: str, template_name: str, redis_url: str) -> Iterator[Live]:
+async def live(server_url: str, template_name: str, redis_url: str) -> AsyncIterator[Live]:
     from conftest import _create_database, _drop_database
 
     name = f"renkei_console_{uuid.uuid4().hex[:8]}"
@@ -124,7 +120,7 @@ def live(server_url: str, template_name: str, redis_url: str) -> Iterator[Live]:
     for provider in (organizations, individuals):
         provider.register_client(CLIENT_ID, CLIENT_SECRET, [f"{base}/auth/callback/*"])
     box = SecretBox({"console-test": os.urandom(32)})
-    _seed(app_url, box, organizations.issuer)
+    await _seed(app_url, box, organizations.issuer)
     tokens = TokenService(KeySet([generate_key()]), issuer=base)
     holder: dict[str, Any] = {}
 
@@ -165,26 +161,26 @@ def live(server_url: str, template_name: str, redis_url: str) -> Iterator[Live]:
     while not (holder.get("server") and holder["server"].started):
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("Renkei did not start for the console tests")
-        time.sleep(0.01)
+        await asyncio.sleep(0.01)
     yield Live(base, owner, app_url, organizations, individuals, box)
     holder["server"].should_exit = True
-    thread.join(10)
+    await asyncio.to_thread(thread.join, 10)
     organizations.stop()
     individuals.stop()
     _drop_database(server_url, name)
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
+async def chromium() -> AsyncIterator[Any]:
     path = chromium_path()
     if path is None:
         if os.environ.get("RENKEI_REQUIRE_BROWSER") == "1":
             pytest.fail("Chromium is needed (apt-get install chromium) and is not installed")
         pytest.skip("Chromium is not installed (apt-get install chromium): browser tests skipped")
-    from playwright.sync_api import sync_playwright
+    from playwright.async_api import async_playwright
 
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(
+    playwright = await async_playwright().start()
+    browser = await playwright.chromium.launch(
         executable_path=path,
         args=[
             "--no-sandbox",
@@ -197,8 +193,8 @@ def chromium() -> Iterator[Any]:
         ],
     )
     yield browser
-    browser.close()
-    playwright.stop()
+    await browser.close()
+    await playwright.stop()
 
 
 @dataclass
@@ -211,46 +207,50 @@ class People:
     pages: list[Any] = field(default_factory=list)
     outside: list[str] = field(default_factory=list)  # requests that left loopback
 
-    def open(self, *, locale: str = "ja-JP") -> Any:
+    async def open(self, *, locale: str = "ja-JP") -> Any:
         """A new browser (context) with nobody signed in; its first page."""
-        context = self.chromium.new_context(locale=locale, base_url=self.live.url)
+        context = await self.chromium.new_context(locale=locale, base_url=self.live.url)
         context.set_default_timeout(10_000)
 
-        def guard(route: Any) -> None:
+        async def guard(route: Any) -> None:
             url = route.request.url
             if re.match(
                 r"^(https?|wss?)://(127\.0\.0\.1|localhost)(:\d+)?/", url
             ) or url.startswith(("data:", "blob:", "about:")):
-                route.continue_()
+                await route.continue_()
             else:
                 self.outside.append(url)
-                route.abort()
+                await route.abort()
 
-        context.route("**/*", guard)
+        await context.route("**/*", guard)
         self.contexts.append(context)
-        page = context.new_page()
+        page = await context.new_page()
         self.pages.append(page)
         return page
 
-    def sign_in(self, email: str, *, locale: str = "ja-JP", individual: bool = False) -> Any:
+    async def sign_in(self, email: str, *, locale: str = "ja-JP", individual: bool = False) -> Any:
         """Sign `email` in through the console's form; the page is then on the console."""
         provider = self.live.individuals if individual else self.live.organizations
         provider.add_user(email, email, name=email.partition("@")[0])
-        page = self.open(locale=locale)
-        page.goto("/app/sign-in")
+        page = await self.open(locale=locale)
+        await page.goto("/app/sign-in")
         if individual:
             provider.default_user = email
-            page.click("a[href^='/auth/login?personal=1']")
+            await page.click("a[href^='/auth/login?personal=1']")
         else:
-            page.fill("input[name=email]", email)
-            page.click("form[action='/auth/login'] button[type=submit]")
-        page.wait_for_url(re.compile(r".*/app/.*"))
-        assert "/app/sign-in" not in page.url, f"{email} could not sign in: {page.content()[:2000]}"
+            await page.fill("input[name=email]", email)
+            await page.click("form[action='/auth/login'] button[type=submit]")
+        await page.wait_for_url(re.compile(r".*/app/.*"))
+        assert "/app/sign-in" not in page.url, (
+            f"{email} could not sign in: {(await page.content())[:2000]}"
+        )
         return page
 
 
 @pytest.fixture
-def people(live: Live, chromium: Any, request: pytest.FixtureRequest) -> Iterator[People]:
+async def people(
+    live: Live, chromium: Any, request: pytest.FixtureRequest
+) -> AsyncIterator[People]:
     crowd = People(live, chromium)
     yield crowd
     failed = getattr(request.node, "rep_call", None)
@@ -260,10 +260,10 @@ def people(live: Live, chromium: Any, request: pytest.FixtureRequest) -> Iterato
         for number, page in enumerate(crowd.pages):
             if not page.is_closed():
                 target = SCREENSHOTS / f"{stem}-{number}.png"
-                page.screenshot(path=str(target), full_page=True)
+                await page.screenshot(path=str(target), full_page=True)
                 print(f"screenshot: {target}")
     for context in crowd.contexts:
-        context.close()
+        await context.close()
     assert not crowd.outside, f"pages asked for addresses outside Renkei: {crowd.outside}"
 
 
@@ -275,13 +275,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def check_accessibility(page: Any) -> None:
+async def check_accessibility(page: Any) -> None:
     """axe-core on the page as it is: no serious or critical violation of WCAG 2.1 A/AA.
 
     Evaluated through DevTools, so the page's Content-Security-Policy stays as users get it."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate(
+    if not await page.evaluate("() => typeof window.axe !== 'undefined'"):
+        await page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = await page.evaluate(
         "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
     )
     bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]

@@ -54,7 +54,7 @@ async def test_a_member_signs_in_through_their_organizations_provider(world, pro
     # then she lands signed in, with a session cookie the page's scripts cannot read
     assert page.status_code == 200
     assert '<html lang="ja">' in page.text
-    assert "熊本精機のalice@a.exampleとしてサインインしました。" in page.text
+    assert "熊本精機のalice@a.exampleとしてサインインしています。" in page.text
     set_cookie = next(
         r for r in browser.history if "renkei_session" in r.headers.get("set-cookie", "")
     )
@@ -213,7 +213,7 @@ async def test_the_signed_in_page_follows_the_person_then_their_organization(wor
     assert '<html lang="en">' in alice_page.text
     assert "You are signed in as alice@a.example for 熊本精機." in alice_page.text
     assert bob_page.headers["content-language"] == "ja"
-    assert "熊本精機のbob@a.exampleとしてサインインしました。" in bob_page.text
+    assert "熊本精機のbob@a.exampleとしてサインインしています。" in bob_page.text
 
 
 async def test_an_unknown_domain_gets_a_clear_page(world):

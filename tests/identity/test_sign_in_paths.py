@@ -119,7 +119,7 @@ async def test_a_person_signs_in_through_oidc_provider_mock(world, tokens, oidc_
     # then she is signed in as a new MEMBER of the firm
     assert form.status_code == 200 and form.url.host == "127.0.0.1"
     assert page.status_code == 200, page.text
-    assert "模擬商事のcarol@mock-firm.exampleとしてサインインしました。" in page.text
+    assert "模擬商事のcarol@mock-firm.exampleとしてサインインしています。" in page.text
     assert (await as_browser(browser, VIEWER))["data"]["viewer"] == {
         "user": {
             "email": "carol@mock-firm.example",

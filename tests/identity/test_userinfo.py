@@ -24,7 +24,7 @@ async def test_a_person_whose_email_is_only_at_userinfo_signs_in(world, provider
     browser, page = await sign_in(world, "una@a.example")
     # then Renkei asked UserInfo once, and she is an ADMIN of A with the name UserInfo gave
     assert page.status_code == 200, page.text
-    assert "熊本精機のuna@a.exampleとしてサインインしました。" in page.text
+    assert "熊本精機のuna@a.exampleとしてサインインしています。" in page.text
     assert provider_a.userinfo_requests == 1
     viewer = (await as_browser(browser, VIEWER)).json()["data"]["viewer"]
     assert viewer["user"] == {"email": "una@a.example"}
