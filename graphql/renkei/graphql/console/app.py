@@ -109,6 +109,15 @@ def _page_error(errors: list[GraphQLError]) -> PageError:
     return PageError(500, _("Internal error: it has been logged; try again later."))
 
 
+def value(form: FormData, name: str) -> str | None:
+    """A form field as typed, stripped; None when empty or missing (the API then says what is
+    needed, in the reader's language)."""
+    raw = form.get(name)
+    if not isinstance(raw, str):
+        return None
+    return raw.strip() or None
+
+
 class Console:
     """The console's pages; `areas` add the routes of each part (regions, talent, ...)."""
 
@@ -119,6 +128,9 @@ class Console:
         self.sign_in = sign_in
         self.development = development
         self.operations = operations.registry()
+        # What a page says after a form took effect (?done=key, post/redirect/get): the areas
+        # add theirs; a key from the address picks a message, so no text travels in it.
+        self.notices: dict[str, str] = {}
         self.templates = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(["html", "svg"]),
@@ -222,7 +234,8 @@ class Console:
         policy: str = PAGE_POLICY,
         **values: Any,
     ) -> HTMLResponse:
-        values = {"chrome": None, "notice": None, **values}
+        done = self.notices.get(request.query_params.get("done", ""))
+        values = {"chrome": None, "notice": _(done) if done else None, **values}
         page = self.templates.get_template(template).render(
             request=request,
             path=request.url.path,
@@ -238,6 +251,12 @@ class Console:
             status_code=status,
             headers={"Content-Security-Policy": policy, "Cache-Control": "no-store"},
         )
+
+    def done(self, url: str, key: str) -> Redirect:
+        """Where a form goes when its mutation took effect: `raise console.done(url, "saved")`."""
+        assert key in self.notices, f"no notice {key}"
+        separator = "&" if "?" in url else "?"
+        return Redirect(f"{url}{separator}done={key}")
 
     def page(self, handler: Callable[[Console, Request], Any]) -> Callable[[Request], Any]:
         """A route's endpoint: runs `handler`, turning Redirect and PageError into responses."""
