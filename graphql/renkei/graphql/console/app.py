@@ -34,7 +34,7 @@ from starlette.staticfiles import StaticFiles
 from renkei.errors import DomainError
 from renkei.graphql.auth import CSRF_HEADER, SESSION_COOKIE, SignInConfig, safe_next
 from renkei.graphql.compiled.json_sql import RawJson
-from renkei.graphql.console import operations
+from renkei.graphql.console import labels, operations
 from renkei.graphql.http import GraphQLEndpoint, GraphQLRequest, ProtocolError
 from renkei.i18n import formats
 from renkei.i18n.messages import _, current_locale, label, ngettext
@@ -145,6 +145,8 @@ class Console:
             format_date=formats.format_date,
             format_yen=formats.format_yen,
             fiscal_year_label=formats.fiscal_year_label,
+            enum_label=labels.enum_label,
+            enum_options=labels.options,
         )
 
     # -- running operations ---------------------------------------------------------------
