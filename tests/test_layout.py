@@ -26,6 +26,7 @@ QUERIES_ALLOWED_IN = {
     "outbox.py": "infrastructure, not a domain: its claim and relay queries are the outbox itself",
     "seeding.py": "demo data loaded once from the command line, reading back what it wrote",
     "seeding_talent.py": "demo data loaded once from the command line, reading back what it wrote",
+    "seeding_sign_in.py": "development only: the seeded organizations and their owners, once",
 }
 
 PROBE = """
