@@ -158,6 +158,12 @@ class Console:
         operation = self.operations[name]
         if request.cookies.get(SESSION_COOKIE) is None:
             raise Redirect(sign_in_url(request))
+        if operation.mutation and not getattr(request.state, "form_checked", False):
+            # Structural, not a convention: no mutation runs for a request whose form's CSRF
+            # token and origin were not checked (console.form), e.g. from a GET.
+            raise PageError(
+                403, _("This form has expired or was not sent from Renkei. Reload the page.")
+            )
         graphql_request = GraphQLRequest(
             query=operation.document,
             variables=dict(variables or {}),
@@ -212,6 +218,7 @@ class Console:
             raise PageError(
                 403, _("This form has expired or was not sent from Renkei. Reload the page.")
             )
+        request.state.form_checked = True
         return form
 
     def _origins(self, request: Request) -> set[str]:
