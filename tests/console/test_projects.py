@@ -129,3 +129,54 @@ async def test_an_organization_outside_the_project_is_told_it_is_not_found(
     assert "このプロジェクトは存在しないか" in await stranger.inner_text("main")
     assert PROJECT not in await stranger.inner_text("main")
     await check_accessibility(stranger)
+
+
+async def test_a_partner_sees_no_action_on_a_milestone_it_neither_owns_nor_signs_off(
+    people: People,
+) -> None:
+    partner = await people.sign_in(PARTNER)
+    await partner.goto(await _project_url(partner))
+    row = partner.get_by_role("row").filter(has_text="最終投資決定（FID）")
+    assert await row.get_by_role("button").count() == 0
+    assert await row.get_by_role("link", name="更新").count() == 0
+    await row.get_by_role("link", name="最終投資決定（FID）").click()
+    assert await partner.get_by_role("heading", name="進捗を報告").count() == 0
+    assert await partner.locator("form[action$='/dependencies']").count() == 0
+
+
+async def test_the_apis_refusal_of_a_cyclic_dependency_is_shown_beside_the_field(
+    people: People,
+) -> None:
+    lead = await people.sign_in(LEAD)
+    await lead.goto(await _project_url(lead))
+    await lead.get_by_role("link", name="最終投資決定（FID）").click()
+    # 水素供給 年間1万トン体制 waits for the FID already: the FID cannot wait for it.
+    form = lead.locator("form[action$='/dependencies']")
+    await form.get_by_label("先行するマイルストーン").select_option(
+        label="水素供給 年間1万トン体制（期限：2031年3月31日）"
+    )
+    await form.get_by_role("button", name="依存関係を追加").click()
+    error = lead.locator("#field-predecessorId-error")
+    assert "この依存関係を追加すると循環が生じます" in await error.inner_text()
+    waits_for = lead.get_by_role("table", name="次のマイルストーンの期限の後に開始します")
+    assert "水素供給" not in await waits_for.inner_text()
+    await check_accessibility(lead)
+
+
+async def test_a_baseline_is_saved_once_under_a_name(people: People) -> None:
+    lead = await people.sign_in(LEAD)
+    url = await _project_url(lead)
+    await lead.goto(url)
+    name = f"交付金申請時 {uuid.uuid4().hex[:6]}"
+    await lead.get_by_label("新しいベースラインの名前").fill(name)
+    await lead.get_by_role("button", name="ベースラインを保存する").click()
+    assert "ベースラインを保存しました。" in await lead.get_by_role("status").inner_text()
+    assert await lead.get_by_role("heading", name=name).count() == 1
+    assert await lead.get_by_text("遅れ0件").count() >= 1  # today's plan against itself
+    # The same name again: the API's refusal, in Japanese, beside the field.
+    await lead.get_by_label("新しいベースラインの名前").fill(name)
+    await lead.get_by_role("button", name="ベースラインを保存する").click()
+    error = lead.locator("#baseline-name-error")
+    assert f"「{name}」という名前のベースラインがすでにあります" in await error.inner_text()
+    assert await lead.get_by_role("heading", name=name).count() == 1
+    await check_accessibility(lead)
