@@ -65,6 +65,12 @@ async def test_a_counterpart_signs_a_milestone_off_and_the_owner_sees_it_done(
     assert await row.get_by_role("button", name="完了を確認する").count() == 0
     await row.get_by_role("link", name=title).click()
     await check_accessibility(lead)
+    await lead.get_by_label("進捗率（%）").fill("50")
+    await lead.get_by_role("button", name="保存する").click()
+    assert "マイルストーンを更新しました。" in await lead.get_by_role("status").inner_text()
+    facts = await lead.locator("dl.facts").inner_text()
+    assert "50%" in facts
+    assert "進行中" in await lead.locator("main").inner_text()
     await lead.get_by_role("button", name="完了を報告して確認を依頼する").click()
     assert "完了の確認を依頼しました" in await lead.get_by_role("status").inner_text()
     assert "福岡県による完了の確認を待っています。" in await lead.inner_text("main")
