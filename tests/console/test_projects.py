@@ -71,6 +71,10 @@ async def test_a_counterpart_signs_a_milestone_off_and_the_owner_sees_it_done(
     facts = await lead.locator("dl.facts").inner_text()
     assert "50%" in facts
     assert "進行中" in await lead.locator("main").inner_text()
+    await lead.locator("#schedule-dueOn").fill("2030-06-28")
+    await lead.get_by_role("button", name="日程を変更する").click()
+    assert "日程を変更しました" in await lead.get_by_role("status").inner_text()
+    assert "2030年6月28日" in await lead.locator("dl.facts").inner_text()
     await lead.get_by_role("button", name="完了を報告して確認を依頼する").click()
     assert "完了の確認を依頼しました" in await lead.get_by_role("status").inner_text()
     assert "福岡県による完了の確認を待っています。" in await lead.inner_text("main")

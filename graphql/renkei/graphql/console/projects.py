@@ -5,6 +5,7 @@
     POST /app/projects/{id}/baselines                        freeze the plan as a baseline
     GET  /app/projects/{id}/milestones/{mid}                 a milestone (ProjectMilestonePage)
     POST /app/projects/{id}/milestones/{mid}/status          report progress, change its status
+    POST /app/projects/{id}/milestones/{mid}/schedule        move its start and due dates
     POST /app/projects/{id}/milestones/{mid}/request-sign-off    progress 100: ask for sign-off
     POST /app/projects/{id}/milestones/{mid}/sign-off        the counterpart confirms: DONE
     POST /app/projects/{id}/milestones/{mid}/dependencies    wait for another milestone
@@ -398,6 +399,35 @@ async def change_status(console: Console, request: Request) -> Response:
     raise console.done(_milestone_url(request), "project_milestone_updated")
 
 
+async def reschedule(console: Console, request: Request) -> Response:
+    fields = Fields(await console.form(request))
+    version = fields.integer("version", required=True)
+    due_on = fields.day("dueOn", required=True)
+    # An empty start date clears it: the milestone then starts when it is due.
+    starts_on = fields.day("startsOn")
+    if fields.errors:
+        return await _milestone_page(
+            console, request, failed="schedule", errors=fields.errors, typed=fields.values()
+        )
+    outcome = await console.mutate(
+        request,
+        "ProjectRescheduleMilestone",
+        {
+            "input": {
+                "id": request.path_params["mid"],
+                "version": version,
+                "startsOn": starts_on,
+                "dueOn": due_on,
+            }
+        },
+    )
+    if not outcome.ok:
+        return await _milestone_page(
+            console, request, failed="schedule", errors=outcome.by_field(), typed=fields.values()
+        )
+    raise console.done(_milestone_url(request), "project_milestone_rescheduled")
+
+
 async def request_sign_off(console: Console, request: Request) -> Response:
     fields = Fields(await console.form(request))
     version = fields.integer("version", required=True)
@@ -514,6 +544,7 @@ def routes(console: Console) -> list[Route]:
         project_milestone_added=N_("The milestone was added."),
         project_baseline_created=N_("The baseline was saved."),
         project_milestone_updated=N_("The milestone was updated."),
+        project_milestone_rescheduled=N_("The milestone's dates were changed."),
         project_sign_off_requested=N_("The counterpart was asked to sign the milestone off."),
         project_signed_off=N_("You signed the milestone off: it is done."),
         project_dependency_added=N_("The dependency was added."),
@@ -529,6 +560,7 @@ def routes(console: Console) -> list[Route]:
         Route(base + "/baselines", page(create_baseline), methods=["POST"]),
         Route(milestone, page(milestone_page), methods=["GET"]),
         Route(milestone + "/status", page(change_status), methods=["POST"]),
+        Route(milestone + "/schedule", page(reschedule), methods=["POST"]),
         Route(milestone + "/request-sign-off", page(request_sign_off), methods=["POST"]),
         Route(milestone + "/sign-off", page(sign_off), methods=["POST"]),
         Route(milestone + "/dependencies", page(add_dependency), methods=["POST"]),
