@@ -297,7 +297,7 @@ class Console:
         )
 
     def routes(self) -> list[BaseRoute]:
-        from renkei.graphql.console import home
+        from renkei.graphql.console import home, projects
 
         routes: list[BaseRoute] = [
             Route("/", lambda _request: RedirectResponse("/app/", status_code=307)),
@@ -307,7 +307,7 @@ class Console:
                 name="static",
             ),
         ]
-        for area in (home,):
+        for area in (home, projects):
             routes.extend(area.routes(self))
         return routes
 
