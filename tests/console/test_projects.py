@@ -94,7 +94,11 @@ async def test_a_counterpart_signs_a_milestone_off_and_the_owner_sees_it_done(
     assert "完了確認待ち" not in await done_row.inner_text()
     await done_row.get_by_role("link", name=title).click()
     assert "完了確認日" in await lead.inner_text("main")
-    assert "完了承認" in await lead.locator("ol.activity").inner_text()
+    activity = await lead.locator("ol.activity").inner_text()
+    assert "完了承認" in activity
+    # every step in words, no code such as status_changed
+    assert "進捗を報告" in activity and "状況を変更" in activity
+    assert "_" not in activity
 
 
 async def test_an_observation_entered_in_the_form_appears_and_an_invalid_one_is_refused(

@@ -56,6 +56,8 @@ ACTIONS = {
     "flagged_at_risk": N_("flagged at risk"),
     "dependency_added": N_("dependency added"),
     "dependency_removed": N_("dependency removed"),
+    "status_changed": N_("status changed"),
+    "progress_reported": N_("progress reported"),
 }
 SUMMARY = N_("{subject}: {action}")
 
