@@ -294,15 +294,19 @@ class Console:
 
         routes: list[BaseRoute] = [
             Route("/", lambda _request: RedirectResponse("/app/", status_code=307)),
-            Mount(
-                "/static",
-                app=StaticFiles(directory=HERE / "static", follow_symlink=False),
-                name="static",
-            ),
         ]
         for area in (home,):
             routes.extend(area.routes(self))
         return routes
+
+
+def static_files() -> Mount:
+    """/static: the console's and GraphiQL's own scripts and styles (vendored: no CDN)."""
+    return Mount(
+        "/static",
+        app=StaticFiles(directory=HERE / "static", follow_symlink=False),
+        name="static",
+    )
 
 
 def sign_in_url(request: Request) -> str:
