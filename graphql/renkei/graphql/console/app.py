@@ -290,12 +290,12 @@ class Console:
         )
 
     def routes(self) -> list[BaseRoute]:
-        from renkei.graphql.console import home
+        from renkei.graphql.console import home, inbox
 
         routes: list[BaseRoute] = [
             Route("/", lambda _request: RedirectResponse("/app/", status_code=307)),
         ]
-        for area in (home,):
+        for area in (home, inbox):
             routes.extend(area.routes(self))
         return routes
 
