@@ -598,6 +598,8 @@ async def test_graphiql_is_served_to_browsers_in_development(client):
     scripts = re.findall(r'<script src="([^"]+)"', response.text)
     assert scripts and all(src.startswith("/static/") for src in scripts)
     assert "<script>" not in response.text
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "unsafe-eval" not in policy
     for src in scripts:
         assert (await client.get(src)).status_code == 200
 
