@@ -31,7 +31,7 @@ messages: $(STAMP)  ## extract the words users read, update the ja and en catalo
 		--ignore-obsolete --no-wrap
 	$(VENV)/bin/pybabel compile --statistics -d $(CATALOGS) -D renkei
 
-run: $(STAMP) $(MO)  ## serve Renkei on http://127.0.0.1:8000/graphql with embedded servers, seeded
+run: $(STAMP) $(MO)  ## serve Renkei (console at http://127.0.0.1:8000/, GraphiQL at /graphql) with embedded servers, seeded
 	$(VENV)/bin/renkei run
 
 # The console's browser tests drive the distribution's Chromium (Playwright never downloads one):

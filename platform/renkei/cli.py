@@ -46,7 +46,7 @@ async def _seed(runtime: Runtime) -> int:
         await runtime.close()
 
 
-def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
+def _app(runtime: Runtime, dev_provider: str | None = None):  # type: ignore[no-untyped-def]
     from renkei.email_domains.dns_challenge import DnsChallenge
     from renkei.graphql.app import create_app
     from renkei.graphql.auth import PlatformProvider, SignInConfig
@@ -61,6 +61,11 @@ def _app(runtime: Runtime):  # type: ignore[no-untyped-def]
             issuer=settings.platform_oidc_issuer,
             client_id=settings.platform_oidc_client_id,
             client_secret=settings.platform_oidc_client_secret or "",
+        )
+    elif settings.development and dev_provider is not None:
+        # Individual professionals sign in through the development provider too.
+        platform = PlatformProvider(
+            issuer=dev_provider, client_id=DEV_PLATFORM_CLIENT_ID, client_secret=DEV_CLIENT_SECRET
         )
     sign_in = SignInConfig(
         public_url=settings.public_url,
@@ -110,7 +115,7 @@ def _check_port(host: str, port: int) -> None:
             ) from exc
 
 
-async def _serve(runtime: Runtime, *, with_worker: bool) -> None:
+async def _serve(runtime: Runtime, *, with_worker: bool, dev_provider: str | None = None) -> None:
     import uvicorn
 
     from renkei.graphql.hardening import metrics_app
@@ -119,7 +124,11 @@ async def _serve(runtime: Runtime, *, with_worker: bool) -> None:
     settings = runtime.settings
     server = uvicorn.Server(
         uvicorn.Config(
-            _app(runtime), host=settings.host, port=settings.port, log_config=None, lifespan="on"
+            _app(runtime, dev_provider),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            lifespan="on",
         )
     )
     # /metrics on a listener of its own, which the load balancer does not reach.
@@ -266,7 +275,9 @@ DEV_PROVIDER_PORT = 8001
 
 
 def _start_dev_provider(host: str, port: int = DEV_PROVIDER_PORT) -> str | None:
-    """oidc-provider-mock (a dev dependency) on loopback, to try sign-in without a real IdP."""
+    """oidc-provider-mock (a dev dependency) on loopback, to try sign-in without a real IdP.
+
+    The seed's people are one-click buttons on its authorization page (sub = their email)."""
     try:
         import oidc_provider_mock
         from werkzeug.serving import make_server
@@ -274,8 +285,19 @@ def _start_dev_provider(host: str, port: int = DEV_PROVIDER_PORT) -> str | None:
         return None
     import threading
 
+    from renkei.seeding_sign_in import seeded_people
+
+    users = [
+        oidc_provider_mock.User(sub=email, claims={"email": email, "name": name})
+        for email, name in seeded_people()
+    ]
     try:
-        server = make_server(host, port, oidc_provider_mock.app(require_nonce=True), threaded=True)
+        server = make_server(
+            host,
+            port,
+            oidc_provider_mock.app(require_nonce=True, user_claims=users),
+            threaded=True,
+        )
     except OSError:
         logger.warning("the development OpenID provider's port is taken", extra={"port": port})
         return None
@@ -283,22 +305,59 @@ def _start_dev_provider(host: str, port: int = DEV_PROVIDER_PORT) -> str | None:
     return f"http://{host}:{port}"
 
 
+# The development provider's clients: one per seeded organization, one for the platform.
+DEV_CLIENT_ID = "renkei-dev"
+DEV_PLATFORM_CLIENT_ID = "renkei-dev-platform"
+DEV_CLIENT_SECRET = "development-only"
+
+
+async def _register_dev_provider(runtime: Runtime, issuer: str) -> list[str]:
+    """Each seeded organization, and each seeded professional, signs in through the development
+    provider (idempotent)."""
+    from renkei.identity.oidc import OidcClient
+    from renkei.seeding_sign_in import (
+        link_development_identities,
+        register_development_provider,
+        seeded_professionals,
+    )
+
+    try:
+        verified = await register_development_provider(
+            runtime.sessions,
+            box=runtime.secret_box,
+            oidc=OidcClient(),
+            issuer=issuer,
+            client_id=DEV_CLIENT_ID,
+            client_secret=DEV_CLIENT_SECRET,
+        )
+        # Individual professionals: the same provider, as the platform's (see _app).
+        await link_development_identities(
+            runtime.sessions, issuer=issuer, emails=seeded_professionals()
+        )
+        return verified
+    finally:
+        await runtime.close()
+
+
 def _banner(runtime: Runtime, token: str, dev_provider: str | None = None) -> str:
-    url = f"http://{runtime.settings.host}:{runtime.settings.port}/graphql"
+    base = f"http://{runtime.settings.host}:{runtime.settings.port}"
     return (
-        f"\n  Renkei is running: GraphiQL at {url}\n"
-        f"  A token for demo@renkei.example acting for fukuoka-pref (paste it in GraphiQL's\n"
-        f"  Headers tab):\n"
+        f"\n  Renkei is running: the console at {base}/ , GraphiQL at {base}/graphql\n"
+        + (
+            f"  Sign in to the console through the development provider ({dev_provider}):\n"
+            "    secretariat@kyushu-keizai.example  a region's secretariat (九州)\n"
+            "    ceo@aso-seimitsu.example           a firm's president (株式会社阿蘇精密)\n"
+            "    pro@renkei.example                 a professional (the individual sign-in)\n"
+            "  (see the README's 'The web console').\n"
+            if dev_provider
+            else "  No development provider (oidc-provider-mock is not installed).\n"
+        )
+        + "  A token for demo@renkei.example acting for fukuoka-pref (paste it in GraphiQL's\n"
+        "  Headers tab):\n"
         f'    {{"Authorization": "Bearer {token}"}}\n'
         '  Try: { region(slug: "kyushu") { name projects(first: 5) { nodes { name status'
         " progress { percent } milestones(first: 3) { nodes { title dueOn status } }"
         " kpis(first: 2) { nodes { name latestObservation { value } } } } } } }\n"
-        + (
-            f"  A development OpenID provider runs at {dev_provider} (see the README's "
-            "'Signing in').\n"
-            if dev_provider
-            else ""
-        )
         + _mail_line(runtime)
         + "  Stop with Ctrl-C.\n"
     )
@@ -407,8 +466,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_seed(runtime))
             token = asyncio.run(_token(runtime, "demo@renkei.example", "fukuoka-pref", 86400))
             dev_provider = _start_dev_provider(settings.host)
+            if dev_provider is not None:
+                asyncio.run(_register_dev_provider(runtime, dev_provider))
             print(_banner(runtime, token, dev_provider), flush=True)
-            asyncio.run(_serve(runtime, with_worker=True))
+            asyncio.run(_serve(runtime, with_worker=True, dev_provider=dev_provider))
     except KeyboardInterrupt:
         pass
     finally:

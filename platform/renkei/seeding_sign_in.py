@@ -9,8 +9,12 @@ way. Never called outside development: the issuer must be a loopback http:// add
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -112,3 +116,83 @@ async def register_development_provider(
         verified.extend(domains)
     logger.info("development sign-in registered", extra={"issuer": issuer, "domains": verified})
     return verified
+
+
+# The personas the README introduces, first on the development provider's page.
+PERSONAS = (
+    "secretariat@kyushu-keizai.example",
+    "ceo@aso-seimitsu.example",
+    "pro@renkei.example",
+    "admin@pref-fukuoka.example",
+)
+
+
+def seeded_people(directory: Path | None = None) -> list[tuple[str, str]]:
+    """(email, name) of the seed's people (foundation.json and talent.json), the personas first:
+    the development provider offers each of them as a one-click sign-in."""
+    from renkei.seeding import SEED_DIR
+
+    folder = directory or SEED_DIR
+    found: dict[str, str] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            email, name = node.get("email"), node.get("display_name") or node.get("full_name")
+            if isinstance(email, str) and isinstance(name, str):
+                found.setdefault(email.lower(), name)
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    for name in ("foundation.json", "talent.json"):
+        path = folder / name
+        if path.exists():
+            walk(json.loads(path.read_text(encoding="utf-8")))
+    order = {email: rank for rank, email in enumerate(PERSONAS)}
+    return sorted(found.items(), key=lambda item: order.get(item[0], len(order)))
+
+
+def seeded_professionals(directory: Path | None = None) -> list[str]:
+    """The emails of talent.json's professionals (individuals, in no organization)."""
+    from renkei.seeding import SEED_DIR
+
+    path = (directory or SEED_DIR) / "talent.json"
+    if not path.exists():
+        return []
+    talent = json.loads(path.read_text(encoding="utf-8"))
+    return [str(p["email"]).lower() for p in talent.get("professionals", [])]
+
+
+async def link_development_identities(
+    sessions: SessionFactory, *, issuer: str, emails: Iterable[str]
+) -> int:
+    """Link the seed's professionals to the development platform provider (subject = email).
+
+    The seed creates their accounts without any identity, and a provider may not claim an
+    account that exists (renkei.identity.signin); in development the platform's operator does
+    it here, as for the organizations' domains above. Idempotent; returns the new links."""
+    from renkei.identity.models import UserIdentity
+    from renkei.identity.repository import get_user_by_email, identity_of
+
+    if urlsplit(issuer).hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError("the development provider must listen on loopback")
+    linked = 0
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        for email in emails:
+            user = await get_user_by_email(session, email)
+            if user is None or user.is_service_account:
+                continue
+            if await identity_of(session, issuer=issuer, subject=email) is not None:
+                continue
+            if await email_domains.verified_by_anyone(session, email.rpartition("@")[2]):
+                continue  # they sign in through their organization's provider
+            session.add(
+                UserIdentity(
+                    id=uuid.uuid4(), user_id=user.id, provider_id=None, issuer=issuer, subject=email
+                )
+            )
+            linked += 1
+    logger.info("development identities linked", extra={"issuer": issuer, "linked": linked})
+    return linked

@@ -8,6 +8,7 @@ accept only `application/json` get the legacy 200.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -592,7 +593,15 @@ async def test_graphiql_is_served_to_browsers_in_development(client):
     # then
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
-    assert "<title>Strawberry GraphiQL</title>" in response.text
+    assert re.search(r"<title>GraphiQL[^<]*Renkei[^<]*</title>", response.text)
+    # Offline: GraphiQL, React and ReactDOM come from Renkei itself, never from a CDN.
+    scripts = re.findall(r'<script src="([^"]+)"', response.text)
+    assert scripts and all(src.startswith("/static/") for src in scripts)
+    assert "<script>" not in response.text
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "unsafe-eval" not in policy
+    for src in scripts:
+        assert (await client.get(src)).status_code == 200
 
 
 async def test_graphiql_is_not_served_in_production(production_client):

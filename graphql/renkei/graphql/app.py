@@ -20,7 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from renkei import logs
 from renkei.db import SessionFactory
 from renkei.graphql.auth import SignInConfig, SignInRoutes
-from renkei.graphql.console.app import Console
+from renkei.graphql.console.app import Console, static_files
+from renkei.graphql.console.graphiql import GraphiQLPage
 from renkei.graphql.dev_mail import DevMailRoutes
 from renkei.graphql.exports import ExportEndpoints
 from renkei.graphql.hardening import METRICS_ROUTE, Hardening, harden, readiness
@@ -131,7 +132,8 @@ def create_app(
         build_schema(),
         sessions,
         tokens,
-        graphiql=development,
+        # GraphiQL in development, on Renkei's own copies of its assets (no CDN).
+        graphiql=GraphiQLPage(sign_in) if development else None,
         mask_faults=not development,
         sign_in=sign_in,
         compiled_reads=compiled_reads,
@@ -179,6 +181,8 @@ def create_app(
             *(SignInRoutes(sign_in, sessions, tokens).routes() if sign_in else []),
             # The web console: pages for people on the public schema (renkei.graphql.console).
             *(Console(graphql, sign_in, development=development).routes() if sign_in else []),
+            # The console's and GraphiQL's scripts and styles, served by Renkei itself.
+            static_files(),
             *ExportEndpoints(sessions, tokens, sign_in).routes(),
             # What the embedded SMTP server received; never served in production.
             *(

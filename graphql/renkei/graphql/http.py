@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +22,8 @@ from graphql.error import GraphQLError as CoreError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from strawberry.exceptions import MissingQueryError
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -277,7 +277,7 @@ class GraphQLEndpoint:
         sessions: SessionFactory,
         tokens: TokenService,
         *,
-        graphiql: bool,
+        graphiql: Callable[[Request], Response] | None,
         mask_faults: bool,
         sign_in: SignInConfig | None = None,
         compiled_reads: bool = True,
@@ -302,11 +302,11 @@ class GraphQLEndpoint:
         accept = request.headers.get("accept")
         if (
             request.method == "GET"
-            and self.graphiql
+            and self.graphiql is not None
             and "text/html" in (accept or "")
             and "query" not in request.query_params
         ):
-            return HTMLResponse(get_graphql_ide_html())
+            return self.graphiql(request)
         media = negotiate(accept)
         if media is None:
             return _error_response(

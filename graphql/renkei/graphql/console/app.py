@@ -297,19 +297,23 @@ class Console:
         )
 
     def routes(self) -> list[BaseRoute]:
-        from renkei.graphql.console import home, projects
+        from renkei.graphql.console import home, inbox, projects
 
         routes: list[BaseRoute] = [
             Route("/", lambda _request: RedirectResponse("/app/", status_code=307)),
-            Mount(
-                "/static",
-                app=StaticFiles(directory=HERE / "static", follow_symlink=False),
-                name="static",
-            ),
         ]
-        for area in (home, projects):
+        for area in (home, inbox, projects):
             routes.extend(area.routes(self))
         return routes
+
+
+def static_files() -> Mount:
+    """/static: the console's and GraphiQL's own scripts and styles (vendored: no CDN)."""
+    return Mount(
+        "/static",
+        app=StaticFiles(directory=HERE / "static", follow_symlink=False),
+        name="static",
+    )
 
 
 def sign_in_url(request: Request) -> str:
