@@ -27,7 +27,7 @@ JAPAN = ZoneInfo("Asia/Tokyo")
 DUE_SOON_DAYS = 30
 # The chart's frame, in SVG user units.
 WIDTH, HEIGHT = 640, 280
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 64, 24, 16, 40
 
 
 def _day(raw: str | None) -> date | None:
@@ -53,7 +53,7 @@ async def index(console: Console, request: Request) -> Response:
     others: list[dict[str, Any]] = []
     for region in data["regions"]["nodes"]:
         roles = [m["role"] for m in region["members"]["nodes"] if m["organization"]["id"] == acting]
-        if region["secretariat"]["id"] == acting:
+        if region["secretariat"]["id"] == acting and "SECRETARIAT" not in roles:
             roles.insert(0, "SECRETARIAT")
         (mine if roles else others).append({**region, "roles": roles})
     invitations = [
@@ -260,9 +260,10 @@ def kpi_chart(kpi: dict[str, Any]) -> dict[str, Any]:
     years = [fiscal_year(d) for d, _v in points]
     first, last = min(years), max(years)
     start, end = date(first, 4, 1), date(last + 1, 4, 1)
-    low = min(0.0, *(v for _d, v in points))
-    high = max(v for _d, v in points) or 1.0
-    high += (high - low) * 0.1
+    # A line chart need not start at zero: the values' own range, with a margin, shows the trend.
+    low, high = min(v for _d, v in points), max(v for _d, v in points)
+    margin = (high - low) * 0.15 or abs(high) * 0.1 or 1.0
+    low, high = (max(0.0, low - margin) if low >= 0 else low - margin), high + margin
     span_days = (end - start).days
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
