@@ -4,8 +4,10 @@ browser; the portfolio's filters; the KPI charts; what an outsider sees."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from console.conftest import People, check_accessibility
+from renkei.graphql.console.regions import milestone_watch
 
 SECRETARIAT = "secretariat@kyushu-keizai.example"
 FUKUOKA = "admin@pref-fukuoka.example"
@@ -109,3 +111,32 @@ async def test_an_outsider_sees_public_projects_only_and_a_missing_region_is_not
     assert await page.get_by_role("heading", level=1).inner_text() == "見つかりません"
     assert "このアドレスのリージョンはないか、閲覧できません" in await page.inner_text("main")
     await check_accessibility(page)
+
+
+def test_the_milestones_to_watch_are_sorted_into_overdue_due_soon_and_at_risk() -> None:
+    # given: open milestones of two projects, seen on 2026-06-01
+    def milestone(
+        title: str, due: str, status: str = "IN_PROGRESS", overdue: bool = False
+    ) -> dict[str, object]:
+        return {"title": title, "dueOn": due, "status": status, "isOverdue": overdue}
+
+    projects = [
+        {
+            "name": "A",
+            "milestones": {
+                "nodes": [
+                    milestone("late", "2026-05-20", overdue=True),
+                    milestone("in 30 days", "2026-07-01"),
+                    milestone("in 31 days", "2026-07-02", status="AT_RISK"),
+                ]
+            },
+        },
+        {"name": "B", "milestones": {"nodes": [milestone("today", "2026-06-01", "AT_RISK")]}},
+    ]
+    # when
+    watch = milestone_watch(projects, date(2026, 6, 1))
+    # then: the 30 days include the 30th; at risk is shown whatever the date
+    assert [m["title"] for m in watch["overdue"]] == ["late"]
+    assert [m["title"] for m in watch["due_soon"]] == ["today", "in 30 days"]
+    assert [m["title"] for m in watch["at_risk"]] == ["today", "in 31 days"]
+    assert watch["due_soon"][0]["project"]["name"] == "B"
