@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -213,8 +214,11 @@ def portfolio_filters(query: Any) -> dict[str, str | None]:
 
 async def portfolio(console: Console, request: Request) -> Response:
     filters = portfolio_filters(request.query_params)
+    after = request.query_params.get("after") or None
     data = await console.run(
-        request, "RegionPortfolio", {"slug": request.path_params["slug"], **filters}
+        request,
+        "RegionPortfolio",
+        {"slug": request.path_params["slug"], "after": after, **filters},
     )
     region = data["region"]
     if region is None:
@@ -232,7 +236,21 @@ async def portfolio(console: Console, request: Request) -> Response:
         prefecture_options=[(p["code"], p["name"]) for p in region["prefectures"]],
         filters=filters,
         filtered=any(filters.values()),
+        first_page=_relative(request.url.remove_query_params("after")) if after else None,
+        next_page=_next_page(request, region["projects"]["pageInfo"]),
     )
+
+
+def _next_page(request: Request, page_info: dict[str, Any]) -> str | None:
+    """The address of the next 100 projects, with the same filters; None on the last page."""
+    if not page_info["hasNextPage"]:
+        return None
+    params = {k: v for k, v in request.query_params.items() if k != "after" and v}
+    return _relative(request.url.replace_query_params(**params, after=page_info["endCursor"]))
+
+
+def _relative(url: URL) -> str:
+    return f"{url.path}?{url.query}" if url.query else url.path
 
 
 # -- the KPIs --------------------------------------------------------------------------------
