@@ -397,3 +397,43 @@ async def test_the_nested_portfolio_costs_the_same_statements_for_4_and_14_proje
     assert many.count == few_count <= MAX_STATEMENTS, (
         f"4 projects took {few_count} statements, 14 took {many.count}:\n{statements}"
     )
+
+
+REGION_PORTFOLIO = """
+query RegionPortfolio(
+  $id: ID!, $category: ProjectCategory, $status: ProjectStatus, $prefectureCode: String,
+  $search: String
+) {
+  node(id: $id) {
+    ... on Region {
+      projects(
+        category: $category, status: $status, prefectureCode: $prefectureCode, search: $search
+      ) { nodes { name } }
+    }
+  }
+}
+"""
+
+REGION_FILTERS = {
+    "prefecture 46": ({"prefectureCode": "４６"}, [TOURISM]),
+    "prefecture 13": ({"prefectureCode": "13"}, []),
+    "search": ({"search": "ｶﾞｽﾄﾛﾉﾐｰ"}, [TOURISM]),
+    "shared word": ({"search": "九州"}, sorted([SEMICONDUCTOR, TOURISM])),
+    "search and category": ({"search": "九州", "category": "SEMICONDUCTOR"}, [SEMICONDUCTOR]),
+}
+
+
+@pytest.mark.parametrize("case", REGION_FILTERS, ids=list(REGION_FILTERS))
+async def test_a_regions_projects_filter_by_prefecture_and_search_compiled_or_not(
+    world, portfolio, resolvers_only, case
+):
+    # given
+    variables, expected = REGION_FILTERS[case]
+    token = await world.token(portfolio.fukuoka)
+    variables = {"id": to_global_id("Region", portfolio.region.id), **variables}
+    # when: compiled, and through the resolvers
+    compiled = await world.call(REGION_PORTFOLIO, variables, token=token)
+    resolved = await graphql(resolvers_only, REGION_PORTFOLIO, variables, token=token)
+    # then
+    assert [n["name"] for n in compiled["node"]["projects"]["nodes"]] == expected
+    assert resolved["data"] == compiled

@@ -178,8 +178,14 @@ async def _successors(
     return await milestone_repository.linked(session, ids, upstream=False)
 
 
-# What a region's projects are read through: (category, status), either None for any.
-ProjectFilter = tuple[projects.ProjectCategory | None, projects.ProjectStatus | None]
+# What a region's projects are read through: (category, status, prefecture code, search
+# bigrams as a tuple), each None for any.
+ProjectFilter = tuple[
+    projects.ProjectCategory | None,
+    projects.ProjectStatus | None,
+    str | None,
+    tuple[str, ...] | None,
+]
 MilestoneStatuses = tuple[milestones.MilestoneStatus, ...]
 
 
@@ -304,7 +310,12 @@ class Loaders:
             region_projects=_filtered_pages(
                 s,
                 k,
-                lambda wanted: project_repository.projects(category=wanted[0], status=wanted[1]),
+                lambda wanted: project_repository.projects(
+                    category=wanted[0],
+                    status=wanted[1],
+                    prefecture_code=wanted[2],
+                    search_terms=list(wanted[3]) if wanted[3] else None,
+                ),
                 parent=projects.Project.region_id,
                 order_by=(projects.Project.name, projects.Project.id),
             ),

@@ -297,12 +297,12 @@ class Console:
         )
 
     def routes(self) -> list[BaseRoute]:
-        from renkei.graphql.console import home, inbox, projects
+        from renkei.graphql.console import home, inbox, projects, regions
 
         routes: list[BaseRoute] = [
             Route("/", lambda _request: RedirectResponse("/app/", status_code=307)),
         ]
-        for area in (home, inbox, projects):
+        for area in (home, inbox, projects, regions):
             routes.extend(area.routes(self))
         return routes
 

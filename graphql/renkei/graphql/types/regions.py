@@ -53,6 +53,7 @@ from renkei.graphql.types.organizations import Organization
 from renkei.identity.scopes import PROJECTS_READ
 from renkei.organizations.service import is_slug
 from renkei.regions import models, repository
+from renkei.text_search import bigrams
 
 if TYPE_CHECKING:
     from renkei.graphql.types.kpis import Kpi, KpiRollup
@@ -209,7 +210,9 @@ class Region(Node):
         return to_connection(page, RegionMember.from_row)
 
     @strawberry.field(
-        description="The region's projects you may see, by name.",
+        description="The region's projects you may see, by name; optionally of one category or "
+        "status, covering a prefecture (JIS X 0401 code), or matching a search on name and "
+        "summary (Japanese works: any two characters).",
         metadata=sql(
             Page(
                 "Project",
@@ -218,6 +221,14 @@ class Region(Node):
                 filters={
                     "category": Filter("{t}.category = {p}", enum_value),
                     "status": Filter("{t}.status = {p}", enum_value),
+                    # The repository's functions (as Query.projects): GIN indexes answer them.
+                    "prefecture_code": Filter(
+                        "{t}.id IN (SELECT renkei_projects_in_prefecture(CAST({p} AS varchar)))",
+                        normalize_prefecture_code,
+                    ),
+                    "search": Filter(
+                        "{t}.id IN (SELECT renkei_project_search(CAST({p} AS text[])))", bigrams
+                    ),
                 },
             )
         ),
@@ -233,12 +244,16 @@ class Region(Node):
         | None = None,
         status: Annotated[ProjectStatus, strawberry.lazy("renkei.graphql.types.projects")]  # type: ignore[valid-type]
         | None = None,
+        prefecture_code: str | None = None,
+        search: str | None = None,
     ) -> Connection[Annotated[Project, strawberry.lazy("renkei.graphql.types.projects")]]:
         from renkei.graphql.types.projects import Project
 
         args = PageArgs.of(first, after, last, before)
         loader = info.context.loaders.region_projects
-        page = await loader.load((self.row.id, args, (category, status)))
+        code = normalize_prefecture_code(prefecture_code) if prefecture_code else None
+        terms = tuple(bigrams(search)) if search else None
+        page = await loader.load((self.row.id, args, (category, status, code, terms)))
         return to_connection(page, Project.from_row)
 
     @strawberry.field(
