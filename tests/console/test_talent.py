@@ -66,14 +66,29 @@ async def _post_need(page, title: str, *, hours: str = "２０") -> None:
     await page.get_by_role("button", name="下書きとして保存").click()
 
 
-async def test_a_need_form_shows_what_is_wrong_beside_the_fields(people: People) -> None:
+async def test_a_firm_corrects_its_need_form_then_edits_the_draft(people: People) -> None:
+    title = f"検証用ニーズ {uuid.uuid4().hex[:6]}"
     page = await people.sign_in(FIRM)
-    await _post_need(page, f"検証用ニーズ {uuid.uuid4().hex[:6]}", hours="たくさん")
+    await _post_need(page, title, hours="たくさん")
     hours = page.get_by_label("月あたりの時間")
     assert await hours.get_attribute("aria-invalid") == "true"
     assert await hours.input_value() == "たくさん"
     assert "整数で入力してください" in await page.inner_text("main")
     await check_accessibility(page)
+
+    await hours.fill("20")
+    await page.get_by_role("button", name="下書きとして保存").click()
+    assert await page.get_by_role("heading", level=1).inner_text() == title
+    await page.get_by_role("link", name="ニーズを編集").click()
+    await check_accessibility(page)
+    assert await page.get_by_label("必須スキル").input_value() == "kintone: 1, ペーパーレス化: 0.8"
+    await page.get_by_label("タイトル").fill(title + " 改")
+    await page.get_by_role("button", name="ニーズを保存").click()
+    assert "ニーズを保存しました" in await page.inner_text("main")
+
+    await page.goto("/app/talent/needs")
+    row = page.get_by_role("row", name=re.compile(re.escape(title + " 改")))
+    assert "下書き" in await row.inner_text()
 
 
 async def test_a_firm_posts_a_need_and_walks_a_match_to_a_contract_with_the_professional(

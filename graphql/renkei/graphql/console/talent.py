@@ -150,7 +150,8 @@ async def needs(console: Console, request: Request) -> Response:
     acting = viewer["actingOrganization"]
     own = [
         need
-        for need in data["talentNeeds"]["nodes"]
+        for status in ("drafts", "open", "paused", "filled", "closed")
+        for need in data[status]["nodes"]
         if acting is not None and need["organization"]["id"] == acting["id"]
     ]
     return console.render(request, "talent/needs.html", chrome=viewer, needs=own, acting=acting)
