@@ -166,3 +166,15 @@ async def test_a_firm_posts_a_need_and_walks_a_match_to_a_contract_with_the_prof
     packet = await firm.request.get(f"/exports/matches/{match_id}/evidence.csv")
     assert packet.ok and "経費区分" in await packet.text()
     await check_accessibility(firm)
+
+    # Working, then completed by her with a review, and reviewed by the firm.
+    await firm.get_by_role("button", name="業務を開始").click()
+    assert "稼働中" in await firm.inner_text(".lead")
+    await professional.goto(match_url)
+    await professional.get_by_label("評価コメント").fill("現場の皆さんに助けられました。")
+    await professional.get_by_role("button", name="業務を完了").click()
+    assert "完了" in await professional.inner_text(".lead")
+    await firm.goto(match_url)
+    await firm.get_by_role("button", name="評価を送る").click()
+    reviews = await firm.inner_text("main")
+    assert "現場の皆さんに助けられました。" in reviews and "企業からの評価" in reviews

@@ -238,7 +238,9 @@ async def _need_page(
         status=422 if errors else 200,
         chrome=data["viewer"],
         need=need,
-        proposals=[m for m in matches if m["status"] == "PROPOSED"],
+        proposals=sorted(
+            (m for m in matches if m["status"] == "PROPOSED"), key=lambda m: m["rank"] or 1000
+        ),
         others=[m for m in matches if m["status"] != "PROPOSED"],
         elsewhere=list(elsewhere.values()),
         errors=errors or [],
