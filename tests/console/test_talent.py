@@ -103,6 +103,7 @@ async def test_a_firm_posts_a_need_and_walks_a_match_to_a_contract_with_the_prof
 
     # The draft: opened, then the engine proposes professionals with its reasons.
     assert await firm.get_by_role("heading", level=1).inner_text() == title
+    need_url = firm.url.split("?")[0]
     assert "下書き" in await firm.inner_text("main")
     await firm.get_by_role("button", name="ニーズを公開").click()
     assert "ニーズの状態を変更しました" in await firm.inner_text("main")
@@ -128,6 +129,13 @@ async def test_a_firm_posts_a_need_and_walks_a_match_to_a_contract_with_the_prof
     assert "承諾済み" in await professional.inner_text(".lead")
     assert await professional.get_by_role("button", name="面談を設定").count() == 0
     assert await professional.get_by_role("button", name="条件を記録").count() == 0
+    # The open need, as she reads it: no firm's button, no other professional.
+    await professional.goto(need_url)
+    assert await professional.get_by_role("heading", level=1).inner_text() == title
+    assert await professional.get_by_role("link", name="ニーズを編集").count() == 0
+    assert await professional.get_by_role("button", name=re.compile("スカウト")).count() == 0
+    assert await professional.get_by_role("heading", name="提案").count() == 0
+    await check_accessibility(professional)
 
     # The firm now sees who she is, schedules the 面談 and records the terms.
     await firm.goto(match_url)

@@ -36,6 +36,8 @@ _NUMBERS = (
     "feeMaxJpy",
     "openings",
 )
+# The roles that may act for a firm on its needs and matches (renkei.talent.service.WRITERS).
+WRITERS = ("OWNER", "ADMIN", "MEMBER")
 _TEXTS = ("title", "challenge", "deliverables", "workplaceMunicipality")
 # "財務, 資金調達: 0.8": skills by any name, each with an optional weight after a colon.
 _SKILL_SEPARATORS = re.compile(r"[,、，\n]+")
@@ -225,6 +227,14 @@ async def _need_page(
     need = data["talentNeed"]
     if need is None:
         raise PageError(404, _("No such talent need."))
+    viewer = data["viewer"]
+    acting = viewer["actingOrganization"]
+    # The API refuses the firm's steps to anyone else; the page does not offer them.
+    writer = (
+        acting is not None
+        and acting["id"] == need["organization"]["id"]
+        and viewer["role"] in WRITERS
+    )
     matches = need["matches"]["nodes"]
     here = {m["professional"]["pseudonym"] for m in matches if m["professional"]}
     elsewhere: dict[str, dict[str, Any]] = {}
@@ -236,8 +246,9 @@ async def _need_page(
         request,
         "talent/need.html",
         status=422 if errors else 200,
-        chrome=data["viewer"],
+        chrome=viewer,
         need=need,
+        writer=writer,
         proposals=sorted(
             (m for m in matches if m["status"] == "PROPOSED"), key=lambda m: m["rank"] or 1000
         ),
