@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from renkei.graphql.console.app import PageError, value
-from renkei.graphql.console.talent import unplaced, whole_number
+from renkei.graphql.console.talent import WRITERS, unplaced, whole_number
 from renkei.graphql.scalars import InvalidDate, parse_date
 from renkei.i18n.messages import N_, _
 
@@ -146,12 +146,17 @@ async def _match_page(
     if match is None:
         raise PageError(404, _("No such match."))
     errors = errors or {}
+    viewer = data["viewer"]
+    # A firm's viewers read its matches; only its writers take steps (the API refuses others).
+    may_act = match["side"] == "PROFESSIONAL" or viewer["role"] in WRITERS
     return console.render(
         request,
         "talent/match.html",
         status=422 if errors else 200,
-        chrome=data["viewer"],
+        chrome=viewer,
         match=match,
+        steps_now=match["allowedSteps"] if may_act else [],
+        may_act=may_act,
         steps=progress(match["status"]),
         ended=match["status"] in ENDED,
         failed_step=step,

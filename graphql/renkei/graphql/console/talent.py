@@ -49,6 +49,14 @@ FORM_FIELDS = frozenset(
 )
 
 
+def firm_writer(viewer: dict[str, Any], firm_id: str | None) -> bool:
+    """Whether the viewer acts for the firm (any firm when None) in a role that writes."""
+    acting = viewer["actingOrganization"]
+    if acting is None or viewer["role"] not in WRITERS:
+        return False
+    return firm_id is None or acting["id"] == firm_id
+
+
 def unplaced(errors: dict[str | None, list[str]], fields: frozenset[str]) -> list[str]:
     """The messages no field of the form shows: the form's own, and those of other fields."""
     return [m for key, messages in errors.items() if key not in fields for m in messages]
@@ -156,7 +164,14 @@ async def needs(console: Console, request: Request) -> Response:
         for need in data[status]["nodes"]
         if acting is not None and need["organization"]["id"] == acting["id"]
     ]
-    return console.render(request, "talent/needs.html", chrome=viewer, needs=own, acting=acting)
+    return console.render(
+        request,
+        "talent/needs.html",
+        chrome=viewer,
+        needs=own,
+        acting=acting,
+        writer=firm_writer(viewer, None),
+    )
 
 
 async def _need_form(
@@ -175,6 +190,8 @@ async def _need_form(
         need = data["talentNeed"]
         if need is None:
             raise PageError(404, _("No such talent need."))
+    if not firm_writer(data["viewer"], need["organization"]["id"] if need else None):
+        raise PageError(403, _("Only a firm's owners, admins and members post and edit its needs."))
     return console.render(
         request,
         "talent/need_form.html",
@@ -228,13 +245,8 @@ async def _need_page(
     if need is None:
         raise PageError(404, _("No such talent need."))
     viewer = data["viewer"]
-    acting = viewer["actingOrganization"]
     # The API refuses the firm's steps to anyone else; the page does not offer them.
-    writer = (
-        acting is not None
-        and acting["id"] == need["organization"]["id"]
-        and viewer["role"] in WRITERS
-    )
+    writer = firm_writer(viewer, need["organization"]["id"])
     matches = need["matches"]["nodes"]
     here = {m["professional"]["pseudonym"] for m in matches if m["professional"]}
     elsewhere: dict[str, dict[str, Any]] = {}
