@@ -90,6 +90,13 @@ async def test_a_firm_corrects_its_need_form_then_edits_the_draft(people: People
     row = page.get_by_role("row", name=re.compile(re.escape(title + " 改")))
     assert "下書き" in await row.inner_text()
 
+    # Opened, then paused: the list says so.
+    await row.get_by_role("link").click()
+    await page.get_by_role("button", name="ニーズを公開").click()
+    await page.get_by_role("button", name="ニーズを一時停止").click()
+    assert "一時停止中" in await page.inner_text("main")
+    assert await page.get_by_role("button", name="ニーズを一時停止").count() == 0
+
 
 async def test_a_firm_posts_a_need_and_walks_a_match_to_a_contract_with_the_professional(
     people: People,
