@@ -297,12 +297,12 @@ class Console:
         )
 
     def routes(self) -> list[BaseRoute]:
-        from renkei.graphql.console import home, inbox, projects, regions
+        from renkei.graphql.console import home, inbox, matches, projects, regions, talent
 
         routes: list[BaseRoute] = [
             Route("/", lambda _request: RedirectResponse("/app/", status_code=307)),
         ]
-        for area in (home, inbox, projects, regions):
+        for area in (home, inbox, matches, projects, regions, talent):
             routes.extend(area.routes(self))
         return routes
 

@@ -1,0 +1,195 @@
+"""The firm's talent pages and the match page in Chromium: a need posted, a proposal scouted,
+and the match walked to a contract by the firm and the professional, each in their own browser."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+from console.conftest import People, check_accessibility
+
+FIRM = "ceo@aso-seimitsu.example"
+SAVE_PROFILE = """
+mutation ($input: SaveProfessionalProfileInput!) {
+  saveProfessionalProfile(input: $input) { userErrors { message } }
+}"""
+
+
+async def _new_professional(people: People, headline: str) -> tuple[object, str]:
+    """A new professional (seeded ones have no sign-in of their own) with a kintone profile,
+    saved through the public API from her browser; the profile editor is another page's."""
+    email = f"kintone-{uuid.uuid4().hex[:8]}@pros.example"
+    page = await people.sign_in(email, individual=True)
+    token = await page.locator("meta[name=csrf-token]").get_attribute("content")
+    profile = {
+        "fullName": "園田 試験",
+        "contactEmail": email,
+        "headline": headline,
+        "skills": [
+            {"skill": "kintone", "level": 5, "years": 6},
+            {"skill": "paperless", "level": 5, "years": 6},
+        ],
+        "hoursPerMonth": 30,
+        "availableFrom": "2027-01-01",
+        "remotePreference": "REMOTE",
+        "residencePrefectureCode": "13",
+        "ties": [{"prefectureCode": "43", "kind": "HOMETOWN"}],
+        "feeMinJpy": 100000,
+        "feeMaxJpy": 200000,
+        "maxEngagements": 3,
+    }
+    answer = await page.request.post(
+        "/graphql",
+        data={"query": SAVE_PROFILE, "variables": {"input": profile}},
+        headers={"X-CSRF-Token": token or ""},
+    )
+    assert answer.ok, await answer.text()
+    assert (await answer.json())["data"]["saveProfessionalProfile"]["userErrors"] == []
+    return page, email
+
+
+async def _post_need(page, title: str, *, hours: str = "２０") -> None:
+    await page.goto("/app/talent/needs")
+    await check_accessibility(page)
+    await page.get_by_role("link", name="新しいニーズを登録").click()
+    await check_accessibility(page)
+    await page.get_by_label("タイトル").fill(title)
+    await page.get_by_label("必須スキル").fill("kintone, ペーパーレス化: 0.8")
+    await page.get_by_label("月あたりの時間").fill(hours)
+    await page.get_by_label("期間（か月）").fill("6")
+    await page.get_by_label("働き方").select_option("REMOTE")
+    await page.get_by_label("勤務地の都道府県").select_option("43")
+    await page.get_by_label("月額報酬の下限（円）").fill("100,000")
+    await page.get_by_label("月額報酬の上限（円）").fill("200000")
+    await page.get_by_label("開始日").fill("2027-04-01")
+    await page.get_by_role("button", name="下書きとして保存").click()
+
+
+async def test_a_firm_corrects_its_need_form_then_edits_the_draft(people: People) -> None:
+    title = f"検証用ニーズ {uuid.uuid4().hex[:6]}"
+    page = await people.sign_in(FIRM)
+    await _post_need(page, title, hours="たくさん")
+    hours = page.get_by_label("月あたりの時間")
+    assert await hours.get_attribute("aria-invalid") == "true"
+    assert await hours.input_value() == "たくさん"
+    assert "整数で入力してください" in await page.inner_text("main")
+    await check_accessibility(page)
+
+    await hours.fill("20")
+    await page.get_by_role("button", name="下書きとして保存").click()
+    assert await page.get_by_role("heading", level=1).inner_text() == title
+    await page.get_by_role("link", name="ニーズを編集").click()
+    await check_accessibility(page)
+    assert await page.get_by_label("必須スキル").input_value() == "kintone: 1, ペーパーレス化: 0.8"
+    await page.get_by_label("タイトル").fill(title + " 改")
+    await page.get_by_role("button", name="ニーズを保存").click()
+    assert "ニーズを保存しました" in await page.inner_text("main")
+
+    await page.goto("/app/talent/needs")
+    row = page.get_by_role("row", name=re.compile(re.escape(title + " 改")))
+    assert "下書き" in await row.inner_text()
+
+    # Opened, then paused: the list says so.
+    await row.get_by_role("link").click()
+    await page.get_by_role("button", name="ニーズを公開").click()
+    await page.get_by_role("button", name="ニーズを一時停止").click()
+    assert "一時停止中" in await page.inner_text("main")
+    assert await page.get_by_role("button", name="ニーズを一時停止").count() == 0
+
+
+async def test_a_firm_posts_a_need_and_walks_a_match_to_a_contract_with_the_professional(
+    people: People,
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    title = f"kintoneで受発注をペーパーレスに {tag}"
+    headline = f"kintoneで業務を変える専門家 {tag}"
+    professional, _email = await _new_professional(people, headline)
+    firm = await people.sign_in(FIRM)
+    await _post_need(firm, title)
+
+    # The draft: opened, then the engine proposes professionals with its reasons.
+    assert await firm.get_by_role("heading", level=1).inner_text() == title
+    need_url = firm.url.split("?")[0]
+    assert "下書き" in await firm.inner_text("main")
+    await firm.get_by_role("button", name="ニーズを公開").click()
+    assert "ニーズの状態を変更しました" in await firm.inner_text("main")
+    await firm.get_by_role("button", name="今すぐ提案を計算").click()
+    proposal = firm.locator(".proposals > li", has_text=headline)
+    assert await proposal.count() == 1, await firm.inner_text("main")
+    assert "提案の理由" in await proposal.inner_text()
+    await check_accessibility(firm)
+
+    # The firm scouts her; the match page shows the firm's steps only.
+    await proposal.get_by_role("button", name=re.compile("をスカウト$")).click()
+    await firm.wait_for_url(re.compile(r".*/app/matches/[^/?]+\?done=.*"))
+    match_url = firm.url.split("?")[0]
+    assert "スカウト済み" in await firm.inner_text(".lead")
+    assert await firm.get_by_role("button", name="マッチングを承諾").count() == 0
+    await check_accessibility(firm)
+
+    # The professional, in her own browser, accepts; she sees no firm-only form.
+    await professional.goto(match_url)
+    assert "専門人材として" in await professional.inner_text(".lead")
+    await check_accessibility(professional)
+    await professional.get_by_role("button", name="マッチングを承諾").click()
+    assert "承諾済み" in await professional.inner_text(".lead")
+    assert await professional.get_by_role("button", name="面談を設定").count() == 0
+    assert await professional.get_by_role("button", name="条件を記録").count() == 0
+    # The open need, as she reads it: no firm's button, no other professional.
+    await professional.goto(need_url)
+    assert await professional.get_by_role("heading", level=1).inner_text() == title
+    assert await professional.get_by_role("link", name="ニーズを編集").count() == 0
+    assert await professional.get_by_role("button", name=re.compile("スカウト")).count() == 0
+    assert await professional.get_by_role("heading", name="提案").count() == 0
+    await check_accessibility(professional)
+
+    # The firm now sees who she is, schedules the 面談 and records the terms.
+    await firm.goto(match_url)
+    assert "園田 試験" in await firm.inner_text("main")
+    await firm.get_by_label("日時（日本時間）").fill("2027-03-10T10:00")
+    await firm.get_by_role("button", name="面談を設定").click()
+    assert "面談" in await firm.inner_text(".lead")
+    today = datetime.now(UTC).date().isoformat()
+    await firm.get_by_label("月額報酬（円）").fill("150000")
+    await firm.get_by_label("開始日").fill(today)
+    await firm.get_by_role("button", name="条件を記録").click()
+    assert "¥150,000" in await firm.inner_text("main")
+    assert await firm.get_by_role("button", name="契約を確認").count() == 0
+
+    # She confirms the contract; she sees no cost ledger nor subsidy.
+    await professional.goto(match_url)
+    await professional.get_by_role("button", name="契約を確認").click()
+    assert "契約済み" in await professional.inner_text(".lead")
+    assert await professional.get_by_role("heading", name="費用の台帳").count() == 0
+    await check_accessibility(professional)
+
+    # The firm keeps the ledger and reads the subsidy estimate and the evidence packet.
+    await firm.goto(match_url)
+    assert "契約済み" in await firm.inner_text(".lead")
+    await firm.get_by_label("金額（円）").fill("150000")
+    await firm.get_by_label("支払日").fill(today)
+    await firm.get_by_role("button", name="費用を追加").click()
+    ledger = await firm.inner_text("main")
+    assert "台帳に費用を追加しました" in ledger
+    # The estimate as the API gives it: the seed knows no scheme for 熊本県, and says so.
+    assert await firm.get_by_role("heading", name="補助金見込額").count() == 1
+    assert "補助制度は登録されていません" in ledger
+    evidence = firm.get_by_role("link", name="証拠書類をダウンロード（CSV）")
+    match_id = match_url.rsplit("/", 1)[1]
+    assert await evidence.get_attribute("href") == f"/exports/matches/{match_id}/evidence.csv"
+    packet = await firm.request.get(f"/exports/matches/{match_id}/evidence.csv")
+    assert packet.ok and "経費区分" in await packet.text()
+    await check_accessibility(firm)
+
+    # Working, then completed by her with a review, and reviewed by the firm.
+    await firm.get_by_role("button", name="業務を開始").click()
+    assert "稼働中" in await firm.inner_text(".lead")
+    await professional.goto(match_url)
+    await professional.get_by_label("評価コメント").fill("現場の皆さんに助けられました。")
+    await professional.get_by_role("button", name="業務を完了").click()
+    assert "完了" in await professional.inner_text(".lead")
+    await firm.goto(match_url)
+    await firm.get_by_role("button", name="評価を送る").click()
+    reviews = await firm.inner_text("main")
+    assert "現場の皆さんに助けられました。" in reviews and "企業からの評価" in reviews
