@@ -290,7 +290,7 @@ class Console:
         )
 
     def routes(self) -> list[BaseRoute]:
-        from renkei.graphql.console import home
+        from renkei.graphql.console import home, professional
 
         routes: list[BaseRoute] = [
             Route("/", lambda _request: RedirectResponse("/app/", status_code=307)),
@@ -300,7 +300,7 @@ class Console:
                 name="static",
             ),
         ]
-        for area in (home,):
+        for area in (home, professional):
             routes.extend(area.routes(self))
         return routes
 
