@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from renkei.graphql.console.app import PageError, value
-from renkei.i18n.messages import N_, _
+from renkei.i18n.messages import N_, _, current_locale
 
 if TYPE_CHECKING:
     from renkei.graphql.console.app import Console
@@ -118,6 +118,7 @@ def _draft_of(professional: dict[str, Any] | None, chrome: dict[str, Any]) -> di
         }
     profile = professional["profile"]
     residence = profile["residencePrefecture"]
+    name = "nameJa" if current_locale() == "ja" else "nameEn"
     return {
         "fullName": professional["fullName"],
         "contactEmail": professional["contactEmail"],
@@ -126,7 +127,7 @@ def _draft_of(professional: dict[str, Any] | None, chrome: dict[str, Any]) -> di
         "headline": profile["headline"],
         "experienceSummary": profile["experienceSummary"],
         "skills": [
-            (s["skill"]["nameJa"], str(s["level"]), _plain(s["years"])) for s in profile["skills"]
+            (s["skill"][name], str(s["level"]), _plain(s["years"])) for s in profile["skills"]
         ],
         "engagementTypes": profile["engagementTypes"],
         "hoursPerMonth": str(profile["hoursPerMonth"]),
