@@ -159,3 +159,28 @@ async def test_a_professional_accepts_a_proposal_and_it_then_waits_for_the_firm(
     match = page.locator("article.match", has=page.get_by_role("heading", name=title))
     assert "企業の回答を待っています" in await match.inner_text()
     assert await match.get_by_role("button", name=ACCEPT).count() == 0
+
+
+async def test_a_professional_declines_after_confirming_and_no_answer_is_left(
+    people: People, live: Live
+) -> None:
+    email = "o.yamauchi@pros.example"  # seeded, with one proposal; no other test reads it
+    await _personal_sign_in_for(live, email)
+    page = await people.sign_in(email, individual=True)
+    await page.goto("/app/me")
+    match = page.locator("article.match").first
+    title = await match.get_by_role("heading", level=3).inner_text()
+    asked: list[str] = []
+
+    async def confirm(dialog: Any) -> None:
+        asked.append(dialog.message)
+        await dialog.accept()
+
+    page.on("dialog", confirm)
+    await match.get_by_role("button", name="このマッチングを辞退する").click()
+
+    await page.wait_for_url(re.compile(r".*/app/me\?done=match-declined$"))
+    assert asked == ["このマッチングを辞退しますか？ 企業に通知されます。"]
+    match = page.locator("article.match", has=page.get_by_role("heading", name=title))
+    assert "辞退" in await match.locator("dd").first.inner_text()
+    assert await match.get_by_role("button").count() == 0
