@@ -32,6 +32,7 @@ MIN_TIE_ROWS = 3
 LEVELS = (1, 2, 3, 4, 5)
 # Where the match waits for the professional's answer.
 ANSWERS = {"accept": "ProfessionalAcceptMatch", "decline": "ProfessionalDeclineMatch"}
+# The whole-number fields, and whether the input needs one (the others have defaults).
 NUMBERS = {
     "hoursPerMonth": True,
     "maxSiteVisitsPerMonth": False,
