@@ -10,7 +10,7 @@ as the person types (htmx) and without JavaScript on saving.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import FormData
@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from renkei.graphql.console.app import PageError, value
+from renkei.i18n.formats import JST
 from renkei.i18n.messages import N_, _, current_locale
 
 if TYPE_CHECKING:
@@ -54,13 +55,17 @@ async def _home(
     if professional and professional["profile"]:
         profile = professional["profile"]
         profile["availableFrom"] = date.fromisoformat(profile["availableFrom"])
+    matches = data["matches"]["nodes"]
+    for match in matches:
+        if match["interviewAt"]:
+            match["interviewAt"] = datetime.fromisoformat(match["interviewAt"]).astimezone(JST)
     return console.render(
         request,
         "professional/home.html",
         status=status,
         chrome=data["viewer"],
         professional=professional,
-        matches=data["matches"]["nodes"],
+        matches=matches,
         errors=errors or [],
     )
 
