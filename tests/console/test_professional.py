@@ -184,3 +184,29 @@ async def test_a_professional_declines_after_confirming_and_no_answer_is_left(
     match = page.locator("article.match", has=page.get_by_role("heading", name=title))
     assert "辞退" in await match.locator("dd").first.inner_text()
     assert await match.get_by_role("button").count() == 0
+
+
+async def test_a_save_from_a_stale_editor_is_refused_at_the_top_and_overwrites_nothing(
+    people: People,
+) -> None:
+    page = await people.sign_in(_someone(), individual=True)
+    await page.goto("/app/me/profile")
+    await _fill_profile(page, skill="財務")
+    await page.get_by_role("button", name="プロフィールを保存する").click()
+    await page.wait_for_url(re.compile(r".*/app/me\?done=profile-saved$"))
+
+    # Two tabs read version 1; the first saves, then the second.
+    first, second = page, await page.context.new_page()
+    for tab in (first, second):
+        await tab.goto("/app/me/profile")
+    await first.get_by_label("見出し").fill("地域企業の財務を立て直す会計士")
+    await first.get_by_role("button", name="プロフィールを保存する").click()
+    await first.wait_for_url(re.compile(r".*/app/me\?done=profile-saved$"))
+    await second.get_by_label("見出し").fill("古い画面からの見出し")
+    await second.get_by_role("button", name="プロフィールを保存する").click()
+
+    alert = await second.get_by_role("alert").inner_text()
+    assert "プロフィールは読み込んだ後に変更されています" in alert
+    assert await second.get_by_label("見出し").input_value() == "古い画面からの見出し"
+    await first.goto("/app/me")
+    assert "地域企業の財務を立て直す会計士" in await first.inner_text("#firms-see")
