@@ -122,6 +122,12 @@ async def test_an_unknown_skill_is_refused_by_the_api_beside_the_skills(people: 
     await page.get_by_role("button", name="プロフィールを保存する").click()
     assert "「ねこあつめ」はスキル一覧にありません" in await page.inner_text("#skills-error")
 
+    # A suggestion, chosen, replaces the words typed with the skill's name.
+    await _skill(page, 1).fill("")
+    await _skill(page, 1).press_sequentially("ふぁいなんす")
+    await page.locator("#skill-1-suggestions").get_by_role("button", name="財務").click()
+    assert await _skill(page, 1).input_value() == "財務"
+
 
 async def test_a_seeded_professional_sees_the_matches_with_their_explanations(
     people: People, live: Live
@@ -210,3 +216,14 @@ async def test_a_save_from_a_stale_editor_is_refused_at_the_top_and_overwrites_n
     assert await second.get_by_label("見出し").input_value() == "古い画面からの見出し"
     await first.goto("/app/me")
     assert "地域企業の財務を立て直す会計士" in await first.inner_text("#firms-see")
+
+
+async def test_a_stranger_is_sent_to_sign_in_even_from_a_suggestion(people: People) -> None:
+    page = await people.open()
+    await page.goto("/app/me")
+    assert "/app/sign-in?next=%2Fapp%2Fme" in page.url
+    answer = await page.request.get(
+        "/app/me/skills?q=財務", headers={"HX-Request": "true"}, max_redirects=0
+    )
+    assert answer.status == 204
+    assert answer.headers["hx-redirect"].startswith("/app/sign-in")

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from renkei.graphql.console.app import PageError, value
+from renkei.graphql.console.app import PageError, Redirect, value
 from renkei.i18n.formats import JST
 from renkei.i18n.messages import N_, _, current_locale
 
@@ -325,7 +325,15 @@ async def skill_suggestions(console: Console, request: Request) -> Response:
     search = (request.query_params.get("q") or request.query_params.get("skill") or "").strip()
     found: list[dict[str, Any]] = []
     if search:
-        data = await console.run(request, "ProfessionalSkillSuggestions", {"search": search[:50]})
+        try:
+            data = await console.run(
+                request, "ProfessionalSkillSuggestions", {"search": search[:50]}
+            )
+        except Redirect as redirect:
+            if request.headers.get("hx-request") != "true":
+                raise
+            # htmx would put the sign-in page into the suggestions: let it go there instead.
+            return Response(status_code=204, headers={"HX-Redirect": redirect.url})
         found = data["skills"][:8]
     return console.render(
         request, "professional/skill_suggestions.html", search=search, skills=found
