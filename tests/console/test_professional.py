@@ -106,6 +106,8 @@ async def test_hours_out_of_range_show_the_apis_message_beside_the_field_and_sav
 
     error = page.locator("#field-hoursPerMonth-error")
     assert await error.inner_text() == "月あたりの稼働時間は1〜200時間で指定してください。"
+    # ... and in the summary at the top of the long form.
+    assert await error.inner_text() in await page.get_by_role("alert").inner_text()
     assert await page.get_by_label("月あたりに使える時間").get_attribute("aria-invalid") == "true"
     # What was typed stays, to be corrected.
     assert await page.get_by_label("見出し").input_value() == HEADLINE

@@ -280,31 +280,10 @@ def _editor(
         tie_rows=tie_rows,
         levels=LEVELS,
         errors=errors,
-        form_errors=[m for field, ms in errors.items() if field not in _SHOWN for m in ms],
+        # A long form: every message at its top too (an error summary, as DADS forms have),
+        # those of no field shown here only.
+        form_errors=[m for ms in errors.values() for m in ms],
     )
-
-
-# The fields the editor shows errors beside; the others' errors go to the top of the form.
-_SHOWN = {
-    "fullName",
-    "contactEmail",
-    "phone",
-    "currentEmployer",
-    "headline",
-    "experienceSummary",
-    "skills",
-    "engagementTypes",
-    "hoursPerMonth",
-    "availableFrom",
-    "remotePreference",
-    "residencePrefectureCode",
-    "maxSiteVisitsPerMonth",
-    "travelPrefectureCodes",
-    "ties",
-    "feeMinJpy",
-    "feeMaxJpy",
-    "maxEngagements",
-}
 
 
 async def save_profile(console: Console, request: Request) -> Response:
