@@ -297,12 +297,20 @@ class Console:
         )
 
     def routes(self) -> list[BaseRoute]:
-        from renkei.graphql.console import home, inbox, matches, projects, regions, talent
+        from renkei.graphql.console import (
+            home,
+            inbox,
+            matches,
+            professional,
+            projects,
+            regions,
+            talent,
+        )
 
         routes: list[BaseRoute] = [
             Route("/", lambda _request: RedirectResponse("/app/", status_code=307)),
         ]
-        for area in (home, inbox, matches, projects, regions, talent):
+        for area in (home, inbox, matches, professional, projects, regions, talent):
             routes.extend(area.routes(self))
         return routes
 
