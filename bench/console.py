@@ -31,6 +31,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import dataset
 import httpx
@@ -141,13 +142,20 @@ PAGES: list[tuple[str, str, str]] = [
     ("regions", "secretariat", "/app/regions"),
     ("region home (seed)", "secretariat", "/app/regions/kyushu"),
     ("region home (200 projects)", "generated", "/app/regions/{generated_region}"),
+    ("portfolio (200 projects)", "generated", "/app/regions/{generated_region}/projects"),
+    ("portfolio search", "generated", "/app/regions/{generated_region}/projects?search={word}"),
+    ("region KPIs (200 projects)", "generated", "/app/regions/{generated_region}/kpis"),
     ("project", "secretariat", "/app/projects/{project}"),
+    ("milestone", "secretariat", "/app/projects/{project}/milestones/{milestone}"),
+    ("project KPI", "secretariat", "/app/projects/{project}/kpis/{kpi}"),
     ("notifications", "secretariat", "/app/notifications"),
     ("talent needs", "firm", "/app/talent/needs"),
     ("talent need", "firm", "/app/talent/needs/{need}"),
+    ("need form", "firm", "/app/talent/needs/{need}/edit"),
     ("match (firm)", "firm", "/app/matches/{match}"),
     ("my side jobs", "professional", "/app/me"),
     ("profile editor", "professional", "/app/me/profile"),
+    ("skill suggestions", "professional", "/app/me/skills?q=%E8%B2%A1%E5%8B%99"),
     ("match (professional)", "professional", "/app/matches/{match}"),
 ]
 
@@ -161,9 +169,20 @@ def ids(database: Database, persons: dict[str, Person]) -> dict[str, str]:
             "SELECT slug FROM regions WHERE secretariat_organization_id = %s",
             (persons["generated"].organization_id,),
         ).fetchone()
+        # The secretariat's own project (its organization participates) with milestones and KPIs.
         project = conn.execute(
-            "SELECT p.id FROM projects p JOIN regions r ON r.id = p.region_id"
-            " WHERE r.slug = 'kyushu' ORDER BY p.created_at LIMIT 1"
+            "SELECT p.id, min(m.id::text), min(k.id::text) FROM projects p"
+            " JOIN regions r ON r.id = p.region_id"
+            " JOIN project_participants pp ON pp.project_id = p.id"
+            " JOIN organizations o ON o.id = pp.organization_id"
+            " JOIN milestones m ON m.project_id = p.id JOIN kpis k ON k.project_id = p.id"
+            " WHERE r.slug = 'kyushu' AND o.slug = 'kyushu-keizai'"
+            " GROUP BY p.id, p.created_at ORDER BY p.created_at LIMIT 1"
+        ).fetchone()
+        word = conn.execute(
+            "SELECT left(p.name, 2) FROM projects p"
+            " WHERE p.region_id = (SELECT id FROM regions WHERE slug = %s) LIMIT 1",
+            (generated[0] if generated else "",),
         ).fetchone()
         match = conn.execute(
             "SELECT x.id FROM matches x JOIN professionals p ON p.id = x.professional_id"
@@ -178,6 +197,9 @@ def ids(database: Database, persons: dict[str, Person]) -> dict[str, str]:
     found = {
         "generated_region": generated[0],
         "project": to_global_id("Project", project[0]),
+        "milestone": to_global_id("Milestone", uuid.UUID(project[1])),
+        "kpi": to_global_id("Kpi", uuid.UUID(project[2])),
+        "word": quote(word[0] if word else "x"),
         "need": to_global_id("TalentNeed", need[0]),
     }
     if match:

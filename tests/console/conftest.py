@@ -43,7 +43,11 @@ from renkei.graphql.auth import PlatformProvider, SignInConfig
 from renkei.identity.oidc import OidcClient
 from renkei.identity.tokens import TokenService, generate_key
 from renkei.seeding import seed
-from renkei.seeding_sign_in import register_development_provider
+from renkei.seeding_sign_in import (
+    link_development_identities,
+    register_development_provider,
+    seeded_professionals,
+)
 from renkei.workers.jobs import handlers_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +93,8 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-async def _seed(app_url: str, box: SecretBox, issuer: str) -> None:
+async def _seed(app_url: str, box: SecretBox, issuer: str, individuals: str) -> None:
+    """The development seed, signing in as `make run` has it (renkei.seeding_sign_in)."""
     engine = create_engine(app_url, pool_size=4)
     try:
         sessions = session_factory(engine)
@@ -101,6 +106,9 @@ async def _seed(app_url: str, box: SecretBox, issuer: str) -> None:
             issuer=issuer,
             client_id=CLIENT_ID,
             client_secret=CLIENT_SECRET,
+        )
+        await link_development_identities(
+            sessions, issuer=individuals, emails=seeded_professionals()
         )
     finally:
         await engine.dispose()
@@ -120,7 +128,7 @@ async def live(server_url: str, template_name: str, redis_url: str) -> AsyncIter
     for provider in (organizations, individuals):
         provider.register_client(CLIENT_ID, CLIENT_SECRET, [f"{base}/auth/callback/*"])
     box = SecretBox({"console-test": os.urandom(32)})
-    await _seed(app_url, box, organizations.issuer)
+    await _seed(app_url, box, organizations.issuer, individuals.issuer)
     tokens = TokenService(KeySet([generate_key()]), issuer=base)
     holder: dict[str, Any] = {}
 

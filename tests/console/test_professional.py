@@ -7,10 +7,7 @@ import re
 import uuid
 from typing import Any
 
-from console.conftest import Live, People, check_accessibility
-from renkei.db import create_engine, session_factory
-from renkei.identity import repository
-from renkei.identity.models import UserIdentity
+from console.conftest import People, check_accessibility
 
 HEADLINE = "中小企業の経営計画づくりを支える会計士"
 ACCEPT = "このマッチングを承諾する"
@@ -22,29 +19,6 @@ def _skill(page: Any, n: int) -> Any:
 
 def _someone() -> str:
     return f"pro-{uuid.uuid4().hex[:10]}@individuals.example"
-
-
-async def _personal_sign_in_for(live: Live, email: str) -> None:
-    """Let a seeded professional (created by the seed, with no sign-in yet) sign in through the
-    platform's provider for individuals, as the account would once linked by its owner."""
-    engine = create_engine(live.owner_url, pool_size=1)
-    try:
-        async with session_factory(engine)() as session, session.begin():
-            issuer = live.individuals.issuer
-            if await repository.identity_of(session, issuer=issuer, subject=email) is None:
-                user = await repository.get_user_by_email(session, email)
-                assert user is not None, f"{email} is not seeded"
-                session.add(
-                    UserIdentity(
-                        id=uuid.uuid4(),
-                        user_id=user.id,
-                        provider_id=None,
-                        issuer=issuer,
-                        subject=email,
-                    )
-                )
-    finally:
-        await engine.dispose()
 
 
 async def _fill_profile(page: Any, *, skill: str, hours: str = "30") -> None:
@@ -132,9 +106,8 @@ async def test_an_unknown_skill_is_refused_by_the_api_beside_the_skills(people: 
 
 
 async def test_a_seeded_professional_sees_the_matches_with_their_explanations(
-    people: People, live: Live
+    people: People,
 ) -> None:
-    await _personal_sign_in_for(live, "pro@renkei.example")
     page = await people.sign_in("pro@renkei.example", individual=True)
     await page.goto("/app/me")
     matches = page.locator("article.match")
@@ -150,11 +123,10 @@ async def test_a_seeded_professional_sees_the_matches_with_their_explanations(
 
 
 async def test_a_professional_accepts_a_proposal_and_it_then_waits_for_the_firm(
-    people: People, live: Live
+    people: People,
 ) -> None:
     # A seeded professional no other console test reads.
     email = "x.nagata@pros.example"
-    await _personal_sign_in_for(live, email)
     page = await people.sign_in(email, individual=True)
     await page.goto("/app/me")
     waiting = page.locator("article.match", has=page.get_by_role("button", name=ACCEPT))
@@ -170,10 +142,9 @@ async def test_a_professional_accepts_a_proposal_and_it_then_waits_for_the_firm(
 
 
 async def test_a_professional_declines_after_confirming_and_no_answer_is_left(
-    people: People, live: Live
+    people: People,
 ) -> None:
     email = "o.yamauchi@pros.example"  # seeded, with one proposal; no other test reads it
-    await _personal_sign_in_for(live, email)
     page = await people.sign_in(email, individual=True)
     await page.goto("/app/me")
     match = page.locator("article.match").first
