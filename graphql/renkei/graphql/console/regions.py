@@ -322,6 +322,9 @@ def _tick(number: float) -> str:
     return f"{number:,.0f}" if abs(number) >= 100 else f"{number:,.1f}"
 
 
+KPIS_PER_PAGE = 20
+
+
 def _kpi_view(entry: dict[str, Any], reason: str | None) -> dict[str, Any]:
     kpi = entry["kpi"]
     return {
@@ -343,8 +346,29 @@ async def kpis(console: Console, request: Request) -> Response:
     if region is None:
         raise _not_found()
     rollup = region["kpiRollup"]
-    shown = [_kpi_view(e, None) for e in rollup["included"]]
-    shown += [_kpi_view(e, e["reason"]) for e in rollup["excluded"]]
+    entries = [(e, None) for e in rollup["included"]]
+    entries += [(e, e["reason"]) for e in rollup["excluded"]]
+    # Every KPI is in the overview table; the charts come KPIS_PER_PAGE at a time (a region
+    # of 200 projects has hundreds of KPIs: one page of them all was 1.7 MB of HTML).
+    pages = max(1, -(-len(entries) // KPIS_PER_PAGE))
+    raw = request.query_params.get("page", "1")
+    page = min(max(int(raw), 1), pages) if raw.isdigit() else 1
+    first = (page - 1) * KPIS_PER_PAGE
+    shown = [
+        {**_kpi_view(e, reason), "number": first + i + 1}
+        for i, (e, reason) in enumerate(entries[first : first + KPIS_PER_PAGE])
+    ]
+    overview = [
+        {
+            "number": i + 1,
+            "page": i // KPIS_PER_PAGE + 1,
+            "name": e["kpi"]["name"],
+            "project": e["kpi"]["project"],
+            "attainment": e["attainment"],
+            "reason": reason,
+        }
+        for i, (e, reason) in enumerate(entries)
+    ]
     return console.render(
         request,
         "regions/kpis.html",
@@ -352,6 +376,9 @@ async def kpis(console: Console, request: Request) -> Response:
         region=region,
         rollup=rollup,
         kpis=shown,
+        overview=overview,
+        page=page,
+        pages=pages,
     )
 
 
