@@ -7,7 +7,7 @@ import re
 from datetime import date
 
 from console.conftest import People, check_accessibility
-from renkei.graphql.console.regions import milestone_watch
+from renkei.graphql.console.regions import milestone_watch, watch_window
 
 SECRETARIAT = "secretariat@kyushu-keizai.example"
 FUKUOKA = "admin@pref-fukuoka.example"
@@ -24,6 +24,9 @@ async def test_the_secretariat_invites_a_firm_whose_admin_accepts_in_another_bro
     secretariat = await people.sign_in(SECRETARIAT)
     await secretariat.goto("/app/regions/kyushu")
     assert await secretariat.get_by_role("heading", level=1).inner_text() == "九州広域リージョン"
+    # the milestones at risk across the region's projects (Region.milestones), whatever the date
+    at_risk = await secretariat.locator("#watch-at_risk + table").inner_text()
+    assert "鹿児島－那覇 航路連携の周遊商品化" in at_risk
     await check_accessibility(secretariat)
     # when: it invites びわこ精機
     await secretariat.get_by_label("招待する組織").select_option(label="びわこ精機株式会社")
@@ -113,30 +116,19 @@ async def test_an_outsider_sees_public_projects_only_and_a_missing_region_is_not
     await check_accessibility(page)
 
 
-def test_the_milestones_to_watch_are_sorted_into_overdue_due_soon_and_at_risk() -> None:
-    # given: open milestones of two projects, seen on 2026-06-01
-    def milestone(
-        title: str, due: str, status: str = "IN_PROGRESS", overdue: bool = False
-    ) -> dict[str, object]:
-        return {"title": title, "dueOn": due, "status": status, "isOverdue": overdue}
+def test_the_milestones_to_watch_are_asked_for_30_days_and_read_from_the_three_aliases() -> None:
+    # given: the API's answer to RegionHome's three aliased pages of Region.milestones
+    def page(*titles: str, more: bool = False) -> dict[str, object]:
+        nodes = [{"title": t, "dueOn": "2026-06-01", "status": "AT_RISK"} for t in titles]
+        return {"nodes": nodes, "pageInfo": {"hasNextPage": more}}
 
-    projects = [
-        {
-            "name": "A",
-            "milestones": {
-                "nodes": [
-                    milestone("late", "2026-05-20", overdue=True),
-                    milestone("in 30 days", "2026-07-01"),
-                    milestone("in 31 days", "2026-07-02", status="AT_RISK"),
-                ]
-            },
-        },
-        {"name": "B", "milestones": {"nodes": [milestone("today", "2026-06-01", "AT_RISK")]}},
-    ]
+    region = {"overdue": page("late"), "dueSoon": page("today", more=True), "atRisk": page()}
     # when
-    watch = milestone_watch(projects, date(2026, 6, 1))
-    # then: the 30 days include the 30th; at risk is shown whatever the date
-    assert [m["title"] for m in watch["overdue"]] == ["late"]
-    assert [m["title"] for m in watch["due_soon"]] == ["today", "in 30 days"]
-    assert [m["title"] for m in watch["at_risk"]] == ["today", "in 31 days"]
-    assert watch["due_soon"][0]["project"]["name"] == "B"
+    window = watch_window(date(2026, 6, 1))
+    watch = milestone_watch(region)
+    # then: the 30 days include the 30th; each list as the API sorted it, with its dates read
+    assert window == {"today": "2026-06-01", "in30days": "2026-07-01"}
+    assert [m["title"] for m in watch["overdue"]["rows"]] == ["late"]
+    assert watch["due_soon"]["rows"][0]["dueOn"] == date(2026, 6, 1)
+    assert (watch["due_soon"]["more"], watch["overdue"]["more"]) == (True, False)
+    assert watch["at_risk"] == {"rows": [], "more": False}

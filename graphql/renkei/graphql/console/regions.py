@@ -104,22 +104,28 @@ def vision_versions(activity: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return versions[::-1]
 
 
-def milestone_watch(projects: list[dict[str, Any]], today: date) -> dict[str, list[dict[str, Any]]]:
-    """The open milestones across the projects: overdue, due within 30 days, at risk."""
-    watch: dict[str, list[dict[str, Any]]] = {"overdue": [], "due_soon": [], "at_risk": []}
-    horizon = today + timedelta(days=DUE_SOON_DAYS)
-    for project in projects:
-        for milestone in project["milestones"]["nodes"]:
-            row = {**milestone, "dueOn": _day(milestone["dueOn"]), "project": project}
-            if milestone["isOverdue"]:
-                watch["overdue"].append(row)
-            elif row["dueOn"] <= horizon:
-                watch["due_soon"].append(row)
-            if milestone["status"] == "AT_RISK":
-                watch["at_risk"].append(row)
-    for rows in watch.values():
-        rows.sort(key=lambda row: (row["dueOn"], row["title"]))
-    return watch
+# The watch lists: the query's aliases of Region.milestones, by the template's keys.
+WATCH = {"overdue": "overdue", "due_soon": "dueSoon", "at_risk": "atRisk"}
+
+
+def watch_window(today: date) -> dict[str, str]:
+    """RegionHome's days: due from today to today + 30 (in Japan), both included."""
+    return {
+        "today": today.isoformat(),
+        "in30days": (today + timedelta(days=DUE_SOON_DAYS)).isoformat(),
+    }
+
+
+def milestone_watch(region: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The region's open milestones overdue, due within 30 days and at risk, as the API sorted
+    and filtered them (Region.milestones, by due date): rows, and whether more follow."""
+    return {
+        key: {
+            "rows": [{**m, "dueOn": _day(m["dueOn"])} for m in region[alias]["nodes"]],
+            "more": region[alias]["pageInfo"]["hasNextPage"],
+        }
+        for key, alias in WATCH.items()
+    }
 
 
 async def _home(
@@ -131,7 +137,9 @@ async def _home(
     typed: dict[str, Any] | None = None,
 ) -> Response:
     slug = request.path_params["slug"]
-    data = await console.run(request, "RegionHome", {"slug": slug})
+    data = await console.run(
+        request, "RegionHome", {"slug": slug, **watch_window(today_in_japan())}
+    )
     region = data["region"]
     if region is None:
         raise _not_found()
@@ -159,7 +167,7 @@ async def _home(
         is_secretariat=acting is not None and acting == region["secretariat"]["id"],
         candidates=candidates,
         roles=labels.options("RegionRole")[1:],
-        watch=milestone_watch(region["projects"]["nodes"], today_in_japan()),
+        watch=milestone_watch(region),
         errors=errors or {},
         typed=typed or {},
     )

@@ -479,6 +479,32 @@ async def project_baselines(info: Info, project_id: uuid.UUID) -> list[Baseline]
     return [Baseline.from_row(r) for r in rows]
 
 
+async def region_milestones(
+    info: Info,
+    region_id: uuid.UUID,
+    args: PageArgs,
+    filters: dict[str, Any],
+) -> Connection[Milestone]:
+    """A region's milestones (Region.milestones): Query.milestones(regionId:)'s portfolio."""
+    stmt = portfolio_of_region({**filters, "region": region_id})
+    page = await root_page(
+        info.context, stmt, order_by=(models.Milestone.due_on, models.Milestone.id), args=args
+    )
+    return to_connection(page, Milestone.from_row)
+
+
+def portfolio_of_region(args: dict[str, Any]) -> Select[models.Milestone]:
+    """The repository's portfolio for Region.milestones' arguments (snake_case). The compiled
+    page passes no `region`: its join names the region's projects, as the repository does."""
+    return repository.milestones(
+        region_id=args.get("region"),
+        statuses=_statuses(args.get("status")),
+        due_from=args.get("due_from"),
+        due_to=args.get("due_to"),
+        overdue=args.get("overdue"),
+    )
+
+
 def portfolio(args: dict[str, Any]) -> Select[models.Milestone] | None:
     """The repository's portfolio for the `milestones` arguments (snake_case): the resolver's
     and the compiled page's one row source. None when an id is another type's, or none at all:
@@ -575,4 +601,13 @@ MILESTONES_OF_PROJECT = SqlPage(
     _BY_DUE_DATE,
     join="{c}.project_id = {t}.id",
     filters={"status": Filter("{t}.status = ANY(CAST({p} AS varchar[]))", _status_values)},
+)
+
+# A region's milestones (Region.milestones): the portfolio's rows of the region's projects the
+# viewer may see (row-level security on both tables, as repository.milestones(region_id=)).
+MILESTONES_OF_REGION = SqlPage(
+    "Milestone",
+    _BY_DUE_DATE,
+    join="{c}.project_id IN (SELECT rp.id FROM projects rp WHERE rp.region_id = {t}.id)",
+    source=portfolio_of_region,
 )

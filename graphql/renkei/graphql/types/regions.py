@@ -49,6 +49,7 @@ from renkei.graphql.types.activity import ORDER as ACTIVITY_ORDER
 from renkei.graphql.types.activity import Activity
 from renkei.graphql.types.geography import Prefecture
 from renkei.graphql.types.kpis_computed import KPI_ROLLUP
+from renkei.graphql.types.milestones import MILESTONES_OF_REGION
 from renkei.graphql.types.organizations import Organization
 from renkei.identity.scopes import PROJECTS_READ
 from renkei.organizations.service import is_slug
@@ -57,6 +58,7 @@ from renkei.text_search import bigrams
 
 if TYPE_CHECKING:
     from renkei.graphql.types.kpis import Kpi, KpiRollup
+    from renkei.graphql.types.milestones import Milestone, MilestoneStatus
     from renkei.graphql.types.projects import Project, ProjectCategory, ProjectStatus
 
 RegionRole = strawberry.enum(
@@ -255,6 +257,33 @@ class Region(Node):
         terms = tuple(bigrams(search)) if search else None
         page = await loader.load((self.row.id, args, (category, status, code, terms)))
         return to_connection(page, Project.from_row)
+
+    @strawberry.field(
+        description="Milestones of the region's projects you may see, by due date: as "
+        "Query.milestones(regionId:). With dueFrom, dueTo or overdue and no status, only open "
+        "ones (not DONE or CANCELLED): the next 30 days are dueFrom: today, dueTo: today + 30.",
+        metadata=sql(MILESTONES_OF_REGION),
+    )
+    async def milestones(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        due_from: date | None = None,
+        due_to: date | None = None,
+        overdue: bool | None = None,
+        status: list[
+            Annotated[MilestoneStatus, strawberry.lazy("renkei.graphql.types.milestones")]  # type: ignore[valid-type]
+        ]
+        | None = None,
+    ) -> Connection[Annotated[Milestone, strawberry.lazy("renkei.graphql.types.milestones")]]:
+        from renkei.graphql.types.milestones import region_milestones
+
+        args = PageArgs.of(first, after, last, before)
+        filters = {"due_from": due_from, "due_to": due_to, "overdue": overdue, "status": status}
+        return await region_milestones(info, self.row.id, args, filters)
 
     @strawberry.field(
         description="The region's own KPIs, by name; for its members.",
