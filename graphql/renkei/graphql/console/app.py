@@ -127,6 +127,8 @@ class Console:
         self.endpoint = endpoint
         self.sign_in = sign_in
         self.development = development
+        from renkei.graphql.console import forms
+
         self.operations = operations.registry()
         # What a page says after a form took effect (?done=key, post/redirect/get): the areas
         # add theirs; a key from the address picks a message, so no text travels in it.
@@ -147,6 +149,8 @@ class Console:
             fiscal_year_label=formats.fiscal_year_label,
             enum_label=labels.enum_label,
             enum_options=labels.options,
+            api_day=forms.api_day,
+            api_moment=forms.api_moment,
         )
 
     # -- running operations ---------------------------------------------------------------

@@ -19,7 +19,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from renkei.graphql.console.app import PageError, value
-from renkei.graphql.console.talent import WRITERS, unplaced, whole_number
+from renkei.graphql.console.forms import whole_number
+from renkei.graphql.console.talent import WRITERS, unplaced
 from renkei.graphql.scalars import InvalidDate, parse_date
 from renkei.i18n.messages import N_, _
 

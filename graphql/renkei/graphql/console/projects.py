@@ -20,18 +20,16 @@ them, in the reader's language.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from renkei.graphql.console.app import PageError, value
+from renkei.graphql.console.app import PageError
+from renkei.graphql.console.forms import Fields, api_day
 from renkei.graphql.console.labels import enum_label
 from renkei.i18n import formats
 from renkei.i18n.messages import N_, _, label, ngettext
@@ -112,16 +110,6 @@ class Powers:
 # Words and numbers as the page shows them ----------------------------------------------------
 
 
-def day(raw: str | None) -> str:
-    """An ISO date from the API as the reader reads it: 2026年4月1日."""
-    return formats.format_date(date.fromisoformat(raw[:10])) if raw else ""
-
-
-def moment(raw: str | None) -> str:
-    """An ISO date-time from the API, by its day in Japan's time (the API writes +09:00)."""
-    return formats.format_date(datetime.fromisoformat(raw).date()) if raw else ""
-
-
 def yen(amount: float | None) -> str:
     return formats.format_yen(Decimal(str(amount)), suffix=True) if amount is not None else ""
 
@@ -139,8 +127,6 @@ def words(table: dict[str, str], code: str | None) -> str:
 
 
 HELPERS: dict[str, Any] = {
-    "day": day,
-    "moment": moment,
     "yen": yen,
     "number": number,
     "words": words,
@@ -148,62 +134,6 @@ HELPERS: dict[str, Any] = {
 
 
 # Forms ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class Fields:
-    """A posted form's fields as the mutation's input needs them; what cannot be sent, by field.
-
-    The API judges every value it can receive; only what GraphQL cannot carry (an empty required
-    field, a date or number that is not one) is caught here, so that nothing is sent."""
-
-    form: FormData
-    errors: dict[str | None, list[str]] = field(default_factory=dict)
-
-    def _fail(self, name: str, message: str) -> None:
-        self.errors.setdefault(name, []).append(message)
-
-    def text(self, name: str, *, required: bool = False) -> str | None:
-        found = value(self.form, name)
-        if found is None and required:
-            self._fail(name, _("Enter this field."))
-        return found
-
-    def day(self, name: str, *, required: bool = False) -> str | None:
-        found = self.text(name, required=required)
-        if found is None:
-            return None
-        try:
-            return date.fromisoformat(found).isoformat()
-        except ValueError:
-            self._fail(name, _("Enter a date such as 2026-04-01."))
-            return None
-
-    def integer(self, name: str, *, required: bool = False) -> int | None:
-        found = self.text(name, required=required)
-        if found is None:
-            return None
-        try:
-            return int(found)
-        except ValueError:
-            self._fail(name, _("Enter a whole number."))
-            return None
-
-    def decimal(self, name: str, *, required: bool = False) -> float | None:
-        found = self.text(name, required=required)
-        if found is None:
-            return None
-        try:
-            parsed = float(found.replace(",", ""))
-        except ValueError:
-            parsed = math.nan
-        if math.isnan(parsed):
-            self._fail(name, _("Enter a number such as 1250 or 12.5."))
-            return None
-        return parsed
-
-    def values(self) -> dict[str, str]:
-        return {k: v for k, v in self.form.items() if isinstance(v, str)}
 
 
 def _paths(request: Request) -> tuple[str, str]:
@@ -348,7 +278,7 @@ async def _milestone_page(
             for code in [milestone["status"], *milestone["allowedTransitions"]]
         ],
         predecessors=[
-            (m["id"], _("{title} (due {due})", title=m["title"], due=day(m["dueOn"])))
+            (m["id"], _("{title} (due {due})", title=m["title"], due=api_day(m["dueOn"])))
             for m in project["milestones"]["nodes"]
             if m["id"] != milestone["id"] and m["id"] not in waits_for
         ],

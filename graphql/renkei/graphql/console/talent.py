@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -19,8 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from renkei.graphql.console.app import PageError, value
+from renkei.graphql.console.forms import whole_number
 from renkei.graphql.scalars import InvalidDate, parse_date
-from renkei.i18n.formats import format_date
 from renkei.i18n.messages import N_, _
 
 if TYPE_CHECKING:
@@ -60,30 +58,6 @@ def firm_writer(viewer: dict[str, Any], firm_id: str | None) -> bool:
 def unplaced(errors: dict[str | None, list[str]], fields: frozenset[str]) -> list[str]:
     """The messages no field of the form shows: the form's own, and those of other fields."""
     return [m for key, messages in errors.items() if key not in fields for m in messages]
-
-
-JAPAN = ZoneInfo("Asia/Tokyo")
-
-
-def day(text: str | None) -> str:
-    """A Date of the API (2027-04-01) as people read it: 2027年4月1日."""
-    return format_date(date.fromisoformat(text)) if text else ""
-
-
-def moment(text: str | None) -> str:
-    """A DateTime of the API as people in Japan read it: 2027年4月1日 10:00."""
-    if not text:
-        return ""
-    at = datetime.fromisoformat(text).astimezone(JAPAN)
-    return f"{format_date(at.date())} {at:%H:%M}"
-
-
-def whole_number(text: str | None) -> int | None:
-    """A whole number as people type it (full-width digits, 150,000); None when it is not one."""
-    if text is None:
-        return None
-    normalized = unicodedata.normalize("NFKC", text).replace(",", "").replace("円", "").strip()
-    return int(normalized) if re.fullmatch(r"-?\d+", normalized) else None
 
 
 def weighted_skills(text: str | None) -> list[dict[str, Any]] | None:
@@ -311,7 +285,6 @@ async def scout(console: Console, request: Request) -> Response:
 
 
 def routes(console: Console) -> list[Route]:
-    console.templates.globals.update(talent_day=day, talent_moment=moment)
     console.notices.update(
         {
             "talent-need-created": N_("The need is saved as a draft. Open it to get proposals."),
