@@ -6,15 +6,22 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
 
 from renkei.graphql.console.app import value
 from renkei.graphql.scalars import InvalidDate, parse_date
 from renkei.i18n.formats import JST, format_date
 from renkei.i18n.messages import _
+
+if TYPE_CHECKING:
+    from renkei.graphql.console.app import Console
 
 
 def api_day(text: str | None) -> str:
@@ -91,3 +98,31 @@ class Fields:
 
     def values(self) -> dict[str, str]:
         return {k: v for k, v in self.form.items() if isinstance(v, str)}
+
+
+Again = Callable[..., Awaitable[Response]]
+
+
+async def submit(
+    console: Console,
+    request: Request,
+    fields: Fields,
+    operation: str,
+    form_input: dict[str, Any],
+    *,
+    again: Again,
+    done: tuple[str, str],
+    keep_typed: bool = True,
+) -> Response:
+    """A form's one mutation: on to `done` (url, notice) when it took effect; else the page
+    `again(errors=..., typed=...)`, status 422, with what could not be sent or what the API said
+    beside each field. Nothing is sent when a field could not be read."""
+    errors = fields.errors
+    if not errors:
+        outcome = await console.mutate(request, operation, {"input": form_input})
+        if outcome.ok:
+            raise console.done(*done)
+        errors = outcome.by_field()
+    if keep_typed:
+        return await again(errors=errors, typed=fields.values())
+    return await again(errors=errors)

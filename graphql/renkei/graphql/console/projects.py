@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -29,7 +30,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from renkei.graphql.console.app import PageError
-from renkei.graphql.console.forms import Fields, api_day
+from renkei.graphql.console.forms import Fields, api_day, submit
 from renkei.graphql.console.labels import enum_label
 from renkei.i18n import formats
 from renkei.i18n.messages import N_, _, label, ngettext
@@ -201,48 +202,38 @@ async def add_milestone(console: Console, request: Request) -> Response:
     due_on = fields.day("dueOn", required=True)
     starts_on = fields.day("startsOn")
     horizon = fields.integer("horizonYears", required=True)
-    if fields.errors:
-        return await _project_page(
-            console, request, failed="milestone", errors=fields.errors, typed=fields.values()
-        )
-    outcome = await console.mutate(
+    return await submit(
+        console,
         request,
+        fields,
         "ProjectCreateMilestone",
         {
-            "input": {
-                "projectId": project_id,
-                "title": title,
-                "dueOn": due_on,
-                "startsOn": starts_on,
-                "horizonYears": horizon,
-                "counterpartOrganizationId": fields.text("counterpartOrganizationId"),
-                "description": fields.text("description") or "",
-            }
+            "projectId": project_id,
+            "title": title,
+            "dueOn": due_on,
+            "startsOn": starts_on,
+            "horizonYears": horizon,
+            "counterpartOrganizationId": fields.text("counterpartOrganizationId"),
+            "description": fields.text("description") or "",
         },
+        again=partial(_project_page, console, request, failed="milestone"),
+        done=(here, "project_milestone_added"),
     )
-    if not outcome.ok:
-        return await _project_page(
-            console, request, failed="milestone", errors=outcome.by_field(), typed=fields.values()
-        )
-    raise console.done(here, "project_milestone_added")
 
 
 async def create_baseline(console: Console, request: Request) -> Response:
     project_id, here = _paths(request)
     fields = Fields(await console.form(request))
     name = fields.text("name", required=True)
-    if fields.errors:
-        return await _project_page(
-            console, request, failed="baseline", errors=fields.errors, typed=fields.values()
-        )
-    outcome = await console.mutate(
-        request, "ProjectCreateBaseline", {"input": {"projectId": project_id, "name": name}}
+    return await submit(
+        console,
+        request,
+        fields,
+        "ProjectCreateBaseline",
+        {"projectId": project_id, "name": name},
+        again=partial(_project_page, console, request, failed="baseline"),
+        done=(here, "project_baseline_created"),
     )
-    if not outcome.ok:
-        return await _project_page(
-            console, request, failed="baseline", errors=outcome.by_field(), typed=fields.values()
-        )
-    raise console.done(here, "project_baseline_created")
 
 
 # A milestone ----------------------------------------------------------------------------------
@@ -304,29 +295,22 @@ async def change_status(console: Console, request: Request) -> Response:
     version = fields.integer("version", required=True)
     progress = fields.integer("progress")
     status = fields.text("status")
-    if fields.errors:
-        return await _milestone_page(
-            console, request, failed="status", errors=fields.errors, typed=fields.values()
-        )
-    outcome = await console.mutate(
+    return await submit(
+        console,
         request,
+        fields,
         "ProjectChangeMilestoneStatus",
         {
-            "input": {
-                "id": request.path_params["mid"],
-                "version": version,
-                # The status it has is no change: only a new one is sent.
-                "status": status if status != fields.text("current") else None,
-                "progress": progress,
-                "atRiskReason": fields.text("atRiskReason"),
-            }
+            "id": request.path_params["mid"],
+            "version": version,
+            # The status it has is no change: only a new one is sent.
+            "status": status if status != fields.text("current") else None,
+            "progress": progress,
+            "atRiskReason": fields.text("atRiskReason"),
         },
+        again=partial(_milestone_page, console, request, failed="status"),
+        done=(_milestone_url(request), "project_milestone_updated"),
     )
-    if not outcome.ok:
-        return await _milestone_page(
-            console, request, failed="status", errors=outcome.by_field(), typed=fields.values()
-        )
-    raise console.done(_milestone_url(request), "project_milestone_updated")
 
 
 async def reschedule(console: Console, request: Request) -> Response:
@@ -335,76 +319,64 @@ async def reschedule(console: Console, request: Request) -> Response:
     due_on = fields.day("dueOn", required=True)
     # An empty start date clears it: the milestone then starts when it is due.
     starts_on = fields.day("startsOn")
-    if fields.errors:
-        return await _milestone_page(
-            console, request, failed="schedule", errors=fields.errors, typed=fields.values()
-        )
-    outcome = await console.mutate(
+    return await submit(
+        console,
         request,
+        fields,
         "ProjectRescheduleMilestone",
         {
-            "input": {
-                "id": request.path_params["mid"],
-                "version": version,
-                "startsOn": starts_on,
-                "dueOn": due_on,
-            }
+            "id": request.path_params["mid"],
+            "version": version,
+            "startsOn": starts_on,
+            "dueOn": due_on,
         },
+        again=partial(_milestone_page, console, request, failed="schedule"),
+        done=(_milestone_url(request), "project_milestone_rescheduled"),
     )
-    if not outcome.ok:
-        return await _milestone_page(
-            console, request, failed="schedule", errors=outcome.by_field(), typed=fields.values()
-        )
-    raise console.done(_milestone_url(request), "project_milestone_rescheduled")
 
 
 async def request_sign_off(console: Console, request: Request) -> Response:
     fields = Fields(await console.form(request))
     version = fields.integer("version", required=True)
-    if fields.errors:
-        return await _milestone_page(console, request, failed="action", errors=fields.errors)
-    outcome = await console.mutate(
+    return await submit(
+        console,
         request,
+        fields,
         "ProjectChangeMilestoneStatus",
-        {"input": {"id": request.path_params["mid"], "version": version, "progress": 100}},
+        {"id": request.path_params["mid"], "version": version, "progress": 100},
+        again=partial(_milestone_page, console, request, failed="action"),
+        done=(_milestone_url(request), "project_sign_off_requested"),
+        keep_typed=False,
     )
-    if not outcome.ok:
-        return await _milestone_page(console, request, failed="action", errors=outcome.by_field())
-    raise console.done(_milestone_url(request), "project_sign_off_requested")
 
 
 async def sign_off(console: Console, request: Request) -> Response:
     fields = Fields(await console.form(request))
     version = fields.integer("version", required=True)
-    if fields.errors:
-        return await _milestone_page(console, request, failed="action", errors=fields.errors)
-    outcome = await console.mutate(
+    return await submit(
+        console,
         request,
+        fields,
         "ProjectSignOffMilestone",
-        {"input": {"id": request.path_params["mid"], "version": version}},
+        {"id": request.path_params["mid"], "version": version},
+        again=partial(_milestone_page, console, request, failed="action"),
+        done=(_milestone_url(request), "project_signed_off"),
+        keep_typed=False,
     )
-    if not outcome.ok:
-        return await _milestone_page(console, request, failed="action", errors=outcome.by_field())
-    raise console.done(_milestone_url(request), "project_signed_off")
 
 
 async def add_dependency(console: Console, request: Request) -> Response:
     fields = Fields(await console.form(request))
     predecessor = fields.text("predecessorId", required=True)
-    if fields.errors:
-        return await _milestone_page(
-            console, request, failed="dependency", errors=fields.errors, typed=fields.values()
-        )
-    outcome = await console.mutate(
+    return await submit(
+        console,
         request,
+        fields,
         "ProjectAddMilestoneDependency",
-        {"input": {"predecessorId": predecessor, "successorId": request.path_params["mid"]}},
+        {"predecessorId": predecessor, "successorId": request.path_params["mid"]},
+        again=partial(_milestone_page, console, request, failed="dependency"),
+        done=(_milestone_url(request), "project_dependency_added"),
     )
-    if not outcome.ok:
-        return await _milestone_page(
-            console, request, failed="dependency", errors=outcome.by_field(), typed=fields.values()
-        )
-    raise console.done(_milestone_url(request), "project_dependency_added")
 
 
 # A KPI ----------------------------------------------------------------------------------------
@@ -448,25 +420,22 @@ async def record_observation(console: Console, request: Request) -> Response:
     period_start = fields.day("periodStart", required=True)
     period_end = fields.day("periodEnd", required=True)
     amount = fields.decimal("value", required=True)
-    if fields.errors:
-        return await _kpi_page(console, request, errors=fields.errors, typed=fields.values())
-    outcome = await console.mutate(
+    _id, here = _paths(request)
+    return await submit(
+        console,
         request,
+        fields,
         "ProjectRecordKpiObservation",
         {
-            "input": {
-                "kpiId": request.path_params["kid"],
-                "periodStart": period_start,
-                "periodEnd": period_end,
-                "value": amount,
-                "note": fields.text("note") or "",
-            }
+            "kpiId": request.path_params["kid"],
+            "periodStart": period_start,
+            "periodEnd": period_end,
+            "value": amount,
+            "note": fields.text("note") or "",
         },
+        again=partial(_kpi_page, console, request),
+        done=(f"{here}/kpis/{request.path_params['kid']}", "project_observation_recorded"),
     )
-    if not outcome.ok:
-        return await _kpi_page(console, request, errors=outcome.by_field(), typed=fields.values())
-    _id, here = _paths(request)
-    raise console.done(f"{here}/kpis/{request.path_params['kid']}", "project_observation_recorded")
 
 
 def routes(console: Console) -> list[Route]:
