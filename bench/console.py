@@ -144,7 +144,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("region home (seed)", "secretariat", "/app/regions/kyushu"),
     ("region home (200 projects)", "generated", "/app/regions/{generated_region}"),
     ("portfolio (200 projects)", "generated", "/app/regions/{generated_region}/projects"),
-    ("portfolio search", "generated", "/app/regions/{generated_region}/projects?search={word}"),
+    ("portfolio search", "generated", "/app/regions/{generated_region}/projects?q={word}"),
     ("region KPIs (seed)", "secretariat", "/app/regions/kyushu/kpis"),
     ("region KPIs (200 projects)", "generated", "/app/regions/{generated_region}/kpis"),
     ("project", "secretariat", "/app/projects/{project}"),
