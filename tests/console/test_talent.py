@@ -193,3 +193,65 @@ async def test_a_firm_posts_a_need_and_walks_a_match_to_a_contract_with_the_prof
     await firm.get_by_role("button", name="評価を送る").click()
     reviews = await firm.inner_text("main")
     assert "現場の皆さんに助けられました。" in reviews and "企業からの評価" in reviews
+
+
+CREATE_NEED = """mutation($input: CreateTalentNeedInput!) {
+  createTalentNeed(input: $input) { talentNeed { id } userErrors { message } } }"""
+OPEN_NEED = """mutation($input: ChangeTalentNeedStatusInput!) {
+  changeTalentNeedStatus(input: $input) { talentNeed { status } userErrors { message } } }"""
+
+
+async def _set_status(page, need_ids: list[str], status: str) -> None:
+    token = await page.locator('meta[name="csrf-token"]').get_attribute("content")
+    for need_id in need_ids:
+        changed = await page.request.post(
+            "/graphql",
+            data={"query": OPEN_NEED, "variables": {"input": {"id": need_id, "status": status}}},
+            headers={"X-CSRF-Token": token or ""},
+        )
+        assert (await changed.json())["data"]["changeTalentNeedStatus"]["userErrors"] == []
+
+
+async def _open_needs(page, titles: list[str]) -> list[str]:
+    """Post and open needs through the public API, from the signed-in browser's session."""
+    token = await page.locator('meta[name="csrf-token"]').get_attribute("content")
+    ids = []
+    for title in titles:
+        need = {
+            "title": title,
+            "requiredSkills": [{"skill": "財務"}],
+            "hoursPerMonth": 20,
+            "workplacePrefectureCode": "40",
+            "feeMinJpy": 100000,
+            "feeMaxJpy": 200000,
+            "startsOn": "2027-04-01",
+        }
+        created = await page.request.post(
+            "/graphql",
+            data={"query": CREATE_NEED, "variables": {"input": need}},
+            headers={"X-CSRF-Token": token or ""},
+        )
+        ids.append((await created.json())["data"]["createTalentNeed"]["talentNeed"]["id"])
+    await _set_status(page, ids, "OPEN")
+    return ids
+
+
+async def test_a_firm_sees_its_open_needs_however_many_other_firms_post(people: People) -> None:
+    # given another firm that opened more than a page of needs (the API lists the oldest
+    # first), then a firm that opens one of its own
+    other = await people.sign_in("ceo@chikugo-silicon.example")
+    await other.goto("/app/talent/needs")
+    others = await _open_needs(other, [f"他社ニーズ {n:03d}" for n in range(101)])
+    mine = f"自社の公開ニーズ {uuid.uuid4().hex[:6]}"
+    firm = await people.sign_in("ceo@hibiki-hydrogen.example")
+    await firm.goto("/app/talent/needs")
+    own = await _open_needs(firm, [mine])
+    # when the first firm lists its needs
+    await firm.goto("/app/talent/needs")
+    listed = await firm.locator("main").inner_text()
+    # then its own open need is there, and none of the other firm's
+    assert mine in listed
+    assert "他社ニーズ" not in listed
+    # (closed again, so that no other test's proposals meet them)
+    await _set_status(other, others, "CLOSED")
+    await _set_status(firm, own, "CLOSED")

@@ -13,7 +13,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -473,14 +473,20 @@ class GraphQLEndpoint:
         )
 
     async def execute_for_browser(
-        self, request: Request, graphql_request: GraphQLRequest, *, mutation: bool
+        self,
+        request: Request,
+        graphql_request: GraphQLRequest,
+        *,
+        mutation: bool,
+        bind: Callable[[Viewer], dict[str, Any]] | None = None,
     ) -> ExecutionResult:
         """An operation of the web console, run in process as the browser session's viewer.
 
         The console is a client of the public schema like any other: the same viewer, row-level
         security, scopes, budget and compiled plans. Its forms carry their own CSRF token, which
         the console checked before calling this. Raises ProtocolError (401 without a session,
-        429 when the viewer's budget is spent).
+        429 when the viewer's budget is spent). `bind` adds variables that depend on the viewer
+        (the acting organization's id), known only once the session is read.
         """
         allowed = (
             {OperationType.QUERY, OperationType.MUTATION} if mutation else {OperationType.QUERY}
@@ -491,6 +497,9 @@ class GraphQLEndpoint:
                 viewer, browser_session_id = await resolve_viewer(
                     session, request, None, self.sign_in, check_csrf=False
                 )
+                if bind is not None:
+                    variables = {**(graphql_request.variables or {}), **bind(viewer)}
+                    graphql_request = replace(graphql_request, variables=variables)
                 cost = await self._charge(throttle.key_for_viewer(viewer, request), graphql_request)
                 if cost is not None and not cost.allowed:
                     raise ProtocolError(429, _("too many requests: wait a moment and try again"))

@@ -36,9 +36,11 @@ from renkei.graphql.auth import CSRF_HEADER, SESSION_COOKIE, SignInConfig, safe_
 from renkei.graphql.compiled.json_sql import RawJson
 from renkei.graphql.console import labels, operations
 from renkei.graphql.http import GraphQLEndpoint, GraphQLRequest, ProtocolError
+from renkei.graphql.relay import to_global_id
 from renkei.i18n import formats
 from renkei.i18n.messages import _, current_locale, label, ngettext
 from renkei.identity import signin
+from renkei.tenancy import Viewer
 
 logger = logging.getLogger(__name__)
 
@@ -156,9 +158,15 @@ class Console:
     # -- running operations ---------------------------------------------------------------
 
     async def run(
-        self, request: Request, name: str, variables: Mapping[str, Any] | None = None
+        self,
+        request: Request,
+        name: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        bind: Callable[[Viewer], dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """The data of the named operation, run as the session's viewer; a PageError else."""
+        """The data of the named operation, run as the session's viewer; a PageError else.
+        `bind(viewer)` adds variables known once the viewer is (see acting_organization)."""
         operation = self.operations[name]
         if request.cookies.get(SESSION_COOKIE) is None:
             raise Redirect(sign_in_url(request))
@@ -176,7 +184,7 @@ class Console:
         )
         try:
             result = await self.endpoint.execute_for_browser(
-                request, graphql_request, mutation=operation.mutation
+                request, graphql_request, mutation=operation.mutation, bind=bind
             )
         except ProtocolError as error:
             if error.status == 401:
@@ -326,6 +334,12 @@ def static_files() -> Mount:
         app=StaticFiles(directory=HERE / "static", follow_symlink=False),
         name="static",
     )
+
+
+def acting_organization(viewer: Viewer) -> dict[str, Any]:
+    """`$organization`: the acting organization's id (None for a person acting for none)."""
+    organization = viewer.organization_id
+    return {"organization": to_global_id("Organization", organization) if organization else None}
 
 
 def sign_in_url(request: Request) -> str:

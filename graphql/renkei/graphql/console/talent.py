@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from renkei.graphql.console.app import PageError, value
+from renkei.graphql.console.app import PageError, acting_organization, value
 from renkei.graphql.console.forms import whole_number
 from renkei.graphql.scalars import InvalidDate, parse_date
 from renkei.i18n.messages import N_, _
@@ -129,7 +129,7 @@ def _form_values(need: dict[str, Any] | None, form: FormData | None) -> dict[str
 
 
 async def needs(console: Console, request: Request) -> Response:
-    data = await console.run(request, "TalentNeeds")
+    data = await console.run(request, "TalentNeeds", bind=acting_organization)
     viewer = data["viewer"]
     acting = viewer["actingOrganization"]
     own = [
