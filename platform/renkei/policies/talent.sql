@@ -148,7 +148,13 @@ CREATE POLICY subsidy_schemes_insert ON subsidy_schemes
   AS PERMISSIVE
   FOR INSERT
   TO renkei_app
-  WITH CHECK ( SELECT renkei_is_system() AS renkei_is_system);
+  WITH CHECK (( SELECT renkei_is_system() AS renkei_is_system)
+      OR (EXISTS ( SELECT
+   FROM platform_operators o
+  WHERE (o.user_id = ( SELECT renkei_user_id() AS renkei_user_id))))
+      OR ((( SELECT renkei_role() AS renkei_role) = ANY (ARRAY['OWNER'::text, 'ADMIN'::text])) AND (EXISTS ( SELECT
+   FROM organizations g
+  WHERE ((g.id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((g.kind)::text = 'PREFECTURE'::text) AND ((g.verification)::text = 'VERIFIED'::text) AND ((g.home_prefecture_code)::text = (subsidy_schemes.prefecture_code)::text))))));
 CREATE POLICY subsidy_schemes_select ON subsidy_schemes
   AS PERMISSIVE
   FOR SELECT
@@ -160,9 +166,19 @@ CREATE POLICY subsidy_schemes_update ON subsidy_schemes
   FOR UPDATE
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
-      OR false)
+      OR (EXISTS ( SELECT
+   FROM platform_operators o
+  WHERE (o.user_id = ( SELECT renkei_user_id() AS renkei_user_id))))
+      OR ((( SELECT renkei_role() AS renkei_role) = ANY (ARRAY['OWNER'::text, 'ADMIN'::text])) AND (EXISTS ( SELECT
+   FROM organizations g
+  WHERE ((g.id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((g.kind)::text = 'PREFECTURE'::text) AND ((g.verification)::text = 'VERIFIED'::text) AND ((g.home_prefecture_code)::text = (subsidy_schemes.prefecture_code)::text))))))
   WITH CHECK (( SELECT renkei_is_system() AS renkei_is_system)
-      OR false);
+      OR (EXISTS ( SELECT
+   FROM platform_operators o
+  WHERE (o.user_id = ( SELECT renkei_user_id() AS renkei_user_id))))
+      OR ((( SELECT renkei_role() AS renkei_role) = ANY (ARRAY['OWNER'::text, 'ADMIN'::text])) AND (EXISTS ( SELECT
+   FROM organizations g
+  WHERE ((g.id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((g.kind)::text = 'PREFECTURE'::text) AND ((g.verification)::text = 'VERIFIED'::text) AND ((g.home_prefecture_code)::text = (subsidy_schemes.prefecture_code)::text))))));
 
 -- talent_needs
 ALTER TABLE talent_needs ENABLE ROW LEVEL SECURITY;

@@ -255,6 +255,8 @@ class Match(IdMixin, TimestampMixin, Base):
     contract_starts_on: Mapped[date | None] = mapped_column(Date)
     contract_ends_on: Mapped[date | None] = mapped_column(Date)
     contract_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who introduced the professional (Introduction), when an intermediary did; None: Renkei.
+    introduced_via: Mapped[str | None] = mapped_column(String(16))
     # 評価
     firm_rating: Mapped[int | None] = mapped_column(Integer)
     firm_review: Mapped[str | None] = mapped_column(Text)
@@ -270,6 +272,7 @@ class SubsidyScheme(IdMixin, TimestampMixin, Base):
     __tablename__ = "subsidy_schemes"
     __table_args__ = (
         CheckConstraint("rate > 0 AND rate <= 1", name="rate"),
+        CheckConstraint("deadline_basis IN ('CONTRACT', 'START')", name="deadline"),
         UniqueConstraint("prefecture_code", "fiscal_year", "name"),
     )
 
@@ -281,6 +284,43 @@ class SubsidyScheme(IdMixin, TimestampMixin, Base):
     eligible_cost_kinds: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
     first_use_only: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # A row is one tier (枠) of the prefecture's scheme for the year; the estimate tries the
+    # tiers by rank and takes the first whose conditions the match meets (migration 0026).
+    tier_rank: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Conditions: introduced through the prefecture's 拠点 or a registered 人材紹介事業者; the
+    # professional living outside the prefecture; travel of at least this much per round trip.
+    requires_introduction: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="false"
+    )
+    requires_outside_resident: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="false"
+    )
+    min_travel_per_trip_jpy: Mapped[int | None] = mapped_column(Integer)
+    # Apply at least this many days before the contract or the start of work (DeadlineBasis).
+    deadline_days: Mapped[int | None] = mapped_column(Integer)
+    deadline_basis: Mapped[str | None] = mapped_column(String(16))
+    source_url: Mapped[str] = mapped_column(String(2048), default="", server_default="")
+    # The fields the public record does not confirm (e.g. ["rate"]): shown, never hidden.
+    unconfirmed_fields: Mapped[list[str]] = mapped_column(
+        ARRAY(String(32)), default=list, server_default="{}"
+    )
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeadlineBasis(StrEnum):
+    """What a scheme's application deadline counts back from."""
+
+    CONTRACT = "CONTRACT"  # the contract (栃木: two weeks before)
+    START = "START"  # the start of work (岐阜: five days before)
+
+
+class Introduction(StrEnum):
+    """Who introduced the professional to the need: what subsidy conditions read."""
+
+    HUB = "HUB"  # the prefecture's プロフェッショナル人材戦略拠点
+    AGENCY = "AGENCY"  # a registered 人材紹介事業者
+    BANK = "BANK"  # a regional bank as introducer
+    REVICAREER = "REVICAREER"
 
 
 class MatchCost(IdMixin, TimestampMixin, Base):
