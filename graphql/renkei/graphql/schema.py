@@ -46,6 +46,7 @@ from renkei.graphql.mutations.organizations import OrganizationMutations
 from renkei.graphql.mutations.preferences import PreferenceMutations
 from renkei.graphql.mutations.projects import ProjectMutations
 from renkei.graphql.mutations.regions import RegionMutations
+from renkei.graphql.mutations.subsidies import SubsidyMutations
 from renkei.graphql.mutations.talent import TalentMutations
 from renkei.graphql.mutations.webhooks import WebhookMutations
 from renkei.graphql.nodes import NODE_TYPES
@@ -238,6 +239,7 @@ class Mutation(
     MilestoneMutations,
     KpiMutations,
     TalentMutations,
+    SubsidyMutations,
     PreferenceMutations,
     NotificationMutations,
     WebhookMutations,

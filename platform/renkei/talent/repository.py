@@ -184,15 +184,30 @@ async def stale_proposals(session: AsyncSession) -> Sequence[Match]:
 async def subsidy_schemes(
     session: AsyncSession, *, prefecture_code: str | None = None, fiscal_year: int | None = None
 ) -> list[SubsidyScheme]:
-    """The subsidy schemes, by prefecture, 年度 and name, narrowed by the filters given."""
+    """The subsidy schemes, by prefecture, 年度, tier rank and name, narrowed by the filters."""
     stmt = select(SubsidyScheme).order_by(
-        SubsidyScheme.prefecture_code, SubsidyScheme.fiscal_year, SubsidyScheme.name
+        SubsidyScheme.prefecture_code,
+        SubsidyScheme.fiscal_year,
+        SubsidyScheme.tier_rank,
+        SubsidyScheme.name,
     )
     if prefecture_code is not None:
         stmt = stmt.where(SubsidyScheme.prefecture_code == prefecture_code)
     if fiscal_year is not None:
         stmt = stmt.where(SubsidyScheme.fiscal_year == fiscal_year)
     return list(await session.scalars(stmt))
+
+
+async def subsidy_scheme_named(
+    session: AsyncSession, *, prefecture_code: str, fiscal_year: int, name: str
+) -> SubsidyScheme | None:
+    """A prefecture's tier of a 年度 by its name (they are unique)."""
+    stmt = select(SubsidyScheme).where(
+        SubsidyScheme.prefecture_code == prefecture_code,
+        SubsidyScheme.fiscal_year == fiscal_year,
+        SubsidyScheme.name == name,
+    )
+    return (await session.scalars(stmt)).one_or_none()
 
 
 async def match_costs(session: AsyncSession, *, match_id: uuid.UUID) -> list[MatchCost]:

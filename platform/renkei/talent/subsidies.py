@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
@@ -38,6 +38,7 @@ from renkei.i18n.messages import N_, _, current_locale
 from renkei.organizations.models import Organization
 from renkei.projects.exports import Cell, Column, Table
 from renkei.talent import repository
+from renkei.talent import subsidy_rules as rules
 from renkei.talent.lifecycle import Side, side_of
 from renkei.talent.models import (
     CostKind,
@@ -71,6 +72,7 @@ FIRST_USE_ONLY = N_(
     "{scheme} is for a firm's first side-job contract only, and this firm already had an "
     "earlier one."
 )
+NO_TIER = N_("No tier of the scheme applies to this match (tried first: {scheme}).")
 PAYS = N_("{scheme}: {rate} of the eligible costs ({covered}), up to {cap}.")
 FORMULA = N_("min(floor({eligible} × {rate}), {cap}) = {amount}")
 # Rates as public offices write them: the first of these denominators that fits (8/10, 1/2).
@@ -117,19 +119,29 @@ class SubsidyEstimate:
     first_use: bool
     reason: str
     formula: str
+    # Why this tier: a sentence per tier tried, the costs outside the 年度, what is unconfirmed.
+    why: list[str] = field(default_factory=list)
+    deadline: date | None = None
+    deadline_text: str = ""
 
 
 def estimate(
-    scheme: SubsidyScheme | None,
-    costs: Sequence[tuple[CostKind | str, int]],
+    scheme: SubsidyScheme | Sequence[SubsidyScheme] | None,
+    costs: Sequence[tuple[CostKind | str, int] | rules.CostLine],
     *,
     had_earlier_contract: bool,
     prefecture_code: str = "",
     year: int | None = None,
+    introduced_via: str | None = None,
+    residence_prefecture_code: str | None = None,
+    contract_on: date | None = None,
+    starts_on: date | None = None,
 ) -> SubsidyEstimate:
-    """The subsidy of a match: pure arithmetic on the scheme and the (kind, amount) costs."""
+    """The subsidy of a match: the tier whose conditions it meets (subsidy_rules), then
+    arithmetic on that tier and the costs of its 年度."""
     first_use = not had_earlier_contract
-    if scheme is None:
+    tiers = [scheme] if isinstance(scheme, SubsidyScheme) else list(scheme or [])
+    if not tiers:
         if prefecture_code and year is not None:
             reason = _(NO_SCHEME, prefecture=prefecture_code, year=fiscal_year_label(year))
         else:
@@ -144,42 +156,54 @@ def estimate(
             reason=reason,
             formula="",
         )
-    kinds = set(scheme.eligible_cost_kinds)
-    eligible = sum((amount for kind, amount in costs if str(kind) in kinds), 0)
-    rate = Decimal(scheme.rate)
-    if scheme.first_use_only and had_earlier_contract:
+    year_ = tiers[0].fiscal_year if year is None else year
+    counted, outside = rules.in_year(rules.lines(costs), year_)
+    facts = rules.MatchFacts(had_earlier_contract, introduced_via, residence_prefecture_code)
+    choice = rules.choose_tier(tiers, facts, counted)
+    why = [*choice.why, rules.outside_year_text(outside, year_)]
+    tier = choice.tier or sorted(tiers, key=lambda t: (t.tier_rank or 0, t.name))[0]
+    why.append(rules.unconfirmed_text(tier))
+    last_day, deadline_text = rules.deadline(tier, contract_on=contract_on, starts_on=starts_on)
+    kinds = set(tier.eligible_cost_kinds)
+    eligible = sum((c.amount_jpy for c in counted if c.kind in kinds), 0)
+    rate = Decimal(tier.rate)
+    common = {
+        "scheme": tier,
+        "rate": rate,
+        "cap_jpy": tier.cap_jpy,
+        "eligible_jpy": eligible,
+        "why": [w for w in why if w],
+        "deadline": last_day,
+        "deadline_text": deadline_text,
+    }
+    if choice.tier is None:
+        words = FIRST_USE_ONLY if choice.only_first_use_failed else NO_TIER
         return SubsidyEstimate(
-            scheme=scheme,
-            rate=rate,
-            cap_jpy=scheme.cap_jpy,
-            eligible_jpy=eligible,
+            **common,  # type: ignore[arg-type]
             estimate_jpy=0,
-            first_use=False,
-            reason=_(FIRST_USE_ONLY, scheme=scheme.name),
+            first_use=first_use,
+            reason=_(words, scheme=tier.name),
             formula="",
         )
     product = (Decimal(eligible) * rate).to_integral_value(rounding=ROUND_FLOOR)
-    amount = min(int(product), scheme.cap_jpy)
+    amount = min(int(product), tier.cap_jpy)
     covered = covered_text(kinds)
     return SubsidyEstimate(
-        scheme=scheme,
-        rate=rate,
-        cap_jpy=scheme.cap_jpy,
-        eligible_jpy=eligible,
+        **common,  # type: ignore[arg-type]
         estimate_jpy=amount,
         first_use=first_use,
         reason=_(
             PAYS,
-            scheme=scheme.name,
+            scheme=tier.name,
             rate=rate_text(rate),
             covered=covered,
-            cap=format_yen(scheme.cap_jpy),
+            cap=format_yen(tier.cap_jpy),
         ),
         formula=_(
             FORMULA,
             eligible=format_yen(eligible),
             rate=rate_text(rate),
-            cap=format_yen(scheme.cap_jpy),
+            cap=format_yen(tier.cap_jpy),
             amount=format_yen(amount),
         ),
     )
@@ -220,12 +244,18 @@ async def estimate_for_match(session: AsyncSession, match: Match) -> SubsidyEsti
     year = fiscal_year(match.contract_starts_on)
     found = await schemes(session, prefecture_code=need.workplace_prefecture_code, fiscal_year=year)
     costs = await costs_of(session, match.id)
+    profile = await session.get(ProfessionalProfile, match.professional_id)
+    confirmed = match.contract_confirmed_at
     return estimate(
-        found[0] if found else None,
-        [(c.kind, c.amount_jpy) for c in costs],
+        found,
+        [rules.CostLine(c.kind.value, c.amount_jpy, c.incurred_on, c.visit_days) for c in costs],
         had_earlier_contract=await _had_earlier_contract(session, match),
         prefecture_code=need.workplace_prefecture_code,
         year=year,
+        introduced_via=match.introduced_via,
+        residence_prefecture_code=profile.residence_prefecture_code if profile else None,
+        contract_on=confirmed.date() if confirmed else None,
+        starts_on=match.contract_starts_on,
     )
 
 

@@ -7,5 +7,28 @@ the guard test fails on a field that is neither compiled nor listed here.
 
 from __future__ import annotations
 
-# Empty: every field a query can reach is compiled. An entry is "Type.field": "why not".
-RESOLVER_ONLY: dict[str, str] = {}
+# An entry is "Type.field": "why not".
+_TIER_CHOICE = (
+    "the estimate chooses a scheme's tier by its conditions (introductions, residence, travel"
+    " per trip, first use) and limits costs to the 年度 in renkei.talent.subsidy_rules; one"
+    " copy of those rules, in Python, cannot disagree with another in SQL"
+)
+RESOLVER_ONLY: dict[str, str] = {
+    "Match.estimatedSubsidy": _TIER_CHOICE,
+    **{
+        f"SubsidyEstimate.{name}": _TIER_CHOICE
+        for name in (
+            "scheme",
+            "rate",
+            "capJpy",
+            "eligibleJpy",
+            "estimateJpy",
+            "firstUse",
+            "reason",
+            "formula",
+            "why",
+            "applicationDeadline",
+            "applicationDeadlineText",
+        )
+    },
+}

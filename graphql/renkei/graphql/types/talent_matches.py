@@ -14,7 +14,6 @@ from decimal import Decimal
 
 import strawberry
 
-from renkei.fiscal import fiscal_year
 from renkei.graphql.compiled.spec import (
     NUMBER,
     READER_LOCALE,
@@ -26,7 +25,6 @@ from renkei.graphql.compiled.spec import (
     Scalar,
     column,
     computed,
-    message,
     sql,
     table,
 )
@@ -85,76 +83,6 @@ def _steps_sql() -> str:
     firm, professional = sides
     return f"CASE WHEN {_FIRM_SIDE} THEN {firm} ELSE {professional} END"
 
-
-def _fiscal_year_sql(day: str) -> str:
-    """renkei.fiscal.fiscal_year: the year it starts in, April to March."""
-    return (
-        f"(CASE WHEN extract(month FROM {day}) >= 4 THEN extract(year FROM {day})"
-        f" ELSE extract(year FROM {day}) - 1 END)::int"
-    )
-
-
-assert fiscal_year(date(2027, 3, 31)) == 2026 and fiscal_year(date(2026, 4, 1)) == 2026
-
-
-def _yen_sql(amount: str) -> str:
-    """renkei.i18n.formats.format_yen: ¥1,234,567 (the same in ja and en)."""
-    return f"('¥' || to_char({amount}, 'FM999,999,999,999,999,999,990'))"
-
-
-def _rate_sql(rate: str) -> str:
-    """subsidies.rate_text: 8/10, 1/2, 2/3, 10/10, else a percentage."""
-    return (
-        f"(CASE WHEN {rate} = 1 THEN '10/10'"
-        f" WHEN {rate} * 2 = round({rate} * 2) THEN round({rate} * 2)::int || '/2'"
-        f" WHEN abs({rate} * 3 - round({rate} * 3)) <= 0.0045 THEN round({rate} * 3)::int || '/3'"
-        f" WHEN {rate} * 4 = round({rate} * 4) THEN round({rate} * 4)::int || '/4'"
-        f" WHEN {rate} * 10 = round({rate} * 10) THEN round({rate} * 10)::int || '/10'"
-        f" ELSE trim_scale({rate} * 100)::text || '%' END)"
-    )
-
-
-def _filled(msgid: str, **values: str) -> str:
-    """SQL for _(msgid, **values): the reader's message, its {placeholders} replaced in order
-    (put a value people typed last, so that nothing in it is taken for a placeholder)."""
-    out = message(msgid)
-    for name, value in values.items():
-        out = f"replace({out}, '{{{{{name}}}}}', {value})"
-    return out
-
-
-# subsidies.cost_kind_label for each kind, in the reader's words; listed as subsidies.covered_text.
-_KIND_LABEL = (
-    "CASE k "
-    + " ".join(f"WHEN '{k.value}' THEN {message(m)}" for k, m in subsidies.COST_KINDS.items())
-    + " ELSE k END"
-)
-_LIST_SEPARATOR = f"(CASE WHEN {READER_LOCALE} = 'ja' THEN '、' ELSE ', ' END)"
-
-
-_CONTRACTED = ", ".join(f"'{s.value}'" for s in subsidies.CONTRACTED_STATUSES)
-# One row per contracted match the viewer sees: the workplace's scheme of the fiscal year the
-# contract starts in (the first by name), the eligible costs and whether the firm contracted
-# earlier; the estimate's words follow subsidies.estimate.
-_ESTIMATE_INPUTS = f"""SELECT m.id AS match_id, s.id AS scheme_id, s.name, s.rate, s.cap_jpy,
- s.first_use_only, n.workplace_prefecture_code AS prefecture_code, y.year,
- (SELECT string_agg(l, {_LIST_SEPARATOR} ORDER BY l COLLATE "C") FROM (SELECT DISTINCT
-  {_KIND_LABEL} AS l FROM unnest(s.eligible_cost_kinds) k) kinds) AS covered,
- CASE WHEN s.id IS NULL THEN 0 ELSE (SELECT coalesce(sum(c.amount_jpy), 0) FROM match_costs c
-  WHERE c.match_id = m.id AND c.kind::text = ANY(s.eligible_cost_kinds)) END AS eligible,
- EXISTS (SELECT FROM matches o WHERE o.organization_id = m.organization_id AND o.id <> m.id
-  AND o.status IN ({_CONTRACTED}) AND o.contract_starts_on < m.contract_starts_on) AS earlier
- FROM matches m JOIN talent_needs n ON n.id = m.need_id
- CROSS JOIN LATERAL (SELECT {_fiscal_year_sql("m.contract_starts_on")} AS year) y
- LEFT JOIN LATERAL (SELECT * FROM subsidy_schemes x WHERE x.prefecture_code =
-  n.workplace_prefecture_code AND x.fiscal_year = y.year ORDER BY x.name LIMIT 1) s ON true
- WHERE m.status IN ({_CONTRACTED}) AND m.contract_starts_on IS NOT NULL"""
-_ESTIMATES = f"""(SELECT e.*, NOT e.earlier AS first_use,
- e.scheme_id IS NOT NULL AND e.first_use_only AND e.earlier AS refused,
- least(floor(e.eligible * e.rate)::bigint, e.cap_jpy) AS amount
- FROM ({_ESTIMATE_INPUTS}) e)"""
-_NO_SCHEME = "{t}.scheme_id IS NULL"
-_REFUSED = "{t}.refused"
 
 # Both sides' reviews, one row each, so that one Review type reads either.
 _REVIEWS = (
@@ -270,6 +198,36 @@ class SubsidyScheme:
         models.SubsidyScheme.first_use_only, description="Only for a firm's first side job."
     )
     notes: str = column(models.SubsidyScheme.notes)
+    tier_rank: int = column(
+        models.SubsidyScheme.tier_rank, description="The order in which tiers are tried (0 first)."
+    )
+    requires_introduction: bool = column(
+        models.SubsidyScheme.requires_introduction,
+        description="Only when introduced through the prefecture's 拠点 or a registered agency.",
+    )
+    requires_outside_resident: bool = column(
+        models.SubsidyScheme.requires_outside_resident,
+        description="Only for a professional living outside the prefecture.",
+    )
+    min_travel_per_trip_jpy: int | None = column(
+        models.SubsidyScheme.min_travel_per_trip_jpy,
+        description="Only with travel of at least this much per round trip.",
+    )
+    deadline_days: int | None = column(
+        models.SubsidyScheme.deadline_days,
+        description="Apply at least this many days before the deadline basis.",
+    )
+    deadline_basis: str | None = column(
+        models.SubsidyScheme.deadline_basis,
+        description="CONTRACT (before the contract) or START (before work starts).",
+    )
+    source_url: str = column(
+        models.SubsidyScheme.source_url, description="The public notice it comes from."
+    )
+    unconfirmed_fields: list[str] = column(
+        models.SubsidyScheme.unconfirmed_fields,
+        description="What the public notice does not confirm (rate, cap_jpy, deadline...).",
+    )
 
     @classmethod
     def from_row(cls, row: models.SubsidyScheme) -> SubsidyScheme:
@@ -298,75 +256,59 @@ class MatchCost(Node):
         return cls(id=to_global_id("MatchCost", row.id), row=row)
 
 
-def _scheme_of(found: subsidies.SubsidyEstimate) -> SubsidyScheme | None:
-    return SubsidyScheme.from_row(found.scheme) if found.scheme else None
-
-
-# The estimate's words follow subsidies.estimate, from the same messages.
-_FISCAL_YEAR_LABEL = (  # renkei.i18n.formats.fiscal_year_label
-    f"(CASE WHEN {READER_LOCALE} = 'ja' THEN {{t}}.year || '年度' ELSE 'FY' || {{t}}.year END)"
+@strawberry.type(
+    description="What the workplace prefecture's scheme would pay, and why: the tier whose "
+    "conditions the match meets, the costs of the scheme's 年度 and the application deadline."
 )
-_REASON = (
-    f"CASE WHEN {_NO_SCHEME} THEN "
-    + _filled(subsidies.NO_SCHEME, year=_FISCAL_YEAR_LABEL, prefecture="{t}.prefecture_code")
-    + f" WHEN {_REFUSED} THEN "
-    + _filled(subsidies.FIRST_USE_ONLY, scheme="{t}.name")
-    + " ELSE "
-    + _filled(
-        subsidies.PAYS,
-        rate=_rate_sql("{t}.rate"),
-        covered="coalesce({t}.covered, '')",
-        cap=_yen_sql("{t}.cap_jpy"),
-        scheme="{t}.name",
-    )
-    + " END"
-)
-_FORMULA = (
-    f"CASE WHEN {_NO_SCHEME} OR {_REFUSED} THEN '' ELSE "
-    + _filled(
-        subsidies.FORMULA,
-        eligible=_yen_sql("{t}.eligible"),
-        rate=_rate_sql("{t}.rate"),
-        cap=_yen_sql("{t}.cap_jpy"),
-        amount=_yen_sql("{t}.amount"),
-    )
-    + " END"
-)
-_ESTIMATE_JPY = (
-    f"CASE WHEN {_NO_SCHEME} THEN NULL WHEN {_REFUSED} THEN 0 ELSE ({{t}}.amount)::float8 END"
-)
-
-
-@table(_ESTIMATES)
-@strawberry.type(description="What the workplace prefecture's scheme would pay, and why.")
 class SubsidyEstimate:
     row: strawberry.Private[subsidies.SubsidyEstimate]
-    scheme: SubsidyScheme | None = computed(
-        One("SubsidyScheme", "{c}.id = {t}.scheme_id"), _scheme_of
+
+    @strawberry.field(description="The tier (枠) that applies, else the first one tried.")
+    def scheme(self) -> SubsidyScheme | None:
+        return SubsidyScheme.from_row(self.row.scheme) if self.row.scheme else None
+
+    @strawberry.field
+    def rate(self) -> float | None:
+        return _float(self.row.rate)
+
+    @strawberry.field
+    def cap_jpy(self) -> float | None:
+        return _float(self.row.cap_jpy)
+
+    @strawberry.field(description="The costs of kinds the tier covers, within its 年度.")
+    def eligible_jpy(self) -> float:
+        return float(self.row.eligible_jpy)
+
+    @strawberry.field(description="min(floor(eligible × rate), cap); null without a scheme.")
+    def estimate_jpy(self) -> float | None:
+        return _float(self.row.estimate_jpy)
+
+    @strawberry.field(description="No earlier contracted side job of the firm (in Renkei).")
+    def first_use(self) -> bool:
+        return self.row.first_use
+
+    @strawberry.field
+    def reason(self) -> str:
+        return self.row.reason
+
+    @strawberry.field
+    def formula(self) -> str:
+        return self.row.formula
+
+    @strawberry.field(
+        description="Why this tier: a sentence per tier tried (its conditions met or not), the "
+        "costs outside the 年度 and what the public notice does not confirm; reader's language."
     )
-    rate: float | None = computed(
-        Scalar("({t}.rate)::float8", NUMBER), lambda found: _float(found.rate)
-    )
-    cap_jpy: float | None = computed(
-        Scalar("({t}.cap_jpy)::float8", NUMBER), lambda found: _float(found.cap_jpy)
-    )
-    eligible_jpy: float = computed(
-        Scalar("({t}.eligible)::float8", NUMBER),
-        lambda found: float(found.eligible_jpy),
-        description="The costs of kinds the scheme covers.",
-    )
-    estimate_jpy: float | None = computed(
-        Scalar(_ESTIMATE_JPY, NUMBER),
-        lambda found: _float(found.estimate_jpy),
-        description="min(floor(eligible × rate), cap); null without a scheme.",
-    )
-    first_use: bool = computed(
-        Scalar("{t}.first_use", NUMBER),
-        lambda found: found.first_use,
-        description="No earlier contracted side job of the firm.",
-    )
-    reason: str = computed(Scalar(_REASON), lambda found: found.reason)
-    formula: str = computed(Scalar(_FORMULA), lambda found: found.formula)
+    def why(self) -> list[str]:
+        return list(self.row.why)
+
+    @strawberry.field(description="The last day to apply under the tier's rule, if it has one.")
+    def application_deadline(self) -> date | None:
+        return self.row.deadline
+
+    @strawberry.field(description="The deadline rule in the reader's language (or empty).")
+    def application_deadline_text(self) -> str:
+        return self.row.deadline_text
 
     @classmethod
     def of(cls, found: subsidies.SubsidyEstimate) -> SubsidyEstimate:
@@ -482,7 +424,6 @@ class Match(Node):
     @strawberry.field(
         description="The estimated subsidy of a contracted match, for the firm: null before "
         "the contract or for the professional.",
-        metadata=sql(One("SubsidyEstimate", f"{{c}}.match_id = {{t}}.id AND {_FIRM_SIDE}")),
     )
     async def estimated_subsidy(self, info: Info) -> SubsidyEstimate | None:
         if info.context.viewer.organization_id != self.row.organization_id:
