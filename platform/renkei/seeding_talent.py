@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,17 @@ from renkei.identity import service as identity
 from renkei.identity.models import User
 from renkei.identity.scopes import ALL_SCOPES
 from renkei.organizations.models import Membership, Organization
-from renkei.talent import proposals, service
-from renkei.talent.models import NeedStatus, Professional, TalentNeed
+from renkei.talent import proposals, repository, service
+from renkei.talent.models import (
+    CostKind,
+    Match,
+    MatchCost,
+    MatchStatus,
+    NeedStatus,
+    Professional,
+    TalentNeed,
+)
+from renkei.talent.subsidy_schemes import TierFields, publish_tier
 from renkei.tenancy import MembershipRole, Viewer, set_viewer
 
 logger = logging.getLogger(__name__)
@@ -45,6 +55,8 @@ class TalentSeeded:
     needs: int  # new needs, opened
     professionals: int  # new professionals with their profiles
     proposed: int  # PROPOSED matches after the engine ran (0 when nothing was new)
+    subsidy_tiers: int = 0  # tiers of subsidy schemes published or updated
+    demo_contracts: int = 0  # invented contracts written (0 when they exist)
 
 
 def _load(path: Path) -> Spec:
@@ -180,6 +192,108 @@ async def _seed_professionals(session: AsyncSession, specs: list[Spec]) -> int:
     return created
 
 
+def _tier_fields(spec: Spec) -> TierFields:
+    """A tier of the seed: a value given as {"value", "confirmed": false, "note"} is taken, its
+    field marked unconfirmed and its note kept with the tier's notes."""
+    values: dict[str, Any] = {}
+    unconfirmed: list[str] = []
+    notes = [spec.get("notes", "")]
+    for key, given in spec.items():
+        if isinstance(given, dict) and "confirmed" in given:
+            if not given["confirmed"]:
+                unconfirmed.append("deadline" if key.startswith("deadline") else key)
+                notes.append(f"[{key}] {given.get('note', '')}".strip())
+            given = given["value"]
+        values[key] = given
+    return TierFields(
+        prefecture_code=values["prefecture_code"],
+        fiscal_year=values["fiscal_year"],
+        name=values["name"],
+        rate=Decimal(str(values["rate"])),
+        cap_jpy=values["cap_jpy"],
+        eligible_cost_kinds=values["eligible_cost_kinds"],
+        first_use_only=values.get("first_use_only", False),
+        tier_rank=values.get("tier_rank", 0),
+        requires_introduction=values.get("requires_introduction", False),
+        requires_outside_resident=values.get("requires_outside_resident", False),
+        min_travel_per_trip_jpy=values.get("min_travel_per_trip_jpy"),
+        deadline_days=values.get("deadline_days"),
+        deadline_basis=values.get("deadline_basis") if values.get("deadline_days") else None,
+        source_url=values.get("source_url", ""),
+        notes="\n".join(n for n in notes if n),
+        unconfirmed_fields=unconfirmed,
+    )
+
+
+async def _seed_subsidy_schemes(session: AsyncSession, specs: list[Spec]) -> int:
+    """Publish each tier as the platform (an existing tier of the same name is updated)."""
+    platform = await _become(session, Viewer.platform())
+    for spec in specs:
+        try:
+            await publish_tier(session, platform, values=_tier_fields(spec))
+        except DomainError as exc:
+            raise TalentSeedError(f"subsidy scheme {spec['name']}: {exc}") from exc
+    return len(specs)
+
+
+async def _seed_demo_contracts(session: AsyncSession, specs: list[Spec]) -> int:
+    """The invented contracts of the demo: the match of the need and the professional becomes
+    contracted (as both sides would have made it), with its costs. Skipped when it has costs."""
+    await _become(session, Viewer.platform())
+    written = 0
+    for spec in specs:
+        need_id = await session.scalar(
+            select(TalentNeed.id)
+            .join(Organization, Organization.id == TalentNeed.organization_id)
+            .where(Organization.slug == spec["organization"], TalentNeed.title == spec["need"])
+        )
+        professional_id = await session.scalar(
+            select(Professional.id)
+            .join(User, User.id == Professional.user_id)
+            .where(User.email == spec["professional"])
+        )
+        if need_id is None or professional_id is None:
+            raise TalentSeedError(f"demo contract {spec['need']}: no such need or professional")
+        match = await repository.match_of(session, need_id=need_id, professional_id=professional_id)
+        if match is not None and await repository.match_costs(session, match_id=match.id):
+            continue
+        need = await session.get(TalentNeed, need_id)
+        assert need is not None
+        if match is None:
+            match = Match(
+                need_id=need_id,
+                professional_id=professional_id,
+                organization_id=need.organization_id,
+            )
+            session.add(match)
+        confirmed = datetime.combine(
+            date.fromisoformat(spec["contract_confirmed_on"]), time(9), UTC
+        )
+        match.status = MatchStatus(spec["status"])
+        match.introduced_via = spec.get("introduced_via")
+        match.firm_accepted_at = match.professional_accepted_at = confirmed
+        match.contract_fee_jpy = spec["contract_fee_jpy"]
+        match.contract_hours_per_month = spec["contract_hours_per_month"]
+        match.contract_starts_on = date.fromisoformat(spec["contract_starts_on"])
+        match.contract_ends_on = date.fromisoformat(spec["contract_ends_on"])
+        match.contract_confirmed_at = confirmed
+        await session.flush()
+        for kind, amount, day, visit_days, note in spec["costs"]:
+            session.add(
+                MatchCost(
+                    match_id=match.id,
+                    organization_id=match.organization_id,
+                    kind=CostKind(kind),
+                    amount_jpy=amount,
+                    incurred_on=date.fromisoformat(day),
+                    visit_days=visit_days,
+                    note=note,
+                )
+            )
+        written += 1
+    return written
+
+
 async def seed_talent(sessions: SessionFactory, path: Path = TALENT_FILE) -> TalentSeeded:
     """Create the needs and professionals that do not exist yet, then propose matches."""
     spec = _load(path)
@@ -190,9 +304,11 @@ async def seed_talent(sessions: SessionFactory, path: Path = TALENT_FILE) -> Tal
         if needs or professionals:
             platform = await _become(session, Viewer.platform())
             proposed = (await proposals.recompute_all(session, platform)).proposed
+        tiers = await _seed_subsidy_schemes(session, spec.get("subsidy_schemes", []))
+        contracts = await _seed_demo_contracts(session, spec.get("demo_contracts", []))
         await session.flush()
     logger.info(
         "talent seed loaded",
         extra={"new_needs": needs, "new_professionals": professionals, "proposed": proposed},
     )
-    return TalentSeeded(needs, professionals, proposed)
+    return TalentSeeded(needs, professionals, proposed, tiers, contracts)

@@ -19,9 +19,10 @@ from factories import graphql
 from renkei.db import SessionFactory, app_url_for, create_engine, session_factory, unit_of_work
 from renkei.graphql.app import create_app
 from renkei.identity import repository as users
+from renkei.identity.scopes import ALL_SCOPES
 from renkei.identity.tokens import TokenService
 from renkei.models import Base
-from renkei.organizations.models import Organization
+from renkei.organizations.models import Membership, Organization
 from renkei.seeding import seed
 from renkei.talent.models import Match, MatchStatus, NeedStatus, TalentNeed
 from renkei.tenancy import Viewer
@@ -111,11 +112,13 @@ async def test_every_open_need_has_proposals_with_explanations(seeded: Seeded) -
     async with unit_of_work(seeded.sessions, Viewer.platform()) as session:
         matches = (await session.scalars(select(Match))).all()
         need_ids = set(await session.scalars(select(TalentNeed.id)))
-    # then each need has PROPOSED matches, each with a score, a rank and its reasons
-    assert {m.status for m in matches} == {MatchStatus.PROPOSED}
-    assert {m.need_id for m in matches} == need_ids
-    assert all(m.score is not None and m.rank is not None for m in matches)
-    assert all(m.explanation and all(c["text"] for c in m.explanation) for m in matches)
+    # then each need has PROPOSED matches, each with a score, a rank and its reasons; the one
+    # other is the demo's invented contract (seed/talent.json's demo_contracts)
+    proposed = [m for m in matches if m.status is MatchStatus.PROPOSED]
+    assert [m.status for m in matches if m not in proposed] == [MatchStatus.ACTIVE]
+    assert {m.need_id for m in proposed} == need_ids
+    assert all(m.score is not None and m.rank is not None for m in proposed)
+    assert all(m.explanation and all(c["text"] for c in m.explanation) for m in proposed)
 
 
 MY_MATCHES = """
@@ -166,3 +169,55 @@ async def _admin_token(seeded: Seeded) -> str:
     return seeded.tokens.issue(
         user_id=user.id, organization_id=None, scopes=frozenset({"talent:read"})
     )
+
+
+FIRM_ESTIMATE = """
+query {
+  matches(first: 20, side: FIRM) {
+    nodes {
+      status
+      estimatedSubsidy {
+        scheme { name fiscalYear sourceUrl unconfirmedFields prefecture { code } }
+        eligibleJpy estimateJpy reason formula why applicationDeadline
+      }
+    }
+  }
+}
+"""
+
+
+async def test_the_seeded_fukuoka_firm_reads_its_estimated_subsidy(seeded: Seeded) -> None:
+    # given 筑後シリコン (福岡) and its admin or owner, and the demo's contract of FY2025
+    async with unit_of_work(seeded.sessions, Viewer.platform()) as session:
+        row = (
+            await session.execute(
+                select(Membership.user_id, Organization.id)
+                .join(Organization, Organization.id == Membership.organization_id)
+                .where(Organization.slug == "chikugo-silicon")
+                .order_by(Membership.role)
+            )
+        ).first()
+    assert row is not None
+    token = seeded.tokens.issue(user_id=row[0], organization_id=row[1], scopes=ALL_SCOPES)
+
+    # when the firm reads its matches
+    body = await graphql(seeded.client, FIRM_ESTIMATE, token=token)
+
+    # then the active one shows 福岡's tier, the formula and why; April 2026 is not counted
+    active = [m for m in body["data"]["matches"]["nodes"] if m["status"] == "ACTIVE"]
+    assert len(active) == 1, body
+    estimate = active[0]["estimatedSubsidy"]
+    assert estimate["scheme"] == {
+        "name": "福岡県 副業・兼業人材活用促進補助金",
+        "fiscalYear": 2025,
+        "sourceUrl": "https://joseikin-insight.com/grants/",
+        "unconfirmedFields": ["rate", "eligible_cost_kinds", "deadline"],
+        "prefecture": {"code": "40"},
+    }
+    assert (estimate["eligibleJpy"], estimate["estimateJpy"]) == (988_000.0, 494_000.0)
+    assert estimate["formula"] == (
+        "補助対象経費 ¥988,000 × 補助率 1/2（1円未満切り捨て）、上限 ¥500,000 → ¥494,000"
+    )
+    assert estimate["why"][0].startswith("「福岡県 副業・兼業人材活用促進補助金」が該当します")
+    assert "2025年度（4月〜翌3月）の期間外の経費¥200,000は計上していません。" in estimate["why"]
+    assert estimate["applicationDeadline"] is None

@@ -177,6 +177,7 @@ UNCONFIRMABLE = {
     "first_use_only": N_("first-use rule"),
     "deadline": N_("application deadline"),
     "conditions": N_("conditions"),
+    "source_url": N_("source address"),
 }
 
 
