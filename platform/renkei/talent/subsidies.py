@@ -353,6 +353,12 @@ async def evidence_packet(
     profile = await session.get(ProfessionalProfile, match.professional_id)
     who = person.full_name if person else (profile.pseudonym if profile else "")
     eligible = set(estimate_.scheme.eligible_cost_kinds) if estimate_.scheme else set()
+    year = estimate_.scheme.fiscal_year if estimate_.scheme else None
+
+    def counted(cost: MatchCost) -> bool:
+        """A cost the estimate counts: of a covered kind, within the scheme's 年度."""
+        return cost.kind.value in eligible and fiscal_year(cost.incurred_on) == year
+
     context = (
         str(match.id),
         organization.name if organization else "",
@@ -372,8 +378,8 @@ async def evidence_packet(
             c.amount_jpy,
             c.visit_days,
             c.note,
-            _("eligible") if c.kind.value in eligible else _("not eligible"),
-            c.amount_jpy if c.kind.value in eligible else 0,
+            _("eligible") if counted(c) else _("not eligible"),
+            c.amount_jpy if counted(c) else 0,
         )
         for c in costs
     ]
