@@ -2,13 +2,13 @@
 contracted match's cost ledger.
 
 The scheme is the one of the need's workplace prefecture for the fiscal year (年度) the contract
-starts in. eligible = the sum of the costs whose kind the scheme covers; estimate =
-min(floor(eligible × rate), cap). A first-use scheme pays nothing when the firm already had a
-contracted side job that started earlier.
+starts in; of its tiers, the first by rank whose conditions the match meets applies
+(renkei.talent.subsidy_rules, which also says why). eligible = the sum of the costs of that 年度
+whose kind the tier covers; estimate = min(floor(eligible × rate), cap). When no tier applies
+(e.g. a first-use tier after an earlier contract) the estimate is 0.
 
 The reasons and formulas are the reader's words (renkei.i18n), amounts as ¥1,234,567, rates as
-public offices write them (8/10, 1/2, 2/3). The compiled GraphQL read of an estimate
-(renkei.graphql.types.talent_matches) writes the same words from the same messages.
+public offices write them (8/10, 1/2, 2/3).
 
 The evidence packet (`evidence_packet`) is the table a firm attaches to its prefecture's
 実績報告, as CSV or .xlsx (renkei.projects.exports_xlsx); columns in Japanese (English):
@@ -65,7 +65,7 @@ COST_KINDS = {
     CostKind.TRAVEL: N_("travel"),
     CostKind.PLACEMENT_FEE: N_("placement fee"),
 }
-# The estimate's words; the compiled read (talent_matches) writes them from these messages.
+# The estimate's words, in the reader's language.
 NO_SCHEME = N_("No side-job subsidy scheme is known for prefecture {prefecture} in {year}.")
 NO_SCHEME_ANYWHERE = N_("No side-job subsidy scheme is known for the workplace.")
 FIRST_USE_ONLY = N_(
@@ -89,7 +89,7 @@ def cost_kind_label(kind: CostKind | str) -> str:
 
 def covered_text(kinds: set[str]) -> str:
     """The cost kinds a scheme covers, in the reader's words, in code-point order of the words
-    (as the compiled read orders them): 旅費、報酬、紹介手数料 / fee, placement fee, travel."""
+    (code-point order): 旅費、報酬、紹介手数料 / fee, placement fee, travel."""
     separator = "、" if current_locale() == "ja" else ", "
     return separator.join(sorted(cost_kind_label(k) for k in kinds))
 

@@ -1,9 +1,9 @@
 """Talent matches: a need and a professional, why the engine proposed them (the explanation
 stored with each proposal), the contract, the firm's costs and the estimated subsidy.
 
-The compiled reads answer every field here in SQL: the side, the allowed steps and the subsidy
-estimate are written from the same rules as the resolvers' (renkei.talent.lifecycle and
-renkei.talent.subsidies), and the tests compare both answers.
+The compiled reads answer the side and the allowed steps in SQL, written from the same rules as
+the resolvers' (renkei.talent.lifecycle). The estimated subsidy is resolver-only: its tier is
+chosen by conditions in renkei.talent.subsidy_rules (see compiled/resolver_only.py).
 """
 
 from __future__ import annotations
