@@ -88,8 +88,8 @@ def cost_kind_label(kind: CostKind | str) -> str:
 
 
 def covered_text(kinds: set[str]) -> str:
-    """The cost kinds a scheme covers, in the reader's words, in code-point order of the words
-    (code-point order): 旅費、報酬、紹介手数料 / fee, placement fee, travel."""
+    """The cost kinds a scheme covers, in the reader's words, in code-point order of the words:
+    旅費、報酬、紹介手数料 / fee, placement fee, travel."""
     separator = "、" if current_locale() == "ja" else ", "
     return separator.join(sorted(cost_kind_label(k) for k in kinds))
 
