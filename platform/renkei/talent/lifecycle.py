@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
 from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound
-from renkei.i18n.formats import format_date
+from renkei.i18n.formats import JST, format_date
 from renkei.i18n.messages import _
 from renkei.talent import repository
 from renkei.talent.models import (
@@ -68,11 +68,23 @@ STEPS: dict[str, dict[MatchStatus, tuple[Side, ...]]] = {
 }
 
 
-def allowed_steps(match: Match, side: Side) -> list[str]:
+CONTRACT_STEPS = ("recordContract", "confirmContract")
+
+
+def interview_ahead(match: Match, now: datetime | None = None) -> bool:
+    """Whether the 面談 is scheduled but has not taken place yet: no contract before it."""
+    if match.status is not S.INTERVIEW or match.interview_at is None:
+        return False
+    return match.interview_at > (now or datetime.now(UTC))
+
+
+def allowed_steps(match: Match, side: Side, now: datetime | None = None) -> list[str]:
     """The steps this side may take now."""
     steps = [name for name, table in STEPS.items() if side in table.get(match.status, ())]
     if match.status is S.INTERVIEW and match.contract_fee_jpy is None:
         steps = [s for s in steps if s != "confirmContract"]
+    if interview_ahead(match, now):
+        steps = [s for s in steps if s not in CONTRACT_STEPS]
     if match.status is S.COMPLETED:
         reviewed = match.firm_rating if side is Side.FIRM else match.professional_rating
         if reviewed is not None:
@@ -155,6 +167,15 @@ def _check_step(match: Match, side: Side, step: str) -> None:
                 steps_now=_steps_now(match, side),
             )
         raise Forbidden(only, field="matchId")
+    if step in CONTRACT_STEPS and interview_ahead(match):
+        assert match.interview_at is not None
+        raise Invalid(
+            _(
+                "The interview is on {day}: a contract is recorded and confirmed after it.",
+                day=format_date(match.interview_at.astimezone(JST).date()),
+            ),
+            field="matchId",
+        )
 
 
 def _touch(match: Match, status: MatchStatus | None = None) -> None:
