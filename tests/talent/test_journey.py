@@ -7,11 +7,15 @@ from typing import Any
 
 import pytest
 
+from conftest import StatementCounter
 from factories import graphql
 from renkei.db import SessionFactory
 from renkei.identity.tokens import TokenService
 from talent.talent_world import TalentWorld, create_talent_world
+from talent.test_compiled_talent import both, resolvers_only
 from talent.test_match_lifecycle import RECORD, SCHEDULE, alices_match, step
+
+__all__ = ["resolvers_only"]  # a fixture, imported for the tests below
 
 
 @pytest.fixture
@@ -90,3 +94,107 @@ async def test_once_the_interview_has_taken_place_the_firm_records_the_contract(
     # then they are recorded, and the professional may confirm them
     assert recorded["data"]["recordContract"]["userErrors"] == []
     assert recorded["data"]["recordContract"]["match"]["contract"]["feeJpy"] == 200000
+
+
+ACTIVITY = """
+query($id: ID!) {
+  match(id: $id) { activity { step side status actor summary at } }
+}
+"""
+
+
+async def activity(client: Any, token: str, match_id: str) -> list[dict[str, Any]] | None:
+    read = await graphql(client, ACTIVITY, {"id": match_id}, token=token)
+    assert "errors" not in read, read
+    match = read["data"]["match"]
+    return None if match is None else match["activity"]
+
+
+async def test_each_step_is_in_the_activity_log_the_professional_by_pseudonym_until_accepted(
+    client: Any, sessions: SessionFactory, world: TalentWorld
+) -> None:
+    # given Alice accepted the engine's proposal (she applies)
+    match_id = await alices_match(sessions, world)
+    firm, alice = world.tokens["firm"], world.tokens["alice"]
+    applied = await step(client, "acceptMatch", alice, match_id)
+    pseudonym = applied["match"]["professional"]["pseudonym"]
+
+    # when the firm reads the match's activity
+    before = await activity(client, firm, match_id)
+
+    # then it reads her step by her pseudonym, never her name
+    assert before is not None
+    assert [(e["step"], e["side"], e["status"], e["actor"]) for e in before] == [
+        ("accept", "PROFESSIONAL", "APPLIED", pseudonym)
+    ]
+    assert before[0]["summary"] == "マッチング: マッチングを承諾"
+    assert "Alice" not in str(before)
+
+    # when the firm accepts too and schedules the 面談
+    await step(client, "acceptMatch", firm, match_id)
+    await graphql(
+        client,
+        SCHEDULE,
+        {"input": {"matchId": match_id, "at": "2099-03-10T10:00:00+09:00"}},
+        token=firm,
+    )
+    after = await activity(client, firm, match_id)
+    hers = await activity(client, alice, match_id)
+
+    # then each step is listed with its side; both now read her name
+    assert after is not None
+    assert [(e["step"], e["side"], e["status"], e["actor"]) for e in after] == [
+        ("accept", "PROFESSIONAL", "APPLIED", "Alice"),
+        ("accept", "FIRM", "ACCEPTED", world.firm.name),
+        ("scheduleInterview", "FIRM", "INTERVIEW", world.firm.name),
+    ]
+    assert hers == after
+    # and another firm, or another professional, reads nothing of it
+    assert await activity(client, world.tokens["other"], match_id) is None
+    assert await activity(client, world.tokens["bob"], match_id) is None
+
+
+async def test_a_refused_step_leaves_no_entry(
+    client: Any, sessions: SessionFactory, world: TalentWorld
+) -> None:
+    # given a proposal nobody has accepted
+    match_id = await alices_match(sessions, world)
+
+    # when Alice confirms a contract (refused)
+    refused = await step(client, "confirmContract", world.tokens["alice"], match_id)
+
+    # then the log has no entry
+    assert refused["userErrors"][0]["code"] == "INVALID"
+    assert await activity(client, world.tokens["alice"], match_id) == []
+
+
+async def test_the_compiled_activity_answers_as_the_resolvers_do(
+    client: Any,
+    resolvers_only: Any,
+    statement_counter: StatementCounter,
+    sessions: SessionFactory,
+    world: TalentWorld,
+) -> None:
+    # given Alice applied: the firm reads her pseudonym
+    match_id = await alices_match(sessions, world)
+    firm, alice = world.tokens["firm"], world.tokens["alice"]
+    await step(client, "acceptMatch", alice, match_id)
+    applied = await both(
+        client, resolvers_only, statement_counter, ACTIVITY, {"id": match_id}, firm
+    )
+    assert "Alice" not in str(applied)
+
+    # when the firm accepts, both read the same steps, in each language, in one statement
+    await step(client, "acceptMatch", firm, match_id)
+    for token in (firm, alice):
+        for language in ("ja", "en"):
+            read = await both(
+                client,
+                resolvers_only,
+                statement_counter,
+                ACTIVITY,
+                {"id": match_id},
+                token,
+                language,
+            )
+            assert [e["actor"] for e in read["match"]["activity"]] == ["Alice", world.firm.name]

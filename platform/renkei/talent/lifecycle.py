@@ -23,6 +23,7 @@ from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound
 from renkei.i18n.formats import JST, format_date
 from renkei.i18n.messages import _
 from renkei.talent import repository
+from renkei.talent.match_activity import record_step
 from renkei.talent.models import (
     Match,
     MatchStatus,
@@ -127,8 +128,9 @@ async def _match(
     return match, side
 
 
-def _stepped(session: AsyncSession, match: Match, step: str, side: Side) -> None:
+def _stepped(session: AsyncSession, viewer: Viewer, match: Match, step: str, side: Side) -> None:
     outbox.enqueue(session, MATCH_STEP, {"match_id": str(match.id), "step": step, "by": side.value})
+    record_step(session, viewer, match=match, step=step, side=side.value)
 
 
 def _steps_now(match: Match, side: Side) -> str:
@@ -202,7 +204,7 @@ async def accept(
     match, side = await _match(session, viewer, match_id, version)
     _check_step(match, side, "accept")
     _accept(match, side, datetime.now(UTC))
-    _stepped(session, match, "accept", side)
+    _stepped(session, viewer, match, "accept", side)
     await session.flush()
     return match
 
@@ -213,7 +215,7 @@ async def decline(
     match, side = await _match(session, viewer, match_id, version)
     _check_step(match, side, "decline")
     _touch(match, S.DECLINED)
-    _stepped(session, match, "decline", side)
+    _stepped(session, viewer, match, "decline", side)
     await session.flush()
     return match
 
@@ -224,7 +226,7 @@ async def withdraw(
     match, side = await _match(session, viewer, match_id, version)
     _check_step(match, side, "withdraw")
     _touch(match, S.WITHDRAWN)
-    _stepped(session, match, "withdraw", side)
+    _stepped(session, viewer, match, "withdraw", side)
     await session.flush()
     return match
 
@@ -243,7 +245,7 @@ async def schedule_interview(
         raise Invalid(_("Give the interview's time with its offset, e.g. +09:00."), field="at")
     match.interview_at = at
     _touch(match, S.INTERVIEW)
-    _stepped(session, match, "scheduleInterview", side)
+    _stepped(session, viewer, match, "scheduleInterview", side)
     await session.flush()
     return match
 
@@ -274,7 +276,7 @@ async def record_contract(
     match.contract_starts_on = starts_on
     match.contract_ends_on = ends_on
     _touch(match)
-    _stepped(session, match, "recordContract", side)
+    _stepped(session, viewer, match, "recordContract", side)
     await session.flush()
     return match
 
@@ -291,7 +293,7 @@ async def confirm_contract(
         )
     match.contract_confirmed_at = datetime.now(UTC)
     _touch(match, S.CONTRACTED)
-    _stepped(session, match, "confirmContract", side)
+    _stepped(session, viewer, match, "confirmContract", side)
     await session.flush()
     return match
 
@@ -316,7 +318,7 @@ async def start(
             field="matchId",
         )
     _touch(match, S.ACTIVE)
-    _stepped(session, match, "start", side)
+    _stepped(session, viewer, match, "start", side)
     await session.flush()
     return match
 
@@ -349,7 +351,7 @@ async def complete(
     _check_step(match, side, "complete")
     _review(match, side, rating, review)
     _touch(match, S.COMPLETED)
-    _stepped(session, match, "complete", side)
+    _stepped(session, viewer, match, "complete", side)
     await session.flush()
     return match
 
@@ -367,7 +369,7 @@ async def review(
     _check_step(match, side, "review")
     _review(match, side, rating, review)
     _touch(match)
-    _stepped(session, match, "review", side)
+    _stepped(session, viewer, match, "review", side)
     await session.flush()
     return match
 
@@ -416,7 +418,7 @@ async def apply_to_need(session: AsyncSession, viewer: Viewer, *, need_id: uuid.
         )
         session.add(match)
     await session.flush()
-    _stepped(session, match, "apply", Side.PROFESSIONAL)
+    _stepped(session, viewer, match, "apply", Side.PROFESSIONAL)
     return match
 
 
@@ -466,5 +468,5 @@ async def scout(
         )
         session.add(match)
     await session.flush()
-    _stepped(session, match, "scout", Side.FIRM)
+    _stepped(session, viewer, match, "scout", Side.FIRM)
     return match

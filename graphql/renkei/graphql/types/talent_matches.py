@@ -46,6 +46,11 @@ from renkei.graphql.types.talent import (
     json_elements,
     last_changed,
 )
+from renkei.graphql.types.talent_activity import (
+    ACTIVITY_OF_MATCH,
+    MatchStep,
+    activity_of_match,
+)
 from renkei.i18n.messages import DEFAULT_LOCALE, LOCALES
 from renkei.identity.scopes import TALENT_READ
 from renkei.talent import models, repository, subsidies
@@ -465,6 +470,14 @@ class Match(Node):
     )
     def allowed_steps(self, info: Info) -> list[str]:
         return allowed_steps(self.row, _side(info, self.row))
+
+    @strawberry.field(
+        description="Each step taken, oldest first, with the side that took it: the "
+        "professional by pseudonym until both sides have accepted.",
+        metadata=sql(ACTIVITY_OF_MATCH),
+    )
+    async def activity(self, info: Info) -> list[MatchStep]:
+        return await activity_of_match(info, self.row)
 
     @strawberry.field(
         metadata=sql(
