@@ -7,5 +7,23 @@ the guard test fails on a field that is neither compiled nor listed here.
 
 from __future__ import annotations
 
-# Empty: every field a query can reach is compiled. An entry is "Type.field": "why not".
-RESOLVER_ONLY: dict[str, str] = {}
+# An entry is "Type.field": "why not".
+_ENGINE = (
+    "the matching engine computes it in memory over every open profile and need, as the"
+    " platform; no stored row holds it"
+)
+RESOLVER_ONLY: dict[str, str] = {
+    "Query.matchingReport": _ENGINE,
+    "MatchingReport.needId": _ENGINE,
+    "MatchingReport.stable": _ENGINE,
+    "MatchingReport.blockingPairs": _ENGINE,
+    "MatchingReport.needs": _ENGINE,
+    "MatchingReport.professionals": _ENGINE,
+    "MatchingReport.professionalsEligible": _ENGINE,
+    "MatchingReport.professionalsProposed": _ENGINE,
+    "MatchingReport.coverage": _ENGINE,
+    "MatchingReport.proposals": _ENGINE,
+    "MatchingReport.allocated": _ENGINE,
+    "MatchingReport.maxExposure": _ENGINE,
+    "MatchingReport.meanExposure": _ENGINE,
+}
