@@ -194,3 +194,60 @@ async def test_a_baseline_is_saved_once_under_a_name(people: People) -> None:
     assert f"「{name}」という名前のベースラインがすでにあります" in await error.inner_text()
     assert await lead.get_by_role("heading", name=name).count() == 1
     await check_accessibility(lead)
+
+
+POST_NEED = """
+mutation($input: CreateTalentNeedInput!) {
+  createTalentNeed(input: $input) { talentNeed { id } userErrors { message } }
+}
+"""
+PROJECT_MILESTONES = (
+    "query($id: ID!) { project(id: $id) { milestones(first: 2) { nodes { id title } } } }"
+)
+
+
+async def _api(page: Any, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    token = await page.locator("meta[name=csrf-token]").get_attribute("content")
+    response = await page.request.post(
+        "/graphql",
+        data=json.dumps({"query": query, "variables": variables}),
+        headers={"content-type": "application/json", "x-csrf-token": token},
+    )
+    body = await response.json()
+    assert "errors" not in body, body
+    return body["data"]  # type: ignore[no-any-return]
+
+
+async def test_the_project_page_shows_the_talent_needs_serving_it(people: People) -> None:
+    # A draft need of the lead's (no one else reads a draft), serving the project's first
+    # milestone, shows on the project page with that milestone.
+    lead = await people.sign_in(LEAD)
+    url = await _project_url(lead)
+    project_id = url.rsplit("/", 1)[1]
+    milestones = (await _api(lead, PROJECT_MILESTONES, {"id": project_id}))["project"]
+    first = milestones["milestones"]["nodes"][0]
+    title = f"水素設備の保全計画づくり {uuid.uuid4().hex[:6]}"
+    posted = await _api(
+        lead,
+        POST_NEED,
+        {
+            "input": {
+                "title": title,
+                "requiredSkills": [{"skill": "財務", "weight": 1.0}],
+                "hoursPerMonth": 20,
+                "workplacePrefectureCode": "40",
+                "feeMinJpy": 100000,
+                "feeMaxJpy": 200000,
+                "startsOn": "2027-04-01",
+                "projectId": project_id,
+                "milestoneIds": [first["id"]],
+            }
+        },
+    )
+    assert posted["createTalentNeed"]["userErrors"] == []
+
+    await lead.goto(url)
+    section = lead.locator(".talent-needs > li", has_text=title)
+    assert await section.count() == 1
+    assert f"対象のマイルストーン: {first['title']}" in await section.inner_text()
+    await check_accessibility(lead)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from console.conftest import People, check_accessibility
 
@@ -150,6 +150,11 @@ async def test_a_firm_posts_a_need_and_walks_a_match_to_a_contract_with_the_prof
     await firm.get_by_label("日時（日本時間）").fill("2027-03-10T10:00")
     await firm.get_by_role("button", name="面談を設定").click()
     assert "面談" in await firm.inner_text(".lead")
+    # No contract is offered before the 面談; once it has taken place, the terms are.
+    assert await firm.get_by_role("button", name="条件を記録").count() == 0
+    held = (datetime.now(UTC) + timedelta(hours=9) - timedelta(days=1)).strftime("%Y-%m-%dT10:00")
+    await firm.get_by_label("日時（日本時間）").fill(held)
+    await firm.get_by_role("button", name="面談を設定").click()
     today = datetime.now(UTC).date().isoformat()
     await firm.get_by_label("月額報酬（円）").fill("150000")
     await firm.get_by_label("開始日").fill(today)

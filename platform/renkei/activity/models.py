@@ -1,4 +1,5 @@
-"""Activity: every change to a region, project, milestone or KPI, append-only."""
+"""Activity: every change to a region, project, milestone or KPI, and every match step;
+append-only."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class SubjectType(StrEnum):
     BASELINE = "BASELINE"
     KPI = "KPI"
     KPI_OBSERVATION = "KPI_OBSERVATION"
+    MATCH = "MATCH"
 
 
 # What people read of an entry (Activity.summary): "<subject>: <action>", each a label.
@@ -37,6 +39,7 @@ SUBJECTS = {
     SubjectType.BASELINE: N_("baseline"),
     SubjectType.KPI: N_("KPI"),
     SubjectType.KPI_OBSERVATION: N_("KPI observation"),
+    SubjectType.MATCH: N_("match"),
 }
 ACTIONS = {
     "created": N_("created"),
@@ -58,6 +61,18 @@ ACTIONS = {
     "dependency_removed": N_("dependency removed"),
     "status_changed": N_("status changed"),
     "progress_reported": N_("progress reported"),
+    # A match's steps (renkei.talent.lifecycle.STEPS, and scout / apply)
+    "scout": N_("professional scouted"),
+    "apply": N_("applied to the need"),
+    "accept": N_("match accepted"),
+    "decline": N_("match declined"),
+    "withdraw": N_("match withdrawn"),
+    "scheduleInterview": N_("interview scheduled"),
+    "recordContract": N_("contract terms recorded"),
+    "confirmContract": N_("contract confirmed"),
+    "start": N_("work started"),
+    "complete": N_("completed with a review"),
+    "review": N_("reviewed"),
 }
 SUMMARY = N_("{subject}: {action}")
 

@@ -19,3 +19,13 @@ def of_subjects() -> Select[Activity]:
 async def by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Activity]:
     """The entries of these ids that the viewer may see."""
     return list((await session.scalars(select(Activity).where(Activity.id.in_(ids)))).all())
+
+
+async def of_subject(session: AsyncSession, subject_id: uuid.UUID) -> list[Activity]:
+    """One subject's entries the viewer may see, oldest first."""
+    statement = (
+        select(Activity)
+        .where(Activity.subject_id == subject_id)
+        .order_by(Activity.created_at, Activity.id)
+    )
+    return list((await session.scalars(statement)).all())

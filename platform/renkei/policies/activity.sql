@@ -17,8 +17,11 @@ CREATE POLICY activities_select ON activities
   USING (( SELECT renkei_is_system() AS renkei_is_system)
       OR (EXISTS ( SELECT 1
    FROM projects p
-  WHERE ((p.id = activities.project_id) AND ((p.visibility)::text = ANY ((ARRAY['REGION'::character varying, 'PUBLIC'::character varying])::text[])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+  WHERE ((p.id = activities.project_id) AND ((p.visibility)::text = ANY (ARRAY['REGION'::text, 'PUBLIC'::text])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
       OR (EXISTS ( SELECT 1
    FROM project_participants pp
   WHERE ((pp.project_id = activities.project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text))))
-      OR ((project_id IS NULL) AND (region_id IN ( SELECT renkei_region_ids() AS renkei_region_ids))));
+      OR ((project_id IS NULL) AND (region_id IN ( SELECT renkei_region_ids() AS renkei_region_ids)))
+      OR (((subject_type)::text = 'MATCH'::text) AND (EXISTS ( SELECT 1
+   FROM matches m
+  WHERE (m.id = activities.subject_id)))));

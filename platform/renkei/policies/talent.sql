@@ -180,6 +180,30 @@ CREATE POLICY subsidy_schemes_update ON subsidy_schemes
    FROM organizations g
   WHERE ((g.id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((g.kind)::text = 'PREFECTURE'::text) AND ((g.verification)::text = 'VERIFIED'::text) AND ((g.home_prefecture_code)::text = (subsidy_schemes.prefecture_code)::text))))));
 
+-- talent_need_milestones
+ALTER TABLE talent_need_milestones ENABLE ROW LEVEL SECURITY;
+ALTER TABLE talent_need_milestones FORCE ROW LEVEL SECURITY;
+CREATE POLICY talent_need_milestones_delete ON talent_need_milestones
+  AS PERMISSIVE
+  FOR DELETE
+  TO renkei_app
+  USING (( SELECT renkei_is_system() AS renkei_is_system)
+      OR ((organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND (( SELECT renkei_role() AS renkei_role) = ANY (ARRAY['OWNER'::text, 'ADMIN'::text, 'MEMBER'::text]))));
+CREATE POLICY talent_need_milestones_insert ON talent_need_milestones
+  AS PERMISSIVE
+  FOR INSERT
+  TO renkei_app
+  WITH CHECK (( SELECT renkei_is_system() AS renkei_is_system)
+      OR ((organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND (( SELECT renkei_role() AS renkei_role) = ANY (ARRAY['OWNER'::text, 'ADMIN'::text, 'MEMBER'::text]))));
+CREATE POLICY talent_need_milestones_select ON talent_need_milestones
+  AS PERMISSIVE
+  FOR SELECT
+  TO renkei_app
+  USING (( SELECT renkei_is_system() AS renkei_is_system)
+      OR (EXISTS ( SELECT 1
+   FROM talent_needs n
+  WHERE (n.id = talent_need_milestones.need_id))));
+
 -- talent_needs
 ALTER TABLE talent_needs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE talent_needs FORCE ROW LEVEL SECURITY;

@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
 from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound
-from renkei.i18n.formats import format_date
+from renkei.i18n.formats import JST, format_date
 from renkei.i18n.messages import _
 from renkei.talent import repository
+from renkei.talent.match_activity import record_step
 from renkei.talent.models import (
     Match,
     MatchStatus,
@@ -68,11 +69,23 @@ STEPS: dict[str, dict[MatchStatus, tuple[Side, ...]]] = {
 }
 
 
-def allowed_steps(match: Match, side: Side) -> list[str]:
+CONTRACT_STEPS = ("recordContract", "confirmContract")
+
+
+def interview_ahead(match: Match, now: datetime | None = None) -> bool:
+    """Whether the 面談 is scheduled but has not taken place yet: no contract before it."""
+    if match.status is not S.INTERVIEW or match.interview_at is None:
+        return False
+    return match.interview_at > (now or datetime.now(UTC))
+
+
+def allowed_steps(match: Match, side: Side, now: datetime | None = None) -> list[str]:
     """The steps this side may take now."""
     steps = [name for name, table in STEPS.items() if side in table.get(match.status, ())]
     if match.status is S.INTERVIEW and match.contract_fee_jpy is None:
         steps = [s for s in steps if s != "confirmContract"]
+    if interview_ahead(match, now):
+        steps = [s for s in steps if s not in CONTRACT_STEPS]
     if match.status is S.COMPLETED:
         reviewed = match.firm_rating if side is Side.FIRM else match.professional_rating
         if reviewed is not None:
@@ -115,8 +128,9 @@ async def _match(
     return match, side
 
 
-def _stepped(session: AsyncSession, match: Match, step: str, side: Side) -> None:
+def _stepped(session: AsyncSession, viewer: Viewer, match: Match, step: str, side: Side) -> None:
     outbox.enqueue(session, MATCH_STEP, {"match_id": str(match.id), "step": step, "by": side.value})
+    record_step(session, viewer, match=match, step=step, side=side.value)
 
 
 def _steps_now(match: Match, side: Side) -> str:
@@ -155,6 +169,15 @@ def _check_step(match: Match, side: Side, step: str) -> None:
                 steps_now=_steps_now(match, side),
             )
         raise Forbidden(only, field="matchId")
+    if step in CONTRACT_STEPS and interview_ahead(match):
+        assert match.interview_at is not None
+        raise Invalid(
+            _(
+                "The interview is on {day}: a contract is recorded and confirmed after it.",
+                day=format_date(match.interview_at.astimezone(JST).date()),
+            ),
+            field="matchId",
+        )
 
 
 def _touch(match: Match, status: MatchStatus | None = None) -> None:
@@ -181,7 +204,7 @@ async def accept(
     match, side = await _match(session, viewer, match_id, version)
     _check_step(match, side, "accept")
     _accept(match, side, datetime.now(UTC))
-    _stepped(session, match, "accept", side)
+    _stepped(session, viewer, match, "accept", side)
     await session.flush()
     return match
 
@@ -192,7 +215,7 @@ async def decline(
     match, side = await _match(session, viewer, match_id, version)
     _check_step(match, side, "decline")
     _touch(match, S.DECLINED)
-    _stepped(session, match, "decline", side)
+    _stepped(session, viewer, match, "decline", side)
     await session.flush()
     return match
 
@@ -203,7 +226,7 @@ async def withdraw(
     match, side = await _match(session, viewer, match_id, version)
     _check_step(match, side, "withdraw")
     _touch(match, S.WITHDRAWN)
-    _stepped(session, match, "withdraw", side)
+    _stepped(session, viewer, match, "withdraw", side)
     await session.flush()
     return match
 
@@ -222,7 +245,7 @@ async def schedule_interview(
         raise Invalid(_("Give the interview's time with its offset, e.g. +09:00."), field="at")
     match.interview_at = at
     _touch(match, S.INTERVIEW)
-    _stepped(session, match, "scheduleInterview", side)
+    _stepped(session, viewer, match, "scheduleInterview", side)
     await session.flush()
     return match
 
@@ -253,7 +276,7 @@ async def record_contract(
     match.contract_starts_on = starts_on
     match.contract_ends_on = ends_on
     _touch(match)
-    _stepped(session, match, "recordContract", side)
+    _stepped(session, viewer, match, "recordContract", side)
     await session.flush()
     return match
 
@@ -270,7 +293,7 @@ async def confirm_contract(
         )
     match.contract_confirmed_at = datetime.now(UTC)
     _touch(match, S.CONTRACTED)
-    _stepped(session, match, "confirmContract", side)
+    _stepped(session, viewer, match, "confirmContract", side)
     await session.flush()
     return match
 
@@ -295,7 +318,7 @@ async def start(
             field="matchId",
         )
     _touch(match, S.ACTIVE)
-    _stepped(session, match, "start", side)
+    _stepped(session, viewer, match, "start", side)
     await session.flush()
     return match
 
@@ -328,7 +351,7 @@ async def complete(
     _check_step(match, side, "complete")
     _review(match, side, rating, review)
     _touch(match, S.COMPLETED)
-    _stepped(session, match, "complete", side)
+    _stepped(session, viewer, match, "complete", side)
     await session.flush()
     return match
 
@@ -346,7 +369,7 @@ async def review(
     _check_step(match, side, "review")
     _review(match, side, rating, review)
     _touch(match)
-    _stepped(session, match, "review", side)
+    _stepped(session, viewer, match, "review", side)
     await session.flush()
     return match
 
@@ -395,7 +418,7 @@ async def apply_to_need(session: AsyncSession, viewer: Viewer, *, need_id: uuid.
         )
         session.add(match)
     await session.flush()
-    _stepped(session, match, "apply", Side.PROFESSIONAL)
+    _stepped(session, viewer, match, "apply", Side.PROFESSIONAL)
     return match
 
 
@@ -445,5 +468,5 @@ async def scout(
         )
         session.add(match)
     await session.flush()
-    _stepped(session, match, "scout", Side.FIRM)
+    _stepped(session, viewer, match, "scout", Side.FIRM)
     return match

@@ -277,6 +277,14 @@ class MatchingEngine:
         examples = tuple((self._by_key[n].spec.id, self.pros.ids[p]) for n, p in pairs[:10])
         return StabilityReport(stable=not pairs, blocking_pairs=len(pairs), examples=examples)
 
+    def blocking_pairs_by_need(self) -> dict[Hashable, int]:
+        """How many blocking pairs each need is in (needs in none are left out)."""
+        counts: dict[Hashable, int] = {}
+        for n, _p in self._allocation.blocking_pairs():
+            need_id = self._by_key[n].spec.id
+            counts[need_id] = counts.get(need_id, 0) + 1
+        return counts
+
     def _proposals(self, state: _NeedState, chosen: npt.NDArray[np.bool_]) -> list[Proposal]:
         held = self._allocation.lists[state.key].held
         explainer = self._explainer.for_need(state.spec)

@@ -140,11 +140,10 @@ class TalentNeed(IdMixin, TimestampMixin, Base):
     status: Mapped[NeedStatus] = mapped_column(
         str_enum(NeedStatus, "need_status"), default=NeedStatus.DRAFT
     )
+    # The project the need serves (one the firm takes part in); the milestones it serves are
+    # TalentNeedMilestone rows.
     project_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("projects.id", ondelete="SET NULL")
-    )
-    milestone_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("milestones.id", ondelete="SET NULL")
     )
     search_terms: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -152,6 +151,30 @@ class TalentNeed(IdMixin, TimestampMixin, Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TalentNeedMilestone(TimestampMixin, Base):
+    """A milestone of its project that a need serves (a need may serve several)."""
+
+    __tablename__ = "talent_need_milestones"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["need_id", "organization_id"],
+            ["talent_needs.id", "talent_needs.organization_id"],
+            name="fk_talent_need_milestones_need_organization",
+            ondelete="CASCADE",
+        ),
+        Index("ix_talent_need_milestones_milestone_id", "milestone_id"),
+    )
+
+    need_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    milestone_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("milestones.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The firm, copied from the need so that row-level security reads it without a lookup.
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
 
 
 class Professional(IdMixin, TimestampMixin, Base):

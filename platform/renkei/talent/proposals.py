@@ -41,7 +41,10 @@ def _require_platform(viewer: Viewer) -> None:
         raise Forbidden(_("Only the platform recomputes every proposal."))
 
 
-async def _run(session: AsyncSession) -> tuple[Sequence[TalentNeed], MatchingResult]:
+async def run_engine(
+    session: AsyncSession,
+) -> tuple[Sequence[TalentNeed], MatchingResult, MatchingEngine]:
+    """The engine over every open profile and need (read as the caller: the platform)."""
     profiles = await repository.open_profiles(session)
     taken = await repository.engagements(session)
     specs = []
@@ -54,7 +57,7 @@ async def _run(session: AsyncSession) -> tuple[Sequence[TalentNeed], MatchingRes
     result = engine.recompute_all(
         [need_spec(n, regions.get(n.organization_id, frozenset())) for n in needs]
     )
-    return needs, result
+    return needs, result, engine
 
 
 async def _store(
@@ -111,7 +114,7 @@ def _propose(match: Match, proposal: Proposal, now: datetime) -> None:
 async def recompute_all(session: AsyncSession, viewer: Viewer) -> Recomputed:
     """Propose professionals for every open need; expire proposals of needs no longer open."""
     _require_platform(viewer)
-    needs, result = await _run(session)
+    needs, result, _engine = await run_engine(session)
     proposed, expired = await _store(session, needs, result)
     expired += await _expire_closed(session)
     return Recomputed([n.id for n in needs], proposed, expired, result.stability.stable)
@@ -142,7 +145,7 @@ async def recompute_for_need(
     if need.status is not NeedStatus.OPEN:
         proposed, expired = await _store(session, [need], _empty())
         return Recomputed([need.id], proposed, expired, True)
-    needs, result = await _run(session)
+    needs, result, _engine = await run_engine(session)
     proposed, expired = await _store(session, [n for n in needs if n.id == need.id], result)
     return Recomputed([need.id], proposed, expired, result.stability.stable)
 

@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import Select, Text, select, type_coerce
+from sqlalchemy import Select, Text, delete, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from renkei.milestones.models import Milestone
 from renkei.organizations.models import Organization
 from renkei.regions.models import ParticipationStatus, Region, RegionMember
 from renkei.talent.models import (
@@ -21,6 +22,7 @@ from renkei.talent.models import (
     ProfessionalProfile,
     SubsidyScheme,
     TalentNeed,
+    TalentNeedMilestone,
 )
 from renkei.text_search import bigrams
 
@@ -268,3 +270,55 @@ async def matches_with_parties(
         .order_by(Organization.name, TalentNeed.title, Match.rank, Professional.pseudonym)
     )
     return [(match, need, professional, firm) for match, need, professional, firm in rows]
+
+
+# The projects and milestones a need serves
+
+
+async def participating_project_ids(session: AsyncSession) -> set[uuid.UUID]:
+    """The projects the acting organization takes part in (an active participant)."""
+    ids = await session.scalars(select(func.renkei_participating_project_ids()))
+    return set(ids.all())
+
+
+async def milestones_of_project(
+    session: AsyncSession, project_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> list[Milestone]:
+    """Those of these milestones that are the project's (and the viewer sees)."""
+    statement = select(Milestone).where(Milestone.project_id == project_id, Milestone.id.in_(ids))
+    return list((await session.scalars(statement)).all())
+
+
+async def milestones_of_need(session: AsyncSession, need_id: uuid.UUID) -> list[Milestone]:
+    """The milestones a need serves that the viewer sees, by due date."""
+    statement = (
+        select(Milestone)
+        .join(TalentNeedMilestone, TalentNeedMilestone.milestone_id == Milestone.id)
+        .where(TalentNeedMilestone.need_id == need_id)
+        .order_by(Milestone.due_on, Milestone.id)
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def replace_need_milestones(
+    session: AsyncSession, need: TalentNeed, milestone_ids: Sequence[uuid.UUID]
+) -> None:
+    """The need serves these milestones, and no others."""
+    await session.execute(delete(TalentNeedMilestone).where(TalentNeedMilestone.need_id == need.id))
+    session.add_all(
+        TalentNeedMilestone(
+            need_id=need.id, milestone_id=milestone_id, organization_id=need.organization_id
+        )
+        for milestone_id in dict.fromkeys(milestone_ids)
+    )
+    await session.flush()
+
+
+async def needs_of_project(session: AsyncSession, project_id: uuid.UUID) -> list[TalentNeed]:
+    """The needs serving a project that the viewer sees, newest first."""
+    statement = (
+        select(TalentNeed)
+        .where(TalentNeed.project_id == project_id)
+        .order_by(TalentNeed.created_at.desc(), TalentNeed.id)
+    )
+    return list((await session.scalars(statement)).all())

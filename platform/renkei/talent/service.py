@@ -174,8 +174,10 @@ class NeedFields:
     fee_max_jpy: int
     starts_on: date
     openings: int = 1
+    # The project it serves (one the firm takes part in) and, of that project, the milestones:
+    # None leaves the milestones as they are.
     project_id: uuid.UUID | None = None
-    milestone_id: uuid.UUID | None = None
+    milestone_ids: Sequence[uuid.UUID] | None = None
 
 
 NEED_COLUMNS = tuple(f.name for f in fields(NeedFields))
@@ -238,7 +240,7 @@ def _apply_need(need: TalentNeed, values: NeedFields) -> None:
     if values.openings < 1:
         raise Invalid(_("A need has at least one opening."), field="openings")
     need.openings = values.openings
-    need.project_id, need.milestone_id = values.project_id, values.milestone_id
+    need.project_id = values.project_id
     need.search_terms = document_terms(need.title, need.challenge)
     need_spec(need)  # the engine's own checks (a skill at least, hybrid visits, ...)
 
@@ -262,7 +264,6 @@ def _need_fields(need: TalentNeed) -> NeedFields:
         starts_on=need.starts_on,
         openings=need.openings,
         project_id=need.project_id,
-        milestone_id=need.milestone_id,
     )
 
 
@@ -288,8 +289,11 @@ async def create_need(session: AsyncSession, viewer: Viewer, *, values: NeedFiel
         updated_at=now,
     )
     _apply_need(need, values)
+    milestone_ids = await _served(session, need, values, project_changed=True)
     session.add(need)
     await session.flush()
+    if milestone_ids is not None:
+        await repository.replace_need_milestones(session, need, milestone_ids)
     _need_changed(session, need)
     return need
 
@@ -329,12 +333,45 @@ async def update_need(
     unknown = set(changes) - set(NEED_COLUMNS)
     if unknown:
         raise Invalid(_("Unknown fields: {names}.", names=", ".join(sorted(unknown))))
-    _apply_need(need, replace(_need_fields(need), **changes))
+    project_before = need.project_id
+    values = replace(_need_fields(need), **changes)
+    _apply_need(need, values)
+    changed = need.project_id != project_before
+    milestone_ids = await _served(session, need, values, project_changed=changed)
     need.version += 1
     need.updated_at = datetime.now(UTC)
     await session.flush()
+    if milestone_ids is not None:
+        await repository.replace_need_milestones(session, need, milestone_ids)
     _need_changed(session, need)
     return need
+
+
+async def _served(
+    session: AsyncSession, need: TalentNeed, values: NeedFields, *, project_changed: bool
+) -> list[uuid.UUID] | None:
+    """Check the project and milestones a need serves; the milestones to link (None: keep)."""
+    if (
+        project_changed
+        and need.project_id is not None
+        and need.project_id not in await repository.participating_project_ids(session)
+    ):
+        raise Invalid(
+            _("Your firm takes no part in this project: a need serves a project it is in."),
+            field="projectId",
+        )
+    ids = values.milestone_ids
+    if ids is None:
+        # Another project's milestones are no longer served.
+        return [] if project_changed else None
+    if ids and need.project_id is None:
+        raise Invalid(_("Name the project these milestones belong to."), field="milestoneIds")
+    if ids:
+        assert need.project_id is not None
+        found = await repository.milestones_of_project(session, need.project_id, ids)
+        if len(found) != len(set(ids)):
+            raise Invalid(_("Each milestone must be one of the project's."), field="milestoneIds")
+    return list(dict.fromkeys(ids))
 
 
 async def change_need_status(

@@ -13,6 +13,10 @@ _TIER_CHOICE = (
     " per trip, first use) and limits costs to the 年度 in renkei.talent.subsidy_rules; one"
     " copy of those rules, in Python, cannot disagree with another in SQL"
 )
+_ENGINE = (
+    "the matching engine computes it in memory over every open profile and need, as the"
+    " platform; no stored row holds it"
+)
 RESOLVER_ONLY: dict[str, str] = {
     "Match.estimatedSubsidy": _TIER_CHOICE,
     **{
@@ -31,4 +35,17 @@ RESOLVER_ONLY: dict[str, str] = {
             "applicationDeadlineText",
         )
     },
+    "Query.matchingReport": _ENGINE,
+    "MatchingReport.needId": _ENGINE,
+    "MatchingReport.stable": _ENGINE,
+    "MatchingReport.blockingPairs": _ENGINE,
+    "MatchingReport.needs": _ENGINE,
+    "MatchingReport.professionals": _ENGINE,
+    "MatchingReport.professionalsEligible": _ENGINE,
+    "MatchingReport.professionalsProposed": _ENGINE,
+    "MatchingReport.coverage": _ENGINE,
+    "MatchingReport.proposals": _ENGINE,
+    "MatchingReport.allocated": _ENGINE,
+    "MatchingReport.maxExposure": _ENGINE,
+    "MatchingReport.meanExposure": _ENGINE,
 }

@@ -69,6 +69,12 @@ class CreateTalentNeedInput:
     fee_max_jpy: int
     starts_on: date
     openings: int = 1
+    project_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The project the need serves: one your firm takes part in."
+    )
+    milestone_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="The milestones of that project the need serves."
+    )
 
 
 @strawberry.input
@@ -91,6 +97,14 @@ class UpdateTalentNeedInput:
     fee_max_jpy: int | None = None
     starts_on: date | None = None
     openings: int | None = None
+    project_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The project the need serves: one your firm takes part in."
+    )
+    milestone_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="The milestones of its project the need serves, replacing those it served"
+        " ([] for none); without it, they stay (unless the project changes).",
+    )
 
 
 @strawberry.input
@@ -229,6 +243,20 @@ def _skills(items: list[WeightedSkillInput]) -> list[tuple[str, float]]:
     return [(s.skill, s.weight) for s in items]
 
 
+def _serves(
+    project_id: strawberry.ID | None, milestone_ids: list[strawberry.ID] | None
+) -> dict[str, Any]:
+    """The project and milestones of a need input, as row ids (Invalid for a wrong id)."""
+    served: dict[str, Any] = {}
+    if project_id is not None:
+        served["project_id"] = decode_id(project_id, "Project", field="projectId")
+    if milestone_ids is not None:
+        served["milestone_ids"] = [
+            decode_id(m, "Milestone", field="milestoneIds") for m in milestone_ids
+        ]
+    return served
+
+
 def _need_payload(row: models.TalentNeed | None, errors: list[UserError]) -> TalentNeedPayload:
     return TalentNeedPayload(
         talent_need=TalentNeed.from_row(row) if row else None, user_errors=errors
@@ -271,27 +299,30 @@ class TalentMutations:
     async def create_talent_need(
         self, info: Info, input: CreateTalentNeedInput
     ) -> TalentNeedPayload:
-        values = service.NeedFields(
-            title=input.title,
-            challenge=input.challenge,
-            deliverables=input.deliverables,
-            required_skills=_skills(input.required_skills),
-            preferred_skills=_skills(input.preferred_skills),
-            engagement_types=[specs.EngagementType(t).value for t in input.engagement_types],
-            hours_per_month=input.hours_per_month,
-            duration_months=input.duration_months,
-            remote_policy=specs.RemotePolicy(input.remote_policy).value,
-            site_visits_per_month=input.site_visits_per_month,
-            workplace_prefecture_code=input.workplace_prefecture_code,
-            workplace_municipality=input.workplace_municipality,
-            fee_min_jpy=input.fee_min_jpy,
-            fee_max_jpy=input.fee_max_jpy,
-            starts_on=input.starts_on,
-            openings=input.openings,
-        )
+        def values() -> service.NeedFields:
+            return service.NeedFields(
+                title=input.title,
+                challenge=input.challenge,
+                deliverables=input.deliverables,
+                required_skills=_skills(input.required_skills),
+                preferred_skills=_skills(input.preferred_skills),
+                engagement_types=[specs.EngagementType(t).value for t in input.engagement_types],
+                hours_per_month=input.hours_per_month,
+                duration_months=input.duration_months,
+                remote_policy=specs.RemotePolicy(input.remote_policy).value,
+                site_visits_per_month=input.site_visits_per_month,
+                workplace_prefecture_code=input.workplace_prefecture_code,
+                workplace_municipality=input.workplace_municipality,
+                fee_min_jpy=input.fee_min_jpy,
+                fee_max_jpy=input.fee_max_jpy,
+                starts_on=input.starts_on,
+                openings=input.openings,
+                **_serves(input.project_id, input.milestone_ids),
+            )
+
         row, errors = await run_mutation(
             info,
-            lambda session, viewer: service.create_need(session, viewer, values=values),
+            lambda session, viewer: service.create_need(session, viewer, values=values()),
             scope=TALENT_WRITE,
         )
         return _need_payload(row, errors)
@@ -311,6 +342,8 @@ class TalentMutations:
                 value = [specs.EngagementType(t).value for t in value]
             elif name == "remote_policy":
                 value = specs.RemotePolicy(value).value
+            elif name in ("project_id", "milestone_ids"):
+                continue
             changes[name] = value
 
         async def work(session: AsyncSession, viewer: Viewer) -> models.TalentNeed:
@@ -319,7 +352,7 @@ class TalentMutations:
                 viewer,
                 need_id=decode_id(input.id, "TalentNeed"),
                 version=input.version,
-                changes=changes,
+                changes=changes | _serves(input.project_id, input.milestone_ids),
             )
 
         row, errors = await run_mutation(info, work, scope=TALENT_WRITE)

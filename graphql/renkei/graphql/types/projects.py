@@ -70,6 +70,7 @@ if TYPE_CHECKING:
         ProgressRollup,
     )
     from renkei.graphql.types.regions import Region
+    from renkei.graphql.types.talent import TalentNeed
 
 ProjectCategory = strawberry.enum(
     models.ProjectCategory,
@@ -276,6 +277,22 @@ class Project(Node):
         from renkei.graphql.types.kpis import project_kpis
 
         return await project_kpis(info, self.row.id, PageArgs.of(first, after, last, before))
+
+    @strawberry.field(
+        description="人材ニーズ serving the project, newest first: those you see (open needs, "
+        "and your firm's own).",
+        metadata=sql(
+            Many("TalentNeed", join="{c}.project_id = {t}.id", order="{c}.created_at DESC, {c}.id")
+        ),
+    )
+    async def talent_needs(
+        self, info: Info
+    ) -> list[Annotated[TalentNeed, strawberry.lazy("renkei.graphql.types.talent")]]:
+        from renkei.graphql.types.talent import TalentNeed
+        from renkei.talent import repository as talent_repository
+
+        rows = await info.context.run(lambda s: talent_repository.needs_of_project(s, self.row.id))
+        return [TalentNeed.from_row(r) for r in rows]
 
     @strawberry.field(
         description="Changes to the project, oldest first (`last: 20` for the newest); "

@@ -42,6 +42,8 @@ from renkei.talent.lifecycle import Side
 from renkei.talent.service import NEED_TRANSITIONS
 
 if TYPE_CHECKING:
+    from renkei.graphql.types.milestones import Milestone
+    from renkei.graphql.types.projects import Project
     from renkei.graphql.types.talent_matches import Match
 
 NeedStatus = strawberry.enum(models.NeedStatus, description="DRAFT → OPEN → PAUSED/FILLED/CLOSED.")
@@ -140,6 +142,11 @@ class Tie:
     )
 
 
+_SERVED_MILESTONE = (
+    "{c}.id IN (SELECT l.milestone_id FROM talent_need_milestones l WHERE l.need_id = {t}.id)"
+)
+
+
 def _skills_of(column: str) -> Many:
     return Many("WeightedSkill", join="true", order="{c}.n", source=json_elements(column))
 
@@ -195,6 +202,32 @@ class TalentNeed(Node):
     async def organization(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row)
+
+    @strawberry.field(
+        description="The project it serves, if you see it.",
+        metadata=sql(One("Project", "{c}.id = {t}.project_id")),
+    )
+    async def project(
+        self, info: Info
+    ) -> Annotated[Project, strawberry.lazy("renkei.graphql.types.projects")] | None:
+        from renkei.graphql.types.projects import Project
+
+        if self.row.project_id is None:
+            return None
+        row = await info.context.loaders.project.load(self.row.project_id)
+        return Project.from_row(row) if row else None
+
+    @strawberry.field(
+        description="The milestones of its project it serves that you see, by due date.",
+        metadata=sql(Many("Milestone", join=_SERVED_MILESTONE, order="{c}.due_on, {c}.id")),
+    )
+    async def milestones(
+        self, info: Info
+    ) -> list[Annotated[Milestone, strawberry.lazy("renkei.graphql.types.milestones")]]:
+        from renkei.graphql.types.milestones import Milestone
+
+        rows = await info.context.run(lambda s: repository.milestones_of_need(s, self.row.id))
+        return [Milestone.from_row(r) for r in rows]
 
     @strawberry.field(
         description="The statuses it may go to next.",

@@ -9,7 +9,7 @@ chosen by conditions in renkei.talent.subsidy_rules (see compiled/resolver_only.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import strawberry
@@ -44,6 +44,11 @@ from renkei.graphql.types.talent import (
     json_elements,
     last_changed,
 )
+from renkei.graphql.types.talent_activity import (
+    ACTIVITY_OF_MATCH,
+    MatchStep,
+    activity_of_match,
+)
 from renkei.i18n.messages import DEFAULT_LOCALE, LOCALES
 from renkei.identity.scopes import TALENT_READ
 from renkei.talent import models, repository, subsidies
@@ -55,6 +60,9 @@ VIEWER_ORGANIZATION = "(SELECT renkei_organization_id())"
 _FIRM_SIDE = f"{{t}}.organization_id = {VIEWER_ORGANIZATION}"
 
 
+_FAR_AHEAD = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 def _steps_sql() -> str:
     """Match.allowedSteps as SQL, from lifecycle.allowed_steps itself: for each side and
     status, its answer with and without a recorded fee and the side's rating."""
@@ -63,20 +71,35 @@ def _steps_sql() -> str:
         rating = "firm_rating" if side is Side.FIRM else "professional_rating"
         cases = []
         for status in models.MatchStatus:
-            answers = {}
-            for fee in (None, 1):
-                for rated in (None, 1):
-                    match = models.Match(status=status, contract_fee_jpy=fee, **{rating: rated})
-                    steps = json.dumps(allowed_steps(match, side), separators=(",", ":"))
-                    answers[(fee, rated)] = f"'{steps}'"
-            if len(set(answers.values())) == 1:
-                answer = answers[(None, None)]
-            else:
+            by_interview = {}
+            for interview_at in (None, _FAR_AHEAD):
+                answers = {}
+                for fee in (None, 1):
+                    for rated in (None, 1):
+                        match = models.Match(
+                            status=status,
+                            contract_fee_jpy=fee,
+                            interview_at=interview_at,
+                            **{rating: rated},
+                        )
+                        steps = json.dumps(allowed_steps(match, side), separators=(",", ":"))
+                        answers[(fee, rated)] = f"'{steps}'"
+                if len(set(answers.values())) == 1:
+                    answer = answers[(None, None)]
+                else:
+                    answer = (
+                        f"CASE WHEN {{t}}.contract_fee_jpy IS NULL AND {{t}}.{rating} IS NULL"
+                        f" THEN {answers[(None, None)]} WHEN {{t}}.contract_fee_jpy IS NULL"
+                        f" THEN {answers[(None, 1)]} WHEN {{t}}.{rating} IS NULL"
+                        f" THEN {answers[(1, None)]} ELSE {answers[(1, 1)]} END"
+                    )
+                by_interview[interview_at] = answer
+            answer = by_interview[None]
+            if by_interview[_FAR_AHEAD] != answer:
+                # No contract step before the 面談 (lifecycle.interview_ahead).
                 answer = (
-                    f"CASE WHEN {{t}}.contract_fee_jpy IS NULL AND {{t}}.{rating} IS NULL"
-                    f" THEN {answers[(None, None)]} WHEN {{t}}.contract_fee_jpy IS NULL"
-                    f" THEN {answers[(None, 1)]} WHEN {{t}}.{rating} IS NULL"
-                    f" THEN {answers[(1, None)]} ELSE {answers[(1, 1)]} END"
+                    f"CASE WHEN {{t}}.interview_at > now() THEN {by_interview[_FAR_AHEAD]}"
+                    f" ELSE {answer} END"
                 )
             cases.append(f"WHEN '{status.value}' THEN {answer}")
         sides.append(f"CASE {{t}}.status {' '.join(cases)} ELSE '[]' END")
@@ -389,6 +412,14 @@ class Match(Node):
     )
     def allowed_steps(self, info: Info) -> list[str]:
         return allowed_steps(self.row, _side(info, self.row))
+
+    @strawberry.field(
+        description="Each step taken, oldest first, with the side that took it: the "
+        "professional by pseudonym until both sides have accepted.",
+        metadata=sql(ACTIVITY_OF_MATCH),
+    )
+    async def activity(self, info: Info) -> list[MatchStep]:
+        return await activity_of_match(info, self.row)
 
     @strawberry.field(
         metadata=sql(

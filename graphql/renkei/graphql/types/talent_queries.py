@@ -41,8 +41,9 @@ from renkei.graphql.types.talent import (
     TalentNeed,
 )
 from renkei.graphql.types.talent_matches import VIEWER_ORGANIZATION, Match, SubsidyScheme
+from renkei.graphql.types.talent_report import MatchingReport
 from renkei.identity.scopes import TALENT_READ
-from renkei.talent import models, repository, subsidies
+from renkei.talent import models, report, repository, subsidies
 from renkei.talent import skills as taxonomy
 from renkei.talent.lifecycle import Side
 from renkei.text_search import normalize
@@ -156,6 +157,22 @@ class TalentQueries:
             return None
         row = await info.context.loaders.talent_need.load(key)
         return TalentNeed.from_row(row) if row else None
+
+    @strawberry.field(
+        description="The matching engine's stability report: over every open need for the "
+        "platform's operators, or for one need (needId) for its own firm; null for anyone else.",
+        extensions=requires(TALENT_READ),
+    )
+    async def matching_report(
+        self, info: Info, need_id: strawberry.ID | None = None
+    ) -> MatchingReport | None:
+        key = None if need_id is None else row_id(need_id, "TalentNeed")
+        if need_id is not None and key is None:
+            return None
+        found = await info.context.run(
+            lambda s: report.matching_report(s, info.context.viewer, need_id=key)
+        )
+        return None if found is None else MatchingReport(row=found)
 
     @strawberry.field(
         description="Your own professional record; null until you save a profile.",
