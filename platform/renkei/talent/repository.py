@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Select, Text, select, type_coerce
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy import Select, Text, select, tuple_, type_coerce, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.organizations.models import Organization
@@ -253,3 +253,83 @@ async def matches_with_parties(
         .order_by(Organization.name, TalentNeed.title, Match.rank, Professional.pseudonym)
     )
     return [(match, need, professional, firm) for match, need, professional, firm in rows]
+
+
+# The warm engine's reads and bulk writes ------------------------------------------------------
+
+# Rows of one multi-row statement: asyncpg takes at most 32,767 parameters, a proposal has 11.
+_ROWS_PER_STATEMENT = 2_000
+
+
+async def open_profile(
+    session: AsyncSession, professional_id: uuid.UUID
+) -> ProfessionalProfile | None:
+    """The professional's profile when it is open to proposals, else None."""
+    return await session.scalar(
+        select(ProfessionalProfile).where(
+            ProfessionalProfile.professional_id == professional_id,
+            ProfessionalProfile.is_open.is_(True),
+        )
+    )
+
+
+async def engagements_of(session: AsyncSession, professional_id: uuid.UUID) -> tuple[int, int]:
+    """The professional's contracted or active matches, and their hours a month."""
+    rows = await session.execute(
+        select(Match.contract_hours_per_month).where(
+            Match.professional_id == professional_id, Match.status.in_(ENGAGED)
+        )
+    )
+    hours = [h or 0 for (h,) in rows]
+    return len(hours), sum(hours)
+
+
+async def store_proposals(session: AsyncSession, rows: Sequence[dict[str, object]]) -> None:
+    """Propose these (need, professional) pairs in multi-row upserts: a new pair is inserted,
+    a PROPOSED or EXPIRED one takes the new rank and score; one the sides moved on is left."""
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        stmt = insert(Match).values(list(rows[start : start + _ROWS_PER_STATEMENT]))
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[Match.need_id, Match.professional_id],
+                set_={
+                    "status": MatchStatus.PROPOSED,
+                    "score": stmt.excluded.score,
+                    "rank": stmt.excluded.rank,
+                    "explanation": stmt.excluded.explanation,
+                    "version": Match.version + 1,
+                    "updated_at": stmt.excluded.updated_at,
+                },
+                where=Match.status.in_((MatchStatus.PROPOSED, MatchStatus.EXPIRED)),
+            )
+        )
+
+
+async def expire_proposals_besides(
+    session: AsyncSession,
+    need_ids: Sequence[uuid.UUID],
+    kept: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    *,
+    now: datetime,
+) -> int:
+    """Expire the PROPOSED matches of these needs that are not among the `kept` pairs."""
+    stmt = update(Match).where(Match.status == MatchStatus.PROPOSED, Match.need_id.in_(need_ids))
+    if kept:
+        stmt = stmt.where(tuple_(Match.need_id, Match.professional_id).not_in(kept))
+    result = await session.execute(
+        stmt.values(status=MatchStatus.EXPIRED, version=Match.version + 1, updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def expire_closed_proposals(session: AsyncSession, *, now: datetime) -> int:
+    """Expire, in one statement, the PROPOSED matches of needs that are no longer open."""
+    closed = select(TalentNeed.id).where(TalentNeed.status != NeedStatus.OPEN)
+    result = await session.execute(
+        update(Match)
+        .where(Match.status == MatchStatus.PROPOSED, Match.need_id.in_(closed))
+        .values(status=MatchStatus.EXPIRED, version=Match.version + 1, updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
