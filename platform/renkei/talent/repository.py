@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Select, Text, select, tuple_, type_coerce, update
+from sqlalchemy import Select, Text, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -305,19 +305,19 @@ async def store_proposals(session: AsyncSession, rows: Sequence[dict[str, object
         )
 
 
-async def expire_proposals_besides(
-    session: AsyncSession,
-    need_ids: Sequence[uuid.UUID],
-    kept: Sequence[tuple[uuid.UUID, uuid.UUID]],
-    *,
-    now: datetime,
+async def expire_proposals_not_stored(
+    session: AsyncSession, need_ids: Sequence[uuid.UUID], *, now: datetime
 ) -> int:
-    """Expire the PROPOSED matches of these needs that are not among the `kept` pairs."""
-    stmt = update(Match).where(Match.status == MatchStatus.PROPOSED, Match.need_id.in_(need_ids))
-    if kept:
-        stmt = stmt.where(tuple_(Match.need_id, Match.professional_id).not_in(kept))
+    """Expire the PROPOSED matches of these needs that `store_proposals` did not just write
+    (its rows carry `updated_at = now`): one statement, whatever the number of proposals."""
     result = await session.execute(
-        stmt.values(status=MatchStatus.EXPIRED, version=Match.version + 1, updated_at=now),
+        update(Match)
+        .where(
+            Match.status == MatchStatus.PROPOSED,
+            Match.need_id.in_(need_ids),
+            Match.updated_at.is_distinct_from(now),
+        )
+        .values(status=MatchStatus.EXPIRED, version=Match.version + 1, updated_at=now),
         execution_options={"synchronize_session": False},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -31,8 +31,8 @@ from renkei.talent.specs import NeedSpec, ProfessionalSpec
 # What a need's proposals are, for comparing two engines: professionals by rank, with scores.
 Shortlist = tuple[tuple[Hashable, int, float], ...]
 
-# Needs whose proposals are expired in one UPDATE (the kept pairs are listed in it).
-_NEEDS_PER_EXPIRY = 500
+# Needs whose proposals are expired in one UPDATE.
+_NEEDS_PER_EXPIRY = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,21 +166,16 @@ class WarmEngine:
         now = datetime.now(UTC)
         needs = list(dict.fromkeys(need_ids))
         rows: list[dict[str, object]] = []
-        kept: list[tuple[uuid.UUID, uuid.UUID]] = []
         for need_id in needs:
             firm = self._firms.get(need_id)
             for proposal in engine.proposals(need_id) if firm is not None else []:
                 professional_id = proposal.professional_id
-                assert isinstance(professional_id, uuid.UUID)
-                kept.append((need_id, professional_id))
-                rows.append(_row(proposal, need_id, professional_id, firm, now))  # type: ignore[arg-type]
+                assert isinstance(professional_id, uuid.UUID) and firm is not None
+                rows.append(_row(proposal, need_id, professional_id, firm, now))
         await repository.store_proposals(session, rows)
         for start in range(0, len(needs), _NEEDS_PER_EXPIRY):
             chunk = needs[start : start + _NEEDS_PER_EXPIRY]
-            chunk_set = set(chunk)
-            await repository.expire_proposals_besides(
-                session, chunk, [pair for pair in kept if pair[0] in chunk_set], now=now
-            )
+            await repository.expire_proposals_not_stored(session, chunk, now=now)
 
 
 def _row(
