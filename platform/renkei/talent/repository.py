@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Select, Text, select, type_coerce, update
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy import Select, Text, select, text, type_coerce, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.organizations.models import Organization
@@ -257,9 +259,6 @@ async def matches_with_parties(
 
 # The warm engine's reads and bulk writes ------------------------------------------------------
 
-# Rows of one multi-row statement: asyncpg takes at most 32,767 parameters, a proposal has 11.
-_ROWS_PER_STATEMENT = 2_000
-
 
 async def open_profile(
     session: AsyncSession, professional_id: uuid.UUID
@@ -284,43 +283,85 @@ async def engagements_of(session: AsyncSession, professional_id: uuid.UUID) -> t
     return len(hours), sum(hours)
 
 
-async def store_proposals(session: AsyncSession, rows: Sequence[dict[str, object]]) -> None:
-    """Propose these (need, professional) pairs in multi-row upserts: a new pair is inserted,
-    a PROPOSED or EXPIRED one takes the new rank and score; one the sides moved on is left."""
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        stmt = insert(Match).values(list(rows[start : start + _ROWS_PER_STATEMENT]))
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[Match.need_id, Match.professional_id],
-                set_={
-                    "status": MatchStatus.PROPOSED,
-                    "score": stmt.excluded.score,
-                    "rank": stmt.excluded.rank,
-                    "explanation": stmt.excluded.explanation,
-                    "version": Match.version + 1,
-                    "updated_at": stmt.excluded.updated_at,
-                },
-                where=Match.status.in_((MatchStatus.PROPOSED, MatchStatus.EXPIRED)),
-            )
-        )
+# Proposals are copied (COPY) into a table of this transaction, then upserted from it in one
+# statement: parameters and VALUES lists cost more to send than the rows themselves.
+_PROPOSAL_ROWS = """
+    CREATE TEMP TABLE IF NOT EXISTS proposal_rows (
+        need_id uuid, professional_id uuid, organization_id uuid, score numeric, rank integer,
+        explanation jsonb
+    ) ON COMMIT DELETE ROWS
+"""
+_COPY_PROPOSAL_ROWS = (
+    "COPY proposal_rows (need_id, professional_id, organization_id, score, rank, explanation) "
+    "FROM STDIN"
+)
+_UPSERT_PROPOSAL_ROWS = text(
+    """
+    INSERT INTO matches (id, need_id, professional_id, organization_id, status, score, rank,
+                         explanation, version, created_at, updated_at)
+    SELECT gen_random_uuid(), need_id, professional_id, organization_id, 'PROPOSED', score,
+           rank, explanation, 1, :now, :now
+    FROM proposal_rows
+    ON CONFLICT (need_id, professional_id) DO UPDATE
+    SET status = 'PROPOSED', score = excluded.score, rank = excluded.rank,
+        explanation = excluded.explanation, version = matches.version + 1,
+        updated_at = excluded.updated_at
+    WHERE matches.status = 'EXPIRED'
+       OR matches.status = 'PROPOSED'
+          AND (matches.score, matches.rank, matches.explanation)
+              IS DISTINCT FROM (excluded.score, excluded.rank, excluded.explanation)
+    """
+)
+# A need's PROPOSED matches that are not among its new proposals.
+_EXPIRE_NOT_PROPOSED = text(
+    """
+    UPDATE matches SET status = 'EXPIRED', version = version + 1, updated_at = :now
+    WHERE status = 'PROPOSED' AND need_id = ANY(CAST(:need_ids AS uuid[]))
+      AND NOT EXISTS (SELECT FROM proposal_rows r
+                      WHERE r.need_id = matches.need_id
+                        AND r.professional_id = matches.professional_id)
+    """
+)
 
 
-async def expire_proposals_not_stored(
-    session: AsyncSession, need_ids: Sequence[uuid.UUID], *, now: datetime
-) -> int:
-    """Expire the PROPOSED matches of these needs that `store_proposals` did not just write
-    (its rows carry `updated_at = now`): one statement, whatever the number of proposals."""
-    result = await session.execute(
-        update(Match)
-        .where(
-            Match.status == MatchStatus.PROPOSED,
-            Match.need_id.in_(need_ids),
-            Match.updated_at.is_distinct_from(now),
-        )
-        .values(status=MatchStatus.EXPIRED, version=Match.version + 1, updated_at=now),
-        execution_options={"synchronize_session": False},
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+@dataclass
+class ProposalRows:
+    """Proposals to store, column by column; explanations as JSON text."""
+
+    need_ids: list[uuid.UUID] = field(default_factory=list)
+    professional_ids: list[uuid.UUID] = field(default_factory=list)
+    organization_ids: list[uuid.UUID] = field(default_factory=list)
+    scores: list[Decimal] = field(default_factory=list)
+    ranks: list[int] = field(default_factory=list)
+    explanations: list[str] = field(default_factory=list)
+
+
+async def store_proposals(
+    session: AsyncSession, need_ids: Sequence[uuid.UUID], rows: ProposalRows, *, now: datetime
+) -> None:
+    """Make `rows` the proposals of these needs: a new pair is inserted, an EXPIRED one or a
+    PROPOSED one whose rank, score or reasons moved is updated (an unchanged one is left as it
+    is), a match the sides moved on is left, and the needs' other PROPOSED matches expire."""
+    if not need_ids:
+        return
+    await session.execute(text(_PROPOSAL_ROWS))
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert raw is not None
+    async with raw.cursor() as cursor, cursor.copy(_COPY_PROPOSAL_ROWS) as copy:
+        for row in zip(
+            rows.need_ids,
+            rows.professional_ids,
+            rows.organization_ids,
+            rows.scores,
+            rows.ranks,
+            rows.explanations,
+            strict=True,
+        ):
+            await copy.write_row(row)
+    await session.execute(_UPSERT_PROPOSAL_ROWS, {"now": now})
+    await session.execute(_EXPIRE_NOT_PROPOSED, {"now": now, "need_ids": list(need_ids)})
+    await session.execute(text("TRUNCATE proposal_rows"))
 
 
 async def expire_closed_proposals(session: AsyncSession, *, now: datetime) -> int:

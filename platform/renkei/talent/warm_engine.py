@@ -14,6 +14,7 @@ database, counts the needs whose proposals the warm one had wrong (its drift), a
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -24,15 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.talent import repository
 from renkei.talent.matching import MatchingConfig, MatchingEngine, Proposal
-from renkei.talent.models import MatchStatus, NeedStatus, TalentNeed
+from renkei.talent.models import NeedStatus, TalentNeed
 from renkei.talent.service import need_spec, professional_spec
 from renkei.talent.specs import NeedSpec, ProfessionalSpec
 
 # What a need's proposals are, for comparing two engines: professionals by rank, with scores.
 Shortlist = tuple[tuple[Hashable, int, float], ...]
-
-# Needs whose proposals are expired in one UPDATE.
-_NEEDS_PER_EXPIRY = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,39 +163,21 @@ class WarmEngine:
         engine = self._engine()
         now = datetime.now(UTC)
         needs = list(dict.fromkeys(need_ids))
-        rows: list[dict[str, object]] = []
+        rows = repository.ProposalRows()
         for need_id in needs:
             firm = self._firms.get(need_id)
             for proposal in engine.proposals(need_id) if firm is not None else []:
                 professional_id = proposal.professional_id
                 assert isinstance(professional_id, uuid.UUID) and firm is not None
-                rows.append(_row(proposal, need_id, professional_id, firm, now))
-        await repository.store_proposals(session, rows)
-        for start in range(0, len(needs), _NEEDS_PER_EXPIRY):
-            chunk = needs[start : start + _NEEDS_PER_EXPIRY]
-            await repository.expire_proposals_not_stored(session, chunk, now=now)
-
-
-def _row(
-    proposal: Proposal,
-    need_id: uuid.UUID,
-    professional_id: uuid.UUID,
-    firm: uuid.UUID,
-    now: datetime,
-) -> dict[str, object]:
-    return {
-        "id": uuid.uuid4(),
-        "need_id": need_id,
-        "professional_id": professional_id,
-        "organization_id": firm,
-        "status": MatchStatus.PROPOSED,
-        "score": Decimal(str(proposal.score)),
-        "rank": proposal.rank,
-        "explanation": proposal.explanation.as_json(),
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
+                rows.need_ids.append(need_id)
+                rows.professional_ids.append(professional_id)
+                rows.organization_ids.append(firm)
+                rows.scores.append(Decimal(str(proposal.score)))
+                rows.ranks.append(proposal.rank)
+                rows.explanations.append(
+                    json.dumps(proposal.explanation.as_json(), ensure_ascii=False)
+                )
+        await repository.store_proposals(session, needs, rows, now=now)
 
 
 def _shortlist(proposals: Sequence[Proposal]) -> Shortlist:
