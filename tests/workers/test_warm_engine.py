@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 
 import pytest
 from redis.asyncio import Redis
@@ -16,6 +17,7 @@ from renkei.notifications.models import Notification
 from renkei.outbox import OutboxMessage
 from renkei.talent import service
 from renkei.talent import tasks as talent_tasks
+from renkei.talent.metrics import ENGINE_DRIFT
 from renkei.talent.models import Match, MatchStatus, NeedStatus
 from renkei.talent.warm_engine import WarmEngine
 from renkei.tenancy import Viewer
@@ -226,3 +228,30 @@ async def test_the_nightly_rebuild_finds_no_drift_and_a_lost_change_as_drift(
         rebuilt = await host.engine.rebuild(session)
     assert rebuilt.drift == 1
     assert await _stored(sessions) == {}
+
+
+async def test_the_nightly_message_verifies_the_warm_engine(
+    sessions: SessionFactory, world: TalentWorld, redis: Redis
+) -> None:
+    # given: a warm engine, and changes it was told of
+    host = EngineOwnership(redis)
+    seen: set[uuid.UUID] = set()
+    await _handle_new(sessions, host, seen)
+    await _change_the_world(sessions, world)
+    await _handle_new(sessions, host, seen)
+    stored = await _stored(sessions)
+    ENGINE_DRIFT.set(-1)
+
+    # when: the night's recompute is handled by the holder
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        await talent_tasks.enqueue_nightly_recompute(session, date(2026, 11, 22))
+        [message_id] = await session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.topic == talent_tasks.NIGHTLY_RECOMPUTE)
+        )
+    handlers = talent_tasks.handlers(host)
+    assert await handle_message(sessions, message_id, handlers=handlers) is True
+
+    # then: no drift, the same proposals, and the engine is current for what follows
+    assert ENGINE_DRIFT._value.get() == 0
+    assert await _stored(sessions) == stored == _of(host.engine)
+    assert host.generation == int(await redis.get(GENERATION_KEY) or 0)
