@@ -5,6 +5,10 @@ PROPOSED matches before and after, and tells the firm's writers and the professi
 proposals it newly made; a step taken on a match is told to the other side. Each recipient gets
 at most one notification per message (several new proposals make one list), so a message
 handled twice notifies once. Firms see professionals by their pseudonym only.
+
+HANDLERS rebuild the engine from the database for each message (what runs outside a worker);
+`handlers(host)` use the worker's warm engine (renkei.talent.warm_engine) while the worker holds
+it, and fall back to HANDLERS' way when another worker does (renkei.workers.talent_engine).
 """
 
 from __future__ import annotations

@@ -64,7 +64,11 @@ class EngineOwnership:
             return None
         current = int(await self.redis.get(GENERATION_KEY) or 0)
         if not self.engine.loaded or current != self.generation:
-            await self.engine.load(session)
+            try:
+                await self.engine.load(session)
+            except BaseException:
+                self.engine.drop()  # half loaded is not loaded
+                raise
             self.generation = current
             self.loads += 1
             logger.info("warm engine loaded", extra={"generation": current})
