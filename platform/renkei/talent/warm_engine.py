@@ -78,9 +78,15 @@ class WarmEngine:
             n.id: need_spec(n, regions.get(n.organization_id, frozenset())) for n in needs
         }
         self._firms = {n.id: n.organization_id for n in needs}
+        # Read only for their specs: let the session forget them rather than hold 100,000 rows
+        # until the handler's transaction ends.
+        for row in (*profiles, *needs):
+            session.expunge(row)
+        del profiles, needs
         self._rebuild()
 
     def _rebuild(self) -> None:
+        self.engine = None  # let the old engine go before the new one is built
         self.engine = MatchingEngine(list(self._professionals.values()), config=self.config)
         self.engine.recompute_all(list(self._needs.values()))
 
@@ -146,6 +152,7 @@ class WarmEngine:
         """Build afresh from the database and store every need's proposals; the drift counts
         the needs whose warm proposals differ from the fresh ones (or exist in one only)."""
         before = self.shortlists() if self.loaded else None
+        self.engine = None  # one engine in memory at a time, not the old beside the new
         await self.load(session)
         after = self.shortlists()
         drift = 0
