@@ -128,5 +128,19 @@ async def claim(session: AsyncSession, message_id: uuid.UUID) -> OutboxMessage |
     return message
 
 
+def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None]]) -> None:
+    """Run `callback` once the handler's transaction has committed (the worker runs it): what
+    other processes must learn only when the change is visible to them."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def after_commit_callbacks(session: AsyncSession) -> list[Callable[[], Awaitable[None]]]:
+    """The callbacks `after_commit` registered in this session's transaction."""
+    return list(session.info.pop(_AFTER_COMMIT, []))
+
+
+_AFTER_COMMIT = "renkei.after_commit"
+
+
 def mark_processed(message: OutboxMessage) -> None:
     message.processed_at = datetime.now(UTC)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Select, Text, delete, func, select, type_coerce
+from sqlalchemy import Select, Text, delete, func, select, text, type_coerce, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -322,3 +324,122 @@ async def needs_of_project(session: AsyncSession, project_id: uuid.UUID) -> list
         .order_by(TalentNeed.created_at.desc(), TalentNeed.id)
     )
     return list((await session.scalars(statement)).all())
+
+
+# The warm engine's reads and bulk writes ------------------------------------------------------
+
+
+async def open_profile(
+    session: AsyncSession, professional_id: uuid.UUID
+) -> ProfessionalProfile | None:
+    """The professional's profile when it is open to proposals, else None."""
+    return await session.scalar(
+        select(ProfessionalProfile).where(
+            ProfessionalProfile.professional_id == professional_id,
+            ProfessionalProfile.is_open.is_(True),
+        )
+    )
+
+
+async def engagements_of(session: AsyncSession, professional_id: uuid.UUID) -> tuple[int, int]:
+    """The professional's contracted or active matches, and their hours a month."""
+    rows = await session.execute(
+        select(Match.contract_hours_per_month).where(
+            Match.professional_id == professional_id, Match.status.in_(ENGAGED)
+        )
+    )
+    hours = [h or 0 for (h,) in rows]
+    return len(hours), sum(hours)
+
+
+# Proposals are copied (COPY) into a table of this transaction, then upserted from it in one
+# statement: parameters and VALUES lists cost more to send than the rows themselves.
+_PROPOSAL_ROWS = """
+    CREATE TEMP TABLE IF NOT EXISTS proposal_rows (
+        need_id uuid, professional_id uuid, organization_id uuid, score numeric, rank integer,
+        explanation jsonb
+    ) ON COMMIT DELETE ROWS
+"""
+_COPY_PROPOSAL_ROWS = (
+    "COPY proposal_rows (need_id, professional_id, organization_id, score, rank, explanation) "
+    "FROM STDIN"
+)
+_UPSERT_PROPOSAL_ROWS = text(
+    """
+    INSERT INTO matches (id, need_id, professional_id, organization_id, status, score, rank,
+                         explanation, version, created_at, updated_at)
+    SELECT gen_random_uuid(), need_id, professional_id, organization_id, 'PROPOSED', score,
+           rank, explanation, 1, :now, :now
+    FROM proposal_rows
+    ON CONFLICT (need_id, professional_id) DO UPDATE
+    SET status = 'PROPOSED', score = excluded.score, rank = excluded.rank,
+        explanation = excluded.explanation, version = matches.version + 1,
+        updated_at = excluded.updated_at
+    WHERE matches.status = 'EXPIRED'
+       OR matches.status = 'PROPOSED'
+          AND (matches.score, matches.rank, matches.explanation)
+              IS DISTINCT FROM (excluded.score, excluded.rank, excluded.explanation)
+    """
+)
+# A need's PROPOSED matches that are not among its new proposals.
+_EXPIRE_NOT_PROPOSED = text(
+    """
+    UPDATE matches SET status = 'EXPIRED', version = version + 1, updated_at = :now
+    WHERE status = 'PROPOSED' AND need_id = ANY(CAST(:need_ids AS uuid[]))
+      AND NOT EXISTS (SELECT FROM proposal_rows r
+                      WHERE r.need_id = matches.need_id
+                        AND r.professional_id = matches.professional_id)
+    """
+)
+
+
+@dataclass
+class ProposalRows:
+    """Proposals to store, column by column; explanations as JSON text."""
+
+    need_ids: list[uuid.UUID] = field(default_factory=list)
+    professional_ids: list[uuid.UUID] = field(default_factory=list)
+    organization_ids: list[uuid.UUID] = field(default_factory=list)
+    scores: list[Decimal] = field(default_factory=list)
+    ranks: list[int] = field(default_factory=list)
+    explanations: list[str] = field(default_factory=list)
+
+
+async def store_proposals(
+    session: AsyncSession, need_ids: Sequence[uuid.UUID], rows: ProposalRows, *, now: datetime
+) -> None:
+    """Make `rows` the proposals of these needs: a new pair is inserted, an EXPIRED one or a
+    PROPOSED one whose rank, score or reasons moved is updated (an unchanged one is left as it
+    is), a match the sides moved on is left, and the needs' other PROPOSED matches expire."""
+    if not need_ids:
+        return
+    await session.execute(text(_PROPOSAL_ROWS))
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert raw is not None
+    async with raw.cursor() as cursor, cursor.copy(_COPY_PROPOSAL_ROWS) as copy:
+        for row in zip(
+            rows.need_ids,
+            rows.professional_ids,
+            rows.organization_ids,
+            rows.scores,
+            rows.ranks,
+            rows.explanations,
+            strict=True,
+        ):
+            await copy.write_row(row)
+    await session.execute(_UPSERT_PROPOSAL_ROWS, {"now": now})
+    await session.execute(_EXPIRE_NOT_PROPOSED, {"now": now, "need_ids": list(need_ids)})
+    await session.execute(text("TRUNCATE proposal_rows"))
+
+
+async def expire_closed_proposals(session: AsyncSession, *, now: datetime) -> int:
+    """Expire, in one statement, the PROPOSED matches of needs that are no longer open."""
+    closed = select(TalentNeed.id).where(TalentNeed.status != NeedStatus.OPEN)
+    result = await session.execute(
+        update(Match)
+        .where(Match.status == MatchStatus.PROPOSED, Match.need_id.in_(closed))
+        .values(status=MatchStatus.EXPIRED, version=Match.version + 1, updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -5,16 +5,21 @@ PROPOSED matches before and after, and tells the firm's writers and the professi
 proposals it newly made; a step taken on a match is told to the other side. Each recipient gets
 at most one notification per message (several new proposals make one list), so a message
 handled twice notifies once. Firms see professionals by their pseudonym only.
+
+HANDLERS rebuild the engine from the database for each message (what runs outside a worker);
+`handlers(host)` use the worker's warm engine (renkei.talent.warm_engine) while the worker holds
+it, and fall back to HANDLERS' way when another worker does (renkei.workers.talent_engine).
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,8 +32,12 @@ from renkei.organizations.models import Organization
 from renkei.talent import lifecycle, proposals, repository
 from renkei.talent import service as talent
 from renkei.talent.lifecycle import Side
+from renkei.talent.metrics import ENGINE_DRIFT, ENGINE_REBUILDS
 from renkei.talent.models import Match, Professional, TalentNeed, match_status_label
+from renkei.talent.warm_engine import WarmEngine
 from renkei.tenancy import Viewer
+
+logger = logging.getLogger(__name__)
 
 NIGHTLY_RECOMPUTE = "talent.nightly_recompute"
 NEW_PROPOSAL = "talent.new_proposal"
@@ -232,6 +241,123 @@ async def match_step(session: AsyncSession, outbox_id: uuid.UUID, payload: dict[
             text=to_firm,
             subject_id=global_id("Match", match.id),
         )
+
+
+# Steps that move a professional's engagements (and so their capacity) in or out of use.
+CAPACITY_STEPS = frozenset({"confirmContract", "complete"})
+
+
+class EngineHost(Protocol):
+    """Where a worker keeps its warm engine (renkei.workers.talent_engine)."""
+
+    async def warm(self, session: AsyncSession) -> WarmEngine | None:
+        """The engine, loaded and current, when this worker holds it; None: take the cold path."""
+        ...
+
+    async def changed(self, *, warm: bool) -> None:
+        """The engine's inputs changed and the change is committed (`warm`: by the holder)."""
+        ...
+
+
+Change = Callable[[WarmEngine], Awaitable[list[uuid.UUID]]]
+
+
+async def _apply_warm(
+    session: AsyncSession, outbox_id: uuid.UUID, host: EngineHost, change: Change
+) -> bool:
+    """Apply a change to the warm engine, store the needs it moved and tell of new proposals;
+    False when this worker does not hold the engine (the caller takes the cold path)."""
+    warm = await host.warm(session)
+    if warm is None:
+        outbox.after_commit(session, partial(host.changed, warm=False))
+        return False
+    try:
+        need_ids = await change(warm)
+        if need_ids:
+            before = await _proposed(session, need_ids)
+            await warm.store(session, need_ids)
+            after = await _proposed(session, need_ids)
+            await _tell_new_proposals(session, outbox_id, after - before)
+    except BaseException:
+        # The transaction rolls back: memory would be ahead of the database. Load again.
+        warm.drop()
+        raise
+    outbox.after_commit(session, partial(host.changed, warm=True))
+    return True
+
+
+def handlers(host: EngineHost | None) -> dict[str, outbox.Handler]:
+    """The topics that feed the engine, on `host`'s warm engine (None: rebuilt each time)."""
+    if host is None:
+        return HANDLERS
+
+    async def warm_need_changed(
+        session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
+    ) -> None:
+        need_id = uuid.UUID(payload["need_id"])
+        if not await _apply_warm(
+            session, outbox_id, host, lambda warm: warm.need_changed(session, need_id)
+        ):
+            await need_changed(session, outbox_id, payload)
+
+    async def warm_profile_changed(
+        session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
+    ) -> None:
+        professional_id = uuid.UUID(payload["professional_id"])
+        if not await _apply_warm(
+            session,
+            outbox_id,
+            host,
+            lambda warm: warm.professional_changed(session, professional_id),
+        ):
+            await profile_changed(session, outbox_id, payload)
+
+    async def warm_match_step(
+        session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
+    ) -> None:
+        if payload.get("step") in CAPACITY_STEPS:
+            match = await session.get(Match, uuid.UUID(payload["match_id"]))
+            if match is not None:
+                professional_id = match.professional_id
+                # Cold, the step waits for the next change or night to reach the proposals.
+                await _apply_warm(
+                    session,
+                    outbox_id,
+                    host,
+                    lambda warm: warm.professional_changed(session, professional_id),
+                )
+        await match_step(session, outbox_id, payload)
+
+    async def warm_nightly_recompute(
+        session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
+    ) -> None:
+        warm = await host.warm(session)
+        if warm is None:
+            outbox.after_commit(session, partial(host.changed, warm=False))
+            await nightly_recompute(session, outbox_id, payload)
+            return
+        try:
+            before = await _proposed(session, None)
+            rebuilt = await warm.rebuild(session)
+            await _tell_new_proposals(session, outbox_id, await _proposed(session, None) - before)
+        except BaseException:
+            warm.drop()
+            raise
+        ENGINE_REBUILDS.inc()
+        ENGINE_DRIFT.set(rebuilt.drift)
+        logger.info(
+            "warm engine verified",
+            extra={"needs": rebuilt.needs, "drift": rebuilt.drift, "stable": rebuilt.stable},
+        )
+        outbox.after_commit(session, partial(host.changed, warm=True))
+
+    return {
+        **HANDLERS,
+        talent.NEED_CHANGED: warm_need_changed,
+        talent.PROFILE_CHANGED: warm_profile_changed,
+        NIGHTLY_RECOMPUTE: warm_nightly_recompute,
+        lifecycle.MATCH_STEP: warm_match_step,
+    }
 
 
 HANDLERS: dict[str, outbox.Handler] = {

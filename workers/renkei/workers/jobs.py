@@ -69,12 +69,16 @@ HANDLERS: dict[str, outbox.Handler] = _merged(_DOMAINS)
 
 
 def handlers_for(
-    mailer: Mailer | None, webhooks: WebhookConfig | None = None
+    mailer: Mailer | None,
+    webhooks: WebhookConfig | None = None,
+    engine: talent_tasks.EngineHost | None = None,
 ) -> dict[str, outbox.Handler]:
     """Every topic's handler, email sent through `mailer` (None: none configured), webhooks
-    signed with secrets `webhooks` opens (None: they fail visibly)."""
+    signed with secrets `webhooks` opens (None: they fail visibly), proposals computed on
+    `engine`'s warm matching engine (None: rebuilt from the database for each change)."""
     return {
         **HANDLERS,
+        **talent_tasks.handlers(engine),
         **notification_tasks.handlers(mailer),
         **webhook_tasks.handlers(webhooks),
     }
@@ -106,6 +110,12 @@ async def handle_message(
             else:
                 await handler(session, message.id, message.payload)
             outbox.mark_processed(message)
+            committed = outbox.after_commit_callbacks(session)
+        for callback in committed:
+            try:
+                await callback()
+            except Exception:  # the message is handled; what follows its commit is best effort
+                logger.exception("after-commit callback failed", extra={"topic": topic})
         _observe_age(topic, created_at)
         return True
     except outbox.RetryLater as failure:

@@ -29,6 +29,7 @@ from renkei.workers.jobs import (
     queue_nightly_recompute,
 )
 from renkei.workers.relay import run_relay
+from renkei.workers.talent_engine import EngineOwnership
 
 # Japan keeps no daylight saving time: a fixed offset is its time zone.
 JAPAN = timezone(timedelta(hours=9), "JST")
@@ -78,9 +79,13 @@ def create_worker(
         ctx["sessions"] = runtime.sessions
         # The SMTP server is resolved once, at start: RENKEI_SMTP_URL, or the embedded one
         # `renkei run` started. Every job sends through it (see renkei.notifications.tasks).
+        # One warm matching engine per process, loaded at its first talent message and held
+        # by one worker at a time (renkei.workers.talent_engine).
+        ctx["engine"] = EngineOwnership(ctx["redis"])
         ctx["handlers"] = handlers_for(
             Mailer.from_settings(runtime.settings, smtp_url=runtime.smtp_url),
             WebhookConfig(box=runtime.secret_box, production=not runtime.settings.development),
+            ctx["engine"],
         )
         if relay:
             ctx["relay"] = asyncio.create_task(
@@ -88,6 +93,10 @@ def create_worker(
             )
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
+        engine = ctx.get("engine")
+        if engine is not None:
+            with contextlib.suppress(Exception):  # Redis gone: the lease lapses on its own
+                await engine.release()
         task = ctx.get("relay")
         if task is not None:
             task.cancel()

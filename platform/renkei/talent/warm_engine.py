@@ -1,0 +1,191 @@
+"""A worker's resident matching engine, kept current by the outbox messages.
+
+Built once from the database (every open profile and need, as `proposals.recompute_all` reads
+them), then changed in place: a need opened or changed is recomputed alone against the current
+allocation (`MatchingEngine.recompute_for_need`), a need no longer open is removed, and a
+changed profile (or a professional's engagements, moved by a match step) replaces that
+professional's spec. Only the needs whose proposals moved are written, with multi-row upserts.
+
+Changes are applied in two halves so that a handler can read the proposals before and after:
+`need_changed` / `professional_changed` change the engine in memory and say which needs moved,
+`store` writes those needs' proposals. The nightly `rebuild` builds a fresh engine from the
+database, counts the needs whose proposals the warm one had wrong (its drift), and stores all.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from renkei.talent import repository
+from renkei.talent.matching import MatchingConfig, MatchingEngine, Proposal
+from renkei.talent.models import NeedStatus, TalentNeed
+from renkei.talent.service import need_spec, professional_spec
+from renkei.talent.specs import NeedSpec, ProfessionalSpec
+
+# What a need's proposals are, for comparing two engines: professionals by rank, with scores.
+Shortlist = tuple[tuple[Hashable, int, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    needs: int
+    drift: int  # needs whose warm proposals differed from the fresh engine's (0 when cold)
+    stable: bool
+
+
+class WarmEngine:
+    """One process's matching engine over every open profile and need, and what it proposes."""
+
+    def __init__(self, config: MatchingConfig | None = None) -> None:
+        self.config = config
+        self.engine: MatchingEngine | None = None
+        self._professionals: dict[uuid.UUID, ProfessionalSpec] = {}
+        self._needs: dict[uuid.UUID, NeedSpec] = {}
+        self._firms: dict[uuid.UUID, uuid.UUID] = {}  # a need's organization
+
+    @property
+    def loaded(self) -> bool:
+        return self.engine is not None
+
+    def drop(self) -> None:
+        """Forget everything (the memory too): the next use loads from the database."""
+        self.engine = None
+        self._professionals.clear()
+        self._needs.clear()
+        self._firms.clear()
+
+    # Loading
+
+    async def load(self, session: AsyncSession) -> None:
+        """Build the engine from the database: every open profile and need."""
+        profiles = await repository.open_profiles(session)
+        taken = await repository.engagements(session)
+        self._professionals = {}
+        for profile in profiles:
+            count, hours = taken.get(profile.professional_id, (0, 0))
+            spec = professional_spec(profile, engagements=count, hours_in_use=hours)
+            self._professionals[profile.professional_id] = spec
+        needs = await repository.open_needs(session)
+        regions = await repository.region_prefectures(session, [n.organization_id for n in needs])
+        self._needs = {
+            n.id: need_spec(n, regions.get(n.organization_id, frozenset())) for n in needs
+        }
+        self._firms = {n.id: n.organization_id for n in needs}
+        # Read only for their specs: let the session forget them rather than hold 100,000 rows
+        # until the handler's transaction ends.
+        for row in (*profiles, *needs):
+            session.expunge(row)
+        del profiles, needs
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        self.engine = None  # let the old engine go before the new one is built
+        self.engine = MatchingEngine(list(self._professionals.values()), config=self.config)
+        self.engine.recompute_all(list(self._needs.values()))
+
+    def shortlists(self) -> dict[uuid.UUID, Shortlist]:
+        """Every open need's proposals, to compare engines."""
+        engine = self._engine()
+        return {need_id: _shortlist(engine.proposals(need_id)) for need_id in self._needs}
+
+    def _engine(self) -> MatchingEngine:
+        if self.engine is None:
+            raise RuntimeError("the warm engine is not loaded")
+        return self.engine
+
+    # Changes, in memory: each returns the needs whose proposals moved.
+
+    async def need_changed(self, session: AsyncSession, need_id: uuid.UUID) -> list[uuid.UUID]:
+        """A need was opened, changed or closed: recompute it alone, or forget it."""
+        engine = self._engine()
+        need = await session.get(TalentNeed, need_id, populate_existing=True)
+        if need is None or need.status is not NeedStatus.OPEN:
+            engine.remove_need(need_id)
+            self._needs.pop(need_id, None)
+            self._firms.pop(need_id, None)
+            return [need_id]
+        regions = await repository.region_prefectures(session, [need.organization_id])
+        spec = need_spec(need, regions.get(need.organization_id, frozenset()))
+        self._needs[need_id] = spec
+        self._firms[need_id] = need.organization_id
+        recomputed = engine.recompute_for_need(spec)
+        displaced = [n for n in recomputed.displaced_need_ids if isinstance(n, uuid.UUID)]
+        return [need_id, *displaced]
+
+    async def professional_changed(
+        self, session: AsyncSession, professional_id: uuid.UUID
+    ) -> list[uuid.UUID]:
+        """A profile (or the professional's engagements) changed: replace their spec.
+
+        Capacity-aware allocation couples the needs, so the engine recomputes them all, in
+        memory and from the specs it holds (no other row is read); only needs whose proposals
+        moved, or that propose this professional, are returned to be stored."""
+        profile = await repository.open_profile(session, professional_id)
+        spec = None
+        if profile is not None:
+            count, hours = await repository.engagements_of(session, professional_id)
+            spec = professional_spec(profile, engagements=count, hours_in_use=hours)
+        if self._professionals.get(professional_id) == spec:
+            return []
+        before = self.shortlists()
+        if spec is None:
+            self._professionals.pop(professional_id, None)
+        else:
+            self._professionals[professional_id] = spec
+        self._rebuild()
+        after = self.shortlists()
+        return [
+            need_id
+            for need_id, shortlist in after.items()
+            if before.get(need_id) != shortlist
+            or any(p == professional_id for p, _rank, _score in shortlist)
+        ]
+
+    async def rebuild(self, session: AsyncSession) -> Rebuilt:
+        """Build afresh from the database and store every need's proposals; the drift counts
+        the needs whose warm proposals differ from the fresh ones (or exist in one only)."""
+        before = self.shortlists() if self.loaded else None
+        self.engine = None  # one engine in memory at a time, not the old beside the new
+        await self.load(session)
+        after = self.shortlists()
+        drift = 0
+        if before is not None:
+            drift = sum(1 for n in before.keys() | after.keys() if before.get(n) != after.get(n))
+        await self.store(session, list(after))
+        await repository.expire_closed_proposals(session, now=datetime.now(UTC))
+        stability = self._engine().stability()
+        return Rebuilt(len(after), drift, stability.stable)
+
+    # Storing
+
+    async def store(self, session: AsyncSession, need_ids: Iterable[uuid.UUID]) -> None:
+        """Write these needs' proposals: upsert the proposed, expire the others still PROPOSED."""
+        engine = self._engine()
+        now = datetime.now(UTC)
+        needs = list(dict.fromkeys(need_ids))
+        rows = repository.ProposalRows()
+        for need_id in needs:
+            firm = self._firms.get(need_id)
+            for proposal in engine.proposals(need_id) if firm is not None else []:
+                professional_id = proposal.professional_id
+                assert isinstance(professional_id, uuid.UUID) and firm is not None
+                rows.need_ids.append(need_id)
+                rows.professional_ids.append(professional_id)
+                rows.organization_ids.append(firm)
+                rows.scores.append(Decimal(str(proposal.score)))
+                rows.ranks.append(proposal.rank)
+                rows.explanations.append(
+                    json.dumps(proposal.explanation.as_json(), ensure_ascii=False)
+                )
+        await repository.store_proposals(session, needs, rows, now=now)
+
+
+def _shortlist(proposals: Sequence[Proposal]) -> Shortlist:
+    return tuple((p.professional_id, p.rank, p.score) for p in proposals)
