@@ -49,7 +49,6 @@ _DOMAINS: tuple[dict[str, outbox.Handler], ...] = (
     project_tasks.HANDLERS,
     milestone_tasks.HANDLERS,
     talent_tasks.HANDLERS,
-    subsidy_reminders.HANDLERS,
     email_domain_tasks.HANDLERS,
     notification_tasks.HANDLERS,
     webhook_tasks.HANDLERS,
