@@ -4,12 +4,14 @@ applied (recordSubsidyApplication)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from factories import act_as, add_member, create_user, graphql
 from renkei.db import SessionFactory, unit_of_work
@@ -20,8 +22,18 @@ from renkei.notifications.models import Notification
 from renkei.outbox import OutboxMessage
 from renkei.talent import service
 from renkei.talent import subsidy_reminders as reminders
-from renkei.talent.models import Match, MatchStatus, Professional, SubsidyScheme
-from renkei.talent.subsidy_applications import application_deadline
+from renkei.talent.models import (
+    Match,
+    MatchStatus,
+    Professional,
+    SubsidyApplication,
+    SubsidyScheme,
+)
+from renkei.talent.subsidy_applications import (
+    application_deadline,
+    application_of,
+    record_application,
+)
 from renkei.tenancy import MembershipRole, Viewer
 from renkei.workers.jobs import handle_message
 from talent.talent_world import TalentWorld, create_talent_world, need_fields
@@ -421,3 +433,41 @@ async def test_the_deadline_at_the_fiscal_years_edge(
             "申請期限は契約日（2026年4月1日）の14日前です。"
         ),
     }
+
+
+async def test_row_level_security_keeps_the_application_the_firms(
+    sessions: SessionFactory, world: TalentWorld
+) -> None:
+    # given the firm's match in 栃木, and its application recorded
+    match = await _match(sessions, world, prefecture_code="09", starts_on=date(2026, 7, 1))
+    firm = await act_as(sessions, world.firm_owner, world.firm)
+    async with unit_of_work(sessions, firm) as session:
+        await record_application(session, firm, match_id=match.id, applied_on=date(2026, 6, 1))
+    other = await act_as(sessions, world.other_owner, world.other_firm)
+    alice = await act_as(sessions, world.alice)
+
+    # when another firm writes past the service, under its own name or the firm's
+    for organization_id in (world.other_firm.id, world.firm.id):
+        with pytest.raises(DBAPIError, match="row-level security"):
+            async with unit_of_work(sessions, other) as session:
+                await session.execute(
+                    SubsidyApplication.__table__.insert().values(
+                        match_id=uuid.uuid4() if organization_id == world.firm.id else match.id,
+                        organization_id=organization_id,
+                        applied_on=date(2026, 6, 2),
+                    )
+                )
+
+    # then neither it nor the professional reads or changes the firm's record
+    for viewer in (other, alice):
+        async with unit_of_work(sessions, viewer) as session:
+            assert (await session.execute(SubsidyApplication.__table__.select())).all() == []
+            changed = await session.execute(
+                SubsidyApplication.__table__.update()
+                .values(applied_on=date(2026, 6, 3))
+                .returning(SubsidyApplication.match_id)
+            )
+            assert changed.all() == []
+    async with unit_of_work(sessions, firm) as session:
+        found = await application_of(session, match.id)
+        assert found is not None and found.applied_on == date(2026, 6, 1)
