@@ -20,7 +20,7 @@ from renkei.identity.models import User
 from renkei.identity.tokens import TokenService
 from renkei.notifications.models import Notification
 from renkei.outbox import OutboxMessage
-from renkei.talent import service
+from renkei.talent import service, subsidies
 from renkei.talent import subsidy_reminders as reminders
 from renkei.talent.models import (
     Match,
@@ -409,6 +409,7 @@ async def test_the_deadline_at_the_fiscal_years_edge(
     async with unit_of_work(sessions, Viewer.platform()) as session:
         by_start = await application_deadline(session, gifu)
         by_contract = await application_deadline(session, tochigi)
+        estimate = await subsidies.estimate_for_match(session, tochigi)
     await _run_day(sessions, date(2026, 3, 29))
 
     # then 岐阜's FY2026 tier counts back from the start, 栃木's from the contract's day in
@@ -424,6 +425,7 @@ async def test_the_deadline_at_the_fiscal_years_edge(
         date(2026, 3, 18),
         date(2026, 4, 1),
     )
+    assert estimate is not None and estimate.deadline == date(2026, 3, 18)
     told = {subject: body.splitlines()[1] for _, subject, body in await _told(sessions)}
     assert told == {
         "【本日が申請期限】「販路開拓」の補助金を今日中に申請してください": (

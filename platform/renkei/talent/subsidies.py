@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.errors import Forbidden, Invalid, NotFound
 from renkei.fiscal import fiscal_year
-from renkei.i18n.formats import fiscal_year_label, format_yen
+from renkei.i18n.formats import JST, fiscal_year_label, format_yen
 from renkei.i18n.messages import N_, _, current_locale
 from renkei.organizations.models import Organization
 from renkei.projects.exports import Cell, Column, Table
@@ -257,7 +257,8 @@ async def estimate_for_match(session: AsyncSession, match: Match) -> SubsidyEsti
         year=year,
         introduced_via=match.introduced_via,
         residence_prefecture_code=profile.residence_prefecture_code if profile else None,
-        contract_on=confirmed.date() if confirmed else None,
+        # The contract's day in Japan, as the prefecture counts it (not the UTC date).
+        contract_on=confirmed.astimezone(JST).date() if confirmed else None,
         starts_on=match.contract_starts_on,
     )
     return replace(found_, applied_on=application.applied_on if application else None)
