@@ -136,6 +136,34 @@ CREATE POLICY professionals_update ON professionals
   WITH CHECK (( SELECT renkei_is_system() AS renkei_is_system)
       OR (user_id = ( SELECT renkei_user_id() AS renkei_user_id)));
 
+-- subsidy_applications
+ALTER TABLE subsidy_applications ENABLE ROW LEVEL SECURITY;
+ALTER TABLE subsidy_applications FORCE ROW LEVEL SECURITY;
+CREATE POLICY subsidy_applications_insert ON subsidy_applications
+  AS PERMISSIVE
+  FOR INSERT
+  TO renkei_app
+  WITH CHECK (( SELECT renkei_is_system() AS renkei_is_system)
+      OR ((organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND (( SELECT renkei_role() AS renkei_role) = ANY (ARRAY['OWNER'::text, 'ADMIN'::text, 'MEMBER'::text])) AND (EXISTS ( SELECT 1
+   FROM matches m
+  WHERE ((m.id = subsidy_applications.match_id) AND (m.organization_id = subsidy_applications.organization_id))))));
+CREATE POLICY subsidy_applications_select ON subsidy_applications
+  AS PERMISSIVE
+  FOR SELECT
+  TO renkei_app
+  USING (( SELECT renkei_is_system() AS renkei_is_system)
+      OR (organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)));
+CREATE POLICY subsidy_applications_update ON subsidy_applications
+  AS PERMISSIVE
+  FOR UPDATE
+  TO renkei_app
+  USING (( SELECT renkei_is_system() AS renkei_is_system)
+      OR ((organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND (( SELECT renkei_role() AS renkei_role) = ANY (ARRAY['OWNER'::text, 'ADMIN'::text, 'MEMBER'::text]))))
+  WITH CHECK (( SELECT renkei_is_system() AS renkei_is_system)
+      OR ((organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND (( SELECT renkei_role() AS renkei_role) = ANY (ARRAY['OWNER'::text, 'ADMIN'::text, 'MEMBER'::text])) AND (EXISTS ( SELECT 1
+   FROM matches m
+  WHERE ((m.id = subsidy_applications.match_id) AND (m.organization_id = subsidy_applications.organization_id))))));
+
 -- subsidy_schemes
 ALTER TABLE subsidy_schemes ENABLE ROW LEVEL SECURITY;
 ALTER TABLE subsidy_schemes FORCE ROW LEVEL SECURITY;

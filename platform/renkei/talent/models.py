@@ -366,6 +366,28 @@ class MatchCost(IdMixin, TimestampMixin, Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class SubsidyApplication(TimestampMixin, Base):
+    """The firm's record that it applied to the prefecture for a match's side-job subsidy: the
+    deadline reminders stop once it exists (renkei.talent.subsidy_reminders). The firm's alone:
+    row-level security shows it neither to the professional nor to another firm."""
+
+    __tablename__ = "subsidy_applications"
+
+    match_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The firm, copied from the match for row-level security.
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    # The day the firm applied (as it says), not the day it recorded it.
+    applied_on: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class TalentSkill(Base):
     """The skills taxonomy (skills.json) as reference data: compiled reads name skills from it."""
 

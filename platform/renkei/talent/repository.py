@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, Text, delete, func, select, text, type_coerce, update
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy import Select, Text, delete, exists, func, select, text, type_coerce, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.milestones.models import Milestone
@@ -22,6 +22,7 @@ from renkei.talent.models import (
     NeedStatus,
     Professional,
     ProfessionalProfile,
+    SubsidyApplication,
     SubsidyScheme,
     TalentNeed,
     TalentNeedMilestone,
@@ -443,3 +444,77 @@ async def expire_closed_proposals(session: AsyncSession, *, now: datetime) -> in
         execution_options={"synchronize_session": False},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# Subsidy applications and their deadline reminders ------------------------------------------
+
+
+async def subsidy_application(
+    session: AsyncSession, match_id: uuid.UUID
+) -> SubsidyApplication | None:
+    """The firm's record that it applied for the match's subsidy (None for anyone else)."""
+    return await session.scalar(
+        select(SubsidyApplication).where(SubsidyApplication.match_id == match_id)
+    )
+
+
+async def save_subsidy_application(
+    session: AsyncSession,
+    *,
+    match: Match,
+    applied_on: date,
+    recorded_by_id: uuid.UUID | None,
+    now: datetime,
+) -> SubsidyApplication:
+    """Record (or correct) the day the firm applied for the match's subsidy."""
+    values = {"applied_on": applied_on, "recorded_by_id": recorded_by_id}
+    await session.execute(
+        insert(SubsidyApplication)
+        .values(match_id=match.id, organization_id=match.organization_id, **values)
+        .on_conflict_do_update(index_elements=["match_id"], set_={**values, "updated_at": now})
+    )
+    found = await session.scalar(
+        select(SubsidyApplication)
+        .where(SubsidyApplication.match_id == match.id)
+        .execution_options(populate_existing=True)
+    )
+    assert found is not None
+    return found
+
+
+async def longest_application_deadline(session: AsyncSession) -> int | None:
+    """The most days before the contract or start that any scheme's tier asks to apply."""
+    return await session.scalar(
+        select(func.max(SubsidyScheme.deadline_days)).where(
+            SubsidyScheme.deadline_basis.is_not(None)
+        )
+    )
+
+
+async def matches_awaiting_subsidy_application(
+    session: AsyncSession,
+    *,
+    statuses: Sequence[MatchStatus],
+    starting_from: date,
+    starting_by: date,
+) -> Sequence[Match]:
+    """Matches in these statuses whose firm recorded no subsidy application, in a prefecture
+    with a tier that has an application deadline, starting (as contracted, else as the need
+    plans) within the days given."""
+    starts = func.coalesce(Match.contract_starts_on, TalentNeed.starts_on)
+    result = await session.scalars(
+        select(Match)
+        .join(TalentNeed, TalentNeed.id == Match.need_id)
+        .where(
+            Match.status.in_(statuses),
+            starts.between(starting_from, starting_by),
+            ~exists().where(SubsidyApplication.match_id == Match.id),
+            exists().where(
+                SubsidyScheme.prefecture_code == TalentNeed.workplace_prefecture_code,
+                SubsidyScheme.deadline_days.is_not(None),
+                SubsidyScheme.deadline_basis.is_not(None),
+            ),
+        )
+        .order_by(Match.id)
+    )
+    return result.all()

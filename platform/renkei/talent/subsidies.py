@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.errors import Forbidden, Invalid, NotFound
 from renkei.fiscal import fiscal_year
-from renkei.i18n.formats import fiscal_year_label, format_yen
+from renkei.i18n.formats import JST, fiscal_year_label, format_yen
 from renkei.i18n.messages import N_, _, current_locale
 from renkei.organizations.models import Organization
 from renkei.projects.exports import Cell, Column, Table
@@ -123,6 +123,8 @@ class SubsidyEstimate:
     why: list[str] = field(default_factory=list)
     deadline: date | None = None
     deadline_text: str = ""
+    # The day the firm recorded applying for the subsidy (renkei.talent.subsidy_applications).
+    applied_on: date | None = None
 
 
 def estimate(
@@ -246,7 +248,8 @@ async def estimate_for_match(session: AsyncSession, match: Match) -> SubsidyEsti
     costs = await costs_of(session, match.id)
     profile = await session.get(ProfessionalProfile, match.professional_id)
     confirmed = match.contract_confirmed_at
-    return estimate(
+    application = await repository.subsidy_application(session, match.id)
+    found_ = estimate(
         found,
         [rules.CostLine(c.kind.value, c.amount_jpy, c.incurred_on, c.visit_days) for c in costs],
         had_earlier_contract=await _had_earlier_contract(session, match),
@@ -254,9 +257,11 @@ async def estimate_for_match(session: AsyncSession, match: Match) -> SubsidyEsti
         year=year,
         introduced_via=match.introduced_via,
         residence_prefecture_code=profile.residence_prefecture_code if profile else None,
-        contract_on=confirmed.date() if confirmed else None,
+        # The contract's day in Japan, as the prefecture counts it (not the UTC date).
+        contract_on=confirmed.astimezone(JST).date() if confirmed else None,
         starts_on=match.contract_starts_on,
     )
+    return replace(found_, applied_on=application.applied_on if application else None)
 
 
 async def record_cost(

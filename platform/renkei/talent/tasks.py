@@ -29,7 +29,7 @@ from renkei.i18n.messages import N_, _, ngettext
 from renkei.notifications.service import Recipient, people_to_tell, record, tell, user_recipient
 from renkei.notifications.subjects import global_id
 from renkei.organizations.models import Organization
-from renkei.talent import lifecycle, proposals, repository
+from renkei.talent import lifecycle, proposals, repository, subsidy_reminders
 from renkei.talent import service as talent
 from renkei.talent.lifecycle import Side
 from renkei.talent.metrics import ENGINE_DRIFT, ENGINE_REBUILDS
@@ -365,4 +365,6 @@ HANDLERS: dict[str, outbox.Handler] = {
     talent.PROFILE_CHANGED: profile_changed,
     NIGHTLY_RECOMPUTE: nightly_recompute,
     lifecycle.MATCH_STEP: match_step,
+    # The subsidy deadline reminders (their own module: they read no engine).
+    **subsidy_reminders.HANDLERS,
 }

@@ -29,6 +29,7 @@ from renkei.notifications.smtp import Mailer
 from renkei.organizations import tasks as organization_tasks
 from renkei.projects import tasks as project_tasks
 from renkei.regions import tasks as region_tasks
+from renkei.talent import subsidy_reminders
 from renkei.talent import tasks as talent_tasks
 from renkei.tenancy import Viewer
 from renkei.webhooks import tasks as webhook_tasks
@@ -184,6 +185,13 @@ async def queue_daily_digest(ctx: dict[str, Any]) -> None:
     day goes out through the outbox, once."""
     async with unit_of_work(ctx["sessions"], Viewer.platform()) as session:
         await digest.enqueue_daily_digest(session, milestones.today())
+
+
+async def queue_subsidy_deadlines(ctx: dict[str, Any]) -> None:
+    """arq cron job at 09:00 in Japan: the day's subsidy deadline reminders go out through the
+    outbox, each once."""
+    async with unit_of_work(ctx["sessions"], Viewer.platform()) as session:
+        await subsidy_reminders.enqueue_daily_check(session, milestones.today())
 
 
 async def queue_nightly_recompute(ctx: dict[str, Any]) -> None:

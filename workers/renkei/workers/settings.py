@@ -27,6 +27,7 @@ from renkei.workers.jobs import (
     queue_daily_digest,
     queue_daily_reminder,
     queue_nightly_recompute,
+    queue_subsidy_deadlines,
 )
 from renkei.workers.relay import run_relay
 from renkei.workers.talent_engine import EngineOwnership
@@ -109,6 +110,7 @@ def create_worker(
             [
                 cron(queue_daily_reminder, hour=9, minute=0),
                 cron(queue_daily_digest, hour=9, minute=0),
+                cron(queue_subsidy_deadlines, hour=9, minute=0),
                 cron(queue_nightly_recompute, hour=3, minute=0),
             ]
             if relay

@@ -33,6 +33,7 @@ RESOLVER_ONLY: dict[str, str] = {
             "why",
             "applicationDeadline",
             "applicationDeadlineText",
+            "appliedOn",
         )
     },
     "Query.matchingReport": _ENGINE,

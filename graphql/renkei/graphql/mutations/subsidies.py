@@ -3,6 +3,7 @@ admins (a verified prefecture) or a platform operator (renkei.talent.subsidy_sch
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import strawberry
@@ -10,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.graphql.context import Info
 from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.relay import decode_id
 from renkei.graphql.types.talent import CostKind
-from renkei.graphql.types.talent_matches import SubsidyScheme
+from renkei.graphql.types.talent_matches import Match, SubsidyApplication, SubsidyScheme
 from renkei.identity.scopes import TALENT_WRITE
-from renkei.talent import models
+from renkei.talent import models, repository, subsidy_applications
 from renkei.talent.subsidy_schemes import TierFields, publish_tier
 from renkei.tenancy import Viewer
 
@@ -44,6 +46,19 @@ class PublishSubsidySchemeInput:
 @strawberry.type
 class PublishSubsidySchemePayload:
     subsidy_scheme: SubsidyScheme | None
+    user_errors: list[UserError]
+
+
+@strawberry.input(description="The day the match's firm applied for its side-job subsidy.")
+class RecordSubsidyApplicationInput:
+    match_id: strawberry.ID
+    applied_on: date = strawberry.field(description="The day it applied (not in the future).")
+
+
+@strawberry.type
+class RecordSubsidyApplicationPayload:
+    subsidy_application: SubsidyApplication | None
+    match: Match | None
     user_errors: list[UserError]
 
 
@@ -81,4 +96,35 @@ class SubsidyMutations:
         tier, errors = await run_mutation(info, work, scope=TALENT_WRITE)
         return PublishSubsidySchemePayload(
             subsidy_scheme=SubsidyScheme.from_row(tier) if tier else None, user_errors=errors
+        )
+
+    @strawberry.mutation(
+        description="The match's firm (its owners, admins and members) records, or corrects, "
+        "the day it applied to the prefecture for the match's subsidy; the deadline reminders "
+        "stop."
+    )
+    async def record_subsidy_application(
+        self, info: Info, input: RecordSubsidyApplicationInput
+    ) -> RecordSubsidyApplicationPayload:
+        async def work(
+            session: AsyncSession, viewer: Viewer
+        ) -> tuple[models.SubsidyApplication, models.Match]:
+            match_id = decode_id(input.match_id, "Match", field="matchId")
+            application = await subsidy_applications.record_application(
+                session, viewer, match_id=match_id, applied_on=input.applied_on
+            )
+            match = await repository.get_match(session, match_id)
+            assert match is not None
+            return application, match
+
+        result, errors = await run_mutation(info, work, scope=TALENT_WRITE)
+        if result is None:
+            return RecordSubsidyApplicationPayload(
+                subsidy_application=None, match=None, user_errors=errors
+            )
+        application, match = result
+        return RecordSubsidyApplicationPayload(
+            subsidy_application=SubsidyApplication(row=application),
+            match=Match.from_row(match),
+            user_errors=errors,
         )

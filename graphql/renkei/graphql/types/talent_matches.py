@@ -51,7 +51,7 @@ from renkei.graphql.types.talent_activity import (
 )
 from renkei.i18n.messages import DEFAULT_LOCALE, LOCALES
 from renkei.identity.scopes import TALENT_READ
-from renkei.talent import models, repository, subsidies
+from renkei.talent import models, repository, subsidies, subsidy_applications
 from renkei.talent.explanation import in_reader_locale
 from renkei.talent.lifecycle import Side, allowed_steps
 
@@ -333,9 +333,30 @@ class SubsidyEstimate:
     def application_deadline_text(self) -> str:
         return self.row.deadline_text
 
+    @strawberry.field(
+        description="The day the firm recorded applying for the subsidy (recordSubsidyApplication);"
+        " null until it does. The deadline reminders stop once it is recorded."
+    )
+    def applied_on(self) -> date | None:
+        return self.row.applied_on
+
     @classmethod
     def of(cls, found: subsidies.SubsidyEstimate) -> SubsidyEstimate:
         return cls(row=found)
+
+
+@table(models.SubsidyApplication)
+@strawberry.type(
+    description="The firm's record that it applied to the prefecture for the match's subsidy."
+)
+class SubsidyApplication:
+    row: strawberry.Private[models.SubsidyApplication]
+    applied_on: date = column(
+        models.SubsidyApplication.applied_on, description="The day the firm applied."
+    )
+    recorded_at: datetime = column(
+        models.SubsidyApplication.created_at, description="When it was first recorded."
+    )
 
 
 def _side(info: Info, row: models.Match) -> Side:
@@ -461,6 +482,16 @@ class Match(Node):
             return None
         found = await info.context.run(lambda s: subsidies.estimate_for_match(s, self.row))
         return SubsidyEstimate.of(found) if found else None
+
+    # Row-level security shows it to the match's firm alone.
+    @strawberry.field(
+        description="The firm's record that it applied for the subsidy: null until it records "
+        "one, and for the professional.",
+        metadata=sql(One("SubsidyApplication", "{c}.match_id = {t}.id")),
+    )
+    async def subsidy_application(self, info: Info) -> SubsidyApplication | None:
+        row = await info.context.run(lambda s: subsidy_applications.application_of(s, self.row.id))
+        return SubsidyApplication(row=row) if row else None
 
     @strawberry.field(
         metadata=sql(
