@@ -6,15 +6,15 @@ records here that it applied. One row per match, the firm's alone: row-level sec
 to the match's firm (and the platform), and lets only the firm's owners, admins and members
 write it, for a match of their own.
 
-Revision ID: 0029
-Revises: 0027 (renumbered at merge: 0028 is taken in parallel)
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-06
 """
 
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = "0029"
+revision = "0028"
 down_revision = "0027"
 branch_labels = None
 depends_on = None
