@@ -284,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--professionals", type=int, default=100_000)
     parser.add_argument("--needs", type=int, default=10_000)
     parser.add_argument("--single-needs", type=int, default=50, help="needs recomputed one by one")
+    parser.add_argument(
+        "--single-profiles", type=int, default=50, help="profile edits applied one by one"
+    )
     parser.add_argument("--seed", type=int, default=7)
     defaults = MatchingConfig()
     parser.add_argument("--candidates", type=int, default=defaults.candidates_per_need)
@@ -330,6 +333,21 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         engine.recompute_for_need(edited)
         singles.append((time.perf_counter() - t) * 1000)
+    after_singles = engine.stability().blocking_pairs
+    # Profile edits: a professional's profile replaced by another drawn the same way (skills,
+    # hours, fees, places), keeping their id; every other edit also takes an engagement.
+    profiles, moved = [], []
+    drawn = generator.professionals(args.single_profiles)
+    for k, j in enumerate(
+        rng.choice(len(professionals), size=min(args.single_profiles, len(professionals)))
+    ):
+        old = professionals[j]
+        edited = replace(drawn[k], id=old.id)
+        if k % 2:
+            edited = replace(edited, current_engagements=min(1, edited.max_concurrent_engagements))
+        t = time.perf_counter()
+        moved.append(len(engine.update_professional(old.id, edited)))
+        profiles.append((time.perf_counter() - t) * 1000)
     eligible = result.professionals_eligible
     report = {
         "professionals": args.professionals,
@@ -346,6 +364,12 @@ def main(argv: list[str] | None = None) -> int:
         "peak_rss_mib_after_full_recompute": round(rss_after_full, 1),
         "one_need_ms_median": round(statistics.median(singles), 2) if singles else None,
         "one_need_ms_max": round(max(singles), 2) if singles else None,
+        "one_profile_ms_median": round(statistics.median(profiles), 2) if profiles else None,
+        "one_profile_ms_p90": (
+            round(sorted(profiles)[int(0.9 * (len(profiles) - 1))], 2) if profiles else None
+        ),
+        "one_profile_ms_max": round(max(profiles), 2) if profiles else None,
+        "one_profile_needs_moved_median": statistics.median(moved) if moved else None,
         "pairs_possible": args.professionals * args.needs,
         "pairs_retrieved": retrieved,
         "pairs_scored": scored,
@@ -362,7 +386,8 @@ def main(argv: list[str] | None = None) -> int:
         "allocated_pairs": sum(p.allocated for p in proposals),
         "stable": result.stability.stable,
         "blocking_pairs": result.stability.blocking_pairs,
-        "blocking_pairs_after_single_recomputes": engine.stability().blocking_pairs,
+        "blocking_pairs_after_single_recomputes": after_singles,
+        "blocking_pairs_after_profile_edits": engine.stability().blocking_pairs,
     }
     print(json.dumps(report, ensure_ascii=False, indent=1))
     if args.sample:

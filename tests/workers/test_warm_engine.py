@@ -57,6 +57,17 @@ async def _handle_new(
     for message_id in ids:
         assert await handle_message(sessions, message_id, handlers=handlers) is True
         seen.add(message_id)
+    # The new proposals are told by messages of their own, which any worker handles.
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        rows = await session.scalars(
+            select(OutboxMessage.id).where(
+                OutboxMessage.topic == talent_tasks.TELL_PROPOSALS,
+                OutboxMessage.processed_at.is_(None),
+            )
+        )
+        tells = list(rows.all())
+    for message_id in tells:
+        assert await handle_message(sessions, message_id, handlers=talent_tasks.HANDLERS)
     return ids
 
 
@@ -166,8 +177,17 @@ async def test_a_message_handled_twice_stores_and_tells_once(
     stored = await _stored(sessions)
     generation = host.generation
 
-    # when: the same message comes again (a job retried, queued twice)
+    # when: the same message comes again (a job retried, queued twice), and its telling too
     assert await handle_message(sessions, message_id, handlers=handlers) is False
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        tells = (
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.topic == talent_tasks.TELL_PROPOSALS)
+            )
+        ).all()
+        assert len(tells) == 1
+        tells[0].processed_at = None  # as if its job ran again before it was marked
+    assert await handle_message(sessions, tells[0].id, handlers=handlers) is True
 
     # then: nothing moved, nobody was told twice, the engine did not count a change
     assert await _stored(sessions) == stored

@@ -231,3 +231,29 @@ def draw_shortlists(
             count[rows] += 1
             np.add.at(exposure, pros, 1)
     return chosen
+
+
+def draw_shortlist(
+    candidates: npt.NDArray[np.int64],
+    allocated: npt.NDArray[np.bool_],
+    *,
+    per_need: int,
+    exposure_caps: Sequence[int],
+    exposure: npt.NDArray[np.int32],
+) -> npt.NDArray[np.bool_]:
+    """`draw_shortlists` for one need (its candidates best first): the same choice, in a plain
+    loop, since array operations on one short row cost more than they save."""
+    chosen = allocated.tolist()
+    pros = candidates.tolist()
+    count = sum(chosen)
+    np.add.at(exposure, candidates[allocated], 1)
+    for cap in exposure_caps:
+        for r, p in enumerate(pros):
+            if count >= per_need:
+                break
+            if p < 0 or chosen[r] or exposure[p] >= cap:
+                continue
+            chosen[r] = True
+            count += 1
+            exposure[p] += 1
+    return np.asarray(chosen, dtype=bool)

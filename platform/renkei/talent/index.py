@@ -4,7 +4,7 @@ Everything the hard constraints and the score read is a numpy array indexed by r
 batch of (need, professional) pairs is checked and scored with a few vectorized operations.
 Prefecture sets are 47-bit masks in an int64 (bit i is the prefecture of JIS code i + 1).
 
-The index is `by_skill`, a skills × professionals sparse matrix (one posting list per skill) that
+The index is a skills × professionals sparse matrix (one posting list per skill) that
 holds only professionals with room for another engagement. A needs × skills matrix of required
 skill weights times it gives, for each need, exactly the professionals who share a required skill
 and their weighted coverage: pairs that share nothing are never produced.
@@ -51,6 +51,12 @@ MAX_YEARS = 31
 HOUR_FLOORS = np.array([0, 10, 20, 30, 40, 60, 80, 120, 160], dtype=np.int32)
 
 IntArray = npt.NDArray[np.int64]
+_TIE_ROW = {kind: k for k, kind in enumerate(TIE_KINDS)}
+# A professional's one-dimensional columns (a row is added to each when one is appended).
+_ROW_ARRAYS = (
+    "engagements", "free_hours", "free_engagements", "load", "fee_min", "fee_max",
+    "available_day", "presence", "max_visits", "residence", "reach", "top_levels", "tied",
+)  # fmt: skip
 
 
 def prefecture_mask(codes: Sequence[str] | frozenset[str]) -> int:
@@ -88,6 +94,7 @@ class ProfessionalTable:
 
     def __init__(self, professionals: Sequence[ProfessionalSpec], columns: Mapping[str, int]):
         n, width = len(professionals), len(columns)
+        self.columns = columns
         self.specs = list(professionals)
         self.ids = [p.id for p in professionals]
         self.row_of = {pid: i for i, pid in enumerate(self.ids)}
@@ -107,53 +114,137 @@ class ProfessionalTable:
         self.ties = np.zeros((len(TIE_KINDS), n), dtype=np.int64)
         # One more column than skills, always 0: where a need's unused skill slots point.
         self.skill_codes = np.zeros((n, width + 1), dtype=np.uint8)
-        tie_row = {kind: k for k, kind in enumerate(TIE_KINDS)}
+        self.top_levels = np.ones(n, dtype=np.float32)
+        self.tied = np.zeros(n, dtype=np.int64)  # all prefectures they have ties to
         rows: list[int] = []
         cols: list[int] = []
         for i, p in enumerate(professionals):
-            mask = 0
-            for t in p.engagement_types:
-                mask |= ENGAGEMENT_BITS[t]
-            self.engagements[i] = mask
-            self.free_hours[i] = p.free_hours
-            self.free_engagements[i] = p.free_engagements
-            self.load[i] = (
-                min(1.0, p.current_engagements / p.max_concurrent_engagements)
-                if p.max_concurrent_engagements
-                else 1.0
-            )
-            self.fee_min[i] = p.fee_min
-            self.fee_max[i] = p.fee_max
-            self.available_day[i] = p.available_from.toordinal()
-            self.presence[i] = POLICY_RANK[p.remote_preference]
-            self.max_visits[i] = (
-                _UNLIMITED_VISITS
-                if p.remote_preference is RemotePolicy.ONSITE
-                else p.max_site_visits_per_month
-            )
-            home = 1 << PREFECTURE_INDEX[p.residence_prefecture_code]
-            self.residence[i] = home
-            self.reach[i] = home | prefecture_mask(p.travel_prefecture_codes)
-            for tie in p.ties:
-                self.ties[tie_row[tie.kind], i] |= 1 << PREFECTURE_INDEX[tie.prefecture_code]
-            takes_work = p.free_engagements > 0 and p.free_hours > 0
-            for slug, skill in p.skills.items():
-                c = _column(columns, slug, f"professional {p.id}")
-                years = min(MAX_YEARS, int(skill.years))
-                self.skill_codes[i, c] = skill.level | years << LEVEL_BITS
-                if takes_work:
-                    rows.append(c)
-                    cols.append(i)
-        # The sum of the three best levels: how much of their strength a need can use.
-        levels = self.skill_codes & LEVEL_MASK
-        top = np.sort(levels, axis=1)[:, -3:].sum(axis=1, dtype=np.float32)
-        self.top_levels = np.maximum(top, 1.0)
-        self.tied = np.bitwise_or.reduce(self.ties, axis=0)  # all prefectures they have ties to
-        self.by_skill = sparse.csr_matrix(
+            postings = self._fill(i, p)
+            rows.extend(postings)
+            cols.extend([i] * len(postings))
+        # The index, a posting list per skill, kept by professional (one column each) so that
+        # one professional's postings are replaced in place.
+        self._by_skill_columns = sparse.csc_matrix(
             (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(width, n)
         )
-        self._by_skill_columns = self.by_skill.tocsc()
         self._pools: dict[PoolKey, Pool] = {}
+
+    def _fill(self, i: int, p: ProfessionalSpec) -> list[int]:
+        """Write row i from the spec; return the skill columns they are indexed under."""
+        mask = 0
+        for t in p.engagement_types:
+            mask |= ENGAGEMENT_BITS[t]
+        self.engagements[i] = mask
+        self.free_hours[i] = p.free_hours
+        self.free_engagements[i] = p.free_engagements
+        self.load[i] = (
+            min(1.0, p.current_engagements / p.max_concurrent_engagements)
+            if p.max_concurrent_engagements
+            else 1.0
+        )
+        self.fee_min[i] = p.fee_min
+        self.fee_max[i] = p.fee_max
+        self.available_day[i] = p.available_from.toordinal()
+        self.presence[i] = POLICY_RANK[p.remote_preference]
+        self.max_visits[i] = (
+            _UNLIMITED_VISITS
+            if p.remote_preference is RemotePolicy.ONSITE
+            else p.max_site_visits_per_month
+        )
+        home = 1 << PREFECTURE_INDEX[p.residence_prefecture_code]
+        self.residence[i] = home
+        self.reach[i] = home | prefecture_mask(p.travel_prefecture_codes)
+        self.ties[:, i] = 0
+        tied = 0
+        for tie in p.ties:
+            bit = 1 << PREFECTURE_INDEX[tie.prefecture_code]
+            self.ties[_TIE_ROW[tie.kind], i] |= bit
+            tied |= bit
+        self.tied[i] = tied
+        self.skill_codes[i] = 0
+        postings: list[int] = []
+        takes_work = p.free_engagements > 0 and p.free_hours > 0
+        for slug, skill in p.skills.items():
+            c = _column(self.columns, slug, f"professional {p.id}")
+            years = min(MAX_YEARS, int(skill.years))
+            self.skill_codes[i, c] = skill.level | years << LEVEL_BITS
+            if takes_work:
+                postings.append(c)
+        # The sum of the three best levels: how much of their strength a need can use.
+        top = sum(sorted((skill.level for skill in p.skills.values()), reverse=True)[:3])
+        self.top_levels[i] = max(top, 1)
+        return postings
+
+    # Changes in place: one professional at a time (the warm engine's profile edits).
+
+    def replace(self, i: int, p: ProfessionalSpec | None) -> None:
+        """Row i becomes this spec (None: they take no work any more, and are not indexed)."""
+        stale = [key for key in self._pools if self._member(key, i)]
+        if p is None:
+            self.engagements[i] = 0
+            self.free_hours[i] = 0
+            self.free_engagements[i] = 0
+            postings: list[int] = []
+        else:
+            if p.id != self.ids[i]:
+                raise ValueError("a row keeps its professional")
+            self.specs[i] = p
+            postings = self._fill(i, p)
+        self._set_postings(i, postings)
+        stale += [key for key in self._pools if self._member(key, i)]
+        for key in stale:
+            self._pools.pop(key, None)
+
+    def append(self, p: ProfessionalSpec) -> int:
+        """Add a professional as a new row (arrays are reallocated: callers that keep a
+        reference to `free_engagements` or `free_hours` must take the new ones)."""
+        if p.id in self.row_of:
+            raise Invalid(_("Professional ids are unique."), field="id")
+        i = len(self.ids)
+        for name in _ROW_ARRAYS:
+            column = getattr(self, name)
+            setattr(self, name, np.concatenate([column, np.zeros(1, dtype=column.dtype)]))
+        self.ties = np.concatenate([self.ties, np.zeros((len(TIE_KINDS), 1), np.int64)], axis=1)
+        self.skill_codes = np.concatenate(
+            [self.skill_codes, np.zeros((1, self.skill_codes.shape[1]), np.uint8)]
+        )
+        self.specs.append(p)
+        self.ids.append(p.id)
+        self.row_of[p.id] = i
+        m = self._by_skill_columns
+        self._by_skill_columns = sparse.csc_matrix(
+            (m.data, m.indices, np.append(m.indptr, m.indptr[-1])), shape=(m.shape[0], i + 1)
+        )
+        self.replace(i, p)
+        return i
+
+    def postings(self, i: int) -> IntArray:
+        """The skill columns professional i is indexed under (none if they take no work)."""
+        m = self._by_skill_columns
+        return np.asarray(m.indices[m.indptr[i] : m.indptr[i + 1]], dtype=np.int64)
+
+    def _set_postings(self, i: int, columns: list[int]) -> None:
+        m = self._by_skill_columns
+        start, stop = int(m.indptr[i]), int(m.indptr[i + 1])
+        new = np.asarray(sorted(columns), dtype=m.indices.dtype)
+        if stop - start == len(new) and np.array_equal(m.indices[start:stop], new):
+            return
+        indices = np.concatenate([m.indices[:start], new, m.indices[stop:]])
+        indptr = m.indptr.copy()
+        indptr[i + 1 :] += len(new) - (stop - start)
+        data = np.ones(len(indices), dtype=np.float32)
+        self._by_skill_columns = sparse.csc_matrix((data, indices, indptr), shape=m.shape)
+
+    def _member(self, key: PoolKey, i: int) -> bool:
+        """Whether row i belongs to the pool of this key (as `pool` chooses its members)."""
+        engagements, hour_floor, presence, visits, workplace = key
+        ok = bool(self.engagements[i] & engagements) and bool(
+            self.free_hours[i] >= HOUR_FLOORS[hour_floor]
+        )
+        if presence:
+            ok = ok and bool(self.presence[i] >= presence) and bool(self.max_visits[i] >= visits)
+            ok = ok and bool(self.reach[i] & (1 << workplace))
+        return ok
 
     def __len__(self) -> int:
         return len(self.ids)

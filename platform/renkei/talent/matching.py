@@ -23,14 +23,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from renkei.talent.allocation import Allocation, CandidateList, draw_shortlists
+from renkei.talent.allocation import Allocation, CandidateList, draw_shortlist, draw_shortlists
 from renkei.talent.explanation import Explainer, Explanation, summary
 from renkei.talent.index import NeedTable, ProfessionalTable
 from renkei.talent.retrieval import Candidates, RetrievalStats, Retriever
+from renkei.talent.scoring import feasible, score
 from renkei.talent.skills import SkillTaxonomy, default_taxonomy
 from renkei.talent.specs import NeedSpec, ProfessionalSpec
 
 Positions = npt.NDArray[np.int64]
+# Needs whose candidate lists changed since the professionals' reverse index was built (each is
+# checked one by one) before it is built again.
+_RELIST_AFTER = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,14 @@ class _NeedState:
 
 
 @dataclass(frozen=True, slots=True)
+class _Pair:
+    firm: float
+    professional: float
+    total: float
+    components: npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
 class NeedRecompute:
     """What recomputing one need gives: its proposals, and other needs whose allocated
     professionals changed because this need took them (their proposals were redrawn)."""
@@ -129,6 +141,15 @@ class MatchingEngine:
         self._needs: dict[Hashable, _NeedState] = {}
         self._by_key: dict[int, _NeedState] = {}
         self._next_key = 0
+        # The needs of the last full recompute, as a table (a profile edit scores the changed
+        # professional against all of them at once); needs changed since are `_loose`.
+        self._table: NeedTable | None = None
+        self._table_rows: dict[Hashable, int] = {}
+        self._loose: dict[Hashable, NeedSpec] = {}
+        # Which needs list a professional: built from every list at once when first asked
+        # (a professional's row -> need keys, as CSR), and the needs whose lists changed since.
+        self._listed_in: tuple[Positions, Positions] | None = None
+        self._changed_lists: set[int] = set()
 
     # State
 
@@ -151,6 +172,7 @@ class MatchingEngine:
         )
         self._needs[need.id] = state
         self._by_key[key] = state
+        self._changed_lists.add(key)
         self._allocation.add(key, self._candidate_list(state))
         return state
 
@@ -169,6 +191,11 @@ class MatchingEngine:
         self._exposure[:] = 0
         self._needs.clear()
         self._by_key.clear()
+        self._table = None
+        self._table_rows.clear()
+        self._loose.clear()
+        self._listed_in = None
+        self._changed_lists.clear()
 
     # Full recompute
 
@@ -177,6 +204,8 @@ class MatchingEngine:
         clock = _Clock()
         self._reset()
         table = NeedTable(needs, self.columns)
+        self._table = table
+        self._table_rows = {need_id: r for r, need_id in enumerate(table.ids)}
         candidates = self._retriever.candidates(table)
         clock.lap("retrieve_and_score")
         states = [self._new_state(need, candidates, r) for r, need in enumerate(table.specs)]
@@ -224,6 +253,8 @@ class MatchingEngine:
         gives up are not offered again to needs turned down before: `stability()` tells whether
         that left blocking pairs, and the next full recompute removes them."""
         self._release(need.id)
+        self._table_rows.pop(need.id, None)
+        self._loose[need.id] = need
         candidates = self._retriever.candidates(NeedTable([need], self.columns))
         state = self._new_state(need, candidates, 0)
         changed = self._allocation.run([state.key])
@@ -238,9 +269,132 @@ class MatchingEngine:
     def remove_need(self, need_id: Hashable) -> None:
         """Forget a need that is no longer open (filled, paused, closed)."""
         self._release(need_id)
+        self._table_rows.pop(need_id, None)
+        self._loose.pop(need_id, None)
         state = self._needs.pop(need_id, None)
         if state is not None:
             del self._by_key[state.key]
+
+    # One professional at a time
+
+    def update_professional(
+        self, professional_id: Hashable, spec: ProfessionalSpec | None
+    ) -> list[Hashable]:
+        """A professional's profile or engagements changed (None: they take no work any more).
+
+        Their row of the index is replaced, their pair with every need is scored again at once
+        (scores are per pair, so nobody else's change), and only the needs whose candidate lists
+        they enter, leave or move in are changed: those needs give up their seats and propose
+        again, as in `recompute_for_need`. Returns the needs whose proposals moved or name them
+        (their explanation changed).
+
+        A need whose full list (`candidates_per_need`) they leave keeps one candidate fewer
+        until the next full recompute (its next candidate was never kept)."""
+        row = self.pros.row_of.get(professional_id)
+        if row is None:
+            if spec is None:
+                return []
+            row = self.pros.append(spec)
+            self._allocation.slots = self.pros.free_engagements
+            self._allocation.free_hours = self.pros.free_hours
+            self._exposure = np.append(self._exposure, np.int32(0))
+        else:
+            self.pros.replace(row, spec)
+        scored = self._scores_of(row)
+        touched = {self._needs[need_id].key: self._needs[need_id] for need_id in scored}
+        touched.update((state.key, state) for state in self._lists_with(row))
+        moved: list[_NeedState] = []
+        for state in touched.values():
+            if self._move(state, row, scored.get(state.spec.id)):
+                moved.append(state)
+        changed = self._allocation.run([state.key for state in moved])
+        redraw = {state.key: state for state in moved}
+        for key in sorted(changed - redraw.keys()):
+            redraw[key] = self._by_key[key]
+        moved_ids = []
+        for state in redraw.values():
+            before = [(p.professional_id, p.rank, p.score) for p in state.proposals]
+            self._redraw(state)
+            after = [(p.professional_id, p.rank, p.score) for p in state.proposals]
+            if before != after or any(p == professional_id for p, _, _ in after):
+                moved_ids.append(state.spec.id)
+        return moved_ids
+
+    def _scores_of(self, row: int) -> dict[Hashable, _Pair]:
+        """The professional's feasible pairs with every need (sharing a required skill), by
+        need: firm, professional and total score, and the components."""
+        found: dict[Hashable, _Pair] = {}
+        postings = self.pros.postings(row)
+        if not len(postings):
+            return found
+        tables: list[tuple[NeedTable, Positions]] = []
+        if self._table is not None and self._table_rows:
+            tables.append((self._table, np.fromiter(self._table_rows.values(), np.int64)))
+        if self._loose:
+            loose = NeedTable(list(self._loose.values()), self.columns)
+            tables.append((loose, np.arange(len(loose), dtype=np.int64)))
+        for table, rows in tables:
+            shares = np.asarray(table.required[:, postings].getnnz(axis=1) > 0)
+            ni = rows[shares[rows]]
+            pi = np.full(len(ni), row, dtype=np.int64)
+            keep = feasible(table, self.pros, ni, pi, start_grace_days=self.config.start_grace_days)
+            ni, pi = ni[keep], pi[keep]
+            if not len(ni):
+                continue
+            scores = score(table, self.pros, ni, pi, start_grace_days=self.config.start_grace_days)
+            for j, r in enumerate(ni.tolist()):
+                found[table.ids[r]] = _Pair(
+                    float(scores.firm[j]),
+                    float(scores.professional[j]),
+                    float(scores.total[j]),
+                    scores.components[:, j],
+                )
+        return found
+
+    def _move(self, state: _NeedState, row: int, pair: _Pair | None) -> bool:
+        """Put the professional's new pair into the need's candidate list (or take them out);
+        False when the list stays as it was."""
+        keep = state.pros != row
+        was_in = not keep.all()
+        pros, total = state.pros[keep], state.total[keep]
+        firm, professional = state.firm[keep], state.professional[keep]
+        components = state.components[keep]
+        k = self.config.candidates_per_need
+        if pair is not None and (len(pros) < k or pair.total > float(total[-1])):
+            at = int(np.searchsorted(-total, -np.float32(pair.total), side="right"))
+            pros = np.insert(pros, at, row)[:k]
+            total = np.insert(total, at, pair.total)[:k]
+            firm = np.insert(firm, at, pair.firm)[:k]
+            professional = np.insert(professional, at, pair.professional)[:k]
+            components = np.insert(components, at, pair.components, axis=0)[:k]
+        elif not was_in:
+            return False
+        state.pros, state.total, state.firm = pros, total, firm
+        state.professional, state.components = professional, components
+        self._allocation.add(state.key, self._candidate_list(state))
+        self._changed_lists.add(state.key)
+        return True
+
+    def _lists_with(self, row: int) -> list[_NeedState]:
+        """The needs whose candidate lists hold this professional."""
+        if self._listed_in is None or len(self._changed_lists) > _RELIST_AFTER:
+            states = list(self._by_key.values())
+            flat = np.concatenate([s.pros for s in states]) if states else np.zeros(0, np.int64)
+            keys = np.repeat([s.key for s in states], [len(s.pros) for s in states])
+            order = np.argsort(flat, kind="stable")
+            counts = np.bincount(flat, minlength=len(self.pros))
+            self._listed_in = (np.concatenate(([0], np.cumsum(counts))), keys[order])
+            self._changed_lists.clear()
+        indptr, keys = self._listed_in
+        maybe = set(self._changed_lists)
+        if row + 1 < len(indptr):
+            maybe.update(keys[indptr[row] : indptr[row + 1]].tolist())
+        found = []
+        for key in maybe:
+            state = self._by_key.get(key)
+            if state is not None and (state.pros == row).any():
+                found.append(state)
+        return found
 
     def _release(self, need_id: Hashable) -> None:
         state = self._needs.get(need_id)
@@ -254,14 +408,13 @@ class MatchingEngine:
         np.subtract.at(self._exposure, state.proposed, 1)
         held = self._allocation.lists[state.key].held
         allocated = np.isin(state.pros, list(held))
-        chosen = draw_shortlists(
-            state.pros[None, :],
-            state.total[None, :],
-            allocated[None, :],
+        chosen = draw_shortlist(
+            state.pros,
+            allocated,
             per_need=self.config.proposals_per_need,
             exposure_caps=self.config.exposure_caps,
             exposure=self._exposure,
-        )[0]
+        )
         state.proposed = state.pros[chosen]
         state.proposals = self._proposals(state, chosen)
 
@@ -270,6 +423,15 @@ class MatchingEngine:
     def proposals(self, need_id: Hashable) -> list[Proposal]:
         state = self._needs.get(need_id)
         return [] if state is None else state.proposals
+
+    def candidates(self, need_id: Hashable) -> list[tuple[Hashable, float]]:
+        """A need's candidate list: professionals and their scores, best first."""
+        state = self._needs.get(need_id)
+        if state is None:
+            return []
+        ids = self.pros.ids
+        pairs = zip(state.pros.tolist(), state.total.tolist(), strict=True)
+        return [(ids[p], round(t, 4)) for p, t in pairs]
 
     def stability(self) -> StabilityReport:
         """Blocking pairs of the current allocation, among the needs' candidate lists."""

@@ -251,12 +251,18 @@ async def contract_started_before(
 
 
 async def proposed_match_ids(
-    session: AsyncSession, *, need_ids: Iterable[uuid.UUID] | None
+    session: AsyncSession,
+    *,
+    need_ids: Iterable[uuid.UUID] | None,
+    among: Iterable[uuid.UUID] | None = None,
 ) -> set[uuid.UUID]:
-    """Ids of the PROPOSED matches of these needs (of every need when None)."""
+    """Ids of the PROPOSED matches of these needs (of every need when None), among these
+    matches (when given)."""
     stmt = select(Match.id).where(Match.status == MatchStatus.PROPOSED)
     if need_ids is not None:
         stmt = stmt.where(Match.need_id.in_(list(need_ids)))
+    if among is not None:
+        stmt = stmt.where(Match.id.in_(list(among)))
     return set((await session.scalars(stmt)).all())
 
 

@@ -41,6 +41,9 @@ logger = logging.getLogger(__name__)
 
 NIGHTLY_RECOMPUTE = "talent.nightly_recompute"
 NEW_PROPOSAL = "talent.new_proposal"
+# New proposals the warm engine made, told by a job of their own: the engine's worker applies
+# changes one at a time, and telling (a query or two per person) need not hold it up.
+TELL_PROPOSALS = "talent.tell_proposals"
 MATCH_STEP_TAKEN = "talent.match_step"
 
 # What a side did, as the other side reads it: "<who> ... 「<need>」".
@@ -276,8 +279,10 @@ async def _apply_warm(
         if need_ids:
             before = await _proposed(session, need_ids)
             await warm.store(session, need_ids)
-            after = await _proposed(session, need_ids)
-            await _tell_new_proposals(session, outbox_id, after - before)
+            new = await _proposed(session, need_ids) - before
+            if new:
+                payload = {"match_ids": sorted(str(m) for m in new)}
+                outbox.enqueue(session, TELL_PROPOSALS, payload)
     except BaseException:
         # The transaction rolls back: memory would be ahead of the database. Load again.
         warm.drop()
@@ -360,7 +365,17 @@ def handlers(host: EngineHost | None) -> dict[str, outbox.Handler]:
     }
 
 
+async def tell_proposals(
+    session: AsyncSession, outbox_id: uuid.UUID, payload: dict[str, Any]
+) -> None:
+    """Tell of the proposals a warm engine change made (those still PROPOSED)."""
+    match_ids = [uuid.UUID(m) for m in payload["match_ids"]]
+    still = await repository.proposed_match_ids(session, need_ids=None, among=match_ids)
+    await _tell_new_proposals(session, outbox_id, still)
+
+
 HANDLERS: dict[str, outbox.Handler] = {
+    TELL_PROPOSALS: tell_proposals,
     talent.NEED_CHANGED: need_changed,
     talent.PROFILE_CHANGED: profile_changed,
     NIGHTLY_RECOMPUTE: nightly_recompute,

@@ -4,7 +4,8 @@ Built once from the database (every open profile and need, as `proposals.recompu
 them), then changed in place: a need opened or changed is recomputed alone against the current
 allocation (`MatchingEngine.recompute_for_need`), a need no longer open is removed, and a
 changed profile (or a professional's engagements, moved by a match step) replaces that
-professional's spec. Only the needs whose proposals moved are written, with multi-row upserts.
+professional's row and changes only the needs whose candidates they are or become. Only the
+needs whose proposals moved are written, with multi-row upserts.
 
 Changes are applied in two halves so that a handler can read the proposals before and after:
 `need_changed` / `professional_changed` change the engine in memory and say which needs moved,
@@ -124,9 +125,10 @@ class WarmEngine:
     ) -> list[uuid.UUID]:
         """A profile (or the professional's engagements) changed: replace their spec.
 
-        Capacity-aware allocation couples the needs, so the engine recomputes them all, in
-        memory and from the specs it holds (no other row is read); only needs whose proposals
-        moved, or that propose this professional, are returned to be stored."""
+        The engine replaces their row and changes only the needs whose candidate lists they
+        enter, leave or move in (MatchingEngine.update_professional); those needs' proposals
+        that moved, or that name this professional, are returned to be stored."""
+        engine = self._engine()
         profile = await repository.open_profile(session, professional_id)
         spec = None
         if profile is not None:
@@ -134,19 +136,12 @@ class WarmEngine:
             spec = professional_spec(profile, engagements=count, hours_in_use=hours)
         if self._professionals.get(professional_id) == spec:
             return []
-        before = self.shortlists()
         if spec is None:
             self._professionals.pop(professional_id, None)
         else:
             self._professionals[professional_id] = spec
-        self._rebuild()
-        after = self.shortlists()
-        return [
-            need_id
-            for need_id, shortlist in after.items()
-            if before.get(need_id) != shortlist
-            or any(p == professional_id for p, _rank, _score in shortlist)
-        ]
+        moved = engine.update_professional(professional_id, spec)
+        return [n for n in moved if isinstance(n, uuid.UUID)]
 
     async def rebuild(self, session: AsyncSession) -> Rebuilt:
         """Build afresh from the database and store every need's proposals; the drift counts
