@@ -12,7 +12,9 @@ from console.talent_steps import FIRM, new_professional, post_need
 FULL_NAME = "園田 試験"  # new_professional's name
 PROJECT = "九州半導体人材育成コンソーシアム"  # the seed's: 阿蘇精密 takes part in it
 MILESTONE = "UIJターン技術者のマッチング100名"
-OTHER_PROJECT_MILESTONE = "地場サプライヤー参入ニーズ調査（300社）"  # of another of its projects
+OTHER_PROJECT_MILESTONE = (
+    "後工程（パッケージング）ライン 地場3社の量産立上げ"  # of another of its projects
+)
 
 
 async def test_the_firm_reads_each_step_with_the_professional_by_pseudonym_until_both_accept(
@@ -72,15 +74,13 @@ async def test_a_firm_links_its_need_to_a_milestone_and_the_need_page_links_to_i
     await post_need(firm, title, project=PROJECT, milestone=OTHER_PROJECT_MILESTONE)
     picker = firm.get_by_role("group", name="このニーズが貢献するマイルストーン")
     assert "そのプロジェクトのもの" in await picker.locator(".field-error").inner_text()
-    assert await firm.get_by_role(
-        "checkbox", name=re.compile("^" + OTHER_PROJECT_MILESTONE)
-    ).is_checked()
+    assert await box(firm, OTHER_PROJECT_MILESTONE).is_checked()
     assert await firm.get_by_label("タイトル").input_value() == title
     await check_accessibility(firm)
 
     # The right milestone chosen, the need is saved and its page links to what it serves.
-    await firm.get_by_role("checkbox", name=re.compile("^" + OTHER_PROJECT_MILESTONE)).uncheck()
-    await firm.get_by_role("checkbox", name=re.compile("^" + MILESTONE)).check()
+    await box(firm, OTHER_PROJECT_MILESTONE).uncheck()
+    await box(firm, MILESTONE).check()
     await firm.get_by_role("button", name="下書きとして保存").click()
     assert await firm.get_by_role("heading", level=1).inner_text() == title
     facts = firm.locator("dl.facts")
@@ -101,7 +101,7 @@ async def test_a_firm_links_its_need_to_a_milestone_and_the_need_page_links_to_i
 
     # Edited, the form shows the milestone chosen; unchosen, the need serves none.
     await firm.goto(need_url + "/edit")
-    milestone = firm.get_by_role("checkbox", name=re.compile("^" + MILESTONE))
+    milestone = box(firm, MILESTONE)
     assert await milestone.is_checked()
     assert (
         await firm.get_by_label("このニーズが貢献するプロジェクト")
@@ -121,3 +121,8 @@ async def facts_link(page, url: str, name: str) -> str:
     """Where a link of a need's facts leads."""
     await page.goto(url)
     return await page.locator("dl.facts").get_by_role("link", name=name).get_attribute("href")
+
+
+def box(page, milestone: str):
+    """A milestone's checkbox in the need form (its label goes on with the due date)."""
+    return page.get_by_role("checkbox", name=re.compile("^" + re.escape(milestone)))
