@@ -121,15 +121,22 @@ def _form_values(need: dict[str, Any] | None, typed: dict[str, Any] | None) -> d
     return shown
 
 
-def servable_projects(viewer: dict[str, Any], projects: list[dict[str, Any]]) -> list[Any]:
+def servable_projects(
+    viewer: dict[str, Any], projects: list[dict[str, Any]], need: dict[str, Any] | None
+) -> list[Any]:
     """The projects the acting firm takes part in (an active participant), with their
-    milestones: those a need of the firm may serve."""
+    milestones: those a need of the firm may serve. The need's own project stays on the list
+    with the milestones it serves (the firm may have left it), so that saving keeps them."""
     acting = (viewer["actingOrganization"] or {}).get("id")
-    return [
+    found = [
         project
         for project in projects
         if any(p["organization"]["id"] == acting for p in project["participants"]["nodes"])
     ]
+    served = need["project"] if need else None
+    if served is not None and served["id"] not in {p["id"] for p in found}:
+        found.append({**served, "milestones": {"nodes": need["milestones"] if need else []}})
+    return found
 
 
 async def needs(console: Console, request: Request) -> Response:
@@ -171,7 +178,7 @@ async def _need_form(
     viewer = data["viewer"]
     if not firm_writer(viewer, need["organization"]["id"] if need else None):
         raise PageError(403, _("Only a firm's owners, admins and members post and edit its needs."))
-    projects = servable_projects(viewer, data["projects"]["nodes"])
+    projects = servable_projects(viewer, data["projects"]["nodes"], need)
     if typed is not None:
         chosen = typed.get("milestoneIds") or []
     else:
