@@ -8,68 +8,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from console.conftest import People, check_accessibility
-
-FIRM = "ceo@aso-seimitsu.example"
-SAVE_PROFILE = """
-mutation ($input: SaveProfessionalProfileInput!) {
-  saveProfessionalProfile(input: $input) { userErrors { message } }
-}"""
-
-
-async def _new_professional(people: People, headline: str) -> tuple[object, str]:
-    """A new professional (seeded ones have no sign-in of their own) with a kintone profile,
-    saved through the public API from her browser; the profile editor is another page's."""
-    email = f"kintone-{uuid.uuid4().hex[:8]}@pros.example"
-    page = await people.sign_in(email, individual=True)
-    token = await page.locator("meta[name=csrf-token]").get_attribute("content")
-    profile = {
-        "fullName": "園田 試験",
-        "contactEmail": email,
-        "headline": headline,
-        "skills": [
-            {"skill": "kintone", "level": 5, "years": 6},
-            {"skill": "paperless", "level": 5, "years": 6},
-        ],
-        "hoursPerMonth": 30,
-        "availableFrom": "2027-01-01",
-        "remotePreference": "REMOTE",
-        "residencePrefectureCode": "13",
-        "ties": [{"prefectureCode": "43", "kind": "HOMETOWN"}],
-        "feeMinJpy": 100000,
-        "feeMaxJpy": 200000,
-        "maxEngagements": 3,
-    }
-    answer = await page.request.post(
-        "/graphql",
-        data={"query": SAVE_PROFILE, "variables": {"input": profile}},
-        headers={"X-CSRF-Token": token or ""},
-    )
-    assert answer.ok, await answer.text()
-    assert (await answer.json())["data"]["saveProfessionalProfile"]["userErrors"] == []
-    return page, email
-
-
-async def _post_need(page, title: str, *, hours: str = "２０") -> None:
-    await page.goto("/app/talent/needs")
-    await check_accessibility(page)
-    await page.get_by_role("link", name="新しいニーズを登録").click()
-    await check_accessibility(page)
-    await page.get_by_label("タイトル").fill(title)
-    await page.get_by_label("必須スキル").fill("kintone, ペーパーレス化: 0.8")
-    await page.get_by_label("月あたりの時間").fill(hours)
-    await page.get_by_label("期間（か月）").fill("6")
-    await page.get_by_label("働き方").select_option("REMOTE")
-    await page.get_by_label("勤務地の都道府県").select_option("43")
-    await page.get_by_label("月額報酬の下限（円）").fill("100,000")
-    await page.get_by_label("月額報酬の上限（円）").fill("200000")
-    await page.get_by_label("開始日").fill("2027-04-01")
-    await page.get_by_role("button", name="下書きとして保存").click()
+from console.talent_steps import FIRM, new_professional, post_need
 
 
 async def test_a_firm_corrects_its_need_form_then_edits_the_draft(people: People) -> None:
     title = f"検証用ニーズ {uuid.uuid4().hex[:6]}"
     page = await people.sign_in(FIRM)
-    await _post_need(page, title, hours="たくさん")
+    await post_need(page, title, hours="たくさん")
     hours = page.get_by_label("月あたりの時間")
     assert await hours.get_attribute("aria-invalid") == "true"
     assert await hours.input_value() == "たくさん"
@@ -104,9 +49,9 @@ async def test_a_firm_posts_a_need_and_walks_a_match_to_a_contract_with_the_prof
     tag = uuid.uuid4().hex[:6]
     title = f"kintoneで受発注をペーパーレスに {tag}"
     headline = f"kintoneで業務を変える専門家 {tag}"
-    professional, _email = await _new_professional(people, headline)
+    professional, _email = await new_professional(people, headline)
     firm = await people.sign_in(FIRM)
-    await _post_need(firm, title)
+    await post_need(firm, title)
 
     # The draft: opened, then the engine proposes professionals with its reasons.
     assert await firm.get_by_role("heading", level=1).inner_text() == title

@@ -23,6 +23,10 @@ from renkei.i18n.messages import _
 if TYPE_CHECKING:
     from renkei.graphql.console.app import Console
 
+# A datetime-local field's value (seconds and a zone optional), once full-width digits are read.
+_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?(Z|[+-]\d\d:\d\d)?")
+_ZONED = re.compile(r"(Z|[+-]\d\d:\d\d)$")
+
 
 def api_day(text: str | None) -> str:
     """A Date (or the day of a DateTime) of the API as people read it: 2027年4月1日."""
@@ -54,14 +58,17 @@ class Fields:
 
     form: FormData
     errors: dict[str | None, list[str]] = field(default_factory=dict)
+    # The fields read as choices (several values): shown again as lists.
+    lists: set[str] = field(default_factory=set)
 
-    def _fail(self, name: str, message: str) -> None:
+    def fail(self, name: str, message: str) -> None:
+        """Say what is wrong with a field; then nothing is sent."""
         self.errors.setdefault(name, []).append(message)
 
     def text(self, name: str, *, required: bool = False) -> str | None:
         found = value(self.form, name)
         if found is None and required:
-            self._fail(name, _("Enter this field."))
+            self.fail(name, _("Enter this field."))
         return found
 
     def day(self, name: str, *, required: bool = False) -> str | None:
@@ -71,8 +78,19 @@ class Fields:
         try:
             return parse_date(found).isoformat()
         except InvalidDate as invalid:
-            self._fail(name, invalid.reason())
+            self.fail(name, invalid.reason())
             return None
+
+    def moment(self, name: str, *, required: bool = False) -> str | None:
+        """A date and time as a datetime-local field sends it; in Japan time unless it says."""
+        found = self.text(name, required=required)
+        if found is None:
+            return None
+        typed = unicodedata.normalize("NFKC", found)
+        if not _MOMENT.fullmatch(typed):
+            self.fail(name, _("Enter a date and time, such as 2027-04-01T10:00."))
+            return None
+        return typed if _ZONED.search(typed) else typed + "+09:00"
 
     def integer(self, name: str, *, required: bool = False) -> int | None:
         found = self.text(name, required=required)
@@ -80,7 +98,7 @@ class Fields:
             return None
         number = whole_number(found)
         if number is None:
-            self._fail(name, _("Enter a whole number."))
+            self.fail(name, _("Enter a whole number."))
         return number
 
     def decimal(self, name: str, *, required: bool = False) -> float | None:
@@ -92,15 +110,61 @@ class Fields:
         except ValueError:
             parsed = math.nan
         if math.isnan(parsed):
-            self._fail(name, _("Enter a number such as 1250 or 12.5."))
+            self.fail(name, _("Enter a number such as 1250 or 12.5."))
             return None
         return parsed
 
-    def values(self) -> dict[str, str]:
-        return {k: v for k, v in self.form.items() if isinstance(v, str)}
+    def choices(self, name: str) -> list[str]:
+        """Every value of a field sent several times (checkboxes of one name), as typed."""
+        self.lists.add(name)
+        return [v.strip() for v in self.form.getlist(name) if isinstance(v, str) and v.strip()]
+
+    def values(self) -> dict[str, Any]:
+        """The form as typed, to show again: a string a field, a list for choices."""
+        typed: dict[str, Any] = {k: v for k, v in self.form.items() if isinstance(v, str)}
+        typed.update({name: self.choices(name) for name in self.lists})
+        return typed
+
+
+def unplaced(errors: dict[str | None, list[str]], fields: frozenset[str]) -> list[str]:
+    """The messages no field of the form shows: the form's own, and those of other fields."""
+    return [m for key, found in errors.items() if key not in fields for m in found]
+
+
+def messages(errors: dict[str | None, list[str]]) -> list[str]:
+    """Every message, for a page whose forms are single buttons (shown at its top)."""
+    return [m for found in errors.values() for m in found]
 
 
 Again = Callable[..., Awaitable[Response]]
+# Where a form goes once its mutation took effect: (url, notice), or that from the payload.
+Done = tuple[str, str] | Callable[[dict[str, Any]], tuple[str, str]]
+
+
+async def post(
+    console: Console,
+    request: Request,
+    operation: str,
+    build: Callable[[Fields], dict[str, Any]],
+    *,
+    again: Again,
+    done: Done,
+    keep_typed: bool = True,
+) -> Response:
+    """A posted form (its CSRF token checked) whose fields `build` reads into the mutation's
+    input, then `submit`."""
+    fields = Fields(await console.form(request))
+    form_input = build(fields)
+    return await submit(
+        console,
+        request,
+        fields,
+        operation,
+        form_input,
+        again=again,
+        done=done,
+        keep_typed=keep_typed,
+    )
 
 
 async def submit(
@@ -111,7 +175,7 @@ async def submit(
     form_input: dict[str, Any],
     *,
     again: Again,
-    done: tuple[str, str],
+    done: Done,
     keep_typed: bool = True,
 ) -> Response:
     """A form's one mutation: on to `done` (url, notice) when it took effect; else the page
@@ -121,7 +185,7 @@ async def submit(
     if not errors:
         outcome = await console.mutate(request, operation, {"input": form_input})
         if outcome.ok:
-            raise console.done(*done)
+            raise console.done(*(done(outcome.payload) if callable(done) else done))
         errors = outcome.by_field()
     if keep_typed:
         return await again(errors=errors, typed=fields.values())

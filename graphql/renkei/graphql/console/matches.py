@@ -4,24 +4,23 @@ It shows the lifecycle step by step, and offers only the steps the API lists for
 side (Match.allowedSteps, from renkei.talent.lifecycle.STEPS); each step's form runs its one
 public mutation. The firm also keeps the cost ledger and reads the estimated subsidy with its
 formula and the evidence packet; the professional sees none of that (the API gives it nothing).
+Both read the match's activity, newest first: each step, when, and who took it (Match.activity:
+the firm reads the professional by pseudonym until both sides have accepted).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from renkei.graphql.console.app import PageError, value
-from renkei.graphql.console.forms import whole_number
-from renkei.graphql.console.talent import WRITERS, unplaced
-from renkei.graphql.scalars import InvalidDate, parse_date
+from renkei.graphql.console.app import PageError
+from renkei.graphql.console.forms import Fields, post, unplaced
+from renkei.graphql.console.talent import WRITERS
 from renkei.i18n.messages import N_, _
 
 if TYPE_CHECKING:
@@ -32,8 +31,6 @@ MATCHES = "/app/matches"
 PATH = ("PROPOSED", "ACCEPTED", "INTERVIEW", "CONTRACTED", "ACTIVE", "COMPLETED")
 OPENINGS = ("PROPOSED", "APPLIED", "SCOUTED")
 ENDED = ("DECLINED", "WITHDRAWN", "EXPIRED")
-# Japan Standard Time: a time typed in the form without a zone is Japan's.
-_ZONED = re.compile(r"(Z|[+-]\d\d:\d\d)$")
 
 # The fields of the page's forms: a userError of another field is shown at the top.
 FIELDS = frozenset(
@@ -41,69 +38,43 @@ FIELDS = frozenset(
     | {"kind", "amountJpy", "incurredOn", "visitDays", "note"}
 )
 Errors = dict[str | None, list[str]]
-Build = Callable[[str, FormData, Errors], dict[str, Any]]
+Build = Callable[[str, Fields], dict[str, Any]]
 
 
-def _date(form: FormData, name: str, errors: Errors, *, required: bool = True) -> str | None:
-    typed = value(form, name)
-    if typed is None and not required:
-        return None
-    try:
-        return parse_date(typed).isoformat()
-    except InvalidDate as invalid:
-        errors[name] = [invalid.reason()]
-        return None
+def _step(match_id: str, fields: Fields) -> dict[str, Any]:
+    return {"matchId": match_id, "version": fields.integer("version")}
 
 
-def _number(form: FormData, name: str, errors: Errors) -> int | None:
-    number = whole_number(value(form, name))
-    if number is None:
-        errors[name] = [_("Enter a whole number.")]
-    return number
+def _interview(match_id: str, fields: Fields) -> dict[str, Any]:
+    return {**_step(match_id, fields), "at": fields.moment("at", required=True)}
 
 
-def _step(match_id: str, form: FormData, errors: Errors) -> dict[str, Any]:
-    return {"matchId": match_id, "version": whole_number(value(form, "version"))}
-
-
-def _interview(match_id: str, form: FormData, errors: Errors) -> dict[str, Any]:
-    at = unicodedata.normalize("NFKC", value(form, "at") or "")
-    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?(Z|[+-]\d\d:\d\d)?", at):
-        errors["at"] = [_("Enter the date and time of the interview.")]
-    elif not _ZONED.search(at):
-        at += "+09:00"
-    return {**_step(match_id, form, errors), "at": at}
-
-
-def _contract(match_id: str, form: FormData, errors: Errors) -> dict[str, Any]:
+def _contract(match_id: str, fields: Fields) -> dict[str, Any]:
     return {
-        **_step(match_id, form, errors),
-        "feeJpy": _number(form, "feeJpy", errors),
-        "hoursPerMonth": _number(form, "hoursPerMonth", errors),
-        "startsOn": _date(form, "startsOn", errors),
-        "endsOn": _date(form, "endsOn", errors, required=False),
+        **_step(match_id, fields),
+        "feeJpy": fields.integer("feeJpy", required=True),
+        "hoursPerMonth": fields.integer("hoursPerMonth", required=True),
+        "startsOn": fields.day("startsOn", required=True),
+        "endsOn": fields.day("endsOn"),
     }
 
 
-def _review(match_id: str, form: FormData, errors: Errors) -> dict[str, Any]:
+def _review(match_id: str, fields: Fields) -> dict[str, Any]:
     return {
-        **_step(match_id, form, errors),
-        "rating": _number(form, "rating", errors),
-        "review": value(form, "review") or "",
+        **_step(match_id, fields),
+        "rating": fields.integer("rating", required=True),
+        "review": fields.text("review") or "",
     }
 
 
-def _cost(match_id: str, form: FormData, errors: Errors) -> dict[str, Any]:
-    visit_days = whole_number(value(form, "visitDays")) if value(form, "visitDays") else 0
-    if visit_days is None:
-        errors["visitDays"] = [_("Enter a whole number.")]
+def _cost(match_id: str, fields: Fields) -> dict[str, Any]:
     return {
         "matchId": match_id,
-        "kind": value(form, "kind") or "FEE",
-        "amountJpy": _number(form, "amountJpy", errors),
-        "incurredOn": _date(form, "incurredOn", errors),
-        "visitDays": visit_days or 0,
-        "note": value(form, "note") or "",
+        "kind": fields.text("kind") or "FEE",
+        "amountJpy": fields.integer("amountJpy", required=True),
+        "incurredOn": fields.day("incurredOn", required=True),
+        "visitDays": fields.integer("visitDays") or 0,
+        "note": fields.text("note") or "",
     }
 
 
@@ -139,8 +110,8 @@ async def _match_page(
     request: Request,
     *,
     step: str | None = None,
-    form: FormData | None = None,
     errors: Errors | None = None,
+    typed: dict[str, str] | None = None,
 ) -> Response:
     data = await console.run(request, "TalentMatch", {"id": request.path_params["id"]})
     match = data["match"]
@@ -161,7 +132,10 @@ async def _match_page(
         steps=progress(match["status"]),
         ended=match["status"] in ENDED,
         failed_step=step,
-        typed={key: form.get(key) for key in form} if form is not None else {},
+        typed=typed or {},
+        # The match's steps, newest first; the firm reads the professional by pseudonym
+        # until both sides have accepted (the API's MatchStep.actor).
+        activity=list(reversed(match["activity"])),
         errors=errors,
         form_errors=unplaced(errors, FIELDS),
     )
@@ -175,16 +149,16 @@ async def take_step(console: Console, request: Request) -> Response:
     step = request.path_params["step"]
     if step not in STEPS:
         raise PageError(404, _("No such step."))
-    form = await console.form(request)
     operation, build, notice = STEPS[step]
-    errors: Errors = {}
-    variables = build(request.path_params["id"], form, errors)
-    if not errors:
-        outcome = await console.mutate(request, operation, {"input": variables})
-        if outcome.ok:
-            raise console.done(f"{MATCHES}/{request.path_params['id']}", notice)
-        errors = outcome.by_field()
-    return await _match_page(console, request, step=step, form=form, errors=errors)
+    match_id = request.path_params["id"]
+    return await post(
+        console,
+        request,
+        operation,
+        partial(build, match_id),
+        again=partial(_match_page, console, request, step=step),
+        done=(f"{MATCHES}/{match_id}", notice),
+    )
 
 
 def routes(console: Console) -> list[Route]:

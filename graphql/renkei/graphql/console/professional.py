@@ -11,14 +11,15 @@ as the person types (htmx) and without JavaScript on saving.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from renkei.graphql.console.app import PageError, Redirect, value
+from renkei.graphql.console.app import PageError, Redirect
+from renkei.graphql.console.forms import Fields, messages, post
 from renkei.i18n.formats import JST
 from renkei.i18n.messages import N_, _, current_locale
 
@@ -70,27 +71,30 @@ async def _home(
     )
 
 
+async def _home_again(
+    console: Console, request: Request, *, errors: dict[str | None, list[str]]
+) -> Response:
+    return await _home(console, request, errors=messages(errors), status=422)
+
+
+def _answer(fields: Fields) -> dict[str, Any]:
+    return {"matchId": fields.text("match") or "", "version": fields.integer("version")}
+
+
 async def answer_match(console: Console, request: Request) -> Response:
     """Accept or decline a match that waits for the professional, from their home."""
     step = request.path_params["step"]
     if step not in ANSWERS:
         raise PageError(404, _("Not found"))
-    form = await console.form(request)
-    version = value(form, "version")
-    outcome = await console.mutate(
+    return await post(
+        console,
         request,
         ANSWERS[step],
-        {
-            "input": {
-                "matchId": value(form, "match") or "",
-                "version": int(version) if version and version.isdigit() else None,
-            }
-        },
+        _answer,
+        again=partial(_home_again, console, request),
+        done=("/app/me", "match-accepted" if step == "accept" else "match-declined"),
+        keep_typed=False,
     )
-    if not outcome.ok:
-        messages = [e["message"] for e in outcome.errors]
-        return await _home(console, request, errors=messages, status=422)
-    raise console.done("/app/me", "match-accepted" if step == "accept" else "match-declined")
 
 
 # -- the profile editor --------------------------------------------------------------------
@@ -155,8 +159,9 @@ def _plain(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else str(number)
 
 
-def _draft_from(form: FormData) -> dict[str, Any]:
+def _draft_from(fields: Fields) -> dict[str, Any]:
     """The editor's fields as posted, to show again beside the errors."""
+    form = fields.form
     skills = [
         (str(name).strip(), str(level), str(years).strip())
         for name, level, years in zip(
@@ -172,7 +177,7 @@ def _draft_from(form: FormData) -> dict[str, Any]:
         if str(code)
     ]
     draft: dict[str, Any] = {
-        name: value(form, name) or ""
+        name: fields.text(name) or ""
         for name in (
             "fullName",
             "contactEmail",
@@ -190,26 +195,18 @@ def _draft_from(form: FormData) -> dict[str, Any]:
     draft.update(
         skills=skills,
         ties=ties,
-        engagementTypes=[str(t) for t in form.getlist("engagementTypes")],
-        travelPrefectureCodes=[str(c) for c in form.getlist("travelPrefectureCodes")],
+        engagementTypes=fields.choices("engagementTypes"),
+        travelPrefectureCodes=fields.choices("travelPrefectureCodes"),
         isOpen=form.get("isOpen") == "on",
     )
     return draft
 
 
-def _input_of(draft: dict[str, Any]) -> tuple[dict[str, Any], dict[str | None, list[str]]]:
+def _input_of(fields: Fields) -> dict[str, Any]:
     """The mutation's input from the posted fields; what cannot even be sent (a word where a
-    number goes) is said here, by field, and the mutation does not run."""
-    problems: dict[str | None, list[str]] = {}
-    numbers: dict[str, int] = {}
-    for name, required in NUMBERS.items():
-        text = draft[name].replace(",", "")
-        if not text and not required:
-            continue
-        try:
-            numbers[name] = int(text)
-        except ValueError:
-            problems.setdefault(name, []).append(_("Enter a whole number, e.g. 20."))
+    number goes) is left in `fields`, by field, and the mutation does not run."""
+    draft = _draft_from(fields)
+    numbers = {name: fields.integer(name, required=required) for name, required in NUMBERS.items()}
     skills = []
     for name, level, years in draft["skills"]:
         try:
@@ -217,18 +214,8 @@ def _input_of(draft: dict[str, Any]) -> tuple[dict[str, Any], dict[str | None, l
                 {"skill": name, "level": int(level), "years": float(years) if years else 0.0}
             )
         except ValueError:
-            problems.setdefault("skills", []).append(
-                _("Years of experience are a number, e.g. 3 or 2.5.")
-            )
-    available = draft["availableFrom"]
-    try:
-        date.fromisoformat(available)
-    except ValueError:
-        problems.setdefault("availableFrom", []).append(
-            _("Enter a date, e.g. {example}.", example="2027-04-01")
-        )
-    version = draft["version"]
-    values: dict[str, Any] = {
+            fields.fail("skills", _("Years of experience are a number, e.g. 3 or 2.5."))
+    return {
         "fullName": draft["fullName"],
         "contactEmail": draft["contactEmail"],
         "phone": draft["phone"] or None,
@@ -237,16 +224,16 @@ def _input_of(draft: dict[str, Any]) -> tuple[dict[str, Any], dict[str | None, l
         "experienceSummary": draft["experienceSummary"],
         "skills": skills,
         "engagementTypes": draft["engagementTypes"],
-        "availableFrom": available,
+        "availableFrom": fields.day("availableFrom", required=True),
         "remotePreference": draft["remotePreference"] or "REMOTE",
         "residencePrefectureCode": draft["residencePrefectureCode"],
         "travelPrefectureCodes": draft["travelPrefectureCodes"],
         "ties": [{"prefectureCode": code, "kind": kind} for code, kind in draft["ties"]],
         "isOpen": draft["isOpen"],
-        "version": int(version) if version.isdigit() else None,
-        **numbers,
+        "version": fields.integer("version"),
+        # An optional number left empty takes the API's default.
+        **{name: number for name, number in numbers.items() if number is not None},
     }
-    return values, problems
 
 
 async def profile_editor(console: Console, request: Request) -> Response:
@@ -282,21 +269,29 @@ def _editor(
         errors=errors,
         # A long form: every message at its top too (an error summary, as DADS forms have),
         # those of no field shown here only.
-        form_errors=[m for ms in errors.values() for m in ms],
+        form_errors=messages(errors),
     )
 
 
-async def save_profile(console: Console, request: Request) -> Response:
-    form = await console.form(request)
-    draft = _draft_from(form)
-    values, problems = _input_of(draft)
-    if not problems:
-        outcome = await console.mutate(request, "ProfessionalSaveProfile", {"input": values})
-        if outcome.ok:
-            raise console.done("/app/me", "profile-saved")
-        problems = outcome.by_field()
+async def _editor_again(
+    console: Console, request: Request, *, errors: dict[str | None, list[str]]
+) -> Response:
+    # The editor shows the posted rows again (request.form() is read once and kept).
+    draft = _draft_from(Fields(await request.form()))
     data = await console.run(request, "ProfessionalProfileEditor")
-    return _editor(console, request, data, draft, problems, status=422)
+    return _editor(console, request, data, draft, errors, status=422)
+
+
+async def save_profile(console: Console, request: Request) -> Response:
+    return await post(
+        console,
+        request,
+        "ProfessionalSaveProfile",
+        _input_of,
+        again=partial(_editor_again, console, request),
+        done=("/app/me", "profile-saved"),
+        keep_typed=False,
+    )
 
 
 async def skill_suggestions(console: Console, request: Request) -> Response:

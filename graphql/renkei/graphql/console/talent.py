@@ -3,22 +3,24 @@
 Every page is one named query of operations/talent.graphql; every form one public mutation. The
 API decides who may do what (a professional or another firm is refused there); the pages offer
 only what the API lists as possible (a need's allowedTransitions, a match's allowedSteps).
+A need may serve a project the firm takes part in and some of its milestones: the form offers
+those projects' milestones, and the need's page links to the ones it serves.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from renkei.graphql.console.app import PageError, acting_organization, value
-from renkei.graphql.console.forms import whole_number
-from renkei.graphql.scalars import InvalidDate, parse_date
+from renkei.graphql.console.app import PageError, acting_organization
+from renkei.graphql.console.forms import Done, Fields, messages, post, unplaced
 from renkei.i18n.messages import N_, _
 
 if TYPE_CHECKING:
@@ -43,7 +45,7 @@ _SKILL_SEPARATORS = re.compile(r"[,、，\n]+")
 
 FORM_FIELDS = frozenset(
     {*_NUMBERS, *_TEXTS, "requiredSkills", "preferredSkills", "startsOn", "remotePolicy"}
-    | {"engagementTypes", "workplacePrefectureCode"}
+    | {"engagementTypes", "workplacePrefectureCode", "projectId", "milestoneIds"}
 )
 
 
@@ -53,11 +55,6 @@ def firm_writer(viewer: dict[str, Any], firm_id: str | None) -> bool:
     if acting is None or viewer["role"] not in WRITERS:
         return False
     return firm_id is None or acting["id"] == firm_id
-
-
-def unplaced(errors: dict[str | None, list[str]], fields: frozenset[str]) -> list[str]:
-    """The messages no field of the form shows: the form's own, and those of other fields."""
-    return [m for key, messages in errors.items() if key not in fields for m in messages]
 
 
 def weighted_skills(text: str | None) -> list[dict[str, Any]] | None:
@@ -82,35 +79,30 @@ def skills_text(skills: list[dict[str, Any]]) -> str:
     return ", ".join(f"{s['skill']['nameJa']}: {s['weight']:g}" for s in skills)
 
 
-def need_input(form: FormData) -> tuple[dict[str, Any], dict[str | None, list[str]]]:
-    """The need's fields as the API takes them, and what the form itself finds wrong."""
-    fields: dict[str, Any] = {name: value(form, name) or "" for name in _TEXTS}
-    errors: dict[str | None, list[str]] = {}
+def need_input(fields: Fields) -> dict[str, Any]:
+    """The need's fields as the API takes them; what cannot be sent is left in `fields`."""
+    found: dict[str, Any] = {name: fields.text(name) or "" for name in _TEXTS}
     for name in _NUMBERS:
-        number = whole_number(value(form, name))
-        if number is None:
-            errors[name] = [_("Enter a whole number.")]
-        fields[name] = number
+        found[name] = fields.integer(name, required=True)
     for name in ("requiredSkills", "preferredSkills"):
-        skills = weighted_skills(value(form, name))
+        skills = weighted_skills(fields.text(name))
         if skills is None:
-            errors[name] = [_("Write each weight as a number from 0 to 1, e.g. 財務: 0.8.")]
-        fields[name] = skills or []
-    starts_on = value(form, "startsOn")
-    try:
-        fields["startsOn"] = parse_date(starts_on).isoformat()
-    except InvalidDate as invalid:
-        errors["startsOn"] = [invalid.reason()]
-    fields["remotePolicy"] = value(form, "remotePolicy") or "REMOTE"
-    fields["engagementTypes"] = [value(form, "engagementType") or "SIDE_JOB"]
-    fields["workplacePrefectureCode"] = value(form, "workplacePrefectureCode") or ""
-    return fields, errors
+            fields.fail(name, _("Write each weight as a number from 0 to 1, e.g. 財務: 0.8."))
+        found[name] = skills or []
+    found["startsOn"] = fields.day("startsOn", required=True)
+    found["remotePolicy"] = fields.text("remotePolicy") or "REMOTE"
+    found["engagementTypes"] = [fields.text("engagementType") or "SIDE_JOB"]
+    found["workplacePrefectureCode"] = fields.text("workplacePrefectureCode") or ""
+    # The project and its milestones the need serves (the API checks the firm takes part).
+    found["projectId"] = fields.text("projectId")
+    found["milestoneIds"] = fields.choices("milestoneIds")
+    return found
 
 
-def _form_values(need: dict[str, Any] | None, form: FormData | None) -> dict[str, Any]:
+def _form_values(need: dict[str, Any] | None, typed: dict[str, Any] | None) -> dict[str, Any]:
     """What the form's fields show: the typed values, else the need's, else defaults."""
-    if form is not None:
-        return {key: form.get(key) for key in form}
+    if typed is not None:
+        return dict(typed)
     if need is None:
         return {
             "engagementType": "SIDE_JOB",
@@ -125,7 +117,26 @@ def _form_values(need: dict[str, Any] | None, form: FormData | None) -> dict[str
     shown["preferredSkills"] = skills_text(need["preferredSkills"])
     prefecture = need["workplacePrefecture"]
     shown["workplacePrefectureCode"] = prefecture["code"] if prefecture else ""
+    shown["projectId"] = need["project"]["id"] if need["project"] else ""
     return shown
+
+
+def servable_projects(
+    viewer: dict[str, Any], projects: list[dict[str, Any]], need: dict[str, Any] | None
+) -> list[Any]:
+    """The projects the acting firm takes part in (an active participant), with their
+    milestones: those a need of the firm may serve. The need's own project stays on the list
+    with the milestones it serves (the firm may have left it), so that saving keeps them."""
+    acting = (viewer["actingOrganization"] or {}).get("id")
+    found = [
+        project
+        for project in projects
+        if any(p["organization"]["id"] == acting for p in project["participants"]["nodes"])
+    ]
+    served = need["project"] if need else None
+    if served is not None and served["id"] not in {p["id"] for p in found}:
+        found.append({**served, "milestones": {"nodes": need["milestones"] if need else []}})
+    return found
 
 
 async def needs(console: Console, request: Request) -> Response:
@@ -153,8 +164,8 @@ async def _need_form(
     request: Request,
     *,
     need_id: str | None,
-    form: FormData | None = None,
     errors: dict[str | None, list[str]] | None = None,
+    typed: dict[str, Any] | None = None,
 ) -> Response:
     if need_id is None:
         data = await console.run(request, "TalentNeedNew")
@@ -164,16 +175,25 @@ async def _need_form(
         need = data["talentNeed"]
         if need is None:
             raise PageError(404, _("No such talent need."))
-    if not firm_writer(data["viewer"], need["organization"]["id"] if need else None):
+    viewer = data["viewer"]
+    if not firm_writer(viewer, need["organization"]["id"] if need else None):
         raise PageError(403, _("Only a firm's owners, admins and members post and edit its needs."))
+    projects = servable_projects(viewer, data["projects"]["nodes"], need)
+    if typed is not None:
+        chosen = typed.get("milestoneIds") or []
+    else:
+        chosen = [m["id"] for m in need["milestones"]] if need else []
     return console.render(
         request,
         "talent/need_form.html",
         status=422 if errors else 200,
-        chrome=data["viewer"],
+        chrome=viewer,
         need=need,
         prefectures=[(p["code"], p["name"]) for p in data["prefectures"]],
-        values=_form_values(need, form),
+        projects=projects,
+        project_options=[(p["id"], p["name"]) for p in projects],
+        chosen=chosen,
+        values=_form_values(need, typed),
         errors=errors or {},
         top_errors=unplaced(errors or {}, FORM_FIELDS),
     )
@@ -182,33 +202,36 @@ async def _need_form(
 async def new_need(console: Console, request: Request) -> Response:
     if request.method == "GET":
         return await _need_form(console, request, need_id=None)
-    form = await console.form(request)
-    fields, errors = need_input(form)
-    if errors:
-        return await _need_form(console, request, need_id=None, form=form, errors=errors)
-    outcome = await console.mutate(request, "TalentCreateNeed", {"input": fields})
-    if not outcome.ok:
-        return await _need_form(
-            console, request, need_id=None, form=form, errors=outcome.by_field()
-        )
-    raise console.done(f"{NEEDS}/{outcome.payload['talentNeed']['id']}", "talent-need-created")
+    return await post(
+        console,
+        request,
+        "TalentCreateNeed",
+        need_input,
+        again=partial(_need_form, console, request, need_id=None),
+        done=lambda payload: (f"{NEEDS}/{payload['talentNeed']['id']}", "talent-need-created"),
+    )
+
+
+def _need_changes(need_id: str, fields: Fields) -> dict[str, Any]:
+    return {
+        **need_input(fields),
+        "id": need_id,
+        "version": fields.integer("version", required=True),
+    }
 
 
 async def edit_need(console: Console, request: Request) -> Response:
     need_id = request.path_params["id"]
     if request.method == "GET":
         return await _need_form(console, request, need_id=need_id)
-    form = await console.form(request)
-    fields, errors = need_input(form)
-    if errors:
-        return await _need_form(console, request, need_id=need_id, form=form, errors=errors)
-    fields.update(id=need_id, version=whole_number(value(form, "version")))
-    outcome = await console.mutate(request, "TalentUpdateNeed", {"input": fields})
-    if not outcome.ok:
-        return await _need_form(
-            console, request, need_id=need_id, form=form, errors=outcome.by_field()
-        )
-    raise console.done(f"{NEEDS}/{need_id}", "talent-need-saved")
+    return await post(
+        console,
+        request,
+        "TalentUpdateNeed",
+        partial(_need_changes, need_id),
+        again=partial(_need_form, console, request, need_id=need_id),
+        done=(f"{NEEDS}/{need_id}", "talent-need-saved"),
+    )
 
 
 async def _need_page(
@@ -248,40 +271,63 @@ async def need_page(console: Console, request: Request) -> Response:
     return await _need_page(console, request)
 
 
-async def _need_action(
-    console: Console, request: Request, operation: str, variables: dict[str, Any], notice: str
+async def _need_page_again(
+    console: Console, request: Request, *, errors: dict[str | None, list[str]]
 ) -> Response:
-    outcome = await console.mutate(request, operation, {"input": variables})
-    if not outcome.ok:
-        return await _need_page(console, request, errors=[e["message"] for e in outcome.errors])
-    raise console.done(f"{NEEDS}/{request.path_params['id']}", notice)
+    return await _need_page(console, request, errors=messages(errors))
+
+
+async def _need_action(
+    console: Console,
+    request: Request,
+    operation: str,
+    build: Callable[[str, Fields], dict[str, Any]],
+    done: Done,
+) -> Response:
+    """One of the need page's buttons: its one mutation, the page again with what it said."""
+    return await post(
+        console,
+        request,
+        operation,
+        partial(build, request.path_params["id"]),
+        again=partial(_need_page_again, console, request),
+        done=done,
+        keep_typed=False,
+    )
 
 
 async def change_status(console: Console, request: Request) -> Response:
-    form = await console.form(request)
-    variables = {
-        "id": request.path_params["id"],
-        "status": value(form, "status"),
-        "version": whole_number(value(form, "version")),
-    }
     return await _need_action(
-        console, request, "TalentChangeNeedStatus", variables, "talent-need-status"
+        console,
+        request,
+        "TalentChangeNeedStatus",
+        lambda need_id, fields: {
+            "id": need_id,
+            "status": fields.text("status"),
+            "version": fields.integer("version"),
+        },
+        (f"{NEEDS}/{request.path_params['id']}", "talent-need-status"),
     )
 
 
 async def recompute(console: Console, request: Request) -> Response:
-    await console.form(request)
-    variables = {"needId": request.path_params["id"]}
-    return await _need_action(console, request, "TalentRecompute", variables, "talent-recomputed")
+    return await _need_action(
+        console,
+        request,
+        "TalentRecompute",
+        lambda need_id, _fields: {"needId": need_id},
+        (f"{NEEDS}/{request.path_params['id']}", "talent-recomputed"),
+    )
 
 
 async def scout(console: Console, request: Request) -> Response:
-    form = await console.form(request)
-    variables = {"needId": request.path_params["id"], "matchId": value(form, "match") or ""}
-    outcome = await console.mutate(request, "TalentScout", {"input": variables})
-    if not outcome.ok:
-        return await _need_page(console, request, errors=[e["message"] for e in outcome.errors])
-    raise console.done(f"/app/matches/{outcome.payload['match']['id']}", "talent-scouted")
+    return await _need_action(
+        console,
+        request,
+        "TalentScout",
+        lambda need_id, fields: {"needId": need_id, "matchId": fields.text("match") or ""},
+        lambda payload: (f"/app/matches/{payload['match']['id']}", "talent-scouted"),
+    )
 
 
 def routes(console: Console) -> list[Route]:

@@ -56,12 +56,12 @@ from renkei.graphql.types.kpis_computed import (
     KPI_ROLLUP_SQL,
 )
 from renkei.graphql.types.organizations import Organization
+from renkei.graphql.types.project_link import ProjectRef, project_of
 from renkei.identity.scopes import PROJECTS_READ
 from renkei.kpis import models, repository, service
 from renkei.kpis.attainment import Attainment, Rollup
 
 if TYPE_CHECKING:
-    from renkei.graphql.types.projects import Project
     from renkei.graphql.types.regions import Region
 
 KpiDirection = strawberry.enum(
@@ -230,19 +230,11 @@ class Kpi(Node):
     def from_row(cls, row: models.Kpi) -> Kpi:
         return cls(id=to_global_id("Kpi", row.id), row=row)
 
-    @strawberry.field(
+    project: ProjectRef | None = strawberry.field(
+        resolver=project_of,
         description="The project it measures; null for a region's KPI.",
         metadata=sql(One("Project", "{c}.id = {t}.project_id")),
     )
-    async def project(
-        self, info: Info
-    ) -> Annotated[Project, strawberry.lazy("renkei.graphql.types.projects")] | None:
-        from renkei.graphql.types.projects import Project
-
-        if self.row.project_id is None:
-            return None
-        row = await info.context.loaders.project.load(self.row.project_id)
-        return Project.from_row(row) if row else None
 
     @strawberry.field(
         description="The region it measures; null for a project's KPI.",

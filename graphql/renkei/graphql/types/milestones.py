@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 from sqlalchemy import Select
@@ -63,14 +63,12 @@ from renkei.graphql.types.milestones_computed import (
     VARIANCE,
 )
 from renkei.graphql.types.organizations import Organization, User
+from renkei.graphql.types.project_link import ProjectRef, project_of
 from renkei.i18n.messages import current_locale
 from renkei.identity.scopes import PROJECTS_READ
 from renkei.milestones import baselines as baselines_service
 from renkei.milestones import models, repository, service
 from renkei.milestones import progress as progress_service
-
-if TYPE_CHECKING:
-    from renkei.graphql.types.projects import Project
 
 MilestoneStatus = strawberry.enum(
     models.MilestoneStatus,
@@ -80,7 +78,6 @@ VarianceChange = strawberry.enum(
     baselines_service.VarianceChange,
     description="How a milestone of a baseline compares with today's plan.",
 )
-ProjectRef = Annotated["Project", strawberry.lazy("renkei.graphql.types.projects")]
 
 
 def _statuses(status: Sequence[models.MilestoneStatus] | None) -> list[models.MilestoneStatus]:
@@ -166,12 +163,9 @@ class Milestone(Node):
     def from_row(cls, row: models.Milestone) -> Milestone:
         return cls(id=to_global_id("Milestone", row.id), row=row)
 
-    @strawberry.field(metadata=sql(One("Project", "{c}.id = {t}.project_id")))
-    async def project(self, info: Info) -> ProjectRef | None:
-        from renkei.graphql.types.projects import Project
-
-        row = await info.context.loaders.project.load(self.row.project_id)
-        return Project.from_row(row) if row else None
+    project: ProjectRef | None = strawberry.field(
+        resolver=project_of, metadata=sql(One("Project", "{c}.id = {t}.project_id"))
+    )
 
     @strawberry.field(
         description="The organization that does the work.",
@@ -414,12 +408,9 @@ class Baseline(Node):
     def from_row(cls, row: models.Baseline) -> Baseline:
         return cls(id=to_global_id("Baseline", row.id), row=row)
 
-    @strawberry.field(metadata=sql(One("Project", "{c}.id = {t}.project_id")))
-    async def project(self, info: Info) -> ProjectRef | None:
-        from renkei.graphql.types.projects import Project
-
-        row = await info.context.loaders.project.load(self.row.project_id)
-        return Project.from_row(row) if row else None
+    project: ProjectRef | None = strawberry.field(
+        resolver=project_of, metadata=sql(One("Project", "{c}.id = {t}.project_id"))
+    )
 
     @strawberry.field(metadata=sql(One("User", "{c}.id = {t}.created_by_id")))
     async def created_by(self, info: Info) -> User | None:

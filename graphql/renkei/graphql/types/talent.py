@@ -35,6 +35,7 @@ from renkei.graphql.nodes import register_node
 from renkei.graphql.relay import Connection, Node, PageArgs, to_connection, to_global_id
 from renkei.graphql.types.geography import Prefecture
 from renkei.graphql.types.organizations import Organization
+from renkei.graphql.types.project_link import ProjectRef, project_of
 from renkei.identity.scopes import TALENT_READ
 from renkei.talent import models, repository, specs
 from renkei.talent import skills as taxonomy
@@ -43,7 +44,6 @@ from renkei.talent.service import NEED_TRANSITIONS
 
 if TYPE_CHECKING:
     from renkei.graphql.types.milestones import Milestone
-    from renkei.graphql.types.projects import Project
     from renkei.graphql.types.talent_matches import Match
 
 NeedStatus = strawberry.enum(models.NeedStatus, description="DRAFT → OPEN → PAUSED/FILLED/CLOSED.")
@@ -203,19 +203,11 @@ class TalentNeed(Node):
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row)
 
-    @strawberry.field(
+    project: ProjectRef | None = strawberry.field(
+        resolver=project_of,
         description="The project it serves, if you see it.",
         metadata=sql(One("Project", "{c}.id = {t}.project_id")),
     )
-    async def project(
-        self, info: Info
-    ) -> Annotated[Project, strawberry.lazy("renkei.graphql.types.projects")] | None:
-        from renkei.graphql.types.projects import Project
-
-        if self.row.project_id is None:
-            return None
-        row = await info.context.loaders.project.load(self.row.project_id)
-        return Project.from_row(row) if row else None
 
     @strawberry.field(
         description="The milestones of its project it serves that you see, by due date.",
