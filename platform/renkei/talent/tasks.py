@@ -8,7 +8,8 @@ handled twice notifies once. Firms see professionals by their pseudonym only.
 
 HANDLERS rebuild the engine from the database for each message (what runs outside a worker);
 `handlers(host)` use the worker's warm engine (renkei.talent.warm_engine) while the worker holds
-it, and fall back to HANDLERS' way when another worker does (renkei.workers.talent_engine).
+it, and fall back to HANDLERS' way when it does not (renkei.workers.talent_engine). Workers
+route the messages that `feeds_engine` to the holder, so that fallback is the exception.
 """
 
 from __future__ import annotations
@@ -245,6 +246,16 @@ async def match_step(session: AsyncSession, outbox_id: uuid.UUID, payload: dict[
 
 # Steps that move a professional's engagements (and so their capacity) in or out of use.
 CAPACITY_STEPS = frozenset({"confirmContract", "complete"})
+# Topics whose every message changes the engine's inputs (a match step only when in CAPACITY_STEPS).
+ENGINE_TOPICS = frozenset({talent.NEED_CHANGED, talent.PROFILE_CHANGED, NIGHTLY_RECOMPUTE})
+
+
+def feeds_engine(topic: str, payload: dict[str, Any]) -> bool:
+    """Whether a message changes the matching engine's inputs: the warm engine's holder handles
+    it, one at a time (renkei.workers.engine_seat); the others only forward it."""
+    if topic == lifecycle.MATCH_STEP:
+        return payload.get("step") in CAPACITY_STEPS
+    return topic in ENGINE_TOPICS
 
 
 class EngineHost(Protocol):
