@@ -102,6 +102,7 @@ class EngineOwnership:
         self.generation: int | None = None  # the counter's value the engine reflects
         self.loads = 0  # how often the engine was built from the database
         self.handled: Counter[str] = Counter()  # engine messages by path: warm, cold
+        self.synced = False  # renkei.talent.tasks.EngineHost
 
     async def holds(self) -> bool:
         """Take or renew the lease; False when another process holds it."""
@@ -124,6 +125,7 @@ class EngineOwnership:
                 self.engine.drop()  # half loaded is not loaded
                 raise
             self.generation = current
+            self.synced = False
             self.loads += 1
             logger.info("warm engine loaded", extra={"generation": current})
         return self.engine
@@ -141,6 +143,7 @@ class EngineOwnership:
         now = int(await self.redis.incr(self.keys.generation))
         if warm and self.generation is not None and now == self.generation + 1:
             self.generation = now
+            self.synced = True
 
     async def release(self) -> None:
         """Let the lease go (if held), so another worker takes it at once."""
