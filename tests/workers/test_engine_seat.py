@@ -14,12 +14,14 @@ import json
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from arq.connections import RedisSettings, create_pool
 from arq.worker import Worker
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 from sqlalchemy import func, select
 
@@ -218,6 +220,7 @@ async def test_only_the_holder_computes_the_other_forwards_and_takes_over_when_i
     committed, runtime: Runtime, world: TalentWorld, start: Callable[..., Running]
 ) -> None:
     sessions = committed.sessions
+    counted = _engine_messages_counted()
     # given: a worker that holds the engine, loaded from the database at its start
     holder = start(relay=False)
     assert await _wait_for(holder.holds_loaded)
@@ -263,6 +266,21 @@ async def test_only_the_holder_computes_the_other_forwards_and_takes_over_when_i
         sessions, "alice@example.jp", "carol@example.jp"
     )
     assert await _told_once_each(sessions)
+    # and operations saw it: seven forwarded, seven handled warm, none cold
+    assert _engine_messages_counted() - counted == Counter(forwarded=7, warm=7)
+
+
+def _engine_messages_counted() -> Counter[str]:
+    """renkei_talent_engine_messages_total by path, as /metrics shows it."""
+    return Counter(
+        {
+            sample.labels["path"]: int(sample.value)
+            for metric in REGISTRY.collect()
+            if metric.name == "renkei_talent_engine_messages"
+            for sample in metric.samples
+            if sample.name == "renkei_talent_engine_messages_total"
+        }
+    )
 
 
 async def _professionals(sessions: SessionFactory, *emails: str) -> set[uuid.UUID]:
