@@ -33,7 +33,7 @@ from renkei.identity.tokens import TokenService
 from renkei.notifications.models import Notification
 from renkei.outbox import OutboxMessage
 from renkei.runtime import Runtime
-from renkei.talent import service
+from renkei.talent import lifecycle, service
 from renkei.talent import tasks as talent_tasks
 from renkei.talent.models import Match, MatchStatus, NeedStatus
 from renkei.talent.warm_engine import WarmEngine
@@ -366,3 +366,23 @@ async def _said(stdout: asyncio.StreamReader, line: bytes) -> bool:
         if said == line:
             return True
     return False
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "holders"),
+    [
+        (service.NEED_CHANGED, {"need_id": "n"}, True),
+        (service.PROFILE_CHANGED, {"professional_id": "p"}, True),
+        (talent_tasks.NIGHTLY_RECOMPUTE, {"on": "2026-12-06"}, True),
+        # a contract confirmed or an engagement completed moves the professional's capacity
+        (lifecycle.MATCH_STEP, {"match_id": "m", "step": "confirmContract", "by": "FIRM"}, True),
+        (lifecycle.MATCH_STEP, {"match_id": "m", "step": "complete", "by": "FIRM"}, True),
+        # the other steps only tell the other side: any worker, at once
+        (lifecycle.MATCH_STEP, {"match_id": "m", "step": "accept", "by": "FIRM"}, False),
+        ("organization.invitation_created", {}, False),
+    ],
+)
+def test_the_engine_holder_gets_the_messages_that_change_the_engine_s_inputs(
+    topic: str, payload: dict[str, str], holders: bool
+) -> None:
+    assert talent_tasks.feeds_engine(topic, payload) is holders
