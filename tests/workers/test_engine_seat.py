@@ -149,9 +149,14 @@ async def _all_processed(sessions: SessionFactory) -> bool:
     return waiting == 0
 
 
-async def _engine_messages(sessions: SessionFactory) -> int:
+async def _engine_messages(sessions: SessionFactory, *, processed: bool | None = None) -> int:
+    """How many messages change the engine's inputs (only those processed or not, if told)."""
     async with unit_of_work(sessions, Viewer.platform()) as session:
-        rows = await session.execute(select(OutboxMessage.topic, OutboxMessage.payload))
+        stmt = select(OutboxMessage.topic, OutboxMessage.payload)
+        if processed is not None:
+            done = OutboxMessage.processed_at.is_not(None)
+            stmt = stmt.where(done if processed else ~done)
+        rows = await session.execute(stmt)
         return sum(1 for topic, payload in rows.all() if talent_tasks.feeds_engine(topic, payload))
 
 
@@ -366,6 +371,41 @@ async def _said(stdout: asyncio.StreamReader, line: bytes) -> bool:
         if said == line:
             return True
     return False
+
+
+async def test_a_burst_worker_forwards_then_drains_the_engine_queue_it_holds(
+    committed, runtime: Runtime, world: TalentWorld, scope: str
+) -> None:
+    sessions = committed.sessions
+    # given: the world's messages on a worker's queue
+    queue = await create_pool(
+        RedisSettings.from_dsn(runtime.redis_url),
+        default_queue_name=f"renkei-test-{uuid.uuid4().hex}",
+    )
+    try:
+        assert await outbox.relay_pending(sessions, queue) > 0
+    finally:
+        await queue.aclose()
+    # when: a worker runs them in burst mode (as tests and one-off runs do)
+    worker = create_worker(
+        runtime,
+        burst=True,
+        relay=False,
+        queue_name=queue.default_queue_name,
+        engine_scope=scope,
+        engine_timing=FAST,
+    )
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+    # then: it forwarded the engine's messages, and, holding the engine, handled them before
+    # it stopped; what is stored is a full recompute's
+    seat = worker.ctx["engine_seat"]
+    assert worker.jobs_failed == 0
+    assert seat.forwarded == 4 and seat.ownership.handled == {"warm": 4}
+    assert await _engine_messages(sessions, processed=False) == 0
+    assert await _stored(sessions) == await _fresh(sessions) != {}
 
 
 @pytest.mark.parametrize(

@@ -89,7 +89,7 @@ class EngineSeat:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
-        if self.burst and self.keeper.held:
+        if self.burst and self.keeper.held and await self.redis.zcard(self.keys.queue):
             worker = self._engine_worker()
             try:
                 await worker.async_run()
