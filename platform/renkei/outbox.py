@@ -79,11 +79,25 @@ def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any]) -> Outbo
 
 
 class JobQueue(Protocol):
-    async def enqueue_job(self, function: str, *args: Any, _job_id: str | None = None) -> Any: ...
+    async def enqueue_job(
+        self,
+        function: str,
+        *args: Any,
+        _job_id: str | None = None,
+        _queue_name: str | None = None,
+    ) -> Any: ...
 
 
-async def relay_pending(sessions: SessionFactory, queue: JobQueue, *, batch: int = 100) -> int:
-    """Queue committed, unsent messages; return how many. Safe to run from several processes."""
+# The queue a message goes to: a name, or None for the queue's default.
+Route = Callable[[str, dict[str, Any]], str | None]
+
+
+async def relay_pending(
+    sessions: SessionFactory, queue: JobQueue, *, batch: int = 100, route: Route | None = None
+) -> int:
+    """Queue committed, unsent messages; return how many. Safe to run from several processes.
+
+    `route(topic, payload)` names the queue of a message that is not the default one's."""
     async with unit_of_work(sessions, Viewer.platform()) as session:
         rows = (
             await session.scalars(
@@ -97,7 +111,10 @@ async def relay_pending(sessions: SessionFactory, queue: JobQueue, *, batch: int
         for message in rows:
             # A job id arq already holds is not queued again, so a relay that dies after
             # queueing and before committing cannot make a second job.
-            await queue.enqueue_job(JOB_NAME, str(message.id), _job_id=str(message.id))
+            queue_name = route(message.topic, message.payload) if route is not None else None
+            await queue.enqueue_job(
+                JOB_NAME, str(message.id), _job_id=str(message.id), _queue_name=queue_name
+            )
         if rows:
             await session.execute(
                 update(OutboxMessage)

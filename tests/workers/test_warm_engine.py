@@ -216,6 +216,7 @@ async def test_a_second_worker_handles_cold_and_the_holder_reloads(
     await _change_the_world(sessions, world)
     await _handle_new(sessions, other, seen)
     assert not other.engine.loaded
+    assert other.handled == {"cold": 4}  # counted, and logged, as handled cold
 
     # then: the holder's engine is stale by the counter and reloads at its next use
     async with unit_of_work(sessions, Viewer.platform()) as session:

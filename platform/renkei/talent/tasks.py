@@ -8,7 +8,8 @@ handled twice notifies once. Firms see professionals by their pseudonym only.
 
 HANDLERS rebuild the engine from the database for each message (what runs outside a worker);
 `handlers(host)` use the worker's warm engine (renkei.talent.warm_engine) while the worker holds
-it, and fall back to HANDLERS' way when another worker does (renkei.workers.talent_engine).
+it, and fall back to HANDLERS' way when it does not (renkei.workers.talent_engine). Workers
+route the messages that `feeds_engine` to the holder, so that fallback is the exception.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any, Protocol
 
@@ -248,10 +250,26 @@ async def match_step(session: AsyncSession, outbox_id: uuid.UUID, payload: dict[
 
 # Steps that move a professional's engagements (and so their capacity) in or out of use.
 CAPACITY_STEPS = frozenset({"confirmContract", "complete"})
+# Topics whose every message changes the engine's inputs (a match step only when in CAPACITY_STEPS).
+ENGINE_TOPICS = frozenset({talent.NEED_CHANGED, talent.PROFILE_CHANGED, NIGHTLY_RECOMPUTE})
+
+
+def feeds_engine(topic: str, payload: dict[str, Any]) -> bool:
+    """Whether a message changes the matching engine's inputs: the warm engine's holder handles
+    it, one at a time (renkei.workers.engine_seat); the others only forward it."""
+    if topic == lifecycle.MATCH_STEP:
+        return payload.get("step") in CAPACITY_STEPS
+    return topic in ENGINE_TOPICS
 
 
 class EngineHost(Protocol):
-    """Where a worker keeps its warm engine (renkei.workers.talent_engine)."""
+    """Where a worker keeps its warm engine (renkei.workers.talent_engine).
+
+    `synced`: every proposal the engine makes is stored, as far as the host knows. False after
+    a load (the engine may already hold changes whose messages are still to come, which, finding
+    nothing to change, would store nothing) and from a change until its commit."""
+
+    synced: bool
 
     async def warm(self, session: AsyncSession) -> WarmEngine | None:
         """The engine, loaded and current, when this worker holds it; None: take the cold path."""
@@ -275,7 +293,10 @@ async def _apply_warm(
         outbox.after_commit(session, partial(host.changed, warm=False))
         return False
     try:
+        synced, host.synced = host.synced, False  # until this change is committed
         need_ids = await change(warm)
+        if not synced:
+            need_ids = [*need_ids, *await _unstored_needs(session, warm)]
         if need_ids:
             before = await _proposed(session, need_ids)
             await warm.store(session, need_ids)
@@ -289,6 +310,26 @@ async def _apply_warm(
         raise
     outbox.after_commit(session, partial(host.changed, warm=True))
     return True
+
+
+async def _unstored_needs(session: AsyncSession, warm: WarmEngine) -> list[uuid.UUID]:
+    """The needs whose stored proposals are not the engine's (those of needs no longer open
+    included), compared by professional, rank and score as stored."""
+    stored = await repository.proposed_by_need(session)
+    proposed = {
+        need_id: {(p, rank, _stored_score(score)) for p, rank, score in shortlist}
+        for need_id, shortlist in warm.shortlists().items()
+    }
+    return [
+        n for n in proposed.keys() | stored.keys() if proposed.get(n, set()) != stored.get(n, set())
+    ]
+
+
+def _stored_score(score: float) -> Decimal:
+    return Decimal(str(score)).quantize(SCORE_STEP, rounding=ROUND_HALF_UP)
+
+
+SCORE_STEP = Decimal("0.0001")  # Match.score is numeric(6, 4)
 
 
 def handlers(host: EngineHost | None) -> dict[str, outbox.Handler]:
@@ -341,6 +382,7 @@ def handlers(host: EngineHost | None) -> dict[str, outbox.Handler]:
             outbox.after_commit(session, partial(host.changed, warm=False))
             await nightly_recompute(session, outbox_id, payload)
             return
+        host.synced = False  # until the rebuild's proposals are committed
         try:
             before = await _proposed(session, None)
             rebuilt = await warm.rebuild(session)

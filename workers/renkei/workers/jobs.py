@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,14 +86,21 @@ def handlers_for(
     }
 
 
+# Sends a message on to the worker whose it is to handle (the warm engine's holder: see
+# renkei.workers.engine_seat); True when it did, and the message is left unprocessed for it.
+Forward = Callable[[outbox.OutboxMessage], Awaitable[bool]]
+
+
 async def handle_message(
     sessions: SessionFactory,
     message_id: uuid.UUID,
     *,
     handlers: dict[str, outbox.Handler] = HANDLERS,
     last_try: bool = False,
+    forward: Forward | None = None,
 ) -> bool:
-    """Run the message's handler once; False when it was handled before or is unknown.
+    """Run the message's handler once; False when it was handled before or is unknown, or
+    when `forward` sent it on to another worker.
 
     A handler raising outbox.RetryLater has its failure written down and the message left for
     another try (the exception goes on to the caller), unless this is the `last_try`: then the
@@ -103,6 +111,8 @@ async def handle_message(
         async with unit_of_work(sessions, Viewer.platform()) as session:
             message = await outbox.claim(session, message_id)
             if message is None:
+                return False
+            if forward is not None and await forward(message):
                 return False
             topic, created_at = message.topic, message.created_at
             handler = handlers.get(topic)
@@ -162,6 +172,7 @@ async def handle_outbox_message(ctx: dict[str, Any], message_id: str) -> bool:
             uuid.UUID(message_id),
             handlers=ctx.get("handlers", HANDLERS),
             last_try=job_try >= MAX_TRIES,
+            forward=ctx.get("forward"),
         )
     except outbox.RetryLater as failure:
         delay = retry_delay(job_try, failure.delays)

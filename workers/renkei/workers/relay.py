@@ -27,11 +27,16 @@ async def run_relay(
     *,
     poll_seconds: float = 2.0,
     report_seconds: float = 60.0,
+    route: outbox.Route | None = None,
+    engine_queue: str | None = None,
 ) -> None:
     """Relay until cancelled. NOTIFY comes only on commit: a rolled-back row never wakes it.
 
-    Every `report_seconds` it logs the backlog (`worker backlog`, with `outbox_pending` and
-    `queue_depth`), which the deployment turns into metrics for alarms and autoscaling.
+    `route` sends a message to a queue other than the default (the matching engine's messages
+    to `engine_queue`, which its holder reads: renkei.workers.engine_seat).
+    Every `report_seconds` it logs the backlog (`worker backlog`, with `outbox_pending`,
+    `queue_depth` and `engine_queue_depth`), which the deployment turns into metrics for alarms
+    and autoscaling.
     """
     wake = asyncio.Event()
     listener = asyncio.create_task(_listen(libpq_url(database_url), wake))
@@ -39,11 +44,11 @@ async def run_relay(
     try:
         while True:
             try:
-                while await outbox.relay_pending(sessions, queue) > 0:
+                while await outbox.relay_pending(sessions, queue, route=route) > 0:
                     pass
                 if time.monotonic() - reported >= report_seconds:
                     reported = time.monotonic()
-                    await _report_backlog(sessions, queue)
+                    await _report_backlog(sessions, queue, engine_queue)
             except Exception:
                 logger.exception("outbox relay failed; retrying")
             with contextlib.suppress(TimeoutError):
@@ -55,14 +60,22 @@ async def run_relay(
             await listener
 
 
-async def _report_backlog(sessions: SessionFactory, queue: outbox.JobQueue) -> None:
-    depth = None
+async def _report_backlog(
+    sessions: SessionFactory, queue: outbox.JobQueue, engine_queue: str | None
+) -> None:
+    depth = engine_depth = None
     queue_name = getattr(queue, "default_queue_name", None)
     if queue_name is not None and hasattr(queue, "zcard"):
         depth = await queue.zcard(queue_name)
+        if engine_queue is not None:
+            engine_depth = await queue.zcard(engine_queue)
     logger.info(
         "worker backlog",
-        extra={"outbox_pending": await outbox.pending_count(sessions), "queue_depth": depth},
+        extra={
+            "outbox_pending": await outbox.pending_count(sessions),
+            "queue_depth": depth,
+            "engine_queue_depth": engine_depth,
+        },
     )
 
 

@@ -20,6 +20,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from renkei.notifications.smtp import Mailer
 from renkei.runtime import Runtime
 from renkei.webhooks.service import WebhookConfig
+from renkei.workers.engine_seat import EngineSeat
 from renkei.workers.jobs import (
     MAX_TRIES,
     handle_outbox_message,
@@ -30,7 +31,7 @@ from renkei.workers.jobs import (
     queue_subsidy_deadlines,
 )
 from renkei.workers.relay import run_relay
-from renkei.workers.talent_engine import EngineOwnership
+from renkei.workers.talent_engine import EngineKeys, LeaseTiming
 
 # Japan keeps no daylight saving time: a fixed offset is its time zone.
 JAPAN = timezone(timedelta(hours=9), "JST")
@@ -67,6 +68,8 @@ def create_worker(
     relay: bool = True,
     queue_name: str = default_queue_name,
     handle_signals: bool = False,
+    engine_scope: str | None = None,
+    engine_timing: LeaseTiming | None = None,
 ) -> Worker:
     """An arq worker for this runtime's Redis; it also runs the outbox relay unless told not to.
 
@@ -74,35 +77,62 @@ def create_worker(
     worker on another queue (tests, a second deployment) relays to the queue it reads.
     `handle_signals`: stop gracefully on SIGTERM/SIGINT (a worker on its own; not when it shares
     the event loop with the API in `renkei run`).
+    The workers of one `engine_scope` (by default: of one `queue_name`) share one warm matching
+    engine, held by one of them (renkei.workers.engine_seat), its lease timed by `engine_timing`.
     """
+    options: dict[str, Any] = {
+        "timezone": JAPAN,
+        "redis_settings": redis_settings(runtime.redis_url),
+        # A queued job (and its retries, which keep its first deadline) lives this long: the
+        # webhooks' retries span a day (renkei.webhooks.tasks.RETRY_DELAYS).
+        "expires_extra_ms": JOB_KEPT_MS,
+        "max_tries": MAX_TRIES,
+        "keep_result": 3600,
+    }
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["sessions"] = runtime.sessions
         # The SMTP server is resolved once, at start: RENKEI_SMTP_URL, or the embedded one
         # `renkei run` started. Every job sends through it (see renkei.notifications.tasks).
-        # One warm matching engine per process, loaded at its first talent message and held
-        # by one worker at a time (renkei.workers.talent_engine).
-        ctx["engine"] = EngineOwnership(ctx["redis"])
-        ctx["handlers"] = handlers_for(
-            Mailer.from_settings(runtime.settings, smtp_url=runtime.smtp_url),
-            WebhookConfig(box=runtime.secret_box, production=not runtime.settings.development),
-            ctx["engine"],
+        mailer = Mailer.from_settings(runtime.settings, smtp_url=runtime.smtp_url)
+        webhooks = WebhookConfig(
+            box=runtime.secret_box, production=not runtime.settings.development
         )
+        seat = EngineSeat(
+            sessions=runtime.sessions,
+            redis=ctx["redis"],
+            redis_url=runtime.redis_url,
+            handlers=lambda ownership: handlers_for(mailer, webhooks, ownership),
+            worker_options=options,
+            keys=EngineKeys.scoped(engine_scope or queue_name),
+            timing=engine_timing,
+            burst=burst,
+        )
+        ctx["engine_seat"] = seat
+        ctx["handlers"] = seat.handlers
+        # The engine's messages are its holder's, one at a time: this worker sends them on.
+        ctx["forward"] = seat.forward
+        await seat.start()
         if relay:
             ctx["relay"] = asyncio.create_task(
-                run_relay(runtime.sessions, ctx["redis"], runtime.app_url)
+                run_relay(
+                    runtime.sessions,
+                    ctx["redis"],
+                    runtime.app_url,
+                    route=seat.route,
+                    engine_queue=seat.keys.queue,
+                )
             )
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
-        engine = ctx.get("engine")
-        if engine is not None:
-            with contextlib.suppress(Exception):  # Redis gone: the lease lapses on its own
-                await engine.release()
         task = ctx.get("relay")
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        seat = ctx.get("engine_seat")
+        if seat is not None:
+            await seat.stop()
 
     return Worker(
         functions=[handle_outbox_message],
@@ -116,16 +146,10 @@ def create_worker(
             if relay
             else []
         ),
-        timezone=JAPAN,
-        redis_settings=redis_settings(runtime.redis_url),
-        # A queued job (and its retries, which keep its first deadline) lives this long: the
-        # webhooks' retries span a day (renkei.webhooks.tasks.RETRY_DELAYS).
-        expires_extra_ms=JOB_KEPT_MS,
         queue_name=queue_name,
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         burst=burst,
         handle_signals=handle_signals,
-        max_tries=MAX_TRIES,
-        keep_result=3600,
+        **options,
     )
