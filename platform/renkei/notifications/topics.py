@@ -31,5 +31,6 @@ TOPICS: dict[str, str] = {
     "milestone.daily_reminder": N_("Daily reminder of milestones due"),
     "talent.new_proposal": N_("New talent proposals"),
     "talent.match_step": N_("Steps taken in a match"),
+    "talent.introduced": N_("Introductions by an intermediary"),
     "email_domain_claimed_elsewhere": N_("Your email domain claimed by another organization"),
 }
