@@ -1,11 +1,12 @@
 """Intermediaries: organizations that introduce professionals to firms' needs.
 
 Most side-job placements are made through an intermediary: the prefecture's
-プロフェッショナル人材戦略拠点 (STRATEGY_HUB), a licensed 有料職業紹介事業者 (PLACEMENT_AGENCY,
-with its 許可番号), a regional bank introducing its clients' needs (BANK), or REVICareer (REVIC's 人材
-プラットフォーム). An `Intermediary` row says that an organization acts in one such role; only a
-platform operator registers one (an organization never declares itself a 拠点), and a
-registration is withdrawn, never deleted, so that the matches it introduced keep their record.
+プロフェッショナル人材戦略拠点 (STRATEGY_HUB), a licensed 有料職業紹介事業者
+(PLACEMENT_AGENCY, with its 許可番号), a regional bank introducing its clients' needs (BANK),
+or REVICareer (REVIC's 人材プラットフォーム). An `Intermediary` row says that an organization
+acts in one such role; only a platform operator registers one (an organization never declares
+itself a 拠点), and a registration is withdrawn, never deleted, so that the matches it
+introduced keep their record.
 
 A professional who is registered with an intermediary in real life authorizes it in Renkei
 (`IntermediaryAuthorization`); the intermediary may then introduce them to an open need. The

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from renkei.fiscal import fiscal_year
-from renkei.geography.codes import prefecture_label
+from renkei.geography.data import PREFECTURES_BY_CODE
 from renkei.i18n.formats import fiscal_year_label, format_date, format_yen
 from renkei.i18n.messages import N_, _, current_locale
 from renkei.intermediaries.models import IntermediaryRole, role_label
@@ -96,7 +96,11 @@ class Introducer:
         """Who it is, in the reader's words: 福岡県の拠点 (…), an agency with its 許可番号."""
         role = role_label(self.role)
         if self.role == IntermediaryRole.STRATEGY_HUB.value and self.prefecture_code:
-            prefecture = prefecture_label(self.prefecture_code)
+            found = PREFECTURES_BY_CODE.get(self.prefecture_code)
+            ja = current_locale() == "ja"
+            prefecture = (
+                (found.name if ja else found.name_romaji) if found else self.prefecture_code
+            )
             return _(INTRODUCER_HUB, name=self.name, role=role, prefecture=prefecture)
         if self.role == IntermediaryRole.PLACEMENT_AGENCY.value and self.license_number:
             return _(INTRODUCER_AGENCY, name=self.name, role=role, number=self.license_number)
