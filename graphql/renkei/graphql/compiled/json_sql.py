@@ -31,8 +31,7 @@ def global_id_sql(type_name: str, key: str) -> str:
     """
     encoded = f"encode(('{type_name}:' || ({key})::text)::bytea, 'base64')"
     return (
-        f"('\"' || replace(replace(replace({encoded}, chr(10), ''),"
-        " '+', '-'), '/', '_') || '\"')"
+        f"('\"' || replace(replace(replace({encoded}, chr(10), ''), '+', '-'), '/', '_') || '\"')"
     )
 
 
