@@ -188,16 +188,28 @@ async def withdraw_registration(
     row = await repository.get(session, intermediary_id)
     if row is None:
         raise NotFound(_("No such intermediary."), field="intermediaryId")
+    return await withdraw(
+        session, row, withdrawn_by=f"operator:{viewer.email or user_id}", actor_user_id=user_id
+    )
+
+
+async def withdraw(
+    session: AsyncSession,
+    row: Intermediary,
+    *,
+    withdrawn_by: str,
+    actor_user_id: uuid.UUID | None,
+) -> Intermediary:
+    """Withdraw a registration, as the platform (audited); a withdrawn one is left as it is."""
     if row.active:
-        by = f"operator:{viewer.email or user_id}"
         row.withdrawn_at = datetime.now(UTC)
-        row.withdrawn_by = by
+        row.withdrawn_by = withdrawn_by
         audit.record(
             session,
             action=INTERMEDIARY_WITHDRAWN,
             organization_id=row.organization_id,
-            actor_user_id=user_id,
-            detail={"role": row.role.value, "by": by},
+            actor_user_id=actor_user_id,
+            detail={"role": row.role.value, "by": withdrawn_by},
         )
         await session.flush()
     return row

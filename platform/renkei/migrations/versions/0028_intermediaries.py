@@ -192,7 +192,7 @@ def _tables(app_role: str) -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_intermediaries")),
         sa.UniqueConstraint(
-            "organization_id", "role", name=op.f("uq_intermediaries_organization_id")
+            "organization_id", "role", name=op.f("uq_intermediaries_organization_id_role")
         ),
     )
     op.create_index(
@@ -242,7 +242,7 @@ def _tables(app_role: str) -> None:
         sa.UniqueConstraint(
             "professional_id",
             "organization_id",
-            name=op.f("uq_intermediary_authorizations_professional_id"),
+            name=op.f("uq_intermediary_authorizations_professional_id_organization_id"),
         ),
     )
     op.create_index(
