@@ -4,6 +4,8 @@ only the platform's operators register one, and an introducer reads its matches,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from factories import act_as, create_organization, create_user, graphql, token_for
 from renkei.db import SessionFactory, unit_of_work
-from renkei.graphql.relay import to_global_id
+from renkei.graphql.relay import decode_id, to_global_id
 from renkei.identity.models import User
 from renkei.identity.tokens import TokenService
 from renkei.intermediaries.models import Intermediary, IntermediaryRole
@@ -21,6 +23,7 @@ from renkei.notifications.models import Notification
 from renkei.operators import service as operators
 from renkei.organizations.models import Organization, OrganizationKind
 from renkei.outbox import OutboxMessage
+from renkei.talent.models import CostKind, Match, MatchCost, MatchStatus, SubsidyScheme
 from renkei.tenancy import Viewer, set_viewer
 from renkei.workers.jobs import HANDLERS, handle_message
 from talent.talent_world import TalentWorld, create_talent_world
@@ -472,3 +475,87 @@ async def test_an_introduction_is_not_made_twice(
 
     # then it is a duplicate
     assert again["userErrors"][0]["code"] == "DUPLICATE"
+
+
+ESTIMATE = """
+query($id: ID!) {
+  match(id: $id) { estimatedSubsidy { scheme { name } estimateJpy why } }
+}
+"""
+
+
+async def test_the_estimate_takes_the_introduction_tier_only_for_the_prefecture_s_hub(
+    client: Any, sessions: SessionFactory, parties: Intermediaries
+) -> None:
+    # given 福岡's FY2026 tiers: one for introductions through its 拠点 or an agency (8/10),
+    # else the usual one (1/2); Alice introduced by 福岡's hub, Bob by the bank
+    await _registered(client, parties)
+    world = parties.world
+    alice = await _authorize(client, world.tokens["alice"], parties.hub)
+    bob = await _authorize(client, world.tokens["bob"], parties.bank)
+    by_hub = (await _introduce(client, parties.hub_token, world, alice))["match"]["id"]
+    by_bank = (await _introduce(client, parties.bank_token, world, bob))["match"]["id"]
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        for name, rank, rate, introduced in (
+            ("紹介枠", 0, "0.8", True),
+            ("通常枠", 1, "0.5", False),
+        ):
+            session.add(
+                SubsidyScheme(
+                    prefecture_code="40",
+                    fiscal_year=2026,
+                    name=name,
+                    tier_rank=rank,
+                    rate=Decimal(rate),
+                    cap_jpy=500_000,
+                    eligible_cost_kinds=["FEE"],
+                    requires_introduction=introduced,
+                )
+            )
+        # both contracted from May 2026, with a month's fee (as the two sides would have)
+        for global_id in (by_hub, by_bank):
+            match = await session.get(Match, decode_id(global_id, "Match"))
+            assert match is not None
+            match.status = MatchStatus.CONTRACTED
+            match.contract_fee_jpy, match.contract_hours_per_month = 100_000, 10
+            match.contract_starts_on = date(2026, 5, 1)
+            session.add(
+                MatchCost(
+                    match_id=match.id,
+                    organization_id=match.organization_id,
+                    kind=CostKind.FEE,
+                    amount_jpy=100_000,
+                    incurred_on=date(2026, 5, 31),
+                )
+            )
+
+    # when the firm reads both estimates
+    firm = world.tokens["firm"]
+    hub = await graphql(client, ESTIMATE, {"id": by_hub}, token=firm)
+    bank = await graphql(client, ESTIMATE, {"id": by_bank}, token=firm)
+
+    # then the hub's introduction meets the tier's condition, the bank's does not
+    assert hub["data"]["match"]["estimatedSubsidy"] == {
+        "scheme": {"name": "紹介枠"},
+        "estimateJpy": 80_000.0,
+        "why": [
+            "「紹介枠」が該当します: ふくおか拠点（福岡県のプロフェッショナル人材戦略拠点）による、"
+            "プロフェッショナル人材戦略拠点または登録人材紹介事業者を通じた紹介です。",
+            "紹介: ふくおか拠点（福岡県のプロフェッショナル人材戦略拠点）。"
+            "プロフェッショナル人材戦略拠点または登録人材紹介事業者を通じた紹介です。",
+        ],
+    }
+    assert bank["data"]["match"]["estimatedSubsidy"] == {
+        "scheme": {"name": "通常枠"},
+        "estimateJpy": 50_000.0,
+        "why": [
+            "「紹介枠」は該当しません: 玄海銀行（地域金融機関）による紹介で、"
+            "プロフェッショナル人材戦略拠点または登録人材紹介事業者を通じた紹介ではありません。",
+            "「通常枠」が該当します: 要件はありません。",
+            "紹介: 玄海銀行（地域金融機関）。"
+            "プロフェッショナル人材戦略拠点または登録人材紹介事業者を通じた紹介ではありません。",
+        ],
+    }
+    # and the introducers read no estimate
+    read = await graphql(client, ESTIMATE, {"id": by_hub}, token=parties.hub_token)
+    assert read["data"]["match"]["estimatedSubsidy"] is None
