@@ -13,6 +13,7 @@ from renkei.identity.models import (
     User,
     UserIdentity,
 )
+from renkei.intermediaries.models import Intermediary, IntermediaryAuthorization
 from renkei.kpis.models import Kpi, KpiObservation, KpiTarget
 from renkei.milestones.models import Baseline, BaselineMilestone, Milestone, MilestoneDependency
 from renkei.notifications.models import Notification, NotificationDelivery
@@ -42,6 +43,8 @@ __all__ = [
     "DomainClaim",
     "FundingSource",
     "IdentityProvider",
+    "Intermediary",
+    "IntermediaryAuthorization",
     "Invitation",
     "Kpi",
     "KpiObservation",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -25,6 +26,9 @@ from renkei.errors import DomainError
 from renkei.identity import service as identity
 from renkei.identity.models import User
 from renkei.identity.scopes import ALL_SCOPES
+from renkei.intermediaries import repository as intermediaries
+from renkei.intermediaries import service as intermediary_service
+from renkei.intermediaries.models import IntermediaryAuthorization, IntermediaryRole
 from renkei.organizations.models import Membership, Organization
 from renkei.talent import proposals, repository, service
 from renkei.talent.models import (
@@ -236,6 +240,78 @@ async def _seed_subsidy_schemes(session: AsyncSession, specs: list[Spec]) -> int
     return len(specs)
 
 
+async def _organization_id(session: AsyncSession, slug: str) -> uuid.UUID:
+    found = await session.scalar(select(Organization.id).where(Organization.slug == slug))
+    if found is None:
+        raise TalentSeedError(f"no organization {slug}")
+    return found
+
+
+async def _seed_intermediaries(session: AsyncSession, specs: list[Spec]) -> int:
+    """Register each intermediary as the platform would (a registered one is left as it is)."""
+    await _become(session, Viewer.platform())
+    written = 0
+    for spec in specs:
+        organization_id = await _organization_id(session, spec["organization"])
+        role = IntermediaryRole(spec["role"])
+        found = await intermediaries.registration(
+            session, organization_id=organization_id, role=role
+        )
+        if found is not None and found.active:
+            continue
+        try:
+            await intermediary_service.register(
+                session,
+                registered_by="seed",
+                actor_user_id=None,
+                organization_id=organization_id,
+                role=role,
+                prefecture_code=spec.get("prefecture_code"),
+                license_number=spec.get("license_number"),
+                source_url=spec.get("source_url", ""),
+            )
+        except DomainError as exc:
+            raise TalentSeedError(f"intermediary {spec['organization']}: {exc}") from exc
+        written += 1
+    return written
+
+
+async def _seed_authorizations(session: AsyncSession, specs: list[Spec]) -> None:
+    """Professionals authorize intermediaries, as they would themselves."""
+    await _become(session, Viewer.platform())
+    for spec in specs:
+        organization_id = await _organization_id(session, spec["organization"])
+        professional_id = await session.scalar(
+            select(Professional.id)
+            .join(User, User.id == Professional.user_id)
+            .where(User.email == spec["professional"])
+        )
+        if professional_id is None:
+            raise TalentSeedError(f"authorization: no professional {spec['professional']}")
+        found = await intermediaries.authorization_of(
+            session, professional_id=professional_id, organization_id=organization_id
+        )
+        if found is None:
+            session.add(
+                IntermediaryAuthorization(
+                    professional_id=professional_id,
+                    organization_id=organization_id,
+                    reference=spec.get("reference", ""),
+                )
+            )
+    await session.flush()
+
+
+async def _introduce(session: AsyncSession, match: Match, spec: Spec) -> None:
+    """Record the demo contract's introduction (as the platform: only it writes one)."""
+    if not spec.get("introduced_by") or match.introduced_by_organization_id is not None:
+        return
+    match.introduced_by_organization_id = await _organization_id(session, spec["introduced_by"])
+    match.introduced_via = IntermediaryRole(spec["introduced_via"]).value
+    match.introduced_at = datetime.combine(date.fromisoformat(spec["introduced_on"]), time(9), UTC)
+    match.introduction_note = spec.get("introduction_note", "")
+
+
 async def _seed_demo_contracts(session: AsyncSession, specs: list[Spec]) -> int:
     """The invented contracts of the demo: the match of the need and the professional becomes
     contracted (as both sides would have made it), with its costs. Skipped when it has costs."""
@@ -256,6 +332,7 @@ async def _seed_demo_contracts(session: AsyncSession, specs: list[Spec]) -> int:
             raise TalentSeedError(f"demo contract {spec['need']}: no such need or professional")
         match = await repository.match_of(session, need_id=need_id, professional_id=professional_id)
         if match is not None and await repository.match_costs(session, match_id=match.id):
+            await _introduce(session, match, spec)
             continue
         need = await session.get(TalentNeed, need_id)
         assert need is not None
@@ -270,7 +347,7 @@ async def _seed_demo_contracts(session: AsyncSession, specs: list[Spec]) -> int:
             date.fromisoformat(spec["contract_confirmed_on"]), time(9), UTC
         )
         match.status = MatchStatus(spec["status"])
-        match.introduced_via = spec.get("introduced_via")
+        await _introduce(session, match, spec)
         match.firm_accepted_at = match.professional_accepted_at = confirmed
         match.contract_fee_jpy = spec["contract_fee_jpy"]
         match.contract_hours_per_month = spec["contract_hours_per_month"]
@@ -305,6 +382,8 @@ async def seed_talent(sessions: SessionFactory, path: Path = TALENT_FILE) -> Tal
             platform = await _become(session, Viewer.platform())
             proposed = (await proposals.recompute_all(session, platform)).proposed
         tiers = await _seed_subsidy_schemes(session, spec.get("subsidy_schemes", []))
+        await _seed_intermediaries(session, spec.get("intermediaries", []))
+        await _seed_authorizations(session, spec.get("intermediary_authorizations", []))
         contracts = await _seed_demo_contracts(session, spec.get("demo_contracts", []))
         await session.flush()
     logger.info(

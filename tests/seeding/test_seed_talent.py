@@ -219,5 +219,10 @@ async def test_the_seeded_fukuoka_firm_reads_its_estimated_subsidy(seeded: Seede
         "補助対象経費 ¥988,000 × 補助率 1/2（1円未満切り捨て）、上限 ¥500,000 → ¥494,000"
     )
     assert estimate["why"][0].startswith("「福岡県 副業・兼業人材活用促進補助金」が該当します")
+    # the demo's (invented) 福岡 拠点 introduced the professional: the why names it
+    assert (
+        "紹介: ふくおか副業人材拠点（デモ用の架空団体）（福岡県のプロフェッショナル人材戦略拠点）。"
+        "プロフェッショナル人材戦略拠点または登録人材紹介事業者を通じた紹介です。"
+    ) in estimate["why"]
     assert "2025年度（4月〜翌3月）の期間外の経費¥200,000は計上していません。" in estimate["why"]
     assert estimate["applicationDeadline"] is None

@@ -6,12 +6,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from renkei.i18n.messages import use_locale
 from renkei.talent import subsidies
 from renkei.talent.models import SubsidyScheme
-from renkei.talent.subsidy_rules import CostLine
+from renkei.talent.subsidy_rules import CostLine, Introducer
 
 ALL_KINDS = ["FEE", "TRAVEL", "PLACEMENT_FEE"]
+HUB_46 = Introducer("かごしま拠点", "STRATEGY_HUB", prefecture_code="46")
+AGENCY = Introducer("東京キャリア紹介", "PLACEMENT_AGENCY", license_number="13-ユ-123456")
 
 
 def tier(**values: Any) -> SubsidyScheme:
@@ -99,14 +103,17 @@ def test_every_condition_met_pays() -> None:
         [conditional()],
         TRAVEL,
         had_earlier_contract=True,
-        introduced_via="HUB",
+        introducer=HUB_46,
         residence_prefecture_code="13",
     )
 
     assert found.estimate_jpy == 40_000
     assert found.why == [
-        "「旅費枠」が該当します: プロフェッショナル人材戦略拠点または"
-        "登録人材紹介事業者を通じた紹介です、人材が県外に居住しています、1往復あたりの旅費¥40,000（¥30,000以上）。"
+        "「旅費枠」が該当します: かごしま拠点（鹿児島県のプロフェッショナル人材戦略拠点）による、"
+        "プロフェッショナル人材戦略拠点または登録人材紹介事業者を通じた紹介です、"
+        "人材が県外に居住しています、1往復あたりの旅費¥40,000（¥30,000以上）。",
+        "紹介: かごしま拠点（鹿児島県のプロフェッショナル人材戦略拠点）。"
+        "プロフェッショナル人材戦略拠点または登録人材紹介事業者を通じた紹介です。",
     ]
 
 
@@ -115,7 +122,7 @@ def test_each_unmet_condition_is_named_and_nothing_is_paid() -> None:
         [conditional()],
         [CostLine("TRAVEL", 50_000, date(2025, 7, 1), visit_days=2)],
         had_earlier_contract=False,
-        introduced_via="BANK",
+        introducer=Introducer("玄海銀行", "BANK"),
         residence_prefecture_code="46",
     )
 
@@ -123,14 +130,17 @@ def test_each_unmet_condition_is_named_and_nothing_is_paid() -> None:
     assert found.formula == ""
     assert found.reason.startswith("このマッチングに該当する補助枠はありません")
     assert found.why == [
-        "「旅費枠」は該当しません: プロフェッショナル人材戦略拠点または"
-        "登録人材紹介事業者を通じた紹介ではありません、人材が県内に居住しています、1往復あたりの旅費¥25,000が¥30,000未満です。"
+        "「旅費枠」は該当しません: 玄海銀行（地域金融機関）による紹介で、"
+        "プロフェッショナル人材戦略拠点または"
+        "登録人材紹介事業者を通じた紹介ではありません、人材が県内に居住しています、1往復あたりの旅費¥25,000が¥30,000未満です。",
+        "紹介: 玄海銀行（地域金融機関）。"
+        "プロフェッショナル人材戦略拠点または登録人材紹介事業者を通じた紹介ではありません。",
     ]
 
 
 def test_an_unseen_residence_does_not_meet_the_outside_condition() -> None:
     found = subsidies.estimate(
-        [conditional()], TRAVEL, had_earlier_contract=False, introduced_via="AGENCY"
+        [conditional()], TRAVEL, had_earlier_contract=False, introducer=AGENCY
     )
 
     assert found.estimate_jpy == 0
@@ -173,4 +183,58 @@ def test_the_deadline_counts_back_from_the_contract_or_the_start() -> None:
     assert (unconfirmed.deadline, unconfirmed.deadline_text) == (None, "")
     assert unconfirmed.why[-1] == (
         "公募情報で確認できていない項目: 補助率。都道府県に確認してください。"
+    )
+
+
+def introduction_tiers() -> list[SubsidyScheme]:
+    """A tier for introductions through 富山's 拠点 or an agency, tried first, then the rest."""
+    return [
+        tier(name="紹介枠", rate=Decimal("0.800"), requires_introduction=True),
+        tier(name="通常枠", tier_rank=1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("introducer", "chosen"),
+    [
+        (Introducer("とやま拠点", "STRATEGY_HUB", prefecture_code="16"), "紹介枠"),
+        (AGENCY, "紹介枠"),
+        # another prefecture's 拠点, a bank, REVICareer, nobody: not through 富山's 拠点
+        (Introducer("ふくおか拠点", "STRATEGY_HUB", prefecture_code="40"), "通常枠"),
+        (Introducer("北陸銀行", "BANK", prefecture_code="16"), "通常枠"),
+        (Introducer("REVICareer", "REVICAREER"), "通常枠"),
+        (None, "通常枠"),
+    ],
+)
+def test_a_tier_requiring_an_introduction_applies_only_when_the_introducer_qualifies(
+    introducer: Introducer | None, chosen: str
+) -> None:
+    found = subsidies.estimate(
+        introduction_tiers(), COSTS, had_earlier_contract=False, introducer=introducer
+    )
+
+    assert found.scheme is not None and found.scheme.name == chosen
+    assert found.estimate_jpy == (400_000 if chosen == "紹介枠" else 250_000)
+
+
+def test_the_why_names_the_agency_with_its_license_number() -> None:
+    found = subsidies.estimate(
+        introduction_tiers(), COSTS, had_earlier_contract=False, introducer=AGENCY
+    )
+
+    assert found.why == [
+        "「紹介枠」が該当します: "
+        "東京キャリア紹介（有料職業紹介事業者、許可番号13-ユ-123456）による、"
+        "プロフェッショナル人材戦略拠点または登録人材紹介事業者を通じた紹介です。",
+        "紹介: 東京キャリア紹介（有料職業紹介事業者、許可番号13-ユ-123456）。"
+        "プロフェッショナル人材戦略拠点または登録人材紹介事業者を通じた紹介です。",
+    ]
+    with use_locale("en"):
+        english = subsidies.estimate(
+            introduction_tiers(), COSTS, had_earlier_contract=False, introducer=AGENCY
+        )
+    assert english.why[0] == (
+        "紹介枠 applies: the professional was introduced by 東京キャリア紹介 (licensed placement"
+        " agency (有料職業紹介事業者), license 13-ユ-123456), through the prefecture's hub or a"
+        " registered agency."
     )

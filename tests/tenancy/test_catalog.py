@@ -16,6 +16,8 @@ APP_ROLE = "renkei_app"
 # Owns the functions that tell policies which projects and regions the acting organization reaches.
 DEFINER_ROLE = "renkei_definer"
 DEFINER_READS = {
+    # who authorized which intermediary (0028): its profiles, never who the person is
+    "intermediary_authorizations",
     "matches",
     "memberships",
     "milestones",
@@ -35,6 +37,9 @@ DEFINER_COLUMN_READS = {
 }
 DEFINER_FUNCTIONS = {
     "renkei_act_as",
+    # the profiles an intermediary reads, and the needs of the matches it introduced (0028)
+    "renkei_authorizing_professional_ids",
+    "renkei_intermediary_need_ids",
     # A trigger function (which no one can call): it fills a detail's copy of its project's
     # open region (migration 0018) from projects, which the inserter may not see. It reads one
     # column of one project and writes only the row being inserted.

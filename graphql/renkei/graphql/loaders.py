@@ -25,6 +25,7 @@ from renkei.activity.models import Activity
 from renkei.graphql.relay import Page, PageArgs, empty_page, fetch_pages
 from renkei.identity import repository as identity
 from renkei.identity.models import User
+from renkei.intermediaries import models as intermediaries
 from renkei.kpis import models as kpis
 from renkei.kpis import repository as kpi_repository
 from renkei.milestones import models as milestones
@@ -213,6 +214,8 @@ class Loaders:
     professional: RowLoader[talent.Professional]
     match: RowLoader[talent.Match]
     match_cost: RowLoader[talent.MatchCost]
+    intermediary: RowLoader[intermediaries.Intermediary]
+    intermediary_authorization: RowLoader[intermediaries.IntermediaryAuthorization]
     notification: RowLoader[Notification]
     # Pages of children, per parent.
     organization_members: DataLoader[PageKey, Page[Membership]]
@@ -271,6 +274,8 @@ class Loaders:
             professional=RowLoader(s, k, talent.Professional),
             match=RowLoader(s, k, talent.Match),
             match_cost=RowLoader(s, k, talent.MatchCost),
+            intermediary=RowLoader(s, k, intermediaries.Intermediary),
+            intermediary_authorization=RowLoader(s, k, intermediaries.IntermediaryAuthorization),
             notification=RowLoader(s, k, Notification),
             organization_members=_pages(
                 s,

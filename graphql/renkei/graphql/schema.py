@@ -39,6 +39,7 @@ from renkei.graphql.limits import limit_extensions
 from renkei.graphql.mutations.api_clients import ApiClientMutations
 from renkei.graphql.mutations.email_domains import EmailDomainMutations
 from renkei.graphql.mutations.identity import IdentityMutations
+from renkei.graphql.mutations.intermediaries import IntermediaryMutations
 from renkei.graphql.mutations.kpis import KpiMutations
 from renkei.graphql.mutations.milestones import MilestoneMutations
 from renkei.graphql.mutations.notifications import NotificationMutations
@@ -67,6 +68,7 @@ from renkei.graphql.types.geography import (
     all_planning_blocs,
     all_prefectures,
 )
+from renkei.graphql.types.intermediaries import IntermediaryQueries
 from renkei.graphql.types.kpis import KpiQueries
 from renkei.graphql.types.milestones import MilestoneQueries
 from renkei.graphql.types.organizations import (
@@ -144,7 +146,14 @@ async def _resolve_node(info: Info, global_id: str) -> Node | None:
 
 
 @strawberry.type
-class Query(RegionQueries, ProjectQueries, MilestoneQueries, KpiQueries, TalentQueries):
+class Query(
+    RegionQueries,
+    ProjectQueries,
+    MilestoneQueries,
+    KpiQueries,
+    TalentQueries,
+    IntermediaryQueries,
+):
     @strawberry.field(
         description="Fetch any object by its global id; null if you may not see it. A token needs"
         " the scope that reads its type (organizations:read for organizations and people)."
@@ -240,6 +249,7 @@ class Mutation(
     KpiMutations,
     TalentMutations,
     SubsidyMutations,
+    IntermediaryMutations,
     PreferenceMutations,
     NotificationMutations,
     WebhookMutations,

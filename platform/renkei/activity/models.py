@@ -64,6 +64,7 @@ ACTIONS = {
     # A match's steps (renkei.talent.lifecycle.STEPS, and scout / apply)
     "scout": N_("professional scouted"),
     "apply": N_("applied to the need"),
+    "introduce": N_("introduced by an intermediary"),
     "accept": N_("match accepted"),
     "decline": N_("match declined"),
     "withdraw": N_("match withdrawn"),

@@ -32,5 +32,6 @@ TOPICS: dict[str, str] = {
     "talent.new_proposal": N_("New talent proposals"),
     "talent.match_step": N_("Steps taken in a match"),
     "talent.subsidy_deadline": N_("Subsidy application deadlines of your matches"),
+    "talent.introduced": N_("Introductions by an intermediary"),
     "email_domain_claimed_elsewhere": N_("Your email domain claimed by another organization"),
 }

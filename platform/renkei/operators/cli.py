@@ -99,6 +99,42 @@ async def _verify_organization(runtime: Any, args: argparse.Namespace) -> None:
     print(f"{organization.name} ({organization.slug}) is {organization.verification.value}")
 
 
+async def _register_intermediary(runtime: Any, args: argparse.Namespace) -> None:
+    from renkei.db import unit_of_work
+    from renkei.errors import NotFound
+    from renkei.intermediaries import repository as intermediaries
+    from renkei.intermediaries import service
+    from renkei.intermediaries.models import IntermediaryRole
+    from renkei.organizations import repository as organizations
+    from renkei.tenancy import Viewer
+
+    role = IntermediaryRole(args.role)
+    async with unit_of_work(runtime.sessions, Viewer.platform()) as session:
+        organization = await organizations.by_slug(session, args.slug.strip().lower())
+        if organization is None:
+            raise NotFound(_("no organization {slug}", slug=repr(args.slug)), field="slug")
+        if args.withdraw:
+            row = await intermediaries.registration(
+                session, organization_id=organization.id, role=role
+            )
+            if row is None:
+                raise NotFound(_("No such intermediary."), field="role")
+            await service.withdraw(session, row, withdrawn_by=_actor(), actor_user_id=None)
+            print(f"{organization.name} ({organization.slug}) is no longer a {role.value}")
+            return
+        await service.register(
+            session,
+            registered_by=_actor(),
+            actor_user_id=None,
+            organization_id=organization.id,
+            role=role,
+            prefecture_code=args.prefecture,
+            license_number=args.license_number,
+            source_url=args.source_url or "",
+        )
+    print(f"{organization.name} ({organization.slug}) is a registered {role.value}")
+
+
 def add_parser(commands: Any) -> None:
     operator = commands.add_parser("operator", help="what the platform's operators do")
     actions = operator.add_subparsers(dest="action", required=True)
@@ -126,6 +162,19 @@ def add_parser(commands: Any) -> None:
     organization.add_argument("--revoke", action="store_true", help="withdraw its verification")
     organization.add_argument("--reason", help="why the verification is withdrawn (audited)")
     organization.set_defaults(run=_verify_organization)
+    intermediary = actions.add_parser(
+        "register-intermediary",
+        help="vouch that an organization introduces professionals in a role (拠点, agency, bank)",
+    )
+    intermediary.add_argument("slug")
+    intermediary.add_argument(
+        "--role", required=True, choices=["STRATEGY_HUB", "PLACEMENT_AGENCY", "BANK", "REVICAREER"]
+    )
+    intermediary.add_argument("--prefecture", help="the prefecture code a STRATEGY_HUB serves")
+    intermediary.add_argument("--license-number", help="許可番号 of a PLACEMENT_AGENCY")
+    intermediary.add_argument("--source-url", help="where the registration can be checked")
+    intermediary.add_argument("--withdraw", action="store_true", help="withdraw it (audited)")
+    intermediary.set_defaults(run=_register_intermediary)
 
 
 async def run(runtime: Any, args: argparse.Namespace) -> None:

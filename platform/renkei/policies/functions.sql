@@ -58,6 +58,18 @@ BEGIN
   RAISE EXCEPTION 'the audit log is append-only';
 END $function$;
 
+CREATE OR REPLACE FUNCTION public.renkei_authorizing_professional_ids()
+ RETURNS SETOF uuid
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public'
+AS $function$ BEGIN RETURN QUERY 
+        SELECT a.professional_id FROM intermediary_authorizations a
+         WHERE a.organization_id = renkei_organization_id() AND a.withdrawn_at IS NULL; END $function$;
+ALTER FUNCTION public.renkei_authorizing_professional_ids() OWNER TO renkei_definer;
+REVOKE ALL ON FUNCTION public.renkei_authorizing_professional_ids() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.renkei_authorizing_professional_ids() TO renkei_app;
+
 CREATE OR REPLACE FUNCTION public.renkei_copy_open_region()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -160,6 +172,18 @@ BEGIN
   RETURN NEW;
 END $function$;
 
+CREATE OR REPLACE FUNCTION public.renkei_intermediary_need_ids()
+ RETURNS SETOF uuid
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public'
+AS $function$ BEGIN RETURN QUERY 
+        SELECT m.need_id FROM matches m
+         WHERE m.introduced_by_organization_id = renkei_organization_id(); END $function$;
+ALTER FUNCTION public.renkei_intermediary_need_ids() OWNER TO renkei_definer;
+REVOKE ALL ON FUNCTION public.renkei_intermediary_need_ids() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.renkei_intermediary_need_ids() TO renkei_app;
+
 CREATE OR REPLACE FUNCTION public.renkei_introduced_professional_ids()
  RETURNS SETOF uuid
  LANGUAGE plpgsql
@@ -220,6 +244,29 @@ AS $function$ BEGIN RETURN QUERY
 ALTER FUNCTION public.renkei_matched_professional_ids() OWNER TO renkei_definer;
 REVOKE ALL ON FUNCTION public.renkei_matched_professional_ids() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.renkei_matched_professional_ids() TO renkei_app;
+
+CREATE OR REPLACE FUNCTION public.renkei_matches_introduction_guard()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  IF renkei_is_system() THEN
+    RETURN NEW;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.introduced_by_organization_id IS NOT NULL OR NEW.introduced_via IS NOT NULL
+       OR NEW.introduced_at IS NOT NULL OR NEW.status = 'INTRODUCED' THEN
+      RAISE EXCEPTION 'only the platform records an introduction' USING ERRCODE = '42501';
+    END IF;
+  ELSIF NEW.introduced_by_organization_id IS DISTINCT FROM OLD.introduced_by_organization_id
+     OR NEW.introduced_via IS DISTINCT FROM OLD.introduced_via
+     OR NEW.introduced_at IS DISTINCT FROM OLD.introduced_at
+     OR NEW.introduction_note IS DISTINCT FROM OLD.introduction_note
+     OR (NEW.status = 'INTRODUCED' AND OLD.status IS DISTINCT FROM 'INTRODUCED') THEN
+    RAISE EXCEPTION 'only the platform records an introduction' USING ERRCODE = '42501';
+  END IF;
+  RETURN NEW;
+END $function$;
 
 CREATE OR REPLACE FUNCTION public.renkei_may_grant(granted text)
  RETURNS boolean
@@ -393,6 +440,7 @@ CREATE TRIGGER funding_sources_copy_open_region BEFORE INSERT OR UPDATE OF proje
 CREATE TRIGGER kpi_observations_copy_open_region BEFORE INSERT OR UPDATE OF project_id ON public.kpi_observations FOR EACH ROW EXECUTE FUNCTION renkei_copy_open_region();
 CREATE TRIGGER kpi_targets_copy_open_region BEFORE INSERT OR UPDATE OF project_id ON public.kpi_targets FOR EACH ROW EXECUTE FUNCTION renkei_copy_open_region();
 CREATE TRIGGER kpis_copy_open_region BEFORE INSERT OR UPDATE OF project_id ON public.kpis FOR EACH ROW EXECUTE FUNCTION renkei_copy_open_region();
+CREATE TRIGGER matches_introduction_guard BEFORE INSERT OR UPDATE ON public.matches FOR EACH ROW EXECUTE FUNCTION renkei_matches_introduction_guard();
 CREATE TRIGGER milestone_dependencies_copy_open_region BEFORE INSERT OR UPDATE OF predecessor_project_id, successor_project_id ON public.milestone_dependencies FOR EACH ROW EXECUTE FUNCTION renkei_copy_open_region();
 CREATE TRIGGER milestones_copy_open_region BEFORE INSERT OR UPDATE OF project_id ON public.milestones FOR EACH ROW EXECUTE FUNCTION renkei_copy_open_region();
 CREATE TRIGGER organizations_verification BEFORE INSERT OR UPDATE ON public.organizations FOR EACH ROW EXECUTE FUNCTION renkei_guard_organization_verification();

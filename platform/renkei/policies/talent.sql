@@ -57,7 +57,8 @@ CREATE POLICY matches_select ON matches
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
       OR (organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id))
-      OR (professional_id IN ( SELECT renkei_own_professional_ids() AS renkei_own_professional_ids)));
+      OR (professional_id IN ( SELECT renkei_own_professional_ids() AS renkei_own_professional_ids))
+      OR (introduced_by_organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)));
 CREATE POLICY matches_update ON matches
   AS PERMISSIVE
   FOR UPDATE
@@ -90,7 +91,8 @@ CREATE POLICY professional_profiles_select ON professional_profiles
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
       OR (professional_id IN ( SELECT renkei_own_professional_ids() AS renkei_own_professional_ids))
-      OR (professional_id IN ( SELECT renkei_matched_professional_ids() AS renkei_matched_professional_ids)));
+      OR (professional_id IN ( SELECT renkei_matched_professional_ids() AS renkei_matched_professional_ids))
+      OR (professional_id IN ( SELECT renkei_authorizing_professional_ids() AS renkei_authorizing_professional_ids)));
 CREATE POLICY professional_profiles_update ON professional_profiles
   AS PERMISSIVE
   FOR UPDATE
@@ -253,7 +255,8 @@ CREATE POLICY talent_needs_select ON talent_needs
   USING (( SELECT renkei_is_system() AS renkei_is_system)
       OR ((( SELECT renkei_user_id() AS renkei_user_id) IS NOT NULL) AND ((status)::text = 'OPEN'::text))
       OR (organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id))
-      OR (id IN ( SELECT renkei_own_match_need_ids() AS renkei_own_match_need_ids)));
+      OR (id IN ( SELECT renkei_own_match_need_ids() AS renkei_own_match_need_ids))
+      OR (id IN ( SELECT renkei_intermediary_need_ids() AS renkei_intermediary_need_ids)));
 CREATE POLICY talent_needs_update ON talent_needs
   AS PERMISSIVE
   FOR UPDATE

@@ -1,8 +1,9 @@
 """The match lifecycle: who may take which step from which status.
 
-PROPOSED (the engine) → either side accepts: the firm's acceptance makes it SCOUTED, the
-professional's APPLIED (a firm may also scout a professional proposed to another of its needs,
-a professional apply to any open need) → the other side accepts: ACCEPTED, and the firm sees who
+PROPOSED (the engine) or INTRODUCED (by an intermediary, renkei.intermediaries) → either side
+accepts: the firm's acceptance makes it SCOUTED, the professional's APPLIED (a firm may also
+scout a professional proposed to another of its needs, a professional apply to any open need) →
+the other side accepts: ACCEPTED, and the firm sees who
 the professional is → the firm schedules the 面談: INTERVIEW → the firm records the contract's
 terms (fee, hours, dates) and the professional confirms them: CONTRACTED → either side starts
 it on or after its first day: ACTIVE → either side completes it with a review: COMPLETED, and
@@ -49,6 +50,8 @@ MATCH_STEP = "talent.match_step"
 class Side(StrEnum):
     FIRM = "FIRM"
     PROFESSIONAL = "PROFESSIONAL"
+    # The organization that introduced the professional: it reads the match, takes no step.
+    INTERMEDIARY = "INTERMEDIARY"
 
 
 BOTH = (Side.FIRM, Side.PROFESSIONAL)
@@ -57,8 +60,8 @@ PROFESSIONAL = (Side.PROFESSIONAL,)
 
 # step -> {status it may be taken from: the sides that may take it}
 STEPS: dict[str, dict[MatchStatus, tuple[Side, ...]]] = {
-    "accept": {S.PROPOSED: BOTH, S.APPLIED: FIRM, S.SCOUTED: PROFESSIONAL},
-    "decline": {S.PROPOSED: BOTH, S.APPLIED: FIRM, S.SCOUTED: PROFESSIONAL},
+    "accept": {S.PROPOSED: BOTH, S.INTRODUCED: BOTH, S.APPLIED: FIRM, S.SCOUTED: PROFESSIONAL},
+    "decline": {S.PROPOSED: BOTH, S.INTRODUCED: BOTH, S.APPLIED: FIRM, S.SCOUTED: PROFESSIONAL},
     "withdraw": {S.APPLIED: PROFESSIONAL, S.SCOUTED: FIRM, S.ACCEPTED: BOTH, S.INTERVIEW: BOTH},
     "scheduleInterview": {S.ACCEPTED: FIRM, S.INTERVIEW: FIRM},
     "recordContract": {S.INTERVIEW: FIRM},
@@ -70,6 +73,8 @@ STEPS: dict[str, dict[MatchStatus, tuple[Side, ...]]] = {
 
 
 CONTRACT_STEPS = ("recordContract", "confirmContract")
+# Where a side's application or scout is its acceptance of the match already there.
+FIRST_STEP_FROM = (S.PROPOSED, S.INTRODUCED)
 
 
 def interview_ahead(match: Match, now: datetime | None = None) -> bool:
@@ -392,7 +397,7 @@ async def apply_to_need(session: AsyncSession, viewer: Viewer, *, need_id: uuid.
     now = datetime.now(UTC)
     match = await repository.match_of(session, need.id, professional.id)
     if match is not None:
-        if match.status is not S.PROPOSED:
+        if match.status not in FIRST_STEP_FROM:
             raise Conflict(
                 _(
                     "You are in a match with this need already ({status}).",
@@ -442,7 +447,7 @@ async def scout(
     now = datetime.now(UTC)
     match = await repository.match_of(session, need.id, professional_id)
     if match is not None:
-        if match.status is not S.PROPOSED:
+        if match.status not in FIRST_STEP_FROM:
             raise Conflict(
                 _(
                     "This professional is in a match with this need already ({status}).",

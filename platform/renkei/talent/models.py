@@ -66,6 +66,8 @@ class MatchStatus(StrEnum):
     PROPOSED = "PROPOSED"  # by the engine
     APPLIED = "APPLIED"  # by the professional
     SCOUTED = "SCOUTED"  # by the firm
+    # by an intermediary (renkei.intermediaries): each side then accepts, as on a proposal
+    INTRODUCED = "INTRODUCED"
     ACCEPTED = "ACCEPTED"  # both sides want to talk
     INTERVIEW = "INTERVIEW"
     CONTRACTED = "CONTRACTED"
@@ -81,6 +83,7 @@ MATCH_STATUSES = {
     MatchStatus.PROPOSED: N_("proposed"),
     MatchStatus.APPLIED: N_("applied"),
     MatchStatus.SCOUTED: N_("scouted"),
+    MatchStatus.INTRODUCED: N_("introduced by an intermediary"),
     MatchStatus.ACCEPTED: N_("accepted by both sides"),
     MatchStatus.INTERVIEW: N_("interview (面談)"),
     MatchStatus.CONTRACTED: N_("contracted"),
@@ -249,6 +252,11 @@ class Match(IdMixin, TimestampMixin, Base):
             "professional_rating IS NULL OR professional_rating BETWEEN 1 AND 5",
             name="professional_rating",
         ),
+        CheckConstraint(
+            "introduced_via IS NULL OR introduced_via IN"
+            " ('STRATEGY_HUB', 'PLACEMENT_AGENCY', 'BANK', 'REVICAREER')",
+            name="introduced_via",
+        ),
     )
 
     need_id: Mapped[uuid.UUID] = mapped_column()
@@ -278,8 +286,16 @@ class Match(IdMixin, TimestampMixin, Base):
     contract_starts_on: Mapped[date | None] = mapped_column(Date)
     contract_ends_on: Mapped[date | None] = mapped_column(Date)
     contract_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Who introduced the professional (Introduction), when an intermediary did; None: Renkei.
+    # The intermediary organization that introduced the professional, and the role it acted
+    # in (an IntermediaryRole: what the subsidy rules read); both None when Renkei proposed it
+    # or a side took the first step. Written only by renkei.intermediaries.service, as the
+    # platform (0028).
+    introduced_by_organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
     introduced_via: Mapped[str | None] = mapped_column(String(16))
+    introduced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    introduction_note: Mapped[str | None] = mapped_column(Text)
     # 評価
     firm_rating: Mapped[int | None] = mapped_column(Integer)
     firm_review: Mapped[str | None] = mapped_column(Text)
@@ -335,15 +351,6 @@ class DeadlineBasis(StrEnum):
 
     CONTRACT = "CONTRACT"  # the contract (栃木: two weeks before)
     START = "START"  # the start of work (岐阜: five days before)
-
-
-class Introduction(StrEnum):
-    """Who introduced the professional to the need: what subsidy conditions read."""
-
-    HUB = "HUB"  # the prefecture's プロフェッショナル人材戦略拠点
-    AGENCY = "AGENCY"  # a registered 人材紹介事業者
-    BANK = "BANK"  # a regional bank as introducer
-    REVICAREER = "REVICAREER"
 
 
 class MatchCost(IdMixin, TimestampMixin, Base):

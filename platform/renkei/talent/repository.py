@@ -66,10 +66,13 @@ def matches(
     organization_id: uuid.UUID | None = None,
     professional_id: uuid.UUID | None = None,
     status: MatchStatus | None = None,
+    introduced_by: uuid.UUID | None = None,
 ) -> Select[Match]:
     stmt = select(Match)
     if organization_id is not None:
         stmt = stmt.where(Match.organization_id == organization_id)
+    if introduced_by is not None:
+        stmt = stmt.where(Match.introduced_by_organization_id == introduced_by)
     if professional_id is not None:
         stmt = stmt.where(Match.professional_id == professional_id)
     if status is not None:

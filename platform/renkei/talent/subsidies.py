@@ -35,6 +35,8 @@ from renkei.errors import Forbidden, Invalid, NotFound
 from renkei.fiscal import fiscal_year
 from renkei.i18n.formats import JST, fiscal_year_label, format_yen
 from renkei.i18n.messages import N_, _, current_locale
+from renkei.intermediaries import repository as intermediaries
+from renkei.intermediaries.models import IntermediaryRole
 from renkei.organizations.models import Organization
 from renkei.projects.exports import Cell, Column, Table
 from renkei.talent import repository
@@ -134,7 +136,7 @@ def estimate(
     had_earlier_contract: bool,
     prefecture_code: str = "",
     year: int | None = None,
-    introduced_via: str | None = None,
+    introducer: rules.Introducer | None = None,
     residence_prefecture_code: str | None = None,
     contract_on: date | None = None,
     starts_on: date | None = None,
@@ -160,10 +162,14 @@ def estimate(
         )
     year_ = tiers[0].fiscal_year if year is None else year
     counted, outside = rules.in_year(rules.lines(costs), year_)
-    facts = rules.MatchFacts(had_earlier_contract, introduced_via, residence_prefecture_code)
+    facts = rules.MatchFacts(had_earlier_contract, introducer, residence_prefecture_code)
     choice = rules.choose_tier(tiers, facts, counted)
-    why = [*choice.why, rules.outside_year_text(outside, year_)]
     tier = choice.tier or sorted(tiers, key=lambda t: (t.tier_rank or 0, t.name))[0]
+    why = [
+        *choice.why,
+        rules.introducer_text(introducer, tier.prefecture_code),
+        rules.outside_year_text(outside, year_),
+    ]
     why.append(rules.unconfirmed_text(tier))
     last_day, deadline_text = rules.deadline(tier, contract_on=contract_on, starts_on=starts_on)
     kinds = set(tier.eligible_cost_kinds)
@@ -236,6 +242,31 @@ async def _had_earlier_contract(session: AsyncSession, match: Match) -> bool:
     )
 
 
+async def introducer_of(session: AsyncSession, match: Match) -> rules.Introducer | None:
+    """The match's introducer as registered in the role it acted in; None without one."""
+    if match.introduced_via is None:
+        return None
+    organization_id = match.introduced_by_organization_id
+    organization = (
+        None
+        if organization_id is None
+        else await intermediaries.organization(session, organization_id)
+    )
+    registered = (
+        None
+        if organization_id is None
+        else await intermediaries.registration(
+            session, organization_id=organization_id, role=IntermediaryRole(match.introduced_via)
+        )
+    )
+    return rules.Introducer(
+        name=organization.name if organization else _("an intermediary"),
+        role=match.introduced_via,
+        prefecture_code=registered.prefecture_code if registered else None,
+        license_number=registered.license_number if registered else None,
+    )
+
+
 async def estimate_for_match(session: AsyncSession, match: Match) -> SubsidyEstimate | None:
     """The estimated subsidy of a contracted match; None before it is contracted."""
     if match.status not in CONTRACTED_STATUSES or match.contract_starts_on is None:
@@ -255,7 +286,7 @@ async def estimate_for_match(session: AsyncSession, match: Match) -> SubsidyEsti
         had_earlier_contract=await _had_earlier_contract(session, match),
         prefecture_code=need.workplace_prefecture_code,
         year=year,
-        introduced_via=match.introduced_via,
+        introducer=await introducer_of(session, match),
         residence_prefecture_code=profile.residence_prefecture_code if profile else None,
         # The contract's day in Japan, as the prefecture counts it (not the UTC date).
         contract_on=confirmed.astimezone(JST).date() if confirmed else None,

@@ -37,6 +37,7 @@ from renkei.talent.models import (
     match_status_label,
 )
 from renkei.talent.service import require_firm_writer
+from renkei.talent.subsidies import introducer_of
 from renkei.tenancy import Viewer
 
 S = MatchStatus
@@ -93,7 +94,9 @@ async def application_deadline(session: AsyncSession, match: Match) -> Applicati
         on=starts_on,
     )
     facts = rules.MatchFacts(
-        earlier, match.introduced_via, profile.residence_prefecture_code if profile else None
+        earlier,
+        await introducer_of(session, match),
+        profile.residence_prefecture_code if profile else None,
     )
     tier = rules.choose_tier(tiers, facts, counted).tier
     if tier is None:

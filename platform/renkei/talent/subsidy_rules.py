@@ -3,7 +3,8 @@
 A prefecture publishes its scheme for a 年度 as tiers (枠, `SubsidyScheme` rows) tried in rank
 order: the first whose conditions the match meets applies. Conditions: the firm's first
 side-job contract (recorded in Renkei: Renkei cannot know contracts made elsewhere), the
-professional introduced through the prefecture's 拠点 or a registered 人材紹介事業者, the
+professional introduced through the prefecture's 拠点 or a registered 人材紹介事業者 (the match's
+introducer: a STRATEGY_HUB of the tier's prefecture, or any PLACEMENT_AGENCY), the
 professional living outside the prefecture, and travel of at least a minimum per round trip
 (travel costs ÷ visit days). Only costs incurred within the scheme's 年度 (April to March)
 count. The application deadline counts back from the contract or the start of work.
@@ -19,22 +20,38 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from renkei.fiscal import fiscal_year
+from renkei.geography.data import PREFECTURES_BY_CODE
 from renkei.i18n.formats import fiscal_year_label, format_date, format_yen
 from renkei.i18n.messages import N_, _, current_locale
-from renkei.talent.models import CostKind, DeadlineBasis, Introduction, SubsidyScheme
-
-# Introductions that meet a "through the 拠点 or a registered agency" condition.
-QUALIFYING_INTRODUCTIONS = frozenset({Introduction.HUB.value, Introduction.AGENCY.value})
+from renkei.intermediaries.models import IntermediaryRole, role_label
+from renkei.talent.models import CostKind, DeadlineBasis, SubsidyScheme
 
 APPLIES = N_("{scheme} applies: {conditions}.")
 DOES_NOT_APPLY = N_("{scheme} does not apply: {conditions}.")
 NO_CONDITIONS = N_("it has no conditions")
 FIRST_USE_MET = N_("the firm's first side-job contract recorded in Renkei")
 FIRST_USE_UNMET = N_("the firm had an earlier side-job contract recorded in Renkei")
-INTRODUCED_MET = N_("the professional was introduced through the prefecture's hub or an agency")
+INTRODUCED_MET = N_(
+    "the professional was introduced by {introducer}, through the prefecture's hub or a"
+    " registered agency"
+)
+INTRODUCED_OTHER = N_(
+    "the professional was introduced by {introducer}, not through the prefecture's hub or a"
+    " registered agency"
+)
 INTRODUCED_UNMET = N_(
     "the professional was not introduced through the prefecture's hub or a registered agency"
 )
+# Said of every introduced match, whether or not a tier asks for an introduction.
+INTRODUCED_BY = N_(
+    "Introduced by {introducer}: through the prefecture's hub or a registered agency."
+)
+INTRODUCED_BY_OTHER = N_(
+    "Introduced by {introducer}: not through the prefecture's hub or a registered agency."
+)
+INTRODUCER = N_("{name} ({role})")
+INTRODUCER_HUB = N_("{name} ({role} of {prefecture})")
+INTRODUCER_AGENCY = N_("{name} ({role}, license {number})")
 OUTSIDE_MET = N_("the professional lives outside the prefecture")
 OUTSIDE_UNMET = N_("the professional lives in the prefecture")
 OUTSIDE_UNKNOWN = N_("where the professional lives is not known")
@@ -58,11 +75,44 @@ class CostLine:
 
 
 @dataclass(frozen=True)
+class Introducer:
+    """The intermediary that introduced the professional, as registered when it did."""
+
+    name: str
+    role: str  # an IntermediaryRole (matches.introduced_via)
+    prefecture_code: str | None = None  # a 拠点's prefecture
+    license_number: str | None = None  # an agency's 許可番号
+
+    def qualifies(self, prefecture_code: str) -> bool:
+        """Through the prefecture's 拠点 or a registered 人材紹介事業者."""
+        if self.role == IntermediaryRole.PLACEMENT_AGENCY.value:
+            return True
+        return (
+            self.role == IntermediaryRole.STRATEGY_HUB.value
+            and self.prefecture_code == prefecture_code
+        )
+
+    def text(self) -> str:
+        """Who it is, in the reader's words: 福岡県の拠点 (…), an agency with its 許可番号."""
+        role = role_label(self.role)
+        if self.role == IntermediaryRole.STRATEGY_HUB.value and self.prefecture_code:
+            found = PREFECTURES_BY_CODE.get(self.prefecture_code)
+            ja = current_locale() == "ja"
+            prefecture = (
+                (found.name if ja else found.name_romaji) if found else self.prefecture_code
+            )
+            return _(INTRODUCER_HUB, name=self.name, role=role, prefecture=prefecture)
+        if self.role == IntermediaryRole.PLACEMENT_AGENCY.value and self.license_number:
+            return _(INTRODUCER_AGENCY, name=self.name, role=role, number=self.license_number)
+        return _(INTRODUCER, name=self.name, role=role)
+
+
+@dataclass(frozen=True)
 class MatchFacts:
     """What the conditions read of a match."""
 
     had_earlier_contract: bool
-    introduced_via: str | None = None
+    introducer: Introducer | None = None
     # The professional's prefecture of residence; None when the reader cannot see it.
     residence_prefecture_code: str | None = None
 
@@ -107,10 +157,13 @@ def conditions_of(
             _(FIRST_USE_UNMET) if facts.had_earlier_contract else _(FIRST_USE_MET)
         )
     if tier.requires_introduction:
-        if facts.introduced_via in QUALIFYING_INTRODUCTIONS:
-            met.append(_(INTRODUCED_MET))
-        else:
+        who = facts.introducer
+        if who is None:
             unmet.append(_(INTRODUCED_UNMET))
+        elif who.qualifies(tier.prefecture_code):
+            met.append(_(INTRODUCED_MET, introducer=who.text()))
+        else:
+            unmet.append(_(INTRODUCED_OTHER, introducer=who.text()))
     if tier.requires_outside_resident:
         if facts.residence_prefecture_code is None:
             unmet.append(_(OUTSIDE_UNKNOWN))
@@ -162,6 +215,15 @@ def deadline(
     last = basis - timedelta(days=tier.deadline_days)
     text = _(message, date=format_date(last), days=tier.deadline_days, basis=format_date(basis))
     return last, text
+
+
+def introducer_text(introducer: Introducer | None, prefecture_code: str) -> str:
+    """Who introduced the professional, and whether that counts as through the prefecture's
+    拠点 or a registered agency; empty without an introducer."""
+    if introducer is None:
+        return ""
+    words = INTRODUCED_BY if introducer.qualifies(prefecture_code) else INTRODUCED_BY_OTHER
+    return _(words, introducer=introducer.text())
 
 
 def outside_year_text(amount: int, year: int) -> str:

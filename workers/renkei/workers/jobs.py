@@ -21,6 +21,7 @@ from arq.worker import Retry
 from renkei import logs, outbox
 from renkei.db import SessionFactory, unit_of_work
 from renkei.email_domains import tasks as email_domain_tasks
+from renkei.intermediaries import tasks as intermediary_tasks
 from renkei.milestones import service as milestones
 from renkei.milestones import tasks as milestone_tasks
 from renkei.notifications import digest
@@ -50,6 +51,7 @@ _DOMAINS: tuple[dict[str, outbox.Handler], ...] = (
     project_tasks.HANDLERS,
     milestone_tasks.HANDLERS,
     talent_tasks.HANDLERS,
+    intermediary_tasks.HANDLERS,
     email_domain_tasks.HANDLERS,
     notification_tasks.HANDLERS,
     webhook_tasks.HANDLERS,

@@ -25,12 +25,13 @@ class RawJson:
 def global_id_sql(type_name: str, key: str) -> str:
     """JSON text of renkei.graphql.relay.to_global_id: url-safe base64 of 'Type:key', padded.
 
-    The key is a uuid or a code (ASCII, no backslash, so the cast to bytea is plain) and the
-    whole stays under 57 bytes, the length at which PostgreSQL starts a new base64 line.
+    The key is a uuid or a code (ASCII, no backslash, so the cast to bytea is plain).
+    PostgreSQL starts a new base64 line every 76 characters (57 bytes): a long type's id
+    (IntermediaryAuthorization) is longer, so the line breaks are taken out.
     """
+    encoded = f"encode(('{type_name}:' || ({key})::text)::bytea, 'base64')"
     return (
-        f"('\"' || replace(replace(encode(('{type_name}:' || ({key})::text)::bytea, 'base64'),"
-        " '+', '-'), '/', '_') || '\"')"
+        f"('\"' || replace(replace(replace({encoded}, chr(10), ''), '+', '-'), '/', '_') || '\"')"
     )
 
 

@@ -22,7 +22,7 @@ from renkei.talent.lifecycle import Side
 from renkei.talent.match_activity import mutually_accepted, steps_of
 
 _SIDE = "({t}.after->>'side')"
-_ACTOR = f"""(CASE WHEN {_SIDE} = 'FIRM'
+_ACTOR = f"""(CASE WHEN {_SIDE} IN ('FIRM', 'INTERMEDIARY')
  THEN (SELECT o.name FROM organizations o WHERE o.id = {{t}}.actor_organization_id)
  ELSE coalesce(
   (SELECT p.full_name FROM matches m JOIN professionals p ON p.id = m.professional_id
@@ -72,8 +72,8 @@ class MatchStep:
     at: datetime = column(ActivityRow.created_at)
 
     @strawberry.field(
-        description="Who took it: the firm's name, or the professional's pseudonym until both "
-        "sides have accepted (their name afterwards).",
+        description="Who took it: the firm's or the intermediary's name, or the professional's "
+        "pseudonym until both sides have accepted (their name afterwards).",
         metadata=sql(Scalar(_ACTOR)),
     )
     def actor(self) -> str:
@@ -90,7 +90,16 @@ async def _actors(info: Info, match: models.Match) -> dict[str, str]:
         identity = await info.context.loaders.professional.load(match.professional_id)
         if identity is not None:
             professional = identity.full_name
-    return {Side.FIRM.value: firm.name if firm else "", Side.PROFESSIONAL.value: professional}
+    introducer = None
+    if match.introduced_by_organization_id is not None:
+        introducer = await info.context.loaders.organization.load(
+            match.introduced_by_organization_id
+        )
+    return {
+        Side.FIRM.value: firm.name if firm else "",
+        Side.PROFESSIONAL.value: professional,
+        Side.INTERMEDIARY.value: introducer.name if introducer else "",
+    }
 
 
 async def activity_of_match(info: Info, match: models.Match) -> list[MatchStep]:

@@ -32,6 +32,7 @@ from renkei.graphql.context import Info
 from renkei.graphql.nodes import register_node
 from renkei.graphql.relay import Node, to_global_id
 from renkei.graphql.types.geography import Prefecture
+from renkei.graphql.types.intermediaries import MatchIntroduction
 from renkei.graphql.types.talent import (
     ELEMENTS,
     UPDATED_AT,
@@ -58,6 +59,8 @@ from renkei.talent.lifecycle import Side, allowed_steps
 # The viewer's acting organization, once per statement (an InitPlan).
 VIEWER_ORGANIZATION = "(SELECT renkei_organization_id())"
 _FIRM_SIDE = f"{{t}}.organization_id = {VIEWER_ORGANIZATION}"
+# The organization that introduced the professional (renkei.intermediaries): it takes no step.
+_INTERMEDIARY_SIDE = f"{{t}}.introduced_by_organization_id = {VIEWER_ORGANIZATION}"
 
 
 _FAR_AHEAD = datetime(9999, 1, 1, tzinfo=UTC)
@@ -67,7 +70,7 @@ def _steps_sql() -> str:
     """Match.allowedSteps as SQL, from lifecycle.allowed_steps itself: for each side and
     status, its answer with and without a recorded fee and the side's rating."""
     sides = []
-    for side in Side:
+    for side in (Side.FIRM, Side.PROFESSIONAL):
         rating = "firm_rating" if side is Side.FIRM else "professional_rating"
         cases = []
         for status in models.MatchStatus:
@@ -104,7 +107,10 @@ def _steps_sql() -> str:
             cases.append(f"WHEN '{status.value}' THEN {answer}")
         sides.append(f"CASE {{t}}.status {' '.join(cases)} ELSE '[]' END")
     firm, professional = sides
-    return f"CASE WHEN {_FIRM_SIDE} THEN {firm} ELSE {professional} END"
+    return (
+        f"CASE WHEN {_FIRM_SIDE} THEN {firm} WHEN {_INTERMEDIARY_SIDE} THEN '[]'"
+        f" ELSE {professional} END"
+    )
 
 
 # Both sides' reviews, one row each, so that one Review type reads either.
@@ -360,9 +366,14 @@ class SubsidyApplication:
 
 
 def _side(info: Info, row: models.Match) -> Side:
-    """The viewer's side of a match: the firm's when acting for its organization."""
-    firm = info.context.viewer.organization_id == row.organization_id
-    return Side.FIRM if firm else Side.PROFESSIONAL
+    """The viewer's side of a match: the firm's when acting for its organization, the
+    intermediary's when acting for the one that introduced it."""
+    acting = info.context.viewer.organization_id
+    if acting is not None and acting == row.organization_id:
+        return Side.FIRM
+    if acting is not None and acting == row.introduced_by_organization_id:
+        return Side.INTERMEDIARY
+    return Side.PROFESSIONAL
 
 
 @table(models.Match)
@@ -421,8 +432,15 @@ class Match(Node):
         return [ExplanationComponent(row=c) for c in self.row.explanation]
 
     @strawberry.field(
-        description="Your side of the match: the firm's, or the professional's.",
-        metadata=sql(Scalar(f"CASE WHEN {_FIRM_SIDE} THEN 'FIRM' ELSE 'PROFESSIONAL' END", WORD)),
+        description="Your side of the match: the firm's, the professional's, or the "
+        "intermediary's that introduced it.",
+        metadata=sql(
+            Scalar(
+                f"CASE WHEN {_FIRM_SIDE} THEN 'FIRM' WHEN {_INTERMEDIARY_SIDE} THEN 'INTERMEDIARY'"
+                " ELSE 'PROFESSIONAL' END",
+                WORD,
+            )
+        ),
     )
     def side(self, info: Info) -> MatchSide:  # type: ignore[valid-type]
         return _side(info, self.row)
@@ -441,6 +459,13 @@ class Match(Node):
     )
     async def activity(self, info: Info) -> list[MatchStep]:
         return await activity_of_match(info, self.row)
+
+    @strawberry.field(
+        description="The intermediary that introduced the professional, if one did.",
+        metadata=sql(Inline("MatchIntroduction", null_when="{t}.introduced_via IS NULL")),
+    )
+    def introduction(self) -> MatchIntroduction | None:
+        return None if self.row.introduced_via is None else MatchIntroduction(row=self.row)
 
     @strawberry.field(
         metadata=sql(

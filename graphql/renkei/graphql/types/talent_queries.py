@@ -198,7 +198,8 @@ class TalentQueries:
 
     @strawberry.field(
         description="Matches of your side, newest first: your firm's when you act for an "
-        "organization (or side: FIRM), your own as a professional otherwise.",
+        "organization (or side: FIRM), your own as a professional otherwise; side: "
+        "INTERMEDIARY, those your organization introduced.",
         extensions=requires(TALENT_READ),
     )
     async def matches(
@@ -214,6 +215,17 @@ class TalentQueries:
         args = PageArgs.of(first, after, last, before)
         viewer = info.context.viewer
         wanted = models.MatchStatus(status) if status else None
+        if side is Side.INTERMEDIARY:
+            if viewer.user_id is None or viewer.organization_id is None:
+                return to_connection(empty_page(args), Match.from_row)
+            introduced = repository.matches(introduced_by=viewer.organization_id, status=wanted)
+            page = await root_page(
+                info.context,
+                introduced,
+                order_by=(models.Match.created_at, models.Match.id),
+                args=args,
+            )
+            return to_connection(page, Match.from_row)
         as_firm = side is Side.FIRM or (side is None and viewer.organization_id is not None)
         if viewer.user_id is None or (as_firm and viewer.organization_id is None):
             return to_connection(empty_page(args), Match.from_row)
@@ -260,6 +272,7 @@ _AS_FIRM = f"{{t}}.organization_id = {VIEWER_ORGANIZATION}"
 # their matches by professional_id.
 _OWN = "(SELECT p.id FROM professionals p WHERE p.user_id = (SELECT renkei_user_id()))"
 _AS_PROFESSIONAL = f"{{t}}.professional_id = {_OWN}"
+_AS_INTERMEDIARY = f"{{t}}.introduced_by_organization_id = {VIEWER_ORGANIZATION}"
 
 
 def _side_rules(args: dict[str, object]) -> list[str]:
@@ -269,6 +282,8 @@ def _side_rules(args: dict[str, object]) -> list[str]:
         return [_SIGNED_IN, _AS_FIRM]
     if side == Side.PROFESSIONAL.value:
         return [_SIGNED_IN, _AS_PROFESSIONAL]
+    if side == Side.INTERMEDIARY.value:
+        return [_SIGNED_IN, _AS_INTERMEDIARY]
     # Each side of the OR is an index condition (a CASE would read every match).
     return [
         _SIGNED_IN,
