@@ -94,6 +94,7 @@ DELIVERY_MODES = {
 MATCH_SIDES = {
     "FIRM": N_("firm"),
     "PROFESSIONAL": N_("professional"),
+    "INTERMEDIARY": N_("intermediary"),
 }
 
 TABLES: dict[str, Mapping[Any, str]] = {
