@@ -7,8 +7,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, Protocol
 
-from sqlalchemy import Select, Text, delete, func, select, text, type_coerce, update
+from sqlalchemy import (
+    Float,
+    Select,
+    Text,
+    cast,
+    delete,
+    func,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -121,18 +133,120 @@ async def lock(session: AsyncSession, row: TalentNeed | Match | ProfessionalProf
 # The engine's inputs, read as the platform.
 
 
-async def open_needs(session: AsyncSession) -> Sequence[TalentNeed]:
-    stmt = select(TalentNeed).where(TalentNeed.status == NeedStatus.OPEN).order_by(TalentNeed.id)
-    return (await session.scalars(stmt)).all()
+class NeedFacts(Protocol):
+    """What the engine reads of a need: a TalentNeed, or a row of NEED_FACTS."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def organization_id(self) -> uuid.UUID: ...
+    @property
+    def workplace_prefecture_code(self) -> str: ...
+    @property
+    def required_skills(self) -> list[dict[str, Any]]: ...
+    @property
+    def preferred_skills(self) -> list[dict[str, Any]]: ...
+    @property
+    def engagement_types(self) -> list[str]: ...
+    @property
+    def hours_per_month(self) -> int: ...
+    @property
+    def duration_months(self) -> int: ...
+    @property
+    def remote_policy(self) -> str: ...
+    @property
+    def site_visits_per_month(self) -> int: ...
+    @property
+    def fee_min_jpy(self) -> int: ...
+    @property
+    def fee_max_jpy(self) -> int: ...
+    @property
+    def starts_on(self) -> date: ...
+    @property
+    def openings(self) -> int: ...
 
 
-async def open_profiles(session: AsyncSession) -> Sequence[ProfessionalProfile]:
+class ProfileFacts(Protocol):
+    """What the engine reads of a profile: a ProfessionalProfile, or a row of PROFILE_FACTS."""
+
+    @property
+    def professional_id(self) -> uuid.UUID: ...
+    @property
+    def skills(self) -> list[dict[str, Any]]: ...
+    @property
+    def engagement_types(self) -> list[str]: ...
+    @property
+    def hours_per_month(self) -> int: ...
+    @property
+    def available_from(self) -> date: ...
+    @property
+    def remote_preference(self) -> str: ...
+    @property
+    def max_site_visits_per_month(self) -> int: ...
+    @property
+    def residence_prefecture_code(self) -> str: ...
+    @property
+    def travel_prefecture_codes(self) -> list[str]: ...
+    @property
+    def ties(self) -> list[dict[str, Any]]: ...
+    @property
+    def fee_min_jpy(self) -> int: ...
+    @property
+    def fee_max_jpy(self) -> int: ...
+    @property
+    def max_engagements(self) -> int: ...
+
+
+# The columns of those facts. The engine's inputs are read as plain rows, not as ORM entities:
+# at 100,000 profiles the entities (and the session's identity map) cost seconds and memory
+# that the specs built from them do not need.
+NEED_FACTS = (
+    TalentNeed.id,
+    TalentNeed.organization_id,
+    TalentNeed.workplace_prefecture_code,
+    TalentNeed.required_skills,
+    TalentNeed.preferred_skills,
+    TalentNeed.engagement_types,
+    TalentNeed.hours_per_month,
+    TalentNeed.duration_months,
+    TalentNeed.remote_policy,
+    TalentNeed.site_visits_per_month,
+    TalentNeed.fee_min_jpy,
+    TalentNeed.fee_max_jpy,
+    TalentNeed.starts_on,
+    TalentNeed.openings,
+)
+PROFILE_FACTS = (
+    ProfessionalProfile.professional_id,
+    ProfessionalProfile.skills,
+    ProfessionalProfile.engagement_types,
+    ProfessionalProfile.hours_per_month,
+    ProfessionalProfile.available_from,
+    ProfessionalProfile.remote_preference,
+    ProfessionalProfile.max_site_visits_per_month,
+    ProfessionalProfile.residence_prefecture_code,
+    ProfessionalProfile.travel_prefecture_codes,
+    ProfessionalProfile.ties,
+    ProfessionalProfile.fee_min_jpy,
+    ProfessionalProfile.fee_max_jpy,
+    ProfessionalProfile.max_engagements,
+)
+
+
+async def open_needs(session: AsyncSession) -> Sequence[NeedFacts]:
+    """Every open need's facts, as rows (not entities)."""
+    stmt = select(*NEED_FACTS).where(TalentNeed.status == NeedStatus.OPEN).order_by(TalentNeed.id)
+    return (await session.execute(stmt)).all()
+
+
+async def open_profiles(session: AsyncSession) -> Sequence[ProfileFacts]:
+    """Every open profile's facts, as rows (not entities)."""
     stmt = (
-        select(ProfessionalProfile)
+        select(*PROFILE_FACTS)
         .where(ProfessionalProfile.is_open.is_(True))
         .order_by(ProfessionalProfile.professional_id)
     )
-    return (await session.scalars(stmt)).all()
+    return (await session.execute(stmt)).all()
 
 
 async def engagements(session: AsyncSession) -> dict[uuid.UUID, tuple[int, int]]:
@@ -350,6 +464,22 @@ async def engagements_of(session: AsyncSession, professional_id: uuid.UUID) -> t
     )
     hours = [h or 0 for (h,) in rows]
     return len(hours), sum(hours)
+
+
+async def proposed_shortlists(
+    session: AsyncSession,
+) -> dict[uuid.UUID, tuple[tuple[uuid.UUID, int, float], ...]]:
+    """Each need's PROPOSED matches as (professional, rank, score), by rank: what the engine's
+    shortlists are compared with."""
+    rows = await session.execute(
+        select(Match.need_id, Match.professional_id, Match.rank, cast(Match.score, Float))
+        .where(Match.status == MatchStatus.PROPOSED)
+        .order_by(Match.need_id, Match.rank)
+    )
+    found: dict[uuid.UUID, list[tuple[uuid.UUID, int, float]]] = {}
+    for need_id, professional_id, rank, score in rows:
+        found.setdefault(need_id, []).append((professional_id, rank, score))
+    return {need_id: tuple(shortlist) for need_id, shortlist in found.items()}
 
 
 # Proposals are copied (COPY) into a table of this transaction, then upserted from it in one

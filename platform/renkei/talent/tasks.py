@@ -337,9 +337,10 @@ def handlers(host: EngineHost | None) -> dict[str, outbox.Handler]:
             await nightly_recompute(session, outbox_id, payload)
             return
         try:
-            before = await _proposed(session, None)
-            rebuilt = await warm.rebuild(session)
-            await _tell_new_proposals(session, outbox_id, await _proposed(session, None) - before)
+            # Only the needs whose stored proposals differ from the fresh engine's are written,
+            # and their new proposals told ({"rewrite": true}: every need's, after new words).
+            rebuilt = await warm.rebuild(session, rewrite=bool(payload.get("rewrite")))
+            await _tell_new_proposals(session, outbox_id, rebuilt.new)
         except BaseException:
             warm.drop()
             raise
@@ -347,7 +348,14 @@ def handlers(host: EngineHost | None) -> dict[str, outbox.Handler]:
         ENGINE_DRIFT.set(rebuilt.drift)
         logger.info(
             "warm engine verified",
-            extra={"needs": rebuilt.needs, "drift": rebuilt.drift, "stable": rebuilt.stable},
+            extra={
+                "needs": rebuilt.needs,
+                "drift": rebuilt.drift,
+                "stored": rebuilt.stored,
+                "told": len(rebuilt.new),
+                "stable": rebuilt.stable,
+                "seconds": rebuilt.seconds,
+            },
         )
         outbox.after_commit(session, partial(host.changed, warm=True))
 
