@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -523,24 +522,21 @@ _EXPIRE_NOT_PROPOSED = text(
 )
 
 
-@dataclass
-class ProposalRows:
-    """Proposals to store, column by column; explanations as JSON text."""
-
-    need_ids: list[uuid.UUID] = field(default_factory=list)
-    professional_ids: list[uuid.UUID] = field(default_factory=list)
-    organization_ids: list[uuid.UUID] = field(default_factory=list)
-    scores: list[Decimal] = field(default_factory=list)
-    ranks: list[int] = field(default_factory=list)
-    explanations: list[str] = field(default_factory=list)
+# A proposal to store: need, professional, firm, score, rank, explanation as JSON text.
+ProposalRow = tuple[uuid.UUID, uuid.UUID, uuid.UUID, Decimal, int, str]
 
 
 async def store_proposals(
-    session: AsyncSession, need_ids: Sequence[uuid.UUID], rows: ProposalRows, *, now: datetime
+    session: AsyncSession,
+    need_ids: Sequence[uuid.UUID],
+    rows: Iterable[ProposalRow],
+    *,
+    now: datetime,
 ) -> None:
     """Make `rows` the proposals of these needs: a new pair is inserted, an EXPIRED one or a
     PROPOSED one whose rank, score or reasons moved is updated (an unchanged one is left as it
-    is), a match the sides moved on is left, and the needs' other PROPOSED matches expire."""
+    is), a match the sides moved on is left, and the needs' other PROPOSED matches expire.
+    The rows are consumed as they are copied: they need not all be in memory at once."""
     if not need_ids:
         return
     await session.execute(text(_PROPOSAL_ROWS))
@@ -548,15 +544,7 @@ async def store_proposals(
     raw = (await connection.get_raw_connection()).driver_connection
     assert raw is not None
     async with raw.cursor() as cursor, cursor.copy(_COPY_PROPOSAL_ROWS) as copy:
-        for row in zip(
-            rows.need_ids,
-            rows.professional_ids,
-            rows.organization_ids,
-            rows.scores,
-            rows.ranks,
-            rows.explanations,
-            strict=True,
-        ):
+        for row in rows:
             await copy.write_row(row)
     await session.execute(_UPSERT_PROPOSAL_ROWS, {"now": now})
     await session.execute(_EXPIRE_NOT_PROPOSED, {"now": now, "need_ids": list(need_ids)})

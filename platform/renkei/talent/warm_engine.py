@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -211,24 +211,22 @@ class WarmEngine:
 
     async def store(self, session: AsyncSession, need_ids: Iterable[uuid.UUID]) -> None:
         """Write these needs' proposals: upsert the proposed, expire the others still PROPOSED."""
-        engine = self._engine()
-        now = datetime.now(UTC)
         needs = list(dict.fromkeys(need_ids))
-        rows = repository.ProposalRows()
-        for need_id in needs:
+        await repository.store_proposals(session, needs, self._rows(needs), now=datetime.now(UTC))
+
+    def _rows(self, need_ids: list[uuid.UUID]) -> Iterator[repository.ProposalRow]:
+        """The needs' proposals as rows, each explanation written as JSON only when copied."""
+        engine = self._engine()
+        for need_id in need_ids:
             firm = self._firms.get(need_id)
-            for proposal in engine.proposals(need_id) if firm is not None else []:
+            if firm is None:
+                continue
+            for proposal in engine.proposals(need_id):
                 professional_id = proposal.professional_id
-                assert isinstance(professional_id, uuid.UUID) and firm is not None
-                rows.need_ids.append(need_id)
-                rows.professional_ids.append(professional_id)
-                rows.organization_ids.append(firm)
-                rows.scores.append(Decimal(str(proposal.score)))
-                rows.ranks.append(proposal.rank)
-                rows.explanations.append(
-                    json.dumps(proposal.explanation.as_json(), ensure_ascii=False)
-                )
-        await repository.store_proposals(session, needs, rows, now=now)
+                assert isinstance(professional_id, uuid.UUID)
+                explanation = json.dumps(proposal.explanation.as_json(), ensure_ascii=False)
+                score = Decimal(str(proposal.score))
+                yield need_id, professional_id, firm, score, proposal.rank, explanation
 
 
 class _Clock:
