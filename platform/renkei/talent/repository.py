@@ -9,12 +9,16 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    ColumnElement,
     Float,
     Select,
     Text,
+    Uuid,
+    any_,
     cast,
     delete,
     func,
+    literal,
     select,
     text,
     type_coerce,
@@ -368,23 +372,66 @@ async def proposed_match_ids(
     """Ids of the PROPOSED matches of these needs (of every need when None)."""
     stmt = select(Match.id).where(Match.status == MatchStatus.PROPOSED)
     if need_ids is not None:
-        stmt = stmt.where(Match.need_id.in_(list(need_ids)))
+        stmt = stmt.where(Match.need_id == any_(_uuids(need_ids)))
     return set((await session.scalars(stmt)).all())
+
+
+class ProposalParties(Protocol):
+    """A new proposal as it is told: the match, its need, its professional and its firm."""
+
+    @property
+    def match_id(self) -> uuid.UUID: ...
+    @property
+    def rank(self) -> int | None: ...
+    @property
+    def need_id(self) -> uuid.UUID: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def professional_id(self) -> uuid.UUID: ...
+    @property
+    def pseudonym(self) -> str: ...
+    @property
+    def user_id(self) -> uuid.UUID: ...
+    @property
+    def contact_email(self) -> str: ...
+    @property
+    def firm_id(self) -> uuid.UUID: ...
+    @property
+    def firm_name(self) -> str: ...
 
 
 async def matches_with_parties(
     session: AsyncSession, *, match_ids: Iterable[uuid.UUID]
-) -> list[tuple[Match, TalentNeed, Professional, Organization]]:
-    """These matches with their need, professional and firm, by firm, need, rank and pseudonym."""
+) -> Sequence[ProposalParties]:
+    """These matches with their need, professional and firm, by firm, need, rank and pseudonym:
+    the columns told only (a night may tell of 100,000 proposals, each with its explanation)."""
     rows = await session.execute(
-        select(Match, TalentNeed, Professional, Organization)
+        select(
+            Match.id.label("match_id"),
+            Match.rank,
+            TalentNeed.id.label("need_id"),
+            TalentNeed.title,
+            Professional.id.label("professional_id"),
+            Professional.pseudonym,
+            Professional.user_id,
+            Professional.contact_email,
+            Organization.id.label("firm_id"),
+            Organization.name.label("firm_name"),
+        )
         .join(TalentNeed, TalentNeed.id == Match.need_id)
         .join(Professional, Professional.id == Match.professional_id)
         .join(Organization, Organization.id == Match.organization_id)
-        .where(Match.id.in_(list(match_ids)))
+        .where(Match.id == any_(_uuids(match_ids)))
         .order_by(Organization.name, TalentNeed.title, Match.rank, Professional.pseudonym)
     )
-    return [(match, need, professional, firm) for match, need, professional, firm in rows]
+    return rows.all()
+
+
+def _uuids(ids: Iterable[uuid.UUID]) -> ColumnElement[list[uuid.UUID]]:
+    """Ids as one array parameter: an IN list of 100,000 ids passes PostgreSQL's limit of
+    65,535 parameters a statement."""
+    return literal(list(ids), ARRAY(Uuid()))
 
 
 # The projects and milestones a need serves
