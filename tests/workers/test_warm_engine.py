@@ -314,6 +314,17 @@ async def test_a_steady_night_writes_and_tells_nothing(
         rebuilt = await host.engine.rebuild(session)
     assert (rebuilt.drift, rebuilt.stored, rebuilt.new) == (0, 0, set())
     assert await _stored(sessions) == stored == _of(host.engine)
+    # a match the sides moved on with (accepted) is not a proposal the night must write again
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        accepted = await session.scalar(select(Match).where(Match.need_id == world.need.id))
+        assert accepted is not None
+        accepted.status = MatchStatus.ACCEPTED
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        rebuilt = await host.engine.rebuild(session)
+        assert (rebuilt.stored, rebuilt.new) == (0, set())
+        assert (await session.get(Match, accepted.id, populate_existing=True)).status == (
+            MatchStatus.ACCEPTED
+        )
     # a rewrite (new words for the explanations) writes every need, and tells nothing new
     async with unit_of_work(sessions, Viewer.platform()) as session:
         rebuilt = await host.engine.rebuild(session, rewrite=True)

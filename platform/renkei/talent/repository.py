@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -512,20 +513,38 @@ async def engagements_of(session: AsyncSession, professional_id: uuid.UUID) -> t
     return len(hours), sum(hours)
 
 
-async def proposed_shortlists(
-    session: AsyncSession,
-) -> dict[uuid.UUID, tuple[tuple[uuid.UUID, int, float], ...]]:
-    """Each need's PROPOSED matches as (professional, rank, score), by rank: what the engine's
-    shortlists are compared with."""
+@dataclass(slots=True)
+class StoredProposals:
+    """What the database holds of the engine's proposals, to compare with an engine's."""
+
+    # Each need's PROPOSED matches as (professional, rank, score), by rank.
+    proposed: dict[uuid.UUID, tuple[tuple[uuid.UUID, int, float], ...]]
+    # Each need's professionals whose match the sides moved on with (neither PROPOSED nor
+    # EXPIRED): storing leaves those matches as they are, whatever the engine proposes.
+    moved_on: dict[uuid.UUID, set[uuid.UUID]]
+
+
+async def stored_proposals(session: AsyncSession) -> StoredProposals:
+    """The PROPOSED matches, and the pairs the sides moved on with, of every need."""
     rows = await session.execute(
-        select(Match.need_id, Match.professional_id, Match.rank, cast(Match.score, Float))
-        .where(Match.status == MatchStatus.PROPOSED)
+        select(
+            Match.need_id,
+            Match.professional_id,
+            Match.rank,
+            cast(Match.score, Float),
+            Match.status == MatchStatus.PROPOSED,
+        )
+        .where(Match.status != MatchStatus.EXPIRED)
         .order_by(Match.need_id, Match.rank)
     )
-    found: dict[uuid.UUID, list[tuple[uuid.UUID, int, float]]] = {}
-    for need_id, professional_id, rank, score in rows:
-        found.setdefault(need_id, []).append((professional_id, rank, score))
-    return {need_id: tuple(shortlist) for need_id, shortlist in found.items()}
+    proposed: dict[uuid.UUID, list[tuple[uuid.UUID, int, float]]] = {}
+    moved_on: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for need_id, professional_id, rank, score, is_proposed in rows:
+        if is_proposed:
+            proposed.setdefault(need_id, []).append((professional_id, rank, score))
+        else:
+            moved_on.setdefault(need_id, set()).add(professional_id)
+    return StoredProposals({n: tuple(shortlist) for n, shortlist in proposed.items()}, moved_on)
 
 
 # Proposals are copied (COPY) into a table of this transaction, then upserted from it in one

@@ -189,11 +189,11 @@ class WarmEngine:
         if before is not None:
             drift = sum(1 for n in before.keys() | after.keys() if before.get(n) != after.get(n))
         del before
-        stored = await repository.proposed_shortlists(session)
+        stored = await repository.stored_proposals(session)
         stale = [
             need_id
             for need_id, shortlist in after.items()
-            if rewrite or need_id in moved or stored.get(need_id, ()) != shortlist
+            if rewrite or need_id in moved or not _holds(stored, need_id, shortlist)
         ]
         del stored, after
         clock.lap("compare")
@@ -238,6 +238,14 @@ class _Clock:
         now = time.perf_counter()
         self.laps[name] = round(now - self._last, 3)
         self._last = now
+
+
+def _holds(stored: repository.StoredProposals, need_id: uuid.UUID, shortlist: Shortlist) -> bool:
+    """Whether the database holds this shortlist as the need's proposals: PROPOSED matches
+    with these ranks and scores, but for the pairs the sides moved on with, and no other."""
+    moved_on = stored.moved_on.get(need_id, set())
+    expected = tuple(p for p in shortlist if p[0] not in moved_on)
+    return stored.proposed.get(need_id, ()) == expected
 
 
 def _shortlist(proposals: Sequence[Proposal]) -> Shortlist:
