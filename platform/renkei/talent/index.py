@@ -48,8 +48,9 @@ LEVEL_BITS = 3
 LEVEL_MASK = (1 << LEVEL_BITS) - 1
 MAX_YEARS = 31
 # Floors of hours a month by which pools are cut (a need of 30 hours looks among those with 30+).
-# Pools kept for single needs' recomputes: at most this many times the index's size in all.
-POOL_CACHE_INDEXES = 2
+# Pools kept for single needs' recomputes, in all at most (all of them at 100,000 professionals,
+# where they take about 100 MB; the most recently used at 1,000,000, where all took about 1 GB).
+POOL_CACHE_BYTES = 256 * 2**20
 HOUR_FLOORS = np.array([0, 10, 20, 30, 40, 60, 80, 120, 160], dtype=np.int32)
 
 IntArray = npt.NDArray[np.int64]
@@ -163,9 +164,8 @@ class ProfessionalTable:
 
     def pool(self, key: PoolKey) -> Pool:
         """The index restricted to those who meet a group's categorical constraints (cached,
-        the most recently used first kept, within POOL_CACHE_INDEXES times the index's size:
-        a full recompute uses each of its hundreds of pools once, and keeping them all held
-        20 times the index, 1.7 GB at 1,000,000 professionals)."""
+        the most recently used kept within POOL_CACHE_BYTES: a full recompute builds hundreds
+        of pools, about 20 times the index in all)."""
         pool = self._pools.pop(key, None)
         if pool is None:
             engagements, hour_floor, presence, visits, workplace = key
@@ -179,8 +179,7 @@ class ProfessionalTable:
             pool = Pool(matrix, members)
             self._pool_bytes += pool.nbytes
         self._pools[key] = pool  # last: the most recently used
-        budget = POOL_CACHE_INDEXES * (self.by_skill.data.nbytes + self.by_skill.indices.nbytes)
-        while self._pool_bytes > budget and len(self._pools) > 1:
+        while self._pool_bytes > POOL_CACHE_BYTES and len(self._pools) > 1:
             oldest = next(iter(self._pools))
             self._pool_bytes -= self._pools.pop(oldest).nbytes
         return pool
