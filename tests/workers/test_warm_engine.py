@@ -14,6 +14,7 @@ from factories import act_as
 from renkei.db import SessionFactory, unit_of_work
 from renkei.identity.tokens import TokenService
 from renkei.notifications.models import Notification
+from renkei.notifications.subjects import global_id
 from renkei.outbox import OutboxMessage
 from renkei.talent import service
 from renkei.talent import tasks as talent_tasks
@@ -276,3 +277,76 @@ async def test_the_nightly_message_verifies_the_warm_engine(
     assert ENGINE_DRIFT._value.get() == 0
     assert await _stored(sessions) == stored == _of(host.engine)
     assert host.generation == int(await redis.get(GENERATION_KEY) or 0)
+
+
+async def test_the_nightly_rewrites_only_what_the_database_has_wrong_and_tells_the_new(
+    sessions: SessionFactory, world: TalentWorld, redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given: a warm engine over two open needs, their proposals stored
+    host = EngineOwnership(redis)
+    seen: set[uuid.UUID] = set()
+    await _handle_new(sessions, host, seen)
+    await _change_the_world(sessions, world)
+    await _handle_new(sessions, host, seen)
+    stored = await _stored(sessions)
+    assert len(stored) == 2
+    # and the database wrong behind the engine's back: one of the first need's proposals
+    # withdrawn, one of the other need's moved to another rank
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        proposed = (
+            await session.scalars(select(Match).where(Match.status == MatchStatus.PROPOSED))
+        ).all()
+        lost = next(m for m in proposed if m.need_id == world.need.id)
+        lost.status = MatchStatus.EXPIRED
+        moved = next(m for m in proposed if m.need_id != world.need.id)
+        moved.rank = 9
+        lost_id, moved_id, moved_version = lost.id, moved.id, moved.version
+
+    # when: the night's recompute is handled by the holder
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        await talent_tasks.enqueue_nightly_recompute(session, date(2026, 11, 23))
+        [message_id] = await session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.topic == talent_tasks.NIGHTLY_RECOMPUTE)
+        )
+    caplog.set_level("INFO", logger=talent_tasks.logger.name)
+    assert await handle_message(sessions, message_id, handlers=talent_tasks.handlers(host))
+
+    # then: the database holds the fresh engine's proposals again, both needs were written
+    # (the warm engine itself had not drifted), and only the proposal made again was told
+    assert await _stored(sessions) == stored == _of(host.engine) == _of(await _fresh(sessions))
+    [verified] = [r for r in caplog.records if r.getMessage() == "warm engine verified"]
+    assert (verified.drift, verified.stored, verified.told) == (0, 2, 1)
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        told = await session.scalars(
+            select(Notification.subject_id).where(Notification.outbox_id == message_id)
+        )
+        assert set(told.all()) == {global_id("Match", lost_id)}
+        again = await session.get(Match, moved_id)
+        assert again is not None and again.version > moved_version
+
+
+async def test_a_steady_night_writes_and_tells_nothing(
+    sessions: SessionFactory, world: TalentWorld, redis: Redis
+) -> None:
+    host = EngineOwnership(redis)
+    await _handle_new(sessions, host, set())
+    stored = await _stored(sessions)
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        rebuilt = await host.engine.rebuild(session)
+    assert (rebuilt.drift, rebuilt.stored, rebuilt.new) == (0, 0, set())
+    assert await _stored(sessions) == stored == _of(host.engine)
+    # a match the sides moved on with (accepted) is not a proposal the night must write again
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        accepted = await session.scalar(select(Match).where(Match.need_id == world.need.id))
+        assert accepted is not None
+        accepted.status = MatchStatus.ACCEPTED
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        rebuilt = await host.engine.rebuild(session)
+        assert (rebuilt.stored, rebuilt.new) == (0, set())
+        assert (await session.get(Match, accepted.id, populate_existing=True)).status == (
+            MatchStatus.ACCEPTED
+        )
+    # a rewrite (new words for the explanations) writes every need, and tells nothing new
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        rebuilt = await host.engine.rebuild(session, rewrite=True)
+    assert (rebuilt.stored, rebuilt.new) == (1, set())

@@ -105,8 +105,14 @@ class Explanation:
         """The components' texts in a locale, written once."""
         found = self._texts.get(locale)
         if found is None:
+            found = self._texts[locale] = self._written_in(locale)
+        return found
+
+    def _written_in(self, locale: Locale) -> tuple[str, ...]:
+        found = self._texts.get(locale)
+        if found is None:
             with use_locale(locale):
-                found = self._texts[locale] = self._render()
+                found = self._render()
         return found
 
     @property
@@ -128,7 +134,9 @@ class Explanation:
     def as_json(self) -> list[dict[str, Any]]:
         """The contributions as plain data to store with a match: label and text in every
         locale ({"ja": ..., "en": ...}), read with in_reader_locale."""
-        texts = {locale: self.texts_in(locale) for locale in LOCALES}
+        # Not kept: an engine stores every proposal's words once, and keeping them in both
+        # locales held hundreds of megabytes that nobody read again.
+        texts = {locale: self._written_in(locale) for locale in LOCALES}
         labels = {locale: _labels(locale) for locale in LOCALES}
         return [
             {

@@ -48,6 +48,9 @@ LEVEL_BITS = 3
 LEVEL_MASK = (1 << LEVEL_BITS) - 1
 MAX_YEARS = 31
 # Floors of hours a month by which pools are cut (a need of 30 hours looks among those with 30+).
+# Pools kept for single needs' recomputes, in all at most (all of them at 100,000 professionals,
+# where they take about 100 MB; the most recently used at 1,000,000, where all took about 1 GB).
+POOL_CACHE_BYTES = 256 * 2**20
 HOUR_FLOORS = np.array([0, 10, 20, 30, 40, 60, 80, 120, 160], dtype=np.int32)
 
 IntArray = npt.NDArray[np.int64]
@@ -128,6 +131,7 @@ class ProfessionalTable:
             (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(width, n)
         )
         self._pools: dict[PoolKey, Pool] = {}
+        self._pool_bytes = 0
 
     def _fill(self, i: int, p: ProfessionalSpec) -> list[int]:
         """Write row i from the spec; return the skill columns they are indexed under."""
@@ -193,7 +197,9 @@ class ProfessionalTable:
         self._set_postings(i, postings)
         stale += [key for key in self._pools if self._member(key, i)]
         for key in stale:
-            self._pools.pop(key, None)
+            pool = self._pools.pop(key, None)
+            if pool is not None:
+                self._pool_bytes -= pool.nbytes
 
     def append(self, p: ProfessionalSpec) -> int:
         """Add a professional as a new row (arrays are reallocated: callers that keep a
@@ -250,8 +256,10 @@ class ProfessionalTable:
         return len(self.ids)
 
     def pool(self, key: PoolKey) -> Pool:
-        """The index restricted to those who meet a group's categorical constraints (cached)."""
-        pool = self._pools.get(key)
+        """The index restricted to those who meet a group's categorical constraints (cached,
+        the most recently used kept within POOL_CACHE_BYTES: a full recompute builds hundreds
+        of pools, about 20 times the index in all)."""
+        pool = self._pools.pop(key, None)
         if pool is None:
             engagements, hour_floor, presence, visits, workplace = key
             ok = (self.engagements & engagements) != 0
@@ -261,7 +269,12 @@ class ProfessionalTable:
                 ok &= (self.reach & (1 << workplace)) != 0
             members = np.flatnonzero(ok)
             matrix = self._by_skill_columns[:, members].tocsr()
-            pool = self._pools[key] = Pool(matrix, members)
+            pool = Pool(matrix, members)
+            self._pool_bytes += pool.nbytes
+        self._pools[key] = pool  # last: the most recently used
+        while self._pool_bytes > POOL_CACHE_BYTES and len(self._pools) > 1:
+            oldest = next(iter(self._pools))
+            self._pool_bytes -= self._pools.pop(oldest).nbytes
         return pool
 
 
@@ -275,6 +288,11 @@ class Pool:
 
     matrix: sparse.csr_matrix
     members: IntArray  # professional rows, by matrix column
+
+    @property
+    def nbytes(self) -> int:
+        m = self.matrix
+        return int(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes + self.members.nbytes)
 
     @property
     def posting_lengths(self) -> npt.NDArray[np.float64]:

@@ -20,7 +20,7 @@ from renkei.errors import Forbidden
 from renkei.i18n.messages import _
 from renkei.talent import repository
 from renkei.talent.matching import MatchingEngine, MatchingResult, Proposal, StabilityReport
-from renkei.talent.models import Match, MatchStatus, NeedStatus, TalentNeed
+from renkei.talent.models import Match, MatchStatus, NeedStatus
 from renkei.talent.service import get_need, need_spec, professional_spec, require_firm_writer
 from renkei.tenancy import Viewer, set_viewer
 
@@ -43,7 +43,7 @@ def _require_platform(viewer: Viewer) -> None:
 
 async def run_engine(
     session: AsyncSession,
-) -> tuple[Sequence[TalentNeed], MatchingResult, MatchingEngine]:
+) -> tuple[Sequence[repository.NeedFacts], MatchingResult, MatchingEngine]:
     """The engine over every open profile and need (read as the caller: the platform)."""
     profiles = await repository.open_profiles(session)
     taken = await repository.engagements(session)
@@ -61,7 +61,7 @@ async def run_engine(
 
 
 async def _store(
-    session: AsyncSession, needs: Sequence[TalentNeed], result: MatchingResult
+    session: AsyncSession, needs: Sequence[repository.NeedFacts], result: MatchingResult
 ) -> tuple[int, int]:
     now = datetime.now(UTC)
     existing: dict[tuple[uuid.UUID, uuid.UUID], Match] = {

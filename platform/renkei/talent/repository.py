@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, Protocol
 
-from sqlalchemy import Select, Text, delete, exists, func, select, text, type_coerce, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    Text,
+    Uuid,
+    any_,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -125,18 +142,120 @@ async def lock(session: AsyncSession, row: TalentNeed | Match | ProfessionalProf
 # The engine's inputs, read as the platform.
 
 
-async def open_needs(session: AsyncSession) -> Sequence[TalentNeed]:
-    stmt = select(TalentNeed).where(TalentNeed.status == NeedStatus.OPEN).order_by(TalentNeed.id)
-    return (await session.scalars(stmt)).all()
+class NeedFacts(Protocol):
+    """What the engine reads of a need: a TalentNeed, or a row of NEED_FACTS."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def organization_id(self) -> uuid.UUID: ...
+    @property
+    def workplace_prefecture_code(self) -> str: ...
+    @property
+    def required_skills(self) -> list[dict[str, Any]]: ...
+    @property
+    def preferred_skills(self) -> list[dict[str, Any]]: ...
+    @property
+    def engagement_types(self) -> list[str]: ...
+    @property
+    def hours_per_month(self) -> int: ...
+    @property
+    def duration_months(self) -> int: ...
+    @property
+    def remote_policy(self) -> str: ...
+    @property
+    def site_visits_per_month(self) -> int: ...
+    @property
+    def fee_min_jpy(self) -> int: ...
+    @property
+    def fee_max_jpy(self) -> int: ...
+    @property
+    def starts_on(self) -> date: ...
+    @property
+    def openings(self) -> int: ...
 
 
-async def open_profiles(session: AsyncSession) -> Sequence[ProfessionalProfile]:
+class ProfileFacts(Protocol):
+    """What the engine reads of a profile: a ProfessionalProfile, or a row of PROFILE_FACTS."""
+
+    @property
+    def professional_id(self) -> uuid.UUID: ...
+    @property
+    def skills(self) -> list[dict[str, Any]]: ...
+    @property
+    def engagement_types(self) -> list[str]: ...
+    @property
+    def hours_per_month(self) -> int: ...
+    @property
+    def available_from(self) -> date: ...
+    @property
+    def remote_preference(self) -> str: ...
+    @property
+    def max_site_visits_per_month(self) -> int: ...
+    @property
+    def residence_prefecture_code(self) -> str: ...
+    @property
+    def travel_prefecture_codes(self) -> list[str]: ...
+    @property
+    def ties(self) -> list[dict[str, Any]]: ...
+    @property
+    def fee_min_jpy(self) -> int: ...
+    @property
+    def fee_max_jpy(self) -> int: ...
+    @property
+    def max_engagements(self) -> int: ...
+
+
+# The columns of those facts. The engine's inputs are read as plain rows, not as ORM entities:
+# at 100,000 profiles the entities (and the session's identity map) cost seconds and memory
+# that the specs built from them do not need.
+NEED_FACTS = (
+    TalentNeed.id,
+    TalentNeed.organization_id,
+    TalentNeed.workplace_prefecture_code,
+    TalentNeed.required_skills,
+    TalentNeed.preferred_skills,
+    TalentNeed.engagement_types,
+    TalentNeed.hours_per_month,
+    TalentNeed.duration_months,
+    TalentNeed.remote_policy,
+    TalentNeed.site_visits_per_month,
+    TalentNeed.fee_min_jpy,
+    TalentNeed.fee_max_jpy,
+    TalentNeed.starts_on,
+    TalentNeed.openings,
+)
+PROFILE_FACTS = (
+    ProfessionalProfile.professional_id,
+    ProfessionalProfile.skills,
+    ProfessionalProfile.engagement_types,
+    ProfessionalProfile.hours_per_month,
+    ProfessionalProfile.available_from,
+    ProfessionalProfile.remote_preference,
+    ProfessionalProfile.max_site_visits_per_month,
+    ProfessionalProfile.residence_prefecture_code,
+    ProfessionalProfile.travel_prefecture_codes,
+    ProfessionalProfile.ties,
+    ProfessionalProfile.fee_min_jpy,
+    ProfessionalProfile.fee_max_jpy,
+    ProfessionalProfile.max_engagements,
+)
+
+
+async def open_needs(session: AsyncSession) -> Sequence[NeedFacts]:
+    """Every open need's facts, as rows (not entities)."""
+    stmt = select(*NEED_FACTS).where(TalentNeed.status == NeedStatus.OPEN).order_by(TalentNeed.id)
+    return (await session.execute(stmt)).all()
+
+
+async def open_profiles(session: AsyncSession) -> Sequence[ProfileFacts]:
+    """Every open profile's facts, as rows (not entities)."""
     stmt = (
-        select(ProfessionalProfile)
+        select(*PROFILE_FACTS)
         .where(ProfessionalProfile.is_open.is_(True))
         .order_by(ProfessionalProfile.professional_id)
     )
-    return (await session.scalars(stmt)).all()
+    return (await session.execute(stmt)).all()
 
 
 async def engagements(session: AsyncSession) -> dict[uuid.UUID, tuple[int, int]]:
@@ -263,9 +382,9 @@ async def proposed_match_ids(
     matches (when given)."""
     stmt = select(Match.id).where(Match.status == MatchStatus.PROPOSED)
     if need_ids is not None:
-        stmt = stmt.where(Match.need_id.in_(list(need_ids)))
+        stmt = stmt.where(Match.need_id == any_(_uuids(need_ids)))
     if among is not None:
-        stmt = stmt.where(Match.id.in_(list(among)))
+        stmt = stmt.where(Match.id == any_(_uuids(among)))
     return set((await session.scalars(stmt)).all())
 
 
@@ -285,19 +404,62 @@ async def proposed_by_need(
     return found
 
 
+class ProposalParties(Protocol):
+    """A new proposal as it is told: the match, its need, its professional and its firm."""
+
+    @property
+    def match_id(self) -> uuid.UUID: ...
+    @property
+    def rank(self) -> int | None: ...
+    @property
+    def need_id(self) -> uuid.UUID: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def professional_id(self) -> uuid.UUID: ...
+    @property
+    def pseudonym(self) -> str: ...
+    @property
+    def user_id(self) -> uuid.UUID: ...
+    @property
+    def contact_email(self) -> str: ...
+    @property
+    def firm_id(self) -> uuid.UUID: ...
+    @property
+    def firm_name(self) -> str: ...
+
+
 async def matches_with_parties(
     session: AsyncSession, *, match_ids: Iterable[uuid.UUID]
-) -> list[tuple[Match, TalentNeed, Professional, Organization]]:
-    """These matches with their need, professional and firm, by firm, need, rank and pseudonym."""
+) -> Sequence[ProposalParties]:
+    """These matches with their need, professional and firm, by firm, need, rank and pseudonym:
+    the columns told only (a night may tell of 100,000 proposals, each with its explanation)."""
     rows = await session.execute(
-        select(Match, TalentNeed, Professional, Organization)
+        select(
+            Match.id.label("match_id"),
+            Match.rank,
+            TalentNeed.id.label("need_id"),
+            TalentNeed.title,
+            Professional.id.label("professional_id"),
+            Professional.pseudonym,
+            Professional.user_id,
+            Professional.contact_email,
+            Organization.id.label("firm_id"),
+            Organization.name.label("firm_name"),
+        )
         .join(TalentNeed, TalentNeed.id == Match.need_id)
         .join(Professional, Professional.id == Match.professional_id)
         .join(Organization, Organization.id == Match.organization_id)
-        .where(Match.id.in_(list(match_ids)))
+        .where(Match.id == any_(_uuids(match_ids)))
         .order_by(Organization.name, TalentNeed.title, Match.rank, Professional.pseudonym)
     )
-    return [(match, need, professional, firm) for match, need, professional, firm in rows]
+    return rows.all()
+
+
+def _uuids(ids: Iterable[uuid.UUID]) -> ColumnElement[list[uuid.UUID]]:
+    """Ids as one array parameter: an IN list of 100,000 ids passes PostgreSQL's limit of
+    65,535 parameters a statement."""
+    return literal(list(ids), ARRAY(Uuid()))
 
 
 # The projects and milestones a need serves
@@ -378,6 +540,40 @@ async def engagements_of(session: AsyncSession, professional_id: uuid.UUID) -> t
     return len(hours), sum(hours)
 
 
+@dataclass(slots=True)
+class StoredProposals:
+    """What the database holds of the engine's proposals, to compare with an engine's."""
+
+    # Each need's PROPOSED matches as (professional, rank, score), by rank.
+    proposed: dict[uuid.UUID, tuple[tuple[uuid.UUID, int, float], ...]]
+    # Each need's professionals whose match the sides moved on with (neither PROPOSED nor
+    # EXPIRED): storing leaves those matches as they are, whatever the engine proposes.
+    moved_on: dict[uuid.UUID, set[uuid.UUID]]
+
+
+async def stored_proposals(session: AsyncSession) -> StoredProposals:
+    """The PROPOSED matches, and the pairs the sides moved on with, of every need."""
+    rows = await session.execute(
+        select(
+            Match.need_id,
+            Match.professional_id,
+            Match.rank,
+            cast(Match.score, Float),
+            Match.status == MatchStatus.PROPOSED,
+        )
+        .where(Match.status != MatchStatus.EXPIRED)
+        .order_by(Match.need_id, Match.rank)
+    )
+    proposed: dict[uuid.UUID, list[tuple[uuid.UUID, int, float]]] = {}
+    moved_on: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for need_id, professional_id, rank, score, is_proposed in rows:
+        if is_proposed:
+            proposed.setdefault(need_id, []).append((professional_id, rank, score))
+        else:
+            moved_on.setdefault(need_id, set()).add(professional_id)
+    return StoredProposals({n: tuple(shortlist) for n, shortlist in proposed.items()}, moved_on)
+
+
 # Proposals are copied (COPY) into a table of this transaction, then upserted from it in one
 # statement: parameters and VALUES lists cost more to send than the rows themselves.
 _PROPOSAL_ROWS = """
@@ -419,24 +615,21 @@ _EXPIRE_NOT_PROPOSED = text(
 )
 
 
-@dataclass
-class ProposalRows:
-    """Proposals to store, column by column; explanations as JSON text."""
-
-    need_ids: list[uuid.UUID] = field(default_factory=list)
-    professional_ids: list[uuid.UUID] = field(default_factory=list)
-    organization_ids: list[uuid.UUID] = field(default_factory=list)
-    scores: list[Decimal] = field(default_factory=list)
-    ranks: list[int] = field(default_factory=list)
-    explanations: list[str] = field(default_factory=list)
+# A proposal to store: need, professional, firm, score, rank, explanation as JSON text.
+ProposalRow = tuple[uuid.UUID, uuid.UUID, uuid.UUID, Decimal, int, str]
 
 
 async def store_proposals(
-    session: AsyncSession, need_ids: Sequence[uuid.UUID], rows: ProposalRows, *, now: datetime
+    session: AsyncSession,
+    need_ids: Sequence[uuid.UUID],
+    rows: Iterable[ProposalRow],
+    *,
+    now: datetime,
 ) -> None:
     """Make `rows` the proposals of these needs: a new pair is inserted, an EXPIRED one or a
     PROPOSED one whose rank, score or reasons moved is updated (an unchanged one is left as it
-    is), a match the sides moved on is left, and the needs' other PROPOSED matches expire."""
+    is), a match the sides moved on is left, and the needs' other PROPOSED matches expire.
+    The rows are consumed as they are copied: they need not all be in memory at once."""
     if not need_ids:
         return
     await session.execute(text(_PROPOSAL_ROWS))
@@ -444,15 +637,7 @@ async def store_proposals(
     raw = (await connection.get_raw_connection()).driver_connection
     assert raw is not None
     async with raw.cursor() as cursor, cursor.copy(_COPY_PROPOSAL_ROWS) as copy:
-        for row in zip(
-            rows.need_ids,
-            rows.professional_ids,
-            rows.organization_ids,
-            rows.scores,
-            rows.ranks,
-            rows.explanations,
-            strict=True,
-        ):
+        for row in rows:
             await copy.write_row(row)
     await session.execute(_UPSERT_PROPOSAL_ROWS, {"now": now})
     await session.execute(_EXPIRE_NOT_PROPOSED, {"now": now, "need_ids": list(need_ids)})

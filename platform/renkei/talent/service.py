@@ -183,7 +183,9 @@ class NeedFields:
 NEED_COLUMNS = tuple(f.name for f in fields(NeedFields))
 
 
-def need_spec(need: TalentNeed, region_prefecture_codes: frozenset[str] = frozenset()) -> NeedSpec:
+def need_spec(
+    need: repository.NeedFacts, region_prefecture_codes: frozenset[str] = frozenset()
+) -> NeedSpec:
     """The engine's view of a need; its checks are the need's too."""
     return NeedSpec(
         id=need.id,
@@ -502,7 +504,7 @@ def _apply_profile(profile: ProfessionalProfile, values: ProfileFields) -> None:
 
 
 def professional_spec(
-    profile: ProfessionalProfile, *, engagements: int = 0, hours_in_use: int = 0
+    profile: repository.ProfileFacts, *, engagements: int = 0, hours_in_use: int = 0
 ) -> ProfessionalSpec:
     """The engine's view of a profile, with the engagements already running."""
     return ProfessionalSpec(

@@ -77,11 +77,9 @@ async def _proposed(session: AsyncSession, need_ids: Iterable[uuid.UUID] | None)
     return await repository.proposed_match_ids(session, need_ids=need_ids)
 
 
-async def _professional(session: AsyncSession, professional: Professional) -> Recipient:
+async def _professional(session: AsyncSession, user_id: uuid.UUID, contact_email: str) -> Recipient:
     """The professional, at their contact address (else their account's), in their language."""
-    return await user_recipient(
-        session, professional.user_id, email=professional.contact_email.strip() or None
-    )
+    return await user_recipient(session, user_id, email=contact_email.strip() or None)
 
 
 async def _tell_new_proposals(
@@ -93,16 +91,17 @@ async def _tell_new_proposals(
     rows = await repository.matches_with_parties(session, match_ids=match_ids)
     by_firm: dict[uuid.UUID, list[tuple[str, str, int | None]]] = defaultdict(list)
     by_professional: dict[uuid.UUID, list[tuple[str, str]]] = defaultdict(list)
-    professionals: dict[uuid.UUID, Professional] = {}
+    professionals: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}  # user, contact address
     # What each list is about: its match when it holds one, else its need when all are one's.
     firm_subjects: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID]]] = defaultdict(list)
     professional_subjects: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID]]] = defaultdict(list)
-    for match, need, professional, firm in rows:
-        by_firm[firm.id].append((professional.pseudonym, need.title, match.rank))
-        by_professional[professional.id].append((need.title, firm.name))
-        professionals[professional.id] = professional
-        firm_subjects[firm.id].append((match.id, need.id))
-        professional_subjects[professional.id].append((match.id, need.id))
+    for row in rows:
+        by_firm[row.firm_id].append((row.pseudonym, row.title, row.rank))
+        by_professional[row.professional_id].append((row.title, row.firm_name))
+        professionals[row.professional_id] = (row.user_id, row.contact_email)
+        firm_subjects[row.firm_id].append((row.match_id, row.need_id))
+        professional_subjects[row.professional_id].append((row.match_id, row.need_id))
+    del rows
     for firm_id, proposed in by_firm.items():
         await tell(
             session,
@@ -113,10 +112,11 @@ async def _tell_new_proposals(
             subject_id=_proposals_subject(firm_subjects[firm_id]),
         )
     for professional_id, needs in by_professional.items():
+        user_id, contact_email = professionals[professional_id]
         await record(
             session,
             outbox_id=outbox_id,
-            recipient=await _professional(session, professionals[professional_id]),
+            recipient=await user_recipient(session, user_id, email=contact_email.strip() or None),
             kind=NEW_PROPOSAL,
             text=partial(_professional_proposals_text, needs),
             subject_id=_proposals_subject(professional_subjects[professional_id]),
@@ -223,7 +223,9 @@ async def match_step(session: AsyncSession, outbox_id: uuid.UUID, payload: dict[
         await record(
             session,
             outbox_id=outbox_id,
-            recipient=await _professional(session, professional),
+            recipient=await _professional(
+                session, professional.user_id, professional.contact_email
+            ),
             kind=MATCH_STEP_TAKEN,
             text=to_professional,
             subject_id=global_id("Match", match.id),
@@ -384,9 +386,10 @@ def handlers(host: EngineHost | None) -> dict[str, outbox.Handler]:
             return
         host.synced = False  # until the rebuild's proposals are committed
         try:
-            before = await _proposed(session, None)
-            rebuilt = await warm.rebuild(session)
-            await _tell_new_proposals(session, outbox_id, await _proposed(session, None) - before)
+            # Only the needs whose stored proposals differ from the fresh engine's are written,
+            # and their new proposals told ({"rewrite": true}: every need's, after new words).
+            rebuilt = await warm.rebuild(session, rewrite=bool(payload.get("rewrite")))
+            await _tell_new_proposals(session, outbox_id, rebuilt.new)
         except BaseException:
             warm.drop()
             raise
@@ -394,7 +397,14 @@ def handlers(host: EngineHost | None) -> dict[str, outbox.Handler]:
         ENGINE_DRIFT.set(rebuilt.drift)
         logger.info(
             "warm engine verified",
-            extra={"needs": rebuilt.needs, "drift": rebuilt.drift, "stable": rebuilt.stable},
+            extra={
+                "needs": rebuilt.needs,
+                "drift": rebuilt.drift,
+                "stored": rebuilt.stored,
+                "told": len(rebuilt.new),
+                "stable": rebuilt.stable,
+                "seconds": rebuilt.seconds,
+            },
         )
         outbox.after_commit(session, partial(host.changed, warm=True))
 

@@ -16,8 +16,9 @@ database, counts the needs whose proposals the warm one had wrong (its drift), a
 from __future__ import annotations
 
 import json
+import time
 import uuid
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -39,6 +40,9 @@ class Rebuilt:
     needs: int
     drift: int  # needs whose warm proposals differed from the fresh engine's (0 when cold)
     stable: bool
+    stored: int  # needs whose proposals were written (the database's were not the fresh ones)
+    new: set[uuid.UUID]  # matches PROPOSED now and not before: to be told
+    seconds: dict[str, float]  # by phase
 
 
 class WarmEngine:
@@ -50,6 +54,8 @@ class WarmEngine:
         self._professionals: dict[uuid.UUID, ProfessionalSpec] = {}
         self._needs: dict[uuid.UUID, NeedSpec] = {}
         self._firms: dict[uuid.UUID, uuid.UUID] = {}  # a need's organization
+        self._stable = True  # whether the last full recompute's allocation had no blocking pair
+        self.seconds: dict[str, float] = {}  # the last full recompute's phases
 
     @property
     def loaded(self) -> bool:
@@ -64,32 +70,49 @@ class WarmEngine:
 
     # Loading
 
-    async def load(self, session: AsyncSession) -> None:
-        """Build the engine from the database: every open profile and need."""
-        profiles = await repository.open_profiles(session)
-        taken = await repository.engagements(session)
+    async def load(self, session: AsyncSession) -> set[uuid.UUID]:
+        """Build the engine from the database: every open profile and need. Returns the
+        needs whose spec, or whose proposed professionals' specs, differ from those held
+        before (all of them when nothing was loaded)."""
+        started = time.perf_counter()
+        previous = self._professionals
         self._professionals = {}
-        for profile in profiles:
+        changed: set[uuid.UUID] = set()
+        taken = await repository.engagements(session)
+        for profile in await repository.open_profiles(session):
             count, hours = taken.get(profile.professional_id, (0, 0))
             spec = professional_spec(profile, engagements=count, hours_in_use=hours)
             self._professionals[profile.professional_id] = spec
+            if previous.get(profile.professional_id) != spec:
+                changed.add(profile.professional_id)
+        del previous, taken
         needs = await repository.open_needs(session)
         regions = await repository.region_prefectures(session, [n.organization_id for n in needs])
+        previous_needs = self._needs
         self._needs = {
             n.id: need_spec(n, regions.get(n.organization_id, frozenset())) for n in needs
         }
         self._firms = {n.id: n.organization_id for n in needs}
-        # Read only for their specs: let the session forget them rather than hold 100,000 rows
-        # until the handler's transaction ends.
-        for row in (*profiles, *needs):
-            session.expunge(row)
-        del profiles, needs
+        del needs
+        moved = {n for n, spec in self._needs.items() if previous_needs.get(n) != spec}
+        del previous_needs
+        read = round(time.perf_counter() - started, 3)
         self._rebuild()
+        self.seconds = {"read": read, **self.seconds}
+        engine = self._engine()
+        for need_id in self._needs.keys() - moved:
+            if any(p.professional_id in changed for p in engine.proposals(need_id)):
+                moved.add(need_id)
+        return moved
 
     def _rebuild(self) -> None:
         self.engine = None  # let the old engine go before the new one is built
+        clock = _Clock()
         self.engine = MatchingEngine(list(self._professionals.values()), config=self.config)
-        self.engine.recompute_all(list(self._needs.values()))
+        clock.lap("index")
+        result = self.engine.recompute_all(list(self._needs.values()))
+        self._stable = result.stability.stable
+        self.seconds = {**clock.laps, **result.seconds}
 
     def shortlists(self) -> dict[uuid.UUID, Shortlist]:
         """Every open need's proposals, to compare engines."""
@@ -143,43 +166,81 @@ class WarmEngine:
         moved = engine.update_professional(professional_id, spec)
         return [n for n in moved if isinstance(n, uuid.UUID)]
 
-    async def rebuild(self, session: AsyncSession) -> Rebuilt:
-        """Build afresh from the database and store every need's proposals; the drift counts
-        the needs whose warm proposals differ from the fresh ones (or exist in one only)."""
+    async def rebuild(self, session: AsyncSession, *, rewrite: bool = False) -> Rebuilt:
+        """Build afresh from the database and make the database's proposals the fresh ones.
+
+        The drift counts the needs whose warm proposals differ from the fresh ones (or exist
+        in one only). Only the needs whose stored proposals differ (professional, rank or
+        score), whose spec or proposed professionals' specs changed, or all with `rewrite`
+        (after new words for the explanations), are written; the PROPOSED matches of needs
+        no longer open expire."""
+        clock = _Clock()
         before = self.shortlists() if self.loaded else None
         self.engine = None  # one engine in memory at a time, not the old beside the new
-        await self.load(session)
+        moved = await self.load(session)
+        clock.lap("load")
         after = self.shortlists()
         drift = 0
         if before is not None:
             drift = sum(1 for n in before.keys() | after.keys() if before.get(n) != after.get(n))
-        await self.store(session, list(after))
+        del before
+        stored = await repository.stored_proposals(session)
+        stale = [
+            need_id
+            for need_id, shortlist in after.items()
+            if rewrite or need_id in moved or not _holds(stored, need_id, shortlist)
+        ]
+        del stored, after
+        clock.lap("compare")
+        proposed = await repository.proposed_match_ids(session, need_ids=stale) if stale else set()
+        await self.store(session, stale)
+        new = await repository.proposed_match_ids(session, need_ids=stale) if stale else set()
+        new -= proposed
+        clock.lap("store")
         await repository.expire_closed_proposals(session, now=datetime.now(UTC))
-        stability = self._engine().stability()
-        return Rebuilt(len(after), drift, stability.stable)
+        clock.lap("expire")
+        seconds = {**self.seconds, **{k: v for k, v in clock.laps.items() if k != "load"}}
+        return Rebuilt(len(self._needs), drift, self._stable, len(stale), new, seconds)
 
     # Storing
 
     async def store(self, session: AsyncSession, need_ids: Iterable[uuid.UUID]) -> None:
         """Write these needs' proposals: upsert the proposed, expire the others still PROPOSED."""
-        engine = self._engine()
-        now = datetime.now(UTC)
         needs = list(dict.fromkeys(need_ids))
-        rows = repository.ProposalRows()
-        for need_id in needs:
+        await repository.store_proposals(session, needs, self._rows(needs), now=datetime.now(UTC))
+
+    def _rows(self, need_ids: list[uuid.UUID]) -> Iterator[repository.ProposalRow]:
+        """The needs' proposals as rows, each explanation written as JSON only when copied."""
+        engine = self._engine()
+        for need_id in need_ids:
             firm = self._firms.get(need_id)
-            for proposal in engine.proposals(need_id) if firm is not None else []:
+            if firm is None:
+                continue
+            for proposal in engine.proposals(need_id):
                 professional_id = proposal.professional_id
-                assert isinstance(professional_id, uuid.UUID) and firm is not None
-                rows.need_ids.append(need_id)
-                rows.professional_ids.append(professional_id)
-                rows.organization_ids.append(firm)
-                rows.scores.append(Decimal(str(proposal.score)))
-                rows.ranks.append(proposal.rank)
-                rows.explanations.append(
-                    json.dumps(proposal.explanation.as_json(), ensure_ascii=False)
-                )
-        await repository.store_proposals(session, needs, rows, now=now)
+                assert isinstance(professional_id, uuid.UUID)
+                explanation = json.dumps(proposal.explanation.as_json(), ensure_ascii=False)
+                score = Decimal(str(proposal.score))
+                yield need_id, professional_id, firm, score, proposal.rank, explanation
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
+
+
+def _holds(stored: repository.StoredProposals, need_id: uuid.UUID, shortlist: Shortlist) -> bool:
+    """Whether the database holds this shortlist as the need's proposals: PROPOSED matches
+    with these ranks and scores, but for the pairs the sides moved on with, and no other."""
+    moved_on = stored.moved_on.get(need_id, set())
+    expected = tuple(p for p in shortlist if p[0] not in moved_on)
+    return stored.proposed.get(need_id, ()) == expected
 
 
 def _shortlist(proposals: Sequence[Proposal]) -> Shortlist:
