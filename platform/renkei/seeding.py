@@ -1,9 +1,11 @@
 """Loads the development seed data through the product's own services. Safe to run again.
 
 - `seed/foundation.json` and `seed/organizations.json`: organizations, their owners and members.
-- `seed/regions/*.json`: the first wide-area regions (中国, 九州, 関西), each with its declaration,
-  members (invited, then accepted by their own admins), vision, projects, participants, funding,
-  milestones, dependencies, baselines and KPIs.
+- `seed/regions/*.json`: the wide-area regions (中国, 九州, 関西, 中部, 東北), each with its
+  declaration (with the public pages that record it), members (invited, then accepted by their
+  own admins; those a body signed for confirm it), vision, projects, participants, funding,
+  milestones, dependencies, baselines and KPIs. What the record does not say was invented for the
+  demonstration and is marked `"demo": true`, which the API shows (tests/seeding/test_facts.py).
 
 Every change goes through the services as the person who would make it: the secretariat's admin
 invites, the invited organization's admin accepts, the owner reports progress and the counterpart
@@ -106,6 +108,7 @@ async def _create_organization(session: AsyncSession, spec: Spec) -> None:
         home_prefecture_code=spec["home_prefecture_code"],
         corporate_number=spec.get("corporate_number"),
         local_government_code=spec.get("local_government_code"),
+        demo=spec.get("demo", False),
     )
     # The seed's organizations are the real ones, loaded by the platform: it vouches for them.
     await _become(session, Viewer.platform())
@@ -222,7 +225,7 @@ class _RegionSeeder:
     async def run(self) -> None:
         spec = self.spec
         await self.step("declaration, members and vision", self.declare())
-        for project in spec["projects"]:
+        for project in spec.get("projects", []):
             await self.step(f"project {project['key']}", self.project(project))
         for project in spec["projects"]:
             await self.step(f"project {project['key']}", self.dependencies(project))
@@ -249,6 +252,8 @@ class _RegionSeeder:
             prefecture_codes=spec["prefecture_codes"],
             declaration_text=spec["declaration"]["text"],
             declared_on=_day(spec["declaration"]["declared_on"]),
+            declaration_demo=spec["declaration"].get("demo", False),
+            declaration_sources=spec["declaration"].get("sources", ()),
         )
         self.region_id = region.id
         invitations = []
@@ -260,6 +265,10 @@ class _RegionSeeder:
                 organization_id=self.org(member["organization"]),
                 role=RegionRole(member["role"]),
                 is_signatory=member.get("signatory", False),
+                represented_by_organization_id=(
+                    self.org(member["represented_by"]) if "represented_by" in member else None
+                ),
+                demo=member.get("demo", False),
             )
             invitations.append((member, invitation.id))
         for member, invitation_id in invitations:
@@ -272,14 +281,21 @@ class _RegionSeeder:
                 region_member_id=invitation_id,
                 accept=member.get("answer") != "declined",
             )
-        secretariat = await self.act(spec["secretariat"])
-        await regions.adopt_vision(
-            self.session,
-            secretariat,
-            region_id=region.id,
-            text=spec["vision"]["text"],
-            adopted_on=date.fromisoformat(spec["vision"]["adopted_on"]),
-        )
+            if "represented_by" in member and member.get("answer") != "declined":
+                # The member confirms that the body signed the declaration on its behalf.
+                await regions.confirm_representation(
+                    self.session, viewer, region_member_id=invitation_id
+                )
+        if spec.get("vision"):
+            secretariat = await self.act(spec["secretariat"])
+            await regions.adopt_vision(
+                self.session,
+                secretariat,
+                region_id=region.id,
+                text=spec["vision"]["text"],
+                adopted_on=date.fromisoformat(spec["vision"]["adopted_on"]),
+                demo=spec["vision"].get("demo", False),
+            )
         for kpi in spec.get("kpis", []):
             await self.kpi(kpi, definer=spec["secretariat"], region_id=region.id)
 
@@ -296,6 +312,7 @@ class _RegionSeeder:
             prefecture_codes=spec["prefecture_codes"],
             starts_on=_day(spec.get("starts_on")),
             ends_on=_day(spec.get("ends_on")),
+            demo=spec.get("demo", False),
         )
         self.projects[spec["key"]] = project
         if spec["status"] != ProjectStatus.PLANNED:
@@ -413,6 +430,7 @@ class _RegionSeeder:
             direction=KpiDirection(spec.get("direction", KpiDirection.INCREASE)),
             baseline_value=spec["baseline"],
             baseline_on=_day(spec.get("baseline_on")),
+            demo=spec.get("demo", False),
         )
         for fiscal_year, value in spec.get("targets", {}).items():
             await kpis.set_kpi_target(
@@ -505,9 +523,9 @@ async def seed_region(sessions: SessionFactory, path: Path) -> bool:
 
 
 def region_files(directory: Path = SEED_DIR) -> list[Path]:
-    """The region files in the order the regions were declared."""
+    """The region files in the order the regions were declared (an unconfirmed date last)."""
     files = sorted((directory / REGIONS_DIR).glob("*.json"))
-    return sorted(files, key=lambda p: _load(p)["declaration"]["declared_on"])
+    return sorted(files, key=lambda p: _load(p)["declaration"]["declared_on"] or "9999")
 
 
 async def seed(sessions: SessionFactory, directory: Path = SEED_DIR) -> int:

@@ -132,3 +132,23 @@ def test_the_milestones_to_watch_are_asked_for_30_days_and_read_from_the_three_a
     assert watch["due_soon"]["rows"][0]["dueOn"] == date(2026, 6, 1)
     assert (watch["due_soon"]["more"], watch["overdue"]["more"]) == (True, False)
     assert watch["at_risk"] == {"rows": [], "more": False}
+
+
+async def test_kansai_shows_who_signed_for_whom_its_sources_and_what_is_invented(
+    people: People,
+) -> None:
+    # given: an admin of 堺市, which 関西広域連合 represents in 関西's declaration
+    sakai = await people.sign_in("admin@city-sakai.example")
+    # when: they open 関西's home
+    await sakai.goto("/app/regions/kansai")
+    main = await sakai.inner_text("main")
+    # then: the declaration names its signatories, who signed for whom, and its sources
+    assert "堺市（関西広域連合が代表）" in main
+    assert "https://www.kankeiren.or.jp/topics/2025/10/post-796.html" in main
+    assert "福井県" not in main and "三重県" not in main
+    # and the members table says so, confirmed; the invented vision and firms are marked
+    members = await sakai.get_by_role("table", name=re.compile("構成団体 ")).inner_text()
+    assert "関西広域連合が代表して署名 （確認済み）" in members
+    assert "このビジョンと策定日はデモ用に作成したものです。" in main
+    assert "架空の組織（デモ用データ）" in members
+    await check_accessibility(sakai)

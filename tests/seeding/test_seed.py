@@ -24,7 +24,7 @@ from renkei.seeding import seed
 from renkei.tenancy import Viewer
 
 APP_ROLE = "renkei_app"
-NEW_ORGANIZATIONS = 82  # 10 in foundation.json, 72 in organizations.json
+NEW_ORGANIZATIONS = 111  # 10 in foundation.json, 101 in organizations.json
 COUNTED = (
     "users",
     "organizations",
@@ -184,8 +184,11 @@ query Region($slug: String!) {
     name
     prefectures { code }
     secretariat { slug kind }
-    declaration { declaredOn text signatories { slug } }
-    vision { adoptedOn version text }
+    declaration {
+      declaredOn text demo sources signatories { slug }
+      represented { organization { slug } representedBy { slug } representationConfirmedAt }
+    }
+    vision { adoptedOn version text demo }
     members(first: 100) { nodes { role organization { slug kind } } }
     kpis(first: 10) { nodes { name latestObservation { value } } }
   }
@@ -213,13 +216,13 @@ query Region($slug: String!) {
         (
             "kansai",
             "2025-10-23",
-            ["18", "24", "25", "26", "27", "28", "29", "30", "31", "36"],
+            ["25", "26", "27", "28", "29", "30", "31", "36"],
             ("kansai-keizai", "ECONOMIC_ORGANIZATION"),
             ("admin@pref-tottori.example", "tottori-pref"),
         ),
     ],
 )
-async def test_the_first_three_regions_are_declared_with_their_members(
+async def test_the_first_regions_are_declared_with_their_members(
     seeded: Seeded,
     slug: str,
     declared_on: str,
@@ -237,8 +240,12 @@ async def test_the_first_three_regions_are_declared_with_their_members(
     assert (region["secretariat"]["slug"], region["secretariat"]["kind"]) == secretariat
     assert region["declaration"]["declaredOn"] == declared_on
     assert "宣言" in region["declaration"]["text"]
-    assert len(region["declaration"]["signatories"]) >= 5
+    assert not region["declaration"]["demo"] and region["declaration"]["sources"]
+    signed = len(region["declaration"]["signatories"]) + len(region["declaration"]["represented"])
+    assert signed >= 5
     assert region["vision"]["version"] == 1
+    # the vision (and its adoption date) is invented for the demonstration, and says so
+    assert region["vision"]["demo"]
     assert region["vision"]["adoptedOn"] > declared_on
     assert "役割分担" in region["vision"]["text"] and "実施体制" in region["vision"]["text"]
     members = region["members"]["nodes"]
@@ -250,9 +257,10 @@ async def test_the_first_three_regions_are_declared_with_their_members(
         "MUNICIPALITY",
         "COMPANY",
         "UNIVERSITY",
-        "RESEARCH_INSTITUTE",
         "FINANCIAL_INSTITUTION",
     } <= kinds
+    # a research institute, possibly run as a 地方独立行政法人
+    assert {"RESEARCH_INSTITUTE", "LOCAL_INCORPORATED_AGENCY"} & kinds
     kpis = region["kpis"]["nodes"]
     assert len(kpis) == 2
     assert all(k["latestObservation"] is not None for k in kpis)
@@ -411,3 +419,40 @@ async def test_members_joined_by_accepting_their_invitations(seeded: Seeded) -> 
 async def _id_of(seeded: Seeded, slug: str) -> str:
     async with unit_of_work(seeded.sessions, Viewer.platform()) as session:
         return str(await session.scalar(select(Organization.id).where(Organization.slug == slug)))
+
+
+async def test_five_regions_with_kansai_declared_by_its_wide_area_union(seeded: Seeded) -> None:
+    # given an admin of 堺市, a 政令市 that 関西広域連合 represents
+    token = await seeded.token("admin@city-sakai.example", "sakai-city")
+    # when they open 関西, 中部 and 東北
+    kansai, chubu, tohoku = [
+        (await graphql(seeded.client, REGION_QUERY, {"slug": slug}, token=token))["data"]["region"]
+        for slug in ("kansai", "chubu", "tohoku")
+    ]
+    # then 関西 was signed by its four declarants, 関西広域連合 for its 府県 and 政令市 (堺市 too)
+    assert {o["slug"] for o in kansai["declaration"]["signatories"]} == {
+        "kansai-keizai",
+        "kouiki-kansai",
+        "kansai-kanko-honbu",
+        "kansai-maas",
+    }
+    represented = {m["organization"]["slug"]: m for m in kansai["declaration"]["represented"]}
+    assert {"sakai-city", "osaka-city", "kyoto-city", "kobe-city", "tottori-pref"} <= set(
+        represented
+    )
+    assert len(represented) == 12
+    assert all(m["representedBy"]["slug"] == "kouiki-kansai" for m in represented.values())
+    assert all(m["representationConfirmedAt"] for m in represented.values())
+    # and 福井 and 三重 are in 中部, which has no vision yet
+    slugs = {m["organization"]["slug"] for m in kansai["members"]["nodes"]}
+    assert not {"fukui-pref", "mie-pref"} & slugs
+    assert [p["code"] for p in chubu["prefectures"]] == [str(c) for c in range(16, 26)]
+    assert chubu["declaration"]["declaredOn"] == "2025-11-26"
+    assert chubu["vision"] is None
+    # and 東北 (with 新潟) was declared by わきたつ東北戦略会議 for its prefectures, on a day
+    # the record does not state with its month
+    assert [p["code"] for p in tohoku["prefectures"]] == ["02", "03", "04", "05", "06", "07", "15"]
+    assert tohoku["declaration"]["declaredOn"] is None
+    assert {m["representedBy"]["slug"] for m in tohoku["declaration"]["represented"]} == {
+        "wakitatsu-tohoku"
+    }

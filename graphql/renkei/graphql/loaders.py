@@ -222,6 +222,7 @@ class Loaders:
     user_memberships: DataLoader[PageKey, Page[Membership]]
     organization_invitations: DataLoader[PageKey, Page[Invitation]]
     region_signatories: DataLoader[PageKey, Page[regions.RegionMember]]
+    region_represented: DataLoader[PageKey, Page[regions.RegionMember]]
     region_members: DataLoader[
         FilteredPageKey[regions.ParticipationStatus], Page[regions.RegionMember]
     ]
@@ -302,6 +303,13 @@ class Loaders:
                 s,
                 k,
                 region_repository.signatories,
+                parent=regions.RegionMember.region_id,
+                order_by=(regions.RegionMember.created_at, regions.RegionMember.id),
+            ),
+            region_represented=_pages(
+                s,
+                k,
+                region_repository.represented,
                 parent=regions.RegionMember.region_id,
                 order_by=(regions.RegionMember.created_at, regions.RegionMember.id),
             ),

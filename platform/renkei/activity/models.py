@@ -54,6 +54,7 @@ ACTIONS = {
     "joined": N_("joined"),
     "left": N_("withdrew"),
     "vision_adopted": N_("vision adopted"),
+    "representation_confirmed": N_("confirmed it was represented in the declaration"),
     "target_set": N_("target set"),
     "signed_off": N_("signed off"),
     "flagged_at_risk": N_("flagged at risk"),

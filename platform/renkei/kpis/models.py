@@ -8,6 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -73,6 +74,8 @@ class Kpi(IdMixin, TimestampMixin, Base):
     )
     baseline_value: Mapped[Decimal] = mapped_column(Numeric(20, 4))
     baseline_on: Mapped[date | None] = mapped_column(Date)
+    # Invented figures of the demonstration (the seed's KPIs), shown as such (migration 0030).
+    demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

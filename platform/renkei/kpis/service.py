@@ -151,8 +151,10 @@ async def create_kpi(
     direction: KpiDirection = KpiDirection.INCREASE,
     baseline_value: Number,
     baseline_on: date | None = None,
+    demo: bool = False,
 ) -> Kpi:
-    """Define a KPI of a project (its lead's admins) or of a region (its secretariat's admins)."""
+    """Define a KPI of a project (its lead's admins) or of a region (its secretariat's admins);
+    `demo`: its figures were invented for the demonstration data, which readers are told."""
     if (project_id is None) == (region_id is None):
         raise Invalid(
             _("a KPI belongs to a project or to a region: give one of them"), field="projectId"
@@ -167,6 +169,7 @@ async def create_kpi(
         direction=direction,
         baseline_value=_number(baseline_value, field="baseline"),
         baseline_on=baseline_on,
+        demo=demo,
         version=1,
     )
     await _require_definer(session, viewer, project_id=project_id, region_id=region_id, to="define")

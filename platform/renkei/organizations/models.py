@@ -28,6 +28,9 @@ class OrganizationKind(StrEnum):
     NATIONAL_AGENCY = "NATIONAL_AGENCY"
     # 広域連合: a union of local governments for wide-area administration (e.g. 関西広域連合).
     WIDE_AREA_UNION = "WIDE_AREA_UNION"
+    # 地方独立行政法人: an incorporated administrative agency set up by local governments
+    # (公立大学法人, a prefecture's research institute); it has a 法人番号, not a 団体コード.
+    LOCAL_INCORPORATED_AGENCY = "LOCAL_INCORPORATED_AGENCY"
     LABOR_ORGANIZATION = "LABOR_ORGANIZATION"
     MEDIA = "MEDIA"
     PROFESSIONAL_FIRM = "PROFESSIONAL_FIRM"
@@ -65,6 +68,9 @@ ORGANIZATION_KINDS = {
     OrganizationKind.ECONOMIC_ORGANIZATION: N_("economic organization"),
     OrganizationKind.NATIONAL_AGENCY: N_("national agency"),
     OrganizationKind.WIDE_AREA_UNION: N_("wide-area union (広域連合)"),
+    OrganizationKind.LOCAL_INCORPORATED_AGENCY: N_(
+        "local incorporated administrative agency (地方独立行政法人)"
+    ),
     OrganizationKind.LABOR_ORGANIZATION: N_("labor organization"),
     OrganizationKind.MEDIA: N_("media"),
     OrganizationKind.PROFESSIONAL_FIRM: N_("professional firm"),
@@ -157,6 +163,8 @@ class Organization(IdMixin, TimestampMixin, Base):
     required_email_topics: Mapped[list[str]] = mapped_column(
         ARRAY(String(64)), default=list, server_default="{}"
     )
+    # Invented for the demonstration (a fictional firm of the seed), not a real organization.
+    demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     # Who verified it: "operator:<email>", "cli:<login>" or "seed".
     verified_by: Mapped[str | None] = mapped_column(String(320))
     home_prefecture_code: Mapped[str] = mapped_column(ForeignKey("prefectures.code"), index=True)

@@ -155,8 +155,10 @@ async def create_organization(
     home_prefecture_code: str,
     corporate_number: str | None = None,
     local_government_code: str | None = None,
+    demo: bool = False,
 ) -> Organization:
-    """Create an organization with the viewer as its first owner."""
+    """Create an organization with the viewer as its first owner (`demo`: a fictional one of
+    the demonstration data, shown as such)."""
     user_id = _require_user(viewer)
     founder = await session.get(User, user_id)
     if founder is not None and founder.is_service_account:
@@ -188,6 +190,7 @@ async def create_organization(
         verification=status,
         verified_at=datetime.now(UTC) if status is Verification.VERIFIED else None,
         verified_by="unclaimed code" if status is Verification.VERIFIED else None,
+        demo=demo,
         created_by_id=user_id,
     )
     session.add(organization)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Computed,
     Date,
@@ -178,6 +179,8 @@ class Project(IdMixin, TimestampMixin, Base):
     )
     name: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
+    # Invented for the demonstration (the seed's projects), shown as such (migration 0030).
+    demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     category: Mapped[ProjectCategory] = mapped_column(str_enum(ProjectCategory, "project_category"))
     status: Mapped[ProjectStatus] = mapped_column(
         str_enum(ProjectStatus, "project_status"), default=ProjectStatus.PLANNED

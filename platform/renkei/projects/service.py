@@ -259,8 +259,10 @@ async def create_project(
     prefecture_codes: list[str] | None = None,
     starts_on: date | None = None,
     ends_on: date | None = None,
+    demo: bool = False,
 ) -> Project:
-    """Create a project led by the acting organization, whose admin creates it."""
+    """Create a project led by the acting organization, whose admin creates it (`demo`: an
+    invented project of the demonstration data, shown as such)."""
     user_id = _require_user(viewer)
     lead_id = viewer.organization_id
     if lead_id is None or not viewer.manages(lead_id):
@@ -297,6 +299,7 @@ async def create_project(
         region_id=region.id if region else None,
         name=name,
         summary=summary,
+        demo=demo,
         category=category,
         status=ProjectStatus.PLANNED,
         visibility=visibility,

@@ -86,6 +86,13 @@ class Region(IdMixin, TimestampMixin, Base):
     vision_text: Mapped[str | None] = mapped_column(Text)
     vision_adopted_on: Mapped[date | None] = mapped_column(Date)
     vision_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Invented for the demonstration (not the record's text), shown as such (migration 0030).
+    declaration_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    vision_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # Public pages that record the declaration (who declared, when): where a reader checks it.
+    declaration_sources: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), default=list, server_default="{}"
+    )
     search_terms: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -98,7 +105,16 @@ class RegionMember(IdMixin, TimestampMixin, Base):
     """An organization's place in a region, from its invitation to its answer."""
 
     __tablename__ = "region_members"
-    __table_args__ = (UniqueConstraint("region_id", "organization_id"),)
+    __table_args__ = (
+        UniqueConstraint("region_id", "organization_id"),
+        # A body signs on behalf of others (関西広域連合 for its 府県 and 政令市), never of itself,
+        # and a member it represents did not sign in its own name.
+        CheckConstraint(
+            "represented_by_organization_id IS NULL OR (NOT is_signatory"
+            " AND represented_by_organization_id <> organization_id)",
+            name="represented_by_another",
+        ),
+    )
 
     region_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"))
     organization_id: Mapped[uuid.UUID] = mapped_column(
@@ -110,6 +126,14 @@ class RegionMember(IdMixin, TimestampMixin, Base):
     )
     # Signed the declaration (宣言) as a founding organization.
     is_signatory: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The body that signed the declaration on this member's behalf (a 広域連合 for its members, a
+    # council for its constituents); the member confirms that it speaks for it.
+    represented_by_organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    representation_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An invented membership of the demonstration (the record does not name it).
+    demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -43,6 +43,13 @@ def signatories() -> Select[RegionMember]:
     return members(status=ParticipationStatus.ACTIVE).where(RegionMember.is_signatory.is_(True))
 
 
+def represented() -> Select[RegionMember]:
+    """Members that a signatory body represents in the declaration, and that take part."""
+    return members(status=ParticipationStatus.ACTIVE).where(
+        RegionMember.represented_by_organization_id.is_not(None)
+    )
+
+
 def invitations_to(organization_id: uuid.UUID) -> Select[RegionMember]:
     """The invitations waiting for an organization's answer."""
     return members(status=ParticipationStatus.INVITED).where(

@@ -16,6 +16,7 @@ from renkei.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound, Una
 from renkei.geography.codes import check_prefecture_code
 from renkei.i18n.formats import format_date
 from renkei.i18n.messages import _
+from renkei.milestones.service import clean_evidence_links
 from renkei.organizations import repository as organizations
 from renkei.organizations.service import is_slug
 from renkei.organizations.verification import require_verified
@@ -41,9 +42,19 @@ REGION_FIELDS = (
     "secretariat_organization_id",
     "declaration_text",
     "declared_on",
+    "declaration_demo",
+    "declaration_sources",
 )
-VISION_FIELDS = ("vision_text", "vision_adopted_on", "vision_version")
-MEMBER_FIELDS = ("organization_id", "role", "status", "is_signatory", "responded_at")
+VISION_FIELDS = ("vision_text", "vision_adopted_on", "vision_version", "vision_demo")
+MEMBER_FIELDS = (
+    "organization_id",
+    "role",
+    "status",
+    "is_signatory",
+    "represented_by_organization_id",
+    "representation_confirmed_at",
+    "responded_at",
+)
 
 
 def _require_user(viewer: Viewer) -> uuid.UUID:
@@ -166,8 +177,13 @@ async def create_region(
     declared_on: date | None = None,
     vision_text: str | None = None,
     vision_adopted_on: date | None = None,
+    declaration_demo: bool = False,
+    declaration_sources: Sequence[str] = (),
 ) -> Region:
-    """Found a region; the acting organization becomes its secretariat and first signatory."""
+    """Found a region; the acting organization becomes its secretariat and first signatory.
+
+    `declaration_sources`: public pages recording the declaration; `declaration_demo`: its text
+    was invented for a demonstration (the seed), which readers are told."""
     user_id = _require_user(viewer)
     if viewer.organization_id is None:
         raise Forbidden(_("act for an organization to found a region"))
@@ -184,6 +200,7 @@ async def create_region(
     name = clean_name(name)
     codes = _clean_prefectures(prefecture_codes)
     declaration_text = _clean_text(declaration_text, field="declarationText")
+    sources = clean_evidence_links(declaration_sources)
     now = datetime.now(UTC)
     region = Region(
         id=uuid.uuid4(),
@@ -193,6 +210,9 @@ async def create_region(
         secretariat_organization_id=secretariat_id,
         declaration_text=declaration_text,
         declared_on=declared_on,
+        declaration_demo=declaration_demo,
+        declaration_sources=sources,
+        vision_demo=False,
         vision_version=0,
         search_terms=document_terms(name),
         version=1,
@@ -323,8 +343,11 @@ async def adopt_vision(
     text: str,
     adopted_on: date,
     version: int | None = None,
+    demo: bool = False,
 ) -> Region:
-    """Adopt a new version of the region's vision; the previous one stays in the activity log."""
+    """Adopt a new version of the region's vision; the previous one stays in the activity log.
+
+    `demo`: the text (or its adoption date) was invented for a demonstration, not recorded."""
     _require_user(viewer)
     region = await _region(session, region_id, field="regionId")
     await _require_secretariat_admin(session, viewer, region, to=_("adopt the region's vision"))
@@ -334,6 +357,7 @@ async def adopt_vision(
     before = snapshot(region, VISION_FIELDS)
     region.vision_text = text
     region.vision_adopted_on = adopted_on
+    region.vision_demo = demo
     region.vision_version += 1
     _touch(region)
     record(
@@ -350,6 +374,44 @@ async def adopt_vision(
     return region
 
 
+async def _check_representative(
+    session: AsyncSession,
+    region: Region,
+    *,
+    organization_id: uuid.UUID,
+    representative_id: uuid.UUID,
+    is_signatory: bool,
+) -> None:
+    """A body signs on behalf of a member: it is another organization, itself a signatory of the
+    region (invited or taking part), and the member it represents does not sign in its name."""
+    if representative_id == organization_id:
+        raise Invalid(
+            _("an organization cannot represent itself: name the body that signed for it"),
+            field="representedById",
+        )
+    if is_signatory:
+        raise Invalid(
+            _(
+                "a member represented by another body did not sign the declaration itself:"
+                " invite it as represented, not as a signatory"
+            ),
+            field="isSignatory",
+        )
+    representative = await repository.member_of(session, region.id, representative_id)
+    if (
+        representative is None
+        or not representative.is_signatory
+        or representative.status not in (ParticipationStatus.INVITED, ParticipationStatus.ACTIVE)
+    ):
+        raise Invalid(
+            _(
+                "only a signatory of this region's declaration may sign on behalf of a member:"
+                " invite the representing body as a signatory first"
+            ),
+            field="representedById",
+        )
+
+
 async def invite_region_member(
     session: AsyncSession,
     viewer: Viewer,
@@ -358,8 +420,15 @@ async def invite_region_member(
     organization_id: uuid.UUID,
     role: RegionRole = RegionRole.MEMBER,
     is_signatory: bool = False,
+    represented_by_organization_id: uuid.UUID | None = None,
+    demo: bool = False,
 ) -> RegionMember:
-    """Invite an organization; it joins only when one of its admins accepts."""
+    """Invite an organization; it joins only when one of its admins accepts.
+
+    `represented_by_organization_id`: the body that signed the declaration on its behalf (a
+    signatory of the region, e.g. 関西広域連合 for its 府県 and 政令市); the member does not sign
+    itself, and confirms the representation once it has joined (confirm_representation).
+    `demo`: the membership was invented for a demonstration (the seed)."""
     _require_user(viewer)
     region = await _region(session, region_id, field="regionId")
     user_id = await _require_secretariat_admin(
@@ -379,6 +448,14 @@ async def invite_region_member(
         raise NotFound(_("no such organization"), field="organizationId")
     if is_signatory:
         require_verified(organization, to=_("sign the declaration"), field="isSignatory")
+    if represented_by_organization_id is not None:
+        await _check_representative(
+            session,
+            region,
+            organization_id=organization_id,
+            representative_id=represented_by_organization_id,
+            is_signatory=is_signatory,
+        )
     member = await repository.member_of(session, region.id, organization_id)
     before = None
     if member is not None:
@@ -406,6 +483,9 @@ async def invite_region_member(
         member.role = role
         member.status = ParticipationStatus.INVITED
         member.is_signatory = is_signatory
+        member.represented_by_organization_id = represented_by_organization_id
+        member.representation_confirmed_at = None
+        member.demo = demo
         member.invited_by_id = user_id
         member.responded_at = None
     else:
@@ -416,6 +496,8 @@ async def invite_region_member(
             role=role,
             status=ParticipationStatus.INVITED,
             is_signatory=is_signatory,
+            represented_by_organization_id=represented_by_organization_id,
+            demo=demo,
             invited_by_id=user_id,
         )
         session.add(member)
@@ -528,6 +610,56 @@ async def leave_region(
         subject_id=member.id,
         region_id=region.id,
         action="left",
+        before=before,
+        after=snapshot(member, MEMBER_FIELDS),
+    )
+    await session.flush()
+    return member
+
+
+async def confirm_representation(
+    session: AsyncSession, viewer: Viewer, *, region_member_id: uuid.UUID
+) -> RegionMember:
+    """The represented organization's admins confirm that the body signed on its behalf.
+
+    Its place must be taking part (it accepted the invitation); confirming twice changes
+    nothing."""
+    _require_user(viewer)
+    member = await repository.get_member(session, region_member_id)
+    if member is None:
+        raise NotFound(_("no such region member"), field="regionMemberId")
+    if viewer.organization_id != member.organization_id:
+        raise Forbidden(
+            _("only the represented organization may confirm its representation"),
+            field="regionMemberId",
+        )
+    require_manager(viewer, member.organization_id, to=_("confirm a representation"))
+    await repository.lock(session, member)
+    if member.represented_by_organization_id is None:
+        raise Conflict(
+            _("no body signed the declaration on your organization's behalf"),
+            field="regionMemberId",
+        )
+    if member.status is not ParticipationStatus.ACTIVE:
+        raise Conflict(
+            _(
+                "accept the invitation to the region first: your organization's place is {status}",
+                status=participation_label(member.status),
+            ),
+            field="regionMemberId",
+        )
+    if member.representation_confirmed_at is not None:
+        return member
+    before = snapshot(member, MEMBER_FIELDS)
+    member.representation_confirmed_at = datetime.now(UTC)
+    await session.flush()
+    record(
+        session,
+        viewer,
+        subject_type=SubjectType.REGION_MEMBER,
+        subject_id=member.id,
+        region_id=member.region_id,
+        action="representation_confirmed",
         before=before,
         after=snapshot(member, MEMBER_FIELDS),
     )

@@ -64,6 +64,16 @@ class InviteRegionMemberInput:
     is_signatory: bool = strawberry.field(
         default=False, description="Invite it to sign the declaration (宣言) too."
     )
+    represented_by_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The body (a signatory of the region) that signed the declaration on its "
+        "behalf, e.g. a 広域連合 for its member 府県 and 政令市; the member confirms it.",
+    )
+
+
+@strawberry.input
+class ConfirmRegionRepresentationInput:
+    region_member_id: strawberry.ID
 
 
 @strawberry.input
@@ -178,6 +188,11 @@ class RegionMutations:
                 ),
                 role=input.role,
                 is_signatory=input.is_signatory,
+                represented_by_organization_id=(
+                    decode_id(input.represented_by_id, "Organization", field="representedById")
+                    if input.represented_by_id is not None
+                    else None
+                ),
             ),
             scope=PROJECTS_WRITE,
         )
@@ -198,6 +213,26 @@ class RegionMutations:
                     input.region_member_id, "RegionMember", field="regionMemberId"
                 ),
                 accept=input.accept,
+            ),
+            scope=PROJECTS_WRITE,
+        )
+        return _member_payload(row, errors)
+
+    @strawberry.mutation(
+        description="Confirm that the body named as your acting organization's representative "
+        "signed the region's declaration on its behalf."
+    )
+    async def confirm_region_representation(
+        self, info: Info, input: ConfirmRegionRepresentationInput
+    ) -> RegionMemberPayload:
+        row, errors = await run_mutation(
+            info,
+            lambda session, viewer: service.confirm_representation(
+                session,
+                viewer,
+                region_member_id=decode_id(
+                    input.region_member_id, "RegionMember", field="regionMemberId"
+                ),
             ),
             scope=PROJECTS_WRITE,
         )

@@ -220,6 +220,9 @@ class Kpi(Node):
     direction: KpiDirection = column(models.Kpi.direction)  # type: ignore[valid-type]
     baseline: float = column(models.Kpi.baseline_value)
     baseline_on: date | None = column(models.Kpi.baseline_on)
+    demo: bool = column(
+        models.Kpi.demo, description="Its figures were invented for the demonstration data."
+    )
     version: int = column(
         models.Kpi.version, description="Send it back with a change: a stale one conflicts."
     )

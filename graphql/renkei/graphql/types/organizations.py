@@ -106,6 +106,10 @@ class Organization(Node):
         models.Organization.local_government_code,
         description="全国地方公共団体コード: 6 digits, for prefectures and municipalities.",
     )
+    demo: bool = column(
+        models.Organization.demo,
+        description="A fictional organization of the demonstration data, not a real one.",
+    )
     verification: OrganizationVerification = column(  # type: ignore[valid-type]
         models.Organization.verification,
         description="Whether a platform operator (or an unclaimed code) vouches for it.",

@@ -113,6 +113,9 @@ class Project(Node):
     row: strawberry.Private[models.Project]
     name: str = column(models.Project.name)
     summary: str = column(models.Project.summary)
+    demo: bool = column(
+        models.Project.demo, description="An invented project of the demonstration data."
+    )
     category: ProjectCategory = column(models.Project.category)  # type: ignore[valid-type]
     status: ProjectStatus = column(models.Project.status)  # type: ignore[valid-type]
     visibility: ProjectVisibility = column(models.Project.visibility)  # type: ignore[valid-type]

@@ -108,6 +108,14 @@ class RegionDeclaration:
     row: strawberry.Private[models.Region]
     text: str = column(models.Region.declaration_text)
     declared_on: date | None = column(models.Region.declared_on)
+    demo: bool = column(
+        models.Region.declaration_demo,
+        description="The text was invented for the demonstration data, not the one declared.",
+    )
+    sources: list[str] = column(
+        models.Region.declaration_sources,
+        description="Public pages that record the declaration (who declared, and when).",
+    )
 
     @strawberry.field(
         description="The member organizations that signed it, in the order they joined "
@@ -130,6 +138,25 @@ class RegionDeclaration:
         )
         return [Organization.from_row(row) for row in rows if row is not None]
 
+    @strawberry.field(
+        description="Members that a signatory body signed for (関西広域連合 for its 府県 and "
+        f"政令市), in the order they joined (the first {MAX_PAGE_SIZE}); each member's "
+        "`representedBy` names the body.",
+        metadata=sql(
+            Many(
+                "RegionMember",
+                join="{c}.region_id = {t}.id AND {c}.status = 'ACTIVE'"
+                " AND {c}.represented_by_organization_id IS NOT NULL",
+                order="{c}.created_at, {c}.id",
+                limit=MAX_PAGE_SIZE,
+            )
+        ),
+    )
+    async def represented(self, info: Info) -> list[RegionMember]:
+        loader = info.context.loaders.region_represented
+        page = await loader.load((self.row.id, PageArgs(first=MAX_PAGE_SIZE)))
+        return [RegionMember.from_row(row) for row in page.rows]
+
 
 @table(models.Region)
 @strawberry.type(
@@ -141,6 +168,10 @@ class RegionVision:
     text: str = column(models.Region.vision_text)
     adopted_on: date | None = column(models.Region.vision_adopted_on)
     version: int = column(models.Region.vision_version)
+    demo: bool = column(
+        models.Region.vision_demo,
+        description="The text (and its adoption date) was invented for the demonstration data.",
+    )
 
 
 @table(models.Region)
@@ -353,6 +384,14 @@ class RegionMember(Node):
         models.RegionMember.responded_at,
         description="When its admins accepted or declined; null while invited.",
     )
+    representation_confirmed_at: datetime | None = column(
+        models.RegionMember.representation_confirmed_at,
+        description="When its admins confirmed that `representedBy` signed on its behalf.",
+    )
+    demo: bool = column(
+        models.RegionMember.demo,
+        description="The membership was invented for the demonstration data.",
+    )
     created_at: datetime = column(models.RegionMember.created_at)
 
     @classmethod
@@ -369,6 +408,17 @@ class RegionMember(Node):
     async def organization(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row)
+
+    @strawberry.field(
+        description="The body that signed the declaration on its behalf (a 広域連合 for its "
+        "members); null when it signed itself or did not sign.",
+        metadata=sql(One("Organization", "{c}.id = {t}.represented_by_organization_id")),
+    )
+    async def represented_by(self, info: Info) -> Organization | None:
+        if self.row.represented_by_organization_id is None:
+            return None
+        row = await info.context.loaders.organization.load(self.row.represented_by_organization_id)
+        return Organization.from_row(row) if row else None
 
 
 def region_list(args: dict[str, Any]) -> Select[models.Region]:
