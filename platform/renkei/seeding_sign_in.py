@@ -128,8 +128,8 @@ PERSONAS = (
 
 
 def seeded_people(directory: Path | None = None) -> list[tuple[str, str]]:
-    """(email, name) of the seed's people (foundation.json and talent.json), the personas first:
-    the development provider offers each of them as a one-click sign-in."""
+    """(email, name) of the seed's people (foundation.json, organizations.json and talent.json),
+    the personas first: the development provider offers each of them as a one-click sign-in."""
     from renkei.seeding import SEED_DIR
 
     folder = directory or SEED_DIR
@@ -146,7 +146,7 @@ def seeded_people(directory: Path | None = None) -> list[tuple[str, str]]:
             for child in node:
                 walk(child)
 
-    for name in ("foundation.json", "talent.json"):
+    for name in ("foundation.json", "organizations.json", "talent.json"):
         path = folder / name
         if path.exists():
             walk(json.loads(path.read_text(encoding="utf-8")))

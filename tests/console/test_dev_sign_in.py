@@ -21,6 +21,8 @@ def test_the_readmes_personas_come_first_with_their_names() -> None:
         ("pro@renkei.example", "南 さつき"),
     ]
     assert len({email for email, _name in people}) == len(people)
+    # The regions' organizations too: the 福岡 firm whose match shows an estimated subsidy.
+    assert ("ceo@chikugo-silicon.example", "筑後 理") in people
 
 
 async def test_a_seeded_professional_signs_in_once_linked(people: People, live: Live) -> None:
