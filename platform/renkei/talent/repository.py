@@ -388,22 +388,6 @@ async def proposed_match_ids(
     return set((await session.scalars(stmt)).all())
 
 
-async def proposed_by_need(
-    session: AsyncSession,
-) -> dict[uuid.UUID, set[tuple[uuid.UUID, int | None, Decimal | None]]]:
-    """Every PROPOSED match as (professional, rank, score), by need: what is stored, to compare
-    with what the engine proposes."""
-    rows = await session.execute(
-        select(Match.need_id, Match.professional_id, Match.rank, Match.score).where(
-            Match.status == MatchStatus.PROPOSED
-        )
-    )
-    found: dict[uuid.UUID, set[tuple[uuid.UUID, int | None, Decimal | None]]] = {}
-    for need_id, professional_id, rank, score in rows.all():
-        found.setdefault(need_id, set()).add((professional_id, rank, score))
-    return found
-
-
 class ProposalParties(Protocol):
     """A new proposal as it is told: the match, its need, its professional and its firm."""
 

@@ -19,7 +19,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any, Protocol
 
@@ -298,7 +297,7 @@ async def _apply_warm(
         synced, host.synced = host.synced, False  # until this change is committed
         need_ids = await change(warm)
         if not synced:
-            need_ids = [*need_ids, *await _unstored_needs(session, warm)]
+            need_ids = [*need_ids, *await warm.unstored(session)]
         if need_ids:
             before = await _proposed(session, need_ids)
             await warm.store(session, need_ids)
@@ -312,26 +311,6 @@ async def _apply_warm(
         raise
     outbox.after_commit(session, partial(host.changed, warm=True))
     return True
-
-
-async def _unstored_needs(session: AsyncSession, warm: WarmEngine) -> list[uuid.UUID]:
-    """The needs whose stored proposals are not the engine's (those of needs no longer open
-    included), compared by professional, rank and score as stored."""
-    stored = await repository.proposed_by_need(session)
-    proposed = {
-        need_id: {(p, rank, _stored_score(score)) for p, rank, score in shortlist}
-        for need_id, shortlist in warm.shortlists().items()
-    }
-    return [
-        n for n in proposed.keys() | stored.keys() if proposed.get(n, set()) != stored.get(n, set())
-    ]
-
-
-def _stored_score(score: float) -> Decimal:
-    return Decimal(str(score)).quantize(SCORE_STEP, rounding=ROUND_HALF_UP)
-
-
-SCORE_STEP = Decimal("0.0001")  # Match.score is numeric(6, 4)
 
 
 def handlers(host: EngineHost | None) -> dict[str, outbox.Handler]:

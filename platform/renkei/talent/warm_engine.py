@@ -202,6 +202,14 @@ class WarmEngine:
         seconds = {**self.seconds, **{k: v for k, v in clock.laps.items() if k != "load"}}
         return Rebuilt(len(self._needs), drift, self._stable, len(stale), new, seconds)
 
+    async def unstored(self, session: AsyncSession) -> list[uuid.UUID]:
+        """The needs whose stored proposals are not this engine's, as the nightly compares
+        them, and the needs no longer open that still have PROPOSED matches."""
+        stored = await repository.stored_proposals(session)
+        shortlists = self.shortlists()
+        differ = [n for n, shortlist in shortlists.items() if not _holds(stored, n, shortlist)]
+        return differ + [n for n in stored.proposed if n not in shortlists]
+
     # Storing
 
     async def store(self, session: AsyncSession, need_ids: Iterable[uuid.UUID]) -> None:
