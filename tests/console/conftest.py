@@ -283,6 +283,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+async def follow(page: Any, target: Any) -> None:
+    """Click `target` and wait until the page it leads to has loaded.
+
+    A bare click returns once the next page starts to arrive, so counting rows right after it can
+    read a page whose table is not parsed yet (0 rows)."""
+    async with page.expect_navigation():
+        await target.click()
+
+
 async def check_accessibility(page: Any) -> None:
     """axe-core on the page as it is: no serious or critical violation of WCAG 2.1 A/AA.
 

@@ -13,7 +13,7 @@ import re
 import uuid
 from typing import Any
 
-from console.conftest import People, check_accessibility
+from console.conftest import People, check_accessibility, follow
 
 LEAD = "admin@city-kitakyushu.example"  # 北九州市: lead
 PARTNER = "admin@pref-fukuoka.example"  # 福岡県: a partner
@@ -153,7 +153,7 @@ async def test_a_partner_sees_no_action_on_a_milestone_it_neither_owns_nor_signs
     row = partner.get_by_role("row").filter(has_text="最終投資決定（FID）")
     assert await row.get_by_role("button").count() == 0
     assert await row.get_by_role("link", name="更新").count() == 0
-    await row.get_by_role("link", name="最終投資決定（FID）").click()
+    await follow(partner, row.get_by_role("link", name="最終投資決定（FID）"))
     assert await partner.get_by_role("heading", name="進捗を報告").count() == 0
     assert await partner.locator("form[action$='/dependencies']").count() == 0
 

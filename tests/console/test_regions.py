@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from console.conftest import People, check_accessibility
+from console.conftest import People, check_accessibility, follow
 from renkei.graphql.console.regions import milestone_watch, watch_window
 
 SECRETARIAT = "secretariat@kyushu-keizai.example"
@@ -69,7 +69,7 @@ async def test_the_filters_narrow_the_portfolio(people: People) -> None:
     await check_accessibility(page)
 
     await page.get_by_label("分野").select_option(label="半導体関連産業の支援")
-    await page.get_by_role("button", name="プロジェクトを表示").click()
+    await follow(page, page.get_by_role("button", name="プロジェクトを表示"))
     assert await rows.count() == 1
     assert "九州半導体サプライチェーン強化プロジェクト" in await rows.first.inner_text()
     assert "category=SEMICONDUCTOR" in page.url
@@ -77,7 +77,7 @@ async def test_the_filters_narrow_the_portfolio(people: People) -> None:
     await page.goto("/app/regions/kyushu/projects")
     await page.get_by_label("検索").fill("観光")
     await page.get_by_label("都道府県").select_option(label="沖縄県")
-    await page.get_by_role("button", name="プロジェクトを表示").click()
+    await follow(page, page.get_by_role("button", name="プロジェクトを表示"))
     assert 0 < await rows.count() < everything
     assert "めぐる九州" in await rows.first.inner_text()
     # each project links to its page, by its global id

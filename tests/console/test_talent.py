@@ -7,7 +7,7 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from console.conftest import People, check_accessibility
+from console.conftest import People, check_accessibility, follow
 from console.talent_steps import FIRM, new_professional, post_need
 
 
@@ -59,7 +59,7 @@ async def test_a_firm_posts_a_need_and_walks_a_match_to_a_contract_with_the_prof
     assert "下書き" in await firm.inner_text("main")
     await firm.get_by_role("button", name="ニーズを公開").click()
     assert "ニーズの状態を変更しました" in await firm.inner_text("main")
-    await firm.get_by_role("button", name="今すぐ提案を計算").click()
+    await follow(firm, firm.get_by_role("button", name="今すぐ提案を計算"))
     proposal = firm.locator(".proposals > li", has_text=headline)
     assert await proposal.count() == 1, await firm.inner_text("main")
     assert "提案の理由" in await proposal.inner_text()
