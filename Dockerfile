@@ -11,16 +11,22 @@ FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
+# Unpinned on purpose (DL3008): this stage's compilers never reach the runtime image, and
+# Debian drops a package's older version from its archive at each point release, so a pinned
+# build-essential would break the build rather than make it reproducible. What the image runs is
+# pinned by requirements/production.txt, hashes included.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential \
     && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/renkei
 WORKDIR /src
-# pyproject.toml first: the dependency layer is rebuilt only when the dependencies change.
+# The lock first: the dependency layer is rebuilt only when the dependencies change. It holds
+# the production dependencies only: no dev tools, and no embedded PostgreSQL or Redis (the
+# `embedded` extra), since production is given RENKEI_DATABASE_URL and RENKEI_REDIS_URL.
+COPY requirements/production.txt ./requirements/
+RUN /opt/renkei/bin/pip install --require-hashes -r requirements/production.txt
 COPY pyproject.toml README.md ./
-RUN mkdir -p platform/renkei graphql/renkei workers/renkei \
-    && /opt/renkei/bin/pip install . \
-    && /opt/renkei/bin/pip uninstall -y renkei
 COPY platform ./platform
 COPY graphql ./graphql
 COPY workers ./workers

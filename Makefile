@@ -4,21 +4,32 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 	then command -v $$p; break; fi; done)
 VENV := .venv
 STAMP := $(VENV)/.installed
+# Every version pinned, with hashes: `make lock` writes them from pyproject.toml.
+LOCK := requirements/development.txt
 
 CATALOGS := platform/renkei/i18n/catalogs
 POT := $(CATALOGS)/renkei.pot
 MO := $(CATALOGS)/ja/LC_MESSAGES/renkei.mo $(CATALOGS)/en/LC_MESSAGES/renkei.mo
 
-.PHONY: run test lint schema clean messages browser
+.PHONY: run test lint schema clean messages browser lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@if [ -z "$(PYTHON)" ]; then \
 		echo "Renkei needs CPython 3.11 or 3.12 (its embedded PostgreSQL and Redis ship wheels for those only)."; \
 		echo "Install one, or run: make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)"; exit 1; fi
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	$(VENV)/bin/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+# After a change of the dependencies in pyproject.toml: pin them again (both files, for CPython
+# 3.11 and 3.12). The image installs requirements/production.txt, without the dev and embedded
+# extras; `make` installs requirements/development.txt.
+UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes
+lock: $(STAMP)
+	$(UV_COMPILE) pyproject.toml -o requirements/production.txt
+	$(UV_COMPILE) --extra dev pyproject.toml -o requirements/development.txt
 
 # The compiled catalogs are built, never committed (pip install builds them too: hatch_build.py).
 %.mo: %.po $(STAMP)

