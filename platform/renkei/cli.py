@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -14,8 +15,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
-from renkei import logs
+from renkei import local_server, logs
 from renkei.config import ConfigError, Settings
+from renkei.dev_provider import DevProvider
 from renkei.notifications import mail_cli
 from renkei.operators import cli as operator_cli
 from renkei.runtime import Runtime
@@ -271,38 +273,14 @@ async def _token(runtime: Runtime, email: str, org: str | None, ttl: int | None)
         await runtime.close()
 
 
-DEV_PROVIDER_PORT = 8001
-
-
-def _start_dev_provider(host: str, port: int = DEV_PROVIDER_PORT) -> str | None:
-    """oidc-provider-mock (a dev dependency) on loopback, to try sign-in without a real IdP.
-
-    The seed's people are one-click buttons on its authorization page (sub = their email)."""
-    try:
-        import oidc_provider_mock
-        from werkzeug.serving import make_server
-    except ImportError:
-        return None
-    import threading
-
+def _start_dev_provider(settings: Settings) -> DevProvider | None:
+    """The development provider beside the API (8001 beside 8000), or elsewhere when that port
+    is taken; None without oidc-provider-mock (a dev dependency)."""
+    from renkei import dev_provider
     from renkei.seeding_sign_in import seeded_people
 
-    users = [
-        oidc_provider_mock.User(sub=email, claims={"email": email, "name": name})
-        for email, name in seeded_people()
-    ]
-    try:
-        server = make_server(
-            host,
-            port,
-            oidc_provider_mock.app(require_nonce=True, user_claims=users),
-            threaded=True,
-        )
-    except OSError:
-        logger.warning("the development OpenID provider's port is taken", extra={"port": port})
-        return None
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://{host}:{port}"
+    port = settings.port + 1 if settings.port < 65535 else 0
+    return dev_provider.start(settings.host, port, seeded_people())
 
 
 # The development provider's clients: one per seeded organization, one for the platform.
@@ -339,19 +317,11 @@ async def _register_dev_provider(runtime: Runtime, issuer: str) -> list[str]:
         await runtime.close()
 
 
-def _banner(runtime: Runtime, token: str, dev_provider: str | None = None) -> str:
+def _banner(runtime: Runtime, token: str, dev_provider: DevProvider | None = None) -> str:
     base = f"http://{runtime.settings.host}:{runtime.settings.port}"
     return (
         f"\n  Renkei is running: the console at {base}/ , GraphiQL at {base}/graphql\n"
-        + (
-            f"  Sign in to the console through the development provider ({dev_provider}):\n"
-            "    secretariat@kyushu-keizai.example  a region's secretariat (九州)\n"
-            "    ceo@aso-seimitsu.example           a firm's president (株式会社阿蘇精密)\n"
-            "    pro@renkei.example                 a professional (the individual sign-in)\n"
-            "  (see the README's 'The web console').\n"
-            if dev_provider
-            else "  No development provider (oidc-provider-mock is not installed).\n"
-        )
+        + _provider_lines(dev_provider)
         + "  A token for demo@renkei.example acting for fukuoka-pref (paste it in GraphiQL's\n"
         "  Headers tab):\n"
         f'    {{"Authorization": "Bearer {token}"}}\n'
@@ -360,6 +330,21 @@ def _banner(runtime: Runtime, token: str, dev_provider: str | None = None) -> st
         " kpis(first: 2) { nodes { name latestObservation { value } } } } } } }\n"
         + _mail_line(runtime)
         + "  Stop with Ctrl-C.\n"
+    )
+
+
+def _provider_lines(dev_provider: DevProvider | None) -> str:
+    if dev_provider is None:
+        return "  No development provider (oidc-provider-mock is not installed).\n"
+    taken = (
+        f"; port {dev_provider.taken_port} was taken" if dev_provider.taken_port is not None else ""
+    )
+    return (
+        f"  Sign in to the console through the development provider ({dev_provider.url}{taken}):\n"
+        "    secretariat@kyushu-keizai.example  a region's secretariat (九州)\n"
+        "    ceo@aso-seimitsu.example           a firm's president (株式会社阿蘇精密)\n"
+        "    pro@renkei.example                 a professional (the individual sign-in)\n"
+        "  (see the README's 'The web console').\n"
     )
 
 
@@ -419,6 +404,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"renkei: {exc}", file=sys.stderr)
         return 2
     logs.configure(settings.log_level)
+    if args.command == "token":
+        settings, server_url = local_server.for_token(settings, os.environ)
+        if server_url is not None:
+            print(
+                f"renkei token: signed for the server at {server_url} (as `renkei run` recorded"
+                f" in {settings.data_dir / local_server.RECORD}; set RENKEI_PORT or"
+                " RENKEI_PUBLIC_URL for another)",
+                file=sys.stderr,
+            )
     if args.command == "export-schema":
         from renkei.graphql.schema import SDL_PATH, build_schema, export_sdl
 
@@ -459,17 +453,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_worker(runtime))
         elif args.command == "serve":
             _check_port(settings.host, settings.port)
+            local_server.record(settings)
             asyncio.run(_serve(runtime, with_worker=False))
         elif args.command == "run":
             _check_port(settings.host, settings.port)
+            local_server.record(settings)
             _migrate(runtime)
             asyncio.run(_seed(runtime))
             token = asyncio.run(_token(runtime, "demo@renkei.example", "fukuoka-pref", 86400))
-            dev_provider = _start_dev_provider(settings.host)
-            if dev_provider is not None:
-                asyncio.run(_register_dev_provider(runtime, dev_provider))
+            dev_provider = _start_dev_provider(settings)
+            issuer = dev_provider.url if dev_provider is not None else None
+            if issuer is not None:
+                asyncio.run(_register_dev_provider(runtime, issuer))
             print(_banner(runtime, token, dev_provider), flush=True)
-            asyncio.run(_serve(runtime, with_worker=True, dev_provider=dev_provider))
+            asyncio.run(_serve(runtime, with_worker=True, dev_provider=issuer))
     except KeyboardInterrupt:
         pass
     finally:

@@ -64,8 +64,15 @@ def test_the_dev_extra_brings_the_embedded_servers_for_make_run_and_the_tests() 
     assert EMBEDDED & {canonicalize_name(r.name) for r in _requirements()} == set()
 
 
-def test_the_api_is_called_with_one_http_client_library() -> None:
+def test_the_product_calls_out_with_one_http_client_library() -> None:
+    # httpx2, the one authlib builds on; httpx is the tests' client of the app only.
     names = {canonicalize_name(r.name) for r in _requirements()}
+    sources = [
+        path
+        for folder in ("platform", "graphql", "workers")
+        for path in (ROOT / folder).rglob("*.py")
+        if re.search(r"^\s*(import|from) httpx\b(?!2)", path.read_text(), re.MULTILINE)
+    ]
 
-    assert "httpx" in names
-    assert "httpx2" not in names
+    assert ("httpx2" in names, "httpx" in names) == (True, False)
+    assert sources == []

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
@@ -52,7 +52,7 @@ class _Keys:
 class OidcClient:
     """Talks to identity providers; caches their metadata and keys for the process."""
 
-    http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=10))
+    http: httpx2.AsyncClient = field(default_factory=lambda: httpx2.AsyncClient(timeout=10))
     metadata_ttl: float = 3600
     # A token with an unknown key id refetches the keys once; the same id again only after
     # `refetch_interval`, and no provider's keys more often than every `min_refetch_gap`.
@@ -81,7 +81,7 @@ class OidcClient:
                 ),
                 userinfo_endpoint=document.get("userinfo_endpoint") or None,
             )
-        except (httpx.HTTPError, ValueError, KeyError) as exc:
+        except (httpx2.HTTPError, ValueError, KeyError) as exc:
             raise SignInError(
                 "discovery_failed", _("the provider at {issuer} did not answer", issuer=issuer)
             ) from exc
@@ -95,7 +95,7 @@ class OidcClient:
             response = await self.http.get(metadata.jwks_uri)
             response.raise_for_status()
             keys = KeySet.import_key_set(response.json())
-        except (httpx.HTTPError, ValueError, JoseError) as exc:
+        except (httpx2.HTTPError, ValueError, JoseError) as exc:
             raise SignInError("jwks_failed", _("the provider's keys could not be read")) from exc
         self._keys[metadata.issuer] = _Keys(keys, time.monotonic())
         return keys

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import InvalidClaimError, JoseError
 from joserfc.jwk import KeySet, RSAKey
 
 from renkei.errors import Unauthenticated
@@ -136,6 +136,11 @@ class TokenService:
             )
         try:
             self._claims.validate(decoded.claims)
+        except InvalidClaimError as exc:
+            raise self._refusal(exc, decoded.claims) from exc
+        except JoseError as exc:
+            raise Unauthenticated(_("invalid access token: {problem}", problem=exc)) from exc
+        try:
             claims = decoded.claims
             sid = claims.get("sid")
             return Claims(
@@ -148,3 +153,26 @@ class TokenService:
             )
         except (JoseError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise Unauthenticated(_("invalid access token: {problem}", problem=exc)) from exc
+
+    def _refusal(self, error: InvalidClaimError, claims: dict[str, Any]) -> Unauthenticated:
+        """Says which issuer or audience this server expects: a token issued for a server on
+        another port (or URL) is the usual mistake, and the claim's name alone does not say so."""
+        if error.claim == "iss":
+            return Unauthenticated(
+                _(
+                    "invalid access token: its issuer (iss) is {issued}, and this server accepts"
+                    " tokens issued by {expected}",
+                    issued=claims.get("iss"),
+                    expected=self.issuer,
+                )
+            )
+        if error.claim == "aud":
+            return Unauthenticated(
+                _(
+                    "invalid access token: its audience (aud) is {audience}, and this server"
+                    " accepts tokens for {expected}",
+                    audience=claims.get("aud"),
+                    expected=self.audience,
+                )
+            )
+        return Unauthenticated(_("invalid access token: {problem}", problem=error))

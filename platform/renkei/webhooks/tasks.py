@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-import httpx
+import httpx2
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei import outbox
@@ -141,11 +141,11 @@ async def deliver(
     started = time.monotonic()
     code: int | None = None
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
+        async with httpx2.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
             response = await http.post(endpoint.url, content=body, headers=headers)
         code = response.status_code
         error = None if response.is_success else f"HTTP {code}: {response.text[:500]}"
-    except httpx.HTTPError as exc:
+    except httpx2.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"
     latency = int((time.monotonic() - started) * 1000)
     if error is not None:
