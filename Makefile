@@ -57,7 +57,8 @@ browser:
 		else echo "No Chromium here: the browser tests will be skipped (install the chromium package)"; fi; \
 	fi
 
-test: $(STAMP) $(MO) browser  ## run the whole test suite (one worker per core, a test file per worker)
+# The lint first: a test run on code that ruff or mypy refuses is not worth its time.
+test: $(STAMP) lint $(MO) browser  ## lint, then run the whole test suite (one worker per core, a test file per worker)
 	$(VENV)/bin/python -m pytest -n auto --dist loadfile
 
 lint: $(STAMP)

@@ -26,8 +26,8 @@ from renkei.identity import providers
 from renkei.identity.models import IdentityProvider, User
 from renkei.identity.oidc import OidcClient
 from renkei.identity.scopes import ALL_SCOPES
-from renkei.organizations.models import Membership, MembershipRole, Organization
-from renkei.tenancy import Viewer, set_viewer
+from renkei.organizations.models import Membership, Organization
+from renkei.tenancy import MembershipRole, Viewer, set_viewer
 
 logger = logging.getLogger(__name__)
 

@@ -141,7 +141,7 @@ def create_app(
         webhooks=webhooks,
     )
     # Made on first use, so that the app also works where no lifespan runs (test transports).
-    redis_client = redis.from_url(redis_url)
+    redis_client = redis.Redis.from_url(redis_url)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -26,6 +26,7 @@ from renkei import audit
 from renkei.crypto import SecretBox
 from renkei.db import SessionFactory, unit_of_work
 from renkei.email_domains.dns_challenge import DnsChallenge
+from renkei.email_domains.names import normalize_domain
 from renkei.errors import Invalid
 from renkei.i18n.messages import _, activate, current_locale
 from renkei.i18n.negotiation import choose
@@ -154,7 +155,7 @@ class SignInRoutes:
             if email:
                 domain = email.rpartition("@")[2]
                 try:
-                    domain = providers.normalize_domain(domain)
+                    domain = normalize_domain(domain)
                 except Invalid:
                     return _page(
                         400,

@@ -464,13 +464,14 @@ class GraphQLEndpoint:
                 if isinstance(fault.original_error, SQLAlchemyError):
                     logger.error("compiled read failed", exc_info=fault.original_error)
             return ExecutionResult(data=ran.data, errors=ran.errors)
-        return await self.schema.execute(
+        result: ExecutionResult = await self.schema.execute(
             graphql_request.query,
             variable_values=graphql_request.variables,
             context_value=context,
             operation_name=graphql_request.operation_name,
             allowed_operation_types=allowed,
         )
+        return result
 
     async def execute_for_browser(
         self,

@@ -278,14 +278,14 @@ class QueryLimits(SchemaExtension):
     before strawberry's own validation, which it replaces. graphql-core's specified rules, which
     it runs, include MaxIntrospectionDepthRule (at most three nested lists of types)."""
 
-    async def on_parse(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_parse(self) -> AsyncIterator[None]:
         # Parsed here, off the event loop: Strawberry parses only when no document is set.
         context = self.execution_context
         if context.query and context.graphql_document is None:
             context.graphql_document = await document_of(context.query)
         yield
 
-    async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_validate(self) -> AsyncIterator[None]:
         context = self.execution_context
         document = context.graphql_document
         if context.pre_execution_errors is None and document is not None and context.query:

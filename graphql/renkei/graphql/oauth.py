@@ -72,7 +72,7 @@ class _Form(OAuth2Payload):
         return self._data
 
     @property
-    def datalist(self) -> dict[str, list[str]]:  # type: ignore[override]
+    def datalist(self) -> dict[str, list[str]]:
         return self._datalist
 
 
@@ -121,7 +121,7 @@ class _Client(ClientMixin):
         return False
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type == ClientCredentialsGrant.GRANT_TYPE
+        return bool(grant_type == ClientCredentialsGrant.GRANT_TYPE)
 
 
 class _ClientCredentials(ClientCredentialsGrant):

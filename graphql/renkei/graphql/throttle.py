@@ -256,7 +256,7 @@ class Throttle:
     def __init__(self, redis_url: str, settings: Throttling) -> None:
         self.settings = settings
         # Its own client: short timeouts, and no retry that would double the wait.
-        self.redis = redis.from_url(
+        self.redis = redis.Redis.from_url(
             redis_url,
             socket_timeout=settings.timeout,
             socket_connect_timeout=settings.timeout,

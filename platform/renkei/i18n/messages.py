@@ -42,7 +42,7 @@ def as_locale(value: str | None) -> Locale | None:
     if not value:
         return None
     primary = value.replace("_", "-").split("-", 1)[0].strip().lower()
-    return primary if primary in LOCALES else None  # type: ignore[return-value]
+    return primary if primary in LOCALES else None
 
 
 @cache

@@ -23,9 +23,8 @@ from renkei.errors import ErrorCode, Invalid, NotFound
 from renkei.i18n.formats import format_date
 from renkei.i18n.messages import LOCALES, _, ngettext, use_locale
 from renkei.milestones import repository
-from renkei.milestones.models import Milestone, MilestoneDependency, MilestoneStatus
+from renkei.milestones.models import CLOSED, Milestone, MilestoneDependency, MilestoneStatus
 from renkei.milestones.service import (
-    CLOSED,
     FIELDS,
     MILESTONE_AT_RISK,
     effective_start,

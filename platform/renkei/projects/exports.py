@@ -168,7 +168,7 @@ def render_ical(roadmap: Roadmap, *, japanese_era: bool = False) -> bytes:
             url=roadmap.url,
         )
         calendar.add_component(event)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def _event_description(

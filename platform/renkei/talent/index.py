@@ -296,7 +296,8 @@ class Pool:
 
     @property
     def posting_lengths(self) -> npt.NDArray[np.float64]:
-        return np.diff(self.matrix.indptr).astype(np.float64)
+        lengths: npt.NDArray[np.float64] = np.diff(self.matrix.indptr).astype(np.float64)
+        return lengths
 
 
 class NeedTable:

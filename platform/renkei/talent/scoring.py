@@ -132,7 +132,7 @@ def feasible(
     needs: NeedTable, pros: ProfessionalTable, ni: Rows, pi: Rows, *, start_grace_days: int
 ) -> npt.NDArray[np.bool_]:
     """Which pairs pass every hard constraint."""
-    ok = (needs.engagements[ni] & pros.engagements[pi]) != 0
+    ok: npt.NDArray[np.bool_] = (needs.engagements[ni] & pros.engagements[pi]) != 0
     ok &= pros.free_engagements[pi] > 0
     ok &= pros.free_hours[pi] >= needs.hours[ni]
     ok &= (needs.fee_min[ni] <= pros.fee_max[pi]) & (pros.fee_min[pi] <= needs.fee_max[ni])

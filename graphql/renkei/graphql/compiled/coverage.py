@@ -35,7 +35,7 @@ def reachable_types(schema: GraphQLSchema) -> list[GraphQLObjectType]:
             if isinstance(named, GraphQLObjectType):
                 queue.append(named)
             elif hasattr(named, "types"):  # an interface or union: what may stand in for it
-                queue.extend(schema.get_possible_types(named))  # type: ignore[arg-type]
+                queue.extend(schema.get_possible_types(named))
     return list(seen.values())
 
 

@@ -262,7 +262,7 @@ def allowed(plan: Plan, context: Context) -> bool:
 class CompiledReads(SchemaExtension):
     """Run a query as one statement where its fields are declared; count every other query."""
 
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
         context = execution.context
         if (

@@ -181,7 +181,7 @@ class IdentityMutations:
         row = await context.loaders.organization.load(switched.organization_id)
         token = (
             context.tokens.issue(
-                user_id=switched.user_id,  # type: ignore[arg-type]
+                user_id=switched.user_id,
                 organization_id=switched.organization_id,
                 scopes=switched.scopes,
                 # A token from a browser session ends with that session, as its first one did.
