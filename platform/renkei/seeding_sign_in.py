@@ -65,11 +65,23 @@ async def register_development_provider(
                 select(IdentityProvider.organization_id).where(IdentityProvider.issuer == issuer)
             )
         )
+        # The development provider on another port, from an earlier run: it no longer answers,
+        # and sign-in would still offer it (the oldest enabled provider) beside the new one.
+        stale: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for old in await session.scalars(
+            select(IdentityProvider).where(
+                IdentityProvider.client_id == client_id,
+                IdentityProvider.issuer != issuer,
+                IdentityProvider.enabled.is_(True),
+            )
+        ):
+            if urlsplit(old.issuer).hostname in ("127.0.0.1", "localhost", "::1"):
+                stale.setdefault(old.organization_id, []).append(old.id)
     people: dict[str, tuple[Organization, list[tuple[MembershipRole, User]]]] = {}
     for organization, role, user in rows:
         people.setdefault(organization.slug, (organization, []))[1].append((role, user))
     for organization, members in people.values():
-        if organization.id in registered:
+        if organization.id in registered and organization.id not in stale:
             continue
         owner = next((u for r, u in members if r is MembershipRole.OWNER), None)
         if owner is None:
@@ -85,6 +97,12 @@ async def register_development_provider(
             scopes=ALL_SCOPES,
         )
         async with unit_of_work(sessions, viewer) as session:
+            for provider_id in stale.get(organization.id, []):
+                await providers.update_provider(
+                    session, viewer, box=box, provider_id=provider_id, enabled=False
+                )
+            if organization.id in registered:
+                continue
             await providers.register_provider(
                 session,
                 viewer,
