@@ -53,7 +53,11 @@ from renkei.graphql.mutations.webhooks import WebhookMutations
 from renkei.graphql.nodes import NODE_TYPES
 from renkei.graphql.permissions import check_scope, requires
 from renkei.graphql.relay import (
+    After,
+    Before,
     Connection,
+    First,
+    Last,
     Node,
     PageArgs,
     parse_global_id,
@@ -210,10 +214,10 @@ class Query(
     async def organizations(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         kind: OrganizationKind | None = None,  # type: ignore[valid-type]
         prefecture_code: str | None = None,
     ) -> Connection[Organization]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.api_clients import ApiClient
 from renkei.identity import clients
@@ -27,7 +29,7 @@ class CreateApiClientPayload:
     client_secret: str | None = strawberry.field(
         description="Shown here once and never again: Renkei keeps only its hash."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input
@@ -38,14 +40,14 @@ class RevokeApiClientInput:
 @strawberry.type
 class RevokeApiClientPayload:
     api_client: ApiClient | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
 class ApiClientMutations:
     @strawberry.mutation(description="Create an API client for your organization (owners, admins).")
     async def create_api_client(
-        self, info: Info, input: CreateApiClientInput
+        self, info: Info, input: Annotated[CreateApiClientInput, INPUT]
     ) -> CreateApiClientPayload:
         created, errors = await run_mutation(
             info,
@@ -71,7 +73,7 @@ class ApiClientMutations:
         description="Revoke an API client: it gets no more tokens, and its tokens act for no one."
     )
     async def revoke_api_client(
-        self, info: Info, input: RevokeApiClientInput
+        self, info: Info, input: Annotated[RevokeApiClientInput, INPUT]
     ) -> RevokeApiClientPayload:
         row, errors = await run_mutation(
             info,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from renkei.email_domains import service as email_domains
 from renkei.email_domains.dns_challenge import DnsChallenge
 from renkei.errors import ErrorCode
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.email_domains import DomainClaim
 from renkei.graphql.types.organizations import Organization
@@ -36,7 +38,7 @@ class VerifyEmailDomainInput:
 @strawberry.type
 class DomainClaimPayload:
     domain_claim: DomainClaim | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input
@@ -51,7 +53,7 @@ class SetSignInPolicyInput:
 @strawberry.type
 class SetSignInPolicyPayload:
     organization: Organization | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 def _wrap(row: object | None) -> DomainClaim | None:
@@ -65,7 +67,7 @@ class EmailDomainMutations:
         "until you publish its challenge in DNS and check it, or an operator approves it."
     )
     async def claim_email_domain(
-        self, info: Info, input: ClaimEmailDomainInput
+        self, info: Info, input: Annotated[ClaimEmailDomainInput, INPUT]
     ) -> DomainClaimPayload:
         async def work(session, viewer):  # type: ignore[no-untyped-def]
             return await email_domains.claim_domain(
@@ -85,7 +87,7 @@ class EmailDomainMutations:
         "it. A failed check leaves the claim PENDING, says why, and keeps lastCheckError."
     )
     async def check_email_domain(
-        self, info: Info, input: CheckEmailDomainInput
+        self, info: Info, input: Annotated[CheckEmailDomainInput, INPUT]
     ) -> DomainClaimPayload:
         sign_in = info.context.sign_in
         dns = sign_in.dns if sign_in is not None else DnsChallenge()
@@ -108,7 +110,7 @@ class EmailDomainMutations:
         "DNS (recorded in its audit log)."
     )
     async def verify_email_domain(
-        self, info: Info, input: VerifyEmailDomainInput
+        self, info: Info, input: Annotated[VerifyEmailDomainInput, INPUT]
     ) -> DomainClaimPayload:
         async def work(session, viewer):  # type: ignore[no-untyped-def]
             return await email_domains.verify_as_operator(
@@ -127,7 +129,7 @@ class EmailDomainMutations:
         description="Decide whether members must sign in through your own provider (admins)."
     )
     async def set_sign_in_policy(
-        self, info: Info, input: SetSignInPolicyInput
+        self, info: Info, input: Annotated[SetSignInPolicyInput, INPUT]
     ) -> SetSignInPolicyPayload:
         async def work(session, viewer):  # type: ignore[no-untyped-def]
             return await sign_in_policy.set_require_own_provider(

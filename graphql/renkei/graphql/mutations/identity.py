@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from renkei.errors import Invalid
 from renkei.graphql.auth import SignInConfig
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.identity import IdentityProvider
 from renkei.graphql.types.organizations import MembershipRole, Organization
@@ -62,7 +64,7 @@ class UpdateIdentityProviderInput:
 @strawberry.type
 class IdentityProviderPayload:
     identity_provider: IdentityProvider | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input
@@ -77,7 +79,7 @@ class SwitchOrganizationPayload:
     access_token: str | None = strawberry.field(
         description="A token acting for the new organization, for clients that use bearer tokens."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 def _config(info: Info) -> SignInConfig:
@@ -95,7 +97,7 @@ def _mapping(entries: list[RoleMappingInput]) -> dict[str, Role]:
 class IdentityMutations:
     @strawberry.mutation(description="Register your organization's OpenID provider (admins).")
     async def register_identity_provider(
-        self, info: Info, input: RegisterIdentityProviderInput
+        self, info: Info, input: Annotated[RegisterIdentityProviderInput, INPUT]
     ) -> IdentityProviderPayload:
         async def work(session, viewer):  # type: ignore[no-untyped-def]
             config = _config(info)
@@ -129,7 +131,7 @@ class IdentityMutations:
 
     @strawberry.mutation(description="Change, switch off, or rotate the secret of a provider.")
     async def update_identity_provider(
-        self, info: Info, input: UpdateIdentityProviderInput
+        self, info: Info, input: Annotated[UpdateIdentityProviderInput, INPUT]
     ) -> IdentityProviderPayload:
         async def work(session, viewer):  # type: ignore[no-untyped-def]
             config = _config(info)
@@ -158,7 +160,7 @@ class IdentityMutations:
 
     @strawberry.mutation(description="Act for another of your organizations from now on.")
     async def switch_organization(
-        self, info: Info, input: SwitchOrganizationInput
+        self, info: Info, input: Annotated[SwitchOrganizationInput, INPUT]
     ) -> SwitchOrganizationPayload:
         context = info.context
 

@@ -3,11 +3,13 @@ introductions (renkei.intermediaries.service)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.intermediaries import (
     Intermediary,
@@ -44,7 +46,7 @@ class WithdrawIntermediaryInput:
 @strawberry.type
 class IntermediaryPayload:
     intermediary: Intermediary | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(description="Let a registered intermediary introduce you to needs.")
@@ -65,7 +67,7 @@ class WithdrawIntermediaryAuthorizationInput:
 @strawberry.type
 class IntermediaryAuthorizationPayload:
     authorization: IntermediaryAuthorization | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(description="Introduce a professional who authorized you to an open need.")
@@ -83,7 +85,7 @@ class IntroduceProfessionalInput:
 @strawberry.type
 class IntroduceProfessionalPayload:
     match: Match | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 def _intermediary(row: models.Intermediary | None, errors: list[UserError]) -> IntermediaryPayload:
@@ -107,7 +109,7 @@ class IntermediaryMutations:
         "an organization never declares itself one."
     )
     async def register_intermediary(
-        self, info: Info, input: RegisterIntermediaryInput
+        self, info: Info, input: Annotated[RegisterIntermediaryInput, INPUT]
     ) -> IntermediaryPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.Intermediary:
             return await service.register_as_operator(
@@ -129,7 +131,7 @@ class IntermediaryMutations:
         description="Withdraw an intermediary's registration (platform operators)."
     )
     async def withdraw_intermediary(
-        self, info: Info, input: WithdrawIntermediaryInput
+        self, info: Info, input: Annotated[WithdrawIntermediaryInput, INPUT]
     ) -> IntermediaryPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.Intermediary:
             return await service.withdraw_registration(
@@ -148,7 +150,7 @@ class IntermediaryMutations:
         "you to needs. It reads your pseudonymous profile, never your name or contact."
     )
     async def authorize_intermediary(
-        self, info: Info, input: AuthorizeIntermediaryInput
+        self, info: Info, input: Annotated[AuthorizeIntermediaryInput, INPUT]
     ) -> IntermediaryAuthorizationPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.IntermediaryAuthorization:
             return await service.authorize(
@@ -165,7 +167,7 @@ class IntermediaryMutations:
 
     @strawberry.mutation(description="Withdraw your authorization of an intermediary.")
     async def withdraw_intermediary_authorization(
-        self, info: Info, input: WithdrawIntermediaryAuthorizationInput
+        self, info: Info, input: Annotated[WithdrawIntermediaryAuthorizationInput, INPUT]
     ) -> IntermediaryAuthorizationPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.IntermediaryAuthorization:
             return await service.withdraw_authorization(
@@ -184,7 +186,7 @@ class IntermediaryMutations:
         "need: the match is recorded with your organization; both sides then accept it."
     )
     async def introduce_professional(
-        self, info: Info, input: IntroduceProfessionalInput
+        self, info: Info, input: Annotated[IntroduceProfessionalInput, INPUT]
     ) -> IntroduceProfessionalPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> talent.Match:
             return await service.introduce(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.kpis import Kpi, KpiDirection, KpiObservation
 from renkei.identity.scopes import KPI_WRITE, PROJECTS_WRITE
@@ -61,13 +62,13 @@ class RecordKpiObservationInput:
 @strawberry.type
 class KpiPayload:
     kpi: Kpi | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
 class KpiObservationPayload:
     kpi_observation: KpiObservation | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
@@ -76,7 +77,7 @@ class KpiMutations:
         description="Define a KPI of a project (lead organization's admins) or of a region "
         "(secretariat's admins)."
     )
-    async def create_kpi(self, info: Info, input: CreateKpiInput) -> KpiPayload:
+    async def create_kpi(self, info: Info, input: Annotated[CreateKpiInput, INPUT]) -> KpiPayload:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: service.create_kpi(
@@ -100,7 +101,7 @@ class KpiMutations:
         return KpiPayload(kpi=Kpi.from_row(row) if row else None, user_errors=errors)
 
     @strawberry.mutation(description="Change a KPI's definition; a stale version conflicts.")
-    async def update_kpi(self, info: Info, input: UpdateKpiInput) -> KpiPayload:
+    async def update_kpi(self, info: Info, input: Annotated[UpdateKpiInput, INPUT]) -> KpiPayload:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: service.update_kpi(
@@ -120,7 +121,9 @@ class KpiMutations:
         return KpiPayload(kpi=Kpi.from_row(row) if row else None, user_errors=errors)
 
     @strawberry.mutation(description="Set or replace a KPI's target for one fiscal year.")
-    async def set_kpi_target(self, info: Info, input: SetKpiTargetInput) -> KpiPayload:
+    async def set_kpi_target(
+        self, info: Info, input: Annotated[SetKpiTargetInput, INPUT]
+    ) -> KpiPayload:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: service.set_kpi_target(
@@ -139,7 +142,7 @@ class KpiMutations:
         "API clients with kpi:write); the same period again corrects it."
     )
     async def record_kpi_observation(
-        self, info: Info, input: RecordKpiObservationInput
+        self, info: Info, input: Annotated[RecordKpiObservationInput, INPUT]
     ) -> KpiObservationPayload:
         row, errors = await run_mutation(
             info,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.milestones import Baseline, Milestone, MilestoneStatus
 from renkei.identity.scopes import PROJECTS_WRITE
@@ -87,20 +88,20 @@ class CreateBaselineInput:
 @strawberry.type
 class MilestonePayload:
     milestone: Milestone | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
 class MilestoneDependencyPayload:
     predecessor: Milestone | None
     successor: Milestone | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
 class BaselinePayload:
     baseline: Baseline | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 def _organization_id(global_id: strawberry.ID | None, field: str) -> uuid.UUID | None:
@@ -183,7 +184,9 @@ class MilestoneMutations:
     @strawberry.mutation(
         description="Add a milestone (members of the project's participating organizations)."
     )
-    async def create_milestone(self, info: Info, input: CreateMilestoneInput) -> MilestonePayload:
+    async def create_milestone(
+        self, info: Info, input: Annotated[CreateMilestoneInput, INPUT]
+    ) -> MilestonePayload:
         row, errors = await run_mutation(
             info, lambda session, viewer: _create(session, viewer, input), scope=PROJECTS_WRITE
         )
@@ -193,7 +196,9 @@ class MilestoneMutations:
         description="Change a milestone's plan (its owner's or the project lead's members), from "
         "the version you read: a stale version gets a CONFLICT and nothing changes."
     )
-    async def update_milestone(self, info: Info, input: UpdateMilestoneInput) -> MilestonePayload:
+    async def update_milestone(
+        self, info: Info, input: Annotated[UpdateMilestoneInput, INPUT]
+    ) -> MilestonePayload:
         row, errors = await run_mutation(
             info, lambda session, viewer: _update(session, viewer, input), scope=PROJECTS_WRITE
         )
@@ -204,7 +209,7 @@ class MilestoneMutations:
         "counterpart, progress 100 asks for its sign-off; DONE comes from signOffMilestone."
     )
     async def change_milestone_status(
-        self, info: Info, input: ChangeMilestoneStatusInput
+        self, info: Info, input: Annotated[ChangeMilestoneStatusInput, INPUT]
     ) -> MilestonePayload:
         row, errors = await run_mutation(
             info,
@@ -225,7 +230,7 @@ class MilestoneMutations:
         description="The counterpart organization confirms completion: the milestone is DONE."
     )
     async def sign_off_milestone(
-        self, info: Info, input: SignOffMilestoneInput
+        self, info: Info, input: Annotated[SignOffMilestoneInput, INPUT]
     ) -> MilestonePayload:
         row, errors = await run_mutation(
             info,
@@ -244,7 +249,7 @@ class MilestoneMutations:
         "refused. Dependents that can no longer start on time are flagged AT_RISK shortly after."
     )
     async def add_milestone_dependency(
-        self, info: Info, input: MilestoneDependencyInput
+        self, info: Info, input: Annotated[MilestoneDependencyInput, INPUT]
     ) -> MilestoneDependencyPayload:
         found, errors = await run_mutation(
             info,
@@ -255,7 +260,7 @@ class MilestoneMutations:
 
     @strawberry.mutation(description="Remove a dependency.")
     async def remove_milestone_dependency(
-        self, info: Info, input: MilestoneDependencyInput
+        self, info: Info, input: Annotated[MilestoneDependencyInput, INPUT]
     ) -> MilestoneDependencyPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> MilestoneDependency:
             ends = _ends(input)
@@ -268,7 +273,9 @@ class MilestoneMutations:
     @strawberry.mutation(
         description="Freeze the project's milestones under a name (its participants' members)."
     )
-    async def create_baseline(self, info: Info, input: CreateBaselineInput) -> BaselinePayload:
+    async def create_baseline(
+        self, info: Info, input: Annotated[CreateBaselineInput, INPUT]
+    ) -> BaselinePayload:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: baselines.create_baseline(

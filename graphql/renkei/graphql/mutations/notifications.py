@@ -3,11 +3,13 @@ each topic; an organization's topics emailed whatever its people chose."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.notification_preferences import (
     NotificationDeliveryMode,
@@ -33,7 +35,7 @@ class MarkNotificationsReadPayload:
     read_count: int = strawberry.field(
         description="How many were unread and are now read; another person's ids count none."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input
@@ -54,7 +56,7 @@ class NotificationPreferencesPayload:
     preferences: list[NotificationPreference] | None = strawberry.field(
         description="Every topic, after the change."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input
@@ -69,7 +71,7 @@ class UpdateOrganizationEmailPolicyInput:
 @strawberry.type
 class OrganizationEmailPolicyPayload:
     required_topics: list[str] | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
@@ -79,7 +81,7 @@ class NotificationMutations:
         "that are not yours are not counted, as ids that do not exist."
     )
     async def mark_notifications_read(
-        self, info: Info, input: MarkNotificationsReadInput
+        self, info: Info, input: Annotated[MarkNotificationsReadInput, INPUT]
     ) -> MarkNotificationsReadPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> int:
             ids = None
@@ -94,7 +96,7 @@ class NotificationMutations:
         description="Choose how you are told of some topics: IMMEDIATE, DIGEST or INBOX."
     )
     async def update_notification_preferences(
-        self, info: Info, input: UpdateNotificationPreferencesInput
+        self, info: Info, input: Annotated[UpdateNotificationPreferencesInput, INPUT]
     ) -> NotificationPreferencesPayload:
         chosen = [(p.topic, DeliveryMode(p.mode)) for p in input.preferences]
         saved, errors = await run_mutation(
@@ -112,7 +114,7 @@ class NotificationMutations:
         "whatever their preference; its owners and admins only."
     )
     async def update_organization_email_policy(
-        self, info: Info, input: UpdateOrganizationEmailPolicyInput
+        self, info: Info, input: Annotated[UpdateOrganizationEmailPolicyInput, INPUT]
     ) -> OrganizationEmailPolicyPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> list[str]:
             organization_id = decode_id(

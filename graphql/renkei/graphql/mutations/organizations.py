@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id, to_global_id
 from renkei.graphql.types.locales import Locale, LocaleValue, stored_locale
 from renkei.graphql.types.organizations import (
@@ -39,7 +41,7 @@ def _locale_change(value: LocaleValue | None) -> dict[str, str | None]:
 @strawberry.type
 class OrganizationPayload:
     organization: Organization | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input
@@ -66,7 +68,7 @@ class InviteMemberInput:
 @strawberry.type
 class InvitationPayload:
     invitation: Invitation | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input
@@ -77,7 +79,7 @@ class AnswerInvitationInput:
 @strawberry.type
 class MembershipPayload:
     membership: Membership | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input
@@ -109,14 +111,14 @@ class VerifyOrganizationInput:
 @strawberry.type
 class RemoveMemberPayload:
     removed_membership_id: strawberry.ID | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
 class OrganizationMutations:
     @strawberry.mutation(description="Create an organization; you become its first owner.")
     async def create_organization(
-        self, info: Info, input: CreateOrganizationInput
+        self, info: Info, input: Annotated[CreateOrganizationInput, INPUT]
     ) -> OrganizationPayload:
         row, errors = await run_mutation(
             info,
@@ -138,7 +140,7 @@ class OrganizationMutations:
 
     @strawberry.mutation(description="Change an organization's profile (owners and admins).")
     async def update_organization(
-        self, info: Info, input: UpdateOrganizationInput
+        self, info: Info, input: Annotated[UpdateOrganizationInput, INPUT]
     ) -> OrganizationPayload:
         row, errors = await run_mutation(
             info,
@@ -160,7 +162,9 @@ class OrganizationMutations:
         )
 
     @strawberry.mutation(description="Invite an email address to join your organization.")
-    async def invite_member(self, info: Info, input: InviteMemberInput) -> InvitationPayload:
+    async def invite_member(
+        self, info: Info, input: Annotated[InviteMemberInput, INPUT]
+    ) -> InvitationPayload:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: service.invite_member(
@@ -180,7 +184,7 @@ class OrganizationMutations:
 
     @strawberry.mutation(description="Accept an invitation sent to your address.")
     async def accept_invitation(
-        self, info: Info, input: AnswerInvitationInput
+        self, info: Info, input: Annotated[AnswerInvitationInput, INPUT]
     ) -> MembershipPayload:
         row, errors = await run_mutation(
             info,
@@ -197,7 +201,7 @@ class OrganizationMutations:
 
     @strawberry.mutation(description="Decline an invitation sent to your address.")
     async def decline_invitation(
-        self, info: Info, input: AnswerInvitationInput
+        self, info: Info, input: Annotated[AnswerInvitationInput, INPUT]
     ) -> InvitationPayload:
         row, errors = await run_mutation(
             info,
@@ -216,7 +220,7 @@ class OrganizationMutations:
         description="Change a member's role (owners and admins; owners for OWNER)."
     )
     async def change_member_role(
-        self, info: Info, input: ChangeMemberRoleInput
+        self, info: Info, input: Annotated[ChangeMemberRoleInput, INPUT]
     ) -> MembershipPayload:
         row, errors = await run_mutation(
             info,
@@ -233,7 +237,9 @@ class OrganizationMutations:
         )
 
     @strawberry.mutation(description="Remove a member; an organization keeps at least one owner.")
-    async def remove_member(self, info: Info, input: RemoveMemberInput) -> RemoveMemberPayload:
+    async def remove_member(
+        self, info: Info, input: Annotated[RemoveMemberInput, INPUT]
+    ) -> RemoveMemberPayload:
         removed, errors = await run_mutation(
             info,
             lambda session, viewer: service.remove_member(
@@ -253,7 +259,7 @@ class OrganizationMutations:
         description="Verify an organization, or withdraw its verification (platform operators)."
     )
     async def verify_organization(
-        self, info: Info, input: VerifyOrganizationInput
+        self, info: Info, input: Annotated[VerifyOrganizationInput, INPUT]
     ) -> OrganizationPayload:
         row, errors = await run_mutation(
             info,

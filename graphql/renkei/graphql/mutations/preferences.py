@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.types.locales import Locale, stored_locale
 from renkei.graphql.types.viewer import Viewer
 from renkei.i18n.messages import activate
@@ -26,7 +28,7 @@ class UpdateViewerPreferencesInput:
 @strawberry.type
 class ViewerPreferencesPayload:
     viewer: Viewer | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
@@ -36,7 +38,7 @@ class PreferenceMutations:
         "language they choose."
     )
     async def update_viewer_preferences(
-        self, info: Info, input: UpdateViewerPreferencesInput
+        self, info: Info, input: Annotated[UpdateViewerPreferencesInput, INPUT]
     ) -> ViewerPreferencesPayload:
         context = info.context
         saved, errors = await run_mutation(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id, to_global_id
 from renkei.graphql.types.projects import (
     FundingKind,
@@ -48,7 +49,7 @@ class CreateProjectInput:
 @strawberry.type
 class ProjectPayload:
     project: Project | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input
@@ -83,7 +84,7 @@ class InviteProjectParticipantInput:
 @strawberry.type
 class ProjectParticipantPayload:
     participant: ProjectParticipant | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input
@@ -100,7 +101,7 @@ class RemoveProjectParticipantInput:
 @strawberry.type
 class RemoveProjectParticipantPayload:
     removed_participant_id: strawberry.ID | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input
@@ -118,7 +119,7 @@ class AddFundingSourceInput:
 @strawberry.type
 class FundingSourcePayload:
     funding_source: FundingSource | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input
@@ -129,7 +130,7 @@ class RemoveFundingSourceInput:
 @strawberry.type
 class RemoveFundingSourcePayload:
     removed_funding_source_id: strawberry.ID | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 def _project_payload(row: models.Project | None, errors: list[UserError]) -> ProjectPayload:
@@ -150,7 +151,9 @@ class ProjectMutations:
         description="Create a project led by your acting organization (its owners and admins); "
         "it starts PLANNED."
     )
-    async def create_project(self, info: Info, input: CreateProjectInput) -> ProjectPayload:
+    async def create_project(
+        self, info: Info, input: Annotated[CreateProjectInput, INPUT]
+    ) -> ProjectPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.Project:
             return await service.create_project(
                 session,
@@ -173,7 +176,9 @@ class ProjectMutations:
         description="Change a project's description (its lead's owners and admins), carrying "
         "the version you read."
     )
-    async def update_project(self, info: Info, input: UpdateProjectInput) -> ProjectPayload:
+    async def update_project(
+        self, info: Info, input: Annotated[UpdateProjectInput, INPUT]
+    ) -> ProjectPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.Project:
             return await service.update_project(
                 session,
@@ -195,7 +200,7 @@ class ProjectMutations:
         description="Move a project to another status; see Project.allowedTransitions."
     )
     async def change_project_status(
-        self, info: Info, input: ChangeProjectStatusInput
+        self, info: Info, input: Annotated[ChangeProjectStatusInput, INPUT]
     ) -> ProjectPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.Project:
             return await service.change_project_status(
@@ -212,7 +217,7 @@ class ProjectMutations:
         description="Invite an organization to take part; it joins when its admins accept."
     )
     async def invite_project_participant(
-        self, info: Info, input: InviteProjectParticipantInput
+        self, info: Info, input: Annotated[InviteProjectParticipantInput, INPUT]
     ) -> ProjectParticipantPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.ProjectParticipant:
             return await service.invite_participant(
@@ -231,7 +236,7 @@ class ProjectMutations:
         description="Accept or decline your acting organization's invitation to a project."
     )
     async def answer_project_participation(
-        self, info: Info, input: AnswerProjectParticipationInput
+        self, info: Info, input: Annotated[AnswerProjectParticipationInput, INPUT]
     ) -> ProjectParticipantPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.ProjectParticipant:
             return await service.answer_participation(
@@ -247,7 +252,7 @@ class ProjectMutations:
 
     @strawberry.mutation(description="Take an organization off a project; the lead stays.")
     async def remove_project_participant(
-        self, info: Info, input: RemoveProjectParticipantInput
+        self, info: Info, input: Annotated[RemoveProjectParticipantInput, INPUT]
     ) -> RemoveProjectParticipantPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> strawberry.ID:
             removed = await service.remove_participant(
@@ -266,7 +271,7 @@ class ProjectMutations:
 
     @strawberry.mutation(description="Record a source of the project's money (lead's admins).")
     async def add_funding_source(
-        self, info: Info, input: AddFundingSourceInput
+        self, info: Info, input: Annotated[AddFundingSourceInput, INPUT]
     ) -> FundingSourcePayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.FundingSource:
             return await service.add_funding_source(
@@ -289,7 +294,7 @@ class ProjectMutations:
 
     @strawberry.mutation(description="Remove a funding source (lead's admins).")
     async def remove_funding_source(
-        self, info: Info, input: RemoveFundingSourceInput
+        self, info: Info, input: Annotated[RemoveFundingSourceInput, INPUT]
     ) -> RemoveFundingSourcePayload:
         async def work(session: AsyncSession, viewer: Viewer) -> strawberry.ID:
             removed = await service.remove_funding_source(

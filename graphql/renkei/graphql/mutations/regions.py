@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.regions import Region, RegionMember, RegionRole
 from renkei.identity.scopes import PROJECTS_WRITE
@@ -53,7 +54,7 @@ class AdoptRegionVisionInput:
 @strawberry.type
 class RegionPayload:
     region: Region | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input
@@ -97,7 +98,7 @@ class LeaveRegionInput:
 @strawberry.type
 class RegionMemberPayload:
     region_member: RegionMember | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 def _region_payload(row: models.Region | None, errors: list[UserError]) -> RegionPayload:
@@ -117,7 +118,9 @@ class RegionMutations:
     @strawberry.mutation(
         description="Found a region; your organization becomes its secretariat (owners, admins)."
     )
-    async def create_region(self, info: Info, input: CreateRegionInput) -> RegionPayload:
+    async def create_region(
+        self, info: Info, input: Annotated[CreateRegionInput, INPUT]
+    ) -> RegionPayload:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: service.create_region(
@@ -136,7 +139,9 @@ class RegionMutations:
         return _region_payload(row, errors)
 
     @strawberry.mutation(description="Change a region (its secretariat's owners and admins).")
-    async def update_region(self, info: Info, input: UpdateRegionInput) -> RegionPayload:
+    async def update_region(
+        self, info: Info, input: Annotated[UpdateRegionInput, INPUT]
+    ) -> RegionPayload:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: service.update_region(
@@ -155,7 +160,9 @@ class RegionMutations:
         return _region_payload(row, errors)
 
     @strawberry.mutation(description="Adopt a new version of a region's vision (its secretariat).")
-    async def adopt_region_vision(self, info: Info, input: AdoptRegionVisionInput) -> RegionPayload:
+    async def adopt_region_vision(
+        self, info: Info, input: Annotated[AdoptRegionVisionInput, INPUT]
+    ) -> RegionPayload:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: service.adopt_vision(
@@ -175,7 +182,7 @@ class RegionMutations:
         "its own admins accept."
     )
     async def invite_region_member(
-        self, info: Info, input: InviteRegionMemberInput
+        self, info: Info, input: Annotated[InviteRegionMemberInput, INPUT]
     ) -> RegionMemberPayload:
         row, errors = await run_mutation(
             info,
@@ -202,7 +209,7 @@ class RegionMutations:
         description="Accept or decline your acting organization's invitation to a region."
     )
     async def answer_region_invitation(
-        self, info: Info, input: AnswerRegionInvitationInput
+        self, info: Info, input: Annotated[AnswerRegionInvitationInput, INPUT]
     ) -> RegionMemberPayload:
         row, errors = await run_mutation(
             info,
@@ -223,7 +230,7 @@ class RegionMutations:
         "signed the region's declaration on its behalf."
     )
     async def confirm_region_representation(
-        self, info: Info, input: ConfirmRegionRepresentationInput
+        self, info: Info, input: Annotated[ConfirmRegionRepresentationInput, INPUT]
     ) -> RegionMemberPayload:
         row, errors = await run_mutation(
             info,
@@ -239,7 +246,9 @@ class RegionMutations:
         return _member_payload(row, errors)
 
     @strawberry.mutation(description="Take your acting organization out of a region.")
-    async def leave_region(self, info: Info, input: LeaveRegionInput) -> RegionMemberPayload:
+    async def leave_region(
+        self, info: Info, input: Annotated[LeaveRegionInput, INPUT]
+    ) -> RegionMemberPayload:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: service.leave_region(

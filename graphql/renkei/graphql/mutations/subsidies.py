@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.talent import CostKind
 from renkei.graphql.types.talent_matches import Match, SubsidyApplication, SubsidyScheme
@@ -46,7 +47,7 @@ class PublishSubsidySchemeInput:
 @strawberry.type
 class PublishSubsidySchemePayload:
     subsidy_scheme: SubsidyScheme | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(description="The day the match's firm applied for its side-job subsidy.")
@@ -59,7 +60,7 @@ class RecordSubsidyApplicationInput:
 class RecordSubsidyApplicationPayload:
     subsidy_application: SubsidyApplication | None
     match: Match | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
@@ -69,7 +70,7 @@ class SubsidyMutations:
         "updates a tier of the prefecture's side-job subsidy scheme."
     )
     async def publish_subsidy_scheme(
-        self, info: Info, input: PublishSubsidySchemeInput
+        self, info: Info, input: Annotated[PublishSubsidySchemeInput, INPUT]
     ) -> PublishSubsidySchemePayload:
         values = TierFields(
             prefecture_code=input.prefecture_code,
@@ -104,7 +105,7 @@ class SubsidyMutations:
         "stop."
     )
     async def record_subsidy_application(
-        self, info: Info, input: RecordSubsidyApplicationInput
+        self, info: Info, input: Annotated[RecordSubsidyApplicationInput, INPUT]
     ) -> RecordSubsidyApplicationPayload:
         async def work(
             session: AsyncSession, viewer: Viewer

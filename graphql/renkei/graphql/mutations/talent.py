@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.errors import NotFound
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.talent import (
     CostKind,
@@ -117,7 +117,7 @@ class ChangeTalentNeedStatusInput:
 @strawberry.type
 class TalentNeedPayload:
     talent_need: TalentNeed | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(
@@ -154,7 +154,7 @@ class SaveProfessionalProfileInput:
 @strawberry.type
 class ProfessionalProfilePayload:
     profile: ProfessionalProfile | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input
@@ -206,7 +206,7 @@ class ReviewMatchInput:
 @strawberry.type
 class MatchPayload:
     match: Match | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input
@@ -219,7 +219,7 @@ class RecomputeProposalsPayload:
     talent_need: TalentNeed | None
     proposed: int
     expired: int
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(description="A line of a contracted match's cost ledger.")
@@ -236,7 +236,7 @@ class RecordMatchCostInput:
 class RecordMatchCostPayload:
     match_cost: MatchCost | None
     match: Match | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 def _skills(items: list[WeightedSkillInput]) -> list[tuple[str, float]]:
@@ -297,7 +297,7 @@ def _simple(step: str, input: MatchStepInput) -> Callable[[AsyncSession, Viewer]
 class TalentMutations:
     @strawberry.mutation(description="Draft a need for your firm (owners, admins, members).")
     async def create_talent_need(
-        self, info: Info, input: CreateTalentNeedInput
+        self, info: Info, input: Annotated[CreateTalentNeedInput, INPUT]
     ) -> TalentNeedPayload:
         def values() -> service.NeedFields:
             return service.NeedFields(
@@ -329,7 +329,7 @@ class TalentMutations:
 
     @strawberry.mutation(description="Change a need; send the version you read.")
     async def update_talent_need(
-        self, info: Info, input: UpdateTalentNeedInput
+        self, info: Info, input: Annotated[UpdateTalentNeedInput, INPUT]
     ) -> TalentNeedPayload:
         changes: dict[str, Any] = {}
         for name in service.NEED_COLUMNS:
@@ -360,7 +360,7 @@ class TalentMutations:
 
     @strawberry.mutation(description="Open, pause, fill or close a need.")
     async def change_talent_need_status(
-        self, info: Info, input: ChangeTalentNeedStatusInput
+        self, info: Info, input: Annotated[ChangeTalentNeedStatusInput, INPUT]
     ) -> TalentNeedPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.TalentNeed:
             return await service.change_need_status(
@@ -376,7 +376,7 @@ class TalentMutations:
 
     @strawberry.mutation(description="Create or update your own professional record and profile.")
     async def save_professional_profile(
-        self, info: Info, input: SaveProfessionalProfileInput
+        self, info: Info, input: Annotated[SaveProfessionalProfileInput, INPUT]
     ) -> ProfessionalProfilePayload:
         values = service.ProfileFields(
             full_name=input.full_name,
@@ -411,7 +411,9 @@ class TalentMutations:
         )
 
     @strawberry.mutation(description="Apply to an open need as a professional.")
-    async def apply_to_need(self, info: Info, input: ApplyToNeedInput) -> MatchPayload:
+    async def apply_to_need(
+        self, info: Info, input: Annotated[ApplyToNeedInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(
             info,
             lambda session, viewer: lifecycle.apply_to_need(
@@ -423,7 +425,9 @@ class TalentMutations:
         description="Scout a professional proposed to one of your needs (name them by the match "
         "in which they were proposed) for this need."
     )
-    async def scout_professional(self, info: Info, input: ScoutProfessionalInput) -> MatchPayload:
+    async def scout_professional(
+        self, info: Info, input: Annotated[ScoutProfessionalInput, INPUT]
+    ) -> MatchPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.Match:
             seen = await repository.get_match(session, _match_id(input.match_id))
             if seen is None:
@@ -438,19 +442,27 @@ class TalentMutations:
         return await _match_step(info, work)
 
     @strawberry.mutation(description="Accept a match (the side asked, or either on a proposal).")
-    async def accept_match(self, info: Info, input: MatchStepInput) -> MatchPayload:
+    async def accept_match(
+        self, info: Info, input: Annotated[MatchStepInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(info, _simple("accept", input))
 
     @strawberry.mutation(description="Decline a match you were asked about.")
-    async def decline_match(self, info: Info, input: MatchStepInput) -> MatchPayload:
+    async def decline_match(
+        self, info: Info, input: Annotated[MatchStepInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(info, _simple("decline", input))
 
     @strawberry.mutation(description="Withdraw from a match before its contract.")
-    async def withdraw_match(self, info: Info, input: MatchStepInput) -> MatchPayload:
+    async def withdraw_match(
+        self, info: Info, input: Annotated[MatchStepInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(info, _simple("withdraw", input))
 
     @strawberry.mutation(description="The firm schedules the 面談 of an accepted match.")
-    async def schedule_interview(self, info: Info, input: ScheduleInterviewInput) -> MatchPayload:
+    async def schedule_interview(
+        self, info: Info, input: Annotated[ScheduleInterviewInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(
             info,
             lambda session, viewer: lifecycle.schedule_interview(
@@ -463,7 +475,9 @@ class TalentMutations:
         )
 
     @strawberry.mutation(description="The firm records the contract's terms after the 面談.")
-    async def record_contract(self, info: Info, input: RecordContractInput) -> MatchPayload:
+    async def record_contract(
+        self, info: Info, input: Annotated[RecordContractInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(
             info,
             lambda session, viewer: lifecycle.record_contract(
@@ -479,15 +493,21 @@ class TalentMutations:
         )
 
     @strawberry.mutation(description="The professional confirms the recorded terms: 契約.")
-    async def confirm_contract(self, info: Info, input: MatchStepInput) -> MatchPayload:
+    async def confirm_contract(
+        self, info: Info, input: Annotated[MatchStepInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(info, _simple("confirm", input))
 
     @strawberry.mutation(description="Either side starts the contracted work (稼働).")
-    async def start_match(self, info: Info, input: MatchStepInput) -> MatchPayload:
+    async def start_match(
+        self, info: Info, input: Annotated[MatchStepInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(info, _simple("start", input))
 
     @strawberry.mutation(description="Either side completes the work, with its review (評価).")
-    async def complete_match(self, info: Info, input: ReviewMatchInput) -> MatchPayload:
+    async def complete_match(
+        self, info: Info, input: Annotated[ReviewMatchInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(
             info,
             lambda session, viewer: lifecycle.complete(
@@ -501,7 +521,9 @@ class TalentMutations:
         )
 
     @strawberry.mutation(description="The other side's review of a completed match.")
-    async def review_match(self, info: Info, input: ReviewMatchInput) -> MatchPayload:
+    async def review_match(
+        self, info: Info, input: Annotated[ReviewMatchInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(
             info,
             lambda session, viewer: lifecycle.review(
@@ -516,7 +538,7 @@ class TalentMutations:
 
     @strawberry.mutation(description="Run the matching engine for one of your needs now.")
     async def recompute_proposals(
-        self, info: Info, input: RecomputeProposalsInput
+        self, info: Info, input: Annotated[RecomputeProposalsInput, INPUT]
     ) -> RecomputeProposalsPayload:
         need_id: uuid.UUID | None = None
 
@@ -542,7 +564,7 @@ class TalentMutations:
         "contracted, active or completed match: its subsidy is estimated from them."
     )
     async def record_match_cost(
-        self, info: Info, input: RecordMatchCostInput
+        self, info: Info, input: Annotated[RecordMatchCostInput, INPUT]
     ) -> RecordMatchCostPayload:
         async def work(
             session: AsyncSession, viewer: Viewer

@@ -3,11 +3,13 @@ secret, and send a delivery again. A secret is in the payload only when it is ma
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from renkei.errors import Invalid
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.webhooks import WebhookDelivery, WebhookEndpoint
 from renkei.i18n.messages import _
@@ -52,19 +54,19 @@ class WebhookEndpointPayload:
     secret: str | None = strawberry.field(
         description="The signing secret, shown only here (creation and rotation): keep it."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
 class DeleteWebhookEndpointPayload:
     deleted_id: strawberry.ID | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
 class RedeliverWebhookPayload:
     delivery: WebhookDelivery | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 def _config(info: Info) -> WebhookConfig:
@@ -91,7 +93,7 @@ class WebhookMutations:
         "the payload holds its signing secret, shown this once."
     )
     async def create_webhook_endpoint(
-        self, info: Info, input: CreateWebhookEndpointInput
+        self, info: Info, input: Annotated[CreateWebhookEndpointInput, INPUT]
     ) -> WebhookEndpointPayload:
         async def work(session, viewer):  # type: ignore[no-untyped-def]
             return await webhooks.create_endpoint(
@@ -111,7 +113,7 @@ class WebhookMutations:
 
     @strawberry.mutation(description="Change an endpoint's URL, topics, description or activity.")
     async def update_webhook_endpoint(
-        self, info: Info, input: UpdateWebhookEndpointInput
+        self, info: Info, input: Annotated[UpdateWebhookEndpointInput, INPUT]
     ) -> WebhookEndpointPayload:
         async def work(session, viewer):  # type: ignore[no-untyped-def]
             return await webhooks.update_endpoint(
@@ -134,7 +136,7 @@ class WebhookMutations:
 
     @strawberry.mutation(description="Delete an endpoint and its delivery log.")
     async def delete_webhook_endpoint(
-        self, info: Info, input: WebhookEndpointIdInput
+        self, info: Info, input: Annotated[WebhookEndpointIdInput, INPUT]
     ) -> DeleteWebhookEndpointPayload:
         async def work(session, viewer):  # type: ignore[no-untyped-def]
             return await webhooks.delete_endpoint(
@@ -151,7 +153,7 @@ class WebhookMutations:
         "signs nothing more."
     )
     async def rotate_webhook_secret(
-        self, info: Info, input: WebhookEndpointIdInput
+        self, info: Info, input: Annotated[WebhookEndpointIdInput, INPUT]
     ) -> WebhookEndpointPayload:
         async def work(session, viewer):  # type: ignore[no-untyped-def]
             return await webhooks.rotate_secret(
@@ -168,7 +170,7 @@ class WebhookMutations:
         description="Send a delivery's event again, with the same event id (owners and admins)."
     )
     async def redeliver_webhook(
-        self, info: Info, input: RedeliverWebhookInput
+        self, info: Info, input: Annotated[RedeliverWebhookInput, INPUT]
     ) -> RedeliverWebhookPayload:
         async def work(session, viewer):  # type: ignore[no-untyped-def]
             return await webhooks.redeliver(

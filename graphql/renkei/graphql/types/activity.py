@@ -24,6 +24,7 @@ from renkei.graphql.compiled.spec import (
     table,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.graphql.nodes import register_node
 from renkei.graphql.relay import Connection, Node, PageArgs, to_connection, to_global_id
 from renkei.identity.scopes import PROJECTS_READ
@@ -31,7 +32,23 @@ from renkei.identity.scopes import PROJECTS_READ
 if TYPE_CHECKING:
     from renkei.graphql.types.organizations import Organization, User
 
-SubjectType = strawberry.enum(SubjectTypeValue, name="ActivitySubjectType")
+SubjectType = described_enum(
+    SubjectTypeValue,
+    name="ActivitySubjectType",
+    description="What an activity entry (活動履歴) is about.",
+    values={
+        "REGION": "A region (広域リージョン): its declaration, vision or settings.",
+        "REGION_MEMBER": "An organization's membership of a region: invited, joined, left.",
+        "PROJECT": "A project: created, changed, its status moved.",
+        "PARTICIPANT": "An organization taking part in a project.",
+        "FUNDING_SOURCE": "A project's funding source (交付金, 補助金, ...).",
+        "MILESTONE": "A milestone (マイルストーン): progress, status, sign-off, dependencies.",
+        "BASELINE": "A frozen copy of a project's milestones (a baseline).",
+        "KPI": "A KPI (重要業績評価指標): its definition or targets.",
+        "KPI_OBSERVATION": "A KPI's observed value for a period.",
+        "MATCH": "A match (マッチング) between a talent need and a professional.",
+    },
+)
 
 
 def _label_sql(column: str, labels: dict[str, str]) -> str:

@@ -8,15 +8,26 @@ import strawberry
 
 from renkei.email_domains import models
 from renkei.graphql.compiled.spec import Inline, Scalar, column, computed, table
+from renkei.graphql.enums import described_enum
 from renkei.graphql.relay import to_global_id
 
-DomainClaimStatus = strawberry.enum(
+DomainClaimStatus = described_enum(
     models.DomainClaimStatus,
     description="PENDING vouches for nobody; VERIFIED lets the organization's providers sign in "
     "people at the domain.",
+    values={
+        "PENDING": "Claimed, not yet proven: the organization's providers vouch for nobody there.",
+        "VERIFIED": "Proven (DNS record or operator): its providers sign in people at the domain.",
+    },
 )
-DomainVerificationMethod = strawberry.enum(
-    models.VerificationMethod, name="DomainVerificationMethod"
+DomainVerificationMethod = described_enum(
+    models.VerificationMethod,
+    name="DomainVerificationMethod",
+    description="How an organization proved that an email domain is its own.",
+    values={
+        "DNS": "A TXT record holding the claim's token was found in the domain's DNS.",
+        "OPERATOR": "A platform operator checked the claim by other means and verified it.",
+    },
 )
 
 

@@ -22,6 +22,7 @@ from renkei.graphql.compiled.spec import (
     table,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import Node, to_global_id
@@ -34,11 +35,19 @@ from renkei.intermediaries import repository as intermediaries
 from renkei.talent import models as talent
 from renkei.talent import repository as talent_repository
 
-IntermediaryRole = strawberry.enum(
+IntermediaryRole = described_enum(
     models.IntermediaryRole,
     name="IntermediaryRole",
     description="STRATEGY_HUB: a prefecture's プロフェッショナル人材戦略拠点; PLACEMENT_AGENCY: a "
     "licensed 有料職業紹介事業者; BANK: a regional bank; REVICAREER: REVIC's talent platform.",
+    values={
+        "STRATEGY_HUB": "A prefecture's プロフェッショナル人材戦略拠点 (拠点): turns firms'"
+        " 経営課題 into talent needs.",
+        "PLACEMENT_AGENCY": "A licensed placement agency (有料職業紹介事業者); its fee is a"
+        " 紹介手数料.",
+        "BANK": "A regional financial institution (地域金融機関) that introduces professionals.",
+        "REVICAREER": "REVICareer, the talent platform of REVIC (地域経済活性化支援機構).",
+    },
 )
 
 

@@ -31,10 +31,15 @@ from renkei.graphql.compiled.spec import (
     Page as SqlPage,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import (
+    After,
+    Before,
     Connection,
+    First,
+    Last,
     Node,
     PageArgs,
     decode_id,
@@ -64,14 +69,22 @@ from renkei.kpis.attainment import Attainment, Rollup
 if TYPE_CHECKING:
     from renkei.graphql.types.regions import Region
 
-KpiDirection = strawberry.enum(
+KpiDirection = described_enum(
     models.KpiDirection,
     description="Whether more is better (visitors, sales) or less is (CO2, vacancies).",
+    values={
+        "INCREASE": "More is better: the target lies above the baseline.",
+        "DECREASE": "Less is better: the target lies below the baseline.",
+    },
 )
-KpiObservationSource = strawberry.enum(
+KpiObservationSource = described_enum(
     models.ObservationSource,
     name="KpiObservationSource",
     description="Who entered an observation: a member in the app, or an API client.",
+    values={
+        "MEMBER": "A person, in the console or with their own token.",
+        "API_CLIENT": "A program with an API client's token (e.g. a statistics feed).",
+    },
 )
 
 
@@ -199,10 +212,10 @@ class KpiObservation(Node):
     async def activity(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Activity]:
         return await activity_of(info, self.row.id, PageArgs.of(first, after, last, before))
 
@@ -274,10 +287,10 @@ class Kpi(Node):
     async def observations(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[KpiObservation]:
         args = PageArgs.of(first, after, last, before)
         page = await info.context.loaders.kpi_observations.load((self.row.id, args))
@@ -311,10 +324,10 @@ class Kpi(Node):
     async def activity(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Activity]:
         return await activity_of(info, self.row.id, PageArgs.of(first, after, last, before))
 
@@ -412,10 +425,10 @@ class KpiQueries:
     async def kpis(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         project_id: strawberry.ID | None = None,
         region_id: strawberry.ID | None = None,
     ) -> Connection[Kpi]:

@@ -35,10 +35,15 @@ from renkei.graphql.compiled.spec import (
     Page as SqlPage,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import (
+    After,
+    Before,
     Connection,
+    First,
+    Last,
     Node,
     PageArgs,
     root_page,
@@ -70,13 +75,25 @@ from renkei.milestones import baselines as baselines_service
 from renkei.milestones import models, repository, service
 from renkei.milestones import progress as progress_service
 
-MilestoneStatus = strawberry.enum(
+MilestoneStatus = described_enum(
     models.MilestoneStatus,
     description="Where a milestone stands. DONE needs the counterpart's sign-off when it has one.",
+    values={
+        "NOT_STARTED": "Planned; no work reported yet (未着手).",
+        "IN_PROGRESS": "Work under way (進行中).",
+        "AT_RISK": "Under way, but its owner expects it to be late or fall short (遅延リスク).",
+        "DONE": "Finished (完了), signed off by the counterpart when one is named.",
+        "CANCELLED": "Dropped from the plan (中止); it no longer counts toward progress.",
+    },
 )
-VarianceChange = strawberry.enum(
+VarianceChange = described_enum(
     baselines_service.VarianceChange,
     description="How a milestone of a baseline compares with today's plan.",
+    values={
+        "KEPT": "In the baseline and in today's plan; its dates may have moved.",
+        "ADDED": "In today's plan only: added after the baseline was taken.",
+        "REMOVED": "In the baseline only: deleted from the plan since.",
+    },
 )
 
 
@@ -218,10 +235,10 @@ class Milestone(Node):
     async def activity(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Activity]:
         return await activity_of(info, self.row.id, PageArgs.of(first, after, last, before))
 
@@ -527,10 +544,10 @@ class MilestoneQueries:
     async def milestones(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         due_from: date | None = None,
         due_to: date | None = None,
         overdue: bool | None = None,

@@ -18,8 +18,13 @@ from renkei.graphql.compiled.spec import (
     table,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.graphql.relay import (
+    After,
+    Before,
     Connection,
+    First,
+    Last,
     Node,
     PageArgs,
     root_page,
@@ -47,15 +52,56 @@ if TYPE_CHECKING:
     from renkei.graphql.types.identity import AuditEvent, IdentityProvider
     from renkei.graphql.types.webhooks import WebhookEndpoint
 
-OrganizationKind = strawberry.enum(
+OrganizationKind = described_enum(
     models.OrganizationKind,
     description="産官学金労言士: the kinds of organization in region collaboration.",
+    values={
+        "PREFECTURE": "A prefecture (都道府県), identified by its JIS X 0401 code.",
+        "MUNICIPALITY": "A municipality (市区町村), identified by its 全国地方公共団体コード.",
+        "COMPANY": "A firm (産), identified by its 法人番号.",
+        "UNIVERSITY": "A university or college (学).",
+        "RESEARCH_INSTITUTE": "A research institute, e.g. a 公設試験研究機関 (公設試).",
+        "FINANCIAL_INSTITUTION": "A bank or shinkin bank (金, 地域金融機関).",
+        "ECONOMIC_ORGANIZATION": "A chamber of commerce or an economic federation (経済団体).",
+        "NATIONAL_AGENCY": "A national ministry, agency or its regional bureau (国の機関).",
+        "WIDE_AREA_UNION": "A 広域連合: a union of local governments (e.g. 関西広域連合) that can"
+        " declare on behalf of its members.",
+        "LOCAL_INCORPORATED_AGENCY": "A 地方独立行政法人 (a public university corporation, a"
+        " prefecture's research institute); it has a 法人番号, not a 団体コード.",
+        "LABOR_ORGANIZATION": "A labour union or federation (労).",
+        "MEDIA": "A newspaper, broadcaster or other media (言).",
+        "PROFESSIONAL_FIRM": "A firm of licensed professionals (士): lawyers, accountants, ...",
+        "NPO": "A non-profit organization (NPO法人, 一般社団法人, ...).",
+        "OTHER": "None of the above.",
+    },
 )
-MembershipRole = strawberry.enum(MembershipRoleValue, description="What a member may do.")
-InvitationStatus = strawberry.enum(models.InvitationStatus)
-OrganizationVerification = strawberry.enum(
+MembershipRole = described_enum(
+    MembershipRoleValue,
+    description="What a member may do in their organization.",
+    values={
+        "OWNER": "Manages members and settings; an organization keeps at least one owner.",
+        "ADMIN": "Manages members and the organization's settings.",
+        "MEMBER": "Works in the organization's regions, projects and talent needs.",
+        "VIEWER": "Reads what the organization may see; may not write talent needs.",
+    },
+)
+InvitationStatus = described_enum(
+    models.InvitationStatus,
+    description="Where an invitation to join an organization stands.",
+    values={
+        "PENDING": "Sent, not yet answered: the invitee may accept or decline.",
+        "ACCEPTED": "The invitee accepted and became a member.",
+        "DECLINED": "The invitee declined.",
+        "REVOKED": "The organization withdrew it before it was answered.",
+    },
+)
+OrganizationVerification = described_enum(
     models.Verification,
     name="OrganizationVerification",
+    values={
+        "UNVERIFIED": "Not vouched for yet: it may not sign declarations or run a region.",
+        "VERIFIED": "The platform vouches for the organization and its codes.",
+    },
     description=(
         "VERIFIED when the platform vouches for the organization and its codes. Public bodies, "
         "and organizations claiming a code another one claims, are UNVERIFIED until a platform "
@@ -82,10 +128,10 @@ class User(Node):
     async def memberships(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Membership]:
         args = PageArgs.of(first, after, last, before)
         page = await info.context.loaders.user_memberships.load((self.row.id, args))
@@ -149,10 +195,10 @@ class Organization(Node):
     async def members(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Membership]:
         args = PageArgs.of(first, after, last, before)
         page = await info.context.loaders.organization_members.load((self.row.id, args))
@@ -175,10 +221,10 @@ class Organization(Node):
     async def invitations(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Invitation] | None:
         if not self._managed_by_viewer(info):
             return None
@@ -276,10 +322,10 @@ class Organization(Node):
     async def audit_events(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Annotated[AuditEvent, strawberry.lazy("renkei.graphql.types.identity")]] | None:
         from renkei.graphql.types.identity import AuditEvent
 

@@ -31,10 +31,15 @@ from renkei.graphql.compiled.spec import (
     table,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import (
+    After,
+    Before,
     Connection,
+    First,
+    Last,
     Node,
     PageArgs,
     decode_id,
@@ -72,23 +77,65 @@ if TYPE_CHECKING:
     from renkei.graphql.types.regions import Region
     from renkei.graphql.types.talent import TalentNeed
 
-ProjectCategory = strawberry.enum(
+ProjectCategory = described_enum(
     models.ProjectCategory,
     description="What a project does: 半導体 supply chains, 共同研究・開発, 周遊型観光, GX, DX, …",
+    values={
+        "SEMICONDUCTOR": "Semiconductor industry support (半導体関連産業の支援): supply chains.",
+        "JOINT_RND": "Joint research and development (共同研究・開発).",
+        "CIRCUIT_TOURISM": "Tourism routes that cross prefectures (周遊型観光).",
+        "GX_ENERGY": "Green transformation and energy (GX・エネルギー).",
+        "DX": "Digital transformation (DX).",
+        "FOOD_EXPORT": "Food and agricultural exports (農林水産物・食品の輸出).",
+        "INFRASTRUCTURE": "Infrastructure (インフラ): transport, logistics, utilities.",
+        "TALENT_DEVELOPMENT": "Talent development (人材育成).",
+    },
 )
-ProjectStatus = strawberry.enum(
+ProjectStatus = described_enum(
     models.ProjectStatus,
     description="PLANNED → ACTIVE ⇄ ON_HOLD → COMPLETED; CANCELLED from any unfinished status.",
+    values={
+        "PLANNED": "Declared, not started (計画中); a new project starts here.",
+        "ACTIVE": "Under way (実施中).",
+        "ON_HOLD": "Paused (休止中); it may become ACTIVE again.",
+        "COMPLETED": "Finished (完了).",
+        "CANCELLED": "Stopped before it finished (中止).",
+    },
 )
-ProjectVisibility = strawberry.enum(
+ProjectVisibility = described_enum(
     models.ProjectVisibility,
     description="Who sees the project: its participants; also its region's members; also, "
     "as a summary, everyone signed in.",
+    values={
+        "PARTICIPANTS": "Only the members of its participating organizations.",
+        "REGION": "Also the members of its region's organizations.",
+        "PUBLIC": "Also everyone signed in, as a summary (name, category, status, prefectures,"
+        " lead); the details stay with the region.",
+    },
 )
-ParticipantRole = strawberry.enum(models.ParticipantRole)
-FundingKind = strawberry.enum(
+ParticipantRole = described_enum(
+    models.ParticipantRole,
+    description="An organization's part in a project.",
+    values={
+        "LEAD": "The lead organization (幹事): runs the project.",
+        "PARTNER": "Does part of the work with the lead.",
+        "FUNDER": "Provides money (a bank, a grant-giving body, a donor firm).",
+        "SUPPORTER": "Gives hands-on support (伴走支援) without doing the work.",
+        "OBSERVER": "Follows the project without a part in it.",
+    },
+)
+FundingKind = described_enum(
     models.FundingKind,
     description="Where money comes from: 交付金, 補助金, 企業版ふるさと納税, a bank's loan, …",
+    values={
+        "NATIONAL_GRANT": "A national grant (交付金), e.g. the 地域未来交付金.",
+        "SUBSIDY": "A subsidy (補助金) from the state or a prefecture.",
+        "CORPORATE_HOMETOWN_TAX": "A firm's donation under 企業版ふるさと納税.",
+        "BANK_FINANCE": "A loan or other finance from a bank (地域金融機関の融資).",
+        "LOCAL_GOVERNMENT_BUDGET": "A local government's own budget (地方負担, 単独事業).",
+        "PRIVATE_INVESTMENT": "Investment by firms or funds.",
+        "OTHER": "Any other source.",
+    },
 )
 
 # The whole list of a project's funding sources fits one page: the service caps their number.
@@ -180,10 +227,10 @@ class Project(Node):
     async def participants(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         status: ParticipationStatus | None = None,  # type: ignore[valid-type]
     ) -> Connection[ProjectParticipant]:
         args = PageArgs.of(first, after, last, before)
@@ -228,10 +275,10 @@ class Project(Node):
     async def milestones(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         status: list[
             Annotated[MilestoneStatus, strawberry.lazy("renkei.graphql.types.milestones")]  # type: ignore[valid-type]
         ]
@@ -272,10 +319,10 @@ class Project(Node):
     async def kpis(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Annotated[Kpi, strawberry.lazy("renkei.graphql.types.kpis")]]:
         from renkei.graphql.types.kpis import project_kpis
 
@@ -305,10 +352,10 @@ class Project(Node):
     async def activity(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Activity]:
         return await activity_of(info, self.row.id, PageArgs.of(first, after, last, before))
 
@@ -349,10 +396,10 @@ class ProjectParticipant(Node):
     async def activity(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Activity]:
         return await activity_of(info, self.row.id, PageArgs.of(first, after, last, before))
 
@@ -430,10 +477,10 @@ class ProjectQueries:
     async def projects(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         region_id: strawberry.ID | None = None,
         category: ProjectCategory | None = None,  # type: ignore[valid-type]
         status: ProjectStatus | None = None,  # type: ignore[valid-type]

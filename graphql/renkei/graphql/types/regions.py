@@ -32,11 +32,16 @@ from renkei.graphql.compiled.spec import (
     table,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import (
     MAX_PAGE_SIZE,
+    After,
+    Before,
     Connection,
+    First,
+    Last,
     Node,
     PageArgs,
     empty_page,
@@ -61,12 +66,25 @@ if TYPE_CHECKING:
     from renkei.graphql.types.milestones import Milestone, MilestoneStatus
     from renkei.graphql.types.projects import Project, ProjectCategory, ProjectStatus
 
-RegionRole = strawberry.enum(
-    models.RegionRole, description="An organization's part in a region: it runs it, or takes part."
+RegionRole = described_enum(
+    models.RegionRole,
+    description="An organization's part in a region: it runs it, or takes part.",
+    values={
+        "SECRETARIAT": "Runs the region (事務局): invites members, adopts its vision.",
+        "MEMBER": "A member organization (構成団体) of the region.",
+        "SUPPORTER": "Supports the region (協力団体, e.g. a bank or university) without being a"
+        " member.",
+    },
 )
-ParticipationStatus = strawberry.enum(
+ParticipationStatus = described_enum(
     models.ParticipationStatus,
     description="Where an organization stands: it joins only by accepting an invitation.",
+    values={
+        "INVITED": "Invited by the secretariat; not a member until it accepts.",
+        "ACTIVE": "A member: it accepted the invitation.",
+        "DECLINED": "It declined the invitation.",
+        "LEFT": "It was a member and left.",
+    },
 )
 
 _BY_CREATION = (Key("created_at", "timestamptz"), Key("id", "uuid"))
@@ -231,10 +249,10 @@ class Region(Node):
     async def members(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         status: ParticipationStatus = models.ParticipationStatus.ACTIVE,  # type: ignore[valid-type]
     ) -> Connection[RegionMember]:
         args = PageArgs.of(first, after, last, before)
@@ -269,10 +287,10 @@ class Region(Node):
     async def projects(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         category: Annotated[ProjectCategory, strawberry.lazy("renkei.graphql.types.projects")]  # type: ignore[valid-type]
         | None = None,
         status: Annotated[ProjectStatus, strawberry.lazy("renkei.graphql.types.projects")]  # type: ignore[valid-type]
@@ -298,10 +316,10 @@ class Region(Node):
     async def milestones(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         due_from: date | None = None,
         due_to: date | None = None,
         overdue: bool | None = None,
@@ -323,10 +341,10 @@ class Region(Node):
     async def kpis(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Annotated[Kpi, strawberry.lazy("renkei.graphql.types.kpis")]]:
         from renkei.graphql.types.kpis import region_kpis
 
@@ -361,10 +379,10 @@ class Region(Node):
     async def activity(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Activity]:
         args = PageArgs.of(first, after, last, before)
         page = await info.context.loaders.region_activity.load((self.row.id, args))
@@ -462,10 +480,10 @@ class RegionQueries:
     async def regions(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         prefecture_code: str | None = None,
         search: str | None = None,
     ) -> Connection[Region]:
@@ -483,10 +501,10 @@ class RegionQueries:
     async def region_invitations(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[RegionMember]:
         args = PageArgs.of(first, after, last, before)
         organization_id = info.context.viewer.organization_id

@@ -31,8 +31,19 @@ from renkei.graphql.compiled.spec import (
     table,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.graphql.nodes import register_node
-from renkei.graphql.relay import Connection, Node, PageArgs, to_connection, to_global_id
+from renkei.graphql.relay import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Node,
+    PageArgs,
+    to_connection,
+    to_global_id,
+)
 from renkei.graphql.types.geography import Prefecture
 from renkei.graphql.types.organizations import Organization
 from renkei.graphql.types.project_link import ProjectRef, project_of
@@ -46,13 +57,87 @@ if TYPE_CHECKING:
     from renkei.graphql.types.milestones import Milestone
     from renkei.graphql.types.talent_matches import Match
 
-NeedStatus = strawberry.enum(models.NeedStatus, description="DRAFT → OPEN → PAUSED/FILLED/CLOSED.")
-MatchStatus = strawberry.enum(models.MatchStatus, description="Where a match stands.")
-EngagementType = strawberry.enum(specs.EngagementType)
-RemotePolicy = strawberry.enum(specs.RemotePolicy)
-TieKind = strawberry.enum(specs.TieKind, description="A tie to a prefecture (関係人口).")
-MatchSide = strawberry.enum(Side, name="MatchSide")
-CostKind = strawberry.enum(models.CostKind, description="A kind of a match's cost.")
+NeedStatus = described_enum(
+    models.NeedStatus,
+    description="Where a talent need (人材ニーズ) stands: DRAFT → OPEN → PAUSED/FILLED/CLOSED.",
+    values={
+        "DRAFT": "Being written: only the firm sees it.",
+        "OPEN": "Published: professionals see it and may apply, and the engine proposes matches.",
+        "PAUSED": "Hidden from new professionals for now; it may open again.",
+        "FILLED": "Every opening is taken.",
+        "CLOSED": "Withdrawn by the firm without being filled.",
+    },
+)
+MatchStatus = described_enum(
+    models.MatchStatus,
+    description="Where a match (マッチング) stands: proposed, applied, scouted or introduced; "
+    "accepted; 面談 (INTERVIEW); 契約 (CONTRACTED); 稼働 (ACTIVE); 評価 at COMPLETED.",
+    values={
+        "PROPOSED": "Proposed by the matching engine; either side may accept or decline.",
+        "APPLIED": "The professional applied; the firm accepts or declines.",
+        "SCOUTED": "The firm scouted the professional; the professional accepts or declines.",
+        "INTRODUCED": "An intermediary introduced the professional; each side accepts, as on a"
+        " proposal.",
+        "ACCEPTED": "Both sides want to talk; the firm schedules the interview.",
+        "INTERVIEW": "The interview (面談) is scheduled.",
+        "CONTRACTED": "The contract's terms (契約) are recorded and confirmed.",
+        "ACTIVE": "The professional is working (稼働).",
+        "COMPLETED": "The work is done; the sides review each other (評価).",
+        "DECLINED": "A side declined; the match is over.",
+        "WITHDRAWN": "A side withdrew before the contract; the match is over.",
+        "EXPIRED": "A proposal the engine no longer makes; proposed again if it comes back.",
+    },
+)
+EngagementType = described_enum(
+    specs.EngagementType,
+    description="How a professional works for a firm.",
+    values={
+        "SIDE_JOB": "A side job or second job alongside a main employer (副業・兼業).",
+        "FULL_TIME": "A full-time hire (常勤雇用).",
+        "SECONDMENT": "A secondment from the professional's employer (出向).",
+    },
+)
+RemotePolicy = described_enum(
+    specs.RemotePolicy,
+    description="How much presence at the workplace. For a need: what it asks. For a "
+    "professional: the most presence they accept.",
+    values={
+        "REMOTE": "Remote work only (フルリモート).",
+        "HYBRID": "Remote work plus site visits, up to a number a month.",
+        "ONSITE": "Work at the firm's site (出社).",
+    },
+)
+TieKind = described_enum(
+    specs.TieKind,
+    description="A professional's tie to a prefecture (関係人口).",
+    values={
+        "HOMETOWN": "Born or raised there (出身地).",
+        "PAST_RESIDENCE": "Lived there before (過去の居住地).",
+        "SECOND_HOME": "Lives there part of the time (二地域居住).",
+        "FURUSATO_NOZEI": "Gives to its local governments through ふるさと納税.",
+    },
+)
+MatchSide = described_enum(
+    Side,
+    name="MatchSide",
+    description="Which side of a match you are on.",
+    values={
+        "FIRM": "The firm that posted the talent need.",
+        "PROFESSIONAL": "The professional (プロフェッショナル人材).",
+        "INTERMEDIARY": "The intermediary that introduced the professional: it reads the match"
+        " and takes no step.",
+    },
+)
+CostKind = described_enum(
+    models.CostKind,
+    description="A kind of a match's cost, as side-job subsidies (副業・兼業人材活用促進事業) count"
+    " them.",
+    values={
+        "FEE": "The professional's fee (報酬).",
+        "TRAVEL": "Travel costs (旅費).",
+        "PLACEMENT_FEE": "A placement agency's fee (紹介手数料).",
+    },
+)
 
 
 def json_elements(column: str) -> str:
@@ -243,10 +328,10 @@ class TalentNeed(Node):
     async def matches(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         status: MatchStatus | None = None,  # type: ignore[valid-type]
     ) -> Connection[Annotated[Match, strawberry.lazy("renkei.graphql.types.talent_matches")]]:
         from renkei.graphql.types.talent_matches import Match

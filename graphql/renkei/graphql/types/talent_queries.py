@@ -24,7 +24,11 @@ from renkei.graphql.compiled.spec import (
 from renkei.graphql.context import Info
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import (
+    After,
+    Before,
     Connection,
+    First,
+    Last,
     PageArgs,
     empty_page,
     root_page,
@@ -122,10 +126,10 @@ class TalentQueries:
     async def talent_needs(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         status: NeedStatus | None = None,  # type: ignore[valid-type]
         prefecture_code: str | None = None,
         skill: str | None = None,
@@ -205,10 +209,10 @@ class TalentQueries:
     async def matches(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         status: MatchStatus | None = None,  # type: ignore[valid-type]
         side: MatchSide | None = None,  # type: ignore[valid-type]
     ) -> Connection[Match]:

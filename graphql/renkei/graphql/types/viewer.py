@@ -24,7 +24,7 @@ from renkei.graphql.compiled.spec import (
     table,
 )
 from renkei.graphql.context import Info
-from renkei.graphql.relay import Connection, PageArgs
+from renkei.graphql.relay import After, Before, Connection, First, Last, PageArgs
 from renkei.graphql.types import notification_preferences
 from renkei.graphql.types import notifications as inbox
 from renkei.graphql.types.locales import Locale, LocaleValue, locale_of, stored_locale_sql
@@ -106,10 +106,10 @@ class Viewer:
     async def notifications(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         unread_only: bool = False,
     ) -> Connection[Notification]:
         args = PageArgs.of(first, after, last, before)

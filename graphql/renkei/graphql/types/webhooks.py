@@ -8,16 +8,32 @@ import strawberry
 
 from renkei.graphql.compiled.spec import Key, Page, Scalar, column, computed, sql, table
 from renkei.graphql.context import Info
-from renkei.graphql.relay import Connection, PageArgs, root_page, to_connection, to_global_id
+from renkei.graphql.enums import described_enum
+from renkei.graphql.relay import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    PageArgs,
+    root_page,
+    to_connection,
+    to_global_id,
+)
 from renkei.webhooks import models, repository
 
 # Oldest first, as every connection; `last: 20` reads the newest (ix_webhook_deliveries_log).
 DELIVERY_ORDER = (Key("created_at", "timestamptz"), Key("id", "uuid"))
 
-WebhookDeliveryStatus = strawberry.enum(
+WebhookDeliveryStatus = described_enum(
     models.WebhookDeliveryStatus,
     description="PENDING until the endpoint answers 2xx (DELIVERED) or the retries, about a "
     "day of them, run out (FAILED).",
+    values={
+        "PENDING": "Not yet answered with a 2xx; it will be tried again.",
+        "DELIVERED": "The endpoint answered with a 2xx status.",
+        "FAILED": "Every retry, about a day of them, failed; redeliver it by hand.",
+    },
 )
 
 
@@ -85,10 +101,10 @@ class WebhookEndpoint:
     async def deliveries(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[WebhookDelivery]:
         page = await root_page(
             info.context,
