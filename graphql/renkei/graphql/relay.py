@@ -28,7 +28,9 @@ T = TypeVar("T")
 
 @strawberry.interface(description="An object with a globally unique, opaque id.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="The object's global id: opaque and stable; `node(id:)` fetches it again."
+    )
 
 
 def to_global_id(type_name: str, key: uuid.UUID | str) -> strawberry.ID:
