@@ -4,6 +4,7 @@ introduction a match records; each also compiled into the one-statement read."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -171,8 +172,17 @@ class IntermediaryQueries:
     async def intermediaries(
         self,
         info: Info,
-        role: IntermediaryRole | None = None,  # type: ignore[valid-type]
-        prefecture_code: str | None = None,
+        role: Annotated[
+            IntermediaryRole | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only intermediaries of this role."),
+        ] = None,
+        prefecture_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only intermediaries that serve this prefecture (JIS X 0401 code,"
+                " 01 to 47)."
+            ),
+        ] = None,
     ) -> list[Intermediary]:
         wanted = None if role is None else models.IntermediaryRole(role)
         code = _prefecture(prefecture_code)

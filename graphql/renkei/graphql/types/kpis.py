@@ -411,7 +411,14 @@ async def region_kpi_rollup(info: Info, region_id: uuid.UUID) -> KpiRollup:
 @strawberry.type
 class KpiQueries:
     @strawberry.field(description="A KPI by global id.", extensions=requires(PROJECTS_READ))
-    async def kpi(self, info: Info, id: strawberry.ID) -> Kpi | None:
+    async def kpi(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The KPI's global id; null if you may not see it."),
+        ],
+    ) -> Kpi | None:
         key = row_id(id, "Kpi")
         if key is None:
             return None
@@ -429,8 +436,14 @@ class KpiQueries:
         after: After = None,
         last: Last = None,
         before: Before = None,
-        project_id: strawberry.ID | None = None,
-        region_id: strawberry.ID | None = None,
+        project_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only the KPIs of this project (its global id)."),
+        ] = None,
+        region_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only the KPIs of this region (its global id)."),
+        ] = None,
     ) -> Connection[Kpi]:
         args = PageArgs.of(first, after, last, before)
         stmt = kpi_list({"project_id": project_id, "region_id": region_id})

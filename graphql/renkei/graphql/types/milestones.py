@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select
@@ -548,13 +548,41 @@ class MilestoneQueries:
         after: After = None,
         last: Last = None,
         before: Before = None,
-        due_from: date | None = None,
-        due_to: date | None = None,
-        overdue: bool | None = None,
-        status: list[MilestoneStatus] | None = None,  # type: ignore[valid-type]
-        region_id: strawberry.ID | None = None,
-        project_id: strawberry.ID | None = None,
-        search: str | None = None,
+        due_from: Annotated[
+            date | None,
+            strawberry.argument(description="Only milestones due on or after this day."),
+        ] = None,
+        due_to: Annotated[
+            date | None,
+            strawberry.argument(description="Only milestones due on or before this day."),
+        ] = None,
+        overdue: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="true: only milestones past their due date and not DONE or"
+                " CANCELLED; false: only the others."
+            ),
+        ] = None,
+        status: Annotated[
+            list[MilestoneStatus] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only milestones in one of these statuses."),
+        ] = None,
+        region_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Only the milestones of this region's projects (its global id)."
+            ),
+        ] = None,
+        project_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only the milestones of this project (its global id)."),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Words to find in the title; Japanese works with any two characters."
+            ),
+        ] = None,
     ) -> Connection[Milestone]:
         args = PageArgs.of(first, after, last, before)
         stmt = portfolio(
@@ -577,7 +605,14 @@ class MilestoneQueries:
         description="A milestone by global id; null if you may not see it.",
         extensions=requires(PROJECTS_READ),
     )
-    async def milestone(self, info: Info, id: strawberry.ID) -> Milestone | None:
+    async def milestone(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The milestone's global id."),
+        ],
+    ) -> Milestone | None:
         key = row_id(id, "Milestone")
         if key is None:
             return None

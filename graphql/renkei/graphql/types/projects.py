@@ -457,7 +457,14 @@ def portfolio(args: dict[str, Any]) -> Select[models.Project]:
 @strawberry.type
 class ProjectQueries:
     @strawberry.field(description="A project by global id.", extensions=requires(PROJECTS_READ))
-    async def project(self, info: Info, id: strawberry.ID) -> Project | None:
+    async def project(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The project's global id; null if you may not see it."),
+        ],
+    ) -> Project | None:
         parsed = parse_global_id(id)
         if parsed is None or parsed[0] != "Project":
             return None
@@ -481,11 +488,31 @@ class ProjectQueries:
         after: After = None,
         last: Last = None,
         before: Before = None,
-        region_id: strawberry.ID | None = None,
-        category: ProjectCategory | None = None,  # type: ignore[valid-type]
-        status: ProjectStatus | None = None,  # type: ignore[valid-type]
-        prefecture_code: str | None = None,
-        search: str | None = None,
+        region_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only the projects of this region (its global id)."),
+        ] = None,
+        category: Annotated[
+            ProjectCategory | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only projects of this category."),
+        ] = None,
+        status: Annotated[
+            ProjectStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only projects in this status."),
+        ] = None,
+        prefecture_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only projects that cover this prefecture (JIS X 0401 code, 01 to 47)."
+            ),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Words to find in the name and summary; Japanese works with any two"
+                " characters, half-width katakana too."
+            ),
+        ] = None,
     ) -> Connection[Project]:
         args = PageArgs.of(first, after, last, before)
         stmt = portfolio(

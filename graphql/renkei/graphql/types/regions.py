@@ -455,7 +455,23 @@ class RegionQueries:
         description="A region by global id or slug.", extensions=requires(PROJECTS_READ)
     )
     async def region(
-        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The region's global id. Give one of id and slug; with neither, the"
+                " answer is null."
+            ),
+        ] = None,
+        slug: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The region's slug, as in its console address (e.g. kyushu); case"
+                " is ignored. Give one of id and slug; with neither, the answer is"
+                " null."
+            ),
+        ] = None,
     ) -> Region | None:
         if id is not None:
             parsed = parse_global_id(id)
@@ -484,8 +500,19 @@ class RegionQueries:
         after: After = None,
         last: Last = None,
         before: Before = None,
-        prefecture_code: str | None = None,
-        search: str | None = None,
+        prefecture_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only regions that cover this prefecture (JIS X 0401 code, 01 to 47)."
+            ),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Words to find in the region's name; Japanese works with any two"
+                " characters (九州)."
+            ),
+        ] = None,
     ) -> Connection[Region]:
         args = PageArgs.of(first, after, last, before)
         stmt = region_list({"prefecture_code": prefecture_code, "search": search})
