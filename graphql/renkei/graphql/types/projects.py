@@ -158,22 +158,48 @@ _TOTAL_FUNDING = Scalar(
 @strawberry.type(description="A project across prefectures, in a region or standing alone.")
 class Project(Node):
     row: strawberry.Private[models.Project]
-    name: str = column(models.Project.name)
-    summary: str = column(models.Project.summary)
+    name: str = strawberry.field(
+        default=column(models.Project.name), description="The project's name."
+    )
+    summary: str = strawberry.field(
+        default=column(models.Project.summary),
+        description="What the project does and why; empty if not written.",
+    )
     demo: bool = column(
         models.Project.demo, description="An invented project of the demonstration data."
     )
-    category: ProjectCategory = column(models.Project.category)  # type: ignore[valid-type]
-    status: ProjectStatus = column(models.Project.status)  # type: ignore[valid-type]
-    visibility: ProjectVisibility = column(models.Project.visibility)  # type: ignore[valid-type]
-    starts_on: date | None = column(models.Project.starts_on)
-    ends_on: date | None = column(models.Project.ends_on)
+    category: ProjectCategory = strawberry.field(  # type: ignore[valid-type]
+        default=column(models.Project.category),
+        description="What the project does (半導体, 共同研究・開発, 周遊型観光, ...).",
+    )
+    status: ProjectStatus = strawberry.field(  # type: ignore[valid-type]
+        default=column(models.Project.status),
+        description="Where the project stands: PLANNED, ACTIVE, ON_HOLD, COMPLETED or CANCELLED.",
+    )
+    visibility: ProjectVisibility = strawberry.field(  # type: ignore[valid-type]
+        default=column(models.Project.visibility),
+        description="Who sees it: its participants, also its region's members, or also"
+        " everyone signed in (as a summary).",
+    )
+    starts_on: date | None = strawberry.field(
+        default=column(models.Project.starts_on),
+        description="When the project starts; null if not decided.",
+    )
+    ends_on: date | None = strawberry.field(
+        default=column(models.Project.ends_on),
+        description="When the project ends; null if not decided.",
+    )
     version: int = column(
         models.Project.version,
         description="Send it back with a change: a stale one gets a CONFLICT, nothing is written.",
     )
-    created_at: datetime = column(models.Project.created_at)
-    updated_at: datetime = computed(LAST_CHANGED, last_changed)
+    created_at: datetime = strawberry.field(
+        default=column(models.Project.created_at), description="When the project was created."
+    )
+    updated_at: datetime = strawberry.field(
+        default=computed(LAST_CHANGED, last_changed),
+        description="When it last changed (its creation until its first change).",
+    )
     prefectures: list[Prefecture] = computed(
         PREFECTURES_OF,
         prefectures_of,
@@ -231,7 +257,13 @@ class Project(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-        status: ParticipationStatus | None = None,  # type: ignore[valid-type]
+        status: Annotated[
+            ParticipationStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(
+                description="Only participants in this status (e.g. INVITED for pending"
+                " invitations); all of them if not given."
+            ),
+        ] = None,
     ) -> Connection[ProjectParticipant]:
         args = PageArgs.of(first, after, last, before)
         wanted = ParticipationStatusValue(status) if status is not None else None
@@ -279,10 +311,15 @@ class Project(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-        status: list[
-            Annotated[MilestoneStatus, strawberry.lazy("renkei.graphql.types.milestones")]  # type: ignore[valid-type]
-        ]
-        | None = None,
+        status: Annotated[
+            list[
+                Annotated[MilestoneStatus, strawberry.lazy("renkei.graphql.types.milestones")]  # type: ignore[valid-type]
+            ]
+            | None,
+            strawberry.argument(
+                description="Only milestones in one of these statuses; all of them if not given."
+            ),
+        ] = None,
     ) -> Connection[Annotated[Milestone, strawberry.lazy("renkei.graphql.types.milestones")]]:
         from renkei.graphql.types.milestones import project_milestones
 
@@ -364,13 +401,22 @@ class Project(Node):
 @strawberry.type(description="An organization's part in a project, from invitation to answer.")
 class ProjectParticipant(Node):
     row: strawberry.Private[models.ProjectParticipant]
-    role: ParticipantRole = column(models.ProjectParticipant.role)  # type: ignore[valid-type]
-    status: ParticipationStatus = column(models.ProjectParticipant.status)  # type: ignore[valid-type]
+    role: ParticipantRole = strawberry.field(  # type: ignore[valid-type]
+        default=column(models.ProjectParticipant.role),
+        description="Its part in the project: LEAD, PARTNER, FUNDER, SUPPORTER or OBSERVER.",
+    )
+    status: ParticipationStatus = strawberry.field(  # type: ignore[valid-type]
+        default=column(models.ProjectParticipant.status),
+        description="Where it stands: INVITED, ACTIVE (accepted), DECLINED or LEFT.",
+    )
     responded_at: datetime | None = column(
         models.ProjectParticipant.responded_at,
         description="When its admins accepted or declined; null while invited.",
     )
-    created_at: datetime = column(models.ProjectParticipant.created_at)
+    created_at: datetime = strawberry.field(
+        default=column(models.ProjectParticipant.created_at),
+        description="When it was invited (or, for the lead, when the project was created).",
+    )
 
     @classmethod
     def from_row(cls, row: models.ProjectParticipant) -> ProjectParticipant:
@@ -384,7 +430,10 @@ class ProjectParticipant(Node):
         row = await info.context.loaders.project.load(self.row.project_id)
         return Project.from_row(row) if row else None
 
-    @strawberry.field(metadata=sql(One("Organization", "{c}.id = {t}.organization_id")))
+    @strawberry.field(
+        description="The participating organization.",
+        metadata=sql(One("Organization", "{c}.id = {t}.organization_id")),
+    )
     async def organization(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row)
@@ -408,15 +457,23 @@ class ProjectParticipant(Node):
 @strawberry.type(description="Money for a project: 交付金, 企業版ふるさと納税, a bank's loan, …")
 class FundingSource(Node):
     row: strawberry.Private[models.FundingSource]
-    kind: FundingKind = column(models.FundingSource.kind)  # type: ignore[valid-type]
-    name: str = column(models.FundingSource.name)
+    kind: FundingKind = strawberry.field(  # type: ignore[valid-type]
+        default=column(models.FundingSource.kind),
+        description="Where the money comes from (交付金, 補助金, 企業版ふるさと納税, ...).",
+    )
+    name: str = strawberry.field(
+        default=column(models.FundingSource.name),
+        description="The grant, scheme or loan by name, e.g. 新しい地方経済・生活環境創生交付金.",
+    )
     amount_jpy: float = column(
         models.FundingSource.amount_jpy, description="In JPY, a whole number."
     )
     fiscal_year: int | None = column(
         models.FundingSource.fiscal_year, description="年度 (FY2025 starts 2025-04-01)."
     )
-    created_at: datetime = column(models.FundingSource.created_at)
+    created_at: datetime = strawberry.field(
+        default=column(models.FundingSource.created_at), description="When it was recorded."
+    )
 
     @classmethod
     def from_row(cls, row: models.FundingSource) -> FundingSource:
