@@ -114,8 +114,14 @@ OrganizationVerification = described_enum(
 @strawberry.type(description="A person who signs in.")
 class User(Node):
     row: strawberry.Private[UserRow]
-    email: str = column(UserRow.email)
-    display_name: str = column(UserRow.display_name)
+    email: str = strawberry.field(
+        default=column(UserRow.email),
+        description="The person's email address, as their identity provider vouches for it.",
+    )
+    display_name: str = strawberry.field(
+        default=column(UserRow.display_name),
+        description="The person's name as shown to others, e.g. 筑紫 八重.",
+    )
 
     @classmethod
     def from_row(cls, row: UserRow) -> User:
@@ -142,9 +148,19 @@ class User(Node):
 @strawberry.type(description="An organization: the tenant of Renkei.")
 class Organization(Node):
     row: strawberry.Private[models.Organization]
-    slug: str = column(models.Organization.slug)
-    name: str = column(models.Organization.name)
-    kind: OrganizationKind = column(models.Organization.kind)  # type: ignore[valid-type]
+    slug: str = strawberry.field(
+        default=column(models.Organization.slug),
+        description="A short unique name in addresses (e.g. fukuoka-pref): lower-case"
+        " letters, digits, hyphens.",
+    )
+    name: str = strawberry.field(
+        default=column(models.Organization.name),
+        description="Its official name, e.g. 福岡県 or 株式会社阿蘇精密.",
+    )
+    kind: OrganizationKind = strawberry.field(  # type: ignore[valid-type]
+        default=column(models.Organization.kind),
+        description="What kind of organization it is (産官学金労言士).",
+    )
     corporate_number: str | None = column(
         models.Organization.corporate_number, description="法人番号: 13 digits."
     )
@@ -160,7 +176,9 @@ class Organization(Node):
         models.Organization.verification,
         description="Whether a platform operator (or an unclaimed code) vouches for it.",
     )
-    created_at: datetime = column(models.Organization.created_at)
+    created_at: datetime = strawberry.field(
+        default=column(models.Organization.created_at), description="When it was created in Renkei."
+    )
     require_own_provider: bool = column(
         models.Organization.require_own_provider,
         description="Whether members must sign in through this organization's own identity "
@@ -182,7 +200,10 @@ class Organization(Node):
             return None
         return locale_of(self.row.default_locale)
 
-    @strawberry.field(metadata=sql(One("Prefecture", "{c}.code = {t}.home_prefecture_code")))
+    @strawberry.field(
+        description="The prefecture where it is based.",
+        metadata=sql(One("Prefecture", "{c}.code = {t}.home_prefecture_code")),
+    )
     def home_prefecture(self) -> Prefecture:
         prefecture = Prefecture.by_code(self.row.home_prefecture_code)
         assert prefecture is not None
@@ -345,19 +366,27 @@ class Organization(Node):
 @strawberry.type(description="A user's place in an organization, with a role.")
 class Membership(Node):
     row: strawberry.Private[models.Membership]
-    role: MembershipRole = column(models.Membership.role)  # type: ignore[valid-type]
-    created_at: datetime = column(models.Membership.created_at)
+    role: MembershipRole = strawberry.field(  # type: ignore[valid-type]
+        default=column(models.Membership.role),
+        description="What the member may do: OWNER, ADMIN, MEMBER or VIEWER.",
+    )
+    created_at: datetime = strawberry.field(
+        default=column(models.Membership.created_at), description="When the person joined."
+    )
 
     @classmethod
     def from_row(cls, row: models.Membership) -> Membership:
         return cls(id=to_global_id("Membership", row.id), row=row)
 
-    @strawberry.field(metadata=sql(One("Organization", "{c}.id = {t}.organization_id")))
+    @strawberry.field(
+        description="The organization.",
+        metadata=sql(One("Organization", "{c}.id = {t}.organization_id")),
+    )
     async def organization(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row)
 
-    @strawberry.field(metadata=sql(One("User", "{c}.id = {t}.user_id")))
+    @strawberry.field(description="The member.", metadata=sql(One("User", "{c}.id = {t}.user_id")))
     async def user(self, info: Info) -> User | None:
         row = await info.context.loaders.user.load(self.row.user_id)
         return User.from_row(row) if row else None
@@ -367,17 +396,33 @@ class Membership(Node):
 @strawberry.type(description="An invitation to join an organization, answered after sign-in.")
 class Invitation(Node):
     row: strawberry.Private[models.Invitation]
-    email: str = column(models.Invitation.email)
-    role: MembershipRole = column(models.Invitation.role)  # type: ignore[valid-type]
-    status: InvitationStatus = column(models.Invitation.status)  # type: ignore[valid-type]
-    expires_at: datetime = column(models.Invitation.expires_at)
-    created_at: datetime = column(models.Invitation.created_at)
+    email: str = strawberry.field(
+        default=column(models.Invitation.email), description="The address invited."
+    )
+    role: MembershipRole = strawberry.field(  # type: ignore[valid-type]
+        default=column(models.Invitation.role),
+        description="The role the invitee gets on accepting.",
+    )
+    status: InvitationStatus = strawberry.field(  # type: ignore[valid-type]
+        default=column(models.Invitation.status),
+        description="PENDING, ACCEPTED, DECLINED or REVOKED.",
+    )
+    expires_at: datetime = strawberry.field(
+        default=column(models.Invitation.expires_at),
+        description="When it can no longer be accepted: 14 days after it was sent.",
+    )
+    created_at: datetime = strawberry.field(
+        default=column(models.Invitation.created_at), description="When it was sent."
+    )
 
     @classmethod
     def from_row(cls, row: models.Invitation) -> Invitation:
         return cls(id=to_global_id("Invitation", row.id), row=row)
 
-    @strawberry.field(metadata=sql(One("Organization", "{c}.id = {t}.organization_id")))
+    @strawberry.field(
+        description="The organization the invitee would join.",
+        metadata=sql(One("Organization", "{c}.id = {t}.organization_id")),
+    )
     async def organization(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row)
