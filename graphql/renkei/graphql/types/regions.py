@@ -124,8 +124,14 @@ LAST_CHANGED = Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)
 @strawberry.type(description="宣言: the public declaration that founds a region.")
 class RegionDeclaration:
     row: strawberry.Private[models.Region]
-    text: str = column(models.Region.declaration_text)
-    declared_on: date | None = column(models.Region.declared_on)
+    text: str = strawberry.field(
+        default=column(models.Region.declaration_text),
+        description="The declaration's text; empty if not recorded.",
+    )
+    declared_on: date | None = strawberry.field(
+        default=column(models.Region.declared_on),
+        description="When it was declared; null if not yet.",
+    )
     demo: bool = column(
         models.Region.declaration_demo,
         description="The text was invented for the demonstration data, not the one declared.",
@@ -183,9 +189,19 @@ class RegionDeclaration:
 )
 class RegionVision:
     row: strawberry.Private[models.Region]
-    text: str = column(models.Region.vision_text)
-    adopted_on: date | None = column(models.Region.vision_adopted_on)
-    version: int = column(models.Region.vision_version)
+    text: str = strawberry.field(
+        default=column(models.Region.vision_text),
+        description="The vision's text: projects, division of roles (役割分担),"
+        " implementation structure (実施体制).",
+    )
+    adopted_on: date | None = strawberry.field(
+        default=column(models.Region.vision_adopted_on),
+        description="When it was adopted; null if not recorded.",
+    )
+    version: int = strawberry.field(
+        default=column(models.Region.vision_version),
+        description="1 for the first vision adopted, and one more with each new one.",
+    )
     demo: bool = column(
         models.Region.vision_demo,
         description="The text (and its adoption date) was invented for the demonstration data.",
@@ -198,13 +214,24 @@ class RegionVision:
 )
 class Region(Node):
     row: strawberry.Private[models.Region]
-    slug: str = column(models.Region.slug)
-    name: str = column(models.Region.name)
+    slug: str = strawberry.field(
+        default=column(models.Region.slug),
+        description="A short unique name in addresses (e.g. kyushu): lower-case"
+        " letters, digits, hyphens.",
+    )
+    name: str = strawberry.field(
+        default=column(models.Region.name), description="Its name, e.g. 九州経済広域連携."
+    )
     version: int = column(
         models.Region.version, description="Send it back with a change: a stale one conflicts."
     )
-    created_at: datetime = column(models.Region.created_at)
-    updated_at: datetime = computed(LAST_CHANGED, last_changed)
+    created_at: datetime = strawberry.field(
+        default=column(models.Region.created_at), description="When it was created in Renkei."
+    )
+    updated_at: datetime = strawberry.field(
+        default=computed(LAST_CHANGED, last_changed),
+        description="When it last changed (its creation until its first change).",
+    )
     prefectures: list[Prefecture] = computed(
         PREFECTURES_OF,
         prefectures_of,
@@ -223,7 +250,10 @@ class Region(Node):
         row = await info.context.loaders.organization.load(self.row.secretariat_organization_id)
         return Organization.from_row(row)
 
-    @strawberry.field(metadata=sql(Inline("RegionDeclaration")))
+    @strawberry.field(
+        description="The declaration (宣言) that founds the region: its text, date and sources.",
+        metadata=sql(Inline("RegionDeclaration")),
+    )
     def declaration(self) -> RegionDeclaration:
         return RegionDeclaration(row=self.row)
 
@@ -253,7 +283,13 @@ class Region(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-        status: ParticipationStatus = models.ParticipationStatus.ACTIVE,  # type: ignore[valid-type]
+        status: Annotated[
+            ParticipationStatus,  # type: ignore[valid-type]
+            strawberry.argument(
+                description="Only members in this status: ACTIVE by default; INVITED for"
+                " pending invitations."
+            ),
+        ] = models.ParticipationStatus.ACTIVE,
     ) -> Connection[RegionMember]:
         args = PageArgs.of(first, after, last, before)
         wanted = models.ParticipationStatus(status)
@@ -291,12 +327,29 @@ class Region(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-        category: Annotated[ProjectCategory, strawberry.lazy("renkei.graphql.types.projects")]  # type: ignore[valid-type]
-        | None = None,
-        status: Annotated[ProjectStatus, strawberry.lazy("renkei.graphql.types.projects")]  # type: ignore[valid-type]
-        | None = None,
-        prefecture_code: str | None = None,
-        search: str | None = None,
+        category: Annotated[
+            Annotated[ProjectCategory, strawberry.lazy("renkei.graphql.types.projects")]  # type: ignore[valid-type]
+            | None,
+            strawberry.argument(description="Only projects of this category."),
+        ] = None,
+        status: Annotated[
+            Annotated[ProjectStatus, strawberry.lazy("renkei.graphql.types.projects")]  # type: ignore[valid-type]
+            | None,
+            strawberry.argument(description="Only projects in this status."),
+        ] = None,
+        prefecture_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only projects that cover this prefecture (JIS X 0401 code, 01 to 47)."
+            ),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Words to find in the name and summary; Japanese works with any two"
+                " characters."
+            ),
+        ] = None,
     ) -> Connection[Annotated[Project, strawberry.lazy("renkei.graphql.types.projects")]]:
         from renkei.graphql.types.projects import Project
 
@@ -320,13 +373,28 @@ class Region(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-        due_from: date | None = None,
-        due_to: date | None = None,
-        overdue: bool | None = None,
-        status: list[
-            Annotated[MilestoneStatus, strawberry.lazy("renkei.graphql.types.milestones")]  # type: ignore[valid-type]
-        ]
-        | None = None,
+        due_from: Annotated[
+            date | None,
+            strawberry.argument(description="Only milestones due on or after this day."),
+        ] = None,
+        due_to: Annotated[
+            date | None,
+            strawberry.argument(description="Only milestones due on or before this day."),
+        ] = None,
+        overdue: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="true: only milestones past their due date and not DONE or"
+                " CANCELLED; false: only the others."
+            ),
+        ] = None,
+        status: Annotated[
+            list[
+                Annotated[MilestoneStatus, strawberry.lazy("renkei.graphql.types.milestones")]  # type: ignore[valid-type]
+            ]
+            | None,
+            strawberry.argument(description="Only milestones in one of these statuses."),
+        ] = None,
     ) -> Connection[Annotated[Milestone, strawberry.lazy("renkei.graphql.types.milestones")]]:
         from renkei.graphql.types.milestones import region_milestones
 
@@ -393,8 +461,14 @@ class Region(Node):
 @strawberry.type(description="An organization's place in a region, from invitation to answer.")
 class RegionMember(Node):
     row: strawberry.Private[models.RegionMember]
-    role: RegionRole = column(models.RegionMember.role)  # type: ignore[valid-type]
-    status: ParticipationStatus = column(models.RegionMember.status)  # type: ignore[valid-type]
+    role: RegionRole = strawberry.field(  # type: ignore[valid-type]
+        default=column(models.RegionMember.role),
+        description="Its part in the region: SECRETARIAT, MEMBER or SUPPORTER.",
+    )
+    status: ParticipationStatus = strawberry.field(  # type: ignore[valid-type]
+        default=column(models.RegionMember.status),
+        description="Where it stands: INVITED, ACTIVE, DECLINED or LEFT.",
+    )
     is_signatory: bool = column(
         models.RegionMember.is_signatory, description="Signs the declaration (宣言)."
     )
@@ -410,19 +484,27 @@ class RegionMember(Node):
         models.RegionMember.demo,
         description="The membership was invented for the demonstration data.",
     )
-    created_at: datetime = column(models.RegionMember.created_at)
+    created_at: datetime = strawberry.field(
+        default=column(models.RegionMember.created_at),
+        description="When the membership was recorded: the invitation, for an invited member.",
+    )
 
     @classmethod
     def from_row(cls, row: models.RegionMember) -> RegionMember:
         return cls(id=to_global_id("RegionMember", row.id), row=row)
 
-    @strawberry.field(metadata=sql(One("Region", "{c}.id = {t}.region_id")))
+    @strawberry.field(
+        description="The region.", metadata=sql(One("Region", "{c}.id = {t}.region_id"))
+    )
     async def region(self, info: Info) -> Region:
         row = await info.context.loaders.region.load(self.row.region_id)
         assert row is not None, "a member's region is visible to whoever sees the member"
         return Region.from_row(row)
 
-    @strawberry.field(metadata=sql(One("Organization", "{c}.id = {t}.organization_id")))
+    @strawberry.field(
+        description="The member organization.",
+        metadata=sql(One("Organization", "{c}.id = {t}.organization_id")),
+    )
     async def organization(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row)
