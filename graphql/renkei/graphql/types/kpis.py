@@ -108,8 +108,8 @@ class KpiTarget:
         models.KpiTarget.fiscal_year,
         description="年度, named by the year it starts in: 2025 is April 2025 to March 2026.",
     )
-    value: float = strawberry.field(
-        default=column(models.KpiTarget.value), description="The value to reach, in the KPI's unit."
+    value: float = column(
+        models.KpiTarget.value, description="The value to reach, in the KPI's unit."
     )
 
     @classmethod
@@ -190,28 +190,23 @@ class KpiAttainment:
 )
 class KpiObservation(Node):
     row: strawberry.Private[models.KpiObservation]
-    period_start: date = strawberry.field(
-        default=column(models.KpiObservation.period_start),
-        description="The first day of the period observed.",
+    period_start: date = column(
+        models.KpiObservation.period_start, description="The first day of the period observed."
     )
-    period_end: date = strawberry.field(
-        default=column(models.KpiObservation.period_end),
-        description="The last day of the period observed.",
+    period_end: date = column(
+        models.KpiObservation.period_end, description="The last day of the period observed."
     )
-    value: float = strawberry.field(
-        default=column(models.KpiObservation.value),
-        description="The value observed, in the KPI's unit.",
+    value: float = column(
+        models.KpiObservation.value, description="The value observed, in the KPI's unit."
     )
-    note: str = strawberry.field(
-        default=column(models.KpiObservation.note),
-        description="Where the figure comes from; empty if none.",
+    note: str = column(
+        models.KpiObservation.note, description="Where the figure comes from; empty if none."
     )
-    source: KpiObservationSource = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.KpiObservation.source),
-        description="Who entered it: a MEMBER or an API_CLIENT.",
+    source: KpiObservationSource = column(  # type: ignore[valid-type]
+        models.KpiObservation.source, description="Who entered it: a MEMBER or an API_CLIENT."
     )
-    created_at: datetime = strawberry.field(
-        default=column(models.KpiObservation.created_at), description="When it was first recorded."
+    created_at: datetime = column(
+        models.KpiObservation.created_at, description="When it was first recorded."
     )
     updated_at: datetime = computed(
         _UPDATED_AT, _updated_at, description="When it was last corrected."
@@ -261,29 +256,24 @@ class KpiObservation(Node):
 )
 class Kpi(Node):
     row: strawberry.Private[models.Kpi]
-    name: str = strawberry.field(
-        default=column(models.Kpi.name),
-        description="What is measured, e.g. 半導体関連の新規雇用者数.",
+    name: str = column(
+        models.Kpi.name, description="What is measured, e.g. 半導体関連の新規雇用者数."
     )
-    unit: str = strawberry.field(
-        default=column(models.Kpi.unit),
-        description="The unit of its values, e.g. 人, 億円, t-CO2, %.",
+    unit: str = column(
+        models.Kpi.unit, description="The unit of its values, e.g. 人, 億円, t-CO2, %."
     )
-    description: str = strawberry.field(
-        default=column(models.Kpi.description),
+    description: str = column(
+        models.Kpi.description,
         description="How it is measured and where the figures come from; empty if not written.",
     )
-    direction: KpiDirection = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.Kpi.direction),
-        description="Whether more is better (INCREASE) or less is (DECREASE).",
+    direction: KpiDirection = column(  # type: ignore[valid-type]
+        models.Kpi.direction, description="Whether more is better (INCREASE) or less is (DECREASE)."
     )
-    baseline: float = strawberry.field(
-        default=column(models.Kpi.baseline_value),
-        description="The value at the start, in its unit.",
+    baseline: float = column(
+        models.Kpi.baseline_value, description="The value at the start, in its unit."
     )
-    baseline_on: date | None = strawberry.field(
-        default=column(models.Kpi.baseline_on),
-        description="When the baseline was measured; null if not known.",
+    baseline_on: date | None = column(
+        models.Kpi.baseline_on, description="When the baseline was measured; null if not known."
     )
     demo: bool = column(
         models.Kpi.demo, description="Its figures were invented for the demonstration data."
@@ -291,11 +281,10 @@ class Kpi(Node):
     version: int = column(
         models.Kpi.version, description="Send it back with a change: a stale one conflicts."
     )
-    created_at: datetime = strawberry.field(
-        default=column(models.Kpi.created_at), description="When it was defined."
-    )
-    updated_at: datetime = strawberry.field(
-        default=computed(_UPDATED_AT, _updated_at),
+    created_at: datetime = column(models.Kpi.created_at, description="When it was defined.")
+    updated_at: datetime = computed(
+        _UPDATED_AT,
+        _updated_at,
         description="When its definition last changed (its creation until its first change).",
     )
 

@@ -125,25 +125,20 @@ _UPDATED_AT = Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)"
 )
 class Milestone(Node):
     row: strawberry.Private[models.Milestone]
-    title: str = strawberry.field(
-        default=column(models.Milestone.title),
-        description="What is reached, e.g. 「試作ライン稼働」.",
+    title: str = column(
+        models.Milestone.title, description="What is reached, e.g. 「試作ライン稼働」."
     )
-    description: str = strawberry.field(
-        default=column(models.Milestone.description), description="Details; empty if none."
-    )
+    description: str = column(models.Milestone.description, description="Details; empty if none.")
     starts_on: date | None = column(
         models.Milestone.starts_on,
         description="When the work starts; a dependency's predecessor must be due by then.",
     )
-    due_on: date = strawberry.field(
-        default=column(models.Milestone.due_on), description="The day it is due."
-    )
+    due_on: date = column(models.Milestone.due_on, description="The day it is due.")
     horizon_years: int = column(
         models.Milestone.horizon_years, description="The 工程表 horizon: 1, 3 or 5 years."
     )
-    status: MilestoneStatus = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.Milestone.status),
+    status: MilestoneStatus = column(  # type: ignore[valid-type]
+        models.Milestone.status,
         description="Where it stands: NOT_STARTED, IN_PROGRESS, AT_RISK, DONE or CANCELLED.",
     )
     progress: int = column(
@@ -153,8 +148,8 @@ class Milestone(Node):
     weight: float = column(
         models.Milestone.weight, description="Its weight in the project's progress formula."
     )
-    evidence_links: list[str] = strawberry.field(
-        default=column(models.Milestone.evidence_links),
+    evidence_links: list[str] = column(
+        models.Milestone.evidence_links,
         description="http(s) URLs to evidence of the work (reports, photos, minutes).",
     )
     at_risk_reason: str | None = computed(
@@ -171,11 +166,10 @@ class Milestone(Node):
         models.Milestone.version,
         description="Send it back with a change: a stale one gets a CONFLICT.",
     )
-    created_at: datetime = strawberry.field(
-        default=column(models.Milestone.created_at), description="When it was created."
-    )
-    updated_at: datetime = strawberry.field(
-        default=computed(_UPDATED_AT, lambda row: row.updated_at or row.created_at),
+    created_at: datetime = column(models.Milestone.created_at, description="When it was created.")
+    updated_at: datetime = computed(
+        _UPDATED_AT,
+        lambda row: row.updated_at or row.created_at,
         description="When it last changed (its creation until its first change).",
     )
     is_overdue: bool = hybrid(
@@ -488,13 +482,10 @@ class BaselineVariance:
 )
 class Baseline(Node):
     row: strawberry.Private[models.Baseline]
-    name: str = strawberry.field(
-        default=column(models.Baseline.name),
-        description="Its name, unique in the project, e.g. ビジョン採択時.",
+    name: str = column(
+        models.Baseline.name, description="Its name, unique in the project, e.g. ビジョン採択時."
     )
-    created_at: datetime = strawberry.field(
-        default=column(models.Baseline.created_at), description="When it was taken."
-    )
+    created_at: datetime = column(models.Baseline.created_at, description="When it was taken.")
 
     @classmethod
     def from_row(cls, row: models.Baseline) -> Baseline:

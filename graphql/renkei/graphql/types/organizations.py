@@ -114,13 +114,12 @@ OrganizationVerification = described_enum(
 @strawberry.type(description="A person who signs in.")
 class User(Node):
     row: strawberry.Private[UserRow]
-    email: str = strawberry.field(
-        default=column(UserRow.email),
+    email: str = column(
+        UserRow.email,
         description="The person's email address, as their identity provider vouches for it.",
     )
-    display_name: str = strawberry.field(
-        default=column(UserRow.display_name),
-        description="The person's name as shown to others, e.g. 筑紫 八重.",
+    display_name: str = column(
+        UserRow.display_name, description="The person's name as shown to others, e.g. 筑紫 八重."
     )
 
     @classmethod
@@ -148,18 +147,16 @@ class User(Node):
 @strawberry.type(description="An organization: the tenant of Renkei.")
 class Organization(Node):
     row: strawberry.Private[models.Organization]
-    slug: str = strawberry.field(
-        default=column(models.Organization.slug),
+    slug: str = column(
+        models.Organization.slug,
         description="A short unique name in addresses (e.g. fukuoka-pref): lower-case"
         " letters, digits, hyphens.",
     )
-    name: str = strawberry.field(
-        default=column(models.Organization.name),
-        description="Its official name, e.g. 福岡県 or 株式会社阿蘇精密.",
+    name: str = column(
+        models.Organization.name, description="Its official name, e.g. 福岡県 or 株式会社阿蘇精密."
     )
-    kind: OrganizationKind = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.Organization.kind),
-        description="What kind of organization it is (産官学金労言士).",
+    kind: OrganizationKind = column(  # type: ignore[valid-type]
+        models.Organization.kind, description="What kind of organization it is (産官学金労言士)."
     )
     corporate_number: str | None = column(
         models.Organization.corporate_number, description="法人番号: 13 digits."
@@ -176,8 +173,8 @@ class Organization(Node):
         models.Organization.verification,
         description="Whether a platform operator (or an unclaimed code) vouches for it.",
     )
-    created_at: datetime = strawberry.field(
-        default=column(models.Organization.created_at), description="When it was created in Renkei."
+    created_at: datetime = column(
+        models.Organization.created_at, description="When it was created in Renkei."
     )
     require_own_provider: bool = column(
         models.Organization.require_own_provider,
@@ -366,12 +363,12 @@ class Organization(Node):
 @strawberry.type(description="A user's place in an organization, with a role.")
 class Membership(Node):
     row: strawberry.Private[models.Membership]
-    role: MembershipRole = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.Membership.role),
+    role: MembershipRole = column(  # type: ignore[valid-type]
+        models.Membership.role,
         description="What the member may do: OWNER, ADMIN, MEMBER or VIEWER.",
     )
-    created_at: datetime = strawberry.field(
-        default=column(models.Membership.created_at), description="When the person joined."
+    created_at: datetime = column(
+        models.Membership.created_at, description="When the person joined."
     )
 
     @classmethod
@@ -396,24 +393,18 @@ class Membership(Node):
 @strawberry.type(description="An invitation to join an organization, answered after sign-in.")
 class Invitation(Node):
     row: strawberry.Private[models.Invitation]
-    email: str = strawberry.field(
-        default=column(models.Invitation.email), description="The address invited."
+    email: str = column(models.Invitation.email, description="The address invited.")
+    role: MembershipRole = column(  # type: ignore[valid-type]
+        models.Invitation.role, description="The role the invitee gets on accepting."
     )
-    role: MembershipRole = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.Invitation.role),
-        description="The role the invitee gets on accepting.",
+    status: InvitationStatus = column(  # type: ignore[valid-type]
+        models.Invitation.status, description="PENDING, ACCEPTED, DECLINED or REVOKED."
     )
-    status: InvitationStatus = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.Invitation.status),
-        description="PENDING, ACCEPTED, DECLINED or REVOKED.",
-    )
-    expires_at: datetime = strawberry.field(
-        default=column(models.Invitation.expires_at),
+    expires_at: datetime = column(
+        models.Invitation.expires_at,
         description="When it can no longer be accepted: 14 days after it was sent.",
     )
-    created_at: datetime = strawberry.field(
-        default=column(models.Invitation.created_at), description="When it was sent."
-    )
+    created_at: datetime = column(models.Invitation.created_at, description="When it was sent.")
 
     @classmethod
     def from_row(cls, row: models.Invitation) -> Invitation:

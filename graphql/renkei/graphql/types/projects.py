@@ -158,46 +158,42 @@ _TOTAL_FUNDING = Scalar(
 @strawberry.type(description="A project across prefectures, in a region or standing alone.")
 class Project(Node):
     row: strawberry.Private[models.Project]
-    name: str = strawberry.field(
-        default=column(models.Project.name), description="The project's name."
-    )
-    summary: str = strawberry.field(
-        default=column(models.Project.summary),
-        description="What the project does and why; empty if not written.",
+    name: str = column(models.Project.name, description="The project's name.")
+    summary: str = column(
+        models.Project.summary, description="What the project does and why; empty if not written."
     )
     demo: bool = column(
         models.Project.demo, description="An invented project of the demonstration data."
     )
-    category: ProjectCategory = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.Project.category),
+    category: ProjectCategory = column(  # type: ignore[valid-type]
+        models.Project.category,
         description="What the project does (半導体, 共同研究・開発, 周遊型観光, ...).",
     )
-    status: ProjectStatus = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.Project.status),
+    status: ProjectStatus = column(  # type: ignore[valid-type]
+        models.Project.status,
         description="Where the project stands: PLANNED, ACTIVE, ON_HOLD, COMPLETED or CANCELLED.",
     )
-    visibility: ProjectVisibility = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.Project.visibility),
+    visibility: ProjectVisibility = column(  # type: ignore[valid-type]
+        models.Project.visibility,
         description="Who sees it: its participants, also its region's members, or also"
         " everyone signed in (as a summary).",
     )
-    starts_on: date | None = strawberry.field(
-        default=column(models.Project.starts_on),
-        description="When the project starts; null if not decided.",
+    starts_on: date | None = column(
+        models.Project.starts_on, description="When the project starts; null if not decided."
     )
-    ends_on: date | None = strawberry.field(
-        default=column(models.Project.ends_on),
-        description="When the project ends; null if not decided.",
+    ends_on: date | None = column(
+        models.Project.ends_on, description="When the project ends; null if not decided."
     )
     version: int = column(
         models.Project.version,
         description="Send it back with a change: a stale one gets a CONFLICT, nothing is written.",
     )
-    created_at: datetime = strawberry.field(
-        default=column(models.Project.created_at), description="When the project was created."
+    created_at: datetime = column(
+        models.Project.created_at, description="When the project was created."
     )
-    updated_at: datetime = strawberry.field(
-        default=computed(LAST_CHANGED, last_changed),
+    updated_at: datetime = computed(
+        LAST_CHANGED,
+        last_changed,
         description="When it last changed (its creation until its first change).",
     )
     prefectures: list[Prefecture] = computed(
@@ -401,20 +397,20 @@ class Project(Node):
 @strawberry.type(description="An organization's part in a project, from invitation to answer.")
 class ProjectParticipant(Node):
     row: strawberry.Private[models.ProjectParticipant]
-    role: ParticipantRole = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.ProjectParticipant.role),
+    role: ParticipantRole = column(  # type: ignore[valid-type]
+        models.ProjectParticipant.role,
         description="Its part in the project: LEAD, PARTNER, FUNDER, SUPPORTER or OBSERVER.",
     )
-    status: ParticipationStatus = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.ProjectParticipant.status),
+    status: ParticipationStatus = column(  # type: ignore[valid-type]
+        models.ProjectParticipant.status,
         description="Where it stands: INVITED, ACTIVE (accepted), DECLINED or LEFT.",
     )
     responded_at: datetime | None = column(
         models.ProjectParticipant.responded_at,
         description="When its admins accepted or declined; null while invited.",
     )
-    created_at: datetime = strawberry.field(
-        default=column(models.ProjectParticipant.created_at),
+    created_at: datetime = column(
+        models.ProjectParticipant.created_at,
         description="When it was invited (or, for the lead, when the project was created).",
     )
 
@@ -457,12 +453,12 @@ class ProjectParticipant(Node):
 @strawberry.type(description="Money for a project: 交付金, 企業版ふるさと納税, a bank's loan, …")
 class FundingSource(Node):
     row: strawberry.Private[models.FundingSource]
-    kind: FundingKind = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.FundingSource.kind),
+    kind: FundingKind = column(  # type: ignore[valid-type]
+        models.FundingSource.kind,
         description="Where the money comes from (交付金, 補助金, 企業版ふるさと納税, ...).",
     )
-    name: str = strawberry.field(
-        default=column(models.FundingSource.name),
+    name: str = column(
+        models.FundingSource.name,
         description="The grant, scheme or loan by name, e.g. 新しい地方経済・生活環境創生交付金.",
     )
     amount_jpy: float = column(
@@ -471,8 +467,8 @@ class FundingSource(Node):
     fiscal_year: int | None = column(
         models.FundingSource.fiscal_year, description="年度 (FY2025 starts 2025-04-01)."
     )
-    created_at: datetime = strawberry.field(
-        default=column(models.FundingSource.created_at), description="When it was recorded."
+    created_at: datetime = column(
+        models.FundingSource.created_at, description="When it was recorded."
     )
 
     @classmethod

@@ -124,13 +124,11 @@ LAST_CHANGED = Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)
 @strawberry.type(description="宣言: the public declaration that founds a region.")
 class RegionDeclaration:
     row: strawberry.Private[models.Region]
-    text: str = strawberry.field(
-        default=column(models.Region.declaration_text),
-        description="The declaration's text; empty if not recorded.",
+    text: str = column(
+        models.Region.declaration_text, description="The declaration's text; empty if not recorded."
     )
-    declared_on: date | None = strawberry.field(
-        default=column(models.Region.declared_on),
-        description="When it was declared; null if not yet.",
+    declared_on: date | None = column(
+        models.Region.declared_on, description="When it was declared; null if not yet."
     )
     demo: bool = column(
         models.Region.declaration_demo,
@@ -189,17 +187,16 @@ class RegionDeclaration:
 )
 class RegionVision:
     row: strawberry.Private[models.Region]
-    text: str = strawberry.field(
-        default=column(models.Region.vision_text),
+    text: str = column(
+        models.Region.vision_text,
         description="The vision's text: projects, division of roles (役割分担),"
         " implementation structure (実施体制).",
     )
-    adopted_on: date | None = strawberry.field(
-        default=column(models.Region.vision_adopted_on),
-        description="When it was adopted; null if not recorded.",
+    adopted_on: date | None = column(
+        models.Region.vision_adopted_on, description="When it was adopted; null if not recorded."
     )
-    version: int = strawberry.field(
-        default=column(models.Region.vision_version),
+    version: int = column(
+        models.Region.vision_version,
         description="1 for the first vision adopted, and one more with each new one.",
     )
     demo: bool = column(
@@ -214,22 +211,21 @@ class RegionVision:
 )
 class Region(Node):
     row: strawberry.Private[models.Region]
-    slug: str = strawberry.field(
-        default=column(models.Region.slug),
+    slug: str = column(
+        models.Region.slug,
         description="A short unique name in addresses (e.g. kyushu): lower-case"
         " letters, digits, hyphens.",
     )
-    name: str = strawberry.field(
-        default=column(models.Region.name), description="Its name, e.g. 九州経済広域連携."
-    )
+    name: str = column(models.Region.name, description="Its name, e.g. 九州経済広域連携.")
     version: int = column(
         models.Region.version, description="Send it back with a change: a stale one conflicts."
     )
-    created_at: datetime = strawberry.field(
-        default=column(models.Region.created_at), description="When it was created in Renkei."
+    created_at: datetime = column(
+        models.Region.created_at, description="When it was created in Renkei."
     )
-    updated_at: datetime = strawberry.field(
-        default=computed(LAST_CHANGED, last_changed),
+    updated_at: datetime = computed(
+        LAST_CHANGED,
+        last_changed,
         description="When it last changed (its creation until its first change).",
     )
     prefectures: list[Prefecture] = computed(
@@ -461,12 +457,12 @@ class Region(Node):
 @strawberry.type(description="An organization's place in a region, from invitation to answer.")
 class RegionMember(Node):
     row: strawberry.Private[models.RegionMember]
-    role: RegionRole = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.RegionMember.role),
+    role: RegionRole = column(  # type: ignore[valid-type]
+        models.RegionMember.role,
         description="Its part in the region: SECRETARIAT, MEMBER or SUPPORTER.",
     )
-    status: ParticipationStatus = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.RegionMember.status),
+    status: ParticipationStatus = column(  # type: ignore[valid-type]
+        models.RegionMember.status,
         description="Where it stands: INVITED, ACTIVE, DECLINED or LEFT.",
     )
     is_signatory: bool = column(
@@ -484,8 +480,8 @@ class RegionMember(Node):
         models.RegionMember.demo,
         description="The membership was invented for the demonstration data.",
     )
-    created_at: datetime = strawberry.field(
-        default=column(models.RegionMember.created_at),
+    created_at: datetime = column(
+        models.RegionMember.created_at,
         description="When the membership was recorded: the invitation, for an invited member.",
     )
 

@@ -168,24 +168,22 @@ UPDATED_AT = Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)")
 @strawberry.type(description="A canonical skill of the taxonomy, with its names and synonyms.")
 class Skill:
     row: strawberry.Private[taxonomy.Skill]
-    slug: str = strawberry.field(
-        default=column(models.TalentSkill.slug),
+    slug: str = column(
+        models.TalentSkill.slug,
         description="The skill's stable key, e.g. `marketing`; inputs accept it or any name.",
     )
-    name_ja: str = strawberry.field(
-        default=column(models.TalentSkill.name_ja),
-        description="The skill's name in Japanese, e.g. マーケティング.",
+    name_ja: str = column(
+        models.TalentSkill.name_ja, description="The skill's name in Japanese, e.g. マーケティング."
     )
-    name_en: str = strawberry.field(
-        default=column(models.TalentSkill.name_en),
-        description="The skill's name in English, e.g. Marketing.",
+    name_en: str = column(
+        models.TalentSkill.name_en, description="The skill's name in English, e.g. Marketing."
     )
-    category: str = strawberry.field(
-        default=column(models.TalentSkill.category),
+    category: str = column(
+        models.TalentSkill.category,
         description="The group of skills it belongs to, as a key (e.g. `business`, `engineering`).",
     )
-    synonyms: list[str] = strawberry.field(
-        default=column(models.TalentSkill.synonyms),
+    synonyms: list[str] = column(
+        models.TalentSkill.synonyms,
         description="Other names the skill is found by, Japanese and English (e.g. 販促, PR).",
     )
 
@@ -210,13 +208,10 @@ def _skill_of(element: Element) -> Skill:
 @strawberry.type(description="A skill a need asks for, with the firm's weight (0..1).")
 class WeightedSkill:
     row: strawberry.Private[Element]
-    skill: Skill = strawberry.field(
-        default=computed(SKILL_OF_ELEMENT, _skill_of), description="The skill."
-    )
-    weight: float = strawberry.field(
-        default=computed(
-            Scalar("({t}.v->>'weight')::float8", NUMBER), lambda element: element["weight"]
-        ),
+    skill: Skill = computed(SKILL_OF_ELEMENT, _skill_of, description="The skill.")
+    weight: float = computed(
+        Scalar("({t}.v->>'weight')::float8", NUMBER),
+        lambda element: element["weight"],
         description="How much the skill counts in matching, more than 0 and at most 1.",
     )
 
@@ -225,19 +220,15 @@ class WeightedSkill:
 @strawberry.type(description="A professional's skill: level 1 (basic) to 5 (expert), years.")
 class SkillLevel:
     row: strawberry.Private[Element]
-    skill: Skill = strawberry.field(
-        default=computed(SKILL_OF_ELEMENT, _skill_of), description="The skill."
-    )
-    level: int = strawberry.field(
-        default=computed(
-            Scalar("({t}.v->>'level')::int", NUMBER), lambda element: element["level"]
-        ),
+    skill: Skill = computed(SKILL_OF_ELEMENT, _skill_of, description="The skill.")
+    level: int = computed(
+        Scalar("({t}.v->>'level')::int", NUMBER),
+        lambda element: element["level"],
         description="The professional's level: 1 (basic) to 5 (expert).",
     )
-    years: float = strawberry.field(
-        default=computed(
-            Scalar("({t}.v->>'years')::float8", NUMBER), lambda element: element["years"]
-        ),
+    years: float = computed(
+        Scalar("({t}.v->>'years')::float8", NUMBER),
+        lambda element: element["years"],
         description="Years of experience with the skill.",
     )
 
@@ -246,17 +237,14 @@ class SkillLevel:
 @strawberry.type(description="A professional's tie to a prefecture (関係人口).")
 class Tie:
     row: strawberry.Private[Element]
-    prefecture: Prefecture = strawberry.field(
-        default=computed(
-            One("Prefecture", "{c}.code = {t}.v->>'prefecture'"),
-            lambda element: Prefecture.by_code(element["prefecture"]),
-        ),
+    prefecture: Prefecture = computed(
+        One("Prefecture", "{c}.code = {t}.v->>'prefecture'"),
+        lambda element: Prefecture.by_code(element["prefecture"]),
         description="The prefecture.",
     )
-    kind: TieKind = strawberry.field(  # type: ignore[valid-type]
-        default=computed(  # type: ignore[valid-type]
-            Scalar("{t}.v->>'kind'", WORD), lambda element: specs.TieKind(element["kind"])
-        ),
+    kind: TieKind = computed(  # type: ignore[valid-type]
+        Scalar("{t}.v->>'kind'", WORD),
+        lambda element: specs.TieKind(element["kind"]),
         description="What ties the professional to it.",
     )
 
@@ -274,72 +262,60 @@ def _skills_of(column: str) -> Many:
 @strawberry.type(description="人材ニーズ: what a regional firm needs a professional for.")
 class TalentNeed(Node):
     row: strawberry.Private[models.TalentNeed]
-    title: str = strawberry.field(
-        default=column(models.TalentNeed.title), description="A short title for the need."
-    )
+    title: str = column(models.TalentNeed.title, description="A short title for the need.")
     challenge: str = column(
         models.TalentNeed.challenge, description="経営課題: the business challenge."
     )
-    deliverables: str = strawberry.field(
-        default=column(models.TalentNeed.deliverables),
+    deliverables: str = column(
+        models.TalentNeed.deliverables,
         description="What the professional should deliver by the end (成果物); empty if not said.",
     )
-    engagement_types: list[EngagementType] = strawberry.field(  # type: ignore[valid-type]
-        default=column(  # type: ignore[valid-type]
-            models.TalentNeed.engagement_types
-        ),
+    engagement_types: list[EngagementType] = column(  # type: ignore[valid-type]
+        models.TalentNeed.engagement_types,
         description="The ways of working the firm accepts (副業・兼業, 常勤雇用, 出向).",
     )
-    hours_per_month: int = strawberry.field(
-        default=column(models.TalentNeed.hours_per_month),
+    hours_per_month: int = column(
+        models.TalentNeed.hours_per_month,
         description="Working hours a month the need asks for, 1 to 200.",
     )
-    duration_months: int = strawberry.field(
-        default=column(models.TalentNeed.duration_months),
-        description="How many months the engagement should last.",
+    duration_months: int = column(
+        models.TalentNeed.duration_months, description="How many months the engagement should last."
     )
-    remote_policy: RemotePolicy = strawberry.field(  # type: ignore[valid-type]
-        default=column(  # type: ignore[valid-type]
-            models.TalentNeed.remote_policy
-        ),
+    remote_policy: RemotePolicy = column(  # type: ignore[valid-type]
+        models.TalentNeed.remote_policy,
         description="How much presence at the workplace the need asks for.",
     )
-    site_visits_per_month: int = strawberry.field(
-        default=column(models.TalentNeed.site_visits_per_month),
+    site_visits_per_month: int = column(
+        models.TalentNeed.site_visits_per_month,
         description="Site visits a month the need asks for (for HYBRID); 0 for none.",
     )
-    workplace_municipality: str = strawberry.field(
-        default=column(models.TalentNeed.workplace_municipality),
+    workplace_municipality: str = column(
+        models.TalentNeed.workplace_municipality,
         description="The workplace's municipality (市区町村) as written; empty if not said.",
     )
-    fee_min_jpy: int = strawberry.field(
-        default=column(models.TalentNeed.fee_min_jpy),
-        description="The lowest monthly fee offered, in yen.",
+    fee_min_jpy: int = column(
+        models.TalentNeed.fee_min_jpy, description="The lowest monthly fee offered, in yen."
     )
-    fee_max_jpy: int = strawberry.field(
-        default=column(models.TalentNeed.fee_max_jpy),
-        description="The highest monthly fee offered, in yen.",
+    fee_max_jpy: int = column(
+        models.TalentNeed.fee_max_jpy, description="The highest monthly fee offered, in yen."
     )
-    starts_on: date = strawberry.field(
-        default=column(models.TalentNeed.starts_on), description="When the work should start."
-    )
-    openings: int = strawberry.field(
-        default=column(models.TalentNeed.openings),
+    starts_on: date = column(models.TalentNeed.starts_on, description="When the work should start.")
+    openings: int = column(
+        models.TalentNeed.openings,
         description="How many professionals the firm takes on for this need.",
     )
-    status: NeedStatus = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.TalentNeed.status),
+    status: NeedStatus = column(  # type: ignore[valid-type]
+        models.TalentNeed.status,
         description="Where the need stands: DRAFT, OPEN, PAUSED, FILLED or CLOSED.",
     )
-    version: int = strawberry.field(
-        default=column(models.TalentNeed.version),
+    version: int = column(
+        models.TalentNeed.version,
         description="Increases with each change; send it back when you update the need.",
     )
-    created_at: datetime = strawberry.field(
-        default=column(models.TalentNeed.created_at), description="When it was created."
-    )
-    updated_at: datetime = strawberry.field(
-        default=computed(UPDATED_AT, last_changed),
+    created_at: datetime = column(models.TalentNeed.created_at, description="When it was created.")
+    updated_at: datetime = computed(
+        UPDATED_AT,
+        last_changed,
         description="When it last changed (its creation until its first change).",
     )
 
@@ -443,57 +419,52 @@ class ProfessionalProfile:
         models.ProfessionalProfile.pseudonym,
         description="Stable, and says nothing about the person.",
     )
-    headline: str = strawberry.field(
-        default=column(models.ProfessionalProfile.headline),
+    headline: str = column(
+        models.ProfessionalProfile.headline,
         description="One line about the professional, e.g. 「製造業DXのPM、15年」.",
     )
-    experience_summary: str = strawberry.field(
-        default=column(models.ProfessionalProfile.experience_summary),
+    experience_summary: str = column(
+        models.ProfessionalProfile.experience_summary,
         description="Their experience in a few sentences.",
     )
-    engagement_types: list[EngagementType] = strawberry.field(  # type: ignore[valid-type]
-        default=column(  # type: ignore[valid-type]
-            models.ProfessionalProfile.engagement_types
-        ),
+    engagement_types: list[EngagementType] = column(  # type: ignore[valid-type]
+        models.ProfessionalProfile.engagement_types,
         description="The ways of working they accept (副業・兼業, 常勤雇用, 出向).",
     )
-    hours_per_month: int = strawberry.field(
-        default=column(models.ProfessionalProfile.hours_per_month),
+    hours_per_month: int = column(
+        models.ProfessionalProfile.hours_per_month,
         description="Hours a month they can give, 1 to 200.",
     )
-    available_from: date = strawberry.field(
-        default=column(models.ProfessionalProfile.available_from),
-        description="The first day they can start.",
+    available_from: date = column(
+        models.ProfessionalProfile.available_from, description="The first day they can start."
     )
-    remote_preference: RemotePolicy = strawberry.field(  # type: ignore[valid-type]
-        default=column(  # type: ignore[valid-type]
-            models.ProfessionalProfile.remote_preference
-        ),
+    remote_preference: RemotePolicy = column(  # type: ignore[valid-type]
+        models.ProfessionalProfile.remote_preference,
         description="The most presence at a workplace they accept.",
     )
-    max_site_visits_per_month: int = strawberry.field(
-        default=column(models.ProfessionalProfile.max_site_visits_per_month),
+    max_site_visits_per_month: int = column(
+        models.ProfessionalProfile.max_site_visits_per_month,
         description="The most site visits a month they accept.",
     )
-    fee_min_jpy: int = strawberry.field(
-        default=column(models.ProfessionalProfile.fee_min_jpy),
+    fee_min_jpy: int = column(
+        models.ProfessionalProfile.fee_min_jpy,
         description="The lowest monthly fee they accept, in yen.",
     )
-    fee_max_jpy: int = strawberry.field(
-        default=column(models.ProfessionalProfile.fee_max_jpy),
+    fee_max_jpy: int = column(
+        models.ProfessionalProfile.fee_max_jpy,
         description="The monthly fee they hope for at most, in yen.",
     )
-    max_engagements: int = strawberry.field(
-        default=column(models.ProfessionalProfile.max_engagements),
+    max_engagements: int = column(
+        models.ProfessionalProfile.max_engagements,
         description="How many engagements they take at once, 1 to 10.",
     )
-    is_open: bool = strawberry.field(
-        default=column(models.ProfessionalProfile.is_open),
+    is_open: bool = column(
+        models.ProfessionalProfile.is_open,
         description="Whether they take new matches now; false keeps them out of"
         " proposals and scouting.",
     )
-    version: int = strawberry.field(
-        default=column(models.ProfessionalProfile.version),
+    version: int = column(
+        models.ProfessionalProfile.version,
         description="Increases with each change; send it back when you save the profile.",
     )
 
@@ -556,25 +527,24 @@ class ProfessionalProfile:
 @strawberry.type(description="Your own professional record: who you are, and your profile.")
 class Professional(Node):
     row: strawberry.Private[models.Professional]
-    pseudonym: str = strawberry.field(
-        default=column(models.Professional.pseudonym),
+    pseudonym: str = column(
+        models.Professional.pseudonym,
         description="The name firms see before a match is accepted (e.g."
         " 「人材-7F3K2Q」): stable, and says nothing about the person.",
     )
-    full_name: str = strawberry.field(
-        default=column(models.Professional.full_name),
+    full_name: str = column(
+        models.Professional.full_name,
         description="Your full name (氏名); a firm sees it only once both sides accept a match.",
     )
-    contact_email: str = strawberry.field(
-        default=column(models.Professional.contact_email),
+    contact_email: str = column(
+        models.Professional.contact_email,
         description="Where firms reach you once a match is accepted.",
     )
-    phone: str | None = strawberry.field(
-        default=column(models.Professional.phone),
-        description="Your phone number; null if you gave none.",
+    phone: str | None = column(
+        models.Professional.phone, description="Your phone number; null if you gave none."
     )
-    current_employer: str | None = strawberry.field(
-        default=column(models.Professional.current_employer),
+    current_employer: str | None = column(
+        models.Professional.current_employer,
         description="Your main employer (本業); null if you gave none.",
     )
 

@@ -129,20 +129,18 @@ def _float(value: Decimal | int | None) -> float | None:
 @strawberry.type(description="Who the professional is: shown once both sides have accepted.")
 class Contact:
     row: strawberry.Private[models.Professional]
-    name: str = strawberry.field(
-        default=column(models.Professional.full_name),
-        description="The professional's full name (氏名).",
+    name: str = column(
+        models.Professional.full_name, description="The professional's full name (氏名)."
     )
-    email: str = strawberry.field(
-        default=column(models.Professional.contact_email),
-        description="Where to reach the professional.",
+    email: str = column(
+        models.Professional.contact_email, description="Where to reach the professional."
     )
-    phone: str | None = strawberry.field(
-        default=column(models.Professional.phone),
+    phone: str | None = column(
+        models.Professional.phone,
         description="The professional's phone number; null if they gave none.",
     )
-    employer: str | None = strawberry.field(
-        default=column(models.Professional.current_employer),
+    employer: str | None = column(
+        models.Professional.current_employer,
         description="The professional's main employer (本業); null if they gave none.",
     )
 
@@ -185,33 +183,40 @@ def _number(key: str) -> Scalar:
 )
 class ExplanationComponent:
     row: strawberry.Private[Element]
-    component: str = strawberry.field(
-        default=computed(Scalar("{t}.v->>'component'"), lambda c: str(c["component"])),
+    component: str = computed(
+        Scalar("{t}.v->>'component'"),
+        lambda c: str(c["component"]),
         description="The component's stable key, e.g. REQUIRED_SKILLS or FIRM_TIES.",
     )
-    side: str = strawberry.field(
-        default=computed(_text("side"), lambda c: str(c.get("side", ""))),
+    side: str = computed(
+        _text("side"),
+        lambda c: str(c.get("side", "")),
         description="Whose score it counts toward: FIRM (how well the professional fits"
         " the need) or PROFESSIONAL (how well the need fits them).",
     )
-    label: str = strawberry.field(
-        default=computed(_words("label"), lambda c: in_reader_locale(c.get("label"))),
+    label: str = computed(
+        _words("label"),
+        lambda c: in_reader_locale(c.get("label")),
         description="The component's name in the reader's language, e.g. 必須スキル.",
     )
-    value: float = strawberry.field(
-        default=computed(_number("value"), lambda c: float(c.get("value", 0))),
+    value: float = computed(
+        _number("value"),
+        lambda c: float(c.get("value", 0)),
         description="How well the pair does on it, from 0 (not at all) to 1 (fully).",
     )
-    weight: float = strawberry.field(
-        default=computed(_number("weight"), lambda c: float(c.get("weight", 0))),
+    weight: float = computed(
+        _number("weight"),
+        lambda c: float(c.get("weight", 0)),
         description="Its weight in its side's score (the weights of a side add up to 1).",
     )
-    points: float = strawberry.field(
-        default=computed(_number("points"), lambda c: float(c.get("points", 0))),
+    points: float = computed(
+        _number("points"),
+        lambda c: float(c.get("points", 0)),
         description="What it adds to its side's score: value × weight.",
     )
-    text: str = strawberry.field(
-        default=computed(_words("text"), lambda c: in_reader_locale(c.get("text"))),
+    text: str = computed(
+        _words("text"),
+        lambda c: in_reader_locale(c.get("text")),
         description="Why, in a sentence in the reader's language.",
     )
 
@@ -223,26 +228,23 @@ EXPLANATION_FIELDS = ("component", "side", "label", "value", "weight", "points",
 @strawberry.type(description="契約: the terms the firm recorded and the professional confirmed.")
 class Contract:
     row: strawberry.Private[models.Match]
-    fee_jpy: int = strawberry.field(
-        default=column(models.Match.contract_fee_jpy), description="The monthly fee agreed, in yen."
+    fee_jpy: int = column(
+        models.Match.contract_fee_jpy, description="The monthly fee agreed, in yen."
     )
-    hours_per_month: int = strawberry.field(
-        default=computed(
-            Scalar("coalesce({t}.contract_hours_per_month, 0)", NUMBER),
-            lambda row: row.contract_hours_per_month or 0,
-        ),
+    hours_per_month: int = computed(
+        Scalar("coalesce({t}.contract_hours_per_month, 0)", NUMBER),
+        lambda row: row.contract_hours_per_month or 0,
         description="Contracted working hours a month.",
     )
-    starts_on: date = strawberry.field(
-        default=column(models.Match.contract_starts_on),
-        description="The first day of the contracted work.",
+    starts_on: date = column(
+        models.Match.contract_starts_on, description="The first day of the contracted work."
     )
-    ends_on: date | None = strawberry.field(
-        default=column(models.Match.contract_ends_on),
+    ends_on: date | None = column(
+        models.Match.contract_ends_on,
         description="The last day of the contracted work; null for no end date.",
     )
-    confirmed_at: datetime | None = strawberry.field(
-        default=column(models.Match.contract_confirmed_at),
+    confirmed_at: datetime | None = column(
+        models.Match.contract_confirmed_at,
         description="When the professional confirmed the terms (契約); null until then.",
     )
 
@@ -267,28 +269,27 @@ class SubsidyScheme:
     fiscal_year: int = column(
         models.SubsidyScheme.fiscal_year, description="年度 (FY2026 = 2026-04 to 2027-03)."
     )
-    name: str = strawberry.field(
-        default=column(models.SubsidyScheme.name),
+    name: str = column(
+        models.SubsidyScheme.name,
         description="The scheme's or tier's name as the prefecture publishes it.",
     )
     rate: float = column(
         models.SubsidyScheme.rate, description="The share of eligible costs paid (0.8 = 8/10)."
     )
-    cap_jpy: float = strawberry.field(
-        default=computed(Scalar("({t}.cap_jpy)::float8", NUMBER), lambda row: float(row.cap_jpy)),
+    cap_jpy: float = computed(
+        Scalar("({t}.cap_jpy)::float8", NUMBER),
+        lambda row: float(row.cap_jpy),
         description="The most the tier pays, in yen.",
     )
-    eligible_cost_kinds: list[CostKind] = strawberry.field(  # type: ignore[valid-type]
-        default=column(  # type: ignore[valid-type]
-            models.SubsidyScheme.eligible_cost_kinds
-        ),
+    eligible_cost_kinds: list[CostKind] = column(  # type: ignore[valid-type]
+        models.SubsidyScheme.eligible_cost_kinds,
         description="The kinds of cost it covers (報酬, 旅費, 紹介手数料).",
     )
     first_use_only: bool = column(
         models.SubsidyScheme.first_use_only, description="Only for a firm's first side job."
     )
-    notes: str = strawberry.field(
-        default=column(models.SubsidyScheme.notes),
+    notes: str = column(
+        models.SubsidyScheme.notes,
         description="Conditions in words, as the public notice states them.",
     )
     tier_rank: int = column(
@@ -338,28 +339,25 @@ class SubsidyScheme:
 @strawberry.type(description="A line of a contracted match's cost ledger (the firm's).")
 class MatchCost(Node):
     row: strawberry.Private[models.MatchCost]
-    kind: CostKind = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.MatchCost.kind),
+    kind: CostKind = column(  # type: ignore[valid-type]
+        models.MatchCost.kind,
         description="What the cost is: the fee (報酬), travel (旅費) or a placement fee"
         " (紹介手数料).",
     )
-    amount_jpy: int = strawberry.field(
-        default=column(models.MatchCost.amount_jpy), description="The amount in yen."
-    )
-    incurred_on: date = strawberry.field(
-        default=column(models.MatchCost.incurred_on),
+    amount_jpy: int = column(models.MatchCost.amount_jpy, description="The amount in yen.")
+    incurred_on: date = column(
+        models.MatchCost.incurred_on,
         description="When the cost was incurred; subsidies count it in that day's"
         " fiscal year (年度).",
     )
     visit_days: int = column(
         models.MatchCost.visit_days, description="Site-visit days, for travel costs."
     )
-    note: str = strawberry.field(
-        default=column(models.MatchCost.note),
-        description="The firm's note, e.g. an invoice number; empty if none.",
+    note: str = column(
+        models.MatchCost.note, description="The firm's note, e.g. an invoice number; empty if none."
     )
-    created_at: datetime = strawberry.field(
-        default=column(models.MatchCost.created_at), description="When the line was recorded."
+    created_at: datetime = column(
+        models.MatchCost.created_at, description="When the line was recorded."
     )
 
     @classmethod
@@ -471,42 +469,42 @@ def _side(info: Info, row: models.Match) -> Side:
 @strawberry.type(description="マッチング: a need and a professional, from proposal to review.")
 class Match(Node):
     row: strawberry.Private[models.Match]
-    status: MatchStatus = strawberry.field(  # type: ignore[valid-type]
-        default=column(models.Match.status),
+    status: MatchStatus = column(  # type: ignore[valid-type]
+        models.Match.status,
         description="Where the match stands in its lifecycle (提案 → 面談 → 契約 → 稼働 → 評価).",
     )
-    score: float | None = strawberry.field(
-        default=column(models.Match.score),
+    score: float | None = column(
+        models.Match.score,
         description="The matching engine's score of the pair (higher is better); null"
         " for a match the engine did not propose.",
     )
-    rank: int | None = strawberry.field(
-        default=column(models.Match.rank),
+    rank: int | None = column(
+        models.Match.rank,
         description="The pair's place among the need's proposals (1 first); null for a"
         " match the engine did not propose.",
     )
-    firm_accepted_at: datetime | None = strawberry.field(
-        default=column(models.Match.firm_accepted_at),
-        description="When the firm accepted; null until it does.",
+    firm_accepted_at: datetime | None = column(
+        models.Match.firm_accepted_at, description="When the firm accepted; null until it does."
     )
-    professional_accepted_at: datetime | None = strawberry.field(
-        default=column(models.Match.professional_accepted_at),
+    professional_accepted_at: datetime | None = column(
+        models.Match.professional_accepted_at,
         description="When the professional accepted; null until they do.",
     )
-    interview_at: datetime | None = strawberry.field(
-        default=column(models.Match.interview_at),
+    interview_at: datetime | None = column(
+        models.Match.interview_at,
         description="When the interview (面談) takes place; null until the firm schedules it.",
     )
-    version: int = strawberry.field(
-        default=column(models.Match.version),
+    version: int = column(
+        models.Match.version,
         description="Increases with each step; send it back with the next step.",
     )
-    created_at: datetime = strawberry.field(
-        default=column(models.Match.created_at),
+    created_at: datetime = column(
+        models.Match.created_at,
         description="When the match was made (proposed, applied, scouted or introduced).",
     )
-    updated_at: datetime = strawberry.field(
-        default=computed(UPDATED_AT, last_changed),
+    updated_at: datetime = computed(
+        UPDATED_AT,
+        last_changed,
         description="When it last changed (its creation until its first change).",
     )
 
