@@ -18,41 +18,49 @@ from renkei.identity import sign_in_policy
 from renkei.identity.scopes import ORGANIZATIONS_WRITE
 
 
-@strawberry.input
+@strawberry.input(description="An email domain your organization claims as its own.")
 class ClaimEmailDomainInput:
-    organization_id: strawberry.ID
-    domain: str
+    organization_id: strawberry.ID = strawberry.field(
+        description="Your organization's global id; you must be one of its owners or admins."
+    )
+    domain: str = strawberry.field(description="The domain, e.g. pref.fukuoka.lg.jp; lower-cased.")
 
 
-@strawberry.input
+@strawberry.input(description="The domain claim whose DNS challenge to check now.")
 class CheckEmailDomainInput:
     id: strawberry.ID = strawberry.field(description="The DomainClaim's id.")
 
 
-@strawberry.input
+@strawberry.input(description="An organization's email domain a platform operator approves.")
 class VerifyEmailDomainInput:
-    organization_id: strawberry.ID
-    domain: str
+    organization_id: strawberry.ID = strawberry.field(description="The organization's global id.")
+    domain: str = strawberry.field(description="The domain it claimed.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of a mutation on a domain claim.")
 class DomainClaimPayload:
-    domain_claim: DomainClaim | None
+    domain_claim: DomainClaim | None = strawberry.field(
+        description="The claim as it is now; null when the mutation changed nothing."
+    )
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="How your organization's members may sign in.")
 class SetSignInPolicyInput:
-    organization_id: strawberry.ID
+    organization_id: strawberry.ID = strawberry.field(
+        description="Your organization's global id; you must be one of its owners or admins."
+    )
     require_own_provider: bool = strawberry.field(
         description="Members must sign in through this organization's own identity provider "
         "to act for it (switchOrganization from another sign-in is refused)."
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of setting the sign-in policy.")
 class SetSignInPolicyPayload:
-    organization: Organization | None
+    organization: Organization | None = strawberry.field(
+        description="The organization as it is now; null when nothing changed."
+    )
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 

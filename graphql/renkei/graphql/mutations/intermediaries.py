@@ -25,8 +25,10 @@ from renkei.tenancy import Viewer
 
 @strawberry.input(description="Register an organization as an intermediary of a role.")
 class RegisterIntermediaryInput:
-    organization_id: strawberry.ID
-    role: IntermediaryRole  # type: ignore[valid-type]
+    organization_id: strawberry.ID = strawberry.field(description="The organization's global id.")
+    role: IntermediaryRole = strawberry.field(  # type: ignore[valid-type]
+        description="Its role: STRATEGY_HUB, PLACEMENT_AGENCY, BANK or REVICAREER."
+    )
     prefecture_code: str | None = strawberry.field(
         default=None, description="The prefecture a STRATEGY_HUB serves (required for one)."
     )
@@ -38,14 +40,16 @@ class RegisterIntermediaryInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="An intermediary registration to withdraw.")
 class WithdrawIntermediaryInput:
-    intermediary_id: strawberry.ID
+    intermediary_id: strawberry.ID = strawberry.field(description="The Intermediary's global id.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of a mutation on an intermediary's registration.")
 class IntermediaryPayload:
-    intermediary: Intermediary | None
+    intermediary: Intermediary | None = strawberry.field(
+        description="The registration as it is now; null when nothing changed."
+    )
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
@@ -59,20 +63,27 @@ class AuthorizeIntermediaryInput:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="An authorization of yours to withdraw: the intermediary may no"
+    " longer introduce you."
+)
 class WithdrawIntermediaryAuthorizationInput:
-    authorization_id: strawberry.ID
+    authorization_id: strawberry.ID = strawberry.field(
+        description="The IntermediaryAuthorization's global id."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of a mutation on an authorization.")
 class IntermediaryAuthorizationPayload:
-    authorization: IntermediaryAuthorization | None
+    authorization: IntermediaryAuthorization | None = strawberry.field(
+        description="The authorization as it is now; null when nothing changed."
+    )
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(description="Introduce a professional who authorized you to an open need.")
 class IntroduceProfessionalInput:
-    need_id: strawberry.ID
+    need_id: strawberry.ID = strawberry.field(description="The open talent need's global id.")
     authorization_id: strawberry.ID = strawberry.field(
         description="The professional's authorization of your organization."
     )
@@ -82,9 +93,11 @@ class IntroduceProfessionalInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of introducing a professional.")
 class IntroduceProfessionalPayload:
-    match: Match | None
+    match: Match | None = strawberry.field(
+        description="The match made, INTRODUCED; null when none was made."
+    )
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 

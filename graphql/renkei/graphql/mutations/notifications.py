@@ -22,7 +22,7 @@ from renkei.notifications.topics import DeliveryMode
 from renkei.tenancy import Viewer
 
 
-@strawberry.input
+@strawberry.input(description="Which of your notifications to mark read: some ids, or all.")
 class MarkNotificationsReadInput:
     ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Up to 100 of your notifications; or pass all."
@@ -30,7 +30,7 @@ class MarkNotificationsReadInput:
     all: bool = strawberry.field(default=False, description="Every notification of yours.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of marking notifications read.")
 class MarkNotificationsReadPayload:
     read_count: int = strawberry.field(
         description="How many were unread and are now read; another person's ids count none."
@@ -38,20 +38,22 @@ class MarkNotificationsReadPayload:
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="How you want to be told of one topic.")
 class NotificationPreferenceInput:
     topic: str = strawberry.field(description="A topic of viewer.notificationPreferences.")
-    mode: NotificationDeliveryMode  # type: ignore[valid-type]
+    mode: NotificationDeliveryMode = strawberry.field(  # type: ignore[valid-type]
+        description="IMMEDIATE, DIGEST or INBOX."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Your choices for some notification topics.")
 class UpdateNotificationPreferencesInput:
     preferences: list[NotificationPreferenceInput] = strawberry.field(
         description="The topics to change; the others stay as they are."
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of changing your notification preferences.")
 class NotificationPreferencesPayload:
     preferences: list[NotificationPreference] | None = strawberry.field(
         description="Every topic, after the change."
@@ -59,18 +61,22 @@ class NotificationPreferencesPayload:
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="The topics an organization requires emailed at once to its people.")
 class UpdateOrganizationEmailPolicyInput:
-    organization_id: strawberry.ID
+    organization_id: strawberry.ID = strawberry.field(
+        description="Your organization's global id; you must be one of its owners or admins."
+    )
     required_topics: list[str] = strawberry.field(
         description="The topics its people are emailed about at once, whatever they chose; "
         "[] requires none."
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of changing an organization's email policy.")
 class OrganizationEmailPolicyPayload:
-    required_topics: list[str] | None
+    required_topics: list[str] | None = strawberry.field(
+        description="The required topics as they are now; null when nothing changed."
+    )
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 

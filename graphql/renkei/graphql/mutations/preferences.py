@@ -16,7 +16,7 @@ from renkei.identity import service as identity
 from renkei.identity.scopes import ORGANIZATIONS_WRITE
 
 
-@strawberry.input
+@strawberry.input(description="Your own preferences; only the fields given change.")
 class UpdateViewerPreferencesInput:
     locale: Locale | None = strawberry.field(  # type: ignore[valid-type]
         default=None,
@@ -25,9 +25,11 @@ class UpdateViewerPreferencesInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of saving your preferences.")
 class ViewerPreferencesPayload:
-    viewer: Viewer | None
+    viewer: Viewer | None = strawberry.field(
+        description="You, with the preferences saved; null when nothing was saved."
+    )
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 

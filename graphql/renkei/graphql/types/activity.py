@@ -73,13 +73,23 @@ ACTIVITY_OF_SUBJECT = Page("Activity", ORDER, join="{c}.subject_id = {t}.id")
 @strawberry.type(description="One change: who made it, for which organization, before and after.")
 class Activity(Node):
     row: strawberry.Private[ActivityRow]
-    subject_type: SubjectType = column(ActivityRow.subject_type)  # type: ignore[valid-type]
-    action: str = column(ActivityRow.action)
+    subject_type: SubjectType = column(  # type: ignore[valid-type]
+        ActivityRow.subject_type,
+        description="What kind of object changed.",
+    )
+    action: str = column(
+        ActivityRow.action,
+        description="What happened, as a stable key: created, updated, invited, joined,"
+        " vision_adopted, ...",
+    )
     before: JSON | None = column(
         ActivityRow.before, description="The changed fields before, if any."
     )
     after: JSON | None = column(ActivityRow.after, description="The changed fields after, if any.")
-    created_at: datetime = column(ActivityRow.created_at)
+    created_at: datetime = column(
+        ActivityRow.created_at,
+        description="When it happened.",
+    )
     summary: str = computed(
         SUMMARY_SQL,
         lambda row: summary(row.subject_type, row.action),

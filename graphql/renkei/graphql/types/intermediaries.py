@@ -59,15 +59,24 @@ IntermediaryRole = described_enum(
 )
 class Intermediary(Node):
     row: strawberry.Private[models.Intermediary]
-    role: IntermediaryRole = column(models.Intermediary.role)  # type: ignore[valid-type]
+    role: IntermediaryRole = column(  # type: ignore[valid-type]
+        models.Intermediary.role,
+        description="Its role: STRATEGY_HUB, PLACEMENT_AGENCY, BANK or REVICAREER.",
+    )
     license_number: str | None = column(
         models.Intermediary.license_number, description="許可番号 of a placement agency."
     )
     source_url: str = column(
         models.Intermediary.source_url, description="Where the registration can be checked."
     )
-    registered_at: datetime = column(models.Intermediary.created_at)
-    withdrawn_at: datetime | None = column(models.Intermediary.withdrawn_at)
+    registered_at: datetime = column(
+        models.Intermediary.created_at,
+        description="When the platform's operators registered it.",
+    )
+    withdrawn_at: datetime | None = column(
+        models.Intermediary.withdrawn_at,
+        description="When the registration was withdrawn; null while in force.",
+    )
 
     @classmethod
     def from_row(cls, row: models.Intermediary) -> Intermediary:
@@ -81,7 +90,10 @@ class Intermediary(Node):
         code = self.row.prefecture_code
         return None if code is None else Prefecture.by_code(code)
 
-    @strawberry.field(metadata=sql(One("Organization", "{c}.id = {t}.organization_id")))
+    @strawberry.field(
+        description="The registered organization; null if you may not see it.",
+        metadata=sql(One("Organization", "{c}.id = {t}.organization_id")),
+    )
     async def organization(self, info: Info) -> Organization | None:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return None if row is None else Organization.from_row(row)
@@ -98,7 +110,10 @@ class IntermediaryAuthorization(Node):
         models.IntermediaryAuthorization.reference,
         description="How the intermediary knows the professional (their number there).",
     )
-    created_at: datetime = column(models.IntermediaryAuthorization.created_at)
+    created_at: datetime = column(
+        models.IntermediaryAuthorization.created_at,
+        description="When the professional gave it.",
+    )
     withdrawn_at: datetime | None = column(
         models.IntermediaryAuthorization.withdrawn_at,
         description="Set once the professional withdrew it: no introduction since.",
@@ -137,8 +152,14 @@ class MatchIntroduction:
         lambda row: models.IntermediaryRole(row.introduced_via),
         description="The role it introduced in: what subsidy conditions read.",
     )
-    note: str | None = column(talent.Match.introduction_note)
-    introduced_at: datetime | None = column(talent.Match.introduced_at)
+    note: str | None = column(
+        talent.Match.introduction_note,
+        description="The intermediary's note to both sides; empty if none.",
+    )
+    introduced_at: datetime | None = column(
+        talent.Match.introduced_at,
+        description="When the introduction was made.",
+    )
 
     @strawberry.field(
         description="The introducing organization.",

@@ -66,7 +66,9 @@ class NotificationPreference:
         Scalar("{t}.label"), lambda row: row.label, description="The topic in your language."
     )
     mode: NotificationDeliveryMode = computed(  # type: ignore[valid-type]
-        Scalar(MODE, WORD), lambda row: row.mode
+        Scalar(MODE, WORD),
+        lambda row: row.mode,
+        description="How you are told: IMMEDIATE, DIGEST or INBOX.",
     )
     required_by_organization: bool = computed(
         Scalar(REQUIRED, NUMBER),

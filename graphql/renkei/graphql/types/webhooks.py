@@ -40,7 +40,7 @@ WebhookDeliveryStatus = described_enum(
 @table(models.WebhookDelivery)
 @strawberry.type(description="One event sent to one endpoint: the delivery log's entry.")
 class WebhookDelivery:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The delivery's id (for redeliverWebhook).")
     row: strawberry.Private[models.WebhookDelivery]
     event_id: str = computed(
         Scalar("{t}.event_id::text"),
@@ -48,12 +48,21 @@ class WebhookDelivery:
         description="The event's id (the Renkei-Event-Id header and the body's `id`): the same "
         "in every endpoint's delivery and in a redelivery.",
     )
-    topic: str = column(models.WebhookDelivery.topic)
+    topic: str = column(
+        models.WebhookDelivery.topic,
+        description="The notification kind of the event, e.g. milestone.status_changed.",
+    )
     subject_id: strawberry.ID | None = column(
         models.WebhookDelivery.subject_id, description="The global id of what it is about."
     )
-    status: WebhookDeliveryStatus = column(models.WebhookDelivery.status)  # type: ignore[valid-type]
-    attempts: int = column(models.WebhookDelivery.attempts)
+    status: WebhookDeliveryStatus = column(  # type: ignore[valid-type]
+        models.WebhookDelivery.status,
+        description="PENDING, DELIVERED or FAILED.",
+    )
+    attempts: int = column(
+        models.WebhookDelivery.attempts,
+        description="How many times it was sent.",
+    )
     response_code: int | None = column(
         models.WebhookDelivery.response_code,
         description="The HTTP status of the last attempt's answer; null when none came.",
@@ -64,8 +73,14 @@ class WebhookDelivery:
     last_error: str | None = column(
         models.WebhookDelivery.last_error, description="Why the last attempt failed."
     )
-    created_at: datetime = column(models.WebhookDelivery.created_at)
-    delivered_at: datetime | None = column(models.WebhookDelivery.delivered_at)
+    created_at: datetime = column(
+        models.WebhookDelivery.created_at,
+        description="When the event happened and the delivery was queued.",
+    )
+    delivered_at: datetime | None = column(
+        models.WebhookDelivery.delivered_at,
+        description="When the endpoint answered with a 2xx; null until then.",
+    )
 
     @classmethod
     def from_row(cls, row: models.WebhookDelivery) -> WebhookDelivery:
@@ -78,17 +93,26 @@ class WebhookDelivery:
     "POSTed there, signed (Renkei-Signature) with its secret."
 )
 class WebhookEndpoint:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The endpoint's id.")
     row: strawberry.Private[models.WebhookEndpoint]
-    url: str = column(models.WebhookEndpoint.url)
+    url: str = column(
+        models.WebhookEndpoint.url,
+        description="Where events are sent (POST, JSON body, signed with the endpoint's secret).",
+    )
     topics: list[str] = column(
         models.WebhookEndpoint.topics, description="The notification kinds it receives."
     )
-    description: str | None = column(models.WebhookEndpoint.description)
+    description: str | None = column(
+        models.WebhookEndpoint.description,
+        description="What the endpoint is for; null if not said.",
+    )
     active: bool = column(
         models.WebhookEndpoint.active, description="Whether events are sent to it."
     )
-    created_at: datetime = column(models.WebhookEndpoint.created_at)
+    created_at: datetime = column(
+        models.WebhookEndpoint.created_at,
+        description="When it was registered.",
+    )
 
     @classmethod
     def from_row(cls, row: models.WebhookEndpoint) -> WebhookEndpoint:
