@@ -38,7 +38,8 @@ def check_scope(info: Info, scope: str) -> None:
 @strawberry.schema_directive(
     locations=[Location.FIELD_DEFINITION],
     name="requiresScope",
-    description="A token must carry this scope to read the field.",
+    description="A token must carry the scope named by `scope` (e.g. projects:read) to read the"
+    " field; without it, the field answers an error with the code INSUFFICIENT_SCOPE.",
 )
 class RequiresScopeDirective:
     scope: str

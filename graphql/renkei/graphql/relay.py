@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from sqlalchemy import Select, func, literal, select, tuple_
@@ -28,7 +28,9 @@ T = TypeVar("T")
 
 @strawberry.interface(description="An object with a globally unique, opaque id.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="The object's global id: opaque and stable; `node(id:)` fetches it again."
+    )
 
 
 def to_global_id(type_name: str, key: uuid.UUID | str) -> strawberry.ID:
@@ -72,26 +74,68 @@ def decode_id(global_id: str, expected_type: str, *, field: str = "id") -> uuid.
 
 @strawberry.type(description="Where a page of a connection sits in the whole list.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="True when items follow this page: ask again with `after: endCursor`."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="True when items come before this page: ask again with"
+        " `last` and `before: startCursor`."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the page's first item; null for an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the page's last item; null for an empty page."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a connection's page, with the cursor that points at it.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(
+        description="An opaque position in the list: pass it as `after` or `before`."
+    )
+    node: T = strawberry.field(description="The item.")
 
 
 @strawberry.type(description="A page of a list: at most 100 items, with cursors to move on.")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(
+        description="The page's items with their cursors, in the list's order."
+    )
+    page_info: PageInfo = strawberry.field(description="Whether more items lie before or after.")
 
     @strawberry.field(description="The items of this page, for clients that need no cursors.")
     def nodes(self) -> list[T]:
         return [edge.node for edge in self.edges]
+
+
+# The four arguments of every connection field (Relay's), described once.
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description="How many items from the start of the list (after `after`): 1 to 100."
+        " 20 when neither `first` nor `last` is given; not with `last`."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Start after this cursor (a previous page's `pageInfo.endCursor`)."
+    ),
+]
+Last = Annotated[
+    int | None,
+    strawberry.argument(
+        description="How many items from the end of the list (before `before`): 1 to 100;"
+        " not with `first`."
+    ),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(
+        description="End before this cursor (a later page's `pageInfo.startCursor`)."
+    ),
+]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError, OperationDefinitionNode
@@ -53,7 +53,11 @@ from renkei.graphql.mutations.webhooks import WebhookMutations
 from renkei.graphql.nodes import NODE_TYPES
 from renkei.graphql.permissions import check_scope, requires
 from renkei.graphql.relay import (
+    After,
+    Before,
     Connection,
+    First,
+    Last,
     Node,
     PageArgs,
     parse_global_id,
@@ -145,7 +149,12 @@ async def _resolve_node(info: Info, global_id: str) -> Node | None:
     return wrap(row) if row is not None else None
 
 
-@strawberry.type
+@strawberry.type(
+    description="What you can read. Most fields need a token with a scope (see"
+    " `@requiresScope`); the prefectures and planning blocs are public."
+    " What you may not see is absent or null, exactly as if it did not"
+    " exist."
+)
 class Query(
     RegionQueries,
     ProjectQueries,
@@ -158,12 +167,31 @@ class Query(
         description="Fetch any object by its global id; null if you may not see it. A token needs"
         " the scope that reads its type (organizations:read for organizations and people)."
     )
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The global id of any object (the `id` field of a Node)."
+            ),
+        ],
+    ) -> Node | None:
         _check_node_scopes(info, [id])
         return await _resolve_node(info, id)
 
     @strawberry.field(description="Fetch up to 100 objects by global id, in the order asked.")
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(
+                description="Up to 100 global ids; the answer keeps their order, with null for"
+                " each one you may not see."
+            ),
+        ],
+    ) -> list[Node | None]:
         if len(ids) > MAX_NODES_PER_LOOKUP:
             raise GraphQLError(
                 _("at most {most} ids at a time", most=MAX_NODES_PER_LOOKUP),
@@ -187,7 +215,23 @@ class Query(
         description="An organization by global id or slug.", extensions=requires(ORGANIZATIONS_READ)
     )
     async def organization(
-        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The organization's global id. Give one of id and slug; with"
+                " neither, the answer is null."
+            ),
+        ] = None,
+        slug: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The organization's slug, as in its console address (e.g."
+                " pref-fukuoka); case is ignored. Give one of id and slug; with"
+                " neither, the answer is null."
+            ),
+        ] = None,
     ) -> Organization | None:
         if id is not None:
             node = await _resolve_node(info, id)
@@ -210,12 +254,21 @@ class Query(
     async def organizations(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        kind: OrganizationKind | None = None,  # type: ignore[valid-type]
-        prefecture_code: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        kind: Annotated[
+            OrganizationKind | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only organizations of this kind (産官学金労言士)."),
+        ] = None,
+        prefecture_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only organizations whose home prefecture has this JIS X 0401 code"
+                " (01 to 47)."
+            ),
+        ] = None,
     ) -> Connection[Organization]:
         args = PageArgs.of(first, after, last, before)
         stmt = directory({"kind": kind, "prefecture_code": prefecture_code})
@@ -225,11 +278,29 @@ class Query(
         return to_connection(page, Organization.from_row)
 
     @strawberry.field(description="The 47 prefectures, optionally of one planning bloc.")
-    def prefectures(self, planning_bloc: str | None = None) -> list[Prefecture]:
+    def prefectures(
+        self,
+        planning_bloc: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only the prefectures of this planning bloc (広域地方計画区域), by"
+                " its code, e.g. KYUSHU; all 47 without one."
+            ),
+        ] = None,
+    ) -> list[Prefecture]:
         return all_prefectures(planning_bloc)
 
     @strawberry.field(description="A prefecture by its JIS X 0401 code (01 to 47).")
-    def prefecture(self, code: str) -> Prefecture | None:
+    def prefecture(
+        self,
+        code: Annotated[
+            str,
+            strawberry.argument(
+                description="The JIS X 0401 code, 01 (北海道) to 47 (沖縄県); full-width digits"
+                " and a missing leading zero are accepted (４３, 4)."
+            ),
+        ],
+    ) -> Prefecture | None:
         return Prefecture.by_code(code)
 
     @strawberry.field(description="The national planning blocs (広域地方計画).")
@@ -237,7 +308,10 @@ class Query(
         return all_planning_blocs()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What you can change. Each mutation takes one `input` and returns a"
+    " payload with `userErrors`: all or nothing."
+)
 class Mutation(
     OrganizationMutations,
     ApiClientMutations,

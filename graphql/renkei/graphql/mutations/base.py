@@ -10,19 +10,58 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.errors import DomainError, ErrorCode, Forbidden
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.i18n.messages import _
 from renkei.tenancy import Viewer
 
 R = TypeVar("R")
 
-UserErrorCode = strawberry.enum(ErrorCode, name="UserErrorCode")
+UserErrorCode = described_enum(
+    ErrorCode,
+    name="UserErrorCode",
+    description="Why a mutation changed nothing, as a stable code (the message says it in words).",
+    values={
+        "INVALID": "A value is not acceptable (too long, out of range, inconsistent).",
+        "NOT_FOUND": "Nothing you may see has this id: missing and hidden look the same.",
+        "CONFLICT": "Someone changed it since you read it (a stale version), or its state does"
+        " not allow the step.",
+        "FORBIDDEN": "You may see it but not do this (your role, your side, your token's scopes).",
+        "UNAUTHENTICATED": "Sign in first.",
+        "INVALID_ID": "Not a global id of the expected type.",
+        "INVALID_CHECK_DIGIT": "A 法人番号 or 全国地方公共団体コード whose check digit is wrong.",
+        "UNKNOWN_PREFECTURE": "Not a JIS X 0401 prefecture code (01 to 47).",
+        "DUPLICATE": "It exists already (the same organization, match or entry).",
+        "LAST_OWNER": "An organization keeps at least one owner.",
+        "ORGANIZATION_UNVERIFIED": "Only an organization the platform verified may do this.",
+        "CONFIRMATION_REQUIRED": "This step has consequences: repeat it with the confirmation"
+        " the message names.",
+    },
+)
+
+
+# What every mutation's `input` argument and `userErrors` field mean.
+INPUT = strawberry.argument(
+    description="What to do, in one object: its fields say what each value means. The mutation"
+    " is all or nothing: with a userError, nothing of it was written."
+)
+USER_ERRORS = (
+    "Why nothing was changed, one error per problem; empty when the mutation succeeded"
+    " (then the payload's other fields hold the result)."
+)
 
 
 @strawberry.type(description="A problem with the input, for the user to fix. Nothing was changed.")
 class UserError:
-    field: str | None = strawberry.field(description="The input field at fault, if one is.")
-    code: UserErrorCode  # type: ignore[valid-type]
-    message: str
+    field: str | None = strawberry.field(
+        description="The input field at fault (its camelCase name, e.g. `startsOn`); null when"
+        " the problem is not one field's (a permission, a conflict)."
+    )
+    code: UserErrorCode = strawberry.field(  # type: ignore[valid-type]
+        description="What went wrong, as a stable code a program can test."
+    )
+    message: str = strawberry.field(
+        description="What went wrong, in the reader's language (Japanese by default, or English)."
+    )
 
     @classmethod
     def from_error(cls, error: DomainError) -> UserError:

@@ -3,11 +3,13 @@ introductions (renkei.intermediaries.service)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.intermediaries import (
     Intermediary,
@@ -23,8 +25,10 @@ from renkei.tenancy import Viewer
 
 @strawberry.input(description="Register an organization as an intermediary of a role.")
 class RegisterIntermediaryInput:
-    organization_id: strawberry.ID
-    role: IntermediaryRole  # type: ignore[valid-type]
+    organization_id: strawberry.ID = strawberry.field(description="The organization's global id.")
+    role: IntermediaryRole = strawberry.field(  # type: ignore[valid-type]
+        description="Its role: STRATEGY_HUB, PLACEMENT_AGENCY, BANK or REVICAREER."
+    )
     prefecture_code: str | None = strawberry.field(
         default=None, description="The prefecture a STRATEGY_HUB serves (required for one)."
     )
@@ -36,15 +40,17 @@ class RegisterIntermediaryInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="An intermediary registration to withdraw.")
 class WithdrawIntermediaryInput:
-    intermediary_id: strawberry.ID
+    intermediary_id: strawberry.ID = strawberry.field(description="The Intermediary's global id.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of a mutation on an intermediary's registration.")
 class IntermediaryPayload:
-    intermediary: Intermediary | None
-    user_errors: list[UserError]
+    intermediary: Intermediary | None = strawberry.field(
+        description="The registration as it is now; null when nothing changed."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(description="Let a registered intermediary introduce you to needs.")
@@ -57,20 +63,27 @@ class AuthorizeIntermediaryInput:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="An authorization of yours to withdraw: the intermediary may no"
+    " longer introduce you."
+)
 class WithdrawIntermediaryAuthorizationInput:
-    authorization_id: strawberry.ID
+    authorization_id: strawberry.ID = strawberry.field(
+        description="The IntermediaryAuthorization's global id."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of a mutation on an authorization.")
 class IntermediaryAuthorizationPayload:
-    authorization: IntermediaryAuthorization | None
-    user_errors: list[UserError]
+    authorization: IntermediaryAuthorization | None = strawberry.field(
+        description="The authorization as it is now; null when nothing changed."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(description="Introduce a professional who authorized you to an open need.")
 class IntroduceProfessionalInput:
-    need_id: strawberry.ID
+    need_id: strawberry.ID = strawberry.field(description="The open talent need's global id.")
     authorization_id: strawberry.ID = strawberry.field(
         description="The professional's authorization of your organization."
     )
@@ -80,10 +93,12 @@ class IntroduceProfessionalInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of introducing a professional.")
 class IntroduceProfessionalPayload:
-    match: Match | None
-    user_errors: list[UserError]
+    match: Match | None = strawberry.field(
+        description="The match made, INTRODUCED; null when none was made."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 def _intermediary(row: models.Intermediary | None, errors: list[UserError]) -> IntermediaryPayload:
@@ -107,7 +122,7 @@ class IntermediaryMutations:
         "an organization never declares itself one."
     )
     async def register_intermediary(
-        self, info: Info, input: RegisterIntermediaryInput
+        self, info: Info, input: Annotated[RegisterIntermediaryInput, INPUT]
     ) -> IntermediaryPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.Intermediary:
             return await service.register_as_operator(
@@ -129,7 +144,7 @@ class IntermediaryMutations:
         description="Withdraw an intermediary's registration (platform operators)."
     )
     async def withdraw_intermediary(
-        self, info: Info, input: WithdrawIntermediaryInput
+        self, info: Info, input: Annotated[WithdrawIntermediaryInput, INPUT]
     ) -> IntermediaryPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.Intermediary:
             return await service.withdraw_registration(
@@ -148,7 +163,7 @@ class IntermediaryMutations:
         "you to needs. It reads your pseudonymous profile, never your name or contact."
     )
     async def authorize_intermediary(
-        self, info: Info, input: AuthorizeIntermediaryInput
+        self, info: Info, input: Annotated[AuthorizeIntermediaryInput, INPUT]
     ) -> IntermediaryAuthorizationPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.IntermediaryAuthorization:
             return await service.authorize(
@@ -165,7 +180,7 @@ class IntermediaryMutations:
 
     @strawberry.mutation(description="Withdraw your authorization of an intermediary.")
     async def withdraw_intermediary_authorization(
-        self, info: Info, input: WithdrawIntermediaryAuthorizationInput
+        self, info: Info, input: Annotated[WithdrawIntermediaryAuthorizationInput, INPUT]
     ) -> IntermediaryAuthorizationPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.IntermediaryAuthorization:
             return await service.withdraw_authorization(
@@ -184,7 +199,7 @@ class IntermediaryMutations:
         "need: the match is recorded with your organization; both sides then accept it."
     )
     async def introduce_professional(
-        self, info: Info, input: IntroduceProfessionalInput
+        self, info: Info, input: Annotated[IntroduceProfessionalInput, INPUT]
     ) -> IntroduceProfessionalPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> talent.Match:
             return await service.introduce(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.kpis import Kpi, KpiDirection, KpiObservation
 from renkei.identity.scopes import KPI_WRITE, PROJECTS_WRITE
@@ -22,52 +23,83 @@ class CreateKpiInput:
     region_id: strawberry.ID | None = strawberry.field(
         default=None, description="For a region's KPI: its secretariat's admins add it."
     )
-    name: str
+    name: str = strawberry.field(description="What is measured, e.g. 半導体関連の新規雇用者数.")
     unit: str = strawberry.field(description="e.g. 人, 億円, t-CO2, %.")
-    description: str = ""
-    direction: KpiDirection = models.KpiDirection.INCREASE  # type: ignore[valid-type]
-    baseline: float
-    baseline_on: date | None = None
+    description: str = strawberry.field(
+        default="",
+        description="How it is measured and where the figures come from; empty by default.",
+    )
+    direction: KpiDirection = strawberry.field(  # type: ignore[valid-type]
+        default=models.KpiDirection.INCREASE,
+        description="Whether more is better (INCREASE, the default) or less is (DECREASE).",
+    )
+    baseline: float = strawberry.field(description="The value at the start, in the KPI's unit.")
+    baseline_on: date | None = strawberry.field(
+        default=None, description="When the baseline was measured; null if not known."
+    )
 
 
 @strawberry.input(description="Only the fields given change; `version` is the one you read.")
 class UpdateKpiInput:
-    id: strawberry.ID
-    version: int
-    name: str | None = None
-    unit: str | None = None
-    description: str | None = None
-    direction: KpiDirection | None = None  # type: ignore[valid-type]
-    baseline: float | None = None
-    baseline_on: date | None = None
+    id: strawberry.ID = strawberry.field(description="The KPI's global id.")
+    version: int = strawberry.field(description="The version you read; a stale one conflicts.")
+    name: str | None = strawberry.field(
+        default=None, description="A new name; unchanged if not given."
+    )
+    unit: str | None = strawberry.field(
+        default=None, description="A new unit (人, 億円, t-CO2, %); unchanged if not given."
+    )
+    description: str | None = strawberry.field(
+        default=None, description="A new description; unchanged if not given."
+    )
+    direction: KpiDirection | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="A new direction; unchanged if not given."
+    )
+    baseline: float | None = strawberry.field(
+        default=None, description="A new baseline value; unchanged if not given."
+    )
+    baseline_on: date | None = strawberry.field(
+        default=None, description="A new baseline date; unchanged if not given."
+    )
 
 
 @strawberry.input(description="Set or replace the target of one fiscal year (年度).")
 class SetKpiTargetInput:
-    kpi_id: strawberry.ID
+    kpi_id: strawberry.ID = strawberry.field(description="The KPI's global id.")
     fiscal_year: int = strawberry.field(description="2025 for FY2025, April 2025 to March 2026.")
-    value: float
+    value: float = strawberry.field(
+        description="The value to reach by the end of that fiscal year, in the KPI's unit."
+    )
 
 
 @strawberry.input(description="The value of one period; the same period again corrects it.")
 class RecordKpiObservationInput:
-    kpi_id: strawberry.ID
-    period_start: date
-    period_end: date
-    value: float
-    note: str = ""
+    kpi_id: strawberry.ID = strawberry.field(description="The KPI's global id.")
+    period_start: date = strawberry.field(description="The first day of the period observed.")
+    period_end: date = strawberry.field(
+        description="The last day of the period observed; not before periodStart."
+    )
+    value: float = strawberry.field(description="The value observed, in the KPI's unit.")
+    note: str = strawberry.field(
+        default="",
+        description="Where the figure comes from or what to know about it; empty by default.",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of a mutation on a KPI.")
 class KpiPayload:
-    kpi: Kpi | None
-    user_errors: list[UserError]
+    kpi: Kpi | None = strawberry.field(
+        description="The KPI as it is now; null when the mutation changed nothing."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The result of recording an observation.")
 class KpiObservationPayload:
-    kpi_observation: KpiObservation | None
-    user_errors: list[UserError]
+    kpi_observation: KpiObservation | None = strawberry.field(
+        description="The observation as recorded; null when nothing was recorded."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
@@ -76,7 +108,7 @@ class KpiMutations:
         description="Define a KPI of a project (lead organization's admins) or of a region "
         "(secretariat's admins)."
     )
-    async def create_kpi(self, info: Info, input: CreateKpiInput) -> KpiPayload:
+    async def create_kpi(self, info: Info, input: Annotated[CreateKpiInput, INPUT]) -> KpiPayload:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: service.create_kpi(
@@ -100,7 +132,7 @@ class KpiMutations:
         return KpiPayload(kpi=Kpi.from_row(row) if row else None, user_errors=errors)
 
     @strawberry.mutation(description="Change a KPI's definition; a stale version conflicts.")
-    async def update_kpi(self, info: Info, input: UpdateKpiInput) -> KpiPayload:
+    async def update_kpi(self, info: Info, input: Annotated[UpdateKpiInput, INPUT]) -> KpiPayload:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: service.update_kpi(
@@ -120,7 +152,9 @@ class KpiMutations:
         return KpiPayload(kpi=Kpi.from_row(row) if row else None, user_errors=errors)
 
     @strawberry.mutation(description="Set or replace a KPI's target for one fiscal year.")
-    async def set_kpi_target(self, info: Info, input: SetKpiTargetInput) -> KpiPayload:
+    async def set_kpi_target(
+        self, info: Info, input: Annotated[SetKpiTargetInput, INPUT]
+    ) -> KpiPayload:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: service.set_kpi_target(
@@ -139,7 +173,7 @@ class KpiMutations:
         "API clients with kpi:write); the same period again corrects it."
     )
     async def record_kpi_observation(
-        self, info: Info, input: RecordKpiObservationInput
+        self, info: Info, input: Annotated[RecordKpiObservationInput, INPUT]
     ) -> KpiObservationPayload:
         row, errors = await run_mutation(
             info,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.types.locales import Locale, stored_locale
 from renkei.graphql.types.viewer import Viewer
 from renkei.i18n.messages import activate
@@ -14,7 +16,7 @@ from renkei.identity import service as identity
 from renkei.identity.scopes import ORGANIZATIONS_WRITE
 
 
-@strawberry.input
+@strawberry.input(description="Your own preferences; only the fields given change.")
 class UpdateViewerPreferencesInput:
     locale: Locale | None = strawberry.field(  # type: ignore[valid-type]
         default=None,
@@ -23,10 +25,12 @@ class UpdateViewerPreferencesInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of saving your preferences.")
 class ViewerPreferencesPayload:
-    viewer: Viewer | None
-    user_errors: list[UserError]
+    viewer: Viewer | None = strawberry.field(
+        description="You, with the preferences saved; null when nothing was saved."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
@@ -36,7 +40,7 @@ class PreferenceMutations:
         "language they choose."
     )
     async def update_viewer_preferences(
-        self, info: Info, input: UpdateViewerPreferencesInput
+        self, info: Info, input: Annotated[UpdateViewerPreferencesInput, INPUT]
     ) -> ViewerPreferencesPayload:
         context = info.context
         saved, errors = await run_mutation(

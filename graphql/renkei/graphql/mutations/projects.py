@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id, to_global_id
 from renkei.graphql.types.projects import (
     FundingKind,
@@ -25,11 +26,18 @@ from renkei.projects import models, service
 from renkei.tenancy import Viewer
 
 
-@strawberry.input
+@strawberry.input(description="A new project (事業) led by your acting organization.")
 class CreateProjectInput:
-    name: str
-    category: ProjectCategory  # type: ignore[valid-type]
-    summary: str = ""
+    name: str = strawberry.field(
+        description="The project's name, e.g. 「九州半導体サプライチェーン強靱化プロジェクト」."
+    )
+    category: ProjectCategory = strawberry.field(  # type: ignore[valid-type]
+        description="What the project does (半導体, 共同研究・開発, 周遊型観光, ...)."
+    )
+    summary: str = strawberry.field(
+        default="",
+        description="What the project does and why, in a few sentences; empty by default.",
+    )
     region_id: strawberry.ID | None = strawberry.field(
         default=None, description="The region it belongs to; your organization must be a member."
     )
@@ -41,72 +49,111 @@ class CreateProjectInput:
         description="JIS X 0401 codes: some of the region's (all of them if not given), or at "
         "least two for a project outside a region.",
     )
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: date | None = strawberry.field(
+        default=None, description="When the project starts; null if not decided."
+    )
+    ends_on: date | None = strawberry.field(
+        default=None, description="When the project ends; null if not decided; not before startsOn."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of a mutation on a project.")
 class ProjectPayload:
-    project: Project | None
-    user_errors: list[UserError]
+    project: Project | None = strawberry.field(
+        description="The project as it is now; null when the mutation changed nothing."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a project: only the fields given change.")
 class UpdateProjectInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The project's global id.")
     version: int = strawberry.field(description="The version you read.")
-    name: str | None = None
-    summary: str | None = None
-    category: ProjectCategory | None = None  # type: ignore[valid-type]
-    visibility: ProjectVisibility | None = None  # type: ignore[valid-type]
-    prefecture_codes: list[str] | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
+    name: str | None = strawberry.field(
+        default=None, description="A new name; unchanged if not given."
+    )
+    summary: str | None = strawberry.field(
+        default=None, description="A new summary; unchanged if not given."
+    )
+    category: ProjectCategory | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="A new category; unchanged if not given."
+    )
+    visibility: ProjectVisibility | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Who sees the project from now on; unchanged if not given."
+    )
+    prefecture_codes: list[str] | None = strawberry.field(
+        default=None,
+        description="The prefectures it covers, as JIS X 0401 codes, replacing the"
+        " current ones; unchanged if not given.",
+    )
+    starts_on: date | None = strawberry.field(
+        default=None, description="A new start date; unchanged if not given."
+    )
+    ends_on: date | None = strawberry.field(
+        default=None, description="A new end date; unchanged if not given."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A project and the status to move it to.")
 class ChangeProjectStatusInput:
-    id: strawberry.ID
-    status: ProjectStatus  # type: ignore[valid-type]
+    id: strawberry.ID = strawberry.field(description="The project's global id.")
+    status: ProjectStatus = strawberry.field(  # type: ignore[valid-type]
+        description="The status wanted; it must be one of the project's allowedTransitions."
+    )
     version: int | None = strawberry.field(
         default=None, description="The version you read; a stale one conflicts."
     )
 
 
-@strawberry.input
+@strawberry.input(description="An organization to invite to a project, and its role there.")
 class InviteProjectParticipantInput:
-    project_id: strawberry.ID
-    organization_id: strawberry.ID
-    role: ParticipantRole  # type: ignore[valid-type]
+    project_id: strawberry.ID = strawberry.field(description="The project's global id.")
+    organization_id: strawberry.ID = strawberry.field(
+        description="The invited organization's global id."
+    )
+    role: ParticipantRole = strawberry.field(  # type: ignore[valid-type]
+        description="Its part in the project once it accepts."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of a mutation on a project's participant.")
 class ProjectParticipantPayload:
-    participant: ProjectParticipant | None
-    user_errors: list[UserError]
+    participant: ProjectParticipant | None = strawberry.field(
+        description="The participation as it is now; null when the mutation changed nothing."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="Your acting organization's answer to an invitation to a project.")
 class AnswerProjectParticipationInput:
-    participant_id: strawberry.ID
-    accept: bool
+    participant_id: strawberry.ID = strawberry.field(
+        description="The invitation's global id (a ProjectParticipant that is INVITED)."
+    )
+    accept: bool = strawberry.field(description="true to join the project, false to decline.")
 
 
-@strawberry.input
+@strawberry.input(description="The participation to end.")
 class RemoveProjectParticipantInput:
-    participant_id: strawberry.ID
+    participant_id: strawberry.ID = strawberry.field(
+        description="The ProjectParticipant's global id; the lead cannot be removed."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of taking an organization off a project.")
 class RemoveProjectParticipantPayload:
-    removed_participant_id: strawberry.ID | None
-    user_errors: list[UserError]
+    removed_participant_id: strawberry.ID | None = strawberry.field(
+        description="The global id of the participation removed; null when nothing was removed."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="A source of a project's money (財源).")
 class AddFundingSourceInput:
-    project_id: strawberry.ID
-    kind: FundingKind  # type: ignore[valid-type]
+    project_id: strawberry.ID = strawberry.field(description="The project's global id.")
+    kind: FundingKind = strawberry.field(  # type: ignore[valid-type]
+        description="Where the money comes from: 交付金, 補助金, 企業版ふるさと納税, a"
+        " bank's loan, ..."
+    )
     name: str = strawberry.field(description="e.g. 新しい地方経済・生活環境創生交付金")
     amount_jpy: float = strawberry.field(description="In JPY: a whole number above 0.")
     fiscal_year: int | None = strawberry.field(default=None, description="年度, e.g. 2025.")
@@ -115,21 +162,27 @@ class AddFundingSourceInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of recording a funding source.")
 class FundingSourcePayload:
-    funding_source: FundingSource | None
-    user_errors: list[UserError]
+    funding_source: FundingSource | None = strawberry.field(
+        description="The funding source as recorded; null when nothing was recorded."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="The funding source to remove.")
 class RemoveFundingSourceInput:
-    funding_source_id: strawberry.ID
+    funding_source_id: strawberry.ID = strawberry.field(
+        description="The FundingSource's global id."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of removing a funding source.")
 class RemoveFundingSourcePayload:
-    removed_funding_source_id: strawberry.ID | None
-    user_errors: list[UserError]
+    removed_funding_source_id: strawberry.ID | None = strawberry.field(
+        description="The global id of the funding source removed; null when nothing was removed."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 def _project_payload(row: models.Project | None, errors: list[UserError]) -> ProjectPayload:
@@ -150,7 +203,9 @@ class ProjectMutations:
         description="Create a project led by your acting organization (its owners and admins); "
         "it starts PLANNED."
     )
-    async def create_project(self, info: Info, input: CreateProjectInput) -> ProjectPayload:
+    async def create_project(
+        self, info: Info, input: Annotated[CreateProjectInput, INPUT]
+    ) -> ProjectPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.Project:
             return await service.create_project(
                 session,
@@ -173,7 +228,9 @@ class ProjectMutations:
         description="Change a project's description (its lead's owners and admins), carrying "
         "the version you read."
     )
-    async def update_project(self, info: Info, input: UpdateProjectInput) -> ProjectPayload:
+    async def update_project(
+        self, info: Info, input: Annotated[UpdateProjectInput, INPUT]
+    ) -> ProjectPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.Project:
             return await service.update_project(
                 session,
@@ -195,7 +252,7 @@ class ProjectMutations:
         description="Move a project to another status; see Project.allowedTransitions."
     )
     async def change_project_status(
-        self, info: Info, input: ChangeProjectStatusInput
+        self, info: Info, input: Annotated[ChangeProjectStatusInput, INPUT]
     ) -> ProjectPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.Project:
             return await service.change_project_status(
@@ -212,7 +269,7 @@ class ProjectMutations:
         description="Invite an organization to take part; it joins when its admins accept."
     )
     async def invite_project_participant(
-        self, info: Info, input: InviteProjectParticipantInput
+        self, info: Info, input: Annotated[InviteProjectParticipantInput, INPUT]
     ) -> ProjectParticipantPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.ProjectParticipant:
             return await service.invite_participant(
@@ -231,7 +288,7 @@ class ProjectMutations:
         description="Accept or decline your acting organization's invitation to a project."
     )
     async def answer_project_participation(
-        self, info: Info, input: AnswerProjectParticipationInput
+        self, info: Info, input: Annotated[AnswerProjectParticipationInput, INPUT]
     ) -> ProjectParticipantPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.ProjectParticipant:
             return await service.answer_participation(
@@ -247,7 +304,7 @@ class ProjectMutations:
 
     @strawberry.mutation(description="Take an organization off a project; the lead stays.")
     async def remove_project_participant(
-        self, info: Info, input: RemoveProjectParticipantInput
+        self, info: Info, input: Annotated[RemoveProjectParticipantInput, INPUT]
     ) -> RemoveProjectParticipantPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> strawberry.ID:
             removed = await service.remove_participant(
@@ -266,7 +323,7 @@ class ProjectMutations:
 
     @strawberry.mutation(description="Record a source of the project's money (lead's admins).")
     async def add_funding_source(
-        self, info: Info, input: AddFundingSourceInput
+        self, info: Info, input: Annotated[AddFundingSourceInput, INPUT]
     ) -> FundingSourcePayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.FundingSource:
             return await service.add_funding_source(
@@ -289,7 +346,7 @@ class ProjectMutations:
 
     @strawberry.mutation(description="Remove a funding source (lead's admins).")
     async def remove_funding_source(
-        self, info: Info, input: RemoveFundingSourceInput
+        self, info: Info, input: Annotated[RemoveFundingSourceInput, INPUT]
     ) -> RemoveFundingSourcePayload:
         async def work(session: AsyncSession, viewer: Viewer) -> strawberry.ID:
             removed = await service.remove_funding_source(

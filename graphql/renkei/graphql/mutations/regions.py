@@ -3,64 +3,100 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.regions import Region, RegionMember, RegionRole
 from renkei.identity.scopes import PROJECTS_WRITE
 from renkei.regions import models, service
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new wide-area region (広域リージョン); your acting organization"
+    " becomes its secretariat (事務局)."
+)
 class CreateRegionInput:
     slug: str = strawberry.field(description="Lower-case letters, digits, hyphens: e.g. kyushu.")
-    name: str
+    name: str = strawberry.field(description="Its name, e.g. 九州経済広域連携.")
     prefecture_codes: list[str] = strawberry.field(
         description="JIS X 0401 codes of the prefectures it covers: at least two."
     )
     declaration_text: str = strawberry.field(default="", description="宣言: its text.")
-    declared_on: date | None = None
+    declared_on: date | None = strawberry.field(
+        default=None, description="When the declaration (宣言) was made; null if not yet."
+    )
     vision_text: str | None = strawberry.field(
         default=None, description="ビジョン, if one is adopted already (with visionAdoptedOn)."
     )
-    vision_adopted_on: date | None = None
+    vision_adopted_on: date | None = strawberry.field(
+        default=None, description="When the vision was adopted; with visionText."
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="Changes to a region (its secretariat's owners and admins): only"
+    " the fields given change."
+)
 class UpdateRegionInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The region's global id.")
     version: int = strawberry.field(description="The version you read; a stale one conflicts.")
-    slug: str | None = None
-    name: str | None = None
-    prefecture_codes: list[str] | None = None
-    declaration_text: str | None = None
-    declared_on: date | None = None
+    slug: str | None = strawberry.field(
+        default=None,
+        description="A new slug (lower-case letters, digits, hyphens); unchanged if not given.",
+    )
+    name: str | None = strawberry.field(
+        default=None, description="A new name; unchanged if not given."
+    )
+    prefecture_codes: list[str] | None = strawberry.field(
+        default=None,
+        description="The prefectures it covers (JIS X 0401 codes, at least two),"
+        " replacing the current ones; unchanged if not given.",
+    )
+    declaration_text: str | None = strawberry.field(
+        default=None, description="A new text of the declaration (宣言); unchanged if not given."
+    )
+    declared_on: date | None = strawberry.field(
+        default=None, description="A new declaration date; unchanged if not given."
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new version of a region's vision (ビジョン): projects, 役割分担, 実施体制."
+)
 class AdoptRegionVisionInput:
-    region_id: strawberry.ID
-    text: str
-    adopted_on: date
+    region_id: strawberry.ID = strawberry.field(description="The region's global id.")
+    text: str = strawberry.field(
+        description="The vision's text; it replaces the one in force and its version"
+        " goes up by one."
+    )
+    adopted_on: date = strawberry.field(description="When it was adopted.")
     version: int | None = strawberry.field(
         default=None, description="The region's version you read, to refuse a stale adoption."
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of a mutation on a region.")
 class RegionPayload:
-    region: Region | None
-    user_errors: list[UserError]
+    region: Region | None = strawberry.field(
+        description="The region as it is now; null when the mutation changed nothing."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="An organization the secretariat invites into a region.")
 class InviteRegionMemberInput:
-    region_id: strawberry.ID
-    organization_id: strawberry.ID
-    role: RegionRole = models.RegionRole.MEMBER  # type: ignore[valid-type]
+    region_id: strawberry.ID = strawberry.field(description="The region's global id.")
+    organization_id: strawberry.ID = strawberry.field(
+        description="The invited organization's global id."
+    )
+    role: RegionRole = strawberry.field(  # type: ignore[valid-type]
+        default=models.RegionRole.MEMBER,
+        description="Its part in the region once it accepts (MEMBER by default).",
+    )
     is_signatory: bool = strawberry.field(
         default=False, description="Invite it to sign the declaration (宣言) too."
     )
@@ -71,20 +107,27 @@ class InviteRegionMemberInput:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="Your acting organization confirms that a signatory signed the"
+    " declaration on its behalf."
+)
 class ConfirmRegionRepresentationInput:
-    region_member_id: strawberry.ID
+    region_member_id: strawberry.ID = strawberry.field(
+        description="Your organization's RegionMember global id in the region."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Your acting organization's answer to an invitation into a region.")
 class AnswerRegionInvitationInput:
-    region_member_id: strawberry.ID
-    accept: bool
+    region_member_id: strawberry.ID = strawberry.field(
+        description="The invitation's global id (a RegionMember that is INVITED)."
+    )
+    accept: bool = strawberry.field(description="true to join the region, false to decline.")
 
 
-@strawberry.input
+@strawberry.input(description="The region your acting organization leaves.")
 class LeaveRegionInput:
-    region_id: strawberry.ID
+    region_id: strawberry.ID = strawberry.field(description="The region's global id.")
     confirm: bool = strawberry.field(
         default=False,
         description=(
@@ -94,10 +137,12 @@ class LeaveRegionInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of a mutation on a region's member.")
 class RegionMemberPayload:
-    region_member: RegionMember | None
-    user_errors: list[UserError]
+    region_member: RegionMember | None = strawberry.field(
+        description="The membership as it is now; null when the mutation changed nothing."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 def _region_payload(row: models.Region | None, errors: list[UserError]) -> RegionPayload:
@@ -117,7 +162,9 @@ class RegionMutations:
     @strawberry.mutation(
         description="Found a region; your organization becomes its secretariat (owners, admins)."
     )
-    async def create_region(self, info: Info, input: CreateRegionInput) -> RegionPayload:
+    async def create_region(
+        self, info: Info, input: Annotated[CreateRegionInput, INPUT]
+    ) -> RegionPayload:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: service.create_region(
@@ -136,7 +183,9 @@ class RegionMutations:
         return _region_payload(row, errors)
 
     @strawberry.mutation(description="Change a region (its secretariat's owners and admins).")
-    async def update_region(self, info: Info, input: UpdateRegionInput) -> RegionPayload:
+    async def update_region(
+        self, info: Info, input: Annotated[UpdateRegionInput, INPUT]
+    ) -> RegionPayload:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: service.update_region(
@@ -155,7 +204,9 @@ class RegionMutations:
         return _region_payload(row, errors)
 
     @strawberry.mutation(description="Adopt a new version of a region's vision (its secretariat).")
-    async def adopt_region_vision(self, info: Info, input: AdoptRegionVisionInput) -> RegionPayload:
+    async def adopt_region_vision(
+        self, info: Info, input: Annotated[AdoptRegionVisionInput, INPUT]
+    ) -> RegionPayload:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: service.adopt_vision(
@@ -175,7 +226,7 @@ class RegionMutations:
         "its own admins accept."
     )
     async def invite_region_member(
-        self, info: Info, input: InviteRegionMemberInput
+        self, info: Info, input: Annotated[InviteRegionMemberInput, INPUT]
     ) -> RegionMemberPayload:
         row, errors = await run_mutation(
             info,
@@ -202,7 +253,7 @@ class RegionMutations:
         description="Accept or decline your acting organization's invitation to a region."
     )
     async def answer_region_invitation(
-        self, info: Info, input: AnswerRegionInvitationInput
+        self, info: Info, input: Annotated[AnswerRegionInvitationInput, INPUT]
     ) -> RegionMemberPayload:
         row, errors = await run_mutation(
             info,
@@ -223,7 +274,7 @@ class RegionMutations:
         "signed the region's declaration on its behalf."
     )
     async def confirm_region_representation(
-        self, info: Info, input: ConfirmRegionRepresentationInput
+        self, info: Info, input: Annotated[ConfirmRegionRepresentationInput, INPUT]
     ) -> RegionMemberPayload:
         row, errors = await run_mutation(
             info,
@@ -239,7 +290,9 @@ class RegionMutations:
         return _member_payload(row, errors)
 
     @strawberry.mutation(description="Take your acting organization out of a region.")
-    async def leave_region(self, info: Info, input: LeaveRegionInput) -> RegionMemberPayload:
+    async def leave_region(
+        self, info: Info, input: Annotated[LeaveRegionInput, INPUT]
+    ) -> RegionMemberPayload:
         row, errors = await run_mutation(
             info,
             lambda session, viewer: service.leave_region(

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.talent import CostKind
 from renkei.graphql.types.talent_matches import Match, SubsidyApplication, SubsidyScheme
@@ -22,44 +23,77 @@ from renkei.tenancy import Viewer
 
 @strawberry.input(description="A tier of a scheme; a tier of the same name and 年度 is updated.")
 class PublishSubsidySchemeInput:
-    prefecture_code: str
+    prefecture_code: str = strawberry.field(
+        description="The prefecture that runs the scheme (JIS X 0401 code, 01 to 47)."
+    )
     fiscal_year: int = strawberry.field(description="年度 (FY2025 = 2025-04 to 2026-03).")
     name: str = strawberry.field(description="The tier's name, e.g. 岐阜県 副業・兼業 (新規活用).")
     rate: float = strawberry.field(description="The share of eligible costs paid (0.8 = 8/10).")
     cap_jpy: int = strawberry.field(description="The most it pays per person, in yen.")
-    eligible_cost_kinds: list[CostKind]  # type: ignore[valid-type]
-    first_use_only: bool = False
+    eligible_cost_kinds: list[CostKind] = strawberry.field(  # type: ignore[valid-type]
+        description="The kinds of cost it covers: FEE (報酬), TRAVEL (旅費),"
+        " PLACEMENT_FEE (紹介手数料)."
+    )
+    first_use_only: bool = strawberry.field(
+        default=False, description="Only for a firm's first side-job hire (false by default)."
+    )
     tier_rank: int = strawberry.field(default=0, description="Tiers are tried from 0 upwards.")
-    requires_introduction: bool = False
-    requires_outside_resident: bool = False
-    min_travel_per_trip_jpy: int | None = None
-    deadline_days: int | None = None
+    requires_introduction: bool = strawberry.field(
+        default=False,
+        description="Only when the professional was introduced through the prefecture's"
+        " 拠点 or a registered agency.",
+    )
+    requires_outside_resident: bool = strawberry.field(
+        default=False, description="Only for a professional living outside the prefecture."
+    )
+    min_travel_per_trip_jpy: int | None = strawberry.field(
+        default=None,
+        description="Only with travel of at least this many yen per round trip; null"
+        " for no such condition.",
+    )
+    deadline_days: int | None = strawberry.field(
+        default=None,
+        description="Apply at least this many days before the deadline basis; null for"
+        " no deadline.",
+    )
     deadline_basis: str | None = strawberry.field(default=None, description="CONTRACT or START.")
-    source_url: str = ""
-    notes: str = ""
+    source_url: str = strawberry.field(
+        default="", description="The prefecture's public notice (公募要領) the figures come from."
+    )
+    notes: str = strawberry.field(
+        default="", description="Conditions in words, as the notice states them."
+    )
     unconfirmed_fields: list[str] = strawberry.field(
         default_factory=list,
         description="rate, cap_jpy, eligible_cost_kinds, first_use_only, deadline, conditions.",
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of publishing a subsidy scheme's tier.")
 class PublishSubsidySchemePayload:
-    subsidy_scheme: SubsidyScheme | None
-    user_errors: list[UserError]
+    subsidy_scheme: SubsidyScheme | None = strawberry.field(
+        description="The tier as published; null when nothing changed."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(description="The day the match's firm applied for its side-job subsidy.")
 class RecordSubsidyApplicationInput:
-    match_id: strawberry.ID
+    match_id: strawberry.ID = strawberry.field(
+        description="The match's global id; your firm's, contracted."
+    )
     applied_on: date = strawberry.field(description="The day it applied (not in the future).")
 
 
-@strawberry.type
+@strawberry.type(description="The result of recording a subsidy application.")
 class RecordSubsidyApplicationPayload:
-    subsidy_application: SubsidyApplication | None
-    match: Match | None
-    user_errors: list[UserError]
+    subsidy_application: SubsidyApplication | None = strawberry.field(
+        description="The application as recorded; null when nothing was recorded."
+    )
+    match: Match | None = strawberry.field(
+        description="The match, with its subsidy estimate as it is now."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
@@ -69,7 +103,7 @@ class SubsidyMutations:
         "updates a tier of the prefecture's side-job subsidy scheme."
     )
     async def publish_subsidy_scheme(
-        self, info: Info, input: PublishSubsidySchemeInput
+        self, info: Info, input: Annotated[PublishSubsidySchemeInput, INPUT]
     ) -> PublishSubsidySchemePayload:
         values = TierFields(
             prefecture_code=input.prefecture_code,
@@ -104,7 +138,7 @@ class SubsidyMutations:
         "stop."
     )
     async def record_subsidy_application(
-        self, info: Info, input: RecordSubsidyApplicationInput
+        self, info: Info, input: Annotated[RecordSubsidyApplicationInput, INPUT]
     ) -> RecordSubsidyApplicationPayload:
         async def work(
             session: AsyncSession, viewer: Viewer

@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.errors import NotFound
 from renkei.graphql.context import Info
-from renkei.graphql.mutations.base import UserError, run_mutation
+from renkei.graphql.mutations.base import INPUT, USER_ERRORS, UserError, run_mutation
 from renkei.graphql.relay import decode_id
 from renkei.graphql.types.talent import (
     CostKind,
@@ -32,43 +32,97 @@ from renkei.tenancy import Viewer
 
 @strawberry.input(description="A skill by slug or any of its names, and its weight (0..1].")
 class WeightedSkillInput:
-    skill: str
-    weight: float = 1.0
-
-
-@strawberry.input
-class SkillLevelInput:
-    skill: str
-    level: int = strawberry.field(description="1 (basic) to 5 (expert).")
-    years: float = 0.0
-
-
-@strawberry.input
-class TieInput:
-    prefecture_code: str
-    kind: TieKind  # type: ignore[valid-type]
-
-
-@strawberry.input
-class CreateTalentNeedInput:
-    title: str
-    challenge: str = ""
-    deliverables: str = ""
-    required_skills: list[WeightedSkillInput]
-    preferred_skills: list[WeightedSkillInput] = strawberry.field(default_factory=list)
-    engagement_types: list[EngagementType] = strawberry.field(  # type: ignore[valid-type]
-        default_factory=lambda: [specs.EngagementType.SIDE_JOB]
+    skill: str = strawberry.field(
+        description="A skill's slug or any of its names, Japanese synonyms included"
+        " (e.g. マーケティング)."
     )
-    hours_per_month: int
-    duration_months: int = 6
-    remote_policy: RemotePolicy = specs.RemotePolicy.REMOTE  # type: ignore[valid-type]
-    site_visits_per_month: int = 0
-    workplace_prefecture_code: str
-    workplace_municipality: str = ""
-    fee_min_jpy: int
-    fee_max_jpy: int
-    starts_on: date
-    openings: int = 1
+    weight: float = strawberry.field(
+        default=1.0,
+        description="How much the skill counts, more than 0 and at most 1 (1 by default).",
+    )
+
+
+@strawberry.input(description="One of your skills, with your level and experience.")
+class SkillLevelInput:
+    skill: str = strawberry.field(
+        description="A skill's slug or any of its names, Japanese synonyms included."
+    )
+    level: int = strawberry.field(description="1 (basic) to 5 (expert).")
+    years: float = strawberry.field(
+        default=0.0, description="Years of experience with the skill (0 by default)."
+    )
+
+
+@strawberry.input(
+    description="A tie to a prefecture (関係人口) that makes you closer to its firms."
+)
+class TieInput:
+    prefecture_code: str = strawberry.field(
+        description="The prefecture's JIS X 0401 code (01 to 47)."
+    )
+    kind: TieKind = strawberry.field(  # type: ignore[valid-type]
+        description="What ties you to it: hometown, past residence, second home, ふるさと納税."
+    )
+
+
+@strawberry.input(
+    description="A new talent need (人材ニーズ) for your acting organization; it starts as DRAFT."
+)
+class CreateTalentNeedInput:
+    title: str = strawberry.field(
+        description="A short title for the need, e.g. 「海外販路開拓のマーケティング支援」."
+    )
+    challenge: str = strawberry.field(
+        default="",
+        description="The firm's 経営課題: the problem a professional is wanted for, in"
+        " plain words.",
+    )
+    deliverables: str = strawberry.field(
+        default="", description="What the professional should deliver by the end (成果物)."
+    )
+    required_skills: list[WeightedSkillInput] = strawberry.field(
+        description="Skills the professional must have, each with its weight; they"
+        " weigh most in matching."
+    )
+    preferred_skills: list[WeightedSkillInput] = strawberry.field(
+        description="Skills that help but are not required; they weigh less in matching.",
+        default_factory=list,
+    )
+    engagement_types: list[EngagementType] = strawberry.field(  # type: ignore[valid-type]
+        description="The ways of working the firm accepts (副業・兼業 by default).",
+        default_factory=lambda: [specs.EngagementType.SIDE_JOB],
+    )
+    hours_per_month: int = strawberry.field(
+        description="Working hours a month the need asks for, 1 to 200."
+    )
+    duration_months: int = strawberry.field(
+        default=6, description="How many months the engagement should last (6 by default)."
+    )
+    remote_policy: RemotePolicy = strawberry.field(  # type: ignore[valid-type]
+        default=specs.RemotePolicy.REMOTE,
+        description="How much presence at the workplace the need asks for.",
+    )
+    site_visits_per_month: int = strawberry.field(
+        default=0, description="Site visits a month the need asks for, for HYBRID (0 by default)."
+    )
+    workplace_prefecture_code: str = strawberry.field(
+        description="Where the work is: the JIS X 0401 code of the workplace's"
+        " prefecture (01 to 47)."
+    )
+    workplace_municipality: str = strawberry.field(
+        default="",
+        description="The workplace's municipality (市区町村), as written, e.g. 熊本市;"
+        " empty if not said.",
+    )
+    fee_min_jpy: int = strawberry.field(description="The lowest monthly fee offered, in yen.")
+    fee_max_jpy: int = strawberry.field(
+        description="The highest monthly fee offered, in yen; at least feeMinJpy."
+    )
+    starts_on: date = strawberry.field(description="When the work should start.")
+    openings: int = strawberry.field(
+        default=1,
+        description="How many professionals the firm takes on for this need (1 by default).",
+    )
     project_id: strawberry.ID | None = strawberry.field(
         default=None, description="The project the need serves: one your firm takes part in."
     )
@@ -77,26 +131,84 @@ class CreateTalentNeedInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a talent need: only the fields given change.")
 class UpdateTalentNeedInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The talent need's global id.")
     version: int = strawberry.field(description="The version you read; a stale one conflicts.")
-    title: str | None = None
-    challenge: str | None = None
-    deliverables: str | None = None
-    required_skills: list[WeightedSkillInput] | None = None
-    preferred_skills: list[WeightedSkillInput] | None = None
-    engagement_types: list[EngagementType] | None = None  # type: ignore[valid-type]
-    hours_per_month: int | None = None
-    duration_months: int | None = None
-    remote_policy: RemotePolicy | None = None  # type: ignore[valid-type]
-    site_visits_per_month: int | None = None
-    workplace_prefecture_code: str | None = None
-    workplace_municipality: str | None = None
-    fee_min_jpy: int | None = None
-    fee_max_jpy: int | None = None
-    starts_on: date | None = None
-    openings: int | None = None
+    title: str | None = strawberry.field(
+        default=None,
+        description="A short title for the need, e.g."
+        " 「海外販路開拓のマーケティング支援」. Unchanged if not given.",
+    )
+    challenge: str | None = strawberry.field(
+        default=None,
+        description="The firm's 経営課題: the problem a professional is wanted for, in"
+        " plain words. Unchanged if not given.",
+    )
+    deliverables: str | None = strawberry.field(
+        default=None,
+        description="What the professional should deliver by the end (成果物)."
+        " Unchanged if not given.",
+    )
+    required_skills: list[WeightedSkillInput] | None = strawberry.field(
+        default=None,
+        description="Skills the professional must have, each with its weight; they"
+        " weigh most in matching. Unchanged if not given.",
+    )
+    preferred_skills: list[WeightedSkillInput] | None = strawberry.field(
+        default=None,
+        description="Skills that help but are not required; they weigh less in"
+        " matching. Unchanged if not given.",
+    )
+    engagement_types: list[EngagementType] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="The ways of working the firm accepts (副業・兼業 by default)."
+        " Unchanged if not given.",
+    )
+    hours_per_month: int | None = strawberry.field(
+        default=None,
+        description="Working hours a month the need asks for, 1 to 200. Unchanged if not given.",
+    )
+    duration_months: int | None = strawberry.field(
+        default=None,
+        description="How many months the engagement should last (6 by default)."
+        " Unchanged if not given.",
+    )
+    remote_policy: RemotePolicy | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="How much presence at the workplace the need asks for. Unchanged if not given.",
+    )
+    site_visits_per_month: int | None = strawberry.field(
+        default=None,
+        description="Site visits a month the need asks for, for HYBRID (0 by default)."
+        " Unchanged if not given.",
+    )
+    workplace_prefecture_code: str | None = strawberry.field(
+        default=None,
+        description="Where the work is: the JIS X 0401 code of the workplace's"
+        " prefecture (01 to 47). Unchanged if not given.",
+    )
+    workplace_municipality: str | None = strawberry.field(
+        default=None,
+        description="The workplace's municipality (市区町村), as written, e.g. 熊本市;"
+        " empty if not said. Unchanged if not given.",
+    )
+    fee_min_jpy: int | None = strawberry.field(
+        default=None, description="The lowest monthly fee offered, in yen. Unchanged if not given."
+    )
+    fee_max_jpy: int | None = strawberry.field(
+        default=None,
+        description="The highest monthly fee offered, in yen; at least feeMinJpy."
+        " Unchanged if not given.",
+    )
+    starts_on: date | None = strawberry.field(
+        default=None, description="When the work should start. Unchanged if not given."
+    )
+    openings: int | None = strawberry.field(
+        default=None,
+        description="How many professionals the firm takes on for this need (1 by"
+        " default). Unchanged if not given.",
+    )
     project_id: strawberry.ID | None = strawberry.field(
         default=None, description="The project the need serves: one your firm takes part in."
     )
@@ -107,17 +219,24 @@ class UpdateTalentNeedInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="A talent need and the status to move it to.")
 class ChangeTalentNeedStatusInput:
-    id: strawberry.ID
-    status: NeedStatus  # type: ignore[valid-type]
-    version: int | None = None
+    id: strawberry.ID = strawberry.field(description="The talent need's global id.")
+    status: NeedStatus = strawberry.field(  # type: ignore[valid-type]
+        description="The status wanted: OPEN publishes, PAUSED hides it, FILLED and CLOSED end it."
+    )
+    version: int | None = strawberry.field(
+        default=None,
+        description="The version you read; a stale one conflicts. Without it, no check.",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of a mutation on a talent need.")
 class TalentNeedPayload:
-    talent_need: TalentNeed | None
-    user_errors: list[UserError]
+    talent_need: TalentNeed | None = strawberry.field(
+        description="The talent need as it is now; null when the mutation changed nothing."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(
@@ -125,118 +244,208 @@ class TalentNeedPayload:
     "from firms until both sides accept a match."
 )
 class SaveProfessionalProfileInput:
-    full_name: str
-    contact_email: str
-    phone: str | None = None
-    current_employer: str | None = None
-    headline: str
-    skills: list[SkillLevelInput]
-    experience_summary: str = ""
-    engagement_types: list[EngagementType] = strawberry.field(  # type: ignore[valid-type]
-        default_factory=lambda: [specs.EngagementType.SIDE_JOB]
+    full_name: str = strawberry.field(
+        description="Your full name (氏名); firms see it only once both sides accept a match."
     )
-    hours_per_month: int
-    available_from: date
-    remote_preference: RemotePolicy = specs.RemotePolicy.REMOTE  # type: ignore[valid-type]
-    residence_prefecture_code: str
-    max_site_visits_per_month: int = 0
-    travel_prefecture_codes: list[str] = strawberry.field(default_factory=list)
-    ties: list[TieInput] = strawberry.field(default_factory=list)
-    fee_min_jpy: int
-    fee_max_jpy: int
-    max_engagements: int = 1
-    is_open: bool = True
+    contact_email: str = strawberry.field(
+        description="Where firms reach you once a match is accepted; hidden before."
+    )
+    phone: str | None = strawberry.field(
+        default=None,
+        description="Your phone number, optional; hidden from firms until a match is accepted.",
+    )
+    current_employer: str | None = strawberry.field(
+        default=None,
+        description="Your main employer (本業), optional; hidden from firms until a"
+        " match is accepted.",
+    )
+    headline: str = strawberry.field(
+        description="One line about you that firms see in proposals, e.g. 「製造業DXのPM、15年」."
+    )
+    skills: list[SkillLevelInput] = strawberry.field(
+        description="Your skills with levels; matching reads them."
+    )
+    experience_summary: str = strawberry.field(
+        default="",
+        description="Your experience in a few sentences; firms see it, so leave out names.",
+    )
+    engagement_types: list[EngagementType] = strawberry.field(  # type: ignore[valid-type]
+        description="The ways of working you accept (副業・兼業 by default).",
+        default_factory=lambda: [specs.EngagementType.SIDE_JOB],
+    )
+    hours_per_month: int = strawberry.field(description="Hours a month you can give, 1 to 200.")
+    available_from: date = strawberry.field(description="The first day you can start.")
+    remote_preference: RemotePolicy = strawberry.field(  # type: ignore[valid-type]
+        default=specs.RemotePolicy.REMOTE,
+        description="The most presence at a workplace you accept.",
+    )
+    residence_prefecture_code: str = strawberry.field(
+        description="The JIS X 0401 code of the prefecture you live in."
+    )
+    max_site_visits_per_month: int = strawberry.field(
+        default=0, description="The most site visits a month you accept (0 by default)."
+    )
+    travel_prefecture_codes: list[str] = strawberry.field(
+        description="JIS X 0401 codes of the prefectures you would travel to.", default_factory=list
+    )
+    ties: list[TieInput] = strawberry.field(
+        description="Your ties to prefectures (関係人口): matching favours firms there.",
+        default_factory=list,
+    )
+    fee_min_jpy: int = strawberry.field(description="The lowest monthly fee you accept, in yen.")
+    fee_max_jpy: int = strawberry.field(
+        description="The monthly fee you hope for at most, in yen; at least feeMinJpy."
+    )
+    max_engagements: int = strawberry.field(
+        default=1, description="How many engagements you take at once, 1 to 10 (1 by default)."
+    )
+    is_open: bool = strawberry.field(
+        default=True,
+        description="Whether you take new matches now; false hides you from proposals"
+        " and scouting.",
+    )
     version: int | None = strawberry.field(
         default=None, description="The profile's version you read, when changing it."
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of saving your professional profile.")
 class ProfessionalProfilePayload:
-    profile: ProfessionalProfile | None
-    user_errors: list[UserError]
+    profile: ProfessionalProfile | None = strawberry.field(
+        description="Your profile as saved; null when nothing was saved."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="The open talent need you apply to, as a professional.")
 class ApplyToNeedInput:
-    need_id: strawberry.ID
+    need_id: strawberry.ID = strawberry.field(
+        description="The talent need's global id; it must be OPEN."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A proposed professional your firm scouts for one of its needs.")
 class ScoutProfessionalInput:
-    need_id: strawberry.ID
+    need_id: strawberry.ID = strawberry.field(
+        description="Your firm's talent need the professional is scouted for."
+    )
     match_id: strawberry.ID = strawberry.field(
         description="A match in which the professional was proposed to one of your needs."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The match on which to take a step.")
 class MatchStepInput:
-    match_id: strawberry.ID
+    match_id: strawberry.ID = strawberry.field(description="The match's global id.")
     version: int | None = strawberry.field(
         default=None, description="The match's version you read; a stale one conflicts."
     )
 
 
-@strawberry.input
+@strawberry.input(description="When the interview (面談) of an accepted match takes place.")
 class ScheduleInterviewInput:
-    match_id: strawberry.ID
-    at: datetime
-    version: int | None = None
+    match_id: strawberry.ID = strawberry.field(
+        description="The match's global id; it must be ACCEPTED or INTERVIEW."
+    )
+    at: datetime = strawberry.field(
+        description="The interview's date and time, with its offset (ISO 8601, e.g."
+        " 2026-05-12T14:00:00+09:00)."
+    )
+    version: int | None = strawberry.field(
+        default=None, description="The match's version you read; a stale one conflicts."
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="The terms of the contract (契約) agreed after the interview; the"
+    " professional confirms them."
+)
 class RecordContractInput:
-    match_id: strawberry.ID
+    match_id: strawberry.ID = strawberry.field(
+        description="The match's global id; its interview must be scheduled."
+    )
     fee_jpy: int = strawberry.field(description="Monthly fee in yen.")
-    hours_per_month: int
-    starts_on: date
-    ends_on: date | None = None
-    version: int | None = None
+    hours_per_month: int = strawberry.field(
+        description="Contracted working hours a month, 1 to 200."
+    )
+    starts_on: date = strawberry.field(description="The first day of the contracted work.")
+    ends_on: date | None = strawberry.field(
+        default=None, description="The last day of the contracted work; null for no end date."
+    )
+    version: int | None = strawberry.field(
+        default=None, description="The match's version you read; a stale one conflicts."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A review (評価) of the other side at the end of a match.")
 class ReviewMatchInput:
-    match_id: strawberry.ID
+    match_id: strawberry.ID = strawberry.field(description="The match's global id.")
     rating: int = strawberry.field(description="評価: 1 to 5.")
-    review: str = ""
-    version: int | None = None
+    review: str = strawberry.field(
+        default="", description="Your review in words, optional; the other side reads it."
+    )
+    version: int | None = strawberry.field(
+        default=None, description="The match's version you read; a stale one conflicts."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of a step on a match.")
 class MatchPayload:
-    match: Match | None
-    user_errors: list[UserError]
+    match: Match | None = strawberry.field(
+        description="The match as it is now; null when the step was refused."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.input
+@strawberry.input(description="The talent need whose proposals the engine computes again now.")
 class RecomputeProposalsInput:
-    need_id: strawberry.ID
+    need_id: strawberry.ID = strawberry.field(
+        description="The talent need's global id; your firm's."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of computing a need's proposals again.")
 class RecomputeProposalsPayload:
-    talent_need: TalentNeed | None
-    proposed: int
-    expired: int
-    user_errors: list[UserError]
+    talent_need: TalentNeed | None = strawberry.field(
+        description="The talent need; null when nothing was computed."
+    )
+    proposed: int = strawberry.field(
+        description="How many professionals are proposed now (new or kept)."
+    )
+    expired: int = strawberry.field(
+        description="How many earlier proposals the engine no longer makes (now EXPIRED)."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(description="A line of a contracted match's cost ledger.")
 class RecordMatchCostInput:
-    match_id: strawberry.ID
-    kind: CostKind  # type: ignore[valid-type]
+    match_id: strawberry.ID = strawberry.field(
+        description="The match's global id; it must be contracted."
+    )
+    kind: CostKind = strawberry.field(  # type: ignore[valid-type]
+        description="What the cost is: the fee (報酬), travel (旅費) or a placement fee"
+        " (紹介手数料)."
+    )
     amount_jpy: int = strawberry.field(description="In yen, more than 0.")
-    incurred_on: date
+    incurred_on: date = strawberry.field(
+        description="When the cost was incurred; subsidies count costs by fiscal year."
+    )
     visit_days: int = strawberry.field(default=0, description="Site-visit days, for TRAVEL.")
-    note: str = ""
+    note: str = strawberry.field(
+        default="", description="A note for the ledger, e.g. the invoice number; optional."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of recording a line of a match's cost ledger.")
 class RecordMatchCostPayload:
-    match_cost: MatchCost | None
-    match: Match | None
-    user_errors: list[UserError]
+    match_cost: MatchCost | None = strawberry.field(
+        description="The ledger line as recorded; null when nothing was recorded."
+    )
+    match: Match | None = strawberry.field(
+        description="The match, with its ledger and subsidy estimate as they are now."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 def _skills(items: list[WeightedSkillInput]) -> list[tuple[str, float]]:
@@ -297,7 +506,7 @@ def _simple(step: str, input: MatchStepInput) -> Callable[[AsyncSession, Viewer]
 class TalentMutations:
     @strawberry.mutation(description="Draft a need for your firm (owners, admins, members).")
     async def create_talent_need(
-        self, info: Info, input: CreateTalentNeedInput
+        self, info: Info, input: Annotated[CreateTalentNeedInput, INPUT]
     ) -> TalentNeedPayload:
         def values() -> service.NeedFields:
             return service.NeedFields(
@@ -329,7 +538,7 @@ class TalentMutations:
 
     @strawberry.mutation(description="Change a need; send the version you read.")
     async def update_talent_need(
-        self, info: Info, input: UpdateTalentNeedInput
+        self, info: Info, input: Annotated[UpdateTalentNeedInput, INPUT]
     ) -> TalentNeedPayload:
         changes: dict[str, Any] = {}
         for name in service.NEED_COLUMNS:
@@ -360,7 +569,7 @@ class TalentMutations:
 
     @strawberry.mutation(description="Open, pause, fill or close a need.")
     async def change_talent_need_status(
-        self, info: Info, input: ChangeTalentNeedStatusInput
+        self, info: Info, input: Annotated[ChangeTalentNeedStatusInput, INPUT]
     ) -> TalentNeedPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.TalentNeed:
             return await service.change_need_status(
@@ -376,7 +585,7 @@ class TalentMutations:
 
     @strawberry.mutation(description="Create or update your own professional record and profile.")
     async def save_professional_profile(
-        self, info: Info, input: SaveProfessionalProfileInput
+        self, info: Info, input: Annotated[SaveProfessionalProfileInput, INPUT]
     ) -> ProfessionalProfilePayload:
         values = service.ProfileFields(
             full_name=input.full_name,
@@ -411,7 +620,9 @@ class TalentMutations:
         )
 
     @strawberry.mutation(description="Apply to an open need as a professional.")
-    async def apply_to_need(self, info: Info, input: ApplyToNeedInput) -> MatchPayload:
+    async def apply_to_need(
+        self, info: Info, input: Annotated[ApplyToNeedInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(
             info,
             lambda session, viewer: lifecycle.apply_to_need(
@@ -423,7 +634,9 @@ class TalentMutations:
         description="Scout a professional proposed to one of your needs (name them by the match "
         "in which they were proposed) for this need."
     )
-    async def scout_professional(self, info: Info, input: ScoutProfessionalInput) -> MatchPayload:
+    async def scout_professional(
+        self, info: Info, input: Annotated[ScoutProfessionalInput, INPUT]
+    ) -> MatchPayload:
         async def work(session: AsyncSession, viewer: Viewer) -> models.Match:
             seen = await repository.get_match(session, _match_id(input.match_id))
             if seen is None:
@@ -438,19 +651,27 @@ class TalentMutations:
         return await _match_step(info, work)
 
     @strawberry.mutation(description="Accept a match (the side asked, or either on a proposal).")
-    async def accept_match(self, info: Info, input: MatchStepInput) -> MatchPayload:
+    async def accept_match(
+        self, info: Info, input: Annotated[MatchStepInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(info, _simple("accept", input))
 
     @strawberry.mutation(description="Decline a match you were asked about.")
-    async def decline_match(self, info: Info, input: MatchStepInput) -> MatchPayload:
+    async def decline_match(
+        self, info: Info, input: Annotated[MatchStepInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(info, _simple("decline", input))
 
     @strawberry.mutation(description="Withdraw from a match before its contract.")
-    async def withdraw_match(self, info: Info, input: MatchStepInput) -> MatchPayload:
+    async def withdraw_match(
+        self, info: Info, input: Annotated[MatchStepInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(info, _simple("withdraw", input))
 
     @strawberry.mutation(description="The firm schedules the 面談 of an accepted match.")
-    async def schedule_interview(self, info: Info, input: ScheduleInterviewInput) -> MatchPayload:
+    async def schedule_interview(
+        self, info: Info, input: Annotated[ScheduleInterviewInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(
             info,
             lambda session, viewer: lifecycle.schedule_interview(
@@ -463,7 +684,9 @@ class TalentMutations:
         )
 
     @strawberry.mutation(description="The firm records the contract's terms after the 面談.")
-    async def record_contract(self, info: Info, input: RecordContractInput) -> MatchPayload:
+    async def record_contract(
+        self, info: Info, input: Annotated[RecordContractInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(
             info,
             lambda session, viewer: lifecycle.record_contract(
@@ -479,15 +702,21 @@ class TalentMutations:
         )
 
     @strawberry.mutation(description="The professional confirms the recorded terms: 契約.")
-    async def confirm_contract(self, info: Info, input: MatchStepInput) -> MatchPayload:
+    async def confirm_contract(
+        self, info: Info, input: Annotated[MatchStepInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(info, _simple("confirm", input))
 
     @strawberry.mutation(description="Either side starts the contracted work (稼働).")
-    async def start_match(self, info: Info, input: MatchStepInput) -> MatchPayload:
+    async def start_match(
+        self, info: Info, input: Annotated[MatchStepInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(info, _simple("start", input))
 
     @strawberry.mutation(description="Either side completes the work, with its review (評価).")
-    async def complete_match(self, info: Info, input: ReviewMatchInput) -> MatchPayload:
+    async def complete_match(
+        self, info: Info, input: Annotated[ReviewMatchInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(
             info,
             lambda session, viewer: lifecycle.complete(
@@ -501,7 +730,9 @@ class TalentMutations:
         )
 
     @strawberry.mutation(description="The other side's review of a completed match.")
-    async def review_match(self, info: Info, input: ReviewMatchInput) -> MatchPayload:
+    async def review_match(
+        self, info: Info, input: Annotated[ReviewMatchInput, INPUT]
+    ) -> MatchPayload:
         return await _match_step(
             info,
             lambda session, viewer: lifecycle.review(
@@ -516,7 +747,7 @@ class TalentMutations:
 
     @strawberry.mutation(description="Run the matching engine for one of your needs now.")
     async def recompute_proposals(
-        self, info: Info, input: RecomputeProposalsInput
+        self, info: Info, input: Annotated[RecomputeProposalsInput, INPUT]
     ) -> RecomputeProposalsPayload:
         need_id: uuid.UUID | None = None
 
@@ -542,7 +773,7 @@ class TalentMutations:
         "contracted, active or completed match: its subsidy is estimated from them."
     )
     async def record_match_cost(
-        self, info: Info, input: RecordMatchCostInput
+        self, info: Info, input: Annotated[RecordMatchCostInput, INPUT]
     ) -> RecordMatchCostPayload:
         async def work(
             session: AsyncSession, viewer: Viewer

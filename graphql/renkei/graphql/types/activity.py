@@ -24,6 +24,7 @@ from renkei.graphql.compiled.spec import (
     table,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.graphql.nodes import register_node
 from renkei.graphql.relay import Connection, Node, PageArgs, to_connection, to_global_id
 from renkei.identity.scopes import PROJECTS_READ
@@ -31,7 +32,23 @@ from renkei.identity.scopes import PROJECTS_READ
 if TYPE_CHECKING:
     from renkei.graphql.types.organizations import Organization, User
 
-SubjectType = strawberry.enum(SubjectTypeValue, name="ActivitySubjectType")
+SubjectType = described_enum(
+    SubjectTypeValue,
+    name="ActivitySubjectType",
+    description="What an activity entry (活動履歴) is about.",
+    values={
+        "REGION": "A region (広域リージョン): its declaration, vision or settings.",
+        "REGION_MEMBER": "An organization's membership of a region: invited, joined, left.",
+        "PROJECT": "A project: created, changed, its status moved.",
+        "PARTICIPANT": "An organization taking part in a project.",
+        "FUNDING_SOURCE": "A project's funding source (交付金, 補助金, ...).",
+        "MILESTONE": "A milestone (マイルストーン): progress, status, sign-off, dependencies.",
+        "BASELINE": "A frozen copy of a project's milestones (a baseline).",
+        "KPI": "A KPI (重要業績評価指標): its definition or targets.",
+        "KPI_OBSERVATION": "A KPI's observed value for a period.",
+        "MATCH": "A match (マッチング) between a talent need and a professional.",
+    },
+)
 
 
 def _label_sql(column: str, labels: dict[str, str]) -> str:
@@ -56,13 +73,23 @@ ACTIVITY_OF_SUBJECT = Page("Activity", ORDER, join="{c}.subject_id = {t}.id")
 @strawberry.type(description="One change: who made it, for which organization, before and after.")
 class Activity(Node):
     row: strawberry.Private[ActivityRow]
-    subject_type: SubjectType = column(ActivityRow.subject_type)  # type: ignore[valid-type]
-    action: str = column(ActivityRow.action)
+    subject_type: SubjectType = column(  # type: ignore[valid-type]
+        ActivityRow.subject_type,
+        description="What kind of object changed.",
+    )
+    action: str = column(
+        ActivityRow.action,
+        description="What happened, as a stable key: created, updated, invited, joined,"
+        " vision_adopted, ...",
+    )
     before: JSON | None = column(
         ActivityRow.before, description="The changed fields before, if any."
     )
     after: JSON | None = column(ActivityRow.after, description="The changed fields after, if any.")
-    created_at: datetime = column(ActivityRow.created_at)
+    created_at: datetime = column(
+        ActivityRow.created_at,
+        description="When it happened.",
+    )
     summary: str = computed(
         SUMMARY_SQL,
         lambda row: summary(row.subject_type, row.action),

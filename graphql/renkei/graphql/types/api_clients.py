@@ -22,9 +22,12 @@ SORTED_SCOPES = (
     "id and secret (the client credentials grant)."
 )
 class ApiClient:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The API client's id (for revokeApiClient).")
     row: strawberry.Private[models.ApiClient]
-    name: str = column(models.ApiClient.name)
+    name: str = column(
+        models.ApiClient.name,
+        description="What the system is, e.g. KPI dashboard.",
+    )
     client_id: str = column(
         models.ApiClient.client_id, description="Sent with the secret to /oauth/token."
     )
@@ -33,7 +36,10 @@ class ApiClient:
         lambda row: sorted(row.scopes),
         description="The most its tokens may carry.",
     )
-    created_at: datetime = column(models.ApiClient.created_at)
+    created_at: datetime = column(
+        models.ApiClient.created_at,
+        description="When it was created.",
+    )
     revoked_at: datetime | None = column(
         models.ApiClient.revoked_at,
         description="When it was revoked; a revoked client gets no tokens and acts for no one.",

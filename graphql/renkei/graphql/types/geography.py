@@ -28,9 +28,18 @@ from renkei.graphql.relay import Node, to_global_id
 )
 class PlanningBloc:
     row: strawberry.Private[PlanningBlocData]
-    code: str = column(models.PlanningBloc.code)
-    name: str = column(models.PlanningBloc.name)
-    name_romaji: str = column(models.PlanningBloc.name_romaji)
+    code: str = column(
+        models.PlanningBloc.code,
+        description="The bloc's code, e.g. KYUSHU or SHUTOKEN.",
+    )
+    name: str = column(
+        models.PlanningBloc.name,
+        description="Its name in Japanese, e.g. 九州圏.",
+    )
+    name_romaji: str = column(
+        models.PlanningBloc.name_romaji,
+        description="Its name in romaji, e.g. Kyushu.",
+    )
 
     @strawberry.field(
         description="The prefectures of this bloc, in JIS X 0401 order.",
@@ -49,14 +58,24 @@ class PlanningBloc:
 class Prefecture(Node):
     row: strawberry.Private[PrefectureData]
     id: strawberry.ID = strawberry.field(
-        metadata=sql(JsonText(global_id_sql("Prefecture", "{t}.code")))
+        description="The prefecture's global id; node(id:) fetches it without a token.",
+        metadata=sql(JsonText(global_id_sql("Prefecture", "{t}.code"))),
     )
     code: str = column(
         models.Prefecture.code, description="JIS X 0401 code, from 01 (北海道) to 47 (沖縄県)."
     )
-    name: str = column(models.Prefecture.name)
-    name_kana: str = column(models.Prefecture.name_kana)
-    name_romaji: str = column(models.Prefecture.name_romaji)
+    name: str = column(
+        models.Prefecture.name,
+        description="Its name in Japanese, e.g. 福岡県.",
+    )
+    name_kana: str = column(
+        models.Prefecture.name_kana,
+        description="Its reading in katakana, e.g. フクオカケン.",
+    )
+    name_romaji: str = column(
+        models.Prefecture.name_romaji,
+        description="Its name in romaji, e.g. Fukuoka.",
+    )
 
     @strawberry.field(
         description="Null for 北海道 and 沖縄県, which have plans of their own.",

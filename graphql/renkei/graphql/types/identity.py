@@ -43,9 +43,13 @@ async def _redirect_uri(root: IdentityProvider, info: Info) -> str:
 @strawberry.type(description="A group or role value from the provider and the role it gives.")
 class RoleMappingEntry:
     row: strawberry.Private[tuple[str, Any]]
-    value: str = computed(Scalar("{t}.key"), lambda row: row[0])
+    value: str = computed(
+        Scalar("{t}.key"),
+        lambda row: row[0],
+        description="A value of the role claim, e.g. a group name.",
+    )
     role: MembershipRole = computed(  # type: ignore[valid-type]
-        Scalar("{t}.value", WORD), lambda row: row[1]
+        Scalar("{t}.value", WORD), lambda row: row[1], description="The membership role it gives."
     )
 
 
@@ -55,15 +59,29 @@ class RoleMappingEntry:
 )
 class IdentityProvider(Node):
     row: strawberry.Private[IdentityProviderRow]
-    name: str = column(IdentityProviderRow.name)
-    issuer: str = column(IdentityProviderRow.issuer)
-    client_id: str = column(IdentityProviderRow.client_id)
-    email_domains: list[str] = column(IdentityProviderRow.email_domains)
+    name: str = column(
+        IdentityProviderRow.name, description="The name people see on the sign-in page."
+    )
+    issuer: str = column(
+        IdentityProviderRow.issuer, description="The provider's issuer URL (OpenID Connect)."
+    )
+    client_id: str = column(
+        IdentityProviderRow.client_id,
+        description="The client id Renkei is registered under at the provider.",
+    )
+    email_domains: list[str] = column(
+        IdentityProviderRow.email_domains,
+        description="The email domains it signs people in for (each only once verified).",
+    )
     jit_provisioning: bool = column(
         IdentityProviderRow.jit_provisioning,
         description="Whether first sign-ins become members (with the mapped or default role).",
     )
-    role_claim: str | None = column(IdentityProviderRow.role_claim)
+    role_claim: str | None = column(
+        IdentityProviderRow.role_claim,
+        description="The ID token claim roles are read from (e.g. groups); null:"
+        " everyone gets defaultRole.",
+    )
 
     role_mapping: list[RoleMappingEntry] = computed(
         Many(
@@ -73,16 +91,23 @@ class IdentityProvider(Node):
             source=f"{ROLE_MAPPING_PAIRS}({{t}}.role_mapping) {{c}}",
         ),
         lambda row: [RoleMappingEntry(row=pair) for pair in sorted(row.role_mapping.items())],
+        description="Role claim values and the roles they give.",
     )
-    default_role: MembershipRole = column(IdentityProviderRow.default_role)  # type: ignore[valid-type]
-    enabled: bool = column(IdentityProviderRow.enabled)
+    default_role: MembershipRole = column(  # type: ignore[valid-type]
+        IdentityProviderRow.default_role, description="The role when no mapping matches."
+    )
+    enabled: bool = column(
+        IdentityProviderRow.enabled, description="Whether people can sign in through it now."
+    )
 
     redirect_uri: str = strawberry.field(
         resolver=_redirect_uri,
         description="Register this redirect URI at the provider for this organization.",
         metadata=sql(Scalar(REDIRECT_URI)),
     )
-    created_at: datetime = column(IdentityProviderRow.created_at)
+    created_at: datetime = column(
+        IdentityProviderRow.created_at, description="When it was registered."
+    )
 
     @classmethod
     def from_row(cls, row: IdentityProviderRow) -> IdentityProvider:
@@ -93,14 +118,26 @@ class IdentityProvider(Node):
 @strawberry.type(description="One entry of the append-only audit log.")
 class AuditEvent(Node):
     row: strawberry.Private[AuditEventRow]
-    action: str = column(AuditEventRow.action)
-    outcome: str = column(AuditEventRow.outcome)
-    reason: str | None = column(AuditEventRow.reason)
-    detail: JSON = column(AuditEventRow.detail)
-    created_at: datetime = column(AuditEventRow.created_at)
+    action: str = column(
+        AuditEventRow.action,
+        description="What happened, as a stable key: sign_in, sign_out, role_changed,"
+        " member_removed, identity_provider_registered, api_client_created,"
+        " ...",
+    )
+    outcome: str = column(AuditEventRow.outcome, description="success or failure.")
+    reason: str | None = column(
+        AuditEventRow.reason, description="Why it failed, for a failure; null otherwise."
+    )
+    detail: JSON = column(
+        AuditEventRow.detail,
+        description="The event's particulars as a JSON object, e.g. the role before and after.",
+    )
+    created_at: datetime = column(AuditEventRow.created_at, description="When it happened.")
 
     @strawberry.field(
-        metadata=sql(Scalar("(SELECT u.email FROM users u WHERE u.id = {t}.actor_user_id)"))
+        description="The email of the person who acted; null for the platform or a"
+        " removed account.",
+        metadata=sql(Scalar("(SELECT u.email FROM users u WHERE u.id = {t}.actor_user_id)")),
     )
     async def actor_email(self, info: Info) -> str | None:
         if self.row.actor_user_id is None:

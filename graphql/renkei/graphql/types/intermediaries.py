@@ -4,6 +4,7 @@ introduction a match records; each also compiled into the one-statement read."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ from renkei.graphql.compiled.spec import (
     table,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import Node, to_global_id
@@ -34,11 +36,19 @@ from renkei.intermediaries import repository as intermediaries
 from renkei.talent import models as talent
 from renkei.talent import repository as talent_repository
 
-IntermediaryRole = strawberry.enum(
+IntermediaryRole = described_enum(
     models.IntermediaryRole,
     name="IntermediaryRole",
     description="STRATEGY_HUB: a prefecture's プロフェッショナル人材戦略拠点; PLACEMENT_AGENCY: a "
     "licensed 有料職業紹介事業者; BANK: a regional bank; REVICAREER: REVIC's talent platform.",
+    values={
+        "STRATEGY_HUB": "A prefecture's プロフェッショナル人材戦略拠点 (拠点): turns firms'"
+        " 経営課題 into talent needs.",
+        "PLACEMENT_AGENCY": "A licensed placement agency (有料職業紹介事業者); its fee is a"
+        " 紹介手数料.",
+        "BANK": "A regional financial institution (地域金融機関) that introduces professionals.",
+        "REVICAREER": "REVICareer, the talent platform of REVIC (地域経済活性化支援機構).",
+    },
 )
 
 
@@ -49,15 +59,24 @@ IntermediaryRole = strawberry.enum(
 )
 class Intermediary(Node):
     row: strawberry.Private[models.Intermediary]
-    role: IntermediaryRole = column(models.Intermediary.role)  # type: ignore[valid-type]
+    role: IntermediaryRole = column(  # type: ignore[valid-type]
+        models.Intermediary.role,
+        description="Its role: STRATEGY_HUB, PLACEMENT_AGENCY, BANK or REVICAREER.",
+    )
     license_number: str | None = column(
         models.Intermediary.license_number, description="許可番号 of a placement agency."
     )
     source_url: str = column(
         models.Intermediary.source_url, description="Where the registration can be checked."
     )
-    registered_at: datetime = column(models.Intermediary.created_at)
-    withdrawn_at: datetime | None = column(models.Intermediary.withdrawn_at)
+    registered_at: datetime = column(
+        models.Intermediary.created_at,
+        description="When the platform's operators registered it.",
+    )
+    withdrawn_at: datetime | None = column(
+        models.Intermediary.withdrawn_at,
+        description="When the registration was withdrawn; null while in force.",
+    )
 
     @classmethod
     def from_row(cls, row: models.Intermediary) -> Intermediary:
@@ -71,7 +90,10 @@ class Intermediary(Node):
         code = self.row.prefecture_code
         return None if code is None else Prefecture.by_code(code)
 
-    @strawberry.field(metadata=sql(One("Organization", "{c}.id = {t}.organization_id")))
+    @strawberry.field(
+        description="The registered organization; null if you may not see it.",
+        metadata=sql(One("Organization", "{c}.id = {t}.organization_id")),
+    )
     async def organization(self, info: Info) -> Organization | None:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return None if row is None else Organization.from_row(row)
@@ -88,7 +110,10 @@ class IntermediaryAuthorization(Node):
         models.IntermediaryAuthorization.reference,
         description="How the intermediary knows the professional (their number there).",
     )
-    created_at: datetime = column(models.IntermediaryAuthorization.created_at)
+    created_at: datetime = column(
+        models.IntermediaryAuthorization.created_at,
+        description="When the professional gave it.",
+    )
     withdrawn_at: datetime | None = column(
         models.IntermediaryAuthorization.withdrawn_at,
         description="Set once the professional withdrew it: no introduction since.",
@@ -127,8 +152,14 @@ class MatchIntroduction:
         lambda row: models.IntermediaryRole(row.introduced_via),
         description="The role it introduced in: what subsidy conditions read.",
     )
-    note: str | None = column(talent.Match.introduction_note)
-    introduced_at: datetime | None = column(talent.Match.introduced_at)
+    note: str | None = column(
+        talent.Match.introduction_note,
+        description="The intermediary's note to both sides; empty if none.",
+    )
+    introduced_at: datetime | None = column(
+        talent.Match.introduced_at,
+        description="When the introduction was made.",
+    )
 
     @strawberry.field(
         description="The introducing organization.",
@@ -162,8 +193,17 @@ class IntermediaryQueries:
     async def intermediaries(
         self,
         info: Info,
-        role: IntermediaryRole | None = None,  # type: ignore[valid-type]
-        prefecture_code: str | None = None,
+        role: Annotated[
+            IntermediaryRole | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only intermediaries of this role."),
+        ] = None,
+        prefecture_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only intermediaries that serve this prefecture (JIS X 0401 code,"
+                " 01 to 47)."
+            ),
+        ] = None,
     ) -> list[Intermediary]:
         wanted = None if role is None else models.IntermediaryRole(role)
         code = _prefecture(prefecture_code)

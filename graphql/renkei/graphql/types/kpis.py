@@ -31,10 +31,15 @@ from renkei.graphql.compiled.spec import (
     Page as SqlPage,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import (
+    After,
+    Before,
     Connection,
+    First,
+    Last,
     Node,
     PageArgs,
     decode_id,
@@ -64,14 +69,22 @@ from renkei.kpis.attainment import Attainment, Rollup
 if TYPE_CHECKING:
     from renkei.graphql.types.regions import Region
 
-KpiDirection = strawberry.enum(
+KpiDirection = described_enum(
     models.KpiDirection,
     description="Whether more is better (visitors, sales) or less is (CO2, vacancies).",
+    values={
+        "INCREASE": "More is better: the target lies above the baseline.",
+        "DECREASE": "Less is better: the target lies below the baseline.",
+    },
 )
-KpiObservationSource = strawberry.enum(
+KpiObservationSource = described_enum(
     models.ObservationSource,
     name="KpiObservationSource",
     description="Who entered an observation: a member in the app, or an API client.",
+    values={
+        "MEMBER": "A person, in the console or with their own token.",
+        "API_CLIENT": "A program with an API client's token (e.g. a statistics feed).",
+    },
 )
 
 
@@ -95,7 +108,9 @@ class KpiTarget:
         models.KpiTarget.fiscal_year,
         description="年度, named by the year it starts in: 2025 is April 2025 to March 2026.",
     )
-    value: float = column(models.KpiTarget.value)
+    value: float = column(
+        models.KpiTarget.value, description="The value to reach, in the KPI's unit."
+    )
 
     @classmethod
     def from_row(cls, row: models.KpiTarget) -> KpiTarget:
@@ -117,8 +132,14 @@ class KpiAttainment:
         description="Whether the latest value meets the target.",
         metadata=sql(KPI_ATTAINMENT_SQL["achieved"]),
     )
-    formula: str = strawberry.field(metadata=sql(KPI_ATTAINMENT_SQL["formula"]))
-    baseline: float = strawberry.field(metadata=sql(KPI_ATTAINMENT_SQL["baseline"]))
+    formula: str = strawberry.field(
+        description="The formula used, in the reader's language, e.g. percent = (latest"
+        " − baseline) ÷ (target − baseline) × 100.",
+        metadata=sql(KPI_ATTAINMENT_SQL["formula"]),
+    )
+    baseline: float = strawberry.field(
+        description="The KPI's baseline value.", metadata=sql(KPI_ATTAINMENT_SQL["baseline"])
+    )
     target: float | None = strawberry.field(
         description="The target the percent is measured to.",
         metadata=sql(KPI_ATTAINMENT_SQL["target"]),
@@ -128,12 +149,18 @@ class KpiAttainment:
         "later one with a target.",
         metadata=sql(KPI_ATTAINMENT_SQL["target_fiscal_year"]),
     )
-    latest_value: float | None = strawberry.field(metadata=sql(KPI_ATTAINMENT_SQL["latest_value"]))
+    latest_value: float | None = strawberry.field(
+        description="The value of the observation with the latest period end; null"
+        " without observations.",
+        metadata=sql(KPI_ATTAINMENT_SQL["latest_value"]),
+    )
     latest_period_start: date | None = strawberry.field(
-        metadata=sql(KPI_ATTAINMENT_SQL["latest_period_start"])
+        description="The first day of that observation's period; null without observations.",
+        metadata=sql(KPI_ATTAINMENT_SQL["latest_period_start"]),
     )
     latest_period_end: date | None = strawberry.field(
-        metadata=sql(KPI_ATTAINMENT_SQL["latest_period_end"])
+        description="The last day of that observation's period; null without observations.",
+        metadata=sql(KPI_ATTAINMENT_SQL["latest_period_end"]),
     )
     reason: str | None = strawberry.field(
         description="Why there is no percent, if there is none.",
@@ -163,12 +190,24 @@ class KpiAttainment:
 )
 class KpiObservation(Node):
     row: strawberry.Private[models.KpiObservation]
-    period_start: date = column(models.KpiObservation.period_start)
-    period_end: date = column(models.KpiObservation.period_end)
-    value: float = column(models.KpiObservation.value)
-    note: str = column(models.KpiObservation.note)
-    source: KpiObservationSource = column(models.KpiObservation.source)  # type: ignore[valid-type]
-    created_at: datetime = column(models.KpiObservation.created_at)
+    period_start: date = column(
+        models.KpiObservation.period_start, description="The first day of the period observed."
+    )
+    period_end: date = column(
+        models.KpiObservation.period_end, description="The last day of the period observed."
+    )
+    value: float = column(
+        models.KpiObservation.value, description="The value observed, in the KPI's unit."
+    )
+    note: str = column(
+        models.KpiObservation.note, description="Where the figure comes from; empty if none."
+    )
+    source: KpiObservationSource = column(  # type: ignore[valid-type]
+        models.KpiObservation.source, description="Who entered it: a MEMBER or an API_CLIENT."
+    )
+    created_at: datetime = column(
+        models.KpiObservation.created_at, description="When it was first recorded."
+    )
     updated_at: datetime = computed(
         _UPDATED_AT, _updated_at, description="When it was last corrected."
     )
@@ -177,7 +216,10 @@ class KpiObservation(Node):
     def from_row(cls, row: models.KpiObservation) -> KpiObservation:
         return cls(id=to_global_id("KpiObservation", row.id), row=row)
 
-    @strawberry.field(metadata=sql(One("Kpi", "{c}.id = {t}.kpi_id")))
+    @strawberry.field(
+        description="The KPI observed; null if you may no longer see it.",
+        metadata=sql(One("Kpi", "{c}.id = {t}.kpi_id")),
+    )
     async def kpi(self, info: Info) -> Kpi | None:
         row = await info.context.loaders.kpi.load(self.row.kpi_id)
         return Kpi.from_row(row) if row else None
@@ -199,10 +241,10 @@ class KpiObservation(Node):
     async def activity(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Activity]:
         return await activity_of(info, self.row.id, PageArgs.of(first, after, last, before))
 
@@ -214,20 +256,37 @@ class KpiObservation(Node):
 )
 class Kpi(Node):
     row: strawberry.Private[models.Kpi]
-    name: str = column(models.Kpi.name)
-    unit: str = column(models.Kpi.unit)
-    description: str = column(models.Kpi.description)
-    direction: KpiDirection = column(models.Kpi.direction)  # type: ignore[valid-type]
-    baseline: float = column(models.Kpi.baseline_value)
-    baseline_on: date | None = column(models.Kpi.baseline_on)
+    name: str = column(
+        models.Kpi.name, description="What is measured, e.g. 半導体関連の新規雇用者数."
+    )
+    unit: str = column(
+        models.Kpi.unit, description="The unit of its values, e.g. 人, 億円, t-CO2, %."
+    )
+    description: str = column(
+        models.Kpi.description,
+        description="How it is measured and where the figures come from; empty if not written.",
+    )
+    direction: KpiDirection = column(  # type: ignore[valid-type]
+        models.Kpi.direction, description="Whether more is better (INCREASE) or less is (DECREASE)."
+    )
+    baseline: float = column(
+        models.Kpi.baseline_value, description="The value at the start, in its unit."
+    )
+    baseline_on: date | None = column(
+        models.Kpi.baseline_on, description="When the baseline was measured; null if not known."
+    )
     demo: bool = column(
         models.Kpi.demo, description="Its figures were invented for the demonstration data."
     )
     version: int = column(
         models.Kpi.version, description="Send it back with a change: a stale one conflicts."
     )
-    created_at: datetime = column(models.Kpi.created_at)
-    updated_at: datetime = computed(_UPDATED_AT, _updated_at)
+    created_at: datetime = column(models.Kpi.created_at, description="When it was defined.")
+    updated_at: datetime = computed(
+        _UPDATED_AT,
+        _updated_at,
+        description="When its definition last changed (its creation until its first change).",
+    )
 
     @classmethod
     def from_row(cls, row: models.Kpi) -> Kpi:
@@ -274,10 +333,10 @@ class Kpi(Node):
     async def observations(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[KpiObservation]:
         args = PageArgs.of(first, after, last, before)
         page = await info.context.loaders.kpi_observations.load((self.row.id, args))
@@ -311,10 +370,10 @@ class Kpi(Node):
     async def activity(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Activity]:
         return await activity_of(info, self.row.id, PageArgs.of(first, after, last, before))
 
@@ -322,17 +381,27 @@ class Kpi(Node):
 @table(KPI_ROLLUP_ENTRY_SOURCE)
 @strawberry.type(description="One KPI of a roll-up, with the attainment it contributed.")
 class KpiRollupEntry:
-    kpi: Kpi = strawberry.field(metadata=sql(KPI_ROLLUP_ENTRY_SQL["kpi"]))
-    attainment: KpiAttainment = strawberry.field(metadata=sql(KPI_ROLLUP_ENTRY_SQL["attainment"]))
+    kpi: Kpi = strawberry.field(description="The KPI.", metadata=sql(KPI_ROLLUP_ENTRY_SQL["kpi"]))
+    attainment: KpiAttainment = strawberry.field(
+        description="Its attainment, as counted in the mean.",
+        metadata=sql(KPI_ROLLUP_ENTRY_SQL["attainment"]),
+    )
 
 
 @table(KPI_ROLLUP_EXCLUSION_SOURCE)
 @strawberry.type(description="A KPI left out of a roll-up's mean, and why.")
 class KpiRollupExclusion:
-    kpi: Kpi = strawberry.field(metadata=sql(KPI_ROLLUP_EXCLUSION_SQL["kpi"]))
-    reason: str = strawberry.field(metadata=sql(KPI_ROLLUP_EXCLUSION_SQL["reason"]))
+    kpi: Kpi = strawberry.field(
+        description="The KPI.", metadata=sql(KPI_ROLLUP_EXCLUSION_SQL["kpi"])
+    )
+    reason: str = strawberry.field(
+        description="Why it has no percent (no target, no observation, ...), in the"
+        " reader's language.",
+        metadata=sql(KPI_ROLLUP_EXCLUSION_SQL["reason"]),
+    )
     attainment: KpiAttainment = strawberry.field(
-        metadata=sql(KPI_ROLLUP_EXCLUSION_SQL["attainment"])
+        description="Its attainment, without a percent.",
+        metadata=sql(KPI_ROLLUP_EXCLUSION_SQL["attainment"]),
     )
 
 
@@ -346,14 +415,27 @@ class KpiRollup:
         description="Null when no KPI has an attainment percent.",
         metadata=sql(KPI_ROLLUP_SQL["percent"]),
     )
-    formula: str = strawberry.field(metadata=sql(KPI_ROLLUP_SQL["formula"]))
-    kpi_count: int = strawberry.field(metadata=sql(KPI_ROLLUP_SQL["kpi_count"]))
+    formula: str = strawberry.field(
+        description="The formula in the reader's language: the mean of the included"
+        " KPIs' attainment percents, each KPI counted once.",
+        metadata=sql(KPI_ROLLUP_SQL["formula"]),
+    )
+    kpi_count: int = strawberry.field(
+        description="How many KPIs the roll-up looked at, included or not.",
+        metadata=sql(KPI_ROLLUP_SQL["kpi_count"]),
+    )
     achieved_count: int = strawberry.field(
         description="KPIs whose latest value meets the target.",
         metadata=sql(KPI_ROLLUP_SQL["achieved_count"]),
     )
-    included: list[KpiRollupEntry] = strawberry.field(metadata=sql(KPI_ROLLUP_SQL["included"]))
-    excluded: list[KpiRollupExclusion] = strawberry.field(metadata=sql(KPI_ROLLUP_SQL["excluded"]))
+    included: list[KpiRollupEntry] = strawberry.field(
+        description="The KPIs in the mean, with their attainment.",
+        metadata=sql(KPI_ROLLUP_SQL["included"]),
+    )
+    excluded: list[KpiRollupExclusion] = strawberry.field(
+        description="The KPIs left out of the mean (no percent), with the reason.",
+        metadata=sql(KPI_ROLLUP_SQL["excluded"]),
+    )
 
     @classmethod
     def from_result(cls, result: Rollup[models.Kpi]) -> KpiRollup:
@@ -398,7 +480,14 @@ async def region_kpi_rollup(info: Info, region_id: uuid.UUID) -> KpiRollup:
 @strawberry.type
 class KpiQueries:
     @strawberry.field(description="A KPI by global id.", extensions=requires(PROJECTS_READ))
-    async def kpi(self, info: Info, id: strawberry.ID) -> Kpi | None:
+    async def kpi(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The KPI's global id; null if you may not see it."),
+        ],
+    ) -> Kpi | None:
         key = row_id(id, "Kpi")
         if key is None:
             return None
@@ -412,12 +501,18 @@ class KpiQueries:
     async def kpis(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        project_id: strawberry.ID | None = None,
-        region_id: strawberry.ID | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        project_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only the KPIs of this project (its global id)."),
+        ] = None,
+        region_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only the KPIs of this region (its global id)."),
+        ] = None,
     ) -> Connection[Kpi]:
         args = PageArgs.of(first, after, last, before)
         stmt = kpi_list({"project_id": project_id, "region_id": region_id})

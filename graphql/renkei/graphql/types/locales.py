@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-import strawberry
-
 from renkei.graphql.compiled.spec import WORD, Scalar
+from renkei.graphql.enums import described_enum
 
 
 class LocaleValue(StrEnum):
@@ -16,10 +15,11 @@ class LocaleValue(StrEnum):
     EN = "en"
 
 
-Locale = strawberry.enum(
+Locale = described_enum(
     LocaleValue,
     name="Locale",
     description="A language Renkei speaks: JA (日本語, the default) or EN (English).",
+    values={"JA": "Japanese (日本語), the default.", "EN": "English."},
 )
 
 

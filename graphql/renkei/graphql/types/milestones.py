@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select
@@ -35,10 +35,15 @@ from renkei.graphql.compiled.spec import (
     Page as SqlPage,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import (
+    After,
+    Before,
     Connection,
+    First,
+    Last,
     Node,
     PageArgs,
     root_page,
@@ -70,13 +75,25 @@ from renkei.milestones import baselines as baselines_service
 from renkei.milestones import models, repository, service
 from renkei.milestones import progress as progress_service
 
-MilestoneStatus = strawberry.enum(
+MilestoneStatus = described_enum(
     models.MilestoneStatus,
     description="Where a milestone stands. DONE needs the counterpart's sign-off when it has one.",
+    values={
+        "NOT_STARTED": "Planned; no work reported yet (未着手).",
+        "IN_PROGRESS": "Work under way (進行中).",
+        "AT_RISK": "Under way, but its owner expects it to be late or fall short (遅延リスク).",
+        "DONE": "Finished (完了), signed off by the counterpart when one is named.",
+        "CANCELLED": "Dropped from the plan (中止); it no longer counts toward progress.",
+    },
 )
-VarianceChange = strawberry.enum(
+VarianceChange = described_enum(
     baselines_service.VarianceChange,
     description="How a milestone of a baseline compares with today's plan.",
+    values={
+        "KEPT": "In the baseline and in today's plan; its dates may have moved.",
+        "ADDED": "In today's plan only: added after the baseline was taken.",
+        "REMOVED": "In the baseline only: deleted from the plan since.",
+    },
 )
 
 
@@ -108,17 +125,22 @@ _UPDATED_AT = Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)"
 )
 class Milestone(Node):
     row: strawberry.Private[models.Milestone]
-    title: str = column(models.Milestone.title)
-    description: str = column(models.Milestone.description)
+    title: str = column(
+        models.Milestone.title, description="What is reached, e.g. 「試作ライン稼働」."
+    )
+    description: str = column(models.Milestone.description, description="Details; empty if none.")
     starts_on: date | None = column(
         models.Milestone.starts_on,
         description="When the work starts; a dependency's predecessor must be due by then.",
     )
-    due_on: date = column(models.Milestone.due_on)
+    due_on: date = column(models.Milestone.due_on, description="The day it is due.")
     horizon_years: int = column(
         models.Milestone.horizon_years, description="The 工程表 horizon: 1, 3 or 5 years."
     )
-    status: MilestoneStatus = column(models.Milestone.status)  # type: ignore[valid-type]
+    status: MilestoneStatus = column(  # type: ignore[valid-type]
+        models.Milestone.status,
+        description="Where it stands: NOT_STARTED, IN_PROGRESS, AT_RISK, DONE or CANCELLED.",
+    )
     progress: int = column(
         models.Milestone.progress,
         description="0 to 100. With a counterpart, 100 asks it to sign off.",
@@ -126,7 +148,10 @@ class Milestone(Node):
     weight: float = column(
         models.Milestone.weight, description="Its weight in the project's progress formula."
     )
-    evidence_links: list[str] = column(models.Milestone.evidence_links)
+    evidence_links: list[str] = column(
+        models.Milestone.evidence_links,
+        description="http(s) URLs to evidence of the work (reports, photos, minutes).",
+    )
     at_risk_reason: str | None = computed(
         Scalar(models.at_risk_reason_sql("{t}", f"CAST({READER_LOCALE} AS text)")),
         lambda row: row.at_risk_reason_in(current_locale()),
@@ -141,8 +166,12 @@ class Milestone(Node):
         models.Milestone.version,
         description="Send it back with a change: a stale one gets a CONFLICT.",
     )
-    created_at: datetime = column(models.Milestone.created_at)
-    updated_at: datetime = computed(_UPDATED_AT, lambda row: row.updated_at or row.created_at)
+    created_at: datetime = column(models.Milestone.created_at, description="When it was created.")
+    updated_at: datetime = computed(
+        _UPDATED_AT,
+        lambda row: row.updated_at or row.created_at,
+        description="When it last changed (its creation until its first change).",
+    )
     is_overdue: bool = hybrid(
         models.Milestone,
         "is_overdue",
@@ -164,7 +193,9 @@ class Milestone(Node):
         return cls(id=to_global_id("Milestone", row.id), row=row)
 
     project: ProjectRef | None = strawberry.field(
-        resolver=project_of, metadata=sql(One("Project", "{c}.id = {t}.project_id"))
+        description="The project it belongs to; null if you may no longer see it.",
+        resolver=project_of,
+        metadata=sql(One("Project", "{c}.id = {t}.project_id")),
     )
 
     @strawberry.field(
@@ -218,10 +249,10 @@ class Milestone(Node):
     async def activity(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Activity]:
         return await activity_of(info, self.row.id, PageArgs.of(first, after, last, before))
 
@@ -229,13 +260,20 @@ class Milestone(Node):
 @table(PROGRESS_INPUT_SOURCE)
 @strawberry.type(description="One milestone's part in the progress formula.")
 class ProgressInput:
-    title: str = strawberry.field(metadata=sql(PROGRESS_INPUT_SQL["title"]))
-    weight: float = strawberry.field(metadata=sql(PROGRESS_INPUT_SQL["weight"]))
+    title: str = strawberry.field(
+        description="The milestone's title.", metadata=sql(PROGRESS_INPUT_SQL["title"])
+    )
+    weight: float = strawberry.field(
+        description="The milestone's weight in the formula.",
+        metadata=sql(PROGRESS_INPUT_SQL["weight"]),
+    )
     progress: int = strawberry.field(
         description="As counted: 100 for a DONE milestone.",
         metadata=sql(PROGRESS_INPUT_SQL["progress"]),
     )
-    status: MilestoneStatus = strawberry.field(metadata=sql(PROGRESS_INPUT_SQL["status"]))  # type: ignore[valid-type]
+    status: MilestoneStatus = strawberry.field(  # type: ignore[valid-type]
+        description="The milestone's status.", metadata=sql(PROGRESS_INPUT_SQL["status"])
+    )
     counted: bool = strawberry.field(
         description="False for a CANCELLED milestone.", metadata=sql(PROGRESS_INPUT_SQL["counted"])
     )
@@ -245,7 +283,7 @@ class ProgressInput:
     )
     row: strawberry.Private[models.Milestone]
 
-    @strawberry.field(metadata=sql(PROGRESS_INPUT_SQL["milestone"]))
+    @strawberry.field(description="The milestone.", metadata=sql(PROGRESS_INPUT_SQL["milestone"]))
     def milestone(self) -> Milestone:
         return Milestone.from_row(self.row)
 
@@ -260,12 +298,23 @@ class ProgressRollup:
         description="0 to 100, one decimal; null when no milestone counts (see reason).",
         metadata=sql(PROGRESS_ROLLUP_SQL["percent"]),
     )
-    formula: str = strawberry.field(metadata=sql(PROGRESS_ROLLUP_SQL["formula"]))
-    total_weight: float = strawberry.field(metadata=sql(PROGRESS_ROLLUP_SQL["total_weight"]))
+    formula: str = strawberry.field(
+        description="The formula in the reader's language: Σ(weight × progress) ÷"
+        " Σ(weight) over the milestones not CANCELLED, DONE counting as"
+        " 100.",
+        metadata=sql(PROGRESS_ROLLUP_SQL["formula"]),
+    )
+    total_weight: float = strawberry.field(
+        description="Σ(weight) of the milestones that count.",
+        metadata=sql(PROGRESS_ROLLUP_SQL["total_weight"]),
+    )
     reason: str | None = strawberry.field(
         description="Why percent is null, when it is.", metadata=sql(PROGRESS_ROLLUP_SQL["reason"])
     )
-    inputs: list[ProgressInput] = strawberry.field(metadata=sql(PROGRESS_ROLLUP_SQL["inputs"]))
+    inputs: list[ProgressInput] = strawberry.field(
+        description="Each milestone's part in the formula, by due date.",
+        metadata=sql(PROGRESS_ROLLUP_SQL["inputs"]),
+    )
 
     @classmethod
     def of(cls, rollup: progress_service.ProgressRollup) -> ProgressRollup:
@@ -293,14 +342,30 @@ class ProgressRollup:
 @strawberry.type(description="A milestone as it stood when the baseline was taken.")
 class BaselineMilestone:
     milestone_id: strawberry.ID = strawberry.field(
-        metadata=sql(BASELINE_MILESTONE_SQL["milestone_id"])
+        description="The global id of the milestone it copies (the milestone may since"
+        " be deleted).",
+        metadata=sql(BASELINE_MILESTONE_SQL["milestone_id"]),
     )
-    title: str = strawberry.field(metadata=sql(BASELINE_MILESTONE_SQL["title"]))
-    starts_on: date | None = strawberry.field(metadata=sql(BASELINE_MILESTONE_SQL["starts_on"]))
-    due_on: date = strawberry.field(metadata=sql(BASELINE_MILESTONE_SQL["due_on"]))
-    status: MilestoneStatus = strawberry.field(metadata=sql(BASELINE_MILESTONE_SQL["status"]))  # type: ignore[valid-type]
-    progress: int = strawberry.field(metadata=sql(BASELINE_MILESTONE_SQL["progress"]))
-    weight: float = strawberry.field(metadata=sql(BASELINE_MILESTONE_SQL["weight"]))
+    title: str = strawberry.field(
+        description="Its title then.", metadata=sql(BASELINE_MILESTONE_SQL["title"])
+    )
+    starts_on: date | None = strawberry.field(
+        description="Its start date then; null if none was planned.",
+        metadata=sql(BASELINE_MILESTONE_SQL["starts_on"]),
+    )
+    due_on: date = strawberry.field(
+        description="Its due date then.", metadata=sql(BASELINE_MILESTONE_SQL["due_on"])
+    )
+    status: MilestoneStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Its status then.", metadata=sql(BASELINE_MILESTONE_SQL["status"])
+    )
+    progress: int = strawberry.field(
+        description="Its progress then, 0 to 100.", metadata=sql(BASELINE_MILESTONE_SQL["progress"])
+    )
+    weight: float = strawberry.field(
+        description="Its weight in the progress formula then.",
+        metadata=sql(BASELINE_MILESTONE_SQL["weight"]),
+    )
 
     @classmethod
     def from_row(cls, row: models.BaselineMilestone) -> BaselineMilestone:
@@ -319,25 +384,36 @@ class BaselineMilestone:
 @strawberry.type(description="One milestone, baseline against today's plan.")
 class MilestoneVariance:
     milestone_id: strawberry.ID = strawberry.field(
-        metadata=sql(MILESTONE_VARIANCE_SQL["milestone_id"])
+        description="The milestone's global id.",
+        metadata=sql(MILESTONE_VARIANCE_SQL["milestone_id"]),
     )
-    title: str = strawberry.field(metadata=sql(MILESTONE_VARIANCE_SQL["title"]))
-    change: VarianceChange = strawberry.field(metadata=sql(MILESTONE_VARIANCE_SQL["change"]))  # type: ignore[valid-type]
+    title: str = strawberry.field(
+        description="Its title (today's, or the baseline's for a removed one).",
+        metadata=sql(MILESTONE_VARIANCE_SQL["title"]),
+    )
+    change: VarianceChange = strawberry.field(  # type: ignore[valid-type]
+        description="KEPT, ADDED since the baseline, or REMOVED since.",
+        metadata=sql(MILESTONE_VARIANCE_SQL["change"]),
+    )
     baseline_due_on: date | None = strawberry.field(
-        metadata=sql(MILESTONE_VARIANCE_SQL["baseline_due_on"])
+        description="Its due date in the baseline; null for an ADDED one.",
+        metadata=sql(MILESTONE_VARIANCE_SQL["baseline_due_on"]),
     )
     current_due_on: date | None = strawberry.field(
-        metadata=sql(MILESTONE_VARIANCE_SQL["current_due_on"])
+        description="Its due date today; null for a REMOVED one.",
+        metadata=sql(MILESTONE_VARIANCE_SQL["current_due_on"]),
     )
     slip_days: int | None = strawberry.field(
         description="Current due date minus the baseline's, in days: positive is late.",
         metadata=sql(MILESTONE_VARIANCE_SQL["slip_days"]),
     )
     status_then: MilestoneStatus | None = strawberry.field(  # type: ignore[valid-type]
-        metadata=sql(MILESTONE_VARIANCE_SQL["status_then"])
+        description="Its status in the baseline; null for an ADDED one.",
+        metadata=sql(MILESTONE_VARIANCE_SQL["status_then"]),
     )
     status_now: MilestoneStatus | None = strawberry.field(  # type: ignore[valid-type]
-        metadata=sql(MILESTONE_VARIANCE_SQL["status_now"])
+        description="Its status today; null for a REMOVED one.",
+        metadata=sql(MILESTONE_VARIANCE_SQL["status_now"]),
     )
 
 
@@ -359,13 +435,18 @@ class BaselineVariance:
         metadata=sql(BASELINE_VARIANCE_SQL["removed"]),
     )
     max_slip_days: int | None = strawberry.field(
-        metadata=sql(BASELINE_VARIANCE_SQL["max_slip_days"])
+        description="The largest slip of a compared milestone, in days (positive is"
+        " late); null when none is compared.",
+        metadata=sql(BASELINE_VARIANCE_SQL["max_slip_days"]),
     )
     mean_slip_days: float | None = strawberry.field(
         description="One decimal, rounded half up.",
         metadata=sql(BASELINE_VARIANCE_SQL["mean_slip_days"]),
     )
-    items: list[MilestoneVariance] = strawberry.field(metadata=sql(BASELINE_VARIANCE_SQL["items"]))
+    items: list[MilestoneVariance] = strawberry.field(
+        description="Each milestone of the baseline or of today's plan, with how it changed.",
+        metadata=sql(BASELINE_VARIANCE_SQL["items"]),
+    )
 
     @classmethod
     def of(cls, variance: baselines_service.Variance) -> BaselineVariance:
@@ -401,18 +482,25 @@ class BaselineVariance:
 )
 class Baseline(Node):
     row: strawberry.Private[models.Baseline]
-    name: str = column(models.Baseline.name)
-    created_at: datetime = column(models.Baseline.created_at)
+    name: str = column(
+        models.Baseline.name, description="Its name, unique in the project, e.g. ビジョン採択時."
+    )
+    created_at: datetime = column(models.Baseline.created_at, description="When it was taken.")
 
     @classmethod
     def from_row(cls, row: models.Baseline) -> Baseline:
         return cls(id=to_global_id("Baseline", row.id), row=row)
 
     project: ProjectRef | None = strawberry.field(
-        resolver=project_of, metadata=sql(One("Project", "{c}.id = {t}.project_id"))
+        description="The project; null if you may no longer see it.",
+        resolver=project_of,
+        metadata=sql(One("Project", "{c}.id = {t}.project_id")),
     )
 
-    @strawberry.field(metadata=sql(One("User", "{c}.id = {t}.created_by_id")))
+    @strawberry.field(
+        description="Who took it; null when that person's account is gone.",
+        metadata=sql(One("User", "{c}.id = {t}.created_by_id")),
+    )
     async def created_by(self, info: Info) -> User | None:
         if self.row.created_by_id is None:
             return None
@@ -527,17 +615,45 @@ class MilestoneQueries:
     async def milestones(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        due_from: date | None = None,
-        due_to: date | None = None,
-        overdue: bool | None = None,
-        status: list[MilestoneStatus] | None = None,  # type: ignore[valid-type]
-        region_id: strawberry.ID | None = None,
-        project_id: strawberry.ID | None = None,
-        search: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        due_from: Annotated[
+            date | None,
+            strawberry.argument(description="Only milestones due on or after this day."),
+        ] = None,
+        due_to: Annotated[
+            date | None,
+            strawberry.argument(description="Only milestones due on or before this day."),
+        ] = None,
+        overdue: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="true: only milestones past their due date and not DONE or"
+                " CANCELLED; false: only the others."
+            ),
+        ] = None,
+        status: Annotated[
+            list[MilestoneStatus] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only milestones in one of these statuses."),
+        ] = None,
+        region_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Only the milestones of this region's projects (its global id)."
+            ),
+        ] = None,
+        project_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only the milestones of this project (its global id)."),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Words to find in the title; Japanese works with any two characters."
+            ),
+        ] = None,
     ) -> Connection[Milestone]:
         args = PageArgs.of(first, after, last, before)
         stmt = portfolio(
@@ -560,7 +676,14 @@ class MilestoneQueries:
         description="A milestone by global id; null if you may not see it.",
         extensions=requires(PROJECTS_READ),
     )
-    async def milestone(self, info: Info, id: strawberry.ID) -> Milestone | None:
+    async def milestone(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The milestone's global id."),
+        ],
+    ) -> Milestone | None:
         key = row_id(id, "Milestone")
         if key is None:
             return None

@@ -11,14 +11,20 @@ import strawberry
 
 from renkei.graphql.compiled.spec import NUMBER, WORD, Many, Scalar, computed, message, table
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.notifications import preferences
 from renkei.notifications.topics import DEFAULT_MODE, TOPICS, DeliveryMode
 
-NotificationDeliveryMode = strawberry.enum(
+NotificationDeliveryMode = described_enum(
     DeliveryMode,
     name="NotificationDeliveryMode",
-    description="IMMEDIATE: an email as soon as it happens (the default). DIGEST: listed in one "
-    "email a day at 09:00 Japan time. INBOX: no email, read in viewer.notifications.",
+    description="How a person is told of a notification topic: at once, in a daily digest, or "
+    "only in the inbox.",
+    values={
+        "IMMEDIATE": "An email as soon as it happens (the default).",
+        "DIGEST": "Listed in one email a day at 09:00 Japan time.",
+        "INBOX": "No email: read in viewer.notifications (通知) only.",
+    },
 )
 
 # Every topic, in the order of TOPICS, with its label in the reader's language.
@@ -60,7 +66,9 @@ class NotificationPreference:
         Scalar("{t}.label"), lambda row: row.label, description="The topic in your language."
     )
     mode: NotificationDeliveryMode = computed(  # type: ignore[valid-type]
-        Scalar(MODE, WORD), lambda row: row.mode
+        Scalar(MODE, WORD),
+        lambda row: row.mode,
+        description="How you are told: IMMEDIATE, DIGEST or INBOX.",
     )
     required_by_organization: bool = computed(
         Scalar(REQUIRED, NUMBER),

@@ -59,7 +59,10 @@ class Notification(Node):
         description="What happened, as a code: milestone.status_changed, invitation.created...",
     )
     subject: str = column(NotificationRow.subject, description="A one-line summary.")
-    body: str = column(NotificationRow.body)
+    body: str = column(
+        NotificationRow.body,
+        description="The full text, in your language.",
+    )
     locale: Locale | None = computed(  # type: ignore[valid-type]
         stored_locale_sql("{t}.locale"),
         lambda row: locale_of(row.locale),
@@ -73,7 +76,10 @@ class Notification(Node):
     read_at: datetime | None = column(
         NotificationRow.read_at, description="When you marked it read; null while unread."
     )
-    created_at: datetime = column(NotificationRow.created_at)
+    created_at: datetime = column(
+        NotificationRow.created_at,
+        description="When it was sent.",
+    )
 
     @classmethod
     def from_row(cls, row: NotificationRow) -> Notification:

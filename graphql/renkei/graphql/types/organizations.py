@@ -18,8 +18,13 @@ from renkei.graphql.compiled.spec import (
     table,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.graphql.relay import (
+    After,
+    Before,
     Connection,
+    First,
+    Last,
     Node,
     PageArgs,
     root_page,
@@ -47,15 +52,56 @@ if TYPE_CHECKING:
     from renkei.graphql.types.identity import AuditEvent, IdentityProvider
     from renkei.graphql.types.webhooks import WebhookEndpoint
 
-OrganizationKind = strawberry.enum(
+OrganizationKind = described_enum(
     models.OrganizationKind,
     description="産官学金労言士: the kinds of organization in region collaboration.",
+    values={
+        "PREFECTURE": "A prefecture (都道府県), identified by its JIS X 0401 code.",
+        "MUNICIPALITY": "A municipality (市区町村), identified by its 全国地方公共団体コード.",
+        "COMPANY": "A firm (産), identified by its 法人番号.",
+        "UNIVERSITY": "A university or college (学).",
+        "RESEARCH_INSTITUTE": "A research institute, e.g. a 公設試験研究機関 (公設試).",
+        "FINANCIAL_INSTITUTION": "A bank or shinkin bank (金, 地域金融機関).",
+        "ECONOMIC_ORGANIZATION": "A chamber of commerce or an economic federation (経済団体).",
+        "NATIONAL_AGENCY": "A national ministry, agency or its regional bureau (国の機関).",
+        "WIDE_AREA_UNION": "A 広域連合: a union of local governments (e.g. 関西広域連合) that can"
+        " declare on behalf of its members.",
+        "LOCAL_INCORPORATED_AGENCY": "A 地方独立行政法人 (a public university corporation, a"
+        " prefecture's research institute); it has a 法人番号, not a 団体コード.",
+        "LABOR_ORGANIZATION": "A labour union or federation (労).",
+        "MEDIA": "A newspaper, broadcaster or other media (言).",
+        "PROFESSIONAL_FIRM": "A firm of licensed professionals (士): lawyers, accountants, ...",
+        "NPO": "A non-profit organization (NPO法人, 一般社団法人, ...).",
+        "OTHER": "None of the above.",
+    },
 )
-MembershipRole = strawberry.enum(MembershipRoleValue, description="What a member may do.")
-InvitationStatus = strawberry.enum(models.InvitationStatus)
-OrganizationVerification = strawberry.enum(
+MembershipRole = described_enum(
+    MembershipRoleValue,
+    description="What a member may do in their organization.",
+    values={
+        "OWNER": "Manages members and settings; an organization keeps at least one owner.",
+        "ADMIN": "Manages members and the organization's settings.",
+        "MEMBER": "Works in the organization's regions, projects and talent needs.",
+        "VIEWER": "Reads what the organization may see; may not write talent needs.",
+    },
+)
+InvitationStatus = described_enum(
+    models.InvitationStatus,
+    description="Where an invitation to join an organization stands.",
+    values={
+        "PENDING": "Sent, not yet answered: the invitee may accept or decline.",
+        "ACCEPTED": "The invitee accepted and became a member.",
+        "DECLINED": "The invitee declined.",
+        "REVOKED": "The organization withdrew it before it was answered.",
+    },
+)
+OrganizationVerification = described_enum(
     models.Verification,
     name="OrganizationVerification",
+    values={
+        "UNVERIFIED": "Not vouched for yet: it may not sign declarations or run a region.",
+        "VERIFIED": "The platform vouches for the organization and its codes.",
+    },
     description=(
         "VERIFIED when the platform vouches for the organization and its codes. Public bodies, "
         "and organizations claiming a code another one claims, are UNVERIFIED until a platform "
@@ -68,8 +114,13 @@ OrganizationVerification = strawberry.enum(
 @strawberry.type(description="A person who signs in.")
 class User(Node):
     row: strawberry.Private[UserRow]
-    email: str = column(UserRow.email)
-    display_name: str = column(UserRow.display_name)
+    email: str = column(
+        UserRow.email,
+        description="The person's email address, as their identity provider vouches for it.",
+    )
+    display_name: str = column(
+        UserRow.display_name, description="The person's name as shown to others, e.g. 筑紫 八重."
+    )
 
     @classmethod
     def from_row(cls, row: UserRow) -> User:
@@ -82,10 +133,10 @@ class User(Node):
     async def memberships(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Membership]:
         args = PageArgs.of(first, after, last, before)
         page = await info.context.loaders.user_memberships.load((self.row.id, args))
@@ -96,9 +147,17 @@ class User(Node):
 @strawberry.type(description="An organization: the tenant of Renkei.")
 class Organization(Node):
     row: strawberry.Private[models.Organization]
-    slug: str = column(models.Organization.slug)
-    name: str = column(models.Organization.name)
-    kind: OrganizationKind = column(models.Organization.kind)  # type: ignore[valid-type]
+    slug: str = column(
+        models.Organization.slug,
+        description="A short unique name in addresses (e.g. fukuoka-pref): lower-case"
+        " letters, digits, hyphens.",
+    )
+    name: str = column(
+        models.Organization.name, description="Its official name, e.g. 福岡県 or 株式会社阿蘇精密."
+    )
+    kind: OrganizationKind = column(  # type: ignore[valid-type]
+        models.Organization.kind, description="What kind of organization it is (産官学金労言士)."
+    )
     corporate_number: str | None = column(
         models.Organization.corporate_number, description="法人番号: 13 digits."
     )
@@ -114,7 +173,9 @@ class Organization(Node):
         models.Organization.verification,
         description="Whether a platform operator (or an unclaimed code) vouches for it.",
     )
-    created_at: datetime = column(models.Organization.created_at)
+    created_at: datetime = column(
+        models.Organization.created_at, description="When it was created in Renkei."
+    )
     require_own_provider: bool = column(
         models.Organization.require_own_provider,
         description="Whether members must sign in through this organization's own identity "
@@ -136,7 +197,10 @@ class Organization(Node):
             return None
         return locale_of(self.row.default_locale)
 
-    @strawberry.field(metadata=sql(One("Prefecture", "{c}.code = {t}.home_prefecture_code")))
+    @strawberry.field(
+        description="The prefecture where it is based.",
+        metadata=sql(One("Prefecture", "{c}.code = {t}.home_prefecture_code")),
+    )
     def home_prefecture(self) -> Prefecture:
         prefecture = Prefecture.by_code(self.row.home_prefecture_code)
         assert prefecture is not None
@@ -149,10 +213,10 @@ class Organization(Node):
     async def members(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Membership]:
         args = PageArgs.of(first, after, last, before)
         page = await info.context.loaders.organization_members.load((self.row.id, args))
@@ -175,10 +239,10 @@ class Organization(Node):
     async def invitations(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Invitation] | None:
         if not self._managed_by_viewer(info):
             return None
@@ -276,10 +340,10 @@ class Organization(Node):
     async def audit_events(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Annotated[AuditEvent, strawberry.lazy("renkei.graphql.types.identity")]] | None:
         from renkei.graphql.types.identity import AuditEvent
 
@@ -299,19 +363,27 @@ class Organization(Node):
 @strawberry.type(description="A user's place in an organization, with a role.")
 class Membership(Node):
     row: strawberry.Private[models.Membership]
-    role: MembershipRole = column(models.Membership.role)  # type: ignore[valid-type]
-    created_at: datetime = column(models.Membership.created_at)
+    role: MembershipRole = column(  # type: ignore[valid-type]
+        models.Membership.role,
+        description="What the member may do: OWNER, ADMIN, MEMBER or VIEWER.",
+    )
+    created_at: datetime = column(
+        models.Membership.created_at, description="When the person joined."
+    )
 
     @classmethod
     def from_row(cls, row: models.Membership) -> Membership:
         return cls(id=to_global_id("Membership", row.id), row=row)
 
-    @strawberry.field(metadata=sql(One("Organization", "{c}.id = {t}.organization_id")))
+    @strawberry.field(
+        description="The organization.",
+        metadata=sql(One("Organization", "{c}.id = {t}.organization_id")),
+    )
     async def organization(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row)
 
-    @strawberry.field(metadata=sql(One("User", "{c}.id = {t}.user_id")))
+    @strawberry.field(description="The member.", metadata=sql(One("User", "{c}.id = {t}.user_id")))
     async def user(self, info: Info) -> User | None:
         row = await info.context.loaders.user.load(self.row.user_id)
         return User.from_row(row) if row else None
@@ -321,17 +393,27 @@ class Membership(Node):
 @strawberry.type(description="An invitation to join an organization, answered after sign-in.")
 class Invitation(Node):
     row: strawberry.Private[models.Invitation]
-    email: str = column(models.Invitation.email)
-    role: MembershipRole = column(models.Invitation.role)  # type: ignore[valid-type]
-    status: InvitationStatus = column(models.Invitation.status)  # type: ignore[valid-type]
-    expires_at: datetime = column(models.Invitation.expires_at)
-    created_at: datetime = column(models.Invitation.created_at)
+    email: str = column(models.Invitation.email, description="The address invited.")
+    role: MembershipRole = column(  # type: ignore[valid-type]
+        models.Invitation.role, description="The role the invitee gets on accepting."
+    )
+    status: InvitationStatus = column(  # type: ignore[valid-type]
+        models.Invitation.status, description="PENDING, ACCEPTED, DECLINED or REVOKED."
+    )
+    expires_at: datetime = column(
+        models.Invitation.expires_at,
+        description="When it can no longer be accepted: 14 days after it was sent.",
+    )
+    created_at: datetime = column(models.Invitation.created_at, description="When it was sent.")
 
     @classmethod
     def from_row(cls, row: models.Invitation) -> Invitation:
         return cls(id=to_global_id("Invitation", row.id), row=row)
 
-    @strawberry.field(metadata=sql(One("Organization", "{c}.id = {t}.organization_id")))
+    @strawberry.field(
+        description="The organization the invitee would join.",
+        metadata=sql(One("Organization", "{c}.id = {t}.organization_id")),
+    )
     async def organization(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row)

@@ -31,10 +31,15 @@ from renkei.graphql.compiled.spec import (
     table,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import (
+    After,
+    Before,
     Connection,
+    First,
+    Last,
     Node,
     PageArgs,
     decode_id,
@@ -72,23 +77,65 @@ if TYPE_CHECKING:
     from renkei.graphql.types.regions import Region
     from renkei.graphql.types.talent import TalentNeed
 
-ProjectCategory = strawberry.enum(
+ProjectCategory = described_enum(
     models.ProjectCategory,
     description="What a project does: 半導体 supply chains, 共同研究・開発, 周遊型観光, GX, DX, …",
+    values={
+        "SEMICONDUCTOR": "Semiconductor industry support (半導体関連産業の支援): supply chains.",
+        "JOINT_RND": "Joint research and development (共同研究・開発).",
+        "CIRCUIT_TOURISM": "Tourism routes that cross prefectures (周遊型観光).",
+        "GX_ENERGY": "Green transformation and energy (GX・エネルギー).",
+        "DX": "Digital transformation (DX).",
+        "FOOD_EXPORT": "Food and agricultural exports (農林水産物・食品の輸出).",
+        "INFRASTRUCTURE": "Infrastructure (インフラ): transport, logistics, utilities.",
+        "TALENT_DEVELOPMENT": "Talent development (人材育成).",
+    },
 )
-ProjectStatus = strawberry.enum(
+ProjectStatus = described_enum(
     models.ProjectStatus,
     description="PLANNED → ACTIVE ⇄ ON_HOLD → COMPLETED; CANCELLED from any unfinished status.",
+    values={
+        "PLANNED": "Declared, not started (計画中); a new project starts here.",
+        "ACTIVE": "Under way (実施中).",
+        "ON_HOLD": "Paused (休止中); it may become ACTIVE again.",
+        "COMPLETED": "Finished (完了).",
+        "CANCELLED": "Stopped before it finished (中止).",
+    },
 )
-ProjectVisibility = strawberry.enum(
+ProjectVisibility = described_enum(
     models.ProjectVisibility,
     description="Who sees the project: its participants; also its region's members; also, "
     "as a summary, everyone signed in.",
+    values={
+        "PARTICIPANTS": "Only the members of its participating organizations.",
+        "REGION": "Also the members of its region's organizations.",
+        "PUBLIC": "Also everyone signed in, as a summary (name, category, status, prefectures,"
+        " lead); the details stay with the region.",
+    },
 )
-ParticipantRole = strawberry.enum(models.ParticipantRole)
-FundingKind = strawberry.enum(
+ParticipantRole = described_enum(
+    models.ParticipantRole,
+    description="An organization's part in a project.",
+    values={
+        "LEAD": "The lead organization (幹事): runs the project.",
+        "PARTNER": "Does part of the work with the lead.",
+        "FUNDER": "Provides money (a bank, a grant-giving body, a donor firm).",
+        "SUPPORTER": "Gives hands-on support (伴走支援) without doing the work.",
+        "OBSERVER": "Follows the project without a part in it.",
+    },
+)
+FundingKind = described_enum(
     models.FundingKind,
     description="Where money comes from: 交付金, 補助金, 企業版ふるさと納税, a bank's loan, …",
+    values={
+        "NATIONAL_GRANT": "A national grant (交付金), e.g. the 地域未来交付金.",
+        "SUBSIDY": "A subsidy (補助金) from the state or a prefecture.",
+        "CORPORATE_HOMETOWN_TAX": "A firm's donation under 企業版ふるさと納税.",
+        "BANK_FINANCE": "A loan or other finance from a bank (地域金融機関の融資).",
+        "LOCAL_GOVERNMENT_BUDGET": "A local government's own budget (地方負担, 単独事業).",
+        "PRIVATE_INVESTMENT": "Investment by firms or funds.",
+        "OTHER": "Any other source.",
+    },
 )
 
 # The whole list of a project's funding sources fits one page: the service caps their number.
@@ -111,22 +158,44 @@ _TOTAL_FUNDING = Scalar(
 @strawberry.type(description="A project across prefectures, in a region or standing alone.")
 class Project(Node):
     row: strawberry.Private[models.Project]
-    name: str = column(models.Project.name)
-    summary: str = column(models.Project.summary)
+    name: str = column(models.Project.name, description="The project's name.")
+    summary: str = column(
+        models.Project.summary, description="What the project does and why; empty if not written."
+    )
     demo: bool = column(
         models.Project.demo, description="An invented project of the demonstration data."
     )
-    category: ProjectCategory = column(models.Project.category)  # type: ignore[valid-type]
-    status: ProjectStatus = column(models.Project.status)  # type: ignore[valid-type]
-    visibility: ProjectVisibility = column(models.Project.visibility)  # type: ignore[valid-type]
-    starts_on: date | None = column(models.Project.starts_on)
-    ends_on: date | None = column(models.Project.ends_on)
+    category: ProjectCategory = column(  # type: ignore[valid-type]
+        models.Project.category,
+        description="What the project does (半導体, 共同研究・開発, 周遊型観光, ...).",
+    )
+    status: ProjectStatus = column(  # type: ignore[valid-type]
+        models.Project.status,
+        description="Where the project stands: PLANNED, ACTIVE, ON_HOLD, COMPLETED or CANCELLED.",
+    )
+    visibility: ProjectVisibility = column(  # type: ignore[valid-type]
+        models.Project.visibility,
+        description="Who sees it: its participants, also its region's members, or also"
+        " everyone signed in (as a summary).",
+    )
+    starts_on: date | None = column(
+        models.Project.starts_on, description="When the project starts; null if not decided."
+    )
+    ends_on: date | None = column(
+        models.Project.ends_on, description="When the project ends; null if not decided."
+    )
     version: int = column(
         models.Project.version,
         description="Send it back with a change: a stale one gets a CONFLICT, nothing is written.",
     )
-    created_at: datetime = column(models.Project.created_at)
-    updated_at: datetime = computed(LAST_CHANGED, last_changed)
+    created_at: datetime = column(
+        models.Project.created_at, description="When the project was created."
+    )
+    updated_at: datetime = computed(
+        LAST_CHANGED,
+        last_changed,
+        description="When it last changed (its creation until its first change).",
+    )
     prefectures: list[Prefecture] = computed(
         PREFECTURES_OF,
         prefectures_of,
@@ -180,11 +249,17 @@ class Project(Node):
     async def participants(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        status: ParticipationStatus | None = None,  # type: ignore[valid-type]
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        status: Annotated[
+            ParticipationStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(
+                description="Only participants in this status (e.g. INVITED for pending"
+                " invitations); all of them if not given."
+            ),
+        ] = None,
     ) -> Connection[ProjectParticipant]:
         args = PageArgs.of(first, after, last, before)
         wanted = ParticipationStatusValue(status) if status is not None else None
@@ -228,14 +303,19 @@ class Project(Node):
     async def milestones(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        status: list[
-            Annotated[MilestoneStatus, strawberry.lazy("renkei.graphql.types.milestones")]  # type: ignore[valid-type]
-        ]
-        | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        status: Annotated[
+            list[
+                Annotated[MilestoneStatus, strawberry.lazy("renkei.graphql.types.milestones")]  # type: ignore[valid-type]
+            ]
+            | None,
+            strawberry.argument(
+                description="Only milestones in one of these statuses; all of them if not given."
+            ),
+        ] = None,
     ) -> Connection[Annotated[Milestone, strawberry.lazy("renkei.graphql.types.milestones")]]:
         from renkei.graphql.types.milestones import project_milestones
 
@@ -272,10 +352,10 @@ class Project(Node):
     async def kpis(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Annotated[Kpi, strawberry.lazy("renkei.graphql.types.kpis")]]:
         from renkei.graphql.types.kpis import project_kpis
 
@@ -305,10 +385,10 @@ class Project(Node):
     async def activity(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Activity]:
         return await activity_of(info, self.row.id, PageArgs.of(first, after, last, before))
 
@@ -317,13 +397,22 @@ class Project(Node):
 @strawberry.type(description="An organization's part in a project, from invitation to answer.")
 class ProjectParticipant(Node):
     row: strawberry.Private[models.ProjectParticipant]
-    role: ParticipantRole = column(models.ProjectParticipant.role)  # type: ignore[valid-type]
-    status: ParticipationStatus = column(models.ProjectParticipant.status)  # type: ignore[valid-type]
+    role: ParticipantRole = column(  # type: ignore[valid-type]
+        models.ProjectParticipant.role,
+        description="Its part in the project: LEAD, PARTNER, FUNDER, SUPPORTER or OBSERVER.",
+    )
+    status: ParticipationStatus = column(  # type: ignore[valid-type]
+        models.ProjectParticipant.status,
+        description="Where it stands: INVITED, ACTIVE (accepted), DECLINED or LEFT.",
+    )
     responded_at: datetime | None = column(
         models.ProjectParticipant.responded_at,
         description="When its admins accepted or declined; null while invited.",
     )
-    created_at: datetime = column(models.ProjectParticipant.created_at)
+    created_at: datetime = column(
+        models.ProjectParticipant.created_at,
+        description="When it was invited (or, for the lead, when the project was created).",
+    )
 
     @classmethod
     def from_row(cls, row: models.ProjectParticipant) -> ProjectParticipant:
@@ -337,7 +426,10 @@ class ProjectParticipant(Node):
         row = await info.context.loaders.project.load(self.row.project_id)
         return Project.from_row(row) if row else None
 
-    @strawberry.field(metadata=sql(One("Organization", "{c}.id = {t}.organization_id")))
+    @strawberry.field(
+        description="The participating organization.",
+        metadata=sql(One("Organization", "{c}.id = {t}.organization_id")),
+    )
     async def organization(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row)
@@ -349,10 +441,10 @@ class ProjectParticipant(Node):
     async def activity(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Activity]:
         return await activity_of(info, self.row.id, PageArgs.of(first, after, last, before))
 
@@ -361,15 +453,23 @@ class ProjectParticipant(Node):
 @strawberry.type(description="Money for a project: 交付金, 企業版ふるさと納税, a bank's loan, …")
 class FundingSource(Node):
     row: strawberry.Private[models.FundingSource]
-    kind: FundingKind = column(models.FundingSource.kind)  # type: ignore[valid-type]
-    name: str = column(models.FundingSource.name)
+    kind: FundingKind = column(  # type: ignore[valid-type]
+        models.FundingSource.kind,
+        description="Where the money comes from (交付金, 補助金, 企業版ふるさと納税, ...).",
+    )
+    name: str = column(
+        models.FundingSource.name,
+        description="The grant, scheme or loan by name, e.g. 新しい地方経済・生活環境創生交付金.",
+    )
     amount_jpy: float = column(
         models.FundingSource.amount_jpy, description="In JPY, a whole number."
     )
     fiscal_year: int | None = column(
         models.FundingSource.fiscal_year, description="年度 (FY2025 starts 2025-04-01)."
     )
-    created_at: datetime = column(models.FundingSource.created_at)
+    created_at: datetime = column(
+        models.FundingSource.created_at, description="When it was recorded."
+    )
 
     @classmethod
     def from_row(cls, row: models.FundingSource) -> FundingSource:
@@ -410,7 +510,14 @@ def portfolio(args: dict[str, Any]) -> Select[models.Project]:
 @strawberry.type
 class ProjectQueries:
     @strawberry.field(description="A project by global id.", extensions=requires(PROJECTS_READ))
-    async def project(self, info: Info, id: strawberry.ID) -> Project | None:
+    async def project(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The project's global id; null if you may not see it."),
+        ],
+    ) -> Project | None:
         parsed = parse_global_id(id)
         if parsed is None or parsed[0] != "Project":
             return None
@@ -430,15 +537,35 @@ class ProjectQueries:
     async def projects(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        region_id: strawberry.ID | None = None,
-        category: ProjectCategory | None = None,  # type: ignore[valid-type]
-        status: ProjectStatus | None = None,  # type: ignore[valid-type]
-        prefecture_code: str | None = None,
-        search: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        region_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only the projects of this region (its global id)."),
+        ] = None,
+        category: Annotated[
+            ProjectCategory | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only projects of this category."),
+        ] = None,
+        status: Annotated[
+            ProjectStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only projects in this status."),
+        ] = None,
+        prefecture_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only projects that cover this prefecture (JIS X 0401 code, 01 to 47)."
+            ),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Words to find in the name and summary; Japanese works with any two"
+                " characters, half-width katakana too."
+            ),
+        ] = None,
     ) -> Connection[Project]:
         args = PageArgs.of(first, after, last, before)
         stmt = portfolio(

@@ -32,11 +32,16 @@ from renkei.graphql.compiled.spec import (
     table,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import (
     MAX_PAGE_SIZE,
+    After,
+    Before,
     Connection,
+    First,
+    Last,
     Node,
     PageArgs,
     empty_page,
@@ -61,12 +66,25 @@ if TYPE_CHECKING:
     from renkei.graphql.types.milestones import Milestone, MilestoneStatus
     from renkei.graphql.types.projects import Project, ProjectCategory, ProjectStatus
 
-RegionRole = strawberry.enum(
-    models.RegionRole, description="An organization's part in a region: it runs it, or takes part."
+RegionRole = described_enum(
+    models.RegionRole,
+    description="An organization's part in a region: it runs it, or takes part.",
+    values={
+        "SECRETARIAT": "Runs the region (事務局): invites members, adopts its vision.",
+        "MEMBER": "A member organization (構成団体) of the region.",
+        "SUPPORTER": "Supports the region (協力団体, e.g. a bank or university) without being a"
+        " member.",
+    },
 )
-ParticipationStatus = strawberry.enum(
+ParticipationStatus = described_enum(
     models.ParticipationStatus,
     description="Where an organization stands: it joins only by accepting an invitation.",
+    values={
+        "INVITED": "Invited by the secretariat; not a member until it accepts.",
+        "ACTIVE": "A member: it accepted the invitation.",
+        "DECLINED": "It declined the invitation.",
+        "LEFT": "It was a member and left.",
+    },
 )
 
 _BY_CREATION = (Key("created_at", "timestamptz"), Key("id", "uuid"))
@@ -106,8 +124,12 @@ LAST_CHANGED = Scalar(iso_datetime_sql("coalesce({t}.updated_at, {t}.created_at)
 @strawberry.type(description="宣言: the public declaration that founds a region.")
 class RegionDeclaration:
     row: strawberry.Private[models.Region]
-    text: str = column(models.Region.declaration_text)
-    declared_on: date | None = column(models.Region.declared_on)
+    text: str = column(
+        models.Region.declaration_text, description="The declaration's text; empty if not recorded."
+    )
+    declared_on: date | None = column(
+        models.Region.declared_on, description="When it was declared; null if not yet."
+    )
     demo: bool = column(
         models.Region.declaration_demo,
         description="The text was invented for the demonstration data, not the one declared.",
@@ -165,9 +187,18 @@ class RegionDeclaration:
 )
 class RegionVision:
     row: strawberry.Private[models.Region]
-    text: str = column(models.Region.vision_text)
-    adopted_on: date | None = column(models.Region.vision_adopted_on)
-    version: int = column(models.Region.vision_version)
+    text: str = column(
+        models.Region.vision_text,
+        description="The vision's text: projects, division of roles (役割分担),"
+        " implementation structure (実施体制).",
+    )
+    adopted_on: date | None = column(
+        models.Region.vision_adopted_on, description="When it was adopted; null if not recorded."
+    )
+    version: int = column(
+        models.Region.vision_version,
+        description="1 for the first vision adopted, and one more with each new one.",
+    )
     demo: bool = column(
         models.Region.vision_demo,
         description="The text (and its adoption date) was invented for the demonstration data.",
@@ -180,13 +211,23 @@ class RegionVision:
 )
 class Region(Node):
     row: strawberry.Private[models.Region]
-    slug: str = column(models.Region.slug)
-    name: str = column(models.Region.name)
+    slug: str = column(
+        models.Region.slug,
+        description="A short unique name in addresses (e.g. kyushu): lower-case"
+        " letters, digits, hyphens.",
+    )
+    name: str = column(models.Region.name, description="Its name, e.g. 九州経済広域連携.")
     version: int = column(
         models.Region.version, description="Send it back with a change: a stale one conflicts."
     )
-    created_at: datetime = column(models.Region.created_at)
-    updated_at: datetime = computed(LAST_CHANGED, last_changed)
+    created_at: datetime = column(
+        models.Region.created_at, description="When it was created in Renkei."
+    )
+    updated_at: datetime = computed(
+        LAST_CHANGED,
+        last_changed,
+        description="When it last changed (its creation until its first change).",
+    )
     prefectures: list[Prefecture] = computed(
         PREFECTURES_OF,
         prefectures_of,
@@ -205,7 +246,10 @@ class Region(Node):
         row = await info.context.loaders.organization.load(self.row.secretariat_organization_id)
         return Organization.from_row(row)
 
-    @strawberry.field(metadata=sql(Inline("RegionDeclaration")))
+    @strawberry.field(
+        description="The declaration (宣言) that founds the region: its text, date and sources.",
+        metadata=sql(Inline("RegionDeclaration")),
+    )
     def declaration(self) -> RegionDeclaration:
         return RegionDeclaration(row=self.row)
 
@@ -231,11 +275,17 @@ class Region(Node):
     async def members(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        status: ParticipationStatus = models.ParticipationStatus.ACTIVE,  # type: ignore[valid-type]
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        status: Annotated[
+            ParticipationStatus,  # type: ignore[valid-type]
+            strawberry.argument(
+                description="Only members in this status: ACTIVE by default; INVITED for"
+                " pending invitations."
+            ),
+        ] = models.ParticipationStatus.ACTIVE,
     ) -> Connection[RegionMember]:
         args = PageArgs.of(first, after, last, before)
         wanted = models.ParticipationStatus(status)
@@ -269,16 +319,33 @@ class Region(Node):
     async def projects(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        category: Annotated[ProjectCategory, strawberry.lazy("renkei.graphql.types.projects")]  # type: ignore[valid-type]
-        | None = None,
-        status: Annotated[ProjectStatus, strawberry.lazy("renkei.graphql.types.projects")]  # type: ignore[valid-type]
-        | None = None,
-        prefecture_code: str | None = None,
-        search: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        category: Annotated[
+            Annotated[ProjectCategory, strawberry.lazy("renkei.graphql.types.projects")]  # type: ignore[valid-type]
+            | None,
+            strawberry.argument(description="Only projects of this category."),
+        ] = None,
+        status: Annotated[
+            Annotated[ProjectStatus, strawberry.lazy("renkei.graphql.types.projects")]  # type: ignore[valid-type]
+            | None,
+            strawberry.argument(description="Only projects in this status."),
+        ] = None,
+        prefecture_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only projects that cover this prefecture (JIS X 0401 code, 01 to 47)."
+            ),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Words to find in the name and summary; Japanese works with any two"
+                " characters."
+            ),
+        ] = None,
     ) -> Connection[Annotated[Project, strawberry.lazy("renkei.graphql.types.projects")]]:
         from renkei.graphql.types.projects import Project
 
@@ -298,17 +365,32 @@ class Region(Node):
     async def milestones(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        due_from: date | None = None,
-        due_to: date | None = None,
-        overdue: bool | None = None,
-        status: list[
-            Annotated[MilestoneStatus, strawberry.lazy("renkei.graphql.types.milestones")]  # type: ignore[valid-type]
-        ]
-        | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        due_from: Annotated[
+            date | None,
+            strawberry.argument(description="Only milestones due on or after this day."),
+        ] = None,
+        due_to: Annotated[
+            date | None,
+            strawberry.argument(description="Only milestones due on or before this day."),
+        ] = None,
+        overdue: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="true: only milestones past their due date and not DONE or"
+                " CANCELLED; false: only the others."
+            ),
+        ] = None,
+        status: Annotated[
+            list[
+                Annotated[MilestoneStatus, strawberry.lazy("renkei.graphql.types.milestones")]  # type: ignore[valid-type]
+            ]
+            | None,
+            strawberry.argument(description="Only milestones in one of these statuses."),
+        ] = None,
     ) -> Connection[Annotated[Milestone, strawberry.lazy("renkei.graphql.types.milestones")]]:
         from renkei.graphql.types.milestones import region_milestones
 
@@ -323,10 +405,10 @@ class Region(Node):
     async def kpis(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Annotated[Kpi, strawberry.lazy("renkei.graphql.types.kpis")]]:
         from renkei.graphql.types.kpis import region_kpis
 
@@ -361,10 +443,10 @@ class Region(Node):
     async def activity(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Activity]:
         args = PageArgs.of(first, after, last, before)
         page = await info.context.loaders.region_activity.load((self.row.id, args))
@@ -375,8 +457,14 @@ class Region(Node):
 @strawberry.type(description="An organization's place in a region, from invitation to answer.")
 class RegionMember(Node):
     row: strawberry.Private[models.RegionMember]
-    role: RegionRole = column(models.RegionMember.role)  # type: ignore[valid-type]
-    status: ParticipationStatus = column(models.RegionMember.status)  # type: ignore[valid-type]
+    role: RegionRole = column(  # type: ignore[valid-type]
+        models.RegionMember.role,
+        description="Its part in the region: SECRETARIAT, MEMBER or SUPPORTER.",
+    )
+    status: ParticipationStatus = column(  # type: ignore[valid-type]
+        models.RegionMember.status,
+        description="Where it stands: INVITED, ACTIVE, DECLINED or LEFT.",
+    )
     is_signatory: bool = column(
         models.RegionMember.is_signatory, description="Signs the declaration (宣言)."
     )
@@ -392,19 +480,27 @@ class RegionMember(Node):
         models.RegionMember.demo,
         description="The membership was invented for the demonstration data.",
     )
-    created_at: datetime = column(models.RegionMember.created_at)
+    created_at: datetime = column(
+        models.RegionMember.created_at,
+        description="When the membership was recorded: the invitation, for an invited member.",
+    )
 
     @classmethod
     def from_row(cls, row: models.RegionMember) -> RegionMember:
         return cls(id=to_global_id("RegionMember", row.id), row=row)
 
-    @strawberry.field(metadata=sql(One("Region", "{c}.id = {t}.region_id")))
+    @strawberry.field(
+        description="The region.", metadata=sql(One("Region", "{c}.id = {t}.region_id"))
+    )
     async def region(self, info: Info) -> Region:
         row = await info.context.loaders.region.load(self.row.region_id)
         assert row is not None, "a member's region is visible to whoever sees the member"
         return Region.from_row(row)
 
-    @strawberry.field(metadata=sql(One("Organization", "{c}.id = {t}.organization_id")))
+    @strawberry.field(
+        description="The member organization.",
+        metadata=sql(One("Organization", "{c}.id = {t}.organization_id")),
+    )
     async def organization(self, info: Info) -> Organization:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row)
@@ -437,7 +533,23 @@ class RegionQueries:
         description="A region by global id or slug.", extensions=requires(PROJECTS_READ)
     )
     async def region(
-        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The region's global id. Give one of id and slug; with neither, the"
+                " answer is null."
+            ),
+        ] = None,
+        slug: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The region's slug, as in its console address (e.g. kyushu); case"
+                " is ignored. Give one of id and slug; with neither, the answer is"
+                " null."
+            ),
+        ] = None,
     ) -> Region | None:
         if id is not None:
             parsed = parse_global_id(id)
@@ -462,12 +574,23 @@ class RegionQueries:
     async def regions(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        prefecture_code: str | None = None,
-        search: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        prefecture_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only regions that cover this prefecture (JIS X 0401 code, 01 to 47)."
+            ),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Words to find in the region's name; Japanese works with any two"
+                " characters (九州)."
+            ),
+        ] = None,
     ) -> Connection[Region]:
         args = PageArgs.of(first, after, last, before)
         stmt = region_list({"prefecture_code": prefecture_code, "search": search})
@@ -483,10 +606,10 @@ class RegionQueries:
     async def region_invitations(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[RegionMember]:
         args = PageArgs.of(first, after, last, before)
         organization_id = info.context.viewer.organization_id

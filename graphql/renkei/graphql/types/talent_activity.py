@@ -69,7 +69,10 @@ class MatchStep:
         lambda row: summary(row.subject_type, row.action),
         description="What happened, in the reader's language.",
     )
-    at: datetime = column(ActivityRow.created_at)
+    at: datetime = column(
+        ActivityRow.created_at,
+        description="When the step was taken.",
+    )
 
     @strawberry.field(
         description="Who took it: the firm's or the intermediary's name, or the professional's "

@@ -129,10 +129,20 @@ def _float(value: Decimal | int | None) -> float | None:
 @strawberry.type(description="Who the professional is: shown once both sides have accepted.")
 class Contact:
     row: strawberry.Private[models.Professional]
-    name: str = column(models.Professional.full_name)
-    email: str = column(models.Professional.contact_email)
-    phone: str | None = column(models.Professional.phone)
-    employer: str | None = column(models.Professional.current_employer)
+    name: str = column(
+        models.Professional.full_name, description="The professional's full name (氏名)."
+    )
+    email: str = column(
+        models.Professional.contact_email, description="Where to reach the professional."
+    )
+    phone: str | None = column(
+        models.Professional.phone,
+        description="The professional's phone number; null if they gave none.",
+    )
+    employer: str | None = column(
+        models.Professional.current_employer,
+        description="The professional's main employer (本業); null if they gave none.",
+    )
 
 
 def _text(key: str) -> Scalar:
@@ -173,13 +183,42 @@ def _number(key: str) -> Scalar:
 )
 class ExplanationComponent:
     row: strawberry.Private[Element]
-    component: str = computed(Scalar("{t}.v->>'component'"), lambda c: str(c["component"]))
-    side: str = computed(_text("side"), lambda c: str(c.get("side", "")))
-    label: str = computed(_words("label"), lambda c: in_reader_locale(c.get("label")))
-    value: float = computed(_number("value"), lambda c: float(c.get("value", 0)))
-    weight: float = computed(_number("weight"), lambda c: float(c.get("weight", 0)))
-    points: float = computed(_number("points"), lambda c: float(c.get("points", 0)))
-    text: str = computed(_words("text"), lambda c: in_reader_locale(c.get("text")))
+    component: str = computed(
+        Scalar("{t}.v->>'component'"),
+        lambda c: str(c["component"]),
+        description="The component's stable key, e.g. REQUIRED_SKILLS or FIRM_TIES.",
+    )
+    side: str = computed(
+        _text("side"),
+        lambda c: str(c.get("side", "")),
+        description="Whose score it counts toward: FIRM (how well the professional fits"
+        " the need) or PROFESSIONAL (how well the need fits them).",
+    )
+    label: str = computed(
+        _words("label"),
+        lambda c: in_reader_locale(c.get("label")),
+        description="The component's name in the reader's language, e.g. 必須スキル.",
+    )
+    value: float = computed(
+        _number("value"),
+        lambda c: float(c.get("value", 0)),
+        description="How well the pair does on it, from 0 (not at all) to 1 (fully).",
+    )
+    weight: float = computed(
+        _number("weight"),
+        lambda c: float(c.get("weight", 0)),
+        description="Its weight in its side's score (the weights of a side add up to 1).",
+    )
+    points: float = computed(
+        _number("points"),
+        lambda c: float(c.get("points", 0)),
+        description="What it adds to its side's score: value × weight.",
+    )
+    text: str = computed(
+        _words("text"),
+        lambda c: in_reader_locale(c.get("text")),
+        description="Why, in a sentence in the reader's language.",
+    )
 
 
 EXPLANATION_FIELDS = ("component", "side", "label", "value", "weight", "points", "text")
@@ -189,21 +228,38 @@ EXPLANATION_FIELDS = ("component", "side", "label", "value", "weight", "points",
 @strawberry.type(description="契約: the terms the firm recorded and the professional confirmed.")
 class Contract:
     row: strawberry.Private[models.Match]
-    fee_jpy: int = column(models.Match.contract_fee_jpy)
+    fee_jpy: int = column(
+        models.Match.contract_fee_jpy, description="The monthly fee agreed, in yen."
+    )
     hours_per_month: int = computed(
         Scalar("coalesce({t}.contract_hours_per_month, 0)", NUMBER),
         lambda row: row.contract_hours_per_month or 0,
+        description="Contracted working hours a month.",
     )
-    starts_on: date = column(models.Match.contract_starts_on)
-    ends_on: date | None = column(models.Match.contract_ends_on)
-    confirmed_at: datetime | None = column(models.Match.contract_confirmed_at)
+    starts_on: date = column(
+        models.Match.contract_starts_on, description="The first day of the contracted work."
+    )
+    ends_on: date | None = column(
+        models.Match.contract_ends_on,
+        description="The last day of the contracted work; null for no end date.",
+    )
+    confirmed_at: datetime | None = column(
+        models.Match.contract_confirmed_at,
+        description="When the professional confirmed the terms (契約); null until then.",
+    )
 
 
 @table(_REVIEWS)
 @strawberry.type(description="評価: a side's review, 1 to 5.")
 class Review:
-    rating: int = strawberry.field(metadata=sql(Scalar("{t}.rating", NUMBER)))
-    text: str = strawberry.field(metadata=sql(Scalar("coalesce({t}.review, '')")))
+    rating: int = strawberry.field(
+        description="The rating, 1 (poor) to 5 (excellent).",
+        metadata=sql(Scalar("{t}.rating", NUMBER)),
+    )
+    text: str = strawberry.field(
+        description="The review in words; empty if only rated.",
+        metadata=sql(Scalar("coalesce({t}.review, '')")),
+    )
 
 
 @table(models.SubsidyScheme)
@@ -213,20 +269,29 @@ class SubsidyScheme:
     fiscal_year: int = column(
         models.SubsidyScheme.fiscal_year, description="年度 (FY2026 = 2026-04 to 2027-03)."
     )
-    name: str = column(models.SubsidyScheme.name)
+    name: str = column(
+        models.SubsidyScheme.name,
+        description="The scheme's or tier's name as the prefecture publishes it.",
+    )
     rate: float = column(
         models.SubsidyScheme.rate, description="The share of eligible costs paid (0.8 = 8/10)."
     )
     cap_jpy: float = computed(
-        Scalar("({t}.cap_jpy)::float8", NUMBER), lambda row: float(row.cap_jpy)
+        Scalar("({t}.cap_jpy)::float8", NUMBER),
+        lambda row: float(row.cap_jpy),
+        description="The most the tier pays, in yen.",
     )
     eligible_cost_kinds: list[CostKind] = column(  # type: ignore[valid-type]
-        models.SubsidyScheme.eligible_cost_kinds
+        models.SubsidyScheme.eligible_cost_kinds,
+        description="The kinds of cost it covers (報酬, 旅費, 紹介手数料).",
     )
     first_use_only: bool = column(
         models.SubsidyScheme.first_use_only, description="Only for a firm's first side job."
     )
-    notes: str = column(models.SubsidyScheme.notes)
+    notes: str = column(
+        models.SubsidyScheme.notes,
+        description="Conditions in words, as the public notice states them.",
+    )
     tier_rank: int = column(
         models.SubsidyScheme.tier_rank, description="The order in which tiers are tried (0 first)."
     )
@@ -262,7 +327,10 @@ class SubsidyScheme:
     def from_row(cls, row: models.SubsidyScheme) -> SubsidyScheme:
         return cls(row=row)
 
-    @strawberry.field(metadata=sql(One("Prefecture", "{c}.code = {t}.prefecture_code")))
+    @strawberry.field(
+        description="The prefecture that runs the scheme.",
+        metadata=sql(One("Prefecture", "{c}.code = {t}.prefecture_code")),
+    )
     def prefecture(self) -> Prefecture | None:
         return Prefecture.by_code(self.row.prefecture_code)
 
@@ -271,14 +339,26 @@ class SubsidyScheme:
 @strawberry.type(description="A line of a contracted match's cost ledger (the firm's).")
 class MatchCost(Node):
     row: strawberry.Private[models.MatchCost]
-    kind: CostKind = column(models.MatchCost.kind)  # type: ignore[valid-type]
-    amount_jpy: int = column(models.MatchCost.amount_jpy)
-    incurred_on: date = column(models.MatchCost.incurred_on)
+    kind: CostKind = column(  # type: ignore[valid-type]
+        models.MatchCost.kind,
+        description="What the cost is: the fee (報酬), travel (旅費) or a placement fee"
+        " (紹介手数料).",
+    )
+    amount_jpy: int = column(models.MatchCost.amount_jpy, description="The amount in yen.")
+    incurred_on: date = column(
+        models.MatchCost.incurred_on,
+        description="When the cost was incurred; subsidies count it in that day's"
+        " fiscal year (年度).",
+    )
     visit_days: int = column(
         models.MatchCost.visit_days, description="Site-visit days, for travel costs."
     )
-    note: str = column(models.MatchCost.note)
-    created_at: datetime = column(models.MatchCost.created_at)
+    note: str = column(
+        models.MatchCost.note, description="The firm's note, e.g. an invoice number; empty if none."
+    )
+    created_at: datetime = column(
+        models.MatchCost.created_at, description="When the line was recorded."
+    )
 
     @classmethod
     def from_row(cls, row: models.MatchCost) -> MatchCost:
@@ -296,11 +376,15 @@ class SubsidyEstimate:
     def scheme(self) -> SubsidyScheme | None:
         return SubsidyScheme.from_row(self.row.scheme) if self.row.scheme else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="The share of eligible costs the tier pays (0.8 = 8/10); null without a scheme."
+    )
     def rate(self) -> float | None:
         return _float(self.row.rate)
 
-    @strawberry.field
+    @strawberry.field(
+        description="The most the tier pays, in yen; null without a scheme or without a cap."
+    )
     def cap_jpy(self) -> float | None:
         return _float(self.row.cap_jpy)
 
@@ -316,11 +400,16 @@ class SubsidyEstimate:
     def first_use(self) -> bool:
         return self.row.first_use
 
-    @strawberry.field
+    @strawberry.field(
+        description="Which tier applies and why, or why none does, in the reader's language."
+    )
     def reason(self) -> str:
         return self.row.reason
 
-    @strawberry.field
+    @strawberry.field(
+        description="The calculation, e.g. min(floor(¥600,000 × 8/10), ¥500,000) ="
+        " ¥480,000; empty without a scheme."
+    )
     def formula(self) -> str:
         return self.row.formula
 
@@ -380,21 +469,53 @@ def _side(info: Info, row: models.Match) -> Side:
 @strawberry.type(description="マッチング: a need and a professional, from proposal to review.")
 class Match(Node):
     row: strawberry.Private[models.Match]
-    status: MatchStatus = column(models.Match.status)  # type: ignore[valid-type]
-    score: float | None = column(models.Match.score)
-    rank: int | None = column(models.Match.rank)
-    firm_accepted_at: datetime | None = column(models.Match.firm_accepted_at)
-    professional_accepted_at: datetime | None = column(models.Match.professional_accepted_at)
-    interview_at: datetime | None = column(models.Match.interview_at)
-    version: int = column(models.Match.version)
-    created_at: datetime = column(models.Match.created_at)
-    updated_at: datetime = computed(UPDATED_AT, last_changed)
+    status: MatchStatus = column(  # type: ignore[valid-type]
+        models.Match.status,
+        description="Where the match stands in its lifecycle (提案 → 面談 → 契約 → 稼働 → 評価).",
+    )
+    score: float | None = column(
+        models.Match.score,
+        description="The matching engine's score of the pair (higher is better); null"
+        " for a match the engine did not propose.",
+    )
+    rank: int | None = column(
+        models.Match.rank,
+        description="The pair's place among the need's proposals (1 first); null for a"
+        " match the engine did not propose.",
+    )
+    firm_accepted_at: datetime | None = column(
+        models.Match.firm_accepted_at, description="When the firm accepted; null until it does."
+    )
+    professional_accepted_at: datetime | None = column(
+        models.Match.professional_accepted_at,
+        description="When the professional accepted; null until they do.",
+    )
+    interview_at: datetime | None = column(
+        models.Match.interview_at,
+        description="When the interview (面談) takes place; null until the firm schedules it.",
+    )
+    version: int = column(
+        models.Match.version,
+        description="Increases with each step; send it back with the next step.",
+    )
+    created_at: datetime = column(
+        models.Match.created_at,
+        description="When the match was made (proposed, applied, scouted or introduced).",
+    )
+    updated_at: datetime = computed(
+        UPDATED_AT,
+        last_changed,
+        description="When it last changed (its creation until its first change).",
+    )
 
     @classmethod
     def from_row(cls, row: models.Match) -> Match:
         return cls(id=to_global_id("Match", row.id), row=row)
 
-    @strawberry.field(metadata=sql(One("TalentNeed", "{c}.id = {t}.need_id")))
+    @strawberry.field(
+        description="The talent need; null if you may no longer see it.",
+        metadata=sql(One("TalentNeed", "{c}.id = {t}.need_id")),
+    )
     async def need(self, info: Info) -> TalentNeed | None:
         row = await info.context.loaders.talent_need.load(self.row.need_id)
         return TalentNeed.from_row(row) if row else None
@@ -468,12 +589,13 @@ class Match(Node):
         return None if self.row.introduced_via is None else MatchIntroduction(row=self.row)
 
     @strawberry.field(
+        description="The contract's terms (契約); null until the firm records them.",
         metadata=sql(
             Inline(
                 "Contract",
                 null_when="{t}.contract_fee_jpy IS NULL OR {t}.contract_starts_on IS NULL",
             )
-        )
+        ),
     )
     def contract(self) -> Contract | None:
         row = self.row
@@ -519,9 +641,10 @@ class Match(Node):
         return SubsidyApplication(row=row) if row else None
 
     @strawberry.field(
+        description="The firm's review of the professional (評価); null until it writes one.",
         metadata=sql(
             One("Review", "{c}.id = {t}.id AND {c}.side = 'FIRM' AND {c}.rating IS NOT NULL")
-        )
+        ),
     )
     def firm_review(self) -> Review | None:
         if self.row.firm_rating is None:
@@ -529,12 +652,13 @@ class Match(Node):
         return Review(rating=self.row.firm_rating, text=self.row.firm_review or "")
 
     @strawberry.field(
+        description="The professional's review of the firm (評価); null until they write one.",
         metadata=sql(
             One(
                 "Review",
                 "{c}.id = {t}.id AND {c}.side = 'PROFESSIONAL' AND {c}.rating IS NOT NULL",
             )
-        )
+        ),
     )
     def professional_review(self) -> Review | None:
         if self.row.professional_rating is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select
@@ -24,7 +24,11 @@ from renkei.graphql.compiled.spec import (
 from renkei.graphql.context import Info
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import (
+    After,
+    Before,
     Connection,
+    First,
+    Last,
     PageArgs,
     empty_page,
     root_page,
@@ -111,7 +115,16 @@ class TalentQueries:
         "ふぁいなんす, finance); all of them without one.",
         extensions=requires(TALENT_READ),
     )
-    def skills(self, search: str | None = None) -> list[Skill]:
+    def skills(
+        self,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Words to find in a skill's names and synonyms, in kanji, kana or"
+                " English; all skills without one."
+            ),
+        ] = None,
+    ) -> list[Skill]:
         return [Skill.of(s) for s in search_skills(search)]
 
     @strawberry.field(
@@ -122,15 +135,41 @@ class TalentQueries:
     async def talent_needs(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        status: NeedStatus | None = None,  # type: ignore[valid-type]
-        prefecture_code: str | None = None,
-        skill: str | None = None,
-        search: str | None = None,
-        organization_id: strawberry.ID | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        status: Annotated[
+            NeedStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only needs in this status."),
+        ] = None,
+        prefecture_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only needs whose workplace is in this prefecture (JIS X 0401 code,"
+                " 01 to 47)."
+            ),
+        ] = None,
+        skill: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only needs that ask for this skill, by slug or any of its names"
+                " (e.g. マーケティング)."
+            ),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Words to find in the title and challenge; Japanese works with any"
+                " two characters."
+            ),
+        ] = None,
+        organization_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Only the needs of this firm (its organization's global id)."
+            ),
+        ] = None,
     ) -> Connection[TalentNeed]:
         args = PageArgs.of(first, after, last, before)
         stmt = need_list(
@@ -150,8 +189,19 @@ class TalentQueries:
         )
         return to_connection(page, TalentNeed.from_row)
 
-    @strawberry.field(extensions=requires(TALENT_READ))
-    async def talent_need(self, info: Info, id: strawberry.ID) -> TalentNeed | None:
+    @strawberry.field(
+        description="A talent need (人材ニーズ) by global id; null if you may not see"
+        " it (another firm's draft, for one).",
+        extensions=requires(TALENT_READ),
+    )
+    async def talent_need(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The talent need's global id."),
+        ],
+    ) -> TalentNeed | None:
         key = row_id(id, "TalentNeed")
         if key is None:
             return None
@@ -164,7 +214,15 @@ class TalentQueries:
         extensions=requires(TALENT_READ),
     )
     async def matching_report(
-        self, info: Info, need_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        need_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="One need's global id, for its own firm; without it, the report"
+                " over every open need (operators only)."
+            ),
+        ] = None,
     ) -> MatchingReport | None:
         key = None if need_id is None else row_id(need_id, "TalentNeed")
         if need_id is not None and key is None:
@@ -205,12 +263,22 @@ class TalentQueries:
     async def matches(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        status: MatchStatus | None = None,  # type: ignore[valid-type]
-        side: MatchSide | None = None,  # type: ignore[valid-type]
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        status: Annotated[
+            MatchStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only matches in this status."),
+        ] = None,
+        side: Annotated[
+            MatchSide | None,  # type: ignore[valid-type]
+            strawberry.argument(
+                description="Which side's matches: FIRM (your organization's needs),"
+                " PROFESSIONAL (your own) or INTERMEDIARY (those your organization"
+                " introduced); decided by whom you act for if not given."
+            ),
+        ] = None,
     ) -> Connection[Match]:
         args = PageArgs.of(first, after, last, before)
         viewer = info.context.viewer
@@ -242,8 +310,19 @@ class TalentQueries:
         )
         return to_connection(page, Match.from_row)
 
-    @strawberry.field(extensions=requires(TALENT_READ))
-    async def match(self, info: Info, id: strawberry.ID) -> Match | None:
+    @strawberry.field(
+        description="A match (マッチング) by global id; null unless you are on one of"
+        " its sides or introduced it.",
+        extensions=requires(TALENT_READ),
+    )
+    async def match(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The match's global id."),
+        ],
+    ) -> Match | None:
         key = row_id(id, "Match")
         if key is None:
             return None
@@ -255,7 +334,21 @@ class TalentQueries:
         extensions=requires(TALENT_READ),
     )
     async def subsidy_schemes(
-        self, info: Info, prefecture_code: str | None = None, fiscal_year: int | None = None
+        self,
+        info: Info,
+        prefecture_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only the schemes of this prefecture (JIS X 0401 code, 01 to 47)."
+            ),
+        ] = None,
+        fiscal_year: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Only the schemes of this fiscal year (年度): 2026 is April 2026 to"
+                " March 2027."
+            ),
+        ] = None,
     ) -> list[SubsidyScheme]:
         code = _code(prefecture_code)
         rows = await info.context.run(

@@ -8,6 +8,8 @@ request (renkei.graphql.compiled.spec.VIEWER_SCOPES), never from the plan it sha
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from renkei.graphql.compiled.spec import (
@@ -24,7 +26,7 @@ from renkei.graphql.compiled.spec import (
     table,
 )
 from renkei.graphql.context import Info
-from renkei.graphql.relay import Connection, PageArgs
+from renkei.graphql.relay import After, Before, Connection, First, Last, PageArgs
 from renkei.graphql.types import notification_preferences
 from renkei.graphql.types import notifications as inbox
 from renkei.graphql.types.locales import Locale, LocaleValue, locale_of, stored_locale_sql
@@ -44,7 +46,7 @@ VIEWER_ROW = "{t}.id = (SELECT renkei_user_id())"
 class Viewer:
     row: strawberry.Private[UserRow]
 
-    @strawberry.field(metadata=sql(Inline("User")))
+    @strawberry.field(description="Your user record.", metadata=sql(Inline("User")))
     def user(self) -> User:
         return User.from_row(self.row)
 
@@ -68,7 +70,11 @@ class Viewer:
         "browser, then your organization's default.",
     )
 
-    @strawberry.field(metadata=sql(JsonText(f"CAST({VIEWER_SCOPES} AS text)")))
+    @strawberry.field(
+        description="The scopes your token carries, e.g. projects:read; a field that"
+        " needs another one answers INSUFFICIENT_SCOPE.",
+        metadata=sql(JsonText(f"CAST({VIEWER_SCOPES} AS text)")),
+    )
     def scopes(self, info: Info) -> list[str]:
         return sorted(info.context.viewer.scopes)
 
@@ -106,11 +112,17 @@ class Viewer:
     async def notifications(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        unread_only: bool = False,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        unread_only: Annotated[
+            bool,
+            strawberry.argument(
+                description="true: only the notifications you have not marked read (false by"
+                " default)."
+            ),
+        ] = False,
     ) -> Connection[Notification]:
         args = PageArgs.of(first, after, last, before)
         return await inbox.inbox(info, args, unread_only=unread_only)
