@@ -10,7 +10,7 @@ import time
 import psycopg
 from sqlalchemy.engine import make_url
 
-from renkei import outbox
+from renkei import metrics, outbox
 from renkei.db import SessionFactory
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,10 @@ async def run_relay(
                     await _report_backlog(sessions, queue, engine_queue)
             except Exception:
                 logger.exception("outbox relay failed; retrying")
+            try:  # also when the relay failed: then the oldest's age keeps growing
+                metrics.outbox_unsent(*await outbox.unsent(sessions))
+            except Exception:
+                logger.warning("outbox relay could not measure the unsent messages")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), poll_seconds)
             wake.clear()
