@@ -9,7 +9,7 @@ CATALOGS := platform/renkei/i18n/catalogs
 POT := $(CATALOGS)/renkei.pot
 MO := $(CATALOGS)/ja/LC_MESSAGES/renkei.mo $(CATALOGS)/en/LC_MESSAGES/renkei.mo
 
-.PHONY: run test lint schema clean messages browser
+.PHONY: run test lint schema documents clean messages browser
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -54,6 +54,9 @@ lint: $(STAMP)
 
 schema: $(STAMP)  ## write graphql/schema.graphql
 	$(VENV)/bin/renkei export-schema
+
+documents: $(STAMP)  ## register the console's operations: write their manifest of persisted documents
+	$(VENV)/bin/renkei export-documents
 
 clean:
 	rm -rf $(VENV) .renkei

@@ -7,12 +7,23 @@ made-up operation names."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 from arq.worker import Retry
+from joserfc.jwk import KeySet
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
@@ -21,7 +32,7 @@ from renkei import metrics, outbox
 from renkei.db import SessionFactory, create_engine, unit_of_work
 from renkei.graphql.hardening import metrics_app
 from renkei.graphql.operation_metrics import OperationNames
-from renkei.identity.tokens import TokenService
+from renkei.identity.tokens import TokenService, generate_key
 from renkei.tenancy import Viewer
 from renkei.workers.jobs import MAX_TRIES, handle_outbox_message
 
@@ -208,3 +219,56 @@ async def test_job_outcomes_are_counted_by_job(sessions: SessionFactory) -> None
     for (name, result), more in expected.items():
         assert outcome(after, name, result) == outcome(before, name, result) + more, (name, result)
     assert outcome(after, "handle_outbox_message", "skipped") == skipped_before + 1
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _own_database(redis_url: str, number: int) -> str:
+    """The same Redis server, another database: the worker's queue is no other test's."""
+    parts = urlsplit(redis_url)
+    if parts.scheme == "unix":
+        return urlunsplit(parts._replace(query=f"db={number}"))
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+def test_the_worker_serves_its_own_metrics(owner_url, app_url, redis_url) -> None:
+    # given `renkei worker` as its container runs it, on a queue no other test reads
+    metrics_port = _free_port()
+    env = {
+        **os.environ,
+        "RENKEI_ENV": "production",
+        "RENKEI_DATABASE_URL": owner_url,
+        "RENKEI_APP_DATABASE_URL": app_url,
+        "RENKEI_REDIS_URL": _own_database(redis_url, 9),
+        "RENKEI_SMTP_URL": "smtp://127.0.0.1:1",
+        "RENKEI_SIGNING_KEYS": json.dumps(KeySet([generate_key()]).as_dict(private=True)),
+        "RENKEI_SECRET_KEYS": json.dumps({"k1": base64.b64encode(bytes(32)).decode()}),
+        "RENKEI_COOKIE_SECRET": "a cookie secret",
+        "RENKEI_METRICS_PORT": str(metrics_port),
+        "RENKEI_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "renkei.cli", "worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        # when Prometheus scrapes it (once the relay has measured the outbox)
+        deadline = time.monotonic() + 60
+        body = ""
+        while time.monotonic() < deadline and "renkei_outbox_unsent_messages" not in body:
+            assert process.poll() is None, process.stdout.read()  # type: ignore[union-attr]
+            with contextlib.suppress(httpx.HTTPError):
+                body = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    # then its own series are there: the outbox, the pool
+    assert "renkei_outbox_oldest_unsent_age_seconds" in body
+    assert 'renkei_db_pool_connections{state="in_use"}' in body
