@@ -27,6 +27,7 @@ from joserfc.jwk import KeySet
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
+from conftest import CommittedDatabase
 from factories import create_user, token_for
 from renkei import metrics, outbox
 from renkei.db import SessionFactory, create_engine, unit_of_work
@@ -94,6 +95,24 @@ async def test_each_operation_is_counted_timed_and_costed_by_name_and_path(
     assert _value(after, "renkei_graphql_operation_cost_count", operation="LocaleProbe") == (
         _value(before, "renkei_graphql_operation_cost_count", operation="LocaleProbe") + 3
     )
+
+
+async def test_a_bearer_token_s_known_query_is_counted_on_the_direct_path(
+    committed: CommittedDatabase, tokens: TokenService
+) -> None:
+    # given a server with an engine of its own (as in production), and a query it has seen
+    user = await create_user(committed.sessions, "direct-metrics@example.jp")
+    headers = {"Authorization": f"Bearer {token_for(tokens, user)}"}
+    query = f"query DirectProbe {{ viewer {{ l{uuid.uuid4().hex}: locale }} }}"
+    labels = {"operation": "DirectProbe", "type": "query", "path": "direct"}
+    before = _value(await _samples(), "renkei_graphql_operations_total", **labels)
+    # when it is asked twice
+    for _ in range(2):
+        response = await committed.client.post("/graphql", json={"query": query}, headers=headers)
+        assert response.status_code == 200, response.text
+    # then the second answer came in one exchange, and is counted so
+    after = _value(await _samples(), "renkei_graphql_operations_total", **labels)
+    assert after == before + 1
 
 
 async def test_errors_are_counted_by_operation_and_kind(client, token) -> None:

@@ -11,11 +11,13 @@ random names costs at most ADMITTED_NAMES series, and none without signing in.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode
 from prometheus_client import Counter, Histogram
@@ -133,9 +135,17 @@ def observe(
 ) -> None:
     """Count one operation that was answered (not one refused before it ran)."""
     label = names.label(operation.name, ran=not request_error, signed_in=signed_in)
-    OPERATIONS.labels(label, operation.type, path).inc()
-    DURATION.labels(label, path).observe(time.perf_counter() - started)
+    count, duration, costs = _series(label, operation.type, path)
+    count.inc()
+    duration.observe(time.perf_counter() - started)
     for kind in error_kinds(result, request_error=request_error):
         ERRORS.labels(label, kind).inc()
     if cost is not None:
-        COST.labels(label).observe(cost)
+        costs.observe(cost)
+
+
+@functools.lru_cache(maxsize=4096)
+def _series(label: str, kind: str, path: str) -> tuple[Any, Any, Any]:
+    """The children of one label set, looked up once (`labels()` takes a lock each time);
+    the label sets are bounded, so is this."""
+    return OPERATIONS.labels(label, kind, path), DURATION.labels(label, path), COST.labels(label)
