@@ -85,7 +85,7 @@ class Settings:
     # persisted queries Redis keeps; manifests registering other clients' documents.
     registered_documents: str = "off"
     persisted_query_ttl_seconds: int = 86_400
-    persisted_query_max: int = 10_000
+    persisted_query_max: int = 5_000
     document_manifests: tuple[Path, ...] = ()
 
     @property
@@ -192,7 +192,7 @@ class Settings:
             auth_requests_per_minute=_count(env, "RENKEI_AUTH_REQUESTS_PER_MINUTE", 60),
             registered_documents=registered,
             persisted_query_ttl_seconds=_count(env, "RENKEI_PERSISTED_QUERY_TTL_SECONDS", 86_400),
-            persisted_query_max=_count(env, "RENKEI_PERSISTED_QUERY_MAX", 10_000),
+            persisted_query_max=_count(env, "RENKEI_PERSISTED_QUERY_MAX", 5_000),
             document_manifests=manifests,
         )
         if environment is Environment.PRODUCTION:

@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as redis
+from prometheus_client import REGISTRY
 
 from factories import create_organization, create_user
 from renkei.crypto import SecretBox
@@ -39,10 +41,17 @@ App = Callable[..., httpx.AsyncClient]
 
 
 @pytest.fixture
-async def app(sessions: SessionFactory, tokens: TokenService, redis_url: str) -> AsyncIterator[App]:
+def prefix() -> str:
+    """The Redis keys of this test's documents: no other test's."""
+    return f"test:apq:{uuid.uuid4().hex}:"
+
+
+@pytest.fixture
+async def app(
+    sessions: SessionFactory, tokens: TokenService, redis_url: str, prefix: str
+) -> AsyncIterator[App]:
     """Builds the API with these document settings, on Redis keys of this test alone."""
     clients: list[httpx.AsyncClient] = []
-    prefix = f"test:apq:{uuid.uuid4().hex}:"
 
     def build(**settings: Any) -> httpx.AsyncClient:
         documents = DocumentSettings(key_prefix=prefix, **settings)
@@ -177,6 +186,33 @@ async def test_redis_keeps_a_bounded_number_of_documents(app: App) -> None:
     assert [a.status_code for a in answers] == [404, 200, 200]
 
 
+async def test_a_kept_document_expires_and_a_long_one_is_not_kept(
+    app: App, redis_url: str, prefix: str
+) -> None:
+    # given a server keeping documents for a minute
+    client = app(ttl_seconds=60)
+    query = _query()
+    long_query = _query().replace("{ code }", "{ code " + "name " * 4000 + "}")
+    # when both are sent with their hashes
+    for text in (query, long_query):
+        response = await client.post(
+            "/graphql", json={"query": text, "extensions": _persisted(document_id(text))}
+        )
+        assert response.status_code == 200, response.text
+    # then Redis keeps the first for a minute at most, the long one not at all
+    store = redis.from_url(redis_url)
+    try:
+        kept = await store.ttl(prefix + document_id(query))
+        long_kept = await store.exists(prefix + document_id(long_query))
+    finally:
+        await store.aclose()
+    assert 0 < kept <= 60
+    assert long_kept == 0
+    assert _codes(
+        await app().post("/graphql", json={"extensions": _persisted(document_id(long_query))})
+    ) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+
 # -- registered documents only --------------------------------------------------------------
 
 
@@ -286,11 +322,17 @@ async def test_the_console_runs_its_operations_by_id_where_only_registered_ones_
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=api), base_url="http://renkei.test"
     ) as browser:
-        # when the console's home page is opened
-        page = await browser.get("/app/", headers={"Cookie": f"{SESSION_COOKIE}={started.secret}"})
+        # when the console's home page is opened (twice: the second runs compiled)
+        cookie = {"Cookie": f"{SESSION_COOKIE}={started.secret}"}
+        labels = {"operation": "ConsoleHome", "type": "query", "path": "compiled"}
+        compiled_before = REGISTRY.get_sample_value("renkei_graphql_operations_total", labels)
+        await browser.get("/app/", headers=cookie)
+        page = await browser.get("/app/", headers=cookie)
+        compiled = REGISTRY.get_sample_value("renkei_graphql_operations_total", labels)
         # and someone sends a text of their own
         text = await browser.post("/graphql", json={"query": "{ viewer { locale } }"})
     # then the page shows what its registered operation read; the text is refused
     assert page.status_code == 200, page.text
     assert "九州テスト協議会" in page.text
+    assert (compiled or 0) == (compiled_before or 0) + 1
     assert text.status_code == 400

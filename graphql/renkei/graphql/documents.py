@@ -6,9 +6,10 @@ Two ways, as Apollo's clients and router know them:
   sha256Hash}` without the query. An unknown hash answers `PersistedQueryNotFound`
   (`PERSISTED_QUERY_NOT_FOUND`, 404); the client sends the same request again with the query,
   whose SHA-256 must be the hash (`PERSISTED_QUERY_HASH_MISMATCH`, 400, else), and Renkei keeps
-  it in Redis: only a document that validates against the schema, at most `max_documents` of
-  them (the oldest go first) and each for `ttl_seconds`, so a client cannot fill Redis with
-  made-up documents. Over GET too (`?extensions=…&variables=…`), which suits HTTP caches.
+  it in Redis: only a document that validates against the schema and is at most
+  MAX_STORED_CHARS long, at most `max_documents` of them (the oldest go first), each for
+  `ttl_seconds`, so a client cannot fill Redis with made-up documents. Over GET too
+  (`?extensions=…&variables=…`), which suits HTTP caches.
 - Registered documents: the manifests (Apollo's persisted query manifest format) list the
   documents first-party clients may send; the web console's is written at build time from its
   operations (`renkei export-documents`, checked by a test). Their ids work in every mode, with
@@ -49,8 +50,9 @@ CONSOLE_MANIFEST = Path(__file__).parent / "console" / "operations" / "manifest.
 MANIFEST_FORMAT = "apollo-persisted-query-manifest"
 _HASH = re.compile(r"[0-9a-f]{64}")
 REDIS_TIMEOUT_SECONDS = 0.25
-# Documents larger than this are run but never kept.
-MAX_STORED_CHARS = 64 * 1024
+# Documents longer than this are run but never kept: Redis holds at most
+# max_documents x MAX_STORED_CHARS of them (5,000 x 16 KiB: 80 MiB at worst).
+MAX_STORED_CHARS = 16 * 1024
 # Documents read from Redis are kept in the process too (a hash names one text forever).
 LOCAL_COPIES = 512
 
@@ -67,7 +69,7 @@ class Registered(StrEnum):
 class DocumentSettings:
     registered: Registered = Registered.OFF
     ttl_seconds: int = 86_400
-    max_documents: int = 10_000
+    max_documents: int = 5_000
     # Manifests of other first-party clients, besides the console's.
     manifests: tuple[Path, ...] = ()
     # Redis keys: <prefix><sha256> for each document, <prefix>index for their number's bound.
