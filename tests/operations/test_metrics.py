@@ -7,6 +7,7 @@ made-up operation names."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
@@ -185,6 +186,29 @@ async def test_the_pool_says_how_many_connections_are_in_use(app_url: str) -> No
     assert during == before + 1
     assert _value(after, "renkei_db_pool_connections", state="in_use") == before
     assert _value(after, "renkei_db_pool_connections", state="waiting") == 0
+
+
+async def test_the_pool_says_how_many_requests_wait_for_a_connection(app_url: str) -> None:
+    # given a pool of two connections (one and one overflow), both taken
+    engine = create_engine(app_url, pool_size=1)
+    try:
+        async with engine.connect() as first, engine.connect() as second:
+            await first.execute(text("SELECT 1"))
+            await second.execute(text("SELECT 1"))
+            # when a third request asks for one
+            third = asyncio.create_task(_select_one(engine))
+            await asyncio.sleep(0.2)
+            waiting = _value(await _samples(), "renkei_db_pool_connections", state="waiting")
+        await third
+    finally:
+        await engine.dispose()
+    # then it is seen waiting
+    assert waiting == 1
+
+
+async def _select_one(engine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
 
 
 async def test_the_outbox_says_how_old_its_oldest_unsent_message_is(
