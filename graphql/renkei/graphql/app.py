@@ -135,7 +135,7 @@ def create_app(
     throttle = Throttle(redis_url, throttling) if throttling else None
     schema = build_schema()
     # Operations sent by id: automatic persisted queries and registered documents.
-    persisted = PersistedDocuments(redis_url, schema._schema, documents)
+    persisted = PersistedDocuments(redis_url, documents)
     graphql = GraphQLEndpoint(
         schema,
         sessions,

@@ -5,11 +5,11 @@ Two ways, as Apollo's clients and router know them:
 - Automatic persisted queries (APQ): a client sends `extensions.persistedQuery = {version: 1,
   sha256Hash}` without the query. An unknown hash answers `PersistedQueryNotFound`
   (`PERSISTED_QUERY_NOT_FOUND`, 404); the client sends the same request again with the query,
-  whose SHA-256 must be the hash (`PERSISTED_QUERY_HASH_MISMATCH`, 400, else), and Renkei keeps
-  it in Redis: only a document that validates against the schema and is at most
-  MAX_STORED_CHARS long, at most `max_documents` of them (the oldest go first), each for
-  `ttl_seconds`, so a client cannot fill Redis with made-up documents. Over GET too
-  (`?extensions=…&variables=…`), which suits HTTP caches.
+  whose SHA-256 must be the hash (`PERSISTED_QUERY_HASH_MISMATCH`, 400, else), and once the
+  operation has run (so it parsed and validated, and the budget was charged for it) Renkei
+  keeps it in Redis: at most MAX_STORED_CHARS long, at most `max_documents` of them (the oldest
+  go first), each for `ttl_seconds`, so a client cannot fill Redis with made-up documents.
+  Over GET too (`?extensions=…&variables=…`), which suits HTTP caches.
 - Registered documents: the manifests (Apollo's persisted query manifest format) list the
   documents first-party clients may send; the web console's is written at build time from its
   operations (`renkei export-documents`, checked by a test). Their ids work in every mode, with
@@ -38,9 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as redis
-from graphql import GraphQLError, GraphQLSchema, OperationDefinitionNode, validate
 
-from renkei.graphql import limits
 from renkei.graphql.input_guard import RequestRefused
 from renkei.i18n.messages import _
 
@@ -160,17 +158,23 @@ def not_found() -> RequestRefused:
     )
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """The text to run; `new` when the client sent it with its id for Renkei to keep
+    (`PersistedDocuments.keep`, once the operation has run)."""
+
+    text: str | None
+    new: bool = False
+
+
 class PersistedDocuments:
     """Turns a request that names a document by id into one that carries its text."""
 
-    def __init__(
-        self, redis_url: str, schema: GraphQLSchema, settings: DocumentSettings | None = None
-    ) -> None:
+    def __init__(self, redis_url: str, settings: DocumentSettings | None = None) -> None:
         self.settings = settings or DocumentSettings()
         self.registry = Registry.load(
             [p for p in (CONSOLE_MANIFEST, *self.settings.manifests) if p.exists()]
         )
-        self.schema = schema
         self._redis_url = redis_url
         self._redis: redis.Redis | None = None
         self._copies: OrderedDict[str, str] = OrderedDict()
@@ -196,7 +200,7 @@ class PersistedDocuments:
 
     async def resolve(
         self, query: str | None, extensions: dict[str, Any] | None, *, api_client: bool
-    ) -> str | None:
+    ) -> Resolved:
         """The text to run: `query`, or the document `extensions.persistedQuery` names.
         Raises RequestRefused when the id is unknown or does not fit the text, or when the
         request must send a registered document and did not."""
@@ -216,13 +220,13 @@ class PersistedDocuments:
                     ),
                     "PERSISTED_QUERY_ID_REQUIRED",
                 )
-            return query
+            return Resolved(query)
         id_ = _checked_id(persisted)
         registered = self.registry.get(id_)
         if registered is not None:
             if query is not None and document_id(query) != id_:
                 raise _mismatch()
-            return registered.body
+            return Resolved(registered.body)
         if must_register:
             raise RequestRefused(
                 404,
@@ -233,11 +237,16 @@ class PersistedDocuments:
             found = await self._lookup(id_)
             if found is None:
                 raise not_found()
-            return found
+            return Resolved(found)
         if document_id(query) != id_:
             raise _mismatch()
-        await self._register(id_, query)
-        return query
+        return Resolved(query, new=id_ not in self._copies)
+
+    async def keep(self, text: str) -> None:
+        """Keep a document a client sent with its id, once its operation ran without a request
+        error (it parsed and validated); bounded, for `ttl_seconds`."""
+        if len(text) <= MAX_STORED_CHARS:
+            await self._register(document_id(text), text)
 
     async def _lookup(self, id_: str) -> str | None:
         copy = self._copies.get(id_)
@@ -263,9 +272,6 @@ class PersistedDocuments:
             self._copies.popitem(last=False)
 
     async def _register(self, id_: str, text: str) -> None:
-        """Keep the text for its id if it is a valid operation of the schema (bounded, TTL)."""
-        if len(text) > MAX_STORED_CHARS or not self._valid(text):
-            return
         settings = self.settings
         now = time.time()
         key = settings.key_prefix + id_
@@ -286,15 +292,6 @@ class PersistedDocuments:
             logger.warning("persisted queries: Redis did not keep a document")
             return
         self._remember(id_, text)
-
-    def _valid(self, text: str) -> bool:
-        try:
-            document = limits.parse_document(text)
-        except GraphQLError:
-            return False
-        if not any(isinstance(d, OperationDefinitionNode) for d in document.definitions):
-            return False
-        return not validate(self.schema, document)
 
 
 def _checked_id(persisted: Any) -> str:

@@ -508,7 +508,18 @@ class GraphQLEndpoint:
         *,
         signed_in: bool,
     ) -> None:
-        """The operation's metrics (renkei.graphql.operation_metrics)."""
+        """The operation's metrics (renkei.graphql.operation_metrics); a document sent with its
+        id is kept once it has run (renkei.graphql.documents)."""
+        request_error = _is_request_error(result)
+        extensions = graphql_request.extensions
+        if (
+            not request_error
+            and self.documents is not None
+            and graphql_request.query is not None
+            and extensions
+            and "persistedQuery" in extensions
+        ):
+            await self.documents.keep(graphql_request.query)
         operation = await operation_metrics.operation_of(
             graphql_request.query, graphql_request.operation_name
         )
@@ -526,7 +537,7 @@ class GraphQLEndpoint:
             path=path,
             started=started,
             result=result,
-            request_error=_is_request_error(result),
+            request_error=request_error,
             cost=points,
             signed_in=signed_in,
         )
@@ -589,16 +600,16 @@ class GraphQLEndpoint:
         """The request with the text of the document it names by id (renkei.graphql.documents)."""
         if self.documents is None:
             return graphql_request
-        query = await self.documents.resolve(
+        resolved = await self.documents.resolve(
             graphql_request.query,
             graphql_request.extensions,
             api_client=claims is not None and claims.client_id is not None,
         )
-        return (
-            graphql_request
-            if query == graphql_request.query
-            else replace(graphql_request, query=query)
-        )
+        extensions = graphql_request.extensions
+        if extensions and "persistedQuery" in extensions and not resolved.new:
+            # Known already: nothing is left to keep once it has run.
+            extensions = {k: v for k, v in extensions.items() if k != "persistedQuery"} or None
+        return replace(graphql_request, query=resolved.text, extensions=extensions)
 
     async def _charge(self, key: str, graphql_request: GraphQLRequest) -> Status | None:
         if self.throttle is None:
