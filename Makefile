@@ -11,7 +11,7 @@ CATALOGS := platform/renkei/i18n/catalogs
 POT := $(CATALOGS)/renkei.pot
 MO := $(CATALOGS)/ja/LC_MESSAGES/renkei.mo $(CATALOGS)/en/LC_MESSAGES/renkei.mo
 
-.PHONY: run test lint schema clean messages browser lock
+.PHONY: run test lint schema documents clean messages browser lock
 
 $(STAMP): pyproject.toml $(LOCK)
 	@if [ -z "$(PYTHON)" ]; then \
@@ -66,6 +66,9 @@ lint: $(STAMP)
 
 schema: $(STAMP)  ## write graphql/schema.graphql
 	$(VENV)/bin/renkei export-schema
+
+documents: $(STAMP)  ## register the console's operations: write their manifest of persisted documents
+	$(VENV)/bin/renkei export-documents
 
 clean:
 	rm -rf $(VENV) .renkei

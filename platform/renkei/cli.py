@@ -52,6 +52,7 @@ def _app(runtime: Runtime, dev_provider: str | None = None):  # type: ignore[no-
     from renkei.email_domains.dns_challenge import DnsChallenge
     from renkei.graphql.app import create_app
     from renkei.graphql.auth import PlatformProvider, SignInConfig
+    from renkei.graphql.documents import DocumentSettings, Registered
     from renkei.graphql.hardening import Hardening
     from renkei.graphql.throttle import Budget, Throttling
     from renkei.identity.oidc import OidcClient
@@ -102,6 +103,12 @@ def _app(runtime: Runtime, dev_provider: str | None = None):  # type: ignore[no-
         else None,
         mail_folder=folder_of(settings.data_dir) if settings.smtp_url is None else None,
         webhooks=WebhookConfig(box=runtime.secret_box, production=not settings.development),
+        documents=DocumentSettings(
+            registered=Registered(settings.registered_documents),
+            ttl_seconds=settings.persisted_query_ttl_seconds,
+            max_documents=settings.persisted_query_max,
+            manifests=settings.document_manifests,
+        ),
     )
 
 
@@ -117,10 +124,46 @@ def _check_port(host: str, port: int) -> None:
             ) from exc
 
 
-async def _serve(runtime: Runtime, *, with_worker: bool, dev_provider: str | None = None) -> None:
+def _metrics_server(settings: Settings):  # type: ignore[no-untyped-def]
+    """The /metrics listener (RENKEI_METRICS_PORT), which the load balancer does not reach;
+    None when off, or in development when the port is taken (another `renkei run`)."""
     import uvicorn
 
     from renkei.graphql.hardening import metrics_app
+
+    port = settings.metrics_port
+    if port is None:
+        return None
+    if settings.development and not _port_free(settings.metrics_host, port):
+        logger.warning(
+            "no /metrics: %s:%s is in use (set RENKEI_METRICS_PORT to another port, or off)",
+            settings.metrics_host,
+            port,
+        )
+        return None
+    server = uvicorn.Server(
+        uvicorn.Config(
+            metrics_app(), host=settings.metrics_host, port=port, log_config=None, lifespan="off"
+        )
+    )
+    # Signals are the API server's (or the worker's): when it stops, this listener stops too.
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+    return server
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+async def _serve(runtime: Runtime, *, with_worker: bool, dev_provider: str | None = None) -> None:
+    import uvicorn
+
     from renkei.workers.settings import create_worker
 
     settings = runtime.settings
@@ -133,20 +176,7 @@ async def _serve(runtime: Runtime, *, with_worker: bool, dev_provider: str | Non
             lifespan="on",
         )
     )
-    # /metrics on a listener of its own, which the load balancer does not reach.
-    metrics = (
-        uvicorn.Server(
-            uvicorn.Config(
-                metrics_app(),
-                host=settings.metrics_host,
-                port=settings.metrics_port,
-                log_config=None,
-                lifespan="off",
-            )
-        )
-        if settings.metrics_port is not None
-        else None
-    )
+    metrics = _metrics_server(settings)
     worker = create_worker(runtime) if with_worker else None
     # What start-up made (the schema, its compiled plans, the app) lives as long as the process:
     # moved out of the collector's reach, a full collection no longer walks it on every pass,
@@ -155,8 +185,6 @@ async def _serve(runtime: Runtime, *, with_worker: bool, dev_provider: str | Non
     gc.freeze()
     tasks = [asyncio.create_task(server.serve())]
     if metrics is not None:
-        # Signals are the API server's: when it stops, the metrics listener stops with it.
-        metrics.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
         tasks.append(asyncio.create_task(metrics.serve()))
     if worker is not None:
         tasks.append(asyncio.create_task(worker.async_run()))
@@ -181,13 +209,38 @@ async def _worker(runtime: Runtime) -> None:
     from renkei.workers.settings import create_worker
 
     worker = create_worker(runtime, handle_signals=True)
+    # The worker's own series (jobs, the outbox, its pool), on its own /metrics listener.
+    metrics = _metrics_server(runtime.settings)
+    listener = asyncio.create_task(metrics.serve()) if metrics is not None else None
     try:
         # On SIGTERM arq lets running jobs finish, then cancels its main task.
         with contextlib.suppress(asyncio.CancelledError):
             await worker.async_run()
     finally:
+        if metrics is not None and listener is not None:
+            metrics.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await listener
         await worker.close()
         await runtime.close()
+
+
+def _export_documents(*, check: bool) -> int:
+    from renkei.graphql.documents import CONSOLE_MANIFEST, console_manifest, render_manifest
+
+    text = render_manifest(console_manifest())
+    if check:
+        current = CONSOLE_MANIFEST.read_text(encoding="utf-8") if CONSOLE_MANIFEST.exists() else ""
+        if current != text:
+            print(
+                f"{CONSOLE_MANIFEST} is stale: run `renkei export-documents` and commit it",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+    CONSOLE_MANIFEST.write_text(text, encoding="utf-8")
+    print(f"wrote {CONSOLE_MANIFEST}")
+    return 0
 
 
 def _export_policies(settings: Settings, *, check: bool) -> int:
@@ -381,6 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
         "export-schema", help="write the GraphQL SDL to graphql/schema.graphql"
     )
     export.add_argument("--check", action="store_true", help="fail if the file is stale")
+    documents = commands.add_parser(
+        "export-documents",
+        help="write the console's operations to their manifest of registered documents",
+    )
+    documents.add_argument("--check", action="store_true", help="fail if the file is stale")
     policies = commands.add_parser(
         "export-policies",
         help="write the database's row-level security (policies, renkei_* functions) to"
@@ -425,6 +483,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         export_sdl()
         print(f"wrote {SDL_PATH}")
         return 0
+    if args.command == "export-documents":
+        return _export_documents(check=args.check)
     if args.command == "export-policies":
         return _export_policies(settings, check=args.check)
     if args.command == "mail":  # reads the mail folder: no server is started

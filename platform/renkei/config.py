@@ -44,8 +44,8 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: _project_root() / ".renkei")
     host: str = "127.0.0.1"
     port: int = 8000
-    # Prometheus' /metrics listens here in production, never on the public port. None: no
-    # listener of its own (development serves /metrics on the API's port).
+    # Prometheus' /metrics listens here (the API's and the worker's), never on the public port.
+    # None: no /metrics at all. Development skips it, with a warning, when the port is taken.
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
     # Request bodies above this are refused with a 413, also when sent chunked.
@@ -80,6 +80,13 @@ class Settings:
     throttle_mutation_cost: int = 10
     # Requests per minute and address to /auth/* and /oauth/token.
     auth_requests_per_minute: int = 60
+    # Trusted documents (renkei.graphql.documents): which requests must send a registered
+    # document (off, public: all but API clients, all); how long and how many automatic
+    # persisted queries Redis keeps; manifests registering other clients' documents.
+    registered_documents: str = "off"
+    persisted_query_ttl_seconds: int = 86_400
+    persisted_query_max: int = 5_000
+    document_manifests: tuple[Path, ...] = ()
 
     @property
     def development(self) -> bool:
@@ -111,8 +118,8 @@ class Settings:
         if signing_keys is not None:
             _check_key_set(signing_keys)
         host = env.get("RENKEI_HOST", "127.0.0.1")
-        # In development /metrics stays on the API's port; production gives it its own.
-        default_metrics = "9100" if environment is Environment.PRODUCTION else "off"
+        # /metrics has a listener of its own, on 9100 unless set (tests: none unless set).
+        default_metrics = "off" if environment is Environment.TEST else "9100"
         metrics_port = env.get("RENKEI_METRICS_PORT", default_metrics).strip().lower()
         if metrics_port != "off" and not (
             metrics_port.isascii() and metrics_port.isdigit() and 0 < int(metrics_port) < 65536
@@ -131,6 +138,21 @@ class Settings:
                 f"RENKEI_PUBLIC_INTROSPECTION must be true or false, not {introspection!r}"
             )
         public_url = env.get("RENKEI_PUBLIC_URL", f"http://{host}:{port}").rstrip("/")
+        registered = env.get("RENKEI_REGISTERED_DOCUMENTS", "off").strip().lower()
+        if registered not in ("off", "public", "all"):
+            raise ConfigError(
+                f"RENKEI_REGISTERED_DOCUMENTS must be off, public or all, not {registered!r}"
+            )
+        manifests = tuple(
+            Path(p.strip())
+            for p in env.get("RENKEI_DOCUMENT_MANIFESTS", "").split(",")
+            if p.strip()
+        )
+        missing_manifests = [str(p) for p in manifests if not p.is_file()]
+        if missing_manifests:
+            raise ConfigError(
+                f"RENKEI_DOCUMENT_MANIFESTS: no such file {', '.join(missing_manifests)}"
+            )
         throttle_switch = env.get("RENKEI_THROTTLE", "on").lower()
         if throttle_switch not in ("on", "off"):
             raise ConfigError(f"RENKEI_THROTTLE must be on or off, not {throttle_switch!r}")
@@ -168,6 +190,10 @@ class Settings:
             throttle_refill_per_minute=_count(env, "RENKEI_THROTTLE_REFILL_PER_MINUTE", 120_000),
             throttle_mutation_cost=_count(env, "RENKEI_THROTTLE_MUTATION_COST", 10),
             auth_requests_per_minute=_count(env, "RENKEI_AUTH_REQUESTS_PER_MINUTE", 60),
+            registered_documents=registered,
+            persisted_query_ttl_seconds=_count(env, "RENKEI_PERSISTED_QUERY_TTL_SECONDS", 86_400),
+            persisted_query_max=_count(env, "RENKEI_PERSISTED_QUERY_MAX", 5_000),
+            document_manifests=manifests,
         )
         if environment is Environment.PRODUCTION:
             missing = [

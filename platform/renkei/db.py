@@ -93,7 +93,13 @@ def app_url_for(owner_url: str, role: str) -> str:
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    from renkei.metrics import watch_pool
+
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+    watch_pool(engine)  # renkei_db_pool_connections
+    return engine
 
 
 SessionFactory = async_sessionmaker[AsyncSession]

@@ -135,6 +135,19 @@ async def pending_count(sessions: SessionFactory) -> int:
         return int(count or 0)
 
 
+async def unsent(sessions: SessionFactory) -> tuple[int, datetime | None]:
+    """How many committed messages are not yet handed to the queue, and the oldest's time."""
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        count, oldest = (
+            await session.execute(
+                select(func.count(), func.min(OutboxMessage.created_at)).where(
+                    OutboxMessage.relayed_at.is_(None)
+                )
+            )
+        ).one()
+        return int(count or 0), oldest
+
+
 async def claim(session: AsyncSession, message_id: uuid.UUID) -> OutboxMessage | None:
     """Lock an unprocessed message for its handler; None when it is unknown or done already."""
     message = await session.scalar(

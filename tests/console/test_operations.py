@@ -21,6 +21,12 @@ from graphql import (
 
 from renkei.graphql.compiled.planner import Fallback, Plan, compile_operation
 from renkei.graphql.console.operations import load, registry
+from renkei.graphql.documents import (
+    CONSOLE_MANIFEST,
+    console_manifest,
+    read_manifest,
+    render_manifest,
+)
 from renkei.graphql.schema import build_schema
 
 SCHEMA = build_schema()._schema
@@ -92,3 +98,17 @@ def test_an_operation_carries_only_the_fragments_it_uses(tmp_path) -> None:
     document = load(tmp_path)["Page"].document
     assert "fragment Used" in document and "fragment Nested" in document
     assert "Unused" not in document
+
+
+def test_every_operation_is_registered_in_the_committed_manifest() -> None:
+    # The console sends its operations by id: one missing from the manifest would not run on a
+    # server that requires registered documents (nor at all: its id is unknown).
+    registered = {document.id: document.body for document in read_manifest(CONSOLE_MANIFEST)}
+    missing = sorted(n for n, o in OPERATIONS.items() if registered.get(o.id) != o.document)
+    assert not missing, (
+        f"{missing} are not in {CONSOLE_MANIFEST.name}: run `renkei export-documents` and commit it"
+    )
+    # nor does it register what the console no longer sends
+    assert CONSOLE_MANIFEST.read_text(encoding="utf-8") == render_manifest(console_manifest()), (
+        f"{CONSOLE_MANIFEST.name} is stale: run `renkei export-documents` and commit it"
+    )

@@ -147,8 +147,10 @@ def test_hardening_settings_have_safe_defaults():
     production = Settings.from_env(_production())
     # then
     assert settings.token_audience == "https://api.renkei.example"
-    assert settings.metrics_port is None  # development: /metrics on the API's port
+    # /metrics has a listener of its own on loopback, never the API's port; none in tests.
+    assert (settings.metrics_host, settings.metrics_port) == ("127.0.0.1", 9100)
     assert (production.metrics_host, production.metrics_port) == ("127.0.0.1", 9100)
+    assert Settings.from_env({"RENKEI_ENV": "test"}).metrics_port is None
     assert settings.max_body_bytes == 1024 * 1024
     assert settings.public_introspection is False
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from renkei.db import SessionFactory
 from renkei.graphql.app import create_app
+from renkei.graphql.hardening import metrics_app
 from renkei.identity.tokens import TokenService
 
 TYPENAME = "query { __typename }"
@@ -83,12 +84,19 @@ async def test_readyz_is_503_and_names_redis_when_redis_is_down(client_without_r
     assert body["checks"]["redis"].startswith("unavailable: ")
 
 
+async def _scrape() -> httpx.Response:
+    """/metrics as its own listener serves it (renkei.graphql.hardening.metrics_app)."""
+    transport = httpx.ASGITransport(app=metrics_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://metrics.internal") as http:
+        return await http.get("/metrics")
+
+
 async def test_metrics_count_graphql_requests_by_route(client):
     # given
-    before = _graphql_requests((await client.get("/metrics")).text)
+    before = _graphql_requests((await _scrape()).text)
     # when
     assert (await client.post("/graphql", json={"query": TYPENAME})).status_code == 200
-    response = await client.get("/metrics")
+    response = await _scrape()
     # then
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")

@@ -14,7 +14,7 @@ from prometheus_client import Counter, Histogram
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from renkei import logs
@@ -23,8 +23,9 @@ from renkei.graphql.auth import SignInConfig, SignInRoutes
 from renkei.graphql.console.app import Console, static_files
 from renkei.graphql.console.graphiql import GraphiQLPage
 from renkei.graphql.dev_mail import DevMailRoutes
+from renkei.graphql.documents import DocumentSettings, PersistedDocuments
 from renkei.graphql.exports import ExportEndpoints
-from renkei.graphql.hardening import METRICS_ROUTE, Hardening, harden, readiness
+from renkei.graphql.hardening import Hardening, harden, readiness
 from renkei.graphql.http import GraphQLEndpoint
 from renkei.graphql.input_guard import RefuseNulInUrl
 from renkei.graphql.oauth import TokenEndpoint
@@ -83,7 +84,7 @@ class RequestContext:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope["path"] if scope["path"] in KNOWN_ROUTES else "other"
+            route = route_template(scope)
             # A series lives as long as the process: a client's made-up methods get none.
             method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
             REQUESTS.labels(method, route, str(status)).inc()
@@ -101,14 +102,17 @@ class RequestContext:
 
 
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-KNOWN_ROUTES = {
-    "/graphql",
-    "/oauth/token",
-    "/healthz",
-    "/readyz",
-    "/metrics",
-    "/.well-known/jwks.json",
-}
+
+
+def route_template(scope: Scope) -> str:
+    """The template of the route that answered (`/exports/projects/{id}/{file}`), as the
+    router left it in the scope; `other` when none did (a 404, or refused before routing).
+    Templates are the app's own, so the label's values are as few as its routes."""
+    route = scope.get("route")
+    if isinstance(route, Mount):
+        return f"{route.path}/{{path}}"
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "other"
 
 
 def create_app(
@@ -123,13 +127,17 @@ def create_app(
     throttling: Throttling | None = None,
     mail_folder: Path | None = None,
     webhooks: WebhookConfig | None = None,
+    documents: DocumentSettings | None = None,
 ) -> Starlette:
     """The API; without `throttling` nothing is rate-limited (tests not about limits).
     `mail_folder`: the embedded SMTP server's, read at /dev/mail in development only."""
     hardening = hardening or Hardening(production=not development)
     throttle = Throttle(redis_url, throttling) if throttling else None
+    schema = build_schema()
+    # Operations sent by id: automatic persisted queries and registered documents.
+    persisted = PersistedDocuments(redis_url, documents)
     graphql = GraphQLEndpoint(
-        build_schema(),
+        schema,
         sessions,
         tokens,
         # GraphiQL in development, on Renkei's own copies of its assets (no CDN).
@@ -139,6 +147,7 @@ def create_app(
         compiled_reads=compiled_reads,
         throttle=throttle,
         webhooks=webhooks,
+        documents=persisted,
     )
     # Made on first use, so that the app also works where no lifespan runs (test transports).
     redis_client = redis.Redis.from_url(redis_url)
@@ -149,6 +158,7 @@ def create_app(
             yield
         finally:
             await redis_client.aclose()
+            await persisted.close()
             if throttle is not None:
                 await throttle.close()
 
@@ -176,8 +186,7 @@ def create_app(
             ),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            # In production /metrics has a listener of its own (RENKEI_METRICS_PORT).
-            *([] if hardening.production else [METRICS_ROUTE]),
+            # /metrics is never here: it has a listener of its own (RENKEI_METRICS_PORT).
             *(SignInRoutes(sign_in, sessions, tokens).routes() if sign_in else []),
             # The web console: pages for people on the public schema (renkei.graphql.console).
             *(Console(graphql, sign_in, development=development).routes() if sign_in else []),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -30,7 +31,7 @@ from strawberry.types.graphql import OperationType
 
 from renkei.db import SessionFactory
 from renkei.errors import DomainError, Unauthenticated
-from renkei.graphql import input_guard, throttle
+from renkei.graphql import input_guard, operation_metrics, throttle
 from renkei.graphql.auth import CSRF_HEADER, SESSION_COOKIE, SignInConfig
 from renkei.graphql.compiled import direct
 from renkei.graphql.compiled.json_sql import (
@@ -45,6 +46,7 @@ from renkei.graphql.compiled.planner import (
     allowed as compiled_allowed,
 )
 from renkei.graphql.context import Context
+from renkei.graphql.documents import PersistedDocuments
 from renkei.graphql.hardening import is_outage, without_suggestions
 from renkei.graphql.input_guard import RequestRefused
 from renkei.graphql.limits import document_of
@@ -283,7 +285,9 @@ class GraphQLEndpoint:
         compiled_reads: bool = True,
         throttle: Throttle | None = None,
         webhooks: WebhookConfig | None = None,
+        documents: PersistedDocuments | None = None,
     ) -> None:
+        self.documents = documents
         self.throttle = throttle
         self.webhooks = webhooks
         self.sign_in = sign_in
@@ -295,8 +299,13 @@ class GraphQLEndpoint:
         self.mask_faults = mask_faults
         self.engine = direct.engine_of(sessions)
         self._direct_sql: dict[str, str] = {}
+        # Operation names that label metrics without limit: the registered documents'.
+        self.operation_names = operation_metrics.OperationNames(
+            documents.registry.names() if documents is not None else ()
+        )
 
     async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
         if request.method not in ("GET", "POST"):
             return _error_response(405, _("use GET or POST"), JSON, {"Allow": "GET, POST"})
         accept = request.headers.get("accept")
@@ -329,6 +338,7 @@ class GraphQLEndpoint:
             )
             token = bearer_token(request)
             claims = self.tokens.verify(token) if token else None
+            graphql_request = await self._document(graphql_request, claims)
         except ProtocolError as error:
             return _error_response(error.status, error.message, media, error.headers)
         except RequestRefused as error:
@@ -347,7 +357,12 @@ class GraphQLEndpoint:
                 return throttled(cost, media)
         if self.compiled_reads and claims is not None and self.engine is not None:
             answered = await self._direct(
-                graphql_request, claims, media, cost, request.headers.get("accept-language")
+                graphql_request,
+                claims,
+                media,
+                cost,
+                request.headers.get("accept-language"),
+                started=started,
             )
             if answered is not None:
                 return answered
@@ -377,7 +392,7 @@ class GraphQLEndpoint:
                 context = self._context(
                     request, viewer, session, graphql_request, browser_session_id, claims
                 )
-                result = await self.run(context, graphql_request, allowed)
+                result, path = await self._execute(context, graphql_request, allowed)
             except ProtocolError as error:
                 await transaction.rollback()
                 return _error_response(error.status, error.message, media, error.headers)
@@ -415,6 +430,9 @@ class GraphQLEndpoint:
                 await transaction.rollback()
             else:
                 await transaction.commit()
+        await self._observe(
+            graphql_request, result, path, started, cost, signed_in=viewer.is_authenticated
+        )
         return self._response(result, media, cost)
 
     def _context(
@@ -443,6 +461,13 @@ class GraphQLEndpoint:
         self, context: Context, graphql_request: GraphQLRequest, allowed: set[OperationType]
     ) -> ExecutionResult:
         """One operation in the viewer's transaction: its compiled plan when it has one."""
+        result, _path = await self._execute(context, graphql_request, allowed)
+        return result
+
+    async def _execute(
+        self, context: Context, graphql_request: GraphQLRequest, allowed: set[OperationType]
+    ) -> tuple[ExecutionResult, str]:
+        """`run`, and the path it took: `compiled` or `resolver`."""
         plan = (
             known_plan(
                 self.schema._schema,
@@ -463,7 +488,7 @@ class GraphQLEndpoint:
             for fault in ran.errors or []:
                 if isinstance(fault.original_error, SQLAlchemyError):
                     logger.error("compiled read failed", exc_info=fault.original_error)
-            return ExecutionResult(data=ran.data, errors=ran.errors)
+            return ExecutionResult(data=ran.data, errors=ran.errors), "compiled"
         result: ExecutionResult = await self.schema.execute(
             graphql_request.query,
             variable_values=graphql_request.variables,
@@ -471,7 +496,51 @@ class GraphQLEndpoint:
             operation_name=graphql_request.operation_name,
             allowed_operation_types=allowed,
         )
-        return result
+        return result, "resolver"
+
+    async def _observe(
+        self,
+        graphql_request: GraphQLRequest,
+        result: ExecutionResult,
+        path: str,
+        started: float,
+        cost: Status | None,
+        *,
+        signed_in: bool,
+    ) -> None:
+        """The operation's metrics (renkei.graphql.operation_metrics); a document sent with its
+        id is kept once it has run (renkei.graphql.documents)."""
+        request_error = _is_request_error(result)
+        extensions = graphql_request.extensions
+        if (
+            not request_error
+            and self.documents is not None
+            and graphql_request.query is not None
+            and extensions
+            and "persistedQuery" in extensions
+        ):
+            await self.documents.keep(graphql_request.query)
+        operation = await operation_metrics.operation_of(
+            graphql_request.query, graphql_request.operation_name
+        )
+        points = cost.cost if cost is not None else None
+        if points is None and operation.type == "query":
+            points, _mutation = await throttle.request_cost(
+                self.schema._schema,
+                graphql_request.query,
+                graphql_request.variables,
+                graphql_request.operation_name,
+            )
+        operation_metrics.observe(
+            self.operation_names,
+            operation,
+            path=path,
+            started=started,
+            result=result,
+            request_error=request_error,
+            cost=points,
+            signed_in=signed_in,
+        )
 
     async def execute_for_browser(
         self,
@@ -492,12 +561,14 @@ class GraphQLEndpoint:
         allowed = (
             {OperationType.QUERY, OperationType.MUTATION} if mutation else {OperationType.QUERY}
         )
+        started = time.perf_counter()
         async with self.sessions() as session:
             transaction = await session.begin()
             try:
                 viewer, browser_session_id = await resolve_viewer(
                     session, request, None, self.sign_in, check_csrf=False
                 )
+                graphql_request = await self._document(graphql_request, None)
                 if bind is not None:
                     variables = {**(graphql_request.variables or {}), **bind(viewer)}
                     graphql_request = replace(graphql_request, variables=variables)
@@ -507,7 +578,7 @@ class GraphQLEndpoint:
                 context = self._context(
                     request, viewer, session, graphql_request, browser_session_id, None
                 )
-                result = await self.run(context, graphql_request, allowed)
+                result, path = await self._execute(context, graphql_request, allowed)
             except BaseException:
                 await transaction.rollback()
                 raise
@@ -520,7 +591,25 @@ class GraphQLEndpoint:
                 await transaction.rollback()
             else:
                 await transaction.commit()
+        await self._observe(
+            graphql_request, result, path, started, cost, signed_in=viewer.is_authenticated
+        )
         return result
+
+    async def _document(self, graphql_request: GraphQLRequest, claims: Any) -> GraphQLRequest:
+        """The request with the text of the document it names by id (renkei.graphql.documents)."""
+        if self.documents is None:
+            return graphql_request
+        resolved = await self.documents.resolve(
+            graphql_request.query,
+            graphql_request.extensions,
+            api_client=claims is not None and claims.client_id is not None,
+        )
+        extensions = graphql_request.extensions
+        if extensions and "persistedQuery" in extensions and not resolved.new:
+            # Known already: nothing is left to keep once it has run.
+            extensions = {k: v for k, v in extensions.items() if k != "persistedQuery"} or None
+        return replace(graphql_request, query=resolved.text, extensions=extensions)
 
     async def _charge(self, key: str, graphql_request: GraphQLRequest) -> Status | None:
         if self.throttle is None:
@@ -540,6 +629,8 @@ class GraphQLEndpoint:
         media: str,
         cost: Status | None,
         accept_language: str | None = None,
+        *,
+        started: float,
     ) -> Response | None:
         """A known compiled query for a bearer token, in one exchange (renkei.graphql.direct)."""
         plan = known_plan(
@@ -575,10 +666,12 @@ class GraphQLEndpoint:
                 raise answer.fault
             failed = plan.failed(answer.fault)
             result = ExecutionResult(data=failed.data, errors=failed.errors)
+            await self._observe(graphql_request, result, "direct", started, cost, signed_in=True)
             return self._response(result, media, cost)
         assert answer.raw is not None
-        data = RawJson(answer.raw)
-        return self._response(ExecutionResult(data=data, errors=None), media, cost)  # type: ignore[arg-type]
+        result = ExecutionResult(data=RawJson(answer.raw), errors=None)  # type: ignore[arg-type]
+        await self._observe(graphql_request, result, "direct", started, cost, signed_in=True)
+        return self._response(result, media, cost)
 
     async def _viewer(
         self, session: AsyncSession, claims: Any, request: Request

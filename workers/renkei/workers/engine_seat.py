@@ -25,10 +25,11 @@ from collections.abc import Callable
 from typing import Any
 
 from arq.connections import ArqRedis
-from arq.worker import Worker
+from arq.worker import Retry, Worker
 
 from renkei import outbox
 from renkei.db import SessionFactory, unit_of_work
+from renkei.metrics import observed_job
 from renkei.talent.metrics import ENGINE_MESSAGES
 from renkei.talent.tasks import feeds_engine
 from renkei.tenancy import Viewer
@@ -184,7 +185,7 @@ class EngineSeat:
                 await self.ownership.warm(session)
 
         return Worker(
-            functions=[handle_outbox_message],
+            functions=[observed_job(handle_outbox_message, retry=Retry)],
             queue_name=self.keys.queue,
             on_startup=on_startup,
             burst=self.burst,

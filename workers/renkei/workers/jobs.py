@@ -18,7 +18,7 @@ from typing import Any
 
 from arq.worker import Retry
 
-from renkei import logs, outbox
+from renkei import logs, metrics, outbox
 from renkei.db import SessionFactory, unit_of_work
 from renkei.email_domains import tasks as email_domain_tasks
 from renkei.intermediaries import tasks as intermediary_tasks
@@ -118,6 +118,7 @@ async def handle_message(
                 return False
             topic, created_at = message.topic, message.created_at
             handler = handlers.get(topic)
+            _report_topic(topic if handler is not None else "unknown")
             if handler is None:
                 logger.error("no handler for outbox topic", extra={"topic": topic})
             else:
@@ -142,12 +143,22 @@ async def handle_message(
                 outbox.mark_processed(message)
         if not last_try:
             raise
+        report = metrics.current_job()
+        if report is not None:
+            report.outcome = "failed"
         _observe_age(message.topic, message.created_at)
         logger.error(
             "outbox message failed for good",
             extra={"topic": message.topic, "message_id": str(message_id), "reason": str(failure)},
         )
         return True
+
+
+def _report_topic(topic: str) -> None:
+    """The job's metrics name the message's topic (renkei.metrics.JOBS)."""
+    report = metrics.current_job()
+    if report is not None:
+        report.job = f"outbox:{topic}"
 
 
 def _observe_age(topic: str, created_at: datetime) -> None:

@@ -10,10 +10,13 @@ import time
 import psycopg
 from sqlalchemy.engine import make_url
 
-from renkei import outbox
+from renkei import metrics, outbox
 from renkei.db import SessionFactory
 
 logger = logging.getLogger(__name__)
+
+# renkei_outbox_unsent_messages and the oldest's age are measured at most this often.
+MEASURE_SECONDS = 1.0
 
 
 def libpq_url(sqlalchemy_url: str) -> str:
@@ -36,11 +39,11 @@ async def run_relay(
     to `engine_queue`, which its holder reads: renkei.workers.engine_seat).
     Every `report_seconds` it logs the backlog (`worker backlog`, with `outbox_pending`,
     `queue_depth` and `engine_queue_depth`), which the deployment turns into metrics for alarms
-    and autoscaling.
+    and autoscaling; it measures what is not yet sent for /metrics (renkei.metrics).
     """
     wake = asyncio.Event()
     listener = asyncio.create_task(_listen(libpq_url(database_url), wake))
-    reported = -report_seconds
+    reported = measured = -report_seconds
     try:
         while True:
             try:
@@ -51,6 +54,13 @@ async def run_relay(
                     await _report_backlog(sessions, queue, engine_queue)
             except Exception:
                 logger.exception("outbox relay failed; retrying")
+            if time.monotonic() - measured >= MEASURE_SECONDS:
+                measured = time.monotonic()
+                # Also when the relay failed (Redis away): the oldest's age then keeps growing.
+                try:
+                    metrics.outbox_unsent(*await outbox.unsent(sessions))
+                except Exception:  # the database is away: the relay's failure says so
+                    logger.debug("outbox relay could not measure the unsent messages")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), poll_seconds)
             wake.clear()

@@ -11,12 +11,14 @@ from typing import Any
 from arq import cron
 from arq.connections import RedisSettings
 from arq.constants import default_queue_name
+from arq.worker import Retry as ArqRetry
 from arq.worker import Worker
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from renkei.metrics import observed_job
 from renkei.notifications.smtp import Mailer
 from renkei.runtime import Runtime
 from renkei.webhooks.service import WebhookConfig
@@ -134,14 +136,17 @@ def create_worker(
         if seat is not None:
             await seat.stop()
 
+    def counted(job: Any) -> Any:  # renkei_jobs_total{job, outcome}
+        return observed_job(job, retry=ArqRetry)
+
     return Worker(
-        functions=[handle_outbox_message],
+        functions=[counted(handle_outbox_message)],
         cron_jobs=(
             [
-                cron(queue_daily_reminder, hour=9, minute=0),
-                cron(queue_daily_digest, hour=9, minute=0),
-                cron(queue_subsidy_deadlines, hour=9, minute=0),
-                cron(queue_nightly_recompute, hour=3, minute=0),
+                cron(counted(queue_daily_reminder), hour=9, minute=0),
+                cron(counted(queue_daily_digest), hour=9, minute=0),
+                cron(counted(queue_subsidy_deadlines), hour=9, minute=0),
+                cron(counted(queue_nightly_recompute), hour=3, minute=0),
             ]
             if relay
             else []

@@ -4,6 +4,10 @@ Every page gets its data, and every form does its work, through one of these ope
 public schema; nothing else in the console reads or writes the database. An operation may spread
 fragments defined in any of the files; its document is the operation with the fragments it uses.
 Names are unique across the files (a duplicate is an error at start-up, and a test).
+
+The console sends each by its id, the SHA-256 of its document: `operations/manifest.json`
+registers them (renkei.graphql.documents), written by `renkei export-documents` and checked by
+a test, so that a server requiring registered documents serves the console unchanged.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from graphql import (
 )
 from graphql.language import Visitor
 
+from renkei.graphql.documents import document_id
+
 FOLDER = Path(__file__).parent / "operations"
 
 
@@ -33,6 +39,11 @@ class Operation:
     document: str
     mutation: bool
     source: str  # the file it came from, for messages
+
+    @property
+    def id(self) -> str:
+        """The document's id (its SHA-256), as the manifest registers it."""
+        return document_id(self.document)
 
 
 class _Spreads(Visitor):
