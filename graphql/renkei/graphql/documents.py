@@ -182,7 +182,7 @@ class PersistedDocuments:
     @property
     def redis(self) -> redis.Redis:
         if self._redis is None:
-            self._redis = redis.from_url(
+            self._redis = redis.Redis.from_url(
                 self._redis_url,
                 socket_timeout=REDIS_TIMEOUT_SECONDS,
                 socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
