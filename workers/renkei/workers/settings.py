@@ -27,6 +27,7 @@ from renkei.workers.jobs import (
     handlers_for,
     queue_daily_digest,
     queue_daily_reminder,
+    queue_grant_report_deadlines,
     queue_nightly_recompute,
     queue_subsidy_deadlines,
 )
@@ -141,6 +142,7 @@ def create_worker(
                 cron(queue_daily_reminder, hour=9, minute=0),
                 cron(queue_daily_digest, hour=9, minute=0),
                 cron(queue_subsidy_deadlines, hour=9, minute=0),
+                cron(queue_grant_report_deadlines, hour=9, minute=0),
                 cron(queue_nightly_recompute, hour=3, minute=0),
             ]
             if relay
