@@ -19,7 +19,9 @@ from renkei.tenancy import MembershipRole
 CREATE = """
 mutation Create($input: CreateGrantApplicationInput!) {
   createGrantApplication(input: $input) {
-    grantApplication { id status nextStatus grantByRuleJpy grantJpy localShareJpy localShareFormula }
+    grantApplication {
+      id status nextStatus grantByRuleJpy grantJpy localShareJpy localShareFormula
+    }
     userErrors { field code message }
   }
 }
