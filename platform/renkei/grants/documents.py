@@ -9,7 +9,7 @@ every other export):
   区分 (Section)          申請 / 予算 / 工程表 / KPI
   項目 (Item)             what the row is (a field of the application, a funding source, a
                           milestone's title, a KPI's name)
-  日付 (Date)             its day, when it has one (the milestone's due date)
+  日付 (Day)              its day, when it has one (the milestone's due date)
   年度 (Fiscal year)      its 年度, when it has one
   金額（円） (Amount (JPY)) an amount in whole yen
   値 (Value)              any other value (a status, a rate, a KPI's target or observation)
@@ -39,7 +39,7 @@ SHEET = N_("Grant application")
 COLUMNS = (
     Column(N_("Section"), Cell.TEXT, 12),
     Column(N_("Item"), Cell.TEXT, 36),
-    Column(N_("Date"), Cell.DATE),
+    Column(N_("Day"), Cell.DATE),
     Column(N_("Fiscal year"), Cell.FISCAL_YEAR, 12),
     Column(N_("Amount (JPY)"), Cell.AMOUNT, 16),
     Column(N_("Value"), Cell.TEXT, 16),
