@@ -3,8 +3,8 @@
 next deadline; a partner reads the list without the buttons; a stranger sees none of it.
 
 The project is the seeded 九州半導体サプライチェーン強化プロジェクト: 熊本県 leads, 福岡県 takes
-part, 宮崎県 (a member of the region, which sees the project) does not. The test makes its own application, so the seeded one (through
-its decision and report) stays as the seed left it.
+part, 宮崎県 (a member of the region, which sees the project) does not. The test makes its own
+application, so the seeded one (through its decision and report) stays as the seed left it.
 """
 
 from __future__ import annotations
