@@ -343,6 +343,7 @@ class _RegionSeeder:
                 amount_jpy=funding["amount_jpy"],
                 fiscal_year=funding.get("fiscal_year"),
                 funder_organization_id=self.org(funding["funder"]) if "funder" in funding else None,
+                staff_secondment=bool(funding.get("staff_secondment", False)),
             )
         for participant, invitation in invitations:
             if participant.get("answer") == "pending":
