@@ -369,15 +369,16 @@ async def _baseline(
 
 
 async def project_grant_applications(info: Info, project_id: uuid.UUID) -> list[GrantApplication]:
-    """The project's applications the viewer reads (its participants), oldest first."""
-
-    async def load(session):  # type: ignore[no-untyped-def]
-        rows = await service.applications_of(session, project_id)
-        schemes = await repository.schemes_by_id(session, [r.scheme_id for r in rows])
-        return rows, schemes
-
-    rows, schemes = await info.context.run(load)
-    return [GrantApplication(row=r, scheme_row=schemes[r.scheme_id]) for r in rows]
+    """The project's applications the viewer reads (its participants), oldest first: one
+    statement for every project of the request, one for their schemes."""
+    loaders = info.context.loaders
+    rows = await loaders.project_grant_applications.load(project_id)
+    schemes = await loaders.grant_scheme.load_many([r.scheme_id for r in rows])
+    return [
+        GrantApplication(row=r, scheme_row=s)
+        for r, s in zip(rows, schemes, strict=True)
+        if s is not None
+    ]
 
 
 @strawberry.type
