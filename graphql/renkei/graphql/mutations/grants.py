@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,7 @@ from renkei.identity.scopes import PROJECTS_WRITE
 from renkei.tenancy import Viewer
 
 _APPLICATION_ID = "The application's global id."
+_INPUT = "What to record."
 
 
 @strawberry.input(description="A new grant application, at 構想 (concept).")
@@ -107,7 +109,9 @@ class GrantMutations:
         description="The lead organization's owners and admins start a grant application (構想)."
     )
     async def create_grant_application(
-        self, info: Info, input: CreateGrantApplicationInput
+        self,
+        info: Info,
+        input: Annotated[CreateGrantApplicationInput, strawberry.argument(description=_INPUT)],
     ) -> GrantApplicationPayload:
         async def step(session: AsyncSession, viewer: Viewer) -> models.GrantApplication:
             return await service.create_application(
@@ -128,7 +132,9 @@ class GrantMutations:
         "Only from 構想 (INVALID_TRANSITION otherwise)."
     )
     async def apply_for_grant(
-        self, info: Info, input: ApplyForGrantInput
+        self,
+        info: Info,
+        input: Annotated[ApplyForGrantInput, strawberry.argument(description=_INPUT)],
     ) -> GrantApplicationPayload:
         async def step(session: AsyncSession, viewer: Viewer) -> models.GrantApplication:
             return await service.apply(
@@ -144,7 +150,11 @@ class GrantMutations:
         description="交付決定: the grant is decided; the plan is frozen in a baseline. Only "
         "from 申請 (INVALID_TRANSITION otherwise)."
     )
-    async def decide_grant(self, info: Info, input: DecideGrantInput) -> GrantApplicationPayload:
+    async def decide_grant(
+        self,
+        info: Info,
+        input: Annotated[DecideGrantInput, strawberry.argument(description=_INPUT)],
+    ) -> GrantApplicationPayload:
         async def step(session: AsyncSession, viewer: Viewer) -> models.GrantApplication:
             return await service.decide(
                 session,
@@ -163,7 +173,9 @@ class GrantMutations:
         "(INVALID_TRANSITION otherwise)."
     )
     async def report_grant_performance(
-        self, info: Info, input: ReportGrantPerformanceInput
+        self,
+        info: Info,
+        input: Annotated[ReportGrantPerformanceInput, strawberry.argument(description=_INPUT)],
     ) -> GrantApplicationPayload:
         async def step(session: AsyncSession, viewer: Viewer) -> models.GrantApplication:
             return await service.report(
@@ -180,7 +192,11 @@ class GrantMutations:
         description="確定: the final amount is fixed. Only from 実績報告 "
         "(INVALID_TRANSITION otherwise)."
     )
-    async def settle_grant(self, info: Info, input: SettleGrantInput) -> GrantApplicationPayload:
+    async def settle_grant(
+        self,
+        info: Info,
+        input: Annotated[SettleGrantInput, strawberry.argument(description=_INPUT)],
+    ) -> GrantApplicationPayload:
         async def step(session: AsyncSession, viewer: Viewer) -> models.GrantApplication:
             return await service.settle(
                 session,

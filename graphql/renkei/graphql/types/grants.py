@@ -338,10 +338,12 @@ class GrantApplication:
     async def activity(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: Annotated[int | None, strawberry.argument(description="The first n.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="After this cursor.")] = None,
+        last: Annotated[int | None, strawberry.argument(description="The last n.")] = None,
+        before: Annotated[
+            str | None, strawberry.argument(description="Before this cursor.")
+        ] = None,
     ) -> Connection[Activity]:
         return await activity_of(info, self.row.id, PageArgs.of(first, after, last, before))
 
