@@ -368,3 +368,37 @@ async def test_a_decision_cannot_be_dated_in_the_future(world: World) -> None:
         token=token,
     )
     assert [e["field"] for e in data["decideGrant"]["userErrors"]] == ["decidedOn"]
+
+
+SCHEMES = """
+query { grantSchemes(fiscalYear: 2026) { name rate capJpy regionAllowanceJpy unconfirmedFields } }
+"""
+
+
+async def test_a_refused_step_reads_in_english_and_the_schemes_say_what_is_unconfirmed(
+    world: World,
+) -> None:
+    # given an application at 構想, read by an English reader
+    lead, _partner, project, scheme = await _setting(world)
+    app_id = await _create(world, lead, project, scheme)
+    token = await world.token(lead)
+    # when they record its settlement
+    data = await world.call(
+        SETTLE,
+        {"input": {"applicationId": app_id, "finalAmountJpy": 1, "settledOn": "2026-12-01"}},
+        token=token,
+        language="en",
+    )
+    # then the same code, in English, names the one step that may follow
+    [error] = data["settleGrant"]["userErrors"]
+    assert error["code"] == "INVALID_TRANSITION"
+    assert "it can only go to applied (申請)" in error["message"]
+    # and the scheme lists its unconfirmed 補助率 rather than a figure
+    schemes = (await world.call(SCHEMES, {}, token=token))["grantSchemes"]
+    assert {
+        "name": "地域未来交付金（テスト）",
+        "rate": None,
+        "capJpy": 1_500_000_000.0,
+        "regionAllowanceJpy": 1_000_000_000.0,
+        "unconfirmedFields": ["rate"],
+    } in schemes
