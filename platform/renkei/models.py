@@ -4,6 +4,7 @@ from renkei.activity.models import Activity
 from renkei.db import Base
 from renkei.email_domains.models import DomainClaim
 from renkei.geography.models import PlanningBloc, Prefecture
+from renkei.grants.models import GrantApplication, GrantApplicationTransition, GrantScheme
 from renkei.identity.models import (
     ApiClient,
     AuditEvent,
@@ -42,6 +43,9 @@ __all__ = [
     "BrowserSession",
     "DomainClaim",
     "FundingSource",
+    "GrantApplication",
+    "GrantApplicationTransition",
+    "GrantScheme",
     "IdentityProvider",
     "Intermediary",
     "IntermediaryAuthorization",

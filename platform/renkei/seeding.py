@@ -53,6 +53,7 @@ from renkei.projects.models import (
 from renkei.regions import repository as regions_repository
 from renkei.regions import service as regions
 from renkei.regions.models import RegionRole
+from renkei.seeding_grants import seed_grants
 from renkei.seeding_talent import seed_talent
 from renkei.tenancy import MembershipRole, Viewer, set_viewer
 
@@ -342,6 +343,7 @@ class _RegionSeeder:
                 amount_jpy=funding["amount_jpy"],
                 fiscal_year=funding.get("fiscal_year"),
                 funder_organization_id=self.org(funding["funder"]) if "funder" in funding else None,
+                staff_secondment=bool(funding.get("staff_secondment", False)),
             )
         for participant, invitation in invitations:
             if participant.get("answer") == "pending":
@@ -545,6 +547,7 @@ async def seed(sessions: SessionFactory, directory: Path = SEED_DIR) -> int:
         raise failed.exceptions[0] from failed
     new_regions = [path.stem for path, task in zip(files, tasks, strict=True) if task.result()]
     await seed_talent(sessions, directory / "talent.json")
+    await seed_grants(sessions, directory / "grants.json")
     logger.info(
         "seed data loaded", extra={"new_organizations": created, "new_regions": new_regions}
     )

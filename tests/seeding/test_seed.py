@@ -38,6 +38,9 @@ COUNTED = (
     "milestones",
     "milestone_dependencies",
     "baselines",
+    "grant_schemes",
+    "grant_applications",
+    "grant_application_transitions",
     "baseline_milestones",
     "kpis",
     "kpi_targets",
@@ -368,9 +371,10 @@ async def test_the_baseline_shows_the_dates_that_moved(seeded: Seeded) -> None:
     # given the semiconductor project's baseline, taken before two dates moved
     projects = await _dashboard(seeded)
     # when the demo user compares today's plan with it
-    [baseline] = projects["九州半導体サプライチェーン強化プロジェクト"]["baselines"]
+    baselines = projects["九州半導体サプライチェーン強化プロジェクト"]["baselines"]
+    # (the others were frozen at its grant's 申請 and 交付決定)
+    [baseline] = [b for b in baselines if b["name"] == "ビジョン採択時（2026年3月）"]
     # then the two slips show, in days
-    assert baseline["name"] == "ビジョン採択時（2026年3月）"
     assert baseline["variance"]["late"] == 2
     assert baseline["variance"]["maxSlipDays"] == 123
     slipped = {i["title"]: i["slipDays"] for i in baseline["variance"]["items"] if i["slipDays"]}
@@ -455,4 +459,55 @@ async def test_five_regions_with_kansai_declared_by_its_wide_area_union(seeded: 
     assert tohoku["declaration"]["declaredOn"] is None
     assert {m["representedBy"]["slug"] for m in tohoku["declaration"]["represented"]} == {
         "wakitatsu-tohoku"
+    }
+
+
+GRANTS_QUERY = """
+query($s: String) {
+  projects(search: $s, first: 5) {
+    nodes {
+      name
+      grantApplications {
+        status demo decidedAmountJpy reportedSpendingJpy localShareJpy
+        regionAllowance { allowanceJpy usedJpy leftJpy }
+        applicationBaseline { name } decisionBaseline { name }
+        scheme { name sourceUrl rate capJpy regionAllowanceJpy unconfirmedFields demo }
+      }
+    }
+  }
+}
+"""
+
+
+async def test_a_kyushu_project_has_a_grant_through_its_decision_and_report(
+    seeded: Seeded,
+) -> None:
+    # given the demo user acting for 福岡県, a participant of 九州's semiconductor project
+    token = await seeded.token("demo@renkei.example", "fukuoka-pref")
+    # when they read the project's grant applications
+    body = await graphql(seeded.client, GRANTS_QUERY, {"s": "半導体サプライチェーン"}, token=token)
+    assert "errors" not in body, body
+    [project] = [
+        p
+        for p in body["data"]["projects"]["nodes"]
+        if p["name"] == "九州半導体サプライチェーン強化プロジェクト"
+    ]
+    # then its 地域未来交付金 application is reported, after its decision, and marked demo
+    [application] = project["grantApplications"]
+    assert (application["status"], application["demo"]) == ("REPORTED", True)
+    assert application["decidedAmountJpy"] == 300_000_000
+    assert application["reportedSpendingJpy"] == 610_000_000
+    assert application["localShareJpy"] == 340_000_000
+    assert application["applicationBaseline"] and application["decisionBaseline"]
+    assert application["regionAllowance"]["usedJpy"] == 300_000_000
+    # and the scheme is the record's: its source, its figures, its 補助率 unconfirmed
+    scheme = application["scheme"]
+    assert scheme == {
+        "name": "地域未来交付金",
+        "sourceUrl": "https://news.livedoor.com/article/detail/30669145/",
+        "rate": None,
+        "capJpy": 1_500_000_000,
+        "regionAllowanceJpy": 1_000_000_000,
+        "unconfirmedFields": ["rate", "ministry", "period"],
+        "demo": False,
     }

@@ -16,6 +16,8 @@ APP_ROLE = "renkei_app"
 # Owns the functions that tell policies which projects and regions the acting organization reaches.
 DEFINER_ROLE = "renkei_definer"
 DEFINER_READS = {
+    # what a region's grant applications draw on a scheme's allowance, summed (0031)
+    "grant_applications",
     # who authorized which intermediary (0028): its profiles, never who the person is
     "intermediary_authorizations",
     "matches",
@@ -55,6 +57,8 @@ DEFINER_FUNCTIONS = {
     "renkei_project_ids",
     "renkei_project_search",
     "renkei_projects_in_prefecture",
+    # a region's applications' draw on a scheme's allowance, summed, for its members (0031)
+    "renkei_region_grant_allowance_used",
     "renkei_region_ids",
     "renkei_secretariat_region_ids",
     "renkei_session_live",

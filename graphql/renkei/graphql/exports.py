@@ -6,6 +6,7 @@
     GET /exports/projects/{id}/kpis.csv       GET /exports/regions/{id}/kpis.csv
     GET /exports/projects/{id}/kpis.xlsx      GET /exports/regions/{id}/kpis.xlsx
     GET /exports/matches/{id}/evidence.csv    GET /exports/matches/{id}/evidence.xlsx
+    GET /exports/grant-applications/{id}/application.csv   (.xlsx: the same as a workbook)
 
 `{id}` is the GraphQL global id (a region also by its slug). The evidence packet of a match (the
 table a firm attaches to its prefecture's 実績報告) is the firm's only, with `talent:read`.
@@ -45,6 +46,7 @@ from starlette.routing import Route
 
 from renkei.db import SessionFactory, unit_of_work
 from renkei.errors import ErrorCode, Forbidden, Invalid, NotFound, Unauthenticated
+from renkei.grants import documents as grant_documents
 from renkei.graphql.auth import SignInConfig
 from renkei.graphql.http import ProtocolError, bearer_token, resolve_viewer
 from renkei.graphql.permissions import INSUFFICIENT_SCOPE
@@ -107,6 +109,9 @@ KINDS = {
     "kpis.xlsx": KPIS_XLSX,
 }
 EVIDENCE_KINDS = {"evidence.csv": EVIDENCE_CSV, "evidence.xlsx": EVIDENCE_XLSX}
+GRANT_CSV = _Kind(N_("grant application"), "grant-application", "csv", CSV)
+GRANT_XLSX = _Kind(N_("grant application"), "grant-application", "xlsx", XLSX)
+GRANT_KINDS = {"application.csv": GRANT_CSV, "application.xlsx": GRANT_XLSX}
 
 
 def _error(status: int, message: str, code: str, headers: dict[str, str] | None = None) -> Response:
@@ -222,6 +227,14 @@ async def _match_evidence(
     return _export(_table_body(table, kind, era), name, "match", kind)
 
 
+async def _grant_application(
+    session: AsyncSession, viewer: Viewer, raw_id: str, kind: _Kind, era: bool
+) -> Export:
+    application_id = decode_id(raw_id, "GrantApplication", field="id")
+    table, name = await grant_documents.application_table(session, viewer, application_id)
+    return _export(_table_body(table, kind, era), name, "grant-application", kind)
+
+
 def _table_body(table: Table, kind: _Kind, era: bool) -> bytes:
     if kind.extension == "xlsx":
         return table_xlsx(table, japanese_era=era)
@@ -264,10 +277,18 @@ class ExportEndpoints:
             Route("/exports/regions/{id}/{file}", self._handler(_region_export), methods=["GET"]),
             # A contracted side job's evidence for its subsidy: the firm's, with talent:read.
             Route("/exports/matches/{id}/{file}", self._handler(_match_evidence), methods=["GET"]),
+            # A grant application's documents: the project's participants', with projects:read.
+            Route(
+                "/exports/grant-applications/{id}/{file}",
+                self._handler(_grant_application),
+                methods=["GET"],
+            ),
         ]
 
     def _handler(self, build: Build) -> Callable[[Request], Awaitable[Response]]:
         kinds, scope = (EVIDENCE_KINDS, TALENT_READ) if build is _match_evidence else (KINDS, None)
+        if build is _grant_application:
+            kinds = GRANT_KINDS
 
         async def handle(request: Request) -> Response:
             kind = kinds.get(request.path_params["file"])

@@ -22,6 +22,8 @@ from strawberry.dataloader import DataLoader
 
 from renkei.activity import repository as activity
 from renkei.activity.models import Activity
+from renkei.grants import models as grants
+from renkei.grants import repository as grant_repository
 from renkei.graphql.relay import Page, PageArgs, empty_page, fetch_pages
 from renkei.identity import repository as identity
 from renkei.identity.models import User
@@ -248,6 +250,9 @@ class Loaders:
     milestone_successors: DataLoader[uuid.UUID, list[milestones.Milestone]]
     kpi_targets: DataLoader[uuid.UUID, list[kpis.KpiTarget]]
     kpi_latest_observation: DataLoader[uuid.UUID, kpis.KpiObservation | None]
+    # A project's grant applications (its participants'), and their schemes by id.
+    project_grant_applications: DataLoader[uuid.UUID, list[grants.GrantApplication]]
+    grant_scheme: RowLoader[grants.GrantScheme]
 
     @classmethod
     def for_request(cls, session: AsyncSession, lock: asyncio.Lock) -> Loaders:
@@ -409,6 +414,10 @@ class Loaders:
             milestone_successors=_grouped(s, k, _successors, list),
             kpi_targets=_grouped(s, k, _targets, list),
             kpi_latest_observation=_grouped(s, k, _latest_observations, lambda: None),
+            project_grant_applications=_grouped(
+                s, k, grant_repository.applications_of_projects, list
+            ),
+            grant_scheme=RowLoader(s, k, grants.GrantScheme),
         )
 
     def rows_of(self, model: type[T]) -> RowLoader[T]:

@@ -38,6 +38,7 @@ from renkei.graphql.hardening import IntrospectionGate
 from renkei.graphql.limits import limit_extensions
 from renkei.graphql.mutations.api_clients import ApiClientMutations
 from renkei.graphql.mutations.email_domains import EmailDomainMutations
+from renkei.graphql.mutations.grants import GrantMutations
 from renkei.graphql.mutations.identity import IdentityMutations
 from renkei.graphql.mutations.intermediaries import IntermediaryMutations
 from renkei.graphql.mutations.kpis import KpiMutations
@@ -72,6 +73,7 @@ from renkei.graphql.types.geography import (
     all_planning_blocs,
     all_prefectures,
 )
+from renkei.graphql.types.grants import GrantQueries
 from renkei.graphql.types.intermediaries import IntermediaryQueries
 from renkei.graphql.types.kpis import KpiQueries
 from renkei.graphql.types.milestones import MilestoneQueries
@@ -162,6 +164,7 @@ class Query(
     KpiQueries,
     TalentQueries,
     IntermediaryQueries,
+    GrantQueries,
 ):
     @strawberry.field(
         description="Fetch any object by its global id; null if you may not see it. A token needs"
@@ -327,6 +330,7 @@ class Mutation(
     PreferenceMutations,
     NotificationMutations,
     WebhookMutations,
+    GrantMutations,
 ):
     pass
 

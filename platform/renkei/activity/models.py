@@ -26,6 +26,7 @@ class SubjectType(StrEnum):
     KPI = "KPI"
     KPI_OBSERVATION = "KPI_OBSERVATION"
     MATCH = "MATCH"
+    GRANT_APPLICATION = "GRANT_APPLICATION"
 
 
 # What people read of an entry (Activity.summary): "<subject>: <action>", each a label.
@@ -40,6 +41,7 @@ SUBJECTS = {
     SubjectType.KPI: N_("KPI"),
     SubjectType.KPI_OBSERVATION: N_("KPI observation"),
     SubjectType.MATCH: N_("match"),
+    SubjectType.GRANT_APPLICATION: N_("grant application"),
 }
 ACTIONS = {
     "created": N_("created"),
@@ -75,6 +77,11 @@ ACTIONS = {
     "start": N_("work started"),
     "complete": N_("completed with a review"),
     "review": N_("reviewed"),
+    # A grant application's steps (renkei.grants.service)
+    "grant_applied": N_("applied for the grant (申請)"),
+    "grant_decided": N_("grant decided (交付決定)"),
+    "grant_reported": N_("performance reported (実績報告)"),
+    "grant_settled": N_("grant settled (確定)"),
 }
 SUMMARY = N_("{subject}: {action}")
 

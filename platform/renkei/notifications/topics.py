@@ -33,5 +33,6 @@ TOPICS: dict[str, str] = {
     "talent.match_step": N_("Steps taken in a match"),
     "talent.subsidy_deadline": N_("Subsidy application deadlines of your matches"),
     "talent.introduced": N_("Introductions by an intermediary"),
+    "grants.report_due": N_("Grant performance reports (実績報告) due"),
     "email_domain_claimed_elsewhere": N_("Your email domain claimed by another organization"),
 }

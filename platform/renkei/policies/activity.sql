@@ -15,9 +15,9 @@ CREATE POLICY activities_select ON activities
   FOR SELECT
   TO renkei_app
   USING (( SELECT renkei_is_system() AS renkei_is_system)
-      OR (EXISTS ( SELECT 1
+      OR ((EXISTS ( SELECT 1
    FROM projects p
-  WHERE ((p.id = activities.project_id) AND ((p.visibility)::text = ANY (ARRAY['REGION'::text, 'PUBLIC'::text])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids))))))
+  WHERE ((p.id = activities.project_id) AND ((p.visibility)::text = ANY (ARRAY['REGION'::text, 'PUBLIC'::text])) AND (p.region_id = ANY (ARRAY( SELECT renkei_region_ids() AS renkei_region_ids)))))) AND ((subject_type)::text <> 'GRANT_APPLICATION'::text))
       OR (EXISTS ( SELECT 1
    FROM project_participants pp
   WHERE ((pp.project_id = activities.project_id) AND (pp.organization_id = ( SELECT renkei_organization_id() AS renkei_organization_id)) AND ((pp.status)::text = 'ACTIVE'::text))))

@@ -379,6 +379,22 @@ ALTER FUNCTION public.renkei_projects_in_prefecture(code character varying) OWNE
 REVOKE ALL ON FUNCTION public.renkei_projects_in_prefecture(code character varying) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.renkei_projects_in_prefecture(code character varying) TO renkei_app;
 
+CREATE OR REPLACE FUNCTION public.renkei_region_grant_allowance_used(region uuid, scheme uuid)
+ RETURNS bigint
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public'
+AS $function$
+  SELECT CASE WHEN renkei_is_system() OR region IN (SELECT renkei_region_ids())
+    THEN coalesce(sum(coalesce(a.final_amount_jpy, a.decided_amount_jpy,
+                               a.requested_grant_jpy)), 0)::bigint END
+    FROM grant_applications a
+   WHERE a.region_id = region AND a.scheme_id = scheme AND a.uses_region_allowance
+$function$;
+ALTER FUNCTION public.renkei_region_grant_allowance_used(region uuid, scheme uuid) OWNER TO renkei_definer;
+REVOKE ALL ON FUNCTION public.renkei_region_grant_allowance_used(region uuid, scheme uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.renkei_region_grant_allowance_used(region uuid, scheme uuid) TO renkei_app;
+
 CREATE OR REPLACE FUNCTION public.renkei_region_ids()
  RETURNS SETOF uuid
  LANGUAGE plpgsql

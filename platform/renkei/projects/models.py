@@ -241,7 +241,13 @@ class ProjectParticipant(IdMixin, TimestampMixin, Base):
 class FundingSource(IdMixin, TimestampMixin, Base):
     __tablename__ = "funding_sources"
     __mapper_args__ = NOT_FETCHED
-    __table_args__ = (open_region_key(),)
+    __table_args__ = (
+        open_region_key(),
+        CheckConstraint(
+            "NOT staff_secondment OR kind = 'CORPORATE_HOMETOWN_TAX'",
+            name="staff_secondment_is_hometown_tax",
+        ),
+    )
 
     project_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
@@ -251,6 +257,9 @@ class FundingSource(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     amount_jpy: Mapped[int] = mapped_column(BigInteger)
     fiscal_year: Mapped[int | None] = mapped_column(Integer)
+    # The organization that provides it; for 企業版ふるさと納税, the donor firm.
     funder_organization_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL")
     )
+    # A 企業版ふるさと納税 given as seconded staff (人材派遣型) rather than money alone.
+    staff_secondment: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")

@@ -69,7 +69,16 @@ PROJECT_FIELDS = (
     "version",
 )
 PARTICIPANT_FIELDS = ("organization_id", "role", "status", "responded_at")
-FUNDING_FIELDS = ("kind", "name", "amount_jpy", "fiscal_year", "funder_organization_id")
+FUNDING_FIELDS: tuple[str, ...] = (
+    "kind",
+    "name",
+    "amount_jpy",
+    "fiscal_year",
+    "funder_organization_id",
+)
+FUNDING_FIELDS += ("staff_secondment",)
+# 企業版ふるさと納税 is a firm's donation: its donor is not a public body.
+PUBLIC_BODIES = frozenset({"PREFECTURE", "MUNICIPALITY", "NATIONAL_AGENCY", "WIDE_AREA_UNION"})
 
 MAX_SUMMARY_LENGTH = 5000
 # The API lists a project's funding sources in full, so their number is bounded.
@@ -547,19 +556,34 @@ async def add_funding_source(
     amount_jpy: float,
     fiscal_year: int | None = None,
     funder_organization_id: uuid.UUID | None = None,
+    staff_secondment: bool = False,
 ) -> FundingSource:
-    """Record where money for the project comes from (交付金, 企業版ふるさと納税, a bank loan…)."""
+    """Record where money for the project comes from (交付金, 企業版ふるさと納税, a bank loan…).
+    For 企業版ふるさと納税 the funder is the donor firm, and `staff_secondment` marks the
+    人材派遣型 variant (the donation given as seconded staff)."""
     project = await _visible_project(session, project_id, field="projectId")
     _require_lead_admin(viewer, project)
     name = clean_name(name)
     amount = _check_amount(amount_jpy)
     if fiscal_year is not None and not 1989 <= fiscal_year <= 2100:
         raise Invalid(_("a fiscal year (年度) such as 2025 is needed"), field="fiscalYear")
-    if (
-        funder_organization_id is not None
-        and await organizations.get(session, funder_organization_id) is None
-    ):
+    funder = (
+        await organizations.get(session, funder_organization_id)
+        if funder_organization_id is not None
+        else None
+    )
+    if funder_organization_id is not None and funder is None:
         raise NotFound(_("no such organization"), field="funderId")
+    hometown_tax = kind is FundingKind.CORPORATE_HOMETOWN_TAX
+    if staff_secondment and not hometown_tax:
+        raise Invalid(
+            _("only a 企業版ふるさと納税 donation can be of the 人材派遣型 (seconded staff) kind"),
+            field="staffSecondment",
+        )
+    if hometown_tax and funder is not None and funder.kind.value in PUBLIC_BODIES:
+        raise Invalid(
+            _("a 企業版ふるさと納税 donor is a firm, not a public body"), field="funderId"
+        )
     if await repository.count_funding_sources(session, project.id) >= MAX_FUNDING_SOURCES:
         raise Invalid(
             _("a project has at most {count} funding sources", count=MAX_FUNDING_SOURCES),
@@ -573,6 +597,7 @@ async def add_funding_source(
         amount_jpy=amount,
         fiscal_year=fiscal_year,
         funder_organization_id=funder_organization_id,
+        staff_secondment=staff_secondment,
     )
     session.add(source)
     await session.flush()

@@ -21,6 +21,7 @@ from arq.worker import Retry
 from renkei import logs, metrics, outbox
 from renkei.db import SessionFactory, unit_of_work
 from renkei.email_domains import tasks as email_domain_tasks
+from renkei.grants import tasks as grant_tasks
 from renkei.intermediaries import tasks as intermediary_tasks
 from renkei.milestones import service as milestones
 from renkei.milestones import tasks as milestone_tasks
@@ -55,6 +56,7 @@ _DOMAINS: tuple[dict[str, outbox.Handler], ...] = (
     email_domain_tasks.HANDLERS,
     notification_tasks.HANDLERS,
     webhook_tasks.HANDLERS,
+    grant_tasks.HANDLERS,
 )
 
 
@@ -216,6 +218,13 @@ async def queue_subsidy_deadlines(ctx: dict[str, Any]) -> None:
     outbox, each once."""
     async with unit_of_work(ctx["sessions"], Viewer.platform()) as session:
         await subsidy_reminders.enqueue_daily_check(session, milestones.today())
+
+
+async def queue_grant_report_deadlines(ctx: dict[str, Any]) -> None:
+    """arq cron job at 09:00 in Japan: the day's reminders of grant reports (実績報告) due go
+    out through the outbox, each once."""
+    async with unit_of_work(ctx["sessions"], Viewer.platform()) as session:
+        await grant_tasks.enqueue_daily_check(session, milestones.today())
 
 
 async def queue_nightly_recompute(ctx: dict[str, Any]) -> None:

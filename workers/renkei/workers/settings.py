@@ -29,6 +29,7 @@ from renkei.workers.jobs import (
     handlers_for,
     queue_daily_digest,
     queue_daily_reminder,
+    queue_grant_report_deadlines,
     queue_nightly_recompute,
     queue_subsidy_deadlines,
 )
@@ -146,6 +147,7 @@ def create_worker(
                 cron(counted(queue_daily_reminder), hour=9, minute=0),
                 cron(counted(queue_daily_digest), hour=9, minute=0),
                 cron(counted(queue_subsidy_deadlines), hour=9, minute=0),
+                cron(counted(queue_grant_report_deadlines), hour=9, minute=0),
                 cron(counted(queue_nightly_recompute), hour=3, minute=0),
             ]
             if relay

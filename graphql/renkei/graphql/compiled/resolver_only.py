@@ -17,7 +17,33 @@ _ENGINE = (
     "the matching engine computes it in memory over every open profile and need, as the"
     " platform; no stored row holds it"
 )
+_GRANTS = (
+    "a grant's money (the rule's grant, the local share, the region's allowance drawn) is"
+    " computed once, in Python (renkei.grants.money), and the applications are few per project"
+)
+_GRANT_FIELDS = {
+    "GrantScheme": (
+        "id name ministry fiscalYear rate capJpy budgetJpy regionAllowanceJpy periodStartsOn"
+        " periodEndsOn sourceUrl notes unconfirmedFields demo"
+    ),
+    "GrantAllowance": "allowanceJpy usedJpy leftJpy",
+    "GrantApplicationTransition": "fromStatus toStatus at by organization",
+    "GrantApplication": (
+        "id title scheme status statusLabel nextStatus requestedCostJpy rate grantByRuleJpy"
+        " grantJpy grantBasis localShareJpy localShareFormula usesRegionAllowance"
+        " regionAllowance appliedOn decidedAmountJpy decidedOn conditions reportDueOn"
+        " nextDeadline reportedSpendingJpy reportedOn finalAmountJpy settledOn demo"
+        " applicationBaseline decisionBaseline transitions activity csvUrl xlsxUrl"
+    ),
+}
 RESOLVER_ONLY: dict[str, str] = {
+    "Query.grantSchemes": _GRANTS,
+    "Project.grantApplications": _GRANTS,
+    **{
+        f"{type_name}.{field}": _GRANTS
+        for type_name, fields in _GRANT_FIELDS.items()
+        for field in fields.split()
+    },
     "Match.estimatedSubsidy": _TIER_CHOICE,
     **{
         f"SubsidyEstimate.{name}": _TIER_CHOICE

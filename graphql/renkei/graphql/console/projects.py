@@ -3,6 +3,7 @@
     GET  /app/projects/{id}                                  the project (ProjectPage)
     POST /app/projects/{id}/milestones                       add a milestone
     POST /app/projects/{id}/baselines                        freeze the plan as a baseline
+    POST /app/projects/{id}/grants/{gid}/step                a grant application's next step
     GET  /app/projects/{id}/milestones/{mid}                 a milestone (ProjectMilestonePage)
     POST /app/projects/{id}/milestones/{mid}/status          report progress, change its status
     POST /app/projects/{id}/milestones/{mid}/schedule        move its start and due dates
@@ -34,6 +35,7 @@ from renkei.graphql.console.forms import Fields, api_day, submit
 from renkei.graphql.console.labels import enum_label
 from renkei.i18n import formats
 from renkei.i18n.messages import N_, _, label, ngettext
+from renkei.milestones.models import today
 
 if TYPE_CHECKING:
     from renkei.graphql.console.app import Console
@@ -41,6 +43,30 @@ if TYPE_CHECKING:
 # Roles that write (renkei.milestones.service._WRITERS, renkei.kpis.service.WRITERS).
 WRITERS = frozenset({"OWNER", "ADMIN", "MEMBER"})
 CLOSED = frozenset({"DONE", "CANCELLED"})
+# Roles that manage the lead organization's grants (renkei.grants.service).
+MANAGERS = frozenset({"OWNER", "ADMIN"})
+# A grant application's next step: its button, its mutation, the form's amount field (if any).
+GRANT_STEPS = {
+    "APPLIED": (N_("Record the application (申請)"), "ProjectApplyForGrant", None),
+    "DECIDED": (N_("Record the grant decision (交付決定)"), "ProjectDecideGrant", "amountJpy"),
+    "REPORTED": (
+        N_("Record the performance report (実績報告)"),
+        "ProjectReportGrantPerformance",
+        "spendingJpy",
+    ),
+    "SETTLED": (N_("Record the final amount (確定)"), "ProjectSettleGrant", "finalAmountJpy"),
+}
+GRANT_AMOUNTS = {
+    "amountJpy": N_("Amount decided (yen)"),
+    "spendingJpy": N_("Spending reported (yen)"),
+    "finalAmountJpy": N_("Final amount (yen)"),
+}
+GRANT_DAYS = {
+    "APPLIED": ("appliedOn", N_("Day of the application")),
+    "DECIDED": ("decidedOn", N_("Day of the decision")),
+    "REPORTED": ("reportedOn", N_("Day of the report")),
+    "SETTLED": ("settledOn", N_("Day of the settlement")),
+}
 HORIZONS = (1, 3, 5)
 EXPORTS = (
     ("milestones.csv", N_("Milestones (CSV)")),
@@ -84,6 +110,10 @@ class Powers:
         active.add(lead_id)
         writes = acting is not None and viewer.get("role") in WRITERS and acting in active
         return cls(acting_id=acting, lead_id=lead_id, writes=writes)
+
+    def steps_grants(self, viewer: dict[str, Any]) -> bool:
+        """The lead organization's owners and admins take a grant application's steps."""
+        return self.acting_id == self.lead_id and viewer.get("role") in MANAGERS
 
     def edits(self, milestone: dict[str, Any]) -> bool:
         """Its owner's and the project lead's writers change it and report its progress."""
@@ -179,12 +209,22 @@ async def _project_page(
         ],
         horizons=[(str(n), ngettext_years(n)) for n in HORIZONS],
         exports=[(f"/exports/projects/{project['id']}/{f}", _(text)) for f, text in EXPORTS],
+        grants=project["grantApplications"],
+        steps_grants=powers.steps_grants(viewer),
+        grant_steps=GRANT_STEPS,
+        grant_amounts=GRANT_AMOUNTS,
+        grant_days=GRANT_DAYS,
+        today=_today_iso(),
         variance_changes=VARIANCE_CHANGES,
         failed=failed,
         errors=errors or {},
         typed=typed or {},
         **HELPERS,
     )
+
+
+def _today_iso() -> str:
+    return today().isoformat()
 
 
 def ngettext_years(n: int) -> str:
@@ -233,6 +273,37 @@ async def create_baseline(console: Console, request: Request) -> Response:
         {"projectId": project_id, "name": name},
         again=partial(_project_page, console, request, failed="baseline"),
         done=(here, "project_baseline_created"),
+    )
+
+
+async def grant_step(console: Console, request: Request) -> Response:
+    """A grant application's next step, as its form names it (`to`)."""
+    _id, here = _paths(request)
+    fields = Fields(await console.form(request))
+    to = fields.text("to", required=True) or ""
+    if to not in GRANT_STEPS:
+        raise PageError(400, _("This step does not exist."))
+    _label, operation, amount_field = GRANT_STEPS[to]
+    day_field, _day_label = GRANT_DAYS[to]
+    form_input: dict[str, Any] = {
+        "applicationId": request.path_params["gid"],
+        day_field: fields.day(day_field, required=True),
+    }
+    if amount_field is not None:
+        form_input[amount_field] = fields.decimal(amount_field, required=True)
+    if to == "DECIDED":
+        form_input["reportDueOn"] = fields.day("reportDueOn")
+        form_input["conditions"] = fields.text("conditions") or ""
+    return await submit(
+        console,
+        request,
+        fields,
+        operation,
+        form_input,
+        again=partial(
+            _project_page, console, request, failed="grant:" + request.path_params["gid"]
+        ),
+        done=(here, "project_grant_step"),
     )
 
 
@@ -448,6 +519,7 @@ def routes(console: Console) -> list[Route]:
         project_signed_off=N_("You signed the milestone off: it is done."),
         project_dependency_added=N_("The dependency was added."),
         project_observation_recorded=N_("The observation was recorded."),
+        project_grant_step=N_("The grant application moved to its next step."),
     )
     base = "/app/projects/{id}"
     milestone = base + "/milestones/{mid}"
@@ -457,6 +529,7 @@ def routes(console: Console) -> list[Route]:
         Route(base, page(project_page), methods=["GET"]),
         Route(base + "/milestones", page(add_milestone), methods=["POST"]),
         Route(base + "/baselines", page(create_baseline), methods=["POST"]),
+        Route(base + "/grants/{gid}/step", page(grant_step), methods=["POST"]),
         Route(milestone, page(milestone_page), methods=["GET"]),
         Route(milestone + "/status", page(change_status), methods=["POST"]),
         Route(milestone + "/schedule", page(reschedule), methods=["POST"]),

@@ -158,7 +158,13 @@ class AddFundingSourceInput:
     amount_jpy: float = strawberry.field(description="In JPY: a whole number above 0.")
     fiscal_year: int | None = strawberry.field(default=None, description="年度, e.g. 2025.")
     funder_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The organization that provides it, if one does."
+        default=None,
+        description="The organization that provides it, if one does; for "
+        "CORPORATE_HOMETOWN_TAX (企業版ふるさと納税), the donor firm.",
+    )
+    staff_secondment: bool = strawberry.field(
+        default=False,
+        description="A CORPORATE_HOMETOWN_TAX donation given as seconded staff (人材派遣型).",
     )
 
 
@@ -337,6 +343,7 @@ class ProjectMutations:
                 funder_organization_id=decode_id(input.funder_id, "Organization", field="funderId")
                 if input.funder_id
                 else None,
+                staff_secondment=input.staff_secondment,
             )
 
         row, errors = await run_mutation(info, work, scope=PROJECTS_WRITE)

@@ -67,6 +67,7 @@ from renkei.regions.models import ParticipationStatus as ParticipationStatusValu
 from renkei.text_search import bigrams
 
 if TYPE_CHECKING:
+    from renkei.graphql.types.grants import GrantApplication
     from renkei.graphql.types.kpis import Kpi
     from renkei.graphql.types.milestones import (
         Baseline,
@@ -346,6 +347,17 @@ class Project(Node):
         return await project_baselines(info, self.row.id)
 
     @strawberry.field(
+        description="Its grant applications (交付金), oldest first: read by its participants "
+        "only (empty for anyone else)."
+    )
+    async def grant_applications(
+        self, info: Info
+    ) -> list[Annotated[GrantApplication, strawberry.lazy("renkei.graphql.types.grants")]]:
+        from renkei.graphql.types.grants import project_grant_applications
+
+        return await project_grant_applications(info, self.row.id)
+
+    @strawberry.field(
         description="The project's KPIs, by name; empty for a summary.",
         metadata=sql(Page("Kpi", (Key("name"), Key("id", "uuid")), join="{c}.project_id = {t}.id")),
     )
@@ -466,6 +478,11 @@ class FundingSource(Node):
     )
     fiscal_year: int | None = column(
         models.FundingSource.fiscal_year, description="年度 (FY2025 starts 2025-04-01)."
+    )
+    staff_secondment: bool = column(
+        models.FundingSource.staff_secondment,
+        description="A 企業版ふるさと納税 given as seconded staff (人材派遣型); its funder "
+        "is the donor firm.",
     )
     created_at: datetime = column(
         models.FundingSource.created_at, description="When it was recorded."
