@@ -35,6 +35,8 @@ UserErrorCode = described_enum(
         "ORGANIZATION_UNVERIFIED": "Only an organization the platform verified may do this.",
         "CONFIRMATION_REQUIRED": "This step has consequences: repeat it with the confirmation"
         " the message names.",
+        "INVALID_TRANSITION": "The step does not follow from the current status (a grant"
+        " application goes 構想 → 申請 → 交付決定 → 実績報告 → 確定, one step at a time).",
     },
 )
 

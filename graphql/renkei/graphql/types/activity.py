@@ -47,6 +47,7 @@ SubjectType = described_enum(
         "KPI": "A KPI (重要業績評価指標): its definition or targets.",
         "KPI_OBSERVATION": "A KPI's observed value for a period.",
         "MATCH": "A match (マッチング) between a talent need and a professional.",
+        "GRANT_APPLICATION": "A project's grant application (交付金の申請) and its steps.",
     },
 )
 
