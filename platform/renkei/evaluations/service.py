@@ -44,7 +44,7 @@ def _text(value: str, *, field: str) -> str:
 
 
 async def _round(session: AsyncSession, round_id: uuid.UUID, field: str) -> EvaluationRound:
-    found = await repository.lock(session, round_id)
+    found = await repository.get(session, round_id)
     if found is None:
         raise NotFound(_("no such evaluation round"), field=field)
     return found
@@ -82,11 +82,16 @@ async def _require_writer(
 async def _writable(
     session: AsyncSession, viewer: Viewer, round_id: uuid.UUID, *, field: str = "roundId"
 ) -> EvaluationRound:
+    """The round, locked, if the viewer may write it and it is not published."""
     found = await _round(session, round_id, field)
-    await _require_writer(session, viewer, region_id=found.region_id, project_id=found.project_id)
-    if found.published_at is not None:
+    await _require_writer(
+        session, viewer, region_id=found.region_id, project_id=found.project_id
+    )
+    locked = await repository.lock(session, round_id)
+    assert locked is not None  # its writers may lock it
+    if locked.published_at is not None:
         raise Conflict(_("the round is published: its report can no longer change"), field=field)
-    return found
+    return locked
 
 
 async def create_round(
