@@ -84,9 +84,7 @@ async def _writable(
 ) -> EvaluationRound:
     """The round, locked, if the viewer may write it and it is not published."""
     found = await _round(session, round_id, field)
-    await _require_writer(
-        session, viewer, region_id=found.region_id, project_id=found.project_id
-    )
+    await _require_writer(session, viewer, region_id=found.region_id, project_id=found.project_id)
     locked = await repository.lock(session, round_id)
     assert locked is not None  # its writers may lock it
     if locked.published_at is not None:
