@@ -240,7 +240,8 @@ CREATE POLICY national_goals_select ON national_goals
   AS PERMISSIVE
   FOR SELECT
   TO renkei_app
-  USING (true);
+  USING (( SELECT renkei_is_system() AS renkei_is_system)
+      OR (( SELECT renkei_user_id() AS renkei_user_id) IS NOT NULL));
 CREATE POLICY national_goals_update ON national_goals
   AS PERMISSIVE
   FOR UPDATE

@@ -11,7 +11,7 @@
 - `kpi_calendar_targets` (暦年 targets: 2030年), `kpi_relative_targets` ("at least the 東京圏
   level") and `kpi_national_goals` (a KPI's contribution to a goal of the 総合戦略) follow the
   KPI's row-level security for reading and its definers' for writing. `national_goals` is
-  reference data: read by anyone, written by the platform.
+  reference data: read by anyone signed in, written by the platform.
 
 Revision ID: 0032
 Revises: 0030
@@ -92,7 +92,14 @@ def _policies() -> None:
     op.execute("ALTER TABLE national_goals ENABLE ROW LEVEL SECURITY")
     op.execute("ALTER TABLE national_goals FORCE ROW LEVEL SECURITY")
     op.execute(f'GRANT SELECT, INSERT, UPDATE ON national_goals TO "{role}"')
-    _policy("national_goals", role, "SELECT", "USING (true)")
+    # Reference data, like organizations: read by anyone signed in (a published report keeps
+    # the goal's words with its KPI review, so it needs no read here).
+    _policy(
+        "national_goals",
+        role,
+        "SELECT",
+        f"USING ({_SYSTEM} OR (SELECT renkei_user_id()) IS NOT NULL)",
+    )
     _policy("national_goals", role, "INSERT", f"WITH CHECK ({_SYSTEM})")
     _policy("national_goals", role, "UPDATE", f"USING ({_SYSTEM}) WITH CHECK ({_SYSTEM})")
 
