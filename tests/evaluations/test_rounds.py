@@ -10,7 +10,7 @@ import pytest
 
 from kpis.world import World
 from renkei.db import unit_of_work
-from renkei.errors import Conflict, Forbidden, Invalid
+from renkei.errors import Conflict, Forbidden, Invalid, NotFound
 from renkei.evaluations import repository, service
 from renkei.evaluations.models import FindingKind
 from renkei.evaluations.participation import SectorCategory, participation
@@ -246,3 +246,32 @@ async def test_a_member_not_admin_cannot_set_calendar_targets(world: World):
     async with unit_of_work(world.sessions, partner) as session:
         with pytest.raises(Forbidden):
             await goals.set_calendar_target(session, partner, kpi_id=kpi.id, year=2030, value=1)
+
+
+async def test_a_projects_round_reviews_its_own_kpis_and_plans_into_its_own_project(world: World):
+    # given the lead's round of its project, a KPI of the project and one of the region
+    own = await world.kpi(baseline=10, targets={2026: 20})
+    other = await world.kpi(region=world.region, name="域内の製造品出荷額", baseline=1)
+    lead = await world.viewer(world.lead)
+    async with unit_of_work(world.sessions, lead) as session:
+        found = await service.create_round(
+            session, lead, project_id=world.project.id, title="第1回", held_on=date(2026, 7, 1)
+        )
+        await service.add_kpi_review(session, lead, round_id=found.id, kpi_id=own.id)
+        # when it adds the region's KPI, then that is not one of the project's
+        with pytest.raises(NotFound):
+            await service.add_kpi_review(session, lead, round_id=found.id, kpi_id=other.id)
+        # and an improvement joins the project's own plan, no project named
+        improvement = await service.add_finding(
+            session,
+            lead,
+            round_id=found.id,
+            kind=FindingKind.IMPROVEMENT,
+            body="研修の受講枠を増やす",
+            owner_organization_id=world.partner.id,
+            due_on=date(2029, 3, 31),
+        )
+        milestone = await milestones.get(session, improvement.milestone_id)
+    assert found.subject_name == "九州半導体人材育成コンソーシアム"
+    assert milestone is not None and milestone.project_id == world.project.id
+    assert milestone.horizon_years == 3
