@@ -4,6 +4,7 @@ targets, national goals)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
@@ -15,6 +16,8 @@ from renkei.graphql.types.evaluations import EvaluationFinding, EvaluationRound,
 from renkei.graphql.types.kpis import Kpi
 from renkei.identity.scopes import PROJECTS_WRITE
 from renkei.kpis import goals
+
+_INPUT = strawberry.argument(description="What to do: see the input type.")
 
 
 def _optional(value: strawberry.ID | None, type_name: str, field: str):  # type: ignore[no-untyped-def]
@@ -134,7 +137,7 @@ class EvaluationMutations:
         "project (lead's admins), as a draft."
     )
     async def create_evaluation_round(
-        self, info: Info, input: CreateEvaluationRoundInput
+        self, info: Info, input: Annotated[CreateEvaluationRoundInput, _INPUT]
     ) -> EvaluationRoundPayload:
         row, errors = await run_mutation(
             info,
@@ -153,7 +156,7 @@ class EvaluationMutations:
 
     @strawberry.mutation(description="Record that an organization took part in a round.")
     async def add_evaluation_participant(
-        self, info: Info, input: AddEvaluationParticipantInput
+        self, info: Info, input: Annotated[AddEvaluationParticipantInput, _INPUT]
     ) -> EvaluationRoundPayload:
         row, errors = await run_mutation(
             info,
@@ -171,7 +174,7 @@ class EvaluationMutations:
 
     @strawberry.mutation(description="Put a KPI on a draft round's agenda.")
     async def add_evaluation_kpi_review(
-        self, info: Info, input: AddEvaluationKpiReviewInput
+        self, info: Info, input: Annotated[AddEvaluationKpiReviewInput, _INPUT]
     ) -> EvaluationRoundPayload:
         row, errors = await run_mutation(
             info,
@@ -190,7 +193,7 @@ class EvaluationMutations:
         description="Add a finding, or an improvement that becomes a milestone of the project."
     )
     async def add_evaluation_finding(
-        self, info: Info, input: AddEvaluationFindingInput
+        self, info: Info, input: Annotated[AddEvaluationFindingInput, _INPUT]
     ) -> EvaluationFindingPayload:
         row, errors = await run_mutation(
             info,
@@ -215,7 +218,7 @@ class EvaluationMutations:
         "frozen; later observations do not change it."
     )
     async def record_evaluation_round(
-        self, info: Info, input: EvaluationRoundActionInput
+        self, info: Info, input: Annotated[EvaluationRoundActionInput, _INPUT]
     ) -> EvaluationRoundPayload:
         row, errors = await run_mutation(
             info,
@@ -231,7 +234,7 @@ class EvaluationMutations:
         "anyone may then read it at its reportUrl, without signing in."
     )
     async def publish_evaluation_round(
-        self, info: Info, input: EvaluationRoundActionInput
+        self, info: Info, input: Annotated[EvaluationRoundActionInput, _INPUT]
     ) -> EvaluationRoundPayload:
         row, errors = await run_mutation(
             info,
@@ -244,7 +247,7 @@ class EvaluationMutations:
 
     @strawberry.mutation(description="Set or replace a KPI's target for a calendar year (暦年).")
     async def set_kpi_calendar_target(
-        self, info: Info, input: SetKpiCalendarTargetInput
+        self, info: Info, input: Annotated[SetKpiCalendarTargetInput, _INPUT]
     ) -> KpiGoalPayload:
         row, errors = await run_mutation(
             info,
@@ -263,7 +266,7 @@ class EvaluationMutations:
         description="Set a KPI's target relative to a reference (e.g. at least the 東京圏 level)."
     )
     async def set_kpi_relative_target(
-        self, info: Info, input: SetKpiRelativeTargetInput
+        self, info: Info, input: Annotated[SetKpiRelativeTargetInput, _INPUT]
     ) -> KpiGoalPayload:
         row, errors = await run_mutation(
             info,
@@ -286,7 +289,7 @@ class EvaluationMutations:
         description="Link a KPI to the national goal of the 総合戦略 it contributes to."
     )
     async def link_kpi_national_goal(
-        self, info: Info, input: LinkKpiNationalGoalInput
+        self, info: Info, input: Annotated[LinkKpiNationalGoalInput, _INPUT]
     ) -> KpiGoalPayload:
         row, errors = await run_mutation(
             info,

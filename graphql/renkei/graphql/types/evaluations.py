@@ -91,7 +91,10 @@ def _sectors(which: str) -> str:
 )
 class EvaluationParticipant:
     row: strawberry.Private[models.EvaluationParticipant]
-    organization_name: str = column(models.EvaluationParticipant.organization_name)
+    organization_name: str = column(
+        models.EvaluationParticipant.organization_name,
+        description="The organization's name on the day.",
+    )
     kind: str = column(
         models.EvaluationParticipant.kind,
         description="Its OrganizationKind on the day (e.g. COMPANY, WIDE_AREA_UNION).",
@@ -121,10 +124,18 @@ class EvaluationParticipant:
 )
 class EvaluationKpiReview:
     row: strawberry.Private[models.EvaluationKpiReview]
-    kpi_name: str = column(models.EvaluationKpiReview.kpi_name)
-    unit: str = column(models.EvaluationKpiReview.unit)
-    direction: KpiDirection = column(models.EvaluationKpiReview.direction)  # type: ignore[valid-type]
-    baseline: float = column(models.EvaluationKpiReview.baseline)
+    kpi_name: str = column(
+        models.EvaluationKpiReview.kpi_name, description="The KPI's name on the day."
+    )
+    unit: str = column(
+        models.EvaluationKpiReview.unit, description="The KPI's unit, e.g. 人, 億円, %."
+    )
+    direction: KpiDirection = column(  # type: ignore[valid-type]
+        models.EvaluationKpiReview.direction, description="Whether more or less is better."
+    )
+    baseline: float = column(
+        models.EvaluationKpiReview.baseline, description="The KPI's baseline (基準値)."
+    )
     target: float | None = column(
         models.EvaluationKpiReview.target, description="The target chosen at the round's date."
     )
@@ -137,14 +148,23 @@ class EvaluationKpiReview:
         models.EvaluationKpiReview.latest,
         description="The value of the period that ended last on or before the round's date.",
     )
-    latest_period_start: date | None = column(models.EvaluationKpiReview.latest_period_start)
-    latest_period_end: date | None = column(models.EvaluationKpiReview.latest_period_end)
+    latest_period_start: date | None = column(
+        models.EvaluationKpiReview.latest_period_start,
+        description="The start of the latest observation's period.",
+    )
+    latest_period_end: date | None = column(
+        models.EvaluationKpiReview.latest_period_end,
+        description="The end of the latest observation's period.",
+    )
     percent: float | None = column(
         models.EvaluationKpiReview.percent,
         description="(latest − baseline) ÷ (target − baseline) × 100, rounded half up to one "
         "decimal; null when there is none (see reasonCode).",
     )
-    achieved: bool = column(models.EvaluationKpiReview.achieved)
+    achieved: bool = column(
+        models.EvaluationKpiReview.achieved,
+        description="Whether the latest value meets the target.",
+    )
     reason_code: str | None = column(
         models.EvaluationKpiReview.reason_code,
         description="Why there is no percent: NO_OBSERVATION, NO_TARGET, TARGET_IS_BASELINE, "
@@ -158,12 +178,17 @@ class EvaluationKpiReview:
         models.EvaluationKpiReview.relative_target_value,
         description="The value the relative target set (reference × factor).",
     )
-    relative_achieved: bool | None = column(models.EvaluationKpiReview.relative_achieved)
+    relative_achieved: bool | None = column(
+        models.EvaluationKpiReview.relative_achieved,
+        description="Whether the latest value meets the relative target.",
+    )
     national_goal: str | None = column(
         models.EvaluationKpiReview.national_goal,
         description="The national goal of the 総合戦略 the KPI contributes to, as named then.",
     )
-    comment: str = column(models.EvaluationKpiReview.comment)
+    comment: str = column(
+        models.EvaluationKpiReview.comment, description="What the round said of the KPI."
+    )
     frozen_at: datetime | None = column(
         models.EvaluationKpiReview.frozen_at, description="When the round froze these figures."
     )
@@ -177,13 +202,17 @@ class EvaluationKpiReview:
 @strawberry.type(description="A finding (所見) or an improvement (改善策) of a round.")
 class EvaluationFinding:
     row: strawberry.Private[models.EvaluationFinding]
-    kind: FindingKind = column(models.EvaluationFinding.kind)  # type: ignore[valid-type]
-    body: str = column(models.EvaluationFinding.body)
+    kind: FindingKind = column(  # type: ignore[valid-type]
+        models.EvaluationFinding.kind, description="FINDING (所見) or IMPROVEMENT (改善策)."
+    )
+    body: str = column(models.EvaluationFinding.body, description="What was found or decided.")
     owner_name: str | None = column(
         models.EvaluationFinding.owner_name,
         description="The organization that owns an improvement, as named then.",
     )
-    due_on: date | None = column(models.EvaluationFinding.due_on)
+    due_on: date | None = column(
+        models.EvaluationFinding.due_on, description="When an improvement is due (期限)."
+    )
 
     @strawberry.field(
         description="The milestone an improvement became (its global id).",
@@ -205,7 +234,10 @@ class EvaluationFinding:
 )
 class EvaluationRound(Node):
     row: strawberry.Private[models.EvaluationRound]
-    title: str = column(models.EvaluationRound.title)
+    title: str = column(
+        models.EvaluationRound.title,
+        description="The round's title, e.g. 令和8年度 第1回 効果検証会議.",
+    )
     held_on: date = column(
         models.EvaluationRound.held_on, description="The round's date: attainment is read at it."
     )
@@ -213,7 +245,7 @@ class EvaluationRound(Node):
         models.EvaluationRound.subject_name,
         description="The region's or project's name when the round was opened.",
     )
-    summary: str = column(models.EvaluationRound.summary)
+    summary: str = column(models.EvaluationRound.summary, description="The round's summary (総括).")
     demo: bool = column(
         models.EvaluationRound.demo,
         description="Invented for the demonstration data, not a real round.",

@@ -25,7 +25,9 @@ class KpiCalendarTarget:
         kpi_models.KpiCalendarTarget.year,
         description="The calendar year (2030 ends on 31 December 2030).",
     )
-    value: float = column(kpi_models.KpiCalendarTarget.value)
+    value: float = column(
+        kpi_models.KpiCalendarTarget.value, description="The value to reach by the end of the year."
+    )
 
     @classmethod
     def from_row(cls, row: kpi_models.KpiCalendarTarget) -> KpiCalendarTarget:
@@ -42,7 +44,10 @@ class KpiRelativeTarget:
     reference_name: str = column(
         kpi_models.KpiRelativeTarget.reference_name, description="e.g. 東京圏の水準."
     )
-    reference_value: float = column(kpi_models.KpiRelativeTarget.reference_value)
+    reference_value: float = column(
+        kpi_models.KpiRelativeTarget.reference_value,
+        description="The reference's value (e.g. 東京圏の値).",
+    )
     factor: float = column(
         kpi_models.KpiRelativeTarget.factor, description="1 for the reference's level itself."
     )
@@ -52,7 +57,9 @@ class KpiRelativeTarget:
     source_url: str | None = column(
         kpi_models.KpiRelativeTarget.source_url, description="Where the reference is published."
     )
-    description: str = column(kpi_models.KpiRelativeTarget.description)
+    description: str = column(
+        kpi_models.KpiRelativeTarget.description, description="The target in words."
+    )
 
     @classmethod
     def from_row(cls, row: kpi_models.KpiRelativeTarget) -> KpiRelativeTarget:
@@ -66,17 +73,29 @@ class KpiRelativeTarget:
 )
 class NationalGoal(Node):
     row: strawberry.Private[kpi_models.NationalGoal]
-    code: str = column(kpi_models.NationalGoal.code)
-    name: str = column(kpi_models.NationalGoal.name)
-    target_value: float | None = column(kpi_models.NationalGoal.target_value)
-    unit: str = column(kpi_models.NationalGoal.unit)
-    target_year: int | None = column(kpi_models.NationalGoal.target_year)
-    source_url: str | None = column(kpi_models.NationalGoal.source_url)
+    code: str = column(
+        kpi_models.NationalGoal.code, description="A stable code, e.g. kankei-jinko-10m."
+    )
+    name: str = column(
+        kpi_models.NationalGoal.name, description="The goal as the 総合戦略 names it."
+    )
+    target_value: float | None = column(
+        kpi_models.NationalGoal.target_value, description="The goal's figure, if it has one."
+    )
+    unit: str = column(kpi_models.NationalGoal.unit, description="The figure's unit, e.g. 人.")
+    target_year: int | None = column(
+        kpi_models.NationalGoal.target_year, description="The year the goal is set for."
+    )
+    source_url: str | None = column(
+        kpi_models.NationalGoal.source_url, description="Where the goal is published."
+    )
     confirmed: bool = column(
         kpi_models.NationalGoal.confirmed,
         description="Whether the figure was checked against the public source.",
     )
-    note: str = column(kpi_models.NationalGoal.note)
+    note: str = column(
+        kpi_models.NationalGoal.note, description="What was and was not checked of it."
+    )
 
     @classmethod
     def from_row(cls, row: kpi_models.NationalGoal) -> NationalGoal:
