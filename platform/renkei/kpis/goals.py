@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from babel.numbers import format_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.errors import Invalid, NotFound
 from renkei.i18n.formats import fiscal_year_label
-from renkei.i18n.messages import N_, _
+from renkei.i18n.messages import N_, _, current_locale
 from renkei.kpis import goals_repository as repository
-from renkei.kpis.attainment import HUNDRED, Observed, plain, rounded
+from renkei.kpis.attainment import HUNDRED, Observed, rounded
 from renkei.kpis.models import (
     Kpi,
     KpiCalendarTarget,
@@ -244,7 +245,7 @@ def national_goal_text(goal: NationalGoal) -> str:
     """The goal as the report names it, its figure marked when not confirmed."""
     if goal.target_value is None:
         return goal.name
-    figure = f"{plain(goal.target_value)}{goal.unit}"
+    figure = f"{format_decimal(goal.target_value, locale=current_locale())}{goal.unit}"
     if goal.confirmed:
         return _("{name} ({figure})", name=goal.name, figure=figure)
     return _("{name} ({figure}, figure not confirmed)", name=goal.name, figure=figure)
