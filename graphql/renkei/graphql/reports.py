@@ -45,6 +45,7 @@ from renkei.i18n import formats
 from renkei.i18n.messages import _, label, use_locale
 from renkei.kpis.attainment import plain
 from renkei.kpis.goals import REASONS, period_label
+from renkei.kpis.service import JST
 from renkei.tenancy import Viewer
 
 POLICY = (
@@ -88,8 +89,11 @@ class RoundReport:
             }
             for c in SectorCategory
         ]
+        published = self.round.published_at
         return {
             "round": self.round,
+            # The day in Japan, where the report is read.
+            "published_on": None if published is None else published.astimezone(JST).date(),
             "participants": [
                 {
                     "name": p.organization_name,
