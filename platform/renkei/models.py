@@ -3,6 +3,12 @@
 from renkei.activity.models import Activity
 from renkei.db import Base
 from renkei.email_domains.models import DomainClaim
+from renkei.evaluations.models import (
+    EvaluationFinding,
+    EvaluationKpiReview,
+    EvaluationParticipant,
+    EvaluationRound,
+)
 from renkei.geography.models import PlanningBloc, Prefecture
 from renkei.grants.models import GrantApplication, GrantApplicationTransition, GrantScheme
 from renkei.identity.models import (
@@ -15,7 +21,15 @@ from renkei.identity.models import (
     UserIdentity,
 )
 from renkei.intermediaries.models import Intermediary, IntermediaryAuthorization
-from renkei.kpis.models import Kpi, KpiObservation, KpiTarget
+from renkei.kpis.models import (
+    Kpi,
+    KpiCalendarTarget,
+    KpiNationalGoal,
+    KpiObservation,
+    KpiRelativeTarget,
+    KpiTarget,
+    NationalGoal,
+)
 from renkei.milestones.models import Baseline, BaselineMilestone, Milestone, MilestoneDependency
 from renkei.notifications.models import Notification, NotificationDelivery
 from renkei.operators.models import PlatformOperator
@@ -42,6 +56,10 @@ __all__ = [
     "BaselineMilestone",
     "BrowserSession",
     "DomainClaim",
+    "EvaluationFinding",
+    "EvaluationKpiReview",
+    "EvaluationParticipant",
+    "EvaluationRound",
     "FundingSource",
     "GrantApplication",
     "GrantApplicationTransition",
@@ -51,13 +69,17 @@ __all__ = [
     "IntermediaryAuthorization",
     "Invitation",
     "Kpi",
+    "KpiCalendarTarget",
+    "KpiNationalGoal",
     "KpiObservation",
+    "KpiRelativeTarget",
     "KpiTarget",
     "Match",
     "MatchCost",
     "Membership",
     "Milestone",
     "MilestoneDependency",
+    "NationalGoal",
     "Notification",
     "NotificationDelivery",
     "Organization",

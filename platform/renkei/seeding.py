@@ -53,6 +53,7 @@ from renkei.projects.models import (
 from renkei.regions import repository as regions_repository
 from renkei.regions import service as regions
 from renkei.regions.models import RegionRole
+from renkei.seeding_evaluations import seed_evaluations
 from renkei.seeding_grants import seed_grants
 from renkei.seeding_talent import seed_talent
 from renkei.tenancy import MembershipRole, Viewer, set_viewer
@@ -548,6 +549,8 @@ async def seed(sessions: SessionFactory, directory: Path = SEED_DIR) -> int:
     new_regions = [path.stem for path, task in zip(files, tasks, strict=True) if task.result()]
     await seed_talent(sessions, directory / "talent.json")
     await seed_grants(sessions, directory / "grants.json")
+    # 効果検証 reads the regions' KPIs and projects: after them (renkei.seeding_evaluations).
+    await seed_evaluations(sessions, directory, _actors)
     logger.info(
         "seed data loaded", extra={"new_organizations": created, "new_regions": new_regions}
     )

@@ -329,7 +329,8 @@ async def test_the_demo_user_sees_the_kyushu_dashboard(seeded: Seeded) -> None:
             (p["organization"]["slug"], p["status"]) for p in project["participants"]["nodes"]
         }
         assert ("fukuoka-pref", "ACTIVE") in taking_part
-        assert 5 <= len(project["milestones"]["nodes"]) <= 12
+        # (up to 12 planned, and the 効果検証's two improvements: seed/evaluations.json)
+        assert 5 <= len(project["milestones"]["nodes"]) <= 14
         assert project["fundingSources"] and project["totalFundingJpy"] > 0
         assert len(project["kpis"]["nodes"]) >= 2
     semiconductor = projects["九州半導体サプライチェーン強化プロジェクト"]
@@ -511,3 +512,46 @@ async def test_a_kyushu_project_has_a_grant_through_its_decision_and_report(
         "unconfirmedFields": ["rate", "ministry", "period"],
         "demo": False,
     }
+
+
+SEEDED_ROUNDS = """
+query SeededRounds($region: ID!) {
+  evaluationRounds(regionId: $region) {
+    title demo publishedAt reportUrl sectorsPresent sectorsMissing
+    kpiReviews { kpiName percent frozenAt }
+    findings { kind ownerName dueOn milestoneId }
+  }
+}
+"""
+
+
+async def test_kyushu_has_a_published_evaluation_report_anyone_can_open(seeded: Seeded) -> None:
+    # given the seed, read by 福岡県's demo user
+    from renkei.graphql.relay import to_global_id
+    from renkei.regions.models import Region
+
+    async with unit_of_work(seeded.sessions, Viewer.platform()) as session:
+        region_id = await session.scalar(select(Region.id).where(Region.slug == "kyushu"))
+    assert region_id is not None
+    token = await seeded.token("demo@renkei.example", "fukuoka-pref")
+    # when the region's rounds are listed
+    body = await graphql(
+        seeded.client, SEEDED_ROUNDS, {"region": to_global_id("Region", region_id)}, token=token
+    )
+    (round_,) = body["data"]["evaluationRounds"]
+    # then one published demo round, with several sectors, frozen KPIs and two improvements
+    # that became milestones
+    assert round_["demo"] is True and round_["publishedAt"] is not None
+    assert {"INDUSTRY", "GOVERNMENT", "ACADEMIA", "FINANCE", "MEDIA"} <= set(
+        round_["sectorsPresent"]
+    )
+    assert round_["sectorsMissing"] == ["LABOR"]
+    assert len(round_["kpiReviews"]) == 5
+    assert all(r["frozenAt"] for r in round_["kpiReviews"])
+    improvements = [f for f in round_["findings"] if f["kind"] == "IMPROVEMENT"]
+    assert len(improvements) == 2 and all(f["milestoneId"] for f in improvements)
+    # and anyone opens its report without signing in
+    response = await seeded.client.get(round_["reportUrl"])
+    assert response.status_code == 200
+    assert "令和8年度 九州広域リージョン 第1回 効果検証会議" in response.text
+    assert "デモ" in response.text or "Demonstration" in response.text

@@ -29,6 +29,7 @@ from renkei.graphql.hardening import Hardening, harden, readiness
 from renkei.graphql.http import GraphQLEndpoint
 from renkei.graphql.input_guard import RefuseNulInUrl
 from renkei.graphql.oauth import TokenEndpoint
+from renkei.graphql.reports import ReportRoutes
 from renkei.graphql.schema import build_schema
 from renkei.graphql.throttle import SignInLimit, Throttle, Throttling
 from renkei.i18n.messages import activate, current_locale
@@ -193,6 +194,8 @@ def create_app(
             # The console's and GraphiQL's scripts and styles, served by Renkei itself.
             static_files(),
             *ExportEndpoints(sessions, tokens, sign_in).routes(),
+            # Published 効果検証 reports, readable without signing in (renkei.graphql.reports).
+            *ReportRoutes(sessions).routes(),
             # What the embedded SMTP server received; never served in production.
             *(
                 DevMailRoutes(mail_folder).routes()

@@ -38,6 +38,7 @@ from renkei.graphql.hardening import IntrospectionGate
 from renkei.graphql.limits import limit_extensions
 from renkei.graphql.mutations.api_clients import ApiClientMutations
 from renkei.graphql.mutations.email_domains import EmailDomainMutations
+from renkei.graphql.mutations.evaluations import EvaluationMutations
 from renkei.graphql.mutations.grants import GrantMutations
 from renkei.graphql.mutations.identity import IdentityMutations
 from renkei.graphql.mutations.intermediaries import IntermediaryMutations
@@ -67,6 +68,7 @@ from renkei.graphql.relay import (
 )
 from renkei.graphql.scalars import SCALAR_MAP
 from renkei.graphql.types.activity import Activity
+from renkei.graphql.types.evaluations import EvaluationQueries
 from renkei.graphql.types.geography import (
     PlanningBloc,
     Prefecture,
@@ -75,6 +77,7 @@ from renkei.graphql.types.geography import (
 )
 from renkei.graphql.types.grants import GrantQueries
 from renkei.graphql.types.intermediaries import IntermediaryQueries
+from renkei.graphql.types.kpi_goals import KpiGoalQueries
 from renkei.graphql.types.kpis import KpiQueries
 from renkei.graphql.types.milestones import MilestoneQueries
 from renkei.graphql.types.organizations import (
@@ -165,6 +168,8 @@ class Query(
     TalentQueries,
     IntermediaryQueries,
     GrantQueries,
+    EvaluationQueries,
+    KpiGoalQueries,
 ):
     @strawberry.field(
         description="Fetch any object by its global id; null if you may not see it. A token needs"
@@ -327,6 +332,7 @@ class Mutation(
     TalentMutations,
     SubsidyMutations,
     IntermediaryMutations,
+    EvaluationMutations,
     PreferenceMutations,
     NotificationMutations,
     WebhookMutations,

@@ -145,3 +145,70 @@ class KpiObservation(IdMixin, TimestampMixin, Base):
         ForeignKey("organizations.id", ondelete="SET NULL")
     )
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NationalGoal(IdMixin, TimestampMixin, Base):
+    """A goal of the national 総合戦略 (地方創生2.0) a KPI can contribute to.
+
+    `confirmed` is false when the figure could not be checked against a public source: readers
+    are told so, with `note`, rather than shown a guess as a fact.
+    """
+
+    __tablename__ = "national_goals"
+    __mapper_args__ = NOT_FETCHED
+
+    code: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    target_value: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    unit: Mapped[str] = mapped_column(String(50), default="")
+    target_year: Mapped[int | None] = mapped_column(Integer)
+    source_url: Mapped[str | None] = mapped_column(Text)
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class KpiNationalGoal(Base):
+    """The national goal a KPI contributes to (at most one), with how it contributes."""
+
+    __tablename__ = "kpi_national_goals"
+    __mapper_args__ = NOT_FETCHED
+
+    kpi_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("kpis.id", ondelete="CASCADE"), primary_key=True
+    )
+    national_goal_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("national_goals.id", ondelete="CASCADE"), index=True
+    )
+    contribution: Mapped[str] = mapped_column(Text, default="")
+
+
+class KpiCalendarTarget(Base):
+    """The value a KPI should reach by the end of a calendar year (暦年: 2030年 ends December 31),
+    beside the targets by fiscal year (kpi_targets)."""
+
+    __tablename__ = "kpi_calendar_targets"
+    __mapper_args__ = NOT_FETCHED
+
+    kpi_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("kpis.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[Decimal] = mapped_column(Numeric(20, 4))
+
+
+class KpiRelativeTarget(Base):
+    """A target set against a reference (e.g. "at least the 東京圏 level"): met when the latest
+    value reaches `reference_value` × `factor` in the KPI's direction."""
+
+    __tablename__ = "kpi_relative_targets"
+    __mapper_args__ = NOT_FETCHED
+
+    kpi_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("kpis.id", ondelete="CASCADE"), primary_key=True
+    )
+    reference_name: Mapped[str] = mapped_column(String(200))
+    reference_value: Mapped[Decimal] = mapped_column(Numeric(20, 4))
+    factor: Mapped[Decimal] = mapped_column(Numeric(10, 4), default=Decimal(1))
+    reference_on: Mapped[date | None] = mapped_column(Date)
+    source_url: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")

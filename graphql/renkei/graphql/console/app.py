@@ -311,6 +311,7 @@ class Console:
 
     def routes(self) -> list[BaseRoute]:
         from renkei.graphql.console import (
+            evaluations,
             home,
             inbox,
             matches,
@@ -323,7 +324,7 @@ class Console:
         routes: list[BaseRoute] = [
             Route("/", lambda _request: RedirectResponse("/app/", status_code=307)),
         ]
-        for area in (home, inbox, matches, professional, projects, regions, talent):
+        for area in (home, inbox, matches, professional, projects, regions, evaluations, talent):
             routes.extend(area.routes(self))
         return routes
 

@@ -49,6 +49,7 @@ from renkei.graphql.relay import (
     to_global_id,
 )
 from renkei.graphql.types.activity import ACTIVITY_OF_SUBJECT, Activity, activity_of
+from renkei.graphql.types.kpi_goals import KpiCalendarTarget, KpiRelativeTarget, NationalGoal
 from renkei.graphql.types.kpis_computed import (
     ATTAINMENT,
     KPI_ATTAINMENT_SOURCE,
@@ -63,6 +64,7 @@ from renkei.graphql.types.kpis_computed import (
 from renkei.graphql.types.organizations import Organization
 from renkei.graphql.types.project_link import ProjectRef, project_of
 from renkei.identity.scopes import PROJECTS_READ
+from renkei.kpis import goals_repository as goals
 from renkei.kpis import models, repository, service
 from renkei.kpis.attainment import Attainment, Rollup
 
@@ -319,6 +321,36 @@ class Kpi(Node):
     async def targets(self, info: Info) -> list[KpiTarget]:
         rows = await info.context.loaders.kpi_targets.load(self.row.id)
         return [KpiTarget.from_row(t) for t in rows]
+
+    @strawberry.field(
+        description="Targets by calendar year (暦年), earliest first.",
+        metadata=sql(Many("KpiCalendarTarget", join="{c}.kpi_id = {t}.id", order="{c}.year")),
+    )
+    async def calendar_targets(self, info: Info) -> list[KpiCalendarTarget]:
+        rows = await info.context.run(lambda s: goals.calendar_targets(s, [self.row.id]))
+        return [KpiCalendarTarget.from_row(t) for t in rows]
+
+    @strawberry.field(
+        description="Its target relative to a reference (e.g. at least the 東京圏 level), if any.",
+        metadata=sql(One("KpiRelativeTarget", "{c}.kpi_id = {t}.id")),
+    )
+    async def relative_target(self, info: Info) -> KpiRelativeTarget | None:
+        row = await info.context.run(lambda s: goals.relative_target(s, self.row.id))
+        return None if row is None else KpiRelativeTarget.from_row(row)
+
+    @strawberry.field(
+        description="The national goal of the 総合戦略 it contributes to, if any.",
+        metadata=sql(
+            One(
+                "NationalGoal",
+                "{c}.id = (SELECT l.national_goal_id FROM kpi_national_goals l"
+                " WHERE l.kpi_id = {t}.id)",
+            )
+        ),
+    )
+    async def national_goal(self, info: Info) -> NationalGoal | None:
+        row = await info.context.run(lambda s: goals.national_goal_of(s, self.row.id))
+        return None if row is None else NationalGoal.from_row(row)
 
     @strawberry.field(
         description="Observations by period end, earliest first (`last` for recent).",
