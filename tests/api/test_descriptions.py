@@ -101,3 +101,23 @@ def test_what_cannot_be_described_is_still_in_the_schema():
     directive = schema.get_directive("requiresScope")
     assert directive is not None and "scope" in directive.args
     assert "scope" in (directive.description or "")
+
+
+def test_deprecations_are_declared_not_written_in_descriptions():
+    # given: a deprecation a client's tools cannot see is one they miss
+    schema = build_schema()._schema
+    informal = []
+    for name, kind in schema.type_map.items():
+        if name.startswith("__"):
+            continue
+        fields = getattr(kind, "fields", None) or getattr(kind, "values", None) or {}
+        for field_name, field in fields.items():
+            description = (getattr(field, "description", None) or "").lower()
+            declared = getattr(field, "deprecation_reason", None)
+            if "deprecated" in description and not declared:
+                informal.append(f"{name}.{field_name}")
+    # then
+    assert informal == [], (
+        "say it with deprecation_reason= (the schema's @deprecated(reason:)), not in words: "
+        + ", ".join(informal)
+    )
