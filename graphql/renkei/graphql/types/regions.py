@@ -71,8 +71,8 @@ RegionRole = described_enum(
     description="An organization's part in a region: it runs it, or takes part.",
     values={
         "SECRETARIAT": "Runs the region (事務局): invites members, adopts its vision.",
-        "MEMBER": "A member organization (構成団体) of the region.",
-        "SUPPORTER": "Supports the region (協力団体, e.g. a bank or university) without being a"
+        "MEMBER": "A member organization (メンバー) of the region.",
+        "SUPPORTER": "Supports the region (支援団体, e.g. a bank or university) without being a"
         " member.",
     },
 )
@@ -80,10 +80,10 @@ ParticipationStatus = described_enum(
     models.ParticipationStatus,
     description="Where an organization stands: it joins only by accepting an invitation.",
     values={
-        "INVITED": "Invited by the secretariat; not a member until it accepts.",
+        "INVITED": "Invited (招待中) by the secretariat; not a member until it accepts.",
         "ACTIVE": "A member: it accepted the invitation.",
-        "DECLINED": "It declined the invitation.",
-        "LEFT": "It was a member and left.",
+        "DECLINED": "It declined the invitation (辞退).",
+        "LEFT": "It was a member and left (脱退済み).",
     },
 )
 
