@@ -53,8 +53,8 @@ USER_ERRORS = (
 @strawberry.type(description="A problem with the input, for the user to fix. Nothing was changed.")
 class UserError:
     field: str | None = strawberry.field(
-        description="The input field at fault (its camelCase name, e.g. `startsOn`); null when"
-        " the problem is not one field's (a permission, a conflict)."
+        description="The input field at fault, by its camelCase name (e.g. `startsOn`);"
+        " null when no one field is at fault."
     )
     code: UserErrorCode = strawberry.field(  # type: ignore[valid-type]
         description="What went wrong, as a stable code a program can test."

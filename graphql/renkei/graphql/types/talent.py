@@ -182,11 +182,12 @@ class Skill:
     )
     category: str = column(
         models.TalentSkill.category,
-        description="The group of skills it belongs to, as a key (e.g. `business`, `engineering`).",
+        description="The group of skills it belongs to, as a key (e.g. `marketing`, `finance`).",
     )
     synonyms: list[str] = column(
         models.TalentSkill.synonyms,
-        description="Other names the skill is found by, Japanese and English (e.g. 販促, PR).",
+        description="Other names the skill is found by, Japanese and English"
+        " (e.g. Webマーケティング, web marketing).",
     )
 
     @classmethod
