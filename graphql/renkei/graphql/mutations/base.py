@@ -26,7 +26,7 @@ UserErrorCode = described_enum(
         "CONFLICT": "Someone changed it since you read it (a stale version), or its state does"
         " not allow the step.",
         "FORBIDDEN": "You may see it but not do this (your role, your side, your token's scopes).",
-        "UNAUTHENTICATED": "Sign in first.",
+        "UNAUTHENTICATED": "No one is signed in: send a bearer token, or sign in to the console.",
         "INVALID_ID": "Not a global id of the expected type.",
         "INVALID_CHECK_DIGIT": "A 法人番号 or 全国地方公共団体コード whose check digit is wrong.",
         "UNKNOWN_PREFECTURE": "Not a JIS X 0401 prefecture code (01 to 47).",
