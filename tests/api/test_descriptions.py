@@ -15,13 +15,16 @@ from graphql import (
     GraphQLSchema,
     GraphQLUnionType,
 )
+from graphql import build_schema as build_sdl
 
 from renkei.graphql.schema import build_schema
 
-# Types that graphql-core adds to every schema and that no schema can describe differently:
-# the built-in scalars (Int, String...) and the introspection types (__Type...) have their own
-# descriptions from the specification.
-BUILT_IN = {"Boolean", "Float", "ID", "Int", "String"}
+
+def built() -> GraphQLSchema:
+    """The schema as clients get it: the SDL the code exports, read back by graphql-core."""
+    return build_sdl(build_schema().as_str())
+
+
 # Elements strawberry gives no way to describe. Keep this list short, each with its reason.
 CANNOT_DESCRIBE = {
     # strawberry (0.341) builds a schema directive's arguments without their descriptions
@@ -42,8 +45,8 @@ def undescribed(schema: GraphQLSchema) -> list[str]:
             missing.append(coordinate)
 
     for name, kind in sorted(schema.type_map.items()):
-        if name.startswith("__") or name in BUILT_IN:
-            continue
+        if name.startswith("__"):
+            continue  # introspection types: the specification's, described by graphql-core
         check(name, kind.description)
         if isinstance(kind, GraphQLObjectType | GraphQLInterfaceType):
             for field_name, field in kind.fields.items():
@@ -67,7 +70,7 @@ def undescribed(schema: GraphQLSchema) -> list[str]:
 
 def test_every_element_of_the_schema_has_a_description():
     # given
-    schema = build_schema()._schema
+    schema = built()
     # when
     missing = undescribed(schema)
     # then
@@ -79,7 +82,7 @@ def test_every_element_of_the_schema_has_a_description():
 
 def test_the_check_sees_a_missing_description():
     # given
-    schema = build_schema()._schema
+    schema = built()
     # when
     query = schema.query_type
     assert query is not None
@@ -96,8 +99,28 @@ def test_the_check_sees_a_missing_description():
 
 def test_what_cannot_be_described_is_still_in_the_schema():
     # given
-    schema = build_schema()._schema
+    schema = built()
     # then: an exclusion of something gone would hide nothing and should be removed
     directive = schema.get_directive("requiresScope")
     assert directive is not None and "scope" in directive.args
     assert "scope" in (directive.description or "")
+
+
+def test_deprecations_are_declared_not_written_in_descriptions():
+    # given: a deprecation a client's tools cannot see is one they miss
+    schema = built()
+    informal = []
+    for name, kind in schema.type_map.items():
+        if name.startswith("__"):
+            continue
+        fields = getattr(kind, "fields", None) or getattr(kind, "values", None) or {}
+        for field_name, field in fields.items():
+            description = (getattr(field, "description", None) or "").lower()
+            declared = getattr(field, "deprecation_reason", None)
+            if "deprecated" in description and not declared:
+                informal.append(f"{name}.{field_name}")
+    # then
+    assert informal == [], (
+        "say it with deprecation_reason= (the schema's @deprecated(reason:)), not in words: "
+        + ", ".join(informal)
+    )

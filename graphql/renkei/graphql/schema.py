@@ -236,7 +236,7 @@ class Query(
             str | None,
             strawberry.argument(
                 description="The organization's slug, as in its console address (e.g."
-                " pref-fukuoka); case is ignored. Give one of id and slug; with"
+                " fukuoka-pref); case is ignored. Give one of id and slug; with"
                 " neither, the answer is null."
             ),
         ] = None,

@@ -26,7 +26,7 @@ UserErrorCode = described_enum(
         "CONFLICT": "Someone changed it since you read it (a stale version), or its state does"
         " not allow the step.",
         "FORBIDDEN": "You may see it but not do this (your role, your side, your token's scopes).",
-        "UNAUTHENTICATED": "Sign in first.",
+        "UNAUTHENTICATED": "No one is signed in: send a bearer token, or sign in to the console.",
         "INVALID_ID": "Not a global id of the expected type.",
         "INVALID_CHECK_DIGIT": "A 法人番号 or 全国地方公共団体コード whose check digit is wrong.",
         "UNKNOWN_PREFECTURE": "Not a JIS X 0401 prefecture code (01 to 47).",
@@ -55,8 +55,8 @@ USER_ERRORS = (
 @strawberry.type(description="A problem with the input, for the user to fix. Nothing was changed.")
 class UserError:
     field: str | None = strawberry.field(
-        description="The input field at fault (its camelCase name, e.g. `startsOn`); null when"
-        " the problem is not one field's (a permission, a conflict)."
+        description="The input field at fault, by its camelCase name (e.g. `startsOn`);"
+        " null when no one field is at fault."
     )
     code: UserErrorCode = strawberry.field(  # type: ignore[valid-type]
         description="What went wrong, as a stable code a program can test."

@@ -59,8 +59,7 @@ class UpdateOrganizationInput:
     id: strawberry.ID = strawberry.field(description="The organization's global id.")
     slug: str | None = strawberry.field(
         default=None,
-        description="A new slug (lower-case letters, digits, hyphens); unchanged if not"
-        " given. Old console links stop working.",
+        description="A new slug (lower-case letters, digits, hyphens); unchanged if not given.",
     )
     name: str | None = strawberry.field(
         default=None, description="A new name; unchanged if not given."

@@ -26,7 +26,7 @@ from renkei.projects import models, service
 from renkei.tenancy import Viewer
 
 
-@strawberry.input(description="A new project (事業) led by your acting organization.")
+@strawberry.input(description="A new project (プロジェクト) led by your acting organization.")
 class CreateProjectInput:
     name: str = strawberry.field(
         description="The project's name, e.g. 「九州半導体サプライチェーン強靱化プロジェクト」."

@@ -21,7 +21,7 @@ from renkei.regions import models, service
 )
 class CreateRegionInput:
     slug: str = strawberry.field(description="Lower-case letters, digits, hyphens: e.g. kyushu.")
-    name: str = strawberry.field(description="Its name, e.g. 九州経済広域連携.")
+    name: str = strawberry.field(description="Its name, e.g. 九州広域リージョン.")
     prefecture_codes: list[str] = strawberry.field(
         description="JIS X 0401 codes of the prefectures it covers: at least two."
     )

@@ -162,8 +162,7 @@ class UpdateTalentNeedInput:
     )
     engagement_types: list[EngagementType] | None = strawberry.field(  # type: ignore[valid-type]
         default=None,
-        description="The ways of working the firm accepts (副業・兼業 by default)."
-        " Unchanged if not given.",
+        description="The ways of working the firm accepts. Unchanged if not given.",
     )
     hours_per_month: int | None = strawberry.field(
         default=None,
@@ -171,8 +170,7 @@ class UpdateTalentNeedInput:
     )
     duration_months: int | None = strawberry.field(
         default=None,
-        description="How many months the engagement should last (6 by default)."
-        " Unchanged if not given.",
+        description="How many months the engagement should last. Unchanged if not given.",
     )
     remote_policy: RemotePolicy | None = strawberry.field(  # type: ignore[valid-type]
         default=None,
@@ -180,8 +178,7 @@ class UpdateTalentNeedInput:
     )
     site_visits_per_month: int | None = strawberry.field(
         default=None,
-        description="Site visits a month the need asks for, for HYBRID (0 by default)."
-        " Unchanged if not given.",
+        description="Site visits a month the need asks for, for HYBRID. Unchanged if not given.",
     )
     workplace_prefecture_code: str | None = strawberry.field(
         default=None,
@@ -410,7 +407,7 @@ class RecomputeProposalsPayload:
         description="The talent need; null when nothing was computed."
     )
     proposed: int = strawberry.field(
-        description="How many professionals are proposed now (new or kept)."
+        description="How many proposals the engine made or renewed for the need."
     )
     expired: int = strawberry.field(
         description="How many earlier proposals the engine no longer makes (now EXPIRED)."

@@ -81,7 +81,7 @@ MilestoneStatus = described_enum(
     values={
         "NOT_STARTED": "Planned; no work reported yet (未着手).",
         "IN_PROGRESS": "Work under way (進行中).",
-        "AT_RISK": "Under way, but its owner expects it to be late or fall short (遅延リスク).",
+        "AT_RISK": "Under way, but its owner expects it to be late or fall short (遅延リスクあり).",
         "DONE": "Finished (完了), signed off by the counterpart when one is named.",
         "CANCELLED": "Dropped from the plan (中止); it no longer counts toward progress.",
     },

@@ -79,20 +79,23 @@ MembershipRole = described_enum(
     MembershipRoleValue,
     description="What a member may do in their organization.",
     values={
-        "OWNER": "Manages members and settings; an organization keeps at least one owner.",
-        "ADMIN": "Manages members and the organization's settings.",
-        "MEMBER": "Works in the organization's regions, projects and talent needs.",
-        "VIEWER": "Reads what the organization may see; may not write talent needs.",
+        "OWNER": "Owner (オーナー): manages members and settings; an organization keeps at least"
+        " one.",
+        "ADMIN": "Admin (管理者): manages members and the organization's settings.",
+        "MEMBER": "Member (メンバー): works in the organization's regions, projects and talent"
+        " needs.",
+        "VIEWER": "Viewer (閲覧者): reads what the organization may see; may not write talent"
+        " needs.",
     },
 )
 InvitationStatus = described_enum(
     models.InvitationStatus,
     description="Where an invitation to join an organization stands.",
     values={
-        "PENDING": "Sent, not yet answered: the invitee may accept or decline.",
-        "ACCEPTED": "The invitee accepted and became a member.",
-        "DECLINED": "The invitee declined.",
-        "REVOKED": "The organization withdrew it before it was answered.",
+        "PENDING": "Sent, not yet answered (回答待ち): the invitee may accept or decline.",
+        "ACCEPTED": "The invitee accepted (承諾) and became a member.",
+        "DECLINED": "The invitee declined (辞退).",
+        "REVOKED": "The organization withdrew it (取消し) before it was answered.",
     },
 )
 OrganizationVerification = described_enum(

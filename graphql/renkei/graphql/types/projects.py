@@ -88,7 +88,7 @@ ProjectCategory = described_enum(
         "GX_ENERGY": "Green transformation and energy (GX・エネルギー).",
         "DX": "Digital transformation (DX).",
         "FOOD_EXPORT": "Food and agricultural exports (農林水産物・食品の輸出).",
-        "INFRASTRUCTURE": "Infrastructure (インフラ): transport, logistics, utilities.",
+        "INFRASTRUCTURE": "Infrastructure (インフラ整備): transport, logistics, utilities.",
         "TALENT_DEVELOPMENT": "Talent development (人材育成).",
     },
 )
@@ -98,7 +98,7 @@ ProjectStatus = described_enum(
     values={
         "PLANNED": "Declared, not started (計画中); a new project starts here.",
         "ACTIVE": "Under way (実施中).",
-        "ON_HOLD": "Paused (休止中); it may become ACTIVE again.",
+        "ON_HOLD": "Paused (一時停止中); it may become ACTIVE again.",
         "COMPLETED": "Finished (完了).",
         "CANCELLED": "Stopped before it finished (中止).",
     },
@@ -118,11 +118,11 @@ ParticipantRole = described_enum(
     models.ParticipantRole,
     description="An organization's part in a project.",
     values={
-        "LEAD": "The lead organization (幹事): runs the project.",
-        "PARTNER": "Does part of the work with the lead.",
-        "FUNDER": "Provides money (a bank, a grant-giving body, a donor firm).",
+        "LEAD": "The lead organization (代表団体): runs the project.",
+        "PARTNER": "A partner (パートナー): does part of the work with the lead.",
+        "FUNDER": "A funder (資金提供者): a bank, a grant-giving body, a donor firm.",
         "SUPPORTER": "Gives hands-on support (伴走支援) without doing the work.",
-        "OBSERVER": "Follows the project without a part in it.",
+        "OBSERVER": "An observer (オブザーバー): follows the project without a part in it.",
     },
 )
 FundingKind = described_enum(

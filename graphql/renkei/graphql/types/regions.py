@@ -71,19 +71,20 @@ RegionRole = described_enum(
     description="An organization's part in a region: it runs it, or takes part.",
     values={
         "SECRETARIAT": "Runs the region (事務局): invites members, adopts its vision.",
-        "MEMBER": "A member organization (構成団体) of the region.",
-        "SUPPORTER": "Supports the region (協力団体, e.g. a bank or university) without being a"
+        "MEMBER": "A member organization (メンバー) of the region.",
+        "SUPPORTER": "Supports the region (支援団体, e.g. a bank or university) without being a"
         " member.",
     },
 )
 ParticipationStatus = described_enum(
     models.ParticipationStatus,
-    description="Where an organization stands: it joins only by accepting an invitation.",
+    description="Where an organization stands in a region or a project: it joins only by "
+    "accepting an invitation.",
     values={
-        "INVITED": "Invited by the secretariat; not a member until it accepts.",
-        "ACTIVE": "A member: it accepted the invitation.",
-        "DECLINED": "It declined the invitation.",
-        "LEFT": "It was a member and left.",
+        "INVITED": "Invited (招待中); it takes part only once its owners or admins accept.",
+        "ACTIVE": "Takes part: it accepted the invitation, or founded the region or project.",
+        "DECLINED": "It declined the invitation (辞退).",
+        "LEFT": "It took part and left (脱退済み).",
     },
 )
 
@@ -216,7 +217,7 @@ class Region(Node):
         description="A short unique name in addresses (e.g. kyushu): lower-case"
         " letters, digits, hyphens.",
     )
-    name: str = column(models.Region.name, description="Its name, e.g. 九州経済広域連携.")
+    name: str = column(models.Region.name, description="Its name, e.g. 九州広域リージョン.")
     version: int = column(
         models.Region.version, description="Send it back with a change: a stale one conflicts."
     )

@@ -61,11 +61,13 @@ NeedStatus = described_enum(
     models.NeedStatus,
     description="Where a talent need (人材ニーズ) stands: DRAFT → OPEN → PAUSED/FILLED/CLOSED.",
     values={
-        "DRAFT": "Being written: only the firm sees it.",
-        "OPEN": "Published: professionals see it and may apply, and the engine proposes matches.",
-        "PAUSED": "Hidden from new professionals for now; it may open again.",
-        "FILLED": "Every opening is taken.",
-        "CLOSED": "Withdrawn by the firm without being filled.",
+        "DRAFT": "Being written (下書き): only the firm sees it.",
+        "OPEN": "Published (公開中): everyone signed in sees it, professionals may apply and the"
+        " engine proposes matches.",
+        "PAUSED": "Paused (一時停止中): hidden again from those outside the firm and its matches,"
+        " no new matches; it may open again.",
+        "FILLED": "Filled (充足): every opening is taken.",
+        "CLOSED": "Closed (終了) by the firm without being filled.",
     },
 )
 MatchStatus = described_enum(
@@ -102,9 +104,9 @@ RemotePolicy = described_enum(
     description="How much presence at the workplace. For a need: what it asks. For a "
     "professional: the most presence they accept.",
     values={
-        "REMOTE": "Remote work only (フルリモート).",
-        "HYBRID": "Remote work plus site visits, up to a number a month.",
-        "ONSITE": "Work at the firm's site (出社).",
+        "REMOTE": "Remote work only (リモート).",
+        "HYBRID": "Remote work plus site visits, up to a number a month (ハイブリッド).",
+        "ONSITE": "Work at the firm's site (現地勤務).",
     },
 )
 TieKind = described_enum(
@@ -180,11 +182,12 @@ class Skill:
     )
     category: str = column(
         models.TalentSkill.category,
-        description="The group of skills it belongs to, as a key (e.g. `business`, `engineering`).",
+        description="The group of skills it belongs to, as a key (e.g. `marketing`, `finance`).",
     )
     synonyms: list[str] = column(
         models.TalentSkill.synonyms,
-        description="Other names the skill is found by, Japanese and English (e.g. 販促, PR).",
+        description="Other names the skill is found by, Japanese and English"
+        " (e.g. Webマーケティング, web marketing).",
     )
 
     @classmethod

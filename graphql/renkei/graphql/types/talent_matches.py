@@ -382,9 +382,7 @@ class SubsidyEstimate:
     def rate(self) -> float | None:
         return _float(self.row.rate)
 
-    @strawberry.field(
-        description="The most the tier pays, in yen; null without a scheme or without a cap."
-    )
+    @strawberry.field(description="The most the tier pays, in yen; null without a scheme.")
     def cap_jpy(self) -> float | None:
         return _float(self.row.cap_jpy)
 

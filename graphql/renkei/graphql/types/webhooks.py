@@ -32,7 +32,7 @@ WebhookDeliveryStatus = described_enum(
     values={
         "PENDING": "Not yet answered with a 2xx; it will be tried again.",
         "DELIVERED": "The endpoint answered with a 2xx status.",
-        "FAILED": "Every retry, about a day of them, failed; redeliver it by hand.",
+        "FAILED": "Every retry, about a day of them, failed; redeliverWebhook sends it again.",
     },
 )
 
