@@ -35,25 +35,37 @@ from renkei.graphql.compiled.spec import (
     table,
 )
 from renkei.graphql.context import Info
+from renkei.graphql.enums import described_enum
 from renkei.graphql.nodes import register_node
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import Node, decode_id, to_global_id
 from renkei.graphql.types.kpis import KpiDirection
 from renkei.identity.scopes import PROJECTS_READ
 
-Sector = strawberry.enum(
+Sector = described_enum(
     SectorCategory,
     name="SectorCategory",
-    description="産官学金労言: INDUSTRY 産 (firms, economic organizations), GOVERNMENT 官 (state, "
-    "prefectures, municipalities, 広域連合), ACADEMIA 学 (universities, research institutes, "
-    "地方独立行政法人), FINANCE 金 (banks), LABOR 労 (trade unions), MEDIA 言; OTHER: licensed "
-    "professionals (士), NPOs and others, not one of the six.",
+    description="Which of 産官学金労言 an organization stands for in a 効果検証 round; the record "
+    "asks for all six to take part.",
+    values={
+        "INDUSTRY": "産: firms and economic organizations (経済団体).",
+        "GOVERNMENT": "官: the state, prefectures, municipalities and 広域連合.",
+        "ACADEMIA": "学: universities, research institutes and 地方独立行政法人.",
+        "FINANCE": "金: banks and other financial institutions.",
+        "LABOR": "労: trade unions.",
+        "MEDIA": "言: newspapers, broadcasters and other media.",
+        "OTHER": "Licensed professionals (士業), NPOs and others: welcome, not one of the six.",
+    },
 )
-FindingKind = strawberry.enum(
+FindingKind = described_enum(
     models.FindingKind,
     name="EvaluationFindingKind",
-    description="FINDING: what the review found (所見); IMPROVEMENT: a decided improvement "
-    "(改善策) with an owner and a due date, which becomes a milestone.",
+    description="What a round's entry is: a finding, or an improvement decided on it.",
+    values={
+        "FINDING": "What the review found (所見).",
+        "IMPROVEMENT": "A decided improvement (改善策) with an owner and a due date; it becomes a"
+        " milestone of a project.",
+    },
 )
 
 # The category of a kind, in SQL, from the one mapping (renkei.evaluations.participation).
