@@ -22,6 +22,7 @@ from strawberry.dataloader import DataLoader
 
 from renkei.activity import repository as activity
 from renkei.activity.models import Activity
+from renkei.evaluations import models as evaluations
 from renkei.grants import models as grants
 from renkei.grants import repository as grant_repository
 from renkei.graphql.relay import Page, PageArgs, empty_page, fetch_pages
@@ -219,6 +220,8 @@ class Loaders:
     intermediary: RowLoader[intermediaries.Intermediary]
     intermediary_authorization: RowLoader[intermediaries.IntermediaryAuthorization]
     notification: RowLoader[Notification]
+    national_goal: RowLoader[kpis.NationalGoal]
+    evaluation_round: RowLoader[evaluations.EvaluationRound]
     # Pages of children, per parent.
     organization_members: DataLoader[PageKey, Page[Membership]]
     user_memberships: DataLoader[PageKey, Page[Membership]]
@@ -283,6 +286,8 @@ class Loaders:
             intermediary=RowLoader(s, k, intermediaries.Intermediary),
             intermediary_authorization=RowLoader(s, k, intermediaries.IntermediaryAuthorization),
             notification=RowLoader(s, k, Notification),
+            national_goal=RowLoader(s, k, kpis.NationalGoal),
+            evaluation_round=RowLoader(s, k, evaluations.EvaluationRound),
             organization_members=_pages(
                 s,
                 k,
