@@ -1,9 +1,10 @@
 """GraphQL over HTTP (the GraphQL Foundation's specification) on Starlette.
 
-`application/graphql-response+json` is preferred: with it, a request that cannot run (it fails to
-parse or validate, names no single operation, or its variables do not fit) is a 400 whose body
-has no `data`. A client that accepts only `application/json` gets the legacy 200. GET runs
-queries only; a mutation over GET is a 405.
+`application/graphql-response+json` is preferred by the clients that name it in Accept: with it, a
+request that cannot run (it fails to parse or validate, names no single operation, or its
+variables do not fit) is a 400 whose body has no `data`. A client that sends no Accept, or one
+that accepts `application/json` or only wildcards, gets `application/json` and the legacy 200.
+GET runs queries only; a mutation over GET is a 405.
 """
 
 from __future__ import annotations
@@ -99,20 +100,46 @@ def _media_ranges(accept: str) -> list[tuple[str, float]]:
     return ranges
 
 
+def _quality(offered: str, ranges: list[tuple[str, float]]) -> tuple[float, int] | None:
+    """The quality the most specific matching range gives `offered`, with that specificity
+    (2 for the type named, 1 for `type/*`, 0 for `*/*`); None when no range matches it."""
+    best: tuple[float, int] | None = None
+    for media, quality in ranges:
+        if media == offered:
+            specificity = 2
+        elif media == offered.split("/")[0] + "/*":
+            specificity = 1
+        elif media == "*/*":
+            specificity = 0
+        else:
+            continue
+        if best is None or specificity > best[1]:
+            best = (quality, specificity)
+    return best
+
+
 def negotiate(accept: str | None) -> str | None:
-    """The response media type for an Accept header; None when none of ours is acceptable."""
+    """The response media type for an Accept header; None when none of ours is acceptable.
+
+    `application/graphql-response+json` goes to the clients that name it. One that sends no
+    Accept, or only wildcards (`*/*`, `application/*`), was not written for it and gets
+    `application/json`, as the specification asks (graphql-http's audits 80D8 and 47DE).
+    """
     if not accept:
+        return JSON
+    ranges = _media_ranges(accept)
+    as_json = _quality(JSON, ranges)
+    as_graphql = _quality(GRAPHQL_RESPONSE, ranges)
+    json_quality = as_json[0] if as_json else 0.0
+    named = as_graphql is not None and as_graphql[1] == 2 and as_graphql[0] > 0
+    if named and as_graphql is not None and as_graphql[0] >= json_quality:
         return GRAPHQL_RESPONSE
-    best: tuple[float, int, str] | None = None
-    for preference, offered in enumerate((GRAPHQL_RESPONSE, JSON)):
-        for media, quality in _media_ranges(accept):
-            if quality <= 0:
-                continue
-            if media in (offered, "*/*", "application/*"):
-                candidate = (quality, -preference, offered)
-                if best is None or candidate > best:
-                    best = candidate
-    return best[2] if best else None
+    if json_quality > 0:
+        return JSON
+    # Only a wildcard left, application/json refused by name.
+    if as_graphql is not None and as_graphql[0] > 0:
+        return GRAPHQL_RESPONSE
+    return None
 
 
 def _object(value: Any, name: str) -> dict[str, Any] | None:
