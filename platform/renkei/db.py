@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 
+from renkei import tracing
 from renkei.tenancy import Viewer, set_viewer
 
 NAMING_CONVENTION = {
@@ -93,7 +94,11 @@ def app_url_for(owner_url: str, role: str) -> str:
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+    tracing.instrument_engine(engine)  # a span per statement, when traces are recorded
+    return engine
 
 
 SessionFactory = async_sessionmaker[AsyncSession]

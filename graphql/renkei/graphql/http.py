@@ -18,8 +18,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
 from graphql.error import GraphQLError as CoreError
+from opentelemetry import trace
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -29,6 +30,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from renkei import logs, tracing
 from renkei.db import SessionFactory
 from renkei.errors import DomainError, Unauthenticated
 from renkei.graphql import input_guard, throttle
@@ -50,7 +52,7 @@ from renkei.graphql.hardening import is_outage, without_suggestions
 from renkei.graphql.input_guard import RequestRefused
 from renkei.graphql.limits import document_of
 from renkei.graphql.scalars import date_message, invalid_date_in
-from renkei.graphql.throttle import Status, Throttle, throttled
+from renkei.graphql.throttle import Status, Throttle, request_cost, throttled
 from renkei.i18n.messages import N_, _, activate
 from renkei.i18n.negotiation import choose
 from renkei.identity import signin
@@ -262,7 +264,8 @@ async def resolve_viewer(
     token (`check_csrf`); a safe read (GET of an export) need not.
     """
     if claims is not None:
-        return read_in_viewers_locale(await viewer_from_claims(session, claims), request), None
+        viewer = describe_viewer(await viewer_from_claims(session, claims))
+        return read_in_viewers_locale(viewer, request), None
     # Without sign-in configured there are no browser sessions, and a cookie means nothing.
     secret = request.cookies.get(SESSION_COOKIE) if sign_in else None
     if secret is None or sign_in is None:
@@ -280,7 +283,53 @@ async def resolve_viewer(
     viewer = await viewer_for(
         session, row.user_id, organization_id=row.organization_id, scopes=ALL_SCOPES
     )
-    return read_in_viewers_locale(viewer, request), row.id
+    return read_in_viewers_locale(describe_viewer(viewer), request), row.id
+
+
+def describe_viewer(viewer: Viewer) -> Viewer:
+    """Whose request this is, by ids, on its span and its log lines."""
+    organization_id = str(viewer.organization_id) if viewer.organization_id else None
+    user_id = str(viewer.user_id) if viewer.user_id else None
+    tracing.annotate({tracing.ORGANIZATION_ID: organization_id, tracing.USER_ID: user_id})
+    logs.annotate(organization_id=organization_id, user_id=user_id)
+    return viewer
+
+
+async def describe_operation(schema: Any, graphql_request: GraphQLRequest) -> None:
+    """Name the current span after the operation (`mutation CreateProject`), with its cost."""
+    name, kind = await _operation_of(graphql_request)
+    logs.annotate(operation=name)
+    if not tracing.active():
+        return
+    cost, _mutation = await request_cost(
+        schema, graphql_request.query, graphql_request.variables, graphql_request.operation_name
+    )
+    span = trace.get_current_span()
+    span.update_name(f"{kind} {name}" if name else kind)
+    tracing.annotate(
+        {tracing.OPERATION_NAME: name, tracing.OPERATION_TYPE: kind, tracing.COST: cost}
+    )
+
+
+async def _operation_of(graphql_request: GraphQLRequest) -> tuple[str | None, str]:
+    """The name and type of the operation to run: the one named, else the document's only one."""
+    if not graphql_request.query:
+        return graphql_request.operation_name, "query"
+    try:
+        document = await document_of(graphql_request.query)
+    except GraphQLError:
+        return graphql_request.operation_name, "query"
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    for operation in operations:
+        name = operation.name.value if operation.name else None
+        if name == graphql_request.operation_name or len(operations) == 1:
+            return name, operation.operation.value
+    return graphql_request.operation_name, "query"
+
+
+def describe_path(path: str) -> None:
+    """How the operation was answered: `direct` and `plan` are compiled, `resolvers` is not."""
+    tracing.annotate({tracing.COMPILED: path != "resolvers", tracing.PATH: path})
 
 
 def read_in_viewers_locale(viewer: Viewer, request: Request) -> Viewer:
@@ -324,6 +373,11 @@ class GraphQLEndpoint:
         self._direct_sql: dict[str, str] = {}
 
     async def handle(self, request: Request) -> Response:
+        # Named after the operation once it is read (describe_operation).
+        with tracing.tracer.start_as_current_span("graphql"):
+            return await self._handle(request)
+
+    async def _handle(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
             return _error_response(405, _("use GET or POST"), JSON, {"Allow": "GET, POST"})
         accept = request.headers.get("accept")
@@ -356,6 +410,10 @@ class GraphQLEndpoint:
             )
             token = bearer_token(request)
             claims = self.tokens.verify(token) if token else None
+            if claims is not None:  # whose it is, before any path (direct reads included)
+                describe_viewer(
+                    Viewer(user_id=claims.user_id, organization_id=claims.organization_id)
+                )
         except ProtocolError as error:
             return _error_response(error.status, error.message, media, error.headers)
         except RequestRefused as error:
@@ -364,12 +422,16 @@ class GraphQLEndpoint:
             return _error_response(
                 401, error.message, media, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
             )
+        # Its parse is the one the budget and the execution use (remembered).
+        await describe_operation(self.schema._schema, graphql_request)
         # The budget is charged before any database work, unless only the browser session's
         # row says whose it is (then after the viewer is known).
         cost = None
         if claims is not None or not (self.sign_in and request.cookies.get(SESSION_COOKIE)):
             key = throttle.key_for_claims(claims) if claims else throttle.key_for_anonymous(request)
             cost = await self._charge(key, graphql_request)
+            if cost is not None:
+                tracing.annotate({tracing.COST: cost.cost})
             if cost is not None and not cost.allowed:
                 return throttled(cost, media)
         if self.compiled_reads and claims is not None and self.engine is not None:
@@ -485,6 +547,7 @@ class GraphQLEndpoint:
             if plan is not None and compiled_allowed(plan, context)
             else None
         )
+        describe_path("plan" if ran is not None else "resolvers")
         if ran is not None:
             # Seen before: the same document and variables passed every check then.
             for fault in ran.errors or []:
@@ -518,6 +581,17 @@ class GraphQLEndpoint:
         allowed = (
             {OperationType.QUERY, OperationType.MUTATION} if mutation else {OperationType.QUERY}
         )
+        with tracing.tracer.start_as_current_span("graphql"):
+            await describe_operation(self.schema._schema, graphql_request)
+            return await self._execute_for_browser(request, graphql_request, allowed, bind)
+
+    async def _execute_for_browser(
+        self,
+        request: Request,
+        graphql_request: GraphQLRequest,
+        allowed: set[OperationType],
+        bind: Callable[[Viewer], dict[str, Any]] | None,
+    ) -> ExecutionResult:
         async with self.sessions() as session:
             transaction = await session.begin()
             try:
@@ -596,6 +670,7 @@ class GraphQLEndpoint:
             )
         if answer.relocalize:
             return None
+        describe_path("direct")
         if answer.fault is not None:
             if is_outage(answer.fault):
                 raise answer.fault
