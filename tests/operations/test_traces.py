@@ -264,3 +264,27 @@ async def test_a_get_leaves_its_variables_off_the_request_span(spans, committed)
     assert attributes["http.target"] == "/graphql"
     assert attributes["http.url"] == "http://renkei.test/graphql"
     assert "someone" not in json.dumps(attributes)
+
+
+async def test_a_compiled_query_sent_again_is_one_direct_statement_in_its_trace(
+    spans, committed, tokens
+):
+    # given
+    owner = await create_user(committed.sessions, "owner@a.example")
+    org = await create_organization(committed.sessions, owner, name="Fukuoka Semiconductor")
+    token = token_for(tokens, owner, org)
+    query = "query Members { viewer { actingOrganization { name members { nodes { role } } } } }"
+    await graphql(committed.client, query, {}, token=token)
+    spans.clear()
+    # when: the same query again, answered in one exchange (renkei.graphql.direct)
+    body = await graphql(committed.client, query, {}, token=token)
+    # then
+    assert body["data"]["viewer"]["actingOrganization"]["name"] == "Fukuoka Semiconductor"
+    finished = spans.get_finished_spans()
+    [operation] = [s for s in finished if s.name == "query Members"]
+    assert (operation.attributes or {})[tracing.PATH] == "direct"
+    assert (operation.attributes or {})[tracing.COMPILED] is True
+    [statement] = [s for s in finished if s.kind == SpanKind.CLIENT]
+    assert statement.name == "SELECT direct"
+    assert statement.parent is not None
+    assert statement.parent.span_id == operation.context.span_id
