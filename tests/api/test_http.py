@@ -227,10 +227,13 @@ async def test_a_request_that_cannot_run_is_400_without_data(client, body, error
     assert response.json() == {"errors": [error]}
 
 
+@pytest.mark.parametrize("accept", [JSON, None, "*/*"], ids=["json", "no accept", "any"])
 @pytest.mark.parametrize(("body", "error"), INVALID_DOCUMENTS)
-async def test_a_request_that_cannot_run_is_200_for_legacy_json_clients(client, body, error):
-    # when
-    response = await post(client, body, accept=JSON)
+async def test_a_request_that_cannot_run_is_200_for_legacy_json_clients(
+    client, body, error, accept
+):
+    # when: a client that asks for application/json, or names no media type of ours
+    response = await post(client, body, accept=accept)
     # then
     assert response.status_code == 200
     assert response.headers["content-type"] == JSON
