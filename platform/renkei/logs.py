@@ -42,7 +42,7 @@ class _RequestId(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
         context = trace.get_current_span().get_span_context()
-        if context.is_valid:
+        if context.is_valid and context.trace_flags.sampled:  # a trace one may look up
             record.trace_id = format(context.trace_id, "032x")
             record.span_id = format(context.span_id, "016x")
         for key, value in (_fields.get() or {}).items():

@@ -194,12 +194,18 @@ def instrument_engine(engine: AsyncEngine) -> None:
 
 
 def trace_context() -> dict[str, str] | None:
-    """The current span's W3C trace context, to store beside what it causes; None outside one."""
-    if not trace.get_current_span().get_span_context().is_valid:
+    """The current span's W3C trace context, to store beside what it causes; None outside a
+    recorded one."""
+    if not recorded(trace.get_current_span().get_span_context()):
         return None
     carrier: dict[str, str] = {}
     _PROPAGATOR.inject(carrier)
     return carrier or None
+
+
+def recorded(context: trace.SpanContext) -> bool:
+    """Whether the span of `context` is one of a trace that is recorded (sampled)."""
+    return context.is_valid and context.trace_flags.sampled
 
 
 @contextmanager
