@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import NullPool
 
 import renkei.models  # noqa: F401 - all mappers
+from factories import API_ACCEPT
 from renkei import migrate
 from renkei.db import SessionFactory, app_url_for, create_engine, session_factory
 from renkei.embedded import start_postgres, start_redis
@@ -190,7 +191,9 @@ def tokens() -> TokenService:
 
 def _client(sessions: SessionFactory, tokens: TokenService, redis_url: str) -> httpx.AsyncClient:
     app = create_app(sessions=sessions, tokens=tokens, redis_url=redis_url, development=True)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://renkei.test")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test", headers=API_ACCEPT
+    )
 
 
 @pytest.fixture
@@ -216,7 +219,7 @@ async def resolvers_only(
         compiled_reads=False,
     )
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
+        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test", headers=API_ACCEPT
     ) as http:
         yield http
 

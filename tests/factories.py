@@ -17,6 +17,11 @@ from renkei.organizations import verification
 from renkei.organizations.models import Membership, Organization, OrganizationKind, Verification
 from renkei.tenancy import MembershipRole, Viewer
 
+# What the tests' API clients accept: GraphQL over HTTP's own media type first, as graphql-http's
+# client sends it. A client that names neither (no Accept, `*/*`) gets application/json and the
+# legacy status codes (tests/api/test_http.py).
+API_ACCEPT = {"Accept": "application/graphql-response+json, application/json"}
+
 
 async def create_user(sessions: SessionFactory, email: str, name: str | None = None) -> User:
     async with unit_of_work(sessions, Viewer.platform()) as session:

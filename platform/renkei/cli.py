@@ -25,6 +25,9 @@ from renkei.runtime import Runtime
 logger = logging.getLogger("renkei")
 
 
+# The commands that serve or work, traced (renkei.tracing) as these services.
+TRACED = {"run": "renkei", "serve": "renkei-api", "worker": "renkei-worker"}
+
 # The commands that send email: without RENKEI_SMTP_URL they start the embedded SMTP server.
 SENDS_MAIL = frozenset({"run", "worker"})
 
@@ -489,6 +492,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _export_policies(settings, check=args.check)
     if args.command == "mail":  # reads the mail folder: no server is started
         return mail_cli.run(settings, args)
+    if args.command in TRACED:  # before any engine is made: its statements are spans
+        from renkei import tracing
+
+        tracing.configure(TRACED[args.command], traces_file=settings.traces_file)
     runtime = _runtime(settings, args.command)
     try:
         if args.command == "migrate":

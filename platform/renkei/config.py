@@ -60,6 +60,9 @@ class Settings:
     # The `aud` of issued access tokens, required on every one (RFC 9068). None: the public URL.
     token_audience: str | None = None
     log_level: str = "INFO"
+    # Finished spans as JSON lines (renkei.tracing), readable without a collector. None: none
+    # written (OTLP export is configured apart, by the standard OTEL_EXPORTER_OTLP_* variables).
+    traces_file: Path | None = None
     # {"key-id": "<base64 of 32 bytes>", …}: seals secrets at rest (first key seals).
     # None: a ring kept under data_dir.
     secret_keys: str | None = None
@@ -156,6 +159,18 @@ class Settings:
         throttle_switch = env.get("RENKEI_THROTTLE", "on").lower()
         if throttle_switch not in ("on", "off"):
             raise ConfigError(f"RENKEI_THROTTLE must be on or off, not {throttle_switch!r}")
+        data_dir = _project_root() / ".renkei"
+        if env.get("RENKEI_DATA_DIR"):
+            data_dir = Path(env["RENKEI_DATA_DIR"])
+        # In development traces go to a file under the data folder unless told otherwise.
+        traces = env.get("RENKEI_TRACES_FILE", "").strip()
+        if traces.lower() == "off":
+            traces_file = None
+        elif traces:
+            traces_file = Path(traces)
+        else:
+            development = environment is Environment.DEVELOPMENT
+            traces_file = data_dir / "traces.jsonl" if development else None
         settings = cls(
             environment=environment,
             database_url=env.get("RENKEI_DATABASE_URL") or None,
@@ -164,9 +179,8 @@ class Settings:
             redis_url=env.get("RENKEI_REDIS_URL") or None,
             smtp_url=env.get("RENKEI_SMTP_URL") or None,
             mail_from=env.get("RENKEI_MAIL_FROM") or "Renkei <no-reply@renkei.example>",
-            data_dir=Path(env["RENKEI_DATA_DIR"])
-            if env.get("RENKEI_DATA_DIR")
-            else _project_root() / ".renkei",
+            data_dir=data_dir,
+            traces_file=traces_file,
             host=host,
             port=int(port),
             metrics_host=env.get("RENKEI_METRICS_HOST", "127.0.0.1"),

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 
+from renkei import tracing
 from renkei.tenancy import Viewer, set_viewer
 
 NAMING_CONVENTION = {
@@ -99,6 +100,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
     )
     watch_pool(engine)  # renkei_db_pool_connections
+    tracing.instrument_engine(engine)  # a span per statement, when traces are recorded
     return engine
 
 

@@ -13,11 +13,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy import DateTime, Index, String, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from renkei import tracing
 from renkei.db import Base, IdMixin, SessionFactory, unit_of_work
 from renkei.tenancy import Viewer
 
@@ -69,11 +71,15 @@ class OutboxMessage(IdMixin, Base):
     )
     relayed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The W3C trace context of the span that wrote it: its job continues that trace.
+    trace_context: Mapped[dict[str, str] | None] = mapped_column(JSONB)
 
 
 def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any]) -> OutboxMessage:
     """Add a message to the current transaction; it leaves only if the transaction commits."""
-    message = OutboxMessage(id=uuid.uuid4(), topic=topic, payload=payload)
+    message = OutboxMessage(
+        id=uuid.uuid4(), topic=topic, payload=payload, trace_context=tracing.trace_context()
+    )
     session.add(message)
     return message
 
@@ -85,6 +91,7 @@ class JobQueue(Protocol):
         *args: Any,
         _job_id: str | None = None,
         _queue_name: str | None = None,
+        **kwargs: Any,
     ) -> Any: ...
 
 
@@ -112,9 +119,20 @@ async def relay_pending(
             # A job id arq already holds is not queued again, so a relay that dies after
             # queueing and before committing cannot make a second job.
             queue_name = route(message.topic, message.payload) if route is not None else None
-            await queue.enqueue_job(
-                JOB_NAME, str(message.id), _job_id=str(message.id), _queue_name=queue_name
-            )
+            # In the trace of the change that wrote it, which the job continues.
+            with tracing.continued(
+                message.trace_context,
+                f"outbox relay {message.topic}",
+                kind=SpanKind.PRODUCER,
+                attributes={tracing.MESSAGE_ID: str(message.id), tracing.TOPIC: message.topic},
+            ):
+                await queue.enqueue_job(
+                    JOB_NAME,
+                    str(message.id),
+                    _job_id=str(message.id),
+                    _queue_name=queue_name,
+                    **job_trace(),
+                )
         if rows:
             await session.execute(
                 update(OutboxMessage)
@@ -122,6 +140,13 @@ async def relay_pending(
                 .values(relayed_at=text("now()"))
             )
         return len(rows)
+
+
+def job_trace() -> dict[str, Any]:
+    """The keyword arguments of a job queued now that carry the current span's trace context
+    (the relay's, in the trace of the change that wrote the message), when there is one."""
+    carrier = tracing.trace_context()
+    return {"trace_context": carrier} if carrier else {}
 
 
 async def pending_count(sessions: SessionFactory) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from factories import graphql
+from factories import API_ACCEPT, graphql
 from renkei.db import SessionFactory
 from renkei.graphql.app import create_app
 from renkei.graphql.compiled.spec import MARK
@@ -22,7 +22,9 @@ async def production_client(
     """The API built with development=False, its database work rolled back after the test."""
     app = create_app(sessions=sessions, tokens=tokens, redis_url=redis_url, development=False)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://renkei.test") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://renkei.test", headers=API_ACCEPT
+    ) as http:
         yield http
 
 

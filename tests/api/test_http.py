@@ -1,8 +1,10 @@
 """GraphQL over HTTP (the GraphQL Foundation's specification): media types, methods, status codes.
 
-`application/graphql-response+json` is the preferred media type: with it, a request that cannot
-run (bad document, bad variables) is a 400 whose body has `errors` and no `data`. Clients that
-accept only `application/json` get the legacy 200.
+`application/graphql-response+json` is the preferred media type of the clients that name it: with
+it, a request that cannot run (bad document, bad variables) is a 400 whose body has `errors` and no
+`data`. Clients that send no Accept, or accept `application/json` or only wildcards, get
+`application/json` and the legacy 200. (The fixtures' clients name both, as graphql-http's does.)
+
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import text
 
-from factories import create_user, token_for
+from factories import API_ACCEPT, create_user, token_for
 from renkei.identity.tokens import TokenService, generate_key
 
 # The messages asserted here are the English ones (Accept-Language: en).
@@ -66,15 +68,18 @@ async def post(
     client: httpx.AsyncClient,
     body: dict[str, object],
     *,
-    accept: str | None = None,
+    accept: str | None = API_ACCEPT["Accept"],
     token: str | None = None,
 ) -> httpx.Response:
+    """POST `body`; with `accept` as the only Accept header, or none at all when it is None."""
     headers = {}
-    if accept is not None:
-        headers["Accept"] = accept
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    return await client.post("/graphql", json=body, headers=headers)
+    request = client.build_request("POST", "/graphql", json=body, headers=headers)
+    del request.headers["Accept"]
+    if accept is not None:
+        request.headers["Accept"] = accept
+    return await client.send(request)
 
 
 # Media types
@@ -83,13 +88,15 @@ async def post(
 @pytest.mark.parametrize(
     ("accept", "media"),
     [
-        (None, GRAPHQL_RESPONSE),
+        (None, JSON),
         (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
         (JSON, JSON),
         (f"{JSON}, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE),
         (f"{GRAPHQL_RESPONSE};q=0.5, {JSON}", JSON),
-        ("*/*", GRAPHQL_RESPONSE),
-        ("text/html, application/*;q=0.8", GRAPHQL_RESPONSE),
+        (f"{GRAPHQL_RESPONSE}, */*;q=0.1", GRAPHQL_RESPONSE),
+        ("*/*", JSON),
+        ("text/html, application/*;q=0.8", JSON),
+        (f"{JSON};q=0, */*", GRAPHQL_RESPONSE),
     ],
 )
 async def test_the_response_media_type_follows_accept(client, accept, media):
@@ -220,10 +227,13 @@ async def test_a_request_that_cannot_run_is_400_without_data(client, body, error
     assert response.json() == {"errors": [error]}
 
 
+@pytest.mark.parametrize("accept", [JSON, None, "*/*"], ids=["json", "no accept", "any"])
 @pytest.mark.parametrize(("body", "error"), INVALID_DOCUMENTS)
-async def test_a_request_that_cannot_run_is_200_for_legacy_json_clients(client, body, error):
-    # when
-    response = await post(client, body, accept=JSON)
+async def test_a_request_that_cannot_run_is_200_for_legacy_json_clients(
+    client, body, error, accept
+):
+    # when: a client that asks for application/json, or names no media type of ours
+    response = await post(client, body, accept=accept)
     # then
     assert response.status_code == 200
     assert response.headers["content-type"] == JSON
@@ -607,9 +617,9 @@ async def test_graphiql_is_served_to_browsers_in_development(client):
 async def test_graphiql_is_not_served_in_production(production_client):
     # when
     response = await production_client.get("/graphql", headers={"Accept": BROWSER})
-    # then
+    # then: a browser names neither media type (only */*), so its answer is application/json
     assert response.status_code == 400
-    assert response.headers["content-type"] == GRAPHQL_RESPONSE
+    assert response.headers["content-type"] == JSON
     assert response.json() == {"errors": [{"message": "no query was sent"}]}
 
 
@@ -620,7 +630,7 @@ async def test_a_browser_get_with_a_query_runs_it_in_development(client):
         params={"query": '{ prefecture(code: "21") { name } }'},
         headers={"Accept": BROWSER},
     )
-    # then
+    # then: JSON, which the browser shows
     assert response.status_code == 200
-    assert response.headers["content-type"] == GRAPHQL_RESPONSE
+    assert response.headers["content-type"] == JSON
     assert response.json() == GIFU

@@ -214,3 +214,18 @@ def test_rate_limits_are_read_from_the_environment():
 def test_malformed_rate_limits_are_refused_by_name(name, value):
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
+
+
+def test_traces_go_to_a_file_in_development_and_nowhere_by_default_in_production(tmp_path):
+    # when
+    development = Settings.from_env({"RENKEI_DATA_DIR": str(tmp_path)})
+    chosen = Settings.from_env({"RENKEI_TRACES_FILE": str(tmp_path / "spans.jsonl")})
+    off = Settings.from_env({"RENKEI_TRACES_FILE": "off"})
+    production = Settings.from_env(_production())
+    production_file = Settings.from_env(_production(RENKEI_TRACES_FILE="/var/log/spans.jsonl"))
+    # then
+    assert development.traces_file == tmp_path / "traces.jsonl"
+    assert chosen.traces_file == tmp_path / "spans.jsonl"
+    assert off.traces_file is None
+    assert production.traces_file is None
+    assert production_file.traces_file == Path("/var/log/spans.jsonl")

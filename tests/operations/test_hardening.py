@@ -28,7 +28,7 @@ from sqlalchemy import make_url
 from starlette.applications import Starlette
 
 from conftest import CommittedDatabase
-from factories import act_as, create_organization, create_user, token_for
+from factories import API_ACCEPT, act_as, create_organization, create_user, token_for
 from identity.signin_world import sign_in_config
 from renkei.db import SessionFactory, create_engine, session_factory, unit_of_work
 from renkei.graphql.app import create_app
@@ -76,7 +76,9 @@ async def production(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The API as RENKEI_ENV=production serves it (default limits)."""
     app = _production(sessions, tokens, redis_url)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url=BASE, headers=API_ACCEPT
+    ) as http:
         yield http
 
 

@@ -10,14 +10,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import redis.asyncio as redis
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import Span
 from prometheus_client import Counter, Histogram
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from renkei import logs
+from renkei import logs, tracing
 from renkei.db import SessionFactory
 from renkei.graphql.auth import SignInConfig, SignInRoutes
 from renkei.graphql.console.app import Console, static_files
@@ -63,6 +65,8 @@ class RequestContext:
         usable = incoming.isascii() and incoming.isprintable() and incoming
         rid = incoming[:64] if usable else uuid.uuid4().hex
         token = logs.request_id.set(rid)
+        # What the request is about (operation, organization, user), filled in as it is read.
+        fields = logs.bind()
         # The reader's language until the viewer is known (renkei.graphql.http.resolve_viewer).
         accept_language = dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")
         activate(choose(accept_language=accept_language))
@@ -99,6 +103,7 @@ class RequestContext:
                     "duration_ms": round(elapsed * 1000, 2),
                 },
             )
+            logs.unbind(fields)
             logs.request_id.reset(token)
 
 
@@ -209,5 +214,37 @@ def create_app(
     if throttle is not None:
         app.add_middleware(SignInLimit, throttle=throttle)
     harden(app, hardening)
-    app.add_middleware(RequestContext)  # outermost: it counts what hardening answers too
+    app.add_middleware(RequestContext)  # it counts what hardening answers too
+    if tracing.active():
+        # Outermost: the request's span holds everything, the request log line included.
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+        app.add_middleware(
+            OpenTelemetryMiddleware,
+            excluded_urls="/healthz$,/readyz$,/metrics$,/static/",
+            default_span_details=_span_details,
+            server_request_hook=_without_query,
+            exclude_spans=["receive", "send"],
+        )
     return app
+
+
+def _without_query(span: Span, scope: Scope) -> None:
+    """The URL on the request's span, without its query string: a GET's variables may name a
+    person, and no span carries personal data."""
+    if span.is_recording() and scope.get("query_string"):
+        path = scope.get("path", "")
+        span.set_attribute("http.target", path)
+        url = (span.attributes or {}).get("http.url") if isinstance(span, ReadableSpan) else None
+        if isinstance(url, str):
+            span.set_attribute("http.url", url.split("?", 1)[0])
+
+
+def _span_details(scope: Scope) -> tuple[str, dict[str, str]]:
+    """A request span's name and route: the route's template, never the path's ids."""
+    method = scope.get("method", "HTTP")
+    for route in getattr(scope.get("app"), "routes", []):
+        match, _child = route.matches(scope)
+        if match == Match.FULL and getattr(route, "path", None) is not None:
+            return f"{method} {route.path}", {"http.route": route.path}
+    return method, {}

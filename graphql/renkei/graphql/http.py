@@ -1,9 +1,10 @@
 """GraphQL over HTTP (the GraphQL Foundation's specification) on Starlette.
 
-`application/graphql-response+json` is preferred: with it, a request that cannot run (it fails to
-parse or validate, names no single operation, or its variables do not fit) is a 400 whose body
-has no `data`. A client that accepts only `application/json` gets the legacy 200. GET runs
-queries only; a mutation over GET is a 405.
+`application/graphql-response+json` is preferred by the clients that name it in Accept: with it, a
+request that cannot run (it fails to parse or validate, names no single operation, or its
+variables do not fit) is a 400 whose body has no `data`. A client that sends no Accept, or one
+that accepts `application/json` or only wildcards, gets `application/json` and the legacy 200.
+GET runs queries only; a mutation over GET is a 405.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
 from graphql.error import GraphQLError as CoreError
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -29,6 +32,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from renkei import logs, tracing
 from renkei.db import SessionFactory
 from renkei.errors import DomainError, Unauthenticated
 from renkei.graphql import input_guard, operation_metrics, throttle
@@ -51,7 +55,7 @@ from renkei.graphql.hardening import is_outage, without_suggestions
 from renkei.graphql.input_guard import RequestRefused
 from renkei.graphql.limits import document_of
 from renkei.graphql.scalars import date_message, invalid_date_in
-from renkei.graphql.throttle import Status, Throttle, throttled
+from renkei.graphql.throttle import Status, Throttle, request_cost, throttled
 from renkei.i18n.messages import N_, _, activate
 from renkei.i18n.negotiation import choose
 from renkei.identity import signin
@@ -101,20 +105,46 @@ def _media_ranges(accept: str) -> list[tuple[str, float]]:
     return ranges
 
 
+def _quality(offered: str, ranges: list[tuple[str, float]]) -> tuple[float, int] | None:
+    """The quality the most specific matching range gives `offered`, with that specificity
+    (2 for the type named, 1 for `type/*`, 0 for `*/*`); None when no range matches it."""
+    best: tuple[float, int] | None = None
+    for media, quality in ranges:
+        if media == offered:
+            specificity = 2
+        elif media == offered.split("/")[0] + "/*":
+            specificity = 1
+        elif media == "*/*":
+            specificity = 0
+        else:
+            continue
+        if best is None or specificity > best[1]:
+            best = (quality, specificity)
+    return best
+
+
 def negotiate(accept: str | None) -> str | None:
-    """The response media type for an Accept header; None when none of ours is acceptable."""
+    """The response media type for an Accept header; None when none of ours is acceptable.
+
+    `application/graphql-response+json` goes to the clients that name it. One that sends no
+    Accept, or only wildcards (`*/*`, `application/*`), was not written for it and gets
+    `application/json`, as the specification asks (graphql-http's audits 80D8 and 47DE).
+    """
     if not accept:
+        return JSON
+    ranges = _media_ranges(accept)
+    as_json = _quality(JSON, ranges)
+    as_graphql = _quality(GRAPHQL_RESPONSE, ranges)
+    json_quality = as_json[0] if as_json else 0.0
+    named = as_graphql is not None and as_graphql[1] == 2 and as_graphql[0] > 0
+    if named and as_graphql is not None and as_graphql[0] >= json_quality:
         return GRAPHQL_RESPONSE
-    best: tuple[float, int, str] | None = None
-    for preference, offered in enumerate((GRAPHQL_RESPONSE, JSON)):
-        for media, quality in _media_ranges(accept):
-            if quality <= 0:
-                continue
-            if media in (offered, "*/*", "application/*"):
-                candidate = (quality, -preference, offered)
-                if best is None or candidate > best:
-                    best = candidate
-    return best[2] if best else None
+    if json_quality > 0:
+        return JSON
+    # Only a wildcard left, application/json refused by name.
+    if as_graphql is not None and as_graphql[0] > 0:
+        return GRAPHQL_RESPONSE
+    return None
 
 
 def _object(value: Any, name: str) -> dict[str, Any] | None:
@@ -237,7 +267,8 @@ async def resolve_viewer(
     token (`check_csrf`); a safe read (GET of an export) need not.
     """
     if claims is not None:
-        return read_in_viewers_locale(await viewer_from_claims(session, claims), request), None
+        viewer = describe_viewer(await viewer_from_claims(session, claims))
+        return read_in_viewers_locale(viewer, request), None
     # Without sign-in configured there are no browser sessions, and a cookie means nothing.
     secret = request.cookies.get(SESSION_COOKIE) if sign_in else None
     if secret is None or sign_in is None:
@@ -255,7 +286,53 @@ async def resolve_viewer(
     viewer = await viewer_for(
         session, row.user_id, organization_id=row.organization_id, scopes=ALL_SCOPES
     )
-    return read_in_viewers_locale(viewer, request), row.id
+    return read_in_viewers_locale(describe_viewer(viewer), request), row.id
+
+
+def describe_viewer(viewer: Viewer) -> Viewer:
+    """Whose request this is, by ids, on its span and its log lines."""
+    organization_id = str(viewer.organization_id) if viewer.organization_id else None
+    user_id = str(viewer.user_id) if viewer.user_id else None
+    tracing.annotate({tracing.ORGANIZATION_ID: organization_id, tracing.USER_ID: user_id})
+    logs.annotate(organization_id=organization_id, user_id=user_id)
+    return viewer
+
+
+async def describe_operation(schema: Any, graphql_request: GraphQLRequest) -> None:
+    """Name the current span after the operation (`mutation CreateProject`), with its cost."""
+    name, kind = await _operation_of(graphql_request)
+    logs.annotate(operation=name)
+    if not tracing.active():
+        return
+    cost, _mutation = await request_cost(
+        schema, graphql_request.query, graphql_request.variables, graphql_request.operation_name
+    )
+    span = trace.get_current_span()
+    span.update_name(f"{kind} {name}" if name else kind)
+    tracing.annotate(
+        {tracing.OPERATION_NAME: name, tracing.OPERATION_TYPE: kind, tracing.COST: cost}
+    )
+
+
+async def _operation_of(graphql_request: GraphQLRequest) -> tuple[str | None, str]:
+    """The name and type of the operation to run: the one named, else the document's only one."""
+    if not graphql_request.query:
+        return graphql_request.operation_name, "query"
+    try:
+        document = await document_of(graphql_request.query)
+    except GraphQLError:
+        return graphql_request.operation_name, "query"
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    for operation in operations:
+        name = operation.name.value if operation.name else None
+        if name == graphql_request.operation_name or len(operations) == 1:
+            return name, operation.operation.value
+    return graphql_request.operation_name, "query"
+
+
+def describe_path(path: str) -> None:
+    """How the operation was answered: `direct` and `plan` are compiled, `resolvers` is not."""
+    tracing.annotate({tracing.COMPILED: path != "resolvers", tracing.PATH: path})
 
 
 def read_in_viewers_locale(viewer: Viewer, request: Request) -> Viewer:
@@ -305,6 +382,11 @@ class GraphQLEndpoint:
         )
 
     async def handle(self, request: Request) -> Response:
+        # Named after the operation once it is read (describe_operation).
+        with tracing.tracer.start_as_current_span("graphql"):
+            return await self._handle(request)
+
+    async def _handle(self, request: Request) -> Response:
         started = time.perf_counter()
         if request.method not in ("GET", "POST"):
             return _error_response(405, _("use GET or POST"), JSON, {"Allow": "GET, POST"})
@@ -339,6 +421,10 @@ class GraphQLEndpoint:
             token = bearer_token(request)
             claims = self.tokens.verify(token) if token else None
             graphql_request = await self._document(graphql_request, claims)
+            if claims is not None:  # whose it is, before any path (direct reads included)
+                describe_viewer(
+                    Viewer(user_id=claims.user_id, organization_id=claims.organization_id)
+                )
         except ProtocolError as error:
             return _error_response(error.status, error.message, media, error.headers)
         except RequestRefused as error:
@@ -347,12 +433,16 @@ class GraphQLEndpoint:
             return _error_response(
                 401, error.message, media, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
             )
+        # Its parse is the one the budget and the execution use (remembered).
+        await describe_operation(self.schema._schema, graphql_request)
         # The budget is charged before any database work, unless only the browser session's
         # row says whose it is (then after the viewer is known).
         cost = None
         if claims is not None or not (self.sign_in and request.cookies.get(SESSION_COOKIE)):
             key = throttle.key_for_claims(claims) if claims else throttle.key_for_anonymous(request)
             cost = await self._charge(key, graphql_request)
+            if cost is not None:
+                tracing.annotate({tracing.COST: cost.cost})
             if cost is not None and not cost.allowed:
                 return throttled(cost, media)
         if self.compiled_reads and claims is not None and self.engine is not None:
@@ -483,6 +573,7 @@ class GraphQLEndpoint:
             if plan is not None and compiled_allowed(plan, context)
             else None
         )
+        describe_path("plan" if ran is not None else "resolvers")
         if ran is not None:
             # Seen before: the same document and variables passed every check then.
             for fault in ran.errors or []:
@@ -561,6 +652,17 @@ class GraphQLEndpoint:
         allowed = (
             {OperationType.QUERY, OperationType.MUTATION} if mutation else {OperationType.QUERY}
         )
+        with tracing.tracer.start_as_current_span("graphql"):
+            await describe_operation(self.schema._schema, graphql_request)
+            return await self._execute_for_browser(request, graphql_request, allowed, bind)
+
+    async def _execute_for_browser(
+        self,
+        request: Request,
+        graphql_request: GraphQLRequest,
+        allowed: set[OperationType],
+        bind: Callable[[Viewer], dict[str, Any]] | None,
+    ) -> ExecutionResult:
         started = time.perf_counter()
         async with self.sessions() as session:
             transaction = await session.begin()
@@ -647,20 +749,28 @@ class GraphQLEndpoint:
             if len(self._direct_sql) > CACHED_PLANS:
                 self._direct_sql.clear()
         public_url = self.sign_in.public_url if self.sign_in else ""
-        answer = await direct.answer(
-            self.engine,
-            plan,
-            sql,
-            claims,
-            public_url=public_url,
-            accept_language=accept_language,
-        )
+        # One exchange on psycopg's own connection, which the SQLAlchemy instrumentation does
+        # not see: its span is this one.
+        with tracing.tracer.start_as_current_span(
+            "SELECT direct",
+            kind=SpanKind.CLIENT,
+            attributes={"db.system": "postgresql", "db.statement": sql},
+        ):
+            answer = await direct.answer(
+                self.engine,
+                plan,
+                sql,
+                claims,
+                public_url=public_url,
+                accept_language=accept_language,
+            )
         if answer.refused is not None:
             return _error_response(
                 401, answer.refused, media, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
             )
         if answer.relocalize:
             return None
+        describe_path("direct")
         if answer.fault is not None:
             if is_outage(answer.fault):
                 raise answer.fault

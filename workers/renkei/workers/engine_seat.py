@@ -118,6 +118,7 @@ class EngineSeat:
             str(message.id),
             _job_id=f"{message.id}:engine",
             _queue_name=self.keys.queue,
+            **outbox.job_trace(),
         )
         self._count_forwarded(message.topic)
         return True

@@ -17,8 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from arq.worker import Retry
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 
-from renkei import logs, metrics, outbox
+from renkei import logs, metrics, outbox, tracing
 from renkei.db import SessionFactory, unit_of_work
 from renkei.email_domains import tasks as email_domain_tasks
 from renkei.grants import tasks as grant_tasks
@@ -119,6 +121,10 @@ async def handle_message(
             if forward is not None and await forward(message):
                 return False
             topic, created_at = message.topic, message.created_at
+            span = trace.get_current_span()
+            span.set_attribute(tracing.TOPIC, topic)
+            span.update_name(f"outbox job {topic}")
+            logs.annotate(topic=topic)
             handler = handlers.get(topic)
             _report_topic(topic if handler is not None else "unknown")
             if handler is None:
@@ -177,18 +183,35 @@ def retry_delay(job_try: int, delays: tuple[int, ...] | None = None) -> int:
     return int(min(FIRST_RETRY_SECONDS * 2 ** (job_try - 1), LONGEST_RETRY_SECONDS))
 
 
-async def handle_outbox_message(ctx: dict[str, Any], message_id: str) -> bool:
-    """arq job; the job id is the message id, so arq queues each message once."""
+async def handle_outbox_message(
+    ctx: dict[str, Any], message_id: str, trace_context: dict[str, str] | None = None
+) -> bool:
+    """arq job; the job id is the message id, so arq queues each message once.
+
+    `trace_context`: the message's (outbox.trace_context, handed on by the relay); the job's
+    span continues the trace of the change that wrote the message."""
     token = logs.request_id.set(f"outbox:{message_id}")
+    fields = logs.bind(message_id=message_id)
     job_try = int(ctx.get("job_try", 1))
     try:
-        return await handle_message(
-            ctx["sessions"],
-            uuid.UUID(message_id),
-            handlers=ctx.get("handlers", HANDLERS),
-            last_try=job_try >= MAX_TRIES,
-            forward=ctx.get("forward"),
-        )
+        with tracing.continued(
+            trace_context,
+            f"outbox job {outbox.JOB_NAME}",
+            kind=SpanKind.CONSUMER,
+            attributes={
+                tracing.MESSAGE_ID: message_id,
+                "renkei.job.try": job_try,
+            },
+        ) as span:
+            handled = await handle_message(
+                ctx["sessions"],
+                uuid.UUID(message_id),
+                handlers=ctx.get("handlers", HANDLERS),
+                last_try=job_try >= MAX_TRIES,
+                forward=ctx.get("forward"),
+            )
+            span.set_attribute("renkei.job.handled", handled)
+            return handled
     except outbox.RetryLater as failure:
         delay = retry_delay(job_try, failure.delays)
         logger.warning(
@@ -197,6 +220,7 @@ async def handle_outbox_message(ctx: dict[str, Any], message_id: str) -> bool:
         )
         raise Retry(defer=delay) from failure
     finally:
+        logs.unbind(fields)
         logs.request_id.reset(token)
 
 

@@ -1,0 +1,7 @@
+"use strict";
+/**
+ *
+ * audit/common
+ *
+ */
+Object.defineProperty(exports, "__esModule", { value: true });
