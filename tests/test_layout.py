@@ -26,6 +26,9 @@ QUERIES_ALLOWED_IN = {
     "outbox.py": "infrastructure, not a domain: its claim and relay queries are the outbox itself",
     "seeding.py": "demo data loaded once from the command line, reading back what it wrote",
     "seeding_talent.py": "demo data loaded once from the command line, reading back what it wrote",
+    "seeding_grants.py": "demo data loaded once from the command line, reading back what it wrote",
+    "seeding_evaluations.py": "demo data loaded once from the command line, reading back what"
+    " it wrote",
     "seeding_sign_in.py": "development only: the seeded organizations and their owners, once",
 }
 
@@ -102,11 +105,12 @@ def test_platform_queries_live_in_repository_modules() -> None:
     modules = [
         p
         for p in sorted(PLATFORM.rglob("*.py"))
-        if p.name != "repository.py" and not _allowed(p.relative_to(PLATFORM))
+        if not p.name.endswith("repository.py") and not _allowed(p.relative_to(PLATFORM))
     ]
     # when we look for the queries they build
     found = [f"{p.relative_to(ROOT)}:{line}" for p in modules for line in _select_calls(p)]
-    # then there are none: they belong in the domain's repository.py
+    # then there are none: they belong in the domain's repository.py (or a named one, such as
+    # kpis/goals_repository.py)
     assert found == []
 
 

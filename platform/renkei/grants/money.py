@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from renkei.grants import repository
 from renkei.grants.models import GrantApplication, GrantScheme
 from renkei.i18n.formats import format_yen
 from renkei.i18n.messages import _
@@ -119,14 +119,12 @@ async def allowance_of(
     decided or rule's grant); None without an allowance or for someone outside the region."""
     if scheme.region_allowance_jpy is None:
         return None
-    used = await session.scalar(
-        select(func.renkei_region_grant_allowance_used(region_id, scheme.id))
-    )
+    used = await repository.region_allowance_used(session, region_id, scheme.id)
     if used is None:
         return None
     return Allowance(
         region_id=region_id,
         allowance_jpy=scheme.region_allowance_jpy,
-        used_jpy=int(used),
-        left_jpy=scheme.region_allowance_jpy - int(used),
+        used_jpy=used,
+        left_jpy=scheme.region_allowance_jpy - used,
     )

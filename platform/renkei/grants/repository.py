@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.grants.models import (
@@ -128,3 +128,14 @@ async def funding_sources_of(session: AsyncSession, project_id: uuid.UUID) -> li
             )
         ).all()
     )
+
+
+async def region_allowance_used(
+    session: AsyncSession, region_id: uuid.UUID, scheme_id: uuid.UUID
+) -> int | None:
+    """What the region's applications draw on the scheme's allowance; None for someone outside
+    the region (renkei_region_grant_allowance_used, migration 0031)."""
+    used = await session.scalar(
+        select(func.renkei_region_grant_allowance_used(region_id, scheme_id))
+    )
+    return None if used is None else int(used)
