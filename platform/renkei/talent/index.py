@@ -337,7 +337,9 @@ PoolKey = tuple[int, int, int, int, int]
 
 @dataclass(frozen=True, slots=True)
 class Pool:
-    """Posting lists (skills × members) of the professionals who may fit a group of needs."""
+    """Posting lists (skills × members) of the professionals who may fit a group of needs:
+    who takes work, shares its engagement types, has its floor of hours and, for a need with
+    presence, accepts that presence in its prefecture."""
 
     matrix: sparse.csr_matrix
     members: IntArray  # professional rows, by matrix column
@@ -370,6 +372,7 @@ class NeedTable:
         self.slot_required_weight = np.zeros((slots, m), dtype=np.float32)
         self.slot_preferred_weight = np.zeros((slots, m), dtype=np.float32)
         self.has_preferred = np.zeros(m, dtype=bool)
+        self.slots_used = np.zeros(m, dtype=np.int8)  # a need's skill slots (the rest unused)
         self.engagements = np.zeros(m, dtype=np.int8)
         self.hours = np.zeros(m, dtype=np.int32)
         self.fee_min = np.zeros(m, dtype=np.int64)
@@ -403,6 +406,7 @@ class NeedTable:
                     else:
                         self.slot_preferred_weight[j, i] = weight / total
                     j += 1
+            self.slots_used[i] = j
             self.has_preferred[i] = bool(preferred)
             mask = 0
             for t in n.engagement_types:
@@ -426,6 +430,10 @@ class NeedTable:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def slot_used_of(self, rows: IntArray) -> IntArray:
+        """The skill slots used by these needs' rows."""
+        return self.slots_used[rows].astype(np.int64)
 
     def groups(self) -> dict[PoolKey, IntArray]:
         """The needs (rows, ascending) by the pool they are retrieved from."""

@@ -16,6 +16,7 @@ Nothing here touches the database: the service feeds specs in and stores proposa
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,9 @@ class MatchingConfig:
     exposure_caps: tuple[int, ...] = (1, 3, 6)
     start_grace_days: int = 30  # a professional free this many days after the start still fits
     chunk_pairs: int = 1_000_000  # retrieved pairs handled at once (bounds memory)
+    # Batches of retrieved pairs checked and scored at once, in threads (a full recompute
+    # uses that many cores; each holds a batch's arrays, about 150 MB at 1,000,000 pairs).
+    threads: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +159,7 @@ class MatchingEngine:
             start_grace_days=self.config.start_grace_days,
             chunk_pairs=self.config.chunk_pairs,
             stats=self.stats,
+            threads=self.config.threads,
         )
         self._explainer = Explainer(self.taxonomy)
         self._allocation = Allocation(self.pros.free_engagements, self.pros.free_hours)
