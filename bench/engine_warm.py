@@ -122,7 +122,7 @@ class _Verified(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.getMessage() == "warm engine verified":
-            keys = ("needs", "drift", "stored", "told", "stable", "seconds")
+            keys = ("needs", "drift", "stored", "told", "stable", "seconds", "cpu_seconds")
             self.last = {k: getattr(record, k, None) for k in keys}
 
 

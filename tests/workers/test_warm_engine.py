@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from factories import act_as
 from renkei.db import SessionFactory, unit_of_work
@@ -19,7 +19,7 @@ from renkei.outbox import OutboxMessage
 from renkei.talent import service
 from renkei.talent import tasks as talent_tasks
 from renkei.talent.metrics import ENGINE_DRIFT
-from renkei.talent.models import Match, MatchStatus, NeedStatus
+from renkei.talent.models import Match, MatchStatus, NeedStatus, ProfessionalProfile
 from renkei.talent.warm_engine import WarmEngine
 from renkei.tenancy import Viewer
 from renkei.workers.jobs import handle_message
@@ -350,3 +350,37 @@ async def test_a_steady_night_writes_and_tells_nothing(
     async with unit_of_work(sessions, Viewer.platform()) as session:
         rebuilt = await host.engine.rebuild(session, rewrite=True)
     assert (rebuilt.stored, rebuilt.new) == (1, set())
+
+
+async def test_the_nightly_reads_again_only_a_profile_edited_in_the_database(
+    sessions: SessionFactory, world: TalentWorld, redis: Redis
+) -> None:
+    # given: a warm engine, its proposals stored
+    host = EngineOwnership(redis)
+    await _handle_new(sessions, host, set())
+    proposed = sorted(p for p, _rank in (await _stored(sessions))[world.need.id])
+    priced_out = proposed[0]
+    read_before = dict(host.engine._professionals)
+    # and one of the proposed professionals' profile edited in the database directly (no
+    # message, no new version): their fee is now far above the need's budget
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        await session.execute(
+            update(ProfessionalProfile)
+            .where(ProfessionalProfile.professional_id == priced_out)
+            .values(fee_min_jpy=5_000_000, fee_max_jpy=6_000_000)
+        )
+
+    # when: the night's rebuild
+    async with unit_of_work(sessions, Viewer.platform()) as session:
+        rebuilt = await host.engine.rebuild(session)
+
+    # then: the edit is found (the warm engine had drifted), the need written without them,
+    # and the engine is what a restarted worker builds
+    assert (rebuilt.drift, rebuilt.stored) == (1, 1)
+    stored = await _stored(sessions)
+    assert priced_out not in {p for p, _rank in stored.get(world.need.id, set())}
+    assert stored == _of(host.engine) == _of(await _fresh(sessions))
+    # only that profile was read again: the others keep the specs read before
+    read_after = host.engine._professionals
+    assert read_after[priced_out] != read_before[priced_out]
+    assert all(read_after[p] is spec for p, spec in read_before.items() if p != priced_out)

@@ -68,6 +68,9 @@ class Allocation:
         self.free_hours = free_hours
         self.lists: dict[int, CandidateList] = {}
         self.holdings: dict[int, list[_Holding]] = {}
+        # The last blocking pairs found, until the allocation changes (a full recompute asks
+        # twice: to repair them, then to report its stability).
+        self._blocking: list[tuple[int, int]] | None = None
 
     def add(self, need: int, candidates: CandidateList) -> None:
         """Register a need's list, replacing (and releasing) any earlier one."""
@@ -76,6 +79,7 @@ class Allocation:
 
     def withdraw(self, need: int) -> None:
         """Release the seats a need holds and forget it."""
+        self._blocking = None
         old = self.lists.pop(need, None)
         if old is None:
             return
@@ -85,6 +89,7 @@ class Allocation:
     def run(self, needs: Iterable[int] | None = None) -> set[int]:
         """Let the given needs (by default all) propose until each has its seats filled or its
         list exhausted; return the needs whose seats changed (including those displaced)."""
+        self._blocking = None
         queue = deque(self.lists if needs is None else needs)
         changed: set[int] = set()
         while queue:
@@ -152,7 +157,11 @@ class Allocation:
         return {n: cl.held for n, cl in self.lists.items()}
 
     def blocking_pairs(self) -> list[tuple[int, int]]:
-        return find_blocking_pairs(self.lists, self.assignment(), self.slots, self.free_hours)
+        if self._blocking is None:
+            self._blocking = find_blocking_pairs(
+                self.lists, self.assignment(), self.slots, self.free_hours
+            )
+        return list(self._blocking)
 
 
 def find_blocking_pairs(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -82,20 +83,40 @@ def _bloc_masks() -> npt.NDArray[np.int64]:
 BLOC_MASKS = _bloc_masks()
 
 
-def _column(columns: Mapping[str, int], slug: str, owner: str) -> int:
-    try:
-        return columns[slug]
-    except KeyError:
+def _column(columns: Mapping[str, int], slug: str, owner: object) -> int:
+    """A skill's column; `owner` (its professional or need) named only in the error."""
+    column = columns.get(slug)
+    if column is None:
         raise Invalid(
             _("{owner}: 「{slug}」 is not a skill of the taxonomy.", owner=owner, slug=slug),
             field="skills",
-        ) from None
+        )
+    return column
+
+
+class _Owner(NamedTuple):
+    """Who names a skill, written out only in an error (not for each of a million skills)."""
+
+    kind: str
+    id: object
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id}"
 
 
 class ProfessionalTable:
     """The professionals, column by column, and the skill index over them."""
 
-    def __init__(self, professionals: Sequence[ProfessionalSpec], columns: Mapping[str, int]):
+    def __init__(
+        self,
+        professionals: Sequence[ProfessionalSpec],
+        columns: Mapping[str, int],
+        *,
+        previous: ProfessionalTable | None = None,
+    ):
+        """The table of these professionals. From `previous` (a table built before over the
+        same skills), the rows of the very same spec objects are copied, not filled again:
+        a nightly rebuild where few profiles changed fills only theirs."""
         n, width = len(professionals), len(columns)
         self.columns = columns
         self.specs = list(professionals)
@@ -119,18 +140,48 @@ class ProfessionalTable:
         self.skill_codes = np.zeros((n, width + 1), dtype=np.uint8)
         self.top_levels = np.ones(n, dtype=np.float32)
         self.tied = np.zeros(n, dtype=np.int64)  # all prefectures they have ties to
-        rows: list[int] = []
-        cols: list[int] = []
-        for i, p in enumerate(professionals):
-            postings = self._fill(i, p)
-            rows.extend(postings)
-            cols.extend([i] * len(postings))
+        self._vacant: set[int] = set()  # rows emptied by replace(i, None)
+        for i in self._copy_rows(previous):
+            self._fill(i, self.specs[i])
         # The index, a posting list per skill, kept by professional (one column each) so that
         # one professional's postings are replaced in place.
-        self._by_skill_columns = sparse.csc_matrix(
-            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(width, n)
-        )
+        self._by_skill_columns = self._index()
         self._pools: dict[PoolKey, Pool] = {}
+        self._pool_bytes = 0
+
+    def _copy_rows(self, previous: ProfessionalTable | None) -> list[int]:
+        """Copy from `previous` the rows of the spec objects it holds; return the rest."""
+        if previous is None or previous.columns != self.columns:
+            return list(range(len(self.specs)))
+        source = np.full(len(self.specs), -1, dtype=np.int64)
+        old_row, old_specs, vacant = previous.row_of.get, previous.specs, previous._vacant
+        for i, p in enumerate(self.specs):
+            r = old_row(p.id)
+            if r is not None and old_specs[r] is p and r not in vacant:
+                source[i] = r
+        into = np.flatnonzero(source >= 0)
+        src = source[into]
+        for name in (*_ROW_ARRAYS, "skill_codes"):
+            getattr(self, name)[into] = getattr(previous, name)[src]
+        self.ties[:, into] = previous.ties[:, src]
+        return np.flatnonzero(source < 0).tolist()
+
+    def _index(self) -> sparse.csc_matrix:
+        """Skills × professionals: each professional who takes work, under each of their
+        skills (a skill's code is its level, never 0, and its years)."""
+        n, width = len(self.ids), len(self.columns)
+        takes_work = (self.free_engagements > 0) & (self.free_hours > 0)
+        rows, cols = np.nonzero(self.skill_codes[:, :width])
+        keep = takes_work[rows]
+        rows, cols = rows[keep], cols[keep]
+        indptr = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        data = np.ones(len(cols), dtype=np.float32)
+        return sparse.csc_matrix((data, cols.astype(np.int32), indptr), shape=(width, n))
+
+    def forget_pools(self) -> None:
+        """Let the pools' cache go (the table is about to be replaced)."""
+        self._pools.clear()
         self._pool_bytes = 0
 
     def _fill(self, i: int, p: ProfessionalSpec) -> list[int]:
@@ -169,7 +220,7 @@ class ProfessionalTable:
         postings: list[int] = []
         takes_work = p.free_engagements > 0 and p.free_hours > 0
         for slug, skill in p.skills.items():
-            c = _column(self.columns, slug, f"professional {p.id}")
+            c = _column(self.columns, slug, _Owner("professional", p.id))
             years = min(MAX_YEARS, int(skill.years))
             self.skill_codes[i, c] = skill.level | years << LEVEL_BITS
             if takes_work:
@@ -188,11 +239,13 @@ class ProfessionalTable:
             self.engagements[i] = 0
             self.free_hours[i] = 0
             self.free_engagements[i] = 0
+            self._vacant.add(i)
             postings: list[int] = []
         else:
             if p.id != self.ids[i]:
                 raise ValueError("a row keeps its professional")
             self.specs[i] = p
+            self._vacant.discard(i)
             postings = self._fill(i, p)
         self._set_postings(i, postings)
         stale += [key for key in self._pools if self._member(key, i)]
@@ -284,7 +337,9 @@ PoolKey = tuple[int, int, int, int, int]
 
 @dataclass(frozen=True, slots=True)
 class Pool:
-    """Posting lists (skills × members) of the professionals who may fit a group of needs."""
+    """Posting lists (skills × members) of the professionals who may fit a group of needs:
+    who takes work, shares its engagement types, has its floor of hours and, for a need with
+    presence, accepts that presence in its prefecture."""
 
     matrix: sparse.csr_matrix
     members: IntArray  # professional rows, by matrix column
@@ -318,6 +373,7 @@ class NeedTable:
         self.slot_required_weight = np.zeros((slots, m), dtype=np.float32)
         self.slot_preferred_weight = np.zeros((slots, m), dtype=np.float32)
         self.has_preferred = np.zeros(m, dtype=bool)
+        self.slots_used = np.zeros(m, dtype=np.int8)  # a need's skill slots (the rest unused)
         self.engagements = np.zeros(m, dtype=np.int8)
         self.hours = np.zeros(m, dtype=np.int32)
         self.fee_min = np.zeros(m, dtype=np.int64)
@@ -341,7 +397,7 @@ class NeedTable:
             for group, is_required in ((required, True), (preferred, False)):
                 total = sum(group.values())
                 for slug, weight in group.items():
-                    c = _column(columns, slug, f"need {n.id}")
+                    c = _column(columns, slug, _Owner("need", n.id))
                     self.slot_skill[j, i] = c
                     if is_required:
                         self.slot_required_weight[j, i] = weight / total
@@ -351,6 +407,7 @@ class NeedTable:
                     else:
                         self.slot_preferred_weight[j, i] = weight / total
                     j += 1
+            self.slots_used[i] = j
             self.has_preferred[i] = bool(preferred)
             mask = 0
             for t in n.engagement_types:
@@ -374,6 +431,10 @@ class NeedTable:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def slot_used_of(self, rows: IntArray) -> IntArray:
+        """The skill slots used by these needs' rows."""
+        return self.slots_used[rows].astype(np.int64)
 
     def groups(self) -> dict[PoolKey, IntArray]:
         """The needs (rows, ascending) by the pool they are retrieved from."""

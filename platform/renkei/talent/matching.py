@@ -16,9 +16,11 @@ Nothing here touches the database: the service feeds specs in and stores proposa
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +48,9 @@ class MatchingConfig:
     exposure_caps: tuple[int, ...] = (1, 3, 6)
     start_grace_days: int = 30  # a professional free this many days after the start still fits
     chunk_pairs: int = 1_000_000  # retrieved pairs handled at once (bounds memory)
+    # Batches of retrieved pairs checked and scored at once, in threads (a full recompute
+    # uses that many cores; each holds a batch's arrays, about 150 MB at 1,000,000 pairs).
+    threads: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +80,13 @@ class StabilityReport:
 
 @dataclass(slots=True)
 class MatchingResult:
-    proposals: dict[Hashable, list[Proposal]]
+    proposals: Mapping[Hashable, list[Proposal]]  # by need; each need's made when first read
     stability: StabilityReport
     professionals: int
     professionals_eligible: int  # with at least one feasible need
     professionals_proposed: int  # receiving at least one proposal
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time by phase
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # this process's CPU time
 
 
 @dataclass(slots=True)
@@ -93,7 +99,23 @@ class _NeedState:
     total: npt.NDArray[np.float32]
     components: npt.NDArray[np.float32]
     proposed: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    proposals: list[Proposal] = field(default_factory=list)
+    # The drawn shortlist: positions in the candidate arrays it was drawn from (kept: a
+    # profile edit replaces the need's arrays before it draws again), best first, and which
+    # of them hold one of the need's openings. Its Proposal objects (with explanations) are
+    # made when first read: a full recompute draws 200,000 that are mostly never read.
+    drawn: Positions = field(default_factory=lambda: np.zeros(0, np.int64))
+    drawn_from: _Scores | None = None
+    drawn_allocated: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    made: list[Proposal] | None = None
+
+
+class _Scores(NamedTuple):
+    """A need's candidates' scores, as a shortlist was drawn from them."""
+
+    total: npt.NDArray[np.float32]
+    firm: npt.NDArray[np.float32]
+    professional: npt.NDArray[np.float32]
+    components: npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +144,14 @@ class MatchingEngine:
         *,
         taxonomy: SkillTaxonomy | None = None,
         config: MatchingConfig | None = None,
+        previous: ProfessionalTable | None = None,
     ) -> None:
+        """`previous`: an earlier engine's table, whose rows of the same spec objects are
+        copied rather than built again (ProfessionalTable)."""
         self.taxonomy = taxonomy or default_taxonomy()
         self.config = config or MatchingConfig()
         self.columns = {s.slug: i for i, s in enumerate(self.taxonomy)}
-        self.pros = ProfessionalTable(professionals, self.columns)
+        self.pros = ProfessionalTable(professionals, self.columns, previous=previous)
         self.stats = RetrievalStats()
         self._retriever = Retriever(
             self.pros,
@@ -134,6 +159,7 @@ class MatchingEngine:
             start_grace_days=self.config.start_grace_days,
             chunk_pairs=self.config.chunk_pairs,
             stats=self.stats,
+            threads=self.config.threads,
         )
         self._explainer = Explainer(self.taxonomy)
         self._allocation = Allocation(self.pros.free_engagements, self.pros.free_hours)
@@ -201,7 +227,7 @@ class MatchingEngine:
 
     def recompute_all(self, needs: Sequence[NeedSpec]) -> MatchingResult:
         """Propose professionals for every open need, from scratch."""
-        clock = _Clock()
+        clock = Clock()
         self._reset()
         table = NeedTable(needs, self.columns)
         self._table = table
@@ -227,19 +253,19 @@ class MatchingEngine:
         )
         clock.lap("draw_shortlists")
         for r, state in enumerate(states):
-            row = chosen[r, : candidates.lengths[r]]
-            state.proposed = state.pros[row]
-            state.proposals = self._proposals(state, row)
+            n = candidates.lengths[r]
+            self._drawn(state, chosen[r, :n], allocated[r, :n])
         clock.lap("proposals")
         stability = self.stability()
         clock.lap("check_stability")
         return MatchingResult(
-            proposals={s.spec.id: s.proposals for s in states},
+            proposals=_Proposals(self, {s.spec.id: s for s in states}),
             stability=stability,
             professionals=len(self.pros),
             professionals_eligible=int(candidates.eligible.sum()),
             professionals_proposed=int((self._exposure > 0).sum()),
             seconds=clock.laps,
+            cpu_seconds=clock.cpu,
         )
 
     # One need at a time
@@ -264,7 +290,7 @@ class MatchingEngine:
             other = self._by_key[key]
             self._redraw(other)
             displaced.append(other.spec.id)
-        return NeedRecompute(state.proposals, displaced)
+        return NeedRecompute(self._made(state), displaced)
 
     def remove_need(self, need_id: Hashable) -> None:
         """Forget a need that is no longer open (filled, paused, closed)."""
@@ -313,9 +339,9 @@ class MatchingEngine:
             redraw[key] = self._by_key[key]
         moved_ids = []
         for state in redraw.values():
-            before = [(p.professional_id, p.rank, p.score) for p in state.proposals]
+            before = self._shortlist(state)
             self._redraw(state)
-            after = [(p.professional_id, p.rank, p.score) for p in state.proposals]
+            after = self._shortlist(state)
             if before != after or any(p == professional_id for p, _, _ in after):
                 moved_ids.append(state.spec.id)
         return moved_ids
@@ -415,14 +441,40 @@ class MatchingEngine:
             exposure_caps=self.config.exposure_caps,
             exposure=self._exposure,
         )
-        state.proposed = state.pros[chosen]
-        state.proposals = self._proposals(state, chosen)
+        self._drawn(state, chosen, allocated)
+
+    def _drawn(
+        self,
+        state: _NeedState,
+        chosen: npt.NDArray[np.bool_],
+        allocated: npt.NDArray[np.bool_],
+    ) -> None:
+        """Keep a need's drawn shortlist (`chosen` and `allocated` over its candidates)."""
+        state.drawn = np.flatnonzero(chosen)
+        state.drawn_from = _Scores(state.total, state.firm, state.professional, state.components)
+        state.drawn_allocated = allocated[state.drawn]
+        state.proposed = state.pros[state.drawn]
+        state.made = None
 
     # Reading
 
     def proposals(self, need_id: Hashable) -> list[Proposal]:
         state = self._needs.get(need_id)
-        return [] if state is None else state.proposals
+        return [] if state is None else self._made(state)
+
+    def shortlist(self, need_id: Hashable) -> tuple[tuple[Hashable, int, float], ...]:
+        """A need's proposals as (professional, rank, score), as `proposals` has them, without
+        making the proposals (nor their explanations)."""
+        state = self._needs.get(need_id)
+        return () if state is None else self._shortlist(state)
+
+    def _shortlist(self, state: _NeedState) -> tuple[tuple[Hashable, int, float], ...]:
+        if state.drawn_from is None:
+            return ()
+        ids = self.pros.ids
+        total = state.drawn_from.total[state.drawn]
+        rows = zip(state.proposed.tolist(), total.tolist(), strict=True)
+        return tuple((ids[p], rank, round(t, 4)) for rank, (p, t) in enumerate(rows, start=1))
 
     def candidates(self, need_id: Hashable) -> list[tuple[Hashable, float]]:
         """A need's candidate list: professionals and their scores, best first."""
@@ -447,20 +499,26 @@ class MatchingEngine:
             counts[need_id] = counts.get(need_id, 0) + 1
         return counts
 
-    def _proposals(self, state: _NeedState, chosen: npt.NDArray[np.bool_]) -> list[Proposal]:
-        held = self._allocation.lists[state.key].held
+    def _made(self, state: _NeedState) -> list[Proposal]:
+        """The need's drawn shortlist as proposals, made once (until it is drawn again)."""
+        if state.made is not None:
+            return state.made
+        scores = state.drawn_from
+        if scores is None:
+            return []
         explainer = self._explainer.for_need(state.spec)
         proposals = []
-        positions = np.flatnonzero(chosen)
+        positions = state.drawn
         rows = zip(
-            state.pros[positions].tolist(),
-            state.total[positions].tolist(),
-            state.firm[positions].tolist(),
-            state.professional[positions].tolist(),
-            state.components[positions].tolist(),
+            state.proposed.tolist(),
+            scores.total[positions].tolist(),
+            scores.firm[positions].tolist(),
+            scores.professional[positions].tolist(),
+            scores.components[positions].tolist(),
+            state.drawn_allocated.tolist(),
             strict=True,
         )
-        for rank, (p, total, firm, prof, values) in enumerate(rows, start=1):
+        for rank, (p, total, firm, prof, values, allocated) in enumerate(rows, start=1):
             pro = self.pros.specs[p]
             proposals.append(
                 Proposal(
@@ -470,19 +528,42 @@ class MatchingEngine:
                     score=round(total, 4),
                     firm_score=round(firm, 4),
                     professional_score=round(prof, 4),
-                    allocated=p in held,
+                    allocated=allocated,
                     explanation=explainer.explain(pro, values),
                 )
             )
+        state.made = proposals
         return proposals
 
 
-class _Clock:
+class _Proposals(Mapping[Hashable, list[Proposal]]):
+    """A full recompute's proposals by need, each need's made when first read."""
+
+    def __init__(self, engine: MatchingEngine, states: dict[Hashable, _NeedState]) -> None:
+        self._engine = engine
+        self._states = states
+
+    def __getitem__(self, need_id: Hashable) -> list[Proposal]:
+        return self._engine._made(self._states[need_id])
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(self._states)
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+
+class Clock:
+    """Wall and CPU time (this process's) by phase: on a shared machine the two differ."""
+
     def __init__(self) -> None:
         self.laps: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
         self._last = time.perf_counter()
+        self._last_cpu = time.process_time()
 
     def lap(self, name: str) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         self.laps[name] = round(now - self._last, 3)
-        self._last = now
+        self.cpu[name] = round(cpu - self._last_cpu, 3)
+        self._last, self._last_cpu = now, cpu

@@ -9,14 +9,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from psycopg.rows import namedtuple_row, tuple_row
 from sqlalchemy import (
     ColumnElement,
-    Float,
     Select,
     Text,
     Uuid,
     any_,
-    cast,
     delete,
     exists,
     func,
@@ -258,18 +257,100 @@ async def open_profiles(session: AsyncSession) -> Sequence[ProfileFacts]:
     return (await session.execute(stmt)).all()
 
 
+# The warm engine's bulk reads: straight through the driver (psycopg, binary), as tuples. At
+# 100,000 profiles SQLAlchemy's processing of each row's columns cost seconds.
+
+
+async def _fetch(
+    session: AsyncSession, sql: str, params: dict[str, Any] | None = None, *, named: bool = False
+) -> list[Any]:
+    """The rows of a statement, run on the session's connection (its transaction, its viewer)."""
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert raw is not None
+    factory = namedtuple_row if named else tuple_row
+    async with raw.cursor(binary=True, row_factory=factory) as cursor:  # type: ignore[call-overload]
+        await cursor.execute(sql, params)
+        return list(await cursor.fetchall())
+
+
+def _names(columns: Sequence[Any]) -> list[str]:
+    return [c.expression.name for c in columns]
+
+
+# A fingerprint of a row's facts (a 64-bit hash of their values): a row whose fingerprint is
+# the one seen before has the same facts, however it was written (a direct edit included).
+_PROFILE_FACT_NAMES = _names(PROFILE_FACTS)
+_PROFILE_PRINT = f"hash_record_extended(row({', '.join(_PROFILE_FACT_NAMES[1:])}), 0)"
+_NEED_FACT_NAMES = _names(NEED_FACTS)
+_NEED_PRINT = f"hash_record_extended(row({', '.join(_NEED_FACT_NAMES[1:])}), 0)"
+_OPEN_PROFILE_PRINTS = (
+    f"SELECT professional_id, {_PROFILE_PRINT} FROM professional_profiles WHERE is_open"
+)
+_OPEN_PROFILE_FACTS = (
+    f"SELECT {_PROFILE_PRINT} AS fingerprint, {', '.join(_PROFILE_FACT_NAMES)}"
+    " FROM professional_profiles WHERE is_open"
+)
+_OPEN_NEED_PRINTS = f"SELECT id, {_NEED_PRINT} FROM talent_needs WHERE status = 'OPEN'"
+_OPEN_NEED_FACTS = (
+    f"SELECT {_NEED_PRINT} AS fingerprint, {', '.join(_NEED_FACT_NAMES)}"
+    " FROM talent_needs WHERE status = 'OPEN'"
+)
+
+
+class PrintedProfile(ProfileFacts, Protocol):
+    """A profile's facts and their fingerprint."""
+
+    @property
+    def fingerprint(self) -> int: ...
+
+
+class PrintedNeed(NeedFacts, Protocol):
+    """A need's facts and their fingerprint."""
+
+    @property
+    def fingerprint(self) -> int: ...
+
+
+async def open_profile_prints(session: AsyncSession) -> dict[uuid.UUID, int]:
+    """Every open profile's fingerprint, by professional."""
+    return dict(await _fetch(session, _OPEN_PROFILE_PRINTS))
+
+
+async def open_profile_facts(
+    session: AsyncSession, ids: Sequence[uuid.UUID] | None = None
+) -> list[PrintedProfile]:
+    """The open profiles' facts with their fingerprints: these professionals' (None: all)."""
+    if ids is None:
+        return await _fetch(session, _OPEN_PROFILE_FACTS, named=True)
+    sql = _OPEN_PROFILE_FACTS + " AND professional_id = ANY(%(ids)s)"
+    return await _fetch(session, sql, {"ids": list(ids)}, named=True)
+
+
+async def open_need_prints(session: AsyncSession) -> dict[uuid.UUID, int]:
+    """Every open need's fingerprint, by need."""
+    return dict(await _fetch(session, _OPEN_NEED_PRINTS))
+
+
+async def open_need_facts(
+    session: AsyncSession, ids: Sequence[uuid.UUID] | None = None
+) -> list[PrintedNeed]:
+    """The open needs' facts with their fingerprints: these needs' (None: all)."""
+    if ids is None:
+        return await _fetch(session, _OPEN_NEED_FACTS, named=True)
+    sql = _OPEN_NEED_FACTS + " AND id = ANY(%(ids)s)"
+    return await _fetch(session, sql, {"ids": list(ids)}, named=True)
+
+
 async def engagements(session: AsyncSession) -> dict[uuid.UUID, tuple[int, int]]:
     """Per professional: how many contracted or active matches, and their hours a month."""
-    rows = await session.execute(
-        select(Match.professional_id, Match.contract_hours_per_month).where(
-            Match.status.in_(ENGAGED)
-        )
+    rows = await _fetch(
+        session,
+        "SELECT professional_id, count(*)::int, coalesce(sum(contract_hours_per_month), 0)::int"
+        " FROM matches WHERE status = ANY(%(engaged)s) GROUP BY professional_id",
+        {"engaged": [s.value for s in ENGAGED]},
     )
-    taken: dict[uuid.UUID, tuple[int, int]] = {}
-    for professional_id, hours in rows:
-        count, used = taken.get(professional_id, (0, 0))
-        taken[professional_id] = (count + 1, used + (hours or 0))
-    return taken
+    return {professional_id: (count, hours) for professional_id, count, hours in rows}
 
 
 async def region_prefectures(
@@ -537,24 +618,22 @@ class StoredProposals:
 
 async def stored_proposals(session: AsyncSession) -> StoredProposals:
     """The PROPOSED matches, and the pairs the sides moved on with, of every need."""
-    rows = await session.execute(
-        select(
-            Match.need_id,
-            Match.professional_id,
-            Match.rank,
-            cast(Match.score, Float),
-            Match.status == MatchStatus.PROPOSED,
-        )
-        .where(Match.status != MatchStatus.EXPIRED)
-        .order_by(Match.need_id, Match.rank)
+    rows = await _fetch(
+        session,
+        "SELECT need_id, professional_id, rank, score::float8, status = 'PROPOSED'"
+        " FROM matches WHERE status <> 'EXPIRED' ORDER BY need_id, rank",
     )
     proposed: dict[uuid.UUID, list[tuple[uuid.UUID, int, float]]] = {}
     moved_on: dict[uuid.UUID, set[uuid.UUID]] = {}
     for need_id, professional_id, rank, score, is_proposed in rows:
         if is_proposed:
-            proposed.setdefault(need_id, []).append((professional_id, rank, score))
+            shortlist = proposed.get(need_id)
+            if shortlist is None:
+                shortlist = proposed[need_id] = []
+            shortlist.append((professional_id, rank, score))
         else:
             moved_on.setdefault(need_id, set()).add(professional_id)
+    del rows
     return StoredProposals({n: tuple(shortlist) for n, shortlist in proposed.items()}, moved_on)
 
 

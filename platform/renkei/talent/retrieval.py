@@ -9,14 +9,16 @@ hundred rounds of array work. A need's pairs stay contiguous all along.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from renkei.talent.index import NeedTable, Pool, ProfessionalTable
-from renkei.talent.scoring import COMPONENTS, feasible, score
+from renkei.talent.scoring import COMPONENTS, feasible_in_pool, score
 
 Positions = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float32]
@@ -64,42 +66,91 @@ class Retriever:
         start_grace_days: int,
         chunk_pairs: int,
         stats: RetrievalStats,
+        threads: int = 1,
     ) -> None:
         self.pros = pros
         self.k = candidates_per_need
         self.grace = start_grace_days
         self.chunk_pairs = chunk_pairs
         self.stats = stats
+        self.threads = threads
 
     def candidates(self, table: NeedTable) -> Candidates:
-        """The best feasible candidates of every need of the table."""
+        """The best feasible candidates of every need of the table.
+
+        With `threads` > 1, batches are checked and scored that many at a time in threads
+        (numpy and scipy let the interpreter go while they work), while this thread
+        retrieves the next: each need's candidates are the same whichever thread finds them."""
         out = Candidates.empty(len(table), self.k, len(self.pros))
-        for rows, counts, pi in self._batches(table):
-            ni = np.repeat(rows, counts)
-            self.stats.pairs_retrieved += len(pi)
-            keep = feasible(table, self.pros, ni, pi, start_grace_days=self.grace)
-            kept_before = np.concatenate(([0], np.cumsum(keep)))
-            ends = np.cumsum(counts)
-            starts, stops = kept_before[ends - counts], kept_before[ends]
-            ni, pi = ni[keep], pi[keep]
-            self.stats.pairs_scored += len(pi)
-            scores = score(table, self.pros, ni, pi, start_grace_days=self.grace)
-            out.eligible[pi] = True
-            for r, start, stop in zip(rows.tolist(), starts.tolist(), stops.tolist(), strict=True):
-                picked = start + self._best(scores.total[start:stop])
-                n = out.lengths[r] = len(picked)
-                out.pros[r, :n] = pi[picked]
-                out.firm[r, :n] = scores.firm[picked]
-                out.professional[r, :n] = scores.professional[picked]
-                out.total[r, :n] = scores.total[picked]
-                out.components[r, :n] = scores.components[:, picked].T
+        if self.threads <= 1:
+            for batch in self._batches(table):
+                self._count(self._take(table, out, *batch))
+            return out
+        with ThreadPoolExecutor(self.threads, thread_name_prefix="retrieval") as executor:
+            running: deque[Future[tuple[int, int]]] = deque()
+            try:
+                for batch in self._batches(table):
+                    running.append(executor.submit(self._take, table, out, *batch))
+                    while len(running) >= self.threads:
+                        self._count(running.popleft().result())
+                while running:
+                    self._count(running.popleft().result())
+            finally:
+                for future in running:
+                    future.cancel()
         return out
 
-    def _best(self, total: Floats) -> Positions:
-        """Positions of the best k scores, best first."""
-        k = self.k
-        top = np.argpartition(-total, k - 1)[:k] if len(total) > k else np.arange(len(total))
-        return top[np.argsort(-total[top], kind="stable")]
+    def _count(self, counts: tuple[int, int]) -> None:
+        self.stats.pairs_retrieved += counts[0]
+        self.stats.pairs_scored += counts[1]
+
+    def _take(
+        self, table: NeedTable, out: Candidates, rows: Positions, counts: Positions, pi: Positions
+    ) -> tuple[int, int]:
+        """Check and score one batch's pairs and keep each of its needs' best in `out`;
+        returns the pairs retrieved and scored."""
+        retrieved = len(pi)
+        ni = np.repeat(rows, counts)
+        keep = feasible_in_pool(table, self.pros, ni, pi, start_grace_days=self.grace)
+        kept_before = np.concatenate(([0], np.cumsum(keep)))
+        ends = np.cumsum(counts)
+        starts, stops = kept_before[ends - counts], kept_before[ends]
+        pi = pi[keep]
+        del ni, keep, kept_before
+        # Needs with more skill slots first (each need's pairs kept together, in order):
+        # `score` then reads slot j for a prefix of the pairs only.
+        order = np.argsort(-table.slot_used_of(rows), kind="stable")
+        rows, starts, stops = rows[order], starts[order], stops[order]
+        kept = stops - starts
+        moved_to = np.concatenate(([0], np.cumsum(kept)))[:-1]
+        pi = pi[np.arange(len(pi)) + np.repeat(starts - moved_to, kept)]
+        starts, stops = moved_to, moved_to + kept
+        ni = np.repeat(rows, kept)
+        scores = score(table, self.pros, ni, pi, start_grace_days=self.grace, by_slots=True)
+        out.eligible[pi] = True
+        # Each need's best k, best first: chosen need by need (ties as argpartition breaks
+        # them), written all at once.
+        k, worst_first = self.k, -scores.total
+        picks: list[Positions] = []
+        for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+            part = worst_first[start:stop]
+            if stop - start > k:
+                top = np.argpartition(part, k - 1)[:k]
+                top = top[np.argsort(part[top], kind="stable")]
+            else:
+                top = np.argsort(part, kind="stable")
+            picks.append(start + top)
+        lengths = np.fromiter((len(p) for p in picks), dtype=np.int64, count=len(picks))
+        picked = np.concatenate(picks) if picks else np.zeros(0, np.int64)
+        at = np.repeat(rows, lengths)
+        rank = np.arange(len(picked)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        out.lengths[rows] = lengths
+        out.pros[at, rank] = pi[picked]
+        out.firm[at, rank] = scores.firm[picked]
+        out.professional[at, rank] = scores.professional[picked]
+        out.total[at, rank] = scores.total[picked]
+        out.components[at, rank] = scores.components[:, picked].T
+        return retrieved, len(pi)
 
     def _batches(self, table: NeedTable) -> Iterator[tuple[Positions, Positions, Positions]]:
         """(need rows, candidates per need, candidates), about `chunk_pairs` pairs at a time."""

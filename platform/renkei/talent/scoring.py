@@ -147,6 +147,19 @@ def feasible(
     return ok
 
 
+def feasible_in_pool(
+    needs: NeedTable, pros: ProfessionalTable, ni: Rows, pi: Rows, *, start_grace_days: int
+) -> npt.NDArray[np.bool_]:
+    """`feasible` for pairs retrieved from their need's pool (ProfessionalTable.pool), whose
+    members already meet the need's engagement types, capacity and presence: the hours (the
+    pool has a floor of them), fees and start date are left to check."""
+    ok = pros.free_hours[pi] >= needs.hours[ni]
+    ok &= needs.fee_min[ni] <= pros.fee_max[pi]
+    ok &= pros.fee_min[pi] <= needs.fee_max[ni]
+    ok &= pros.available_day[pi] <= needs.start_day[ni] + start_grace_days
+    return ok
+
+
 @dataclass(frozen=True, slots=True)
 class PairScores:
     """Scores of feasible pairs: components (components × pairs) and both sides' scores."""
@@ -178,17 +191,34 @@ def _ties(needs: NeedTable, pros: ProfessionalTable, ni: Rows, pi: Rows) -> Floa
     return best
 
 
+# What a skill's code (renkei.talent.index: level and years in a byte) gives, looked up: its
+# level, and its seniority, 0.6 × level / 5 + 0.4 × min(years, 10) / 10 (computed as the
+# scores always were, in float32).
+_CODE_VALUES = np.arange(256, dtype=np.uint8)
+_LEVEL_OF = (_CODE_VALUES & LEVEL_MASK).astype(np.float32)
+_SENIORITY_OF = np.float32(0.12) * _LEVEL_OF + np.float32(0.04) * np.minimum(
+    _CODE_VALUES >> LEVEL_BITS, 10
+).astype(np.float32)
+
 _FIRM_WEIGHTS = [c.weight if c.side is Side.FIRM else 0.0 for c in COMPONENTS]
 _PRO_WEIGHTS = [c.weight if c.side is Side.PROFESSIONAL else 0.0 for c in COMPONENTS]
 
 
 def score(
-    needs: NeedTable, pros: ProfessionalTable, ni: Rows, pi: Rows, *, start_grace_days: int
+    needs: NeedTable,
+    pros: ProfessionalTable,
+    ni: Rows,
+    pi: Rows,
+    *,
+    start_grace_days: int,
+    by_slots: bool = False,
 ) -> PairScores:
     """Score feasible pairs; every component lies in [0, 1].
 
     Skills are read slot by slot (a few contiguous vectors), not as pairs × slots matrices:
-    numpy is much faster along long vectors than across short rows.
+    numpy is much faster along long vectors than across short rows. `by_slots`: the pairs
+    come by their needs' skill slots, most first, so that slot j is read for a prefix of
+    them (the others' would add nothing: an unused slot has no weight and reads no level).
     """
     m = len(ni)
     f32 = np.float32
@@ -198,17 +228,25 @@ def score(
     levels = np.zeros(m, dtype=f32)
     codes = pros.skill_codes.ravel()
     row_start = pi * pros.skill_codes.shape[1]
-    for j in range(needs.slot_skill.shape[0]):
-        code = codes[row_start + needs.slot_skill[j][ni]]
-        level = (code & LEVEL_MASK).astype(f32)
+    slots = needs.slot_skill.shape[0]
+    if by_slots:  # how many pairs have more than j slots
+        used = -needs.slot_used_of(ni)
+        reach = np.searchsorted(used, -np.arange(slots), side="left").tolist()
+    else:
+        reach = [m] * slots
+    for j in range(slots):
+        n = reach[j]
+        if not n:
+            break
+        at, part = ni[:n], slice(0, n)
+        code = codes[row_start[part] + needs.slot_skill[j][at]]
+        level = _LEVEL_OF[code]
         has = level > 0
-        weight = needs.slot_required_weight[j][ni] * has
-        required += weight
-        preferred += needs.slot_preferred_weight[j][ni] * has
-        # Seniority: 0.6 × level / 5 + 0.4 × min(years, 10) / 10, over matched required skills.
-        years = np.minimum(code >> LEVEL_BITS, 10).astype(f32)
-        seniority += weight * (f32(0.12) * level + f32(0.04) * years)
-        levels += level
+        weight = needs.slot_required_weight[j][at] * has
+        required[part] += weight
+        preferred[part] += needs.slot_preferred_weight[j][at] * has
+        seniority[part] += weight * _SENIORITY_OF[code]
+        levels[part] += level
     seniority /= np.maximum(required, f32(1e-6))
 
     late = np.maximum(0, pros.available_day[pi] - needs.start_day[ni]).astype(f32)

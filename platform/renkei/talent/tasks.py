@@ -383,6 +383,7 @@ def handlers(host: EngineHost | None) -> dict[str, outbox.Handler]:
                 "told": len(rebuilt.new),
                 "stable": rebuilt.stable,
                 "seconds": rebuilt.seconds,
+                "cpu_seconds": rebuilt.cpu_seconds,
             },
         )
         outbox.after_commit(session, partial(host.changed, warm=True))
