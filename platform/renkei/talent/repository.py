@@ -269,7 +269,7 @@ async def _fetch(
     raw = (await connection.get_raw_connection()).driver_connection
     assert raw is not None
     factory = namedtuple_row if named else tuple_row
-    async with raw.cursor(binary=True, row_factory=factory) as cursor:  # type: ignore[call-overload]
+    async with raw.cursor(binary=True, row_factory=factory) as cursor:
         await cursor.execute(sql, params)
         return list(await cursor.fetchall())
 
