@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import quote
 
 import dataset
-import httpx
+import httpx2
 import psycopg
 from dashboard import (
     ROOT,
@@ -240,8 +240,8 @@ async def count_statements(
     )
     found: dict[str, dict[str, Any]] = {}
     try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://bench") as client:
             for name, person, path in pages:
                 views = []
                 for _view in range(2):
@@ -270,7 +270,7 @@ async def load(base: str, cookie: str, path: str, requests: int) -> tuple[list[f
     """`requests` sequential GETs of the page (after 10 to warm up): latencies in ms, status."""
     timings: list[float] = []
     status = 0
-    async with httpx.AsyncClient(base_url=base, cookies={signin_cookie(): cookie}) as client:
+    async with httpx2.AsyncClient(base_url=base, cookies={signin_cookie(): cookie}) as client:
         for number in range(requests + 10):
             started = time.perf_counter()
             response = await client.get(path)

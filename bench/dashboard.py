@@ -41,7 +41,7 @@ from typing import Any
 import aiohttp
 import dataset
 import http_load
-import httpx
+import httpx2
 import memory
 import psycopg
 import rls_cost
@@ -265,8 +265,8 @@ def serve(
         while True:
             if process.poll() is not None:
                 raise SystemExit(f"bench: the server stopped at start:\n{log.read_text()[-3000:]}")
-            with suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+            with suppress(httpx2.HTTPError):
+                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
             if time.monotonic() > deadline:
                 raise SystemExit(f"bench: no answer from {base}/healthz in 60 s; see {log}")
@@ -343,8 +343,8 @@ async def count_statements(
     headers = {"Authorization": f"Bearer {token}"}
     result: dict[str, Any] = {}
     try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://bench") as client:
             for first in PAGE_SIZES:
                 paged, label = with_page_size(document, first)
                 body = {"query": paged, "variables": variables}
@@ -370,7 +370,7 @@ async def measure(
     url: str, body: dict[str, Any], token: str, *, concurrency: int, duration: float, warmup: int
 ) -> dict[str, Any]:
     """Keep-alive clients sending the request again and again, on aiohttp: the load generator
-    shares the two cores with the server and the database, and httpx spent more of them per
+    shares the two cores with the server and the database, and httpx2 spent more of them per
     request (about 7 ms for the dashboard's 130 kB) than the server did. The first answer was
     checked in full by measure_query; here a 200 without an `"errors"` key counts as ok."""
     headers = {
@@ -434,7 +434,7 @@ async def measure_query(
     """One query: a first request to show its errors or what it returns, then the loads, each
     with the fallbacks the server counted meanwhile (0: every request compiled)."""
     url = http_load.loopback_url(f"{base}/graphql")
-    async with httpx.AsyncClient(timeout=30.0) as client:
+    async with httpx2.AsyncClient(timeout=30.0) as client:
         response = await client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
     try:
         first = response.json()
@@ -473,7 +473,7 @@ def fallbacks(metrics: str | None) -> float | None:
     compiled statement, so far: the sum of renkei_compiled_fallback_total."""
     if metrics is None:
         return None
-    text = httpx.get(metrics, timeout=5).text
+    text = httpx2.get(metrics, timeout=5).text
     return sum(
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import httpx
+import httpx2
 import orjson
 
 MAX_REQUESTS = 100_000
@@ -61,7 +61,7 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 
 
 async def _client(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
     url: str,
     body: dict[str, object],
     tally: Tally,
@@ -75,7 +75,7 @@ async def _client(
         started = time.perf_counter()
         try:
             response = await client.post(url, json=body)
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             tally.error(type(exc).__name__)
             continue
         elapsed = time.perf_counter() - started
@@ -101,8 +101,8 @@ async def run(
     if token:
         headers["Authorization"] = f"Bearer {token}"
     body: dict[str, object] = {"query": query}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=30.0) as client:
+    limits = httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx2.AsyncClient(headers=headers, limits=limits, timeout=30.0) as client:
         # Warm-up: connections opened, caches and the database's plans filled; not recorded.
         warm = Tally()
         await asyncio.gather(

@@ -38,7 +38,7 @@ from typing import Any
 import aiohttp
 import dashboard
 import http_load
-import httpx
+import httpx2
 import psycopg
 import talent_dataset
 from joserfc.jwk import KeySet
@@ -206,8 +206,8 @@ async def check_in_process(
             answers = {}
             for compiled, app in apps.items():
                 statements.clear()
-                async with httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app), base_url="http://bench"
+                async with httpx2.AsyncClient(
+                    transport=httpx2.ASGITransport(app=app), base_url="http://bench"
                 ) as client:
                     response = await client.post(
                         "/graphql", json=body, headers={"Authorization": f"Bearer {token}"}
@@ -296,7 +296,7 @@ async def load(
 
 def fallbacks_counted(metrics_port: int) -> float:
     """The server's own count of queries that left the compiled path (all reasons)."""
-    text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+    text = httpx2.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
     return sum(
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 import psycopg
 import pytest
 from joserfc.jwk import KeySet
@@ -189,17 +189,17 @@ def tokens() -> TokenService:
     )
 
 
-def _client(sessions: SessionFactory, tokens: TokenService, redis_url: str) -> httpx.AsyncClient:
+def _client(sessions: SessionFactory, tokens: TokenService, redis_url: str) -> httpx2.AsyncClient:
     app = create_app(sessions=sessions, tokens=tokens, redis_url=redis_url, development=True)
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test", headers=API_ACCEPT
+    return httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://renkei.test", headers=API_ACCEPT
     )
 
 
 @pytest.fixture
 async def client(
     sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     """The API over HTTP, its database work rolled back after the test."""
     async with _client(sessions, tokens, redis_url) as http:
         yield http
@@ -208,7 +208,7 @@ async def client(
 @pytest.fixture
 async def resolvers_only(
     sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     """The same API with compiled reads turned off: every field through its resolver, to compare
     the compiled answers with."""
     app = create_app(
@@ -218,8 +218,8 @@ async def resolvers_only(
         development=True,
         compiled_reads=False,
     )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test", headers=API_ACCEPT
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://renkei.test", headers=API_ACCEPT
     ) as http:
         yield http
 
@@ -230,7 +230,7 @@ class CommittedDatabase:
     app_url: str
     engine: AsyncEngine
     sessions: SessionFactory
-    client: httpx.AsyncClient
+    client: httpx2.AsyncClient
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import httpx
+import httpx2
 
 from renkei.db import SessionFactory, unit_of_work
 from renkei.identity import service as identity
@@ -115,7 +115,7 @@ def token_for(
 
 
 async def graphql(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
     query: str,
     variables: dict[str, Any] | None = None,
     *,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from factories import API_ACCEPT, graphql
@@ -18,11 +18,11 @@ from renkei.identity.tokens import TokenService
 @pytest.fixture
 async def production_client(
     sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     """The API built with development=False, its database work rolled back after the test."""
     app = create_app(sessions=sessions, tokens=tokens, redis_url=redis_url, development=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(
         transport=transport, base_url="http://renkei.test", headers=API_ACCEPT
     ) as http:
         yield http
@@ -33,8 +33,8 @@ Compare = Callable[..., Awaitable[dict[str, Any]]]
 
 @pytest.fixture
 def compiled_and_resolved(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     statement_counter: Any,
 ) -> Compare:
     """Ask a query compiled and through the resolvers: the same answer, and the compiled one

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, cast
 
-import httpx
+import httpx2
 import pytest
 
 from factories import add_member, create_organization, create_user, graphql, token_for
@@ -92,15 +92,15 @@ def _app(sessions: SessionFactory, tokens: TokenService, redis_url: str, compile
 @pytest.fixture
 async def clients(
     sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[httpx2.AsyncClient, httpx2.AsyncClient]]:
     """The API with sign-in configured, compiled and through the resolvers only."""
     async with (
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=_app(sessions, tokens, redis_url, True)),
+        httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=_app(sessions, tokens, redis_url, True)),
             base_url="http://renkei.test",
         ) as compiled,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=_app(sessions, tokens, redis_url, False)),
+        httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=_app(sessions, tokens, redis_url, False)),
             base_url="http://renkei.test",
         ) as resolved,
     ):
@@ -108,7 +108,9 @@ async def clients(
 
 
 @pytest.fixture
-async def world(client: httpx.AsyncClient, sessions: SessionFactory, tokens: TokenService) -> World:
+async def world(
+    client: httpx2.AsyncClient, sessions: SessionFactory, tokens: TokenService
+) -> World:
     """長崎ラボ with an owner, an admin and a member; invitations, an API client, a domain claim,
     an identity provider and the audit log they leave."""
     owner = await create_user(sessions, "owner@nagasaki.example")
@@ -171,7 +173,7 @@ async def world(client: httpx.AsyncClient, sessions: SessionFactory, tokens: Tok
 
 
 async def _both(
-    clients: tuple[httpx.AsyncClient, httpx.AsyncClient],
+    clients: tuple[httpx2.AsyncClient, httpx2.AsyncClient],
     statement_counter: Any,
     token: str,
     query: str = ADMIN,

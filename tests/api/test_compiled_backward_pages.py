@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2
 
 from conftest import StatementCounter
 from factories import add_member, create_organization, create_user, graphql, token_for
@@ -25,8 +25,8 @@ query Newest($last: Int, $before: String, $withCursors: Boolean!) {
 
 async def test_walking_back_page_by_page_matches_the_resolvers(
     sessions: SessionFactory,
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     tokens: TokenService,
     statement_counter: StatementCounter,
 ) -> None:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import select
 
@@ -116,8 +116,8 @@ TODAY = date.today()
 
 
 async def _both(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     counter: StatementCounter,
     query: str,
     variables: dict[str, Any],
@@ -245,8 +245,8 @@ async def dashboard_world(sessions: SessionFactory) -> tuple[Any, Any, Any]:
 
 async def test_the_region_dashboard_compiled_matches_the_resolvers_page_by_page(
     dashboard_world: Any,
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     tokens: TokenService,
     statement_counter: StatementCounter,
 ) -> None:
@@ -266,8 +266,8 @@ async def test_the_region_dashboard_compiled_matches_the_resolvers_page_by_page(
 
 async def test_the_portfolio_compiled_matches_the_resolvers_for_each_filter(
     dashboard_world: Any,
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     tokens: TokenService,
     statement_counter: StatementCounter,
 ) -> None:
@@ -297,8 +297,8 @@ async def test_the_portfolio_compiled_matches_the_resolvers_for_each_filter(
 async def test_the_full_dashboard_compiles_into_one_statement_like_the_resolvers(
     dashboard_world: Any,
     sessions: SessionFactory,
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     tokens: TokenService,
     statement_counter: StatementCounter,
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2
 
 from conftest import StatementCounter
 from factories import add_member, create_organization, create_user, graphql, token_for
@@ -59,8 +59,8 @@ def _compiled_statements(statements: list[str]) -> int:
 
 
 async def _both(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     query: str,
     variables: dict[str, Any],
     token: str,
@@ -81,8 +81,8 @@ async def _both(
 
 async def test_organizations_compiled_match_the_resolvers_page_by_page(
     sessions: SessionFactory,
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     tokens: TokenService,
     statement_counter: StatementCounter,
 ) -> None:
@@ -120,8 +120,8 @@ async def test_organizations_compiled_match_the_resolvers_page_by_page(
 
 async def test_lookups_compiled_match_the_resolvers(
     sessions: SessionFactory,
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     tokens: TokenService,
     statement_counter: StatementCounter,
 ) -> None:
@@ -147,8 +147,8 @@ query ConstantParts {
 
 async def test_a_connection_asked_only_for_constants_is_one_object(
     sessions: SessionFactory,
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     tokens: TokenService,
     statement_counter: StatementCounter,
 ) -> None:
@@ -171,7 +171,7 @@ async def test_a_connection_asked_only_for_constants_is_one_object(
 
 
 async def test_a_query_seen_before_still_checks_the_tokens_scopes(
-    sessions: SessionFactory, client: httpx.AsyncClient, tokens: TokenService
+    sessions: SessionFactory, client: httpx2.AsyncClient, tokens: TokenService
 ) -> None:
     # given the query answered once, compiled, for a token with every scope
     owner = await create_user(sessions, "scopes@kyushu.example")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import select, update
 
@@ -71,7 +71,7 @@ async def region_world(committed: CommittedDatabase) -> dict[str, Any]:
 @pytest.fixture
 async def resolvers_only(
     committed: CommittedDatabase, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     app = create_app(
         sessions=committed.sessions,
         tokens=tokens,
@@ -79,15 +79,15 @@ async def resolvers_only(
         development=True,
         compiled_reads=False,
     )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://renkei.test"
     ) as http:
         yield http
 
 
 async def test_a_repeated_query_answers_as_the_first_time_and_as_the_resolvers(
     committed: CommittedDatabase,
-    resolvers_only: httpx.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     tokens: TokenService,
     region_world: dict[str, Any],
 ) -> None:

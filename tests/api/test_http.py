@@ -15,7 +15,7 @@ import time
 import uuid
 from contextlib import asynccontextmanager
 
-import httpx
+import httpx2
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -65,12 +65,12 @@ GIFU = {"data": {"prefecture": {"name": "岐阜県"}}}
 
 
 async def post(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
     body: dict[str, object],
     *,
     accept: str | None = API_ACCEPT["Accept"],
     token: str | None = None,
-) -> httpx.Response:
+) -> httpx2.Response:
     """POST `body`; with `accept` as the only Accept header, or none at all when it is None."""
     headers = {}
     if token is not None:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from factories import act_as, create_organization, create_user, graphql, token_for
@@ -58,7 +58,7 @@ TODAY = date.today()
 @pytest.fixture
 async def resolvers_only(
     sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     app = create_app(
         sessions=sessions,
         tokens=tokens,
@@ -66,8 +66,8 @@ async def resolvers_only(
         development=False,
         compiled_reads=False,
     )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://renkei.test"
     ) as http:
         yield http
 
@@ -154,7 +154,7 @@ async def region_with_plans(sessions: SessionFactory) -> tuple[Any, Any, Any, An
 
 
 async def test_serving_500_resolved_requests_keeps_no_memory(
-    region_with_plans: Any, resolvers_only: httpx.AsyncClient, tokens: TokenService
+    region_with_plans: Any, resolvers_only: httpx2.AsyncClient, tokens: TokenService
 ) -> None:
     # given
     owner, secretariat, region, milestone = region_with_plans
@@ -196,7 +196,7 @@ async def test_serving_500_resolved_requests_keeps_no_memory(
     assert growth < TOLERATED_GROWTH, f"{growth / 1024:.0f} KiB kept by {REQUESTS} requests"
 
 
-async def test_made_up_http_methods_add_no_metric_series(client: httpx.AsyncClient) -> None:
+async def test_made_up_http_methods_add_no_metric_series(client: httpx2.AsyncClient) -> None:
     # given
     methods = [f"BREW{n}" for n in range(3)]
 

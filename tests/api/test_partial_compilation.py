@@ -10,7 +10,7 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from conftest import StatementCounter
@@ -66,8 +66,8 @@ async def organization_with_members(sessions: SessionFactory, tokens: TokenServi
 
 async def test_a_field_without_sql_is_resolved_alone_inside_a_compiled_answer(
     members_without_sql: None,
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     organization_with_members: str,
     statement_counter: StatementCounter,
     caplog: pytest.LogCaptureFixture,
@@ -93,8 +93,8 @@ async def test_a_field_without_sql_is_resolved_alone_inside_a_compiled_answer(
 
 async def test_an_error_of_a_field_resolved_alone_has_its_path_in_the_query(
     members_without_sql: None,
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     organization_with_members: str,
 ) -> None:
     # given a page after a cursor that is none of ours
@@ -109,7 +109,7 @@ async def test_an_error_of_a_field_resolved_alone_has_its_path_in_the_query(
 
 async def test_a_query_nothing_of_which_compiles_goes_to_the_resolvers_counted(
     organizations_without_sql: None,
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
     organization_with_members: str,
     caplog: pytest.LogCaptureFixture,
     statement_counter: StatementCounter,

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 import redis.asyncio as redis
 from prometheus_client import REGISTRY
@@ -37,7 +37,7 @@ from renkei.tenancy import Viewer
 
 JSON = "application/json"
 
-App = Callable[..., httpx.AsyncClient]
+App = Callable[..., httpx2.AsyncClient]
 
 
 @pytest.fixture
@@ -51,9 +51,9 @@ async def app(
     sessions: SessionFactory, tokens: TokenService, redis_url: str, prefix: str
 ) -> AsyncIterator[App]:
     """Builds the API with these document settings, on Redis keys of this test alone."""
-    clients: list[httpx.AsyncClient] = []
+    clients: list[httpx2.AsyncClient] = []
 
-    def build(**settings: Any) -> httpx.AsyncClient:
+    def build(**settings: Any) -> httpx2.AsyncClient:
         documents = DocumentSettings(key_prefix=prefix, **settings)
         api = create_app(
             sessions=sessions,
@@ -62,8 +62,8 @@ async def app(
             development=False,
             documents=documents,
         )
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=api),
+        client = httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=api),
             base_url="http://renkei.test",
             headers={"Accept": JSON, "Accept-Language": "en"},
         )
@@ -84,7 +84,7 @@ def _persisted(id_: str) -> dict[str, Any]:
     return {"persistedQuery": {"version": 1, "sha256Hash": id_}}
 
 
-def _codes(response: httpx.Response) -> list[str]:
+def _codes(response: httpx2.Response) -> list[str]:
     return [error["extensions"]["code"] for error in response.json()["errors"]]
 
 
@@ -319,8 +319,8 @@ async def test_the_console_runs_its_operations_by_id_where_only_registered_ones_
         ),
         documents=DocumentSettings(registered=Registered.ALL),
     )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=api), base_url="http://renkei.test"
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=api), base_url="http://renkei.test"
     ) as browser:
         # when the console's home page is opened (twice: the second runs compiled)
         cookie = {"Cookie": f"{SESSION_COOKIE}={started.secret}"}

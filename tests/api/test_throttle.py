@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
+import httpx2
 from prometheus_client import REGISTRY
 
 from clients.machine import create_client, request_token
@@ -55,7 +55,7 @@ async def api(
     redis_url: str,
     throttling: Throttling,
     address: str = "127.0.0.1",
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     app = create_app(
         sessions=sessions,
         tokens=tokens,
@@ -63,12 +63,12 @@ async def api(
         development=False,
         throttling=throttling,
     )
-    transport = httpx.ASGITransport(app=app, client=(address, 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="https://renkei.test") as http:
+    transport = httpx2.ASGITransport(app=app, client=(address, 40000))
+    async with httpx2.AsyncClient(transport=transport, base_url="https://renkei.test") as http:
         yield http
 
 
-async def post(http: httpx.AsyncClient, query: str, token: str | None = None, **variables: Any):
+async def post(http: httpx2.AsyncClient, query: str, token: str | None = None, **variables: Any):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return await http.post(
         "/graphql", json={"query": query, "variables": variables}, headers=headers
@@ -234,8 +234,8 @@ async def test_a_browser_session_spends_its_organizations_budget(sessions, token
         "Cookie": f"{SESSION_COOKIE}={started.secret}",
         "X-CSRF-Token": signin.csrf_token(started.secret, "a test cookie secret"),
     }
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="https://renkei.test") as http:
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="https://renkei.test") as http:
         # when: two pages of 10, then the organization's token asks for 10 more
         pages = [
             await http.post("/graphql", json={"query": ORGANIZATIONS}, headers=browser)
@@ -304,8 +304,8 @@ async def test_the_sign_in_pages_are_limited_per_address(sessions, tokens, redis
         sign_in=config,
         throttling=small_budget(auth_per_minute=3),
     )
-    transport = httpx.ASGITransport(app=app, client=("192.0.2.10", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="https://renkei.test") as http:
+    transport = httpx2.ASGITransport(app=app, client=("192.0.2.10", 40000))
+    async with httpx2.AsyncClient(transport=transport, base_url="https://renkei.test") as http:
         # when: someone walks the sign-in pages
         pages = [await http.get("/auth/login", params={"email": "a@b.example"}) for _ in range(3)]
         session = await http.get("/auth/session")

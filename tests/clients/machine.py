@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 from sqlalchemy import select
 
 from factories import act_as, create_organization, create_user
@@ -69,14 +69,14 @@ async def promote(sessions: SessionFactory, issued: Issued, role: MembershipRole
 
 
 async def request_token(
-    http: httpx.AsyncClient,
+    http: httpx2.AsyncClient,
     client_id: str,
     secret: str,
     *,
     method: str = "basic",
     scope: str | None = None,
     grant_type: str = "client_credentials",
-) -> httpx.Response:
+) -> httpx2.Response:
     """POST /oauth/token as a client would, with client_secret_basic or client_secret_post."""
     form = {"grant_type": grant_type}
     if scope is not None:
@@ -88,7 +88,7 @@ async def request_token(
     )
 
 
-async def access_token(http: httpx.AsyncClient, issued: Issued, scope: str | None = None) -> str:
+async def access_token(http: httpx2.AsyncClient, issued: Issued, scope: str | None = None) -> str:
     response = await request_token(http, issued.client.client_id, issued.secret, scope=scope)
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])

@@ -3,19 +3,19 @@ a cross-site origin. Nothing changes, and the person reads why in Japanese."""
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 
 from console.conftest import People
 
 
-async def _signed_in_client(people: People, email: str) -> tuple[httpx.AsyncClient, str]:
+async def _signed_in_client(people: People, email: str) -> tuple[httpx2.AsyncClient, str]:
     page = await people.sign_in(email)
     cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
     token = await page.locator('meta[name="csrf-token"]').get_attribute("content")
-    return httpx.AsyncClient(base_url=people.live.url, cookies=cookies), token or ""
+    return httpx2.AsyncClient(base_url=people.live.url, cookies=cookies), token or ""
 
 
-async def _lang(client: httpx.AsyncClient) -> str:
+async def _lang(client: httpx2.AsyncClient) -> str:
     home = await client.get("/app/")
     assert home.status_code == 200
     return home.headers["content-language"]

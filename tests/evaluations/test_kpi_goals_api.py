@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-import httpx
+import httpx2
 
 from factories import graphql, token_for
 from kpis.world import World
@@ -52,7 +52,10 @@ mutation Bad($kpi: ID!) {
 
 
 async def test_kpi_goals_are_set_and_read_alike_by_both_paths(
-    world: World, client: httpx.AsyncClient, resolvers_only: httpx.AsyncClient, tokens: TokenService
+    world: World,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
+    tokens: TokenService,
 ):
     # given a region KPI and a national goal whose figure is not confirmed
     kpi = await world.kpi(region=world.region, name="若年層の転出超過数", baseline=100)

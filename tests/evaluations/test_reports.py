@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import httpx
+import httpx2
 
 from factories import graphql, token_for
 from kpis.world import World
@@ -66,7 +66,7 @@ async def _round_with_content(world: World) -> EvaluationRound:
 
 
 async def test_an_unpublished_report_is_not_found_then_published_it_is_read_by_anyone(
-    world: World, client: httpx.AsyncClient, tokens: TokenService
+    world: World, client: httpx2.AsyncClient, tokens: TokenService
 ):
     # given a round not yet published
     found = await _round_with_content(world)
@@ -96,7 +96,7 @@ async def test_an_unpublished_report_is_not_found_then_published_it_is_read_by_a
 
 
 async def test_the_api_shows_an_unpublished_round_to_the_regions_members_only(
-    world: World, client: httpx.AsyncClient, tokens: TokenService
+    world: World, client: httpx2.AsyncClient, tokens: TokenService
 ):
     found = await _round_with_content(world)
     region = to_global_id("Region", world.region.id)
@@ -142,7 +142,10 @@ async def test_the_api_shows_an_unpublished_round_to_the_regions_members_only(
 
 
 async def test_compiled_and_resolver_reads_agree(
-    world: World, client: httpx.AsyncClient, resolvers_only: httpx.AsyncClient, tokens: TokenService
+    world: World,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
+    tokens: TokenService,
 ):
     await _round_with_content(world)
     region = to_global_id("Region", world.region.id)

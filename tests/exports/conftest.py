@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 import pytest
 
 from exports.world import World, build_world
@@ -11,5 +11,7 @@ from renkei.identity.tokens import TokenService
 
 
 @pytest.fixture
-async def world(sessions: SessionFactory, client: httpx.AsyncClient, tokens: TokenService) -> World:
+async def world(
+    sessions: SessionFactory, client: httpx2.AsyncClient, tokens: TokenService
+) -> World:
     return await build_world(sessions, client, tokens)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 from urllib.parse import unquote
 
-import httpx
+import httpx2
 import pytest
 
 from exports.world import SUPPLY_CHAIN, World
@@ -23,7 +23,7 @@ from renkei.projects import service as projects
 from renkei.tenancy import MembershipRole, Viewer
 
 
-def filenames(response: httpx.Response) -> tuple[str, str]:
+def filenames(response: httpx2.Response) -> tuple[str, str]:
     """The ASCII filename and the decoded RFC 5987 filename* of an attachment."""
     header = response.headers["content-disposition"]
     assert header.startswith("attachment; ")
@@ -122,7 +122,7 @@ async def test_the_svg_cannot_run_anything_if_opened_from_our_origin(world: Worl
 @pytest.fixture
 async def browser_app(
     world: World, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     """The app with browser sign-in configured, as it runs with organizations' providers."""
     config = SignInConfig(
         public_url="http://renkei.test",
@@ -138,13 +138,13 @@ async def browser_app(
         development=True,
         sign_in=config,
     )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://renkei.test") as http:
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://renkei.test") as http:
         yield http
 
 
 async def test_a_browser_session_downloads_without_a_csrf_header(
-    world: World, browser_app: httpx.AsyncClient
+    world: World, browser_app: httpx2.AsyncClient
 ) -> None:
     # given 九州大学's owner signed in through the browser
     async with unit_of_work(world.sessions, Viewer.platform()) as session:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-import httpx
+import httpx2
 
 from factories import act_as, create_organization, create_user, token_for
 from kpis.world import Party, make_project, make_region
@@ -58,7 +58,7 @@ async def party(
 @dataclass
 class World:
     sessions: SessionFactory
-    client: httpx.AsyncClient
+    client: httpx2.AsyncClient
     tokens: TokenService
     secretariat: Party
     lead: Party  # 熊本県
@@ -84,7 +84,7 @@ class World:
 
     async def get(
         self, path: str, party: Party | None = None, headers: dict[str, str] | None = None
-    ) -> httpx.Response:
+    ) -> httpx2.Response:
         sent = dict(headers or {})
         if party is not None:
             sent["Authorization"] = f"Bearer {self.token(party)}"
@@ -161,7 +161,7 @@ class World:
 
 
 async def build_world(
-    sessions: SessionFactory, client: httpx.AsyncClient, tokens: TokenService
+    sessions: SessionFactory, client: httpx2.AsyncClient, tokens: TokenService
 ) -> World:
     economic = OrganizationKind.ECONOMIC_ORGANIZATION
     secretariat = await party(sessions, "九州経済連合会", economic, "40")

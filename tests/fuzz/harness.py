@@ -24,7 +24,7 @@ from datetime import UTC, date
 from typing import Any
 
 import graphql
-import httpx
+import httpx2
 from hypothesis import strategies as st
 from hypothesis_graphql import mutations, nodes, queries
 
@@ -296,7 +296,7 @@ class Answer:
         return sorted({label for f in self.faults for k, label in KNOWN.items() if k in f})
 
 
-def faults_of(response: httpx.Response) -> Answer:
+def faults_of(response: httpx2.Response) -> Answer:
     """What in a response would be a fault; an empty list when it is a well-formed answer."""
     try:
         body = response.json()
@@ -316,7 +316,7 @@ def faults_of(response: httpx.Response) -> Answer:
     return answer
 
 
-async def send(client: httpx.AsyncClient, viewer: FuzzViewer, document: str) -> Answer:
+async def send(client: httpx2.AsyncClient, viewer: FuzzViewer, document: str) -> Answer:
     headers = {"Authorization": f"Bearer {viewer.token}"} if viewer.token else {}
     response = await client.post("/graphql", json={"query": document}, headers=headers)
     return faults_of(response)

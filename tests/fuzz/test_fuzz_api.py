@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -90,11 +90,11 @@ async def foreign_before(
 @pytest.fixture(scope="module")
 async def client(
     sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     app = create_app(sessions=sessions, tokens=tokens, redis_url=redis_url, development=True)
     # A crash must come back as the 500 a user would get, not as an exception in the test.
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://renkei.test") as http:
+    transport = httpx2.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://renkei.test") as http:
         yield http
 
 
@@ -136,16 +136,16 @@ async def test_a_changed_row_of_another_tenant_is_seen_and_ones_own_is_not(
 
 
 def test_an_error_without_a_code_and_a_5xx_are_faults() -> None:
-    request = httpx.Request("POST", "http://renkei.test/graphql")
+    request = httpx2.Request("POST", "http://renkei.test/graphql")
     coded = {"data": None, "errors": [{"message": "no", "extensions": {"code": "FORBIDDEN"}}]}
     uncoded = {"data": None, "errors": [{"message": "division by zero", "path": ["kpi"]}]}
     masked = {
         "errors": [{"message": "Internal error: x", "extensions": {"code": "INTERNAL_ERROR"}}]
     }
-    assert faults_of(httpx.Response(200, json=coded, request=request)).faults == []
-    assert faults_of(httpx.Response(200, json=uncoded, request=request)).faults
-    assert faults_of(httpx.Response(200, json=masked, request=request)).faults
-    assert faults_of(httpx.Response(500, text="Internal Server Error", request=request)).faults
+    assert faults_of(httpx2.Response(200, json=coded, request=request)).faults == []
+    assert faults_of(httpx2.Response(200, json=uncoded, request=request)).faults
+    assert faults_of(httpx2.Response(200, json=masked, request=request)).faults
+    assert faults_of(httpx2.Response(500, text="Internal Server Error", request=request)).faults
 
 
 @pytest.mark.parametrize(("root_field", "viewer_name"), CASES)
@@ -158,7 +158,7 @@ async def test_no_fault_and_no_foreign_write(
     world: FuzzWorld,
     connection: AsyncConnection,
     sessions: SessionFactory,
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
     foreign_before: dict[str, dict[str, set[str]]],
 ) -> None:
     # given

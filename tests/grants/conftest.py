@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from factories import act_as, add_member, create_organization, create_user, graphql, token_for
@@ -43,7 +43,7 @@ class Party:
 @dataclass
 class World:
     sessions: SessionFactory
-    client: httpx.AsyncClient
+    client: httpx2.AsyncClient
     tokens: TokenService
 
     async def party(self, name: str, prefecture: str = "40") -> Party:
@@ -161,5 +161,5 @@ RATE = Decimal("0.5")
 
 
 @pytest.fixture
-def world(sessions: SessionFactory, client: httpx.AsyncClient, tokens: TokenService) -> World:
+def world(sessions: SessionFactory, client: httpx2.AsyncClient, tokens: TokenService) -> World:
     return World(sessions, client, tokens)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from conftest import CommittedDatabase
@@ -43,13 +43,13 @@ query Due($from: Date) { milestones(dueFrom: $from, first: 5) { nodes { title } 
 
 
 async def ask(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
     query: str,
     variables: dict[str, Any] | None = None,
     *,
     token: str | None = None,
     language: str | None = None,
-) -> httpx.Response:
+) -> httpx2.Response:
     headers = {}
     if token:
         headers["Authorization"] = f"Bearer {token}"

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode
 
-import httpx
+import httpx2
 import uvicorn
 import werkzeug.serving
 from joserfc import jwt
@@ -555,9 +555,11 @@ class OidcProviderMock:
         claims = {"email": email, "email_verified": email_verified, **extra_claims}
         if name is not None:
             claims["name"] = name
-        httpx.put(f"{self.issuer}/users/{subject}", json=claims).raise_for_status()
+        httpx2.put(f"{self.issuer}/users/{subject}", json=claims).raise_for_status()
 
-    async def consent(self, browser: Browser, form: httpx.Response, subject: str) -> httpx.Response:
+    async def consent(
+        self, browser: Browser, form: httpx2.Response, subject: str
+    ) -> httpx2.Response:
         """Submit the consent form `form` (the authorization endpoint's page) as `subject`."""
         return await browser.post(str(form.url), data={"sub": subject})
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import func, select
 
@@ -35,8 +35,8 @@ RENKEI = "http://renkei.test"
 
 @dataclass
 class World:
-    app: httpx.AsyncClient
-    web: httpx.AsyncClient
+    app: httpx2.AsyncClient
+    web: httpx2.AsyncClient
     sessions: SessionFactory
     config: SignInConfig
     org_a: Organization
@@ -184,7 +184,7 @@ async def world(
         sessions=sessions, tokens=tokens, redis_url=redis_url, development=True, sign_in=config
     )
     async with (
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=RENKEI) as http,
-        httpx.AsyncClient(timeout=5) as web,
+        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=RENKEI) as http,
+        httpx2.AsyncClient(timeout=5) as web,
     ):
         yield World(http, web, sessions, config, org_a, org_b, row_a, row_b)

@@ -9,7 +9,7 @@ import os
 import socket
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import select
 
@@ -57,7 +57,7 @@ def test_the_development_provider_serves_on_another_port_when_8001_is_taken(
     # given port 8001 held by another program, the provider started (fixture)
     provider = provider_beside_a_taken_port
     # when a relying party reads its discovery document
-    discovery = httpx.get(f"{provider.url}/.well-known/openid-configuration", timeout=10)
+    discovery = httpx2.get(f"{provider.url}/.well-known/openid-configuration", timeout=10)
     # then it answers on another port, as the issuer it names
     assert provider.taken_port == DEFAULT_PORT
     assert not provider.url.endswith(f":{DEFAULT_PORT}")

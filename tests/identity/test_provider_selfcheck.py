@@ -1,6 +1,6 @@
 """The test OpenID providers behave as promised, so a sign-in test failure is Renkei's, not theirs.
 
-Each flow here is driven with plain httpx against the providers on loopback; Renkei is not involved
+Each flow here is driven with plain httpx2 against the providers on loopback; Renkei is not involved
 except as a stand-in relying party for the `Browser` checks.
 """
 
@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -31,8 +31,8 @@ CALLBACK = "http://renkei.test/auth/callback/a"
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5) as client:
+async def http() -> AsyncIterator[httpx2.AsyncClient]:
+    async with httpx2.AsyncClient(timeout=5) as client:
         yield client
 
 
@@ -51,13 +51,13 @@ def _segments(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
 
 
 async def _authorize(
-    http: httpx.AsyncClient,
+    http: httpx2.AsyncClient,
     provider: OidcProvider,
     *,
     challenge: str,
     redirect_uri: str = CALLBACK,
     **params: str,
-) -> httpx.Response:
+) -> httpx2.Response:
     query = {
         "response_type": "code",
         "client_id": provider.client.client_id,
@@ -73,8 +73,13 @@ async def _authorize(
 
 
 async def _exchange(
-    http: httpx.AsyncClient, provider: OidcProvider, code: str, verifier: str, *, post: bool = False
-) -> httpx.Response:
+    http: httpx2.AsyncClient,
+    provider: OidcProvider,
+    code: str,
+    verifier: str,
+    *,
+    post: bool = False,
+) -> httpx2.Response:
     client = provider.client
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK}
     form["code_verifier"] = verifier
@@ -85,7 +90,7 @@ async def _exchange(
     return await http.post(f"{provider.issuer}/token", data=form, auth=auth)
 
 
-async def _id_token(http: httpx.AsyncClient, provider: OidcProvider) -> tuple[str, httpx.URL]:
+async def _id_token(http: httpx2.AsyncClient, provider: OidcProvider) -> tuple[str, httpx2.URL]:
     """A whole sign-in; returns the ID token and the redirect back to the relying party."""
     verifier, challenge = pkce_pair()
     redirect = location(await _authorize(http, provider, challenge=challenge))
@@ -94,7 +99,7 @@ async def _id_token(http: httpx.AsyncClient, provider: OidcProvider) -> tuple[st
     return response.json()["id_token"], redirect
 
 
-async def _published(http: httpx.AsyncClient, provider: OidcProvider) -> KeySet:
+async def _published(http: httpx2.AsyncClient, provider: OidcProvider) -> KeySet:
     return KeySet.import_key_set((await http.get(f"{provider.issuer}/jwks")).json())
 
 
@@ -502,7 +507,7 @@ def _relying_party(provider_authorize: Callable[[], str]) -> Starlette:
 
 
 @pytest.fixture
-async def relying_party_client(provider_a: OidcProvider) -> AsyncIterator[httpx.AsyncClient]:
+async def relying_party_client(provider_a: OidcProvider) -> AsyncIterator[httpx2.AsyncClient]:
     def authorize_url() -> str:
         query = {
             "response_type": "code",
@@ -514,15 +519,15 @@ async def relying_party_client(provider_a: OidcProvider) -> AsyncIterator[httpx.
             "code_challenge": pkce_pair()[1],
             "code_challenge_method": "S256",
         }
-        return str(httpx.URL(f"{provider_a.issuer}/authorize", params=query))
+        return str(httpx2.URL(f"{provider_a.issuer}/authorize", params=query))
 
-    transport = httpx.ASGITransport(app=_relying_party(authorize_url))
-    async with httpx.AsyncClient(transport=transport, base_url="http://renkei.test") as client:
+    transport = httpx2.ASGITransport(app=_relying_party(authorize_url))
+    async with httpx2.AsyncClient(transport=transport, base_url="http://renkei.test") as client:
         yield client
 
 
 async def test_the_browser_follows_a_flow_across_the_app_and_the_provider(
-    provider_a: OidcProvider, alice: str, relying_party_client: httpx.AsyncClient
+    provider_a: OidcProvider, alice: str, relying_party_client: httpx2.AsyncClient
 ) -> None:
     async with Browser(relying_party_client) as browser:
         landed = await browser.visit("/login")
@@ -538,7 +543,7 @@ async def test_the_browser_follows_a_flow_across_the_app_and_the_provider(
 
 
 async def test_the_browser_can_stop_before_a_hop(
-    provider_a: OidcProvider, alice: str, relying_party_client: httpx.AsyncClient
+    provider_a: OidcProvider, alice: str, relying_party_client: httpx2.AsyncClient
 ) -> None:
     async with Browser(relying_party_client) as browser:
         stopped = await browser.follow(
@@ -568,11 +573,11 @@ async def test_oidc_provider_mock_serves_discovery_and_a_verifiable_sign_in(
         "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
-    async with httpx.AsyncClient(base_url="http://renkei.test") as app_stub:
+    async with httpx2.AsyncClient(base_url="http://renkei.test") as app_stub:
         browser = Browser(app_stub, http)
 
         # when the person consents on its form and the code is exchanged
-        form = await browser.get(httpx.URL(document["authorization_endpoint"], params=query))
+        form = await browser.get(httpx2.URL(document["authorization_endpoint"], params=query))
         redirect = location(await oidc_mock.consent(browser, form, "carol-1"))
         tokens = await http.post(
             document["token_endpoint"],

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from conftest import CommittedDatabase
@@ -65,8 +65,8 @@ async def signed_in(
         sign_in=config,
     )
     async with (
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=RENKEI) as http,
-        httpx.AsyncClient(timeout=5) as web,
+        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=RENKEI) as http,
+        httpx2.AsyncClient(timeout=5) as web,
     ):
         browser = Browser(http, web)
         page = await browser.visit("/auth/login?email=alice@a.example")
@@ -80,9 +80,9 @@ async def signed_in(
         }
 
 
-async def _post(app: Any, query: str, variables: dict[str, Any], token: str) -> httpx.Response:
+async def _post(app: Any, query: str, variables: dict[str, Any], token: str) -> httpx2.Response:
     """An API client with the token alone: no cookie. It reads English."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=RENKEI) as api:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=RENKEI) as api:
         return await api.post(
             "/graphql",
             json={"query": query, "variables": variables},
@@ -90,8 +90,8 @@ async def _post(app: Any, query: str, variables: dict[str, Any], token: str) -> 
         )
 
 
-async def _export(app: Any, token: str) -> httpx.Response:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=RENKEI) as api:
+async def _export(app: Any, token: str) -> httpx2.Response:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=RENKEI) as api:
         return await api.get(
             "/exports/regions/sid-kyushu/milestones.csv",
             headers={"Authorization": f"Bearer {token}"},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import select
 
@@ -27,7 +27,7 @@ mutation Switch($id: ID!) {
 """
 
 
-async def sign_in(world: World, email: str, **login: str) -> tuple[Browser, httpx.Response]:
+async def sign_in(world: World, email: str, **login: str) -> tuple[Browser, httpx2.Response]:
     browser = world.browser()
     query = "&".join([f"email={email}", *(f"{k}={v}" for k, v in login.items())])
     response = await browser.visit(f"/auth/login?{query}")
@@ -36,7 +36,7 @@ async def sign_in(world: World, email: str, **login: str) -> tuple[Browser, http
 
 async def as_browser(
     browser: Browser, query: str, variables: dict[str, object] | None = None
-) -> httpx.Response:
+) -> httpx2.Response:
     """A GraphQL request as the signed-in page makes it: cookie, JSON, and its CSRF token."""
     csrf = (await browser.get("/auth/session")).json()["csrfToken"]
     return await browser.post(

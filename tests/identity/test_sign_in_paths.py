@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from factories import act_as, add_member, create_organization, create_user, graphql, token_for
@@ -228,7 +228,7 @@ async def platform_world(
         development=True,
         sign_in=config,
     )
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=RENKEI) as http:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=RENKEI) as http:
         yield dataclasses.replace(world, app=http, config=config)
 
 

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from factories import create_user
 from renkei.identity.tokens import TokenService
@@ -19,7 +19,7 @@ from renkei.identity.tokens import TokenService
 VIEWER = {"query": "{ viewer { user { email } } }"}
 
 
-def _refusal(response: httpx.Response) -> tuple[int, str]:
+def _refusal(response: httpx2.Response) -> tuple[int, str]:
     return response.status_code, response.json()["errors"][0]["message"]
 
 
@@ -103,9 +103,9 @@ def _serve_and_ask_for_a_token(env: dict[str, str], email: str) -> tuple[str, st
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and server.poll() is None:
             try:
-                httpx.get(f"{base}/healthz", timeout=2)
+                httpx2.get(f"{base}/healthz", timeout=2)
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 time.sleep(0.2)
         assert server.poll() is None, server.communicate()[1]
         issued = subprocess.run(
@@ -117,7 +117,7 @@ def _serve_and_ask_for_a_token(env: dict[str, str], email: str) -> tuple[str, st
             check=False,
         )
         assert issued.returncode == 0, issued.stderr
-        response = httpx.post(
+        response = httpx2.post(
             f"{base}/graphql",
             json=VIEWER,
             headers={"Authorization": f"Bearer {issued.stdout.strip()}"},

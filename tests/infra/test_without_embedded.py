@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 from joserfc.jwk import KeySet
 
 from renkei.identity.tokens import generate_key
@@ -74,9 +74,9 @@ def test_production_serves_without_the_embedded_servers_installed(
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and server.poll() is None:
             try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+                ready = httpx2.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 time.sleep(0.2)
         # then it answers, and is ready: its database and Redis are the ones it was given
         assert server.poll() is None, server.communicate()[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import httpx
+import httpx2
 import pytest
 
 from conftest import StatementCounter
@@ -124,8 +124,8 @@ async def test_the_region_compiled_matches_the_resolvers_for_each_viewer(
     measured: World,
     who: str,
     language: str,
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     tokens: TokenService,
     statement_counter: StatementCounter,
 ) -> None:
@@ -195,8 +195,8 @@ async def test_the_root_kpis_compiled_match_the_resolvers_for_each_filter(
     who: str,
     everything: list[str],
     private: list[str],
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     tokens: TokenService,
     statement_counter: StatementCounter,
 ) -> None:
@@ -229,8 +229,8 @@ async def test_the_root_kpis_compiled_match_the_resolvers_for_each_filter(
 
 async def test_the_root_kpis_with_another_types_id_answer_as_the_resolver_does(
     measured: World,
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     tokens: TokenService,
 ) -> None:
     # given a region's id where a project's is expected
@@ -247,7 +247,7 @@ async def test_the_root_kpis_with_another_types_id_answer_as_the_resolver_does(
 
 async def test_one_cached_plan_answers_each_reader_in_their_language(
     measured: World,
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
     tokens: TokenService,
     statement_counter: StatementCounter,
 ) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import httpx
+import httpx2
 
 from factories import act_as, add_member, create_organization, create_user
 from renkei.db import SessionFactory, unit_of_work
@@ -26,7 +26,7 @@ from renkei.tenancy import MembershipRole, Viewer
 
 
 async def graphql_in(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
     language: str,
     query: str,
     variables: dict[str, Any] | None = None,

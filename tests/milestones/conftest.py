@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import select
 
@@ -45,7 +45,7 @@ class Party:
 @dataclass
 class World:
     sessions: SessionFactory
-    client: httpx.AsyncClient
+    client: httpx2.AsyncClient
     tokens: TokenService
 
     async def party(self, name: str, prefecture: str = "40") -> Party:
@@ -191,5 +191,5 @@ class World:
 
 
 @pytest.fixture
-def world(sessions: SessionFactory, client: httpx.AsyncClient, tokens: TokenService) -> World:
+def world(sessions: SessionFactory, client: httpx2.AsyncClient, tokens: TokenService) -> World:
     return World(sessions, client, tokens)

@@ -7,7 +7,7 @@ import dataclasses
 import uuid
 from datetime import date
 
-import httpx
+import httpx2
 from sqlalchemy import select
 
 from renkei.activity.models import Activity
@@ -195,7 +195,7 @@ TYPED = "地権者との協議が長引いています"
 
 
 async def test_each_reader_reads_the_platforms_reason_in_their_language_a_persons_as_typed(
-    world, resolvers_only: httpx.AsyncClient
+    world, resolvers_only: httpx2.AsyncClient
 ):
     # given: the job flagged 工場着工, which starts before 建築許可取得 is due
     lead = await world.party("福岡県")

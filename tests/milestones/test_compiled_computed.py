@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from conftest import StatementCounter
@@ -75,7 +75,7 @@ query Portfolio {
 
 async def both(
     world: World,
-    resolvers_only: httpx.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     counter: StatementCounter,
     query: str,
     variables: dict[str, Any],
@@ -154,7 +154,7 @@ async def plan(world: World) -> tuple[Party, Party, Project, list[Milestone]]:
 async def test_a_project_compiled_matches_the_resolvers_for_its_lead_and_its_partner(
     world: World,
     plan: tuple[Party, Party, Project, list[Milestone]],
-    resolvers_only: httpx.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     statement_counter: StatementCounter,
 ) -> None:
     # given
@@ -188,7 +188,7 @@ async def test_a_project_compiled_matches_the_resolvers_for_its_lead_and_its_par
 
 async def test_progress_without_milestones_or_with_all_cancelled_compiled(
     world: World,
-    resolvers_only: httpx.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     statement_counter: StatementCounter,
 ) -> None:
     # given

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from graphql import parse
 
@@ -48,7 +48,7 @@ query Portfolio(
 @pytest.fixture
 async def resolvers_only(
     sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     app = create_app(
         sessions=sessions,
         tokens=tokens,
@@ -56,14 +56,14 @@ async def resolvers_only(
         development=True,
         compiled_reads=False,
     )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://renkei.test"
     ) as http:
         yield http
 
 
 async def test_every_filter_of_the_portfolio_compiled_matches_the_resolvers(
-    world: World, resolvers_only: httpx.AsyncClient, statement_counter: StatementCounter
+    world: World, resolvers_only: httpx2.AsyncClient, statement_counter: StatementCounter
 ) -> None:
     # given 福岡's portfolio (one milestone overdue, one DONE, one of 大分's it does not see)
     given = await a_portfolio(world)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import httpx
+import httpx2
 
 from conftest import StatementCounter
 from factories import graphql
@@ -126,7 +126,7 @@ def titles(data: dict[str, Any]) -> list[str]:
 
 
 async def test_region_milestones_filter_and_hide_what_the_viewer_may_not_see(
-    world: World, resolvers_only: httpx.AsyncClient, statement_counter: StatementCounter
+    world: World, resolvers_only: httpx2.AsyncClient, statement_counter: StatementCounter
 ) -> None:
     # given
     given = await a_region(world)
@@ -190,7 +190,7 @@ async def test_region_milestones_filter_and_hide_what_the_viewer_may_not_see(
 
 
 async def test_the_region_home_watch_is_three_aliased_pages_of_one_statement(
-    world: World, resolvers_only: httpx.AsyncClient, statement_counter: StatementCounter
+    world: World, resolvers_only: httpx2.AsyncClient, statement_counter: StatementCounter
 ) -> None:
     # given
     given = await a_region(world)

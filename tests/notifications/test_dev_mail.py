@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiosmtplib
-import httpx
+import httpx2
 import pytest
 
 from renkei.config import Settings
@@ -149,20 +149,20 @@ def test_renkei_mail_says_there_is_no_folder_when_mail_goes_to_a_server(tmp_path
 @pytest.fixture
 async def dev_client(
     sessions, tokens: TokenService, redis_url: str, smtp_server
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     """The development API, reading the embedded server's mail folder."""
     _, folder = smtp_server
     app = create_app(
         sessions=sessions, tokens=tokens, redis_url=redis_url, development=True, mail_folder=folder
     )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://renkei.test"
     ) as http:
         yield http
 
 
 async def test_the_development_page_lists_and_shows_the_mail_escaped(
-    smtp_server, dev_client: httpx.AsyncClient
+    smtp_server, dev_client: httpx2.AsyncClient
 ) -> None:
     # given an empty folder
     empty = await dev_client.get("/dev/mail")
@@ -211,8 +211,8 @@ async def test_there_is_no_development_mail_page_in_production(
     app = create_app(
         sessions=sessions, tokens=tokens, redis_url=redis_url, development=False, mail_folder=folder
     )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="https://renkei.test"
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="https://renkei.test"
     ) as http:
         # when the development pages are asked for
         index = await http.get("/dev/mail")

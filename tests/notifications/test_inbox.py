@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import psycopg
 import pytest
 from sqlalchemy import select, text, update
@@ -192,7 +192,7 @@ async def test_a_status_change_reaches_the_inbox_of_the_people_told_only(
 
 
 async def test_nobody_else_reads_or_marks_a_notification(
-    world: World, compiled_and_resolved: Compare, client: httpx.AsyncClient
+    world: World, compiled_and_resolved: Compare, client: httpx2.AsyncClient
 ) -> None:
     # given the owner's notification
     await _started_milestone(world, "試作ライン稼働")
@@ -241,7 +241,7 @@ async def test_the_database_lets_a_person_change_only_when_they_read_their_own(
 
 
 async def test_unread_only_and_marking_by_ids_then_all(
-    world: World, compiled_and_resolved: Compare, client: httpx.AsyncClient
+    world: World, compiled_and_resolved: Compare, client: httpx2.AsyncClient
 ) -> None:
     # given two notifications of the owner, oldest first
     await _started_milestone(world, "試作ライン稼働")
@@ -270,7 +270,7 @@ async def test_unread_only_and_marking_by_ids_then_all(
     assert unread["notifications"]["nodes"] == []
 
 
-async def test_marking_takes_ids_or_all_exactly(world: World, client: httpx.AsyncClient) -> None:
+async def test_marking_takes_ids_or_all_exactly(world: World, client: httpx2.AsyncClient) -> None:
     token = world.token(world.owner, world.lead)
     milestone_id = to_global_id("Milestone", uuid.uuid4())
     unknown = to_global_id("Notification", uuid.uuid4())

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import httpx
+import httpx2
 import psycopg
 import pytest
 from sqlalchemy import select, update
@@ -94,7 +94,7 @@ class World:
     member: User  # saved English
     other: User
     org: Organization
-    client: httpx.AsyncClient
+    client: httpx2.AsyncClient
 
     def token(self, user: User) -> str:
         return token_for(self.tokens, user, self.org)
@@ -132,7 +132,7 @@ async def world(
     sessions: SessionFactory,
     tokens: TokenService,
     mail_server: MailServer,
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
 ) -> World:
     owner = await create_user(sessions, "owner@prefs.example")
     org = await create_organization(sessions, owner, slug="prefs-lead")

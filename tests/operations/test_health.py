@@ -6,7 +6,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -28,15 +28,15 @@ PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth"}
 @pytest.fixture
 async def client_without_redis(
     sessions: SessionFactory, tokens: TokenService
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     """The API with a Redis URL where nothing listens (port 1)."""
     app = create_app(
         sessions=sessions, tokens=tokens, redis_url="redis://127.0.0.1:1", development=True
     )
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
+        httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url="http://renkei.test"
         ) as http,
     ):
         yield http
@@ -84,10 +84,10 @@ async def test_readyz_is_503_and_names_redis_when_redis_is_down(client_without_r
     assert body["checks"]["redis"].startswith("unavailable: ")
 
 
-async def _scrape() -> httpx.Response:
+async def _scrape() -> httpx2.Response:
     """/metrics as its own listener serves it (renkei.graphql.hardening.metrics_app)."""
-    transport = httpx.ASGITransport(app=metrics_app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://metrics.internal") as http:
+    transport = httpx2.ASGITransport(app=metrics_app())
+    async with httpx2.AsyncClient(transport=transport, base_url="http://metrics.internal") as http:
         return await http.get("/metrics")
 
 

@@ -21,7 +21,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
+import httpx2
 import pytest
 from arq.worker import Retry
 from joserfc.jwk import KeySet
@@ -41,8 +41,8 @@ from renkei.workers.jobs import MAX_TRIES, handle_outbox_message
 
 async def _samples() -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     """Every sample /metrics serves, by name and labels."""
-    transport = httpx.ASGITransport(app=metrics_app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://metrics.internal") as http:
+    transport = httpx2.ASGITransport(app=metrics_app())
+    async with httpx2.AsyncClient(transport=transport, base_url="http://metrics.internal") as http:
         response = await http.get("/metrics")
     assert response.status_code == 200
     return {
@@ -306,8 +306,8 @@ def test_the_worker_serves_its_own_metrics(owner_url, app_url, redis_url) -> Non
         body = ""
         while time.monotonic() < deadline and "renkei_outbox_unsent_messages" not in body:
             assert process.poll() is None, process.stdout.read()  # type: ignore[union-attr]
-            with contextlib.suppress(httpx.HTTPError):
-                body = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+            with contextlib.suppress(httpx2.HTTPError):
+                body = httpx2.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
             time.sleep(0.2)
     finally:
         process.send_signal(signal.SIGTERM)

@@ -8,7 +8,7 @@ import unicodedata
 import uuid
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import select
 
@@ -83,12 +83,12 @@ def _company(slug: str, **fields: Any) -> dict[str, Any]:
 
 
 async def _post(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
     query: str,
     variables: dict[str, Any],
     token: str,
     headers: dict[str, str] | None = None,
-) -> httpx.Response:
+) -> httpx2.Response:
     response = await client.post(
         "/graphql",
         json={"query": query, "variables": variables},
@@ -100,7 +100,7 @@ async def _post(
 
 
 @pytest.fixture
-def browser(client: httpx.AsyncClient) -> httpx.AsyncClient:
+def browser(client: httpx2.AsyncClient) -> httpx2.AsyncClient:
     """A new user's client: it sends no Accept-Language (this folder's `client` asks for en)."""
     client.headers.pop("Accept-Language", None)
     return client

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from factories import act_as, add_member, create_organization, create_user, graphql, token_for
@@ -23,7 +23,7 @@ from renkei.tenancy import MembershipRole
 
 
 @pytest.fixture
-def client(client: httpx.AsyncClient) -> httpx.AsyncClient:
+def client(client: httpx2.AsyncClient) -> httpx2.AsyncClient:
     """Renkei answers in Japanese by default (tests/organizations/test_japanese_first.py checks
     it); these tests are about other things and compare English messages, so they ask for it."""
     client.headers["Accept-Language"] = "en"
@@ -50,7 +50,7 @@ class Party:
 @dataclass
 class World:
     sessions: SessionFactory
-    client: httpx.AsyncClient
+    client: httpx2.AsyncClient
     tokens: TokenService
 
     async def party(self, name: str, prefecture: str = "40") -> Party:
@@ -146,5 +146,5 @@ class World:
 
 
 @pytest.fixture
-def world(sessions: SessionFactory, client: httpx.AsyncClient, tokens: TokenService) -> World:
+def world(sessions: SessionFactory, client: httpx2.AsyncClient, tokens: TokenService) -> World:
     return World(sessions, client, tokens)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2
 
 from conftest import StatementCounter
 from factories import act_as, graphql
@@ -43,8 +43,8 @@ async def _invite(world: World, project: Project, lead: Party, guest: Party) -> 
 
 
 async def _both(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     counter: StatementCounter,
     token: str,
 ) -> list[dict[str, Any]]:
@@ -62,8 +62,8 @@ async def _both(
 
 
 async def test_invitations_compiled_match_the_resolvers(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     statement_counter: StatementCounter,
     world: World,
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 import pytest
 
 from regions.world import World, create_world
@@ -11,7 +11,7 @@ from renkei.identity.tokens import TokenService
 
 
 @pytest.fixture
-def client(client: httpx.AsyncClient) -> httpx.AsyncClient:
+def client(client: httpx2.AsyncClient) -> httpx2.AsyncClient:
     """Renkei answers in Japanese by default (tests/organizations/test_japanese_first.py checks
     it); these tests are about other things and compare English messages, so they ask for it."""
     client.headers["Accept-Language"] = "en"

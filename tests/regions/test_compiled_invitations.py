@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2
 
 from conftest import StatementCounter
 from factories import graphql
@@ -27,8 +27,8 @@ def _fallbacks() -> float:
 
 
 async def _both(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     counter: StatementCounter,
     variables: dict[str, Any],
     token: str,
@@ -46,8 +46,8 @@ async def _both(
 
 
 async def test_invitations_compiled_match_the_resolvers_page_by_page(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     statement_counter: StatementCounter,
     world: World,
 ) -> None:
@@ -76,8 +76,8 @@ async def test_invitations_compiled_match_the_resolvers_page_by_page(
 
 
 async def test_an_organization_invited_nowhere_has_no_invitations_either_way(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     statement_counter: StatementCounter,
     world: World,
 ) -> None:

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import psycopg
 import pytest
 from sqlalchemy import event, make_url, select
@@ -47,7 +47,7 @@ def readme_queries() -> list[str]:
 @pytest.fixture(scope="module")
 async def seeded_client(
     server_url: str, template_name: str, tokens: TokenService, redis_url: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, SessionFactory]]:
+) -> AsyncIterator[tuple[httpx2.AsyncClient, SessionFactory]]:
     name = f"renkei_readme_{uuid.uuid4().hex[:12]}"
     libpq = make_url(server_url).set(drivername="postgresql").render_as_string(False)
     with psycopg.connect(libpq, autocommit=True) as conn:
@@ -64,8 +64,8 @@ async def seeded_client(
     try:
         await seed(sessions)
         app = create_app(sessions=sessions, tokens=tokens, redis_url=redis_url, development=True)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
+        async with httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url="http://renkei.test"
         ) as client:
             yield client, sessions
     finally:
@@ -101,7 +101,7 @@ def test_the_readme_has_queries_to_try() -> None:
 
 @pytest.mark.parametrize("number", range(len(readme_queries())))
 async def test_each_readme_query_runs_compiled_without_falling_back(
-    seeded_client: tuple[httpx.AsyncClient, SessionFactory],
+    seeded_client: tuple[httpx2.AsyncClient, SessionFactory],
     tokens: TokenService,
     number: int,
 ) -> None:

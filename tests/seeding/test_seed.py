@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 import psycopg
 import pytest
 from sqlalchemy import func, make_url, select
@@ -53,7 +53,7 @@ COUNTED = (
 @dataclass
 class Seeded:
     sessions: SessionFactory
-    client: httpx.AsyncClient
+    client: httpx2.AsyncClient
     tokens: TokenService
     first: int
     second: int
@@ -105,8 +105,8 @@ async def seeded(
         second = await seed(sessions)
         counts_after_second = await _counts(sessions)
         app = create_app(sessions=sessions, tokens=tokens, redis_url=redis_url, development=True)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
+        async with httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url="http://renkei.test"
         ) as client:
             yield Seeded(
                 sessions,

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 import psycopg
 import pytest
 from sqlalchemy import func, make_url, select
@@ -34,7 +34,7 @@ TALENT_TABLES = ("users", "talent_needs", "professionals", "professional_profile
 @dataclass
 class Seeded:
     sessions: SessionFactory
-    client: httpx.AsyncClient
+    client: httpx2.AsyncClient
     tokens: TokenService
     counts_after_first: dict[str, int]
     counts_after_second: dict[str, int]
@@ -69,8 +69,8 @@ async def seeded(
         await seed(sessions)
         counts_after_second = await _counts(sessions)
         app = create_app(sessions=sessions, tokens=tokens, redis_url=redis_url, development=True)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
+        async with httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url="http://renkei.test"
         ) as client:
             yield Seeded(sessions, client, tokens, counts_after_first, counts_after_second)
     finally:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import select, text, update
 
@@ -101,7 +101,7 @@ query Reference($search: String, $skill: String, $code: String) {
 @pytest.fixture
 async def resolvers_only(
     sessions: SessionFactory, tokens: TokenService, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     """The same API with compiled reads turned off: every field through its resolver."""
     app = create_app(
         sessions=sessions,
@@ -110,14 +110,14 @@ async def resolvers_only(
         development=True,
         compiled_reads=False,
     )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://renkei.test"
     ) as http:
         yield http
 
 
 async def _read(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
     query: str,
     variables: dict[str, Any],
     token: str,
@@ -135,8 +135,8 @@ async def _read(
 
 
 async def both(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     counter: StatementCounter,
     query: str,
     variables: dict[str, Any],
@@ -209,8 +209,8 @@ async def world(sessions: SessionFactory, tokens: TokenService) -> TalentWorld:
 
 
 async def test_a_firm_reads_its_needs_with_proposals_and_explanations_compiled(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     statement_counter: StatementCounter,
     world: TalentWorld,
 ) -> None:
@@ -240,8 +240,8 @@ async def test_a_firm_reads_its_needs_with_proposals_and_explanations_compiled(
 
 
 async def test_a_professional_reads_their_own_matches_only_compiled(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     statement_counter: StatementCounter,
     world: TalentWorld,
 ) -> None:
@@ -272,8 +272,8 @@ async def test_a_professional_reads_their_own_matches_only_compiled(
 
 
 async def test_lookups_by_id_are_compiled_for_each_side_and_hidden_from_others(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     statement_counter: StatementCounter,
     sessions: SessionFactory,
     world: TalentWorld,
@@ -308,8 +308,8 @@ async def test_lookups_by_id_are_compiled_for_each_side_and_hidden_from_others(
 
 
 async def test_skills_and_schemes_compiled_match_the_resolvers(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     statement_counter: StatementCounter,
     world: TalentWorld,
 ) -> None:
@@ -354,8 +354,8 @@ query Needs($status: NeedStatus, $code: String, $search: String, $firm: ID) {
 
 
 async def test_needs_filters_compile_as_the_repository_reads_them(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     statement_counter: StatementCounter,
     world: TalentWorld,
 ) -> None:
@@ -404,8 +404,8 @@ def _required(data: dict[str, Any]) -> tuple[str, str]:
 
 
 async def test_explanations_are_read_in_the_readers_language_compiled_and_resolved(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     statement_counter: StatementCounter,
     world: TalentWorld,
 ) -> None:
@@ -425,8 +425,8 @@ async def test_explanations_are_read_in_the_readers_language_compiled_and_resolv
 
 
 async def test_a_saved_english_preference_reads_explanations_in_english(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     statement_counter: StatementCounter,
     sessions: SessionFactory,
     world: TalentWorld,
@@ -446,8 +446,8 @@ async def test_a_saved_english_preference_reads_explanations_in_english(
 
 
 async def test_explanations_written_before_they_were_bilingual_stay_readable(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     statement_counter: StatementCounter,
     sessions: SessionFactory,
     world: TalentWorld,
@@ -501,8 +501,8 @@ def _migration_0020() -> Any:
 
 
 async def test_the_migration_makes_older_labels_bilingual_and_keeps_their_texts(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     statement_counter: StatementCounter,
     sessions: SessionFactory,
     world: TalentWorld,

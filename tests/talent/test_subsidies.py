@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -417,7 +417,7 @@ query($id: ID!) { match(id: $id) { estimatedSubsidy { reason formula } } }
 """
 
 
-async def estimate_words(http: httpx.AsyncClient, token: str, match: Match, locale: str) -> Any:
+async def estimate_words(http: httpx2.AsyncClient, token: str, match: Match, locale: str) -> Any:
     response = await http.post(
         "/graphql",
         json={"query": ESTIMATE_WORDS, "variables": {"id": to_global_id("Match", match.id)}},
@@ -429,8 +429,8 @@ async def estimate_words(http: httpx.AsyncClient, token: str, match: Match, loca
 
 @pytest.mark.parametrize("locale", ["ja", "en"])
 async def test_the_compiled_estimate_says_what_the_resolver_says(
-    client: httpx.AsyncClient,
-    resolvers_only: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
+    resolvers_only: httpx2.AsyncClient,
     sessions: SessionFactory,
     world: TalentWorld,
     locale: str,

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 import orjson
 import pytest
 from graphql import parse
@@ -114,7 +114,7 @@ async def world(connection: AsyncConnection, tokens: TokenService) -> Visibility
 async def apps(
     connection: AsyncConnection, tokens: TokenService, redis_url: str
 ) -> AsyncIterator[Apps]:
-    def client(compiled: bool) -> httpx.AsyncClient:
+    def client(compiled: bool) -> httpx2.AsyncClient:
         app = create_app(
             sessions=sessions_on(connection),
             tokens=tokens,
@@ -122,8 +122,8 @@ async def apps(
             development=True,
             compiled_reads=compiled,
         )
-        return httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://renkei.test"
+        return httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url="http://renkei.test"
         )
 
     async with client(False) as resolvers, client(True) as compiled:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2
 
 from factories import graphql
 from renkei.activity.models import SubjectType
@@ -372,12 +372,12 @@ def _one_by_one(world: VisibilityWorld) -> tuple[str, set[tuple[str, uuid.UUID]]
 
 @dataclass
 class Apps:
-    resolvers: httpx.AsyncClient
-    compiled: httpx.AsyncClient
+    resolvers: httpx2.AsyncClient
+    compiled: httpx2.AsyncClient
 
 
 async def _data(
-    client: httpx.AsyncClient, document: str, variables: dict[str, Any], who: Principal
+    client: httpx2.AsyncClient, document: str, variables: dict[str, Any], who: Principal
 ) -> Any:
     body = await graphql(client, document, variables, token=who.token)
     assert "errors" not in body, (who.key, body["errors"])

@@ -14,7 +14,7 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import httpx
+import httpx2
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -100,17 +100,19 @@ def config() -> WebhookConfig:
 
 def client_with(
     sessions: SessionFactory, tokens: TokenService, redis_url: str, config: WebhookConfig
-) -> httpx.AsyncClient:
+) -> httpx2.AsyncClient:
     """The API as `renkei run` builds it, with webhooks configured."""
     app = create_app(
         sessions=sessions, tokens=tokens, redis_url=redis_url, development=True, webhooks=config
     )
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://renkei.test")
+    return httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://renkei.test"
+    )
 
 
 @pytest.fixture
 async def webhook_client(
     sessions: SessionFactory, tokens: TokenService, redis_url: str, config: WebhookConfig
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     async with client_with(sessions, tokens, redis_url, config) as http:
         yield http

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
+import httpx2
 import pytest
 
 from factories import add_member, create_organization, create_user, graphql, token_for
@@ -101,7 +101,7 @@ def _org_id(org) -> str:  # type: ignore[no-untyped-def]
 async def test_a_manager_registers_an_endpoint_and_reads_its_delivery_log(
     sessions: SessionFactory,
     tokens: TokenService,
-    webhook_client: httpx.AsyncClient,
+    webhook_client: httpx2.AsyncClient,
     receiver: Receiver,
     config: WebhookConfig,
     compiled_and_resolved,  # type: ignore[no-untyped-def]
@@ -166,7 +166,7 @@ async def test_a_manager_registers_an_endpoint_and_reads_its_delivery_log(
 async def test_another_organization_and_a_plain_member_can_neither_see_nor_change_endpoints(
     sessions: SessionFactory,
     tokens: TokenService,
-    webhook_client: httpx.AsyncClient,
+    webhook_client: httpx2.AsyncClient,
     receiver: Receiver,
 ) -> None:
     # given an endpoint of one organization
