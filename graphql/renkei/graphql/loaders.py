@@ -170,6 +170,15 @@ async def _targets(
     return found
 
 
+async def _calendar_targets(
+    session: AsyncSession, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[kpis.KpiCalendarTarget]]:
+    found: dict[uuid.UUID, list[kpis.KpiCalendarTarget]] = defaultdict(list)
+    for target in await kpi_repository.calendar_targets_of(session, ids):
+        found[target.kpi_id].append(target)
+    return found
+
+
 async def _predecessors(
     session: AsyncSession, ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[milestones.Milestone]]:
@@ -252,6 +261,7 @@ class Loaders:
     milestone_predecessors: DataLoader[uuid.UUID, list[milestones.Milestone]]
     milestone_successors: DataLoader[uuid.UUID, list[milestones.Milestone]]
     kpi_targets: DataLoader[uuid.UUID, list[kpis.KpiTarget]]
+    kpi_calendar_targets: DataLoader[uuid.UUID, list[kpis.KpiCalendarTarget]]
     kpi_latest_observation: DataLoader[uuid.UUID, kpis.KpiObservation | None]
     # A project's grant applications (its participants'), and their schemes by id.
     project_grant_applications: DataLoader[uuid.UUID, list[grants.GrantApplication]]
@@ -418,6 +428,7 @@ class Loaders:
             milestone_predecessors=_grouped(s, k, _predecessors, list),
             milestone_successors=_grouped(s, k, _successors, list),
             kpi_targets=_grouped(s, k, _targets, list),
+            kpi_calendar_targets=_grouped(s, k, _calendar_targets, list),
             kpi_latest_observation=_grouped(s, k, _latest_observations, lambda: None),
             project_grant_applications=_grouped(
                 s, k, grant_repository.applications_of_projects, list

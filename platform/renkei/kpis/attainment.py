@@ -5,8 +5,11 @@ Published formulas, so that anyone can check a figure from the inputs returned w
     INCREASE  percent = (latest − baseline) ÷ (target − baseline) × 100
     DECREASE  percent = (baseline − latest) ÷ (baseline − target) × 100
 
-The target is that of the fiscal year (年度) in which the latest observation's period ends, or,
-when that year has none, the nearest later year's. The percent is not clamped: 130 means the
+The target is the one with the earliest deadline on or after the latest observation's period
+end, over the fiscal-year targets (deadline 31 March of the year's end) and the calendar-year
+targets (31 December), as renkei.kpis.goals chooses for an evaluation round. With fiscal-year
+targets only, that is the target of the fiscal year (年度) in which the period ends, or, when that
+year has none, the nearest later year's. The percent is not clamped: 130 means the
 target was passed by 30 % of the planned change, and `achieved` says whether the target is met.
 Arithmetic is decimal; only the result is rounded, half up, to one decimal.
 """
@@ -58,6 +61,10 @@ WRONG_SIDE = {
         "the FY{year} target ({target}) lies above the baseline ({baseline}) of a decreasing KPI"
     ),
 }
+# The same cases when the target chosen is a calendar year's (the messages of
+# renkei.kpis.goals.REASONS, which name no year).
+UNDATED_TARGET_IS_BASELINE = N_("the target equals the baseline: met or not, with no percentage")
+UNDATED_WRONG_SIDE = N_("the target lies on the wrong side of the baseline for the KPI's direction")
 
 
 def rounded(value: Decimal) -> Decimal:
@@ -92,6 +99,8 @@ class Attainment:
     exact_percent: Decimal | None
     achieved: bool
     reason: str | None
+    # Set, and target_fiscal_year None, when the target chosen is a calendar year's (暦年).
+    target_calendar_year: int | None = None
 
     @property
     def percent(self) -> Decimal | None:
@@ -109,6 +118,21 @@ def choose_target(targets: Mapping[int, Decimal], year: int) -> tuple[int, Decim
     return nearest, targets[nearest]
 
 
+def choose_calendar_target(
+    calendar: Mapping[int, Decimal], period_end: date, fiscal: int | None
+) -> tuple[int, Decimal] | None:
+    """The earliest calendar-year target due on or after `period_end`, if it is due no later
+    than the fiscal year `fiscal` (31 December of year y precedes 31 March of y + 1, so: y ≤
+    fiscal); else None, and the fiscal target stands."""
+    later = [y for y in calendar if y >= period_end.year]
+    if not later:
+        return None
+    nearest = min(later)
+    if fiscal is not None and nearest > fiscal:
+        return None
+    return nearest, calendar[nearest]
+
+
 def _meets(direction: KpiDirection, latest: Decimal, target: Decimal) -> bool:
     return latest >= target if direction is KpiDirection.INCREASE else latest <= target
 
@@ -119,8 +143,11 @@ def attainment(
     baseline: Decimal,
     targets: Mapping[int, Decimal],
     latest: Observed | None,
+    calendar_targets: Mapping[int, Decimal] | None = None,
 ) -> Attainment:
-    """The attainment of a KPI from its baseline, its targets per fiscal year and latest value."""
+    """The attainment of a KPI from its baseline, its targets per fiscal year (and per calendar
+    year) and its latest value."""
+    calendar_year: int | None = None
 
     def result(
         *,
@@ -134,7 +161,8 @@ def attainment(
             formula=_(FORMULAS[direction]),
             baseline=baseline,
             target=target[1] if target else None,
-            target_fiscal_year=target[0] if target else None,
+            target_fiscal_year=target[0] if target and calendar_year is None else None,
+            target_calendar_year=calendar_year if target else None,
             latest=latest,
             exact_percent=exact,
             achieved=achieved,
@@ -145,6 +173,11 @@ def attainment(
         return result(reason=_(NO_OBSERVATION))
     year = fiscal_year(latest.period_end)
     chosen = choose_target(targets, year)
+    calendar = choose_calendar_target(
+        calendar_targets or {}, latest.period_end, chosen[0] if chosen else None
+    )
+    if calendar is not None:
+        calendar_year, chosen = calendar[0], calendar
     if chosen is None:
         return result(reason=_(NO_TARGET, year=year))
     target_year, target = chosen
@@ -153,13 +186,17 @@ def attainment(
         return result(
             target=chosen,
             achieved=achieved,
-            reason=_(TARGET_IS_BASELINE, year=target_year, baseline=plain(baseline)),
+            reason=_(UNDATED_TARGET_IS_BASELINE)
+            if calendar_year is not None
+            else _(TARGET_IS_BASELINE, year=target_year, baseline=plain(baseline)),
         )
     if not _meets(direction, target, baseline):
         return result(
             target=chosen,
             achieved=achieved,
-            reason=_(
+            reason=_(UNDATED_WRONG_SIDE)
+            if calendar_year is not None
+            else _(
                 WRONG_SIDE[direction],
                 year=target_year,
                 target=plain(target),

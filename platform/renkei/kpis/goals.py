@@ -25,7 +25,13 @@ from renkei.errors import Invalid, NotFound
 from renkei.i18n.formats import fiscal_year_label
 from renkei.i18n.messages import N_, _, current_locale
 from renkei.kpis import goals_repository as repository
-from renkei.kpis.attainment import HUNDRED, Observed, rounded
+from renkei.kpis.attainment import (
+    HUNDRED,
+    UNDATED_TARGET_IS_BASELINE,
+    UNDATED_WRONG_SIDE,
+    Observed,
+    rounded,
+)
 from renkei.kpis.models import (
     Kpi,
     KpiCalendarTarget,
@@ -49,8 +55,8 @@ from renkei.text import clean_name
 REASONS = {
     "NO_OBSERVATION": N_("no observation on or before the date"),
     "NO_TARGET": N_("no target whose deadline falls on or after the latest observation"),
-    "TARGET_IS_BASELINE": N_("the target equals the baseline: met or not, with no percentage"),
-    "WRONG_SIDE": N_("the target lies on the wrong side of the baseline for the KPI's direction"),
+    "TARGET_IS_BASELINE": UNDATED_TARGET_IS_BASELINE,
+    "WRONG_SIDE": UNDATED_WRONG_SIDE,
 }
 CALENDAR_YEAR = N_("{year} (calendar year)")
 

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from renkei.identity.models import User
-from renkei.kpis.models import Kpi, KpiObservation, KpiTarget
+from renkei.kpis.models import Kpi, KpiCalendarTarget, KpiObservation, KpiTarget
 from renkei.projects.models import Project, ProjectParticipant
 from renkei.regions.models import ParticipationStatus, Region, RegionMember
 
@@ -97,6 +97,18 @@ async def targets_of(session: AsyncSession, kpi_ids: Sequence[uuid.UUID]) -> lis
         select(KpiTarget)
         .where(KpiTarget.kpi_id.in_(kpi_ids))
         .order_by(KpiTarget.kpi_id, KpiTarget.fiscal_year)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def calendar_targets_of(
+    session: AsyncSession, kpi_ids: Sequence[uuid.UUID]
+) -> list[KpiCalendarTarget]:
+    """The calendar-year (暦年) targets of these KPIs, by KPI and year."""
+    stmt = (
+        select(KpiCalendarTarget)
+        .where(KpiCalendarTarget.kpi_id.in_(kpi_ids))
+        .order_by(KpiCalendarTarget.kpi_id, KpiCalendarTarget.year)
     )
     return list((await session.scalars(stmt)).all())
 

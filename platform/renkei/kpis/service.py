@@ -18,7 +18,14 @@ from renkei.i18n.messages import N_, _
 from renkei.identity.scopes import KPI_WRITE
 from renkei.kpis import repository
 from renkei.kpis.attainment import Attainment, Observed, Rollup, attainment, rollup
-from renkei.kpis.models import Kpi, KpiDirection, KpiObservation, KpiTarget, ObservationSource
+from renkei.kpis.models import (
+    Kpi,
+    KpiCalendarTarget,
+    KpiDirection,
+    KpiObservation,
+    KpiTarget,
+    ObservationSource,
+)
 from renkei.organizations import repository as organizations
 from renkei.tenancy import MEMBERSHIP_ROLES, MembershipRole, Viewer
 from renkei.text import clean_name
@@ -477,7 +484,10 @@ async def _correct(
 
 
 def attainment_of(
-    kpi: Kpi, targets: Sequence[KpiTarget], latest: KpiObservation | None
+    kpi: Kpi,
+    targets: Sequence[KpiTarget],
+    latest: KpiObservation | None,
+    calendar_targets: Sequence[KpiCalendarTarget] = (),
 ) -> Attainment:
     """The attainment of one KPI from its rows (targets of this KPI only)."""
     return attainment(
@@ -485,11 +495,12 @@ def attainment_of(
         baseline=kpi.baseline_value,
         targets={t.fiscal_year: t.value for t in targets},
         latest=Observed(latest.value, latest.period_start, latest.period_end) if latest else None,
+        calendar_targets={t.year: t.value for t in calendar_targets},
     )
 
 
 async def region_rollup(session: AsyncSession, region_id: uuid.UUID) -> Rollup[Kpi]:
-    """A region's own KPIs and its projects' that the viewer sees, rolled up: three statements."""
+    """A region's own KPIs and its projects' that the viewer sees, rolled up: four statements."""
     kpis = await repository.of_region_and_its_projects(session, region_id)
     if not kpis:
         return rollup([])
@@ -497,5 +508,10 @@ async def region_rollup(session: AsyncSession, region_id: uuid.UUID) -> Rollup[K
     targets: dict[uuid.UUID, list[KpiTarget]] = defaultdict(list)
     for target in await repository.targets_of(session, ids):
         targets[target.kpi_id].append(target)
+    calendar: dict[uuid.UUID, list[KpiCalendarTarget]] = defaultdict(list)
+    for row in await repository.calendar_targets_of(session, ids):
+        calendar[row.kpi_id].append(row)
     latest = {o.kpi_id: o for o in await repository.latest_observations(session, ids)}
-    return rollup([(k, attainment_of(k, targets[k.id], latest.get(k.id))) for k in kpis])
+    return rollup(
+        [(k, attainment_of(k, targets[k.id], latest.get(k.id), calendar[k.id])) for k in kpis]
+    )

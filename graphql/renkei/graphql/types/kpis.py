@@ -147,9 +147,16 @@ class KpiAttainment:
         metadata=sql(KPI_ATTAINMENT_SQL["target"]),
     )
     target_fiscal_year: int | None = strawberry.field(
-        description="The fiscal year of the latest observation's period end, or the nearest "
-        "later one with a target.",
+        description="The fiscal year (年度) of the target used: the target with the earliest"
+        " deadline on or after the latest observation's period end, as an evaluation round"
+        " (効果検証) chooses. Null when that target is a calendar year's (see"
+        " targetCalendarYear).",
         metadata=sql(KPI_ATTAINMENT_SQL["target_fiscal_year"]),
+    )
+    target_calendar_year: int | None = strawberry.field(
+        description="The calendar year (暦年) of the target used, when it is a calendar-year"
+        " target (due 31 December); null otherwise.",
+        metadata=sql(KPI_ATTAINMENT_SQL["target_calendar_year"]),
     )
     latest_value: float | None = strawberry.field(
         description="The value of the observation with the latest period end; null"
@@ -179,6 +186,7 @@ class KpiAttainment:
             baseline=float(result.baseline),
             target=_float(result.target),
             target_fiscal_year=result.target_fiscal_year,
+            target_calendar_year=result.target_calendar_year,
             latest_value=_float(latest.value) if latest else None,
             latest_period_start=latest.period_start if latest else None,
             latest_period_end=latest.period_end if latest else None,
@@ -389,11 +397,12 @@ class Kpi(Node):
         metadata=sql(ATTAINMENT),
     )
     async def attainment(self, info: Info) -> KpiAttainment:
-        targets, latest = await asyncio.gather(
+        targets, latest, calendar = await asyncio.gather(
             info.context.loaders.kpi_targets.load(self.row.id),
             info.context.loaders.kpi_latest_observation.load(self.row.id),
+            info.context.loaders.kpi_calendar_targets.load(self.row.id),
         )
-        return KpiAttainment.from_result(service.attainment_of(self.row, targets, latest))
+        return KpiAttainment.from_result(service.attainment_of(self.row, targets, latest, calendar))
 
     @strawberry.field(
         description="Changes to its definition and targets, oldest first.",

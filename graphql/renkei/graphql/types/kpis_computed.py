@@ -1,9 +1,11 @@
 """Compiled reads of KPI attainment and of a region's KPI roll-up.
 
 The templates are renkei.kpis.attainment's rules in SQL: the latest observation (by period end,
-then id), the target of its fiscal year or the nearest later one, the published formula in
-Python's decimal context (28 significant digits, half even: renkei_decimal28, migration 0016),
-the percent rounded half up to one decimal, and the same reason texts, in the reader's locale:
+then id), the target with the earliest deadline on or after its period end (fiscal or calendar
+year; with fiscal-year targets only, that of its fiscal year or the nearest later one), the
+published formula in Python's decimal context (28 significant digits, half even:
+renkei_decimal28, migration 0016), the percent rounded half up to one decimal, and the same
+reason texts, in the reader's locale:
 each is a whole sentence of the catalog, a bind parameter (spec.message) whose placeholders
 SQL fills, never words written into the SQL (its plan is shared by readers of every locale).
 Row-level security decides which KPIs, targets and observations count, as it does for the
@@ -34,6 +36,8 @@ from renkei.kpis.attainment import (
     NO_TARGET,
     ROLLUP_FORMULA,
     TARGET_IS_BASELINE,
+    UNDATED_TARGET_IS_BASELINE,
+    UNDATED_WRONG_SIDE,
     WRONG_SIDE,
 )
 from renkei.kpis.models import KpiDirection
@@ -75,17 +79,25 @@ def translated_json(msgid: str) -> str:
     return f"to_json({translated(msgid)})::text"
 
 
-# The inputs of one KPI (alias KPI): its latest observation and the target chosen for it.
+# The inputs of one KPI (alias KPI): its latest observation and the target chosen for it: the
+# earliest deadline on or after the period end, fiscal (31 March after year g) or calendar
+# (31 December of year c); 31 December of c precedes 31 March after g exactly when c <= g.
+_CALENDAR = "(c.year IS NOT NULL AND (g.fiscal_year IS NULL OR c.year <= g.fiscal_year))"
 _INPUTS = (
     "SELECT KPI.direction AS a_direction, KPI.baseline_value AS a_baseline,"
     " o.value AS a_latest_value, o.period_start AS a_latest_period_start,"
-    " o.period_end AS a_latest_period_end, g.fiscal_year AS a_target_fiscal_year,"
-    " g.value AS a_target FROM (SELECT) a_one"
+    f" o.period_end AS a_latest_period_end,"
+    f" CASE WHEN {_CALENDAR} THEN NULL ELSE g.fiscal_year END AS a_target_fiscal_year,"
+    f" CASE WHEN {_CALENDAR} THEN c.year END AS a_target_calendar_year,"
+    f" CASE WHEN {_CALENDAR} THEN c.value ELSE g.value END AS a_target FROM (SELECT) a_one"
     " LEFT JOIN LATERAL (SELECT o.value, o.period_start, o.period_end FROM kpi_observations o"
     " WHERE o.kpi_id = KPI.id ORDER BY o.period_end DESC, o.id DESC LIMIT 1) o ON true"
     " LEFT JOIN LATERAL (SELECT g.fiscal_year, g.value FROM kpi_targets g WHERE g.kpi_id = KPI.id"
     f" AND g.fiscal_year >= {_fiscal_year('o.period_end')} ORDER BY g.fiscal_year LIMIT 1) g"
     " ON true"
+    " LEFT JOIN LATERAL (SELECT c.year, c.value FROM kpi_calendar_targets c"
+    " WHERE c.kpi_id = KPI.id AND c.year >= CAST(extract(year FROM o.period_end) AS int)"
+    " ORDER BY c.year LIMIT 1) c ON true"
 )
 _NO_PERCENT = (
     "i.a_target IS NULL OR i.a_target = i.a_baseline"
@@ -96,10 +108,14 @@ _REASON = (
     f"CASE WHEN i.a_latest_value IS NULL THEN {translated(NO_OBSERVATION)}"
     " WHEN i.a_target IS NULL THEN "
     + translated(NO_TARGET, year=f"({_fiscal_year('i.a_latest_period_end')})::text")
+    + " WHEN i.a_target = i.a_baseline AND i.a_target_calendar_year IS NOT NULL THEN "
+    + translated(UNDATED_TARGET_IS_BASELINE)
     + " WHEN i.a_target = i.a_baseline THEN "
     + translated(TARGET_IS_BASELINE, year=_YEAR, baseline=_plain("i.a_baseline"))
     + f" WHEN NOT {_meets('i.a_direction', 'i.a_target', 'i.a_baseline')}"
-    + f" THEN CASE WHEN i.a_direction = {_INCREASE} THEN "
+    + " THEN CASE WHEN i.a_target_calendar_year IS NOT NULL THEN "
+    + translated(UNDATED_WRONG_SIDE)
+    + f" WHEN i.a_direction = {_INCREASE} THEN "
     + translated(
         WRONG_SIDE[KpiDirection.INCREASE],
         year=_YEAR,
@@ -172,6 +188,7 @@ KPI_ATTAINMENT_SQL: dict[str, FieldSpec] = {
     "baseline": Scalar("({t}.a_baseline)::float8", NUMBER),
     "target": Scalar("({t}.a_target)::float8", NUMBER),
     "target_fiscal_year": Scalar("{t}.a_target_fiscal_year", NUMBER),
+    "target_calendar_year": Scalar("{t}.a_target_calendar_year", NUMBER),
     "latest_value": Scalar("({t}.a_latest_value)::float8", NUMBER),
     "latest_period_start": Scalar(iso_date_sql("{t}.a_latest_period_start"), WORD),
     "latest_period_end": Scalar(iso_date_sql("{t}.a_latest_period_end"), WORD),
