@@ -28,6 +28,13 @@ query Kpi($id: ID!) {
   }
 }
 """
+ROLLUP = """
+query Rollup($region: ID!) {
+  region(id: $region) {
+    kpiRollup { percent kpiCount achievedCount included { kpi { name } } }
+  }
+}
+"""
 REVIEWS = """
 query Rounds($region: ID!) {
   evaluationRounds(regionId: $region) {
@@ -109,3 +116,11 @@ async def test_live_attainment_uses_calendar_targets_as_a_round_freezes_them(
     assert by_name["開業件数"]["achieved"] is True
     assert by_name["開業件数"]["reason"]
     assert frozen["開業件数"]["reasonCode"] == "TARGET_IS_BASELINE"
+    # and the region's roll-up counts the calendar target, in both paths alike
+    region = {"region": to_global_id("Region", world.region.id)}
+    compiled_rollup = await graphql(client, ROLLUP, region, token=member)
+    assert compiled_rollup == await graphql(resolvers_only, ROLLUP, region, token=member)
+    rollup = compiled_rollup["data"]["region"]["kpiRollup"]
+    assert rollup["percent"] == 56.3  # (37.5 + 75.0) ÷ 2, half up
+    assert (rollup["kpiCount"], rollup["achievedCount"]) == (3, 1)
+    assert {e["kpi"]["name"] for e in rollup["included"]} == {"移住者数", "半導体人材の育成数"}
