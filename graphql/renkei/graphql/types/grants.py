@@ -58,10 +58,10 @@ def _float(value: object) -> float | None:
 class GrantScheme:
     row: strawberry.Private[models.GrantScheme]
 
-    @strawberry.field(description="Its global id (type GrantScheme).")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("GrantScheme", self.row.id))
-
+    id: strawberry.ID = strawberry.field(
+        resolver=lambda root: strawberry.ID(to_global_id("GrantScheme", root.row.id)),
+        description="Its global id (type GrantScheme).",
+    )
     name: str = column(models.GrantScheme.name, description="Its name, e.g. 地域未来交付金.")
     ministry: str = column(
         models.GrantScheme.ministry, description="所管: the ministry or agency that runs it."
