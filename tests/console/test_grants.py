@@ -13,7 +13,7 @@ import json
 import uuid
 from typing import Any
 
-from console.conftest import People, check_accessibility
+from console.conftest import People, check_accessibility, follow
 
 LEAD = "admin@pref-kumamoto.example"  # 熊本県: lead
 PARTNER = "admin@pref-fukuoka.example"  # 福岡県: a partner
@@ -97,3 +97,45 @@ async def test_the_lead_takes_a_grant_application_step_by_step(people: People) -
     await stranger.goto(url)
     assert await stranger.get_by_role("heading", level=1).inner_text() == PROJECT
     assert await stranger.locator("#grants").count() == 0
+
+
+async def test_the_lead_starts_an_application_with_the_form(people: People) -> None:
+    lead = await people.sign_in(LEAD)
+    found = await _api(lead, FIND, {"s": "半導体サプライチェーン"})
+    (project_id,) = [n["id"] for n in found["projects"]["nodes"] if n["name"] == PROJECT]
+    url = f"/app/projects/{project_id}"
+    await lead.goto(url)
+    title = f"人材育成拠点 {uuid.uuid4().hex[:6]}"
+    await lead.get_by_text("交付金の申請を始める（構想）").click()
+    form = lead.get_by_role("form", name="交付金の申請を始める（構想）")
+    await form.get_by_label("制度（交付金・補助金）").select_option(
+        label="地域未来交付金 (2026年度)"
+    )
+    await form.get_by_label("申請の名称").fill(title)
+    await form.get_by_label("事業費（円）").fill("８０，０００，０００")  # as typed, full-width
+    # when the scheme's 補助率 is unconfirmed and no rate is given, the API's reason is shown
+    # beside the field, in Japanese, and what was typed stays
+    await follow(lead, form.get_by_role("button", name="構想として登録する"))
+    form = lead.get_by_role("form", name="交付金の申請を始める（構想）")
+    rate = form.get_by_label("想定する補助率")
+    assert await rate.get_attribute("aria-invalid") == "true"
+    error = await form.locator("#grant-new-rate-error").inner_text()
+    assert "申請で想定する補助率を入力してください" in error
+    assert await form.get_by_label("申請の名称").input_value() == title
+    assert await lead.locator("#grants ~ table").first.get_by_text(title).count() == 0
+    await check_accessibility(lead)
+    # then with the rate it is created and listed at 構想
+    await rate.fill("0.5")
+    await follow(lead, form.get_by_role("button", name="構想として登録する"))
+    assert "構想として登録しました" in await lead.get_by_role("status").inner_text()
+    rows = lead.locator("#grants ~ table").first.get_by_role("row").filter(has_text=title)
+    assert await rows.count() == 1
+    text = await rows.inner_text()
+    assert "構想" in text and "80,000,000円" in text and "40,000,000円" in text
+    # and its next step is offered; a partner sees neither that nor the creation form
+    assert await lead.get_by_role("form", name=f"申請を記録する: {title}").count() == 1
+    partner = await people.sign_in(PARTNER)
+    await partner.goto(url)
+    assert title in await partner.locator("#grants ~ table").first.inner_text()
+    assert await partner.get_by_role("form", name="交付金の申請を始める（構想）").count() == 0
+    assert await partner.get_by_text("交付金の申請を始める（構想）").count() == 0

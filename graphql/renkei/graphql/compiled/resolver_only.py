@@ -22,10 +22,6 @@ _GRANTS = (
     " computed once, in Python (renkei.grants.money), and the applications are few per project"
 )
 _GRANT_FIELDS = {
-    "GrantScheme": (
-        "id name ministry fiscalYear rate capJpy budgetJpy regionAllowanceJpy periodStartsOn"
-        " periodEndsOn sourceUrl notes unconfirmedFields demo"
-    ),
     "GrantAllowance": "allowanceJpy usedJpy leftJpy",
     "GrantApplicationTransition": "fromStatus toStatus at by organization",
     "GrantApplication": (
@@ -37,7 +33,6 @@ _GRANT_FIELDS = {
     ),
 }
 RESOLVER_ONLY: dict[str, str] = {
-    "Query.grantSchemes": _GRANTS,
     "Project.grantApplications": _GRANTS,
     **{
         f"{type_name}.{field}": _GRANTS

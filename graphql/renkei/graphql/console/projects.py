@@ -3,6 +3,7 @@
     GET  /app/projects/{id}                                  the project (ProjectPage)
     POST /app/projects/{id}/milestones                       add a milestone
     POST /app/projects/{id}/baselines                        freeze the plan as a baseline
+    POST /app/projects/{id}/grants                           start a grant application (構想)
     POST /app/projects/{id}/grants/{gid}/step                a grant application's next step
     GET  /app/projects/{id}/milestones/{mid}                 a milestone (ProjectMilestonePage)
     POST /app/projects/{id}/milestones/{mid}/status          report progress, change its status
@@ -210,6 +211,13 @@ async def _project_page(
         horizons=[(str(n), ngettext_years(n)) for n in HORIZONS],
         exports=[(f"/exports/projects/{project['id']}/{f}", _(text)) for f, text in EXPORTS],
         grants=project["grantApplications"],
+        grant_schemes=[
+            (
+                s["id"],
+                f"{s['name']} ({formats.fiscal_year_label(s['fiscalYear'])})",
+            )
+            for s in data["grantSchemes"]
+        ],
         steps_grants=powers.steps_grants(viewer),
         grant_steps=GRANT_STEPS,
         grant_amounts=GRANT_AMOUNTS,
@@ -273,6 +281,33 @@ async def create_baseline(console: Console, request: Request) -> Response:
         {"projectId": project_id, "name": name},
         again=partial(_project_page, console, request, failed="baseline"),
         done=(here, "project_baseline_created"),
+    )
+
+
+async def create_grant(console: Console, request: Request) -> Response:
+    """A new grant application, at 構想: its scheme, title, cost and, where the scheme's 補助率
+    is unconfirmed, the rate it assumes."""
+    project_id, here = _paths(request)
+    fields = Fields(await console.form(request))
+    scheme_id = fields.text("schemeId", required=True)
+    title = fields.text("title", required=True)
+    cost = fields.integer("requestedCostJpy", required=True)
+    rate = fields.decimal("rate")
+    return await submit(
+        console,
+        request,
+        fields,
+        "ProjectCreateGrantApplication",
+        {
+            "projectId": project_id,
+            "schemeId": scheme_id,
+            "title": title,
+            "requestedCostJpy": cost,
+            "rate": rate,
+            "usesRegionAllowance": fields.text("usesRegionAllowance") is not None,
+        },
+        again=partial(_project_page, console, request, failed="grant"),
+        done=(here, "project_grant_created"),
     )
 
 
@@ -519,6 +554,7 @@ def routes(console: Console) -> list[Route]:
         project_signed_off=N_("You signed the milestone off: it is done."),
         project_dependency_added=N_("The dependency was added."),
         project_observation_recorded=N_("The observation was recorded."),
+        project_grant_created=N_("The grant application was started (構想)."),
         project_grant_step=N_("The grant application moved to its next step."),
     )
     base = "/app/projects/{id}"
@@ -529,6 +565,7 @@ def routes(console: Console) -> list[Route]:
         Route(base, page(project_page), methods=["GET"]),
         Route(base + "/milestones", page(add_milestone), methods=["POST"]),
         Route(base + "/baselines", page(create_baseline), methods=["POST"]),
+        Route(base + "/grants", page(create_grant), methods=["POST"]),
         Route(base + "/grants/{gid}/step", page(grant_step), methods=["POST"]),
         Route(milestone, page(milestone_page), methods=["GET"]),
         Route(milestone + "/status", page(change_status), methods=["POST"]),

@@ -11,6 +11,7 @@ import strawberry
 
 from renkei.grants import models, repository, service
 from renkei.grants.money import Allowance, allowance_of, money_of
+from renkei.graphql.compiled.spec import Filter, Rows, column, register_root, table
 from renkei.graphql.context import Info
 from renkei.graphql.permissions import requires
 from renkei.graphql.relay import Connection, PageArgs, to_global_id
@@ -49,6 +50,7 @@ def _float(value: object) -> float | None:
     return float(value) if value is not None else None  # type: ignore[arg-type]
 
 
+@table(models.GrantScheme)
 @strawberry.type(
     description="A grant scheme (交付金・補助金) as published: 所管, 補助率, cap, 年度, the "
     "region-wide allowance of 広域リージョン projects, its source and what it does not confirm."
@@ -56,68 +58,53 @@ def _float(value: object) -> float | None:
 class GrantScheme:
     row: strawberry.Private[models.GrantScheme]
 
-    @strawberry.field(description="Its global id (type GrantScheme).")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("GrantScheme", self.row.id))
-
-    @strawberry.field(description="Its name, e.g. 地域未来交付金.")
-    def name(self) -> str:
-        return self.row.name
-
-    @strawberry.field(description="所管: the ministry or agency that runs it.")
-    def ministry(self) -> str:
-        return self.row.ministry
-
-    @strawberry.field(description="年度 it is for (FY2026 = 2026-04 to 2027-03).")
-    def fiscal_year(self) -> int:
-        return self.row.fiscal_year
-
-    @strawberry.field(
-        description="補助率: the share of the cost it pays (0.5 = 1/2); null when unknown."
+    id: strawberry.ID = strawberry.field(
+        resolver=lambda root: strawberry.ID(to_global_id("GrantScheme", root.row.id)),
+        description="Its global id (type GrantScheme).",
     )
-    def rate(self) -> float | None:
-        return _float(self.row.rate)
-
-    @strawberry.field(description="The most one application receives, in JPY; null when unknown.")
-    def cap_jpy(self) -> float | None:
-        return _float(self.row.cap_jpy)
-
-    @strawberry.field(description="Its whole budget for the 年度, in JPY.")
-    def budget_jpy(self) -> float | None:
-        return _float(self.row.budget_jpy)
-
-    @strawberry.field(
+    name: str = column(models.GrantScheme.name, description="Its name, e.g. 地域未来交付金.")
+    ministry: str = column(
+        models.GrantScheme.ministry, description="所管: the ministry or agency that runs it."
+    )
+    fiscal_year: int = column(
+        models.GrantScheme.fiscal_year, description="年度 it is for (FY2026 = 2026-04 to 2027-03)."
+    )
+    rate: float | None = column(
+        models.GrantScheme.rate,
+        description="補助率: the share of the cost it pays (0.5 = 1/2); null when unknown.",
+    )
+    cap_jpy: float | None = column(
+        models.GrantScheme.cap_jpy,
+        description="The most one application receives, in JPY; null when unknown.",
+    )
+    budget_jpy: float | None = column(
+        models.GrantScheme.budget_jpy, description="Its whole budget for the 年度, in JPY."
+    )
+    region_allowance_jpy: float | None = column(
+        models.GrantScheme.region_allowance_jpy,
         description="The allowance for 広域リージョン projects per region, in JPY (地域未来交付金: "
-        "up to 10億円); null when it has none."
+        "up to 10億円); null when it has none.",
     )
-    def region_allowance_jpy(self) -> float | None:
-        return _float(self.row.region_allowance_jpy)
-
-    @strawberry.field(description="First day of its period, when known.")
-    def period_starts_on(self) -> date | None:
-        return self.row.period_starts_on
-
-    @strawberry.field(description="Last day of its period, when known.")
-    def period_ends_on(self) -> date | None:
-        return self.row.period_ends_on
-
-    @strawberry.field(description="The public page its figures come from.")
-    def source_url(self) -> str:
-        return self.row.source_url
-
-    @strawberry.field(description="What its source says, or does not say.")
-    def notes(self) -> str:
-        return self.row.notes
-
-    @strawberry.field(
-        description="Fields its source does not confirm (rate, cap_jpy, period): not facts."
+    period_starts_on: date | None = column(
+        models.GrantScheme.period_starts_on, description="First day of its period, when known."
     )
-    def unconfirmed_fields(self) -> list[str]:
-        return list(self.row.unconfirmed_fields)
-
-    @strawberry.field(description="Invented for the demonstration, not the public record.")
-    def demo(self) -> bool:
-        return self.row.demo
+    period_ends_on: date | None = column(
+        models.GrantScheme.period_ends_on, description="Last day of its period, when known."
+    )
+    source_url: str = column(
+        models.GrantScheme.source_url, description="The public page its figures come from."
+    )
+    notes: str = column(
+        models.GrantScheme.notes, description="What its source says, or does not say."
+    )
+    unconfirmed_fields: list[str] = column(
+        models.GrantScheme.unconfirmed_fields,
+        description="Fields its source does not confirm (rate, cap_jpy, period): not facts.",
+    )
+    demo: bool = column(
+        models.GrantScheme.demo,
+        description="Invented for the demonstration, not the public record.",
+    )
 
 
 @strawberry.type(
@@ -399,3 +386,14 @@ class GrantQueries:
     ) -> list[GrantScheme]:
         rows = await info.context.run(lambda s: repository.schemes(s, fiscal_year=fiscal_year))
         return [GrantScheme(row=r) for r in rows]
+
+
+register_root(
+    "grantSchemes",
+    Rows(
+        "GrantScheme",
+        order="{c}.fiscal_year DESC, {c}.name, {c}.id",
+        filters={"fiscal_year": Filter("{t}.fiscal_year = CAST({p} AS integer)")},
+    ),
+    scope=PROJECTS_READ,
+)
