@@ -7,7 +7,7 @@ import re
 import uuid
 from typing import Any
 
-from console.conftest import People, check_accessibility
+from console.conftest import People, check_accessibility, follow
 
 HEADLINE = "中小企業の経営計画づくりを支える会計士"
 ACCEPT = "このマッチングを承諾する"
@@ -95,7 +95,8 @@ async def test_an_unknown_skill_is_refused_by_the_api_beside_the_skills(people: 
     page = await people.sign_in(_someone(), individual=True)
     await page.goto("/app/me/profile")
     await _fill_profile(page, skill="ねこあつめ")
-    await page.get_by_role("button", name="プロフィールを保存する").click()
+    # the page that answers must have loaded its scripts (htmx) before anyone types in it
+    await follow(page, page.get_by_role("button", name="プロフィールを保存する"))
     assert "「ねこあつめ」はスキル一覧にありません" in await page.inner_text("#skills-error")
 
     # A suggestion, chosen, replaces the words typed with the skill's name.

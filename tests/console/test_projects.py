@@ -54,9 +54,12 @@ async def test_a_counterpart_signs_a_milestone_off_and_the_owner_sees_it_done(
     # given: the lead adds a milestone that 福岡県 signs off, and reports it complete
     title = f"水素ステーション試験運転 {uuid.uuid4().hex[:6]}"
     await lead.get_by_text("マイルストーンを追加", exact=True).click()
-    await lead.get_by_label("名称").fill(title)
-    await lead.get_by_label("期限").fill("2030-03-29")
-    await lead.get_by_label("完了を確認する相手方組織").select_option(label="福岡県")
+    form = lead.locator("form").filter(
+        has=lead.get_by_role("button", name="マイルストーンを追加する")
+    )
+    await form.get_by_label("名称").fill(title)
+    await form.get_by_label("期限").fill("2030-03-29")
+    await form.get_by_label("完了を確認する相手方組織").select_option(label="福岡県")
     await lead.get_by_role("button", name="マイルストーンを追加する").click()
     assert "マイルストーンを追加しました。" in await lead.get_by_role("status").inner_text()
     row = lead.get_by_role("row").filter(has_text=title)
