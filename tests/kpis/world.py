@@ -200,3 +200,41 @@ class World:
             await service.record_kpi_observation(
                 session, viewer, kpi_id=kpi.id, period_start=start, period_end=end, value=value
             )
+
+
+async def kyushu_world(sessions: SessionFactory) -> World:
+    """九州: a secretariat, a lead, a partner, a regional member, an invited bank, an outsider;
+    a region-visible project and a private one. The KPI and 効果検証 tests' world."""
+    secretariat = await make_party(sessions, "kyushu-keizai")
+    lead = await make_party(sessions, "kumamoto-u", roles=(MembershipRole.ADMIN,))
+    partner = await make_party(
+        sessions, "tosu-fab", roles=(MembershipRole.MEMBER, MembershipRole.VIEWER)
+    )
+    regional = await make_party(sessions, "fukuoka-pref")
+    invited = await make_party(sessions, "saga-bank")
+    outsider = await make_party(sessions, "sapporo-ict")
+    region = await make_region(sessions, secretariat, [lead, partner, regional])
+    project = await make_project(
+        sessions,
+        lead,
+        [partner],
+        name="九州半導体人材育成コンソーシアム",
+        region=region,
+        visibility=ProjectVisibility.REGION,
+        invited=(invited,),
+    )
+    private_project = await make_project(
+        sessions, lead, [], name="次世代パワー半導体共同研究", region=region
+    )
+    return World(
+        sessions,
+        secretariat,
+        lead,
+        partner,
+        regional,
+        invited,
+        outsider,
+        region,
+        project,
+        private_project,
+    )
